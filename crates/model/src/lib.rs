@@ -1,6 +1,32 @@
-//! The game of MODEL.md as plain functions over slices.
+//! The game of MODEL.md as plain functions over slices: cost distributions, caps, exact
+//! water-filling, the phases of mechanisms C, S and M, settlement and the statistics over
+//! replications.
+//!
+//! Invariants: this crate knows nothing of ECS, files or threads; every function is
+//! deterministic given its inputs; randomness enters only through [`draws::Draws`], filled from
+//! a stream the caller derives with [`draws::campaign_rng`].
+//!
+//! Phases, one file each, in time order: [`report`] (report, observe, drift), [`assign`]
+//! (caps and water-filling for S/M; the privately optimal response for C), [`withdraw`]
+//! (protocols S and M), [`settle`] (train and settle). [`campaign`] composes them.
+
+pub mod assign;
+pub mod campaign;
+pub mod caps;
 pub mod cost;
 pub mod draws;
+pub mod events;
 pub mod params;
+pub mod report;
+pub mod settle;
+pub mod stats;
+pub mod waterfill;
+pub mod withdraw;
+
+pub use campaign::{Workspace, run_campaign};
 pub use cost::{CostDist, CostSampler, kappa};
+pub use draws::{Draws, campaign_rng};
+pub use events::{Event, EventKind, EventSink, NoEvents};
 pub use params::{Game, Mechanism, Order, ReportStrategy, WithdrawRule};
+pub use settle::{Outcome, Status};
+pub use withdraw::{Decision, ProtocolEnd};

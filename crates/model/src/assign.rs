@@ -1,0 +1,63 @@
+//! The assign phase of S and M (caps, water-filling, the sustainability test) and the respond
+//! phase of C (privately optimal contributions).
+
+use crate::caps::{ir_cap, subsidy_response};
+use crate::cost::kappa;
+use crate::events::{Event, EventKind, EventSink};
+use crate::params::Game;
+use crate::waterfill::{FillScratch, water_fill};
+
+/// What the provider learned when assigning.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Assignment {
+    /// Σ u_i ≥ Q and Σ κ(c̃_i, x_i) ≤ n·V.
+    pub sustainable: bool,
+    /// k: users whose burden is below their cap (x_i < u_i − 1e-9), 0 when infeasible.
+    pub backstoppers: u32,
+    /// Σ κ(c̃_i, x_i), the provider's estimate of the privacy cost (∞ when infeasible).
+    pub estimated_cost: f64,
+}
+
+/// Assign: caps u_i from observed costs, burdens by exact water-filling of Q, and the
+/// sustainability test. Burdens are left at the water-filling solution even when unsustainable
+/// (the caller turns that into a null outcome).
+pub fn assign<S: EventSink>(
+    observed: &[f64],
+    game: &Game,
+    cap: &mut [f64],
+    burden: &mut [f64],
+    scratch: &mut FillScratch,
+    sink: &mut S,
+) -> Assignment {
+    for (u, c) in cap.iter_mut().zip(observed) {
+        *u = ir_cap(*c, game.payment, game.value);
+    }
+    let n = observed.len() as f64;
+    match water_fill(observed, cap, game.need(), game.tolerance(), burden, scratch) {
+        Err(_) => {
+            burden.iter_mut().for_each(|x| *x = 0.0);
+            Assignment { sustainable: false, backstoppers: 0, estimated_cost: f64::INFINITY }
+        }
+        Ok(_) => {
+            let estimated_cost: f64 = observed.iter().zip(&*burden).map(|(c, x)| kappa(*c, *x)).sum();
+            let backstoppers = burden.iter().zip(&*cap).filter(|(x, u)| **x < **u - 1e-9).count() as u32;
+            let sustainable = estimated_cost <= n * game.value;
+            if S::ENABLED && sustainable {
+                for (i, (x, c)) in burden.iter().zip(observed).enumerate() {
+                    sink.emit(Event::user(1, EventKind::Assign, i, Some(*x), *c));
+                }
+            }
+            Assignment { sustainable, backstoppers, estimated_cost }
+        }
+    }
+}
+
+/// Respond (mechanism C): x_i = min(1, (p + b0·V)/c_i) from each user's true cost.
+pub fn respond<S: EventSink>(true_cost: &[f64], game: &Game, contribution: &mut [f64], sink: &mut S) {
+    for (i, (x, c)) in contribution.iter_mut().zip(true_cost).enumerate() {
+        *x = subsidy_response(*c, game.payment, game.belief, game.value);
+        if S::ENABLED {
+            sink.emit(Event::user(1, EventKind::Respond, i, Some(*x), *c));
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! One campaign end to end, phases called in order on plain buffers: the direct kernel.
+//! The ECS layer (crate `datapact-sim`) calls the same phase functions; this composition is the
+//! reference it is tested and benchmarked against.
+
+use crate::assign::{assign, respond};
+use crate::draws::Draws;
+use crate::events::EventSink;
+use crate::params::{Game, Mechanism};
+use crate::report::{observe, realize, report};
+use crate::settle::{Outcome, settle_subsidy, settle_withdrawal};
+use crate::withdraw::{Decision, ProtocolEnd, ProtocolScratch, WithdrawState, sequential, simultaneous};
+
+/// Per-user buffers of one campaign, reused across campaigns.
+#[derive(Clone, Debug, Default)]
+pub struct Workspace {
+    pub reported: Vec<f64>,
+    pub observed: Vec<f64>,
+    pub realized: Vec<f64>,
+    pub cap: Vec<f64>,
+    pub burden: Vec<f64>,
+    pub decision: Vec<Decision>,
+    /// u_i of the last campaign run.
+    pub payoff: Vec<f64>,
+    pub protocol: ProtocolScratch,
+}
+
+impl Workspace {
+    pub fn resize(&mut self, n: usize) {
+        for v in [
+            &mut self.reported,
+            &mut self.observed,
+            &mut self.realized,
+            &mut self.cap,
+            &mut self.burden,
+            &mut self.payoff,
+        ] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+        self.decision.clear();
+        self.decision.resize(n, Decision::Undecided);
+    }
+}
+
+/// Runs one campaign of `mechanism` on `draws`; per-user payoffs are left in `ws.payoff`.
+pub fn run_campaign<S: EventSink>(
+    mechanism: Mechanism,
+    game: &Game,
+    draws: &Draws,
+    ws: &mut Workspace,
+    sink: &mut S,
+) -> Outcome {
+    let n = draws.len();
+    ws.resize(n);
+    realize(&draws.cost, &draws.drift_shock, game.drift, &mut ws.realized);
+    if mechanism == Mechanism::C {
+        respond(&draws.cost, game, &mut ws.burden, sink);
+        return settle_subsidy(&ws.realized, &ws.burden, game, &mut ws.payoff, sink);
+    }
+    report(&draws.cost, game, &mut ws.reported, sink);
+    observe(&ws.reported, &draws.obs_shock, game.obs_noise, &mut ws.observed);
+    let assignment = assign(&ws.observed, game, &mut ws.cap, &mut ws.burden, &mut ws.protocol.fill, sink);
+    let end = if !assignment.sustainable {
+        ProtocolEnd::Cancelled
+    } else {
+        let st = WithdrawState {
+            observed: &ws.observed,
+            realized: &ws.realized,
+            cap: &ws.cap,
+            burden: &mut ws.burden,
+            decision: &mut ws.decision,
+        };
+        match mechanism {
+            Mechanism::S => simultaneous(st, game, &mut ws.protocol, sink),
+            _ => sequential(st, &draws.order_key, game, &mut ws.protocol, sink),
+        }
+    };
+    settle_withdrawal(
+        end,
+        &ws.realized,
+        &ws.burden,
+        &ws.decision,
+        game,
+        assignment.backstoppers,
+        &mut ws.payoff,
+        sink,
+    )
+}

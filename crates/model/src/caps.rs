@@ -1,0 +1,29 @@
+//! Individual responses and caps: closed forms from MODEL.md.
+
+/// Mechanism C's privately optimal contribution x = min(1, (p + b0·V)/c) (x = 1 when c = 0).
+#[inline]
+pub fn subsidy_response(cost: f64, payment: f64, belief: f64, value: f64) -> f64 {
+    let marginal = payment + belief * value;
+    if cost <= 0.0 {
+        1.0
+    } else {
+        (marginal / cost).min(1.0)
+    }
+}
+
+/// The individual-rationality cap: the largest burden x with V + p·x − c·x²/2 ≥ 0, at most 1
+/// (1 when c = 0): u = min(1, (p + sqrt(p² + 2·c·V))/c).
+#[inline]
+pub fn ir_cap(cost: f64, payment: f64, value: f64) -> f64 {
+    if cost <= 0.0 {
+        1.0
+    } else {
+        ((payment + (payment * payment + 2.0 * cost * value).sqrt()) / cost).min(1.0)
+    }
+}
+
+/// The sincere withdrawal rule: stay iff κ(c^w, x) ≤ V + p·x.
+#[inline]
+pub fn sincere_stays(realized_cost: f64, burden: f64, payment: f64, value: f64) -> bool {
+    crate::kappa(realized_cost, burden) <= value + payment * burden
+}

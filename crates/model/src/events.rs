@@ -1,0 +1,89 @@
+//! Events of the discrete-event protocols. A campaign's events are totally ordered by
+//! (time, seq): `time` is the protocol step, `seq` the emission index within the campaign.
+//! Decisions that are simultaneous (protocol S) share one `time` and are emitted as one batch in
+//! user-index order, so their order is fixed by the data, never by a queue.
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A user reports a cost (cost = reported ĉ).
+    Report,
+    /// Mechanism C: a user chooses her contribution (burden = x, cost = true c).
+    Respond,
+    /// The provider assigns a burden (burden = x, cost = observed c̃).
+    Assign,
+    /// The provider re-assigns a burden after a withdrawal or shortfall.
+    Reassign,
+    /// A user keeps her data for training (burden = committed x, cost = realised c^w).
+    Stay,
+    /// A user withdraws (burden = x at withdrawal, cost = realised c^w).
+    Withdraw,
+    /// The provider cancels: unsustainable or infeasible (campaign-level).
+    Null,
+    /// Training with enough data (campaign-level; burden = data kept).
+    TrainSuccess,
+    /// Training short of the threshold: nothing paid, data deleted (burden = data committed).
+    TrainFailure,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Report => "report",
+            EventKind::Respond => "respond",
+            EventKind::Assign => "assign",
+            EventKind::Reassign => "reassign",
+            EventKind::Stay => "stay",
+            EventKind::Withdraw => "withdraw",
+            EventKind::Null => "null",
+            EventKind::TrainSuccess => "train_success",
+            EventKind::TrainFailure => "train_failure",
+        }
+    }
+}
+
+/// One event of one campaign.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Event {
+    pub time: u32,
+    pub kind: EventKind,
+    pub user: Option<u32>,
+    pub burden: Option<f64>,
+    pub cost: Option<f64>,
+}
+
+impl Event {
+    #[inline]
+    pub fn user(time: u32, kind: EventKind, user: usize, burden: Option<f64>, cost: f64) -> Self {
+        Event { time, kind, user: Some(user as u32), burden, cost: Some(cost) }
+    }
+
+    #[inline]
+    pub fn campaign(time: u32, kind: EventKind, data: Option<f64>) -> Self {
+        Event { time, kind, user: None, burden: data, cost: None }
+    }
+}
+
+/// Where protocols send their events. `ENABLED = false` lets the compiler remove all event code
+/// from runs that do not trace events.
+pub trait EventSink {
+    const ENABLED: bool;
+    fn emit(&mut self, event: Event);
+}
+
+/// Discards events at zero cost.
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    const ENABLED: bool = false;
+    #[inline]
+    fn emit(&mut self, _: Event) {}
+}
+
+impl EventSink for Vec<Event> {
+    const ENABLED: bool = true;
+    #[inline]
+    fn emit(&mut self, event: Event) {
+        self.push(event);
+    }
+}

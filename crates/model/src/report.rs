@@ -1,0 +1,30 @@
+//! The report phase and the two cost transformations around it: what the provider observes and
+//! what the user bears at training time.
+
+use crate::draws::mean_one_factor;
+use crate::events::{Event, EventKind, EventSink};
+use crate::params::Game;
+
+/// Report: ĉ_i by each user's report strategy.
+pub fn report<S: EventSink>(true_cost: &[f64], game: &Game, reported: &mut [f64], sink: &mut S) {
+    for (i, (r, c)) in reported.iter_mut().zip(true_cost).enumerate() {
+        *r = game.strategy_of(i).report(*c);
+        if S::ENABLED {
+            sink.emit(Event::user(0, EventKind::Report, i, None, *r));
+        }
+    }
+}
+
+/// Observation: c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2).
+pub fn observe(reported: &[f64], obs_shock: &[f64], obs_noise: f64, observed: &mut [f64]) {
+    for ((o, r), z) in observed.iter_mut().zip(reported).zip(obs_shock) {
+        *o = r * mean_one_factor(obs_noise, *z);
+    }
+}
+
+/// Drift: c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2), the cost borne at training time.
+pub fn realize(true_cost: &[f64], drift_shock: &[f64], drift: f64, realized: &mut [f64]) {
+    for ((w, c), z) in realized.iter_mut().zip(true_cost).zip(drift_shock) {
+        *w = c * mean_one_factor(drift, *z);
+    }
+}

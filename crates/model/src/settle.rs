@@ -1,0 +1,168 @@
+//! The train-and-settle phase: who is paid, who bears what, and the campaign's outcome.
+//!
+//! Leakage is computed from the payments actually made, never assumed to be zero; the runner
+//! checks it on every campaign of S and M.
+
+use crate::cost::kappa;
+use crate::events::{Event, EventKind, EventSink};
+use crate::params::Game;
+use crate::withdraw::{Decision, ProtocolEnd};
+
+/// The outcome class of a campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// The model improved.
+    Success,
+    /// Data fell short of Q at training (S, or C): nothing improved.
+    Failure,
+    /// The provider cancelled (unsustainable) or stopped a re-assignment: nothing collected, nothing paid.
+    Null,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::Failure => "failure",
+            Status::Null => "null",
+        }
+    }
+}
+
+/// The measured outcome of one campaign.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    /// W = n·V·1{success} − Σ privacy cost borne.
+    pub welfare: f64,
+    /// Σ privacy cost actually borne (drifted costs c^w).
+    pub privacy_cost: f64,
+    /// Σ payments made.
+    pub subsidy: f64,
+    /// Payments made without improvement.
+    pub leakage: f64,
+    /// Data kept for training (C: data delivered).
+    pub data: f64,
+    /// Users who withdrew.
+    pub withdrawals: u32,
+    /// k: users assigned below their cap (C: 0).
+    pub backstoppers: u32,
+}
+
+impl Outcome {
+    #[inline]
+    pub fn success(&self) -> bool {
+        self.status == Status::Success
+    }
+}
+
+/// Settles S or M. `burden` holds each user's burden at her last decision.
+/// On success: stayers are paid p·x and bear κ(c^w, x); withdrawers bear ρ·κ(c^w, x) and enjoy V.
+/// On failure or a stopped re-assignment: nothing is paid; every user who decided with a positive
+/// burden bears ρ·κ of it. On cancellation: nothing at all. `payoff` receives each u_i.
+#[allow(clippy::too_many_arguments)]
+pub fn settle_withdrawal<S: EventSink>(
+    end: ProtocolEnd,
+    realized: &[f64],
+    burden: &[f64],
+    decision: &[Decision],
+    game: &Game,
+    backstoppers: u32,
+    payoff: &mut [f64],
+    sink: &mut S,
+) -> Outcome {
+    let n = burden.len();
+    let train_time = 3 + n as u32 + game.recovery_rounds * 2;
+    let (v, p, rho) = (game.value, game.payment, game.irreversible);
+    let committed = match end {
+        ProtocolEnd::Cancelled => {
+            payoff.iter_mut().for_each(|u| *u = 0.0);
+            if S::ENABLED {
+                sink.emit(Event::campaign(1, EventKind::Null, None));
+            }
+            return Outcome {
+                status: Status::Null,
+                welfare: 0.0,
+                privacy_cost: 0.0,
+                subsidy: 0.0,
+                leakage: 0.0,
+                data: 0.0,
+                withdrawals: 0,
+                backstoppers,
+            };
+        }
+        ProtocolEnd::Aborted => None,
+        ProtocolEnd::Trained { committed } => Some(committed),
+    };
+    let success = committed.is_some_and(|c| c >= game.need() - game.tolerance());
+    let mut privacy_cost = 0.0;
+    let mut paid_total = 0.0;
+    let mut withdrawals = 0;
+    for i in 0..n {
+        let (x, cw) = (burden[i], realized[i]);
+        let (borne, paid) = match (decision[i], success) {
+            (Decision::Stay, true) => (kappa(cw, x), p * x),
+            (Decision::Withdraw, _) | (Decision::Stay, false) => (rho * kappa(cw, x), 0.0),
+            (Decision::Undecided, _) => (0.0, 0.0),
+        };
+        withdrawals += (decision[i] == Decision::Withdraw) as u32;
+        privacy_cost += borne;
+        paid_total += paid;
+        payoff[i] = if success { v } else { 0.0 } + paid - borne;
+    }
+    let status = match (committed, success) {
+        (None, _) => Status::Null,
+        (Some(_), true) => Status::Success,
+        (Some(_), false) => Status::Failure,
+    };
+    if S::ENABLED && committed.is_some() {
+        let kind = if success { EventKind::TrainSuccess } else { EventKind::TrainFailure };
+        sink.emit(Event::campaign(train_time, kind, committed));
+    }
+    Outcome {
+        status,
+        welfare: if success { n as f64 * v } else { 0.0 } - privacy_cost,
+        privacy_cost,
+        subsidy: paid_total,
+        leakage: if success { 0.0 } else { paid_total },
+        data: if success { committed.unwrap_or(0.0) } else { 0.0 },
+        withdrawals,
+        backstoppers,
+    }
+}
+
+/// Settles C: success iff Σ x ≥ Q; p·x is paid and κ(c^w, x) borne whatever happens.
+pub fn settle_subsidy<S: EventSink>(
+    realized: &[f64],
+    contribution: &[f64],
+    game: &Game,
+    payoff: &mut [f64],
+    sink: &mut S,
+) -> Outcome {
+    let n = contribution.len();
+    let total: f64 = contribution.iter().sum();
+    let success = total >= game.need() - game.tolerance();
+    let mut privacy_cost = 0.0;
+    let mut paid_total = 0.0;
+    for i in 0..n {
+        let borne = kappa(realized[i], contribution[i]);
+        let paid = game.payment * contribution[i];
+        privacy_cost += borne;
+        paid_total += paid;
+        payoff[i] = if success { game.value } else { 0.0 } + paid - borne;
+    }
+    if S::ENABLED {
+        let kind = if success { EventKind::TrainSuccess } else { EventKind::TrainFailure };
+        sink.emit(Event::campaign(2, kind, Some(total)));
+    }
+    Outcome {
+        status: if success { Status::Success } else { Status::Failure },
+        welfare: if success { n as f64 * game.value } else { 0.0 } - privacy_cost,
+        privacy_cost,
+        subsidy: paid_total,
+        leakage: if success { 0.0 } else { paid_total },
+        data: total,
+        withdrawals: 0,
+        backstoppers: 0,
+    }
+}

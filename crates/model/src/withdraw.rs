@@ -1,0 +1,237 @@
+//! The withdraw phase: protocol S (simultaneous, optional recovery rounds) and protocol M
+//! (sequential in a fixed order, with re-assignment after each withdrawal).
+
+use crate::caps::sincere_stays;
+use crate::cost::kappa;
+use crate::events::{Event, EventKind, EventSink};
+use crate::params::{Game, Order, WithdrawRule};
+use crate::waterfill::{FillScratch, water_fill, water_fill_bounded};
+
+/// A user's answer before training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decision {
+    /// Not asked (M stopped before her turn, or the campaign was cancelled).
+    #[default]
+    Undecided,
+    Stay,
+    Withdraw,
+}
+
+/// How the withdraw phase ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ProtocolEnd {
+    /// The assignment was unsustainable: nothing collected.
+    Cancelled,
+    /// A re-assignment was infeasible or unsustainable: the provider stopped (a null outcome).
+    Aborted,
+    /// Training runs on the committed data.
+    Trained { committed: f64 },
+}
+
+/// The per-user state the withdraw phase reads and writes (one campaign, length n each).
+pub struct WithdrawState<'a> {
+    pub observed: &'a [f64],
+    pub realized: &'a [f64],
+    pub cap: &'a [f64],
+    /// In: assigned burdens. Out: each user's burden at her (last) decision.
+    pub burden: &'a mut [f64],
+    pub decision: &'a mut [Decision],
+}
+
+/// Buffers reused across campaigns.
+#[derive(Clone, Debug, Default)]
+pub struct ProtocolScratch {
+    pub fill: FillScratch,
+    order: Vec<u32>,
+    members: Vec<u32>,
+    sub_cost: Vec<f64>,
+    sub_lo: Vec<f64>,
+    sub_hi: Vec<f64>,
+    sub_out: Vec<f64>,
+}
+
+#[inline]
+fn stays(rule: WithdrawRule, realized: f64, burden: f64, game: &Game) -> bool {
+    match rule {
+        WithdrawRule::Sincere => sincere_stays(realized, burden, game.payment, game.value),
+    }
+}
+
+/// Protocol S: everyone decides at once on her assigned burden; then, while short of Q and
+/// recovery rounds remain, Q is re-assigned among those who stayed (burdens only grow, same caps
+/// and sustainability test) and they decide again, all at once.
+pub fn simultaneous<S: EventSink>(
+    st: WithdrawState<'_>,
+    game: &Game,
+    scratch: &mut ProtocolScratch,
+    sink: &mut S,
+) -> ProtocolEnd {
+    let n = st.burden.len();
+    let need = game.need();
+    let tol = game.tolerance();
+    let mut time = 2;
+    let mut committed = 0.0;
+    for i in 0..n {
+        let stay = stays(game.withdraw_rule, st.realized[i], st.burden[i], game);
+        decide(i, stay, time, &mut st.decision[..], st.burden, st.realized, sink);
+        if stay {
+            committed += st.burden[i];
+        }
+    }
+    let mut round = 0;
+    while committed < need - tol && round < game.recovery_rounds {
+        round += 1;
+        time += 1;
+        // Re-assign Q among the stayers, burdens bounded below by what they hold.
+        scratch.members.clear();
+        scratch.members.extend((0..n as u32).filter(|&i| st.decision[i as usize] == Decision::Stay));
+        gather(scratch, st.observed, st.burden, st.cap);
+        let fill = water_fill_bounded(
+            &scratch.sub_cost,
+            &scratch.sub_lo,
+            &scratch.sub_hi,
+            need,
+            tol,
+            &mut scratch.sub_out,
+            &mut scratch.fill,
+        );
+        let estimate: f64 = scratch.sub_cost.iter().zip(&scratch.sub_out).map(|(c, x)| kappa(*c, *x)).sum();
+        if fill.is_err() || estimate > n as f64 * game.value {
+            if S::ENABLED {
+                sink.emit(Event::campaign(time, EventKind::Null, None));
+            }
+            return ProtocolEnd::Aborted;
+        }
+        for (k, &i) in scratch.members.iter().enumerate() {
+            let i = i as usize;
+            st.burden[i] = scratch.sub_out[k];
+            if S::ENABLED {
+                sink.emit(Event::user(time, EventKind::Reassign, i, Some(st.burden[i]), st.observed[i]));
+            }
+        }
+        time += 1;
+        committed = 0.0;
+        for &i in &scratch.members {
+            let i = i as usize;
+            let stay = stays(game.withdraw_rule, st.realized[i], st.burden[i], game);
+            decide(i, stay, time, &mut st.decision[..], st.burden, st.realized, sink);
+            if stay {
+                committed += st.burden[i];
+            }
+        }
+    }
+    ProtocolEnd::Trained { committed }
+}
+
+/// The decision order of M, fixed from the assigned burdens when announced.
+pub fn decision_order(order: Order, burden: &[f64], observed: &[f64], order_key: &[f64], out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(0..burden.len() as u32);
+    let key: &[f64] = match order {
+        Order::SmallFirst | Order::LargeFirst => burden,
+        Order::Random => order_key,
+        Order::CostAscending => observed,
+    };
+    if order == Order::LargeFirst {
+        out.sort_by(|&a, &b| key[b as usize].total_cmp(&key[a as usize]).then(a.cmp(&b)));
+    } else {
+        out.sort_by(|&a, &b| key[a as usize].total_cmp(&key[b as usize]).then(a.cmp(&b)));
+    }
+}
+
+/// Protocol M: users decide one at a time in the announced order, each on her current burden.
+/// After a withdrawal, Q − Σ committed is re-assigned among the undecided (same water-filling and
+/// caps; the sustainability test counts committed burdens); if that fails the provider stops.
+pub fn sequential<S: EventSink>(
+    st: WithdrawState<'_>,
+    order_key: &[f64],
+    game: &Game,
+    scratch: &mut ProtocolScratch,
+    sink: &mut S,
+) -> ProtocolEnd {
+    let n = st.burden.len();
+    let need = game.need();
+    let tol = game.tolerance();
+    let budget = n as f64 * game.value;
+    let mut order = std::mem::take(&mut scratch.order);
+    decision_order(game.order, st.burden, st.observed, order_key, &mut order);
+    let mut committed = 0.0;
+    let mut committed_estimate = 0.0;
+    let mut end = None;
+    for pos in 0..n {
+        let i = order[pos] as usize;
+        let time = 2 + pos as u32;
+        let stay = stays(game.withdraw_rule, st.realized[i], st.burden[i], game);
+        decide(i, stay, time, &mut st.decision[..], st.burden, st.realized, sink);
+        if stay {
+            committed += st.burden[i];
+            committed_estimate += kappa(st.observed[i], st.burden[i]);
+            continue;
+        }
+        let rest = &order[pos + 1..];
+        if rest.is_empty() {
+            break;
+        }
+        scratch.members.clear();
+        scratch.members.extend_from_slice(rest);
+        gather(scratch, st.observed, st.burden, st.cap);
+        let fill = water_fill(
+            &scratch.sub_cost,
+            &scratch.sub_hi,
+            (need - committed).max(0.0),
+            tol,
+            &mut scratch.sub_out,
+            &mut scratch.fill,
+        );
+        let estimate: f64 = scratch.sub_cost.iter().zip(&scratch.sub_out).map(|(c, x)| kappa(*c, *x)).sum();
+        if fill.is_err() || committed_estimate + estimate > budget {
+            if S::ENABLED {
+                sink.emit(Event::campaign(time, EventKind::Null, None));
+            }
+            end = Some(ProtocolEnd::Aborted);
+            break;
+        }
+        for (k, &j) in rest.iter().enumerate() {
+            let j = j as usize;
+            st.burden[j] = scratch.sub_out[k];
+            if S::ENABLED {
+                sink.emit(Event::user(time, EventKind::Reassign, j, Some(st.burden[j]), st.observed[j]));
+            }
+        }
+    }
+    scratch.order = order;
+    end.unwrap_or(ProtocolEnd::Trained { committed })
+}
+
+#[inline]
+fn decide<S: EventSink>(
+    i: usize,
+    stay: bool,
+    time: u32,
+    decision: &mut [Decision],
+    burden: &[f64],
+    realized: &[f64],
+    sink: &mut S,
+) {
+    decision[i] = if stay { Decision::Stay } else { Decision::Withdraw };
+    if S::ENABLED {
+        let kind = if stay { EventKind::Stay } else { EventKind::Withdraw };
+        sink.emit(Event::user(time, kind, i, Some(burden[i]), realized[i]));
+    }
+}
+
+/// Copies the members' observed cost, current burden (as lower bound) and cap into the sub-buffers.
+fn gather(scratch: &mut ProtocolScratch, observed: &[f64], burden: &[f64], cap: &[f64]) {
+    let m = scratch.members.len();
+    scratch.sub_cost.clear();
+    scratch.sub_lo.clear();
+    scratch.sub_hi.clear();
+    for &i in &scratch.members {
+        let i = i as usize;
+        scratch.sub_cost.push(observed[i]);
+        scratch.sub_lo.push(burden[i]);
+        scratch.sub_hi.push(cap[i]);
+    }
+    scratch.sub_out.clear();
+    scratch.sub_out.resize(m, 0.0);
+}
