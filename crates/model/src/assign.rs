@@ -33,27 +33,55 @@ pub fn assign<S: EventSink>(
         *u = ir_cap(*c, game.payment, game.value);
     }
     let n = observed.len() as f64;
-    match water_fill(observed, cap, game.need(), game.tolerance(), burden, scratch) {
+    match water_fill(
+        observed,
+        cap,
+        game.need(),
+        game.tolerance(),
+        burden,
+        scratch,
+    ) {
         Err(_) => {
             burden.iter_mut().for_each(|x| *x = 0.0);
-            Assignment { sustainable: false, backstoppers: 0, estimated_cost: f64::INFINITY }
+            Assignment {
+                sustainable: false,
+                backstoppers: 0,
+                estimated_cost: f64::INFINITY,
+            }
         }
         Ok(_) => {
-            let estimated_cost: f64 = observed.iter().zip(&*burden).map(|(c, x)| kappa(*c, *x)).sum();
-            let backstoppers = burden.iter().zip(&*cap).filter(|(x, u)| **x < **u - 1e-9).count() as u32;
+            let estimated_cost: f64 = observed
+                .iter()
+                .zip(&*burden)
+                .map(|(c, x)| kappa(*c, *x))
+                .sum();
+            let backstoppers = burden
+                .iter()
+                .zip(&*cap)
+                .filter(|(x, u)| **x < **u - 1e-9)
+                .count() as u32;
             let sustainable = estimated_cost <= n * game.value;
             if S::ENABLED && sustainable {
                 for (i, (x, c)) in burden.iter().zip(observed).enumerate() {
                     sink.emit(Event::user(1, EventKind::Assign, i, Some(*x), *c));
                 }
             }
-            Assignment { sustainable, backstoppers, estimated_cost }
+            Assignment {
+                sustainable,
+                backstoppers,
+                estimated_cost,
+            }
         }
     }
 }
 
 /// Respond (mechanism C): x_i = min(1, (p + b0·V)/c_i) from each user's true cost.
-pub fn respond<S: EventSink>(true_cost: &[f64], game: &Game, contribution: &mut [f64], sink: &mut S) {
+pub fn respond<S: EventSink>(
+    true_cost: &[f64],
+    game: &Game,
+    contribution: &mut [f64],
+    sink: &mut S,
+) {
     for (i, (x, c)) in contribution.iter_mut().zip(true_cost).enumerate() {
         *x = subsidy_response(*c, game.payment, game.belief, game.value);
         if S::ENABLED {

@@ -5,10 +5,12 @@
 use crate::assign::{assign, respond};
 use crate::draws::Draws;
 use crate::events::EventSink;
-use crate::params::{Game, Mechanism};
+use crate::params::{Game, Mechanism, ReportStrategy};
 use crate::report::{observe, realize, report};
 use crate::settle::{Outcome, settle_subsidy, settle_withdrawal};
-use crate::withdraw::{Decision, ProtocolEnd, ProtocolScratch, WithdrawState, sequential, simultaneous};
+use crate::withdraw::{
+    Decision, ProtocolEnd, ProtocolScratch, WithdrawState, sequential, simultaneous,
+};
 
 /// Per-user buffers of one campaign, reused across campaigns.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +23,7 @@ pub struct Workspace {
     pub decision: Vec<Decision>,
     /// u_i of the last campaign run.
     pub payoff: Vec<f64>,
+    pub strategy: Vec<ReportStrategy>,
     pub protocol: ProtocolScratch,
 }
 
@@ -52,14 +55,33 @@ pub fn run_campaign<S: EventSink>(
 ) -> Outcome {
     let n = draws.len();
     ws.resize(n);
-    realize(&draws.cost, &draws.drift_shock, game.drift, &mut ws.realized);
+    realize(
+        &draws.cost,
+        &draws.drift_shock,
+        game.drift,
+        &mut ws.realized,
+    );
     if mechanism == Mechanism::C {
         respond(&draws.cost, game, &mut ws.burden, sink);
         return settle_subsidy(&ws.realized, &ws.burden, game, &mut ws.payoff, sink);
     }
-    report(&draws.cost, game, &mut ws.reported, sink);
-    observe(&ws.reported, &draws.obs_shock, game.obs_noise, &mut ws.observed);
-    let assignment = assign(&ws.observed, game, &mut ws.cap, &mut ws.burden, &mut ws.protocol.fill, sink);
+    ws.strategy.clear();
+    ws.strategy.extend((0..n).map(|i| game.strategy_of(i)));
+    report(&draws.cost, &ws.strategy, &mut ws.reported, sink);
+    observe(
+        &ws.reported,
+        &draws.obs_shock,
+        game.obs_noise,
+        &mut ws.observed,
+    );
+    let assignment = assign(
+        &ws.observed,
+        game,
+        &mut ws.cap,
+        &mut ws.burden,
+        &mut ws.protocol.fill,
+        sink,
+    );
     let end = if !assignment.sustainable {
         ProtocolEnd::Cancelled
     } else {

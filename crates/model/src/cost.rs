@@ -57,7 +57,10 @@ impl CostDist {
                 if low < 0.0 || high < low {
                     return Err("uniform needs 0 <= low <= high".into());
                 }
-                Ok(CostSampler::Uniform { low, width: high - low })
+                Ok(CostSampler::Uniform {
+                    low,
+                    width: high - low,
+                })
             }
             CostDist::Beta { alpha, beta } => Beta::new(alpha, beta)
                 .map(CostSampler::Beta)

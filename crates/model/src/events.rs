@@ -55,12 +55,24 @@ pub struct Event {
 impl Event {
     #[inline]
     pub fn user(time: u32, kind: EventKind, user: usize, burden: Option<f64>, cost: f64) -> Self {
-        Event { time, kind, user: Some(user as u32), burden, cost: Some(cost) }
+        Event {
+            time,
+            kind,
+            user: Some(user as u32),
+            burden,
+            cost: Some(cost),
+        }
     }
 
     #[inline]
     pub fn campaign(time: u32, kind: EventKind, data: Option<f64>) -> Self {
-        Event { time, kind, user: None, burden: data, cost: None }
+        Event {
+            time,
+            kind,
+            user: None,
+            burden: data,
+            cost: None,
+        }
     }
 }
 
@@ -72,7 +84,14 @@ pub trait EventSink {
 }
 
 /// Discards events at zero cost.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct NoEvents;
+
+impl AsRef<[Event]> for NoEvents {
+    fn as_ref(&self) -> &[Event] {
+        &[]
+    }
+}
 
 impl EventSink for NoEvents {
     const ENABLED: bool = false;

@@ -117,7 +117,10 @@ impl Default for Game {
     fn default() -> Self {
         Game {
             users: 20,
-            cost: CostDist::Uniform { low: 0.0, high: 1.0 },
+            cost: CostDist::Uniform {
+                low: 0.0,
+                high: 1.0,
+            },
             threshold: 0.6,
             value: 0.1,
             payment: 0.1,

@@ -116,7 +116,11 @@ pub fn settle_withdrawal<S: EventSink>(
         (Some(_), false) => Status::Failure,
     };
     if S::ENABLED && committed.is_some() {
-        let kind = if success { EventKind::TrainSuccess } else { EventKind::TrainFailure };
+        let kind = if success {
+            EventKind::TrainSuccess
+        } else {
+            EventKind::TrainFailure
+        };
         sink.emit(Event::campaign(train_time, kind, committed));
     }
     Outcome {
@@ -125,7 +129,11 @@ pub fn settle_withdrawal<S: EventSink>(
         privacy_cost,
         subsidy: paid_total,
         leakage: if success { 0.0 } else { paid_total },
-        data: if success { committed.unwrap_or(0.0) } else { 0.0 },
+        data: if success {
+            committed.unwrap_or(0.0)
+        } else {
+            0.0
+        },
         withdrawals,
         backstoppers,
     }
@@ -152,11 +160,19 @@ pub fn settle_subsidy<S: EventSink>(
         payoff[i] = if success { game.value } else { 0.0 } + paid - borne;
     }
     if S::ENABLED {
-        let kind = if success { EventKind::TrainSuccess } else { EventKind::TrainFailure };
+        let kind = if success {
+            EventKind::TrainSuccess
+        } else {
+            EventKind::TrainFailure
+        };
         sink.emit(Event::campaign(2, kind, Some(total)));
     }
     Outcome {
-        status: if success { Status::Success } else { Status::Failure },
+        status: if success {
+            Status::Success
+        } else {
+            Status::Failure
+        },
         welfare: if success { n as f64 * game.value } else { 0.0 } - privacy_cost,
         privacy_cost,
         subsidy: paid_total,

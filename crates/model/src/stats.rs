@@ -105,7 +105,13 @@ pub struct Diagnostics {
 impl DiagnosticStats {
     /// Folds one replication. `s`, `m` are the S and M outcomes (if run); `payoff_c`, `payoff_m`
     /// the per-user utilities of C and M (if run).
-    pub fn push(&mut self, s: Option<&Outcome>, m: Option<&Outcome>, payoff_c: Option<&[f64]>, payoff_m: Option<&[f64]>) {
+    pub fn push(
+        &mut self,
+        s: Option<&Outcome>,
+        m: Option<&Outcome>,
+        payoff_c: Option<&[f64]>,
+        payoff_m: Option<&[f64]>,
+    ) {
         self.reps += 1;
         // k is common to S and M: both water-fill the same observed costs.
         let k2 = |o: &Outcome| o.backstoppers >= 2;

@@ -37,9 +37,18 @@ pub fn water_fill(
     if capacity < need - tol {
         return Err(Infeasible { capacity });
     }
-    let free: f64 = cost.iter().zip(hi).filter(|(c, _)| **c <= 0.0).map(|(_, h)| h).sum();
+    let free: f64 = cost
+        .iter()
+        .zip(hi)
+        .filter(|(c, _)| **c <= 0.0)
+        .map(|(_, h)| h)
+        .sum();
     if free >= need - tol {
-        let share = if free > 0.0 { (need / free).clamp(0.0, 1.0) } else { 0.0 };
+        let share = if free > 0.0 {
+            (need / free).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         for ((x, c), h) in out.iter_mut().zip(cost).zip(hi) {
             *x = if *c <= 0.0 { h * share } else { 0.0 };
         }
@@ -101,8 +110,18 @@ pub fn water_fill_bounded(
         return Ok(0.0);
     }
     // Free data first: zero-cost users rise to hi; if that alone suffices, raise them evenly.
-    let positive_floor: f64 = cost.iter().zip(lo).filter(|(c, _)| **c > 0.0).map(|(_, l)| l).sum();
-    let free_top: f64 = cost.iter().zip(hi).filter(|(c, _)| **c <= 0.0).map(|(_, h)| h).sum();
+    let positive_floor: f64 = cost
+        .iter()
+        .zip(lo)
+        .filter(|(c, _)| **c > 0.0)
+        .map(|(_, l)| l)
+        .sum();
+    let free_top: f64 = cost
+        .iter()
+        .zip(hi)
+        .filter(|(c, _)| **c <= 0.0)
+        .map(|(_, h)| h)
+        .sum();
     let free_floor = floor - positive_floor;
     if positive_floor + free_top >= need - tol {
         let room = free_top - free_floor;
@@ -112,7 +131,11 @@ pub fn water_fill_bounded(
             0.0
         };
         for i in 0..out.len() {
-            out[i] = if cost[i] <= 0.0 { lo[i] + t * (hi[i] - lo[i]) } else { lo[i] };
+            out[i] = if cost[i] <= 0.0 {
+                lo[i] + t * (hi[i] - lo[i])
+            } else {
+                lo[i]
+            };
         }
         return Ok(0.0);
     }

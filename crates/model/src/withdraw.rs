@@ -73,7 +73,15 @@ pub fn simultaneous<S: EventSink>(
     let mut committed = 0.0;
     for i in 0..n {
         let stay = stays(game.withdraw_rule, st.realized[i], st.burden[i], game);
-        decide(i, stay, time, &mut st.decision[..], st.burden, st.realized, sink);
+        decide(
+            i,
+            stay,
+            time,
+            &mut st.decision[..],
+            st.burden,
+            st.realized,
+            sink,
+        );
         if stay {
             committed += st.burden[i];
         }
@@ -84,7 +92,9 @@ pub fn simultaneous<S: EventSink>(
         time += 1;
         // Re-assign Q among the stayers, burdens bounded below by what they hold.
         scratch.members.clear();
-        scratch.members.extend((0..n as u32).filter(|&i| st.decision[i as usize] == Decision::Stay));
+        scratch
+            .members
+            .extend((0..n as u32).filter(|&i| st.decision[i as usize] == Decision::Stay));
         gather(scratch, st.observed, st.burden, st.cap);
         let fill = water_fill_bounded(
             &scratch.sub_cost,
@@ -95,7 +105,12 @@ pub fn simultaneous<S: EventSink>(
             &mut scratch.sub_out,
             &mut scratch.fill,
         );
-        let estimate: f64 = scratch.sub_cost.iter().zip(&scratch.sub_out).map(|(c, x)| kappa(*c, *x)).sum();
+        let estimate: f64 = scratch
+            .sub_cost
+            .iter()
+            .zip(&scratch.sub_out)
+            .map(|(c, x)| kappa(*c, *x))
+            .sum();
         if fill.is_err() || estimate > n as f64 * game.value {
             if S::ENABLED {
                 sink.emit(Event::campaign(time, EventKind::Null, None));
@@ -106,7 +121,13 @@ pub fn simultaneous<S: EventSink>(
             let i = i as usize;
             st.burden[i] = scratch.sub_out[k];
             if S::ENABLED {
-                sink.emit(Event::user(time, EventKind::Reassign, i, Some(st.burden[i]), st.observed[i]));
+                sink.emit(Event::user(
+                    time,
+                    EventKind::Reassign,
+                    i,
+                    Some(st.burden[i]),
+                    st.observed[i],
+                ));
             }
         }
         time += 1;
@@ -114,7 +135,15 @@ pub fn simultaneous<S: EventSink>(
         for &i in &scratch.members {
             let i = i as usize;
             let stay = stays(game.withdraw_rule, st.realized[i], st.burden[i], game);
-            decide(i, stay, time, &mut st.decision[..], st.burden, st.realized, sink);
+            decide(
+                i,
+                stay,
+                time,
+                &mut st.decision[..],
+                st.burden,
+                st.realized,
+                sink,
+            );
             if stay {
                 committed += st.burden[i];
             }
@@ -124,7 +153,13 @@ pub fn simultaneous<S: EventSink>(
 }
 
 /// The decision order of M, fixed from the assigned burdens when announced.
-pub fn decision_order(order: Order, burden: &[f64], observed: &[f64], order_key: &[f64], out: &mut Vec<u32>) {
+pub fn decision_order(
+    order: Order,
+    burden: &[f64],
+    observed: &[f64],
+    order_key: &[f64],
+    out: &mut Vec<u32>,
+) {
     out.clear();
     out.extend(0..burden.len() as u32);
     let key: &[f64] = match order {
@@ -162,7 +197,15 @@ pub fn sequential<S: EventSink>(
         let i = order[pos] as usize;
         let time = 2 + pos as u32;
         let stay = stays(game.withdraw_rule, st.realized[i], st.burden[i], game);
-        decide(i, stay, time, &mut st.decision[..], st.burden, st.realized, sink);
+        decide(
+            i,
+            stay,
+            time,
+            &mut st.decision[..],
+            st.burden,
+            st.realized,
+            sink,
+        );
         if stay {
             committed += st.burden[i];
             committed_estimate += kappa(st.observed[i], st.burden[i]);
@@ -183,7 +226,12 @@ pub fn sequential<S: EventSink>(
             &mut scratch.sub_out,
             &mut scratch.fill,
         );
-        let estimate: f64 = scratch.sub_cost.iter().zip(&scratch.sub_out).map(|(c, x)| kappa(*c, *x)).sum();
+        let estimate: f64 = scratch
+            .sub_cost
+            .iter()
+            .zip(&scratch.sub_out)
+            .map(|(c, x)| kappa(*c, *x))
+            .sum();
         if fill.is_err() || committed_estimate + estimate > budget {
             if S::ENABLED {
                 sink.emit(Event::campaign(time, EventKind::Null, None));
@@ -195,7 +243,13 @@ pub fn sequential<S: EventSink>(
             let j = j as usize;
             st.burden[j] = scratch.sub_out[k];
             if S::ENABLED {
-                sink.emit(Event::user(time, EventKind::Reassign, j, Some(st.burden[j]), st.observed[j]));
+                sink.emit(Event::user(
+                    time,
+                    EventKind::Reassign,
+                    j,
+                    Some(st.burden[j]),
+                    st.observed[j],
+                ));
             }
         }
     }
@@ -213,9 +267,17 @@ fn decide<S: EventSink>(
     realized: &[f64],
     sink: &mut S,
 ) {
-    decision[i] = if stay { Decision::Stay } else { Decision::Withdraw };
+    decision[i] = if stay {
+        Decision::Stay
+    } else {
+        Decision::Withdraw
+    };
     if S::ENABLED {
-        let kind = if stay { EventKind::Stay } else { EventKind::Withdraw };
+        let kind = if stay {
+            EventKind::Stay
+        } else {
+            EventKind::Withdraw
+        };
         sink.emit(Event::user(time, kind, i, Some(burden[i]), realized[i]));
     }
 }

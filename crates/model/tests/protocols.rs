@@ -2,17 +2,29 @@
 
 use datapact_model::events::{Event, EventKind};
 use datapact_model::{
-    CostDist, Draws, Game, Mechanism, NoEvents, Order, Status, Workspace, campaign_rng, run_campaign,
+    CostDist, Draws, Game, Mechanism, NoEvents, Order, Status, Workspace, campaign_rng,
+    run_campaign,
 };
 use proptest::prelude::*;
 
 fn game(v: f64, p: f64, drift: f64, noise: f64, n: usize) -> Game {
-    Game { users: n, value: v, payment: p, drift, obs_noise: noise, ..Game::default() }
+    Game {
+        users: n,
+        value: v,
+        payment: p,
+        drift,
+        obs_noise: noise,
+        ..Game::default()
+    }
 }
 
 fn draws(game: &Game, seed: u64, rep: u64) -> Draws {
     let mut d = Draws::default();
-    d.fill(game.users, &game.cost.sampler().unwrap(), &mut campaign_rng(seed, 0, rep));
+    d.fill(
+        game.users,
+        &game.cost.sampler().unwrap(),
+        &mut campaign_rng(seed, 0, rep),
+    );
     d
 }
 
@@ -76,7 +88,14 @@ proptest! {
 /// others absorb her burden; under S the same withdrawal sinks the campaign.
 #[test]
 fn m_reassigns_after_a_withdrawal_where_s_fails() {
-    let g = Game { users: 3, threshold: 0.5, value: 1.0, payment: 0.0, drift: 0.0, ..Game::default() };
+    let g = Game {
+        users: 3,
+        threshold: 0.5,
+        value: 1.0,
+        payment: 0.0,
+        drift: 0.0,
+        ..Game::default()
+    };
     // Need Q = 1.5. Costs 1, 1, 8: water-filling λ(1 + 1 + 1/8) = 1.5 → λ ≈ 0.706,
     // burdens ≈ (0.706, 0.706, 0.088). The third user's training-time cost is pushed up by hand so
     // that she withdraws (κ = c^w·x²/2 > V).
@@ -91,7 +110,10 @@ fn m_reassigns_after_a_withdrawal_where_s_fails() {
     assert_eq!(s0.status, Status::Success, "baseline: everyone stays");
 
     let g = Game { drift: 1e-9, ..g }; // keep costs, but realise a shock through the draws:
-    let d = Draws { drift_shock: vec![0.0, 0.0, 6.0e9], ..d };
+    let d = Draws {
+        drift_shock: vec![0.0, 0.0, 6.0e9],
+        ..d
+    };
     let s = run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents);
     assert_eq!((s.status, s.withdrawals), (Status::Failure, 1));
     let mut events = Vec::new();
@@ -99,17 +121,34 @@ fn m_reassigns_after_a_withdrawal_where_s_fails() {
     assert_eq!((m.status, m.withdrawals), (Status::Success, 1));
     assert!((m.data - 1.5).abs() < 1e-9);
     // Small-first: user 2 (burden 0.088) decides first, withdraws; the others are re-assigned 0.75.
-    let decisions: Vec<_> = events.iter().filter(|e| matches!(e.kind, EventKind::Stay | EventKind::Withdraw)).collect();
+    let decisions: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Stay | EventKind::Withdraw))
+        .collect();
     assert_eq!(decisions[0].user, Some(2));
     assert_eq!(decisions[0].kind, EventKind::Withdraw);
-    let reassigned: Vec<f64> = events.iter().filter(|e| e.kind == EventKind::Reassign).map(|e| e.burden.unwrap()).collect();
+    let reassigned: Vec<f64> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Reassign)
+        .map(|e| e.burden.unwrap())
+        .collect();
     assert_eq!(reassigned.len(), 2);
-    assert!(reassigned.iter().all(|x| (x - 0.75).abs() < 1e-9), "{reassigned:?}");
+    assert!(
+        reassigned.iter().all(|x| (x - 0.75).abs() < 1e-9),
+        "{reassigned:?}"
+    );
 }
 
 #[test]
 fn recovery_rounds_rescue_s() {
-    let g = Game { users: 3, threshold: 0.5, value: 1.0, payment: 0.0, drift: 1e-9, ..Game::default() };
+    let g = Game {
+        users: 3,
+        threshold: 0.5,
+        value: 1.0,
+        payment: 0.0,
+        drift: 1e-9,
+        ..Game::default()
+    };
     let d = Draws {
         cost: vec![1.0, 1.0, 8.0],
         drift_shock: vec![0.0, 0.0, 6.0e9],
@@ -117,8 +156,14 @@ fn recovery_rounds_rescue_s() {
         order_key: vec![0.0; 3],
     };
     let mut ws = Workspace::default();
-    assert_eq!(run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents).status, Status::Failure);
-    let g = Game { recovery_rounds: 1, ..g };
+    assert_eq!(
+        run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents).status,
+        Status::Failure
+    );
+    let g = Game {
+        recovery_rounds: 1,
+        ..g
+    };
     let s = run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents);
     assert_eq!(s.status, Status::Success);
     assert!((s.data - 1.5).abs() < 1e-9);
@@ -126,32 +171,89 @@ fn recovery_rounds_rescue_s() {
 
 #[test]
 fn orders_differ_only_in_who_decides_first() {
-    let g = Game { users: 6, value: 0.2, payment: 0.1, ..Game::default() };
+    let g = Game {
+        users: 6,
+        value: 0.2,
+        payment: 0.1,
+        ..Game::default()
+    };
     let d = draws(&g, 7, 3);
     let mut ws = Workspace::default();
     let mut first = Vec::new();
-    for order in [Order::SmallFirst, Order::LargeFirst, Order::CostAscending, Order::Random] {
+    for order in [
+        Order::SmallFirst,
+        Order::LargeFirst,
+        Order::CostAscending,
+        Order::Random,
+    ] {
         let mut events = Vec::new();
-        run_campaign(Mechanism::M, &Game { order, ..g.clone() }, &d, &mut ws, &mut events);
-        let assigned: Vec<(u32, f64)> = events.iter().filter(|e| e.kind == EventKind::Assign).map(|e| (e.user.unwrap(), e.burden.unwrap())).collect();
-        let deciders: Vec<u32> = events.iter().filter(|e| matches!(e.kind, EventKind::Stay | EventKind::Withdraw)).map(|e| e.user.unwrap()).collect();
+        run_campaign(
+            Mechanism::M,
+            &Game { order, ..g.clone() },
+            &d,
+            &mut ws,
+            &mut events,
+        );
+        let assigned: Vec<(u32, f64)> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Assign)
+            .map(|e| (e.user.unwrap(), e.burden.unwrap()))
+            .collect();
+        let deciders: Vec<u32> = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Stay | EventKind::Withdraw))
+            .map(|e| e.user.unwrap())
+            .collect();
         if order == Order::SmallFirst && !assigned.is_empty() {
             let b = |u: u32| assigned.iter().find(|a| a.0 == u).unwrap().1;
-            assert!(deciders.windows(2).all(|w| b(w[0]) <= b(w[1]) || events.iter().any(|e| e.kind == EventKind::Withdraw)));
+            assert!(deciders.windows(2).all(
+                |w| b(w[0]) <= b(w[1]) || events.iter().any(|e| e.kind == EventKind::Withdraw)
+            ));
         }
         first.push(deciders.first().copied());
     }
-    assert_ne!(first[0], first[1], "small-first and large-first start with the same user");
+    assert_ne!(
+        first[0], first[1],
+        "small-first and large-first start with the same user"
+    );
 }
 
 #[test]
 fn cost_distributions_have_their_means() {
     // Statistical: sample mean within 5 standard errors, fixed seed.
     let cases = [
-        (CostDist::Uniform { low: 0.0, high: 1.0 }, 0.5, (1.0f64 / 12.0).sqrt()),
-        (CostDist::Beta { alpha: 2.0, beta: 5.0 }, 2.0 / 7.0, (10.0f64 / (49.0 * 8.0)).sqrt()),
-        (CostDist::Beta { alpha: 5.0, beta: 2.0 }, 5.0 / 7.0, (10.0f64 / (49.0 * 8.0)).sqrt()),
-        (CostDist::LogNormal { mu: 0.0, sigma: 0.5 }, (0.125f64).exp(), ((0.25f64).exp_m1() * (0.25f64).exp()).sqrt()),
+        (
+            CostDist::Uniform {
+                low: 0.0,
+                high: 1.0,
+            },
+            0.5,
+            (1.0f64 / 12.0).sqrt(),
+        ),
+        (
+            CostDist::Beta {
+                alpha: 2.0,
+                beta: 5.0,
+            },
+            2.0 / 7.0,
+            (10.0f64 / (49.0 * 8.0)).sqrt(),
+        ),
+        (
+            CostDist::Beta {
+                alpha: 5.0,
+                beta: 2.0,
+            },
+            5.0 / 7.0,
+            (10.0f64 / (49.0 * 8.0)).sqrt(),
+        ),
+        (
+            CostDist::LogNormal {
+                mu: 0.0,
+                sigma: 0.5,
+            },
+            (0.125f64).exp(),
+            ((0.25f64).exp_m1() * (0.25f64).exp()).sqrt(),
+        ),
     ];
     for (dist, mean, sd) in cases {
         let sampler = dist.sampler().unwrap();
@@ -159,6 +261,9 @@ fn cost_distributions_have_their_means() {
         let k = 200_000;
         let m: f64 = (0..k).map(|_| sampler.sample(&mut rng)).sum::<f64>() / k as f64;
         let se = sd / (k as f64).sqrt();
-        assert!((m - mean).abs() < 5.0 * se, "{dist:?}: {m} vs {mean} (se {se})");
+        assert!(
+            (m - mean).abs() < 5.0 * se,
+            "{dist:?}: {m} vs {mean} (se {se})"
+        );
     }
 }

@@ -12,13 +12,23 @@ fn objective(c: &[f64], x: &[f64]) -> f64 {
 fn bisect(c: &[f64], lo: &[f64], hi: &[f64], need: f64) -> Vec<f64> {
     let x_at = |l: f64| -> Vec<f64> {
         (0..c.len())
-            .map(|i| if c[i] <= 0.0 { hi[i] } else { (l / c[i]).clamp(lo[i], hi[i]) })
+            .map(|i| {
+                if c[i] <= 0.0 {
+                    hi[i]
+                } else {
+                    (l / c[i]).clamp(lo[i], hi[i])
+                }
+            })
             .collect()
     };
     let (mut a, mut b) = (0.0f64, 1e6f64);
     for _ in 0..300 {
         let m = 0.5 * (a + b);
-        if x_at(m).iter().sum::<f64>() < need { a = m } else { b = m }
+        if x_at(m).iter().sum::<f64>() < need {
+            a = m
+        } else {
+            b = m
+        }
     }
     x_at(b)
 }
@@ -43,9 +53,15 @@ fn instance() -> impl Strategy<Value = (Vec<f64>, Vec<f64>, Vec<f64>, f64)> {
 fn check_kkt(c: &[f64], lo: &[f64], hi: &[f64], need: f64, x: &[f64]) {
     let tol = 1e-9 * (c.len() as f64 + need);
     let sum: f64 = x.iter().sum();
-    assert!((sum - need).abs() <= 1e-7 * (1.0 + need), "sum {sum} != need {need}");
+    assert!(
+        (sum - need).abs() <= 1e-7 * (1.0 + need),
+        "sum {sum} != need {need}"
+    );
     for i in 0..c.len() {
-        assert!(x[i] >= lo[i] - tol && x[i] <= hi[i] + tol, "bounds of user {i}");
+        assert!(
+            x[i] >= lo[i] - tol && x[i] <= hi[i] + tol,
+            "bounds of user {i}"
+        );
     }
     // Free users (strictly inside bounds, positive cost) share one level λ = c_i·x_i; users at
     // their upper bound have c·hi ≤ λ; at their lower bound c·lo ≥ λ.
@@ -55,14 +71,23 @@ fn check_kkt(c: &[f64], lo: &[f64], hi: &[f64], need: f64, x: &[f64]) {
         .collect();
     if let Some(&level) = free.first() {
         for l in &free {
-            assert!((l - level).abs() <= 1e-7 * (1.0 + level), "levels differ: {l} vs {level}");
+            assert!(
+                (l - level).abs() <= 1e-7 * (1.0 + level),
+                "levels differ: {l} vs {level}"
+            );
         }
         for i in 0..c.len() {
             if c[i] > 0.0 && x[i] >= hi[i] - 1e-9 && hi[i] > lo[i] {
-                assert!(c[i] * hi[i] <= level * (1.0 + 1e-7) + 1e-12, "capped user {i} is too expensive");
+                assert!(
+                    c[i] * hi[i] <= level * (1.0 + 1e-7) + 1e-12,
+                    "capped user {i} is too expensive"
+                );
             }
             if c[i] > 0.0 && x[i] <= lo[i] + 1e-9 && hi[i] > lo[i] {
-                assert!(c[i] * lo[i] >= level * (1.0 - 1e-7) - 1e-12, "floored user {i} is too cheap");
+                assert!(
+                    c[i] * lo[i] >= level * (1.0 - 1e-7) - 1e-12,
+                    "floored user {i} is too cheap"
+                );
             }
         }
     }
@@ -114,7 +139,14 @@ proptest! {
 #[test]
 fn infeasible_when_caps_cannot_cover() {
     let mut x = [0.0; 3];
-    let err = water_fill(&[1.0, 2.0, 3.0], &[0.5, 0.5, 0.5], 1.6, 1e-9, &mut x, &mut FillScratch::default());
+    let err = water_fill(
+        &[1.0, 2.0, 3.0],
+        &[0.5, 0.5, 0.5],
+        1.6,
+        1e-9,
+        &mut x,
+        &mut FillScratch::default(),
+    );
     assert_eq!(err, Err(Infeasible { capacity: 1.5 }));
 }
 
@@ -122,13 +154,29 @@ fn infeasible_when_caps_cannot_cover() {
 fn hand_solved_instance() {
     // c = (1, 2, 4), caps 1, need 1.4: λ with λ(1 + 1/2 + 1/4) = 1.4 → λ = 0.8, x = (0.8, 0.4, 0.2).
     let mut x = [0.0; 3];
-    let level = water_fill(&[1.0, 2.0, 4.0], &[1.0; 3], 1.4, 1e-9, &mut x, &mut FillScratch::default()).unwrap();
+    let level = water_fill(
+        &[1.0, 2.0, 4.0],
+        &[1.0; 3],
+        1.4,
+        1e-9,
+        &mut x,
+        &mut FillScratch::default(),
+    )
+    .unwrap();
     assert!((level - 0.8).abs() < 1e-12);
     for (a, b) in x.iter().zip([0.8, 0.4, 0.2]) {
         assert!((a - b).abs() < 1e-12, "{x:?}");
     }
     // With cap 0.5 on the cheapest user: she is capped, the rest share 0.9 at λ = 1.2.
-    water_fill(&[1.0, 2.0, 4.0], &[0.5, 1.0, 1.0], 1.4, 1e-9, &mut x, &mut FillScratch::default()).unwrap();
+    water_fill(
+        &[1.0, 2.0, 4.0],
+        &[0.5, 1.0, 1.0],
+        1.4,
+        1e-9,
+        &mut x,
+        &mut FillScratch::default(),
+    )
+    .unwrap();
     for (a, b) in x.iter().zip([0.5, 0.6, 0.3]) {
         assert!((a - b).abs() < 1e-12, "{x:?}");
     }
@@ -137,10 +185,22 @@ fn hand_solved_instance() {
 #[test]
 fn large_instance_runs_and_meets_kkt() {
     let n = 100_000;
-    let c: Vec<f64> = (0..n).map(|i| 0.01 + (i as f64 * 0.618_033_988_7).fract()).collect();
-    let hi: Vec<f64> = (0..n).map(|i| 0.2 + 0.8 * (i as f64 * 0.414_213_562).fract()).collect();
+    let c: Vec<f64> = (0..n)
+        .map(|i| 0.01 + (i as f64 * 0.618_033_988_7).fract())
+        .collect();
+    let hi: Vec<f64> = (0..n)
+        .map(|i| 0.2 + 0.8 * (i as f64 * 0.414_213_562).fract())
+        .collect();
     let mut x = vec![0.0; n];
     let need = 0.6 * n as f64 * 0.5;
-    water_fill(&c, &hi, need, 1e-9 * n as f64, &mut x, &mut FillScratch::default()).unwrap();
+    water_fill(
+        &c,
+        &hi,
+        need,
+        1e-9 * n as f64,
+        &mut x,
+        &mut FillScratch::default(),
+    )
+    .unwrap();
     check_kkt(&c, &vec![0.0; n], &hi, need, &x);
 }

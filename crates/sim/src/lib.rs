@@ -1,1 +1,19 @@
-//! placeholder
+//! The simulation engine: a bevy_ecs world in which users and campaigns are entities and each
+//! phase of the game (draw, report, assign, withdraw, train) is one system; batches of campaigns
+//! per world; cells run in parallel and delivered in order.
+//!
+//! Invariants: this crate knows nothing of files or formats; the game's mathematics lives in
+//! `datapact-model` and is only orchestrated here; every random draw derives from
+//! (seed, cell, replication), so results do not depend on threads, batch sizes or sharding.
+
+pub mod batch;
+pub mod components;
+pub mod engine;
+pub mod sweep;
+pub mod systems;
+
+pub use engine::{Engine, phase_schedule};
+pub use sweep::{
+    Backend, CellJob, CellOutput, Depth, EventRecord, InvariantViolation, RoundRecord, RunError,
+    RunSpec, run_cell, run_cells,
+};

@@ -1,0 +1,100 @@
+//! Resources: the batch being simulated and the column buffers that phase systems hand to the
+//! model's functions.
+
+use bevy_ecs::prelude::*;
+use datapact_model::assign::Assignment;
+use datapact_model::withdraw::ProtocolScratch;
+use datapact_model::{
+    CostSampler, Decision, Draws, Game, Mechanism, Outcome, ProtocolEnd, ReportStrategy,
+};
+
+/// The batch: one cell's game, and a run of replications, each played by every mechanism.
+/// Campaign slot `r·M + m` is replication `first_rep + r` under `mechanisms[m]`.
+#[derive(Resource, Clone, Debug)]
+pub struct Batch {
+    pub game: Game,
+    pub sampler: CostSampler,
+    pub seed: u64,
+    pub cell: u64,
+    pub first_rep: u64,
+    /// Replications in this batch (≤ the capacity the world was built for).
+    pub reps: usize,
+    pub mechanisms: Vec<Mechanism>,
+}
+
+impl Batch {
+    #[inline]
+    pub fn users(&self) -> usize {
+        self.game.users
+    }
+
+    #[inline]
+    pub fn campaigns(&self) -> usize {
+        self.reps * self.mechanisms.len()
+    }
+
+    #[inline]
+    pub fn mechanism(&self, campaign: usize) -> Mechanism {
+        self.mechanisms[campaign % self.mechanisms.len()]
+    }
+
+    /// Whether a campaign slot takes part in this batch (the last batch of a cell may be short).
+    #[inline]
+    pub fn active(&self, campaign: u32) -> bool {
+        (campaign as usize) < self.campaigns()
+    }
+}
+
+/// Per-user columns over the whole batch, indexed `campaign·n + slot`: the slices the model's
+/// phase functions read and write. Systems gather components into them and scatter results back.
+#[derive(Resource, Default)]
+pub struct Columns {
+    pub true_cost: Vec<f64>,
+    pub strategy: Vec<ReportStrategy>,
+    pub reported: Vec<f64>,
+    pub observed: Vec<f64>,
+    pub realized: Vec<f64>,
+    pub cap: Vec<f64>,
+    pub burden: Vec<f64>,
+    pub decision: Vec<Decision>,
+    pub payoff: Vec<f64>,
+    pub order_key: Vec<f64>,
+    /// One draw set per replication of the batch (shared by its mechanisms: common random numbers).
+    pub draws: Vec<Draws>,
+}
+
+impl Columns {
+    pub fn resize(&mut self, users: usize) {
+        for v in [
+            &mut self.true_cost,
+            &mut self.reported,
+            &mut self.observed,
+            &mut self.realized,
+            &mut self.cap,
+            &mut self.burden,
+            &mut self.payoff,
+            &mut self.order_key,
+        ] {
+            v.resize(users, 0.0);
+        }
+        self.strategy.resize(users, ReportStrategy::Truthful);
+        self.decision.resize(users, Decision::Undecided);
+    }
+}
+
+/// Per-campaign state of the batch, indexed by campaign slot.
+#[derive(Resource, Default)]
+pub struct CampaignTable {
+    pub assignment: Vec<Option<Assignment>>,
+    pub end: Vec<ProtocolEnd>,
+    pub outcome: Vec<Option<Outcome>>,
+}
+
+/// Scratch of the model's protocols (water-filling buffers), reused across campaigns.
+#[derive(Resource, Default)]
+pub struct Scratch(pub ProtocolScratch);
+
+/// Per-campaign event logs. `S = NoEvents` when events are not traced: the sinks are zero-sized and
+/// every emission compiles away.
+#[derive(Resource)]
+pub struct Sinks<S: Send + Sync + 'static>(pub Vec<S>);

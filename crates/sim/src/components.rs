@@ -1,0 +1,76 @@
+//! Components: plain structs on user and campaign entities.
+
+use bevy_ecs::prelude::*;
+use datapact_model::assign::Assignment;
+use datapact_model::{Decision, Mechanism, Outcome, ProtocolEnd, ReportStrategy};
+
+/// Which campaign of the batch a user belongs to, and her index in it.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Member {
+    pub campaign: u32,
+    pub slot: u32,
+}
+
+/// c_i, the true cost at reporting time (a draw).
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct TrueCost(pub f64);
+
+/// ζ_i and η_i, the standardised drift and observation shocks, and the random-order key (draws).
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Shocks {
+    pub drift: f64,
+    pub observation: f64,
+    pub order_key: f64,
+}
+
+/// How the user reports.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Strategy(pub ReportStrategy);
+
+/// ĉ_i, the reported cost.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct ReportedCost(pub f64);
+
+/// c̃_i, what the provider observes.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct ObservedCost(pub f64);
+
+/// c^w_i, the cost borne at training time.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct RealizedCost(pub f64);
+
+/// u_i, the individual-rationality cap.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Cap(pub f64);
+
+/// x_i: the assigned (then re-assigned, then decided) burden; under C, the chosen contribution.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Burden(pub f64);
+
+/// Stay or withdraw.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Choice(pub Decision);
+
+/// The user's utility after settlement.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Payoff(pub f64);
+
+/// A campaign: its slot in the batch, its replication and mechanism.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Campaign {
+    pub slot: u32,
+    pub rep_in_batch: u32,
+    pub mechanism: Mechanism,
+}
+
+/// What the provider learned when assigning (S and M).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Assigned(pub Assignment);
+
+/// How the withdraw phase ended.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Ended(pub ProtocolEnd);
+
+/// The settled outcome.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Settled(pub Outcome);

@@ -1,0 +1,220 @@
+//! The ECS engine: a `World` holding one batch of campaigns (users and campaigns as entities) and
+//! a `Schedule` whose systems run the phases top to bottom. One engine per worker thread; it is
+//! reused across batches and cells, and rebuilt only when the population size or batch shape
+//! changes.
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
+use datapact_model::assign::Assignment;
+use datapact_model::{CostSampler, EventSink, Game, Mechanism, Outcome, ProtocolEnd, Status};
+
+use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
+use crate::components::*;
+use crate::systems::{assign, draw, report, train, withdraw};
+
+/// The phase schedule, read top to bottom. Ambiguity detection is an error: any two systems
+/// that could touch the same data in an undetermined order fail the build.
+pub fn phase_schedule<S: EventSink + Send + Sync + Default + 'static>() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_build_settings(ScheduleBuildSettings {
+        ambiguity_detection: LogLevel::Error,
+        ..Default::default()
+    });
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.add_systems(
+        (
+            draw::draw_nature,
+            report::report_costs::<S>,
+            report::observe_costs,
+            assign::assign_burdens::<S>,
+            withdraw::drift_costs,
+            withdraw::withdraw::<S>,
+            train::train_and_settle::<S>,
+        )
+            .chain(),
+    );
+    schedule
+}
+
+/// Shape of the entities in the world.
+#[derive(Clone, Debug, PartialEq)]
+struct Shape {
+    users: usize,
+    reps: usize,
+    mechanisms: Vec<Mechanism>,
+}
+
+pub struct Engine<S: EventSink + Send + Sync + Default + 'static> {
+    world: World,
+    schedule: Schedule,
+    shape: Option<Shape>,
+    strategies_for: Option<(f64, f64)>,
+    _sink: std::marker::PhantomData<S>,
+}
+
+impl<S: EventSink + Send + Sync + Default + 'static> Default for Engine<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
+    pub fn new() -> Self {
+        let mut world = World::new();
+        world.insert_resource(Columns::default());
+        world.insert_resource(CampaignTable::default());
+        world.insert_resource(Scratch::default());
+        world.insert_resource(Sinks::<S>(Vec::new()));
+        Engine {
+            world,
+            schedule: phase_schedule::<S>(),
+            shape: None,
+            strategies_for: None,
+            _sink: Default::default(),
+        }
+    }
+
+    /// Spawns `reps × mechanisms` campaigns of `users` users each, unless the world already
+    /// holds exactly that.
+    fn ensure_shape(&mut self, users: usize, reps: usize, mechanisms: &[Mechanism]) {
+        let shape = Shape {
+            users,
+            reps,
+            mechanisms: mechanisms.to_vec(),
+        };
+        if self.shape.as_ref() == Some(&shape) {
+            return;
+        }
+        self.world.despawn_all::<With<Member>>();
+        self.world.despawn_all::<With<Campaign>>();
+        let m = mechanisms.len();
+        let campaigns = reps * m;
+        self.world.spawn_batch((0..campaigns).map(|c| {
+            (
+                Campaign {
+                    slot: c as u32,
+                    rep_in_batch: (c / m) as u32,
+                    mechanism: mechanisms[c % m],
+                },
+                Assigned(Assignment {
+                    sustainable: false,
+                    backstoppers: 0,
+                    estimated_cost: 0.0,
+                }),
+                Settled(Outcome {
+                    status: Status::Null,
+                    welfare: 0.0,
+                    privacy_cost: 0.0,
+                    subsidy: 0.0,
+                    leakage: 0.0,
+                    data: 0.0,
+                    withdrawals: 0,
+                    backstoppers: 0,
+                }),
+            )
+        }));
+        self.world.spawn_batch((0..campaigns * users).map(|k| {
+            (
+                Member {
+                    campaign: (k / users) as u32,
+                    slot: (k % users) as u32,
+                },
+                (
+                    TrueCost::default(),
+                    Shocks::default(),
+                    Strategy::default(),
+                    ReportedCost::default(),
+                ),
+                (
+                    ObservedCost::default(),
+                    RealizedCost::default(),
+                    Cap::default(),
+                    Burden::default(),
+                ),
+                (Choice::default(), Payoff::default()),
+            )
+        }));
+        self.world
+            .resource_mut::<Columns>()
+            .resize(campaigns * users);
+        let mut table = self.world.resource_mut::<CampaignTable>();
+        table.end = vec![ProtocolEnd::Cancelled; campaigns];
+        self.world.resource_mut::<Sinks<S>>().0 = (0..campaigns).map(|_| S::default()).collect();
+        self.shape = Some(shape);
+        self.strategies_for = None;
+    }
+
+    /// Gives users their report strategies for this cell's population.
+    fn ensure_strategies(&mut self, game: &Game) {
+        let key = (game.shade_share, game.shade_factor);
+        if self.strategies_for == Some(key) {
+            return;
+        }
+        let mut users = self.world.query::<(&Member, &mut Strategy)>();
+        for (member, mut strategy) in users.iter_mut(&mut self.world) {
+            strategy.0 = game.strategy_of(member.slot as usize);
+        }
+        self.strategies_for = Some(key);
+    }
+
+    /// Runs replications `first_rep .. first_rep + reps` of one cell under every mechanism.
+    /// `capacity` is the batch size the world is shaped for (≥ reps), so that a cell's short last
+    /// batch reuses the world.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_batch(
+        &mut self,
+        game: &Game,
+        sampler: &CostSampler,
+        mechanisms: &[Mechanism],
+        seed: u64,
+        cell: u64,
+        first_rep: u64,
+        reps: usize,
+        capacity: usize,
+    ) -> BatchView<'_, S> {
+        self.ensure_shape(game.users, capacity, mechanisms);
+        self.ensure_strategies(game);
+        self.world.insert_resource(Batch {
+            game: game.clone(),
+            sampler: sampler.clone(),
+            seed,
+            cell,
+            first_rep,
+            reps,
+            mechanisms: mechanisms.to_vec(),
+        });
+        self.schedule.run(&mut self.world);
+        BatchView {
+            world: &mut self.world,
+            users: game.users,
+            _sink: Default::default(),
+        }
+    }
+}
+
+/// Read access to a finished batch.
+pub struct BatchView<'w, S: Send + Sync + 'static> {
+    world: &'w mut World,
+    users: usize,
+    _sink: std::marker::PhantomData<S>,
+}
+
+impl<S: Send + Sync + 'static> BatchView<'_, S> {
+    /// The outcome of campaign slot `c`.
+    pub fn outcome(&self, c: usize) -> Outcome {
+        self.world.resource::<CampaignTable>().outcome[c].expect("settled")
+    }
+
+    /// The payoffs of campaign slot `c`'s users.
+    pub fn payoffs(&self, c: usize) -> &[f64] {
+        &self.world.resource::<Columns>().payoff[c * self.users..(c + 1) * self.users]
+    }
+
+    /// Takes the event log of campaign slot `c`, leaving it empty.
+    pub fn take_events(&mut self, c: usize) -> S
+    where
+        S: Default,
+    {
+        std::mem::take(&mut self.world.resource_mut::<Sinks<S>>().0[c])
+    }
+}

@@ -1,0 +1,368 @@
+//! Running cells: replications in batches through the ECS engine (or the direct kernel, the
+//! reference), folded into statistics in replication order; cells in parallel on a rayon pool,
+//! delivered in cell order so that outputs do not depend on the thread count.
+
+use std::cell::RefCell;
+
+use datapact_model::stats::{CellStats, DiagnosticStats, Diagnostics};
+use datapact_model::{
+    Draws, Event, EventSink, Game, Mechanism, NoEvents, Outcome, Status, Workspace, campaign_rng,
+    run_campaign,
+};
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+
+/// How much per-campaign detail a run keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Depth {
+    Cells,
+    Rounds,
+    Events,
+}
+
+/// Which implementation plays the campaigns. Both give identical numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Users as ECS entities, one system per phase (the product).
+    Ecs,
+    /// The model's phase functions called in a plain loop (the reference and the speed limit).
+    Direct,
+}
+
+/// What every cell of a run shares.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    pub seed: u64,
+    pub replications: u32,
+    pub mechanisms: Vec<Mechanism>,
+    pub depth: Depth,
+    pub backend: Backend,
+}
+
+/// One cell to run: its index in the scenario's grid and its game.
+#[derive(Clone, Debug)]
+pub struct CellJob {
+    pub index: usize,
+    pub game: Game,
+}
+
+/// One campaign's record (trace ≥ rounds).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RoundRecord {
+    pub rep: u32,
+    pub mechanism: Mechanism,
+    pub outcome: Outcome,
+}
+
+/// One event (trace = events); `seq` orders the campaign's events.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EventRecord {
+    pub rep: u32,
+    pub mechanism: Mechanism,
+    pub seq: u32,
+    pub event: Event,
+}
+
+/// Everything a cell produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellOutput {
+    pub cell: usize,
+    pub stats: Vec<(Mechanism, CellStats)>,
+    pub diagnostics: Diagnostics,
+    pub rounds: Vec<RoundRecord>,
+    pub events: Vec<EventRecord>,
+}
+
+/// A campaign broke an invariant the model promises (never expected; checked on every campaign).
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvariantViolation {
+    pub cell: usize,
+    pub rep: u32,
+    pub mechanism: Mechanism,
+    pub what: String,
+}
+
+impl std::fmt::Display for InvariantViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cell {} replication {} mechanism {}: {}",
+            self.cell,
+            self.rep,
+            self.mechanism.as_str(),
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for InvariantViolation {}
+
+/// Checks what must hold on every campaign: S and M never pay without improvement, nothing is NaN.
+fn check(
+    cell: usize,
+    rep: u32,
+    mechanism: Mechanism,
+    o: &Outcome,
+) -> Result<(), InvariantViolation> {
+    let fail = |what: String| {
+        Err(InvariantViolation {
+            cell,
+            rep,
+            mechanism,
+            what,
+        })
+    };
+    let values = [o.welfare, o.privacy_cost, o.subsidy, o.leakage, o.data];
+    if values.iter().any(|v| !v.is_finite()) {
+        return fail(format!("non-finite outcome {o:?}"));
+    }
+    if mechanism != Mechanism::C
+        && (o.leakage != 0.0 || (o.status != Status::Success && o.subsidy != 0.0))
+    {
+        return fail(format!(
+            "paid {} without improvement (status {})",
+            o.subsidy,
+            o.status.as_str()
+        ));
+    }
+    if o.status == Status::Null && (o.data != 0.0 || o.subsidy != 0.0) {
+        return fail("null outcome collected data or paid".into());
+    }
+    Ok(())
+}
+
+/// Replications per ECS batch: about 64k user entities per world, balanced across the cell.
+pub fn batch_capacity(users: usize, mechanisms: usize, replications: u32) -> usize {
+    let reps = replications.max(1) as usize;
+    let per_world = (65_536 / (users.max(1) * mechanisms.max(1))).clamp(1, reps);
+    let batches = reps.div_ceil(per_world);
+    reps.div_ceil(batches)
+}
+
+/// Folds one replication's outcomes (in `spec.mechanisms` order) into the cell's statistics.
+struct Folder {
+    cell: usize,
+    stats: Vec<(Mechanism, CellStats)>,
+    diagnostics: DiagnosticStats,
+    rounds: Vec<RoundRecord>,
+    depth: Depth,
+    index_c: Option<usize>,
+    index_s: Option<usize>,
+    index_m: Option<usize>,
+}
+
+impl Folder {
+    fn new(cell: usize, spec: &RunSpec) -> Self {
+        let find = |m| spec.mechanisms.iter().position(|x| *x == m);
+        Folder {
+            cell,
+            stats: spec
+                .mechanisms
+                .iter()
+                .map(|m| (*m, CellStats::default()))
+                .collect(),
+            diagnostics: DiagnosticStats::default(),
+            rounds: Vec::new(),
+            depth: spec.depth,
+            index_c: find(Mechanism::C),
+            index_s: find(Mechanism::S),
+            index_m: find(Mechanism::M),
+        }
+    }
+
+    fn fold(
+        &mut self,
+        rep: u32,
+        outcomes: &[Outcome],
+        payoff_c: Option<&[f64]>,
+        payoff_m: Option<&[f64]>,
+    ) -> Result<(), InvariantViolation> {
+        for (k, o) in outcomes.iter().enumerate() {
+            let mechanism = self.stats[k].0;
+            check(self.cell, rep, mechanism, o)?;
+            self.stats[k].1.push(o);
+            if self.depth >= Depth::Rounds {
+                self.rounds.push(RoundRecord {
+                    rep,
+                    mechanism,
+                    outcome: *o,
+                });
+            }
+        }
+        let s = self.index_s.map(|k| &outcomes[k]);
+        let m = self.index_m.map(|k| &outcomes[k]);
+        self.diagnostics.push(s, m, payoff_c, payoff_m);
+        Ok(())
+    }
+
+    fn finish(self, events: Vec<EventRecord>) -> CellOutput {
+        let diagnostics = self.diagnostics.finish(
+            self.index_s.is_some(),
+            self.index_m.is_some(),
+            self.index_c.is_some(),
+        );
+        CellOutput {
+            cell: self.cell,
+            stats: self.stats,
+            diagnostics,
+            rounds: self.rounds,
+            events,
+        }
+    }
+}
+
+fn push_events(out: &mut Vec<EventRecord>, rep: u32, mechanism: Mechanism, events: &[Event]) {
+    out.extend(events.iter().enumerate().map(|(seq, e)| EventRecord {
+        rep,
+        mechanism,
+        seq: seq as u32,
+        event: *e,
+    }));
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine<NoEvents>>> = const { RefCell::new(None) };
+    static TRACING_ENGINE: RefCell<Option<Engine<Vec<Event>>>> = const { RefCell::new(None) };
+}
+
+/// Runs every replication of one cell.
+pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantViolation> {
+    match (spec.backend, spec.depth == Depth::Events) {
+        (Backend::Direct, false) => run_cell_direct(job, spec, &mut NoEvents),
+        (Backend::Direct, true) => run_cell_direct(job, spec, &mut Vec::new()),
+        (Backend::Ecs, false) => {
+            ENGINE.with(|e| run_cell_ecs(e.borrow_mut().get_or_insert_with(Engine::new), job, spec))
+        }
+        (Backend::Ecs, true) => TRACING_ENGINE
+            .with(|e| run_cell_ecs(e.borrow_mut().get_or_insert_with(Engine::new), job, spec)),
+    }
+}
+
+fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>(
+    engine: &mut Engine<S>,
+    job: &CellJob,
+    spec: &RunSpec,
+) -> Result<CellOutput, InvariantViolation> {
+    let sampler = job
+        .game
+        .cost
+        .sampler()
+        .expect("validated cost distribution");
+    let m = spec.mechanisms.len();
+    let capacity = batch_capacity(job.game.users, m, spec.replications);
+    let mut folder = Folder::new(job.index, spec);
+    let mut events = Vec::new();
+    let mut outcomes = Vec::with_capacity(m);
+    let mut first = 0u32;
+    while first < spec.replications {
+        let reps = (capacity as u32).min(spec.replications - first) as usize;
+        let mut view = engine.run_batch(
+            &job.game,
+            &sampler,
+            &spec.mechanisms,
+            spec.seed,
+            job.index as u64,
+            first as u64,
+            reps,
+            capacity,
+        );
+        for r in 0..reps {
+            let rep = first + r as u32;
+            outcomes.clear();
+            outcomes.extend((0..m).map(|k| view.outcome(r * m + k)));
+            let payoff_c = folder.index_c.map(|k| view.payoffs(r * m + k));
+            let payoff_m = folder.index_m.map(|k| view.payoffs(r * m + k));
+            folder.fold(rep, &outcomes, payoff_c, payoff_m)?;
+            if S::ENABLED {
+                for k in 0..m {
+                    let log = view.take_events(r * m + k);
+                    push_events(&mut events, rep, spec.mechanisms[k], log.as_ref());
+                }
+            }
+        }
+        first += reps as u32;
+    }
+    Ok(folder.finish(events))
+}
+
+fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
+    job: &CellJob,
+    spec: &RunSpec,
+    sink: &mut S,
+) -> Result<CellOutput, InvariantViolation> {
+    let sampler = job
+        .game
+        .cost
+        .sampler()
+        .expect("validated cost distribution");
+    let m = spec.mechanisms.len();
+    let mut folder = Folder::new(job.index, spec);
+    let mut draws = Draws::default();
+    let mut workspaces: Vec<Workspace> = (0..m).map(|_| Workspace::default()).collect();
+    let mut outcomes = Vec::with_capacity(m);
+    let mut events = Vec::new();
+    for rep in 0..spec.replications {
+        let mut rng = campaign_rng(spec.seed, job.index as u64, rep as u64);
+        draws.fill(job.game.users, &sampler, &mut rng);
+        outcomes.clear();
+        for (k, mechanism) in spec.mechanisms.iter().enumerate() {
+            sink.clear();
+            outcomes.push(run_campaign(
+                *mechanism,
+                &job.game,
+                &draws,
+                &mut workspaces[k],
+                sink,
+            ));
+            if S::ENABLED {
+                push_events(&mut events, rep, *mechanism, sink.as_ref());
+            }
+        }
+        let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());
+        let payoff_m = folder.index_m.map(|k| workspaces[k].payoff.as_slice());
+        folder.fold(rep, &outcomes, payoff_c, payoff_m)?;
+    }
+    Ok(folder.finish(events))
+}
+
+/// Sinks that can be emptied between campaigns.
+pub trait Clear {
+    fn clear(&mut self);
+}
+
+impl Clear for NoEvents {
+    fn clear(&mut self) {}
+}
+
+impl Clear for Vec<Event> {
+    fn clear(&mut self) {
+        Vec::clear(self)
+    }
+}
+
+/// Runs `jobs` on `pool`, `window` cells at a time, and hands each cell's output to `deliver` in
+/// job order. Memory is bounded by one window of outputs, whatever the number of cells.
+pub fn run_cells<E>(
+    jobs: &[CellJob],
+    spec: &RunSpec,
+    pool: &rayon::ThreadPool,
+    window: usize,
+    mut deliver: impl FnMut(CellOutput) -> Result<(), E>,
+) -> Result<(), RunError<E>> {
+    for chunk in jobs.chunks(window.max(1)) {
+        let outputs: Vec<Result<CellOutput, InvariantViolation>> =
+            pool.install(|| chunk.par_iter().map(|job| run_cell(job, spec)).collect());
+        for output in outputs {
+            deliver(output.map_err(RunError::Invariant)?).map_err(RunError::Deliver)?;
+        }
+    }
+    Ok(())
+}
+
+/// Why a run stopped.
+#[derive(Debug)]
+pub enum RunError<E> {
+    Invariant(InvariantViolation),
+    Deliver(E),
+}

@@ -1,0 +1,53 @@
+//! Report and observe: users of S and M report ĉ by their strategy; the provider observes c̃.
+
+use bevy_ecs::prelude::*;
+use datapact_model::report::{observed_cost, report};
+use datapact_model::{EventSink, Mechanism};
+
+use super::{index, users_of};
+use crate::batch::{Batch, Columns, Sinks};
+use crate::components::{Member, ObservedCost, ReportedCost, Shocks, Strategy, TrueCost};
+
+pub fn report_costs<S: EventSink + Send + Sync + 'static>(
+    batch: Res<Batch>,
+    mut columns: ResMut<Columns>,
+    mut sinks: ResMut<Sinks<S>>,
+    mut users: Query<(&Member, &TrueCost, &Strategy, &mut ReportedCost)>,
+) {
+    let n = batch.users();
+    let columns = &mut *columns;
+    for (member, cost, strategy, _) in &users {
+        let i = index(member, n);
+        columns.true_cost[i] = cost.0;
+        columns.strategy[i] = strategy.0;
+    }
+    for c in 0..batch.campaigns() {
+        if batch.mechanism(c) == Mechanism::C {
+            continue;
+        }
+        let r = users_of(c, n);
+        report(
+            &columns.true_cost[r.clone()],
+            &columns.strategy[r.clone()],
+            &mut columns.reported[r],
+            &mut sinks.0[c],
+        );
+    }
+    for (member, _, _, mut reported) in &mut users {
+        if batch.active(member.campaign) {
+            reported.0 = columns.reported[index(member, n)];
+        }
+    }
+}
+
+pub fn observe_costs(
+    batch: Res<Batch>,
+    mut users: Query<(&Member, &ReportedCost, &Shocks, &mut ObservedCost)>,
+) {
+    let noise = batch.game.obs_noise;
+    for (member, reported, shocks, mut observed) in &mut users {
+        if batch.active(member.campaign) {
+            observed.0 = observed_cost(reported.0, shocks.observation, noise);
+        }
+    }
+}
