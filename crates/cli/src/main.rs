@@ -1,1 +1,369 @@
-fn main() {}
+//! The datapact command line. Exit codes: 0 success; 1 runtime failure (I/O, damaged outputs);
+//! 2 bad input (scenario, arguments, refused directory); 3 a model invariant was violated;
+//! 130/143 interrupted by SIGINT/SIGTERM.
+
+mod embedded;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use datapact_runner::{RunOptions, RunSummary, RunnerError, Shard};
+use datapact_scenario::{Scenario, ScenarioError};
+use datapact_sim::Backend;
+use datapact_trace::Table;
+
+#[derive(Parser)]
+#[command(
+    name = "datapact",
+    version,
+    about = "Agent-based simulation of incentive mechanisms for user data contribution"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario (a TOML file, or the name of an embedded one such as `baseline`).
+    Run {
+        scenario: String,
+        /// Output directory (default: results/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override a scenario key, e.g. --set game.drift=0.2 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Compute only shard I of N (chunks I, I+N, …). Default: from SLURM_ARRAY_TASK_ID/COUNT, else 0/1.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Keep complete chunks of an interrupted run and compute only the rest.
+        #[arg(long)]
+        resume: bool,
+        /// Run campaigns with the direct kernel instead of the ECS world (identical numbers; for comparison).
+        #[arg(long, hide = true)]
+        direct: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a scenario file and print what it would run.
+    Validate {
+        scenario: String,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print the Arrow schemas of the output tables.
+    Schema,
+    /// Say which shards of an output directory are complete.
+    Status { dir: PathBuf },
+    /// List the embedded scenarios.
+    Scenarios,
+}
+
+/// An error with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        Failure {
+            code: 2,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<RunnerError> for Failure {
+    fn from(e: RunnerError) -> Self {
+        let code = match &e {
+            RunnerError::Refused(_) => 2,
+            RunnerError::Invariant(_) => 3,
+            RunnerError::Interrupted => 130,
+            _ => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn load(scenario: &str, set: &[String]) -> Result<Scenario, Failure> {
+    let path = Path::new(scenario);
+    if !path.exists()
+        && let Some(text) = embedded::find(scenario)
+    {
+        return Ok(Scenario::from_str(
+            text,
+            &format!("<embedded>/{scenario}"),
+            set,
+        )?);
+    }
+    Ok(Scenario::load(path, set)?)
+}
+
+fn shard_from_env() -> Result<Shard, Failure> {
+    let id = std::env::var("SLURM_ARRAY_TASK_ID").ok();
+    let count = std::env::var("SLURM_ARRAY_TASK_COUNT").ok();
+    match (id, count) {
+        (Some(i), Some(n)) => Shard::parse(&format!("{i}/{n}")).map_err(|m| Failure {
+            code: 2,
+            message: format!("from SLURM_ARRAY_TASK_ID/COUNT: {m}"),
+        }),
+        _ => Ok(Shard::WHOLE),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("datapact: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Run {
+            scenario,
+            out,
+            threads,
+            set,
+            shard,
+            resume,
+            direct,
+            quiet,
+        } => {
+            let scenario = load(&scenario, &set)?;
+            let shard = match shard {
+                Some(s) => Shard::parse(&s).map_err(|m| Failure {
+                    code: 2,
+                    message: m,
+                })?,
+                None => shard_from_env()?,
+            };
+            let threads = match threads {
+                Some(0) => {
+                    return Err(Failure {
+                        code: 2,
+                        message: "--threads must be >= 1".into(),
+                    });
+                }
+                Some(t) => t,
+                None => std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1),
+            };
+            let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+            let opts = RunOptions {
+                out: out.clone(),
+                threads,
+                shard,
+                resume,
+                progress: !quiet,
+                backend: if direct {
+                    Backend::Direct
+                } else {
+                    Backend::Ecs
+                },
+                cancel: None,
+            };
+            let started = std::time::Instant::now();
+            let summary = datapact_runner::run(&scenario, &opts)?;
+            print_summary(&scenario, &summary, &out, shard, started.elapsed());
+            Ok(())
+        }
+        Command::Validate { scenario, set } => {
+            let s = load(&scenario, &set)?;
+            println!("{}: ok", s.origin);
+            println!(
+                "  scenario     {} (seed {}, {} replications)",
+                s.name, s.seed, s.replications
+            );
+            println!(
+                "  mechanisms   {}",
+                s.mechanisms
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for axis in &s.sweep {
+                let (lo, hi) = axis
+                    .values
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                        (a.min(*v), b.max(*v))
+                    });
+                println!(
+                    "  sweep        {} -> column `{}`: {} values in [{lo}, {hi}]",
+                    axis.key,
+                    axis.column,
+                    axis.values.len()
+                );
+            }
+            println!("  cells        {}", s.cell_count());
+            println!("  campaigns    {}", s.campaigns());
+            println!("  trace        {}", s.trace.as_str());
+            println!("  hash         {}", s.hash());
+            Ok(())
+        }
+        Command::Schema => {
+            let swept = vec!["<swept>".to_string()];
+            for table in [
+                Table::Cells,
+                Table::Diagnostics,
+                Table::Rounds,
+                Table::Events,
+            ] {
+                println!("{} ({}/*.parquet)", table, table.dir_name());
+                for field in datapact_trace::schema(table, &swept).fields() {
+                    let description = field
+                        .metadata()
+                        .get(datapact_trace::DESCRIPTION_KEY)
+                        .cloned()
+                        .unwrap_or_default();
+                    let name = if field.name() == "<swept>" {
+                        "<each swept key>"
+                    } else {
+                        field.name()
+                    };
+                    let nullable = if field.is_nullable() { "nullable" } else { "" };
+                    println!(
+                        "  {name:<24} {:<8} {nullable:<8} {description}",
+                        format!("{}", field.data_type())
+                    );
+                }
+                println!();
+            }
+            Ok(())
+        }
+        Command::Status { dir } => status(&dir),
+        Command::Scenarios => {
+            for (name, text) in embedded::SCENARIOS {
+                let first = text
+                    .lines()
+                    .find(|l| l.starts_with('#'))
+                    .unwrap_or("")
+                    .trim_start_matches('#')
+                    .trim();
+                println!("{name:<24} {first}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_summary(
+    scenario: &Scenario,
+    s: &RunSummary,
+    out: &Path,
+    shard: Shard,
+    elapsed: std::time::Duration,
+) {
+    println!(
+        "{}: {} cells computed, {} chunks kept, shard {}/{}, {:.2} s -> {}",
+        scenario.name,
+        s.cells_run,
+        s.chunks_kept,
+        shard.index,
+        shard.count,
+        elapsed.as_secs_f64(),
+        out.display()
+    );
+    if s.cells_run > 0 {
+        println!(
+            "{:<10} {:>8} {:>14} {:>14} {:>14} {:>12}",
+            "mechanism", "cells", "success rate", "welfare", "leakage", "leaky cells"
+        );
+        for (m, x) in &s.mechanisms {
+            let k = x.cells.max(1) as f64;
+            println!(
+                "{:<10} {:>8} {:>14.4} {:>14.4} {:>14.6} {:>12}",
+                m.as_str(),
+                x.cells,
+                x.success / k,
+                x.welfare / k,
+                x.leakage / k,
+                x.leaky_cells
+            );
+        }
+        println!("(means over computed cells of the per-cell means)");
+    }
+    if s.manifest_written {
+        println!("manifest: {}", out.join("manifest.json").display());
+    } else {
+        println!(
+            "shard done; manifest.json is written when every shard has finished (see `datapact status {}`)",
+            out.display()
+        );
+    }
+}
+
+fn status(dir: &Path) -> Result<(), Failure> {
+    let shards_dir = dir.join("_shards");
+    let entries = std::fs::read_dir(&shards_dir).map_err(|e| Failure {
+        code: 1,
+        message: format!(
+            "{}: {e} (no run has finished a shard here)",
+            shards_dir.display()
+        ),
+    })?;
+    let mut done: Vec<(usize, usize)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let rest = name.strip_prefix("shard-")?.strip_suffix(".json")?;
+            let (i, n) = rest.split_once("-of-")?;
+            Some((i.parse().ok()?, n.parse().ok()?))
+        })
+        .collect();
+    done.sort();
+    let Some(&(_, count)) = done.last() else {
+        return Err(Failure {
+            code: 1,
+            message: format!("{}: no shard records", shards_dir.display()),
+        });
+    };
+    let complete: Vec<usize> = done
+        .iter()
+        .filter(|(_, n)| *n == count)
+        .map(|(i, _)| *i)
+        .collect();
+    let missing: Vec<usize> = (0..count).filter(|i| !complete.contains(i)).collect();
+    println!(
+        "{}: {} of {} shards complete",
+        dir.display(),
+        complete.len(),
+        count
+    );
+    println!("  complete: {complete:?}");
+    if missing.is_empty() {
+        let manifest = dir.join("manifest.json");
+        println!(
+            "  manifest: {}",
+            if manifest.is_file() {
+                "written"
+            } else {
+                "missing (rerun any shard to merge)"
+            }
+        );
+        Ok(())
+    } else {
+        println!("  missing:  {missing:?}");
+        Err(Failure {
+            code: 1,
+            message: format!("{} shard(s) not complete", missing.len()),
+        })
+    }
+}

@@ -85,8 +85,9 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         if self.shape.as_ref() == Some(&shape) {
             return;
         }
-        self.world.despawn_all::<With<Member>>();
-        self.world.despawn_all::<With<Campaign>>();
+        // A new shape starts from a fresh world (bevy_ecs 0.20.1's `despawn_all` panics on
+        // batch-spawned entities here; a new world is as cheap and leaves nothing behind).
+        *self = Self::new();
         let m = mechanisms.len();
         let campaigns = reps * m;
         self.world.spawn_batch((0..campaigns).map(|c| {
@@ -113,27 +114,43 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
                 }),
             )
         }));
-        self.world.spawn_batch((0..campaigns * users).map(|k| {
-            (
-                Member {
-                    campaign: (k / users) as u32,
-                    slot: (k % users) as u32,
-                },
+        // C users only choose a contribution: they carry no report, cap or withdrawal components,
+        // so they live in their own archetype and the S/M phases never visit them.
+        let member = |k: usize| Member {
+            campaign: (k / users) as u32,
+            slot: (k % users) as u32,
+        };
+        let is_c = |k: usize| mechanisms[(k / users) % m] == Mechanism::C;
+        self.world
+            .spawn_batch((0..campaigns * users).filter(|k| !is_c(*k)).map(|k| {
                 (
+                    member(k),
+                    (
+                        TrueCost::default(),
+                        Shocks::default(),
+                        Strategy::default(),
+                        ReportedCost::default(),
+                    ),
+                    (
+                        ObservedCost::default(),
+                        RealizedCost::default(),
+                        Cap::default(),
+                        Burden::default(),
+                    ),
+                    (Choice::default(), Payoff::default()),
+                )
+            }));
+        self.world
+            .spawn_batch((0..campaigns * users).filter(|k| is_c(*k)).map(|k| {
+                (
+                    member(k),
                     TrueCost::default(),
                     Shocks::default(),
-                    Strategy::default(),
-                    ReportedCost::default(),
-                ),
-                (
-                    ObservedCost::default(),
                     RealizedCost::default(),
-                    Cap::default(),
                     Burden::default(),
-                ),
-                (Choice::default(), Payoff::default()),
-            )
-        }));
+                    Payoff::default(),
+                )
+            }));
         self.world
             .resource_mut::<Columns>()
             .resize(campaigns * users);
@@ -183,38 +200,46 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             reps,
             mechanisms: mechanisms.to_vec(),
         });
+        let campaigns = reps * mechanisms.len();
+        {
+            let mut sinks = self.world.resource_mut::<Sinks<S>>();
+            let len = campaigns.max(sinks.0.len());
+            sinks.0.resize_with(len, S::default);
+        }
         self.schedule.run(&mut self.world);
+        let events = std::mem::take(&mut self.world.resource_mut::<Sinks<S>>().0);
         BatchView {
-            world: &mut self.world,
+            table: self.world.resource::<CampaignTable>(),
+            columns: self.world.resource::<Columns>(),
+            events,
             users: game.users,
-            _sink: Default::default(),
         }
     }
 }
 
-/// Read access to a finished batch.
-pub struct BatchView<'w, S: Send + Sync + 'static> {
-    world: &'w mut World,
+/// Read access to a finished batch (resources fetched once, not per campaign).
+pub struct BatchView<'w, S> {
+    table: &'w CampaignTable,
+    columns: &'w Columns,
+    events: Vec<S>,
     users: usize,
-    _sink: std::marker::PhantomData<S>,
 }
 
-impl<S: Send + Sync + 'static> BatchView<'_, S> {
+impl<S: Default> BatchView<'_, S> {
     /// The outcome of campaign slot `c`.
+    #[inline]
     pub fn outcome(&self, c: usize) -> Outcome {
-        self.world.resource::<CampaignTable>().outcome[c].expect("settled")
+        self.table.outcome[c].expect("every active campaign is settled")
     }
 
     /// The payoffs of campaign slot `c`'s users.
+    #[inline]
     pub fn payoffs(&self, c: usize) -> &[f64] {
-        &self.world.resource::<Columns>().payoff[c * self.users..(c + 1) * self.users]
+        &self.columns.payoff[c * self.users..(c + 1) * self.users]
     }
 
     /// Takes the event log of campaign slot `c`, leaving it empty.
-    pub fn take_events(&mut self, c: usize) -> S
-    where
-        S: Default,
-    {
-        std::mem::take(&mut self.world.resource_mut::<Sinks<S>>().0[c])
+    pub fn take_events(&mut self, c: usize) -> S {
+        std::mem::take(&mut self.events[c])
     }
 }

@@ -135,7 +135,7 @@ fn check(
 /// Replications per ECS batch: about 64k user entities per world, balanced across the cell.
 pub fn batch_capacity(users: usize, mechanisms: usize, replications: u32) -> usize {
     let reps = replications.max(1) as usize;
-    let per_world = (65_536 / (users.max(1) * mechanisms.max(1))).clamp(1, reps);
+    let per_world = (4096 / (users.max(1) * mechanisms.max(1))).clamp(1, reps);
     let batches = reps.div_ceil(per_world);
     reps.div_ceil(batches)
 }

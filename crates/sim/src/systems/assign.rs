@@ -9,29 +9,29 @@ use super::{index, users_of};
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{Assigned, Burden, Campaign, Cap, Member, ObservedCost, TrueCost};
 
-#[allow(clippy::type_complexity)]
 pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
     mut table: ResMut<CampaignTable>,
     mut scratch: ResMut<Scratch>,
     mut sinks: ResMut<Sinks<S>>,
-    mut users: Query<(&Member, &TrueCost, &ObservedCost, &mut Cap, &mut Burden)>,
+    mut assigned_users: Query<(&Member, &ObservedCost, &mut Cap, &mut Burden)>,
+    mut subsidised_users: Query<(&Member, &TrueCost, &mut Burden), Without<Cap>>,
     mut campaigns: Query<(&Campaign, &mut Assigned)>,
 ) {
     let n = batch.users();
     let columns = &mut *columns;
-    for (member, cost, observed, _, _) in &users {
-        let i = index(member, n);
-        columns.true_cost[i] = cost.0;
-        columns.observed[i] = observed.0;
-    }
+    assigned_users.iter().for_each(|(member, observed, _, _)| {
+        columns.observed[index(member, n)] = observed.0;
+    });
+    subsidised_users.iter().for_each(|(member, cost, _)| {
+        columns.true_cost[index(member, n)] = cost.0;
+    });
     table.assignment.clear();
     for c in 0..batch.campaigns() {
         let r = users_of(c, n);
         let sink = &mut sinks.0[c];
         let assignment = if batch.mechanism(c) == Mechanism::C {
-            columns.cap[r.clone()].fill(1.0);
             respond(
                 &columns.true_cost[r.clone()],
                 &batch.game,
@@ -52,16 +52,25 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
         };
         table.assignment.push(assignment);
     }
-    for (member, _, _, mut cap, mut burden) in &mut users {
-        if batch.active(member.campaign) {
-            let i = index(member, n);
-            cap.0 = columns.cap[i];
-            burden.0 = columns.burden[i];
-        }
-    }
-    for (campaign, mut assigned) in &mut campaigns {
+    assigned_users
+        .iter_mut()
+        .for_each(|(member, _, mut cap, mut burden)| {
+            if batch.active(member.campaign) {
+                let i = index(member, n);
+                cap.0 = columns.cap[i];
+                burden.0 = columns.burden[i];
+            }
+        });
+    subsidised_users
+        .iter_mut()
+        .for_each(|(member, _, mut burden)| {
+            if batch.active(member.campaign) {
+                burden.0 = columns.burden[index(member, n)];
+            }
+        });
+    campaigns.iter_mut().for_each(|(campaign, mut assigned)| {
         if let Some(Some(a)) = table.assignment.get(campaign.slot as usize) {
             assigned.0 = *a;
         }
-    }
+    });
 }

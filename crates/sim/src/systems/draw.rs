@@ -22,9 +22,9 @@ pub fn draw_nature(
         draws.fill(n, &batch.sampler, &mut rng);
     }
     let mechanisms = batch.mechanisms.len();
-    for (member, mut cost, mut shocks) in &mut users {
+    users.iter_mut().for_each(|(member, mut cost, mut shocks)| {
         if !batch.active(member.campaign) {
-            continue;
+            return;
         }
         let draws = &columns.draws[member.campaign as usize / mechanisms];
         let i = member.slot as usize;
@@ -34,5 +34,5 @@ pub fn draw_nature(
             observation: draws.obs_shock[i],
             order_key: draws.order_key[i],
         };
-    }
+    });
 }

@@ -16,11 +16,11 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
 ) {
     let n = batch.users();
     let columns = &mut *columns;
-    for (member, cost, strategy, _) in &users {
+    users.iter().for_each(|(member, cost, strategy, _)| {
         let i = index(member, n);
         columns.true_cost[i] = cost.0;
         columns.strategy[i] = strategy.0;
-    }
+    });
     for c in 0..batch.campaigns() {
         if batch.mechanism(c) == Mechanism::C {
             continue;
@@ -33,11 +33,11 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
             &mut sinks.0[c],
         );
     }
-    for (member, _, _, mut reported) in &mut users {
+    users.iter_mut().for_each(|(member, _, _, mut reported)| {
         if batch.active(member.campaign) {
             reported.0 = columns.reported[index(member, n)];
         }
-    }
+    });
 }
 
 pub fn observe_costs(
@@ -45,9 +45,11 @@ pub fn observe_costs(
     mut users: Query<(&Member, &ReportedCost, &Shocks, &mut ObservedCost)>,
 ) {
     let noise = batch.game.obs_noise;
-    for (member, reported, shocks, mut observed) in &mut users {
-        if batch.active(member.campaign) {
-            observed.0 = observed_cost(reported.0, shocks.observation, noise);
-        }
-    }
+    users
+        .iter_mut()
+        .for_each(|(member, reported, shocks, mut observed)| {
+            if batch.active(member.campaign) {
+                observed.0 = observed_cost(reported.0, shocks.observation, noise);
+            }
+        });
 }

@@ -3,29 +3,36 @@
 
 use bevy_ecs::prelude::*;
 use datapact_model::settle::{settle_subsidy, settle_withdrawal};
-use datapact_model::{EventSink, Mechanism};
+use datapact_model::{Decision, EventSink, Mechanism};
 
 use super::{index, users_of};
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
 use crate::components::{Burden, Campaign, Choice, Member, Payoff, RealizedCost, Settled};
 
-#[allow(clippy::type_complexity)]
 pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
-    mut users: Query<(&Member, &RealizedCost, &Burden, &Choice, &mut Payoff)>,
+    mut users: Query<(
+        &Member,
+        &RealizedCost,
+        &Burden,
+        Option<&Choice>,
+        &mut Payoff,
+    )>,
     mut campaigns: Query<(&Campaign, &mut Settled)>,
 ) {
     let n = batch.users();
     let columns = &mut *columns;
-    for (member, realized, burden, choice, _) in &users {
-        let i = index(member, n);
-        columns.realized[i] = realized.0;
-        columns.burden[i] = burden.0;
-        columns.decision[i] = choice.0;
-    }
+    users
+        .iter()
+        .for_each(|(member, realized, burden, choice, _)| {
+            let i = index(member, n);
+            columns.realized[i] = realized.0;
+            columns.burden[i] = burden.0;
+            columns.decision[i] = choice.map_or(Decision::Undecided, |c| c.0);
+        });
     let table = &mut *table;
     table.outcome.clear();
     for c in 0..batch.campaigns() {
@@ -54,14 +61,14 @@ pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
         };
         table.outcome.push(Some(outcome));
     }
-    for (member, _, _, _, mut payoff) in &mut users {
+    users.iter_mut().for_each(|(member, _, _, _, mut payoff)| {
         if batch.active(member.campaign) {
             payoff.0 = columns.payoff[index(member, n)];
         }
-    }
-    for (campaign, mut settled) in &mut campaigns {
+    });
+    campaigns.iter_mut().for_each(|(campaign, mut settled)| {
         if let Some(Some(o)) = table.outcome.get(campaign.slot as usize) {
             settled.0 = *o;
         }
-    }
+    });
 }

@@ -17,14 +17,15 @@ pub fn drift_costs(
     mut users: Query<(&Member, &TrueCost, &Shocks, &mut RealizedCost)>,
 ) {
     let drift = batch.game.drift;
-    for (member, cost, shocks, mut realized) in &mut users {
-        if batch.active(member.campaign) {
-            realized.0 = realized_cost(cost.0, shocks.drift, drift);
-        }
-    }
+    users
+        .iter_mut()
+        .for_each(|(member, cost, shocks, mut realized)| {
+            if batch.active(member.campaign) {
+                realized.0 = realized_cost(cost.0, shocks.drift, drift);
+            }
+        });
 }
 
-#[allow(clippy::type_complexity)]
 pub fn withdraw<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
@@ -42,14 +43,16 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
 ) {
     let n = batch.users();
     let columns = &mut *columns;
-    for (member, observed, realized, cap, burden, _) in &users {
-        let i = index(member, n);
-        columns.observed[i] = observed.0;
-        columns.realized[i] = realized.0;
-        columns.cap[i] = cap.0;
-        columns.burden[i] = burden.0;
-        columns.decision[i] = Decision::Undecided;
-    }
+    users
+        .iter()
+        .for_each(|(member, observed, realized, cap, burden, _)| {
+            let i = index(member, n);
+            columns.observed[i] = observed.0;
+            columns.realized[i] = realized.0;
+            columns.cap[i] = cap.0;
+            columns.burden[i] = burden.0;
+            columns.decision[i] = Decision::Undecided;
+        });
     table.end.clear();
     for c in 0..batch.campaigns() {
         let r = users_of(c, n);
@@ -83,11 +86,13 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
         };
         table.end.push(end);
     }
-    for (member, _, _, _, mut burden, mut choice) in &mut users {
-        if batch.active(member.campaign) {
-            let i = index(member, n);
-            burden.0 = columns.burden[i];
-            choice.0 = columns.decision[i];
-        }
-    }
+    users
+        .iter_mut()
+        .for_each(|(member, _, _, _, mut burden, mut choice)| {
+            if batch.active(member.campaign) {
+                let i = index(member, n);
+                burden.0 = columns.burden[i];
+                choice.0 = columns.decision[i];
+            }
+        });
 }

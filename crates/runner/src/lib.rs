@@ -1,0 +1,21 @@
+//! Runs a scenario: expands its grid into cells, splits the cells into fixed chunks (the unit of
+//! output files, sharding and resuming), runs each chunk's cells on the simulator in parallel, and
+//! streams rows to one Parquet part per table and chunk; writes the manifest last.
+//!
+//! Invariants: only the runner owns seeds (it passes the scenario seed and cell index to the
+//! simulator, which derives every stream from them); the chunk layout depends on the scenario
+//! alone, never on threads or shards, so any sharding reproduces the single-machine files byte for
+//! byte.
+
+mod manifest;
+mod plan;
+mod write;
+
+pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
+pub use plan::{ChunkPlan, Shard};
+pub use write::{
+    MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, merge_manifest, run, tables_of,
+};
+
+/// The version written into every output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,84 @@
+//! `manifest.json` and the per-shard records it is merged from.
+//!
+//! Each shard, when all its chunks are written, writes `_shards/shard-I-of-N.json` listing its
+//! part files with row counts and SHA-256. The shard that completes the set merges them into
+//! `manifest.json`. Both are written to a temporary name and renamed, so a reader sees either
+//! nothing or a whole file; the merged content is sorted, so concurrent writers write equal bytes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One part file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+pub struct PartEntry {
+    /// Path relative to the output directory, e.g. `cells/part-000003.parquet`.
+    pub file: String,
+    pub rows: u64,
+    pub sha256: String,
+}
+
+/// What one shard wrote.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    pub shard: usize,
+    pub shards: usize,
+    pub scenario_hash: String,
+    pub version: String,
+    pub chunks: Vec<usize>,
+    pub parts: Vec<PartEntry>,
+}
+
+/// The whole output directory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub datapact_version: String,
+    pub schema_version: String,
+    pub scenario_name: String,
+    pub scenario_hash: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub mechanisms: Vec<String>,
+    pub trace: String,
+    /// Swept keys and their output column names, in grid order (first varies slowest).
+    pub sweep: Vec<(String, String)>,
+    pub cells: usize,
+    pub chunk_cells: usize,
+    pub chunks: usize,
+    pub shards: usize,
+    /// Rows per table, summed over parts.
+    pub rows: BTreeMap<String, u64>,
+    pub parts: Vec<PartEntry>,
+    /// The effective scenario (defaults filled, overrides applied) as TOML.
+    pub scenario: String,
+}
+
+pub fn shard_record_path(out: &Path, shard: usize, shards: usize) -> PathBuf {
+    out.join("_shards")
+        .join(format!("shard-{shard:05}-of-{shards:05}.json"))
+}
+
+/// Writes `value` as pretty JSON to `path` atomically (temporary file, then rename).
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
+    let path = out.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn read_shard_record(path: &Path) -> Result<ShardRecord, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,554 @@
+//! The run loop: chunks of cells through the simulator into Parquet parts.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use datapact_model::Mechanism;
+use datapact_scenario::{Scenario, TraceLevel};
+use datapact_sim::{Backend, CellJob, CellOutput, Depth, RunError, RunSpec, run_cells};
+use datapact_trace::{
+    BatchBuilder, CellRow, CellsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
+    EventsBuilder, FileMetadata, PartInfo, PartWriter, RoundRow, RoundStatus, RoundsBuilder, Table,
+    TraceError,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::VERSION;
+use crate::manifest::{
+    Manifest, PartEntry, ShardRecord, read_shard_record, shard_record_path, write_json_atomic,
+};
+use crate::plan::{ChunkPlan, Shard};
+
+/// Rows buffered per table before a record batch goes to the writer.
+const FLUSH_ROWS: usize = 65_536;
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub out: PathBuf,
+    /// Worker threads (≥ 1).
+    pub threads: usize,
+    pub shard: Shard,
+    /// Keep chunks whose parts are already complete and compute only the rest.
+    pub resume: bool,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+    pub backend: Backend,
+    /// Set (e.g. by a signal handler) to stop after the current cells; the unfinished chunk is discarded.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// Per mechanism, sums over the cells this run computed (for the summary table).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MechanismSummary {
+    pub cells: usize,
+    pub success: f64,
+    pub welfare: f64,
+    pub leakage: f64,
+    pub leaky_cells: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    pub cells_run: usize,
+    pub chunks_run: usize,
+    pub chunks_kept: usize,
+    pub mechanisms: Vec<(Mechanism, MechanismSummary)>,
+    /// Whether this run completed the set of shards and wrote `manifest.json`.
+    pub manifest_written: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    #[error("model invariant violated: {0}")]
+    Invariant(datapact_sim::InvariantViolation),
+    #[error("{0}")]
+    Refused(String),
+    #[error("interrupted: finished chunks are kept; rerun with --resume to complete")]
+    Interrupted,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
+    move |e| RunnerError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+pub fn depth_of(trace: TraceLevel) -> Depth {
+    match trace {
+        TraceLevel::Cells => Depth::Cells,
+        TraceLevel::Rounds => Depth::Rounds,
+        TraceLevel::Events => Depth::Events,
+    }
+}
+
+/// The tables a scenario writes.
+pub fn tables_of(trace: TraceLevel) -> Vec<Table> {
+    let mut tables = vec![Table::Cells, Table::Diagnostics];
+    if trace >= TraceLevel::Rounds {
+        tables.push(Table::Rounds);
+    }
+    if trace >= TraceLevel::Events {
+        tables.push(Table::Events);
+    }
+    tables
+}
+
+/// The identity of an output directory, written when a run starts; later runs into the same
+/// directory (shards, resumes) must match it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct RunIdentity {
+    scenario_name: String,
+    scenario_hash: String,
+    seed: u64,
+    version: String,
+}
+
+fn claim_directory(out: &Path, scenario: &Scenario) -> Result<(), RunnerError> {
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let identity = RunIdentity {
+        scenario_name: scenario.name.clone(),
+        scenario_hash: scenario.hash(),
+        seed: scenario.seed,
+        version: VERSION.to_string(),
+    };
+    let path = out.join("_run.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let found: RunIdentity = serde_json::from_str(&text).map_err(|e| {
+                RunnerError::Refused(format!(
+                    "{}: unreadable ({e}); not a datapact output?",
+                    path.display()
+                ))
+            })?;
+            if found != identity {
+                return Err(RunnerError::Refused(format!(
+                    "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}), not of {:?} (hash {}, seed {}, datapact {}); \
+                     use another --out directory",
+                    out.display(),
+                    found.scenario_name,
+                    &found.scenario_hash[..12.min(found.scenario_hash.len())],
+                    found.seed,
+                    found.version,
+                    identity.scenario_name,
+                    &identity.scenario_hash[..12],
+                    identity.seed,
+                    identity.version
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            write_json_atomic(&path, &identity).map_err(io_err(&path))
+        }
+        Err(e) => Err(io_err(&path)(e)),
+    }
+}
+
+/// A chunk is complete when every table has its part file under the final name.
+fn chunk_complete(out: &Path, tables: &[Table], chunk: usize) -> bool {
+    let name = ChunkPlan::part_name(chunk);
+    tables.iter().all(|t| {
+        out.join(t.dir_name())
+            .join(format!("{name}.parquet"))
+            .is_file()
+    })
+}
+
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
+    claim_directory(&opts.out, scenario)?;
+    let plan = ChunkPlan::for_scenario(scenario);
+    let tables = tables_of(scenario.trace);
+    let columns: Vec<String> = scenario.sweep.iter().map(|a| a.column.clone()).collect();
+    let metadata = FileMetadata {
+        scenario_name: scenario.name.clone(),
+        scenario_toml: scenario.normalized(),
+        scenario_hash: scenario.hash(),
+        version: VERSION.to_string(),
+        seed: scenario.seed,
+        extra: vec![("datapact.scenario_source".into(), scenario.source.clone())],
+    };
+    let spec = RunSpec {
+        seed: scenario.seed,
+        replications: scenario.replications,
+        mechanisms: scenario.mechanisms.clone(),
+        depth: depth_of(scenario.trace),
+        backend: opts.backend,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| RunnerError::Refused(format!("cannot start {} threads: {e}", opts.threads)))?;
+    let window = if spec.depth == Depth::Events {
+        opts.threads.max(1)
+    } else {
+        plan.chunk_cells
+    };
+
+    let my_chunks: Vec<usize> = (0..plan.chunks()).filter(|c| opts.shard.owns(*c)).collect();
+    let my_cells: usize = my_chunks.iter().map(|c| plan.cells_of(*c).len()).sum();
+    let bar = if opts.progress {
+        ProgressBar::new(my_cells as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} cells ({eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+
+    let mut summary = RunSummary {
+        mechanisms: scenario
+            .mechanisms
+            .iter()
+            .map(|m| (*m, MechanismSummary::default()))
+            .collect(),
+        ..Default::default()
+    };
+    let mut parts: Vec<PartEntry> = Vec::new();
+    for &chunk in &my_chunks {
+        if opts.resume && chunk_complete(&opts.out, &tables, chunk) {
+            for t in &tables {
+                let path = opts
+                    .out
+                    .join(t.dir_name())
+                    .join(format!("{}.parquet", ChunkPlan::part_name(chunk)));
+                let rows = datapact_trace::read_part(&path)?
+                    .iter()
+                    .map(|b| b.num_rows() as u64)
+                    .sum();
+                parts.push(entry(
+                    &opts.out,
+                    &PartInfo {
+                        sha256: datapact_trace::sha256_file(&path)?,
+                        path,
+                        rows,
+                    },
+                ));
+            }
+            summary.chunks_kept += 1;
+            bar.inc(plan.cells_of(chunk).len() as u64);
+            continue;
+        }
+        let infos = run_chunk(
+            scenario,
+            &plan,
+            chunk,
+            &tables,
+            &columns,
+            &metadata,
+            &spec,
+            &pool,
+            window,
+            opts,
+            &bar,
+            &mut summary,
+        )?;
+        parts.extend(infos.iter().map(|i| entry(&opts.out, i)));
+        summary.chunks_run += 1;
+    }
+    bar.finish_and_clear();
+
+    parts.sort();
+    let record = ShardRecord {
+        shard: opts.shard.index,
+        shards: opts.shard.count,
+        scenario_hash: scenario.hash(),
+        version: VERSION.to_string(),
+        chunks: my_chunks,
+        parts,
+    };
+    let record_path = shard_record_path(&opts.out, opts.shard.index, opts.shard.count);
+    write_json_atomic(&record_path, &record).map_err(io_err(&record_path))?;
+    summary.manifest_written = merge_manifest(&opts.out, scenario, &plan, opts.shard.count)?;
+    Ok(summary)
+}
+
+fn entry(out: &Path, info: &PartInfo) -> PartEntry {
+    let file = info
+        .path
+        .strip_prefix(out)
+        .unwrap_or(&info.path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    PartEntry {
+        file,
+        rows: info.rows,
+        sha256: info.sha256.clone(),
+    }
+}
+
+/// Writes `manifest.json` if every shard of `shards` has recorded its parts. Returns whether it did.
+pub fn merge_manifest(
+    out: &Path,
+    scenario: &Scenario,
+    plan: &ChunkPlan,
+    shards: usize,
+) -> Result<bool, RunnerError> {
+    let mut parts = Vec::new();
+    for shard in 0..shards {
+        let path = shard_record_path(out, shard, shards);
+        if !path.is_file() {
+            return Ok(false);
+        }
+        let record = read_shard_record(&path).map_err(|m| RunnerError::Io {
+            path: path.clone(),
+            message: m,
+        })?;
+        parts.extend(record.parts);
+    }
+    parts.sort();
+    let mut rows = std::collections::BTreeMap::new();
+    for p in &parts {
+        let table = p.file.split('/').next().unwrap_or("").to_string();
+        *rows.entry(table).or_insert(0) += p.rows;
+    }
+    let manifest = Manifest {
+        datapact_version: VERSION.to_string(),
+        schema_version: datapact_trace::SCHEMA_VERSION.to_string(),
+        scenario_name: scenario.name.clone(),
+        scenario_hash: scenario.hash(),
+        seed: scenario.seed,
+        replications: scenario.replications,
+        mechanisms: scenario
+            .mechanisms
+            .iter()
+            .map(|m| m.as_str().to_string())
+            .collect(),
+        trace: scenario.trace.as_str().to_string(),
+        sweep: scenario
+            .sweep
+            .iter()
+            .map(|a| (a.key.clone(), a.column.clone()))
+            .collect(),
+        cells: plan.cells,
+        chunk_cells: plan.chunk_cells,
+        chunks: plan.chunks(),
+        shards,
+        rows,
+        parts,
+        scenario: scenario.normalized(),
+    };
+    let path = out.join("manifest.json");
+    write_json_atomic(&path, &manifest).map_err(io_err(&path))?;
+    Ok(true)
+}
+
+struct ChunkWriters {
+    cells: (PartWriter, CellsBuilder),
+    diagnostics: (PartWriter, DiagnosticsBuilder),
+    rounds: Option<(PartWriter, RoundsBuilder)>,
+    events: Option<(PartWriter, EventsBuilder)>,
+}
+
+fn flush<B: BatchBuilder>(w: &mut (PartWriter, B), force: bool) -> Result<(), TraceError> {
+    if (force && !w.1.is_empty()) || w.1.len() >= FLUSH_ROWS {
+        let batch = w.1.finish_batch();
+        w.0.write(&batch)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_chunk(
+    scenario: &Scenario,
+    plan: &ChunkPlan,
+    chunk: usize,
+    tables: &[Table],
+    columns: &[String],
+    metadata: &FileMetadata,
+    spec: &RunSpec,
+    pool: &rayon::ThreadPool,
+    window: usize,
+    opts: &RunOptions,
+    bar: &ProgressBar,
+    summary: &mut RunSummary,
+) -> Result<Vec<PartInfo>, RunnerError> {
+    let name = ChunkPlan::part_name(chunk);
+    let (out, scen, seed) = (&opts.out, scenario.name.as_str(), scenario.seed);
+    let create =
+        |t: Table| PartWriter::create(out, t, &name, datapact_trace::schema(t, columns), metadata);
+    let mut w = ChunkWriters {
+        cells: (
+            create(Table::Cells)?,
+            CellsBuilder::new(scen, seed, columns),
+        ),
+        diagnostics: (
+            create(Table::Diagnostics)?,
+            DiagnosticsBuilder::new(scen, seed, columns),
+        ),
+        rounds: if tables.contains(&Table::Rounds) {
+            Some((
+                create(Table::Rounds)?,
+                RoundsBuilder::new(scen, seed, columns),
+            ))
+        } else {
+            None
+        },
+        events: if tables.contains(&Table::Events) {
+            Some((
+                create(Table::Events)?,
+                EventsBuilder::new(scen, seed, columns),
+            ))
+        } else {
+            None
+        },
+    };
+    let cells: Vec<datapact_scenario::Cell> =
+        plan.cells_of(chunk).map(|i| scenario.cell(i)).collect();
+    let jobs: Vec<CellJob> = cells
+        .iter()
+        .map(|c| CellJob {
+            index: c.index,
+            game: c.game.clone(),
+        })
+        .collect();
+    let first = plan.cells_of(chunk).start;
+    let result = run_cells(
+        &jobs,
+        spec,
+        pool,
+        window,
+        |output: CellOutput| -> Result<(), RunnerError> {
+            if opts
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+            {
+                return Err(RunnerError::Interrupted);
+            }
+            let coords = &cells[output.cell - first].coords;
+            append(&mut w, &output, coords, summary)?;
+            summary.cells_run += 1;
+            bar.inc(1);
+            Ok(())
+        },
+    );
+    match result {
+        Ok(()) => {}
+        Err(RunError::Invariant(v)) => return Err(RunnerError::Invariant(v)),
+        Err(RunError::Deliver(e)) => return Err(e),
+    }
+    flush(&mut w.cells, true)?;
+    flush(&mut w.diagnostics, true)?;
+    let mut infos = vec![w.cells.0.finish()?, w.diagnostics.0.finish()?];
+    if let Some(mut r) = w.rounds {
+        flush(&mut r, true)?;
+        infos.push(r.0.finish()?);
+    }
+    if let Some(mut e) = w.events {
+        flush(&mut e, true)?;
+        infos.push(e.0.finish()?);
+    }
+    Ok(infos)
+}
+
+fn append(
+    w: &mut ChunkWriters,
+    o: &CellOutput,
+    coords: &[f64],
+    summary: &mut RunSummary,
+) -> Result<(), RunnerError> {
+    let cell = o.cell as u32;
+    for (mechanism, s) in &o.stats {
+        w.cells.1.append(&CellRow {
+            cell,
+            coords,
+            mechanism: mechanism.as_str(),
+            reps: s.reps() as u32,
+            success_rate: s.success.mean(),
+            success_se: s.success.se(),
+            welfare_mean: s.welfare.mean(),
+            welfare_se: s.welfare.se(),
+            privacy_cost_mean: s.privacy_cost.mean(),
+            privacy_cost_se: s.privacy_cost.se(),
+            subsidy_mean: s.subsidy.mean(),
+            subsidy_se: s.subsidy.se(),
+            leakage_mean: s.leakage.mean(),
+            leakage_se: s.leakage.se(),
+            data_mean: s.data.mean(),
+            data_se: s.data.se(),
+            withdrawals_mean: s.withdrawals.mean(),
+            withdrawals_se: s.withdrawals.se(),
+            null_rate: s.null.mean(),
+            backstoppers_mean: s.backstoppers.mean(),
+        });
+        if let Some((_, m)) = summary.mechanisms.iter_mut().find(|(x, _)| x == mechanism) {
+            m.cells += 1;
+            m.success += s.success.mean();
+            m.welfare += s.welfare.mean();
+            m.leakage += s.leakage.mean();
+            m.leaky_cells += (s.leakage.mean() > 0.0) as usize;
+        }
+    }
+    let d = &o.diagnostics;
+    w.diagnostics.1.append(&DiagnosticsRow {
+        cell,
+        coords,
+        reps: d.reps as u32,
+        s_success_k2: d.s_success_k2,
+        m_success_k2: d.m_success_k2,
+        common_success_k2: d.common_success_k2.map(|c| c as u32),
+        pc_gap_mean: d.pc_gap_mean,
+        pc_gap_se: d.pc_gap_se,
+        pareto_loss_share: d.pareto_loss_share,
+        pareto_loss_share_se: d.pareto_loss_share_se,
+        pareto_compensation: d.pareto_compensation,
+        pareto_compensation_se: d.pareto_compensation_se,
+    });
+    flush(&mut w.cells, false)?;
+    flush(&mut w.diagnostics, false)?;
+    if let Some(r) = w.rounds.as_mut() {
+        for rec in &o.rounds {
+            let oc = &rec.outcome;
+            r.1.append(&RoundRow {
+                cell,
+                coords,
+                rep: rec.rep,
+                round: 0,
+                mechanism: rec.mechanism.as_str(),
+                status: match oc.status {
+                    datapact_model::Status::Success => RoundStatus::Success,
+                    datapact_model::Status::Failure => RoundStatus::Failure,
+                    datapact_model::Status::Null => RoundStatus::Null,
+                },
+                welfare: oc.welfare,
+                privacy_cost: oc.privacy_cost,
+                subsidy: oc.subsidy,
+                leakage: oc.leakage,
+                data: oc.data,
+                withdrawals: oc.withdrawals,
+                backstoppers: oc.backstoppers,
+            });
+            flush(r, false)?;
+        }
+    }
+    if let Some(e) = w.events.as_mut() {
+        for rec in &o.events {
+            let ev = &rec.event;
+            e.1.append(&EventRow {
+                cell,
+                coords,
+                rep: rec.rep,
+                round: 0,
+                mechanism: rec.mechanism.as_str(),
+                time: ev.time,
+                seq: rec.seq,
+                kind: ev.kind.as_str(),
+                user: ev.user,
+                burden: ev.burden,
+                cost: ev.cost,
+            });
+            flush(e, false)?;
+        }
+    }
+    Ok(())
+}

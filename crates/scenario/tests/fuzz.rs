@@ -1,0 +1,142 @@
+//! `from_str` never panics: random text and random mutations of a valid file.
+
+use datapact_scenario::Scenario;
+use proptest::prelude::*;
+
+const VALID: &str = r#"mechanisms = ["C", "S", "M"]
+[scenario]
+name = "fuzz"
+seed = 7
+replications = 3
+[population]
+users = 20
+cost = { dist = "beta", alpha = 2.0, beta = 3.0 }
+[population.report]
+strategy = "shade"
+share = 0.5
+factor = 0.1
+[game]
+threshold = 0.6
+value = 0.1
+recovery_rounds = 2
+order = "random"
+[sweep]
+game.value = { from = 0.0, to = 0.3, steps = 4 }
+population.cost.alpha = { values = [1, 2] }
+[output]
+trace = "rounds"
+"#;
+
+fn check(text: &str, sets: &[String]) {
+    match Scenario::from_str(text, "fuzz.toml", sets) {
+        Ok(s) => {
+            assert!(s.cell_count() >= 1);
+            let _ = s.cell(s.cell_count() - 1);
+            let _ = s.hash();
+        }
+        Err(e) => {
+            assert!(!e.message.is_empty());
+            assert!(!e.to_string().is_empty());
+        }
+    }
+}
+
+#[test]
+fn the_valid_base_loads() {
+    let s = Scenario::from_str(VALID, "fuzz.toml", &[]).unwrap();
+    assert_eq!(s.cell_count(), 8);
+}
+
+const TOKENS: &[&str] = &[
+    "=",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "\"",
+    ".",
+    "\n",
+    "#",
+    "-",
+    "0",
+    "1.5",
+    "nan",
+    "inf",
+    "1e400",
+    "99999999999999999999",
+    "0x10",
+    "true",
+    "[[game]]",
+    "'",
+    "\"\"\"",
+    "\\",
+    "é",
+    "\u{0}",
+    "steps",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_strings_never_panic(text in "\\PC{0,200}") {
+        check(&text, &[]);
+    }
+
+    #[test]
+    fn mutations_never_panic(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..4, prop::sample::select(TOKENS)), 1..5)
+    ) {
+        let mut text = VALID.to_string();
+        for (at, kind, tok) in edits {
+            let mut pos = at.index(text.len() + 1);
+            while !text.is_char_boundary(pos) { pos -= 1; }
+            match kind {
+                0 => text.insert_str(pos, tok),
+                1 => {
+                    let mut end = (pos + tok.len()).min(text.len());
+                    while !text.is_char_boundary(end) { end -= 1; }
+                    text.replace_range(pos..end, "");
+                }
+                2 => {
+                    let mut end = (pos + 3).min(text.len());
+                    while !text.is_char_boundary(end) { end -= 1; }
+                    text.replace_range(pos..end, tok);
+                }
+                _ => {
+                    // replace a whole value
+                    if let Some(eq) = text[pos..].find('=') {
+                        let start = pos + eq + 1;
+                        let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+                        text.replace_range(start..end, &format!(" {tok}"));
+                    }
+                }
+            }
+        }
+        check(&text, &[]);
+    }
+
+    #[test]
+    fn random_overrides_never_panic(
+        key in prop::sample::select(&["game.value", "game", "sweep.game.value.steps", "population.cost.alpha",
+            "mechanisms", "scenario.mechanisms", "sweep", "output.trace", "population.users", "a.b.c", ""][..]),
+        value in prop::sample::select(TOKENS),
+    ) {
+        check(VALID, &[format!("{key}={value}")]);
+    }
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    for open in ["[", "{a="] {
+        let text = format!("x = {}", open.repeat(100_000));
+        check(&text, &[]);
+        let text = format!(
+            "[scenario]\nname = \"d\"\nseed = 1\nreplications = 1\n[game]\nvalue = {}1{}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        check(&text, &[]);
+    }
+}

@@ -1,0 +1,126 @@
+//! The schemas: layout, types, descriptions, and agreement with docs/schema.md.
+
+use arrow::datatypes::DataType;
+use datapact_trace::{DESCRIPTION_KEY, IDENTITY_COLUMNS, Table, schema, swept_columns_conflict};
+
+fn swept() -> Vec<String> {
+    vec!["value".to_string(), "payment".to_string()]
+}
+
+#[test]
+fn layout_identity_swept_then_own() {
+    for table in Table::ALL {
+        let s = schema(table, &swept());
+        let names: Vec<&str> = s.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(
+            &names[..5],
+            ["scenario", "seed", "cell", "value", "payment"]
+        );
+        assert_eq!(s.field(0).data_type(), &DataType::Utf8);
+        assert_eq!(s.field(1).data_type(), &DataType::UInt64);
+        assert_eq!(s.field(2).data_type(), &DataType::UInt32);
+        assert_eq!(s.field(3).data_type(), &DataType::Float64);
+        assert!(!s.field(3).is_nullable());
+        let own: Vec<&str> = table.columns().iter().map(|c| c.name).collect();
+        assert_eq!(&names[5..], own.as_slice());
+        for f in s.fields() {
+            assert!(
+                f.metadata()
+                    .get(DESCRIPTION_KEY)
+                    .is_some_and(|d| d.len() > 10),
+                "{table}.{} lacks a description",
+                f.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn spec_types() {
+    let s = schema(Table::Cells, &[]);
+    assert_eq!(s.fields().len(), 3 + 18);
+    assert_eq!(
+        s.field_with_name("reps").unwrap().data_type(),
+        &DataType::UInt32
+    );
+    assert!(s.fields().iter().all(|f| !f.is_nullable()));
+
+    let s = schema(Table::Diagnostics, &[]);
+    let c = s.field_with_name("common_success_k2").unwrap();
+    assert_eq!(c.data_type(), &DataType::UInt32);
+    assert!(c.is_nullable());
+    assert!(!s.field_with_name("reps").unwrap().is_nullable());
+    assert_eq!(s.fields().iter().filter(|f| f.is_nullable()).count(), 9);
+
+    let s = schema(Table::Rounds, &[]);
+    assert_eq!(
+        s.field_with_name("success").unwrap().data_type(),
+        &DataType::Boolean
+    );
+    assert_eq!(
+        s.field_with_name("withdrawals").unwrap().data_type(),
+        &DataType::UInt32
+    );
+    assert_eq!(
+        s.field_with_name("data").unwrap().data_type(),
+        &DataType::Float64
+    );
+
+    let s = schema(Table::Events, &[]);
+    let nullable: Vec<&str> = s
+        .fields()
+        .iter()
+        .filter(|f| f.is_nullable())
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(nullable, ["user", "burden", "cost"]);
+}
+
+#[test]
+fn dir_names() {
+    let names: Vec<&str> = Table::ALL.iter().map(|t| t.dir_name()).collect();
+    assert_eq!(names, ["cells", "diagnostics", "rounds", "events"]);
+}
+
+#[test]
+fn swept_conflicts() {
+    assert_eq!(swept_columns_conflict(&swept()), None);
+    assert_eq!(swept_columns_conflict(&["cell".into()]), Some("cell"));
+    assert_eq!(swept_columns_conflict(&["cost".into()]), Some("cost"));
+    assert_eq!(swept_columns_conflict(&["v".into(), "v".into()]), Some("v"));
+    assert_eq!(swept_columns_conflict(&["".into()]), Some(""));
+}
+
+#[test]
+#[should_panic(expected = "reserved")]
+fn schema_rejects_conflicting_swept_column() {
+    schema(Table::Rounds, &["seed".to_string()]);
+}
+
+/// Every column appears in docs/schema.md, in its table's section, with its type.
+#[test]
+fn docs_cover_every_column() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md");
+    let doc = std::fs::read_to_string(path).expect("docs/schema.md");
+    for table in Table::ALL {
+        let heading = format!("## `{}`", table.dir_name());
+        let start = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("{heading} missing"));
+        let section = &doc[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+        for c in IDENTITY_COLUMNS.iter().chain(table.columns()) {
+            let ty = format!("{:?}", c.ty.data_type());
+            let row = format!(
+                "| `{}` | {} | {} |",
+                c.name,
+                ty,
+                if c.nullable { "yes" } else { "no" }
+            );
+            assert!(
+                section.contains(&row),
+                "docs/schema.md: {table} lacks row starting {row}"
+            );
+        }
+    }
+}
