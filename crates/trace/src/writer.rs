@@ -108,7 +108,7 @@ impl Write for HashingWriter {
 
 /// Writes one Parquet part file of a table, streaming row groups as batches arrive.
 ///
-/// The data goes to `<part>.parquet.tmp`, renamed to `<part>.parquet` by [`PartWriter::finish`],
+/// The data goes to `.<part>.parquet.tmp`, renamed to `<part>.parquet` by [`PartWriter::finish`],
 /// so readers never see a partial file. Dropping an unfinished writer deletes the temporary file.
 /// The same batches always produce the same bytes (no timestamps; fixed `created_by`).
 pub struct PartWriter {
@@ -153,7 +153,8 @@ impl PartWriter {
             });
         }
         let path = dir.join(format!("{part_name}.{PART_EXTENSION}"));
-        let tmp_path = dir.join(format!("{part_name}.{PART_EXTENSION}{TEMP_SUFFIX}"));
+        // A leading dot hides the partial file from dataset readers (pyarrow skips dot-files).
+        let tmp_path = dir.join(format!(".{part_name}.{PART_EXTENSION}{TEMP_SUFFIX}"));
         if let Some((key, _)) = metadata
             .extra
             .iter()

@@ -381,7 +381,7 @@ fn temp_file_renamed_on_finish() {
     for batch in rounds_batches() {
         w.write(&batch).unwrap();
     }
-    assert_eq!(dir_entries(&dir), ["part-1.parquet.tmp"]);
+    assert_eq!(dir_entries(&dir), [".part-1.parquet.tmp"]);
     assert_eq!(w.rows(), 30);
     w.finish().unwrap();
     assert_eq!(dir_entries(&dir), ["part-1.parquet"]);
@@ -403,7 +403,7 @@ fn temp_file_removed_when_dropped_unfinished() {
         for batch in events_batches(2000) {
             w.write(&batch).unwrap();
         }
-        assert_eq!(dir_entries(&dir), ["part-9.parquet.tmp"]);
+        assert_eq!(dir_entries(&dir), [".part-9.parquet.tmp"]);
     }
     assert!(dir_entries(&dir).is_empty(), "{:?}", dir_entries(&dir));
     // Nothing to read: an empty table, not a half-written part.
