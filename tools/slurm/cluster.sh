@@ -80,7 +80,23 @@ pid_alive() {
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
     comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-    [[ $comm == "$name" ]]
+    [[ $comm == "$name" ]] || return 1
+    # A daemon that died while `start` still runs is an unreaped zombie child: not alive.
+    [[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) != Z ]]
+}
+
+# wait_exec PID NAME: bounded wait until the just-backgrounded PID has exec'd NAME.
+# Right after `cmd &`, /proc/$!/comm is still the forked shell's name for a moment, and
+# pid_alive would call the daemon dead (or `stop` would skip it).
+wait_exec() {
+    local pid=$1 name=$2 i comm
+    for ((i = 0; i < 100; i++)); do
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null) || { log "$name (pid $pid) exited at once"; return 1; }
+        [[ $comm == "$name" ]] && return 0
+        sleep 0.05
+    done
+    log "timed out waiting for pid $pid to become $name (it is '$comm')"
+    return 1
 }
 
 # ---------------------------------------------------------------------------- check
@@ -154,6 +170,7 @@ start_munge() {
     setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged -F \
         </dev/null >>"$state/munged.log" 2>&1 &
     echo $! >"$state/munged.pid"
+    wait_exec "$(<"$state/munged.pid")" munged || return 1
     if ! wait_until "$MUNGE_WAIT" "munge -n | unmunge" munge_ok; then
         tail -n 20 "$state/munged.log" >&2 || true
         return 1
@@ -277,6 +294,8 @@ cmd_start() {
     echo $! >"$STATE/slurmctld.pid"
     /usr/sbin/slurmd -D -f "$SLURM_CONF" </dev/null >>"$STATE/slurmd.out.log" 2>&1 &
     echo $! >"$STATE/slurmd.pid"
+    wait_exec "$(<"$STATE/slurmctld.pid")" slurmctld || start_failed
+    wait_exec "$(<"$STATE/slurmd.pid")" slurmd || start_failed
 
     wait_idle || start_failed
     log "cluster up: node $host idle with $(nproc) CPUs"

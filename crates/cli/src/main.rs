@@ -109,16 +109,33 @@ fn load(scenario: &str, set: &[String]) -> Result<Scenario, Failure> {
     Ok(Scenario::load(path, set)?)
 }
 
+/// The shard of a Slurm array task. Only a whole array `--array=0-(N-1)` maps task IDs to shards
+/// unambiguously; a partial array (say a resubmitted `--array=2`) must pass `--shard I/N` itself.
 fn shard_from_env() -> Result<Shard, Failure> {
-    let id = std::env::var("SLURM_ARRAY_TASK_ID").ok();
-    let count = std::env::var("SLURM_ARRAY_TASK_COUNT").ok();
-    match (id, count) {
-        (Some(i), Some(n)) => Shard::parse(&format!("{i}/{n}")).map_err(|m| Failure {
-            code: 2,
-            message: format!("from SLURM_ARRAY_TASK_ID/COUNT: {m}"),
-        }),
-        _ => Ok(Shard::WHOLE),
+    let var = |k: &str| std::env::var(k).ok();
+    let (Some(id), Some(count)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT"))
+    else {
+        return Ok(Shard::WHOLE);
+    };
+    let refuse = |m: String| Failure {
+        code: 2,
+        message: format!("from SLURM_ARRAY_TASK_ID/COUNT: {m}"),
+    };
+    let shard = Shard::parse(&format!("{id}/{count}")).map_err(refuse)?;
+    let (min, max) = (var("SLURM_ARRAY_TASK_MIN"), var("SLURM_ARRAY_TASK_MAX"));
+    let whole = min.as_deref().is_none_or(|m| m == "0")
+        && max
+            .as_deref()
+            .is_none_or(|m| m.parse::<usize>().ok() == Some(shard.count - 1));
+    if !whole {
+        return Err(refuse(format!(
+            "the job array is not 0-{} (min {}, max {}); pass --shard I/N explicitly when re-running part of an array",
+            shard.count - 1,
+            min.unwrap_or_default(),
+            max.unwrap_or_default()
+        )));
     }
+    Ok(shard)
 }
 
 fn main() -> ExitCode {

@@ -22,7 +22,11 @@ impl ChunkPlan {
         .max(1);
         let per_cell =
             scenario.replications as u128 * scenario.mechanisms.len() as u128 * users as u128;
-        let chunk_cells = (CHUNK_WORK / per_cell.max(1)).clamp(1, cells.max(1) as u128) as usize;
+        let automatic = (CHUNK_WORK / per_cell.max(1)).clamp(1, cells.max(1) as u128) as usize;
+        let chunk_cells = scenario
+            .chunk_cells
+            .unwrap_or(automatic)
+            .clamp(1, cells.max(1));
         ChunkPlan { cells, chunk_cells }
     }
 

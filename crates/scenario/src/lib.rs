@@ -96,6 +96,7 @@ pub struct SweepAxis {
 /// game.payment = { values = [0.0, 0.1, 0.2] }
 /// [output]
 /// trace = "cells"                # rounds | events
+/// chunk_cells = 0                 # cells per part file; 0 = automatic (~10^7 user-campaigns)
 /// ```
 ///
 /// A key both set in its table and swept takes the swept values (the sweep wins); overriding a
@@ -113,6 +114,9 @@ pub struct Scenario {
     /// In the order written in the file.
     pub sweep: Vec<SweepAxis>,
     pub trace: TraceLevel,
+    /// `output.chunk_cells`: cells per output chunk (the unit of part files, sharding and
+    /// resuming); `None` (or 0 in the file) lets the runner choose from the amount of work.
+    pub chunk_cells: Option<usize>,
     /// File path (or `<builtin>/name.toml`) used in errors.
     pub origin: String,
     /// The exact text loaded, before overrides (the effective scenario, overrides included, is

@@ -120,5 +120,8 @@ pub(crate) fn normalized(s: &Scenario) -> String {
 
     let _ = writeln!(o, "\n[output]");
     let _ = writeln!(o, "trace = {}", string(s.trace.as_str()));
+    if let Some(k) = s.chunk_cells {
+        let _ = writeln!(o, "chunk_cells = {k}");
+    }
     o
 }

@@ -730,10 +730,21 @@ pub(crate) fn build(text: &str, origin: &str, overrides: &[String]) -> Res<Scena
 
     // [output]
     let mut trace = TraceLevel::Cells;
+    let mut chunk_cells = None;
     if let Some(out) = top.sub(&cx, "output")? {
-        out.check_keys(&cx, &["trace"])?;
+        out.check_keys(&cx, &["trace", "chunk_cells"])?;
         let t = out.choice(&cx, "trace", &["cells", "rounds", "events"], "cells")?;
         trace = TraceLevel::parse(&t).unwrap_or_default();
+        let k = out.int(
+            &cx,
+            "chunk_cells",
+            Rule::Int {
+                min: 0,
+                max: 1 << 40,
+            },
+            0,
+        )?;
+        chunk_cells = (k > 0).then_some(k as usize);
     }
 
     // [sweep]
@@ -846,6 +857,7 @@ pub(crate) fn build(text: &str, origin: &str, overrides: &[String]) -> Res<Scena
         base: game,
         sweep,
         trace,
+        chunk_cells,
         origin: origin.to_string(),
         source: text.to_string(),
     })

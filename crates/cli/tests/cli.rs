@@ -1,0 +1,237 @@
+//! The command line as a user meets it: exit codes, messages that name the problem, outputs
+//! that do not depend on the thread count, and no output at all when the input is bad.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn datapact(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_datapact"))
+        .args(args)
+        .output()
+        .expect("run datapact")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const SMALL: &str = r#"
+mechanisms = ["C", "S", "M"]
+[scenario]
+name = "small"
+seed = 11
+replications = 40
+[population]
+users = 12
+[game]
+recovery_rounds = 1
+[sweep]
+game.value = { from = 0.05, to = 0.3, steps = 3 }
+game.payment = { values = [0.0, 0.2] }
+[output]
+trace = "events"
+"#;
+
+fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+/// Replaces the first line starting with `key =` in `SMALL` (or appends under `table`).
+fn variant(key: &str, value: &str) -> String {
+    let mut lines: Vec<String> = SMALL.lines().map(String::from).collect();
+    if let Some(l) = lines
+        .iter_mut()
+        .find(|l| l.trim_start().starts_with(&format!("{key} =")))
+    {
+        *l = format!("{key} = {value}");
+        return lines.join("\n");
+    }
+    let table = if ["users", "cost"].contains(&key) {
+        "[population]"
+    } else {
+        "[game]"
+    };
+    let at = lines.iter().position(|l| l == table).unwrap();
+    lines.insert(at + 1, format!("{key} = {value}"));
+    lines.join("\n")
+}
+
+#[test]
+fn invalid_inputs_exit_2_and_name_the_key_before_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (variant("users", "0"), "users"),
+        (variant("threshold", "1.5"), "threshold"),
+        (variant("threshold", "0.0"), "threshold"),
+        (variant("value", "-0.1"), "value"),
+        (variant("payment", "-1"), "payment"),
+        (variant("obs_noise", "-0.5"), "obs_noise"),
+        (variant("drift", "nan"), "drift"),
+        (variant("irreversible", "inf"), "irreversible"),
+        (
+            variant("game.value", "{ from = 0.0, to = 0.3, steps = 0 }"),
+            "steps",
+        ),
+        (
+            variant("cost", r#"{ dist = "beta", alpha = 0.0, beta = 2.0 }"#),
+            "alpha",
+        ),
+        (variant("cost", r#"{ dist = "gamma", k = 1.0 }"#), "dist"),
+        (variant("treshold", "0.5"), "treshold"),
+        (variant("users", "\"twenty\""), "users"),
+        (variant("recovery_rounds", "1.5"), "recovery_rounds"),
+        (variant("order", "\"middle-first\""), "order"),
+        (variant("replications", "0"), "replications"),
+    ];
+    for (i, (body, key)) in cases.iter().enumerate() {
+        let file = write(dir.path(), &format!("bad{i}.toml"), body);
+        let out = dir.path().join(format!("out{i}"));
+        let o = datapact(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        let msg = text(&o);
+        assert_eq!(o.status.code(), Some(2), "case {key}: {msg}");
+        assert!(
+            msg.contains(key),
+            "case {key}: message does not name the key: {msg}"
+        );
+        assert!(
+            msg.contains(&format!("bad{i}.toml")),
+            "case {key}: message does not name the file: {msg}"
+        );
+        assert!(!msg.contains("panicked"), "case {key}: {msg}");
+        assert!(!out.exists(), "case {key}: output written for bad input");
+    }
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "ok.toml", SMALL);
+    let f = file.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["run", f, "--threads", "0"], "--threads"),
+        (vec!["run", f, "--shard", "3/2"], "--shard"),
+        (vec!["run", f, "--set", "game.threshold=2"], "threshold"),
+        (vec!["run", f, "--set", "game.nonsense=1"], "nonsense"),
+        (vec!["run", "does-not-exist.toml"], "does-not-exist.toml"),
+    ] {
+        let o = datapact(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(needle), "{args:?}: {}", text(&o));
+    }
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for table in ["cells", "diagnostics", "rounds", "events"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(table)) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            out.push((
+                format!("{table}/{}", p.file_name().unwrap().to_string_lossy()),
+                std::fs::read(&p).unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out.push((
+        "manifest.json".into(),
+        std::fs::read(dir.join("manifest.json")).unwrap(),
+    ));
+    out
+}
+
+#[test]
+fn output_is_identical_for_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "small.toml", SMALL);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}"));
+        let o = datapact(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        outputs.push(files(&out));
+    }
+    assert!(
+        outputs[0].iter().any(|(n, _)| n.starts_with("events/")),
+        "events were traced"
+    );
+    assert_eq!(outputs[0].len(), outputs[1].len());
+    for (a, b) in outputs[0].iter().zip(&outputs[1]) {
+        assert_eq!(a.0, b.0);
+        assert!(a.1 == b.1, "{} differs between 1 and 2 threads", a.0);
+    }
+}
+
+#[test]
+fn refuses_a_directory_of_another_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "small.toml", SMALL);
+    let out = dir.path().join("out");
+    let (f, o) = (file.to_str().unwrap(), out.to_str().unwrap());
+    assert!(datapact(&["run", f, "--out", o, "-q"]).status.success());
+    let other = datapact(&["run", f, "--out", o, "-q", "--set", "scenario.seed=12"]);
+    assert_eq!(other.status.code(), Some(2), "{}", text(&other));
+    assert!(
+        text(&other).contains("another --out directory") || text(&other).contains("not of"),
+        "{}",
+        text(&other)
+    );
+}
+
+#[test]
+fn validate_schema_and_summary() {
+    let v = datapact(&["validate", "baseline"]);
+    assert!(v.status.success(), "{}", text(&v));
+    assert!(text(&v).contains("961"), "{}", text(&v));
+    let s = datapact(&["schema"]);
+    let t = text(&s);
+    for column in [
+        "success_rate",
+        "pc_gap_mean",
+        "withdrawals",
+        "burden",
+        "pareto_compensation",
+    ] {
+        assert!(t.contains(column), "schema lacks {column}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "small.toml", SMALL);
+    let out = dir.path().join("out");
+    let r = datapact(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let t = text(&r);
+    for m in ["C ", "S ", "M "] {
+        assert!(
+            t.lines().any(|l| l.starts_with(m)),
+            "summary lacks mechanism {m}: {t}"
+        );
+    }
+    assert!(t.contains("success rate") && t.contains("leakage"), "{t}");
+}

@@ -1,0 +1,82 @@
+//! Helpers for the end-to-end tests: run a scenario into a temp dir, read a table back as columns.
+
+use std::path::Path;
+
+use datapact_runner::{RunOptions, Shard};
+use datapact_scenario::Scenario;
+use datapact_sim::Backend;
+use datapact_trace::Table;
+use datapact_trace::arrow::array::{Array, AsArray, RecordBatch};
+use datapact_trace::arrow::datatypes::{Float64Type, UInt32Type};
+
+pub fn scenario(text: &str, overrides: &[&str]) -> Scenario {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Scenario::from_str(text, "<test>", &overrides).expect("valid test scenario")
+}
+
+pub fn baseline(overrides: &[&str]) -> Scenario {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/baseline.toml"
+    ))
+    .unwrap();
+    scenario(&text, overrides)
+}
+
+pub fn run(scenario: &Scenario, out: &Path, threads: usize, shard: Shard) {
+    let opts = RunOptions {
+        out: out.to_path_buf(),
+        threads,
+        shard,
+        resume: false,
+        progress: false,
+        backend: Backend::Ecs,
+        cancel: None,
+    };
+    datapact_runner::run(scenario, &opts).expect("run succeeds");
+}
+
+pub fn read(out: &Path, table: Table) -> Vec<RecordBatch> {
+    datapact_trace::read_table(out, table).expect("table reads back")
+}
+
+pub fn f64s(batches: &[RecordBatch], column: &str) -> Vec<f64> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name(column)
+                .unwrap_or_else(|| panic!("no column {column}"))
+                .as_primitive::<Float64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect()
+}
+
+pub fn u32s(batches: &[RecordBatch], column: &str) -> Vec<u32> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name(column)
+                .unwrap_or_else(|| panic!("no column {column}"))
+                .as_primitive::<UInt32Type>()
+                .values()
+                .to_vec()
+        })
+        .collect()
+}
+
+pub fn strings(batches: &[RecordBatch], column: &str) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name(column)
+                .unwrap_or_else(|| panic!("no column {column}"))
+                .as_string::<i32>();
+            (0..a.len())
+                .map(|i| a.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
