@@ -9,10 +9,12 @@
 
 mod manifest;
 mod plan;
+mod verify;
 mod write;
 
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
 pub use plan::{ChunkPlan, Shard};
+pub use verify::{Verification, verify};
 pub use write::{
     MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, merge_manifest, run, tables_of,
 };

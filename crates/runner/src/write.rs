@@ -1,5 +1,6 @@
 //! The run loop: chunks of cells through the simulator into Parquet parts.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,6 +71,10 @@ pub enum RunnerError {
     Refused(String),
     #[error("interrupted: finished chunks are kept; rerun with --resume to complete")]
     Interrupted,
+    #[error(
+        "{file}: column {column} would hold NaN; nothing was written (a bug: please report the scenario)"
+    )]
+    NotANumber { file: PathBuf, column: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
@@ -150,14 +155,49 @@ fn claim_directory(out: &Path, scenario: &Scenario) -> Result<(), RunnerError> {
     }
 }
 
-/// A chunk is complete when every table has its part file under the final name.
-fn chunk_complete(out: &Path, tables: &[Table], chunk: usize) -> bool {
+/// Checksums recorded by earlier runs into `out` (the manifest and every shard record).
+fn known_checksums(out: &Path) -> HashMap<String, String> {
+    let mut known = HashMap::new();
+    if let Ok(m) = crate::manifest::read_manifest(out) {
+        known.extend(m.parts.into_iter().map(|p| (p.file, p.sha256)));
+    }
+    if let Ok(entries) = std::fs::read_dir(out.join("_shards")) {
+        for e in entries.flatten() {
+            if let Ok(r) = read_shard_record(&e.path()) {
+                known.extend(r.parts.into_iter().map(|p| (p.file, p.sha256)));
+            }
+        }
+    }
+    known
+}
+
+/// The parts of a chunk left by an earlier run, if every table has one under its final name that
+/// reads back whole and matches any checksum recorded for it. Parts are renamed into place only
+/// when complete, so this fails only on damage after the fact; such a chunk is recomputed.
+fn kept_parts(
+    out: &Path,
+    tables: &[Table],
+    chunk: usize,
+    known: &HashMap<String, String>,
+) -> Option<Vec<PartInfo>> {
     let name = ChunkPlan::part_name(chunk);
-    tables.iter().all(|t| {
-        out.join(t.dir_name())
-            .join(format!("{name}.parquet"))
-            .is_file()
-    })
+    tables
+        .iter()
+        .map(|t| {
+            let file = format!("{}/{name}.parquet", t.dir_name());
+            let path = out.join(&file);
+            let sha256 = datapact_trace::sha256_file(&path).ok()?;
+            if known.get(&file).is_some_and(|k| *k != sha256) {
+                return None;
+            }
+            let rows = datapact_trace::read_part(&path)
+                .ok()?
+                .iter()
+                .map(|b| b.num_rows() as u64)
+                .sum();
+            Some(PartInfo { path, rows, sha256 })
+        })
+        .collect()
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
@@ -214,29 +254,26 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         ..Default::default()
     };
     let mut parts: Vec<PartEntry> = Vec::new();
+    let known = if opts.resume {
+        known_checksums(&opts.out)
+    } else {
+        HashMap::new()
+    };
     for &chunk in &my_chunks {
-        if opts.resume && chunk_complete(&opts.out, &tables, chunk) {
-            for t in &tables {
-                let path = opts
-                    .out
-                    .join(t.dir_name())
-                    .join(format!("{}.parquet", ChunkPlan::part_name(chunk)));
-                let rows = datapact_trace::read_part(&path)?
-                    .iter()
-                    .map(|b| b.num_rows() as u64)
-                    .sum();
-                parts.push(entry(
-                    &opts.out,
-                    &PartInfo {
-                        sha256: datapact_trace::sha256_file(&path)?,
-                        path,
-                        rows,
-                    },
-                ));
-            }
+        if opts.resume
+            && let Some(kept) = kept_parts(&opts.out, &tables, chunk, &known)
+        {
+            parts.extend(kept.iter().map(|i| entry(&opts.out, i)));
             summary.chunks_kept += 1;
             bar.inc(plan.cells_of(chunk).len() as u64);
             continue;
+        }
+        if opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(RunnerError::Interrupted);
         }
         let infos = run_chunk(
             scenario,
@@ -349,12 +386,39 @@ struct ChunkWriters {
     events: Option<(PartWriter, EventsBuilder)>,
 }
 
-fn flush<B: BatchBuilder>(w: &mut (PartWriter, B), force: bool) -> Result<(), TraceError> {
+fn flush<B: BatchBuilder>(w: &mut (PartWriter, B), force: bool) -> Result<(), RunnerError> {
     if (force && !w.1.is_empty()) || w.1.len() >= FLUSH_ROWS {
         let batch = w.1.finish_batch();
+        if let Some(column) = nan_column(&batch) {
+            return Err(RunnerError::NotANumber {
+                file: w.0.path().to_path_buf(),
+                column,
+            });
+        }
         w.0.write(&batch)?;
     }
     Ok(())
+}
+
+/// The first Float64 column of `batch` holding a NaN, if any. Checked on every written batch:
+/// no NaN may reach an output.
+fn nan_column(batch: &datapact_trace::arrow::array::RecordBatch) -> Option<String> {
+    use datapact_trace::arrow::array::AsArray;
+    use datapact_trace::arrow::datatypes::{DataType, Float64Type};
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .find_map(|(field, column)| {
+            (field.data_type() == &DataType::Float64
+                && column
+                    .as_primitive::<Float64Type>()
+                    .values()
+                    .iter()
+                    .any(|v| v.is_nan()))
+            .then(|| field.name().clone())
+        })
 }
 
 #[allow(clippy::too_many_arguments)]
