@@ -29,7 +29,7 @@ fn run(game: Game, reps: u32) -> CellOutput {
             "{e:?}"
         );
     }
-    for (_, s) in &ecs.stats {
+    for (_, s) in ecs.summaries.iter().flat_map(|r| &r.stats) {
         for w in [
             &s.success,
             &s.welfare,

@@ -4,12 +4,59 @@
 pub const SCENARIOS: &[(&str, &str)] =
     &[("baseline", include_str!("../../../scenarios/baseline.toml"))];
 
+/// The paper reproduction (`datapact reproduce`): one scenario per figure F1–F9 of MODEL.md and
+/// the campaign-level run of claim 2, in run order. A test checks they equal `scenarios/paper/`.
+pub const PAPER: &[(&str, &str)] = &[
+    (
+        "f1_success_m",
+        include_str!("../../../scenarios/paper/f1_success_m.toml"),
+    ),
+    (
+        "f2_success_c",
+        include_str!("../../../scenarios/paper/f2_success_c.toml"),
+    ),
+    (
+        "f3_welfare",
+        include_str!("../../../scenarios/paper/f3_welfare.toml"),
+    ),
+    (
+        "f4_beta25",
+        include_str!("../../../scenarios/paper/f4_beta25.toml"),
+    ),
+    (
+        "f5_beta52",
+        include_str!("../../../scenarios/paper/f5_beta52.toml"),
+    ),
+    (
+        "f6_obs_noise",
+        include_str!("../../../scenarios/paper/f6_obs_noise.toml"),
+    ),
+    (
+        "f7_cost_efficiency",
+        include_str!("../../../scenarios/paper/f7_cost_efficiency.toml"),
+    ),
+    (
+        "f8_pareto",
+        include_str!("../../../scenarios/paper/f8_pareto.toml"),
+    ),
+    (
+        "f9_leakage",
+        include_str!("../../../scenarios/paper/f9_leakage.toml"),
+    ),
+    (
+        "claims_nulls",
+        include_str!("../../../scenarios/paper/claims_nulls.toml"),
+    ),
+];
+
 pub fn find(name: &str) -> Option<&'static str> {
     let name = name
         .trim_end_matches(".toml")
-        .trim_start_matches("scenarios/");
+        .trim_start_matches("scenarios/")
+        .trim_start_matches("paper/");
     SCENARIOS
         .iter()
+        .chain(PAPER)
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
 }

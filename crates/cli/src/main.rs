@@ -3,9 +3,12 @@
 //! 130/143 interrupted by SIGINT/SIGTERM.
 
 mod embedded;
+mod report_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 use datapact_runner::{RunOptions, RunSummary, RunnerError, Shard};
@@ -61,8 +64,30 @@ enum Command {
     Schema,
     /// Say which shards of an output directory are complete.
     Status { dir: PathBuf },
+    /// Check every output file against manifest.json (exit 1 naming what is missing or damaged).
+    Verify { dir: PathBuf },
     /// List the embedded scenarios.
     Scenarios,
+    /// Render the paper's figures (PNG, SVG) and the claims table from the runs under DIR.
+    Report {
+        /// A directory of runs (subdirectories with a manifest.json), or one run.
+        dir: PathBuf,
+        /// Report directory (default: DIR/report).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run every embedded paper scenario (skipping finished ones), then render the report.
+    Reproduce {
+        /// Output directory (default: results/paper); the report goes to DIR/report.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bars.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 /// An error with its exit code.
@@ -182,6 +207,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     .unwrap_or(1),
             };
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+            let signals = Signals::install()?;
             let opts = RunOptions {
                 out: out.clone(),
                 threads,
@@ -193,10 +219,11 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 } else {
                     Backend::Ecs
                 },
-                cancel: None,
+                cancel: Some(signals.stop.clone()),
             };
             let started = std::time::Instant::now();
-            let summary = datapact_runner::run(&scenario, &opts)?;
+            let summary =
+                datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;
             print_summary(&scenario, &summary, &out, shard, started.elapsed());
             Ok(())
         }
@@ -266,6 +293,27 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Status { dir } => status(&dir),
+        Command::Verify { dir } => verify(&dir),
+        Command::Report { dir, out } => report_cmd::report(&dir, out),
+        Command::Reproduce {
+            out,
+            threads,
+            quiet,
+        } => {
+            let threads = match threads {
+                Some(0) => {
+                    return Err(Failure {
+                        code: 2,
+                        message: "--threads must be >= 1".into(),
+                    });
+                }
+                Some(t) => t,
+                None => std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1),
+            };
+            report_cmd::reproduce(out, threads, quiet)
+        }
         Command::Scenarios => {
             for (name, text) in embedded::SCENARIOS {
                 let first = text
@@ -278,6 +326,75 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+    }
+}
+
+/// SIGINT and SIGTERM ask the run to stop cleanly: finished chunks stay, the chunk in progress
+/// is discarded, and the exit code says which signal (130 or 143).
+struct Signals {
+    stop: Arc<AtomicBool>,
+    terminated: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn install() -> Result<Signals, Failure> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let terminated = Arc::new(AtomicBool::new(false));
+        let failed = |e: std::io::Error| Failure {
+            code: 1,
+            message: format!("cannot install signal handlers: {e}"),
+        };
+        signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone()).map_err(failed)?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone()).map_err(failed)?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, terminated.clone())
+            .map_err(failed)?;
+        Ok(Signals { stop, terminated })
+    }
+
+    fn exit_code(&self, e: RunnerError) -> Failure {
+        let interrupted = matches!(e, RunnerError::Interrupted);
+        let mut failure = Failure::from(e);
+        if interrupted && self.terminated.load(Ordering::Relaxed) {
+            failure.code = 143;
+        }
+        failure
+    }
+}
+
+fn verify(dir: &Path) -> Result<(), Failure> {
+    let v = datapact_runner::verify(dir).map_err(|m| Failure {
+        code: 1,
+        message: m,
+    })?;
+    for file in &v.missing {
+        println!("missing     {file}");
+    }
+    for (file, why) in &v.damaged {
+        println!("damaged     {file}: {why}");
+    }
+    for file in &v.unexpected {
+        println!("unexpected  {file}");
+    }
+    for file in &v.partial {
+        println!("partial     {file} (left by an interrupted run; readers skip it)");
+    }
+    if v.ok() {
+        println!(
+            "{}: all {} files match manifest.json",
+            dir.display(),
+            v.checked
+        );
+        Ok(())
+    } else {
+        let bad = v.missing.len() + v.damaged.len() + v.unexpected.len();
+        Err(Failure {
+            code: 1,
+            message: format!(
+                "{}: {bad} of {} files do not match manifest.json",
+                dir.display(),
+                v.checked
+            ),
+        })
     }
 }
 

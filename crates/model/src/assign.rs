@@ -75,15 +75,22 @@ pub fn assign<S: EventSink>(
     }
 }
 
-/// Respond (mechanism C): x_i = min(1, (p + b0·V)/c_i) from each user's true cost.
+/// Respond (mechanism C): x_i = min(1, (p + b_i·V)/c_i) from each user's true cost and belief
+/// (b_i = b0 unless users learn across rounds).
 pub fn respond<S: EventSink>(
     true_cost: &[f64],
+    belief: &[f64],
     game: &Game,
     contribution: &mut [f64],
     sink: &mut S,
 ) {
-    for (i, (x, c)) in contribution.iter_mut().zip(true_cost).enumerate() {
-        *x = subsidy_response(*c, game.payment, game.belief, game.value);
+    for (i, ((x, c), b)) in contribution
+        .iter_mut()
+        .zip(true_cost)
+        .zip(belief)
+        .enumerate()
+    {
+        *x = subsidy_response(*c, game.payment, *b, game.value);
         if S::ENABLED {
             sink.emit(Event::user(1, EventKind::Respond, i, Some(*x), *c));
         }

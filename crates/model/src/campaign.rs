@@ -24,10 +24,23 @@ pub struct Workspace {
     /// u_i of the last campaign run.
     pub payoff: Vec<f64>,
     pub strategy: Vec<ReportStrategy>,
+    pub rule: Vec<crate::params::WithdrawRule>,
+    /// Per user: past withdrawals were absorbed (from [`crate::dynamics::Memory`]; false in round 0).
+    pub absorbed: Vec<bool>,
+    /// Per user: C's perceived marginal impact b_i (`game.belief` unless learned).
+    pub belief: Vec<f64>,
     pub protocol: ProtocolScratch,
 }
 
 impl Workspace {
+    /// Beliefs b0 and no memory: the population of a first round.
+    pub fn fresh_population(&mut self, game: &Game, n: usize) {
+        self.belief.clear();
+        self.belief.resize(n, game.belief);
+        self.absorbed.clear();
+        self.absorbed.resize(n, false);
+    }
+
     pub fn resize(&mut self, n: usize) {
         for v in [
             &mut self.reported,
@@ -45,8 +58,22 @@ impl Workspace {
     }
 }
 
-/// Runs one campaign of `mechanism` on `draws`; per-user payoffs are left in `ws.payoff`.
+/// Runs one campaign of `mechanism` on `draws` with a fresh population (beliefs b0, no memory);
+/// per-user payoffs are left in `ws.payoff`.
 pub fn run_campaign<S: EventSink>(
+    mechanism: Mechanism,
+    game: &Game,
+    draws: &Draws,
+    ws: &mut Workspace,
+    sink: &mut S,
+) -> Outcome {
+    ws.fresh_population(game, draws.len());
+    run_round(mechanism, game, draws, ws, sink)
+}
+
+/// Runs one round of a repeated campaign: like [`run_campaign`], but with the population's
+/// state as the caller left it in `ws.belief` and `ws.absorbed`.
+pub fn run_round<S: EventSink>(
     mechanism: Mechanism,
     game: &Game,
     draws: &Draws,
@@ -55,6 +82,8 @@ pub fn run_campaign<S: EventSink>(
 ) -> Outcome {
     let n = draws.len();
     ws.resize(n);
+    ws.rule.clear();
+    ws.rule.extend((0..n).map(|i| game.withdraw_rule_of(i)));
     realize(
         &draws.cost,
         &draws.drift_shock,
@@ -62,7 +91,7 @@ pub fn run_campaign<S: EventSink>(
         &mut ws.realized,
     );
     if mechanism == Mechanism::C {
-        respond(&draws.cost, game, &mut ws.burden, sink);
+        respond(&draws.cost, &ws.belief, game, &mut ws.burden, sink);
         return settle_subsidy(&ws.realized, &ws.burden, game, &mut ws.payoff, sink);
     }
     ws.strategy.clear();
@@ -91,6 +120,8 @@ pub fn run_campaign<S: EventSink>(
             cap: &ws.cap,
             burden: &mut ws.burden,
             decision: &mut ws.decision,
+            rule: &ws.rule,
+            absorbed: &ws.absorbed,
         };
         match mechanism {
             Mechanism::S => simultaneous(st, game, &mut ws.protocol, sink),

@@ -77,6 +77,21 @@ pub enum WithdrawRule {
     /// Stay iff κ(c^w, x) ≤ V + p·x.
     #[default]
     Sincere,
+    /// Withdraw whenever her data is not pivotal by what the protocol reveals (she still enjoys V
+    /// if the others carry the campaign); otherwise decide sincerely. Under M the undecided users'
+    /// caps are known: she is not pivotal if they alone can still cover the remaining need. Under
+    /// S nothing is revealed during the decision: she withdraws if, in past rounds, withdrawals
+    /// were absorbed more often than not (never in a first round).
+    FreeRider,
+}
+
+impl WithdrawRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawRule::Sincere => "sincere",
+            WithdrawRule::FreeRider => "free-rider",
+        }
+    }
 }
 
 /// Everything that parameterises one campaign. Costs are drawn from `cost`; all other fields are
@@ -109,8 +124,13 @@ pub struct Game {
     pub shade_share: f64,
     /// The shading factor s of those users.
     pub shade_factor: f64,
-    /// The withdrawal rule every user follows.
+    /// The withdrawal rule of the users who are not free-riders.
     pub withdraw_rule: WithdrawRule,
+    /// Share of users (the last round(share·n) by index, so that they are not the shaders) who
+    /// withdraw as free-riders.
+    pub free_rider_share: f64,
+    /// Repeated rounds, cost process, learning.
+    pub dynamics: crate::dynamics::Dynamics,
 }
 
 impl Default for Game {
@@ -133,6 +153,8 @@ impl Default for Game {
             shade_share: 0.0,
             shade_factor: 0.0,
             withdraw_rule: WithdrawRule::Sincere,
+            free_rider_share: 0.0,
+            dynamics: crate::dynamics::Dynamics::default(),
         }
     }
 }
@@ -154,6 +176,22 @@ impl Game {
     #[inline]
     pub fn shaders(&self) -> usize {
         ((self.shade_share * self.users as f64).round() as usize).min(self.users)
+    }
+
+    /// Number of free-riders (the last ones by index).
+    #[inline]
+    pub fn free_riders(&self) -> usize {
+        ((self.free_rider_share * self.users as f64).round() as usize).min(self.users)
+    }
+
+    /// The withdrawal rule of user `i`.
+    #[inline]
+    pub fn withdraw_rule_of(&self, i: usize) -> WithdrawRule {
+        if i >= self.users - self.free_riders() {
+            WithdrawRule::FreeRider
+        } else {
+            self.withdraw_rule
+        }
     }
 
     /// The report strategy of user `i`.

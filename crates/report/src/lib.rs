@@ -1,1 +1,489 @@
-//! placeholder
+//! Reads datapact's Parquet outputs through Arrow and renders the paper's figures and the claims
+//! table; knows nothing of how they were simulated.
+//!
+//! Input: a directory of runs, each a subdirectory with a `manifest.json` and the `cells/`,
+//! `diagnostics/` (and, for one run, `rounds/`) Parquet datasets described in `docs/schema.md`.
+//! The figures F1–F9 of MODEL.md are looked up by the scenario names of `scenarios/paper/`
+//! ([`runs`]). Output ([`render_report`]): one PNG and one SVG per figure, `index.html`,
+//! `REPORT.md` and `claims.json`. A figure or claim whose run is missing is reported as such,
+//! never invented.
+//!
+//! The claims are plain functions over small typed tables ([`tables`], [`claims`]), so that
+//! they can be tested on hand-made tables.
+
+pub mod claims;
+pub mod figures;
+pub mod tables;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use claims::Claim;
+use figures::{Figure, FigureFiles, Grid, Panel, Scale};
+use tables::{CellRecord, CellTable, DiagRecord, DiagTable, Run};
+
+/// Scenario names of the paper runs the report looks for.
+pub mod runs {
+    pub const F1: &str = "f1_success_m";
+    pub const F2: &str = "f2_success_c";
+    pub const F3: &str = "f3_welfare";
+    pub const F4: &str = "f4_beta25";
+    pub const F5: &str = "f5_beta52";
+    pub const F6: &str = "f6_obs_noise";
+    pub const F7: &str = "f7_cost_efficiency";
+    pub const F8: &str = "f8_pareto";
+    pub const F9: &str = "f9_leakage";
+    /// Campaign-level run for claim 2.
+    pub const NULLS: &str = "claims_nulls";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error(transparent)]
+    Trace(#[from] datapact_trace::TraceError),
+    #[error("{0}")]
+    Data(String),
+    #[error("drawing {0}")]
+    Draw(String),
+}
+
+impl ReportError {
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> ReportError {
+        ReportError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What [`render_report`] produced.
+#[derive(Clone, Debug)]
+pub struct ReportOutput {
+    pub dir: PathBuf,
+    pub figures: Vec<FigureFiles>,
+    /// Figures not drawn, with the reason (their run is missing).
+    pub missing: Vec<String>,
+    pub claims: Vec<Claim>,
+}
+
+fn find<'a>(runs: &'a [Run], name: &str) -> Option<&'a Run> {
+    runs.iter().find(|r| r.name == name)
+}
+
+/// The six claims evaluated on `runs`.
+pub fn evaluate_claims(runs: &[Run]) -> Vec<Claim> {
+    let cells = |n: &str| find(runs, n).map(|r| &r.cells);
+    let all: Vec<&CellTable> = runs.iter().map(|r| &r.cells).collect();
+    vec![
+        claims::claim1(cells(runs::F9), &all),
+        claims::claim2(find(runs, runs::NULLS).and_then(|r| r.rounds.as_ref())),
+        claims::claim3(cells(runs::F3)),
+        claims::claim4(
+            cells(runs::F3),
+            find(runs, runs::F7).map(|r| &r.diagnostics),
+        ),
+        claims::claim5(&[
+            ("uniform", cells(runs::F3)),
+            ("Beta(2,5)", cells(runs::F4)),
+            ("Beta(5,2)", cells(runs::F5)),
+        ]),
+        claims::claim6(cells(runs::F6)),
+    ]
+}
+
+/// Full name of a mechanism for panel titles.
+fn mech_name(m: &str) -> &'static str {
+    match m {
+        "C" => "C (posted subsidy)",
+        "S" => "S (simultaneous)",
+        "M" => "M (sequential)",
+        _ => "?",
+    }
+}
+
+/// Grid of `metric` for mechanism `mech` (cells where the swept `filter` column equals the
+/// given value, if any).
+fn cell_grid(
+    t: &CellTable,
+    mech: &str,
+    filter: Option<(&str, f64)>,
+    metric: fn(&CellRecord) -> f64,
+) -> Grid {
+    Grid::from_points(
+        t.of(mech)
+            .filter(|r| {
+                filter.is_none_or(|(k, v)| t.coord(r, k).is_some_and(|x| (x - v).abs() < 1e-9))
+            })
+            .map(|r| {
+                (
+                    t.coord(r, "value").unwrap_or(0.0),
+                    t.coord(r, "payment").unwrap_or(0.0),
+                    Some(metric(r)),
+                )
+            }),
+    )
+}
+
+fn diag_grid(t: &DiagTable, metric: fn(&DiagRecord) -> Option<f64>) -> Grid {
+    Grid::from_points(t.rows.iter().map(|r| {
+        (
+            t.coord(r, "value").unwrap_or(0.0),
+            t.coord(r, "payment").unwrap_or(0.0),
+            metric(r),
+        )
+    }))
+}
+
+const SUCCESS: &str = "success probability";
+const WELFARE: &str = "expected welfare per campaign";
+
+fn success_panel(t: &CellTable, m: &str, filter: Option<(&str, f64)>, title: String) -> Panel {
+    Panel {
+        title,
+        grid: cell_grid(t, m, filter, |r| r.success_rate),
+        scale: Scale::sequential(0.0, 1.0),
+        bar_label: SUCCESS.into(),
+    }
+}
+
+/// Welfare panels of C, S, M on one diverging scale (zero white).
+fn welfare_row(t: &CellTable) -> Vec<Panel> {
+    let grids: Vec<_> = ["C", "S", "M"]
+        .iter()
+        .map(|m| (*m, cell_grid(t, m, None, |r| r.welfare_mean)))
+        .collect();
+    let (lo, hi) = grids
+        .iter()
+        .filter_map(|(_, g)| g.range())
+        .fold((0.0f64, 0.0f64), |(a, b), (x, y)| (a.min(x), b.max(y)));
+    grids
+        .into_iter()
+        .map(|(m, grid)| Panel {
+            title: format!("{}: welfare", mech_name(m)),
+            grid,
+            scale: Scale::diverging(lo, hi),
+            bar_label: WELFARE.into(),
+        })
+        .collect()
+}
+
+fn reps_note(run: &Run) -> String {
+    format!(
+        "run `{}`, {} replications per cell, scenario hash {}",
+        run.name,
+        run.replications,
+        &run.scenario_hash[..run.scenario_hash.len().min(12)]
+    )
+}
+
+/// The figures that can be drawn from `runs`, and the ids of those that cannot.
+pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
+    let mut figs = Vec::new();
+    let mut missing = Vec::new();
+    let mut need = |id: &str, name: &str| {
+        let r = find(runs, name);
+        if r.is_none() {
+            missing.push(format!("{id}: run `{name}` not found"));
+        }
+        r
+    };
+    if let Some(r) = need("F1", runs::F1) {
+        figs.push(Figure {
+            id: "F1".into(),
+            title: "F1 · Success probability of M (uniform costs)".into(),
+            rows: vec![vec![success_panel(&r.cells, "M", None, format!("{}: success", mech_name("M")))]],
+            caption: format!("Share of campaigns in which the model improves under the small-first sequential protocol M; {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F2", runs::F2) {
+        figs.push(Figure {
+            id: "F2".into(),
+            title: "F2 · Success probability of C (uniform costs)".into(),
+            rows: vec![vec![success_panel(
+                &r.cells,
+                "C",
+                None,
+                format!("{}: success", mech_name("C")),
+            )]],
+            caption: format!(
+                "Share of campaigns in which the model improves under the posted subsidy C; {}.",
+                reps_note(r)
+            ),
+        });
+    }
+    if let Some(r) = need("F3", runs::F3) {
+        figs.push(Figure {
+            id: "F3".into(),
+            title: "F3 · Expected welfare of C, S and M (uniform costs)".into(),
+            rows: vec![welfare_row(&r.cells)],
+            caption: format!("Mean welfare n·V·1{{success}} − privacy cost borne; one diverging scale for the three panels, zero white, negative blue; {}.", reps_note(r)),
+        });
+    }
+    for (id, name, dist) in [
+        ("F4", runs::F4, "Beta(2,5) costs: mass at low cost"),
+        ("F5", runs::F5, "Beta(5,2) costs: mass at high cost"),
+    ] {
+        if let Some(r) = need(id, name) {
+            let success = ["C", "S", "M"]
+                .iter()
+                .map(|m| success_panel(&r.cells, m, None, format!("{}: success", mech_name(m))))
+                .collect();
+            figs.push(Figure {
+                id: id.into(),
+                title: format!("{id} · Success and welfare of C, S and M ({dist})"),
+                rows: vec![success, welfare_row(&r.cells)],
+                caption: format!("Top: success probability; bottom: expected welfare (zero white, negative blue); {}.", reps_note(r)),
+            });
+        }
+    }
+    if let Some(r) = need("F6", runs::F6) {
+        let t = &r.cells;
+        let mut sigmas: Vec<f64> = t
+            .rows
+            .iter()
+            .filter_map(|x| t.coord(x, "obs_noise"))
+            .collect();
+        sigmas.sort_by(f64::total_cmp);
+        sigmas.dedup();
+        let rows = if sigmas.is_empty() {
+            vec![
+                ["S", "M", "C"]
+                    .iter()
+                    .filter(|m| t.has(m))
+                    .map(|m| success_panel(t, m, None, format!("{}: success", mech_name(m))))
+                    .collect(),
+            ]
+        } else {
+            sigmas
+                .iter()
+                .map(|s| {
+                    ["S", "M", "C"]
+                        .iter()
+                        .filter(|m| t.has(m))
+                        .map(|m| {
+                            success_panel(
+                                t,
+                                m,
+                                Some(("obs_noise", *s)),
+                                format!("{m}: success, σ_o = {s}"),
+                            )
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        figs.push(Figure {
+            id: "F6".into(),
+            title: "F6 · Success of S, M and C under noisy cost observation σ_o".into(),
+            rows,
+            caption: format!("One row per observation noise σ_o (σ_o = 0 is the noiseless reference); C ignores reports, so its row is the same at every σ_o; {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F7", runs::F7) {
+        let d = &r.diagnostics;
+        let gap = diag_grid(d, |x| x.pc_gap_mean);
+        let (lo, hi) = gap.range().unwrap_or((0.0, 0.0));
+        figs.push(Figure {
+            id: "F7".into(),
+            title: "F7 · Cost efficiency of S vs M (k ≥ 2 backstoppers)".into(),
+            rows: vec![vec![
+                Panel { title: "Pr(S succeeds, k ≥ 2)".into(), grid: diag_grid(d, |x| x.s_success_k2), scale: Scale::sequential(0.0, 1.0), bar_label: "probability".into() },
+                Panel { title: "Pr(M succeeds, k ≥ 2)".into(), grid: diag_grid(d, |x| x.m_success_k2), scale: Scale::sequential(0.0, 1.0), bar_label: "probability".into() },
+                Panel { title: "PC(M) − PC(S), common successes".into(), grid: gap, scale: Scale::diverging(lo, hi), bar_label: "mean privacy-cost gap per campaign".into() },
+            ]],
+            caption: format!("Right: mean privacy-cost gap over replications where both S and M succeed with k ≥ 2; gray = masked (fewer than 30 such replications); zero white; {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F8", runs::F8) {
+        let d = &r.diagnostics;
+        let loss = diag_grid(d, |x| x.pareto_loss_share);
+        let comp = diag_grid(d, |x| x.pareto_compensation);
+        let top = |g: &Grid| g.range().map(|(_, b)| b).unwrap_or(1.0);
+        figs.push(Figure {
+            id: "F8".into(),
+            title: "F8 · Pareto diagnostic: M vs C".into(),
+            rows: vec![vec![
+                Panel { title: "share of users worse off under M".into(), scale: Scale::sequential(0.0, top(&loss)), grid: loss, bar_label: "share of users with u_M < u_C".into() },
+                Panel { title: "compensation removing every loss".into(), scale: Scale::sequential(0.0, top(&comp)), grid: comp, bar_label: "mean per-user compensation".into() },
+            ]],
+            caption: format!("Left: mean share of users whose utility under M is below their utility under C; right: (1/n)·Σ max(0, u_C − u_M); {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F9", runs::F9) {
+        let g = cell_grid(&r.cells, "C", None, |x| x.leakage_mean);
+        let top = g.range().map(|(_, b)| b).unwrap_or(1.0);
+        figs.push(Figure {
+            id: "F9".into(),
+            title: "F9 · Leakage of C: subsidy paid without improvement".into(),
+            rows: vec![vec![Panel {
+                title: "C (posted subsidy): leakage".into(),
+                grid: g,
+                scale: Scale::sequential(0.0, top),
+                bar_label: "mean leakage per campaign".into(),
+            }]],
+            caption: format!(
+                "Mean subsidy paid in campaigns where the model does not improve; {}.",
+                reps_note(r)
+            ),
+        });
+    }
+    (figs, missing)
+}
+
+/// Reads every run under `results`, renders the figures and the claims table into `out`.
+pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportError> {
+    let runs = tables::load_runs(results)?;
+    if runs.is_empty() {
+        return Err(ReportError::Data(format!(
+            "{}: no run found (no manifest.json in it or its subdirectories)",
+            results.display()
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
+    let (figs, missing) = build_figures(&runs);
+    let files = figs
+        .iter()
+        .map(|f| figures::render(f, out))
+        .collect::<Result<Vec<_>, _>>()?;
+    let claims = evaluate_claims(&runs);
+    write_text(
+        &out.join("REPORT.md"),
+        &markdown(&runs, &figs, &missing, &claims),
+    )?;
+    write_text(
+        &out.join("index.html"),
+        &html(&runs, &figs, &missing, &claims),
+    )?;
+    let json =
+        serde_json::to_string_pretty(&claims).map_err(|e| ReportError::Data(e.to_string()))?;
+    write_text(&out.join("claims.json"), &(json + "\n"))?;
+    Ok(ReportOutput {
+        dir: out.to_path_buf(),
+        figures: files,
+        missing,
+        claims,
+    })
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
+    std::fs::write(path, text).map_err(|e| ReportError::io(path, e))
+}
+
+const INTRO: &str = "Generated by `datapact report` from the Parquet outputs of the runs listed below; \
+every number is computed from those files. Claims are decided by the fixed rules in the last column; \
+a claim that does not hold is a finding of this model, not an error.";
+
+fn markdown(runs: &[Run], figs: &[Figure], missing: &[String], claims: &[Claim]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# datapact: reproduction report (arXiv 2605.07419)\n\n{INTRO}\n"
+    );
+    let _ = writeln!(
+        s,
+        "## Claims\n\n| # | claim | verdict | numbers | decision rule |\n|---|---|---|---|---|"
+    );
+    for c in claims {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            c.id,
+            c.statement,
+            c.verdict.as_str(),
+            c.numbers.replace('|', "\\|"),
+            c.rule.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(s, "\n## Figures\n");
+    for f in figs {
+        let _ = writeln!(
+            s,
+            "### {}\n\n![{}]({}.png)\n\n{} (Vector version: [{}.svg]({}.svg).)\n",
+            f.title, f.id, f.id, f.caption, f.id, f.id
+        );
+    }
+    for m in missing {
+        let _ = writeln!(s, "- not drawn: {m}");
+    }
+    let _ = writeln!(
+        s,
+        "\n## Runs\n\n| run | replications | cells | scenario hash |\n|---|---|---|---|"
+    );
+    for r in runs {
+        let cells: std::collections::BTreeSet<u32> = r.cells.rows.iter().map(|x| x.cell).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            r.name,
+            r.replications,
+            cells.len(),
+            r.scenario_hash
+        );
+    }
+    s
+}
+
+fn esc(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn html(runs: &[Run], figs: &[Figure], missing: &[String], claims: &[Claim]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>datapact reproduction report</title>\n\
+         <style>body{{font-family:sans-serif;max-width:1800px;margin:2em auto;padding:0 1em}}\
+         table{{border-collapse:collapse}}td,th{{border:1px solid #bbb;padding:4px 8px;vertical-align:top}}\
+         .held{{background:#dff0d8}}.not-held{{background:#f8d7da}}.not-tested{{background:#eee}}\
+         img{{max-width:100%;border:1px solid #ddd}}</style></head><body>\n\
+         <h1>datapact: reproduction report (arXiv 2605.07419)</h1>\n<p>{}</p>\n<h2>Claims</h2>\n\
+         <table><tr><th>#</th><th>claim</th><th>verdict</th><th>numbers</th><th>decision rule</th></tr>",
+        esc(INTRO)
+    );
+    for c in claims {
+        let _ = writeln!(
+            s,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td><td>{}</td></tr>",
+            c.verdict.as_str().replace(' ', "-"),
+            c.id,
+            esc(c.statement),
+            c.verdict.as_str(),
+            esc(&c.numbers),
+            esc(c.rule)
+        );
+    }
+    let _ = writeln!(s, "</table>\n<h2>Figures</h2>");
+    for f in figs {
+        let _ = writeln!(
+            s,
+            "<h3>{}</h3>\n<img src=\"{}.png\" alt=\"{}\">\n<p>{} <a href=\"{}.svg\">SVG</a></p>",
+            esc(&f.title),
+            f.id,
+            esc(&f.title),
+            esc(&f.caption),
+            f.id
+        );
+    }
+    for m in missing {
+        let _ = writeln!(s, "<p>not drawn: {}</p>", esc(m));
+    }
+    let _ = writeln!(
+        s,
+        "<h2>Runs</h2>\n<table><tr><th>run</th><th>replications</th><th>scenario hash</th></tr>"
+    );
+    for r in runs {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            esc(&r.name),
+            r.replications,
+            r.scenario_hash
+        );
+    }
+    let _ = writeln!(s, "</table>\n</body></html>");
+    s
+}

@@ -522,52 +522,60 @@ fn append(
     summary: &mut RunSummary,
 ) -> Result<(), RunnerError> {
     let cell = o.cell as u32;
-    for (mechanism, s) in &o.stats {
-        w.cells.1.append(&CellRow {
+    for summary_of_round in &o.summaries {
+        let round = summary_of_round.round;
+        for (mechanism, s) in &summary_of_round.stats {
+            w.cells.1.append(&CellRow {
+                cell,
+                coords,
+                round,
+                mechanism: mechanism.as_str(),
+                reps: s.reps() as u32,
+                success_rate: s.success.mean(),
+                success_se: s.success.se(),
+                welfare_mean: s.welfare.mean(),
+                welfare_se: s.welfare.se(),
+                privacy_cost_mean: s.privacy_cost.mean(),
+                privacy_cost_se: s.privacy_cost.se(),
+                subsidy_mean: s.subsidy.mean(),
+                subsidy_se: s.subsidy.se(),
+                leakage_mean: s.leakage.mean(),
+                leakage_se: s.leakage.se(),
+                data_mean: s.data.mean(),
+                data_se: s.data.se(),
+                withdrawals_mean: s.withdrawals.mean(),
+                withdrawals_se: s.withdrawals.se(),
+                null_rate: s.null.mean(),
+                backstoppers_mean: s.backstoppers.mean(),
+            });
+            // The summary table reports the last round (the only one for single campaigns).
+            if round + 1 == o.summaries.len() as u32
+                && let Some((_, m)) = summary.mechanisms.iter_mut().find(|(x, _)| x == mechanism)
+            {
+                m.cells += 1;
+                m.success += s.success.mean();
+                m.welfare += s.welfare.mean();
+                m.leakage += s.leakage.mean();
+                m.leaky_cells += (s.leakage.mean() > 0.0) as usize;
+            }
+        }
+        let d = &summary_of_round.diagnostics;
+        w.diagnostics.1.append(&DiagnosticsRow {
             cell,
             coords,
-            mechanism: mechanism.as_str(),
-            reps: s.reps() as u32,
-            success_rate: s.success.mean(),
-            success_se: s.success.se(),
-            welfare_mean: s.welfare.mean(),
-            welfare_se: s.welfare.se(),
-            privacy_cost_mean: s.privacy_cost.mean(),
-            privacy_cost_se: s.privacy_cost.se(),
-            subsidy_mean: s.subsidy.mean(),
-            subsidy_se: s.subsidy.se(),
-            leakage_mean: s.leakage.mean(),
-            leakage_se: s.leakage.se(),
-            data_mean: s.data.mean(),
-            data_se: s.data.se(),
-            withdrawals_mean: s.withdrawals.mean(),
-            withdrawals_se: s.withdrawals.se(),
-            null_rate: s.null.mean(),
-            backstoppers_mean: s.backstoppers.mean(),
+            round,
+            reps: d.reps as u32,
+            s_success_k2: d.s_success_k2,
+            m_success_k2: d.m_success_k2,
+            common_success_k2: d.common_success_k2.map(|c| c as u32),
+            pc_gap_mean: d.pc_gap_mean,
+            pc_gap_se: d.pc_gap_se,
+            pareto_loss_share: d.pareto_loss_share,
+            pareto_loss_share_se: d.pareto_loss_share_se,
+            pareto_compensation: d.pareto_compensation,
+            pareto_compensation_se: d.pareto_compensation_se,
         });
-        if let Some((_, m)) = summary.mechanisms.iter_mut().find(|(x, _)| x == mechanism) {
-            m.cells += 1;
-            m.success += s.success.mean();
-            m.welfare += s.welfare.mean();
-            m.leakage += s.leakage.mean();
-            m.leaky_cells += (s.leakage.mean() > 0.0) as usize;
-        }
     }
-    let d = &o.diagnostics;
-    w.diagnostics.1.append(&DiagnosticsRow {
-        cell,
-        coords,
-        reps: d.reps as u32,
-        s_success_k2: d.s_success_k2,
-        m_success_k2: d.m_success_k2,
-        common_success_k2: d.common_success_k2.map(|c| c as u32),
-        pc_gap_mean: d.pc_gap_mean,
-        pc_gap_se: d.pc_gap_se,
-        pareto_loss_share: d.pareto_loss_share,
-        pareto_loss_share_se: d.pareto_loss_share_se,
-        pareto_compensation: d.pareto_compensation,
-        pareto_compensation_se: d.pareto_compensation_se,
-    });
     flush(&mut w.cells, false)?;
     flush(&mut w.diagnostics, false)?;
     if let Some(r) = w.rounds.as_mut() {
@@ -577,7 +585,7 @@ fn append(
                 cell,
                 coords,
                 rep: rec.rep,
-                round: 0,
+                round: rec.round,
                 mechanism: rec.mechanism.as_str(),
                 status: match oc.status {
                     datapact_model::Status::Success => RoundStatus::Success,
@@ -602,7 +610,7 @@ fn append(
                 cell,
                 coords,
                 rep: rec.rep,
-                round: 0,
+                round: rec.round,
                 mechanism: rec.mechanism.as_str(),
                 time: ev.time,
                 seq: rec.seq,

@@ -254,6 +254,7 @@ pub(crate) fn apply(game: &mut Game, key: &str, v: f64) {
         "population.users" => game.users = v as usize,
         "population.report.share" => game.shade_share = v,
         "population.report.factor" => game.shade_factor = v,
+        "population.withdraw.share" => game.free_rider_share = v,
         _ => {
             if let Some(p) = key.strip_prefix("population.cost.") {
                 match (&mut game.cost, p) {

@@ -98,7 +98,49 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     let _ = writeln!(o, "share = {}", float(g.shade_share));
     let _ = writeln!(o, "factor = {}", float(g.shade_factor));
     let _ = writeln!(o, "\n[population.withdraw]");
-    let _ = writeln!(o, "strategy = \"sincere\"");
+    let free_riders = g.free_rider_share != 0.0
+        || s.sweep
+            .iter()
+            .any(|a| a.key.starts_with("population.withdraw."));
+    if free_riders {
+        let _ = writeln!(o, "strategy = \"free-rider\"");
+        let _ = writeln!(o, "share = {}", float(g.free_rider_share));
+    } else {
+        let _ = writeln!(o, "strategy = \"sincere\"");
+    }
+    // Written only when not the single-campaign default, so `rounds = 1` hashes like no [dynamics].
+    if g.dynamics != datapact_model::Dynamics::default() {
+        let d = &g.dynamics;
+        let _ = writeln!(o, "\n[dynamics]");
+        let _ = writeln!(o, "rounds = {}", d.rounds);
+        match d.cost_process {
+            datapact_model::CostProcess::Iid => {
+                let _ = writeln!(o, "cost_process = \"iid\"");
+            }
+            datapact_model::CostProcess::Persistent => {
+                let _ = writeln!(o, "cost_process = \"persistent\"");
+            }
+            datapact_model::CostProcess::Ar1 { persistence } => {
+                let _ = writeln!(
+                    o,
+                    "cost_process = \"ar1\"\npersistence = {}",
+                    float(persistence)
+                );
+            }
+        }
+        match d.learning {
+            datapact_model::Learning::None => {
+                let _ = writeln!(o, "learning = \"none\"");
+            }
+            datapact_model::Learning::Adaptive { rate } => {
+                let _ = writeln!(
+                    o,
+                    "learning = \"adaptive\"\nlearning_rate = {}",
+                    float(rate)
+                );
+            }
+        }
+    }
 
     let _ = writeln!(o, "\n[game]");
     let _ = writeln!(o, "threshold = {}", float(g.threshold));

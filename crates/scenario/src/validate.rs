@@ -1,6 +1,6 @@
 //! From text (+ overrides) to a validated [`Scenario`].
 
-use datapact_model::{CostDist, Game, Mechanism, Order};
+use datapact_model::{CostDist, CostProcess, Game, Learning, Mechanism, Order};
 
 use crate::tree::{self, Entries, Loc, Node, Val};
 use crate::{MAX_CAMPAIGN_USERS, Scenario, ScenarioError, SweepAxis, TraceLevel, column_name};
@@ -97,6 +97,7 @@ pub(crate) fn sweepable(dist: &str) -> Vec<(String, Rule)> {
     }
     v.push(("population.report.share".into(), Rule::Unit));
     v.push(("population.report.factor".into(), Rule::GtNeg1));
+    v.push(("population.withdraw.share".into(), Rule::Unit));
     v
 }
 
@@ -584,6 +585,7 @@ pub(crate) fn build(text: &str, origin: &str, overrides: &[String]) -> Res<Scena
             "population",
             "game",
             "sweep",
+            "dynamics",
             "output",
         ],
     )?;
@@ -651,6 +653,7 @@ pub(crate) fn build(text: &str, origin: &str, overrides: &[String]) -> Res<Scena
     // [population]
     let mut dist_name = "uniform".to_string();
     let mut shade = false;
+    let mut free_riders = false;
     if let Some(pop) = top.sub(&cx, "population")? {
         pop.check_keys(&cx, &["users", "cost", "report", "withdraw"])?;
         game.users = pop.int(&cx, "users", USERS_RULE, 20)? as usize;
@@ -699,8 +702,13 @@ pub(crate) fn build(text: &str, origin: &str, overrides: &[String]) -> Res<Scena
             }
         }
         if let Some(w) = pop.sub(&cx, "withdraw")? {
-            w.check_keys(&cx, &["strategy"])?;
-            w.choice(&cx, "strategy", &["sincere"], "sincere")?;
+            w.check_keys(&cx, &["strategy", "share"])?;
+            let strategy = w.choice(&cx, "strategy", &["sincere", "free-rider"], "sincere")?;
+            let share = w.num(&cx, "share", Rule::Unit, 1.0)?;
+            if strategy == "free-rider" {
+                free_riders = true;
+                game.free_rider_share = share;
+            }
         }
     }
 
@@ -726,6 +734,43 @@ pub(crate) fn build(text: &str, origin: &str, overrides: &[String]) -> Res<Scena
             .into_iter()
             .find(|o| o.as_str() == order)
             .unwrap_or_default();
+    }
+
+    // [dynamics]
+    if let Some(d) = top.sub(&cx, "dynamics")? {
+        d.check_keys(
+            &cx,
+            &[
+                "rounds",
+                "cost_process",
+                "persistence",
+                "learning",
+                "learning_rate",
+            ],
+        )?;
+        game.dynamics.rounds = d.int(
+            &cx,
+            "rounds",
+            Rule::Int {
+                min: 1,
+                max: 100_000,
+            },
+            1,
+        )? as u32;
+        let process = d.choice(&cx, "cost_process", &["iid", "persistent", "ar1"], "iid")?;
+        let persistence = d.num(&cx, "persistence", Rule::Unit, 0.5)?;
+        game.dynamics.cost_process = match process.as_str() {
+            "persistent" => CostProcess::Persistent,
+            "ar1" => CostProcess::Ar1 { persistence },
+            _ => CostProcess::Iid,
+        };
+        let learning = d.choice(&cx, "learning", &["none", "adaptive"], "none")?;
+        let rate = d.num(&cx, "learning_rate", Rule::Unit, 0.2)?;
+        game.dynamics.learning = if learning == "adaptive" {
+            Learning::Adaptive { rate }
+        } else {
+            Learning::None
+        };
     }
 
     // [output]
@@ -777,6 +822,13 @@ pub(crate) fn build(text: &str, origin: &str, overrides: &[String]) -> Res<Scena
                     format!(
                         "sweep.{key} has no effect unless population.report.strategy = \"shade\""
                     ),
+                ));
+            }
+            if key.starts_with("population.withdraw.") && !free_riders {
+                return Err(cx.err(
+                    &n.loc,
+                    &format!("sweep.{key}"),
+                    format!("sweep.{key} has no effect unless population.withdraw.strategy = \"free-rider\""),
                 ));
             }
             let values = parse_axis(&cx, &key, rule, n)?;

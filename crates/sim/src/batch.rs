@@ -20,6 +20,10 @@ pub struct Batch {
     /// Replications in this batch (≤ the capacity the world was built for).
     pub reps: usize,
     pub mechanisms: Vec<Mechanism>,
+    /// The round of the repeated game being played (0 for single campaigns).
+    pub round: u32,
+    /// E[c] under F, for the AR(1) cost process.
+    pub cost_mean: f64,
 }
 
 impl Batch {
@@ -59,6 +63,9 @@ pub struct Columns {
     pub decision: Vec<Decision>,
     pub payoff: Vec<f64>,
     pub order_key: Vec<f64>,
+    pub belief: Vec<f64>,
+    pub rule: Vec<datapact_model::WithdrawRule>,
+    pub absorbed: Vec<bool>,
     /// One draw set per replication of the batch (shared by its mechanisms: common random numbers).
     pub draws: Vec<Draws>,
 }
@@ -74,9 +81,13 @@ impl Columns {
             &mut self.burden,
             &mut self.payoff,
             &mut self.order_key,
+            &mut self.belief,
         ] {
             v.resize(users, 0.0);
         }
+        self.rule
+            .resize(users, datapact_model::WithdrawRule::Sincere);
+        self.absorbed.resize(users, false);
         self.strategy.resize(users, ReportStrategy::Truthful);
         self.decision.resize(users, Decision::Undecided);
     }

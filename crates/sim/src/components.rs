@@ -51,6 +51,18 @@ pub struct Burden(pub f64);
 #[derive(Component, Clone, Copy, Debug, Default)]
 pub struct Choice(pub Decision);
 
+/// C's perceived marginal impact of own data, b_i (learned across rounds, or b0).
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Belief(pub f64);
+
+/// How an S/M user decides whether to withdraw.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct WithdrawStrategy(pub datapact_model::WithdrawRule);
+
+/// What an S/M user remembers of past rounds.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Remembers(pub datapact_model::Memory);
+
 /// The user's utility after settlement.
 #[derive(Component, Clone, Copy, Debug, Default)]
 pub struct Payoff(pub f64);

@@ -10,7 +10,7 @@ use datapact_model::{CostSampler, EventSink, Game, Mechanism, Outcome, ProtocolE
 
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::*;
-use crate::systems::{assign, draw, report, train, withdraw};
+use crate::systems::{assign, draw, learn, report, train, withdraw};
 
 /// The phase schedule, read top to bottom. Ambiguity detection is an error: any two systems
 /// that could touch the same data in an undetermined order fail the build.
@@ -30,6 +30,7 @@ pub fn phase_schedule<S: EventSink + Send + Sync + Default + 'static>() -> Sched
             withdraw::drift_costs,
             withdraw::withdraw::<S>,
             train::train_and_settle::<S>,
+            learn::learn_from_outcome,
         )
             .chain(),
     );
@@ -48,7 +49,7 @@ pub struct Engine<S: EventSink + Send + Sync + Default + 'static> {
     world: World,
     schedule: Schedule,
     shape: Option<Shape>,
-    strategies_for: Option<(f64, f64)>,
+    strategies_for: Option<(f64, f64, f64, datapact_model::WithdrawRule)>,
     _sink: std::marker::PhantomData<S>,
 }
 
@@ -137,7 +138,12 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
                         Cap::default(),
                         Burden::default(),
                     ),
-                    (Choice::default(), Payoff::default()),
+                    (
+                        Choice::default(),
+                        Payoff::default(),
+                        WithdrawStrategy::default(),
+                        Remembers::default(),
+                    ),
                 )
             }));
         self.world
@@ -149,6 +155,7 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
                     RealizedCost::default(),
                     Burden::default(),
                     Payoff::default(),
+                    Belief::default(),
                 )
             }));
         self.world
@@ -163,7 +170,12 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
 
     /// Gives users their report strategies for this cell's population.
     fn ensure_strategies(&mut self, game: &Game) {
-        let key = (game.shade_share, game.shade_factor);
+        let key = (
+            game.shade_share,
+            game.shade_factor,
+            game.free_rider_share,
+            game.withdraw_rule,
+        );
         if self.strategies_for == Some(key) {
             return;
         }
@@ -171,14 +183,19 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         for (member, mut strategy) in users.iter_mut(&mut self.world) {
             strategy.0 = game.strategy_of(member.slot as usize);
         }
+        let mut users = self.world.query::<(&Member, &mut WithdrawStrategy)>();
+        for (member, mut strategy) in users.iter_mut(&mut self.world) {
+            strategy.0 = game.withdraw_rule_of(member.slot as usize);
+        }
         self.strategies_for = Some(key);
     }
 
-    /// Runs replications `first_rep .. first_rep + reps` of one cell under every mechanism.
-    /// `capacity` is the batch size the world is shaped for (≥ reps), so that a cell's short last
-    /// batch reuses the world.
+    /// Prepares replications `first_rep .. first_rep + reps` of one cell under every mechanism:
+    /// a fresh population (beliefs b0, no memory) for each. `capacity` is the batch size the world
+    /// is shaped for (≥ reps), so that a cell's short last batch reuses the world. Then play its
+    /// rounds with [`Engine::run_round`], in order from 0.
     #[allow(clippy::too_many_arguments)]
-    pub fn run_batch(
+    pub fn start_batch(
         &mut self,
         game: &Game,
         sampler: &CostSampler,
@@ -188,7 +205,7 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         first_rep: u64,
         reps: usize,
         capacity: usize,
-    ) -> BatchView<'_, S> {
+    ) {
         self.ensure_shape(game.users, capacity, mechanisms);
         self.ensure_strategies(game);
         self.world.insert_resource(Batch {
@@ -199,8 +216,26 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             first_rep,
             reps,
             mechanisms: mechanisms.to_vec(),
+            round: 0,
+            cost_mean: game.cost.mean(),
         });
-        let campaigns = reps * mechanisms.len();
+        let mut believers = self.world.query::<&mut Belief>();
+        for mut b in believers.iter_mut(&mut self.world) {
+            b.0 = game.belief;
+        }
+        let mut rememberers = self.world.query::<&mut Remembers>();
+        for mut m in rememberers.iter_mut(&mut self.world) {
+            m.0 = Default::default();
+        }
+    }
+
+    /// Plays round `round` of the batch started by [`Engine::start_batch`].
+    pub fn run_round(&mut self, round: u32) -> BatchView<'_, S> {
+        let (campaigns, users) = {
+            let mut batch = self.world.resource_mut::<Batch>();
+            batch.round = round;
+            (batch.campaigns(), batch.users())
+        };
         {
             let mut sinks = self.world.resource_mut::<Sinks<S>>();
             let len = campaigns.max(sinks.0.len());
@@ -212,7 +247,7 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             table: self.world.resource::<CampaignTable>(),
             columns: self.world.resource::<Columns>(),
             events,
-            users: game.users,
+            users,
         }
     }
 }

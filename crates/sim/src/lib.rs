@@ -17,6 +17,6 @@ pub mod systems;
 
 pub use engine::{Engine, phase_schedule};
 pub use sweep::{
-    Backend, CellJob, CellOutput, Depth, EventRecord, InvariantViolation, RoundRecord, RunError,
-    RunSpec, run_cell, run_cells,
+    Backend, CellJob, CellOutput, Depth, EventRecord, InvariantViolation, RoundRecord,
+    RoundSummary, RunError, RunSpec, run_cell, run_cells,
 };

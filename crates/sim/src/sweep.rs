@@ -4,10 +4,11 @@
 
 use std::cell::RefCell;
 
+use datapact_model::dynamics::{next_cost, round_rng, update_belief};
 use datapact_model::stats::{CellStats, DiagnosticStats, Diagnostics};
 use datapact_model::{
-    Draws, Event, EventSink, Game, Mechanism, NoEvents, Outcome, Status, Workspace, campaign_rng,
-    run_campaign,
+    Draws, Event, EventSink, Game, Mechanism, Memory, NoEvents, Outcome, Status, Workspace,
+    run_round,
 };
 use rayon::prelude::*;
 
@@ -51,6 +52,7 @@ pub struct CellJob {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RoundRecord {
     pub rep: u32,
+    pub round: u32,
     pub mechanism: Mechanism,
     pub outcome: Outcome,
 }
@@ -59,17 +61,26 @@ pub struct RoundRecord {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EventRecord {
     pub rep: u32,
+    pub round: u32,
     pub mechanism: Mechanism,
     pub seq: u32,
     pub event: Event,
 }
 
-/// Everything a cell produced.
+/// The statistics of one round of a cell, over its replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundSummary {
+    pub round: u32,
+    pub stats: Vec<(Mechanism, CellStats)>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Everything a cell produced: per-round statistics, and per-campaign records and events sorted
+/// by (round, replication, mechanism).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellOutput {
     pub cell: usize,
-    pub stats: Vec<(Mechanism, CellStats)>,
-    pub diagnostics: Diagnostics,
+    pub summaries: Vec<RoundSummary>,
     pub rounds: Vec<RoundRecord>,
     pub events: Vec<EventRecord>,
 }
@@ -140,11 +151,12 @@ pub fn batch_capacity(users: usize, mechanisms: usize, replications: u32) -> usi
     reps.div_ceil(batches)
 }
 
-/// Folds one replication's outcomes (in `spec.mechanisms` order) into the cell's statistics.
+/// Folds each round's outcomes (in `spec.mechanisms` order) into that round's statistics, in
+/// replication order.
 struct Folder {
     cell: usize,
-    stats: Vec<(Mechanism, CellStats)>,
-    diagnostics: DiagnosticStats,
+    stats: Vec<Vec<(Mechanism, CellStats)>>,
+    diagnostics: Vec<DiagnosticStats>,
     rounds: Vec<RoundRecord>,
     depth: Depth,
     index_c: Option<usize>,
@@ -153,16 +165,17 @@ struct Folder {
 }
 
 impl Folder {
-    fn new(cell: usize, spec: &RunSpec) -> Self {
+    fn new(cell: usize, spec: &RunSpec, rounds: u32) -> Self {
         let find = |m| spec.mechanisms.iter().position(|x| *x == m);
+        let fresh: Vec<(Mechanism, CellStats)> = spec
+            .mechanisms
+            .iter()
+            .map(|m| (*m, CellStats::default()))
+            .collect();
         Folder {
             cell,
-            stats: spec
-                .mechanisms
-                .iter()
-                .map(|m| (*m, CellStats::default()))
-                .collect(),
-            diagnostics: DiagnosticStats::default(),
+            stats: vec![fresh; rounds as usize],
+            diagnostics: vec![DiagnosticStats::default(); rounds as usize],
             rounds: Vec::new(),
             depth: spec.depth,
             index_c: find(Mechanism::C),
@@ -174,17 +187,20 @@ impl Folder {
     fn fold(
         &mut self,
         rep: u32,
+        round: u32,
         outcomes: &[Outcome],
         payoff_c: Option<&[f64]>,
         payoff_m: Option<&[f64]>,
     ) -> Result<(), InvariantViolation> {
+        let stats = &mut self.stats[round as usize];
         for (k, o) in outcomes.iter().enumerate() {
-            let mechanism = self.stats[k].0;
+            let mechanism = stats[k].0;
             check(self.cell, rep, mechanism, o)?;
-            self.stats[k].1.push(o);
+            stats[k].1.push(o);
             if self.depth >= Depth::Rounds {
                 self.rounds.push(RoundRecord {
                     rep,
+                    round,
                     mechanism,
                     outcome: *o,
                 });
@@ -192,29 +208,49 @@ impl Folder {
         }
         let s = self.index_s.map(|k| &outcomes[k]);
         let m = self.index_m.map(|k| &outcomes[k]);
-        self.diagnostics.push(s, m, payoff_c, payoff_m);
+        self.diagnostics[round as usize].push(s, m, payoff_c, payoff_m);
         Ok(())
     }
 
-    fn finish(self, events: Vec<EventRecord>) -> CellOutput {
-        let diagnostics = self.diagnostics.finish(
+    fn finish(mut self, mut events: Vec<EventRecord>) -> CellOutput {
+        let (has_s, has_m, has_c) = (
             self.index_s.is_some(),
             self.index_m.is_some(),
             self.index_c.is_some(),
         );
+        let summaries = self
+            .stats
+            .into_iter()
+            .zip(&self.diagnostics)
+            .enumerate()
+            .map(|(round, (stats, d))| RoundSummary {
+                round: round as u32,
+                stats,
+                diagnostics: d.finish(has_s, has_m, has_c),
+            })
+            .collect();
+        // Canonical order, whatever order batches and rounds were played in.
+        self.rounds.sort_by_key(|r| (r.round, r.rep, r.mechanism));
+        events.sort_by_key(|e| (e.round, e.rep, e.mechanism, e.seq));
         CellOutput {
             cell: self.cell,
-            stats: self.stats,
-            diagnostics,
+            summaries,
             rounds: self.rounds,
             events,
         }
     }
 }
 
-fn push_events(out: &mut Vec<EventRecord>, rep: u32, mechanism: Mechanism, events: &[Event]) {
+fn push_events(
+    out: &mut Vec<EventRecord>,
+    rep: u32,
+    round: u32,
+    mechanism: Mechanism,
+    events: &[Event],
+) {
     out.extend(events.iter().enumerate().map(|(seq, e)| EventRecord {
         rep,
+        round,
         mechanism,
         seq: seq as u32,
         event: *e,
@@ -250,14 +286,15 @@ fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>
         .sampler()
         .expect("validated cost distribution");
     let m = spec.mechanisms.len();
+    let rounds = job.game.dynamics.rounds.max(1);
     let capacity = batch_capacity(job.game.users, m, spec.replications);
-    let mut folder = Folder::new(job.index, spec);
+    let mut folder = Folder::new(job.index, spec, rounds);
     let mut events = Vec::new();
     let mut outcomes = Vec::with_capacity(m);
     let mut first = 0u32;
     while first < spec.replications {
         let reps = (capacity as u32).min(spec.replications - first) as usize;
-        let mut view = engine.run_batch(
+        engine.start_batch(
             &job.game,
             &sampler,
             &spec.mechanisms,
@@ -267,17 +304,20 @@ fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>
             reps,
             capacity,
         );
-        for r in 0..reps {
-            let rep = first + r as u32;
-            outcomes.clear();
-            outcomes.extend((0..m).map(|k| view.outcome(r * m + k)));
-            let payoff_c = folder.index_c.map(|k| view.payoffs(r * m + k));
-            let payoff_m = folder.index_m.map(|k| view.payoffs(r * m + k));
-            folder.fold(rep, &outcomes, payoff_c, payoff_m)?;
-            if S::ENABLED {
-                for k in 0..m {
-                    let log = view.take_events(r * m + k);
-                    push_events(&mut events, rep, spec.mechanisms[k], log.as_ref());
+        for round in 0..rounds {
+            let mut view = engine.run_round(round);
+            for r in 0..reps {
+                let rep = first + r as u32;
+                outcomes.clear();
+                outcomes.extend((0..m).map(|k| view.outcome(r * m + k)));
+                let payoff_c = folder.index_c.map(|k| view.payoffs(r * m + k));
+                let payoff_m = folder.index_m.map(|k| view.payoffs(r * m + k));
+                folder.fold(rep, round, &outcomes, payoff_c, payoff_m)?;
+                if S::ENABLED {
+                    for k in 0..m {
+                        let log = view.take_events(r * m + k);
+                        push_events(&mut events, rep, round, spec.mechanisms[k], log.as_ref());
+                    }
                 }
             }
         }
@@ -286,42 +326,68 @@ fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>
     Ok(folder.finish(events))
 }
 
+/// The reference: each replication's rounds played in a plain loop with the model's functions.
 fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     job: &CellJob,
     spec: &RunSpec,
     sink: &mut S,
 ) -> Result<CellOutput, InvariantViolation> {
-    let sampler = job
-        .game
-        .cost
-        .sampler()
-        .expect("validated cost distribution");
-    let m = spec.mechanisms.len();
-    let mut folder = Folder::new(job.index, spec);
+    let game = &job.game;
+    let sampler = game.cost.sampler().expect("validated cost distribution");
+    let (m, n) = (spec.mechanisms.len(), game.users);
+    let rounds = game.dynamics.rounds.max(1);
+    let mut folder = Folder::new(job.index, spec, rounds);
     let mut draws = Draws::default();
+    let mut costs = vec![0.0; n];
+    let mut memory = vec![Memory::default(); m];
     let mut workspaces: Vec<Workspace> = (0..m).map(|_| Workspace::default()).collect();
     let mut outcomes = Vec::with_capacity(m);
     let mut events = Vec::new();
+    let mean = game.cost.mean();
     for rep in 0..spec.replications {
-        let mut rng = campaign_rng(spec.seed, job.index as u64, rep as u64);
-        draws.fill(job.game.users, &sampler, &mut rng);
-        outcomes.clear();
-        for (k, mechanism) in spec.mechanisms.iter().enumerate() {
-            sink.clear();
-            outcomes.push(run_campaign(
-                *mechanism,
-                &job.game,
-                &draws,
-                &mut workspaces[k],
-                sink,
-            ));
-            if S::ENABLED {
-                push_events(&mut events, rep, *mechanism, sink.as_ref());
+        for (k, ws) in workspaces.iter_mut().enumerate() {
+            ws.fresh_population(game, n);
+            memory[k] = Memory::default();
+        }
+        for round in 0..rounds {
+            let mut rng = round_rng(spec.seed, job.index as u64, rep as u64, round);
+            draws.fill(n, &sampler, &mut rng);
+            for (c, fresh) in costs.iter_mut().zip(draws.cost.iter_mut()) {
+                *fresh = if round == 0 {
+                    *fresh
+                } else {
+                    next_cost(game.dynamics.cost_process, *c, *fresh, mean)
+                };
+                *c = *fresh;
+            }
+            outcomes.clear();
+            for (k, mechanism) in spec.mechanisms.iter().enumerate() {
+                let ws = &mut workspaces[k];
+                let absorbed = memory[k].withdrawals_absorbed();
+                ws.absorbed.iter_mut().for_each(|a| *a = absorbed);
+                sink.clear();
+                let o = run_round(*mechanism, game, &draws, ws, sink);
+                outcomes.push(o);
+                if S::ENABLED {
+                    push_events(&mut events, rep, round, *mechanism, sink.as_ref());
+                }
+            }
+            let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());
+            let payoff_m = folder.index_m.map(|k| workspaces[k].payoff.as_slice());
+            folder.fold(rep, round, &outcomes, payoff_c, payoff_m)?;
+            // Learn: C's users update beliefs from the round; S/M users remember it.
+            for (k, mechanism) in spec.mechanisms.iter().enumerate() {
+                let o = outcomes[k];
+                if *mechanism == Mechanism::C {
+                    let ws = &mut workspaces[k];
+                    for (b, x) in ws.belief.iter_mut().zip(&ws.burden) {
+                        *b = update_belief(game.dynamics.learning, *b, *x, o.data, game.need());
+                    }
+                } else {
+                    memory[k].remember(o.withdrawals, o.success());
+                }
             }
         }
-        let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());
-        let payoff_m = folder.index_m.map(|k| workspaces[k].payoff.as_slice());
-        folder.fold(rep, &outcomes, payoff_c, payoff_m)?;
     }
     Ok(folder.finish(events))
 }

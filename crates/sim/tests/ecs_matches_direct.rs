@@ -1,7 +1,7 @@
 //! The ECS orchestration must not change a single number: every cell output (statistics,
 //! diagnostics, per-campaign records and events) equals the direct kernel's, bit for bit.
 
-use datapact_model::{CostDist, Game, Mechanism, NoEvents, Order};
+use datapact_model::{CostDist, CostProcess, Dynamics, Game, Learning, Mechanism, NoEvents, Order};
 use datapact_sim::{Backend, CellJob, Depth, RunSpec, phase_schedule, run_cell};
 use proptest::prelude::*;
 
@@ -77,7 +77,7 @@ fn batches_do_not_change_results() {
     let ecs = run_cell(&job, &spec(Backend::Ecs, Depth::Cells, 3000, all.clone())).unwrap();
     let direct = run_cell(&job, &spec(Backend::Direct, Depth::Cells, 3000, all)).unwrap();
     assert_eq!(ecs, direct);
-    assert_eq!(ecs.stats[0].1.reps(), 3000);
+    assert_eq!(ecs.summaries[0].stats[0].1.reps(), 3000);
 }
 
 #[test]
@@ -88,4 +88,25 @@ fn schedule_has_no_ambiguities() {
     schedule
         .initialize(&mut world)
         .expect("phase schedule builds without ambiguities");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn ecs_equals_direct_in_repeated_games(
+        users in 2usize..16, value in 0.02f64..0.3, payment in 0.0f64..0.3, rounds in 1u32..5,
+        process in prop_oneof![Just(CostProcess::Iid), Just(CostProcess::Persistent), Just(CostProcess::Ar1 { persistence: 0.7 })],
+        adaptive in any::<bool>(), free_rider_share in 0.0f64..1.0, reps in 1u32..60, events in any::<bool>(),
+    ) {
+        let learning = if adaptive { Learning::Adaptive { rate: 0.3 } } else { Learning::None };
+        let game = Game { users, value, payment, free_rider_share, dynamics: Dynamics { rounds, cost_process: process, learning }, ..Game::default() };
+        let job = CellJob { index: 7, game };
+        let depth = if events { Depth::Events } else { Depth::Rounds };
+        let all = vec![Mechanism::C, Mechanism::S, Mechanism::M];
+        let ecs = run_cell(&job, &spec(Backend::Ecs, depth, reps, all.clone())).unwrap();
+        let direct = run_cell(&job, &spec(Backend::Direct, depth, reps, all)).unwrap();
+        prop_assert_eq!(ecs.summaries.len(), rounds as usize);
+        prop_assert_eq!(ecs, direct);
+    }
 }

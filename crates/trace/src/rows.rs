@@ -47,6 +47,7 @@ pub struct CellRow<'a> {
     pub cell: u32,
     /// Values of the swept parameters, in the builder's swept-column order.
     pub coords: &'a [f64],
+    pub round: u32,
     pub mechanism: &'a str,
     pub reps: u32,
     pub success_rate: f64,
@@ -73,6 +74,7 @@ pub struct DiagnosticsRow<'a> {
     pub cell: u32,
     /// Values of the swept parameters, in the builder's swept-column order.
     pub coords: &'a [f64],
+    pub round: u32,
     pub reps: u32,
     pub s_success_k2: Option<f64>,
     pub m_success_k2: Option<f64>,
@@ -246,6 +248,7 @@ macro_rules! impl_batch_builder {
 #[derive(Debug)]
 pub struct CellsBuilder {
     id: Identity,
+    round: UInt32Builder,
     mechanism: StringBuilder,
     reps: UInt32Builder,
     /// success_rate .. backstoppers_mean, in schema order.
@@ -260,6 +263,7 @@ impl CellsBuilder {
     pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
         CellsBuilder {
             id: Identity::new(Table::Cells, scenario, seed, swept_columns),
+            round: u32s(),
             mechanism: strings(),
             reps: u32s(),
             values: f64s(),
@@ -273,6 +277,7 @@ impl CellsBuilder {
     #[inline]
     pub fn append(&mut self, row: &CellRow<'_>) {
         self.id.append(row.cell, row.coords);
+        self.round.append_value(row.round);
         self.mechanism.append_value(row.mechanism);
         self.reps.append_value(row.reps);
         let vals = [
@@ -300,7 +305,8 @@ impl CellsBuilder {
 
     /// Takes the appended rows as a record batch and empties the builder.
     pub fn finish_batch(&mut self) -> RecordBatch {
-        let mut cols = self.id.finish(2 + self.values.len());
+        let mut cols = self.id.finish(3 + self.values.len());
+        cols.push(Arc::new(self.round.finish()));
         cols.push(Arc::new(self.mechanism.finish()));
         cols.push(Arc::new(self.reps.finish()));
         for b in &mut self.values {
@@ -315,6 +321,7 @@ impl_batch_builder!(CellsBuilder);
 #[derive(Debug)]
 pub struct DiagnosticsBuilder {
     id: Identity,
+    round: UInt32Builder,
     reps: UInt32Builder,
     s_success_k2: Float64Builder,
     m_success_k2: Float64Builder,
@@ -331,6 +338,7 @@ impl DiagnosticsBuilder {
     pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
         DiagnosticsBuilder {
             id: Identity::new(Table::Diagnostics, scenario, seed, swept_columns),
+            round: u32s(),
             reps: u32s(),
             s_success_k2: Float64Builder::with_capacity(INITIAL_CAPACITY),
             m_success_k2: Float64Builder::with_capacity(INITIAL_CAPACITY),
@@ -346,6 +354,7 @@ impl DiagnosticsBuilder {
     #[inline]
     pub fn append(&mut self, row: &DiagnosticsRow<'_>) {
         self.id.append(row.cell, row.coords);
+        self.round.append_value(row.round);
         self.reps.append_value(row.reps);
         self.s_success_k2.append_option(row.s_success_k2);
         self.m_success_k2.append_option(row.m_success_k2);
@@ -365,7 +374,8 @@ impl DiagnosticsBuilder {
 
     /// Takes the appended rows as a record batch and empties the builder.
     pub fn finish_batch(&mut self) -> RecordBatch {
-        let mut cols = self.id.finish(4 + self.rest.len());
+        let mut cols = self.id.finish(5 + self.rest.len());
+        cols.push(Arc::new(self.round.finish()));
         cols.push(Arc::new(self.reps.finish()));
         cols.push(Arc::new(self.s_success_k2.finish()));
         cols.push(Arc::new(self.m_success_k2.finish()));

@@ -166,6 +166,12 @@ pub fn swept_description(name: &str) -> String {
 
 const CELLS_COLUMNS: &[ColumnSpec] = &[
     col(
+        "round",
+        UInt32,
+        false,
+        "Round (0-based) of the repeated game ([dynamics] rounds); 0 for single campaigns. Statistics aggregate this round over the replications.",
+    ),
+    col(
         "mechanism",
         Utf8,
         false,
@@ -272,6 +278,12 @@ const CELLS_COLUMNS: &[ColumnSpec] = &[
 
 const DIAGNOSTICS_COLUMNS: &[ColumnSpec] = &[
     col(
+        "round",
+        UInt32,
+        false,
+        "Round (0-based) of the repeated game ([dynamics] rounds); 0 for single campaigns. Statistics aggregate this round over the replications.",
+    ),
+    col(
         "reps",
         UInt32,
         false,
@@ -344,7 +356,7 @@ const ROUNDS_COLUMNS: &[ColumnSpec] = &[
         "round",
         UInt32,
         false,
-        "Index (0-based) of the campaign within the replication.",
+        "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.",
     ),
     col(
         "mechanism",
@@ -419,7 +431,7 @@ const EVENTS_COLUMNS: &[ColumnSpec] = &[
         "round",
         UInt32,
         false,
-        "Index (0-based) of the campaign within the replication.",
+        "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.",
     ),
     col(
         "mechanism",

@@ -44,6 +44,7 @@ fn cells_batches() -> Vec<RecordBatch> {
             b.append(&CellRow {
                 cell,
                 coords: &coords,
+                round: 0,
                 mechanism: m,
                 reps: 1000 + cell,
                 success_rate: x,
@@ -81,6 +82,7 @@ fn diagnostics_batches() -> Vec<RecordBatch> {
         b.append(&DiagnosticsRow {
             cell,
             coords: &coords,
+            round: 0,
             reps: 500,
             s_success_k2: some(2),
             m_success_k2: some(3),
@@ -224,7 +226,7 @@ fn cells_round_trip() {
             .value(7),
         42
     );
-    assert_eq!(all.column(5).as_string::<i32>().value(4), "S");
+    assert_eq!(all.column(6).as_string::<i32>().value(4), "S");
     check_round_trip(Table::Cells, batches);
 }
 

@@ -38,7 +38,7 @@ fn layout_identity_swept_then_own() {
 #[test]
 fn spec_types() {
     let s = schema(Table::Cells, &[]);
-    assert_eq!(s.fields().len(), 3 + 18);
+    assert_eq!(s.fields().len(), 3 + 19);
     assert_eq!(
         s.field_with_name("reps").unwrap().data_type(),
         &DataType::UInt32

@@ -7,6 +7,7 @@
 
 pub mod assign;
 pub mod draw;
+pub mod learn;
 pub mod report;
 pub mod train;
 pub mod withdraw;

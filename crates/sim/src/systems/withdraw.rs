@@ -9,19 +9,46 @@ use datapact_model::{Decision, EventSink, Mechanism, ProtocolEnd};
 use super::{index, users_of};
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{
-    Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Shocks, TrueCost,
+    Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, Shocks, TrueCost,
+    WithdrawStrategy,
 };
+
+/// The drifted costs of one batch by (replication, slot): a replication's users share their draws
+/// across mechanisms, so c^w (an `exp` each) is computed once per user of a replication and given
+/// to that user in every mechanism.
+#[derive(Default)]
+pub struct DriftTable {
+    realized: Vec<f64>,
+    known: Vec<bool>,
+}
 
 pub fn drift_costs(
     batch: Res<Batch>,
+    mut table: Local<DriftTable>,
     mut users: Query<(&Member, &TrueCost, &Shocks, &mut RealizedCost)>,
 ) {
     let drift = batch.game.drift;
+    let n = batch.users();
+    let mechanisms = batch.mechanisms.len();
+    let campaigns = batch.campaigns();
+    let table = &mut *table;
+    table.realized.clear();
+    table.realized.resize(batch.reps * n, 0.0);
+    table.known.clear();
+    table.known.resize(batch.reps * n, false);
     users
         .iter_mut()
         .for_each(|(member, cost, shocks, mut realized)| {
-            if batch.active(member.campaign) {
-                realized.0 = realized_cost(cost.0, shocks.drift, drift);
+            let campaign = member.campaign as usize;
+            if campaign < campaigns {
+                // Every mechanism's copy of this user holds the same cost and shock (common
+                // random numbers), so the first copy's c^w is every copy's.
+                let k = campaign / mechanisms * n + member.slot as usize;
+                if !table.known[k] {
+                    table.realized[k] = realized_cost(cost.0, shocks.drift, drift);
+                    table.known[k] = true;
+                }
+                realized.0 = table.realized[k];
             }
         });
 }
@@ -39,20 +66,24 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
         &Cap,
         &mut Burden,
         &mut Choice,
+        &WithdrawStrategy,
+        &Remembers,
     )>,
 ) {
     let n = batch.users();
     let columns = &mut *columns;
-    users
-        .iter()
-        .for_each(|(member, observed, realized, cap, burden, _)| {
+    users.iter().for_each(
+        |(member, observed, realized, cap, burden, _, strategy, memory)| {
             let i = index(member, n);
+            columns.rule[i] = strategy.0;
+            columns.absorbed[i] = memory.0.withdrawals_absorbed();
             columns.observed[i] = observed.0;
             columns.realized[i] = realized.0;
             columns.cap[i] = cap.0;
             columns.burden[i] = burden.0;
             columns.decision[i] = Decision::Undecided;
-        });
+        },
+    );
     table.end.clear();
     for c in 0..batch.campaigns() {
         let r = users_of(c, n);
@@ -71,6 +102,8 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
                 cap: &columns.cap[r.clone()],
                 burden: &mut columns.burden[r.clone()],
                 decision: &mut columns.decision[r.clone()],
+                rule: &columns.rule[r.clone()],
+                absorbed: &columns.absorbed[r.clone()],
             };
             let draws = &columns.draws[c / batch.mechanisms.len()];
             match mechanism {
@@ -88,7 +121,7 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
     }
     users
         .iter_mut()
-        .for_each(|(member, _, _, _, mut burden, mut choice)| {
+        .for_each(|(member, _, _, _, mut burden, mut choice, _, _)| {
             if batch.active(member.campaign) {
                 let i = index(member, n);
                 burden.0 = columns.burden[i];

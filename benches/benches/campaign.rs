@@ -1,0 +1,69 @@
+//! One campaign of C, S and M (`datapact_model::run_campaign`, `NoEvents`) at n = 20 and the
+//! typical V = p = 0.15, averaged over 256 prepared draw sets; and one S and one M campaign at
+//! n = 10^5 (σ_w = 0.5, so many users withdraw and M re-assigns often).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use datapact_benches::typical_game;
+use datapact_model::{Draws, Mechanism, NoEvents, Workspace, campaign_rng, run_campaign};
+
+fn prepared(n: usize, count: u64) -> Vec<Draws> {
+    let game = typical_game(n);
+    let sampler = game.cost.sampler().unwrap();
+    (0..count)
+        .map(|rep| {
+            let mut d = Draws::default();
+            d.fill(n, &sampler, &mut campaign_rng(7, 0, rep));
+            d
+        })
+        .collect()
+}
+
+fn bench_small(c: &mut Criterion) {
+    let n = 20;
+    let game = typical_game(n);
+    let draws = prepared(n, 256);
+    let mut group = c.benchmark_group("campaign_n20");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+        .throughput(Throughput::Elements(draws.len() as u64));
+    for m in [Mechanism::C, Mechanism::S, Mechanism::M] {
+        let mut ws = Workspace::default();
+        group.bench_with_input(BenchmarkId::from_parameter(m.as_str()), &m, |b, &m| {
+            b.iter(|| {
+                let mut welfare = 0.0;
+                for d in &draws {
+                    welfare += run_campaign(m, &game, black_box(d), &mut ws, &mut NoEvents).welfare;
+                }
+                welfare
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_large(c: &mut Criterion) {
+    let n = 100_000;
+    let game = typical_game(n);
+    let draws = prepared(n, 1);
+    let mut group = c.benchmark_group("campaign_n100000");
+    group
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10)
+        .throughput(Throughput::Elements(1));
+    for m in [Mechanism::S, Mechanism::M] {
+        let mut ws = Workspace::default();
+        group.bench_with_input(BenchmarkId::from_parameter(m.as_str()), &m, |b, &m| {
+            b.iter(|| run_campaign(m, &game, black_box(&draws[0]), &mut ws, &mut NoEvents))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_small, bench_large);
+criterion_main!(benches);

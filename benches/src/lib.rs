@@ -1,0 +1,69 @@
+//! Shared fixtures of the datapact benchmarks (`cargo bench -p datapact-benches`).
+//!
+//! The benches live in `benches/benches/`: `waterfill` (exact water-filling at n = 20, 10^3,
+//! 10^5), `campaign` (one campaign of C, S and M at n = 20, and S and M at n = 10^5) and
+//! `pipeline` (a small grid of cells through the ECS, through the direct kernel, and through the
+//! simplest possible direct loop). See BENCHMARKS.md at the repository root.
+
+use datapact_model::{Draws, Game, Mechanism, NoEvents, Workspace, campaign_rng};
+
+/// A deterministic water-filling instance of `n` users: costs in (0.01, 1.01), caps in
+/// [0.2, 1), and the need θ·n·E[cap] of the default game (feasible, with some users capped).
+pub fn fill_instance(n: usize) -> (Vec<f64>, Vec<f64>, f64) {
+    let cost: Vec<f64> = (0..n)
+        .map(|i| 0.01 + (i as f64 * 0.618_033_988_7).fract())
+        .collect();
+    let cap: Vec<f64> = (0..n)
+        .map(|i| 0.2 + 0.8 * (i as f64 * 0.414_213_562).fract())
+        .collect();
+    let need = 0.6 * n as f64 * 0.5;
+    (cost, cap, need)
+}
+
+/// The default game (uniform costs, θ = 0.6, b0 = 0.15, σ_w = 0.5) at V = p = 0.15 with `n` users.
+pub fn typical_game(n: usize) -> Game {
+    Game {
+        users: n,
+        value: 0.15,
+        payment: 0.15,
+        ..Game::default()
+    }
+}
+
+/// The small grid of the pipeline benches: V and p each over {0.05, 0.15, 0.25}, n = 20.
+pub fn small_grid() -> Vec<Game> {
+    let steps = [0.05, 0.15, 0.25];
+    steps
+        .iter()
+        .flat_map(|&value| {
+            steps.iter().map(move |&payment| Game {
+                value,
+                payment,
+                ..Game::default()
+            })
+        })
+        .collect()
+}
+
+/// The simplest possible direct loop over one cell: draw, assign, decide, accumulate; no ECS,
+/// no statistics, no output. Returns the sum of welfare over campaigns (to keep it observable).
+pub fn plain_loop(
+    game: &Game,
+    cell: u64,
+    seed: u64,
+    reps: u32,
+    mechanisms: &[Mechanism],
+    draws: &mut Draws,
+    ws: &mut Workspace,
+) -> f64 {
+    let sampler = game.cost.sampler().expect("valid cost distribution");
+    let mut total = 0.0;
+    for rep in 0..reps {
+        let mut rng = campaign_rng(seed, cell, rep as u64);
+        draws.fill(game.users, &sampler, &mut rng);
+        for &m in mechanisms {
+            total += datapact_model::run_campaign(m, game, draws, ws, &mut NoEvents).welfare;
+        }
+    }
+    total
+}

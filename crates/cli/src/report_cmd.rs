@@ -1,0 +1,130 @@
+//! `datapact report` (figures and claims table from existing outputs) and `datapact reproduce`
+//! (every embedded paper scenario, then the report).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use datapact_report::ReportOutput;
+use datapact_runner::{RunOptions, Shard};
+use datapact_scenario::Scenario;
+use datapact_sim::Backend;
+
+use crate::Failure;
+use crate::embedded;
+
+fn report_failure(e: datapact_report::ReportError) -> Failure {
+    Failure {
+        code: 1,
+        message: e.to_string(),
+    }
+}
+
+fn print_report(out: &ReportOutput) {
+    println!(
+        "report: {} ({} figures, PNG + SVG; REPORT.md, claims.json)",
+        out.dir.join("index.html").display(),
+        out.figures.len()
+    );
+    for m in &out.missing {
+        println!("  not drawn: {m}");
+    }
+    println!("claims:");
+    for c in &out.claims {
+        println!("  {}. {:<10} {}", c.id, c.verdict.as_str(), c.statement);
+    }
+}
+
+/// `datapact report DIR [--out REPORT_DIR]`.
+pub fn report(dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
+    let out = out.unwrap_or_else(|| dir.join("report"));
+    let started = Instant::now();
+    let output = datapact_report::render_report(dir, &out).map_err(report_failure)?;
+    print_report(&output);
+    println!("({:.2} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Whether `dir` already holds the finished outputs of `scenario` (same hash).
+fn already_done(dir: &Path, scenario: &Scenario) -> bool {
+    datapact_runner::read_manifest(dir).is_ok_and(|m| m.scenario_hash == scenario.hash())
+}
+
+/// `datapact reproduce [--out DIR] [--threads N]`.
+pub fn reproduce(out: Option<PathBuf>, threads: usize, quiet: bool) -> Result<(), Failure> {
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join("paper"));
+    let started = Instant::now();
+    for (name, text) in embedded::PAPER {
+        let scenario = Scenario::from_str(text, &format!("<embedded>/paper/{name}.toml"), &[])?;
+        let dir = out.join(&scenario.name);
+        if already_done(&dir, &scenario) {
+            println!(
+                "{}: already computed (same scenario hash) in {}, skipped",
+                scenario.name,
+                dir.display()
+            );
+            continue;
+        }
+        let opts = RunOptions {
+            out: dir.clone(),
+            threads,
+            shard: Shard::WHOLE,
+            // keep the complete chunks of an interrupted earlier reproduction
+            resume: true,
+            progress: !quiet,
+            backend: Backend::Ecs,
+            cancel: None,
+        };
+        let t = Instant::now();
+        let summary = datapact_runner::run(&scenario, &opts)?;
+        println!(
+            "{}: {} cells × {} replications, {} chunks kept, {:.1} s -> {}",
+            scenario.name,
+            summary.cells_run,
+            scenario.replications,
+            summary.chunks_kept,
+            t.elapsed().as_secs_f64(),
+            dir.display()
+        );
+    }
+    let output =
+        datapact_report::render_report(&out, &out.join("report")).map_err(report_failure)?;
+    print_report(&output);
+    println!(
+        "reproduction done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::embedded;
+
+    /// The embedded paper scenarios are exactly the files in `scenarios/paper/`, all of them.
+    #[test]
+    fn embedded_paper_scenarios_equal_files_on_disk() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/paper");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut embedded_names: Vec<String> = embedded::PAPER
+            .iter()
+            .map(|(n, _)| format!("{n}.toml"))
+            .collect();
+        embedded_names.sort();
+        assert_eq!(
+            on_disk, embedded_names,
+            "scenarios/paper/ and embedded::PAPER differ"
+        );
+        for (name, text) in embedded::PAPER {
+            let file = std::fs::read_to_string(dir.join(format!("{name}.toml"))).unwrap();
+            assert_eq!(&file, text, "{name}.toml differs from its embedded copy");
+            let s = datapact_scenario::Scenario::from_str(text, name, &[]).unwrap();
+            assert_eq!(&s.name, name, "scenario name must equal its file name");
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Heatmap figures over (V, p) with plotters, to PNG and SVG.
+//!
+//! A figure is a grid of panels; each panel is a heatmap with its own colour bar. Panels that
+//! are compared (e.g. C, S, M welfare) share one colour scale. Text in PNGs is drawn with the
+//! DejaVu Sans font embedded in this crate (plotters' `ab_glyph` feature), never a system font.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::colors::colormaps::ViridisRGB;
+use plotters::style::text_anchor;
+
+use crate::ReportError;
+
+/// Axis descriptions of every heatmap.
+pub const X_DESC: &str = "value of improvement V (per user)";
+pub const Y_DESC: &str = "payment p (per unit of data)";
+
+/// Pixel size of one panel (heatmap plus its colour bar) in the PNG.
+pub const PANEL_W: u32 = 600;
+pub const PANEL_H: u32 = 500;
+/// Height of the figure title band.
+pub const TITLE_H: u32 = 56;
+
+/// Colour of masked (null) cells.
+pub const MASK: RGBColor = RGBColor(150, 150, 150);
+
+static FONT: Once = Once::new();
+
+/// Registers the embedded font for the `sans-serif` family (idempotent).
+pub fn register_font() {
+    FONT.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../assets/DejaVuSans.ttf");
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            if plotters::style::register_font("sans-serif", style, bytes).is_err() {
+                panic!("embedded DejaVuSans.ttf is not a valid font");
+            }
+        }
+    });
+}
+
+/// A value grid over (x, y): `z[iy * xs.len() + ix]`, None = masked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grid {
+    pub xs: Vec<f64>,
+    pub ys: Vec<f64>,
+    pub z: Vec<Option<f64>>,
+}
+
+impl Grid {
+    /// Builds a grid from (x, y, z) points; x and y values are the distinct values seen
+    /// (compared to 1e-9); missing points are masked.
+    pub fn from_points(points: impl IntoIterator<Item = (f64, f64, Option<f64>)>) -> Grid {
+        let pts: Vec<_> = points.into_iter().collect();
+        let uniq = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+            v
+        };
+        let xs = uniq(pts.iter().map(|p| p.0).collect());
+        let ys = uniq(pts.iter().map(|p| p.1).collect());
+        let find = |v: &[f64], x: f64| v.iter().position(|a| (a - x).abs() < 1e-9);
+        let mut z = vec![None; xs.len() * ys.len()];
+        for (x, y, v) in pts {
+            if let (Some(ix), Some(iy)) = (find(&xs, x), find(&ys, y)) {
+                z[iy * xs.len() + ix] = v;
+            }
+        }
+        Grid { xs, ys, z }
+    }
+
+    /// Smallest and largest unmasked value.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        self.z.iter().flatten().fold(None, |acc, &v| match acc {
+            None => Some((v, v)),
+            Some((a, b)) => Some((a.min(v), b.max(v))),
+        })
+    }
+}
+
+/// How values map to colours.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scale {
+    /// Viridis from `min` (dark) to `max` (yellow).
+    Sequential { min: f64, max: f64 },
+    /// Blue below zero, white exactly at zero, orange to red above; each side scaled to its own
+    /// extreme, so zero is white whatever the range.
+    Diverging { min: f64, max: f64 },
+}
+
+impl Scale {
+    /// A sequential scale over the given range (widened if empty).
+    pub fn sequential(min: f64, max: f64) -> Scale {
+        let max = if max > min { max } else { min + 1.0 };
+        Scale::Sequential { min, max }
+    }
+
+    /// A diverging scale covering `[min, max]` and zero.
+    pub fn diverging(min: f64, max: f64) -> Scale {
+        let (min, max) = (min.min(0.0), max.max(0.0));
+        let (min, max) = if min == max { (-1.0, 1.0) } else { (min, max) };
+        Scale::Diverging { min, max }
+    }
+
+    pub fn bounds(&self) -> (f64, f64) {
+        match *self {
+            Scale::Sequential { min, max } | Scale::Diverging { min, max } => (min, max),
+        }
+    }
+
+    /// The colour of `v`.
+    pub fn color(&self, v: f64) -> RGBColor {
+        match *self {
+            Scale::Sequential { min, max } => {
+                let t = ((v - min) / (max - min)).clamp(0.0, 1.0);
+                ViridisRGB.get_color(t as f32)
+            }
+            Scale::Diverging { min, max } => {
+                if v == 0.0 {
+                    WHITE
+                } else if v > 0.0 {
+                    let t = if max > 0.0 { (v / max).min(1.0) } else { 1.0 };
+                    ramp(
+                        &[(255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0)],
+                        t,
+                    )
+                } else {
+                    let t = if min < 0.0 { (v / min).min(1.0) } else { 1.0 };
+                    ramp(
+                        &[
+                            (255, 255, 255),
+                            (171, 217, 233),
+                            (69, 117, 180),
+                            (8, 48, 107),
+                        ],
+                        t,
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Piecewise-linear interpolation through equally spaced stops; `t = 0` is the first stop exactly.
+fn ramp(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
+    let i = (t.floor() as usize).min(stops.len() - 2);
+    let f = t - i as f64;
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * f).round() as u8;
+    let (a, b) = (stops[i], stops[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// One heatmap.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    pub title: String,
+    pub grid: Grid,
+    pub scale: Scale,
+    /// Label of the colour bar (what the colour means, with units).
+    pub bar_label: String,
+}
+
+/// A figure: rows of panels under one title.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// E.g. "F1"; also the file stem.
+    pub id: String,
+    pub title: String,
+    pub rows: Vec<Vec<Panel>>,
+    /// One paragraph for the report: what is shown and from which run.
+    pub caption: String,
+}
+
+impl Figure {
+    pub fn cols(&self) -> usize {
+        self.rows.iter().map(Vec::len).max().unwrap_or(1).max(1)
+    }
+
+    /// Pixel size of the PNG.
+    pub fn size(&self) -> (u32, u32) {
+        (
+            PANEL_W * self.cols() as u32,
+            TITLE_H + PANEL_H * self.rows.len().max(1) as u32,
+        )
+    }
+}
+
+/// Files written for one figure.
+#[derive(Clone, Debug)]
+pub struct FigureFiles {
+    pub id: String,
+    pub png: PathBuf,
+    pub svg: PathBuf,
+}
+
+fn draw_err<E: std::fmt::Debug>(id: &str) -> impl Fn(E) -> ReportError + '_ {
+    move |e| ReportError::Draw(format!("{id}: {e:?}"))
+}
+
+/// Renders `fig` to `<dir>/<id>.png` and `<dir>/<id>.svg`.
+pub fn render(fig: &Figure, dir: &Path) -> Result<FigureFiles, ReportError> {
+    register_font();
+    let png = dir.join(format!("{}.png", fig.id));
+    let svg = dir.join(format!("{}.svg", fig.id));
+    let size = fig.size();
+    {
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        draw_figure(fig, &root).map_err(draw_err(&fig.id))?;
+        root.present().map_err(draw_err(&fig.id))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        draw_figure(fig, &root).map_err(draw_err(&fig.id))?;
+        root.present().map_err(draw_err(&fig.id))?;
+    }
+    Ok(FigureFiles {
+        id: fig.id.clone(),
+        png,
+        svg,
+    })
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn draw_figure<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (title, body) = root.split_vertically(TITLE_H);
+    title.draw_text(
+        &fig.title,
+        &TextStyle::from(
+            (
+                "sans-serif",
+                title_size(&fig.title, PANEL_W * fig.cols() as u32),
+            )
+                .into_font(),
+        )
+        .color(&BLACK)
+        .pos(text_anchor::Pos::new(
+            text_anchor::HPos::Center,
+            text_anchor::VPos::Center,
+        )),
+        (
+            (PANEL_W * fig.cols() as u32 / 2) as i32,
+            (TITLE_H / 2) as i32,
+        ),
+    )?;
+    let rows = body.split_evenly((fig.rows.len().max(1), 1));
+    for (row, area) in fig.rows.iter().zip(rows) {
+        let cells = area.split_evenly((1, fig.cols()));
+        for (panel, cell) in row.iter().zip(cells) {
+            draw_panel(panel, &cell)?;
+        }
+    }
+    Ok(())
+}
+
+/// Title font size: 26 px, smaller if the title would not fit in `width` (DejaVu Sans averages
+/// about 0.58 em per character).
+fn title_size(title: &str, width: u32) -> f64 {
+    let chars = title.chars().count().max(1) as f64;
+    (f64::from(width) * 0.92 / (0.58 * chars)).min(26.0)
+}
+
+fn tick(v: &f64) -> String {
+    format!("{v:.2}")
+}
+
+/// Decimals that tell apart ticks about `range / 8` apart.
+fn tick_decimals(range: f64) -> usize {
+    let step = (range / 8.0).abs();
+    if step <= 0.0 || !step.is_finite() {
+        return 2;
+    }
+    (-step.log10()).ceil().clamp(0.0, 6.0) as usize
+}
+
+fn bar_tick(v: f64, decimals: usize) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v:.decimals$}")
+    }
+}
+
+fn step(v: &[f64]) -> f64 {
+    if v.len() < 2 {
+        1.0
+    } else {
+        (v[v.len() - 1] - v[0]) / (v.len() - 1) as f64
+    }
+}
+
+fn draw_panel<DB: DrawingBackend>(p: &Panel, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let (map_area, bar_area) = area.split_horizontally(PANEL_W - 150);
+    let g = &p.grid;
+    let (dx, dy) = (step(&g.xs), step(&g.ys));
+    let x0 = g.xs.first().copied().unwrap_or(0.0) - dx / 2.0;
+    let x1 = g.xs.last().copied().unwrap_or(0.0) + dx / 2.0;
+    let y0 = g.ys.first().copied().unwrap_or(0.0) - dy / 2.0;
+    let y1 = g.ys.last().copied().unwrap_or(0.0) + dy / 2.0;
+    let caption_font = ("sans-serif", 19).into_font();
+    let mut chart = ChartBuilder::on(&map_area)
+        .caption(&p.title, caption_font.clone())
+        .margin(8)
+        .margin_right(4)
+        .x_label_area_size(52)
+        .y_label_area_size(66)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(7)
+        .y_labels(7)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .x_desc(X_DESC)
+        .y_desc(Y_DESC)
+        .draw()?;
+    let nx = g.xs.len();
+    chart.draw_series(g.z.iter().enumerate().map(|(i, v)| {
+        let (x, y) = (g.xs[i % nx], g.ys[i / nx]);
+        let color = v.map(|v| p.scale.color(v)).unwrap_or(MASK);
+        Rectangle::new(
+            [(x - dx / 2.0, y - dy / 2.0), (x + dx / 2.0, y + dy / 2.0)],
+            color.filled(),
+        )
+    }))?;
+    // frame around the plotting area
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(x0, y0), (x1, y1)],
+        BLACK.stroke_width(1),
+    )))?;
+
+    // colour bar: same caption and bottom label area, so it lines up with the heatmap
+    let (lo, hi) = p.scale.bounds();
+    let decimals = tick_decimals(hi - lo);
+    let mut bar = ChartBuilder::on(&bar_area)
+        .caption(" ", caption_font)
+        .margin(8)
+        .margin_left(4)
+        .margin_right(40)
+        .x_label_area_size(52)
+        .set_label_area_size(LabelAreaPosition::Right, 72)
+        .build_cartesian_2d(0.0..1.0, lo..hi)?;
+    let steps = 256;
+    bar.draw_series((0..steps).map(|k| {
+        let a = lo + (hi - lo) * k as f64 / steps as f64;
+        let b = lo + (hi - lo) * (k + 1) as f64 / steps as f64;
+        let mid = (a + b) / 2.0;
+        // the band holding zero is drawn at zero, so white is visible on diverging bars
+        let v = if a <= 0.0 && b >= 0.0 { 0.0 } else { mid };
+        Rectangle::new([(0.0, a), (1.0, b)], p.scale.color(v).filled())
+    }))?;
+    bar.draw_series(std::iter::once(Rectangle::new(
+        [(0.0, lo), (1.0, hi)],
+        BLACK.stroke_width(1),
+    )))?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .x_labels(0)
+        .y_labels(8)
+        .y_label_formatter(&|v: &f64| bar_tick(*v, decimals))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .y_desc(&p.bar_label)
+        .draw()?;
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! The report renders from real (small) runs: the paper scenarios shrunk to a 4×4 grid and a few
+//! replications, run with `datapact_runner::run` into a temporary directory.
+
+use std::path::{Path, PathBuf};
+
+use datapact_report::claims::Verdict;
+use datapact_runner::{RunOptions, Shard};
+use datapact_scenario::Scenario;
+use datapact_sim::Backend;
+use datapact_trace::Table;
+use datapact_trace::arrow::array::{Array, Float64Array, StringArray};
+
+const SCENARIOS: [&str; 10] = [
+    "f1_success_m",
+    "f2_success_c",
+    "f3_welfare",
+    "f4_beta25",
+    "f5_beta52",
+    "f6_obs_noise",
+    "f7_cost_efficiency",
+    "f8_pareto",
+    "f9_leakage",
+    "claims_nulls",
+];
+
+/// Runs every paper scenario, shrunk, into `dir/<name>`.
+fn run_small(dir: &Path) {
+    let paper = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/paper");
+    for name in SCENARIOS {
+        let text = std::fs::read_to_string(paper.join(format!("{name}.toml"))).unwrap();
+        assert!(text.contains("steps = 31"));
+        let small = text
+            .replace("steps = 31", "steps = 4")
+            .replace("replications = 2500", "replications = 40")
+            .replace("replications = 100", "replications = 40");
+        let scenario = Scenario::from_str(&small, name, &[]).unwrap();
+        let opts = RunOptions {
+            out: dir.join(name),
+            threads: 2,
+            shard: Shard::WHOLE,
+            resume: false,
+            progress: false,
+            backend: Backend::Ecs,
+            cancel: None,
+        };
+        datapact_runner::run(&scenario, &opts).unwrap();
+    }
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert_eq!(&b[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
+fn verdict_of(ok: bool) -> &'static str {
+    if ok { "held" } else { "not held" }
+}
+
+/// Max `leakage_mean` of `mechs` over a run's cells, read straight from Arrow.
+fn max_leakage(run: &Path, mechs: &[&str]) -> f64 {
+    let mut max = f64::NEG_INFINITY;
+    for b in datapact_trace::read_table(run, Table::Cells).unwrap() {
+        let m = b
+            .column_by_name("mechanism")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let l = b
+            .column_by_name("leakage_mean")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
+        for i in 0..b.num_rows() {
+            if mechs.contains(&m.value(i)) && !l.is_null(i) {
+                max = max.max(l.value(i));
+            }
+        }
+    }
+    max
+}
+
+#[test]
+fn report_renders_from_small_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results: PathBuf = tmp.path().join("results");
+    run_small(&results);
+    let out = results.join("report");
+    let report = datapact_report::render_report(&results, &out).unwrap();
+    assert!(report.missing.is_empty(), "{:?}", report.missing);
+
+    // every figure, PNG and SVG, plausible sizes and the intended pixel dimensions
+    let expected: [(&str, (u32, u32)); 9] = [
+        ("F1", (600, 556)),
+        ("F2", (600, 556)),
+        ("F3", (1800, 556)),
+        ("F4", (1800, 1056)),
+        ("F5", (1800, 1056)),
+        ("F6", (1800, 1556)),
+        ("F7", (1800, 556)),
+        ("F8", (1200, 556)),
+        ("F9", (600, 556)),
+    ];
+    assert_eq!(report.figures.len(), 9);
+    for (id, size) in expected {
+        let png = out.join(format!("{id}.png"));
+        let svg = out.join(format!("{id}.svg"));
+        let png_len = std::fs::metadata(&png).unwrap().len();
+        assert!(png_len > 5_000, "{id}.png only {png_len} bytes");
+        assert_eq!(png_size(&png), size, "{id}.png dimensions");
+        let svg_text = std::fs::read_to_string(&svg).unwrap();
+        assert!(
+            svg_text.len() > 5_000 && svg_text.contains("<svg"),
+            "{id}.svg"
+        );
+        assert!(
+            svg_text.contains("value of improvement V (per user)"),
+            "{id}.svg lacks the x label"
+        );
+        assert!(
+            svg_text.contains("payment p (per unit of data)"),
+            "{id}.svg lacks the y label"
+        );
+    }
+
+    // the claims table: six rows, in REPORT.md, index.html and claims.json alike
+    assert_eq!(report.claims.len(), 6);
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let rows: Vec<Vec<String>> = md
+        .lines()
+        .filter(|l| {
+            l.starts_with("| ") && l[2..].chars().next().is_some_and(|c| c.is_ascii_digit())
+        })
+        .map(|l| l.split(" | ").map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 6, "claims rows in REPORT.md");
+    for (row, claim) in rows.iter().zip(&report.claims) {
+        assert_eq!(row[0], format!("| {}", claim.id));
+        assert_eq!(row[2], claim.verdict.as_str());
+        assert!(html.contains(&format!("<td><b>{}</b></td>", claim.verdict.as_str())));
+    }
+    for id in ["F1", "F5", "F9"] {
+        assert!(html.contains(&format!("<img src=\"{id}.png\"")));
+        assert!(md.contains(&format!("]({id}.png)")));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("claims.json")).unwrap()).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 6);
+
+    // verdicts follow from the data: claim 1 recomputed from the Parquet files directly
+    let c_max = max_leakage(&results.join("f9_leakage"), &["C"]);
+    let sm_max = SCENARIOS
+        .iter()
+        .map(|n| max_leakage(&results.join(n), &["S", "M"]))
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(
+        report.claims[0].verdict.as_str(),
+        verdict_of(c_max > 0.0 && sm_max == 0.0)
+    );
+    // claim 2 is tested (the small null run has null outcomes) and every claim is decided
+    for c in &report.claims {
+        assert_ne!(
+            c.verdict,
+            Verdict::NotTested,
+            "claim {} not tested: {}",
+            c.id,
+            c.numbers
+        );
+    }
+    // claim 5 recomputed from the loaded tables
+    let runs = datapact_report::tables::load_runs(&results).unwrap();
+    let mut ok5 = true;
+    for name in ["f3_welfare", "f4_beta25", "f5_beta52"] {
+        let t = &runs.iter().find(|r| r.name == name).unwrap().cells;
+        let w = |m: &str| {
+            let v: Vec<f64> = t.of(m).map(|r| r.welfare_mean).collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        ok5 &= w("M") >= w("S") && w("S") > w("C");
+    }
+    assert_eq!(report.claims[4].verdict.as_str(), verdict_of(ok5));
+}
