@@ -14,6 +14,7 @@ fn cell(game: Game, reps: u32, depth: Depth) -> CellOutput {
         mechanisms: vec![Mechanism::C, Mechanism::S, Mechanism::M],
         depth,
         backend: Backend::Ecs,
+        extension: None,
     };
     run_cell(&CellJob { index: 2, game }, &spec).unwrap()
 }

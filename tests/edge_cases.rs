@@ -12,6 +12,7 @@ fn run(game: Game, reps: u32) -> CellOutput {
         mechanisms: vec![Mechanism::C, Mechanism::S, Mechanism::M],
         depth: Depth::Events,
         backend,
+        extension: None,
     };
     let job = CellJob { index: 0, game };
     let ecs = run_cell(&job, &spec(Backend::Ecs)).expect("invariants hold");

@@ -32,6 +32,7 @@ pub fn run(scenario: &Scenario, out: &Path, threads: usize, shard: Shard) {
         progress: false,
         backend: Backend::Ecs,
         cancel: None,
+        extension: None,
     };
     datapact_runner::run(scenario, &opts).expect("run succeeds");
 }

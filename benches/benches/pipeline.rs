@@ -35,6 +35,7 @@ fn bench_pipeline(c: &mut Criterion) {
             mechanisms: mechanisms.clone(),
             depth: Depth::Cells,
             backend,
+            extension: None,
         };
         group.bench_function(name, |b| {
             b.iter(|| {

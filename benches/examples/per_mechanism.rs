@@ -27,6 +27,7 @@ fn main() {
                 mechanisms: vec![m],
                 depth: Depth::Cells,
                 backend,
+                extension: None,
             };
             let mut rates: Vec<f64> = (0..rounds)
                 .map(|_| {

@@ -47,6 +47,10 @@ pub const PAPER: &[(&str, &str)] = &[
         "claims_nulls",
         include_str!("../../../scenarios/paper/claims_nulls.toml"),
     ),
+    (
+        "f10_free_riders",
+        include_str!("../../../scenarios/paper/f10_free_riders.toml"),
+    ),
 ];
 
 pub fn find(name: &str) -> Option<&'static str> {

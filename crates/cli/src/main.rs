@@ -220,6 +220,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     Backend::Ecs
                 },
                 cancel: Some(signals.stop.clone()),
+                extension: None,
             };
             let started = std::time::Instant::now();
             let summary =

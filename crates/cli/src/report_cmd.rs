@@ -73,6 +73,7 @@ pub fn reproduce(out: Option<PathBuf>, threads: usize, quiet: bool) -> Result<()
             progress: !quiet,
             backend: Backend::Ecs,
             cancel: None,
+            extension: None,
         };
         let t = Instant::now();
         let summary = datapact_runner::run(&scenario, &opts)?;

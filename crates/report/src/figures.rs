@@ -172,6 +172,8 @@ pub struct Figure {
     pub rows: Vec<Vec<Panel>>,
     /// One paragraph for the report: what is shown and from which run.
     pub caption: String,
+    /// Axis descriptions (x, y); `None` means V and p, the paper's axes.
+    pub axes: Option<(String, String)>,
 }
 
 impl Figure {
@@ -251,7 +253,7 @@ fn draw_figure<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) 
     for (row, area) in fig.rows.iter().zip(rows) {
         let cells = area.split_evenly((1, fig.cols()));
         for (panel, cell) in row.iter().zip(cells) {
-            draw_panel(panel, &cell)?;
+            draw_panel(panel, &cell, fig.axes.as_ref())?;
         }
     }
     Ok(())
@@ -293,7 +295,12 @@ fn step(v: &[f64]) -> f64 {
     }
 }
 
-fn draw_panel<DB: DrawingBackend>(p: &Panel, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+fn draw_panel<DB: DrawingBackend>(
+    p: &Panel,
+    area: &DrawingArea<DB, Shift>,
+    axes: Option<&(String, String)>,
+) -> DrawResult<DB> {
+    let (x_desc, y_desc) = axes.map_or((X_DESC, Y_DESC), |(x, y)| (x.as_str(), y.as_str()));
     let (map_area, bar_area) = area.split_horizontally(PANEL_W - 150);
     let g = &p.grid;
     let (dx, dy) = (step(&g.xs), step(&g.ys));
@@ -318,8 +325,8 @@ fn draw_panel<DB: DrawingBackend>(p: &Panel, area: &DrawingArea<DB, Shift>) -> D
         .y_label_formatter(&tick)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
-        .x_desc(X_DESC)
-        .y_desc(Y_DESC)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
         .draw()?;
     let nx = g.xs.len();
     chart.draw_series(g.z.iter().enumerate().map(|(i, v)| {

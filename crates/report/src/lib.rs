@@ -35,6 +35,8 @@ pub mod runs {
     pub const F9: &str = "f9_leakage";
     /// Campaign-level run for claim 2.
     pub const NULLS: &str = "claims_nulls";
+    /// Free-riders in repeated games (an extension beyond the paper).
+    pub const F10: &str = "f10_free_riders";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +194,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
     if let Some(r) = need("F1", runs::F1) {
         figs.push(Figure {
             id: "F1".into(),
+            axes: None,
             title: "F1 · Success probability of M (uniform costs)".into(),
             rows: vec![vec![success_panel(&r.cells, "M", None, format!("{}: success", mech_name("M")))]],
             caption: format!("Share of campaigns in which the model improves under the small-first sequential protocol M; {}.", reps_note(r)),
@@ -200,6 +203,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
     if let Some(r) = need("F2", runs::F2) {
         figs.push(Figure {
             id: "F2".into(),
+            axes: None,
             title: "F2 · Success probability of C (uniform costs)".into(),
             rows: vec![vec![success_panel(
                 &r.cells,
@@ -216,6 +220,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
     if let Some(r) = need("F3", runs::F3) {
         figs.push(Figure {
             id: "F3".into(),
+            axes: None,
             title: "F3 · Expected welfare of C, S and M (uniform costs)".into(),
             rows: vec![welfare_row(&r.cells)],
             caption: format!("Mean welfare n·V·1{{success}} − privacy cost borne; one diverging scale for the three panels, zero white, negative blue; {}.", reps_note(r)),
@@ -232,6 +237,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
                 .collect();
             figs.push(Figure {
                 id: id.into(),
+                axes: None,
                 title: format!("{id} · Success and welfare of C, S and M ({dist})"),
                 rows: vec![success, welfare_row(&r.cells)],
                 caption: format!("Top: success probability; bottom: expected welfare (zero white, negative blue); {}.", reps_note(r)),
@@ -276,6 +282,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
         };
         figs.push(Figure {
             id: "F6".into(),
+            axes: None,
             title: "F6 · Success of S, M and C under noisy cost observation σ_o".into(),
             rows,
             caption: format!("One row per observation noise σ_o (σ_o = 0 is the noiseless reference); C ignores reports, so its row is the same at every σ_o; {}.", reps_note(r)),
@@ -287,6 +294,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
         let (lo, hi) = gap.range().unwrap_or((0.0, 0.0));
         figs.push(Figure {
             id: "F7".into(),
+            axes: None,
             title: "F7 · Cost efficiency of S vs M (k ≥ 2 backstoppers)".into(),
             rows: vec![vec![
                 Panel { title: "Pr(S succeeds, k ≥ 2)".into(), grid: diag_grid(d, |x| x.s_success_k2), scale: Scale::sequential(0.0, 1.0), bar_label: "probability".into() },
@@ -303,6 +311,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
         let top = |g: &Grid| g.range().map(|(_, b)| b).unwrap_or(1.0);
         figs.push(Figure {
             id: "F8".into(),
+            axes: None,
             title: "F8 · Pareto diagnostic: M vs C".into(),
             rows: vec![vec![
                 Panel { title: "share of users worse off under M".into(), scale: Scale::sequential(0.0, top(&loss)), grid: loss, bar_label: "share of users with u_M < u_C".into() },
@@ -316,6 +325,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
         let top = g.range().map(|(_, b)| b).unwrap_or(1.0);
         figs.push(Figure {
             id: "F9".into(),
+            axes: None,
             title: "F9 · Leakage of C: subsidy paid without improvement".into(),
             rows: vec![vec![Panel {
                 title: "C (posted subsidy): leakage".into(),
@@ -329,7 +339,122 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
             ),
         });
     }
+    if let Some(r) = runs.iter().find(|r| r.name == runs::F10) {
+        figs.push(free_rider_figure(r));
+    }
     (figs, missing)
+}
+
+/// F10: how a growing share of free-riders changes success, privacy cost and the S-vs-M cost
+/// gap, over (free-rider share, V), in the last round of the repeated game.
+fn free_rider_figure(r: &Run) -> Figure {
+    let last = r.cells.rows.iter().map(|x| x.round).max().unwrap_or(0);
+    let cells = |m: &'static str, metric: fn(&CellRecord) -> f64| {
+        Grid::from_points(
+            r.cells
+                .rows
+                .iter()
+                .filter(|x| x.round == last && x.mechanism == m)
+                .map(|x| {
+                    (
+                        r.cells.coord(x, "withdraw_share").unwrap_or(0.0),
+                        r.cells.coord(x, "value").unwrap_or(0.0),
+                        Some(metric(x)),
+                    )
+                }),
+        )
+    };
+    let gap = Grid::from_points(
+        r.diagnostics
+            .rows
+            .iter()
+            .filter(|x| x.round == last)
+            .map(|x| {
+                (
+                    r.diagnostics.coord(x, "withdraw_share").unwrap_or(0.0),
+                    r.diagnostics.coord(x, "value").unwrap_or(0.0),
+                    x.pc_gap_mean,
+                )
+            }),
+    );
+    let (pc_s, pc_m) = (
+        cells("S", |x| x.privacy_cost_mean),
+        cells("M", |x| x.privacy_cost_mean),
+    );
+    let pc_top = [&pc_s, &pc_m]
+        .iter()
+        .filter_map(|g| g.range())
+        .fold(0.0f64, |a, (_, b)| a.max(b));
+    let (glo, ghi) = gap.range().unwrap_or((-1.0, 1.0));
+    let panel = |title: &str, grid: Grid, scale: Scale, bar: &str| Panel {
+        title: title.into(),
+        grid,
+        scale,
+        bar_label: bar.into(),
+    };
+    let mut fig = Figure {
+        id: "F10".into(),
+        axes: Some((
+            "share of free-riders in the population".into(),
+            "value of improvement V (per user)".into(),
+        )),
+        title: format!(
+            "F10 · Free-riders: success, privacy cost and PC(M) − PC(S), round {}",
+            last + 1
+        ),
+        rows: vec![
+            vec![
+                panel(
+                    "S: success",
+                    cells("S", |x| x.success_rate),
+                    Scale::sequential(0.0, 1.0),
+                    SUCCESS,
+                ),
+                panel(
+                    "M: success",
+                    cells("M", |x| x.success_rate),
+                    Scale::sequential(0.0, 1.0),
+                    SUCCESS,
+                ),
+                panel(
+                    "M: withdrawals",
+                    cells("M", |x| x.withdrawals_mean),
+                    Scale::sequential(0.0, 20.0),
+                    "mean withdrawals per campaign",
+                ),
+            ],
+            vec![
+                panel(
+                    "S: privacy cost",
+                    pc_s,
+                    Scale::sequential(0.0, pc_top.max(1e-9)),
+                    "mean privacy cost per campaign",
+                ),
+                panel(
+                    "M: privacy cost",
+                    pc_m,
+                    Scale::sequential(0.0, pc_top.max(1e-9)),
+                    "mean privacy cost per campaign",
+                ),
+                panel(
+                    "PC(M) − PC(S), common successes",
+                    gap,
+                    Scale::diverging(glo.min(0.0), ghi.max(0.0)),
+                    "mean privacy-cost gap (gray: < 30 common successes)",
+                ),
+            ],
+        ],
+        caption: format!(
+            "x: share of users who free-ride (withdraw when, by what the protocol reveals, their data is not pivotal); y: value V; payment fixed. Last round of the repeated game, so S's free-riders act on what they remember; {}.",
+            reps_note(r)
+        ),
+    };
+    for row in &mut fig.rows {
+        for p in row.iter_mut() {
+            p.title = p.title.replace("  ", " ");
+        }
+    }
+    fig
 }
 
 /// Reads every run under `results`, renders the figures and the claims table into `out`.

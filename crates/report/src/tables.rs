@@ -16,6 +16,8 @@ use crate::ReportError;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellRecord {
     pub cell: u32,
+    /// Round of the repeated game (0 for single campaigns).
+    pub round: u32,
     /// Swept values, aligned with the table's `swept` names.
     pub coords: Vec<f64>,
     pub mechanism: String,
@@ -43,6 +45,7 @@ pub struct CellTable {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiagRecord {
     pub cell: u32,
+    pub round: u32,
     pub coords: Vec<f64>,
     pub s_success_k2: Option<f64>,
     pub m_success_k2: Option<f64>,
@@ -208,6 +211,7 @@ pub fn cells_from_batches(
     for b in batches {
         let coords = coords_of(b, swept)?;
         let cell = column::<UInt32Array>(b, "cell")?;
+        let round = column::<UInt32Array>(b, "round")?;
         let mech = column::<StringArray>(b, "mechanism")?;
         let reps = column::<UInt32Array>(b, "reps")?;
         let f = |n: &str| column::<Float64Array>(b, n);
@@ -225,6 +229,7 @@ pub fn cells_from_batches(
         for i in 0..b.num_rows() {
             rows.push(CellRecord {
                 cell: cell.value(i),
+                round: round.value(i),
                 coords: coords.iter().map(|c| c.value(i)).collect(),
                 mechanism: mech.value(i).to_string(),
                 reps: reps.value(i),
@@ -255,6 +260,7 @@ pub fn diags_from_batches(
     for b in batches {
         let coords = coords_of(b, swept)?;
         let cell = column::<UInt32Array>(b, "cell")?;
+        let round = column::<UInt32Array>(b, "round")?;
         let common = column::<UInt32Array>(b, "common_success_k2")?;
         let f = |n: &str| column::<Float64Array>(b, n);
         let (s2, m2, gap, loss, comp) = (
@@ -267,6 +273,7 @@ pub fn diags_from_batches(
         for i in 0..b.num_rows() {
             rows.push(DiagRecord {
                 cell: cell.value(i),
+                round: round.value(i),
                 coords: coords.iter().map(|c| c.value(i)).collect(),
                 s_success_k2: opt_f64(s2, i),
                 m_success_k2: opt_f64(m2, i),

@@ -42,6 +42,7 @@ fn run_small(dir: &Path) {
             progress: false,
             backend: Backend::Ecs,
             cancel: None,
+            extension: None,
         };
         datapact_runner::run(&scenario, &opts).unwrap();
     }

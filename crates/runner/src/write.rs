@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub backend: Backend,
     /// Set (e.g. by a signal handler) to stop after the current cells; the unfinished chunk is discarded.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// A researcher's extension of the simulator (recorded in the outputs' metadata).
+    pub extension: Option<datapact_sim::Extension>,
 }
 
 /// Per mechanism, sums over the cells this run computed (for the summary table).
@@ -112,15 +114,23 @@ struct RunIdentity {
     scenario_hash: String,
     seed: u64,
     version: String,
+    /// The extension the outputs were made with, if any.
+    #[serde(default)]
+    extension: Option<String>,
 }
 
-fn claim_directory(out: &Path, scenario: &Scenario) -> Result<(), RunnerError> {
+fn claim_directory(
+    out: &Path,
+    scenario: &Scenario,
+    extension: Option<&str>,
+) -> Result<(), RunnerError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let identity = RunIdentity {
         scenario_name: scenario.name.clone(),
         scenario_hash: scenario.hash(),
         seed: scenario.seed,
         version: VERSION.to_string(),
+        extension: extension.map(String::from),
     };
     let path = out.join("_run.json");
     match std::fs::read_to_string(&path) {
@@ -201,7 +211,7 @@ fn kept_parts(
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
-    claim_directory(&opts.out, scenario)?;
+    claim_directory(&opts.out, scenario, opts.extension.map(|x| x.name))?;
     let plan = ChunkPlan::for_scenario(scenario);
     let tables = tables_of(scenario.trace);
     let columns: Vec<String> = scenario.sweep.iter().map(|a| a.column.clone()).collect();
@@ -211,7 +221,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         scenario_hash: scenario.hash(),
         version: VERSION.to_string(),
         seed: scenario.seed,
-        extra: vec![("datapact.scenario_source".into(), scenario.source.clone())],
+        extra: vec![
+            ("datapact.scenario_source".into(), scenario.source.clone()),
+            (
+                "datapact.extension".into(),
+                opts.extension.map_or("none", |x| x.name).into(),
+            ),
+        ],
     };
     let spec = RunSpec {
         seed: scenario.seed,
@@ -219,6 +235,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         mechanisms: scenario.mechanisms.clone(),
         depth: depth_of(scenario.trace),
         backend: opts.backend,
+        extension: opts.extension,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))

@@ -235,6 +235,8 @@ pub fn column_name(key: &str) -> String {
         format!("cost_{x}")
     } else if let Some(x) = key.strip_prefix("population.report.") {
         format!("report_{x}")
+    } else if let Some(x) = key.strip_prefix("population.withdraw.") {
+        format!("withdraw_{x}")
     } else {
         key.replace('.', "_")
     }

@@ -109,3 +109,8 @@ pub struct Scratch(pub ProtocolScratch);
 /// every emission compiles away.
 #[derive(Resource)]
 pub struct Sinks<S: Send + Sync + 'static>(pub Vec<S>);
+
+/// Mechanisms whose withdraw phase an [`crate::engine::Extension`] plays instead of the core
+/// protocol: the core `withdraw` system leaves their campaigns to the extension's system.
+#[derive(Resource, Default, Clone, Debug)]
+pub struct ProtocolOverride(pub Vec<Mechanism>);

@@ -8,9 +8,40 @@ use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor
 use datapact_model::assign::Assignment;
 use datapact_model::{CostSampler, EventSink, Game, Mechanism, Outcome, ProtocolEnd, Status};
 
-use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
+use crate::batch::{Batch, CampaignTable, Columns, ProtocolOverride, Scratch, Sinks};
 use crate::components::*;
 use crate::systems::{assign, draw, learn, report, train, withdraw};
+
+/// The phases of a round, in time order. Core systems live in these sets; an [`Extension`]
+/// adds its own systems to them (e.g. a new withdrawal protocol in `Phase::Withdraw`, after
+/// [`CoreProtocol`]).
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    Draw,
+    Report,
+    Assign,
+    Withdraw,
+    Train,
+    Learn,
+}
+
+/// The core withdrawal protocols (S and M) within `Phase::Withdraw`.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CoreProtocol;
+
+/// A researcher's addition to the simulator, written outside the core crates: its own
+/// components, resources and systems, run through the same sweep, trace and report machinery.
+/// See `examples/large_first_deadline.rs`.
+#[derive(Clone, Copy, Debug)]
+pub struct Extension {
+    /// Recorded in every output's metadata and manifest.
+    pub name: &'static str,
+    /// Adds the extension's systems to the phase schedule (use `in_set(Phase::…)`).
+    pub systems: fn(&mut Schedule),
+    /// Adds components to the users and campaigns and inserts resources, each time the world's
+    /// entities are (re)built.
+    pub setup: fn(&mut World),
+}
 
 /// The phase schedule, read top to bottom. Ambiguity detection is an error: any two systems
 /// that could touch the same data in an undetermined order fail the build.
@@ -21,19 +52,32 @@ pub fn phase_schedule<S: EventSink + Send + Sync + Default + 'static>() -> Sched
         ..Default::default()
     });
     schedule.set_executor(SingleThreadedExecutor::new());
-    schedule.add_systems(
+    schedule.configure_sets(
         (
-            draw::draw_nature,
-            report::report_costs::<S>,
-            report::observe_costs,
-            assign::assign_burdens::<S>,
-            withdraw::drift_costs,
-            withdraw::withdraw::<S>,
-            train::train_and_settle::<S>,
-            learn::learn_from_outcome,
+            Phase::Draw,
+            Phase::Report,
+            Phase::Assign,
+            Phase::Withdraw,
+            Phase::Train,
+            Phase::Learn,
         )
             .chain(),
     );
+    schedule.add_systems((
+        draw::draw_nature.in_set(Phase::Draw),
+        (report::report_costs::<S>, report::observe_costs)
+            .chain()
+            .in_set(Phase::Report),
+        assign::assign_burdens::<S>.in_set(Phase::Assign),
+        (
+            withdraw::drift_costs,
+            withdraw::withdraw::<S>.in_set(CoreProtocol),
+        )
+            .chain()
+            .in_set(Phase::Withdraw),
+        train::train_and_settle::<S>.in_set(Phase::Train),
+        learn::learn_from_outcome.in_set(Phase::Learn),
+    ));
     schedule
 }
 
@@ -50,6 +94,7 @@ pub struct Engine<S: EventSink + Send + Sync + Default + 'static> {
     schedule: Schedule,
     shape: Option<Shape>,
     strategies_for: Option<(f64, f64, f64, datapact_model::WithdrawRule)>,
+    extension: Option<Extension>,
     _sink: std::marker::PhantomData<S>,
 }
 
@@ -61,18 +106,34 @@ impl<S: EventSink + Send + Sync + Default + 'static> Default for Engine<S> {
 
 impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
     pub fn new() -> Self {
+        Self::with_extension(None)
+    }
+
+    /// An engine whose schedule also runs `extension`'s systems.
+    pub fn with_extension(extension: Option<Extension>) -> Self {
         let mut world = World::new();
         world.insert_resource(Columns::default());
         world.insert_resource(CampaignTable::default());
         world.insert_resource(Scratch::default());
         world.insert_resource(Sinks::<S>(Vec::new()));
+        world.insert_resource(ProtocolOverride::default());
+        let mut schedule = phase_schedule::<S>();
+        if let Some(x) = extension {
+            (x.systems)(&mut schedule);
+        }
         Engine {
             world,
-            schedule: phase_schedule::<S>(),
+            schedule,
             shape: None,
             strategies_for: None,
+            extension,
             _sink: Default::default(),
         }
+    }
+
+    /// The extension this engine runs, if any.
+    pub fn extension(&self) -> Option<Extension> {
+        self.extension
     }
 
     /// Spawns `reps × mechanisms` campaigns of `users` users each, unless the world already
@@ -88,7 +149,7 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         }
         // A new shape starts from a fresh world (bevy_ecs 0.20.1's `despawn_all` panics on
         // batch-spawned entities here; a new world is as cheap and leaves nothing behind).
-        *self = Self::new();
+        *self = Self::with_extension(self.extension);
         let m = mechanisms.len();
         let campaigns = reps * m;
         self.world.spawn_batch((0..campaigns).map(|c| {
@@ -164,6 +225,9 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         let mut table = self.world.resource_mut::<CampaignTable>();
         table.end = vec![ProtocolEnd::Cancelled; campaigns];
         self.world.resource_mut::<Sinks<S>>().0 = (0..campaigns).map(|_| S::default()).collect();
+        if let Some(x) = self.extension {
+            (x.setup)(&mut self.world);
+        }
         self.shape = Some(shape);
         self.strategies_for = None;
     }

@@ -15,7 +15,7 @@ pub mod engine;
 pub mod sweep;
 pub mod systems;
 
-pub use engine::{Engine, phase_schedule};
+pub use engine::{CoreProtocol, Engine, Extension, Phase, phase_schedule};
 pub use sweep::{
     Backend, CellJob, CellOutput, Depth, EventRecord, InvariantViolation, RoundRecord,
     RoundSummary, RunError, RunSpec, run_cell, run_cells,

@@ -12,7 +12,7 @@ use datapact_model::{
 };
 use rayon::prelude::*;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Extension};
 
 /// How much per-campaign detail a run keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,6 +39,8 @@ pub struct RunSpec {
     pub mechanisms: Vec<Mechanism>,
     pub depth: Depth,
     pub backend: Backend,
+    /// A researcher's extension; runs on the ECS backend only.
+    pub extension: Option<Extension>,
 }
 
 /// One cell to run: its index in the scenario's grid and its game.
@@ -262,16 +264,35 @@ thread_local! {
     static TRACING_ENGINE: RefCell<Option<Engine<Vec<Event>>>> = const { RefCell::new(None) };
 }
 
-/// Runs every replication of one cell.
+/// This thread's engine for `extension`, rebuilt when the extension changes.
+fn engine_for<S: EventSink + Send + Sync + Default + 'static>(
+    slot: &mut Option<Engine<S>>,
+    extension: Option<Extension>,
+) -> &mut Engine<S> {
+    let name = |x: Option<Extension>| x.map(|x| x.name);
+    if slot
+        .as_ref()
+        .is_none_or(|e| name(e.extension()) != name(extension))
+    {
+        *slot = Some(Engine::with_extension(extension));
+    }
+    slot.as_mut().expect("engine just built")
+}
+
+/// Runs every replication of one cell. An extension always runs on the ECS backend.
 pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantViolation> {
-    match (spec.backend, spec.depth == Depth::Events) {
+    let backend = if spec.extension.is_some() {
+        Backend::Ecs
+    } else {
+        spec.backend
+    };
+    match (backend, spec.depth == Depth::Events) {
         (Backend::Direct, false) => run_cell_direct(job, spec, &mut NoEvents),
         (Backend::Direct, true) => run_cell_direct(job, spec, &mut Vec::new()),
-        (Backend::Ecs, false) => {
-            ENGINE.with(|e| run_cell_ecs(e.borrow_mut().get_or_insert_with(Engine::new), job, spec))
-        }
+        (Backend::Ecs, false) => ENGINE
+            .with(|e| run_cell_ecs(engine_for(&mut e.borrow_mut(), spec.extension), job, spec)),
         (Backend::Ecs, true) => TRACING_ENGINE
-            .with(|e| run_cell_ecs(e.borrow_mut().get_or_insert_with(Engine::new), job, spec)),
+            .with(|e| run_cell_ecs(engine_for(&mut e.borrow_mut(), spec.extension), job, spec)),
     }
 }
 

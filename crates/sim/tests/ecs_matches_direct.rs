@@ -12,6 +12,7 @@ fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<Mechanism>) -
         mechanisms,
         depth,
         backend,
+        extension: None,
     }
 }
 

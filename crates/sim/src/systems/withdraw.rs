@@ -7,7 +7,7 @@ use datapact_model::withdraw::{WithdrawState, sequential, simultaneous};
 use datapact_model::{Decision, EventSink, Mechanism, ProtocolEnd};
 
 use super::{index, users_of};
-use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
+use crate::batch::{Batch, CampaignTable, Columns, ProtocolOverride, Scratch, Sinks};
 use crate::components::{
     Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, Shocks, TrueCost,
     WithdrawStrategy,
@@ -59,6 +59,7 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
     mut table: ResMut<CampaignTable>,
     mut scratch: ResMut<Scratch>,
     mut sinks: ResMut<Sinks<S>>,
+    overridden: Res<ProtocolOverride>,
     mut users: Query<(
         &Member,
         &ObservedCost,
@@ -89,7 +90,10 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
         let r = users_of(c, n);
         let sustainable = table.assignment[c].is_some_and(|a| a.sustainable);
         let mechanism = batch.mechanism(c);
-        let end = if mechanism == Mechanism::C {
+        let end = if overridden.0.contains(&mechanism) {
+            // An extension's protocol plays this campaign (it runs after this system).
+            ProtocolEnd::Cancelled
+        } else if mechanism == Mechanism::C {
             ProtocolEnd::Trained {
                 committed: columns.burden[r].iter().sum(),
             }
