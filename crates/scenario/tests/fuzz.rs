@@ -140,3 +140,31 @@ fn deep_nesting_does_not_overflow() {
         check(&text, &[]);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Raw bytes from disk: the valid file with random bytes spliced in (non-UTF-8 included) and
+    /// some of its lines repeated (duplicate keys and tables). Loading never panics and an error
+    /// always names the file.
+    #[test]
+    fn raw_bytes_and_duplicated_lines_never_panic(
+        splice in proptest::collection::vec(any::<u8>(), 0..12),
+        at in 0usize..400,
+        repeat in 0usize..30,
+    ) {
+        let mut bytes = VALID.as_bytes().to_vec();
+        let lines: Vec<&str> = VALID.lines().collect();
+        let line = lines[repeat % lines.len()];
+        bytes.extend_from_slice(format!("\n{line}\n").as_bytes());
+        let at = at.min(bytes.len());
+        bytes.splice(at..at, splice);
+        let dir = std::env::temp_dir().join(format!("datapact-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fuzz.toml");
+        std::fs::write(&path, &bytes).unwrap();
+        if let Err(e) = Scenario::load(&path, &[]) {
+            prop_assert!(e.to_string().contains("fuzz.toml"), "{e}");
+        }
+    }
+}
