@@ -163,6 +163,20 @@ fn shard_from_env() -> Result<Shard, Failure> {
     Ok(shard)
 }
 
+/// `--threads`: at least 1; all cores when not given.
+fn thread_count(threads: Option<usize>) -> Result<usize, Failure> {
+    match threads {
+        Some(0) => Err(Failure {
+            code: 2,
+            message: "--threads must be >= 1".into(),
+        }),
+        Some(t) => Ok(t),
+        None => Ok(std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
@@ -194,18 +208,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 })?,
                 None => shard_from_env()?,
             };
-            let threads = match threads {
-                Some(0) => {
-                    return Err(Failure {
-                        code: 2,
-                        message: "--threads must be >= 1".into(),
-                    });
-                }
-                Some(t) => t,
-                None => std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1),
-            };
+            let threads = thread_count(threads)?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
             let signals = Signals::install()?;
             let opts = RunOptions {
@@ -301,18 +304,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             threads,
             quiet,
         } => {
-            let threads = match threads {
-                Some(0) => {
-                    return Err(Failure {
-                        code: 2,
-                        message: "--threads must be >= 1".into(),
-                    });
-                }
-                Some(t) => t,
-                None => std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1),
-            };
+            let threads = thread_count(threads)?;
             report_cmd::reproduce(out, threads, quiet)
         }
         Command::Scenarios => {

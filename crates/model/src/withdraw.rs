@@ -65,22 +65,18 @@ fn stays(rule: WithdrawRule, realized: f64, burden: f64, game: &Game, pivotal: b
     }
 }
 
-/// Protocol S: everyone decides at once on her assigned burden; then, while short of Q and
-/// recovery rounds remain, Q is re-assigned among those who stayed (burdens only grow, same caps
-/// and sustainability test) and they decide again, all at once.
-pub fn simultaneous<S: EventSink>(
-    st: WithdrawState<'_>,
+/// One simultaneous decision batch of S: every listed user decides on her current burden, in
+/// user order, at the same `time`. S reveals nothing while users decide, so a free-rider judges by
+/// memory alone. Returns the burden committed by those who stay.
+fn decide_at_once<S: EventSink>(
+    st: &mut WithdrawState<'_>,
+    users: impl Iterator<Item = usize>,
+    time: u32,
     game: &Game,
-    scratch: &mut ProtocolScratch,
     sink: &mut S,
-) -> ProtocolEnd {
-    let n = st.burden.len();
-    let need = game.need();
-    let tol = game.tolerance();
-    let mut time = 2;
+) -> f64 {
     let mut committed = 0.0;
-    for i in 0..n {
-        // S reveals nothing while users decide: a free-rider judges by memory alone.
+    for i in users {
         let stay = stays(
             st.rule[i],
             st.realized[i],
@@ -101,6 +97,23 @@ pub fn simultaneous<S: EventSink>(
             committed += st.burden[i];
         }
     }
+    committed
+}
+
+/// Protocol S: everyone decides at once on her assigned burden; then, while short of Q and
+/// recovery rounds remain, Q is re-assigned among those who stayed (burdens only grow, same caps
+/// and sustainability test) and they decide again, all at once.
+pub fn simultaneous<S: EventSink>(
+    mut st: WithdrawState<'_>,
+    game: &Game,
+    scratch: &mut ProtocolScratch,
+    sink: &mut S,
+) -> ProtocolEnd {
+    let n = st.burden.len();
+    let need = game.need();
+    let tol = game.tolerance();
+    let mut time = 2;
+    let mut committed = decide_at_once(&mut st, 0..n, time, game, sink);
     let mut round = 0;
     while committed < need - tol && round < game.recovery_rounds {
         round += 1;
@@ -146,30 +159,13 @@ pub fn simultaneous<S: EventSink>(
             }
         }
         time += 1;
-        committed = 0.0;
-        for &i in &scratch.members {
-            let i = i as usize;
-            // S reveals nothing while users decide: a free-rider judges by memory alone.
-            let stay = stays(
-                st.rule[i],
-                st.realized[i],
-                st.burden[i],
-                game,
-                !st.absorbed[i],
-            );
-            decide(
-                i,
-                stay,
-                time,
-                &mut st.decision[..],
-                st.burden,
-                st.realized,
-                sink,
-            );
-            if stay {
-                committed += st.burden[i];
-            }
-        }
+        committed = decide_at_once(
+            &mut st,
+            scratch.members.iter().map(|&i| i as usize),
+            time,
+            game,
+            sink,
+        );
     }
     ProtocolEnd::Trained { committed }
 }
