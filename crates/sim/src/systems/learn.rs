@@ -13,6 +13,10 @@ pub fn learn_from_outcome(
     mut believers: Query<(&Member, &Burden, &mut Belief)>,
     mut rememberers: Query<(&Member, &mut Remembers)>,
 ) {
+    // What users learn only matters for a next round.
+    if batch.round + 1 >= batch.game.dynamics.rounds {
+        return;
+    }
     let (learning, need) = (batch.game.dynamics.learning, batch.game.need());
     believers
         .iter_mut()
