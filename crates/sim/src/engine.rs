@@ -95,6 +95,8 @@ pub struct Engine<S: EventSink + Send + Sync + Default + 'static> {
     shape: Option<Shape>,
     strategies_for: Option<(f64, f64, f64, datapact_model::WithdrawRule)>,
     extension: Option<Extension>,
+    /// b0 of the fresh population the users hold (None: unknown, or changed by a repeated game).
+    population_for: Option<u64>,
     _sink: std::marker::PhantomData<S>,
 }
 
@@ -126,6 +128,7 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             schedule,
             shape: None,
             strategies_for: None,
+            population_for: None,
             extension,
             _sink: Default::default(),
         }
@@ -283,14 +286,19 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             round: 0,
             cost_mean: game.cost.mean(),
         });
-        let mut believers = self.world.query::<&mut Belief>();
-        for mut b in believers.iter_mut(&mut self.world) {
-            b.0 = game.belief;
+        // A fresh population: beliefs b0 and no memory. Only rounds after the first change them,
+        // so single-round batches with the same b0 skip the pass over every user.
+        if self.population_for != Some(game.belief.to_bits()) {
+            let mut believers = self.world.query::<&mut Belief>();
+            for mut b in believers.iter_mut(&mut self.world) {
+                b.0 = game.belief;
+            }
+            let mut rememberers = self.world.query::<&mut Remembers>();
+            for mut m in rememberers.iter_mut(&mut self.world) {
+                m.0 = Default::default();
+            }
         }
-        let mut rememberers = self.world.query::<&mut Remembers>();
-        for mut m in rememberers.iter_mut(&mut self.world) {
-            m.0 = Default::default();
-        }
+        self.population_for = (game.dynamics.rounds <= 1).then_some(game.belief.to_bits());
     }
 
     /// Plays round `round` of the batch started by [`Engine::start_batch`].
