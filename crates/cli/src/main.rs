@@ -308,7 +308,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             report_cmd::reproduce(out, threads, quiet)
         }
         Command::Scenarios => {
-            for (name, text) in embedded::SCENARIOS {
+            for (name, text) in embedded::SCENARIOS.iter().chain(embedded::PAPER) {
                 let first = text
                     .lines()
                     .find(|l| l.starts_with('#'))
@@ -324,13 +324,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
 
 /// SIGINT and SIGTERM ask the run to stop cleanly: finished chunks stay, the chunk in progress
 /// is discarded, and the exit code says which signal (130 or 143).
-struct Signals {
-    stop: Arc<AtomicBool>,
+pub(crate) struct Signals {
+    pub(crate) stop: Arc<AtomicBool>,
     terminated: Arc<AtomicBool>,
 }
 
 impl Signals {
-    fn install() -> Result<Signals, Failure> {
+    pub(crate) fn install() -> Result<Signals, Failure> {
         let stop = Arc::new(AtomicBool::new(false));
         let terminated = Arc::new(AtomicBool::new(false));
         let failed = |e: std::io::Error| Failure {
@@ -344,7 +344,7 @@ impl Signals {
         Ok(Signals { stop, terminated })
     }
 
-    fn exit_code(&self, e: RunnerError) -> Failure {
+    pub(crate) fn exit_code(&self, e: RunnerError) -> Failure {
         let interrupted = matches!(e, RunnerError::Interrupted);
         let mut failure = Failure::from(e);
         if interrupted && self.terminated.load(Ordering::Relaxed) {

@@ -53,6 +53,7 @@ fn already_done(dir: &Path, scenario: &Scenario) -> bool {
 pub fn reproduce(out: Option<PathBuf>, threads: usize, quiet: bool) -> Result<(), Failure> {
     let out = out.unwrap_or_else(|| PathBuf::from("results").join("paper"));
     let started = Instant::now();
+    let signals = crate::Signals::install()?;
     for (name, text) in embedded::PAPER {
         let scenario = Scenario::from_str(text, &format!("<embedded>/paper/{name}.toml"), &[])?;
         let dir = out.join(&scenario.name);
@@ -72,11 +73,11 @@ pub fn reproduce(out: Option<PathBuf>, threads: usize, quiet: bool) -> Result<()
             resume: true,
             progress: !quiet,
             backend: Backend::Ecs,
-            cancel: None,
+            cancel: Some(signals.stop.clone()),
             extension: None,
         };
         let t = Instant::now();
-        let summary = datapact_runner::run(&scenario, &opts)?;
+        let summary = datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;
         println!(
             "{}: {} cells × {} replications, {} chunks kept, {:.1} s -> {}",
             scenario.name,
