@@ -10,7 +10,7 @@ const SCENARIO: &str = r#"
 [scenario]
 name = "interrupt"
 seed = 5
-replications = 150
+replications = 1500
 [population]
 users = 20
 [sweep]
