@@ -29,6 +29,18 @@ fn run(args: &[&str]) -> Output {
     bin().args(args).output().unwrap()
 }
 
+/// `datapact run FILE --out OUT -q --resume`.
+fn resume(file: &Path, out: &Path) -> Output {
+    run(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--resume",
+    ])
+}
+
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for table in ["cells", "diagnostics", "rounds"] {
@@ -121,14 +133,7 @@ fn kill_9_at_random_moments_then_resume_gives_identical_output() {
         kills > 0,
         "the run always finished before the kill: make the scenario bigger"
     );
-    let o = run(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-        "--resume",
-    ]);
+    let o = resume(&file, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let resumed = snapshot(&out);
     assert_eq!(resumed.len(), reference.len());
@@ -164,14 +169,7 @@ fn sigint_and_sigterm_stop_cleanly_with_their_exit_codes() {
             !out.join("manifest.json").exists(),
             "{signal}: manifest written for an incomplete run"
         );
-        let o = run(&[
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-            "--resume",
-        ]);
+        let o = resume(&file, &out);
         assert!(o.status.success());
         assert!(
             snapshot(&out) == reference,
@@ -228,18 +226,7 @@ fn verify_names_missing_and_damaged_files() {
     );
 
     // --resume recomputes exactly what is missing or damaged.
-    assert!(
-        run(&[
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-            "--resume"
-        ])
-        .status
-        .success()
-    );
+    assert!(resume(&file, &out).status.success());
     assert!(run(&["verify", out.to_str().unwrap()]).status.success());
 }
 
