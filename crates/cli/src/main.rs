@@ -439,23 +439,13 @@ fn print_summary(
 
 fn status(dir: &Path) -> Result<(), Failure> {
     let shards_dir = dir.join("_shards");
-    let entries = std::fs::read_dir(&shards_dir).map_err(|e| Failure {
+    let done = datapact_runner::shard_records(dir).map_err(|e| Failure {
         code: 1,
         message: format!(
             "{}: {e} (no run has finished a shard here)",
             shards_dir.display()
         ),
     })?;
-    let mut done: Vec<(usize, usize)> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            let rest = name.strip_prefix("shard-")?.strip_suffix(".json")?;
-            let (i, n) = rest.split_once("-of-")?;
-            Some((i.parse().ok()?, n.parse().ok()?))
-        })
-        .collect();
-    done.sort();
     let Some(&(_, count)) = done.last() else {
         return Err(Failure {
             code: 1,

@@ -12,7 +12,7 @@ mod plan;
 mod verify;
 mod write;
 
-pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
+pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest, shard_records};
 pub use plan::{ChunkPlan, Shard};
 pub use verify::{Verification, verify};
 pub use write::{

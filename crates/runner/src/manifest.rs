@@ -59,6 +59,24 @@ pub fn shard_record_path(out: &Path, shard: usize, shards: usize) -> PathBuf {
         .join(format!("shard-{shard:05}-of-{shards:05}.json"))
 }
 
+/// The (shard, shards) pairs whose records exist under `out/_shards`, sorted; the inverse of
+/// [`shard_record_path`].
+pub fn shard_records(out: &Path) -> std::io::Result<Vec<(usize, usize)>> {
+    let mut done: Vec<(usize, usize)> = std::fs::read_dir(out.join("_shards"))?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let (i, n) = name
+                .strip_prefix("shard-")?
+                .strip_suffix(".json")?
+                .split_once("-of-")?;
+            Some((i.parse().ok()?, n.parse().ok()?))
+        })
+        .collect();
+    done.sort();
+    Ok(done)
+}
+
 /// Writes `value` as pretty JSON to `path` atomically (temporary file, then rename).
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use datapact_trace::Table;
+use datapact_trace::{PartInfo, Table};
 
 use crate::manifest::read_manifest;
 
@@ -39,31 +39,13 @@ pub fn verify(out: &Path) -> Result<Verification, String> {
             v.missing.push(part.file.clone());
             continue;
         }
-        match datapact_trace::sha256_file(&path) {
-            Ok(sha) if sha != part.sha256 => {
-                v.damaged.push((
-                    part.file.clone(),
-                    format!("checksum {} != manifest {}", &sha[..12], &part.sha256[..12]),
-                ));
-                continue;
-            }
-            Err(e) => {
-                v.damaged.push((part.file.clone(), e.to_string()));
-                continue;
-            }
+        match inspect_part(&path, Some(&part.sha256)) {
+            Ok(info) if info.rows != part.rows => v.damaged.push((
+                part.file.clone(),
+                format!("{} rows, manifest says {}", info.rows, part.rows),
+            )),
             Ok(_) => {}
-        }
-        match datapact_trace::read_part(&path) {
-            Ok(batches) => {
-                let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
-                if rows != part.rows {
-                    v.damaged.push((
-                        part.file.clone(),
-                        format!("{rows} rows, manifest says {}", part.rows),
-                    ));
-                }
-            }
-            Err(e) => v.damaged.push((part.file.clone(), e.to_string())),
+            Err(why) => v.damaged.push((part.file.clone(), why)),
         }
     }
     for table in Table::ALL {
@@ -84,4 +66,28 @@ pub fn verify(out: &Path) -> Result<Verification, String> {
     v.unexpected.sort();
     v.partial.sort();
     Ok(v)
+}
+
+/// Checks one part file: its SHA-256 equals `recorded` (when a manifest or shard record holds
+/// one), and it reads back whole. Returns what a manifest entry needs. Used by `verify` and by
+/// `--resume`, which keeps a chunk only if every part passes.
+pub(crate) fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartInfo, String> {
+    let sha256 = datapact_trace::sha256_file(path).map_err(|e| e.to_string())?;
+    if let Some(r) = recorded.filter(|r| **r != *sha256) {
+        return Err(format!(
+            "checksum {} != recorded {}",
+            &sha256[..12],
+            &r[..12.min(r.len())]
+        ));
+    }
+    let rows = datapact_trace::read_part(path)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|b| b.num_rows() as u64)
+        .sum();
+    Ok(PartInfo {
+        path: path.to_path_buf(),
+        rows,
+        sha256,
+    })
 }

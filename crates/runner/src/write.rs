@@ -195,17 +195,7 @@ fn kept_parts(
         .iter()
         .map(|t| {
             let file = format!("{}/{name}.parquet", t.dir_name());
-            let path = out.join(&file);
-            let sha256 = datapact_trace::sha256_file(&path).ok()?;
-            if known.get(&file).is_some_and(|k| *k != sha256) {
-                return None;
-            }
-            let rows = datapact_trace::read_part(&path)
-                .ok()?
-                .iter()
-                .map(|b| b.num_rows() as u64)
-                .sum();
-            Some(PartInfo { path, rows, sha256 })
+            crate::verify::inspect_part(&out.join(&file), known.get(&file).map(String::as_str)).ok()
         })
         .collect()
 }
