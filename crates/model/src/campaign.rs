@@ -30,6 +30,8 @@ pub struct Workspace {
     /// Per user: C's perceived marginal impact b_i (`game.belief` unless learned).
     pub belief: Vec<f64>,
     pub protocol: ProtocolScratch,
+    /// (n, shade share, shade factor, free-rider share, rule) `strategy` and `rule` were built for.
+    population_key: Option<(usize, f64, f64, f64, crate::params::WithdrawRule)>,
 }
 
 impl Workspace {
@@ -41,20 +43,38 @@ impl Workspace {
         self.absorbed.resize(n, false);
     }
 
-    pub fn resize(&mut self, n: usize) {
-        for v in [
-            &mut self.reported,
-            &mut self.observed,
-            &mut self.realized,
-            &mut self.cap,
-            &mut self.burden,
-            &mut self.payoff,
-        ] {
-            v.clear();
-            v.resize(n, 0.0);
+    /// Readies the buffers for a campaign of `n` users of `game`. Every phase overwrites the
+    /// columns it writes, so they are only resized; decisions start undecided; the users'
+    /// strategies are rebuilt only when the population's parameters change.
+    pub fn prepare(&mut self, game: &Game, n: usize) {
+        if self.reported.len() != n {
+            for v in [
+                &mut self.reported,
+                &mut self.observed,
+                &mut self.realized,
+                &mut self.cap,
+                &mut self.burden,
+                &mut self.payoff,
+            ] {
+                v.resize(n, 0.0);
+            }
         }
         self.decision.clear();
         self.decision.resize(n, Decision::Undecided);
+        let key = (
+            n,
+            game.shade_share,
+            game.shade_factor,
+            game.free_rider_share,
+            game.withdraw_rule,
+        );
+        if self.population_key != Some(key) {
+            self.strategy.clear();
+            self.strategy.extend((0..n).map(|i| game.strategy_of(i)));
+            self.rule.clear();
+            self.rule.extend((0..n).map(|i| game.withdraw_rule_of(i)));
+            self.population_key = Some(key);
+        }
     }
 }
 
@@ -80,10 +100,7 @@ pub fn run_round<S: EventSink>(
     ws: &mut Workspace,
     sink: &mut S,
 ) -> Outcome {
-    let n = draws.len();
-    ws.resize(n);
-    ws.rule.clear();
-    ws.rule.extend((0..n).map(|i| game.withdraw_rule_of(i)));
+    ws.prepare(game, draws.len());
     realize(
         &draws.cost,
         &draws.drift_shock,
@@ -94,8 +111,6 @@ pub fn run_round<S: EventSink>(
         respond(&draws.cost, &ws.belief, game, &mut ws.burden, sink);
         return settle_subsidy(&ws.realized, &ws.burden, game, &mut ws.payoff, sink);
     }
-    ws.strategy.clear();
-    ws.strategy.extend((0..n).map(|i| game.strategy_of(i)));
     report(&draws.cost, &ws.strategy, &mut ws.reported, sink);
     observe(
         &ws.reported,
