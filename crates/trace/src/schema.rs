@@ -164,13 +164,30 @@ pub fn swept_description(name: &str) -> String {
     )
 }
 
+/// `round` of the per-cell tables (`cells`, `diagnostics`).
+const CELL_ROUND: ColumnSpec = col(
+    "round",
+    UInt32,
+    false,
+    "Round (0-based) of the repeated game ([dynamics] rounds); 0 for single campaigns. Statistics aggregate this round over the replications.",
+);
+
+/// `round` and `mechanism` of the per-campaign tables (`rounds`, `events`).
+const CAMPAIGN_ROUND: ColumnSpec = col(
+    "round",
+    UInt32,
+    false,
+    "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.",
+);
+const CAMPAIGN_MECHANISM: ColumnSpec = col(
+    "mechanism",
+    Utf8,
+    false,
+    "Mechanism that ran the campaign: \"C\", \"S\" or \"M\".",
+);
+
 const CELLS_COLUMNS: &[ColumnSpec] = &[
-    col(
-        "round",
-        UInt32,
-        false,
-        "Round (0-based) of the repeated game ([dynamics] rounds); 0 for single campaigns. Statistics aggregate this round over the replications.",
-    ),
+    CELL_ROUND,
     col(
         "mechanism",
         Utf8,
@@ -277,12 +294,7 @@ const CELLS_COLUMNS: &[ColumnSpec] = &[
 ];
 
 const DIAGNOSTICS_COLUMNS: &[ColumnSpec] = &[
-    col(
-        "round",
-        UInt32,
-        false,
-        "Round (0-based) of the repeated game ([dynamics] rounds); 0 for single campaigns. Statistics aggregate this round over the replications.",
-    ),
+    CELL_ROUND,
     col(
         "reps",
         UInt32,
@@ -352,18 +364,8 @@ const ROUNDS_COLUMNS: &[ColumnSpec] = &[
         false,
         "Replication index (0-based) within the cell; all mechanisms of one (cell, rep) share the same random draws.",
     ),
-    col(
-        "round",
-        UInt32,
-        false,
-        "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.",
-    ),
-    col(
-        "mechanism",
-        Utf8,
-        false,
-        "Mechanism that ran the campaign: \"C\", \"S\" or \"M\".",
-    ),
+    CAMPAIGN_ROUND,
+    CAMPAIGN_MECHANISM,
     col(
         "status",
         Utf8,
@@ -427,18 +429,8 @@ const EVENTS_COLUMNS: &[ColumnSpec] = &[
         false,
         "Replication index (0-based) within the cell.",
     ),
-    col(
-        "round",
-        UInt32,
-        false,
-        "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.",
-    ),
-    col(
-        "mechanism",
-        Utf8,
-        false,
-        "Mechanism that ran the campaign: \"C\", \"S\" or \"M\".",
-    ),
+    CAMPAIGN_ROUND,
+    CAMPAIGN_MECHANISM,
     col(
         "time",
         UInt32,
