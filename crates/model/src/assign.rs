@@ -75,6 +75,67 @@ pub fn assign<S: EventSink>(
     }
 }
 
+/// The last assignment computed, kept so that a campaign observing the same costs under the same
+/// game reuses it: S and M of one replication observe the same reports (common random numbers), so
+/// the provider's assignment is the same and is computed once. Reuse requires the observed costs
+/// to be equal bit for bit and the same V, p and Q; it is skipped when events are logged (each
+/// campaign logs its own assignment).
+#[derive(Clone, Debug, Default)]
+pub struct AssignMemo {
+    key: Option<[u64; 3]>,
+    observed: Vec<f64>,
+    cap: Vec<f64>,
+    burden: Vec<f64>,
+    assignment: Option<Assignment>,
+}
+
+impl AssignMemo {
+    /// [`assign`], or a copy of the remembered assignment if it was made for the same input.
+    pub fn assign<S: EventSink>(
+        &mut self,
+        observed: &[f64],
+        game: &Game,
+        cap: &mut [f64],
+        burden: &mut [f64],
+        scratch: &mut FillScratch,
+        sink: &mut S,
+    ) -> Assignment {
+        if S::ENABLED {
+            return assign(observed, game, cap, burden, scratch, sink);
+        }
+        let key = [
+            game.payment.to_bits(),
+            game.value.to_bits(),
+            game.need().to_bits(),
+        ];
+        if let Some(assignment) = self.assignment
+            && self.key == Some(key)
+            && same_bits(&self.observed, observed)
+        {
+            cap.copy_from_slice(&self.cap);
+            burden.copy_from_slice(&self.burden);
+            return assignment;
+        }
+        let assignment = assign(observed, game, cap, burden, scratch, sink);
+        self.key = Some(key);
+        for (memo, v) in [
+            (&mut self.observed, observed),
+            (&mut self.cap, &*cap),
+            (&mut self.burden, &*burden),
+        ] {
+            memo.clear();
+            memo.extend_from_slice(v);
+        }
+        self.assignment = Some(assignment);
+        assignment
+    }
+}
+
+/// Whether two slices hold the same values bit for bit (so any function of them agrees).
+pub fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
 /// Respond (mechanism C): x_i = min(1, (p + b_i·V)/c_i) from each user's true cost and belief
 /// (b_i = b0 unless users learn across rounds).
 pub fn respond<S: EventSink>(

@@ -2,7 +2,7 @@
 //! The ECS layer (crate `datapact-sim`) calls the same phase functions; this composition is the
 //! reference it is tested and benchmarked against.
 
-use crate::assign::{assign, respond};
+use crate::assign::{AssignMemo, respond};
 use crate::draws::Draws;
 use crate::events::EventSink;
 use crate::params::{Game, Mechanism, ReportStrategy};
@@ -30,6 +30,8 @@ pub struct Workspace {
     /// Per user: C's perceived marginal impact b_i (`game.belief` unless learned).
     pub belief: Vec<f64>,
     pub protocol: ProtocolScratch,
+    /// The last S/M assignment, reused by the next campaign that observes the same costs.
+    pub memo: AssignMemo,
     /// (n, shade share, shade factor, free-rider share, rule) `strategy` and `rule` were built for.
     population_key: Option<(usize, f64, f64, f64, crate::params::WithdrawRule)>,
 }
@@ -118,7 +120,7 @@ pub fn run_round<S: EventSink>(
         game.obs_noise,
         &mut ws.observed,
     );
-    let assignment = assign(
+    let assignment = ws.memo.assign(
         &ws.observed,
         game,
         &mut ws.cap,

@@ -111,19 +111,31 @@ const SMALL: usize = 48;
 /// for the default game), branch-free and vectorisable, where sorting ~20 pairs costs more.
 /// Returns `f64::INFINITY` when every positive-cost user ends capped.
 fn small_level(cost: &[f64], hi: &[f64], need: f64, free: f64) -> f64 {
+    // Per user: 1/c_i (her slope while below cap), her cap hi_i and breakpoint hi_i·c_i; a
+    // zero-cost user (already counted in `free`) has slope 0, cap 0 and is never capped.
+    let n = cost.len();
+    let (mut inv, mut cap, mut breakpoint) = ([0.0f64; SMALL], [0.0f64; SMALL], [0.0f64; SMALL]);
+    for i in 0..n {
+        if cost[i] > 0.0 {
+            inv[i] = 1.0 / cost[i];
+            cap[i] = hi[i];
+            breakpoint[i] = hi[i] * cost[i];
+        } else {
+            breakpoint[i] = f64::INFINITY;
+        }
+    }
+    let (inv, cap, breakpoint) = (&inv[..n], &cap[..n], &breakpoint[..n]);
     let mut level = 0.0f64;
     let mut capped_count: Option<usize> = None;
     loop {
         let mut capped = free;
         let mut slope = 0.0;
         let mut count = 0usize;
-        for (c, h) in cost.iter().zip(hi) {
-            if *c > 0.0 {
-                let is_capped = h * c < level;
-                capped += if is_capped { *h } else { 0.0 };
-                slope += if is_capped { 0.0 } else { 1.0 / c };
-                count += is_capped as usize;
-            }
+        for i in 0..n {
+            let is_capped = breakpoint[i] < level;
+            capped += if is_capped { cap[i] } else { 0.0 };
+            slope += if is_capped { 0.0 } else { inv[i] };
+            count += is_capped as usize;
         }
         // The capped set only grows; a round that caps nobody new has found the level. (Floating
         // point cannot make the loop cycle: it stops as soon as the count fails to grow.)

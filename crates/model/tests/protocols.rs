@@ -1,6 +1,8 @@
 //! Properties of the protocols on random campaigns, and hand-solved small cases.
 
+use datapact_model::assign::{AssignMemo, assign, same_bits};
 use datapact_model::events::{Event, EventKind};
+use datapact_model::waterfill::FillScratch;
 use datapact_model::{
     CostDist, Draws, Game, Mechanism, NoEvents, Order, Status, Workspace, campaign_rng,
     run_campaign,
@@ -54,6 +56,36 @@ proptest! {
         // C pays whatever happens, so its leakage is its subsidy exactly when it fails.
         let c = run_campaign(Mechanism::C, &g, &d, &mut ws, &mut NoEvents);
         prop_assert_eq!(c.leakage, if c.success() { 0.0 } else { c.subsidy });
+    }
+
+    #[test]
+    fn a_remembered_assignment_is_the_assignment(
+        v in 0.0f64..0.4, p in 0.0f64..0.4, noise in 0.0f64..0.6, n in 1usize..40,
+        seed in any::<u64>(), bump in 1usize..40,
+    ) {
+        let g = game(v, p, 0.5, noise, n);
+        let d = draws(&g, seed, 3);
+        let mut memo = AssignMemo::default();
+        let mut fill = FillScratch::default();
+        let (mut cap, mut burden) = (vec![0.0; n], vec![0.0; n]);
+        let (mut cap2, mut burden2) = (vec![0.0; n], vec![0.0; n]);
+        // Fresh, then remembered: the same bits.
+        let fresh = assign(&d.cost, &g, &mut cap, &mut burden, &mut fill, &mut NoEvents);
+        for _ in 0..2 {
+            let a = memo.assign(&d.cost, &g, &mut cap2, &mut burden2, &mut fill, &mut NoEvents);
+            prop_assert_eq!(a, fresh);
+            prop_assert!(same_bits(&cap, &cap2) && same_bits(&burden, &burden2));
+        }
+        // Another game, or one cost changed: recomputed, not reused.
+        let other = Game { value: v + 0.05, ..g.clone() };
+        let a = memo.assign(&d.cost, &other, &mut cap2, &mut burden2, &mut fill, &mut NoEvents);
+        prop_assert_eq!(a, assign(&d.cost, &other, &mut cap, &mut burden, &mut fill, &mut NoEvents));
+        prop_assert!(same_bits(&cap, &cap2) && same_bits(&burden, &burden2));
+        let mut moved = d.cost.clone();
+        moved[bump % n] += 0.25;
+        let a = memo.assign(&moved, &other, &mut cap2, &mut burden2, &mut fill, &mut NoEvents);
+        prop_assert_eq!(a, assign(&moved, &other, &mut cap, &mut burden, &mut fill, &mut NoEvents));
+        prop_assert!(same_bits(&cap, &cap2) && same_bits(&burden, &burden2));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! model's functions.
 
 use bevy_ecs::prelude::*;
-use datapact_model::assign::Assignment;
+use datapact_model::assign::{AssignMemo, Assignment};
 use datapact_model::withdraw::ProtocolScratch;
 use datapact_model::{
     CostSampler, Decision, Draws, Game, Mechanism, Outcome, ProtocolEnd, ReportStrategy,
@@ -101,9 +101,13 @@ pub struct CampaignTable {
     pub outcome: Vec<Option<Outcome>>,
 }
 
-/// Scratch of the model's protocols (water-filling buffers), reused across campaigns.
+/// Scratch of the model's protocols (water-filling buffers) and the last assignment (which the
+/// next campaign of the replication reuses if it observes the same costs), kept across campaigns.
 #[derive(Resource, Default)]
-pub struct Scratch(pub ProtocolScratch);
+pub struct Scratch {
+    pub protocol: ProtocolScratch,
+    pub memo: AssignMemo,
+}
 
 /// Per-campaign event logs. `S = NoEvents` when events are not traced: the sinks are zero-sized and
 /// every emission compiles away.

@@ -15,10 +15,14 @@ pub struct Member {
 #[derive(Component, Clone, Copy, Debug, Default)]
 pub struct TrueCost(pub f64);
 
-/// ζ_i and η_i, the standardised drift and observation shocks, and the random-order key (draws).
+/// Nature's shocks to one user's cost, as the mean-one multipliers exp(σ·z − σ²/2) of her
+/// standardised draws ζ_i and η_i at this cell's σ_w and σ_o (computed once per user of a
+/// replication, not once per mechanism), and her random-order key.
 #[derive(Component, Clone, Copy, Debug, Default)]
 pub struct Shocks {
+    /// c^w_i = c_i · drift.
     pub drift: f64,
+    /// c̃_i = ĉ_i · observation.
     pub observation: f64,
     pub order_key: f64,
 }

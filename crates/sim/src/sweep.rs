@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use datapact_model::assign::AssignMemo;
 use datapact_model::dynamics::{next_cost, round_rng, update_belief};
 use datapact_model::stats::{CellStats, DiagnosticStats, Diagnostics};
 use datapact_model::{
@@ -365,6 +366,8 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     let mut outcomes = Vec::with_capacity(m);
     let mut events = Vec::new();
     let mean = game.cost.mean();
+    // One assignment memo for all mechanisms: S and M of a replication observe the same costs.
+    let mut memo = AssignMemo::default();
     for rep in 0..spec.replications {
         for (k, ws) in workspaces.iter_mut().enumerate() {
             ws.fresh_population(game, n);
@@ -387,7 +390,9 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                 let absorbed = memory[k].withdrawals_absorbed();
                 ws.absorbed.iter_mut().for_each(|a| *a = absorbed);
                 sink.clear();
+                ws.memo = std::mem::take(&mut memo);
                 let o = run_round(*mechanism, game, &draws, ws, sink);
+                memo = std::mem::take(&mut ws.memo);
                 outcomes.push(o);
                 if S::ENABLED {
                     push_events(&mut events, rep, round, *mechanism, sink.as_ref());

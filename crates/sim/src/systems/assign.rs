@@ -2,7 +2,7 @@
 //! each user chooses her privately optimal contribution.
 
 use bevy_ecs::prelude::*;
-use datapact_model::assign::{assign, respond};
+use datapact_model::assign::respond;
 use datapact_model::caps::subsidy_response;
 use datapact_model::{EventSink, Mechanism};
 
@@ -65,12 +65,13 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
             None
         } else {
             let (cap, burden) = (&mut columns.cap[r.clone()], &mut columns.burden[r.clone()]);
-            Some(assign(
+            let scratch = &mut *scratch;
+            Some(scratch.memo.assign(
                 &columns.observed[r],
                 &batch.game,
                 cap,
                 burden,
-                &mut scratch.0.fill,
+                &mut scratch.protocol.fill,
                 sink,
             ))
         };

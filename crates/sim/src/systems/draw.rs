@@ -3,6 +3,7 @@
 //! costs move from round to round by the scenario's cost process.
 
 use bevy_ecs::prelude::*;
+use datapact_model::draws::mean_one_factor;
 use datapact_model::dynamics::{next_cost, round_rng};
 
 use crate::batch::{Batch, Columns};
@@ -40,12 +41,13 @@ pub fn draw_nature(
             batch.round,
         );
         draws.fill(n, &batch.sampler, &mut rng);
+        let (drift, noise) = (batch.game.drift, batch.game.obs_noise);
         flat.user.extend((0..n).map(|i| {
             (
                 draws.cost[i],
                 Shocks {
-                    drift: draws.drift_shock[i],
-                    observation: draws.obs_shock[i],
+                    drift: mean_one_factor(drift, draws.drift_shock[i]),
+                    observation: mean_one_factor(noise, draws.obs_shock[i]),
                     order_key: draws.order_key[i],
                 },
             )

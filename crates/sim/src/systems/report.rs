@@ -1,7 +1,7 @@
 //! Report and observe: users of S and M report ĉ by their strategy; the provider observes c̃.
 
 use bevy_ecs::prelude::*;
-use datapact_model::report::{observed_cost, report};
+use datapact_model::report::report;
 use datapact_model::{EventSink, Mechanism};
 
 use super::{index, users_of};
@@ -57,12 +57,12 @@ pub fn observe_costs(
     batch: Res<Batch>,
     mut users: Query<(&Member, &ReportedCost, &Shocks, &mut ObservedCost)>,
 ) {
-    let noise = batch.game.obs_noise;
     users
         .iter_mut()
         .for_each(|(member, reported, shocks, mut observed)| {
             if batch.active(member.campaign) {
-                observed.0 = observed_cost(reported.0, shocks.observation, noise);
+                // = report::observed_cost(ĉ, η, σ_o): the multiplier is precomputed.
+                observed.0 = reported.0 * shocks.observation;
             }
         });
 }

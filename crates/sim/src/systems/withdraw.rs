@@ -2,7 +2,6 @@
 //! users of M one by one (with re-assignment), each by her withdrawal rule.
 
 use bevy_ecs::prelude::*;
-use datapact_model::report::realized_cost;
 use datapact_model::withdraw::{WithdrawState, sequential, simultaneous};
 use datapact_model::{Decision, EventSink, Mechanism, ProtocolEnd};
 
@@ -13,42 +12,17 @@ use crate::components::{
     WithdrawStrategy,
 };
 
-/// The drifted costs of one batch by (replication, slot): a replication's users share their draws
-/// across mechanisms, so c^w (an `exp` each) is computed once per user of a replication and given
-/// to that user in every mechanism.
-#[derive(Default)]
-pub struct DriftTable {
-    realized: Vec<f64>,
-    known: Vec<bool>,
-}
-
+/// Drift: c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2) (= `report::realized_cost`), with the multiplier
+/// nature drew once per user of a replication.
 pub fn drift_costs(
     batch: Res<Batch>,
-    mut table: Local<DriftTable>,
     mut users: Query<(&Member, &TrueCost, &Shocks, &mut RealizedCost)>,
 ) {
-    let drift = batch.game.drift;
-    let n = batch.users();
-    let mechanisms = batch.mechanisms.len();
-    let campaigns = batch.campaigns();
-    let table = &mut *table;
-    table.realized.clear();
-    table.realized.resize(batch.reps * n, 0.0);
-    table.known.clear();
-    table.known.resize(batch.reps * n, false);
     users
         .iter_mut()
         .for_each(|(member, cost, shocks, mut realized)| {
-            let campaign = member.campaign as usize;
-            if campaign < campaigns {
-                // Every mechanism's copy of this user holds the same cost and shock (common
-                // random numbers), so the first copy's c^w is every copy's.
-                let k = campaign / mechanisms * n + member.slot as usize;
-                if !table.known[k] {
-                    table.realized[k] = realized_cost(cost.0, shocks.drift, drift);
-                    table.known[k] = true;
-                }
-                realized.0 = table.realized[k];
+            if batch.active(member.campaign) {
+                realized.0 = cost.0 * shocks.drift;
             }
         });
 }
@@ -111,12 +85,14 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
             };
             let draws = &columns.draws[c / batch.mechanisms.len()];
             match mechanism {
-                Mechanism::S => simultaneous(st, &batch.game, &mut scratch.0, &mut sinks.0[c]),
+                Mechanism::S => {
+                    simultaneous(st, &batch.game, &mut scratch.protocol, &mut sinks.0[c])
+                }
                 _ => sequential(
                     st,
                     &draws.order_key,
                     &batch.game,
-                    &mut scratch.0,
+                    &mut scratch.protocol,
                     &mut sinks.0[c],
                 ),
             }
