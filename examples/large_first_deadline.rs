@@ -19,8 +19,10 @@ use datapact_sim::batch::{Batch, CampaignTable, ProtocolOverride};
 use datapact_sim::components::{Burden, Cap, Choice, Member, ObservedCost, RealizedCost};
 use datapact_sim::{CoreProtocol, Extension, Phase};
 
-/// A user who never withdraws (the new strategy).
+/// A user who never withdraws (the new strategy). Sparse-set storage, as for any component only
+/// some users carry: the users stay in their table, in campaign order (see `Extension`).
 #[derive(Component)]
+#[component(storage = "SparseSet")]
 pub struct Stubborn;
 
 /// The protocol's parameters.

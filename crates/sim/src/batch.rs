@@ -4,9 +4,7 @@
 use bevy_ecs::prelude::*;
 use datapact_model::assign::{AssignMemo, Assignment};
 use datapact_model::withdraw::ProtocolScratch;
-use datapact_model::{
-    CostSampler, Decision, Draws, Game, Mechanism, Outcome, ProtocolEnd, ReportStrategy,
-};
+use datapact_model::{CostSampler, Draws, Game, Mechanism, Outcome, ProtocolEnd};
 
 /// The batch: one cell's game, and a run of replications, each played by every mechanism.
 /// Campaign slot `r·M + m` is replication `first_rep + r` under `mechanisms[m]`.
@@ -49,22 +47,13 @@ impl Batch {
     }
 }
 
-/// Per-user columns over the whole batch, indexed `campaign·n + slot`: the slices the model's
-/// phase functions read and write. Systems gather components into them and scatter results back.
+/// Per-batch buffers beside the components: the replications' draws, each campaign's payoffs by
+/// slot (read by the statistics), and a per-campaign scratch column.
 #[derive(Resource, Default)]
 pub struct Columns {
-    pub true_cost: Vec<f64>,
-    pub strategy: Vec<ReportStrategy>,
-    pub reported: Vec<f64>,
-    pub observed: Vec<f64>,
-    pub realized: Vec<f64>,
-    pub cap: Vec<f64>,
-    pub burden: Vec<f64>,
-    pub decision: Vec<Decision>,
+    /// Per user, indexed `campaign·n + slot`: the payoff after settlement.
     pub payoff: Vec<f64>,
-    pub order_key: Vec<f64>,
-    pub belief: Vec<f64>,
-    pub rule: Vec<datapact_model::WithdrawRule>,
+    /// One campaign's "past withdrawals were absorbed", from its users' memories.
     pub absorbed: Vec<bool>,
     /// One draw set per replication of the batch (shared by its mechanisms: common random numbers).
     pub draws: Vec<Draws>,
@@ -72,24 +61,7 @@ pub struct Columns {
 
 impl Columns {
     pub fn resize(&mut self, users: usize) {
-        for v in [
-            &mut self.true_cost,
-            &mut self.reported,
-            &mut self.observed,
-            &mut self.realized,
-            &mut self.cap,
-            &mut self.burden,
-            &mut self.payoff,
-            &mut self.order_key,
-            &mut self.belief,
-        ] {
-            v.resize(users, 0.0);
-        }
-        self.rule
-            .resize(users, datapact_model::WithdrawRule::Sincere);
-        self.absorbed.resize(users, false);
-        self.strategy.resize(users, ReportStrategy::Truthful);
-        self.decision.resize(users, Decision::Undecided);
+        self.payoff.resize(users, 0.0);
     }
 }
 

@@ -1,6 +1,10 @@
 //! Components: plain structs on user and campaign entities.
+//!
+//! Per-user values are `#[repr(transparent)]` newtypes: a system hands a table's column of them
+//! to the model's functions as a plain slice (`TrueCost::peel_slice`), without copying.
 
 use bevy_ecs::prelude::*;
+use bytemuck::TransparentWrapper;
 use datapact_model::assign::Assignment;
 use datapact_model::{Decision, Mechanism, Outcome, ProtocolEnd, ReportStrategy};
 
@@ -12,7 +16,8 @@ pub struct Member {
 }
 
 /// c_i, the true cost at reporting time (a draw).
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct TrueCost(pub f64);
 
 /// Nature's shocks to one user's cost, as the mean-one multipliers exp(σ·z − σ²/2) of her
@@ -28,39 +33,48 @@ pub struct Shocks {
 }
 
 /// How the user reports.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct Strategy(pub ReportStrategy);
 
 /// ĉ_i, the reported cost.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct ReportedCost(pub f64);
 
 /// c̃_i, what the provider observes.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct ObservedCost(pub f64);
 
 /// c^w_i, the cost borne at training time.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct RealizedCost(pub f64);
 
 /// u_i, the individual-rationality cap.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct Cap(pub f64);
 
 /// x_i: the assigned (then re-assigned, then decided) burden; under C, the chosen contribution.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct Burden(pub f64);
 
 /// Stay or withdraw.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct Choice(pub Decision);
 
 /// C's perceived marginal impact of own data, b_i (learned across rounds, or b0).
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct Belief(pub f64);
 
 /// How an S/M user decides whether to withdraw.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct WithdrawStrategy(pub datapact_model::WithdrawRule);
 
 /// What an S/M user remembers of past rounds.
@@ -68,7 +82,8 @@ pub struct WithdrawStrategy(pub datapact_model::WithdrawRule);
 pub struct Remembers(pub datapact_model::Memory);
 
 /// The user's utility after settlement.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
+#[repr(transparent)]
 pub struct Payoff(pub f64);
 
 /// A campaign: its slot in the batch, its replication and mechanism.

@@ -39,7 +39,10 @@ pub struct Extension {
     /// Adds the extension's systems to the phase schedule (use `in_set(Phase::…)`).
     pub systems: fn(&mut Schedule),
     /// Adds components to the users and campaigns and inserts resources, each time the world's
-    /// entities are (re)built.
+    /// entities are (re)built. A component given to only some users must use
+    /// `#[component(storage = "SparseSet")]`: systems hand each table's columns to the model in
+    /// campaign blocks, and a table-stored component on some users would move them to another
+    /// table out of order (the engine checks this after `setup` and panics naming the extension).
     pub setup: fn(&mut World),
 }
 
@@ -231,6 +234,13 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         if let Some(x) = self.extension {
             (x.setup)(&mut self.world);
         }
+        // Checked once per world (cheap next to a batch): what `campaign_blocks` relies on.
+        assert!(
+            users_in_campaign_order(&mut self.world, users),
+            "extension {:?} moved some users to another table in its setup; give components that \
+             only some users carry `#[component(storage = \"SparseSet\")]`",
+            self.extension.map_or("none", |x| x.name)
+        );
         self.shape = Some(shape);
         self.strategies_for = None;
     }
@@ -322,6 +332,28 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             users,
         }
     }
+}
+
+/// Whether every table of users holds whole campaigns in slot order, campaigns ascending: the
+/// layout the systems' `campaign_blocks` rely on.
+fn users_in_campaign_order(world: &mut World, n: usize) -> bool {
+    let mut users = world.query::<&Member>();
+    users
+        .contiguous_iter(world)
+        .expect("dense query")
+        .all(|members| {
+            members.len().is_multiple_of(n)
+                && members.chunks_exact(n).all(|block| {
+                    block
+                        .iter()
+                        .enumerate()
+                        .all(|(i, m)| m.slot as usize == i && m.campaign == block[0].campaign)
+                })
+                && members
+                    .chunks_exact(n)
+                    .zip(members.chunks_exact(n).skip(1))
+                    .all(|(a, b)| a[0].campaign < b[0].campaign)
+        })
 }
 
 /// Read access to a finished batch (resources fetched once, not per campaign).

@@ -111,3 +111,39 @@ proptest! {
         prop_assert_eq!(ecs, direct);
     }
 }
+
+/// A component given to some users only, stored in tables (the default): those users move to
+/// another table, out of campaign order.
+#[derive(bevy_ecs::component::Component)]
+struct Marked;
+
+fn mark_every_third_user(world: &mut bevy_ecs::world::World) {
+    let mut users = world.query::<(bevy_ecs::entity::Entity, &datapact_sim::components::Member)>();
+    let marked: Vec<_> = users
+        .iter(world)
+        .filter(|(_, m)| m.slot % 3 == 1)
+        .map(|(e, _)| e)
+        .collect();
+    for e in marked {
+        world.entity_mut(e).insert(Marked);
+    }
+}
+
+#[test]
+#[should_panic(expected = "moved some users to another table")]
+fn an_extension_that_breaks_campaign_order_is_named() {
+    let extension = datapact_sim::Extension {
+        name: "marks-some-users",
+        systems: |_| {},
+        setup: mark_every_third_user,
+    };
+    let job = CellJob {
+        index: 0,
+        game: Game::default(),
+    };
+    let spec = RunSpec {
+        extension: Some(extension),
+        ..spec(Backend::Ecs, Depth::Cells, 4, Mechanism::ALL.to_vec())
+    };
+    let _ = run_cell(&job, &spec);
+}

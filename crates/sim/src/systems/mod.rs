@@ -2,8 +2,9 @@
 //! [`draw`] (nature draws costs and shocks), [`report`] (report, observe), [`assign`] (caps and
 //! burdens; C's response), [`withdraw`] (drift, then protocol S or M), [`train`] (train, settle).
 //!
-//! Each system gathers the components its phase reads into [`crate::batch::Columns`], calls the
-//! model's function for that phase on each campaign's slice, and scatters the results back.
+//! Each system iterates its query table by table (`contiguous_iter`): a table's component columns
+//! are slices, one campaign's users a block of rows (see [`campaign_blocks`]), so the model's
+//! function for the phase runs on each campaign's block of components directly, without copies.
 
 pub mod assign;
 pub mod draw;
@@ -14,14 +15,36 @@ pub mod withdraw;
 
 use std::ops::Range;
 
-/// The column range of a campaign's users.
-#[inline]
-pub(crate) fn users_of(campaign: usize, n: usize) -> Range<usize> {
-    campaign * n..(campaign + 1) * n
-}
+use crate::components::Member;
 
-/// Column index of a member.
-#[inline]
-pub(crate) fn index(member: &crate::components::Member, n: usize) -> usize {
-    member.campaign as usize * n + member.slot as usize
+/// The campaigns of one table of users, as (campaign slot, rows). The engine spawns each
+/// campaign's users together in slot order, and bevy keeps a table's rows in that order as long as
+/// no user moves to another table, so rows k·n..(k+1)·n are one campaign's users, slot i at row
+/// k·n + i. Each block's first and last member are checked (an extension that gave some users a
+/// table-stored component would break the order; per-user markers are `SparseSet`, see
+/// [`crate::Extension`]). Campaigns beyond the batch's `active` count (a short last batch) are
+/// skipped.
+pub(crate) fn campaign_blocks(
+    members: &[Member],
+    n: usize,
+    active: usize,
+) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
+    assert!(
+        members.len().is_multiple_of(n),
+        "a table holds {} users, not whole campaigns of {n}",
+        members.len()
+    );
+    members
+        .chunks_exact(n)
+        .enumerate()
+        .filter_map(move |(k, block)| {
+            let (first, last) = (block[0], block[n - 1]);
+            assert!(
+                first.slot == 0 && last.slot as usize == n - 1 && last.campaign == first.campaign,
+                "users out of campaign order in their table (an extension moved users between \
+                 tables: give per-user components `#[component(storage = \"SparseSet\")]`)"
+            );
+            let campaign = first.campaign as usize;
+            (campaign < active).then_some((campaign, k * n..(k + 1) * n))
+        })
 }

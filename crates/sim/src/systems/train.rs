@@ -2,10 +2,11 @@
 //! each user's payoff; the campaign's outcome.
 
 use bevy_ecs::prelude::*;
+use bytemuck::TransparentWrapper;
+use datapact_model::EventSink;
 use datapact_model::settle::{settle_subsidy, settle_withdrawal};
-use datapact_model::{Decision, EventSink, Mechanism};
 
-use super::{index, users_of};
+use super::campaign_blocks;
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
 use crate::components::{Burden, Campaign, Choice, Member, Payoff, RealizedCost, Settled};
 
@@ -14,58 +15,61 @@ pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
     mut columns: ResMut<Columns>,
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
-    mut users: Query<(
-        &Member,
-        &RealizedCost,
-        &Burden,
-        Option<&Choice>,
-        &mut Payoff,
-    )>,
+    mut withdrawing_users: Query<(&Member, &RealizedCost, &Burden, &Choice, &mut Payoff)>,
+    mut subsidised_users: Query<(&Member, &RealizedCost, &Burden, &mut Payoff), Without<Choice>>,
     mut campaigns: Query<(&Campaign, &mut Settled)>,
 ) {
-    let n = batch.users();
-    let columns = &mut *columns;
-    users
-        .iter()
-        .for_each(|(member, realized, burden, choice, _)| {
-            let i = index(member, n);
-            columns.realized[i] = realized.0;
-            columns.burden[i] = burden.0;
-            columns.decision[i] = choice.map_or(Decision::Undecided, |c| c.0);
-        });
-    let table = &mut *table;
+    let (n, active) = (batch.users(), batch.campaigns());
+    let (columns, table) = (&mut *columns, &mut *table);
     table.outcome.clear();
-    for c in 0..batch.campaigns() {
-        let r = users_of(c, n);
-        let sink = &mut sinks.0[c];
-        let outcome = if batch.mechanism(c) == Mechanism::C {
-            settle_subsidy(
-                &columns.realized[r.clone()],
-                &columns.burden[r.clone()],
-                &batch.game,
-                &mut columns.payoff[r],
-                sink,
-            )
-        } else {
+    table.outcome.resize(active, None);
+    for (members, realized, burden, choice, mut payoff) in withdrawing_users
+        .contiguous_iter_mut()
+        .expect("dense query")
+    {
+        let (realized, burden) = (
+            RealizedCost::peel_slice(realized),
+            Burden::peel_slice(burden),
+        );
+        let (decision, payoff) = (
+            Choice::peel_slice(choice),
+            Payoff::peel_slice_mut(&mut payoff),
+        );
+        for (c, rows) in campaign_blocks(members, n, active) {
             let backstoppers = table.assignment[c].map_or(0, |a| a.backstoppers);
-            settle_withdrawal(
+            table.outcome[c] = Some(settle_withdrawal(
                 table.end[c],
-                &columns.realized[r.clone()],
-                &columns.burden[r.clone()],
-                &columns.decision[r.clone()],
+                &realized[rows.clone()],
+                &burden[rows.clone()],
+                &decision[rows.clone()],
                 &batch.game,
                 backstoppers,
-                &mut columns.payoff[r],
-                sink,
-            )
-        };
-        table.outcome.push(Some(outcome));
-    }
-    users.iter_mut().for_each(|(member, _, _, _, mut payoff)| {
-        if batch.active(member.campaign) {
-            payoff.0 = columns.payoff[index(member, n)];
+                &mut payoff[rows.clone()],
+                &mut sinks.0[c],
+            ));
+            // Kept by campaign slot for the statistics (per-user welfare of C and M).
+            columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
         }
-    });
+    }
+    for (members, realized, burden, mut payoff) in
+        subsidised_users.contiguous_iter_mut().expect("dense query")
+    {
+        let (realized, burden) = (
+            RealizedCost::peel_slice(realized),
+            Burden::peel_slice(burden),
+        );
+        let payoff = Payoff::peel_slice_mut(&mut payoff);
+        for (c, rows) in campaign_blocks(members, n, active) {
+            table.outcome[c] = Some(settle_subsidy(
+                &realized[rows.clone()],
+                &burden[rows.clone()],
+                &batch.game,
+                &mut payoff[rows.clone()],
+                &mut sinks.0[c],
+            ));
+            columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
+        }
+    }
     campaigns.iter_mut().for_each(|(campaign, mut settled)| {
         if let Some(Some(o)) = table.outcome.get(campaign.slot as usize) {
             settled.0 = *o;

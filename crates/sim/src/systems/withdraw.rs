@@ -2,10 +2,11 @@
 //! users of M one by one (with re-assignment), each by her withdrawal rule.
 
 use bevy_ecs::prelude::*;
+use bytemuck::TransparentWrapper;
 use datapact_model::withdraw::{WithdrawState, sequential, simultaneous};
 use datapact_model::{Decision, EventSink, Mechanism, ProtocolEnd};
 
-use super::{index, users_of};
+use super::campaign_blocks;
 use crate::batch::{Batch, CampaignTable, Columns, ProtocolOverride, Scratch, Sinks};
 use crate::components::{
     Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, Shocks, TrueCost,
@@ -18,13 +19,18 @@ pub fn drift_costs(
     batch: Res<Batch>,
     mut users: Query<(&Member, &TrueCost, &Shocks, &mut RealizedCost)>,
 ) {
-    users
-        .iter_mut()
-        .for_each(|(member, cost, shocks, mut realized)| {
-            if batch.active(member.campaign) {
-                realized.0 = cost.0 * shocks.drift;
+    for (members, cost, shocks, mut realized) in users.contiguous_iter_mut().expect("dense query") {
+        let realized = &mut *realized;
+        for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
+            for ((w, c), s) in realized[rows.clone()]
+                .iter_mut()
+                .zip(&cost[rows.clone()])
+                .zip(&shocks[rows])
+            {
+                w.0 = c.0 * s.drift;
             }
-        });
+        }
+    }
 }
 
 pub fn withdraw<S: EventSink + Send + Sync + 'static>(
@@ -44,68 +50,56 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
         &WithdrawStrategy,
         &Remembers,
     )>,
+    subsidised_users: Query<(&Member, &Burden), Without<Cap>>,
 ) {
-    let n = batch.users();
+    let (n, active) = (batch.users(), batch.campaigns());
     let columns = &mut *columns;
-    users.iter().for_each(
-        |(member, observed, realized, cap, burden, _, strategy, memory)| {
-            let i = index(member, n);
-            columns.rule[i] = strategy.0;
-            columns.absorbed[i] = memory.0.withdrawals_absorbed();
-            columns.observed[i] = observed.0;
-            columns.realized[i] = realized.0;
-            columns.cap[i] = cap.0;
-            columns.burden[i] = burden.0;
-            columns.decision[i] = Decision::Undecided;
-        },
-    );
     table.end.clear();
-    for c in 0..batch.campaigns() {
-        let r = users_of(c, n);
-        let sustainable = table.assignment[c].is_some_and(|a| a.sustainable);
-        let mechanism = batch.mechanism(c);
-        let end = if overridden.0.contains(&mechanism) {
-            // An extension's protocol plays this campaign (it runs after this system).
-            ProtocolEnd::Cancelled
-        } else if mechanism == Mechanism::C {
-            ProtocolEnd::Trained {
-                committed: columns.burden[r].iter().sum(),
+    table.end.resize(active, ProtocolEnd::Cancelled);
+    // C trains on whatever its users chose to contribute.
+    for (members, burden) in subsidised_users.contiguous_iter().expect("dense query") {
+        for (c, rows) in campaign_blocks(members, n, active) {
+            let committed = Burden::peel_slice(&burden[rows]).iter().sum::<f64>();
+            table.end[c] = ProtocolEnd::Trained { committed };
+        }
+    }
+    for (members, observed, realized, cap, mut burden, mut choice, rule, memory) in
+        users.contiguous_iter_mut().expect("dense query")
+    {
+        let (burden, decision) = (
+            Burden::peel_slice_mut(&mut burden),
+            Choice::peel_slice_mut(&mut choice),
+        );
+        for (c, rows) in campaign_blocks(members, n, active) {
+            decision[rows.clone()].fill(Decision::Undecided);
+            let mechanism = batch.mechanism(c);
+            let sustainable = table.assignment[c].is_some_and(|a| a.sustainable);
+            // An extension's protocol plays overridden mechanisms (it runs after this system);
+            // an unsustainable assignment is cancelled.
+            if overridden.0.contains(&mechanism) || !sustainable {
+                continue;
             }
-        } else if !sustainable {
-            ProtocolEnd::Cancelled
-        } else {
+            columns.absorbed.clear();
+            columns.absorbed.extend(
+                memory[rows.clone()]
+                    .iter()
+                    .map(|m| m.0.withdrawals_absorbed()),
+            );
             let st = WithdrawState {
-                observed: &columns.observed[r.clone()],
-                realized: &columns.realized[r.clone()],
-                cap: &columns.cap[r.clone()],
-                burden: &mut columns.burden[r.clone()],
-                decision: &mut columns.decision[r.clone()],
-                rule: &columns.rule[r.clone()],
-                absorbed: &columns.absorbed[r.clone()],
+                observed: ObservedCost::peel_slice(&observed[rows.clone()]),
+                realized: RealizedCost::peel_slice(&realized[rows.clone()]),
+                cap: Cap::peel_slice(&cap[rows.clone()]),
+                burden: &mut burden[rows.clone()],
+                decision: &mut decision[rows.clone()],
+                rule: WithdrawStrategy::peel_slice(&rule[rows]),
+                absorbed: &columns.absorbed,
             };
             let draws = &columns.draws[c / batch.mechanisms.len()];
-            match mechanism {
-                Mechanism::S => {
-                    simultaneous(st, &batch.game, &mut scratch.protocol, &mut sinks.0[c])
-                }
-                _ => sequential(
-                    st,
-                    &draws.order_key,
-                    &batch.game,
-                    &mut scratch.protocol,
-                    &mut sinks.0[c],
-                ),
-            }
-        };
-        table.end.push(end);
+            let (protocol, sink) = (&mut scratch.protocol, &mut sinks.0[c]);
+            table.end[c] = match mechanism {
+                Mechanism::S => simultaneous(st, &batch.game, protocol, sink),
+                _ => sequential(st, &draws.order_key, &batch.game, protocol, sink),
+            };
+        }
     }
-    users
-        .iter_mut()
-        .for_each(|(member, _, _, _, mut burden, mut choice, _, _)| {
-            if batch.active(member.campaign) {
-                let i = index(member, n);
-                burden.0 = columns.burden[i];
-                choice.0 = columns.decision[i];
-            }
-        });
 }
