@@ -39,12 +39,6 @@ impl Batch {
     pub fn mechanism(&self, campaign: usize) -> Mechanism {
         self.mechanisms[campaign % self.mechanisms.len()]
     }
-
-    /// Whether a campaign slot takes part in this batch (the last batch of a cell may be short).
-    #[inline]
-    pub fn active(&self, campaign: u32) -> bool {
-        (campaign as usize) < self.campaigns()
-    }
 }
 
 /// Per-batch buffers beside the components: the replications' draws, each campaign's payoffs by

@@ -22,14 +22,14 @@ pub struct TrueCost(pub f64);
 
 /// Nature's shocks to one user's cost, as the mean-one multipliers exp(σ·z − σ²/2) of her
 /// standardised draws ζ_i and η_i at this cell's σ_w and σ_o (computed once per user of a
-/// replication, not once per mechanism), and her random-order key.
+/// replication, not once per mechanism). (M's random-order keys are read per campaign from the
+/// replication's draws, in `Columns::draws`.)
 #[derive(Component, Clone, Copy, Debug, Default)]
 pub struct Shocks {
     /// c^w_i = c_i · drift.
     pub drift: f64,
     /// c̃_i = ĉ_i · observation.
     pub observation: f64,
-    pub order_key: f64,
 }
 
 /// How the user reports.

@@ -44,7 +44,6 @@ pub fn draw_nature(
         nature.extend((0..n).map(|i| Shocks {
             drift: mean_one_factor(drift, draws.drift_shock[i]),
             observation: mean_one_factor(noise, draws.obs_shock[i]),
-            order_key: draws.order_key[i],
         }));
     }
     let (m, process) = (batch.mechanisms.len(), batch.game.dynamics.cost_process);
