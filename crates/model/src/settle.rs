@@ -50,6 +50,20 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Nothing collected, paid or borne: a cancelled campaign.
+    pub fn null(backstoppers: u32) -> Outcome {
+        Outcome {
+            status: Status::Null,
+            welfare: 0.0,
+            privacy_cost: 0.0,
+            subsidy: 0.0,
+            leakage: 0.0,
+            data: 0.0,
+            withdrawals: 0,
+            backstoppers,
+        }
+    }
+
     #[inline]
     pub fn success(&self) -> bool {
         self.status == Status::Success
@@ -80,16 +94,7 @@ pub fn settle_withdrawal<S: EventSink>(
             if S::ENABLED {
                 sink.emit(Event::campaign(1, EventKind::Null, None));
             }
-            return Outcome {
-                status: Status::Null,
-                welfare: 0.0,
-                privacy_cost: 0.0,
-                subsidy: 0.0,
-                leakage: 0.0,
-                data: 0.0,
-                withdrawals: 0,
-                backstoppers,
-            };
+            return Outcome::null(backstoppers);
         }
         ProtocolEnd::Aborted => None,
         ProtocolEnd::Trained { committed } => Some(committed),

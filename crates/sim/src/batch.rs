@@ -41,14 +41,12 @@ impl Batch {
     }
 }
 
-/// Per-batch buffers beside the components: the replications' draws, each campaign's payoffs by
-/// slot (read by the statistics), and a per-campaign scratch column.
+/// Per-batch buffers beside the components: the replications' draws and each campaign's payoffs
+/// by slot (read by the statistics).
 #[derive(Resource, Default)]
 pub struct Columns {
     /// Per user, indexed `campaign·n + slot`: the payoff after settlement.
     pub payoff: Vec<f64>,
-    /// One campaign's "past withdrawals were absorbed", from its users' memories.
-    pub absorbed: Vec<bool>,
     /// One draw set per replication of the batch (shared by its mechanisms: common random numbers).
     pub draws: Vec<Draws>,
 }
@@ -73,6 +71,8 @@ pub struct CampaignTable {
 pub struct Scratch {
     pub protocol: ProtocolScratch,
     pub memo: AssignMemo,
+    /// One campaign's "past withdrawals were absorbed", from its users' memories.
+    pub absorbed: Vec<bool>,
 }
 
 /// Per-campaign event logs. `S = NoEvents` when events are not traced: the sinks are zero-sized and

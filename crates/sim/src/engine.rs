@@ -6,7 +6,7 @@
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use datapact_model::assign::Assignment;
-use datapact_model::{CostSampler, EventSink, Game, Mechanism, Outcome, ProtocolEnd, Status};
+use datapact_model::{CostSampler, EventSink, Game, Mechanism, Outcome, ProtocolEnd};
 
 use crate::batch::{Batch, CampaignTable, Columns, ProtocolOverride, Scratch, Sinks};
 use crate::components::*;
@@ -170,16 +170,7 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
                     backstoppers: 0,
                     estimated_cost: 0.0,
                 }),
-                Settled(Outcome {
-                    status: Status::Null,
-                    welfare: 0.0,
-                    privacy_cost: 0.0,
-                    subsidy: 0.0,
-                    leakage: 0.0,
-                    data: 0.0,
-                    withdrawals: 0,
-                    backstoppers: 0,
-                }),
+                Settled(Outcome::null(0)),
             )
         }));
         // C users only choose a contribution: they carry no report, cap or withdrawal components,

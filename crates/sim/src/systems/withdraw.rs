@@ -35,7 +35,7 @@ pub fn drift_costs(
 
 pub fn withdraw<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
-    mut columns: ResMut<Columns>,
+    columns: Res<Columns>,
     mut table: ResMut<CampaignTable>,
     mut scratch: ResMut<Scratch>,
     mut sinks: ResMut<Sinks<S>>,
@@ -53,7 +53,7 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
     subsidised_users: Query<(&Member, &Burden), Without<Cap>>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
-    let columns = &mut *columns;
+    let (columns, scratch) = (&*columns, &mut *scratch);
     table.end.clear();
     table.end.resize(active, ProtocolEnd::Cancelled);
     // C trains on whatever its users chose to contribute.
@@ -79,8 +79,8 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
             if overridden.0.contains(&mechanism) || !sustainable {
                 continue;
             }
-            columns.absorbed.clear();
-            columns.absorbed.extend(
+            scratch.absorbed.clear();
+            scratch.absorbed.extend(
                 memory[rows.clone()]
                     .iter()
                     .map(|m| m.0.withdrawals_absorbed()),
@@ -92,7 +92,7 @@ pub fn withdraw<S: EventSink + Send + Sync + 'static>(
                 burden: &mut burden[rows.clone()],
                 decision: &mut decision[rows.clone()],
                 rule: WithdrawStrategy::peel_slice(&rule[rows]),
-                absorbed: &columns.absorbed,
+                absorbed: &scratch.absorbed,
             };
             let draws = &columns.draws[c / batch.mechanisms.len()];
             let (protocol, sink) = (&mut scratch.protocol, &mut sinks.0[c]);
