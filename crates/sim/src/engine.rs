@@ -325,26 +325,14 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
     }
 }
 
-/// Whether every table of users holds whole campaigns in slot order, campaigns ascending: the
-/// layout the systems' `campaign_blocks` rely on.
+/// Whether every table of users holds whole campaigns in slot order, as `campaign_blocks`
+/// requires (checked row by row, once per world).
 fn users_in_campaign_order(world: &mut World, n: usize) -> bool {
     let mut users = world.query::<&Member>();
     users
         .contiguous_iter(world)
         .expect("dense query")
-        .all(|members| {
-            members.len().is_multiple_of(n)
-                && members.chunks_exact(n).all(|block| {
-                    block
-                        .iter()
-                        .enumerate()
-                        .all(|(i, m)| m.slot as usize == i && m.campaign == block[0].campaign)
-                })
-                && members
-                    .chunks_exact(n)
-                    .zip(members.chunks_exact(n).skip(1))
-                    .all(|(a, b)| a[0].campaign < b[0].campaign)
-        })
+        .all(|members| crate::systems::whole_campaigns(members, n))
 }
 
 /// Read access to a finished batch (resources fetched once, not per campaign).

@@ -17,6 +17,18 @@ use std::ops::Range;
 
 use crate::components::Member;
 
+/// Whether `members` (one table's rows) are whole campaigns, each campaign's users in slot order:
+/// the layout [`campaign_blocks`] checks only at each block's ends.
+pub(crate) fn whole_campaigns(members: &[Member], n: usize) -> bool {
+    members.len().is_multiple_of(n)
+        && members.chunks_exact(n).all(|block| {
+            block
+                .iter()
+                .enumerate()
+                .all(|(i, m)| m.slot as usize == i && m.campaign == block[0].campaign)
+        })
+}
+
 /// The campaigns of one table of users, as (campaign slot, rows). The engine spawns each
 /// campaign's users together in slot order, and bevy keeps a table's rows in that order as long as
 /// no user moves to another table, so rows k·n..(k+1)·n are one campaign's users, slot i at row
