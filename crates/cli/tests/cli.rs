@@ -184,6 +184,75 @@ fn output_is_identical_for_one_and_two_threads() {
     }
 }
 
+/// The shards of a Slurm array start at the same moment and share `_run.json` and
+/// `manifest.json`; every one must succeed, and together they must write the single run's parts.
+#[test]
+fn shards_started_together_into_one_directory_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "small.toml", SMALL);
+    let f = file.to_str().unwrap();
+    let one = dir.path().join("one");
+    let o = datapact(&["run", f, "--out", one.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let parts = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        files(d)
+            .into_iter()
+            .filter(|(n, _)| n != "manifest.json")
+            .collect()
+    };
+    const SHARDS: usize = 7;
+    for attempt in 0..8 {
+        let many = dir.path().join(format!("many-{attempt}"));
+        let children: Vec<_> = (0..SHARDS)
+            .map(|i| {
+                Command::new(env!("CARGO_BIN_EXE_datapact"))
+                    .args([
+                        "run",
+                        f,
+                        "--out",
+                        many.to_str().unwrap(),
+                        "-q",
+                        "--threads",
+                        "1",
+                    ])
+                    .args(["--shard", &format!("{i}/{SHARDS}")])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for (i, child) in children.into_iter().enumerate() {
+            let o = child.wait_with_output().unwrap();
+            assert!(
+                o.status.success(),
+                "attempt {attempt}, shard {i}: {}",
+                text(&o)
+            );
+        }
+        let status = datapact(&["status", many.to_str().unwrap()]);
+        assert!(
+            status.status.success(),
+            "attempt {attempt}: {}",
+            text(&status)
+        );
+        assert!(
+            parts(&one) == parts(&many),
+            "attempt {attempt}: parts differ from the single run"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&many)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "attempt {attempt}: temporaries left: {leftovers:?}"
+        );
+    }
+}
+
 #[test]
 fn refuses_a_directory_of_another_scenario() {
     let dir = tempfile::tempdir().unwrap();

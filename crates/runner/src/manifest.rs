@@ -2,11 +2,12 @@
 //!
 //! Each shard, when all its chunks are written, writes `_shards/shard-I-of-N.json` listing its
 //! part files with row counts and SHA-256. The shard that completes the set merges them into
-//! `manifest.json`. Both are written to a temporary name and renamed, so a reader sees either
-//! nothing or a whole file; the merged content is sorted, so concurrent writers write equal bytes.
+//! `manifest.json`. Both are written to a temporary name private to the writer and renamed, so a reader sees
+//! either nothing or a whole file; the merged content is sorted, so concurrent writers write equal bytes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -77,17 +78,53 @@ pub fn shard_records(out: &Path) -> std::io::Result<Vec<(usize, usize)>> {
     Ok(done)
 }
 
-/// Writes `value` as pretty JSON to `path` atomically (temporary file, then rename).
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+/// A temporary name beside `path` that no other writer uses: shards of a Slurm array start
+/// together and write the same files (`_run.json`, `manifest.json`), so a shared temporary name
+/// would let one writer rename away the file another is about to rename.
+fn private_tmp(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
+}
+
+fn write_tmp<T: Serialize>(path: &Path, value: &T) -> std::io::Result<PathBuf> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let tmp = private_tmp(path);
     let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     text.push('\n');
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    if let Err(e) = std::fs::write(&tmp, text) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(tmp)
+}
+
+/// Writes `value` as pretty JSON to `path` atomically (private temporary file, then rename).
+/// Concurrent writers of the same path all succeed; the last rename wins.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let tmp = write_tmp(path, value)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Writes `value` as pretty JSON to `path` only if no file is there, atomically: a whole file
+/// appears under `path` or nothing does. Returns `false`, writing nothing, if `path` exists;
+/// of concurrent callers exactly one gets `true`. (A hard link, unlike a rename, refuses to
+/// replace; a filesystem without hard links falls back to a rename, where the last one wins.)
+pub fn create_json_exclusive<T: Serialize>(path: &Path, value: &T) -> std::io::Result<bool> {
+    let tmp = write_tmp(path, value)?;
+    let linked = match std::fs::hard_link(&tmp, path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(_) if !path.exists() => std::fs::rename(&tmp, path).map(|()| true),
+        Err(e) => Err(e),
+    };
+    let _ = std::fs::remove_file(&tmp);
+    linked
 }
 
 pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
@@ -99,4 +136,87 @@ pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
 pub fn read_shard_record(path: &Path) -> Result<ShardRecord, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    fn fresh_dir(tag: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("datapact-manifest-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect()
+    }
+
+    /// Writers racing on one path, as the shards of an array do on `manifest.json`.
+    #[test]
+    fn concurrent_atomic_writers_of_one_path_all_succeed() {
+        let dir = fresh_dir("atomic");
+        let path = dir.join("manifest.json");
+        let start = Arc::new(Barrier::new(8));
+        let writers: Vec<_> = (0..8u64)
+            .map(|w| {
+                let (path, start) = (path.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    (0..200u64)
+                        .filter(|i| write_json_atomic(&path, &(w * 1000 + i)).is_err())
+                        .count()
+                })
+            })
+            .collect();
+        let failures: usize = writers.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(failures, 0, "some concurrent writes failed");
+        let last: u64 = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(
+            last % 1000 < 200 && last / 1000 < 8,
+            "not a value any writer wrote: {last}"
+        );
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Shards claiming `_run.json` together: one creates it, the rest find it whole.
+    #[test]
+    fn exactly_one_of_concurrent_exclusive_creators_wins() {
+        let dir = fresh_dir("exclusive");
+        for round in 0..40 {
+            let path = dir.join(format!("run-{round}.json"));
+            let start = Arc::new(Barrier::new(6));
+            let claimers: Vec<_> = (0..6u64)
+                .map(|c| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        let won = create_json_exclusive(&path, &c).unwrap();
+                        let seen: u64 =
+                            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                        (c, won, seen)
+                    })
+                })
+                .collect();
+            let results: Vec<_> = claimers.into_iter().map(|t| t.join().unwrap()).collect();
+            let winners: Vec<u64> = results.iter().filter(|r| r.1).map(|r| r.0).collect();
+            assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
+            assert!(
+                results.iter().all(|r| r.2 == winners[0]),
+                "round {round}: a claimer read another value than the winner's: {results:?}"
+            );
+        }
+        assert!(!create_json_exclusive(&dir.join("run-0.json"), &99u64).unwrap());
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

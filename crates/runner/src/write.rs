@@ -17,7 +17,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::VERSION;
 use crate::manifest::{
-    Manifest, PartEntry, ShardRecord, read_shard_record, shard_record_path, write_json_atomic,
+    Manifest, PartEntry, ShardRecord, create_json_exclusive, read_shard_record, shard_record_path,
+    write_json_atomic,
 };
 use crate::plan::{ChunkPlan, Shard};
 
@@ -133,36 +134,34 @@ fn claim_directory(
         extension: extension.map(String::from),
     };
     let path = out.join("_run.json");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let found: RunIdentity = serde_json::from_str(&text).map_err(|e| {
-                RunnerError::Refused(format!(
-                    "{}: unreadable ({e}); not a datapact output?",
-                    path.display()
-                ))
-            })?;
-            if found != identity {
-                return Err(RunnerError::Refused(format!(
-                    "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}), not of {:?} (hash {}, seed {}, datapact {}); \
-                     use another --out directory",
-                    out.display(),
-                    found.scenario_name,
-                    &found.scenario_hash[..12.min(found.scenario_hash.len())],
-                    found.seed,
-                    found.version,
-                    identity.scenario_name,
-                    &identity.scenario_hash[..12],
-                    identity.seed,
-                    identity.version
-                )));
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            write_json_atomic(&path, &identity).map_err(io_err(&path))
-        }
-        Err(e) => Err(io_err(&path)(e)),
+    // Shards of an array start together: exactly one creates the identity, the others (and
+    // later resumes) compare against it.
+    if create_json_exclusive(&path, &identity).map_err(io_err(&path))? {
+        return Ok(());
     }
+    let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+    let found: RunIdentity = serde_json::from_str(&text).map_err(|e| {
+        RunnerError::Refused(format!(
+            "{}: unreadable ({e}); not a datapact output?",
+            path.display()
+        ))
+    })?;
+    if found != identity {
+        return Err(RunnerError::Refused(format!(
+            "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}), not of {:?} (hash {}, seed {}, datapact {}); \
+             use another --out directory",
+            out.display(),
+            found.scenario_name,
+            &found.scenario_hash[..12.min(found.scenario_hash.len())],
+            found.seed,
+            found.version,
+            identity.scenario_name,
+            &identity.scenario_hash[..12],
+            identity.seed,
+            identity.version
+        )));
+    }
+    Ok(())
 }
 
 /// Checksums recorded by earlier runs into `out` (the manifest and every shard record).
