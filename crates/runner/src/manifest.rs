@@ -6,8 +6,8 @@
 //! either nothing or a whole file; the merged content is sorted, so concurrent writers write equal bytes.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -78,53 +78,50 @@ pub fn shard_records(out: &Path) -> std::io::Result<Vec<(usize, usize)>> {
     Ok(done)
 }
 
-/// A temporary name beside `path` that no other writer uses: shards of a Slurm array start
-/// together and write the same files (`_run.json`, `manifest.json`), so a shared temporary name
-/// would let one writer rename away the file another is about to rename.
-fn private_tmp(path: &Path) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
+/// `value` as pretty JSON in a hidden temporary file beside `path`, under a random name created
+/// exclusively: the shards of a Slurm array, possibly on several nodes with the same process
+/// ids, write the same files (`_run.json`, `manifest.json`) at once, and a shared temporary
+/// name lets one writer rename away the file another is about to rename. Dropped (on any
+/// error), the temporary file is deleted.
+fn write_tmp<T: Serialize>(path: &Path, value: &T) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
-}
-
-fn write_tmp<T: Serialize>(path: &Path, value: &T) -> std::io::Result<PathBuf> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = private_tmp(path);
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // tempfile's default mode is 0600; like any file we write, let the umask decide, so that
+    // colleagues who can read the parts can read the manifest.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
     let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     text.push('\n');
-    if let Err(e) = std::fs::write(&tmp, text) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    tmp.write_all(text.as_bytes())?;
     Ok(tmp)
 }
 
 /// Writes `value` as pretty JSON to `path` atomically (private temporary file, then rename).
 /// Concurrent writers of the same path all succeed; the last rename wins.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let tmp = write_tmp(path, value)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    write_tmp(path, value)?
+        .persist(path)
+        .map(drop)
+        .map_err(|e| e.error)
 }
 
 /// Writes `value` as pretty JSON to `path` only if no file is there, atomically: a whole file
 /// appears under `path` or nothing does. Returns `false`, writing nothing, if `path` exists;
-/// of concurrent callers exactly one gets `true`. (A hard link, unlike a rename, refuses to
-/// replace; a filesystem without hard links falls back to a rename, where the last one wins.)
+/// of concurrent callers exactly one gets `true`. (tempfile's `persist_noclobber` renames with
+/// RENAME_NOREPLACE or hard-links, which cannot replace a file; on a filesystem that offers
+/// neither, it falls back to a plain rename, where the last one wins.)
 pub fn create_json_exclusive<T: Serialize>(path: &Path, value: &T) -> std::io::Result<bool> {
-    let tmp = write_tmp(path, value)?;
-    let linked = match std::fs::hard_link(&tmp, path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(_) if !path.exists() => std::fs::rename(&tmp, path).map(|()| true),
-        Err(e) => Err(e),
-    };
-    let _ = std::fs::remove_file(&tmp);
-    linked
+    match write_tmp(path, value)?.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) if !path.exists() => e.file.persist(path).map(|_| true).map_err(|e| e.error),
+        Err(e) => Err(e.error),
+    }
 }
 
 pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
@@ -185,6 +182,14 @@ mod tests {
             "not a value any writer wrote: {last}"
         );
         assert_eq!(leftovers(&dir), Vec::<String>::new());
+        #[cfg(unix)]
+        {
+            // Readable as any file the process writes (the umask decides), not tempfile's 0600.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(dir.join("plain"), "1").unwrap();
+            let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode();
+            assert_eq!(mode(path.clone()), mode(dir.join("plain")));
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
