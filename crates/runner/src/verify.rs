@@ -80,11 +80,7 @@ pub(crate) fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartIn
             &r[..12.min(r.len())]
         ));
     }
-    let rows = datapact_trace::read_part(path)
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(|b| b.num_rows() as u64)
-        .sum();
+    let rows = datapact_trace::count_rows(path).map_err(|e| e.to_string())?;
     Ok(PartInfo {
         path: path.to_path_buf(),
         rows,

@@ -25,8 +25,8 @@ pub use schema::{
     swept_columns_conflict, swept_description,
 };
 pub use writer::{
-    FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX, keys,
-    part_files, read_metadata, read_part, read_table, sha256_file,
+    FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX,
+    count_rows, keys, part_files, read_metadata, read_part, read_table, sha256_file,
 };
 
 /// Re-exported so callers use the exact Arrow version this crate writes with.

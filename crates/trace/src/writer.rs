@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{WriterProperties, WriterVersion};
@@ -329,18 +329,33 @@ pub fn read_table(dir: &Path, table: Table) -> Result<Vec<RecordBatch>, TraceErr
     Ok(batches)
 }
 
+fn open_part(path: &Path) -> Result<ParquetRecordBatchReader, TraceError> {
+    let file = File::open(path).map_err(|e| TraceError::io(path, "open", e))?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(64 * 1024).build())
+        .map_err(|e| TraceError::parquet(path, e))
+}
+
+fn arrow_err(path: &Path) -> impl FnOnce(arrow::error::ArrowError) -> TraceError + '_ {
+    move |source| TraceError::Arrow {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Reads one part file into record batches (with the embedded Arrow schema's exact types).
 pub fn read_part(path: &Path) -> Result<Vec<RecordBatch>, TraceError> {
-    let file = File::open(path).map_err(|e| TraceError::io(path, "open", e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(64 * 1024).build())
-        .map_err(|e| TraceError::parquet(path, e))?;
-    reader
+    open_part(path)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| TraceError::Arrow {
-            path: path.to_path_buf(),
-            source,
-        })
+        .map_err(arrow_err(path))
+}
+
+/// The rows of one part file, decoding every page (so damage is found) but holding one batch
+/// at a time: a part of tens of millions of events is checked in bounded memory.
+pub fn count_rows(path: &Path) -> Result<u64, TraceError> {
+    open_part(path)?.try_fold(0u64, |rows, batch| {
+        Ok(rows + batch.map_err(arrow_err(path))?.num_rows() as u64)
+    })
 }
 
 /// The key-value metadata of one Parquet file (including `ARROW:schema` when present).
