@@ -124,15 +124,18 @@ pub fn create_json_exclusive<T: Serialize>(path: &Path, value: &T) -> std::io::R
     }
 }
 
-pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
-    let path = out.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// A JSON file; the error names the path.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
+    read_json(&out.join("manifest.json"))
+}
+
 pub fn read_shard_record(path: &Path) -> Result<ShardRecord, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    read_json(path)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::VERSION;
 use crate::manifest::{
     Manifest, PartEntry, ShardRecord, create_json_exclusive, read_shard_record, shard_record_path,
-    write_json_atomic,
+    shard_records, write_json_atomic,
 };
 use crate::plan::{ChunkPlan, Shard};
 
@@ -72,6 +72,9 @@ pub enum RunnerError {
     Invariant(datapact_sim::InvariantViolation),
     #[error("{0}")]
     Refused(String),
+    /// A file of an earlier run that does not read back; the message names it.
+    #[error("{0}")]
+    Unreadable(String),
     #[error("interrupted: finished chunks are kept; rerun with --resume to complete")]
     Interrupted,
     #[error(
@@ -170,11 +173,9 @@ fn known_checksums(out: &Path) -> HashMap<String, String> {
     if let Ok(m) = crate::manifest::read_manifest(out) {
         known.extend(m.parts.into_iter().map(|p| (p.file, p.sha256)));
     }
-    if let Ok(entries) = std::fs::read_dir(out.join("_shards")) {
-        for e in entries.flatten() {
-            if let Ok(r) = read_shard_record(&e.path()) {
-                known.extend(r.parts.into_iter().map(|p| (p.file, p.sha256)));
-            }
+    for (shard, shards) in shard_records(out).unwrap_or_default() {
+        if let Ok(r) = read_shard_record(&shard_record_path(out, shard, shards)) {
+            known.extend(r.parts.into_iter().map(|p| (p.file, p.sha256)));
         }
     }
     known
@@ -342,10 +343,7 @@ pub fn merge_manifest(
         if !path.is_file() {
             return Ok(false);
         }
-        let record = read_shard_record(&path).map_err(|m| RunnerError::Io {
-            path: path.clone(),
-            message: m,
-        })?;
+        let record = read_shard_record(&path).map_err(RunnerError::Unreadable)?;
         parts.extend(record.parts);
     }
     parts.sort();
