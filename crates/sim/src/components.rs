@@ -5,8 +5,7 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
-use datapact_model::assign::Assignment;
-use datapact_model::{Decision, Mechanism, Outcome, ProtocolEnd, ReportStrategy};
+use datapact_model::{Decision, Mechanism, ReportStrategy};
 
 /// Which campaign of the batch a user belongs to, and her index in it.
 #[derive(Component, Clone, Copy, Debug)]
@@ -86,22 +85,11 @@ pub struct Remembers(pub datapact_model::Memory);
 #[repr(transparent)]
 pub struct Payoff(pub f64);
 
-/// A campaign: its slot in the batch, its replication and mechanism.
+/// A campaign: its slot in the batch, its replication and mechanism. Its assignment, how its
+/// withdraw phase ended and its outcome are kept once, in `CampaignTable`, indexed by slot.
 #[derive(Component, Clone, Copy, Debug)]
 pub struct Campaign {
     pub slot: u32,
     pub rep_in_batch: u32,
     pub mechanism: Mechanism,
 }
-
-/// What the provider learned when assigning (S and M).
-#[derive(Component, Clone, Copy, Debug)]
-pub struct Assigned(pub Assignment);
-
-/// How the withdraw phase ended.
-#[derive(Component, Clone, Copy, Debug)]
-pub struct Ended(pub ProtocolEnd);
-
-/// The settled outcome.
-#[derive(Component, Clone, Copy, Debug)]
-pub struct Settled(pub Outcome);

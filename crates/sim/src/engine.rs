@@ -5,7 +5,6 @@
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
-use datapact_model::assign::Assignment;
 use datapact_model::{CostSampler, EventSink, Game, Mechanism, Outcome, ProtocolEnd};
 
 use crate::batch::{Batch, CampaignTable, Columns, ProtocolOverride, Scratch, Sinks};
@@ -158,20 +157,10 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         *self = Self::with_extension(self.extension);
         let m = mechanisms.len();
         let campaigns = reps * m;
-        self.world.spawn_batch((0..campaigns).map(|c| {
-            (
-                Campaign {
-                    slot: c as u32,
-                    rep_in_batch: (c / m) as u32,
-                    mechanism: mechanisms[c % m],
-                },
-                Assigned(Assignment {
-                    sustainable: false,
-                    backstoppers: 0,
-                    estimated_cost: 0.0,
-                }),
-                Settled(Outcome::null(0)),
-            )
+        self.world.spawn_batch((0..campaigns).map(|c| Campaign {
+            slot: c as u32,
+            rep_in_batch: (c / m) as u32,
+            mechanism: mechanisms[c % m],
         }));
         // C users only choose a contribution: they carry no report, cap or withdrawal components,
         // so they live in their own archetype and the S/M phases never visit them.

@@ -8,7 +8,7 @@ use datapact_model::assign::respond;
 
 use super::campaign_blocks;
 use crate::batch::{Batch, CampaignTable, Scratch, Sinks};
-use crate::components::{Assigned, Belief, Burden, Campaign, Cap, Member, ObservedCost, TrueCost};
+use crate::components::{Belief, Burden, Cap, Member, ObservedCost, TrueCost};
 
 pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
@@ -17,7 +17,6 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     mut sinks: ResMut<Sinks<S>>,
     mut assigned_users: Query<(&Member, &ObservedCost, &mut Cap, &mut Burden)>,
     mut subsidised_users: Query<(&Member, &TrueCost, &Belief, &mut Burden), Without<Cap>>,
-    mut campaigns: Query<(&Campaign, &mut Assigned)>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
     let scratch = &mut *scratch;
@@ -58,9 +57,4 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
             );
         }
     }
-    campaigns.iter_mut().for_each(|(campaign, mut assigned)| {
-        if let Some(Some(a)) = table.assignment.get(campaign.slot as usize) {
-            assigned.0 = *a;
-        }
-    });
 }

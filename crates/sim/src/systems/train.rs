@@ -8,7 +8,7 @@ use datapact_model::settle::{settle_subsidy, settle_withdrawal};
 
 use super::campaign_blocks;
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
-use crate::components::{Burden, Campaign, Choice, Member, Payoff, RealizedCost, Settled};
+use crate::components::{Burden, Choice, Member, Payoff, RealizedCost};
 
 pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
@@ -17,7 +17,6 @@ pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
     mut sinks: ResMut<Sinks<S>>,
     mut withdrawing_users: Query<(&Member, &RealizedCost, &Burden, &Choice, &mut Payoff)>,
     mut subsidised_users: Query<(&Member, &RealizedCost, &Burden, &mut Payoff), Without<Choice>>,
-    mut campaigns: Query<(&Campaign, &mut Settled)>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
     let (columns, table) = (&mut *columns, &mut *table);
@@ -70,9 +69,4 @@ pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
             columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
         }
     }
-    campaigns.iter_mut().for_each(|(campaign, mut settled)| {
-        if let Some(Some(o)) = table.outcome.get(campaign.slot as usize) {
-            settled.0 = *o;
-        }
-    });
 }
