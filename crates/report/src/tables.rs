@@ -127,10 +127,11 @@ pub struct Run {
 
 /// Loads every run under `dir`: `dir` itself if it holds a `manifest.json`, else each
 /// subdirectory that does (sorted by name). Directories without a manifest (unfinished runs,
-/// the report itself) are skipped.
-pub fn load_runs(dir: &Path) -> Result<Vec<Run>, ReportError> {
+/// the report itself) are skipped. A `rounds` table has a row per campaign (millions in a
+/// user's sweep), so only the runs named in `rounds_for` load theirs.
+pub fn load_runs(dir: &Path, rounds_for: &[&str]) -> Result<Vec<Run>, ReportError> {
     if dir.join("manifest.json").is_file() {
-        return Ok(vec![load_run(dir)?]);
+        return Ok(vec![load_run(dir, rounds_for)?]);
     }
     let entries = std::fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))?;
     let mut dirs: Vec<PathBuf> = entries
@@ -139,11 +140,12 @@ pub fn load_runs(dir: &Path) -> Result<Vec<Run>, ReportError> {
         .filter(|p| p.join("manifest.json").is_file())
         .collect();
     dirs.sort();
-    dirs.iter().map(|d| load_run(d)).collect()
+    dirs.iter().map(|d| load_run(d, rounds_for)).collect()
 }
 
-/// Loads one run directory (it must hold a `manifest.json`).
-pub fn load_run(dir: &Path) -> Result<Run, ReportError> {
+/// Loads one run directory (it must hold a `manifest.json`); its `rounds` table only if the
+/// run is named in `rounds_for` and traced them.
+pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
     let path = dir.join("manifest.json");
     let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
     let manifest: serde_json::Value = serde_json::from_str(&text)
@@ -163,7 +165,7 @@ pub fn load_run(dir: &Path) -> Result<Run, ReportError> {
     let trace = manifest["trace"].as_str().unwrap_or("cells");
     let cells = cells_from_batches(&swept, &read_table(dir, Table::Cells)?)?;
     let diagnostics = diags_from_batches(&swept, &read_table(dir, Table::Diagnostics)?)?;
-    let rounds = if trace == "rounds" || trace == "events" {
+    let rounds = if (trace == "rounds" || trace == "events") && rounds_for.contains(&&*name) {
         Some(rounds_from_batches(&read_table(dir, Table::Rounds)?)?)
     } else {
         None
