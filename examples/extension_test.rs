@@ -124,7 +124,7 @@ fn outputs_go_through_runner_traces_and_report() {
         meta.get("datapact.extension").map(String::as_str),
         Some("large-first-deadline")
     );
-    let run = datapact_report::tables::load_run(&dir.path().join("deadline")).unwrap();
+    let run = datapact_report::tables::load_run(&dir.path().join("deadline"), &[]).unwrap();
     assert_eq!(run.cells.rows.len(), 4 * 3);
     // Without the extension, the same directory is refused: outputs never mix.
     let plain = datapact_runner::RunOptions {

@@ -146,23 +146,13 @@ pub fn load_runs(dir: &Path, rounds_for: &[&str]) -> Result<Vec<Run>, ReportErro
 /// Loads one run directory (it must hold a `manifest.json`); its `rounds` table only if the
 /// run is named in `rounds_for` and traced them.
 pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
-    let manifest: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| ReportError::Data(format!("{}: {e}", path.display())))?;
-    let name = manifest["scenario_name"]
-        .as_str()
-        .ok_or_else(|| ReportError::Data(format!("{}: no scenario_name", path.display())))?
-        .to_string();
-    let swept: Vec<String> = manifest["sweep"]
-        .as_array()
-        .map(|axes| {
-            axes.iter()
-                .filter_map(|a| a.get(1).and_then(|c| c.as_str()).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let trace = manifest["trace"].as_str().unwrap_or("cells");
+    let manifest = datapact_trace::read_manifest(dir).map_err(ReportError::Data)?;
+    let swept: Vec<String> = manifest
+        .sweep
+        .iter()
+        .map(|(_, column)| column.clone())
+        .collect();
+    let (name, trace) = (manifest.scenario_name, manifest.trace);
     let cells = cells_from_batches(&swept, &read_table(dir, Table::Cells)?)?;
     let diagnostics = diags_from_batches(&swept, &read_table(dir, Table::Diagnostics)?)?;
     let rounds = if (trace == "rounds" || trace == "events") && rounds_for.contains(&&*name) {
@@ -173,8 +163,8 @@ pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
     Ok(Run {
         name,
         dir: dir.to_path_buf(),
-        scenario_hash: manifest["scenario_hash"].as_str().unwrap_or("").to_string(),
-        replications: manifest["replications"].as_u64().unwrap_or(0) as u32,
+        scenario_hash: manifest.scenario_hash,
+        replications: manifest.replications,
         cells,
         diagnostics,
         rounds,

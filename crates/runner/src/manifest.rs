@@ -1,82 +1,19 @@
-//! `manifest.json` and the per-shard records it is merged from.
+//! Writing `manifest.json`, the per-shard records and `_run.json` (their types and readers are
+//! in `datapact_trace::manifest`).
 //!
-//! Each shard, when all its chunks are written, writes `_shards/shard-I-of-N.json` listing its
-//! part files with row counts and SHA-256. The shard that completes the set merges them into
-//! `manifest.json`. Both are written to a temporary name private to the writer and renamed, so a reader sees
-//! either nothing or a whole file; the merged content is sorted, so concurrent writers write equal bytes.
+//! Each is written to a hidden temporary file private to the writer and renamed, so a reader
+//! sees either nothing or a whole file; the merged manifest is sorted, so concurrent writers
+//! write equal bytes.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// One part file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
-pub struct PartEntry {
-    /// Path relative to the output directory, e.g. `cells/part-000003.parquet`.
-    pub file: String,
-    pub rows: u64,
-    pub sha256: String,
-}
-
-/// What one shard wrote.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShardRecord {
-    pub shard: usize,
-    pub shards: usize,
-    pub scenario_hash: String,
-    pub version: String,
-    pub chunks: Vec<usize>,
-    pub parts: Vec<PartEntry>,
-}
-
-/// The whole output directory.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub datapact_version: String,
-    pub schema_version: String,
-    pub scenario_name: String,
-    pub scenario_hash: String,
-    pub seed: u64,
-    pub replications: u32,
-    pub mechanisms: Vec<String>,
-    pub trace: String,
-    /// Swept keys and their output column names, in grid order (first varies slowest).
-    pub sweep: Vec<(String, String)>,
-    pub cells: usize,
-    pub chunk_cells: usize,
-    pub chunks: usize,
-    pub shards: usize,
-    /// Rows per table, summed over parts.
-    pub rows: BTreeMap<String, u64>,
-    pub parts: Vec<PartEntry>,
-    /// The effective scenario (defaults filled, overrides applied) as TOML.
-    pub scenario: String,
-}
-
-pub fn shard_record_path(out: &Path, shard: usize, shards: usize) -> PathBuf {
-    out.join("_shards")
-        .join(format!("shard-{shard:05}-of-{shards:05}.json"))
-}
-
-/// The (shard, shards) pairs whose records exist under `out/_shards`, sorted; the inverse of
-/// [`shard_record_path`].
-pub fn shard_records(out: &Path) -> std::io::Result<Vec<(usize, usize)>> {
-    let mut done: Vec<(usize, usize)> = std::fs::read_dir(out.join("_shards"))?
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            let (i, n) = name
-                .strip_prefix("shard-")?
-                .strip_suffix(".json")?
-                .split_once("-of-")?;
-            Some((i.parse().ok()?, n.parse().ok()?))
-        })
-        .collect();
-    done.sort();
-    Ok(done)
-}
+pub use datapact_trace::manifest::{
+    Manifest, PartEntry, ShardRecord, read_manifest, read_shard_record, shard_record_path,
+    shard_records,
+};
 
 /// `value` as pretty JSON in a hidden temporary file beside `path`, under a random name created
 /// exclusively: the shards of a Slurm array, possibly on several nodes with the same process
@@ -124,23 +61,10 @@ pub fn create_json_exclusive<T: Serialize>(path: &Path, value: &T) -> std::io::R
     }
 }
 
-/// A JSON file; the error names the path.
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
-    read_json(&out.join("manifest.json"))
-}
-
-pub fn read_shard_record(path: &Path) -> Result<ShardRecord, String> {
-    read_json(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
     use std::sync::{Arc, Barrier};
 
     fn fresh_dir(tag: &str) -> PathBuf {

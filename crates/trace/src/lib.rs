@@ -11,11 +11,13 @@
 //! `finish_batch`, and stream it to a [`PartWriter`]; `finish` renames the part into place.
 
 mod error;
+pub mod manifest;
 mod rows;
 mod schema;
 mod writer;
 
 pub use error::TraceError;
+pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
 pub use rows::{
     BatchBuilder, CellRow, CellsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
     EventsBuilder, RoundRow, RoundStatus, RoundsBuilder,
