@@ -13,7 +13,8 @@
 #   3. sbatch --array=0-3 --wait tools/slurm/datapact-array.sbatch into DIR_SLURM.
 #      Check: `datapact status DIR_SLURM` exits 0; every part file in DIR_LOCAL has a
 #      byte-identical twin in DIR_SLURM and vice versa (cmp); the manifests are equal
-#      except "shards" (1 vs 4); part hashes match the manifest; the shard records
+#      except "shards" (1 vs 4); `datapact verify` passes on both (hashes and row
+#      counts match the manifest, no unlisted part); the shard records
 #      cover every chunk once (shard i has chunks i, i+4, ...); no temporary (dot)
 #      files are left.
 #   4. Delete shard 2's parts, record and the manifest (status must then fail), and
@@ -213,6 +214,13 @@ EOF
     fail "local run failed"
     exit 1
 }
+# Hashes and row counts of every part against the manifest; the local tree never changes, so
+# it is verified once (the Slurm tree after every comparison).
+"$BIN" verify "$DIR_LOCAL" >"$LOGS/verify-local.log" 2>&1 || {
+    cat "$LOGS/verify-local.log" >&2
+    fail "datapact verify $DIR_LOCAL failed"
+    exit 1
+}
 lap local
 NCHUNKS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["chunks"])' \
     "$DIR_LOCAL/manifest.json") || { fail "cannot read chunks from $DIR_LOCAL/manifest.json"; exit 1; }
@@ -284,7 +292,13 @@ compare_outputs() {
     stray=$(cd "$DIR_SLURM" && find . -name '.*' -not -name . | head -n 5)
     [[ -z $stray ]] || fail "$label: temporary files left in $DIR_SLURM: $stray"
 
-    # Manifests (equal except "shards"), part hashes, shard records.
+    # Every part's hash and row count as the manifest records, no unlisted part.
+    if ! "$BIN" verify "$DIR_SLURM" >"$LOGS/verify-slurm.log" 2>&1; then
+        sed 's/^/  verify: /' "$LOGS/verify-slurm.log" >&2
+        fail "$label: datapact verify $DIR_SLURM failed"
+    fi
+
+    # Manifests (equal except "shards"), shard records.
     python3 "$WORK/check_manifests.py" "$DIR_LOCAL" "$DIR_SLURM" "$SHARDS" \
         >"$LOGS/manifest-check.log" 2>&1 || mc_rc=$?
     sed 's/^/  /' "$LOGS/manifest-check.log" >&2
@@ -301,7 +315,7 @@ list_parts() {
 }
 
 cat >"$WORK/check_manifests.py" <<'PY'
-import hashlib, json, os, sys
+import json, os, sys
 
 local, slurm, shards = sys.argv[1], sys.argv[2], int(sys.argv[3])
 problems = []
@@ -327,29 +341,6 @@ for k in sorted(set(ml) | set(ms)):
             problems.append(f"manifest {k}: local {a!r}, slurm {b!r}, expected {allowed[k]!r}")
     elif a != b:
         problems.append(f"manifest field {k!r} differs: local {str(a)[:200]!r} vs slurm {str(b)[:200]!r}")
-
-# Every part listed in the manifest exists with that hash; every part file is listed.
-for root, m in (("local", ml), ("slurm", ms)):
-    base = local if root == "local" else slurm
-    listed = set()
-    for part in m.get("parts", []):
-        listed.add(part["file"])
-        path = os.path.join(base, part["file"])
-        try:
-            h = hashlib.sha256(open(path, "rb").read()).hexdigest()
-        except OSError as e:
-            problems.append(f"{root}: {e}")
-            continue
-        if h != part["sha256"]:
-            problems.append(f"{root}: sha256 of {part['file']} does not match the manifest")
-    on_disk = set()
-    for d in os.listdir(base):
-        if d.startswith(("_", ".")) or not os.path.isdir(os.path.join(base, d)):
-            continue
-        on_disk |= {f"{d}/{f}" for f in os.listdir(os.path.join(base, d)) if f.endswith(".parquet")}
-    if on_disk != listed:
-        problems.append(f"{root}: part files not in the manifest: {sorted(on_disk - listed)}, "
-                        f"listed but missing: {sorted(listed - on_disk)}")
 
 # Shard records: shard i of N computed exactly chunks i, i+N, ...
 chunks = ms.get("chunks", 0)
