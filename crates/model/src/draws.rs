@@ -19,12 +19,18 @@ pub fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 /// The random stream of one campaign: ChaCha8 keyed by
 /// `le(seed) ‖ le(cell) ‖ le(replication) ‖ "datapact"`, so that streams of different
 /// (seed, cell, replication) are independent and no stream depends on threads or sharding.
+/// It is round 0 of [`crate::round_rng`].
 pub fn campaign_rng(seed: u64, cell: u64, replication: u64) -> ChaCha8Rng {
+    stream(seed, cell, replication, u64::from_le_bytes(*b"datapact"))
+}
+
+/// ChaCha8 keyed by `le(seed) ‖ le(cell) ‖ le(replication) ‖ le(tag)`.
+pub(crate) fn stream(seed: u64, cell: u64, replication: u64, tag: u64) -> ChaCha8Rng {
     let mut key = [0u8; 32];
     key[0..8].copy_from_slice(&seed.to_le_bytes());
     key[8..16].copy_from_slice(&cell.to_le_bytes());
     key[16..24].copy_from_slice(&replication.to_le_bytes());
-    key[24..32].copy_from_slice(b"datapact");
+    key[24..32].copy_from_slice(&tag.to_le_bytes());
     ChaCha8Rng::from_seed(key)
 }
 

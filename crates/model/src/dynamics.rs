@@ -51,16 +51,11 @@ impl Default for Dynamics {
     }
 }
 
-/// The random stream of round `round` of a replication. Round 0 is [`crate::campaign_rng`].
+/// The random stream of round `round` of a replication: the campaign key with its tag mixed with
+/// the round. Round 0 is [`crate::campaign_rng`].
 pub fn round_rng(seed: u64, cell: u64, replication: u64, round: u32) -> ChaCha8Rng {
-    use rand::SeedableRng;
-    let mut key = [0u8; 32];
-    key[0..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&cell.to_le_bytes());
-    key[16..24].copy_from_slice(&replication.to_le_bytes());
     let tag = u64::from_le_bytes(*b"datapact") ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    key[24..32].copy_from_slice(&tag.to_le_bytes());
-    ChaCha8Rng::from_seed(key)
+    crate::draws::stream(seed, cell, replication, tag)
 }
 
 /// This round's cost from last round's and this round's fresh draw.
