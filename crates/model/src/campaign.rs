@@ -32,8 +32,8 @@ pub struct Workspace {
     pub protocol: ProtocolScratch,
     /// The last S/M assignment, reused by the next campaign that observes the same costs.
     pub memo: AssignMemo,
-    /// (n, shade share, shade factor, free-rider share, rule) `strategy` and `rule` were built for.
-    population_key: Option<(usize, f64, f64, f64, crate::params::WithdrawRule)>,
+    /// The n and population `strategy` and `rule` were built for.
+    population_key: Option<(usize, crate::PopulationKey)>,
 }
 
 impl Workspace {
@@ -63,13 +63,7 @@ impl Workspace {
         }
         self.decision.clear();
         self.decision.resize(n, Decision::Undecided);
-        let key = (
-            n,
-            game.shade_share,
-            game.shade_factor,
-            game.free_rider_share,
-            game.withdraw_rule,
-        );
+        let key = (n, game.population_key());
         if self.population_key != Some(key) {
             self.strategy.clear();
             self.strategy.extend((0..n).map(|i| game.strategy_of(i)));

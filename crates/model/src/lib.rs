@@ -29,6 +29,6 @@ pub use cost::{CostDist, CostSampler, kappa};
 pub use draws::{Draws, campaign_rng};
 pub use dynamics::{CostProcess, Dynamics, Learning, Memory};
 pub use events::{Event, EventKind, EventSink, NoEvents};
-pub use params::{Game, Mechanism, Order, ReportStrategy, WithdrawRule};
+pub use params::{Game, Mechanism, Order, PopulationKey, ReportStrategy, WithdrawRule};
 pub use settle::{Outcome, Status};
 pub use withdraw::{Decision, ProtocolEnd};

@@ -203,4 +203,19 @@ impl Game {
             ReportStrategy::Truthful
         }
     }
+
+    /// Everything [`Game::strategy_of`] and [`Game::withdraw_rule_of`] read: games with equal
+    /// keys give every user the same strategies, so a cache of them is keyed by this.
+    pub fn population_key(&self) -> PopulationKey {
+        (
+            self.users,
+            self.shade_share,
+            self.shade_factor,
+            self.free_rider_share,
+            self.withdraw_rule,
+        )
+    }
 }
+
+/// See [`Game::population_key`]: (users, shade share, shade factor, free-rider share, rule).
+pub type PopulationKey = (usize, f64, f64, f64, WithdrawRule);

@@ -95,7 +95,7 @@ pub struct Engine<S: EventSink + Send + Sync + Default + 'static> {
     world: World,
     schedule: Schedule,
     shape: Option<Shape>,
-    strategies_for: Option<(f64, f64, f64, datapact_model::WithdrawRule)>,
+    strategies_for: Option<datapact_model::PopulationKey>,
     extension: Option<Extension>,
     /// b0 of the fresh population the users hold (None: unknown, or changed by a repeated game).
     population_for: Option<u64>,
@@ -222,17 +222,11 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             self.extension.map_or("none", |x| x.name)
         );
         self.shape = Some(shape);
-        self.strategies_for = None;
     }
 
     /// Gives users their report strategies for this cell's population.
     fn ensure_strategies(&mut self, game: &Game) {
-        let key = (
-            game.shade_share,
-            game.shade_factor,
-            game.free_rider_share,
-            game.withdraw_rule,
-        );
+        let key = game.population_key();
         if self.strategies_for == Some(key) {
             return;
         }
