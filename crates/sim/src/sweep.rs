@@ -146,7 +146,8 @@ fn check(
     Ok(())
 }
 
-/// Replications per ECS batch: about 64k user entities per world, balanced across the cell.
+/// Replications per ECS batch: at most about 4096 user entities per world (at least one
+/// replication), batches of a cell balanced in size.
 pub fn batch_capacity(users: usize, mechanisms: usize, replications: u32) -> usize {
     let reps = replications.max(1) as usize;
     let per_world = (4096 / (users.max(1) * mechanisms.max(1))).clamp(1, reps);
