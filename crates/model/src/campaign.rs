@@ -5,7 +5,8 @@
 use crate::assign::{AssignMemo, respond};
 use crate::draws::Draws;
 use crate::events::EventSink;
-use crate::params::{Game, Mechanism, ReportStrategy};
+use crate::params::Game;
+use crate::strategy::Rules;
 use crate::report::{observe, realize, report};
 use crate::settle::{Outcome, settle_subsidy, settle_withdrawal};
 use crate::withdraw::{
@@ -23,8 +24,10 @@ pub struct Workspace {
     pub decision: Vec<Decision>,
     /// u_i of the last campaign run.
     pub payoff: Vec<f64>,
-    pub strategy: Vec<ReportStrategy>,
-    pub rule: Vec<crate::params::WithdrawRule>,
+    /// Per user: report strategy index into [`Rules::report`].
+    pub strategy: Vec<u16>,
+    /// Per user: withdraw strategy index into [`Rules::withdraw`].
+    pub rule: Vec<u16>,
     /// Per user: past withdrawals were absorbed (from [`crate::dynamics::Memory`]; false in round 0).
     pub absorbed: Vec<bool>,
     /// Per user: C's perceived marginal impact b_i (`game.belief` unless learned).
@@ -33,7 +36,7 @@ pub struct Workspace {
     /// The last S/M assignment, reused by the next campaign that observes the same costs.
     pub memo: AssignMemo,
     /// The n and population `strategy` and `rule` were built for.
-    population_key: Option<(usize, crate::PopulationKey)>,
+    population_key: Option<crate::PopulationKey>,
 }
 
 impl Workspace {
@@ -63,35 +66,63 @@ impl Workspace {
         }
         self.decision.clear();
         self.decision.resize(n, Decision::Undecided);
-        let key = (n, game.population_key());
-        if self.population_key != Some(key) {
+        let key = game.population_key();
+        if self.population_key.as_ref() != Some(&key) || self.strategy.len() != n {
             self.strategy.clear();
-            self.strategy.extend((0..n).map(|i| game.strategy_of(i)));
+            self.strategy.extend((0..n).map(|i| game.report_strategy_of(i)));
             self.rule.clear();
-            self.rule.extend((0..n).map(|i| game.withdraw_rule_of(i)));
+            self.rule.extend((0..n).map(|i| game.withdraw_strategy_of(i)));
             self.population_key = Some(key);
         }
     }
 }
 
-/// Runs one campaign of `mechanism` on `draws` with a fresh population (beliefs b0, no memory);
+/// The core mechanisms' protocols as the direct kernel plays them: the reference the ECS
+/// plugins of C, S and M are tested against (plugin mechanisms run on the ECS only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// C: privately optimal contributions, settled as a posted subsidy.
+    Subsidy,
+    /// S: assignment, simultaneous withdrawal.
+    Simultaneous,
+    /// M: assignment, sequential withdrawal with re-assignment.
+    Sequential,
+}
+
+impl Kernel {
+    /// The direct kernel of the core mechanism called `name` ("C", "S" or "M").
+    pub fn of(name: &str) -> Option<Kernel> {
+        use crate::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
+        [
+            (SUBSIDY.name, Kernel::Subsidy),
+            (SIMULTANEOUS.name, Kernel::Simultaneous),
+            (SEQUENTIAL.name, Kernel::Sequential),
+        ]
+        .into_iter()
+        .find_map(|(n, k)| (n == name).then_some(k))
+    }
+}
+
+/// Runs one campaign of `kernel` on `draws` with a fresh population (beliefs b0, no memory);
 /// per-user payoffs are left in `ws.payoff`.
 pub fn run_campaign<S: EventSink>(
-    mechanism: Mechanism,
+    kernel: Kernel,
     game: &Game,
+    rules: &Rules,
     draws: &Draws,
     ws: &mut Workspace,
     sink: &mut S,
 ) -> Outcome {
     ws.fresh_population(game, draws.len());
-    run_round(mechanism, game, draws, ws, sink)
+    run_round(kernel, game, rules, draws, ws, sink)
 }
 
 /// Runs one round of a repeated campaign: like [`run_campaign`], but with the population's
 /// state as the caller left it in `ws.belief` and `ws.absorbed`.
 pub fn run_round<S: EventSink>(
-    mechanism: Mechanism,
+    kernel: Kernel,
     game: &Game,
+    rules: &Rules,
     draws: &Draws,
     ws: &mut Workspace,
     sink: &mut S,
@@ -103,11 +134,17 @@ pub fn run_round<S: EventSink>(
         game.drift,
         &mut ws.realized,
     );
-    if mechanism == Mechanism::C {
+    if kernel == Kernel::Subsidy {
         respond(&draws.cost, &ws.belief, game, &mut ws.burden, sink);
         return settle_subsidy(&ws.realized, &ws.burden, game, &mut ws.payoff, sink);
     }
-    report(&draws.cost, &ws.strategy, &mut ws.reported, sink);
+    report(
+        &draws.cost,
+        &ws.strategy,
+        &rules.report,
+        &mut ws.reported,
+        sink,
+    );
     observe(
         &ws.reported,
         &draws.obs_shock,
@@ -132,11 +169,13 @@ pub fn run_round<S: EventSink>(
             burden: &mut ws.burden,
             decision: &mut ws.decision,
             rule: &ws.rule,
+            rules: &rules.withdraw,
             absorbed: &ws.absorbed,
         };
-        match mechanism {
-            Mechanism::S => simultaneous(st, game, &mut ws.protocol, sink),
-            _ => sequential(st, &draws.order_key, game, &mut ws.protocol, sink),
+        if kernel == Kernel::Simultaneous {
+            simultaneous(st, game, &mut ws.protocol, sink)
+        } else {
+            sequential(st, &draws.order_key, game, &mut ws.protocol, sink)
         }
     };
     settle_withdrawal(

@@ -70,6 +70,34 @@ pub fn next_cost(process: CostProcess, previous: f64, fresh: f64, mean: f64) -> 
     }
 }
 
+/// The step between rounds for costs: round 0 takes the fresh draws; from round 1 on, each
+/// user's cost moves from last round's by the cost process. `cost` holds last round's costs in
+/// and this round's out. The one definition the ECS draw system and the direct kernel share.
+pub fn evolve_costs(process: CostProcess, round: u32, mean: f64, fresh: &[f64], cost: &mut [f64]) {
+    if round == 0 {
+        cost.copy_from_slice(fresh);
+    } else {
+        for (c, f) in cost.iter_mut().zip(fresh) {
+            *c = next_cost(process, *c, *f, mean);
+        }
+    }
+}
+
+/// The step between rounds for C's users: each belief updates from her contribution and the
+/// round's total data `total`. The one definition the ECS learn system and the direct kernel
+/// share.
+pub fn learn_beliefs(
+    learning: Learning,
+    beliefs: &mut [f64],
+    contributions: &[f64],
+    total: f64,
+    need: f64,
+) {
+    for (b, x) in beliefs.iter_mut().zip(contributions) {
+        *b = update_belief(learning, *b, *x, total, need);
+    }
+}
+
 /// Next round's belief of a C user who contributed `contribution` when the total was `total`.
 #[inline]
 pub fn update_belief(

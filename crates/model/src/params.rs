@@ -1,29 +1,7 @@
 //! The parameters of one campaign (MODEL.md's table), already validated by the scenario loader.
 
 use crate::cost::CostDist;
-
-/// Which mechanism a campaign runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Mechanism {
-    /// Posted subsidy: privately optimal contributions, no reports, no withdrawal.
-    C,
-    /// Reports, assignment, simultaneous withdrawal (optionally with recovery rounds).
-    S,
-    /// Reports, assignment, sequential withdrawal with re-assignment.
-    M,
-}
-
-impl Mechanism {
-    pub const ALL: [Mechanism; 3] = [Mechanism::C, Mechanism::S, Mechanism::M];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mechanism::C => "C",
-            Mechanism::S => "S",
-            Mechanism::M => "M",
-        }
-    }
-}
+use crate::param::ParamValues;
 
 /// The order in which users decide under the sequential protocol M. Fixed when announced, from the
 /// initial assignment; ties are broken by user index.
@@ -51,47 +29,37 @@ impl Order {
     }
 }
 
-/// How a user reports her cost.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
-pub enum ReportStrategy {
-    /// Reported cost equals true cost.
-    #[default]
-    Truthful,
-    /// Reported cost is (1 + s)·cost (s may be negative: under-reporting).
-    Shade(f64),
+/// Which strategy a share of the population holds (index into the catalog's report or withdraw
+/// strategies; 0, the default, means everyone holds the default).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StrategyShare {
+    /// Catalog index of the strategy.
+    pub strategy: usize,
+    /// Share of users who hold it.
+    pub share: f64,
+    /// Its parameter values.
+    pub params: ParamValues,
 }
 
-impl ReportStrategy {
+impl StrategyShare {
+    /// Users who hold the strategy among `n` (round(share·n), 0 for the default).
     #[inline]
-    pub fn report(self, true_cost: f64) -> f64 {
-        match self {
-            ReportStrategy::Truthful => true_cost,
-            ReportStrategy::Shade(s) => ((1.0 + s) * true_cost).max(0.0),
+    pub fn holders(&self, n: usize) -> usize {
+        if self.strategy == 0 {
+            0
+        } else {
+            ((self.share * n as f64).round() as usize).min(n)
         }
     }
 }
 
-/// How a user decides whether to withdraw before training.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum WithdrawRule {
-    /// Stay iff κ(c^w, x) ≤ V + p·x.
-    #[default]
-    Sincere,
-    /// Withdraw whenever her data is not pivotal by what the protocol reveals (she still enjoys V
-    /// if the others carry the campaign); otherwise decide sincerely. Under M the undecided users'
-    /// caps are known: she is not pivotal if they alone can still cover the remaining need. Under
-    /// S nothing is revealed during the decision: she withdraws if, in past rounds, withdrawals
-    /// were absorbed more often than not (never in a first round).
-    FreeRider,
-}
-
-impl WithdrawRule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WithdrawRule::Sincere => "sincere",
-            WithdrawRule::FreeRider => "free-rider",
-        }
-    }
+/// The strategies of the population (`[population.report]`, `[population.withdraw]`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Population {
+    /// Held by the first `holders(n)` users by index.
+    pub report: StrategyShare,
+    /// Held by the last `holders(n)` users by index (so that they are not the report group).
+    pub withdraw: StrategyShare,
 }
 
 /// Everything that parameterises one campaign. Costs are drawn from `cost`; all other fields are
@@ -120,15 +88,10 @@ pub struct Game {
     pub recovery_rounds: u32,
     /// Decision order of the sequential protocol M.
     pub order: Order,
-    /// Share of users (the first round(share·n) by index) who report with `shade_strategy`.
-    pub shade_share: f64,
-    /// The shading factor s of those users.
-    pub shade_factor: f64,
-    /// The withdrawal rule of the users who are not free-riders.
-    pub withdraw_rule: WithdrawRule,
-    /// Share of users (the last round(share·n) by index, so that they are not the shaders) who
-    /// withdraw as free-riders.
-    pub free_rider_share: f64,
+    /// Who holds which report and withdraw strategy.
+    pub population: Population,
+    /// Each mechanism's `[mechanism.NAME]` values, by catalog index (missing: defaults).
+    pub mechanism_params: Vec<ParamValues>,
     /// Repeated rounds, cost process, learning.
     pub dynamics: crate::dynamics::Dynamics,
 }
@@ -150,10 +113,8 @@ impl Default for Game {
             irreversible: 0.0,
             recovery_rounds: 0,
             order: Order::SmallFirst,
-            shade_share: 0.0,
-            shade_factor: 0.0,
-            withdraw_rule: WithdrawRule::Sincere,
-            free_rider_share: 0.0,
+            population: Population::default(),
+            mechanism_params: Vec::new(),
             dynamics: crate::dynamics::Dynamics::default(),
         }
     }
@@ -172,50 +133,37 @@ impl Game {
         1e-9 * self.users as f64
     }
 
-    /// Number of users who shade their reports (the first ones by index).
+    /// The report strategy index of user `i` (0: the default; 1: the configured strategy).
     #[inline]
-    pub fn shaders(&self) -> usize {
-        ((self.shade_share * self.users as f64).round() as usize).min(self.users)
+    pub fn report_strategy_of(&self, i: usize) -> u16 {
+        (i < self.population.report.holders(self.users)) as u16
     }
 
-    /// Number of free-riders (the last ones by index).
+    /// The withdraw strategy index of user `i` (0: the default; 1: the configured strategy).
     #[inline]
-    pub fn free_riders(&self) -> usize {
-        ((self.free_rider_share * self.users as f64).round() as usize).min(self.users)
+    pub fn withdraw_strategy_of(&self, i: usize) -> u16 {
+        (i >= self.users - self.population.withdraw.holders(self.users)) as u16
     }
 
-    /// The withdrawal rule of user `i`.
-    #[inline]
-    pub fn withdraw_rule_of(&self, i: usize) -> WithdrawRule {
-        if i >= self.users - self.free_riders() {
-            WithdrawRule::FreeRider
-        } else {
-            self.withdraw_rule
-        }
+    /// The `[mechanism.NAME]` values of the mechanism with catalog index `mechanism`.
+    pub fn mechanism_params(&self, mechanism: usize) -> &ParamValues {
+        static NONE: ParamValues = ParamValues(Vec::new());
+        self.mechanism_params.get(mechanism).unwrap_or(&NONE)
     }
 
-    /// The report strategy of user `i`.
-    #[inline]
-    pub fn strategy_of(&self, i: usize) -> ReportStrategy {
-        if i < self.shaders() {
-            ReportStrategy::Shade(self.shade_factor)
-        } else {
-            ReportStrategy::Truthful
-        }
-    }
-
-    /// Everything [`Game::strategy_of`] and [`Game::withdraw_rule_of`] read: games with equal
-    /// keys give every user the same strategies, so a cache of them is keyed by this.
+    /// Everything [`Game::report_strategy_of`], [`Game::withdraw_strategy_of`] and the
+    /// population's rules read: games with equal keys give every user the same strategies, so a
+    /// cache of them is keyed by this.
     pub fn population_key(&self) -> PopulationKey {
-        (
-            self.users,
-            self.shade_share,
-            self.shade_factor,
-            self.free_rider_share,
-            self.withdraw_rule,
-        )
+        let mut bits = vec![self.users as u64];
+        for s in [&self.population.report, &self.population.withdraw] {
+            bits.extend([s.strategy as u64, s.share.to_bits(), s.params.0.len() as u64]);
+            bits.extend(s.params.0.iter().map(|v| v.to_bits()));
+        }
+        PopulationKey(bits)
     }
 }
 
-/// See [`Game::population_key`]: (users, shade share, shade factor, free-rider share, rule).
-pub type PopulationKey = (usize, f64, f64, f64, WithdrawRule);
+/// See [`Game::population_key`]: users and both strategy shares, bit for bit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PopulationKey(Vec<u64>);

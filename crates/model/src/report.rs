@@ -3,18 +3,27 @@
 
 use crate::draws::mean_one_factor;
 use crate::events::{Event, EventKind, EventSink};
-use crate::params::ReportStrategy;
+use crate::strategy::ReportRule;
 
-/// Report: ĉ_i by each user's report strategy.
+/// Report: ĉ_i by each user's report strategy (`strategy[i]` indexes `rules`). Each run of
+/// consecutive users with one strategy is reported by one call of its rule.
 pub fn report<S: EventSink>(
     true_cost: &[f64],
-    strategy: &[ReportStrategy],
+    strategy: &[u16],
+    rules: &[std::sync::Arc<dyn ReportRule>],
     reported: &mut [f64],
     sink: &mut S,
 ) {
-    for (i, ((r, c), st)) in reported.iter_mut().zip(true_cost).zip(strategy).enumerate() {
-        *r = st.report(*c);
-        if S::ENABLED {
+    let n = true_cost.len();
+    let mut start = 0;
+    while start < n {
+        let s = strategy[start];
+        let end = start + strategy[start..].iter().take_while(|&&t| t == s).count();
+        rules[s as usize].report(&true_cost[start..end], &mut reported[start..end]);
+        start = end;
+    }
+    if S::ENABLED {
+        for (i, r) in reported.iter().enumerate() {
             sink.emit(Event::user(0, EventKind::Report, i, None, *r));
         }
     }

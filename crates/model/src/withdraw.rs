@@ -1,10 +1,12 @@
 //! The withdraw phase: protocol S (simultaneous, optional recovery rounds) and protocol M
 //! (sequential in a fixed order, with re-assignment after each withdrawal).
 
-use crate::caps::sincere_stays;
+use std::sync::Arc;
+
 use crate::cost::kappa;
 use crate::events::{Event, EventKind, EventSink};
-use crate::params::{Game, Order, WithdrawRule};
+use crate::params::{Game, Order};
+use crate::strategy::{Deciding, WithdrawRule};
 use crate::waterfill::{FillScratch, water_fill, water_fill_bounded};
 
 /// A user's answer before training.
@@ -36,8 +38,10 @@ pub struct WithdrawState<'a> {
     /// In: assigned burdens. Out: each user's burden at her (last) decision.
     pub burden: &'a mut [f64],
     pub decision: &'a mut [Decision],
-    /// Each user's withdrawal rule.
-    pub rule: &'a [WithdrawRule],
+    /// Each user's withdraw strategy: an index into `rules`.
+    pub rule: &'a [u16],
+    /// The population's withdraw rules.
+    pub rules: &'a [Arc<dyn WithdrawRule>],
     /// Each user's memory: were past withdrawals absorbed more often than not (false in a first round).
     pub absorbed: &'a [bool],
 }
@@ -54,14 +58,20 @@ pub struct ProtocolScratch {
     sub_out: Vec<f64>,
 }
 
-/// Whether a user stays. `pivotal` is what the protocol lets her infer: whether the campaign
-/// would fall short without her.
-#[inline]
-fn stays(rule: WithdrawRule, realized: f64, burden: f64, game: &Game, pivotal: bool) -> bool {
-    let sincere = sincere_stays(realized, burden, game.payment, game.value);
-    match rule {
-        WithdrawRule::Sincere => sincere,
-        WithdrawRule::FreeRider => sincere && (pivotal || burden <= 0.0),
+impl WithdrawState<'_> {
+    /// Whether user `i` stays on her current burden, by her strategy. `pivotal` is what the
+    /// protocol lets her infer: whether the campaign would fall short without her (`None`: it
+    /// reveals nothing).
+    #[inline]
+    pub fn stays(&self, i: usize, game: &Game, pivotal: Option<bool>) -> bool {
+        self.rules[self.rule[i] as usize].stays(&Deciding {
+            realized_cost: self.realized[i],
+            burden: self.burden[i],
+            value: game.value,
+            payment: game.payment,
+            pivotal,
+            absorbed: self.absorbed[i],
+        })
     }
 }
 
@@ -77,13 +87,7 @@ fn decide_at_once<S: EventSink>(
 ) -> f64 {
     let mut committed = 0.0;
     for i in users {
-        let stay = stays(
-            st.rule[i],
-            st.realized[i],
-            st.burden[i],
-            game,
-            !st.absorbed[i],
-        );
+        let stay = st.stays(i, game, None);
         decide(
             i,
             stay,
@@ -262,7 +266,7 @@ pub fn sequential<S: EventSink>(
         let time = 2 + pos as u32;
         undecided_caps -= st.cap[i];
         let pivotal = undecided_caps < need - committed - tol;
-        let stay = stays(st.rule[i], st.realized[i], st.burden[i], game, pivotal);
+        let stay = st.stays(i, game, Some(pivotal));
         decide(
             i,
             stay,

@@ -4,7 +4,7 @@ use datapact_model::assign::{AssignMemo, assign, same_bits};
 use datapact_model::events::{Event, EventKind};
 use datapact_model::waterfill::FillScratch;
 use datapact_model::{
-    CostDist, Draws, Game, Mechanism, NoEvents, Order, Status, Workspace, campaign_rng,
+    CostDist, Draws, Game, Kernel, NoEvents, Rules, Order, Status, Workspace, campaign_rng,
     run_campaign,
 };
 use proptest::prelude::*;
@@ -41,8 +41,8 @@ proptest! {
         let g = game(v, p, drift, noise, n);
         let d = draws(&g, seed, 0);
         let mut ws = Workspace::default();
-        let s = run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents);
-        let m = run_campaign(Mechanism::M, &g, &d, &mut ws, &mut NoEvents);
+        let s = run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
+        let m = run_campaign(Kernel::Sequential, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
         for o in [&s, &m] {
             prop_assert_eq!(o.leakage, 0.0);
             if !o.success() { prop_assert_eq!(o.subsidy, 0.0); prop_assert_eq!(o.data, 0.0); }
@@ -54,7 +54,7 @@ proptest! {
         }
         if s.success() { prop_assert!(m.success(), "S succeeded but M did not"); }
         // C pays whatever happens, so its leakage is its subsidy exactly when it fails.
-        let c = run_campaign(Mechanism::C, &g, &d, &mut ws, &mut NoEvents);
+        let c = run_campaign(Kernel::Subsidy, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
         prop_assert_eq!(c.leakage, if c.success() { 0.0 } else { c.subsidy });
     }
 
@@ -94,8 +94,8 @@ proptest! {
         let g = game(0.0, 0.0, 0.5, 0.0, n);
         let d = draws(&g, seed, 1);
         let mut ws = Workspace::default();
-        for mech in [Mechanism::S, Mechanism::M] {
-            let o = run_campaign(mech, &g, &d, &mut ws, &mut NoEvents);
+        for mech in [Kernel::Simultaneous, Kernel::Sequential] {
+            let o = run_campaign(mech, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
             prop_assert_eq!(o.status, Status::Null);
             prop_assert_eq!((o.data, o.subsidy, o.privacy_cost, o.welfare), (0.0, 0.0, 0.0, 0.0));
             prop_assert!(ws.payoff.iter().all(|u| *u == 0.0));
@@ -106,9 +106,9 @@ proptest! {
     fn events_are_totally_ordered_in_time(v in 0.05f64..0.4, p in 0.0f64..0.4, seed in any::<u64>()) {
         let g = Game { recovery_rounds: 2, ..game(v, p, 1.0, 0.3, 12) };
         let d = draws(&g, seed, 2);
-        for mech in Mechanism::ALL {
+        for mech in [Kernel::Subsidy, Kernel::Simultaneous, Kernel::Sequential] {
             let mut events: Vec<Event> = Vec::new();
-            let o = run_campaign(mech, &g, &d, &mut Workspace::default(), &mut events);
+            let o = run_campaign(mech, &g, &Rules::default(), &d, &mut Workspace::default(), &mut events);
             prop_assert!(events.windows(2).all(|w| w[0].time <= w[1].time), "{:?}", events);
             let withdrawn = events.iter().filter(|e| e.kind == EventKind::Withdraw).count();
             prop_assert_eq!(withdrawn as u32, o.withdrawals);
@@ -138,7 +138,7 @@ fn m_reassigns_after_a_withdrawal_where_s_fails() {
         order_key: vec![0.0; 3],
     };
     let mut ws = Workspace::default();
-    let s0 = run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents);
+    let s0 = run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
     assert_eq!(s0.status, Status::Success, "baseline: everyone stays");
 
     let g = Game { drift: 1e-9, ..g }; // keep costs, but realise a shock through the draws:
@@ -146,10 +146,10 @@ fn m_reassigns_after_a_withdrawal_where_s_fails() {
         drift_shock: vec![0.0, 0.0, 6.0e9],
         ..d
     };
-    let s = run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents);
+    let s = run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
     assert_eq!((s.status, s.withdrawals), (Status::Failure, 1));
     let mut events = Vec::new();
-    let m = run_campaign(Mechanism::M, &g, &d, &mut ws, &mut events);
+    let m = run_campaign(Kernel::Sequential, &g, &Rules::default(), &d, &mut ws, &mut events);
     assert_eq!((m.status, m.withdrawals), (Status::Success, 1));
     assert!((m.data - 1.5).abs() < 1e-9);
     // Small-first: user 2 (burden 0.088) decides first, withdraws; the others are re-assigned 0.75.
@@ -189,14 +189,14 @@ fn recovery_rounds_rescue_s() {
     };
     let mut ws = Workspace::default();
     assert_eq!(
-        run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents).status,
+        run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents).status,
         Status::Failure
     );
     let g = Game {
         recovery_rounds: 1,
         ..g
     };
-    let s = run_campaign(Mechanism::S, &g, &d, &mut ws, &mut NoEvents);
+    let s = run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
     assert_eq!(s.status, Status::Success);
     assert!((s.data - 1.5).abs() < 1e-9);
 }
@@ -220,8 +220,9 @@ fn orders_differ_only_in_who_decides_first() {
     ] {
         let mut events = Vec::new();
         run_campaign(
-            Mechanism::M,
+            Kernel::Sequential,
             &Game { order, ..g.clone() },
+            &Rules::default(),
             &d,
             &mut ws,
             &mut events,

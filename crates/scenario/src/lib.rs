@@ -9,16 +9,30 @@
 //! A key that is both set in its table and swept under `[sweep]` takes the swept values in every
 //! cell (the sweep wins); the table value remains in [`Scenario::base`].
 
+mod axes;
 mod error;
 mod normalize;
+mod read;
+mod sections;
 mod tree;
 mod validate;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use datapact_model::{CostDist, Game, Mechanism};
+use datapact_model::{Catalog, Game};
 
+pub use axes::Target;
 pub use error::ScenarioError;
+
+/// A mechanism a scenario runs: its index in the catalog and its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MechanismRef {
+    /// Index in [`Catalog::mechanisms`] (the canonical order of outputs).
+    pub index: usize,
+    /// Its name, as written in outputs.
+    pub name: &'static str,
+}
 
 /// How much a run records. Ordered: `Cells < Rounds < Events`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,6 +73,8 @@ pub struct SweepAxis {
     pub column: String,
     /// The values, in order (non-empty, each range-checked like the key itself).
     pub values: Vec<f64>,
+    /// Where a value goes in a cell's game.
+    pub target: Target,
 }
 
 /// A validated scenario.
@@ -76,11 +92,13 @@ pub struct SweepAxis {
 /// users = 20
 /// cost = { dist = "uniform", low = 0.0, high = 1.0 }  # or beta{alpha,beta}, lognormal{mu,sigma}, constant{value}
 /// [population.report]
-/// strategy = "truthful"          # or "shade"
-/// share = 0.0                    # [0, 1]
-/// factor = 0.0                   # > -1
+/// strategy = "truthful"          # or "shade", or a plugin's report strategy
+/// share = 0.0                    # [0, 1]: the first round(share*n) users hold it
+/// factor = 0.0                   # > -1; a strategy's own keys sit beside strategy and share
 /// [population.withdraw]
-/// strategy = "sincere"
+/// strategy = "sincere"           # or "free-rider", or a plugin's withdraw strategy
+/// share = 1.0                    # [0, 1]: the last round(share*n) users hold it
+/// [mechanism.NAME]               # a listed mechanism's parameters (plugins declare them)
 /// [game]
 /// threshold = 0.6                # (0, 1]
 /// value = 0.1
@@ -94,6 +112,7 @@ pub struct SweepAxis {
 /// [sweep]
 /// game.value = { from = 0.0, to = 0.3, steps = 31 }
 /// game.payment = { values = [0.0, 0.1, 0.2] }
+/// mechanism.NAME.KEY = { values = [...] }   # any numeric plugin parameter
 /// [output]
 /// trace = "cells"                # rounds | events
 /// chunk_cells = 0                 # cells per part file; 0 = automatic (~10^7 user-campaigns)
@@ -107,8 +126,8 @@ pub struct Scenario {
     pub seed: u64,
     pub replications: u32,
     pub description: Option<String>,
-    /// In canonical order C, S, M.
-    pub mechanisms: Vec<Mechanism>,
+    /// In catalog order (C, S, M, then plugins in registration order).
+    pub mechanisms: Vec<MechanismRef>,
     /// The game before sweeping.
     pub base: Game,
     /// In the order written in the file.
@@ -122,6 +141,8 @@ pub struct Scenario {
     /// The exact text loaded, before overrides (the effective scenario, overrides included, is
     /// [`Scenario::normalized`]).
     pub source: String,
+    /// The mechanisms and strategies the scenario could name (the core's, or a plugin app's).
+    pub catalog: Arc<Catalog>,
 }
 
 /// One point of the sweep grid.
@@ -138,8 +159,19 @@ pub struct Cell {
 pub const MAX_CAMPAIGN_USERS: u128 = 100_000_000_000;
 
 impl Scenario {
-    /// Read and validate a scenario file, applying `--set key=value` overrides first.
+    /// Read and validate a scenario file against the core catalog, applying `--set key=value`
+    /// overrides first.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with(&Arc::new(Catalog::core()), path, overrides)
+    }
+
+    /// Read and validate a scenario file against `catalog` (the mechanisms and strategies a
+    /// plugin app registered), applying `--set key=value` overrides first.
+    pub fn load_with(
+        catalog: &Arc<Catalog>,
+        path: &Path,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
         let origin = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| ScenarioError {
             origin: origin.clone(),
@@ -160,17 +192,32 @@ impl Scenario {
                 });
             }
         };
-        Scenario::from_str(&text, &origin, overrides)
+        Scenario::from_str_with(catalog, &text, &origin, overrides)
     }
 
-    /// Validate scenario text; `origin` names it in errors.
+    /// Validate scenario text against the core catalog; `origin` names it in errors.
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(
         text: &str,
         origin: &str,
         overrides: &[String],
     ) -> Result<Scenario, ScenarioError> {
-        validate::build(text, origin, overrides)
+        Scenario::from_str_with(&Arc::new(Catalog::core()), text, origin, overrides)
+    }
+
+    /// Validate scenario text against `catalog`; `origin` names it in errors.
+    pub fn from_str_with(
+        catalog: &Arc<Catalog>,
+        text: &str,
+        origin: &str,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        validate::build(catalog, text, origin, overrides)
+    }
+
+    /// The names of the scenario's mechanisms, in output order.
+    pub fn mechanism_names(&self) -> Vec<&'static str> {
+        self.mechanisms.iter().map(|m| m.name).collect()
     }
 
     /// Number of grid cells: the product of the axis lengths (1 without a sweep).
@@ -197,7 +244,7 @@ impl Scenario {
         }
         let mut game = self.base.clone();
         for (axis, &v) in self.sweep.iter().zip(&coords) {
-            apply(&mut game, &axis.key, v);
+            axis.target.apply(&mut game, v);
         }
         Cell {
             index,
@@ -237,39 +284,9 @@ pub fn column_name(key: &str) -> String {
         format!("report_{x}")
     } else if let Some(x) = key.strip_prefix("population.withdraw.") {
         format!("withdraw_{x}")
+    } else if let Some(x) = key.strip_prefix("mechanism.") {
+        x.replace(['.', '-'], "_")
     } else {
         key.replace('.', "_")
-    }
-}
-
-/// Set a sweepable key of `game` to `v` (values are validated at load time).
-pub(crate) fn apply(game: &mut Game, key: &str, v: f64) {
-    match key {
-        "game.threshold" => game.threshold = v,
-        "game.value" => game.value = v,
-        "game.payment" => game.payment = v,
-        "game.belief" => game.belief = v,
-        "game.obs_noise" => game.obs_noise = v,
-        "game.drift" => game.drift = v,
-        "game.irreversible" => game.irreversible = v,
-        "game.recovery_rounds" => game.recovery_rounds = v as u32,
-        "population.users" => game.users = v as usize,
-        "population.report.share" => game.shade_share = v,
-        "population.report.factor" => game.shade_factor = v,
-        "population.withdraw.share" => game.free_rider_share = v,
-        _ => {
-            if let Some(p) = key.strip_prefix("population.cost.") {
-                match (&mut game.cost, p) {
-                    (CostDist::Uniform { low, .. }, "low") => *low = v,
-                    (CostDist::Uniform { high, .. }, "high") => *high = v,
-                    (CostDist::Beta { alpha, .. }, "alpha") => *alpha = v,
-                    (CostDist::Beta { beta, .. }, "beta") => *beta = v,
-                    (CostDist::LogNormal { mu, .. }, "mu") => *mu = v,
-                    (CostDist::LogNormal { sigma, .. }, "sigma") => *sigma = v,
-                    (CostDist::Constant { value }, "value") => *value = v,
-                    _ => {}
-                }
-            }
-        }
     }
 }

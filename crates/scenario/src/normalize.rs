@@ -32,6 +32,15 @@ pub(crate) fn string(s: &str) -> String {
     out
 }
 
+/// A parameter value as TOML: an integer for integer keys.
+fn number(v: f64, rule: datapact_model::Rule) -> String {
+    if rule.is_int() {
+        format!("{}", v as i64)
+    } else {
+        float(v)
+    }
+}
+
 fn axis_spec(values: &[f64]) -> String {
     let n = values.len();
     if n >= 2 {
@@ -56,8 +65,19 @@ fn axis_spec(values: &[f64]) -> String {
 pub(crate) fn normalized(s: &Scenario) -> String {
     let g = &s.base;
     let mut o = String::new();
-    let mechs: Vec<String> = s.mechanisms.iter().map(|m| string(m.as_str())).collect();
+    let mechs: Vec<String> = s.mechanisms.iter().map(|m| string(m.name)).collect();
     let _ = writeln!(o, "mechanisms = [{}]", mechs.join(", "));
+    for m in &s.mechanisms {
+        let specs = s.catalog.mechanisms[m.index].params;
+        if specs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "\n[mechanism.{}]", string(m.name));
+        let values = g.mechanism_params(m.index);
+        for (i, spec) in specs.iter().enumerate() {
+            let _ = writeln!(o, "{} = {}", spec.key, number(values.at(specs, i), spec.rule));
+        }
+    }
 
     let _ = writeln!(o, "\n[scenario]");
     let _ = writeln!(o, "name = {}", string(&s.name));
@@ -82,31 +102,22 @@ pub(crate) fn normalized(s: &Scenario) -> String {
         params.join(", ")
     );
 
-    // Truthful reporting and shading with share = factor = 0 (and no report sweep) are the same
-    // game; both are written as truthful.
-    let report_swept = s
-        .sweep
-        .iter()
-        .any(|a| a.key.starts_with("population.report."));
-    let shade = report_swept || g.shade_share != 0.0 || g.shade_factor != 0.0;
-    let _ = writeln!(o, "\n[population.report]");
-    let _ = writeln!(
-        o,
-        "strategy = {}",
-        string(if shade { "shade" } else { "truthful" })
-    );
-    let _ = writeln!(o, "share = {}", float(g.shade_share));
-    let _ = writeln!(o, "factor = {}", float(g.shade_factor));
-    let _ = writeln!(o, "\n[population.withdraw]");
-    let free_riders = g.free_rider_share != 0.0
-        || s.sweep
-            .iter()
-            .any(|a| a.key.starts_with("population.withdraw."));
-    if free_riders {
-        let _ = writeln!(o, "strategy = \"free-rider\"");
-        let _ = writeln!(o, "share = {}", float(g.free_rider_share));
-    } else {
-        let _ = writeln!(o, "strategy = \"sincere\"");
+    // Only the chosen strategies are written (the loader folds an unheld, unswept strategy into
+    // the default, so equal games normalise alike).
+    let kinds = [
+        ("report", &g.population.report, &s.catalog.report.iter().map(|d| (d.name, d.params)).collect::<Vec<_>>()),
+        ("withdraw", &g.population.withdraw, &s.catalog.withdraw.iter().map(|d| (d.name, d.params)).collect::<Vec<_>>()),
+    ];
+    for (kind, share, strategies) in kinds {
+        let (name, specs) = strategies[share.strategy];
+        let _ = writeln!(o, "\n[population.{kind}]");
+        let _ = writeln!(o, "strategy = {}", string(name));
+        if share.strategy != 0 {
+            let _ = writeln!(o, "share = {}", float(share.share));
+            for (i, spec) in specs.iter().enumerate() {
+                let _ = writeln!(o, "{} = {}", spec.key, number(share.params.at(specs, i), spec.rule));
+            }
+        }
     }
     // Written only when not the single-campaign default, so `rounds = 1` hashes like no [dynamics].
     if g.dynamics != datapact_model::Dynamics::default() {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use datapact_model::{CostDist, Game, Mechanism, Order};
+use datapact_model::{CostDist, Game, Order};
 use datapact_scenario::{Scenario, TraceLevel};
 
 const MIN: &str = r#"
@@ -34,7 +34,7 @@ fn defaults_fill_the_documented_values() {
     assert_eq!(s.seed, 1);
     assert_eq!(s.replications, 10);
     assert_eq!(s.description, None);
-    assert_eq!(s.mechanisms, vec![Mechanism::C, Mechanism::S, Mechanism::M]);
+    assert_eq!(s.mechanism_names(), vec!["C", "S", "M"]);
     assert_eq!(s.trace, TraceLevel::Cells);
     assert!(s.sweep.is_empty());
     assert_eq!(s.cell_count(), 1);
@@ -57,8 +57,7 @@ fn defaults_fill_the_documented_values() {
     assert_eq!(g.irreversible, 0.0);
     assert_eq!(g.recovery_rounds, 0);
     assert_eq!(g.order, Order::SmallFirst);
-    assert_eq!(g.shade_share, 0.0);
-    assert_eq!(g.shade_factor, 0.0);
+    assert_eq!(g.population, datapact_model::Population::default());
     assert_eq!(*g, Game::default());
     let c = s.cell(0);
     assert_eq!(c.index, 0);
@@ -108,7 +107,7 @@ fn full_file_maps_every_key() {
     assert_eq!(s.seed, 20260508);
     assert_eq!(s.replications, 7);
     assert_eq!(s.description.as_deref(), Some("every key"));
-    assert_eq!(s.mechanisms, vec![Mechanism::S, Mechanism::M]);
+    assert_eq!(s.mechanism_names(), vec!["S", "M"]);
     assert_eq!(s.trace, TraceLevel::Events);
     let g = &s.base;
     assert_eq!(g.users, 35);
@@ -119,8 +118,9 @@ fn full_file_maps_every_key() {
             beta: 5.5
         }
     );
-    assert_eq!(g.shade_share, 0.25);
-    assert_eq!(g.shade_factor, -0.2);
+    assert_eq!(g.population.report.strategy, 1, "shade");
+    assert_eq!(g.population.report.share, 0.25);
+    assert_eq!(g.population.report.params.0, vec![-0.2]);
     assert_eq!(g.threshold, 0.8);
     assert_eq!(g.value, 0.2);
     assert_eq!(g.payment, 0.05);
@@ -157,15 +157,14 @@ fn truthful_report_means_no_shading() {
     let s = load(&format!(
         "{MIN}[population.report]\nstrategy = \"truthful\"\nshare = 0.5\nfactor = 0.3\n"
     ));
-    assert_eq!(s.base.shade_share, 0.0);
-    assert_eq!(s.base.shade_factor, 0.0);
+    assert_eq!(s.base.population, datapact_model::Population::default());
 }
 
 #[test]
 fn mechanisms_under_scenario_are_accepted() {
     let s =
         load("[scenario]\nname = \"x\"\nseed = 0\nreplications = 1\nmechanisms = [\"S\", \"C\"]\n");
-    assert_eq!(s.mechanisms, vec![Mechanism::C, Mechanism::S]);
+    assert_eq!(s.mechanism_names(), vec!["C", "S"]);
 }
 
 #[test]
@@ -293,7 +292,7 @@ fn report_and_uniform_param_sweeps_set_the_game() {
             high: 1.5
         }
     );
-    assert_eq!(c.game.shade_share, 0.9);
+    assert_eq!(c.game.population.report.share, 0.9);
     let c = s.cell(2);
     assert_eq!(
         c.game.cost,
@@ -302,7 +301,7 @@ fn report_and_uniform_param_sweeps_set_the_game() {
             high: 3.0
         }
     );
-    assert_eq!(c.game.shade_share, 0.1);
+    assert_eq!(c.game.population.report.share, 0.1);
     assert_eq!(s.sweep[0].column, "cost_high");
     assert_eq!(s.sweep[1].column, "report_share");
 }
@@ -331,7 +330,7 @@ fn overrides_apply_before_validation() {
     assert_eq!(s.base.drift, 0.2);
     assert_eq!(s.replications, 100);
     assert_eq!(s.trace, TraceLevel::Events);
-    assert_eq!(s.mechanisms, vec![Mechanism::S]);
+    assert_eq!(s.mechanism_names(), vec!["S"]);
     assert_eq!(s.sweep[0].values.len(), 5);
     assert_eq!(s.sweep[0].values[4], 0.3);
     // overrides show up in normalized() and change the hash
@@ -357,7 +356,7 @@ fn overrides_apply_before_validation() {
             beta: 1.0
         }
     );
-    assert_eq!(s.mechanisms, vec![Mechanism::M]);
+    assert_eq!(s.mechanism_names(), vec!["M"]);
     assert_eq!(s.base.order, Order::LargeFirst);
     assert_eq!(s.base.recovery_rounds, 4);
     // a string value that does not parse as TOML is taken as a string
@@ -368,7 +367,7 @@ fn overrides_apply_before_validation() {
         "[scenario]\nname = \"x\"\nseed = 0\nreplications = 1\nmechanisms = [\"S\", \"C\"]\n",
         &["mechanisms=[\"M\",\"C\"]"],
     );
-    assert_eq!(s.mechanisms, vec![Mechanism::C, Mechanism::M]);
+    assert_eq!(s.mechanism_names(), vec!["C", "M"]);
 }
 
 const A: &str = r#"
@@ -443,7 +442,7 @@ fn baseline_file_loads_with_961_cells() {
     assert_eq!(s.replications, 2000);
     assert_eq!(s.cell_count(), 961);
     assert_eq!(s.campaigns(), 961 * 2000 * 3);
-    assert_eq!(s.mechanisms, Mechanism::ALL.to_vec());
+    assert_eq!(s.mechanism_names(), vec!["C", "S", "M"]);
     assert_eq!(s.trace, TraceLevel::Cells);
     assert_eq!(s.base, Game::default());
     let cols: Vec<&str> = s.sweep.iter().map(|a| a.column.as_str()).collect();

@@ -4,20 +4,23 @@
 use bevy_ecs::prelude::*;
 use datapact_model::assign::{AssignMemo, Assignment};
 use datapact_model::withdraw::ProtocolScratch;
-use datapact_model::{CostSampler, Draws, Game, Mechanism, Outcome, ProtocolEnd};
+use datapact_model::{CostSampler, Draws, Game, Outcome, ProtocolEnd, Rules};
 
 /// The batch: one cell's game, and a run of replications, each played by every mechanism.
 /// Campaign slot `r·M + m` is replication `first_rep + r` under `mechanisms[m]`.
 #[derive(Resource, Clone, Debug)]
 pub struct Batch {
     pub game: Game,
+    /// The population's report and withdraw rules in this cell.
+    pub rules: Rules,
     pub sampler: CostSampler,
     pub seed: u64,
     pub cell: u64,
     pub first_rep: u64,
     /// Replications in this batch (≤ the capacity the world was built for).
     pub reps: usize,
-    pub mechanisms: Vec<Mechanism>,
+    /// Catalog ids of the mechanisms, in output order.
+    pub mechanisms: Vec<u16>,
     /// The round of the repeated game being played (0 for single campaigns).
     pub round: u32,
     /// E[c] under F, for the AR(1) cost process.
@@ -35,8 +38,9 @@ impl Batch {
         self.reps * self.mechanisms.len()
     }
 
+    /// The catalog id of campaign slot `campaign`'s mechanism.
     #[inline]
-    pub fn mechanism(&self, campaign: usize) -> Mechanism {
+    pub fn mechanism(&self, campaign: usize) -> u16 {
         self.mechanisms[campaign % self.mechanisms.len()]
     }
 }
@@ -57,7 +61,9 @@ impl Columns {
     }
 }
 
-/// Per-campaign state of the batch, indexed by campaign slot.
+/// Per-campaign state of the batch, indexed by campaign slot: the assignment (reporting
+/// mechanisms), how the withdraw phase ended (set by each mechanism's protocol; `Cancelled`
+/// unless it says otherwise) and the settled outcome.
 #[derive(Resource, Default)]
 pub struct CampaignTable {
     pub assignment: Vec<Option<Assignment>>,
@@ -79,8 +85,3 @@ pub struct Scratch {
 /// every emission compiles away.
 #[derive(Resource)]
 pub struct Sinks<S: Send + Sync + 'static>(pub Vec<S>);
-
-/// Mechanisms whose withdraw phase an [`crate::engine::Extension`] plays instead of the core
-/// protocol: the core `withdraw` system leaves their campaigns to the extension's system.
-#[derive(Resource, Default, Clone, Debug)]
-pub struct ProtocolOverride(pub Vec<Mechanism>);

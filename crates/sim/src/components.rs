@@ -5,7 +5,7 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
-use datapact_model::{Decision, Mechanism, ReportStrategy};
+use datapact_model::Decision;
 
 /// Which campaign of the batch a user belongs to, and her index in it.
 #[derive(Component, Clone, Copy, Debug)]
@@ -31,10 +31,10 @@ pub struct Shocks {
     pub observation: f64,
 }
 
-/// How the user reports.
+/// How the user reports: an index into the cell's report rules (`Batch::rules`; 0 = default).
 #[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
 #[repr(transparent)]
-pub struct Strategy(pub ReportStrategy);
+pub struct ReportsWith(pub u16);
 
 /// ĉ_i, the reported cost.
 #[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
@@ -71,10 +71,11 @@ pub struct Choice(pub Decision);
 #[repr(transparent)]
 pub struct Belief(pub f64);
 
-/// How an S/M user decides whether to withdraw.
+/// How a reporting user decides whether to withdraw: an index into the cell's withdraw rules
+/// (`Batch::rules`; 0 = default).
 #[derive(Component, Clone, Copy, Debug, Default, TransparentWrapper)]
 #[repr(transparent)]
-pub struct WithdrawStrategy(pub datapact_model::WithdrawRule);
+pub struct WithdrawsBy(pub u16);
 
 /// What an S/M user remembers of past rounds.
 #[derive(Component, Clone, Copy, Debug, Default)]
@@ -91,5 +92,6 @@ pub struct Payoff(pub f64);
 pub struct Campaign {
     pub slot: u32,
     pub rep_in_batch: u32,
-    pub mechanism: Mechanism,
+    /// The mechanism's catalog id.
+    pub mechanism: u16,
 }

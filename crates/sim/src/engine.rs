@@ -1,53 +1,42 @@
 //! The ECS engine: a `World` holding one batch of campaigns (users and campaigns as entities) and
-//! a `Schedule` whose systems run the phases top to bottom. One engine per worker thread; it is
-//! reused across batches and cells, and rebuilt only when the population size or batch shape
-//! changes.
+//! a `Schedule` whose systems run the phases top to bottom. One engine per worker thread and
+//! plugin set; it is reused across batches and cells, and rebuilt only when the population size
+//! or batch shape changes.
+
+use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
-use datapact_model::{CostSampler, EventSink, Game, Mechanism, Outcome, ProtocolEnd};
+use datapact_model::{CostSampler, Game, Outcome, ProtocolEnd, Rules, UserKind};
 
-use crate::batch::{Batch, CampaignTable, Columns, ProtocolOverride, Scratch, Sinks};
+use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::*;
+use crate::plugin::{Metrics, PluginSet, Shared, Sink};
 use crate::systems::{assign, draw, learn, report, train, withdraw};
 
-/// The phases of a round, in time order. Core systems live in these sets; an [`Extension`]
-/// adds its own systems to them (e.g. a new withdrawal protocol in `Phase::Withdraw`, after
-/// [`CoreProtocol`]).
+/// The phases of a round, in time order. The shared systems of a phase run first (in
+/// [`Shared`]), then each plugin's, in registration order (in its [`crate::plugin::Slot`]).
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
+    /// Nature draws costs and shocks.
     Draw,
+    /// Users report; the provider observes.
     Report,
+    /// The provider assigns burdens (C: users choose contributions).
     Assign,
+    /// Costs drift; users decide whether to stay, by the mechanism's protocol.
     Withdraw,
+    /// Training and settlement.
     Train,
+    /// Users learn from the round (repeated games).
     Learn,
 }
 
-/// The core withdrawal protocols (S and M) within `Phase::Withdraw`.
-#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct CoreProtocol;
-
-/// A researcher's addition to the simulator, written outside the core crates: its own
-/// components, resources and systems, run through the same sweep, trace and report machinery.
-/// See `examples/large_first_deadline.rs`.
-#[derive(Clone, Copy, Debug)]
-pub struct Extension {
-    /// Recorded in every output's metadata and manifest.
-    pub name: &'static str,
-    /// Adds the extension's systems to the phase schedule (use `in_set(Phase::…)`).
-    pub systems: fn(&mut Schedule),
-    /// Adds components to the users and campaigns and inserts resources, each time the world's
-    /// entities are (re)built. A component given to only some users must use
-    /// `#[component(storage = "SparseSet")]`: systems hand each table's columns to the model in
-    /// campaign blocks, and a table-stored component on some users would move them to another
-    /// table out of order (the engine checks this after `setup` and panics naming the extension).
-    pub setup: fn(&mut World),
-}
-
-/// The phase schedule, read top to bottom. Ambiguity detection is an error: any two systems
-/// that could touch the same data in an undetermined order fail the build.
-pub fn phase_schedule<S: EventSink + Send + Sync + Default + 'static>() -> Schedule {
+/// The phase schedule of `plugins`, read top to bottom: the shared systems (nature and the
+/// reporting pipeline every [`UserKind::Reporting`] mechanism goes through), then the plugins'
+/// systems. Ambiguity detection is an error: any two systems that could touch the same data in
+/// an undetermined order fail the build.
+pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
     let mut schedule = Schedule::default();
     schedule.set_build_settings(ScheduleBuildSettings {
         ambiguity_detection: LogLevel::Error,
@@ -66,20 +55,18 @@ pub fn phase_schedule<S: EventSink + Send + Sync + Default + 'static>() -> Sched
             .chain(),
     );
     schedule.add_systems((
-        draw::draw_nature.in_set(Phase::Draw),
+        draw::draw_nature.in_set(Shared(Phase::Draw)),
         (report::report_costs::<S>, report::observe_costs)
             .chain()
-            .in_set(Phase::Report),
-        assign::assign_burdens::<S>.in_set(Phase::Assign),
-        (
-            withdraw::drift_costs,
-            withdraw::withdraw::<S>.in_set(CoreProtocol),
-        )
+            .in_set(Shared(Phase::Report)),
+        assign::assign_burdens::<S>.in_set(Shared(Phase::Assign)),
+        (withdraw::drift_costs, withdraw::open_withdrawal)
             .chain()
-            .in_set(Phase::Withdraw),
-        train::train_and_settle::<S>.in_set(Phase::Train),
-        learn::learn_from_outcome.in_set(Phase::Learn),
+            .in_set(Shared(Phase::Withdraw)),
+        train::settle_withdrawal::<S>.in_set(Shared(Phase::Train)),
+        learn::remember_outcome.in_set(Shared(Phase::Learn)),
     ));
+    plugins.schedule_into(&mut schedule, S::ENABLED);
     schedule
 }
 
@@ -88,62 +75,50 @@ pub fn phase_schedule<S: EventSink + Send + Sync + Default + 'static>() -> Sched
 struct Shape {
     users: usize,
     reps: usize,
-    mechanisms: Vec<Mechanism>,
+    mechanisms: Vec<u16>,
 }
 
-pub struct Engine<S: EventSink + Send + Sync + Default + 'static> {
+/// A world and its schedule for one plugin set.
+pub struct Engine<S: Sink> {
     world: World,
     schedule: Schedule,
     shape: Option<Shape>,
     strategies_for: Option<datapact_model::PopulationKey>,
-    extension: Option<Extension>,
+    plugins: Arc<PluginSet>,
     /// b0 of the fresh population the users hold (None: unknown, or changed by a repeated game).
     population_for: Option<u64>,
     _sink: std::marker::PhantomData<S>,
 }
 
-impl<S: EventSink + Send + Sync + Default + 'static> Default for Engine<S> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
-    pub fn new() -> Self {
-        Self::with_extension(None)
-    }
-
-    /// An engine whose schedule also runs `extension`'s systems.
-    pub fn with_extension(extension: Option<Extension>) -> Self {
+impl<S: Sink> Engine<S> {
+    /// An engine running `plugins`' mechanisms.
+    pub fn new(plugins: Arc<PluginSet>) -> Self {
         let mut world = World::new();
         world.insert_resource(Columns::default());
         world.insert_resource(CampaignTable::default());
         world.insert_resource(Scratch::default());
         world.insert_resource(Sinks::<S>(Vec::new()));
-        world.insert_resource(ProtocolOverride::default());
-        let mut schedule = phase_schedule::<S>();
-        if let Some(x) = extension {
-            (x.systems)(&mut schedule);
-        }
+        world.insert_resource(Metrics::new(&plugins));
+        let schedule = phase_schedule::<S>(&plugins);
         Engine {
             world,
             schedule,
             shape: None,
             strategies_for: None,
             population_for: None,
-            extension,
+            plugins,
             _sink: Default::default(),
         }
     }
 
-    /// The extension this engine runs, if any.
-    pub fn extension(&self) -> Option<Extension> {
-        self.extension
+    /// The plugin set this engine runs.
+    pub fn plugins(&self) -> &Arc<PluginSet> {
+        &self.plugins
     }
 
     /// Spawns `reps × mechanisms` campaigns of `users` users each, unless the world already
     /// holds exactly that.
-    fn ensure_shape(&mut self, users: usize, reps: usize, mechanisms: &[Mechanism]) {
+    fn ensure_shape(&mut self, users: usize, reps: usize, mechanisms: &[u16]) {
         let shape = Shape {
             users,
             reps,
@@ -154,7 +129,7 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
         }
         // A new shape starts from a fresh world (bevy_ecs 0.20.1's `despawn_all` panics on
         // batch-spawned entities here; a new world is as cheap and leaves nothing behind).
-        *self = Self::with_extension(self.extension);
+        *self = Self::new(self.plugins.clone());
         let m = mechanisms.len();
         let campaigns = reps * m;
         self.world.spawn_batch((0..campaigns).map(|c| Campaign {
@@ -162,95 +137,106 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             rep_in_batch: (c / m) as u32,
             mechanism: mechanisms[c % m],
         }));
-        // C users only choose a contribution: they carry no report, cap or withdrawal components,
-        // so they live in their own archetype and the S/M phases never visit them.
         let member = |k: usize| Member {
             campaign: (k / users) as u32,
             slot: (k % users) as u32,
         };
-        let is_c = |k: usize| mechanisms[(k / users) % m] == Mechanism::C;
-        self.world
-            .spawn_batch((0..campaigns * users).filter(|k| !is_c(*k)).map(|k| {
-                (
-                    member(k),
+        let catalog = self.plugins.catalog();
+        let kind = |k: usize| catalog.mechanisms[mechanisms[(k / users) % m] as usize].users;
+        // Each kind of user lives in its own table, whose rows are whole campaigns in slot order
+        // (what `campaign_blocks` relies on); contributing users carry no report, cap or
+        // withdrawal components, so the reporting systems never visit them.
+        self.world.spawn_batch(
+            (0..campaigns * users)
+                .filter(|k| kind(*k) == UserKind::Reporting)
+                .map(|k| {
                     (
+                        member(k),
+                        (
+                            TrueCost::default(),
+                            Shocks::default(),
+                            ReportsWith::default(),
+                            ReportedCost::default(),
+                        ),
+                        (
+                            ObservedCost::default(),
+                            RealizedCost::default(),
+                            Cap::default(),
+                            Burden::default(),
+                        ),
+                        (
+                            Choice::default(),
+                            Payoff::default(),
+                            WithdrawsBy::default(),
+                            Remembers::default(),
+                        ),
+                    )
+                }),
+        );
+        self.world.spawn_batch(
+            (0..campaigns * users)
+                .filter(|k| kind(*k) == UserKind::Contributing)
+                .map(|k| {
+                    (
+                        member(k),
                         TrueCost::default(),
                         Shocks::default(),
-                        Strategy::default(),
-                        ReportedCost::default(),
-                    ),
-                    (
-                        ObservedCost::default(),
                         RealizedCost::default(),
-                        Cap::default(),
                         Burden::default(),
-                    ),
-                    (
-                        Choice::default(),
                         Payoff::default(),
-                        WithdrawStrategy::default(),
-                        Remembers::default(),
-                    ),
-                )
-            }));
-        self.world
-            .spawn_batch((0..campaigns * users).filter(|k| is_c(*k)).map(|k| {
-                (
-                    member(k),
-                    TrueCost::default(),
-                    Shocks::default(),
-                    RealizedCost::default(),
-                    Burden::default(),
-                    Payoff::default(),
-                    Belief::default(),
-                )
-            }));
+                        Belief::default(),
+                    )
+                }),
+        );
         self.world
             .resource_mut::<Columns>()
             .resize(campaigns * users);
         let mut table = self.world.resource_mut::<CampaignTable>();
         table.end = vec![ProtocolEnd::Cancelled; campaigns];
         self.world.resource_mut::<Sinks<S>>().0 = (0..campaigns).map(|_| S::default()).collect();
-        if let Some(x) = self.extension {
-            (x.setup)(&mut self.world);
-        }
+        let plugins = self.plugins.clone();
+        plugins.setup(&mut self.world);
         // Checked once per world (cheap next to a batch): what `campaign_blocks` relies on.
-        assert!(
-            users_in_campaign_order(&mut self.world, users),
-            "extension {:?} moved some users to another table in its setup; give components that \
-             only some users carry `#[component(storage = \"SparseSet\")]`",
-            self.extension.map_or("none", |x| x.name)
-        );
+        if !users_in_campaign_order(&mut self.world, users) {
+            let names: Vec<&str> = plugins.plugins().iter().map(|p| p.name.as_str()).collect();
+            panic!(
+                "a plugin's setup ({}) moved some users to another table; give components that \
+                 only some users carry `#[component(storage = \"SparseSet\")]`",
+                names.join(", ")
+            );
+        }
         self.shape = Some(shape);
     }
 
-    /// Gives users their report strategies for this cell's population.
+    /// Gives users their strategy indices for this cell's population.
     fn ensure_strategies(&mut self, game: &Game) {
         let key = game.population_key();
-        if self.strategies_for == Some(key) {
+        if self.strategies_for.as_ref() == Some(&key) {
             return;
         }
-        let mut users = self.world.query::<(&Member, &mut Strategy)>();
+        let mut users = self.world.query::<(&Member, &mut ReportsWith)>();
         for (member, mut strategy) in users.iter_mut(&mut self.world) {
-            strategy.0 = game.strategy_of(member.slot as usize);
+            strategy.0 = game.report_strategy_of(member.slot as usize);
         }
-        let mut users = self.world.query::<(&Member, &mut WithdrawStrategy)>();
+        let mut users = self.world.query::<(&Member, &mut WithdrawsBy)>();
         for (member, mut strategy) in users.iter_mut(&mut self.world) {
-            strategy.0 = game.withdraw_rule_of(member.slot as usize);
+            strategy.0 = game.withdraw_strategy_of(member.slot as usize);
         }
         self.strategies_for = Some(key);
     }
 
-    /// Prepares replications `first_rep .. first_rep + reps` of one cell under every mechanism:
-    /// a fresh population (beliefs b0, no memory) for each. `capacity` is the batch size the world
-    /// is shaped for (≥ reps), so that a cell's short last batch reuses the world. Then play its
-    /// rounds with [`Engine::run_round`], in order from 0.
+    /// Prepares replications `first_rep .. first_rep + reps` of one cell under every mechanism
+    /// (catalog ids): a fresh population (beliefs b0, no memory) for each. `rules` are the
+    /// population's strategies in this cell; `capacity` is the batch size the world is shaped for
+    /// (≥ reps), so that a cell's short last batch reuses the world. Then play its rounds with
+    /// [`Engine::run_round`], in order from 0.
     #[allow(clippy::too_many_arguments)]
     pub fn start_batch(
         &mut self,
         game: &Game,
+        rules: &Rules,
         sampler: &CostSampler,
-        mechanisms: &[Mechanism],
+        mechanisms: &[u16],
         seed: u64,
         cell: u64,
         first_rep: u64,
@@ -259,8 +245,10 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
     ) {
         self.ensure_shape(game.users, capacity, mechanisms);
         self.ensure_strategies(game);
+        self.plugins.clone().bind(&mut self.world, game);
         self.world.insert_resource(Batch {
             game: game.clone(),
+            rules: rules.clone(),
             sampler: sampler.clone(),
             seed,
             cell,
@@ -297,11 +285,13 @@ impl<S: EventSink + Send + Sync + Default + 'static> Engine<S> {
             let len = campaigns.max(sinks.0.len());
             sinks.0.resize_with(len, S::default);
         }
+        self.world.resource_mut::<Metrics>().reset(campaigns);
         self.schedule.run(&mut self.world);
         let events = std::mem::take(&mut self.world.resource_mut::<Sinks<S>>().0);
         BatchView {
             table: self.world.resource::<CampaignTable>(),
             columns: self.world.resource::<Columns>(),
+            metrics: self.world.resource::<Metrics>(),
             events,
             users,
         }
@@ -322,21 +312,32 @@ fn users_in_campaign_order(world: &mut World, n: usize) -> bool {
 pub struct BatchView<'w, S> {
     table: &'w CampaignTable,
     columns: &'w Columns,
+    metrics: &'w Metrics,
     events: Vec<S>,
     users: usize,
 }
 
 impl<S: Default> BatchView<'_, S> {
     /// The outcome of campaign slot `c`.
+    ///
+    /// # Panics
+    /// If no system settled it (a mechanism plugin whose users are contributing must settle its
+    /// campaigns in `Phase::Train`).
     #[inline]
     pub fn outcome(&self, c: usize) -> Outcome {
-        self.table.outcome[c].expect("every active campaign is settled")
+        self.table.outcome[c].expect("every active campaign is settled by its mechanism")
     }
 
     /// The payoffs of campaign slot `c`'s users.
     #[inline]
     pub fn payoffs(&self, c: usize) -> &[f64] {
         &self.columns.payoff[c * self.users..(c + 1) * self.users]
+    }
+
+    /// Metric number `m` of campaign slot `c` (`NaN` if its mechanism did not compute it).
+    #[inline]
+    pub fn metric(&self, m: usize, c: usize) -> f64 {
+        self.metrics.get(m, c)
     }
 
     /// Takes the event log of campaign slot `c`, leaving it empty.

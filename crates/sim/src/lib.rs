@@ -11,11 +11,20 @@
 
 pub mod batch;
 pub mod components;
+pub mod core;
 pub mod engine;
+pub mod plugin;
 pub mod sweep;
 pub mod systems;
 
-pub use engine::{CoreProtocol, Engine, Extension, Phase, phase_schedule};
+pub use core::CorePlugins;
+pub use engine::{Engine, Phase, phase_schedule};
+pub use plugin::{
+    Mechanism, Metric, MetricDecl, Metrics, PhaseSystems, Plugin, PluginError, PluginInfo,
+    PluginSet, Plugins, Sink, Systems, This,
+};
+pub use systems::withdraw::{Protocol, WithdrawPhase};
+pub use systems::{campaign_blocks, campaign_blocks_of};
 pub use sweep::{
     Backend, CellJob, CellOutput, Depth, EventRecord, InvariantViolation, RoundRecord,
     RoundSummary, RunError, RunSpec, run_cell, run_cells,

@@ -3,17 +3,20 @@
 //! delivered in cell order so that outputs do not depend on the thread count.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use datapact_model::assign::AssignMemo;
-use datapact_model::dynamics::{next_cost, round_rng, update_belief};
-use datapact_model::stats::{CellStats, DiagnosticStats, Diagnostics};
+use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
+use datapact_model::dynamics::{evolve_costs, learn_beliefs, round_rng};
+use datapact_model::stats::{CellStats, DiagnosticStats, Diagnostics, Welford};
 use datapact_model::{
-    Draws, Event, EventSink, Game, Mechanism, Memory, NoEvents, Outcome, Status, Workspace,
+    Draws, Event, EventSink, Game, Kernel, Memory, NoEvents, Outcome, Rules, Status, Workspace,
     run_round,
 };
 use rayon::prelude::*;
 
-use crate::engine::{Engine, Extension};
+use crate::engine::Engine;
+use crate::plugin::PluginSet;
 
 /// How much per-campaign detail a run keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,11 +40,34 @@ pub enum Backend {
 pub struct RunSpec {
     pub seed: u64,
     pub replications: u32,
-    pub mechanisms: Vec<Mechanism>,
+    /// Catalog ids of the mechanisms, in output order.
+    pub mechanisms: Vec<u16>,
     pub depth: Depth,
     pub backend: Backend,
-    /// A researcher's extension; runs on the ECS backend only.
-    pub extension: Option<Extension>,
+    /// The mechanisms, strategies and metrics of the app.
+    pub plugins: Arc<PluginSet>,
+}
+
+impl RunSpec {
+    /// The name of the mechanism with catalog id `id`.
+    pub fn name(&self, id: u16) -> &'static str {
+        self.plugins.catalog().mechanisms[id as usize].name
+    }
+
+    /// Whether every mechanism of the run has a direct kernel (the core's do).
+    pub fn direct_kernels(&self) -> Result<Vec<Kernel>, String> {
+        self.mechanisms
+            .iter()
+            .map(|&m| {
+                Kernel::of(self.name(m)).ok_or_else(|| {
+                    format!(
+                        "mechanism {:?} is a plugin and runs on the ECS only (drop --direct)",
+                        self.name(m)
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 /// One cell to run: its index in the scenario's grid and its game.
@@ -52,12 +78,16 @@ pub struct CellJob {
 }
 
 /// One campaign's record (trace ≥ rounds).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RoundRecord {
     pub rep: u32,
     pub round: u32,
-    pub mechanism: Mechanism,
+    /// Catalog id of the mechanism.
+    pub mechanism: u16,
     pub outcome: Outcome,
+    /// The registered metrics' values (`NaN`: not computed by this mechanism); empty when the
+    /// app registers none.
+    pub metrics: Box<[f64]>,
 }
 
 /// One event (trace = events); `seq` orders the campaign's events.
@@ -65,7 +95,8 @@ pub struct RoundRecord {
 pub struct EventRecord {
     pub rep: u32,
     pub round: u32,
-    pub mechanism: Mechanism,
+    /// Catalog id of the mechanism.
+    pub mechanism: u16,
     pub seq: u32,
     pub event: Event,
 }
@@ -74,7 +105,11 @@ pub struct EventRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoundSummary {
     pub round: u32,
-    pub stats: Vec<(Mechanism, CellStats)>,
+    /// Per mechanism (catalog id), in run order.
+    pub stats: Vec<(u16, CellStats)>,
+    /// Per mechanism, in run order: each registered metric's mean and SE over the replications
+    /// that computed it.
+    pub metrics: Vec<Vec<Welford>>,
     pub diagnostics: Diagnostics,
 }
 
@@ -93,7 +128,8 @@ pub struct CellOutput {
 pub struct InvariantViolation {
     pub cell: usize,
     pub rep: u32,
-    pub mechanism: Mechanism,
+    /// The mechanism's name.
+    pub mechanism: &'static str,
     pub what: String,
 }
 
@@ -104,7 +140,7 @@ impl std::fmt::Display for InvariantViolation {
             "cell {} replication {} mechanism {}: {}",
             self.cell,
             self.rep,
-            self.mechanism.as_str(),
+            self.mechanism,
             self.what
         )
     }
@@ -112,18 +148,19 @@ impl std::fmt::Display for InvariantViolation {
 
 impl std::error::Error for InvariantViolation {}
 
-/// Checks what must hold on every campaign: S and M never pay without improvement, nothing is NaN.
+/// Checks what must hold on every campaign: nothing is NaN; a mechanism that pays only on
+/// success (S, M) never pays without improvement; a null outcome collects and pays nothing.
 fn check(
     cell: usize,
     rep: u32,
-    mechanism: Mechanism,
+    mechanism: &datapact_model::MechanismDecl,
     o: &Outcome,
 ) -> Result<(), InvariantViolation> {
     let fail = |what: String| {
         Err(InvariantViolation {
             cell,
             rep,
-            mechanism,
+            mechanism: mechanism.name,
             what,
         })
     };
@@ -131,7 +168,7 @@ fn check(
     if values.iter().any(|v| !v.is_finite()) {
         return fail(format!("non-finite outcome {o:?}"));
     }
-    if mechanism != Mechanism::C
+    if mechanism.pays_only_on_success
         && (o.leakage != 0.0 || (o.status != Status::Success && o.subsidy != 0.0))
     {
         return fail(format!(
@@ -159,10 +196,12 @@ pub fn batch_capacity(users: usize, mechanisms: usize, replications: u32) -> usi
 /// replication order.
 struct Folder {
     cell: usize,
-    stats: Vec<Vec<(Mechanism, CellStats)>>,
+    stats: Vec<Vec<(u16, CellStats)>>,
+    metrics: Vec<Vec<Vec<Welford>>>,
     diagnostics: Vec<DiagnosticStats>,
     rounds: Vec<RoundRecord>,
     depth: Depth,
+    decls: Vec<datapact_model::MechanismDecl>,
     index_c: Option<usize>,
     index_s: Option<usize>,
     index_m: Option<usize>,
@@ -170,43 +209,63 @@ struct Folder {
 
 impl Folder {
     fn new(cell: usize, spec: &RunSpec, rounds: u32) -> Self {
-        let find = |m| spec.mechanisms.iter().position(|x| *x == m);
-        let fresh: Vec<(Mechanism, CellStats)> = spec
+        // The diagnostics compare the core mechanisms, found by their declared names.
+        let find = |name: &str| spec.mechanisms.iter().position(|&m| spec.name(m) == name);
+        let fresh: Vec<(u16, CellStats)> = spec
             .mechanisms
             .iter()
             .map(|m| (*m, CellStats::default()))
             .collect();
+        let metrics = vec![Welford::default(); spec.plugins.metrics().len()];
+        let catalog = spec.plugins.catalog();
         Folder {
             cell,
             stats: vec![fresh; rounds as usize],
+            metrics: vec![vec![metrics; spec.mechanisms.len()]; rounds as usize],
             diagnostics: vec![DiagnosticStats::default(); rounds as usize],
             rounds: Vec::new(),
             depth: spec.depth,
-            index_c: find(Mechanism::C),
-            index_s: find(Mechanism::S),
-            index_m: find(Mechanism::M),
+            decls: spec
+                .mechanisms
+                .iter()
+                .map(|&m| catalog.mechanisms[m as usize])
+                .collect(),
+            index_c: find(SUBSIDY.name),
+            index_s: find(SIMULTANEOUS.name),
+            index_m: find(SEQUENTIAL.name),
         }
     }
 
+    /// Folds one replication's round: its outcomes and each campaign's metrics
+    /// (`metric(k, m)` for mechanism k, metric m; NaN when not computed).
     fn fold(
         &mut self,
         rep: u32,
         round: u32,
         outcomes: &[Outcome],
+        metric: impl Fn(usize, usize) -> f64,
         payoff_c: Option<&[f64]>,
         payoff_m: Option<&[f64]>,
     ) -> Result<(), InvariantViolation> {
         let stats = &mut self.stats[round as usize];
+        let metrics = &mut self.metrics[round as usize];
         for (k, o) in outcomes.iter().enumerate() {
             let mechanism = stats[k].0;
-            check(self.cell, rep, mechanism, o)?;
+            check(self.cell, rep, &self.decls[k], o)?;
             stats[k].1.push(o);
+            for (m, w) in metrics[k].iter_mut().enumerate() {
+                let v = metric(k, m);
+                if !v.is_nan() {
+                    w.push(v);
+                }
+            }
             if self.depth >= Depth::Rounds {
                 self.rounds.push(RoundRecord {
                     rep,
                     round,
                     mechanism,
                     outcome: *o,
+                    metrics: (0..metrics[k].len()).map(|m| metric(k, m)).collect(),
                 });
             }
         }
@@ -225,11 +284,13 @@ impl Folder {
         let summaries = self
             .stats
             .into_iter()
+            .zip(self.metrics)
             .zip(&self.diagnostics)
             .enumerate()
-            .map(|(round, (stats, d))| RoundSummary {
+            .map(|(round, ((stats, metrics), d))| RoundSummary {
                 round: round as u32,
                 stats,
+                metrics,
                 diagnostics: d.finish(has_s, has_m, has_c),
             })
             .collect();
@@ -245,13 +306,7 @@ impl Folder {
     }
 }
 
-fn push_events(
-    out: &mut Vec<EventRecord>,
-    rep: u32,
-    round: u32,
-    mechanism: Mechanism,
-    events: &[Event],
-) {
+fn push_events(out: &mut Vec<EventRecord>, rep: u32, round: u32, mechanism: u16, events: &[Event]) {
     out.extend(events.iter().enumerate().map(|(seq, e)| EventRecord {
         rep,
         round,
@@ -266,42 +321,54 @@ thread_local! {
     static TRACING_ENGINE: RefCell<Option<Engine<Vec<Event>>>> = const { RefCell::new(None) };
 }
 
-/// This thread's engine for `extension`, rebuilt when the extension changes.
-fn engine_for<S: EventSink + Send + Sync + Default + 'static>(
-    slot: &mut Option<Engine<S>>,
-    extension: Option<Extension>,
-) -> &mut Engine<S> {
-    let name = |x: Option<Extension>| x.map(|x| x.name);
+/// This thread's engine for `plugins`, rebuilt when the plugin set changes.
+fn engine_for<'a, S: crate::plugin::Sink>(
+    slot: &'a mut Option<Engine<S>>,
+    plugins: &Arc<PluginSet>,
+) -> &'a mut Engine<S> {
     if slot
         .as_ref()
-        .is_none_or(|e| name(e.extension()) != name(extension))
+        .is_none_or(|e| !Arc::ptr_eq(e.plugins(), plugins))
     {
-        *slot = Some(Engine::with_extension(extension));
+        *slot = Some(Engine::new(plugins.clone()));
     }
     slot.as_mut().expect("engine just built")
 }
 
-/// Runs every replication of one cell. An extension always runs on the ECS backend.
+/// Runs every replication of one cell.
+///
+/// # Panics
+/// On the direct backend, if a mechanism has no direct kernel (check
+/// [`RunSpec::direct_kernels`] first).
 pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantViolation> {
-    let backend = if spec.extension.is_some() {
-        Backend::Ecs
-    } else {
-        spec.backend
-    };
-    match (backend, spec.depth == Depth::Events) {
-        (Backend::Direct, false) => run_cell_direct(job, spec, &mut NoEvents),
-        (Backend::Direct, true) => run_cell_direct(job, spec, &mut Vec::new()),
-        (Backend::Ecs, false) => ENGINE
-            .with(|e| run_cell_ecs(engine_for(&mut e.borrow_mut(), spec.extension), job, spec)),
-        (Backend::Ecs, true) => TRACING_ENGINE
-            .with(|e| run_cell_ecs(engine_for(&mut e.borrow_mut(), spec.extension), job, spec)),
+    let rules = spec.plugins.catalog().rules(&job.game);
+    match (spec.backend, spec.depth == Depth::Events) {
+        (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents),
+        (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new()),
+        (Backend::Ecs, false) => ENGINE.with(|e| {
+            run_cell_ecs(
+                engine_for(&mut e.borrow_mut(), &spec.plugins),
+                job,
+                spec,
+                &rules,
+            )
+        }),
+        (Backend::Ecs, true) => TRACING_ENGINE.with(|e| {
+            run_cell_ecs(
+                engine_for(&mut e.borrow_mut(), &spec.plugins),
+                job,
+                spec,
+                &rules,
+            )
+        }),
     }
 }
 
-fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>(
+fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
     engine: &mut Engine<S>,
     job: &CellJob,
     spec: &RunSpec,
+    rules: &Rules,
 ) -> Result<CellOutput, InvariantViolation> {
     let sampler = job
         .game
@@ -319,6 +386,7 @@ fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>
         let reps = (capacity as u32).min(spec.replications - first) as usize;
         engine.start_batch(
             &job.game,
+            rules,
             &sampler,
             &spec.mechanisms,
             spec.seed,
@@ -335,7 +403,8 @@ fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>
                 outcomes.extend((0..m).map(|k| view.outcome(r * m + k)));
                 let payoff_c = folder.index_c.map(|k| view.payoffs(r * m + k));
                 let payoff_m = folder.index_m.map(|k| view.payoffs(r * m + k));
-                folder.fold(rep, round, &outcomes, payoff_c, payoff_m)?;
+                let metric = |k: usize, metric: usize| view.metric(metric, r * m + k);
+                folder.fold(rep, round, &outcomes, metric, payoff_c, payoff_m)?;
                 if S::ENABLED {
                     for k in 0..m {
                         let log = view.take_events(r * m + k);
@@ -353,8 +422,12 @@ fn run_cell_ecs<S: EventSink + Send + Sync + Default + AsRef<[Event]> + 'static>
 fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     job: &CellJob,
     spec: &RunSpec,
+    rules: &Rules,
     sink: &mut S,
 ) -> Result<CellOutput, InvariantViolation> {
+    let kernels = spec
+        .direct_kernels()
+        .unwrap_or_else(|e| panic!("{e}"));
     let game = &job.game;
     let sampler = game.cost.sampler().expect("validated cost distribution");
     let (m, n) = (spec.mechanisms.len(), game.users);
@@ -377,41 +450,42 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
         for round in 0..rounds {
             let mut rng = round_rng(spec.seed, job.index as u64, rep as u64, round);
             draws.fill(n, &sampler, &mut rng);
-            for (c, fresh) in costs.iter_mut().zip(draws.cost.iter_mut()) {
-                *fresh = if round == 0 {
-                    *fresh
-                } else {
-                    next_cost(game.dynamics.cost_process, *c, *fresh, mean)
-                };
-                *c = *fresh;
-            }
+            evolve_costs(game.dynamics.cost_process, round, mean, &draws.cost, &mut costs);
+            draws.cost.copy_from_slice(&costs);
             outcomes.clear();
-            for (k, mechanism) in spec.mechanisms.iter().enumerate() {
+            for (k, kernel) in kernels.iter().enumerate() {
                 let ws = &mut workspaces[k];
                 let absorbed = memory[k].withdrawals_absorbed();
                 ws.absorbed.iter_mut().for_each(|a| *a = absorbed);
                 sink.clear();
                 ws.memo = std::mem::take(&mut memo);
-                let o = run_round(*mechanism, game, &draws, ws, sink);
+                let o = run_round(*kernel, game, rules, &draws, ws, sink);
                 memo = std::mem::take(&mut ws.memo);
                 outcomes.push(o);
                 if S::ENABLED {
-                    push_events(&mut events, rep, round, *mechanism, sink.as_ref());
+                    push_events(&mut events, rep, round, spec.mechanisms[k], sink.as_ref());
                 }
             }
             let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());
             let payoff_m = folder.index_m.map(|k| workspaces[k].payoff.as_slice());
-            folder.fold(rep, round, &outcomes, payoff_c, payoff_m)?;
-            // Learn: C's users update beliefs from the round; S/M users remember it.
-            for (k, mechanism) in spec.mechanisms.iter().enumerate() {
-                let o = outcomes[k];
-                if *mechanism == Mechanism::C {
-                    let ws = &mut workspaces[k];
-                    for (b, x) in ws.belief.iter_mut().zip(&ws.burden) {
-                        *b = update_belief(game.dynamics.learning, *b, *x, o.data, game.need());
+            // The core mechanisms compute no plugin metric.
+            folder.fold(rep, round, &outcomes, |_, _| f64::NAN, payoff_c, payoff_m)?;
+            // Learn: C's users update beliefs from the round; reporting users remember it.
+            if round + 1 < rounds {
+                for (k, kernel) in kernels.iter().enumerate() {
+                    let o = outcomes[k];
+                    if *kernel == Kernel::Subsidy {
+                        let ws = &mut workspaces[k];
+                        learn_beliefs(
+                            game.dynamics.learning,
+                            &mut ws.belief,
+                            &ws.burden,
+                            o.data,
+                            game.need(),
+                        );
+                    } else {
+                        memory[k].remember(o.withdrawals, o.success());
                     }
-                } else {
-                    memory[k].remember(o.withdrawals, o.success());
                 }
             }
         }

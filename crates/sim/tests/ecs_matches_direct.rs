@@ -1,18 +1,57 @@
 //! The ECS orchestration must not change a single number: every cell output (statistics,
 //! diagnostics, per-campaign records and events) equals the direct kernel's, bit for bit.
 
-use datapact_model::{CostDist, CostProcess, Dynamics, Game, Learning, Mechanism, NoEvents, Order};
-use datapact_sim::{Backend, CellJob, Depth, RunSpec, phase_schedule, run_cell};
+use std::sync::Arc;
+
+use datapact_model::param::ParamValues;
+use datapact_model::{
+    CostDist, CostProcess, Dynamics, Game, Learning, NoEvents, Order, Population, StrategyShare,
+};
+use datapact_sim::{Backend, CellJob, Depth, PluginSet, RunSpec, phase_schedule, run_cell};
 use proptest::prelude::*;
 
-fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<Mechanism>) -> RunSpec {
+/// Catalog ids of the core mechanisms.
+const C: u16 = 0;
+const S: u16 = 1;
+const M: u16 = 2;
+
+fn core() -> Arc<PluginSet> {
+    thread_local!(static CORE: Arc<PluginSet> = Arc::new(PluginSet::core()));
+    CORE.with(|c| c.clone())
+}
+
+fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<u16>) -> RunSpec {
     RunSpec {
         seed: 99,
         replications: reps,
         mechanisms,
         depth,
         backend,
-        extension: None,
+        plugins: core(),
+    }
+}
+
+/// `share` of the users shade by `factor` (the core catalog's report strategy 1).
+fn shading(share: f64, factor: f64) -> Population {
+    Population {
+        report: StrategyShare {
+            strategy: 1,
+            share,
+            params: ParamValues(vec![factor]),
+        },
+        ..Population::default()
+    }
+}
+
+/// `share` of the users free-ride (the core catalog's withdraw strategy 1).
+fn free_riding(share: f64) -> Population {
+    Population {
+        withdraw: StrategyShare {
+            strategy: 1,
+            share,
+            params: ParamValues::default(),
+        },
+        ..Population::default()
     }
 }
 
@@ -51,10 +90,10 @@ proptest! {
         users in 1usize..30, value in 0.0f64..0.3, payment in 0.0f64..0.3, drift in 0.0f64..1.0,
         obs_noise in 0.0f64..0.5, recovery_rounds in 0u32..3, order in order(), cost in cost(),
         shade_share in 0.0f64..1.0, reps in 1u32..80, cell in 0usize..1000,
-        mechanisms in prop_oneof![Just(vec![Mechanism::C, Mechanism::S, Mechanism::M]), Just(vec![Mechanism::M]), Just(vec![Mechanism::C, Mechanism::S])],
+        mechanisms in prop_oneof![Just(vec![C, S, M]), Just(vec![M]), Just(vec![C, S])],
         events in any::<bool>(),
     ) {
-        let game = Game { users, value, payment, drift, obs_noise, recovery_rounds, order, cost, shade_share, shade_factor: 0.3, ..Game::default() };
+        let game = Game { users, value, payment, drift, obs_noise, recovery_rounds, order, cost, population: shading(shade_share, 0.3), ..Game::default() };
         let job = CellJob { index: cell, game };
         let depth = if events { Depth::Events } else { Depth::Rounds };
         let ecs = run_cell(&job, &spec(Backend::Ecs, depth, reps, mechanisms.clone())).unwrap();
@@ -74,7 +113,7 @@ fn batches_do_not_change_results() {
             ..Game::default()
         },
     };
-    let all = vec![Mechanism::C, Mechanism::S, Mechanism::M];
+    let all = vec![C, S, M];
     let ecs = run_cell(&job, &spec(Backend::Ecs, Depth::Cells, 3000, all.clone())).unwrap();
     let direct = run_cell(&job, &spec(Backend::Direct, Depth::Cells, 3000, all)).unwrap();
     assert_eq!(ecs, direct);
@@ -85,7 +124,7 @@ fn batches_do_not_change_results() {
 fn schedule_has_no_ambiguities() {
     // Ambiguity detection is set to error; building the schedule would fail on any conflict.
     let mut world = bevy_ecs::world::World::new();
-    let mut schedule = phase_schedule::<NoEvents>();
+    let mut schedule = phase_schedule::<NoEvents>(&core());
     schedule
         .initialize(&mut world)
         .expect("phase schedule builds without ambiguities");
@@ -101,10 +140,10 @@ proptest! {
         adaptive in any::<bool>(), free_rider_share in 0.0f64..1.0, reps in 1u32..60, events in any::<bool>(),
     ) {
         let learning = if adaptive { Learning::Adaptive { rate: 0.3 } } else { Learning::None };
-        let game = Game { users, value, payment, free_rider_share, dynamics: Dynamics { rounds, cost_process: process, learning }, ..Game::default() };
+        let game = Game { users, value, payment, population: free_riding(free_rider_share), dynamics: Dynamics { rounds, cost_process: process, learning }, ..Game::default() };
         let job = CellJob { index: 7, game };
         let depth = if events { Depth::Events } else { Depth::Rounds };
-        let all = vec![Mechanism::C, Mechanism::S, Mechanism::M];
+        let all = vec![C, S, M];
         let ecs = run_cell(&job, &spec(Backend::Ecs, depth, reps, all.clone())).unwrap();
         let direct = run_cell(&job, &spec(Backend::Direct, depth, reps, all)).unwrap();
         prop_assert_eq!(ecs.summaries.len(), rounds as usize);
@@ -129,21 +168,26 @@ fn mark_every_third_user(world: &mut bevy_ecs::world::World) {
     }
 }
 
+struct MarksSomeUsers;
+
+impl datapact_sim::Plugin for MarksSomeUsers {
+    fn build(&self, app: &mut PluginSet) {
+        app.add_setup(mark_every_third_user);
+    }
+}
+
 #[test]
 #[should_panic(expected = "moved some users to another table")]
-fn an_extension_that_breaks_campaign_order_is_named() {
-    let extension = datapact_sim::Extension {
-        name: "marks-some-users",
-        systems: |_| {},
-        setup: mark_every_third_user,
-    };
+fn a_plugin_that_breaks_campaign_order_is_named() {
     let job = CellJob {
         index: 0,
         game: Game::default(),
     };
+    let mut plugins = PluginSet::core();
+    plugins.add_plugins(MarksSomeUsers);
     let spec = RunSpec {
-        extension: Some(extension),
-        ..spec(Backend::Ecs, Depth::Cells, 4, Mechanism::ALL.to_vec())
+        plugins: Arc::new(plugins),
+        ..spec(Backend::Ecs, Depth::Cells, 4, vec![C, S, M])
     };
     let _ = run_cell(&job, &spec);
 }

@@ -1,22 +1,24 @@
-//! Assign: under S and M the provider computes caps and water-fills Q over observed costs; under C
-//! each user chooses her privately optimal contribution.
+//! Assign: for every reporting mechanism the provider computes caps and water-fills Q over
+//! observed costs (shared); under C each user chooses her privately optimal contribution.
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
 use datapact_model::EventSink;
 use datapact_model::assign::respond;
 
-use super::campaign_blocks;
+use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Scratch, Sinks};
+use crate::core::Subsidy;
+use crate::plugin::This;
 use crate::components::{Belief, Burden, Cap, Member, ObservedCost, TrueCost};
 
+/// Caps and water-filling over the observed costs of every reporting campaign.
 pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut table: ResMut<CampaignTable>,
     mut scratch: ResMut<Scratch>,
     mut sinks: ResMut<Sinks<S>>,
     mut assigned_users: Query<(&Member, &ObservedCost, &mut Cap, &mut Burden)>,
-    mut subsidised_users: Query<(&Member, &TrueCost, &Belief, &mut Burden), Without<Cap>>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
     let scratch = &mut *scratch;
@@ -42,12 +44,21 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
             ));
         }
     }
+}
+
+/// C: each user's privately optimal contribution.
+pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
+    me: Res<This<Subsidy>>,
+    batch: Res<Batch>,
+    mut sinks: ResMut<Sinks<S>>,
+    mut subsidised_users: Query<(&Member, &TrueCost, &Belief, &mut Burden), Without<Cap>>,
+) {
     for (members, cost, belief, mut burden) in
         subsidised_users.contiguous_iter_mut().expect("dense query")
     {
         let (cost, belief) = (TrueCost::peel_slice(cost), Belief::peel_slice(belief));
         let burden = Burden::peel_slice_mut(&mut burden);
-        for (c, rows) in campaign_blocks(members, n, active) {
+        for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
             respond(
                 &cost[rows.clone()],
                 &belief[rows.clone()],

@@ -5,7 +5,7 @@
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
 use datapact_model::draws::mean_one_factor;
-use datapact_model::dynamics::{next_cost, round_rng};
+use datapact_model::dynamics::{evolve_costs, round_rng};
 
 use super::campaign_blocks;
 use crate::batch::{Batch, Columns};
@@ -52,14 +52,13 @@ pub fn draw_nature(
         for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
             let rep = c / m;
             let fresh = &columns.draws[rep].cost;
-            if batch.round == 0 {
-                cost[rows.clone()].copy_from_slice(fresh);
-            } else {
-                // From round 1 on, costs evolve from last round's by the cost process.
-                for (c, f) in cost[rows.clone()].iter_mut().zip(fresh) {
-                    *c = next_cost(process, *c, *f, batch.cost_mean);
-                }
-            }
+            evolve_costs(
+                process,
+                batch.round,
+                batch.cost_mean,
+                fresh,
+                &mut cost[rows.clone()],
+            );
             shocks[rows].copy_from_slice(&nature[rep * n..(rep + 1) * n]);
         }
     }

@@ -1,6 +1,9 @@
-//! One system per phase, in the order the schedule runs them:
+//! The systems of each phase, one file per phase, in the order the schedule runs them:
 //! [`draw`] (nature draws costs and shocks), [`report`] (report, observe), [`assign`] (caps and
-//! burdens; C's response), [`withdraw`] (drift, then protocol S or M), [`train`] (train, settle).
+//! burdens; C's response), [`withdraw`] (drift, then protocol S, M or C's commitment),
+//! [`train`] (train, settle), [`learn`] (repeated games). Shared systems serve every mechanism
+//! of their kind of users; the systems of C, S and M are registered by their plugins
+//! ([`crate::core`]).
 //!
 //! Each system iterates its query table by table (`contiguous_iter`): a table's component columns
 //! are slices, one campaign's users a block of rows (see [`campaign_blocks`]), so the model's
@@ -32,11 +35,16 @@ pub(crate) fn whole_campaigns(members: &[Member], n: usize) -> bool {
 /// The campaigns of one table of users, as (campaign slot, rows). The engine spawns each
 /// campaign's users together in slot order, and bevy keeps a table's rows in that order as long as
 /// no user moves to another table, so rows k·n..(k+1)·n are one campaign's users, slot i at row
-/// k·n + i. Each block's first and last member are checked (an extension that gave some users a
+/// k·n + i. Each block's first and last member are checked (a plugin that gave some users a
 /// table-stored component would break the order; per-user markers are `SparseSet`, see
-/// [`crate::Extension`]). Campaigns beyond the batch's `active` count (a short last batch) are
-/// skipped.
-pub(crate) fn campaign_blocks(
+/// [`crate::PluginSet::add_setup`]). Campaigns beyond the batch's `active` count (a short last
+/// batch) are skipped.
+///
+/// This is the fast path for plugin systems: iterate a query table by table with
+/// `Query::contiguous_iter_mut`, peel each component column to a slice (`Burden::peel_slice_mut`,
+/// the components are `#[repr(transparent)]`), and hand each campaign's `rows` of those slices
+/// to a plain function. See [`campaign_blocks_of`] for one mechanism's campaigns.
+pub fn campaign_blocks(
     members: &[Member],
     n: usize,
     active: usize,
@@ -59,4 +67,15 @@ pub(crate) fn campaign_blocks(
             let campaign = first.campaign as usize;
             (campaign < active).then_some((campaign, k * n..(k + 1) * n))
         })
+}
+
+/// The campaigns of mechanism `mechanism` (a catalog id, `This::<T>::id`) in one table of users,
+/// as (campaign slot, rows): [`campaign_blocks`] filtered by the batch's mechanism of each slot.
+pub fn campaign_blocks_of<'a>(
+    members: &'a [Member],
+    batch: &'a crate::batch::Batch,
+    mechanism: u16,
+) -> impl Iterator<Item = (usize, Range<usize>)> + 'a {
+    campaign_blocks(members, batch.users(), batch.campaigns())
+        .filter(move |(c, _)| batch.mechanism(*c) == mechanism)
 }

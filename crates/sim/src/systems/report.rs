@@ -1,4 +1,5 @@
-//! Report and observe: users of S and M report ĉ by their strategy; the provider observes c̃.
+//! Report and observe (shared by every reporting mechanism): users report ĉ by their strategy;
+//! the provider observes c̃.
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
@@ -7,22 +8,26 @@ use datapact_model::report::report;
 
 use super::campaign_blocks;
 use crate::batch::{Batch, Sinks};
-use crate::components::{Member, ObservedCost, ReportedCost, Shocks, Strategy, TrueCost};
+use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, Shocks, TrueCost};
 
 pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut sinks: ResMut<Sinks<S>>,
-    mut users: Query<(&Member, &TrueCost, &Strategy, &mut ReportedCost)>,
+    mut users: Query<(&Member, &TrueCost, &ReportsWith, &mut ReportedCost)>,
 ) {
     let n = batch.users();
     for (members, cost, strategy, mut reported) in users.contiguous_iter_mut().expect("dense query")
     {
-        let (cost, strategy) = (TrueCost::peel_slice(cost), Strategy::peel_slice(strategy));
+        let (cost, strategy) = (
+            TrueCost::peel_slice(cost),
+            ReportsWith::peel_slice(strategy),
+        );
         let reported = ReportedCost::peel_slice_mut(&mut reported);
         for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
             report(
                 &cost[rows.clone()],
                 &strategy[rows.clone()],
+                &batch.rules.report,
                 &mut reported[rows],
                 &mut sinks.0[c],
             );

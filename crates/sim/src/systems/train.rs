@@ -1,22 +1,25 @@
 //! Train and settle: success iff the committed data reaches Q; payments, borne privacy costs and
-//! each user's payoff; the campaign's outcome.
+//! each user's payoff; the campaign's outcome. Every reporting mechanism is settled by the shared
+//! [`settle_withdrawal`]; C by [`settle_contributions`].
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
 use datapact_model::EventSink;
-use datapact_model::settle::{settle_subsidy, settle_withdrawal};
+use datapact_model::settle;
 
-use super::campaign_blocks;
+use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
+use crate::core::Subsidy;
+use crate::plugin::This;
 use crate::components::{Burden, Choice, Member, Payoff, RealizedCost};
 
-pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
+/// Settles every reporting campaign by how its withdraw phase ended.
+pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
     mut withdrawing_users: Query<(&Member, &RealizedCost, &Burden, &Choice, &mut Payoff)>,
-    mut subsidised_users: Query<(&Member, &RealizedCost, &Burden, &mut Payoff), Without<Choice>>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
     let (columns, table) = (&mut *columns, &mut *table);
@@ -36,7 +39,7 @@ pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
         );
         for (c, rows) in campaign_blocks(members, n, active) {
             let backstoppers = table.assignment[c].map_or(0, |a| a.backstoppers);
-            table.outcome[c] = Some(settle_withdrawal(
+            table.outcome[c] = Some(settle::settle_withdrawal(
                 table.end[c],
                 &realized[rows.clone()],
                 &burden[rows.clone()],
@@ -50,6 +53,19 @@ pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
             columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
         }
     }
+}
+
+/// C: success iff Σ x ≥ Q; payments and privacy costs whatever happens.
+pub fn settle_contributions<S: EventSink + Send + Sync + 'static>(
+    me: Res<This<Subsidy>>,
+    batch: Res<Batch>,
+    mut columns: ResMut<Columns>,
+    mut table: ResMut<CampaignTable>,
+    mut sinks: ResMut<Sinks<S>>,
+    mut subsidised_users: Query<(&Member, &RealizedCost, &Burden, &mut Payoff), Without<Choice>>,
+) {
+    let n = batch.users();
+    let (columns, table) = (&mut *columns, &mut *table);
     for (members, realized, burden, mut payoff) in
         subsidised_users.contiguous_iter_mut().expect("dense query")
     {
@@ -58,8 +74,8 @@ pub fn train_and_settle<S: EventSink + Send + Sync + 'static>(
             Burden::peel_slice(burden),
         );
         let payoff = Payoff::peel_slice_mut(&mut payoff);
-        for (c, rows) in campaign_blocks(members, n, active) {
-            table.outcome[c] = Some(settle_subsidy(
+        for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+            table.outcome[c] = Some(settle::settle_subsidy(
                 &realized[rows.clone()],
                 &burden[rows.clone()],
                 &batch.game,

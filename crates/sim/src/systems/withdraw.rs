@@ -1,17 +1,22 @@
-//! Withdraw: costs drift to their training-time value, then users of S decide all at once and
-//! users of M one by one (with re-assignment), each by her withdrawal rule.
+//! Withdraw: costs drift to their training-time value (shared), every campaign opens cancelled
+//! with its users undecided (shared); then each mechanism's protocol plays its sustainable
+//! campaigns: S all at once, M one by one with re-assignment, C commits what its users chose.
+//! A plugin's protocol is a system like [`withdraw_sequentially`], built on [`WithdrawPhase`].
 
 use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemParam;
 use bytemuck::TransparentWrapper;
-use datapact_model::withdraw::{WithdrawState, sequential, simultaneous};
-use datapact_model::{Decision, EventSink, Mechanism, ProtocolEnd};
+use datapact_model::withdraw::{ProtocolScratch, WithdrawState, sequential, simultaneous};
+use datapact_model::{Decision, Game, ProtocolEnd};
 
-use super::campaign_blocks;
-use crate::batch::{Batch, CampaignTable, Columns, ProtocolOverride, Scratch, Sinks};
+use super::{campaign_blocks, campaign_blocks_of};
+use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{
     Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, Shocks, TrueCost,
-    WithdrawStrategy,
+    WithdrawsBy,
 };
+use crate::core::{Sequential, Simultaneous, Subsidy};
+use crate::plugin::{Sink, This};
 
 /// Drift: c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2) (= `report::realized_cost`), with the multiplier
 /// nature drew once per user of a replication.
@@ -33,73 +38,146 @@ pub fn drift_costs(
     }
 }
 
-pub fn withdraw<S: EventSink + Send + Sync + 'static>(
+/// Every campaign's withdraw phase starts cancelled (a protocol overwrites the end of the
+/// campaigns it plays) and every reporting user undecided.
+pub fn open_withdrawal(
     batch: Res<Batch>,
-    columns: Res<Columns>,
     mut table: ResMut<CampaignTable>,
-    mut scratch: ResMut<Scratch>,
-    mut sinks: ResMut<Sinks<S>>,
-    overridden: Res<ProtocolOverride>,
-    mut users: Query<(
-        &Member,
-        &ObservedCost,
-        &RealizedCost,
-        &Cap,
-        &mut Burden,
-        &mut Choice,
-        &WithdrawStrategy,
-        &Remembers,
-    )>,
-    subsidised_users: Query<(&Member, &Burden), Without<Cap>>,
+    mut users: Query<(&Member, &mut Choice)>,
 ) {
-    let (n, active) = (batch.users(), batch.campaigns());
-    let (columns, scratch) = (&*columns, &mut *scratch);
     table.end.clear();
-    table.end.resize(active, ProtocolEnd::Cancelled);
-    // C trains on whatever its users chose to contribute.
-    for (members, burden) in subsidised_users.contiguous_iter().expect("dense query") {
-        for (c, rows) in campaign_blocks(members, n, active) {
-            let committed = Burden::peel_slice(&burden[rows]).iter().sum::<f64>();
-            table.end[c] = ProtocolEnd::Trained { committed };
+    table
+        .end
+        .resize(batch.campaigns(), ProtocolEnd::Cancelled);
+    for (members, mut choice) in users.contiguous_iter_mut().expect("dense query") {
+        let decision = Choice::peel_slice_mut(&mut choice);
+        for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
+            decision[rows].fill(Decision::Undecided);
         }
     }
-    for (members, observed, realized, cap, mut burden, mut choice, rule, memory) in
-        users.contiguous_iter_mut().expect("dense query")
-    {
-        let (burden, decision) = (
-            Burden::peel_slice_mut(&mut burden),
-            Choice::peel_slice_mut(&mut choice),
-        );
-        for (c, rows) in campaign_blocks(members, n, active) {
-            decision[rows.clone()].fill(Decision::Undecided);
-            let mechanism = batch.mechanism(c);
-            let sustainable = table.assignment[c].is_some_and(|a| a.sustainable);
-            // An extension's protocol plays overridden mechanisms (it runs after this system);
-            // an unsustainable assignment is cancelled.
-            if overridden.0.contains(&mechanism) || !sustainable {
-                continue;
-            }
-            scratch.absorbed.clear();
-            scratch.absorbed.extend(
-                memory[rows.clone()]
-                    .iter()
-                    .map(|m| m.0.withdrawals_absorbed()),
+}
+
+/// What a withdraw protocol gets for one sustainable campaign.
+pub struct Protocol<'a, S> {
+    /// The campaign's slot in the batch.
+    pub campaign: usize,
+    /// Its users' columns (observed, realized cost, caps, burdens, decisions, strategies, memory).
+    pub state: WithdrawState<'a>,
+    /// The cell's game.
+    pub game: &'a Game,
+    /// The replication's random-order keys (for `Order::Random`).
+    pub order_key: &'a [f64],
+    /// Water-filling buffers.
+    pub scratch: &'a mut ProtocolScratch,
+    /// The campaign's event log.
+    pub sink: &'a mut S,
+}
+
+/// The withdraw phase as a protocol system sees it: the batch, the campaign table and the
+/// reporting users. [`WithdrawPhase::play`] runs a protocol function on each sustainable
+/// campaign of one mechanism, on slices of its users' components, without copies.
+#[derive(SystemParam)]
+pub struct WithdrawPhase<'w, 's, S: Sink> {
+    batch: Res<'w, Batch>,
+    columns: Res<'w, Columns>,
+    table: ResMut<'w, CampaignTable>,
+    scratch: ResMut<'w, Scratch>,
+    sinks: ResMut<'w, Sinks<S>>,
+    users: Query<
+        'w,
+        's,
+        (
+            &'static Member,
+            &'static ObservedCost,
+            &'static RealizedCost,
+            &'static Cap,
+            &'static mut Burden,
+            &'static mut Choice,
+            &'static WithdrawsBy,
+            &'static Remembers,
+        ),
+    >,
+}
+
+impl<S: Sink> WithdrawPhase<'_, '_, S> {
+    /// The batch being played.
+    pub fn batch(&self) -> &Batch {
+        &self.batch
+    }
+
+    /// Plays `protocol` on every sustainable campaign of mechanism `mechanism` (its catalog id)
+    /// and records how each ended; unsustainable campaigns stay cancelled.
+    pub fn play(
+        &mut self,
+        mechanism: u16,
+        mut protocol: impl FnMut(Protocol<'_, S>) -> ProtocolEnd,
+    ) {
+        let batch = &*self.batch;
+        let (columns, table) = (&*self.columns, &mut *self.table);
+        let (scratch, sinks) = (&mut *self.scratch, &mut *self.sinks);
+        for (members, observed, realized, cap, mut burden, mut choice, rule, memory) in
+            self.users.contiguous_iter_mut().expect("dense query")
+        {
+            let (burden, decision) = (
+                Burden::peel_slice_mut(&mut burden),
+                Choice::peel_slice_mut(&mut choice),
             );
-            let st = WithdrawState {
-                observed: ObservedCost::peel_slice(&observed[rows.clone()]),
-                realized: RealizedCost::peel_slice(&realized[rows.clone()]),
-                cap: Cap::peel_slice(&cap[rows.clone()]),
-                burden: &mut burden[rows.clone()],
-                decision: &mut decision[rows.clone()],
-                rule: WithdrawStrategy::peel_slice(&rule[rows]),
-                absorbed: &scratch.absorbed,
-            };
-            let draws = &columns.draws[c / batch.mechanisms.len()];
-            let (protocol, sink) = (&mut scratch.protocol, &mut sinks.0[c]);
-            table.end[c] = match mechanism {
-                Mechanism::S => simultaneous(st, &batch.game, protocol, sink),
-                _ => sequential(st, &draws.order_key, &batch.game, protocol, sink),
-            };
+            for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
+                if !table.assignment[c].is_some_and(|a| a.sustainable) {
+                    continue;
+                }
+                scratch.absorbed.clear();
+                scratch.absorbed.extend(
+                    memory[rows.clone()]
+                        .iter()
+                        .map(|m| m.0.withdrawals_absorbed()),
+                );
+                let state = WithdrawState {
+                    observed: ObservedCost::peel_slice(&observed[rows.clone()]),
+                    realized: RealizedCost::peel_slice(&realized[rows.clone()]),
+                    cap: Cap::peel_slice(&cap[rows.clone()]),
+                    burden: &mut burden[rows.clone()],
+                    decision: &mut decision[rows.clone()],
+                    rule: WithdrawsBy::peel_slice(&rule[rows]),
+                    rules: &batch.rules.withdraw,
+                    absorbed: &scratch.absorbed,
+                };
+                table.end[c] = protocol(Protocol {
+                    campaign: c,
+                    state,
+                    game: &batch.game,
+                    order_key: &columns.draws[c / batch.mechanisms.len()].order_key,
+                    scratch: &mut scratch.protocol,
+                    sink: &mut sinks.0[c],
+                });
+            }
+        }
+    }
+}
+
+/// S: everyone decides at once (then recovery rounds).
+pub fn withdraw_simultaneously<S: Sink>(me: Res<This<Simultaneous>>, mut phase: WithdrawPhase<S>) {
+    phase.play(me.id, |p| simultaneous(p.state, p.game, p.scratch, p.sink));
+}
+
+/// M: one by one in the announced order, re-assigning after each withdrawal.
+pub fn withdraw_sequentially<S: Sink>(me: Res<This<Sequential>>, mut phase: WithdrawPhase<S>) {
+    phase.play(me.id, |p| {
+        sequential(p.state, p.order_key, p.game, p.scratch, p.sink)
+    });
+}
+
+/// C: training runs on whatever its users chose to contribute.
+pub fn commit_contributions(
+    me: Res<This<Subsidy>>,
+    batch: Res<Batch>,
+    mut table: ResMut<CampaignTable>,
+    subsidised_users: Query<(&Member, &Burden), Without<Cap>>,
+) {
+    for (members, burden) in subsidised_users.contiguous_iter().expect("dense query") {
+        for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+            let committed = Burden::peel_slice(&burden[rows]).iter().sum::<f64>();
+            table.end[c] = ProtocolEnd::Trained { committed };
         }
     }
 }

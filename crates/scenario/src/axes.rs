@@ -1,0 +1,333 @@
+//! The sweep: which keys may be swept (with their ranges and where each value goes in a cell's
+//! [`Game`]), and the axes written under `[sweep]`.
+
+use datapact_model::{Catalog, CostDist, Game, Rule};
+
+use crate::read::{Cx, Res, as_table, check, integer, number, raw_number};
+use crate::sections::{GAME_NUM, USERS_RULE, dist_params, set_game};
+use crate::tree::{Node, Val};
+use crate::validate::{MAX_STEPS, linspace};
+use crate::{MechanismRef, column_name};
+
+/// Where a swept value goes in a cell's game.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A numeric `[game]` key.
+    Game(&'static str),
+    /// `population.users`.
+    Users,
+    /// A parameter of the cost distribution.
+    Cost(&'static str),
+    /// The share of users holding the report strategy.
+    ReportShare,
+    /// Parameter `i` of the report strategy.
+    ReportParam(usize),
+    /// The share of users holding the withdraw strategy.
+    WithdrawShare,
+    /// Parameter `i` of the withdraw strategy.
+    WithdrawParam(usize),
+    /// Parameter `param` of the mechanism with catalog index `mechanism`.
+    Mechanism {
+        /// Catalog index.
+        mechanism: usize,
+        /// Position among its parameters.
+        param: usize,
+    },
+}
+
+impl Target {
+    /// Sets this target of `game` to `v` (validated at load time).
+    pub fn apply(&self, game: &mut Game, v: f64) {
+        match *self {
+            Target::Game(k) => set_game(game, k, v),
+            Target::Users => game.users = v as usize,
+            Target::Cost(p) => set_cost(&mut game.cost, p, v),
+            Target::ReportShare => game.population.report.share = v,
+            Target::ReportParam(i) => game.population.report.params.0[i] = v,
+            Target::WithdrawShare => game.population.withdraw.share = v,
+            Target::WithdrawParam(i) => game.population.withdraw.params.0[i] = v,
+            Target::Mechanism { mechanism, param } => {
+                game.mechanism_params[mechanism].0[param] = v
+            }
+        }
+    }
+}
+
+fn set_cost(cost: &mut CostDist, p: &str, v: f64) {
+    match (cost, p) {
+        (CostDist::Uniform { low, .. }, "low") => *low = v,
+        (CostDist::Uniform { high, .. }, "high") => *high = v,
+        (CostDist::Beta { alpha, .. }, "alpha") => *alpha = v,
+        (CostDist::Beta { beta, .. }, "beta") => *beta = v,
+        (CostDist::LogNormal { mu, .. }, "mu") => *mu = v,
+        (CostDist::LogNormal { sigma, .. }, "sigma") => *sigma = v,
+        (CostDist::Constant { value }, "value") => *value = v,
+        (cost, p) => unreachable!("{p} is not a parameter of {cost:?}"),
+    }
+}
+
+/// A key that may be swept: its name, range and target.
+#[derive(Clone, Debug)]
+pub(crate) struct Sweepable {
+    pub key: String,
+    pub rule: Rule,
+    pub target: Target,
+    /// Why sweeping it would do nothing (a strategy key while the default strategy is chosen),
+    /// reported instead of sweeping.
+    pub no_effect: Option<String>,
+}
+
+fn key(key: String, rule: Rule, target: Target) -> Sweepable {
+    Sweepable {
+        key,
+        rule,
+        target,
+        no_effect: None,
+    }
+}
+
+/// The sweepable keys of a scenario whose cost distribution, mechanisms and strategies are
+/// known.
+pub(crate) fn sweepable(
+    catalog: &Catalog,
+    dist: &str,
+    mechanisms: &[MechanismRef],
+    game: &Game,
+) -> Vec<Sweepable> {
+    let mut v: Vec<Sweepable> = GAME_NUM
+        .iter()
+        .map(|(k, r)| key(format!("game.{k}"), *r, Target::Game(k)))
+        .collect();
+    v.push(key("population.users".into(), USERS_RULE, Target::Users));
+    for (p, r) in dist_params(dist).unwrap_or(&[]) {
+        v.push(key(format!("population.cost.{p}"), *r, Target::Cost(p)));
+    }
+    let kinds: [(&str, usize, Vec<(&str, &[datapact_model::ParamSpec])>); 2] = [
+        (
+            "report",
+            game.population.report.strategy,
+            catalog.report.iter().map(|s| (s.name, s.params)).collect(),
+        ),
+        (
+            "withdraw",
+            game.population.withdraw.strategy,
+            catalog.withdraw.iter().map(|s| (s.name, s.params)).collect(),
+        ),
+    ];
+    for (kind, chosen, strategies) in kinds {
+        let others: Vec<String> = strategies[1..]
+            .iter()
+            .map(|(n, _)| format!("\"{n}\""))
+            .collect();
+        let (share, param): (Target, fn(usize) -> Target) = if kind == "report" {
+            (Target::ReportShare, Target::ReportParam)
+        } else {
+            (Target::WithdrawShare, Target::WithdrawParam)
+        };
+        let unless = format!(
+            "has no effect unless population.{kind}.strategy = {}",
+            others.join(" or ")
+        );
+        let mut share_key = key(format!("population.{kind}.share"), Rule::Unit, share);
+        if chosen == 0 {
+            share_key.no_effect = Some(unless.clone());
+        }
+        v.push(share_key);
+        for (s, (name, specs)) in strategies.iter().enumerate() {
+            for (i, spec) in specs.iter().enumerate() {
+                let k = format!("population.{kind}.{}", spec.key);
+                if v.iter().any(|x| x.key == k) {
+                    continue;
+                }
+                let mut sw = key(k, spec.rule, param(i));
+                if s != chosen {
+                    sw.no_effect = Some(if chosen == 0 {
+                        unless.clone()
+                    } else {
+                        format!(
+                            "has no effect: `{}` is a parameter of strategy \"{name}\", not of \"{}\"",
+                            spec.key, strategies[chosen].0
+                        )
+                    });
+                }
+                v.push(sw);
+            }
+        }
+        // A key two strategies share maps to the chosen one's position.
+        if chosen != 0 {
+            for (i, spec) in strategies[chosen].1.iter().enumerate() {
+                let k = format!("population.{kind}.{}", spec.key);
+                if let Some(x) = v.iter_mut().find(|x| x.key == k) {
+                    x.target = param(i);
+                    x.rule = spec.rule;
+                    x.no_effect = None;
+                }
+            }
+        }
+    }
+    for m in mechanisms {
+        for (i, spec) in catalog.mechanisms[m.index].params.iter().enumerate() {
+            v.push(key(
+                format!("mechanism.{}.{}", m.name, spec.key),
+                spec.rule,
+                Target::Mechanism {
+                    mechanism: m.index,
+                    param: i,
+                },
+            ));
+        }
+    }
+    v
+}
+
+/// One axis of the sweep, before it becomes a [`crate::SweepAxis`].
+pub(crate) fn axis(s: &Sweepable, values: Vec<f64>) -> crate::SweepAxis {
+    crate::SweepAxis {
+        column: column_name(&s.key),
+        key: s.key.clone(),
+        values,
+        target: s.target.clone(),
+    }
+}
+
+enum AxisSpec {
+    Range { from: f64, to: f64, steps: usize },
+    Values(Vec<f64>),
+}
+
+pub(crate) fn parse_axis(cx: &Cx, key: &str, rule: Rule, n: &Node) -> Res<Vec<f64>> {
+    let skey = format!("sweep.{key}");
+    let Val::Table(_) = &n.val else {
+        return Err(cx.err(
+            &n.loc,
+            &skey,
+            format!(
+                "{skey} must be a table: {{ from = .., to = .., steps = .. }} or {{ values = [..] }}, found {}",
+                n.val.type_name()
+            ),
+        ));
+    };
+    let t = as_table(cx, &skey, n)?;
+    t.check_keys(cx, &["from", "to", "steps", "values"])?;
+    let spec = if let Some(vn) = t.get("values") {
+        if let Some((k, other)) = t.entries.iter().find(|(k, _)| k != "values") {
+            return Err(cx.err(
+                &other.loc,
+                &skey,
+                format!("{skey}: give either from/to/steps or values, not both (found `{k}`)"),
+            ));
+        }
+        let vkey = format!("{skey}.values");
+        let Val::Array(items) = &vn.val else {
+            return Err(cx.err(
+                &vn.loc,
+                &vkey,
+                format!(
+                    "{vkey} must be an array of numbers, found {}",
+                    vn.val.type_name()
+                ),
+            ));
+        };
+        if items.is_empty() {
+            return Err(cx.err(&vn.loc, &vkey, format!("{vkey} must not be empty")));
+        }
+        let mut vals = Vec::with_capacity(items.len());
+        for item in items {
+            let v = raw_number(cx, &vkey, item)?;
+            vals.push((v, item.loc.clone()));
+        }
+        for (v, loc) in &vals {
+            check(cx, key, loc, *v, rule, &format!(" (in {vkey})"))?;
+        }
+        AxisSpec::Values(vals.into_iter().map(|(v, _)| v).collect())
+    } else {
+        let from_n = t.require(cx, "from")?;
+        let to_n = t.require(cx, "to")?;
+        let steps_n = t.require(cx, "steps")?;
+        let from = number(cx, &format!("{skey}.from"), from_n, Rule::Any)?;
+        let to = number(cx, &format!("{skey}.to"), to_n, Rule::Any)?;
+        let steps = integer(
+            cx,
+            &format!("{skey}.steps"),
+            steps_n,
+            Rule::Int {
+                min: 1,
+                max: MAX_STEPS,
+            },
+        )? as usize;
+        check(
+            cx,
+            key,
+            &from_n.loc,
+            from,
+            rule,
+            &format!(" (in {skey}.from)"),
+        )?;
+        check(cx, key, &to_n.loc, to, rule, &format!(" (in {skey}.to)"))?;
+        AxisSpec::Range { from, to, steps }
+    };
+    let values = match spec {
+        AxisSpec::Values(v) => v,
+        AxisSpec::Range { from, to, steps } => {
+            let mut vals = linspace(from, to, steps);
+            for (i, v) in vals.iter_mut().enumerate() {
+                if rule.is_int() {
+                    let r = v.round();
+                    if (*v - r).abs() <= 1e-9 * r.abs().max(1.0) {
+                        *v = r;
+                    }
+                }
+                check(
+                    cx,
+                    key,
+                    &n.loc,
+                    *v,
+                    rule,
+                    &format!(" (step {} of {steps} in {skey})", i + 1),
+                )?;
+            }
+            vals
+        }
+    };
+    Ok(values)
+}
+
+/// Collect the axes under `[sweep]`, in written order.
+pub(crate) fn walk_sweep<'a>(
+    cx: &Cx,
+    path: String,
+    n: &'a Node,
+    allowed: &[Sweepable],
+    dist: &str,
+    out: &mut Vec<(Sweepable, &'a Node)>,
+) -> Res<()> {
+    if let Some(s) = allowed.iter().find(|s| s.key == path) {
+        out.push((s.clone(), n));
+        return Ok(());
+    }
+    let prefix = format!("{path}.");
+    if let Val::Table(t) = &n.val
+        && allowed.iter().any(|s| s.key.starts_with(&prefix))
+    {
+        for (k, child) in t {
+            walk_sweep(cx, format!("{prefix}{k}"), child, allowed, dist, out)?;
+        }
+        return Ok(());
+    }
+    let list: Vec<&str> = allowed.iter().map(|s| s.key.as_str()).collect();
+    let hint = if path.starts_with("population.cost.") {
+        format!(" (population.cost.* must be a parameter of the chosen dist \"{dist}\")")
+    } else {
+        String::new()
+    };
+    let skey = format!("sweep.{path}");
+    Err(cx.err(
+        &n.loc,
+        &skey,
+        format!(
+            "unknown sweep key `{path}`{hint}; allowed: {}",
+            list.join(", ")
+        ),
+    ))
+}
+

@@ -1,0 +1,257 @@
+//! Typed readers over the located TOML tree: every value is checked for its type and range, and
+//! every error names the origin, line and key.
+
+use datapact_model::Rule;
+
+use crate::ScenarioError;
+use crate::tree::{Loc, Node, Val};
+
+pub(crate) type Res<T> = Result<T, ScenarioError>;
+
+pub(crate) struct Cx<'a> {
+    pub origin: &'a str,
+}
+
+impl Cx<'_> {
+    pub(crate) fn err(&self, loc: &Loc, key: &str, message: impl Into<String>) -> ScenarioError {
+        let (origin, line) = match loc {
+            Loc::File(line) => (self.origin.to_string(), *line),
+            Loc::Set(k) => (format!("--set {k}"), None),
+        };
+        ScenarioError {
+            origin,
+            line,
+            key: (!key.is_empty()).then(|| key.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+/// A view of one table of the tree.
+pub(crate) struct Tbl<'a> {
+    pub path: String,
+    pub loc: Loc,
+    pub entries: &'a [(String, Node)],
+}
+
+impl<'a> Tbl<'a> {
+    pub(crate) fn full(&self, k: &str) -> String {
+        if self.path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{}.{k}", self.path)
+        }
+    }
+
+    pub(crate) fn check_keys(&self, cx: &Cx, allowed: &[&str]) -> Res<()> {
+        for (k, n) in self.entries {
+            if !allowed.contains(&k.as_str()) {
+                let full = self.full(k);
+                return Err(cx.err(
+                    &n.loc,
+                    &full,
+                    format!("unknown key `{full}`; allowed: {}", allowed.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn get(&self, k: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, n)| n)
+    }
+
+    pub(crate) fn require(&self, cx: &Cx, k: &str) -> Res<&'a Node> {
+        self.get(k).ok_or_else(|| {
+            let full = self.full(k);
+            cx.err(&self.loc, &full, format!("missing required key `{full}`"))
+        })
+    }
+
+    pub(crate) fn sub(&self, cx: &Cx, k: &str) -> Res<Option<Tbl<'a>>> {
+        match self.get(k) {
+            None => Ok(None),
+            Some(n) => Ok(Some(as_table(cx, &self.full(k), n)?)),
+        }
+    }
+
+    pub(crate) fn num(&self, cx: &Cx, k: &str, rule: Rule, default: f64) -> Res<f64> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(n) => number(cx, &self.full(k), n, rule),
+        }
+    }
+
+    pub(crate) fn int(&self, cx: &Cx, k: &str, rule: Rule, default: i64) -> Res<i64> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(n) => integer(cx, &self.full(k), n, rule),
+        }
+    }
+
+    pub(crate) fn choice(&self, cx: &Cx, k: &str, options: &[&str], default: &str) -> Res<String> {
+        match self.get(k) {
+            None => Ok(default.to_string()),
+            Some(n) => choice(cx, &self.full(k), n, options),
+        }
+    }
+}
+
+pub(crate) fn as_table<'a>(cx: &Cx, key: &str, n: &'a Node) -> Res<Tbl<'a>> {
+    match &n.val {
+        Val::Table(t) => Ok(Tbl {
+            path: key.to_string(),
+            loc: n.loc.clone(),
+            entries: t,
+        }),
+        other => Err(cx.err(
+            &n.loc,
+            key,
+            format!("{key} must be a table, found {}", other.type_name()),
+        )),
+    }
+}
+
+pub(crate) fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+pub(crate) fn check(cx: &Cx, key: &str, loc: &Loc, v: f64, rule: Rule, what: &str) -> Res<f64> {
+    if !v.is_finite() {
+        return Err(cx.err(
+            loc,
+            key,
+            format!(
+                "{key} = {}{what} is not finite (NaN and infinity are not allowed)",
+                fmt_num(v)
+            ),
+        ));
+    }
+    if !rule.ok(v) {
+        return Err(cx.err(
+            loc,
+            key,
+            format!(
+                "{key} = {}{what} is out of range: allowed {}",
+                fmt_num(v),
+                rule.desc()
+            ),
+        ));
+    }
+    Ok(v)
+}
+
+/// A raw finite-or-not number (integer or float), no range check.
+pub(crate) fn raw_number(cx: &Cx, key: &str, n: &Node) -> Res<f64> {
+    match &n.val {
+        Val::Int(Some(i)) => Ok(*i as f64),
+        Val::Int(None) => Err(cx.err(
+            &n.loc,
+            key,
+            format!("{key}: integer does not fit in 64 bits"),
+        )),
+        Val::Float(f) => Ok(*f),
+        other => Err(cx.err(
+            &n.loc,
+            key,
+            format!("{key} must be a number, found {}", other.type_name()),
+        )),
+    }
+}
+
+/// A number for a float key (integers accepted), range-checked.
+pub(crate) fn number(cx: &Cx, key: &str, n: &Node, rule: Rule) -> Res<f64> {
+    let v = raw_number(cx, key, n)?;
+    check(cx, key, &n.loc, v, rule, "")
+}
+
+/// An integer for an integer key (floats rejected), range-checked.
+pub(crate) fn integer(cx: &Cx, key: &str, n: &Node, rule: Rule) -> Res<i64> {
+    match &n.val {
+        Val::Int(Some(i)) => {
+            check(cx, key, &n.loc, *i as f64, rule, "")?;
+            Ok(*i)
+        }
+        Val::Int(None) => Err(cx.err(
+            &n.loc,
+            key,
+            format!("{key}: integer does not fit in 64 bits"),
+        )),
+        Val::Float(f) => Err(cx.err(
+            &n.loc,
+            key,
+            format!("{key} must be an integer, found float {}", fmt_num(*f)),
+        )),
+        other => Err(cx.err(
+            &n.loc,
+            key,
+            format!("{key} must be an integer, found {}", other.type_name()),
+        )),
+    }
+}
+
+pub(crate) fn string<'a>(cx: &Cx, key: &str, n: &'a Node) -> Res<&'a str> {
+    match &n.val {
+        Val::Str(s) => Ok(s),
+        other => Err(cx.err(
+            &n.loc,
+            key,
+            format!("{key} must be a string, found {}", other.type_name()),
+        )),
+    }
+}
+
+pub(crate) fn choice(cx: &Cx, key: &str, n: &Node, options: &[&str]) -> Res<String> {
+    let s = string(cx, key, n)?;
+    if options.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(cx.err(
+            &n.loc,
+            key,
+            format!(
+                "{key} = {s:?} is not allowed; allowed: {}",
+                options
+                    .iter()
+                    .map(|o| format!("\"{o}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+}
+
+
+/// A value for a plugin parameter: an integer for `Rule::Int` keys, a number otherwise.
+pub(crate) fn param_value(cx: &Cx, key: &str, n: &Node, rule: Rule) -> Res<f64> {
+    if rule.is_int() {
+        Ok(integer(cx, key, n, rule)? as f64)
+    } else {
+        number(cx, key, n, rule)
+    }
+}
+
+impl Tbl<'_> {
+    /// The values of `specs` in this table (defaults for absent keys).
+    pub(crate) fn params(
+        &self,
+        cx: &Cx,
+        specs: &[datapact_model::ParamSpec],
+    ) -> Res<datapact_model::ParamValues> {
+        let mut values = Vec::with_capacity(specs.len());
+        for spec in specs {
+            values.push(match self.get(spec.key) {
+                None => spec.default,
+                Some(n) => param_value(cx, &self.full(spec.key), n, spec.rule)?,
+            });
+        }
+        Ok(datapact_model::ParamValues(values))
+    }
+}

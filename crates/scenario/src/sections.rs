@@ -1,0 +1,410 @@
+//! One reader per table of a scenario file: `mechanisms` and `[mechanism.NAME]`, `[population]`
+//! (cost and strategies), `[game]`, `[dynamics]`, `[output]`. Each fills its part of the
+//! [`Game`] or returns its value; the sweep and the cross-key checks come after (`validate.rs`).
+
+use datapact_model::{
+    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyShare,
+};
+
+use crate::read::{Cx, Res, Tbl, choice, integer, number, string};
+use crate::tree::Node;
+use crate::tree::Val;
+use crate::{MAX_CAMPAIGN_USERS, MechanismRef, TraceLevel};
+
+/// The numeric keys of `[game]`, in file order.
+pub(crate) const GAME_NUM: [(&str, Rule); 8] = [
+    ("threshold", Rule::UnitOpen0),
+    ("value", Rule::NonNeg),
+    ("payment", Rule::NonNeg),
+    ("belief", Rule::NonNeg),
+    ("obs_noise", Rule::NonNeg),
+    ("drift", Rule::NonNeg),
+    ("irreversible", Rule::Unit),
+    ("recovery_rounds", Rule::Int { min: 0, max: 1000 }),
+];
+
+pub(crate) const USERS_RULE: Rule = Rule::Int {
+    min: 1,
+    max: MAX_CAMPAIGN_USERS as i64,
+};
+
+const ORDERS: [Order; 4] = [
+    Order::SmallFirst,
+    Order::LargeFirst,
+    Order::Random,
+    Order::CostAscending,
+];
+
+/// The parameters of each cost distribution.
+pub(crate) fn dist_params(dist: &str) -> Option<&'static [(&'static str, Rule)]> {
+    Some(match dist {
+        "uniform" => &[("low", Rule::NonNeg), ("high", Rule::NonNeg)],
+        "beta" => &[("alpha", Rule::Pos), ("beta", Rule::Pos)],
+        "lognormal" => &[("mu", Rule::Any), ("sigma", Rule::NonNeg)],
+        "constant" => &[("value", Rule::NonNeg)],
+        _ => return None,
+    })
+}
+
+/// `mechanisms = [...]`: registered names, no duplicates, in catalog order.
+pub(crate) fn mechanisms(
+    cx: &Cx,
+    catalog: &Catalog,
+    key: &str,
+    n: &Node,
+) -> Res<Vec<MechanismRef>> {
+    let names: Vec<&str> = catalog.mechanisms.iter().map(|m| m.name).collect();
+    let quoted = names
+        .iter()
+        .map(|m| format!("\"{m}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Val::Array(items) = &n.val else {
+        return Err(cx.err(
+            &n.loc,
+            key,
+            format!(
+                "{key} must be an array of {quoted}, found {}",
+                n.val.type_name()
+            ),
+        ));
+    };
+    if items.is_empty() {
+        return Err(cx.err(&n.loc, key, format!("{key} must not be empty")));
+    }
+    let mut out: Vec<MechanismRef> = Vec::new();
+    for item in items {
+        let s = choice(cx, key, item, &names)?;
+        let index = catalog.mechanism(&s).expect("choice is a registered name");
+        if out.iter().any(|m| m.index == index) {
+            return Err(cx.err(
+                &item.loc,
+                key,
+                format!("{key}: duplicate mechanism \"{s}\""),
+            ));
+        }
+        out.push(MechanismRef {
+            index,
+            name: catalog.mechanisms[index].name,
+        });
+    }
+    out.sort_by_key(|m| m.index);
+    Ok(out)
+}
+
+/// `[mechanism.NAME]` tables: each names a mechanism of the run; its keys are the mechanism's
+/// parameters. Returns the values of every catalog mechanism (defaults where absent).
+pub(crate) fn mechanism_params(
+    cx: &Cx,
+    catalog: &Catalog,
+    chosen: &[MechanismRef],
+    table: Option<Tbl>,
+) -> Res<Vec<ParamValues>> {
+    let mut values: Vec<ParamValues> = catalog
+        .mechanisms
+        .iter()
+        .map(|m| ParamValues::defaults(m.params))
+        .collect();
+    // Mechanisms without parameters at the end hold nothing (the core's game equals
+    // `Game::default()`).
+    let trim = |mut values: Vec<ParamValues>| {
+        while values.last().is_some_and(|v| v.0.is_empty()) {
+            values.pop();
+        }
+        values
+    };
+    let Some(table) = table else {
+        return Ok(trim(values));
+    };
+    let chosen_names: Vec<&str> = chosen.iter().map(|m| m.name).collect();
+    for (name, node) in table.entries {
+        let key = table.full(name);
+        let Some(index) = catalog.mechanism(name) else {
+            let all: Vec<&str> = catalog.mechanisms.iter().map(|m| m.name).collect();
+            return Err(cx.err(
+                &node.loc,
+                &key,
+                format!(
+                    "unknown mechanism `{name}` in [{key}]; registered: {}",
+                    all.join(", ")
+                ),
+            ));
+        };
+        if !chosen_names.contains(&name.as_str()) {
+            return Err(cx.err(
+                &node.loc,
+                &key,
+                format!(
+                    "[{key}] has no effect: \"{name}\" is not in mechanisms ({})",
+                    chosen_names.join(", ")
+                ),
+            ));
+        }
+        let sub = crate::read::as_table(cx, &key, node)?;
+        let specs = catalog.mechanisms[index].params;
+        let allowed: Vec<&str> = specs.iter().map(|s| s.key).collect();
+        if allowed.is_empty()
+            && let Some((k, n)) = sub.entries.first()
+        {
+            return Err(cx.err(
+                &n.loc,
+                &sub.full(k),
+                format!("unknown key `{}`: mechanism \"{name}\" has no parameters", sub.full(k)),
+            ));
+        }
+        sub.check_keys(cx, &allowed)?;
+        values[index] = sub.params(cx, specs)?;
+    }
+    Ok(trim(values))
+}
+
+/// What `[population]` decided beyond the game: the cost distribution's name (its parameters
+/// are sweepable) and whether a non-default strategy is held by a share of users.
+pub(crate) struct PopulationRead {
+    pub dist: String,
+}
+
+/// `[population]`: users, cost distribution, report and withdraw strategies.
+pub(crate) fn population(
+    cx: &Cx,
+    catalog: &Catalog,
+    pop: Option<Tbl>,
+    game: &mut Game,
+) -> Res<PopulationRead> {
+    let mut read = PopulationRead {
+        dist: "uniform".into(),
+    };
+    let Some(pop) = pop else {
+        return Ok(read);
+    };
+    pop.check_keys(cx, &["users", "cost", "report", "withdraw"])?;
+    game.users = pop.int(cx, "users", USERS_RULE, 20)? as usize;
+    if let Some(cost) = pop.sub(cx, "cost")? {
+        let dist_n = cost.require(cx, "dist")?;
+        read.dist = choice(
+            cx,
+            "population.cost.dist",
+            dist_n,
+            &["uniform", "beta", "lognormal", "constant"],
+        )?;
+        let params = dist_params(&read.dist).unwrap_or(&[]);
+        let mut allowed = vec!["dist"];
+        allowed.extend(params.iter().map(|(p, _)| *p));
+        cost.check_keys(cx, &allowed)?;
+        let mut vals = Vec::new();
+        for (p, rule) in params {
+            let key = format!("population.cost.{p}");
+            vals.push(number(cx, &key, cost.require(cx, p)?, *rule)?);
+        }
+        game.cost = match read.dist.as_str() {
+            "uniform" => CostDist::Uniform {
+                low: vals[0],
+                high: vals[1],
+            },
+            "beta" => CostDist::Beta {
+                alpha: vals[0],
+                beta: vals[1],
+            },
+            "lognormal" => CostDist::LogNormal {
+                mu: vals[0],
+                sigma: vals[1],
+            },
+            _ => CostDist::Constant { value: vals[0] },
+        };
+    }
+    let report: Vec<(&str, &[datapact_model::ParamSpec])> =
+        catalog.report.iter().map(|s| (s.name, s.params)).collect();
+    if let Some(t) = pop.sub(cx, "report")? {
+        game.population.report = strategy_share(cx, &t, &report, 0.0)?;
+    }
+    let withdraw: Vec<(&str, &[datapact_model::ParamSpec])> =
+        catalog.withdraw.iter().map(|s| (s.name, s.params)).collect();
+    if let Some(t) = pop.sub(cx, "withdraw")? {
+        game.population.withdraw = strategy_share(cx, &t, &withdraw, 1.0)?;
+    }
+    Ok(read)
+}
+
+/// `[population.report|withdraw]`: `strategy` (a registered name; the first is the default),
+/// `share` of users who hold it, and the strategy's own parameters. Keys of every registered
+/// strategy of the kind are accepted (so a file may keep, say, `factor` while it tries
+/// `strategy = "truthful"`); only the chosen strategy's are used.
+fn strategy_share(
+    cx: &Cx,
+    t: &Tbl,
+    strategies: &[(&str, &[datapact_model::ParamSpec])],
+    default_share: f64,
+) -> Res<StrategyShare> {
+    let mut allowed = vec!["strategy", "share"];
+    for (_, specs) in strategies {
+        for s in *specs {
+            if !allowed.contains(&s.key) {
+                allowed.push(s.key);
+            }
+        }
+    }
+    t.check_keys(cx, &allowed)?;
+    let names: Vec<&str> = strategies.iter().map(|(n, _)| *n).collect();
+    let name = t.choice(cx, "strategy", &names, names[0])?;
+    let strategy = names.iter().position(|n| *n == name).unwrap_or(0);
+    let share = t.num(cx, "share", Rule::Unit, default_share)?;
+    // Every strategy's keys are range-checked, whichever is chosen.
+    for (i, (_, specs)) in strategies.iter().enumerate() {
+        if i != strategy {
+            t.params(cx, specs)?;
+        }
+    }
+    let params = t.params(cx, strategies[strategy].1)?;
+    Ok(if strategy == 0 {
+        StrategyShare::default()
+    } else {
+        StrategyShare {
+            strategy,
+            share,
+            params,
+        }
+    })
+}
+
+/// `[game]`: the numeric keys and the decision order of M.
+pub(crate) fn game_table(cx: &Cx, g: Option<Tbl>, game: &mut Game) -> Res<()> {
+    let Some(g) = g else { return Ok(()) };
+    let mut allowed: Vec<&str> = GAME_NUM.iter().map(|(k, _)| *k).collect();
+    allowed.push("order");
+    g.check_keys(cx, &allowed)?;
+    for (k, rule) in GAME_NUM {
+        if g.get(k).is_none() {
+            continue;
+        }
+        let v = if rule.is_int() {
+            g.int(cx, k, rule, 0)? as f64
+        } else {
+            g.num(cx, k, rule, 0.0)?
+        };
+        set_game(game, k, v);
+    }
+    let names: Vec<&str> = ORDERS.iter().map(|o| o.as_str()).collect();
+    let order = g.choice(cx, "order", &names, Order::SmallFirst.as_str())?;
+    game.order = ORDERS
+        .into_iter()
+        .find(|o| o.as_str() == order)
+        .unwrap_or_default();
+    Ok(())
+}
+
+/// Sets `[game] key` (validated) to `v`.
+pub(crate) fn set_game(game: &mut Game, key: &str, v: f64) {
+    match key {
+        "threshold" => game.threshold = v,
+        "value" => game.value = v,
+        "payment" => game.payment = v,
+        "belief" => game.belief = v,
+        "obs_noise" => game.obs_noise = v,
+        "drift" => game.drift = v,
+        "irreversible" => game.irreversible = v,
+        "recovery_rounds" => game.recovery_rounds = v as u32,
+        _ => unreachable!("not a [game] key: {key}"),
+    }
+}
+
+/// `[dynamics]`: rounds, cost process, learning.
+pub(crate) fn dynamics(cx: &Cx, d: Option<Tbl>, game: &mut Game) -> Res<()> {
+    let Some(d) = d else { return Ok(()) };
+    d.check_keys(
+        cx,
+        &[
+            "rounds",
+            "cost_process",
+            "persistence",
+            "learning",
+            "learning_rate",
+        ],
+    )?;
+    game.dynamics.rounds = d.int(
+        cx,
+        "rounds",
+        Rule::Int {
+            min: 1,
+            max: 100_000,
+        },
+        1,
+    )? as u32;
+    let process = d.choice(cx, "cost_process", &["iid", "persistent", "ar1"], "iid")?;
+    let persistence = d.num(cx, "persistence", Rule::Unit, 0.5)?;
+    game.dynamics.cost_process = match process.as_str() {
+        "persistent" => CostProcess::Persistent,
+        "ar1" => CostProcess::Ar1 { persistence },
+        _ => CostProcess::Iid,
+    };
+    let learning = d.choice(cx, "learning", &["none", "adaptive"], "none")?;
+    let rate = d.num(cx, "learning_rate", Rule::Unit, 0.2)?;
+    game.dynamics.learning = if learning == "adaptive" {
+        Learning::Adaptive { rate }
+    } else {
+        Learning::None
+    };
+    Ok(())
+}
+
+/// `[output]`: trace level and cells per chunk.
+pub(crate) fn output(cx: &Cx, out: Option<Tbl>) -> Res<(TraceLevel, Option<usize>)> {
+    let Some(out) = out else {
+        return Ok((TraceLevel::Cells, None));
+    };
+    out.check_keys(cx, &["trace", "chunk_cells"])?;
+    let t = out.choice(cx, "trace", &["cells", "rounds", "events"], "cells")?;
+    let trace = TraceLevel::parse(&t).unwrap_or_default();
+    let k = out.int(
+        cx,
+        "chunk_cells",
+        Rule::Int {
+            min: 0,
+            max: 1 << 40,
+        },
+        0,
+    )?;
+    Ok((trace, (k > 0).then_some(k as usize)))
+}
+
+/// `[scenario]`: name, seed, replications, description.
+pub(crate) fn scenario_table(
+    cx: &Cx,
+    sc: &Tbl,
+) -> Res<(String, u64, u32, Option<String>)> {
+    sc.check_keys(
+        cx,
+        &["name", "seed", "replications", "description", "mechanisms"],
+    )?;
+    let name_n = sc.require(cx, "name")?;
+    let name = string(cx, "scenario.name", name_n)?.to_string();
+    if name.trim().is_empty() {
+        return Err(cx.err(
+            &name_n.loc,
+            "scenario.name",
+            "scenario.name must be a non-empty string",
+        ));
+    }
+    let seed = integer(
+        cx,
+        "scenario.seed",
+        sc.require(cx, "seed")?,
+        Rule::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    )? as u64;
+    let replications = integer(
+        cx,
+        "scenario.replications",
+        sc.require(cx, "replications")?,
+        Rule::Int {
+            min: 1,
+            max: u32::MAX as i64,
+        },
+    )? as u32;
+    let description = match sc.get("description") {
+        None => None,
+        Some(n) => Some(string(cx, "scenario.description", n)?.to_string()),
+    };
+    Ok((name, seed, replications, description))
+}

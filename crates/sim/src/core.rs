@@ -1,0 +1,163 @@
+//! The core mechanisms and strategies as plugins of the same API a researcher uses: C
+//! ([`Subsidy`]), S ([`Simultaneous`]) and M ([`Sequential`]), and the strategies truthful, shade,
+//! sincere and free-rider, gathered by [`CorePlugins`]. Their systems live in the phase files of
+//! [`crate::systems`]; their declarations (names, descriptions) once, in
+//! `datapact_model::catalog`.
+
+use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
+use datapact_model::strategy::{FreeRider, Shade, Sincere, Truthful};
+use datapact_model::{NoParams, UserKind};
+
+use crate::engine::Phase;
+use crate::plugin::{Mechanism, PhaseSystems, Plugin, PluginSet, Sink};
+use crate::systems::{assign, learn, train, withdraw};
+
+/// Mechanism C: a posted subsidy; users contribute their privately optimal amount.
+pub struct Subsidy;
+
+impl Mechanism for Subsidy {
+    const NAME: &'static str = SUBSIDY.name;
+    const DESCRIPTION: &'static str = SUBSIDY.description;
+    const USERS: UserKind = SUBSIDY.users;
+    const PAYS_ONLY_ON_SUCCESS: bool = SUBSIDY.pays_only_on_success;
+    type Params = NoParams;
+    fn systems<S: Sink>(systems: &mut PhaseSystems) {
+        systems
+            .add(Phase::Assign, assign::respond_to_subsidy::<S>)
+            .add(Phase::Withdraw, withdraw::commit_contributions)
+            .add(Phase::Train, train::settle_contributions::<S>)
+            .add(Phase::Learn, learn::learn_beliefs_from_outcome);
+    }
+}
+
+/// Mechanism S: assigned burdens, simultaneous withdrawal (with `[game] recovery_rounds`).
+pub struct Simultaneous;
+
+impl Mechanism for Simultaneous {
+    const NAME: &'static str = SIMULTANEOUS.name;
+    const DESCRIPTION: &'static str = SIMULTANEOUS.description;
+    const USERS: UserKind = SIMULTANEOUS.users;
+    const PAYS_ONLY_ON_SUCCESS: bool = SIMULTANEOUS.pays_only_on_success;
+    type Params = NoParams;
+    fn systems<S: Sink>(systems: &mut PhaseSystems) {
+        systems.add(Phase::Withdraw, withdraw::withdraw_simultaneously::<S>);
+    }
+}
+
+/// Mechanism M: assigned burdens, sequential withdrawal with re-assignment (`[game] order`).
+pub struct Sequential;
+
+impl Mechanism for Sequential {
+    const NAME: &'static str = SEQUENTIAL.name;
+    const DESCRIPTION: &'static str = SEQUENTIAL.description;
+    const USERS: UserKind = SEQUENTIAL.users;
+    const PAYS_ONLY_ON_SUCCESS: bool = SEQUENTIAL.pays_only_on_success;
+    type Params = NoParams;
+    fn systems<S: Sink>(systems: &mut PhaseSystems) {
+        systems.add(Phase::Withdraw, withdraw::withdraw_sequentially::<S>);
+    }
+}
+
+/// Registers C.
+pub struct SubsidyPlugin;
+
+impl Plugin for SubsidyPlugin {
+    fn build(&self, app: &mut PluginSet) {
+        app.add_mechanism::<Subsidy>();
+    }
+    fn name(&self) -> &str {
+        "datapact-core/C"
+    }
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+/// Registers S.
+pub struct SimultaneousPlugin;
+
+impl Plugin for SimultaneousPlugin {
+    fn build(&self, app: &mut PluginSet) {
+        app.add_mechanism::<Simultaneous>();
+    }
+    fn name(&self) -> &str {
+        "datapact-core/S"
+    }
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+/// Registers M.
+pub struct SequentialPlugin;
+
+impl Plugin for SequentialPlugin {
+    fn build(&self, app: &mut PluginSet) {
+        app.add_mechanism::<Sequential>();
+    }
+    fn name(&self) -> &str {
+        "datapact-core/M"
+    }
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+/// Registers truthful (the default) and shade reporting, sincere (the default) and free-rider
+/// withdrawal.
+pub struct CoreStrategiesPlugin;
+
+impl Plugin for CoreStrategiesPlugin {
+    fn build(&self, app: &mut PluginSet) {
+        app.add_report_strategy::<Truthful>()
+            .add_report_strategy::<Shade>()
+            .add_withdraw_strategy::<Sincere>()
+            .add_withdraw_strategy::<FreeRider>();
+    }
+    fn name(&self) -> &str {
+        "datapact-core/strategies"
+    }
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+/// C, S, M and the core strategies: the plugin group every app starts from.
+pub struct CorePlugins;
+
+impl Plugin for CorePlugins {
+    fn build(&self, app: &mut PluginSet) {
+        app.add_plugins((
+            CoreStrategiesPlugin,
+            SubsidyPlugin,
+            SimultaneousPlugin,
+            SequentialPlugin,
+        ));
+    }
+    fn name(&self) -> &str {
+        "datapact-core"
+    }
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_plugins_declare_the_core_catalog() {
+        let set = PluginSet::core();
+        assert_eq!(set.catalog(), &datapact_model::Catalog::core());
+        assert!(set.validate().is_ok());
+    }
+
+    #[test]
+    fn adding_a_mechanism_twice_is_an_error_naming_it() {
+        let mut set = PluginSet::core();
+        set.add_mechanism::<Sequential>();
+        let err = set.validate().unwrap_err().to_string();
+        assert!(err.contains("mechanism \"M\" is registered twice"), "{err}");
+    }
+}

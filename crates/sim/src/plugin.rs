@@ -1,0 +1,499 @@
+//! The extension API, in the spirit of bevy's `Plugin`: a [`Plugin`] registers mechanisms, user
+//! strategies, metrics and systems into a [`PluginSet`]; the engine builds its schedule from the
+//! set; the scenario loader validates names and parameters against the set's catalog. C, S and
+//! M are plugins of this API (see [`crate::core`]).
+//!
+//! ```ignore
+//! struct MyPlugin;
+//! impl Plugin for MyPlugin {
+//!     fn build(&self, app: &mut PluginSet) {
+//!         app.add_mechanism::<Deposit>()
+//!             .add_withdraw_strategy::<Pivotal>()
+//!             .add_metric::<Forfeited>();
+//!     }
+//! }
+//! ```
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::IntoScheduleConfigs;
+use bevy_ecs::system::ScheduleSystem;
+use datapact_model::catalog::DuplicateName;
+use datapact_model::{
+    Catalog, EventSink, MechanismDecl, ParamValues, Params, ReportStrategy, UserKind,
+    WithdrawStrategy,
+};
+
+use crate::engine::Phase;
+
+/// The event sinks systems are generic over: `NoEvents` when events are not traced (every
+/// emission compiles away), `Vec<Event>` when they are.
+pub trait Sink: EventSink + Send + Sync + Default + 'static {}
+impl<S: EventSink + Send + Sync + Default + 'static> Sink for S {}
+
+/// A group of registrations, added to a [`PluginSet`] (and so to an app) by name.
+pub trait Plugin: Send + Sync + 'static {
+    /// Registers the plugin's mechanisms, strategies, metrics and systems.
+    fn build(&self, app: &mut PluginSet);
+    /// Recorded in every output's metadata and manifest (the type name by default).
+    fn name(&self) -> &str {
+        std::any::type_name::<Self>()
+    }
+    /// Recorded beside the name (e.g. `env!("CARGO_PKG_VERSION")`); part of the run identity.
+    fn version(&self) -> &str {
+        ""
+    }
+}
+
+/// One plugin or a tuple of plugins, as [`PluginSet::add_plugins`] takes them.
+pub trait Plugins {
+    /// Builds each plugin into `set`, in order.
+    fn add_to(self, set: &mut PluginSet);
+}
+
+impl<P: Plugin> Plugins for P {
+    fn add_to(self, set: &mut PluginSet) {
+        set.add_plugin(self);
+    }
+}
+
+macro_rules! tuple_plugins {
+    ($($p:ident),+) => {
+        impl<$($p: Plugins),+> Plugins for ($($p,)+) {
+            #[allow(non_snake_case)]
+            fn add_to(self, set: &mut PluginSet) {
+                let ($($p,)+) = self;
+                $($p.add_to(set);)+
+            }
+        }
+    };
+}
+tuple_plugins!(A);
+tuple_plugins!(A, B);
+tuple_plugins!(A, B, C);
+tuple_plugins!(A, B, C, D);
+tuple_plugins!(A, B, C, D, E);
+tuple_plugins!(A, B, C, D, E, F);
+tuple_plugins!(A, B, C, D, E, F, G);
+tuple_plugins!(A, B, C, D, E, F, G, H);
+
+/// A mechanism: its name and parameters (from which the scenario loader validates
+/// `[mechanism.NAME]` and sweeps `mechanism.NAME.KEY`) and its systems.
+///
+/// A mechanism whose users are [`UserKind::Reporting`] gets the shared report, observe, assign
+/// and settle systems for free and supplies its withdraw protocol: a system in `Phase::Withdraw`
+/// that sets `CampaignTable::end` of its sustainable campaigns (see `core::Sequential`). A
+/// [`UserKind::Contributing`] mechanism supplies every phase itself (see `core::Subsidy`).
+pub trait Mechanism: Send + Sync + 'static {
+    /// The name in `mechanisms = [...]` and in every output's `mechanism` column.
+    const NAME: &'static str;
+    /// One sentence for docs and `--help`.
+    const DESCRIPTION: &'static str;
+    /// Which users its campaigns hold.
+    const USERS: UserKind = UserKind::Reporting;
+    /// Whether it must never pay without improvement (checked on every campaign).
+    const PAYS_ONLY_ON_SUCCESS: bool = true;
+    /// The keys of `[mechanism.NAME]`.
+    type Params: Params;
+    /// Adds its systems, each in a phase: `systems.add(Phase::Withdraw, my_protocol::<S>)`.
+    fn systems<S: Sink>(systems: &mut PhaseSystems);
+}
+
+/// Systems that are not a mechanism's (a metric computed for every mechanism, say).
+pub trait Systems: Send + Sync + 'static {
+    /// Adds the systems, each in a phase.
+    fn systems<S: Sink>(systems: &mut PhaseSystems);
+}
+
+/// A per-campaign statistic a plugin computes: a column of `rounds` and a mean and standard
+/// error column pair of `cells`.
+pub trait Metric: Send + Sync + 'static {
+    /// Column name (`[a-z][a-z0-9_]*`); `cells` gets `NAME_mean` and `NAME_se`.
+    const NAME: &'static str;
+    /// What it measures (written to the schema and `datapact schema`).
+    const DESCRIPTION: &'static str;
+}
+
+/// A registered metric.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricDecl {
+    /// Column name.
+    pub name: &'static str,
+    /// What it measures.
+    pub description: &'static str,
+}
+
+/// A plugin as recorded in outputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    /// [`Plugin::name`].
+    pub name: String,
+    /// [`Plugin::version`].
+    pub version: String,
+}
+
+/// The running mechanism `T` of the current batch: its catalog id (compare with
+/// `Batch::mechanism(campaign)`) and its parameters in the current cell.
+#[derive(Resource)]
+pub struct This<T: Mechanism> {
+    /// The mechanism's index in the catalog.
+    pub id: u16,
+    /// `[mechanism.NAME]` in the current cell.
+    pub params: T::Params,
+    _mechanism: PhantomData<T>,
+}
+
+/// A registration's systems within each phase: its own set per phase, chained after the shared
+/// systems and after earlier registrations, so that ambiguity detection stays an error and
+/// results never depend on system order.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Slot {
+    /// Registration order.
+    pub index: usize,
+    /// The phase.
+    pub phase: Phase,
+}
+
+/// The shared systems of a phase (nature, the reporting pipeline), before every slot.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shared(pub Phase);
+
+/// Adds one registration's systems to the schedule, each in a phase.
+pub struct PhaseSystems<'a> {
+    schedule: &'a mut Schedule,
+    slot: usize,
+}
+
+impl PhaseSystems<'_> {
+    /// Adds `systems` to `phase`, after the phase's shared systems and earlier plugins'.
+    pub fn add<M>(
+        &mut self,
+        phase: Phase,
+        systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> &mut Self {
+        self.schedule.add_systems(systems.in_set(phase).in_set(Slot {
+            index: self.slot,
+            phase,
+        }));
+        self
+    }
+}
+
+type AddSystems = fn(&mut PhaseSystems);
+
+/// A registration's systems, monomorphised for both sink types.
+#[derive(Clone, Copy)]
+struct SlotFns {
+    plain: AddSystems,
+    traced: AddSystems,
+    /// For a mechanism: inserts `This<T>` with its id; refreshes its params per cell.
+    bind: Option<fn(&mut World, u16, &ParamValues)>,
+    mechanism: Option<u16>,
+}
+
+fn add_mechanism_systems<T: Mechanism, S: Sink>(p: &mut PhaseSystems) {
+    T::systems::<S>(p)
+}
+
+fn add_plugin_systems<T: Systems, S: Sink>(p: &mut PhaseSystems) {
+    T::systems::<S>(p)
+}
+
+fn bind_mechanism<T: Mechanism>(world: &mut World, id: u16, params: &ParamValues) {
+    world.insert_resource(This::<T> {
+        id,
+        params: T::Params::from_values(params),
+        _mechanism: PhantomData,
+    });
+}
+
+/// Everything plugins registered: the catalog the scenario loader validates against, the
+/// systems the engine schedules, the metrics the writers add as columns, and the plugins
+/// themselves (recorded in outputs).
+#[derive(Default)]
+pub struct PluginSet {
+    catalog: Catalog,
+    slots: Vec<SlotFns>,
+    setups: Vec<fn(&mut World)>,
+    metrics: Vec<MetricDecl>,
+    metric_ids: HashMap<TypeId, usize>,
+    plugins: Vec<PluginInfo>,
+    added: Vec<TypeId>,
+    errors: Vec<String>,
+}
+
+impl std::fmt::Debug for PluginSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginSet")
+            .field("plugins", &self.plugins)
+            .field("mechanisms", &self.catalog.mechanisms)
+            .field("metrics", &self.metrics)
+            .finish()
+    }
+}
+
+/// Why a plugin set cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("plugins: {}", .0.join("; "))]
+pub struct PluginError(pub Vec<String>);
+
+impl PluginSet {
+    /// An empty set (no mechanism at all: add [`crate::CorePlugins`] first).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// C, S and M with the core strategies: what the `datapact` binary runs.
+    pub fn core() -> Self {
+        let mut set = Self::new();
+        set.add_plugins(crate::core::CorePlugins);
+        set
+    }
+
+    /// Adds plugins (one, or a tuple), building each in order.
+    pub fn add_plugins(&mut self, plugins: impl Plugins) -> &mut Self {
+        plugins.add_to(self);
+        self
+    }
+
+    /// Adds one plugin; adding the same plugin type twice builds it once (bevy's rule, so that
+    /// plugin groups can share a dependency).
+    pub fn add_plugin<P: Plugin>(&mut self, plugin: P) -> &mut Self {
+        let id = TypeId::of::<P>();
+        if self.added.contains(&id) {
+            return self;
+        }
+        self.added.push(id);
+        self.plugins.push(PluginInfo {
+            name: plugin.name().to_string(),
+            version: plugin.version().to_string(),
+        });
+        plugin.build(self);
+        self
+    }
+
+    /// Registers mechanism `T`.
+    pub fn add_mechanism<T: Mechanism>(&mut self) -> &mut Self {
+        let decl = MechanismDecl {
+            name: T::NAME,
+            description: T::DESCRIPTION,
+            params: T::Params::SPECS,
+            users: T::USERS,
+            pays_only_on_success: T::PAYS_ONLY_ON_SUCCESS,
+        };
+
+        if !valid_name(decl.name) {
+            self.errors.push(format!(
+                "mechanism name {:?} must be 1-32 characters of letters, digits, '-' or '_'",
+                decl.name
+            ));
+            return self;
+        }
+        match self.catalog.add_mechanism(decl) {
+            Ok(id) => self.slots.push(SlotFns {
+                plain: add_mechanism_systems::<T, datapact_model::NoEvents>,
+                traced: add_mechanism_systems::<T, Vec<datapact_model::Event>>,
+                bind: Some(bind_mechanism::<T>),
+                mechanism: Some(id as u16),
+            }),
+            Err(e) => self.errors.push(e.to_string()),
+        }
+        self
+    }
+
+    /// Registers report strategy `T` (usable under every mechanism with reporting users).
+    pub fn add_report_strategy<T: ReportStrategy>(&mut self) -> &mut Self {
+        self.check(|c| c.add_report_strategy::<T>())
+    }
+
+    /// Registers withdraw strategy `T` (usable under every protocol that asks users to decide).
+    pub fn add_withdraw_strategy<T: WithdrawStrategy>(&mut self) -> &mut Self {
+        self.check(|c| c.add_withdraw_strategy::<T>())
+    }
+
+    fn check(
+        &mut self,
+        add: impl FnOnce(&mut Catalog) -> Result<usize, DuplicateName>,
+    ) -> &mut Self {
+        if let Err(e) = add(&mut self.catalog) {
+            self.errors.push(e.to_string());
+        }
+        self
+    }
+
+    /// Registers metric `T`: a column of `rounds`, and `NAME_mean`, `NAME_se` of `cells`.
+    pub fn add_metric<T: Metric>(&mut self) -> &mut Self {
+        let ok = T::NAME.len() <= 48
+            && T::NAME.starts_with(|c: char| c.is_ascii_lowercase())
+            && T::NAME
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            self.errors.push(format!(
+                "metric name {:?} must match [a-z][a-z0-9_]* (at most 48 characters)",
+                T::NAME
+            ));
+        } else if self.metrics.iter().any(|m| m.name == T::NAME) {
+            self.errors
+                .push(format!("metric {:?} is registered twice", T::NAME));
+        } else {
+            self.metric_ids
+                .insert(TypeId::of::<T>(), self.metrics.len());
+            self.metrics.push(MetricDecl {
+                name: T::NAME,
+                description: T::DESCRIPTION,
+            });
+        }
+        self
+    }
+
+    /// Registers systems that belong to no mechanism.
+    pub fn add_systems<T: Systems>(&mut self) -> &mut Self {
+        self.slots.push(SlotFns {
+            plain: add_plugin_systems::<T, datapact_model::NoEvents>,
+            traced: add_plugin_systems::<T, Vec<datapact_model::Event>>,
+            bind: None,
+            mechanism: None,
+        });
+        self
+    }
+
+    /// Runs `setup` on every fresh world after its users are spawned: add components (only
+    /// some users may carry `SparseSet` ones) or resources.
+    pub fn add_setup(&mut self, setup: fn(&mut World)) -> &mut Self {
+        self.setups.push(setup);
+        self
+    }
+
+    /// The mechanisms and strategies registered, for the scenario loader.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The metrics registered, in column order.
+    pub fn metrics(&self) -> &[MetricDecl] {
+        &self.metrics
+    }
+
+    /// The plugins added, in order.
+    pub fn plugins(&self) -> &[PluginInfo] {
+        &self.plugins
+    }
+
+    /// Every registration error (duplicate or malformed names); empty if the set can run.
+    pub fn validate(&self) -> Result<(), PluginError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(PluginError(self.errors.clone()))
+        }
+    }
+
+    /// Adds every registration's systems to `schedule` (for the sink type `traced` says) and
+    /// orders their slots within each phase.
+    pub(crate) fn schedule_into(&self, schedule: &mut Schedule, traced: bool) {
+        const PHASES: [Phase; 6] = [
+            Phase::Draw,
+            Phase::Report,
+            Phase::Assign,
+            Phase::Withdraw,
+            Phase::Train,
+            Phase::Learn,
+        ];
+        for (index, slot) in self.slots.iter().enumerate() {
+            let mut systems = PhaseSystems {
+                schedule,
+                slot: index,
+            };
+            (if traced { slot.traced } else { slot.plain })(&mut systems);
+        }
+        for phase in PHASES {
+            schedule.configure_sets(Shared(phase).in_set(phase));
+            let mut before: Option<Slot> = None;
+            for index in 0..self.slots.len() {
+                let slot = Slot { index, phase };
+                schedule.configure_sets(slot.in_set(phase).after(Shared(phase)));
+                if let Some(b) = before {
+                    schedule.configure_sets(slot.after(b));
+                }
+                before = Some(slot);
+            }
+        }
+    }
+
+    /// Inserts every mechanism's `This<T>` resource with its parameters in `game`.
+    pub(crate) fn bind(&self, world: &mut World, game: &datapact_model::Game) {
+        for slot in &self.slots {
+            if let (Some(bind), Some(id)) = (slot.bind, slot.mechanism) {
+                bind(world, id, game.mechanism_params(id as usize));
+            }
+        }
+    }
+
+    /// Runs every setup hook on a fresh world.
+    pub(crate) fn setup(&self, world: &mut World) {
+        for setup in &self.setups {
+            setup(world);
+        }
+    }
+}
+
+/// A mechanism name as outputs and file systems can hold it.
+fn valid_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Per-campaign values of the registered metrics for the current batch (`NaN`: not computed).
+#[derive(Resource, Default)]
+pub struct Metrics {
+    /// Metric-major: metric `m` of campaign `c` at `m·campaigns + c`.
+    values: Vec<f64>,
+    campaigns: usize,
+    ids: HashMap<TypeId, usize>,
+}
+
+impl Metrics {
+    pub(crate) fn new(set: &PluginSet) -> Self {
+        Metrics {
+            values: Vec::new(),
+            campaigns: 0,
+            ids: set.metric_ids.clone(),
+        }
+    }
+
+    /// Clears every value for a batch of `campaigns` campaigns.
+    pub(crate) fn reset(&mut self, campaigns: usize) {
+        self.campaigns = campaigns;
+        self.values.clear();
+        self.values.resize(self.ids.len() * campaigns, f64::NAN);
+    }
+
+    /// Metric `T`'s values by campaign slot, to write.
+    ///
+    /// # Panics
+    /// If `T` was not registered with [`PluginSet::add_metric`] (a plugin bug, found by its
+    /// first test).
+    pub fn column_mut<T: Metric>(&mut self) -> &mut [f64] {
+        let m = *self
+            .ids
+            .get(&TypeId::of::<T>())
+            .unwrap_or_else(|| panic!("metric {:?} is not registered", T::NAME));
+        &mut self.values[m * self.campaigns..(m + 1) * self.campaigns]
+    }
+
+    /// Metric number `metric` of campaign slot `campaign` (`NaN` if not computed).
+    pub fn get(&self, metric: usize, campaign: usize) -> f64 {
+        self.values[metric * self.campaigns + campaign]
+    }
+
+    /// How many metrics are registered.
+    pub fn count(&self) -> usize {
+        self.ids.len()
+    }
+}
