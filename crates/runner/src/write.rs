@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use datapact_model::Mechanism;
 use datapact_scenario::{Scenario, TraceLevel};
-use datapact_sim::{Backend, CellJob, CellOutput, Depth, RunError, RunSpec, run_cells};
+use datapact_sim::{
+    Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells,
+};
 use datapact_trace::{
     BatchBuilder, CellRow, CellsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
     EventsBuilder, FileMetadata, PartInfo, PartWriter, RoundRow, RoundStatus, RoundsBuilder, Table,
@@ -38,8 +39,42 @@ pub struct RunOptions {
     pub backend: Backend,
     /// Set (e.g. by a signal handler) to stop after the current cells; the unfinished chunk is discarded.
     pub cancel: Option<Arc<AtomicBool>>,
-    /// A researcher's extension of the simulator (recorded in the outputs' metadata).
-    pub extension: Option<datapact_sim::Extension>,
+    /// The app's mechanisms, strategies and metrics (`PluginSet::core()` for the `datapact`
+    /// binary); the scenario must have been loaded against its catalog. Recorded in the run's
+    /// identity, the manifest and every file's metadata.
+    pub plugins: Arc<PluginSet>,
+}
+
+impl RunOptions {
+    /// Options for writing to `out` with the core plugins: one thread, no shard, no resume, no
+    /// progress bar, the ECS backend.
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        RunOptions {
+            out: out.into(),
+            threads: 1,
+            shard: Shard::WHOLE,
+            resume: false,
+            progress: false,
+            backend: Backend::Ecs,
+            cancel: None,
+            plugins: Arc::new(PluginSet::core()),
+        }
+    }
+}
+
+/// The plugin set as recorded in outputs: `name version` per plugin, in order.
+pub fn plugin_list(plugins: &PluginSet) -> Vec<String> {
+    plugins
+        .plugins()
+        .iter()
+        .map(|p| {
+            if p.version.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{} {}", p.name, p.version)
+            }
+        })
+        .collect()
 }
 
 /// Per mechanism, sums over the cells this run computed (for the summary table).
@@ -57,7 +92,8 @@ pub struct RunSummary {
     pub cells_run: usize,
     pub chunks_run: usize,
     pub chunks_kept: usize,
-    pub mechanisms: Vec<(Mechanism, MechanismSummary)>,
+    /// Per mechanism name, in output order.
+    pub mechanisms: Vec<(&'static str, MechanismSummary)>,
     /// Whether this run completed the set of shards and wrote `manifest.json`.
     pub manifest_written: bool,
 }
@@ -118,23 +154,18 @@ struct RunIdentity {
     scenario_hash: String,
     seed: u64,
     version: String,
-    /// The extension the outputs were made with, if any.
-    #[serde(default)]
-    extension: Option<String>,
+    /// The plugins the outputs were made with (`name version`, in order).
+    plugins: Vec<String>,
 }
 
-fn claim_directory(
-    out: &Path,
-    scenario: &Scenario,
-    extension: Option<&str>,
-) -> Result<(), RunnerError> {
+fn claim_directory(out: &Path, scenario: &Scenario, plugins: &PluginSet) -> Result<(), RunnerError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let identity = RunIdentity {
         scenario_name: scenario.name.clone(),
         scenario_hash: scenario.hash(),
         seed: scenario.seed,
         version: VERSION.to_string(),
-        extension: extension.map(String::from),
+        plugins: plugin_list(plugins),
     };
     let path = out.join("_run.json");
     // Shards of an array start together: exactly one creates the identity, the others (and
@@ -151,17 +182,19 @@ fn claim_directory(
     })?;
     if found != identity {
         return Err(RunnerError::Refused(format!(
-            "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}), not of {:?} (hash {}, seed {}, datapact {}); \
+            "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}, plugins {}), not of {:?} (hash {}, seed {}, datapact {}, plugins {}); \
              use another --out directory",
             out.display(),
             found.scenario_name,
             &found.scenario_hash[..12.min(found.scenario_hash.len())],
             found.seed,
             found.version,
+            found.plugins.join(", "),
             identity.scenario_name,
             &identity.scenario_hash[..12],
             identity.seed,
-            identity.version
+            identity.version,
+            identity.plugins.join(", ")
         )));
     }
     Ok(())
@@ -201,7 +234,28 @@ fn kept_parts(
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
-    claim_directory(&opts.out, scenario, opts.extension.map(|x| x.name))?;
+    opts.plugins
+        .validate()
+        .map_err(|e| RunnerError::Refused(e.to_string()))?;
+    if *scenario.catalog != *opts.plugins.catalog() {
+        return Err(RunnerError::Refused(format!(
+            "scenario {:?} was validated against other mechanisms and strategies than this \
+             app registers; load it with the app's catalog",
+            scenario.name
+        )));
+    }
+    let spec = RunSpec {
+        seed: scenario.seed,
+        replications: scenario.replications,
+        mechanisms: scenario.mechanisms.iter().map(|m| m.index as u16).collect(),
+        depth: depth_of(scenario.trace),
+        backend: opts.backend,
+        plugins: opts.plugins.clone(),
+    };
+    if opts.backend == Backend::Direct {
+        spec.direct_kernels().map_err(RunnerError::Refused)?;
+    }
+    claim_directory(&opts.out, scenario, &opts.plugins)?;
     let plan = ChunkPlan::for_scenario(scenario);
     let tables = tables_of(scenario.trace);
     let columns: Vec<String> = scenario.sweep.iter().map(|a| a.column.clone()).collect();
@@ -214,18 +268,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         extra: vec![
             ("datapact.scenario_source".into(), scenario.source.clone()),
             (
-                "datapact.extension".into(),
-                opts.extension.map_or("none", |x| x.name).into(),
+                "datapact.plugins".into(),
+                plugin_list(&opts.plugins).join("\n"),
             ),
         ],
-    };
-    let spec = RunSpec {
-        seed: scenario.seed,
-        replications: scenario.replications,
-        mechanisms: scenario.mechanisms.clone(),
-        depth: depth_of(scenario.trace),
-        backend: opts.backend,
-        extension: opts.extension,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
@@ -256,7 +302,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         mechanisms: scenario
             .mechanisms
             .iter()
-            .map(|m| (*m, MechanismSummary::default()))
+            .map(|m| (m.name, MechanismSummary::default()))
             .collect(),
         ..Default::default()
     };
@@ -362,7 +408,7 @@ pub fn merge_manifest(
         mechanisms: scenario
             .mechanisms
             .iter()
-            .map(|m| m.as_str().to_string())
+            .map(|m| m.name.to_string())
             .collect(),
         trace: scenario.trace.as_str().to_string(),
         sweep: scenario
@@ -494,7 +540,7 @@ fn run_chunk(
                 return Err(RunnerError::Interrupted);
             }
             let coords = &cells[output.cell - first].coords;
-            append(&mut w, &output, coords, summary)?;
+            append(&mut w, spec, &output, coords, summary)?;
             summary.cells_run += 1;
             bar.inc(1);
             Ok(())
@@ -521,11 +567,13 @@ fn run_chunk(
 
 fn append(
     w: &mut ChunkWriters,
+    spec: &RunSpec,
     o: &CellOutput,
     coords: &[f64],
     summary: &mut RunSummary,
 ) -> Result<(), RunnerError> {
     let cell = o.cell as u32;
+    let name = |id: u16| spec.name(id);
     for summary_of_round in &o.summaries {
         let round = summary_of_round.round;
         for (mechanism, s) in &summary_of_round.stats {
@@ -533,7 +581,7 @@ fn append(
                 cell,
                 coords,
                 round,
-                mechanism: mechanism.as_str(),
+                mechanism: name(*mechanism),
                 reps: s.reps() as u32,
                 success_rate: s.success.mean(),
                 success_se: s.success.se(),
@@ -554,7 +602,10 @@ fn append(
             });
             // The summary table reports the last round (the only one for single campaigns).
             if round + 1 == o.summaries.len() as u32
-                && let Some((_, m)) = summary.mechanisms.iter_mut().find(|(x, _)| x == mechanism)
+                && let Some((_, m)) = summary
+                    .mechanisms
+                    .iter_mut()
+                    .find(|(x, _)| *x == name(*mechanism))
             {
                 m.cells += 1;
                 m.success += s.success.mean();
@@ -590,7 +641,7 @@ fn append(
                 coords,
                 rep: rec.rep,
                 round: rec.round,
-                mechanism: rec.mechanism.as_str(),
+                mechanism: name(rec.mechanism),
                 status: match oc.status {
                     datapact_model::Status::Success => RoundStatus::Success,
                     datapact_model::Status::Failure => RoundStatus::Failure,
@@ -615,7 +666,7 @@ fn append(
                 coords,
                 rep: rec.rep,
                 round: rec.round,
-                mechanism: rec.mechanism.as_str(),
+                mechanism: name(rec.mechanism),
                 time: ev.time,
                 seq: rec.seq,
                 kind: ev.kind.as_str(),
