@@ -1,7 +1,7 @@
 //! Repeated games: `rounds = 1` reproduces the single campaign exactly; persistent costs, learning
 //! and free-riders do what their definitions say.
 
-use datapact_model::{CostProcess, Dynamics, Game, Learning, Mechanism};
+use datapact_model::{CostProcess, Dynamics, Game, Learning};
 use datapact_runner::Shard;
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, RunSpec, run_cell};
 use datapact_tests::*;
@@ -11,10 +11,10 @@ fn cell(game: Game, reps: u32, depth: Depth) -> CellOutput {
     let spec = RunSpec {
         seed: 17,
         replications: reps,
-        mechanisms: vec![Mechanism::C, Mechanism::S, Mechanism::M],
+        mechanisms: vec![C, S, M],
         depth,
         backend: Backend::Ecs,
-        extension: None,
+        plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
     };
     run_cell(&CellJob { index: 2, game }, &spec).unwrap()
 }
@@ -65,7 +65,7 @@ fn persistent_costs_without_noise_repeat_the_same_campaign() {
     };
     let o = cell(game, 40, Depth::Rounds);
     for rep in 0..40 {
-        for m in Mechanism::ALL {
+        for m in [C, S, M] {
             let per_round: Vec<_> = o
                 .rounds
                 .iter()
@@ -133,7 +133,7 @@ fn adaptive_learning_changes_c_and_only_c() {
         200,
         Depth::Rounds,
     );
-    let data = |o: &CellOutput, round: u32, m: Mechanism| -> f64 {
+    let data = |o: &CellOutput, round: u32, m: u16| -> f64 {
         o.rounds
             .iter()
             .filter(|r| r.round == round && r.mechanism == m)
@@ -141,16 +141,16 @@ fn adaptive_learning_changes_c_and_only_c() {
             .sum()
     };
     assert_eq!(
-        data(&fixed, 0, Mechanism::C),
-        data(&learning, 0, Mechanism::C),
+        data(&fixed, 0, C),
+        data(&learning, 0, C),
         "round 0 precedes any learning"
     );
     assert_ne!(
-        data(&fixed, 2, Mechanism::C),
-        data(&learning, 2, Mechanism::C),
+        data(&fixed, 2, C),
+        data(&learning, 2, C),
         "learned beliefs change C's contributions"
     );
-    for m in [Mechanism::S, Mechanism::M] {
+    for m in [S, M] {
         assert_eq!(
             data(&fixed, 2, m),
             data(&learning, 2, m),
@@ -169,13 +169,20 @@ fn free_riders_withdraw_when_not_pivotal_under_m_but_cannot_tell_under_s() {
     let sincere = cell(base.clone(), 300, Depth::Rounds);
     let riders = cell(
         Game {
-            free_rider_share: 1.0,
+            population: datapact_model::Population {
+                withdraw: datapact_model::StrategyShare {
+                    strategy: 1,
+                    share: 1.0,
+                    params: Default::default(),
+                },
+                ..Default::default()
+            },
             ..base
         },
         300,
         Depth::Rounds,
     );
-    let stats = |o: &CellOutput, m: Mechanism| {
+    let stats = |o: &CellOutput, m: u16| {
         o.summaries[0]
             .stats
             .iter()
@@ -185,19 +192,19 @@ fn free_riders_withdraw_when_not_pivotal_under_m_but_cannot_tell_under_s() {
             .clone()
     };
     // A single round reveals nothing to S's users: free-riders act sincerely.
-    assert_eq!(stats(&sincere, Mechanism::S), stats(&riders, Mechanism::S));
+    assert_eq!(stats(&sincere, S), stats(&riders, S));
     // Under M the undecided users' caps are revealed: early deciders see they are not pivotal.
     let (w0, w1) = (
-        stats(&sincere, Mechanism::M).withdrawals.mean(),
-        stats(&riders, Mechanism::M).withdrawals.mean(),
+        stats(&sincere, M).withdrawals.mean(),
+        stats(&riders, M).withdrawals.mean(),
     );
     assert!(
         w1 > w0 + 1.0,
         "free-riders should withdraw more under M: {w0} vs {w1}"
     );
     let (s0, s1) = (
-        stats(&sincere, Mechanism::M).success.mean(),
-        stats(&riders, Mechanism::M).success.mean(),
+        stats(&sincere, M).success.mean(),
+        stats(&riders, M).success.mean(),
     );
     assert!(
         s1 <= s0,

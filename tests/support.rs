@@ -9,6 +9,22 @@ use datapact_trace::Table;
 use datapact_trace::arrow::array::{Array, AsArray, RecordBatch};
 use datapact_trace::arrow::datatypes::{Float64Type, UInt32Type};
 
+/// Catalog ids of the core mechanisms C, S and M (their order in `Catalog::core()`, checked by
+/// `core_ids_match_the_catalog`).
+pub const C: u16 = 0;
+/// See [`C`].
+pub const S: u16 = 1;
+/// See [`C`].
+pub const M: u16 = 2;
+
+#[test]
+fn core_ids_match_the_catalog() {
+    let catalog = datapact_model::Catalog::core();
+    for (id, name) in [(C, "C"), (S, "S"), (M, "M")] {
+        assert_eq!(catalog.mechanism(name), Some(id as usize));
+    }
+}
+
 pub fn scenario(text: &str, overrides: &[&str]) -> Scenario {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     Scenario::from_str(text, "<test>", &overrides).expect("valid test scenario")
@@ -32,7 +48,7 @@ pub fn run(scenario: &Scenario, out: &Path, threads: usize, shard: Shard) {
         progress: false,
         backend: Backend::Ecs,
         cancel: None,
-        extension: None,
+        plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
     };
     datapact_runner::run(scenario, &opts).expect("run succeeds");
 }

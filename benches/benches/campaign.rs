@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use datapact_benches::typical_game;
-use datapact_model::{Draws, Mechanism, NoEvents, Workspace, campaign_rng, run_campaign};
+use datapact_benches::CORE_RULES;
+use datapact_model::{Draws, Kernel, NoEvents, Workspace, campaign_rng, run_campaign};
 
 fn prepared(n: usize, count: u64) -> Vec<Draws> {
     let game = typical_game(n);
@@ -32,13 +33,13 @@ fn bench_small(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2))
         .sample_size(50)
         .throughput(Throughput::Elements(draws.len() as u64));
-    for m in [Mechanism::C, Mechanism::S, Mechanism::M] {
+    for m in [Kernel::Subsidy, Kernel::Simultaneous, Kernel::Sequential] {
         let mut ws = Workspace::default();
-        group.bench_with_input(BenchmarkId::from_parameter(m.as_str()), &m, |b, &m| {
+        group.bench_with_input(BenchmarkId::from_parameter(m.name()), &m, |b, &m| {
             b.iter(|| {
                 let mut welfare = 0.0;
                 for d in &draws {
-                    welfare += run_campaign(m, &game, black_box(d), &mut ws, &mut NoEvents).welfare;
+                    welfare += run_campaign(m, &game, &CORE_RULES, black_box(d), &mut ws, &mut NoEvents).welfare;
                 }
                 welfare
             })
@@ -59,13 +60,13 @@ fn bench_large(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .sample_size(10)
         .throughput(Throughput::Elements(1));
-    for m in [Mechanism::S, Mechanism::M] {
+    for m in [Kernel::Simultaneous, Kernel::Sequential] {
         let mut ws = Workspace::default();
         let mut next = 0;
-        group.bench_with_input(BenchmarkId::from_parameter(m.as_str()), &m, |b, &m| {
+        group.bench_with_input(BenchmarkId::from_parameter(m.name()), &m, |b, &m| {
             b.iter(|| {
                 next ^= 1;
-                run_campaign(m, &game, black_box(&draws[next]), &mut ws, &mut NoEvents)
+                run_campaign(m, &game, &CORE_RULES, black_box(&draws[next]), &mut ws, &mut NoEvents)
             })
         });
     }

@@ -7,15 +7,15 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use datapact_benches::{plain_loop, small_grid};
-use datapact_model::{Draws, Mechanism, Workspace};
-use datapact_sim::{Backend, CellJob, Depth, RunSpec, run_cell};
+use datapact_benches::{CORE_KERNELS, core_spec, plain_loop, small_grid};
+use datapact_model::{Draws, Workspace};
+use datapact_sim::{Backend, CellJob, run_cell};
 
 const REPS: u32 = 200;
 const SEED: u64 = 20260508;
 
 fn bench_pipeline(c: &mut Criterion) {
-    let mechanisms = vec![Mechanism::C, Mechanism::S, Mechanism::M];
+    let mechanisms = vec![0u16, 1, 2];
     let jobs: Vec<CellJob> = small_grid()
         .into_iter()
         .enumerate()
@@ -29,14 +29,7 @@ fn bench_pipeline(c: &mut Criterion) {
         .sample_size(20)
         .throughput(Throughput::Elements(campaigns));
     for (name, backend) in [("ecs", Backend::Ecs), ("direct", Backend::Direct)] {
-        let spec = RunSpec {
-            seed: SEED,
-            replications: REPS,
-            mechanisms: mechanisms.clone(),
-            depth: Depth::Cells,
-            backend,
-            extension: None,
-        };
+        let spec = core_spec(SEED, REPS, mechanisms.clone(), backend);
         group.bench_function(name, |b| {
             b.iter(|| {
                 for job in &jobs {
@@ -56,7 +49,7 @@ fn bench_pipeline(c: &mut Criterion) {
                     job.index as u64,
                     SEED,
                     REPS,
-                    &mechanisms,
+                    &CORE_KERNELS,
                     &mut draws,
                     &mut ws,
                 );

@@ -7,7 +7,8 @@
 use std::time::Instant;
 
 use datapact_benches::typical_game;
-use datapact_model::{Draws, Mechanism, NoEvents, Workspace, campaign_rng, run_campaign};
+use datapact_benches::CORE_RULES;
+use datapact_model::{Draws, Kernel, NoEvents, Workspace, campaign_rng, run_campaign};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -23,13 +24,13 @@ fn main() {
     let mut ws = Workspace::default();
     for rep in 0..reps {
         draws.fill(n, &sampler, &mut campaign_rng(7, 0, rep));
-        for m in [Mechanism::S, Mechanism::M] {
+        for m in [Kernel::Simultaneous, Kernel::Sequential] {
             let start = Instant::now();
-            let o = run_campaign(m, &game, &draws, &mut ws, &mut NoEvents);
+            let o = run_campaign(m, &game, &CORE_RULES, &draws, &mut ws, &mut NoEvents);
             let secs = start.elapsed().as_secs_f64();
             println!(
                 "n={n} rep={rep} {}: {:.4} s  status={} withdrawals={} data={:.1} welfare={:.3}",
-                m.as_str(),
+                m.name(),
                 secs,
                 o.status.as_str(),
                 o.withdrawals,

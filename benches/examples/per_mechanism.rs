@@ -5,9 +5,8 @@
 
 use std::time::Instant;
 
-use datapact_benches::small_grid;
-use datapact_model::Mechanism;
-use datapact_sim::{Backend, CellJob, Depth, RunSpec, run_cell};
+use datapact_benches::{core_spec, small_grid};
+use datapact_sim::{Backend, CellJob, run_cell};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -19,16 +18,9 @@ fn main() {
         .map(|(index, game)| CellJob { index, game })
         .collect();
     println!("mechanism backend campaigns_per_s (median of {rounds}, {reps} reps x 9 cells)");
-    for m in [Mechanism::C, Mechanism::S, Mechanism::M] {
+    for (m, name_m) in [(0u16, "C"), (1, "S"), (2, "M")] {
         for (name, backend) in [("ecs", Backend::Ecs), ("direct", Backend::Direct)] {
-            let spec = RunSpec {
-                seed: 20260508,
-                replications: reps,
-                mechanisms: vec![m],
-                depth: Depth::Cells,
-                backend,
-                extension: None,
-            };
+            let spec = core_spec(20260508, reps, vec![m], backend);
             let mut rates: Vec<f64> = (0..rounds)
                 .map(|_| {
                     let start = Instant::now();
@@ -39,7 +31,7 @@ fn main() {
                 })
                 .collect();
             rates.sort_by(f64::total_cmp);
-            println!("{} {name} {:.0}", m.as_str(), rates[rounds / 2]);
+            println!("{name_m} {name} {:.0}", rates[rounds / 2]);
         }
     }
 }

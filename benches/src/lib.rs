@@ -5,7 +5,7 @@
 //! `pipeline` (a small grid of cells through the ECS, through the direct kernel, and through the
 //! simplest possible direct loop). See BENCHMARKS.md at the repository root.
 
-use datapact_model::{Draws, Game, Mechanism, NoEvents, Workspace, campaign_rng};
+use datapact_model::{Draws, Game, Kernel, NoEvents, Rules, Workspace, campaign_rng};
 
 /// A deterministic water-filling instance of `n` users: costs in (0.01, 1.01), caps in
 /// [0.2, 1), and the need θ·n·E[cap] of the default game (feasible, with some users capped).
@@ -52,7 +52,7 @@ pub fn plain_loop(
     cell: u64,
     seed: u64,
     reps: u32,
-    mechanisms: &[Mechanism],
+    kernels: &[Kernel],
     draws: &mut Draws,
     ws: &mut Workspace,
 ) -> f64 {
@@ -61,9 +61,32 @@ pub fn plain_loop(
     for rep in 0..reps {
         let mut rng = campaign_rng(seed, cell, rep as u64);
         draws.fill(game.users, &sampler, &mut rng);
-        for &m in mechanisms {
-            total += datapact_model::run_campaign(m, game, draws, ws, &mut NoEvents).welfare;
+        for &k in kernels {
+            total += datapact_model::run_campaign(k, game, &CORE_RULES, draws, ws, &mut NoEvents).welfare;
         }
     }
     total
+}
+
+/// Everyone truthful and sincere, built once (so that no bench times building strategies).
+pub static CORE_RULES: std::sync::LazyLock<Rules> = std::sync::LazyLock::new(Rules::default);
+
+/// The core kernels C, S, M in output order.
+pub const CORE_KERNELS: [Kernel; 3] = [Kernel::Subsidy, Kernel::Simultaneous, Kernel::Sequential];
+
+/// A run spec over the core plugins' C, S and M (catalog ids 0, 1, 2).
+pub fn core_spec(
+    seed: u64,
+    replications: u32,
+    mechanisms: Vec<u16>,
+    backend: datapact_sim::Backend,
+) -> datapact_sim::RunSpec {
+    datapact_sim::RunSpec {
+        seed,
+        replications,
+        mechanisms,
+        depth: datapact_sim::Depth::Cells,
+        backend,
+        plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+    }
 }

@@ -1,6 +1,7 @@
 //! Scenario files shipped inside the binary, so the main job runs on a fresh machine from any
 //! directory. A path on disk always wins over an embedded name.
 
+/// General scenarios, by name.
 pub const SCENARIOS: &[(&str, &str)] =
     &[("baseline", include_str!("../../../scenarios/baseline.toml"))];
 
@@ -53,6 +54,8 @@ pub const PAPER: &[(&str, &str)] = &[
     ),
 ];
 
+/// The text of the embedded scenario called `name` (with or without `scenarios/`, `paper/` or
+/// `.toml`).
 pub fn find(name: &str) -> Option<&'static str> {
     let name = name
         .trim_end_matches(".toml")

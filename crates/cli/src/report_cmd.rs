@@ -9,7 +9,7 @@ use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
 use datapact_sim::Backend;
 
-use crate::Failure;
+use crate::cli::Failure;
 use crate::embedded;
 
 fn report_failure(e: datapact_report::ReportError) -> Failure {
@@ -50,12 +50,22 @@ fn already_done(dir: &Path, scenario: &Scenario) -> bool {
 }
 
 /// `datapact reproduce [--out DIR] [--threads N]`.
-pub fn reproduce(out: Option<PathBuf>, threads: usize, quiet: bool) -> Result<(), Failure> {
+pub(crate) fn reproduce(
+    cx: &crate::cli::Context,
+    out: Option<PathBuf>,
+    threads: usize,
+    quiet: bool,
+) -> Result<(), Failure> {
     let out = out.unwrap_or_else(|| PathBuf::from("results").join("paper"));
     let started = Instant::now();
-    let signals = crate::Signals::install()?;
+    let signals = crate::cli::Signals::install()?;
     for (name, text) in embedded::PAPER {
-        let scenario = Scenario::from_str(text, &format!("<embedded>/paper/{name}.toml"), &[])?;
+        let scenario = Scenario::from_str_with(
+            &cx.catalog,
+            text,
+            &format!("<embedded>/paper/{name}.toml"),
+            &[],
+        )?;
         let dir = out.join(&scenario.name);
         if already_done(&dir, &scenario) {
             println!(
@@ -74,7 +84,7 @@ pub fn reproduce(out: Option<PathBuf>, threads: usize, quiet: bool) -> Result<()
             progress: !quiet,
             backend: Backend::Ecs,
             cancel: Some(signals.stop.clone()),
-            extension: None,
+            plugins: cx.plugins.clone(),
         };
         let t = Instant::now();
         let summary = datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;

@@ -101,6 +101,16 @@ impl Kernel {
         .into_iter()
         .find_map(|(n, k)| (n == name).then_some(k))
     }
+
+    /// The name of the core mechanism this kernel plays.
+    pub fn name(self) -> &'static str {
+        use crate::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
+        match self {
+            Kernel::Subsidy => SUBSIDY.name,
+            Kernel::Simultaneous => SIMULTANEOUS.name,
+            Kernel::Sequential => SEQUENTIAL.name,
+        }
+    }
 }
 
 /// Runs one campaign of `kernel` on `draws` with a fresh population (beliefs b0, no memory);

@@ -42,7 +42,7 @@ fn run_small(dir: &Path) {
             progress: false,
             backend: Backend::Ecs,
             cancel: None,
-            extension: None,
+            plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
         };
         datapact_runner::run(&scenario, &opts).unwrap();
     }

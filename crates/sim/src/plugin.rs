@@ -385,10 +385,21 @@ impl PluginSet {
 
     /// Every registration error (duplicate or malformed names); empty if the set can run.
     pub fn validate(&self) -> Result<(), PluginError> {
-        if self.errors.is_empty() {
+        let mut errors = self.errors.clone();
+        let missing = [
+            (self.catalog.mechanisms.is_empty(), "no mechanism"),
+            (self.catalog.report.is_empty(), "no report strategy"),
+            (self.catalog.withdraw.is_empty(), "no withdraw strategy"),
+        ];
+        for (empty, what) in missing {
+            if empty {
+                errors.push(format!("{what} is registered (add CorePlugins first)"));
+            }
+        }
+        if errors.is_empty() {
             Ok(())
         } else {
-            Err(PluginError(self.errors.clone()))
+            Err(PluginError(errors))
         }
     }
 
