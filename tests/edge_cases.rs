@@ -65,16 +65,8 @@ fn no_value_and_no_payment_means_nothing_happens() {
         },
         50,
     );
-    assert!(
-        statuses(&o, S)
-            .iter()
-            .all(|s| *s == Status::Null)
-    );
-    assert!(
-        statuses(&o, M)
-            .iter()
-            .all(|s| *s == Status::Null)
-    );
+    assert!(statuses(&o, S).iter().all(|s| *s == Status::Null));
+    assert!(statuses(&o, M).iter().all(|s| *s == Status::Null));
     // C: nobody has a reason to contribute, so nothing is delivered or paid.
     for r in o.rounds.iter().filter(|r| r.mechanism == C) {
         assert_eq!(

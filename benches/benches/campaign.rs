@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use datapact_benches::typical_game;
 use datapact_benches::CORE_RULES;
+use datapact_benches::typical_game;
 use datapact_model::{Draws, Kernel, NoEvents, Workspace, campaign_rng, run_campaign};
 
 fn prepared(n: usize, count: u64) -> Vec<Draws> {
@@ -39,7 +39,9 @@ fn bench_small(c: &mut Criterion) {
             b.iter(|| {
                 let mut welfare = 0.0;
                 for d in &draws {
-                    welfare += run_campaign(m, &game, &CORE_RULES, black_box(d), &mut ws, &mut NoEvents).welfare;
+                    welfare +=
+                        run_campaign(m, &game, &CORE_RULES, black_box(d), &mut ws, &mut NoEvents)
+                            .welfare;
                 }
                 welfare
             })
@@ -66,7 +68,14 @@ fn bench_large(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(m.name()), &m, |b, &m| {
             b.iter(|| {
                 next ^= 1;
-                run_campaign(m, &game, &CORE_RULES, black_box(&draws[next]), &mut ws, &mut NoEvents)
+                run_campaign(
+                    m,
+                    &game,
+                    &CORE_RULES,
+                    black_box(&draws[next]),
+                    &mut ws,
+                    &mut NoEvents,
+                )
             })
         });
     }

@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use datapact_benches::typical_game;
 use datapact_benches::CORE_RULES;
+use datapact_benches::typical_game;
 use datapact_model::{Draws, Kernel, NoEvents, Workspace, campaign_rng, run_campaign};
 
 fn main() {

@@ -62,7 +62,8 @@ pub fn plain_loop(
         let mut rng = campaign_rng(seed, cell, rep as u64);
         draws.fill(game.users, &sampler, &mut rng);
         for &k in kernels {
-            total += datapact_model::run_campaign(k, game, &CORE_RULES, draws, ws, &mut NoEvents).welfare;
+            total += datapact_model::run_campaign(k, game, &CORE_RULES, draws, ws, &mut NoEvents)
+                .welfare;
         }
     }
     total

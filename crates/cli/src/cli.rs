@@ -258,10 +258,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 "  scenario     {} (seed {}, {} replications)",
                 s.name, s.seed, s.replications
             );
-            println!(
-                "  mechanisms   {}",
-                s.mechanism_names().join(", ")
-            );
+            println!("  mechanisms   {}", s.mechanism_names().join(", "));
             for m in &s.mechanisms {
                 let specs = s.catalog.mechanisms[m.index].params;
                 let values = s.base.mechanism_params(m.index);

@@ -6,9 +6,9 @@ use crate::assign::{AssignMemo, respond};
 use crate::draws::Draws;
 use crate::events::EventSink;
 use crate::params::Game;
-use crate::strategy::Rules;
 use crate::report::{observe, realize, report};
 use crate::settle::{Outcome, settle_subsidy, settle_withdrawal};
+use crate::strategy::Rules;
 use crate::withdraw::{
     Decision, ProtocolEnd, ProtocolScratch, WithdrawState, sequential, simultaneous,
 };
@@ -69,9 +69,11 @@ impl Workspace {
         let key = game.population_key();
         if self.population_key.as_ref() != Some(&key) || self.strategy.len() != n {
             self.strategy.clear();
-            self.strategy.extend((0..n).map(|i| game.report_strategy_of(i)));
+            self.strategy
+                .extend((0..n).map(|i| game.report_strategy_of(i)));
             self.rule.clear();
-            self.rule.extend((0..n).map(|i| game.withdraw_strategy_of(i)));
+            self.rule
+                .extend((0..n).map(|i| game.withdraw_strategy_of(i)));
             self.population_key = Some(key);
         }
     }

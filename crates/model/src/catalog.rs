@@ -227,10 +227,14 @@ impl Catalog {
         };
         let (r, w) = (&game.population.report, &game.population.withdraw);
         if r.strategy != 0 {
-            rules.report.push((self.report[r.strategy].build)(&r.params));
+            rules
+                .report
+                .push((self.report[r.strategy].build)(&r.params));
         }
         if w.strategy != 0 {
-            rules.withdraw.push((self.withdraw[w.strategy].build)(&w.params));
+            rules
+                .withdraw
+                .push((self.withdraw[w.strategy].build)(&w.params));
         }
         rules
     }

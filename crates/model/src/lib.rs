@@ -35,6 +35,6 @@ pub use dynamics::{CostProcess, Dynamics, Learning, Memory};
 pub use events::{Event, EventKind, EventSink, NoEvents};
 pub use param::{NoParams, ParamSpec, ParamValues, Params, Rule};
 pub use params::{Game, Order, Population, PopulationKey, StrategyShare};
-pub use strategy::{Deciding, ReportRule, ReportStrategy, Rules, WithdrawRule, WithdrawStrategy};
 pub use settle::{Outcome, Status};
+pub use strategy::{Deciding, ReportRule, ReportStrategy, Rules, WithdrawRule, WithdrawStrategy};
 pub use withdraw::{Decision, ProtocolEnd};

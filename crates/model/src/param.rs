@@ -227,16 +227,31 @@ mod tests {
     fn specs_follow_the_declaration() {
         let specs = <Two as Params>::SPECS;
         assert_eq!(specs.len(), 2);
-        assert_eq!((specs[0].key, specs[0].rule, specs[0].default), ("share", Rule::Unit, 0.25));
+        assert_eq!(
+            (specs[0].key, specs[0].rule, specs[0].default),
+            ("share", Rule::Unit, 0.25)
+        );
         assert_eq!(specs[0].doc, "A share.");
         assert_eq!(specs[1].rule, Rule::Int { min: 1, max: 9 });
-        assert_eq!(Two::default(), Two { share: 0.25, count: 3 });
+        assert_eq!(
+            Two::default(),
+            Two {
+                share: 0.25,
+                count: 3
+            }
+        );
     }
 
     #[test]
     fn values_fill_fields_in_order_and_missing_ones_default() {
         let two = Two::from_values(&ParamValues(vec![0.5, 7.0]));
-        assert_eq!(two, Two { share: 0.5, count: 7 });
+        assert_eq!(
+            two,
+            Two {
+                share: 0.5,
+                count: 7
+            }
+        );
         assert_eq!(Two::from_values(&ParamValues::default()), Two::default());
         let mut v = ParamValues::default();
         assert!(v.set(<Two as Params>::SPECS, "count", 2.0));

@@ -157,7 +157,11 @@ impl Game {
     pub fn population_key(&self) -> PopulationKey {
         let mut bits = vec![self.users as u64];
         for s in [&self.population.report, &self.population.withdraw] {
-            bits.extend([s.strategy as u64, s.share.to_bits(), s.params.0.len() as u64]);
+            bits.extend([
+                s.strategy as u64,
+                s.share.to_bits(),
+                s.params.0.len() as u64,
+            ]);
             bits.extend(s.params.0.iter().map(|v| v.to_bits()));
         }
         PopulationKey(bits)

@@ -327,8 +327,10 @@ pub fn sequential<S: EventSink>(
     end.unwrap_or(ProtocolEnd::Trained { committed })
 }
 
+/// Records user `i`'s decision (and, when traced, a `stay` or `withdraw` event at `time` with her
+/// burden and realized cost): the step every protocol takes when a user answers.
 #[inline]
-fn decide<S: EventSink>(
+pub fn decide<S: EventSink>(
     i: usize,
     stay: bool,
     time: u32,

@@ -4,7 +4,7 @@ use datapact_model::assign::{AssignMemo, assign, same_bits};
 use datapact_model::events::{Event, EventKind};
 use datapact_model::waterfill::FillScratch;
 use datapact_model::{
-    CostDist, Draws, Game, Kernel, NoEvents, Rules, Order, Status, Workspace, campaign_rng,
+    CostDist, Draws, Game, Kernel, NoEvents, Order, Rules, Status, Workspace, campaign_rng,
     run_campaign,
 };
 use proptest::prelude::*;
@@ -138,7 +138,14 @@ fn m_reassigns_after_a_withdrawal_where_s_fails() {
         order_key: vec![0.0; 3],
     };
     let mut ws = Workspace::default();
-    let s0 = run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
+    let s0 = run_campaign(
+        Kernel::Simultaneous,
+        &g,
+        &Rules::default(),
+        &d,
+        &mut ws,
+        &mut NoEvents,
+    );
     assert_eq!(s0.status, Status::Success, "baseline: everyone stays");
 
     let g = Game { drift: 1e-9, ..g }; // keep costs, but realise a shock through the draws:
@@ -146,10 +153,24 @@ fn m_reassigns_after_a_withdrawal_where_s_fails() {
         drift_shock: vec![0.0, 0.0, 6.0e9],
         ..d
     };
-    let s = run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
+    let s = run_campaign(
+        Kernel::Simultaneous,
+        &g,
+        &Rules::default(),
+        &d,
+        &mut ws,
+        &mut NoEvents,
+    );
     assert_eq!((s.status, s.withdrawals), (Status::Failure, 1));
     let mut events = Vec::new();
-    let m = run_campaign(Kernel::Sequential, &g, &Rules::default(), &d, &mut ws, &mut events);
+    let m = run_campaign(
+        Kernel::Sequential,
+        &g,
+        &Rules::default(),
+        &d,
+        &mut ws,
+        &mut events,
+    );
     assert_eq!((m.status, m.withdrawals), (Status::Success, 1));
     assert!((m.data - 1.5).abs() < 1e-9);
     // Small-first: user 2 (burden 0.088) decides first, withdraws; the others are re-assigned 0.75.
@@ -189,14 +210,29 @@ fn recovery_rounds_rescue_s() {
     };
     let mut ws = Workspace::default();
     assert_eq!(
-        run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents).status,
+        run_campaign(
+            Kernel::Simultaneous,
+            &g,
+            &Rules::default(),
+            &d,
+            &mut ws,
+            &mut NoEvents
+        )
+        .status,
         Status::Failure
     );
     let g = Game {
         recovery_rounds: 1,
         ..g
     };
-    let s = run_campaign(Kernel::Simultaneous, &g, &Rules::default(), &d, &mut ws, &mut NoEvents);
+    let s = run_campaign(
+        Kernel::Simultaneous,
+        &g,
+        &Rules::default(),
+        &d,
+        &mut ws,
+        &mut NoEvents,
+    );
     assert_eq!(s.status, Status::Success);
     assert!((s.data - 1.5).abs() < 1e-9);
 }

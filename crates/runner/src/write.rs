@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use datapact_scenario::{Scenario, TraceLevel};
-use datapact_sim::{
-    Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells,
-};
+use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
 use datapact_trace::{
     BatchBuilder, CellRow, CellsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
     EventsBuilder, FileMetadata, PartInfo, PartWriter, RoundRow, RoundStatus, RoundsBuilder, Table,
@@ -158,7 +156,11 @@ struct RunIdentity {
     plugins: Vec<String>,
 }
 
-fn claim_directory(out: &Path, scenario: &Scenario, plugins: &PluginSet) -> Result<(), RunnerError> {
+fn claim_directory(
+    out: &Path,
+    scenario: &Scenario,
+    plugins: &PluginSet,
+) -> Result<(), RunnerError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let identity = RunIdentity {
         scenario_name: scenario.name.clone(),

@@ -46,9 +46,7 @@ impl Target {
             Target::ReportParam(i) => game.population.report.params.0[i] = v,
             Target::WithdrawShare => game.population.withdraw.share = v,
             Target::WithdrawParam(i) => game.population.withdraw.params.0[i] = v,
-            Target::Mechanism { mechanism, param } => {
-                game.mechanism_params[mechanism].0[param] = v
-            }
+            Target::Mechanism { mechanism, param } => game.mechanism_params[mechanism].0[param] = v,
         }
     }
 }
@@ -111,7 +109,11 @@ pub(crate) fn sweepable(
         (
             "withdraw",
             game.population.withdraw.strategy,
-            catalog.withdraw.iter().map(|s| (s.name, s.params)).collect(),
+            catalog
+                .withdraw
+                .iter()
+                .map(|s| (s.name, s.params))
+                .collect(),
         ),
     ];
     for (kind, chosen, strategies) in kinds {
@@ -330,4 +332,3 @@ pub(crate) fn walk_sweep<'a>(
         ),
     ))
 }
-

@@ -75,7 +75,12 @@ pub(crate) fn normalized(s: &Scenario) -> String {
         let _ = writeln!(o, "\n[mechanism.{}]", string(m.name));
         let values = g.mechanism_params(m.index);
         for (i, spec) in specs.iter().enumerate() {
-            let _ = writeln!(o, "{} = {}", spec.key, number(values.at(specs, i), spec.rule));
+            let _ = writeln!(
+                o,
+                "{} = {}",
+                spec.key,
+                number(values.at(specs, i), spec.rule)
+            );
         }
     }
 
@@ -105,8 +110,24 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     // Only the chosen strategies are written (the loader folds an unheld, unswept strategy into
     // the default, so equal games normalise alike).
     let kinds = [
-        ("report", &g.population.report, &s.catalog.report.iter().map(|d| (d.name, d.params)).collect::<Vec<_>>()),
-        ("withdraw", &g.population.withdraw, &s.catalog.withdraw.iter().map(|d| (d.name, d.params)).collect::<Vec<_>>()),
+        (
+            "report",
+            &g.population.report,
+            &s.catalog
+                .report
+                .iter()
+                .map(|d| (d.name, d.params))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "withdraw",
+            &g.population.withdraw,
+            &s.catalog
+                .withdraw
+                .iter()
+                .map(|d| (d.name, d.params))
+                .collect::<Vec<_>>(),
+        ),
     ];
     for (kind, share, strategies) in kinds {
         let (name, specs) = strategies[share.strategy];
@@ -115,7 +136,12 @@ pub(crate) fn normalized(s: &Scenario) -> String {
         if share.strategy != 0 {
             let _ = writeln!(o, "share = {}", float(share.share));
             for (i, spec) in specs.iter().enumerate() {
-                let _ = writeln!(o, "{} = {}", spec.key, number(share.params.at(specs, i), spec.rule));
+                let _ = writeln!(
+                    o,
+                    "{} = {}",
+                    spec.key,
+                    number(share.params.at(specs, i), spec.rule)
+                );
             }
         }
     }

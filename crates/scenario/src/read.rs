@@ -228,7 +228,6 @@ pub(crate) fn choice(cx: &Cx, key: &str, n: &Node, options: &[&str]) -> Res<Stri
     }
 }
 
-
 /// A value for a plugin parameter: an integer for `Rule::Int` keys, a number otherwise.
 pub(crate) fn param_value(cx: &Cx, key: &str, n: &Node, rule: Rule) -> Res<f64> {
     if rule.is_int() {

@@ -149,7 +149,10 @@ pub(crate) fn mechanism_params(
             return Err(cx.err(
                 &n.loc,
                 &sub.full(k),
-                format!("unknown key `{}`: mechanism \"{name}\" has no parameters", sub.full(k)),
+                format!(
+                    "unknown key `{}`: mechanism \"{name}\" has no parameters",
+                    sub.full(k)
+                ),
             ));
         }
         sub.check_keys(cx, &allowed)?;
@@ -217,8 +220,11 @@ pub(crate) fn population(
     if let Some(t) = pop.sub(cx, "report")? {
         game.population.report = strategy_share(cx, &t, &report, 0.0)?;
     }
-    let withdraw: Vec<(&str, &[datapact_model::ParamSpec])> =
-        catalog.withdraw.iter().map(|s| (s.name, s.params)).collect();
+    let withdraw: Vec<(&str, &[datapact_model::ParamSpec])> = catalog
+        .withdraw
+        .iter()
+        .map(|s| (s.name, s.params))
+        .collect();
     if let Some(t) = pop.sub(cx, "withdraw")? {
         game.population.withdraw = strategy_share(cx, &t, &withdraw, 1.0)?;
     }
@@ -367,10 +373,7 @@ pub(crate) fn output(cx: &Cx, out: Option<Tbl>) -> Res<(TraceLevel, Option<usize
 }
 
 /// `[scenario]`: name, seed, replications, description.
-pub(crate) fn scenario_table(
-    cx: &Cx,
-    sc: &Tbl,
-) -> Res<(String, u64, u32, Option<String>)> {
+pub(crate) fn scenario_table(cx: &Cx, sc: &Tbl) -> Res<(String, u64, u32, Option<String>)> {
     sc.check_keys(
         cx,
         &["name", "seed", "replications", "description", "mechanisms"],

@@ -159,7 +159,6 @@ fn apply_overrides(root: &mut Entries, overrides: &[String]) -> Res<()> {
     Ok(())
 }
 
-
 pub(crate) fn build(
     catalog: &Arc<Catalog>,
     text: &str,
@@ -264,7 +263,11 @@ pub(crate) fn build(
                 ));
             }
             if let Some(why) = &s.no_effect {
-                return Err(cx.err(&n.loc, &format!("sweep.{key}"), format!("sweep.{key} {why}")));
+                return Err(cx.err(
+                    &n.loc,
+                    &format!("sweep.{key}"),
+                    format!("sweep.{key} {why}"),
+                ));
             }
             let values = parse_axis(&cx, key, s.rule, n)?;
             axis_locs.push(n.loc.clone());
@@ -334,12 +337,22 @@ pub(crate) fn build(
     // A strategy nobody holds and nobody sweeps is the default: equal games, equal scenarios.
     let swept = |t: fn(&crate::Target) -> bool| sweep.iter().any(|a| t(&a.target));
     if game.population.report.share == 0.0
-        && !swept(|t| matches!(t, crate::Target::ReportShare | crate::Target::ReportParam(_)))
+        && !swept(|t| {
+            matches!(
+                t,
+                crate::Target::ReportShare | crate::Target::ReportParam(_)
+            )
+        })
     {
         game.population.report = StrategyShare::default();
     }
     if game.population.withdraw.share == 0.0
-        && !swept(|t| matches!(t, crate::Target::WithdrawShare | crate::Target::WithdrawParam(_)))
+        && !swept(|t| {
+            matches!(
+                t,
+                crate::Target::WithdrawShare | crate::Target::WithdrawParam(_)
+            )
+        })
     {
         game.population.withdraw = StrategyShare::default();
     }

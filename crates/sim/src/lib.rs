@@ -23,9 +23,9 @@ pub use plugin::{
     Mechanism, Metric, MetricDecl, Metrics, PhaseSystems, Plugin, PluginError, PluginInfo,
     PluginSet, Plugins, Sink, Systems, This,
 };
-pub use systems::withdraw::{Protocol, WithdrawPhase};
-pub use systems::{campaign_blocks, campaign_blocks_of};
 pub use sweep::{
     Backend, CellJob, CellOutput, Depth, EventRecord, InvariantViolation, RoundRecord,
     RoundSummary, RunError, RunSpec, run_cell, run_cells,
 };
+pub use systems::withdraw::{Protocol, WithdrawPhase};
+pub use systems::{campaign_blocks, campaign_blocks_of};

@@ -174,10 +174,11 @@ impl PhaseSystems<'_> {
         phase: Phase,
         systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> &mut Self {
-        self.schedule.add_systems(systems.in_set(phase).in_set(Slot {
-            index: self.slot,
-            phase,
-        }));
+        self.schedule
+            .add_systems(systems.in_set(phase).in_set(Slot {
+                index: self.slot,
+                phase,
+            }));
         self
     }
 }

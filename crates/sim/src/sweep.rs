@@ -138,10 +138,7 @@ impl std::fmt::Display for InvariantViolation {
         write!(
             f,
             "cell {} replication {} mechanism {}: {}",
-            self.cell,
-            self.rep,
-            self.mechanism,
-            self.what
+            self.cell, self.rep, self.mechanism, self.what
         )
     }
 }
@@ -425,9 +422,7 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     rules: &Rules,
     sink: &mut S,
 ) -> Result<CellOutput, InvariantViolation> {
-    let kernels = spec
-        .direct_kernels()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let kernels = spec.direct_kernels().unwrap_or_else(|e| panic!("{e}"));
     let game = &job.game;
     let sampler = game.cost.sampler().expect("validated cost distribution");
     let (m, n) = (spec.mechanisms.len(), game.users);
@@ -450,7 +445,13 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
         for round in 0..rounds {
             let mut rng = round_rng(spec.seed, job.index as u64, rep as u64, round);
             draws.fill(n, &sampler, &mut rng);
-            evolve_costs(game.dynamics.cost_process, round, mean, &draws.cost, &mut costs);
+            evolve_costs(
+                game.dynamics.cost_process,
+                round,
+                mean,
+                &draws.cost,
+                &mut costs,
+            );
             draws.cost.copy_from_slice(&costs);
             outcomes.clear();
             for (k, kernel) in kernels.iter().enumerate() {

@@ -8,9 +8,9 @@ use datapact_model::assign::respond;
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Scratch, Sinks};
+use crate::components::{Belief, Burden, Cap, Member, ObservedCost, TrueCost};
 use crate::core::Subsidy;
 use crate::plugin::This;
-use crate::components::{Belief, Burden, Cap, Member, ObservedCost, TrueCost};
 
 /// Caps and water-filling over the observed costs of every reporting campaign.
 pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(

@@ -9,9 +9,9 @@ use datapact_model::settle;
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
+use crate::components::{Burden, Choice, Member, Payoff, RealizedCost};
 use crate::core::Subsidy;
 use crate::plugin::This;
-use crate::components::{Burden, Choice, Member, Payoff, RealizedCost};
 
 /// Settles every reporting campaign by how its withdraw phase ended.
 pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(

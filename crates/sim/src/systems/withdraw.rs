@@ -46,9 +46,7 @@ pub fn open_withdrawal(
     mut users: Query<(&Member, &mut Choice)>,
 ) {
     table.end.clear();
-    table
-        .end
-        .resize(batch.campaigns(), ProtocolEnd::Cancelled);
+    table.end.resize(batch.campaigns(), ProtocolEnd::Cancelled);
     for (members, mut choice) in users.contiguous_iter_mut().expect("dense query") {
         let decision = Choice::peel_slice_mut(&mut choice);
         for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
