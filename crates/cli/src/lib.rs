@@ -15,6 +15,8 @@
 //! and metrics named in scenario files and written to the outputs. `docs/extending.md` is the
 //! tutorial.
 
+#![warn(missing_docs)]
+
 mod cli;
 pub mod embedded;
 mod plugins_cmd;

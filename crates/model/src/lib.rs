@@ -10,6 +10,8 @@
 //! (caps and water-filling for S/M; the privately optimal response for C), [`withdraw`]
 //! (protocols S and M), [`settle`] (train and settle). [`campaign`] composes them.
 
+#![warn(missing_docs)]
+
 pub mod assign;
 pub mod campaign;
 pub mod caps;

@@ -7,6 +7,8 @@
 //! alone, never on threads or shards, so any sharding reproduces the single-machine files byte for
 //! byte.
 
+#![warn(missing_docs)]
+
 mod manifest;
 mod plan;
 mod verify;

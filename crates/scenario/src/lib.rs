@@ -9,6 +9,8 @@
 //! A key that is both set in its table and swept under `[sweep]` takes the swept values in every
 //! cell (the sweep wins); the table value remains in [`Scenario::base`].
 
+#![warn(missing_docs)]
+
 mod axes;
 mod error;
 mod normalize;
