@@ -72,9 +72,9 @@ impl Plugin for PivotalPlugin {
 }
 
 #[path = "deposit.rs"]
-mod deposit;
+pub mod deposit;
 #[path = "random_order.rs"]
-mod random_order;
+pub mod random_order;
 
 #[allow(dead_code)] // tests include this file as a module
 fn main() -> std::process::ExitCode {

@@ -360,7 +360,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     };
     let record_path = shard_record_path(&opts.out, opts.shard.index, opts.shard.count);
     write_json_atomic(&record_path, &record).map_err(io_err(&record_path))?;
-    summary.manifest_written = merge_manifest(&opts.out, scenario, &plan, opts.shard.count)?;
+    summary.manifest_written =
+        merge_manifest(&opts.out, scenario, &opts.plugins, &plan, opts.shard.count)?;
     Ok(summary)
 }
 
@@ -382,6 +383,7 @@ fn entry(out: &Path, info: &PartInfo) -> PartEntry {
 pub fn merge_manifest(
     out: &Path,
     scenario: &Scenario,
+    plugins: &PluginSet,
     plan: &ChunkPlan,
     shards: usize,
 ) -> Result<bool, RunnerError> {
@@ -409,6 +411,12 @@ pub fn merge_manifest(
         replications: scenario.replications,
         mechanisms: scenario
             .mechanisms
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect(),
+        plugins: plugin_list(plugins),
+        metrics: plugins
+            .metrics()
             .iter()
             .map(|m| m.name.to_string())
             .collect(),

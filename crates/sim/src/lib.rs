@@ -7,7 +7,6 @@
 //! (seed, cell, replication), so results do not depend on threads, batch sizes or sharding.
 
 #![warn(missing_docs)]
-
 // Bevy systems take their world access as parameters; long parameter lists are idiomatic there.
 #![allow(clippy::too_many_arguments, clippy::type_complexity)]
 

@@ -42,6 +42,13 @@ pub struct Manifest {
     pub seed: u64,
     pub replications: u32,
     pub mechanisms: Vec<String>,
+    /// The plugins the run was made with (`name version`, in registration order); empty in
+    /// manifests written before plugins existed.
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// The plugin metrics written as columns (`rounds`: NAME; `cells`: NAME_mean, NAME_se).
+    #[serde(default)]
+    pub metrics: Vec<String>,
     pub trace: String,
     /// Swept keys and their output column names, in grid order (first varies slowest).
     pub sweep: Vec<(String, String)>,
