@@ -18,6 +18,7 @@ pub mod draws;
 pub mod dynamics;
 pub mod events;
 pub mod params;
+pub mod reassign;
 pub mod report;
 pub mod settle;
 pub mod stats;
