@@ -5,13 +5,16 @@
 //! first). Done afresh, that is O(m log m) per withdrawal plus O(m) to write every undecided
 //! burden, so a campaign is quadratic in n. [`Reassign`] keeps the undecided users in a segment
 //! tree over the order of their breakpoints u_j·c̃_j (ties by user index, as `water_fill` sorts
-//! them). Each node holds, over its present users, Σu and Σ1/c̃ and Σκ(c̃, u) of the positive-cost
-//! ones, Σu of the zero-cost ones, and the position of its last positive-cost one. Then:
-//! - a user who decides leaves the tree: O(log n), every ancestor recomputed from its two children
-//!   (no running sum that is decreased, so no cancellation builds up);
+//! them), built at the first withdrawal. Each node holds, over its present users, Σu, Σ1/c̃ and
+//! Σκ(c̃, u) of the positive-cost ones, Σu of the zero-cost ones, and the largest breakpoint of a
+//! positive-cost one. Then:
+//! - a user who decides is only marked; before the next re-fill the marked leaves are emptied
+//!   and their ancestors recomputed from their two children, level by level, each node once
+//!   (no running sum is ever decreased, so no cancellation builds up, and every node is the same
+//!   function of the present set whatever the order of removals): O(log n) per user at most;
 //! - the capacity and free-data tests are read at the root, and the level λ is found by one
-//!   descent to the first breakpoint k in sorted order with Σ_{j<k} u_j + free + bp_k·Σ_{j≥k} 1/c̃_j
-//!   ≥ need — exactly the walk of `water_fill`'s sorted path — with the estimate
+//!   descent to the first breakpoint k in sorted order with free + Σ_{j<k} u_j + bp_k·Σ_{j≥k} 1/c̃_j
+//!   ≥ need — the walk of `water_fill`'s sorted path — collecting the estimate
 //!   Σκ = Σ_{j<k} κ(c̃_j, u_j) + λ²/2·Σ_{j≥k} 1/c̃_j on the way: O(log n);
 //! - burdens are not written: an undecided user's burden is implied by the last committed level,
 //!   with `water_fill`'s own formula, and is materialised when she decides (or when the caller
@@ -21,20 +24,20 @@
 //! of the same problem, found at the same breakpoint), and each burden is computed from it by the
 //! same expression; only the order in which the sums are added differs (tree order instead of
 //! index or breakpoint order), so levels, burdens and estimates agree with `water_fill`'s to
-//! rounding (≈ 1e-15 relative; tested to 1e-12 of the need). Decisions, the feasibility test
-//! and the sustainability test are therefore the same unless one of those comparisons falls
-//! within rounding of its threshold, in which case the two solvers may take different sides.
-//! Because the summation order differs, M uses this structure only from
-//! [`INCREMENTAL_MIN_USERS`] users up; smaller campaigns (every paper scenario) keep the
-//! re-water-filling and their bit-exact outputs.
+//! rounding (≈ 1e-15 relative; tested to 1e-12). Decisions, the feasibility test and the
+//! sustainability test are therefore the same unless one of those comparisons falls within
+//! rounding of its threshold, where the two solvers may take different sides. Because the
+//! summation order differs, M uses this structure only from [`INCREMENTAL_MIN_USERS`] users up;
+//! smaller campaigns (every paper scenario) keep the fresh water-filling and their bit-exact
+//! outputs.
 
 use crate::cost::kappa;
 use crate::waterfill::Infeasible;
 
 /// From this many users on, M re-assigns with [`Reassign`] instead of water-filling the
-/// undecided users afresh. Below it the fresh water-filling is about as fast (one withdrawal
-/// costs O(m log m) there, and building the tree costs about as much as one water-filling) and
-/// keeps small campaigns bit for bit as they were.
+/// undecided users afresh (`m_reassign` in `benches/benches/campaign.rs` places it; see
+/// BENCHMARKS.md). Below it the two cost about the same, and the fresh water-filling keeps small
+/// campaigns bit for bit as they were.
 pub const INCREMENTAL_MIN_USERS: usize = 257;
 
 const NONE: u32 = u32::MAX;
@@ -50,8 +53,9 @@ struct Node {
     kappa: f64,
     /// Σ u of zero-cost users (free data, always at cap).
     free: f64,
-    /// Position of the last present positive-cost user, or `NONE`.
-    last: u32,
+    /// The largest breakpoint of a present positive-cost user (that of the last one in sorted
+    /// order), −∞ when there is none.
+    top: f64,
 }
 
 const EMPTY: Node = Node {
@@ -59,8 +63,15 @@ const EMPTY: Node = Node {
     inv: 0.0,
     kappa: 0.0,
     free: 0.0,
-    last: NONE,
+    top: f64::NEG_INFINITY,
 };
+
+impl Node {
+    #[inline]
+    fn has_positive(&self) -> bool {
+        self.top != f64::NEG_INFINITY
+    }
+}
 
 #[inline]
 fn combine(a: &Node, b: &Node) -> Node {
@@ -69,7 +80,7 @@ fn combine(a: &Node, b: &Node) -> Node {
         inv: a.inv + b.inv,
         kappa: a.kappa + b.kappa,
         free: a.free + b.free,
-        last: if b.last != NONE { b.last } else { a.last },
+        top: if b.has_positive() { b.top } else { a.top },
     }
 }
 
@@ -116,15 +127,18 @@ pub struct Reassign {
     /// Campaigns of at least this many users use the structure (see [`Reassign::set_min_users`]).
     min_users: usize,
     active: bool,
+    /// Whether the tree holds the undecided users (built at the first re-fill).
+    built: bool,
     /// Leaves start here; node 1 is the root, node k's children are 2k and 2k + 1.
     leaves: usize,
     tree: Vec<Node>,
-    /// Per position (breakpoint order): breakpoint u·c̃, cost c̃ and cap u.
-    breakpoint: Vec<f64>,
+    /// Per position (breakpoint order): cost c̃ and cap u.
     cost: Vec<f64>,
     cap: Vec<f64>,
-    /// Per user: her position, or `NONE` once she has decided.
+    /// Per user: her position, or `NONE` if she is not (or no longer) in the tree.
     slot: Vec<u32>,
+    /// Positions of users who decided since the tree was last brought up to date.
+    removed: Vec<u32>,
     keys: Vec<(f64, u32)>,
     committed: Assignment,
     staged: Assignment,
@@ -135,12 +149,13 @@ impl Default for Reassign {
         Reassign {
             min_users: INCREMENTAL_MIN_USERS,
             active: false,
+            built: false,
             leaves: 0,
             tree: Vec::new(),
-            breakpoint: Vec::new(),
             cost: Vec::new(),
             cap: Vec::new(),
             slot: Vec::new(),
+            removed: Vec::new(),
             keys: Vec::new(),
             committed: Assignment::Initial,
             staged: Assignment::Initial,
@@ -162,39 +177,38 @@ impl Reassign {
         self.active
     }
 
-    /// Starts a campaign whose undecided users are all of `cost` (observed c̃) with caps `cap`,
-    /// holding the burdens the caller already has. Builds the tree only if the campaign is large
-    /// enough; returns whether it did. O(n log n).
-    pub fn start(&mut self, cost: &[f64], cap: &[f64]) -> bool {
-        debug_assert_eq!(cost.len(), cap.len());
-        let n = cost.len();
-        self.active = n >= self.min_users && n < NONE as usize;
+    /// Starts a campaign of `users` users; returns whether it is large enough to use the
+    /// structure. Nothing is built until the first re-fill.
+    pub fn start(&mut self, users: usize) -> bool {
+        self.active = users >= self.min_users && users < NONE as usize / 2;
+        self.built = false;
         self.committed = Assignment::Initial;
         self.staged = Assignment::Initial;
-        if !self.active {
-            return false;
-        }
+        self.active
+    }
+
+    /// Builds the tree over the `undecided` users, of observed costs `cost` and caps `cap`
+    /// (indexed by user). O(m log m).
+    fn build(&mut self, undecided: &[u32], cost: &[f64], cap: &[f64]) {
         // `water_fill` walks positive-cost users by (breakpoint, index); zero-cost users have no
         // breakpoint and only count as free data, so they go last.
         self.keys.clear();
-        self.keys
-            .extend(cost.iter().zip(cap).enumerate().map(|(i, (c, u))| {
-                let key = if *c > 0.0 { u * c } else { f64::INFINITY };
-                (key, i as u32)
-            }));
+        self.keys.extend(undecided.iter().map(|&i| {
+            let (c, u) = (cost[i as usize], cap[i as usize]);
+            (if c > 0.0 { u * c } else { f64::INFINITY }, i)
+        }));
         self.keys
             .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        self.leaves = n.next_power_of_two();
+        self.leaves = undecided.len().max(1).next_power_of_two();
         self.tree.clear();
         self.tree.resize(2 * self.leaves, EMPTY);
-        self.breakpoint.clear();
         self.cost.clear();
         self.cap.clear();
         self.slot.clear();
-        self.slot.resize(n, NONE);
-        for (pos, &(key, i)) in self.keys.iter().enumerate() {
+        self.slot.resize(cost.len(), NONE);
+        self.removed.clear();
+        for (pos, &(breakpoint, i)) in self.keys.iter().enumerate() {
             let (c, u) = (cost[i as usize], cap[i as usize]);
-            self.breakpoint.push(key);
             self.cost.push(c);
             self.cap.push(u);
             self.slot[i as usize] = pos as u32;
@@ -204,7 +218,7 @@ impl Reassign {
                     inv: 1.0 / c,
                     kappa: kappa(c, u),
                     free: 0.0,
-                    last: pos as u32,
+                    top: breakpoint,
                 }
             } else {
                 Node { free: u, ..EMPTY }
@@ -213,38 +227,79 @@ impl Reassign {
         for k in (1..self.leaves).rev() {
             self.tree[k] = combine(&self.tree[2 * k], &self.tree[2 * k + 1]);
         }
-        true
+        self.built = true;
     }
 
-    /// User `user` decides now: writes her current burden into `burden[user]` (unchanged if no
-    /// re-assignment happened since the start) and removes her from the undecided. O(log n).
-    /// Does nothing when the structure is not active or she has already left.
+    /// User `user` decides now: writes her current burden into `burden[user]` (unchanged before
+    /// the first committed re-assignment) and leaves the undecided. O(1); the tree catches up at
+    /// the next re-fill. Does nothing before the tree is built.
     pub fn decide(&mut self, user: usize, burden: &mut [f64]) {
-        if !self.active {
+        if !self.built {
             return;
         }
         let pos = self.slot[user];
         if pos == NONE {
             return;
         }
-        let pos = pos as usize;
-        burden[user] = self
-            .committed
-            .burden(self.cost[pos], self.cap[pos], burden[user]);
+        burden[user] = self.committed.burden(
+            self.cost[pos as usize],
+            self.cap[pos as usize],
+            burden[user],
+        );
         self.slot[user] = NONE;
-        let mut k = self.leaves + pos;
-        self.tree[k] = EMPTY;
-        while k > 1 {
-            k /= 2;
-            self.tree[k] = combine(&self.tree[2 * k], &self.tree[2 * k + 1]);
-        }
+        self.removed.push(pos);
     }
 
-    /// Water-fills `need` over the undecided users, as `water_fill(cost, cap, need, tol)` would,
-    /// and returns the estimated privacy cost Σκ(c̃_j, x_j) of the result. The result is staged:
-    /// it becomes the undecided users' burdens only on [`Reassign::commit`]. O(log n).
-    pub fn refill(&mut self, need: f64, tol: f64) -> Result<f64, Infeasible> {
+    /// Empties the leaves of the users who decided and recomputes their ancestors, level by
+    /// level, each once. O(r log(m/r) + r log r) for r removals.
+    fn catch_up(&mut self) {
+        if self.removed.is_empty() {
+            return;
+        }
+        let nodes = &mut self.removed;
+        for p in nodes.iter_mut() {
+            *p += self.leaves as u32;
+            self.tree[*p as usize] = EMPTY;
+        }
+        nodes.sort_unstable();
+        // All leaves are at one depth, so each pass holds the distinct nodes of one level.
+        while nodes[0] > 1 {
+            let mut kept = 0;
+            for r in 0..nodes.len() {
+                let parent = nodes[r] / 2;
+                if kept == 0 || nodes[kept - 1] != parent {
+                    nodes[kept] = parent;
+                    kept += 1;
+                }
+            }
+            nodes.truncate(kept);
+            for &k in nodes.iter() {
+                let k = k as usize;
+                self.tree[k] = combine(&self.tree[2 * k], &self.tree[2 * k + 1]);
+            }
+        }
+        nodes.clear();
+    }
+
+    /// Water-fills `need` over the `undecided` users (observed costs `cost`, caps `cap`, indexed
+    /// by user), as `water_fill` would, and returns the estimated privacy cost Σκ(c̃_j, x_j) of
+    /// the result. `undecided` must be the users who have not decided yet; it is read only the
+    /// first time, to build the tree. The result is staged: it becomes the undecided users'
+    /// burdens on [`Reassign::commit`]. O(log n) after the first call.
+    pub fn refill(
+        &mut self,
+        undecided: &[u32],
+        cost: &[f64],
+        cap: &[f64],
+        need: f64,
+        tol: f64,
+    ) -> Result<f64, Infeasible> {
         debug_assert!(self.active);
+        if self.built {
+            self.catch_up();
+        } else {
+            self.build(undecided, cost, cap);
+        }
         let root = self.tree[1];
         let capacity = root.cap + root.free;
         if capacity < need - tol {
@@ -269,10 +324,12 @@ impl Reassign {
     /// The level λ and estimate Σκ for `need` > `free`: descend to the first position k (among
     /// present positive-cost users) whose breakpoint covers the need, f(k) = capped_k + bp_k·S_k ≥
     /// need, with capped_k = free + Σ_{j<k} u_j and S_k = Σ_{j≥k} 1/c̃_j. f is non-decreasing
-    /// in k, so k lies in the left child iff f at the left child's last user reaches the need.
+    /// in k, so k lies in the left child iff f at the left child's last user reaches the need;
+    /// there f = capped + Σ_left u + top_left·(Σ_right 1/c̃ + S_after) (that user is exactly at
+    /// her cap).
     fn level(&self, need: f64, free: f64) -> (f64, f64) {
         let all_capped = (f64::INFINITY, self.tree[1].kappa);
-        if self.tree[1].last == NONE {
+        if !self.tree[1].has_positive() {
             return all_capped;
         }
         let mut node = 1;
@@ -280,16 +337,12 @@ impl Reassign {
         let (mut capped, mut capped_kappa, mut slope_right) = (free, 0.0, 0.0);
         while node < self.leaves {
             let (left, right) = (&self.tree[2 * node], &self.tree[2 * node + 1]);
-            let in_left = left.last != NONE && {
-                let last = left.last as usize;
-                let leaf = &self.tree[self.leaves + last];
-                let before = capped + (left.cap - leaf.cap);
-                before + self.breakpoint[last] * (leaf.inv + right.inv + slope_right) >= need
-            };
-            if in_left {
+            if left.has_positive()
+                && capped + left.cap + left.top * (right.inv + slope_right) >= need
+            {
                 slope_right += right.inv;
                 node *= 2;
-            } else if right.last != NONE {
+            } else if right.has_positive() {
                 capped += left.cap;
                 capped_kappa += left.kappa;
                 node = 2 * node + 1;
@@ -297,9 +350,9 @@ impl Reassign {
                 return all_capped;
             }
         }
-        let pos = node - self.leaves;
-        let slope = self.tree[node].inv + slope_right;
-        if capped + self.breakpoint[pos] * slope < need {
+        let leaf = &self.tree[node];
+        let slope = leaf.inv + slope_right;
+        if capped + leaf.top * slope < need {
             return all_capped;
         }
         let level = (need - capped) / slope;
@@ -318,28 +371,26 @@ impl Reassign {
     }
 
     /// The current burden of undecided user `user` (`held` is what the caller holds for her,
-    /// returned unchanged before the first re-assignment).
+    /// returned unchanged before the first committed re-assignment).
     pub fn burden(&self, user: usize, held: f64) -> f64 {
-        let pos = self.slot[user];
-        if pos == NONE {
-            return held;
-        }
-        let pos = pos as usize;
+        let pos = match self.slot.get(user) {
+            Some(&pos) if self.built && pos != NONE => pos as usize,
+            _ => return held,
+        };
         self.committed.burden(self.cost[pos], self.cap[pos], held)
     }
 
     /// Ends the campaign: writes every undecided user's current burden into `burden` (the
-    /// protocol's output holds them, as the re-water-filling wrote them) and deactivates. O(n).
+    /// protocol's output holds them, as the fresh water-filling wrote them) and deactivates.
+    /// O(n) once.
     pub fn finish(&mut self, burden: &mut [f64]) {
-        if !self.active {
-            return;
-        }
-        if self.committed != Assignment::Initial {
+        if self.built && self.committed != Assignment::Initial {
             for (user, x) in burden.iter_mut().enumerate() {
                 *x = self.burden(user, *x);
             }
         }
         self.active = false;
+        self.built = false;
     }
 }
 
@@ -348,9 +399,9 @@ mod tests {
     use super::*;
     use crate::waterfill::{FillScratch, water_fill};
 
-    /// After random removals, every re-fill gives `water_fill`'s level, burdens and estimate on
-    /// the remaining users, up to rounding; infeasibility and the free-data case agree exactly
-    /// on these instances (caps and free data are multiples of 1/8, so their sums are exact).
+    /// After random removals (in batches), every re-fill gives `water_fill`'s level, burdens and
+    /// estimate on the remaining users, up to rounding; infeasibility and the free-data case
+    /// agree exactly on these instances (caps are multiples of 1/8, so their sums are exact).
     #[test]
     fn refill_equals_water_fill_on_the_remaining_users() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -373,13 +424,22 @@ mod tests {
                 })
                 .collect();
             let cap: Vec<f64> = (0..n).map(|_| (next() * 9.0).floor() / 8.0).collect();
-            assert!(inc.start(&cost, &cap));
+            assert!(inc.start(n));
             let mut burden = vec![0.0; n];
             let mut present: Vec<usize> = (0..n).collect();
             while !present.is_empty() {
-                let idx = (next() * present.len() as f64) as usize % present.len();
-                let gone = present.swap_remove(idx);
-                inc.decide(gone, &mut burden);
+                // One to three users decide between re-fills (the tree catches up in batches).
+                for _ in 0..1 + (next() * 3.0) as usize {
+                    if present.is_empty() {
+                        break;
+                    }
+                    let idx = (next() * present.len() as f64) as usize % present.len();
+                    let gone = present.swap_remove(idx);
+                    inc.decide(gone, &mut burden);
+                }
+                if present.is_empty() {
+                    break;
+                }
                 let c: Vec<f64> = present.iter().map(|&j| cost[j]).collect();
                 let u: Vec<f64> = present.iter().map(|&j| cap[j]).collect();
                 let capacity: f64 = u.iter().sum();
@@ -387,7 +447,8 @@ mod tests {
                 let tol = 1e-9;
                 let mut x = vec![0.0; c.len()];
                 let expected = water_fill(&c, &u, need, tol, &mut x, &mut fill);
-                let got = inc.refill(need, tol);
+                let undecided: Vec<u32> = present.iter().map(|&j| j as u32).collect();
+                let got = inc.refill(&undecided, &cost, &cap, need, tol);
                 assert_eq!(expected.is_err(), got.is_err(), "n={n} need={need}");
                 let Ok(estimate) = got else { continue };
                 inc.commit();
@@ -412,12 +473,12 @@ mod tests {
         let cap = vec![1.0, 1.0, 0.5, 1.0];
         let mut inc = Reassign::default();
         inc.set_min_users(0);
-        inc.start(&cost, &cap);
+        assert!(inc.start(4));
         let mut burden = vec![0.3, 0.2, 0.5, 0.1];
         inc.decide(0, &mut burden);
         assert_eq!(burden, [0.3, 0.2, 0.5, 0.1]);
         // Need 1.0 over users 1, 2, 3: free 0.5, then λ(1/2 + 1/4) = 0.5 → λ = 2/3.
-        let estimate = inc.refill(1.0, 1e-9).unwrap();
+        let estimate = inc.refill(&[1, 2, 3], &cost, &cap, 1.0, 1e-9).unwrap();
         inc.decide(1, &mut burden);
         assert_eq!(burden[1], 0.2, "staged, not committed");
         inc.commit();

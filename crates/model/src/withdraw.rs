@@ -260,7 +260,7 @@ pub fn sequential<S: EventSink>(
     // Σ caps of the users still to decide: M reveals them, so a user knows whether the others
     // could still cover the remaining need without her.
     let mut undecided_caps: f64 = st.cap.iter().sum();
-    let incremental = scratch.reassign.start(st.observed, st.cap);
+    let incremental = scratch.reassign.start(n);
     for pos in 0..n {
         let i = order[pos] as usize;
         let time = 2 + pos as u32;
@@ -289,7 +289,9 @@ pub fn sequential<S: EventSink>(
         }
         let remaining = (need - committed).max(0.0);
         let estimate = if incremental {
-            scratch.reassign.refill(remaining, tol)
+            scratch
+                .reassign
+                .refill(rest, st.observed, st.cap, remaining, tol)
         } else {
             scratch.members.clear();
             scratch.members.extend_from_slice(rest);
