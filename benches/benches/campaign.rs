@@ -2,7 +2,7 @@
 //! typical V = p = 0.15, averaged over 256 prepared draw sets; and one S and one M campaign at
 //! n = 10^5 (σ_w = 0.5, so many users withdraw and M re-assigns often), alternating two draw
 //! sets so that no campaign reuses the previous one's assignment. `m_reassign`: M campaigns of
-//! n = 32 … 1024 users with its two re-assignment paths forced (`fresh`: water-filling the
+//! n = 32 … 4096 users (V = p = 0.1) with its two re-assignment paths forced (`fresh`: water-filling the
 //! undecided afresh after each withdrawal; `incremental`: `reassign::Reassign`), to place the
 //! size threshold `reassign::INCREMENTAL_MIN_USERS`.
 
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use datapact_benches::typical_game;
-use datapact_model::{Draws, Mechanism, NoEvents, Workspace, campaign_rng, run_campaign};
+use datapact_model::{Draws, Game, Mechanism, NoEvents, Workspace, campaign_rng, run_campaign};
 
 fn prepared(n: usize, count: u64) -> Vec<Draws> {
     let game = typical_game(n);
@@ -81,8 +81,13 @@ fn bench_reassign_threshold(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_secs(2))
         .sample_size(20);
-    for n in [32, 64, 128, 256, 512, 1024] {
-        let game = typical_game(n);
+    for n in [32, 128, 160, 256, 1024, 4096] {
+        // V = p = 0.1: M re-assigns more often than at 0.15 before it stops.
+        let game = Game {
+            value: 0.1,
+            payment: 0.1,
+            ..typical_game(n)
+        };
         // About 10^5 users in all per iteration, so that every n times the same amount of work.
         let draws = prepared(n, (100_000 / n as u64).max(16));
         group.throughput(Throughput::Elements(draws.len() as u64));

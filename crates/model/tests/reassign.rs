@@ -5,6 +5,7 @@
 //! four orders and both withdrawal rules. Each path is forced with `Reassign::set_min_users`.
 
 use datapact_model::events::{Event, EventSink};
+use datapact_model::reassign::INCREMENTAL_MIN_USERS;
 use datapact_model::waterfill::{FillScratch, water_fill};
 use datapact_model::withdraw::{Decision, ProtocolEnd, ProtocolScratch, WithdrawState, sequential};
 use datapact_model::{
@@ -215,12 +216,14 @@ proptest! {
 
     /// Campaigns above the default threshold, where `sequential` picks the structure itself.
     #[test]
-    fn incremental_m_equals_fresh_water_filling_large(inst in instance(257..700)) {
+    fn incremental_m_equals_fresh_water_filling_large(
+        inst in instance(INCREMENTAL_MIN_USERS..INCREMENTAL_MIN_USERS + 500),
+    ) {
         let fresh = play(&inst, usize::MAX, &mut NoEvents);
-        let incremental = play(&inst, datapact_model::reassign::INCREMENTAL_MIN_USERS, &mut NoEvents);
+        let incremental = play(&inst, INCREMENTAL_MIN_USERS, &mut NoEvents);
         assert_same(&fresh, &incremental)?;
         // Tracing events changes nothing in the outcome.
-        let traced = play_traced(&inst, datapact_model::reassign::INCREMENTAL_MIN_USERS);
+        let traced = play_traced(&inst, INCREMENTAL_MIN_USERS);
         prop_assert_eq!(&traced.decision, &incremental.decision);
         prop_assert_eq!(traced.end, incremental.end);
         prop_assert!(traced.burden.iter().zip(&incremental.burden).all(|(a, b)| a.to_bits() == b.to_bits()));
@@ -233,7 +236,7 @@ proptest! {
 fn whole_campaigns_of_the_default_game_agree() {
     let mut successes_after_withdrawals = 0;
     for (n, value, payment, drift) in [
-        (300, 0.1, 0.1, 0.5),
+        (200, 0.1, 0.1, 0.5),
         (1000, 0.1, 0.1, 0.5),
         (2000, 0.3, 0.05, 0.5),
         (1000, 0.3, 0.3, 1.5),
