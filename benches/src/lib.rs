@@ -1,7 +1,8 @@
 //! Shared fixtures of the datapact benchmarks (`cargo bench -p datapact-benches`).
 //!
 //! The benches live in `benches/benches/`: `waterfill` (exact water-filling at n = 20, 10^3,
-//! 10^5), `campaign` (one campaign of C, S and M at n = 20, and S and M at n = 10^5) and
+//! 10^5), `campaign` (one campaign of C, S and M at n = 20, S and M at n = 10^5, and M with its
+//! fresh and incremental re-assignment at n = 32 … 4096) and
 //! `pipeline` (a small grid of cells through the ECS, through the direct kernel, and through the
 //! simplest possible direct loop). See BENCHMARKS.md at the repository root.
 

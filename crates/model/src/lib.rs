@@ -22,6 +22,7 @@ pub mod dynamics;
 pub mod events;
 pub mod param;
 pub mod params;
+pub mod reassign;
 pub mod report;
 pub mod settle;
 pub mod stats;

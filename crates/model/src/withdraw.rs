@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::cost::kappa;
 use crate::events::{Event, EventKind, EventSink};
 use crate::params::{Game, Order};
+use crate::reassign::Reassign;
 use crate::strategy::{Deciding, WithdrawRule};
 use crate::waterfill::{FillScratch, water_fill, water_fill_bounded};
 
@@ -50,6 +51,8 @@ pub struct WithdrawState<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct ProtocolScratch {
     pub fill: FillScratch,
+    /// M's incremental re-assignment, used from `reassign::INCREMENTAL_MIN_USERS` users up.
+    pub reassign: Reassign,
     order: Vec<u32>,
     members: Vec<u32>,
     sub_cost: Vec<f64>,
@@ -261,9 +264,12 @@ pub fn sequential<S: EventSink>(
     // Σ caps of the users still to decide: M reveals them, so a user knows whether the others
     // could still cover the remaining need without her.
     let mut undecided_caps: f64 = st.cap.iter().sum();
+    let incremental = scratch.reassign.start(n);
     for pos in 0..n {
         let i = order[pos] as usize;
         let time = 2 + pos as u32;
+        // Large campaigns: her burden is implied by the last re-assignment; she leaves the tree.
+        scratch.reassign.decide(i, st.burden);
         undecided_caps -= st.cap[i];
         let pivotal = undecided_caps < need - committed - tol;
         let stay = st.stays(i, game, Some(pivotal));
@@ -285,33 +291,53 @@ pub fn sequential<S: EventSink>(
         if rest.is_empty() {
             break;
         }
-        scratch.members.clear();
-        scratch.members.extend_from_slice(rest);
-        gather(scratch, st.observed, st.burden, st.cap);
-        let fill = water_fill(
-            &scratch.sub_cost,
-            &scratch.sub_hi,
-            (need - committed).max(0.0),
-            tol,
-            &mut scratch.sub_out,
-            &mut scratch.fill,
-        );
-        let estimate: f64 = scratch
-            .sub_cost
-            .iter()
-            .zip(&scratch.sub_out)
-            .map(|(c, x)| kappa(*c, *x))
-            .sum();
-        if fill.is_err() || committed_estimate + estimate > budget {
+        let remaining = (need - committed).max(0.0);
+        let estimate = if incremental {
+            scratch
+                .reassign
+                .refill(rest, st.observed, st.cap, remaining, tol)
+        } else {
+            scratch.members.clear();
+            scratch.members.extend_from_slice(rest);
+            gather(scratch, st.observed, st.burden, st.cap);
+            let fill = water_fill(
+                &scratch.sub_cost,
+                &scratch.sub_hi,
+                remaining,
+                tol,
+                &mut scratch.sub_out,
+                &mut scratch.fill,
+            );
+            fill.map(|_| {
+                scratch
+                    .sub_cost
+                    .iter()
+                    .zip(&scratch.sub_out)
+                    .map(|(c, x)| kappa(*c, *x))
+                    .sum::<f64>()
+            })
+        };
+        if estimate.is_err() || estimate.is_ok_and(|e| committed_estimate + e > budget) {
             if S::ENABLED {
                 sink.emit(Event::campaign(time, EventKind::Null, None));
             }
             end = Some(ProtocolEnd::Aborted);
             break;
         }
+        if incremental {
+            // The undecided users' burdens are implied by the new level; written only for events.
+            scratch.reassign.commit();
+            if !S::ENABLED {
+                continue;
+            }
+        }
         for (k, &j) in rest.iter().enumerate() {
             let j = j as usize;
-            st.burden[j] = scratch.sub_out[k];
+            st.burden[j] = if incremental {
+                scratch.reassign.burden(j, st.burden[j])
+            } else {
+                scratch.sub_out[k]
+            };
             if S::ENABLED {
                 sink.emit(Event::user(
                     time,
@@ -323,6 +349,7 @@ pub fn sequential<S: EventSink>(
             }
         }
     }
+    scratch.reassign.finish(st.burden);
     scratch.order = order;
     end.unwrap_or(ProtocolEnd::Trained { committed })
 }
