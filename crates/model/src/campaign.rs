@@ -66,8 +66,13 @@ impl Workspace {
         }
         self.decision.clear();
         self.decision.resize(n, Decision::Undecided);
-        let key = game.population_key();
-        if self.population_key.as_ref() != Some(&key) || self.strategy.len() != n {
+        if !self
+            .population_key
+            .as_ref()
+            .is_some_and(|k| k.matches(game))
+            || self.strategy.len() != n
+        {
+            let key = game.population_key();
             self.strategy.clear();
             self.strategy
                 .extend((0..n).map(|i| game.report_strategy_of(i)));
@@ -181,7 +186,7 @@ pub fn run_round<S: EventSink>(
             burden: &mut ws.burden,
             decision: &mut ws.decision,
             rule: &ws.rule,
-            rules: &rules.withdraw,
+            rules: rules.withdraw(),
             absorbed: &ws.absorbed,
         };
         if kernel == Kernel::Simultaneous {

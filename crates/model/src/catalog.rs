@@ -221,22 +221,16 @@ impl Catalog {
     /// The rules of `game`'s population: index 0 the defaults, index 1 the strategy a share of
     /// users holds (if any). Built once per cell.
     pub fn rules(&self, game: &Game) -> Rules {
-        let mut rules = Rules {
-            report: vec![(self.report[0].build)(&ParamValues::default())],
-            withdraw: vec![(self.withdraw[0].build)(&ParamValues::default())],
-        };
+        let mut report = vec![(self.report[0].build)(&ParamValues::default())];
+        let mut withdraw = vec![(self.withdraw[0].build)(&ParamValues::default())];
         let (r, w) = (&game.population.report, &game.population.withdraw);
         if r.strategy != 0 {
-            rules
-                .report
-                .push((self.report[r.strategy].build)(&r.params));
+            report.push((self.report[r.strategy].build)(&r.params));
         }
         if w.strategy != 0 {
-            rules
-                .withdraw
-                .push((self.withdraw[w.strategy].build)(&w.params));
+            withdraw.push((self.withdraw[w.strategy].build)(&w.params));
         }
-        rules
+        Rules::new(report, withdraw)
     }
 }
 

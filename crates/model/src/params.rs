@@ -153,21 +153,33 @@ impl Game {
 
     /// Everything [`Game::report_strategy_of`], [`Game::withdraw_strategy_of`] and the
     /// population's rules read: games with equal keys give every user the same strategies, so a
-    /// cache of them is keyed by this.
+    /// cache of them is keyed by this (compare with [`PopulationKey::matches`], which does not
+    /// allocate).
     pub fn population_key(&self) -> PopulationKey {
-        let mut bits = vec![self.users as u64];
-        for s in [&self.population.report, &self.population.withdraw] {
-            bits.extend([
-                s.strategy as u64,
-                s.share.to_bits(),
-                s.params.0.len() as u64,
-            ]);
-            bits.extend(s.params.0.iter().map(|v| v.to_bits()));
+        PopulationKey {
+            users: self.users,
+            population: self.population.clone(),
         }
-        PopulationKey(bits)
     }
 }
 
-/// See [`Game::population_key`]: users and both strategy shares, bit for bit.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PopulationKey(Vec<u64>);
+/// See [`Game::population_key`]: users and both strategy shares.
+#[derive(Clone, Debug)]
+pub struct PopulationKey {
+    users: usize,
+    population: Population,
+}
+
+impl PopulationKey {
+    /// Whether `game` has this key, bit for bit (called per campaign: no allocation).
+    pub fn matches(&self, game: &Game) -> bool {
+        let same = |a: &StrategyShare, b: &StrategyShare| {
+            a.strategy == b.strategy
+                && a.share.to_bits() == b.share.to_bits()
+                && a.params.same_bits(&b.params)
+        };
+        self.users == game.users
+            && same(&self.population.report, &game.population.report)
+            && same(&self.population.withdraw, &game.population.withdraw)
+    }
+}

@@ -51,6 +51,12 @@ impl Deciding {
 pub trait WithdrawRule: Send + Sync + std::fmt::Debug + 'static {
     /// True to stay, false to withdraw.
     fn stays(&self, user: &Deciding) -> bool;
+
+    /// True only if `stays` is exactly [`Deciding::sincere`]: a population whose rules all are
+    /// sincere is decided inline, without a call through the trait object per decision.
+    fn is_sincere(&self) -> bool {
+        false
+    }
 }
 
 /// A report strategy as a plugin registers it: a name, its parameters and its rule.
@@ -83,17 +89,52 @@ pub trait WithdrawStrategy: WithdrawRule + Sized {
 pub struct Rules {
     /// Report rules.
     pub report: Vec<Arc<dyn ReportRule>>,
-    /// Withdraw rules.
-    pub withdraw: Vec<Arc<dyn WithdrawRule>>,
+    /// Withdraw rules (see [`Rules::withdraw`]).
+    withdraw: WithdrawRules,
+}
+
+/// A population's withdraw rules, and whether they are all sincere (then decided inline).
+#[derive(Clone, Debug)]
+pub struct WithdrawRules {
+    rules: Vec<Arc<dyn WithdrawRule>>,
+    all_sincere: bool,
+}
+
+impl WithdrawRules {
+    /// Whether user with strategy index `rule` stays, knowing `user`.
+    #[inline]
+    pub fn stays(&self, rule: u16, user: &Deciding) -> bool {
+        if self.all_sincere {
+            user.sincere()
+        } else {
+            self.rules[rule as usize].stays(user)
+        }
+    }
+}
+
+impl Rules {
+    /// The rules of a population: `report[i]` and `withdraw[i]` for strategy index i.
+    pub fn new(report: Vec<Arc<dyn ReportRule>>, withdraw: Vec<Arc<dyn WithdrawRule>>) -> Self {
+        let all_sincere = withdraw.iter().all(|r| r.is_sincere());
+        Rules {
+            report,
+            withdraw: WithdrawRules {
+                rules: withdraw,
+                all_sincere,
+            },
+        }
+    }
+
+    /// The withdraw rules, as protocols call them.
+    pub fn withdraw(&self) -> &WithdrawRules {
+        &self.withdraw
+    }
 }
 
 impl Default for Rules {
     /// Everyone truthful and sincere.
     fn default() -> Self {
-        Rules {
-            report: vec![Arc::new(Truthful)],
-            withdraw: vec![Arc::new(Sincere)],
-        }
+        Rules::new(vec![Arc::new(Truthful)], vec![Arc::new(Sincere)])
     }
 }
 
@@ -154,6 +195,10 @@ impl WithdrawRule for Sincere {
     #[inline]
     fn stays(&self, user: &Deciding) -> bool {
         user.sincere()
+    }
+
+    fn is_sincere(&self) -> bool {
+        true
     }
 }
 

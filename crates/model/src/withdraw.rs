@@ -1,13 +1,11 @@
 //! The withdraw phase: protocol S (simultaneous, optional recovery rounds) and protocol M
 //! (sequential in a fixed order, with re-assignment after each withdrawal).
 
-use std::sync::Arc;
-
 use crate::cost::kappa;
 use crate::events::{Event, EventKind, EventSink};
 use crate::params::{Game, Order};
 use crate::reassign::Reassign;
-use crate::strategy::{Deciding, WithdrawRule};
+use crate::strategy::{Deciding, WithdrawRules};
 use crate::waterfill::{FillScratch, water_fill, water_fill_bounded};
 
 /// A user's answer before training.
@@ -42,7 +40,7 @@ pub struct WithdrawState<'a> {
     /// Each user's withdraw strategy: an index into `rules`.
     pub rule: &'a [u16],
     /// The population's withdraw rules.
-    pub rules: &'a [Arc<dyn WithdrawRule>],
+    pub rules: &'a WithdrawRules,
     /// Each user's memory: were past withdrawals absorbed more often than not (false in a first round).
     pub absorbed: &'a [bool],
 }
@@ -67,14 +65,17 @@ impl WithdrawState<'_> {
     /// reveals nothing).
     #[inline]
     pub fn stays(&self, i: usize, game: &Game, pivotal: Option<bool>) -> bool {
-        self.rules[self.rule[i] as usize].stays(&Deciding {
-            realized_cost: self.realized[i],
-            burden: self.burden[i],
-            value: game.value,
-            payment: game.payment,
-            pivotal,
-            absorbed: self.absorbed[i],
-        })
+        self.rules.stays(
+            self.rule[i],
+            &Deciding {
+                realized_cost: self.realized[i],
+                burden: self.burden[i],
+                value: game.value,
+                payment: game.payment,
+                pivotal,
+                absorbed: self.absorbed[i],
+            },
+        )
     }
 }
 

@@ -36,11 +36,13 @@ struct Instance {
 
 /// Sincere (0) and free-rider (1): the core withdraw rules.
 fn rules() -> Rules {
-    let mut rules = Rules::default();
-    rules
-        .withdraw
-        .push(std::sync::Arc::new(datapact_model::strategy::FreeRider));
-    rules
+    Rules::new(
+        vec![std::sync::Arc::new(datapact_model::strategy::Truthful)],
+        vec![
+            std::sync::Arc::new(datapact_model::strategy::Sincere),
+            std::sync::Arc::new(datapact_model::strategy::FreeRider),
+        ],
+    )
 }
 
 /// What M produced.
@@ -53,6 +55,7 @@ struct Run {
 }
 
 fn play<S: EventSink>(inst: &Instance, min_users: usize, sink: &mut S) -> Run {
+    let rules = rules();
     let mut scratch = ProtocolScratch::default();
     scratch.reassign.set_min_users(min_users);
     let mut burden = inst.burden.clone();
@@ -64,7 +67,7 @@ fn play<S: EventSink>(inst: &Instance, min_users: usize, sink: &mut S) -> Run {
         burden: &mut burden,
         decision: &mut decision,
         rule: &inst.rule,
-        rules: &rules().withdraw,
+        rules: rules.withdraw(),
         absorbed: &inst.absorbed,
     };
     let end = sequential(st, &inst.order_key, &inst.game, &mut scratch, sink);

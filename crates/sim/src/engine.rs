@@ -210,10 +210,14 @@ impl<S: Sink> Engine<S> {
 
     /// Gives users their strategy indices for this cell's population.
     fn ensure_strategies(&mut self, game: &Game) {
-        let key = game.population_key();
-        if self.strategies_for.as_ref() == Some(&key) {
+        if self
+            .strategies_for
+            .as_ref()
+            .is_some_and(|k| k.matches(game))
+        {
             return;
         }
+        let key = game.population_key();
         let mut users = self.world.query::<(&Member, &mut ReportsWith)>();
         for (member, mut strategy) in users.iter_mut(&mut self.world) {
             strategy.0 = game.report_strategy_of(member.slot as usize);

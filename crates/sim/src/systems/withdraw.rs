@@ -137,7 +137,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                     burden: &mut burden[rows.clone()],
                     decision: &mut decision[rows.clone()],
                     rule: WithdrawsBy::peel_slice(&rule[rows]),
-                    rules: &batch.rules.withdraw,
+                    rules: batch.rules.withdraw(),
                     absorbed: &scratch.absorbed,
                 };
                 table.end[c] = protocol(Protocol {
