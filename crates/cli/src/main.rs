@@ -275,7 +275,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 Table::Events,
             ] {
                 println!("{} ({}/*.parquet)", table, table.dir_name());
-                for field in datapact_trace::schema(table, &swept).fields() {
+                let schema =
+                    datapact_trace::schema(table, &swept, &[]).map_err(RunnerError::from)?;
+                for field in schema.fields() {
                     let description = field
                         .metadata()
                         .get(datapact_trace::DESCRIPTION_KEY)

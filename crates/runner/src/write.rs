@@ -442,12 +442,19 @@ fn run_chunk(
 ) -> Result<Vec<PartInfo>, RunnerError> {
     let name = ChunkPlan::part_name(chunk);
     let (out, scen, seed) = (&opts.out, scenario.name.as_str(), scenario.seed);
-    let create =
-        |t: Table| PartWriter::create(out, t, &name, datapact_trace::schema(t, columns), metadata);
+    let create = |t: Table| {
+        PartWriter::create(
+            out,
+            t,
+            &name,
+            datapact_trace::schema(t, columns, &[])?,
+            metadata,
+        )
+    };
     let mut w = ChunkWriters {
         cells: (
             create(Table::Cells)?,
-            CellsBuilder::new(scen, seed, columns),
+            CellsBuilder::new(scen, seed, columns, &[])?,
         ),
         diagnostics: (
             create(Table::Diagnostics)?,
@@ -456,7 +463,7 @@ fn run_chunk(
         rounds: if tables.contains(&Table::Rounds) {
             Some((
                 create(Table::Rounds)?,
-                RoundsBuilder::new(scen, seed, columns),
+                RoundsBuilder::new(scen, seed, columns, &[])?,
             ))
         } else {
             None
@@ -551,6 +558,7 @@ fn append(
                 withdrawals_se: s.withdrawals.se(),
                 null_rate: s.null.mean(),
                 backstoppers_mean: s.backstoppers.mean(),
+                metrics: &[],
             });
             // The summary table reports the last round (the only one for single campaigns).
             if round + 1 == o.summaries.len() as u32
@@ -603,6 +611,7 @@ fn append(
                 data: oc.data,
                 withdrawals: oc.withdrawals,
                 backstoppers: oc.backstoppers,
+                metrics: &[],
             });
             flush(r, false)?;
         }
