@@ -199,6 +199,8 @@ macro_rules! declare_table {
     ) => {
         /// The table's own columns, in schema order.
         pub(crate) const $specs: &[$crate::schema::ColumnSpec] = {
+            // `'a` names the borrow in row types such as `&'a str`; the specs do not use it.
+            #[allow(clippy::extra_unused_lifetimes)]
             const fn specs<'a>() -> [$crate::schema::ColumnSpec; [$(stringify!($name)),*].len()] {
                 [$($crate::schema::ColumnSpec {
                     name: stringify!($name),
@@ -227,7 +229,9 @@ macro_rules! declare_table {
             )?
         }
 
-        #[doc = concat!("Builds `", stringify!($table), "` batches from [`", stringify!($row), "`]s.")]
+        #[doc = concat!(
+            "Builds `", stringify!($table), "` batches from [`", stringify!($row), "`]s."
+        )]
         #[derive(Debug)]
         pub struct $builder {
             id: $crate::rows::Identity,
@@ -323,8 +327,11 @@ macro_rules! declare_table {
             }
         }
 
-        #[doc = concat!("Typed references to the identity and own columns of one `", stringify!($table),
-            "` record batch, one field per column of the same name (swept and metric columns are read by name with [`typed_column`](crate::typed_column)).")]
+        #[doc = concat!(
+            "Typed references to the identity and own columns of one `", stringify!($table),
+            "` record batch, one field per column of the same name (swept and metric columns",
+            " are read by name with [`typed_column`](crate::typed_column))."
+        )]
         #[derive(Clone, Copy, Debug)]
         #[allow(missing_docs)]
         pub struct $reader<'a> {

@@ -196,8 +196,8 @@ const CAMPAIGN_MECHANISM: &str = "Mechanism that ran the campaign: \"C\", \"S\" 
 
 declare_table! {
     /// One row of the `cells` table (one cell × mechanism).
-    table Cells, row CellRow, builder CellsBuilder, builders CellBuilders, reader CellsColumns, specs CELLS_COLUMNS,
-        metrics MetricSummary;
+    table Cells, row CellRow, builder CellsBuilder, builders CellBuilders,
+        reader CellsColumns, specs CELLS_COLUMNS, metrics MetricSummary;
     {
         round: u32 => CELL_ROUND,
         mechanism: &'a str => "Mechanism evaluated: \"C\" (posted subsidy), \"S\" (simultaneous withdrawal) or \"M\" (sequential withdrawal).",
@@ -243,8 +243,8 @@ declare_table! {
 declare_table! {
     /// One row of the `rounds` table (one campaign × mechanism). The `success` column is
     /// derived from `status`.
-    table Rounds, row RoundRow, builder RoundsBuilder, builders RoundBuilders, reader RoundsColumns, specs ROUNDS_COLUMNS,
-        metrics Option<f64>;
+    table Rounds, row RoundRow, builder RoundsBuilder, builders RoundBuilders,
+        reader RoundsColumns, specs ROUNDS_COLUMNS, metrics Option<f64>;
     {
         rep: u32 => "Replication index (0-based) within the cell; all mechanisms of one (cell, rep) share the same random draws.",
         round: u32 => CAMPAIGN_ROUND,
@@ -264,7 +264,8 @@ declare_table! {
 
 declare_table! {
     /// One row of the `events` table (one event).
-    table Events, row EventRow, builder EventsBuilder, builders EventBuilders, reader EventsColumns, specs EVENTS_COLUMNS;
+    table Events, row EventRow, builder EventsBuilder, builders EventBuilders,
+        reader EventsColumns, specs EVENTS_COLUMNS;
     {
         rep: u32 => "Replication index (0-based) within the cell.",
         round: u32 => CAMPAIGN_ROUND,
