@@ -72,11 +72,9 @@ fn forfeit_deposits(
     let forfeited = metrics.column_mut::<Forfeited>();
     for (members, burden, choice, mut payoff) in users.contiguous_iter_mut().expect("dense") {
         for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
-            if table.end[c] == ProtocolEnd::Cancelled {
-                continue; // nobody was assigned a burden, nobody posted a deposit
-            }
             let mut kept = 0.0;
-            for i in rows {
+            // A cancelled campaign assigned nothing: nobody posted a deposit.
+            for i in rows.filter(|_| table.end[c] != ProtocolEnd::Cancelled) {
                 if choice[i].0 == Decision::Withdraw {
                     let deposit = me.params.amount * burden[i].0;
                     payoff[i].0 -= deposit;

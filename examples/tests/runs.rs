@@ -117,6 +117,43 @@ fn plugin_scenarios_shard_resume_and_record_their_plugins() {
         );
     }
     assert_eq!(manifest.metrics, ["forfeited"]);
+    let metadata = datapact_trace::read_metadata(&whole.join("cells/part-000000.parquet")).unwrap();
+    assert!(metadata["datapact.plugins"].contains("deposit 1.0"));
+
+    // The metric's columns: set for deposit's campaigns and cells, null for every other mechanism.
+    use datapact_trace::arrow::array::{Array, AsArray};
+    use datapact_trace::arrow::datatypes::Float64Type;
+    for (table, column) in [
+        (datapact_trace::Table::Rounds, "forfeited"),
+        (datapact_trace::Table::Cells, "forfeited_mean"),
+        (datapact_trace::Table::Cells, "forfeited_se"),
+    ] {
+        let (mut set, mut null) = (0, 0);
+        for batch in datapact_trace::read_table(&whole, table).unwrap() {
+            let mechanism = batch
+                .column_by_name("mechanism")
+                .unwrap()
+                .as_string::<i32>();
+            let values = batch
+                .column_by_name(column)
+                .unwrap()
+                .as_primitive::<Float64Type>();
+            for row in 0..batch.num_rows() {
+                if mechanism.value(row) == "deposit" {
+                    assert!(values.is_valid(row), "{column} null for deposit");
+                    set += 1;
+                } else {
+                    assert!(
+                        values.is_null(row),
+                        "{column} set for {}",
+                        mechanism.value(row)
+                    );
+                    null += 1;
+                }
+            }
+        }
+        assert!(set > 0 && null > 0, "{column}: {set} set, {null} null");
+    }
 }
 
 #[test]

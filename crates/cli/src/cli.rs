@@ -304,7 +304,13 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 Table::Events,
             ] {
                 println!("{} ({}/*.parquet)", table, table.dir_name());
-                for field in datapact_trace::schema(table, &swept).fields() {
+                let metrics = datapact_runner::metric_columns(&cx.plugins);
+                let schema =
+                    datapact_trace::schema(table, &swept, &metrics).map_err(|e| Failure {
+                        code: 2,
+                        message: e.to_string(),
+                    })?;
+                for field in schema.fields() {
                     let description = field
                         .metadata()
                         .get(datapact_trace::DESCRIPTION_KEY)

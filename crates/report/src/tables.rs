@@ -1,16 +1,16 @@
 //! Small typed tables loaded from the Parquet outputs through Arrow.
 //!
-//! Only the columns the figures and claims need are kept. Swept columns are carried as
+//! Only the columns the figures and claims need are kept; they are read through the typed
+//! column readers that `datapact-trace` generates from its column declarations, so a renamed or
+//! retyped column is a compile error here, not a runtime one. Swept columns are carried as
 //! `coords` in the order of [`CellTable::swept`] (etc.), so a table from any scenario loads.
 
-use std::path::{Path, PathBuf};
-
-use datapact_trace::arrow::array::{
-    Array, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array,
-};
-use datapact_trace::{Table, read_table};
+use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch};
+use datapact_trace::{CellsColumns, DiagnosticsColumns, RoundsColumns, Table, typed_column};
 
 use crate::ReportError;
+// Runs moved to `load`; re-exported so `tables::{Run, load_runs, load_run}` keep working.
+pub use crate::load::{Run, load_run, load_runs};
 
 /// One row of `cells`: one cell × mechanism.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -112,86 +112,20 @@ impl DiagTable {
     }
 }
 
-/// One run's outputs: a directory with a `manifest.json`.
-#[derive(Clone, Debug, Default)]
-pub struct Run {
-    /// Scenario name from the manifest.
-    pub name: String,
-    pub dir: PathBuf,
-    pub scenario_hash: String,
-    pub replications: u32,
-    pub cells: CellTable,
-    pub diagnostics: DiagTable,
-    pub rounds: Option<RoundTable>,
-}
-
-/// Loads every run under `dir`: `dir` itself if it holds a `manifest.json`, else each
-/// subdirectory that does (sorted by name). Directories without a manifest (unfinished runs,
-/// the report itself) are skipped. A `rounds` table has a row per campaign (millions in a
-/// user's sweep), so only the runs named in `rounds_for` load theirs.
-pub fn load_runs(dir: &Path, rounds_for: &[&str]) -> Result<Vec<Run>, ReportError> {
-    if dir.join("manifest.json").is_file() {
-        return Ok(vec![load_run(dir, rounds_for)?]);
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.join("manifest.json").is_file())
-        .collect();
-    dirs.sort();
-    dirs.iter().map(|d| load_run(d, rounds_for)).collect()
-}
-
-/// Loads one run directory (it must hold a `manifest.json`); its `rounds` table only if the
-/// run is named in `rounds_for` and traced them.
-pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
-    let manifest = datapact_trace::read_manifest(dir).map_err(ReportError::Data)?;
-    let swept: Vec<String> = manifest
-        .sweep
-        .iter()
-        .map(|(_, column)| column.clone())
-        .collect();
-    let (name, trace) = (manifest.scenario_name, manifest.trace);
-    let cells = cells_from_batches(&swept, &read_table(dir, Table::Cells)?)?;
-    let diagnostics = diags_from_batches(&swept, &read_table(dir, Table::Diagnostics)?)?;
-    let rounds = if (trace == "rounds" || trace == "events") && rounds_for.contains(&&*name) {
-        Some(rounds_from_batches(&read_table(dir, Table::Rounds)?)?)
-    } else {
-        None
-    };
-    Ok(Run {
-        name,
-        dir: dir.to_path_buf(),
-        scenario_hash: manifest.scenario_hash,
-        replications: manifest.replications,
-        cells,
-        diagnostics,
-        rounds,
-    })
-}
-
-fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, ReportError> {
-    batch
-        .column_by_name(name)
-        .ok_or_else(|| ReportError::Data(format!("column `{name}` missing")))?
-        .as_any()
-        .downcast_ref::<T>()
-        .ok_or_else(|| ReportError::Data(format!("column `{name}` has an unexpected type")))
-}
-
 fn opt_f64(a: &Float64Array, i: usize) -> Option<f64> {
     (!a.is_null(i)).then(|| a.value(i))
 }
 
+/// The swept columns of a `table` batch, in `swept` order.
 fn coords_of<'a>(
     batch: &'a RecordBatch,
+    table: Table,
     swept: &[String],
 ) -> Result<Vec<&'a Float64Array>, ReportError> {
-    swept
+    Ok(swept
         .iter()
-        .map(|s| column::<Float64Array>(batch, s))
-        .collect()
+        .map(|s| typed_column::<Float64Array>(batch, table, s))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Builds a [`CellTable`] from `cells` record batches.
@@ -201,39 +135,24 @@ pub fn cells_from_batches(
 ) -> Result<CellTable, ReportError> {
     let mut rows = Vec::new();
     for b in batches {
-        let coords = coords_of(b, swept)?;
-        let cell = column::<UInt32Array>(b, "cell")?;
-        let round = column::<UInt32Array>(b, "round")?;
-        let mech = column::<StringArray>(b, "mechanism")?;
-        let reps = column::<UInt32Array>(b, "reps")?;
-        let f = |n: &str| column::<Float64Array>(b, n);
-        let (sr, sse, w, pc, sub, leak, data, wd, nr) = (
-            f("success_rate")?,
-            f("success_se")?,
-            f("welfare_mean")?,
-            f("privacy_cost_mean")?,
-            f("subsidy_mean")?,
-            f("leakage_mean")?,
-            f("data_mean")?,
-            f("withdrawals_mean")?,
-            f("null_rate")?,
-        );
+        let coords = coords_of(b, Table::Cells, swept)?;
+        let c = CellsColumns::new(b)?;
         for i in 0..b.num_rows() {
             rows.push(CellRecord {
-                cell: cell.value(i),
-                round: round.value(i),
-                coords: coords.iter().map(|c| c.value(i)).collect(),
-                mechanism: mech.value(i).to_string(),
-                reps: reps.value(i),
-                success_rate: sr.value(i),
-                success_se: sse.value(i),
-                welfare_mean: w.value(i),
-                privacy_cost_mean: pc.value(i),
-                subsidy_mean: sub.value(i),
-                leakage_mean: leak.value(i),
-                data_mean: data.value(i),
-                withdrawals_mean: wd.value(i),
-                null_rate: nr.value(i),
+                cell: c.cell.value(i),
+                round: c.round.value(i),
+                coords: coords.iter().map(|x| x.value(i)).collect(),
+                mechanism: c.mechanism.value(i).to_string(),
+                reps: c.reps.value(i),
+                success_rate: c.success_rate.value(i),
+                success_se: c.success_se.value(i),
+                welfare_mean: c.welfare_mean.value(i),
+                privacy_cost_mean: c.privacy_cost_mean.value(i),
+                subsidy_mean: c.subsidy_mean.value(i),
+                leakage_mean: c.leakage_mean.value(i),
+                data_mean: c.data_mean.value(i),
+                withdrawals_mean: c.withdrawals_mean.value(i),
+                null_rate: c.null_rate.value(i),
             });
         }
     }
@@ -250,29 +169,20 @@ pub fn diags_from_batches(
 ) -> Result<DiagTable, ReportError> {
     let mut rows = Vec::new();
     for b in batches {
-        let coords = coords_of(b, swept)?;
-        let cell = column::<UInt32Array>(b, "cell")?;
-        let round = column::<UInt32Array>(b, "round")?;
-        let common = column::<UInt32Array>(b, "common_success_k2")?;
-        let f = |n: &str| column::<Float64Array>(b, n);
-        let (s2, m2, gap, loss, comp) = (
-            f("s_success_k2")?,
-            f("m_success_k2")?,
-            f("pc_gap_mean")?,
-            f("pareto_loss_share")?,
-            f("pareto_compensation")?,
-        );
+        let coords = coords_of(b, Table::Diagnostics, swept)?;
+        let c = DiagnosticsColumns::new(b)?;
         for i in 0..b.num_rows() {
             rows.push(DiagRecord {
-                cell: cell.value(i),
-                round: round.value(i),
-                coords: coords.iter().map(|c| c.value(i)).collect(),
-                s_success_k2: opt_f64(s2, i),
-                m_success_k2: opt_f64(m2, i),
-                common_success_k2: (!common.is_null(i)).then(|| common.value(i)),
-                pc_gap_mean: opt_f64(gap, i),
-                pareto_loss_share: opt_f64(loss, i),
-                pareto_compensation: opt_f64(comp, i),
+                cell: c.cell.value(i),
+                round: c.round.value(i),
+                coords: coords.iter().map(|x| x.value(i)).collect(),
+                s_success_k2: opt_f64(c.s_success_k2, i),
+                m_success_k2: opt_f64(c.m_success_k2, i),
+                common_success_k2: (!c.common_success_k2.is_null(i))
+                    .then(|| c.common_success_k2.value(i)),
+                pc_gap_mean: opt_f64(c.pc_gap_mean, i),
+                pareto_loss_share: opt_f64(c.pareto_loss_share, i),
+                pareto_compensation: opt_f64(c.pareto_compensation, i),
             });
         }
     }
@@ -286,31 +196,19 @@ pub fn diags_from_batches(
 pub fn rounds_from_batches(batches: &[RecordBatch]) -> Result<RoundTable, ReportError> {
     let mut rows = Vec::new();
     for b in batches {
-        let cell = column::<UInt32Array>(b, "cell")?;
-        let rep = column::<UInt32Array>(b, "rep")?;
-        let mech = column::<StringArray>(b, "mechanism")?;
-        let status = column::<StringArray>(b, "status")?;
-        let success = column::<BooleanArray>(b, "success")?;
-        let f = |n: &str| column::<Float64Array>(b, n);
-        let (w, pc, sub, leak, data) = (
-            f("welfare")?,
-            f("privacy_cost")?,
-            f("subsidy")?,
-            f("leakage")?,
-            f("data")?,
-        );
+        let c = RoundsColumns::new(b)?;
         for i in 0..b.num_rows() {
             rows.push(RoundRecord {
-                cell: cell.value(i),
-                rep: rep.value(i),
-                mechanism: mech.value(i).to_string(),
-                status: status.value(i).to_string(),
-                success: success.value(i),
-                welfare: w.value(i),
-                privacy_cost: pc.value(i),
-                subsidy: sub.value(i),
-                leakage: leak.value(i),
-                data: data.value(i),
+                cell: c.cell.value(i),
+                rep: c.rep.value(i),
+                mechanism: c.mechanism.value(i).to_string(),
+                status: c.status.value(i).to_string(),
+                success: c.success.value(i),
+                welfare: c.welfare.value(i),
+                privacy_cost: c.privacy_cost.value(i),
+                subsidy: c.subsidy.value(i),
+                leakage: c.leakage.value(i),
+                data: c.data.value(i),
             });
         }
     }

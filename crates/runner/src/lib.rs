@@ -18,8 +18,8 @@ pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest, shard_record
 pub use plan::{ChunkPlan, Shard};
 pub use verify::{Verification, verify};
 pub use write::{
-    MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, merge_manifest, plugin_list,
-    run, tables_of,
+    MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, merge_manifest,
+    metric_columns, plugin_list, run, tables_of,
 };
 
 /// The version written into every output.

@@ -9,8 +9,8 @@ use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
 use datapact_trace::{
     BatchBuilder, CellRow, CellsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
-    EventsBuilder, FileMetadata, PartInfo, PartWriter, RoundRow, RoundStatus, RoundsBuilder, Table,
-    TraceError,
+    EventsBuilder, FileMetadata, MetricColumn, MetricSummary, PartInfo, PartWriter, RoundRow,
+    RoundStatus, RoundsBuilder, Table, TraceError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -498,12 +498,20 @@ fn run_chunk(
 ) -> Result<Vec<PartInfo>, RunnerError> {
     let name = ChunkPlan::part_name(chunk);
     let (out, scen, seed) = (&opts.out, scenario.name.as_str(), scenario.seed);
-    let create =
-        |t: Table| PartWriter::create(out, t, &name, datapact_trace::schema(t, columns), metadata);
+    let metrics = metric_columns(&spec.plugins);
+    let create = |t: Table| {
+        PartWriter::create(
+            out,
+            t,
+            &name,
+            datapact_trace::schema(t, columns, &metrics)?,
+            metadata,
+        )
+    };
     let mut w = ChunkWriters {
         cells: (
             create(Table::Cells)?,
-            CellsBuilder::new(scen, seed, columns),
+            CellsBuilder::new(scen, seed, columns, &metrics)?,
         ),
         diagnostics: (
             create(Table::Diagnostics)?,
@@ -512,7 +520,7 @@ fn run_chunk(
         rounds: if tables.contains(&Table::Rounds) {
             Some((
                 create(Table::Rounds)?,
-                RoundsBuilder::new(scen, seed, columns),
+                RoundsBuilder::new(scen, seed, columns, &metrics)?,
             ))
         } else {
             None
@@ -575,6 +583,15 @@ fn run_chunk(
     Ok(infos)
 }
 
+/// The plugins' metrics as output columns, in registration order.
+pub fn metric_columns(plugins: &PluginSet) -> Vec<MetricColumn> {
+    plugins
+        .metrics()
+        .iter()
+        .map(|m| MetricColumn::new(m.name, m.description))
+        .collect()
+}
+
 fn append(
     w: &mut ChunkWriters,
     spec: &RunSpec,
@@ -586,7 +603,14 @@ fn append(
     let name = |id: u16| spec.name(id);
     for summary_of_round in &o.summaries {
         let round = summary_of_round.round;
-        for (mechanism, s) in &summary_of_round.stats {
+        for (k, (mechanism, s)) in summary_of_round.stats.iter().enumerate() {
+            let metrics: Vec<MetricSummary> = summary_of_round.metrics[k]
+                .iter()
+                .map(|m| MetricSummary {
+                    mean: (m.count > 0).then(|| m.mean()),
+                    se: (m.count > 0).then(|| m.se()),
+                })
+                .collect();
             w.cells.1.append(&CellRow {
                 cell,
                 coords,
@@ -609,6 +633,7 @@ fn append(
                 withdrawals_se: s.withdrawals.se(),
                 null_rate: s.null.mean(),
                 backstoppers_mean: s.backstoppers.mean(),
+                metrics: &metrics,
             });
             // The summary table reports the last round (the only one for single campaigns).
             if round + 1 == o.summaries.len() as u32
@@ -646,6 +671,11 @@ fn append(
     if let Some(r) = w.rounds.as_mut() {
         for rec in &o.rounds {
             let oc = &rec.outcome;
+            let metrics: Vec<Option<f64>> = rec
+                .metrics
+                .iter()
+                .map(|v| (!v.is_nan()).then_some(*v))
+                .collect();
             r.1.append(&RoundRow {
                 cell,
                 coords,
@@ -664,6 +694,7 @@ fn append(
                 data: oc.data,
                 withdrawals: oc.withdrawals,
                 backstoppers: oc.backstoppers,
+                metrics: &metrics,
             });
             flush(r, false)?;
         }

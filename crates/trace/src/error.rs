@@ -1,6 +1,8 @@
-//! The crate's error type. Every message names the file or directory involved.
+//! The crate's error type. Every message names the file, directory or table involved.
 
 use std::path::PathBuf;
+
+use crate::schema::Table;
 
 /// Anything that can go wrong writing or reading a trace.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +51,27 @@ pub enum TraceError {
         path: PathBuf,
         /// The rejected key.
         key: String,
+    },
+    /// A metric column that cannot be added to a table: an invalid or repeated name, or a
+    /// column that collides with another column of the table.
+    #[error("{table}: metric {metric:?}: {reason}")]
+    MetricColumn {
+        /// The table the metric's columns were to be added to.
+        table: Table,
+        /// The metric's name.
+        metric: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A column a reader needs is missing from a record batch or has another type.
+    #[error("{table}: column `{column}`: {reason}")]
+    BadColumn {
+        /// The table read.
+        table: Table,
+        /// The column's name.
+        column: String,
+        /// "missing" or the unexpected type.
+        reason: String,
     },
 }
 

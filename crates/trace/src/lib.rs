@@ -6,25 +6,34 @@
 //! `out/events/*.parquet`. Their layouts are given by [`schema`] and documented column by column
 //! in the field metadata and in `docs/schema.md`.
 //!
+//! Every table's own columns are declared once (in `rows.rs`); the schema ([`Table::columns`]),
+//! the row structs, the builders, the typed readers ([`CellsColumns`], ...) and the column
+//! tables of `docs/schema.md` ([`markdown_columns`]) are generated from that declaration.
+//! Plugins add metric columns to `cells` and `rounds` at run time ([`MetricColumn`]).
+//!
 //! Typical use: build rows with a table builder ([`CellsBuilder`], [`DiagnosticsBuilder`],
 //! [`RoundsBuilder`], [`EventsBuilder`]), take a batch every few tens of thousands of rows with
 //! `finish_batch`, and stream it to a [`PartWriter`]; `finish` renames the part into place.
 
+#[macro_use]
+mod columns;
 mod error;
 pub mod manifest;
 mod rows;
 mod schema;
 mod writer;
 
+pub use columns::{ColumnValue, typed_column};
 pub use error::TraceError;
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
 pub use rows::{
-    BatchBuilder, CellRow, CellsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
-    EventsBuilder, RoundRow, RoundStatus, RoundsBuilder,
+    BatchBuilder, CellRow, CellsBuilder, CellsColumns, DiagnosticsBuilder, DiagnosticsColumns,
+    DiagnosticsRow, EventRow, EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow,
+    RoundStatus, RoundsBuilder, RoundsColumns,
 };
 pub use schema::{
-    ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, SCHEMA_VERSION, Table, schema,
-    swept_columns_conflict, swept_description,
+    ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn, SCHEMA_VERSION, Table,
+    markdown_columns, schema, swept_columns_conflict, swept_description,
 };
 pub use writer::{
     FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX,

@@ -1,23 +1,23 @@
-//! Plain row structs and the column builders that turn them into Arrow record batches.
+//! Plain row structs and the column builders that turn them into Arrow record batches, all
+//! generated from one column declaration per table ([`declare_table!`]).
 //!
-//! A builder is created once per output part with the scenario name, the seed and the swept
-//! column names; those identity values are constant for the builder and are materialised only
-//! when a batch is taken, so a row costs a few appends to column builders and no allocation.
-//! Take a batch with `finish_batch` whenever [`BatchBuilder::len`] reaches your batch size (e.g.
-//! 64Ki rows) and hand it to [`crate::PartWriter::write`]; the builder is then empty and reusable.
+//! A builder is created once per output part with the scenario name, the seed, the swept
+//! column names and (for `cells` and `rounds`) the metric columns; the identity values are
+//! constant for the builder and are materialised only when a batch is taken, so a row costs a
+//! few appends to column builders and no allocation. Take a batch with `finish_batch` whenever
+//! [`BatchBuilder::len`] reaches your batch size (e.g. 64Ki rows) and hand it to
+//! [`crate::PartWriter::write`]; the builder is then empty and reusable.
 
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, RecordBatch, StringArray, StringBuilder,
-    UInt32Builder, UInt64Array,
+    ArrayRef, Float64Builder, RecordBatch, StringArray, UInt32Builder, UInt64Array,
 };
 use arrow::datatypes::SchemaRef;
 
-use crate::schema::{Table, schema};
-
-/// Initial row capacity of the column builders (they grow as needed).
-const INITIAL_CAPACITY: usize = 1024;
+use crate::columns::INITIAL_CAPACITY;
+use crate::error::TraceError;
+use crate::schema::{IDENTITY_COLUMNS, MetricColumn, Table, metric_fields, schema};
 
 /// Outcome of one campaign, as stored in `rounds.status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,87 +41,39 @@ impl RoundStatus {
     }
 }
 
-/// One row of the `cells` table (one cell × mechanism).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CellRow<'a> {
-    pub cell: u32,
-    /// Values of the swept parameters, in the builder's swept-column order.
-    pub coords: &'a [f64],
-    pub round: u32,
-    pub mechanism: &'a str,
-    pub reps: u32,
-    pub success_rate: f64,
-    pub success_se: f64,
-    pub welfare_mean: f64,
-    pub welfare_se: f64,
-    pub privacy_cost_mean: f64,
-    pub privacy_cost_se: f64,
-    pub subsidy_mean: f64,
-    pub subsidy_se: f64,
-    pub leakage_mean: f64,
-    pub leakage_se: f64,
-    pub data_mean: f64,
-    pub data_se: f64,
-    pub withdrawals_mean: f64,
-    pub withdrawals_se: f64,
-    pub null_rate: f64,
-    pub backstoppers_mean: f64,
+/// One metric of one `cells` row: its mean and standard error over the cell × mechanism's
+/// replications, `None` when no replication produced the metric.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MetricSummary {
+    /// Goes to `{metric}_mean`.
+    pub mean: Option<f64>,
+    /// Goes to `{metric}_se`.
+    pub se: Option<f64>,
 }
 
-/// One row of the `diagnostics` table (one cell).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DiagnosticsRow<'a> {
-    pub cell: u32,
-    /// Values of the swept parameters, in the builder's swept-column order.
-    pub coords: &'a [f64],
-    pub round: u32,
-    pub reps: u32,
-    pub s_success_k2: Option<f64>,
-    pub m_success_k2: Option<f64>,
-    pub common_success_k2: Option<u32>,
-    pub pc_gap_mean: Option<f64>,
-    pub pc_gap_se: Option<f64>,
-    pub pareto_loss_share: Option<f64>,
-    pub pareto_loss_share_se: Option<f64>,
-    pub pareto_compensation: Option<f64>,
-    pub pareto_compensation_se: Option<f64>,
+/// A row's value of one metric, filling as many metric columns as the table gives a metric.
+pub trait MetricValue: Copy {
+    /// Columns per metric in the table.
+    const COLUMNS: usize;
+    /// Appends the value to the metric's builders (`COLUMNS` of them).
+    fn append_to(self, builders: &mut [Float64Builder]);
 }
 
-/// One row of the `rounds` table (one campaign × mechanism). The `success` column is derived
-/// from `status`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RoundRow<'a> {
-    pub cell: u32,
-    /// Values of the swept parameters, in the builder's swept-column order.
-    pub coords: &'a [f64],
-    pub rep: u32,
-    pub round: u32,
-    pub mechanism: &'a str,
-    pub status: RoundStatus,
-    pub welfare: f64,
-    pub privacy_cost: f64,
-    pub subsidy: f64,
-    pub leakage: f64,
-    pub data: f64,
-    pub withdrawals: u32,
-    pub backstoppers: u32,
+impl MetricValue for MetricSummary {
+    const COLUMNS: usize = 2;
+    #[inline]
+    fn append_to(self, builders: &mut [Float64Builder]) {
+        builders[0].append_option(self.mean);
+        builders[1].append_option(self.se);
+    }
 }
 
-/// One row of the `events` table (one event).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EventRow<'a> {
-    pub cell: u32,
-    /// Values of the swept parameters, in the builder's swept-column order.
-    pub coords: &'a [f64],
-    pub rep: u32,
-    pub round: u32,
-    pub mechanism: &'a str,
-    pub time: u32,
-    pub seq: u32,
-    pub kind: &'a str,
-    pub user: Option<u32>,
-    pub burden: Option<f64>,
-    pub cost: Option<f64>,
+impl MetricValue for Option<f64> {
+    const COLUMNS: usize = 1;
+    #[inline]
+    fn append_to(self, builders: &mut [Float64Builder]) {
+        builders[0].append_option(self);
+    }
 }
 
 /// What every table builder offers, so a writer loop can be generic over tables.
@@ -138,34 +90,44 @@ pub trait BatchBuilder {
     fn finish_batch(&mut self) -> RecordBatch;
 }
 
-/// The identity and swept columns shared by all builders.
+/// The identity, swept and metric columns shared by all builders.
 #[derive(Debug)]
-struct Identity {
-    schema: SchemaRef,
+pub(crate) struct Identity {
+    pub(crate) schema: SchemaRef,
     scenario: String,
     seed: u64,
-    rows: usize,
+    pub(crate) rows: usize,
     cell: UInt32Builder,
     coords: Vec<Float64Builder>,
+    metrics: Vec<Float64Builder>,
 }
 
 impl Identity {
-    fn new(table: Table, scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
-        Identity {
-            schema: schema(table, swept_columns),
+    pub(crate) fn new(
+        table: Table,
+        scenario: &str,
+        seed: u64,
+        swept_columns: &[String],
+        metrics: &[MetricColumn],
+    ) -> Result<Self, TraceError> {
+        let f64s = |n: usize| {
+            (0..n)
+                .map(|_| Float64Builder::with_capacity(INITIAL_CAPACITY))
+                .collect()
+        };
+        Ok(Identity {
+            schema: schema(table, swept_columns, metrics)?,
             scenario: scenario.to_string(),
             seed,
             rows: 0,
             cell: UInt32Builder::with_capacity(INITIAL_CAPACITY),
-            coords: swept_columns
-                .iter()
-                .map(|_| Float64Builder::with_capacity(INITIAL_CAPACITY))
-                .collect(),
-        }
+            coords: f64s(swept_columns.len()),
+            metrics: f64s(metric_fields(table, metrics).len()),
+        })
     }
 
     #[inline]
-    fn append(&mut self, cell: u32, coords: &[f64]) {
+    pub(crate) fn append(&mut self, cell: u32, coords: &[f64]) {
         assert_eq!(
             coords.len(),
             self.coords.len(),
@@ -180,10 +142,27 @@ impl Identity {
         }
     }
 
-    /// The identity and swept arrays of the pending rows, with room for `own` more columns.
-    fn finish(&mut self, own: usize) -> Vec<ArrayRef> {
+    #[inline]
+    pub(crate) fn append_metrics<M: MetricValue>(&mut self, values: &[M]) {
+        assert_eq!(
+            values.len() * M::COLUMNS,
+            self.metrics.len(),
+            "row has {} metric values, the table has {} metric columns",
+            values.len(),
+            self.metrics.len() / M::COLUMNS
+        );
+        for (builders, &v) in self.metrics.chunks_exact_mut(M::COLUMNS).zip(values) {
+            v.append_to(builders);
+        }
+    }
+
+    /// The identity and swept arrays of the pending rows, with room for `own` more columns
+    /// and the metric columns.
+    pub(crate) fn finish(&mut self, own: usize) -> Vec<ArrayRef> {
         let n = std::mem::take(&mut self.rows);
-        let mut cols: Vec<ArrayRef> = Vec::with_capacity(3 + self.coords.len() + own);
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(
+            IDENTITY_COLUMNS.len() + self.coords.len() + own + self.metrics.len(),
+        );
         cols.push(Arc::new(StringArray::from_iter_values(
             std::iter::repeat_n(self.scenario.as_str(), n),
         )));
@@ -195,139 +174,147 @@ impl Identity {
         cols
     }
 
-    fn batch(&self, cols: Vec<ArrayRef>) -> RecordBatch {
+    /// Appends the metric arrays of the pending rows (after the table's own columns).
+    pub(crate) fn finish_metrics(&mut self, cols: &mut Vec<ArrayRef>) {
+        for b in &mut self.metrics {
+            cols.push(Arc::new(b.finish()));
+        }
+    }
+
+    pub(crate) fn batch(&self, cols: Vec<ArrayRef>) -> RecordBatch {
         RecordBatch::try_new(self.schema.clone(), cols)
             .expect("datapact-trace: builder columns always match the table schema")
     }
 }
 
-fn f64s<const N: usize>() -> [Float64Builder; N] {
-    std::array::from_fn(|_| Float64Builder::with_capacity(INITIAL_CAPACITY))
+/// `round` of the per-cell tables (`cells`, `diagnostics`).
+const CELL_ROUND: &str = "Round (0-based) of the repeated game ([dynamics] rounds); 0 for single campaigns. Statistics aggregate this round over the replications.";
+/// `round` of the per-campaign tables (`rounds`, `events`).
+const CAMPAIGN_ROUND: &str = "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.";
+/// `mechanism` of the per-campaign tables (`rounds`, `events`).
+const CAMPAIGN_MECHANISM: &str = "Mechanism that ran the campaign: \"C\", \"S\" or \"M\".";
+
+declare_table! {
+    /// One row of the `cells` table (one cell × mechanism).
+    table Cells, row CellRow, builder CellsBuilder, builders CellBuilders,
+        reader CellsColumns, specs CELLS_COLUMNS, metrics MetricSummary;
+    {
+        round: u32 => CELL_ROUND,
+        mechanism: &'a str => "Mechanism evaluated: \"C\" (posted subsidy), \"S\" (simultaneous withdrawal) or \"M\" (sequential withdrawal).",
+        reps: u32 => "Number of replications (independent campaigns) aggregated in this row.",
+        success_rate: f64 => "Fraction of replications whose campaign succeeded (the model improved).",
+        success_se: f64 => "Standard error of success_rate.",
+        welfare_mean: f64 => "Mean social welfare per campaign: n·V·1{success} minus the privacy cost borne.",
+        welfare_se: f64 => "Standard error of welfare_mean.",
+        privacy_cost_mean: f64 => "Mean total privacy cost actually borne by users per campaign.",
+        privacy_cost_se: f64 => "Standard error of privacy_cost_mean.",
+        subsidy_mean: f64 => "Mean total payment made by the provider per campaign.",
+        subsidy_se: f64 => "Standard error of subsidy_mean.",
+        leakage_mean: f64 => "Mean subsidy paid in campaigns where the model did not improve.",
+        leakage_se: f64 => "Standard error of leakage_mean.",
+        data_mean: f64 => "Mean total data kept for training per campaign (units of data).",
+        data_se: f64 => "Standard error of data_mean.",
+        withdrawals_mean: f64 => "Mean number of users who withdrew per campaign.",
+        withdrawals_se: f64 => "Standard error of withdrawals_mean.",
+        null_rate: f64 => "Fraction of replications that ended in a null outcome (unsustainable: no data, no payment).",
+        backstoppers_mean: f64 => "Mean number of backstoppers per campaign (users assigned a burden below their cap).",
+    }
 }
 
-fn strings() -> StringBuilder {
-    StringBuilder::with_capacity(INITIAL_CAPACITY, INITIAL_CAPACITY)
+declare_table! {
+    /// One row of the `diagnostics` table (one cell).
+    table Diagnostics, row DiagnosticsRow, builder DiagnosticsBuilder, builders DiagnosticsBuilders,
+        reader DiagnosticsColumns, specs DIAGNOSTICS_COLUMNS;
+    {
+        round: u32 => CELL_ROUND,
+        reps: u32 => "Number of replications the diagnostics are computed over.",
+        s_success_k2: Option<f64> => "Pr(S succeeds and at least 2 backstoppers); null when S was not run.",
+        m_success_k2: Option<f64> => "Pr(M succeeds and at least 2 backstoppers); null when M was not run.",
+        common_success_k2: Option<u32> => "Number of replications where both S and M succeed with at least 2 backstoppers; null when S or M was not run.",
+        pc_gap_mean: Option<f64> => "Mean of PC(M) − PC(S), the privacy-cost gap, over the common-success replications; null when fewer than 30 (masked) or not computable.",
+        pc_gap_se: Option<f64> => "Standard error of pc_gap_mean; null whenever pc_gap_mean is null or there are fewer than 2 observations.",
+        pareto_loss_share: Option<f64> => "Mean over replications of the share of users with utility under M below their utility under C; null when M or C was not run.",
+        pareto_loss_share_se: Option<f64> => "Standard error of pareto_loss_share.",
+        pareto_compensation: Option<f64> => "Mean over replications of the per-user compensation (1/n)·Σ max(0, u_C − u_M) that removes every individual loss of M vs C; null when M or C was not run.",
+        pareto_compensation_se: Option<f64> => "Standard error of pareto_compensation.",
+    }
 }
 
-fn u32s() -> UInt32Builder {
-    UInt32Builder::with_capacity(INITIAL_CAPACITY)
+declare_table! {
+    /// One row of the `rounds` table (one campaign × mechanism). The `success` column is
+    /// derived from `status`.
+    table Rounds, row RoundRow, builder RoundsBuilder, builders RoundBuilders,
+        reader RoundsColumns, specs ROUNDS_COLUMNS, metrics Option<f64>;
+    {
+        rep: u32 => "Replication index (0-based) within the cell; all mechanisms of one (cell, rep) share the same random draws.",
+        round: u32 => CAMPAIGN_ROUND,
+        mechanism: &'a str => CAMPAIGN_MECHANISM,
+        status: RoundStatus => "Outcome: \"success\" (model improved), \"failure\" (data fell short) or \"null\" (unsustainable instance: no data, no payment).",
+        success: bool = |row| row.status == RoundStatus::Success
+            => "Whether the model improved; equals status = \"success\".",
+        welfare: f64 => "Social welfare of the campaign: n·V·1{success} minus the privacy cost borne.",
+        privacy_cost: f64 => "Total privacy cost actually borne by users.",
+        subsidy: f64 => "Total payment made by the provider.",
+        leakage: f64 => "Subsidy paid although the model did not improve.",
+        data: f64 => "Total data kept for training (units of data).",
+        withdrawals: u32 => "Number of users who withdrew.",
+        backstoppers: u32 => "Number of backstoppers: users whose assigned burden is below their cap.",
+    }
 }
 
-macro_rules! impl_batch_builder {
-    ($ty:ident) => {
-        impl BatchBuilder for $ty {
-            fn schema(&self) -> &SchemaRef {
-                &self.id.schema
-            }
-            fn len(&self) -> usize {
-                self.id.rows
-            }
-            fn finish_batch(&mut self) -> RecordBatch {
-                $ty::finish_batch(self)
-            }
-        }
-
-        impl $ty {
-            /// The schema of the batches this builder yields.
-            pub fn schema(&self) -> &SchemaRef {
-                &self.id.schema
-            }
-            /// Rows appended since the last batch was taken.
-            pub fn len(&self) -> usize {
-                self.id.rows
-            }
-            /// Whether no row was appended since the last batch was taken.
-            pub fn is_empty(&self) -> bool {
-                self.id.rows == 0
-            }
-        }
-    };
-}
-
-/// Builds `cells` batches.
-#[derive(Debug)]
-pub struct CellsBuilder {
-    id: Identity,
-    round: UInt32Builder,
-    mechanism: StringBuilder,
-    reps: UInt32Builder,
-    /// success_rate .. backstoppers_mean, in schema order.
-    values: [Float64Builder; 16],
+declare_table! {
+    /// One row of the `events` table (one event).
+    table Events, row EventRow, builder EventsBuilder, builders EventBuilders,
+        reader EventsColumns, specs EVENTS_COLUMNS;
+    {
+        rep: u32 => "Replication index (0-based) within the cell.",
+        round: u32 => CAMPAIGN_ROUND,
+        mechanism: &'a str => CAMPAIGN_MECHANISM,
+        time: u32 => "Logical time step of the campaign at which the event happened (phase or decision step).",
+        seq: u32 => "Sequence number (0-based) of the event within the campaign; orders events totally.",
+        kind: &'a str => "Kind of event (e.g. report, assign, withdraw, stay, settle), as named by the simulator.",
+        user: Option<u32> => "Index (0-based) of the user concerned; null for campaign-level events.",
+        burden: Option<f64> => "Data burden (units of data) the event concerns; null when not applicable.",
+        cost: Option<f64> => "Cost the event concerns (unit cost or privacy cost, per kind); null when not applicable.",
+    }
 }
 
 impl CellsBuilder {
-    /// A builder for rows of `scenario` run with `seed`, with the given swept columns.
+    /// A builder for rows of `scenario` run with `seed`, with the given swept columns and, after
+    /// the fixed columns, `{m}_mean` and `{m}_se` for each metric `m`.
+    ///
+    /// # Errors
+    /// [`TraceError::MetricColumn`] on an invalid or colliding metric name.
     ///
     /// # Panics
     /// As [`schema`] does, on an invalid swept column name.
-    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
-        CellsBuilder {
-            id: Identity::new(Table::Cells, scenario, seed, swept_columns),
-            round: u32s(),
-            mechanism: strings(),
-            reps: u32s(),
-            values: f64s(),
-        }
-    }
-
-    /// Appends one row.
-    ///
-    /// # Panics
-    /// If `row.coords` does not have one value per swept column.
-    #[inline]
-    pub fn append(&mut self, row: &CellRow<'_>) {
-        self.id.append(row.cell, row.coords);
-        self.round.append_value(row.round);
-        self.mechanism.append_value(row.mechanism);
-        self.reps.append_value(row.reps);
-        let vals = [
-            row.success_rate,
-            row.success_se,
-            row.welfare_mean,
-            row.welfare_se,
-            row.privacy_cost_mean,
-            row.privacy_cost_se,
-            row.subsidy_mean,
-            row.subsidy_se,
-            row.leakage_mean,
-            row.leakage_se,
-            row.data_mean,
-            row.data_se,
-            row.withdrawals_mean,
-            row.withdrawals_se,
-            row.null_rate,
-            row.backstoppers_mean,
-        ];
-        for (b, v) in self.values.iter_mut().zip(vals) {
-            b.append_value(v);
-        }
-    }
-
-    /// Takes the appended rows as a record batch and empties the builder.
-    pub fn finish_batch(&mut self) -> RecordBatch {
-        let mut cols = self.id.finish(3 + self.values.len());
-        cols.push(Arc::new(self.round.finish()));
-        cols.push(Arc::new(self.mechanism.finish()));
-        cols.push(Arc::new(self.reps.finish()));
-        for b in &mut self.values {
-            cols.push(Arc::new(b.finish()));
-        }
-        self.id.batch(cols)
+    pub fn new(
+        scenario: &str,
+        seed: u64,
+        swept_columns: &[String],
+        metrics: &[MetricColumn],
+    ) -> Result<Self, TraceError> {
+        Self::with_metrics(scenario, seed, swept_columns, metrics)
     }
 }
-impl_batch_builder!(CellsBuilder);
 
-/// Builds `diagnostics` batches.
-#[derive(Debug)]
-pub struct DiagnosticsBuilder {
-    id: Identity,
-    round: UInt32Builder,
-    reps: UInt32Builder,
-    s_success_k2: Float64Builder,
-    m_success_k2: Float64Builder,
-    common_success_k2: UInt32Builder,
-    /// pc_gap_mean .. pareto_compensation_se, in schema order.
-    rest: [Float64Builder; 6],
+impl RoundsBuilder {
+    /// A builder for rows of `scenario` run with `seed`, with the given swept columns and, after
+    /// the fixed columns, one column `{m}` per metric `m`.
+    ///
+    /// # Errors
+    /// [`TraceError::MetricColumn`] on an invalid or colliding metric name.
+    ///
+    /// # Panics
+    /// As [`schema`] does, on an invalid swept column name.
+    pub fn new(
+        scenario: &str,
+        seed: u64,
+        swept_columns: &[String],
+        metrics: &[MetricColumn],
+    ) -> Result<Self, TraceError> {
+        Self::with_metrics(scenario, seed, swept_columns, metrics)
+    }
 }
 
 impl DiagnosticsBuilder {
@@ -336,150 +323,9 @@ impl DiagnosticsBuilder {
     /// # Panics
     /// As [`schema`] does, on an invalid swept column name.
     pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
-        DiagnosticsBuilder {
-            id: Identity::new(Table::Diagnostics, scenario, seed, swept_columns),
-            round: u32s(),
-            reps: u32s(),
-            s_success_k2: Float64Builder::with_capacity(INITIAL_CAPACITY),
-            m_success_k2: Float64Builder::with_capacity(INITIAL_CAPACITY),
-            common_success_k2: u32s(),
-            rest: f64s(),
-        }
+        Self::with_metrics(scenario, seed, swept_columns, &[])
+            .expect("datapact-trace: a table without metric columns has no metric error")
     }
-
-    /// Appends one row.
-    ///
-    /// # Panics
-    /// If `row.coords` does not have one value per swept column.
-    #[inline]
-    pub fn append(&mut self, row: &DiagnosticsRow<'_>) {
-        self.id.append(row.cell, row.coords);
-        self.round.append_value(row.round);
-        self.reps.append_value(row.reps);
-        self.s_success_k2.append_option(row.s_success_k2);
-        self.m_success_k2.append_option(row.m_success_k2);
-        self.common_success_k2.append_option(row.common_success_k2);
-        let vals = [
-            row.pc_gap_mean,
-            row.pc_gap_se,
-            row.pareto_loss_share,
-            row.pareto_loss_share_se,
-            row.pareto_compensation,
-            row.pareto_compensation_se,
-        ];
-        for (b, v) in self.rest.iter_mut().zip(vals) {
-            b.append_option(v);
-        }
-    }
-
-    /// Takes the appended rows as a record batch and empties the builder.
-    pub fn finish_batch(&mut self) -> RecordBatch {
-        let mut cols = self.id.finish(5 + self.rest.len());
-        cols.push(Arc::new(self.round.finish()));
-        cols.push(Arc::new(self.reps.finish()));
-        cols.push(Arc::new(self.s_success_k2.finish()));
-        cols.push(Arc::new(self.m_success_k2.finish()));
-        cols.push(Arc::new(self.common_success_k2.finish()));
-        for b in &mut self.rest {
-            cols.push(Arc::new(b.finish()));
-        }
-        self.id.batch(cols)
-    }
-}
-impl_batch_builder!(DiagnosticsBuilder);
-
-/// Builds `rounds` batches.
-#[derive(Debug)]
-pub struct RoundsBuilder {
-    id: Identity,
-    rep: UInt32Builder,
-    round: UInt32Builder,
-    mechanism: StringBuilder,
-    status: StringBuilder,
-    success: BooleanBuilder,
-    /// welfare, privacy_cost, subsidy, leakage, data.
-    values: [Float64Builder; 5],
-    withdrawals: UInt32Builder,
-    backstoppers: UInt32Builder,
-}
-
-impl RoundsBuilder {
-    /// A builder for rows of `scenario` run with `seed`, with the given swept columns.
-    ///
-    /// # Panics
-    /// As [`schema`] does, on an invalid swept column name.
-    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
-        RoundsBuilder {
-            id: Identity::new(Table::Rounds, scenario, seed, swept_columns),
-            rep: u32s(),
-            round: u32s(),
-            mechanism: strings(),
-            status: strings(),
-            success: BooleanBuilder::with_capacity(INITIAL_CAPACITY),
-            values: f64s(),
-            withdrawals: u32s(),
-            backstoppers: u32s(),
-        }
-    }
-
-    /// Appends one row.
-    ///
-    /// # Panics
-    /// If `row.coords` does not have one value per swept column.
-    #[inline]
-    pub fn append(&mut self, row: &RoundRow<'_>) {
-        self.id.append(row.cell, row.coords);
-        self.rep.append_value(row.rep);
-        self.round.append_value(row.round);
-        self.mechanism.append_value(row.mechanism);
-        self.status.append_value(row.status.as_str());
-        self.success
-            .append_value(row.status == RoundStatus::Success);
-        let vals = [
-            row.welfare,
-            row.privacy_cost,
-            row.subsidy,
-            row.leakage,
-            row.data,
-        ];
-        for (b, v) in self.values.iter_mut().zip(vals) {
-            b.append_value(v);
-        }
-        self.withdrawals.append_value(row.withdrawals);
-        self.backstoppers.append_value(row.backstoppers);
-    }
-
-    /// Takes the appended rows as a record batch and empties the builder.
-    pub fn finish_batch(&mut self) -> RecordBatch {
-        let mut cols = self.id.finish(12);
-        cols.push(Arc::new(self.rep.finish()));
-        cols.push(Arc::new(self.round.finish()));
-        cols.push(Arc::new(self.mechanism.finish()));
-        cols.push(Arc::new(self.status.finish()));
-        cols.push(Arc::new(self.success.finish()));
-        for b in &mut self.values {
-            cols.push(Arc::new(b.finish()));
-        }
-        cols.push(Arc::new(self.withdrawals.finish()));
-        cols.push(Arc::new(self.backstoppers.finish()));
-        self.id.batch(cols)
-    }
-}
-impl_batch_builder!(RoundsBuilder);
-
-/// Builds `events` batches.
-#[derive(Debug)]
-pub struct EventsBuilder {
-    id: Identity,
-    rep: UInt32Builder,
-    round: UInt32Builder,
-    mechanism: StringBuilder,
-    time: UInt32Builder,
-    seq: UInt32Builder,
-    kind: StringBuilder,
-    user: UInt32Builder,
-    burden: Float64Builder,
-    cost: Float64Builder,
 }
 
 impl EventsBuilder {
@@ -488,51 +334,7 @@ impl EventsBuilder {
     /// # Panics
     /// As [`schema`] does, on an invalid swept column name.
     pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
-        EventsBuilder {
-            id: Identity::new(Table::Events, scenario, seed, swept_columns),
-            rep: u32s(),
-            round: u32s(),
-            mechanism: strings(),
-            time: u32s(),
-            seq: u32s(),
-            kind: strings(),
-            user: u32s(),
-            burden: Float64Builder::with_capacity(INITIAL_CAPACITY),
-            cost: Float64Builder::with_capacity(INITIAL_CAPACITY),
-        }
-    }
-
-    /// Appends one row.
-    ///
-    /// # Panics
-    /// If `row.coords` does not have one value per swept column.
-    #[inline]
-    pub fn append(&mut self, row: &EventRow<'_>) {
-        self.id.append(row.cell, row.coords);
-        self.rep.append_value(row.rep);
-        self.round.append_value(row.round);
-        self.mechanism.append_value(row.mechanism);
-        self.time.append_value(row.time);
-        self.seq.append_value(row.seq);
-        self.kind.append_value(row.kind);
-        self.user.append_option(row.user);
-        self.burden.append_option(row.burden);
-        self.cost.append_option(row.cost);
-    }
-
-    /// Takes the appended rows as a record batch and empties the builder.
-    pub fn finish_batch(&mut self) -> RecordBatch {
-        let mut cols = self.id.finish(9);
-        cols.push(Arc::new(self.rep.finish()));
-        cols.push(Arc::new(self.round.finish()));
-        cols.push(Arc::new(self.mechanism.finish()));
-        cols.push(Arc::new(self.time.finish()));
-        cols.push(Arc::new(self.seq.finish()));
-        cols.push(Arc::new(self.kind.finish()));
-        cols.push(Arc::new(self.user.finish()));
-        cols.push(Arc::new(self.burden.finish()));
-        cols.push(Arc::new(self.cost.finish()));
-        self.id.batch(cols)
+        Self::with_metrics(scenario, seed, swept_columns, &[])
+            .expect("datapact-trace: a table without metric columns has no metric error")
     }
 }
-impl_batch_builder!(EventsBuilder);

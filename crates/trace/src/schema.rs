@@ -2,13 +2,18 @@
 //!
 //! Every table starts with the identity columns ([`IDENTITY_COLUMNS`]: `scenario`, `seed`,
 //! `cell`), then one non-null `Float64` column per swept scenario key (names given at run time,
-//! in sweep order), then the table's own columns ([`Table::columns`]). Every field carries its
-//! meaning in its Arrow field metadata under [`DESCRIPTION_KEY`].
+//! in sweep order), then the table's own columns ([`Table::columns`], declared once in
+//! `rows.rs`), then, for `cells` and `rounds`, the metric columns declared at run time
+//! ([`MetricColumn`]). Every field carries its meaning in its Arrow field metadata under
+//! [`DESCRIPTION_KEY`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::TraceError;
+use crate::rows::{CELLS_COLUMNS, DIAGNOSTICS_COLUMNS, EVENTS_COLUMNS, ROUNDS_COLUMNS};
 
 /// Version of the table layouts below; written to every file as `datapact.schema_version`.
 /// Bump it whenever a column is added, removed, renamed or changes type or meaning.
@@ -57,6 +62,11 @@ impl Table {
             Table::Rounds => ROUNDS_COLUMNS,
             Table::Events => EVENTS_COLUMNS,
         }
+    }
+
+    /// Whether the table has metric columns ([`MetricColumn`]) after its own columns.
+    pub fn has_metrics(self) -> bool {
+        matches!(self, Table::Cells | Table::Rounds)
     }
 }
 
@@ -119,40 +129,31 @@ impl ColumnSpec {
     }
 }
 
-const fn col(
-    name: &'static str,
-    ty: ColumnType,
-    nullable: bool,
-    description: &'static str,
-) -> ColumnSpec {
+const fn col(name: &'static str, ty: ColumnType, description: &'static str) -> ColumnSpec {
     ColumnSpec {
         name,
         ty,
-        nullable,
+        nullable: false,
         description,
     }
 }
 
-use ColumnType::{Boolean, Float64, UInt32, UInt64, Utf8};
-
-/// The columns every table starts with (the swept columns follow them).
+/// The columns every table starts with (the swept columns follow them). The builders fill
+/// them from their constant scenario and seed and from each row's `cell`.
 pub const IDENTITY_COLUMNS: &[ColumnSpec] = &[
     col(
         "scenario",
-        Utf8,
-        false,
+        ColumnType::Utf8,
         "Name of the scenario that produced the row.",
     ),
     col(
         "seed",
-        UInt64,
-        false,
+        ColumnType::UInt64,
         "Master seed of the run; with scenario and cell it identifies every random draw.",
     ),
     col(
         "cell",
-        UInt32,
-        false,
+        ColumnType::UInt32,
         "Index (0-based) of the parameter-sweep cell, i.e. of one point of the scenario's grid.",
     ),
 ];
@@ -163,311 +164,6 @@ pub fn swept_description(name: &str) -> String {
         "Swept parameter `{name}`: its value in this cell (one Float64 column per swept scenario key, in sweep order)."
     )
 }
-
-/// `round` of the per-cell tables (`cells`, `diagnostics`).
-const CELL_ROUND: ColumnSpec = col(
-    "round",
-    UInt32,
-    false,
-    "Round (0-based) of the repeated game ([dynamics] rounds); 0 for single campaigns. Statistics aggregate this round over the replications.",
-);
-
-/// `round` and `mechanism` of the per-campaign tables (`rounds`, `events`).
-const CAMPAIGN_ROUND: ColumnSpec = col(
-    "round",
-    UInt32,
-    false,
-    "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.",
-);
-const CAMPAIGN_MECHANISM: ColumnSpec = col(
-    "mechanism",
-    Utf8,
-    false,
-    "Mechanism that ran the campaign: \"C\", \"S\" or \"M\".",
-);
-
-const CELLS_COLUMNS: &[ColumnSpec] = &[
-    CELL_ROUND,
-    col(
-        "mechanism",
-        Utf8,
-        false,
-        "Mechanism evaluated: \"C\" (posted subsidy), \"S\" (simultaneous withdrawal) or \"M\" (sequential withdrawal).",
-    ),
-    col(
-        "reps",
-        UInt32,
-        false,
-        "Number of replications (independent campaigns) aggregated in this row.",
-    ),
-    col(
-        "success_rate",
-        Float64,
-        false,
-        "Fraction of replications whose campaign succeeded (the model improved).",
-    ),
-    col(
-        "success_se",
-        Float64,
-        false,
-        "Standard error of success_rate.",
-    ),
-    col(
-        "welfare_mean",
-        Float64,
-        false,
-        "Mean social welfare per campaign: n·V·1{success} minus the privacy cost borne.",
-    ),
-    col(
-        "welfare_se",
-        Float64,
-        false,
-        "Standard error of welfare_mean.",
-    ),
-    col(
-        "privacy_cost_mean",
-        Float64,
-        false,
-        "Mean total privacy cost actually borne by users per campaign.",
-    ),
-    col(
-        "privacy_cost_se",
-        Float64,
-        false,
-        "Standard error of privacy_cost_mean.",
-    ),
-    col(
-        "subsidy_mean",
-        Float64,
-        false,
-        "Mean total payment made by the provider per campaign.",
-    ),
-    col(
-        "subsidy_se",
-        Float64,
-        false,
-        "Standard error of subsidy_mean.",
-    ),
-    col(
-        "leakage_mean",
-        Float64,
-        false,
-        "Mean subsidy paid in campaigns where the model did not improve.",
-    ),
-    col(
-        "leakage_se",
-        Float64,
-        false,
-        "Standard error of leakage_mean.",
-    ),
-    col(
-        "data_mean",
-        Float64,
-        false,
-        "Mean total data kept for training per campaign (units of data).",
-    ),
-    col("data_se", Float64, false, "Standard error of data_mean."),
-    col(
-        "withdrawals_mean",
-        Float64,
-        false,
-        "Mean number of users who withdrew per campaign.",
-    ),
-    col(
-        "withdrawals_se",
-        Float64,
-        false,
-        "Standard error of withdrawals_mean.",
-    ),
-    col(
-        "null_rate",
-        Float64,
-        false,
-        "Fraction of replications that ended in a null outcome (unsustainable: no data, no payment).",
-    ),
-    col(
-        "backstoppers_mean",
-        Float64,
-        false,
-        "Mean number of backstoppers per campaign (users assigned a burden below their cap).",
-    ),
-];
-
-const DIAGNOSTICS_COLUMNS: &[ColumnSpec] = &[
-    CELL_ROUND,
-    col(
-        "reps",
-        UInt32,
-        false,
-        "Number of replications the diagnostics are computed over.",
-    ),
-    col(
-        "s_success_k2",
-        Float64,
-        true,
-        "Pr(S succeeds and at least 2 backstoppers); null when S was not run.",
-    ),
-    col(
-        "m_success_k2",
-        Float64,
-        true,
-        "Pr(M succeeds and at least 2 backstoppers); null when M was not run.",
-    ),
-    col(
-        "common_success_k2",
-        UInt32,
-        true,
-        "Number of replications where both S and M succeed with at least 2 backstoppers; null when S or M was not run.",
-    ),
-    col(
-        "pc_gap_mean",
-        Float64,
-        true,
-        "Mean of PC(M) − PC(S), the privacy-cost gap, over the common-success replications; null when fewer than 30 (masked) or not computable.",
-    ),
-    col(
-        "pc_gap_se",
-        Float64,
-        true,
-        "Standard error of pc_gap_mean; null whenever pc_gap_mean is null or there are fewer than 2 observations.",
-    ),
-    col(
-        "pareto_loss_share",
-        Float64,
-        true,
-        "Mean over replications of the share of users with utility under M below their utility under C; null when M or C was not run.",
-    ),
-    col(
-        "pareto_loss_share_se",
-        Float64,
-        true,
-        "Standard error of pareto_loss_share.",
-    ),
-    col(
-        "pareto_compensation",
-        Float64,
-        true,
-        "Mean over replications of the per-user compensation (1/n)·Σ max(0, u_C − u_M) that removes every individual loss of M vs C; null when M or C was not run.",
-    ),
-    col(
-        "pareto_compensation_se",
-        Float64,
-        true,
-        "Standard error of pareto_compensation.",
-    ),
-];
-
-const ROUNDS_COLUMNS: &[ColumnSpec] = &[
-    col(
-        "rep",
-        UInt32,
-        false,
-        "Replication index (0-based) within the cell; all mechanisms of one (cell, rep) share the same random draws.",
-    ),
-    CAMPAIGN_ROUND,
-    CAMPAIGN_MECHANISM,
-    col(
-        "status",
-        Utf8,
-        false,
-        "Outcome: \"success\" (model improved), \"failure\" (data fell short) or \"null\" (unsustainable instance: no data, no payment).",
-    ),
-    col(
-        "success",
-        Boolean,
-        false,
-        "Whether the model improved; equals status = \"success\".",
-    ),
-    col(
-        "welfare",
-        Float64,
-        false,
-        "Social welfare of the campaign: n·V·1{success} minus the privacy cost borne.",
-    ),
-    col(
-        "privacy_cost",
-        Float64,
-        false,
-        "Total privacy cost actually borne by users.",
-    ),
-    col(
-        "subsidy",
-        Float64,
-        false,
-        "Total payment made by the provider.",
-    ),
-    col(
-        "leakage",
-        Float64,
-        false,
-        "Subsidy paid although the model did not improve.",
-    ),
-    col(
-        "data",
-        Float64,
-        false,
-        "Total data kept for training (units of data).",
-    ),
-    col(
-        "withdrawals",
-        UInt32,
-        false,
-        "Number of users who withdrew.",
-    ),
-    col(
-        "backstoppers",
-        UInt32,
-        false,
-        "Number of backstoppers: users whose assigned burden is below their cap.",
-    ),
-];
-
-const EVENTS_COLUMNS: &[ColumnSpec] = &[
-    col(
-        "rep",
-        UInt32,
-        false,
-        "Replication index (0-based) within the cell.",
-    ),
-    CAMPAIGN_ROUND,
-    CAMPAIGN_MECHANISM,
-    col(
-        "time",
-        UInt32,
-        false,
-        "Logical time step of the campaign at which the event happened (phase or decision step).",
-    ),
-    col(
-        "seq",
-        UInt32,
-        false,
-        "Sequence number (0-based) of the event within the campaign; orders events totally.",
-    ),
-    col(
-        "kind",
-        Utf8,
-        false,
-        "Kind of event (e.g. report, assign, withdraw, stay, settle), as named by the simulator.",
-    ),
-    col(
-        "user",
-        UInt32,
-        true,
-        "Index (0-based) of the user concerned; null for campaign-level events.",
-    ),
-    col(
-        "burden",
-        Float64,
-        true,
-        "Data burden (units of data) the event concerns; null when not applicable.",
-    ),
-    col(
-        "cost",
-        Float64,
-        true,
-        "Cost the event concerns (unit cost or privacy cost, per kind); null when not applicable.",
-    ),
-];
 
 fn described_field(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
     Field::new(name, data_type, nullable).with_metadata(HashMap::from([(
@@ -491,17 +187,129 @@ pub fn swept_columns_conflict(swept_columns: &[String]) -> Option<&str> {
     None
 }
 
-/// The Arrow schema of `table` with the given swept columns (identity, swept, then own columns).
+/// A metric declared at run time (by a plugin): it adds nullable `Float64` columns after the
+/// fixed columns of `cells` (`{name}_mean`, `{name}_se`) and `rounds` (`{name}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricColumn {
+    /// The metric's name, `[a-z][a-z0-9_]*`; the columns are named after it.
+    pub name: String,
+    /// What the metric measures (a sentence); the column descriptions are derived from it.
+    pub description: String,
+}
+
+impl MetricColumn {
+    /// A metric column.
+    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        MetricColumn {
+            name: name.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// The metric fields of `table`, in order (none for tables without metric columns).
+pub(crate) fn metric_fields(table: Table, metrics: &[MetricColumn]) -> Vec<Field> {
+    let described = |name: String, description: String| {
+        described_field(&name, DataType::Float64, true, &description)
+    };
+    match table {
+        Table::Cells => metrics
+            .iter()
+            .flat_map(|m| {
+                let (name, what) = (&m.name, m.description.trim());
+                [
+                    described(
+                        format!("{name}_mean"),
+                        format!("Mean over the replications of metric `{name}`: {what} Null when no replication of this cell × mechanism produced it."),
+                    ),
+                    described(
+                        format!("{name}_se"),
+                        format!("Standard error of {name}_mean (metric `{name}`: {what}); null when no replication of this cell × mechanism produced it."),
+                    ),
+                ]
+            })
+            .collect(),
+        Table::Rounds => metrics
+            .iter()
+            .map(|m| {
+                described(
+                    m.name.clone(),
+                    format!("Metric `{}` of the campaign: {} Null when the campaign's mechanism does not compute it.", m.name, m.description.trim()),
+                )
+            })
+            .collect(),
+        Table::Diagnostics | Table::Events => Vec::new(),
+    }
+}
+
+/// Whether `name` is a valid metric name: `[a-z][a-z0-9_]*`.
+fn valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Checks the metric columns of `table`: every name valid, none repeated, and none of the
+/// columns they add equal to another column of the table (identity, swept, fixed).
+fn check_metrics(
+    table: Table,
+    swept_columns: &[String],
+    metrics: &[MetricColumn],
+) -> Result<(), TraceError> {
+    let error = |metric: &MetricColumn, reason: String| TraceError::MetricColumn {
+        table,
+        metric: metric.name.clone(),
+        reason,
+    };
+    for (i, m) in metrics.iter().enumerate() {
+        if !valid_metric_name(&m.name) {
+            return Err(error(m, "the name must match [a-z][a-z0-9_]*".into()));
+        }
+        if metrics[..i].iter().any(|o| o.name == m.name) {
+            return Err(error(m, "declared twice".into()));
+        }
+        for field in metric_fields(table, std::slice::from_ref(m)) {
+            let name = field.name();
+            let taken = IDENTITY_COLUMNS
+                .iter()
+                .chain(table.columns())
+                .any(|c| c.name == name)
+                || swept_columns.contains(name);
+            if taken {
+                return Err(error(
+                    m,
+                    format!("its column `{name}` collides with an existing column"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Arrow schema of `table` with the given swept columns and metric columns: identity,
+/// swept, own, then metric columns. Only `cells` and `rounds` have metric columns; the other
+/// tables ignore `metrics`.
+///
+/// # Errors
+/// [`TraceError::MetricColumn`] if a metric name is not `[a-z][a-z0-9_]*`, is repeated, or
+/// makes a column that collides with another column of the table.
 ///
 /// # Panics
 /// If [`swept_columns_conflict`] reports a name (an empty, repeated or reserved column name
 /// would make an unreadable or ambiguous file).
-pub fn schema(table: Table, swept_columns: &[String]) -> SchemaRef {
+pub fn schema(
+    table: Table,
+    swept_columns: &[String],
+    metrics: &[MetricColumn],
+) -> Result<SchemaRef, TraceError> {
     if let Some(bad) = swept_columns_conflict(swept_columns) {
         panic!("swept column name {bad:?} is empty, repeated, or a reserved column name");
     }
-    let mut fields: Vec<Field> =
-        Vec::with_capacity(IDENTITY_COLUMNS.len() + swept_columns.len() + table.columns().len());
+    check_metrics(table, swept_columns, metrics)?;
+    let metric_fields = metric_fields(table, metrics);
+    let mut fields: Vec<Field> = Vec::with_capacity(
+        IDENTITY_COLUMNS.len() + swept_columns.len() + table.columns().len() + metric_fields.len(),
+    );
     fields.extend(IDENTITY_COLUMNS.iter().map(ColumnSpec::field));
     fields.extend(
         swept_columns
@@ -509,5 +317,52 @@ pub fn schema(table: Table, swept_columns: &[String]) -> SchemaRef {
             .map(|n| described_field(n, DataType::Float64, false, &swept_description(n))),
     );
     fields.extend(table.columns().iter().map(ColumnSpec::field));
-    Arc::new(Schema::new(fields))
+    fields.extend(metric_fields);
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+/// The markdown column table of `table` in `docs/schema.md`, generated from the declarations:
+/// identity columns, a row for the swept columns, the own columns, and a row for the metric
+/// columns of the tables that have them.
+pub fn markdown_columns(table: Table) -> String {
+    let row = |name: &str, ty: &str, nullable: bool, meaning: &str| {
+        format!(
+            "| {name} | {ty} | {} | {} |\n",
+            if nullable { "yes" } else { "no" },
+            meaning.replace('|', "\\|")
+        )
+    };
+    let spec_row = |c: &ColumnSpec| {
+        row(
+            &format!("`{}`", c.name),
+            &format!("{:?}", c.ty.data_type()),
+            c.nullable,
+            c.description,
+        )
+    };
+    let mut s = String::from("| column | type | nullable | meaning |\n|---|---|---|---|\n");
+    s.extend(IDENTITY_COLUMNS.iter().map(spec_row));
+    s.push_str(&row(
+        "*swept columns*",
+        "Float64",
+        false,
+        "One column per swept scenario key, named after it (e.g. `value`, `payment`), in sweep order: the key's value in this cell. Present in every table, right after `cell`.",
+    ));
+    s.extend(table.columns().iter().map(spec_row));
+    match table {
+        Table::Cells => s.push_str(&row(
+            "*metric columns*",
+            "Float64",
+            true,
+            "Two columns per metric declared at run time by a plugin, in declaration order: `<metric>_mean`, the metric's mean over the replications, and `<metric>_se`, its standard error; null when no replication of the cell × mechanism produced the metric. Their descriptions come from the plugin. None when no plugin declares a metric.",
+        )),
+        Table::Rounds => s.push_str(&row(
+            "*metric columns*",
+            "Float64",
+            true,
+            "One column `<metric>` per metric declared at run time by a plugin, in declaration order: the metric's value for the campaign; null when the campaign's mechanism does not compute it. Their descriptions come from the plugin. None when no plugin declares a metric.",
+        )),
+        Table::Diagnostics | Table::Events => {}
+    }
+    s
 }

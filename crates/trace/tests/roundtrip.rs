@@ -36,7 +36,7 @@ fn meta() -> FileMetadata {
 }
 
 fn cells_batches() -> Vec<RecordBatch> {
-    let mut b = CellsBuilder::new("paper-f1", 42, &swept());
+    let mut b = CellsBuilder::new("paper-f1", 42, &swept(), &[]).unwrap();
     let mut out = Vec::new();
     for cell in 0..5u32 {
         let coords = [f64::from(cell) * 0.01, 0.3 - f64::from(cell) * 0.01];
@@ -64,6 +64,7 @@ fn cells_batches() -> Vec<RecordBatch> {
                 withdrawals_se: x + 12.0,
                 null_rate: x + 13.0,
                 backstoppers_mean: x + 14.0,
+                metrics: &[],
             });
         }
         if cell % 2 == 1 {
@@ -100,7 +101,7 @@ fn diagnostics_batches() -> Vec<RecordBatch> {
 }
 
 fn rounds_batches() -> Vec<RecordBatch> {
-    let mut b = RoundsBuilder::new("paper-f1", 42, &swept());
+    let mut b = RoundsBuilder::new("paper-f1", 42, &swept(), &[]).unwrap();
     let statuses = [
         RoundStatus::Success,
         RoundStatus::Failure,
@@ -123,6 +124,7 @@ fn rounds_batches() -> Vec<RecordBatch> {
                 data: x * 5.0,
                 withdrawals: rep,
                 backstoppers: rep + 1,
+                metrics: &[],
             });
         }
     }
@@ -162,7 +164,14 @@ fn write_part(
     part: &str,
     batches: &[RecordBatch],
 ) -> datapact_trace::PartInfo {
-    let mut w = PartWriter::create(out, table, part, schema(table, &swept()), &meta()).unwrap();
+    let mut w = PartWriter::create(
+        out,
+        table,
+        part,
+        schema(table, &swept(), &[]).unwrap(),
+        &meta(),
+    )
+    .unwrap();
     for batch in batches {
         w.write(batch).unwrap();
     }
@@ -186,7 +195,7 @@ fn check_round_trip(table: Table, batches: Vec<RecordBatch>) {
 
     let read = read_table(&out, table).unwrap();
     let got = concat(&read);
-    let written_schema = schema(table, &swept());
+    let written_schema = schema(table, &swept(), &[]).unwrap();
     assert_eq!(
         got.schema().fields(),
         written_schema.fields(),
@@ -300,7 +309,7 @@ fn count_rows_matches_a_full_read_and_finds_damage() {
 #[test]
 fn no_swept_columns() {
     let out = scratch("no-swept");
-    let mut b = RoundsBuilder::new("s", 1, &[]);
+    let mut b = RoundsBuilder::new("s", 1, &[], &[]).unwrap();
     b.append(&RoundRow {
         cell: 0,
         coords: &[],
@@ -315,6 +324,7 @@ fn no_swept_columns() {
         data: 3.0,
         withdrawals: 0,
         backstoppers: 0,
+        metrics: &[],
     });
     let batch = b.finish_batch();
     assert_eq!(batch.schema().field(3).name(), "rep");
@@ -322,7 +332,7 @@ fn no_swept_columns() {
         &out,
         Table::Rounds,
         "p",
-        schema(Table::Rounds, &[]),
+        schema(Table::Rounds, &[], &[]).unwrap(),
         &meta(),
     )
     .unwrap();
@@ -357,8 +367,14 @@ fn reserved_extra_key_rejected() {
     let out = scratch("reserved");
     let mut m = meta();
     m.extra.push((keys::SEED.into(), "7".into()));
-    let err = PartWriter::create(&out, Table::Cells, "p", schema(Table::Cells, &swept()), &m)
-        .unwrap_err();
+    let err = PartWriter::create(
+        &out,
+        Table::Cells,
+        "p",
+        schema(Table::Cells, &swept(), &[]).unwrap(),
+        &m,
+    )
+    .unwrap_err();
     assert!(matches!(err, TraceError::ReservedMetadataKey { .. }));
     assert!(err.to_string().contains("p.parquet"), "{err}");
 }
@@ -399,7 +415,7 @@ fn temp_file_renamed_on_finish() {
         &out,
         Table::Rounds,
         "part-1",
-        schema(Table::Rounds, &swept()),
+        schema(Table::Rounds, &swept(), &[]).unwrap(),
         &meta(),
     )
     .unwrap();
@@ -421,7 +437,7 @@ fn temp_file_removed_when_dropped_unfinished() {
             &out,
             Table::Events,
             "part-9",
-            schema(Table::Events, &swept()),
+            schema(Table::Events, &swept(), &[]).unwrap(),
             &meta(),
         )
         .unwrap();
@@ -443,7 +459,7 @@ fn failed_write_leaves_nothing_behind() {
         &out,
         Table::Cells,
         "part",
-        schema(Table::Cells, &swept()),
+        schema(Table::Cells, &swept(), &[]).unwrap(),
         &meta(),
     )
     .unwrap();
@@ -466,7 +482,7 @@ fn read_table_orders_parts_by_name_and_skips_temp_files() {
         &out,
         Table::Rounds,
         "part-0",
-        schema(Table::Rounds, &swept()),
+        schema(Table::Rounds, &swept(), &[]).unwrap(),
         &meta(),
     )
     .unwrap();
@@ -492,7 +508,7 @@ fn errors_name_the_path() {
         &out,
         Table::Cells,
         "a/b",
-        schema(Table::Cells, &[]),
+        schema(Table::Cells, &[], &[]).unwrap(),
         &meta(),
     )
     .unwrap_err();
@@ -523,7 +539,7 @@ fn builder_trait_is_usable_generically() {
     fn drain(b: &mut dyn BatchBuilder) -> usize {
         b.finish_batch().num_rows()
     }
-    let mut b = CellsBuilder::new("s", 0, &[]);
+    let mut b = CellsBuilder::new("s", 0, &[], &[]).unwrap();
     assert_eq!(drain(&mut b), 0);
     assert!(BatchBuilder::is_empty(&b));
 }

@@ -1,7 +1,9 @@
 //! The schemas: layout, types, descriptions, and agreement with docs/schema.md.
 
 use arrow::datatypes::DataType;
-use datapact_trace::{DESCRIPTION_KEY, IDENTITY_COLUMNS, Table, schema, swept_columns_conflict};
+use datapact_trace::{
+    DESCRIPTION_KEY, IDENTITY_COLUMNS, Table, markdown_columns, schema, swept_columns_conflict,
+};
 
 fn swept() -> Vec<String> {
     vec!["value".to_string(), "payment".to_string()]
@@ -10,7 +12,7 @@ fn swept() -> Vec<String> {
 #[test]
 fn layout_identity_swept_then_own() {
     for table in Table::ALL {
-        let s = schema(table, &swept());
+        let s = schema(table, &swept(), &[]).unwrap();
         let names: Vec<&str> = s.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(
             &names[..5],
@@ -37,7 +39,7 @@ fn layout_identity_swept_then_own() {
 
 #[test]
 fn spec_types() {
-    let s = schema(Table::Cells, &[]);
+    let s = schema(Table::Cells, &[], &[]).unwrap();
     assert_eq!(s.fields().len(), 3 + 19);
     assert_eq!(
         s.field_with_name("reps").unwrap().data_type(),
@@ -45,14 +47,14 @@ fn spec_types() {
     );
     assert!(s.fields().iter().all(|f| !f.is_nullable()));
 
-    let s = schema(Table::Diagnostics, &[]);
+    let s = schema(Table::Diagnostics, &[], &[]).unwrap();
     let c = s.field_with_name("common_success_k2").unwrap();
     assert_eq!(c.data_type(), &DataType::UInt32);
     assert!(c.is_nullable());
     assert!(!s.field_with_name("reps").unwrap().is_nullable());
     assert_eq!(s.fields().iter().filter(|f| f.is_nullable()).count(), 9);
 
-    let s = schema(Table::Rounds, &[]);
+    let s = schema(Table::Rounds, &[], &[]).unwrap();
     assert_eq!(
         s.field_with_name("success").unwrap().data_type(),
         &DataType::Boolean
@@ -66,7 +68,7 @@ fn spec_types() {
         &DataType::Float64
     );
 
-    let s = schema(Table::Events, &[]);
+    let s = schema(Table::Events, &[], &[]).unwrap();
     let nullable: Vec<&str> = s
         .fields()
         .iter()
@@ -94,10 +96,47 @@ fn swept_conflicts() {
 #[test]
 #[should_panic(expected = "reserved")]
 fn schema_rejects_conflicting_swept_column() {
-    schema(Table::Rounds, &["seed".to_string()]);
+    schema(Table::Rounds, &["seed".to_string()], &[]).unwrap();
 }
 
-/// Every column appears in docs/schema.md, in its table's section, with its type.
+/// The column table of every section of docs/schema.md is the one generated from the
+/// declarations. `DATAPACT_BLESS=1 cargo test -p datapact-trace --test schema` rewrites them.
+#[test]
+fn docs_match_declarations() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md");
+    let mut doc = std::fs::read_to_string(path).expect("docs/schema.md");
+    let bless = std::env::var_os("DATAPACT_BLESS").is_some();
+    for table in Table::ALL {
+        let heading = format!("\n## `{}`\n", table.dir_name());
+        let start = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("docs/schema.md: {heading:?} missing"));
+        let table_start = start
+            + doc[start..]
+                .find("| column |")
+                .unwrap_or_else(|| panic!("docs/schema.md: {table} has no column table"));
+        let table_end = table_start
+            + doc[table_start..]
+                .find("\n\n")
+                .map_or(doc.len() - table_start, |i| i + 1);
+        let generated = markdown_columns(table);
+        if bless {
+            doc.replace_range(table_start..table_end, &generated);
+        } else {
+            assert_eq!(
+                &doc[table_start..table_end],
+                generated,
+                "docs/schema.md: the `{table}` column table differs from the declarations; run `DATAPACT_BLESS=1 cargo test -p datapact-trace --test schema` to regenerate it"
+            );
+        }
+    }
+    if bless {
+        std::fs::write(path, doc).expect("write docs/schema.md");
+    }
+}
+
+/// Every declared column appears in docs/schema.md, in its table's section, with its type (a
+/// check independent of the generator above).
 #[test]
 fn docs_cover_every_column() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md");

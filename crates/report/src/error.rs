@@ -1,0 +1,25 @@
+//! The report's error type.
+
+use std::path::{Path, PathBuf};
+
+/// Anything that can go wrong reading runs or writing the report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error(transparent)]
+    Trace(#[from] datapact_trace::TraceError),
+    #[error("{0}")]
+    Data(String),
+    #[error("drawing {0}")]
+    Draw(String),
+}
+
+impl ReportError {
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> ReportError {
+        ReportError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! The registry of the paper's figures and claims: which run (by scenario name) each figure
+//! and claim is drawn from, and how its panels are built from the typed tables.
+
+use crate::claims::{self, Claim};
+use crate::figures::{Figure, Grid, Panel, Scale};
+use crate::load::Run;
+use crate::tables::{CellRecord, CellTable, DiagRecord, DiagTable};
+
+/// Scenario names of the paper runs the report looks for.
+pub mod runs {
+    pub const F1: &str = "f1_success_m";
+    pub const F2: &str = "f2_success_c";
+    pub const F3: &str = "f3_welfare";
+    pub const F4: &str = "f4_beta25";
+    pub const F5: &str = "f5_beta52";
+    pub const F6: &str = "f6_obs_noise";
+    pub const F7: &str = "f7_cost_efficiency";
+    pub const F8: &str = "f8_pareto";
+    pub const F9: &str = "f9_leakage";
+    /// Campaign-level run for claim 2.
+    pub const NULLS: &str = "claims_nulls";
+    /// Free-riders in repeated games (an extension beyond the paper).
+    pub const F10: &str = "f10_free_riders";
+}
+
+fn find<'a>(runs: &'a [Run], name: &str) -> Option<&'a Run> {
+    runs.iter().find(|r| r.name == name)
+}
+
+/// The six claims evaluated on `runs`.
+pub fn evaluate_claims(runs: &[Run]) -> Vec<Claim> {
+    let cells = |n: &str| find(runs, n).map(|r| &r.cells);
+    let all: Vec<&CellTable> = runs.iter().map(|r| &r.cells).collect();
+    vec![
+        claims::claim1(cells(runs::F9), &all),
+        claims::claim2(find(runs, runs::NULLS).and_then(|r| r.rounds.as_ref())),
+        claims::claim3(cells(runs::F3)),
+        claims::claim4(
+            cells(runs::F3),
+            find(runs, runs::F7).map(|r| &r.diagnostics),
+        ),
+        claims::claim5(&[
+            ("uniform", cells(runs::F3)),
+            ("Beta(2,5)", cells(runs::F4)),
+            ("Beta(5,2)", cells(runs::F5)),
+        ]),
+        claims::claim6(cells(runs::F6)),
+    ]
+}
+
+/// Full name of a mechanism for panel titles.
+fn mech_name(m: &str) -> &'static str {
+    match m {
+        "C" => "C (posted subsidy)",
+        "S" => "S (simultaneous)",
+        "M" => "M (sequential)",
+        _ => "?",
+    }
+}
+
+/// Grid of `metric` for mechanism `mech` (cells where the swept `filter` column equals the
+/// given value, if any).
+fn cell_grid(
+    t: &CellTable,
+    mech: &str,
+    filter: Option<(&str, f64)>,
+    metric: fn(&CellRecord) -> f64,
+) -> Grid {
+    Grid::from_points(
+        t.of(mech)
+            .filter(|r| {
+                filter.is_none_or(|(k, v)| t.coord(r, k).is_some_and(|x| (x - v).abs() < 1e-9))
+            })
+            .map(|r| {
+                (
+                    t.coord(r, "value").unwrap_or(0.0),
+                    t.coord(r, "payment").unwrap_or(0.0),
+                    Some(metric(r)),
+                )
+            }),
+    )
+}
+
+fn diag_grid(t: &DiagTable, metric: fn(&DiagRecord) -> Option<f64>) -> Grid {
+    Grid::from_points(t.rows.iter().map(|r| {
+        (
+            t.coord(r, "value").unwrap_or(0.0),
+            t.coord(r, "payment").unwrap_or(0.0),
+            metric(r),
+        )
+    }))
+}
+
+const SUCCESS: &str = "success probability";
+const WELFARE: &str = "expected welfare per campaign";
+
+fn success_panel(t: &CellTable, m: &str, filter: Option<(&str, f64)>, title: String) -> Panel {
+    Panel {
+        title,
+        grid: cell_grid(t, m, filter, |r| r.success_rate),
+        scale: Scale::sequential(0.0, 1.0),
+        bar_label: SUCCESS.into(),
+    }
+}
+
+/// Welfare panels of C, S, M on one diverging scale (zero white).
+fn welfare_row(t: &CellTable) -> Vec<Panel> {
+    let grids: Vec<_> = ["C", "S", "M"]
+        .iter()
+        .map(|m| (*m, cell_grid(t, m, None, |r| r.welfare_mean)))
+        .collect();
+    let (lo, hi) = grids
+        .iter()
+        .filter_map(|(_, g)| g.range())
+        .fold((0.0f64, 0.0f64), |(a, b), (x, y)| (a.min(x), b.max(y)));
+    grids
+        .into_iter()
+        .map(|(m, grid)| Panel {
+            title: format!("{}: welfare", mech_name(m)),
+            grid,
+            scale: Scale::diverging(lo, hi),
+            bar_label: WELFARE.into(),
+        })
+        .collect()
+}
+
+fn reps_note(run: &Run) -> String {
+    format!(
+        "run `{}`, {} replications per cell, scenario hash {}",
+        run.name,
+        run.replications,
+        &run.scenario_hash[..run.scenario_hash.len().min(12)]
+    )
+}
+
+/// The figures that can be drawn from `runs`, and the ids of those that cannot.
+pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
+    let mut figs = Vec::new();
+    let mut missing = Vec::new();
+    let mut need = |id: &str, name: &str| {
+        let r = find(runs, name);
+        if r.is_none() {
+            missing.push(format!("{id}: run `{name}` not found"));
+        }
+        r
+    };
+    if let Some(r) = need("F1", runs::F1) {
+        figs.push(Figure {
+            id: "F1".into(),
+            axes: None,
+            title: "F1 · Success probability of M (uniform costs)".into(),
+            rows: vec![vec![success_panel(&r.cells, "M", None, format!("{}: success", mech_name("M")))]],
+            caption: format!("Share of campaigns in which the model improves under the small-first sequential protocol M; {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F2", runs::F2) {
+        figs.push(Figure {
+            id: "F2".into(),
+            axes: None,
+            title: "F2 · Success probability of C (uniform costs)".into(),
+            rows: vec![vec![success_panel(
+                &r.cells,
+                "C",
+                None,
+                format!("{}: success", mech_name("C")),
+            )]],
+            caption: format!(
+                "Share of campaigns in which the model improves under the posted subsidy C; {}.",
+                reps_note(r)
+            ),
+        });
+    }
+    if let Some(r) = need("F3", runs::F3) {
+        figs.push(Figure {
+            id: "F3".into(),
+            axes: None,
+            title: "F3 · Expected welfare of C, S and M (uniform costs)".into(),
+            rows: vec![welfare_row(&r.cells)],
+            caption: format!("Mean welfare n·V·1{{success}} − privacy cost borne; one diverging scale for the three panels, zero white, negative blue; {}.", reps_note(r)),
+        });
+    }
+    for (id, name, dist) in [
+        ("F4", runs::F4, "Beta(2,5) costs: mass at low cost"),
+        ("F5", runs::F5, "Beta(5,2) costs: mass at high cost"),
+    ] {
+        if let Some(r) = need(id, name) {
+            let success = ["C", "S", "M"]
+                .iter()
+                .map(|m| success_panel(&r.cells, m, None, format!("{}: success", mech_name(m))))
+                .collect();
+            figs.push(Figure {
+                id: id.into(),
+                axes: None,
+                title: format!("{id} · Success and welfare of C, S and M ({dist})"),
+                rows: vec![success, welfare_row(&r.cells)],
+                caption: format!("Top: success probability; bottom: expected welfare (zero white, negative blue); {}.", reps_note(r)),
+            });
+        }
+    }
+    if let Some(r) = need("F6", runs::F6) {
+        let t = &r.cells;
+        let mut sigmas: Vec<f64> = t
+            .rows
+            .iter()
+            .filter_map(|x| t.coord(x, "obs_noise"))
+            .collect();
+        sigmas.sort_by(f64::total_cmp);
+        sigmas.dedup();
+        let rows = if sigmas.is_empty() {
+            vec![
+                ["S", "M", "C"]
+                    .iter()
+                    .filter(|m| t.has(m))
+                    .map(|m| success_panel(t, m, None, format!("{}: success", mech_name(m))))
+                    .collect(),
+            ]
+        } else {
+            sigmas
+                .iter()
+                .map(|s| {
+                    ["S", "M", "C"]
+                        .iter()
+                        .filter(|m| t.has(m))
+                        .map(|m| {
+                            success_panel(
+                                t,
+                                m,
+                                Some(("obs_noise", *s)),
+                                format!("{m}: success, σ_o = {s}"),
+                            )
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        figs.push(Figure {
+            id: "F6".into(),
+            axes: None,
+            title: "F6 · Success of S, M and C under noisy cost observation σ_o".into(),
+            rows,
+            caption: format!("One row per observation noise σ_o (σ_o = 0 is the noiseless reference); C ignores reports, so its row is the same at every σ_o; {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F7", runs::F7) {
+        let d = &r.diagnostics;
+        let gap = diag_grid(d, |x| x.pc_gap_mean);
+        let (lo, hi) = gap.range().unwrap_or((0.0, 0.0));
+        figs.push(Figure {
+            id: "F7".into(),
+            axes: None,
+            title: "F7 · Cost efficiency of S vs M (k ≥ 2 backstoppers)".into(),
+            rows: vec![vec![
+                Panel { title: "Pr(S succeeds, k ≥ 2)".into(), grid: diag_grid(d, |x| x.s_success_k2), scale: Scale::sequential(0.0, 1.0), bar_label: "probability".into() },
+                Panel { title: "Pr(M succeeds, k ≥ 2)".into(), grid: diag_grid(d, |x| x.m_success_k2), scale: Scale::sequential(0.0, 1.0), bar_label: "probability".into() },
+                Panel { title: "PC(M) − PC(S), common successes".into(), grid: gap, scale: Scale::diverging(lo, hi), bar_label: "mean privacy-cost gap per campaign".into() },
+            ]],
+            caption: format!("Right: mean privacy-cost gap over replications where both S and M succeed with k ≥ 2; gray = masked (fewer than 30 such replications); zero white; {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F8", runs::F8) {
+        let d = &r.diagnostics;
+        let loss = diag_grid(d, |x| x.pareto_loss_share);
+        let comp = diag_grid(d, |x| x.pareto_compensation);
+        let top = |g: &Grid| g.range().map(|(_, b)| b).unwrap_or(1.0);
+        figs.push(Figure {
+            id: "F8".into(),
+            axes: None,
+            title: "F8 · Pareto diagnostic: M vs C".into(),
+            rows: vec![vec![
+                Panel { title: "share of users worse off under M".into(), scale: Scale::sequential(0.0, top(&loss)), grid: loss, bar_label: "share of users with u_M < u_C".into() },
+                Panel { title: "compensation removing every loss".into(), scale: Scale::sequential(0.0, top(&comp)), grid: comp, bar_label: "mean per-user compensation".into() },
+            ]],
+            caption: format!("Left: mean share of users whose utility under M is below their utility under C; right: (1/n)·Σ max(0, u_C − u_M); {}.", reps_note(r)),
+        });
+    }
+    if let Some(r) = need("F9", runs::F9) {
+        let g = cell_grid(&r.cells, "C", None, |x| x.leakage_mean);
+        let top = g.range().map(|(_, b)| b).unwrap_or(1.0);
+        figs.push(Figure {
+            id: "F9".into(),
+            axes: None,
+            title: "F9 · Leakage of C: subsidy paid without improvement".into(),
+            rows: vec![vec![Panel {
+                title: "C (posted subsidy): leakage".into(),
+                grid: g,
+                scale: Scale::sequential(0.0, top),
+                bar_label: "mean leakage per campaign".into(),
+            }]],
+            caption: format!(
+                "Mean subsidy paid in campaigns where the model does not improve; {}.",
+                reps_note(r)
+            ),
+        });
+    }
+    if let Some(r) = runs.iter().find(|r| r.name == runs::F10) {
+        figs.push(free_rider_figure(r));
+    }
+    (figs, missing)
+}
+
+/// F10: how a growing share of free-riders changes success, privacy cost and the S-vs-M cost
+/// gap, over (free-rider share, V), in the last round of the repeated game.
+fn free_rider_figure(r: &Run) -> Figure {
+    let last = r.cells.rows.iter().map(|x| x.round).max().unwrap_or(0);
+    let cells = |m: &'static str, metric: fn(&CellRecord) -> f64| {
+        Grid::from_points(
+            r.cells
+                .rows
+                .iter()
+                .filter(|x| x.round == last && x.mechanism == m)
+                .map(|x| {
+                    (
+                        r.cells.coord(x, "withdraw_share").unwrap_or(0.0),
+                        r.cells.coord(x, "value").unwrap_or(0.0),
+                        Some(metric(x)),
+                    )
+                }),
+        )
+    };
+    let gap = Grid::from_points(
+        r.diagnostics
+            .rows
+            .iter()
+            .filter(|x| x.round == last)
+            .map(|x| {
+                (
+                    r.diagnostics.coord(x, "withdraw_share").unwrap_or(0.0),
+                    r.diagnostics.coord(x, "value").unwrap_or(0.0),
+                    x.pc_gap_mean,
+                )
+            }),
+    );
+    let (pc_s, pc_m) = (
+        cells("S", |x| x.privacy_cost_mean),
+        cells("M", |x| x.privacy_cost_mean),
+    );
+    let pc_top = [&pc_s, &pc_m]
+        .iter()
+        .filter_map(|g| g.range())
+        .fold(0.0f64, |a, (_, b)| a.max(b));
+    let (glo, ghi) = gap.range().unwrap_or((-1.0, 1.0));
+    let panel = |title: &str, grid: Grid, scale: Scale, bar: &str| Panel {
+        title: title.into(),
+        grid,
+        scale,
+        bar_label: bar.into(),
+    };
+    let mut fig = Figure {
+        id: "F10".into(),
+        axes: Some((
+            "share of free-riders in the population".into(),
+            "value of improvement V (per user)".into(),
+        )),
+        title: format!(
+            "F10 · Free-riders: success, privacy cost and PC(M) − PC(S), round {}",
+            last + 1
+        ),
+        rows: vec![
+            vec![
+                panel(
+                    "S: success",
+                    cells("S", |x| x.success_rate),
+                    Scale::sequential(0.0, 1.0),
+                    SUCCESS,
+                ),
+                panel(
+                    "M: success",
+                    cells("M", |x| x.success_rate),
+                    Scale::sequential(0.0, 1.0),
+                    SUCCESS,
+                ),
+                panel(
+                    "M: withdrawals",
+                    cells("M", |x| x.withdrawals_mean),
+                    Scale::sequential(0.0, 20.0),
+                    "mean withdrawals per campaign",
+                ),
+            ],
+            vec![
+                panel(
+                    "S: privacy cost",
+                    pc_s,
+                    Scale::sequential(0.0, pc_top.max(1e-9)),
+                    "mean privacy cost per campaign",
+                ),
+                panel(
+                    "M: privacy cost",
+                    pc_m,
+                    Scale::sequential(0.0, pc_top.max(1e-9)),
+                    "mean privacy cost per campaign",
+                ),
+                panel(
+                    "PC(M) − PC(S), common successes",
+                    gap,
+                    Scale::diverging(glo.min(0.0), ghi.max(0.0)),
+                    "mean privacy-cost gap (gray: < 30 common successes)",
+                ),
+            ],
+        ],
+        caption: format!(
+            "x: share of users who free-ride (withdraw when, by what the protocol reveals, their data is not pivotal); y: value V; payment fixed. Last round of the repeated game, so S's free-riders act on what they remember; {}.",
+            reps_note(r)
+        ),
+    };
+    for row in &mut fig.rows {
+        for p in row.iter_mut() {
+            p.title = p.title.replace("  ", " ");
+        }
+    }
+    fig
+}

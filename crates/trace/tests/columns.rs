@@ -1,0 +1,542 @@
+//! The single column declarations: every row field lands in the column of its name, the typed
+//! readers read them back, and metric columns are laid out, filled and validated as declared.
+
+use std::collections::BTreeMap;
+
+use datapact_trace::arrow::array::{
+    Array, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
+};
+use datapact_trace::arrow::datatypes::DataType;
+use datapact_trace::{
+    CellRow, CellsBuilder, CellsColumns, DESCRIPTION_KEY, DiagnosticsBuilder, DiagnosticsColumns,
+    DiagnosticsRow, EventRow, EventsBuilder, EventsColumns, MetricColumn, MetricSummary, RoundRow,
+    RoundStatus, RoundsBuilder, RoundsColumns, Table, TraceError, schema, typed_column,
+};
+
+/// A cell value read back from a batch, whatever its Arrow type.
+#[derive(Clone, Debug, PartialEq)]
+enum Value {
+    Str(String),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Null,
+}
+
+/// Row 0 of every column of `batch`, by column name.
+fn first_row(batch: &RecordBatch) -> BTreeMap<String, Value> {
+    let schema = batch.schema();
+    schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(field, col)| {
+            let value = if col.is_null(0) {
+                Value::Null
+            } else {
+                let any = col.as_any();
+                match field.data_type() {
+                    DataType::Utf8 => Value::Str(
+                        any.downcast_ref::<StringArray>()
+                            .unwrap()
+                            .value(0)
+                            .to_string(),
+                    ),
+                    DataType::UInt32 => {
+                        Value::U64(any.downcast_ref::<UInt32Array>().unwrap().value(0).into())
+                    }
+                    DataType::UInt64 => {
+                        Value::U64(any.downcast_ref::<UInt64Array>().unwrap().value(0))
+                    }
+                    DataType::Float64 => {
+                        Value::F64(any.downcast_ref::<Float64Array>().unwrap().value(0))
+                    }
+                    DataType::Boolean => {
+                        Value::Bool(any.downcast_ref::<BooleanArray>().unwrap().value(0))
+                    }
+                    other => panic!("unexpected type {other}"),
+                }
+            };
+            (field.name().clone(), value)
+        })
+        .collect()
+}
+
+/// Asserts that `batch` holds exactly the columns of `expected`, each with its value, and that
+/// the values are pairwise distinct (so a field written to a wrong column cannot go unnoticed).
+fn assert_columns(batch: &RecordBatch, expected: &[(&str, Value)]) {
+    let got = first_row(batch);
+    let names: Vec<&str> = expected.iter().map(|(n, _)| *n).collect();
+    let schema_names: Vec<String> = got.keys().cloned().collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, schema_names,
+        "columns checked vs columns in the batch"
+    );
+    for (i, (_, v)) in expected.iter().enumerate() {
+        for (n, w) in &expected[..i] {
+            assert!(
+                v != w || *v == Value::Null,
+                "test values must be distinct: {n} repeats {v:?}"
+            );
+        }
+    }
+    for (name, value) in expected {
+        assert_eq!(&got[*name], value, "column `{name}`");
+    }
+}
+
+fn swept() -> Vec<String> {
+    vec!["value".to_string(), "payment".to_string()]
+}
+
+fn metrics() -> Vec<MetricColumn> {
+    vec![
+        MetricColumn::new("gini", "Gini coefficient of the payments."),
+        MetricColumn::new("regret2", "Mean regret of the users."),
+    ]
+}
+
+use Value::{Bool, F64, Null, Str, U64};
+
+fn identity(cell: u64) -> Vec<(&'static str, Value)> {
+    vec![
+        ("scenario", Str("scen".into())),
+        ("seed", U64(9_000_000_000)),
+        ("cell", U64(cell)),
+        ("value", F64(0.125)),
+        ("payment", F64(0.25)),
+    ]
+}
+
+#[test]
+fn cells_fields_land_in_their_columns() {
+    let mut b = CellsBuilder::new("scen", 9_000_000_000, &swept(), &metrics()).unwrap();
+    let metric_values = [
+        MetricSummary {
+            mean: Some(101.0),
+            se: Some(102.0),
+        },
+        MetricSummary {
+            mean: Some(103.0),
+            se: None,
+        },
+    ];
+    b.append(&CellRow {
+        cell: 7,
+        coords: &[0.125, 0.25],
+        round: 3,
+        mechanism: "M",
+        reps: 500,
+        success_rate: 1.0,
+        success_se: 2.0,
+        welfare_mean: 3.0,
+        welfare_se: 4.0,
+        privacy_cost_mean: 5.0,
+        privacy_cost_se: 6.0,
+        subsidy_mean: 7.0,
+        subsidy_se: 8.0,
+        leakage_mean: 9.0,
+        leakage_se: 10.0,
+        data_mean: 11.0,
+        data_se: 12.0,
+        withdrawals_mean: 13.0,
+        withdrawals_se: 14.0,
+        null_rate: 15.0,
+        backstoppers_mean: 16.0,
+        metrics: &metric_values,
+    });
+    let batch = b.finish_batch();
+    let mut expected = identity(7);
+    expected.extend([
+        ("round", U64(3)),
+        ("mechanism", Str("M".into())),
+        ("reps", U64(500)),
+        ("success_rate", F64(1.0)),
+        ("success_se", F64(2.0)),
+        ("welfare_mean", F64(3.0)),
+        ("welfare_se", F64(4.0)),
+        ("privacy_cost_mean", F64(5.0)),
+        ("privacy_cost_se", F64(6.0)),
+        ("subsidy_mean", F64(7.0)),
+        ("subsidy_se", F64(8.0)),
+        ("leakage_mean", F64(9.0)),
+        ("leakage_se", F64(10.0)),
+        ("data_mean", F64(11.0)),
+        ("data_se", F64(12.0)),
+        ("withdrawals_mean", F64(13.0)),
+        ("withdrawals_se", F64(14.0)),
+        ("null_rate", F64(15.0)),
+        ("backstoppers_mean", F64(16.0)),
+        ("gini_mean", F64(101.0)),
+        ("gini_se", F64(102.0)),
+        ("regret2_mean", F64(103.0)),
+        ("regret2_se", Null),
+    ]);
+    assert_columns(&batch, &expected);
+
+    let c = CellsColumns::new(&batch).unwrap();
+    assert_eq!(
+        (c.scenario.value(0), c.seed.value(0), c.cell.value(0)),
+        ("scen", 9_000_000_000, 7)
+    );
+    assert_eq!((c.round.value(0), c.mechanism.value(0)), (3, "M"));
+    assert_eq!(
+        (c.success_se.value(0), c.backstoppers_mean.value(0)),
+        (2.0, 16.0)
+    );
+}
+
+#[test]
+fn diagnostics_fields_land_in_their_columns() {
+    let mut b = DiagnosticsBuilder::new("scen", 9_000_000_000, &swept());
+    b.append(&DiagnosticsRow {
+        cell: 7,
+        coords: &[0.125, 0.25],
+        round: 3,
+        reps: 500,
+        s_success_k2: Some(1.0),
+        m_success_k2: Some(2.0),
+        common_success_k2: Some(40),
+        pc_gap_mean: Some(4.0),
+        pc_gap_se: Some(5.0),
+        pareto_loss_share: Some(6.0),
+        pareto_loss_share_se: Some(7.0),
+        pareto_compensation: Some(8.0),
+        pareto_compensation_se: None,
+    });
+    let batch = b.finish_batch();
+    let mut expected = identity(7);
+    expected.extend([
+        ("round", U64(3)),
+        ("reps", U64(500)),
+        ("s_success_k2", F64(1.0)),
+        ("m_success_k2", F64(2.0)),
+        ("common_success_k2", U64(40)),
+        ("pc_gap_mean", F64(4.0)),
+        ("pc_gap_se", F64(5.0)),
+        ("pareto_loss_share", F64(6.0)),
+        ("pareto_loss_share_se", F64(7.0)),
+        ("pareto_compensation", F64(8.0)),
+        ("pareto_compensation_se", Null),
+    ]);
+    assert_columns(&batch, &expected);
+
+    let c = DiagnosticsColumns::new(&batch).unwrap();
+    assert_eq!(c.common_success_k2.value(0), 40);
+    assert!(c.pareto_compensation_se.is_null(0));
+}
+
+#[test]
+fn rounds_fields_land_in_their_columns() {
+    let mut b = RoundsBuilder::new("scen", 9_000_000_000, &swept(), &metrics()).unwrap();
+    b.append(&RoundRow {
+        cell: 7,
+        coords: &[0.125, 0.25],
+        rep: 11,
+        round: 3,
+        mechanism: "S",
+        status: RoundStatus::Success,
+        welfare: 1.0,
+        privacy_cost: 2.0,
+        subsidy: 3.0,
+        leakage: 4.0,
+        data: 5.0,
+        withdrawals: 6,
+        backstoppers: 8,
+        metrics: &[None, Some(101.0)],
+    });
+    let batch = b.finish_batch();
+    let mut expected = identity(7);
+    expected.extend([
+        ("rep", U64(11)),
+        ("round", U64(3)),
+        ("mechanism", Str("S".into())),
+        ("status", Str("success".into())),
+        ("success", Bool(true)),
+        ("welfare", F64(1.0)),
+        ("privacy_cost", F64(2.0)),
+        ("subsidy", F64(3.0)),
+        ("leakage", F64(4.0)),
+        ("data", F64(5.0)),
+        ("withdrawals", U64(6)),
+        ("backstoppers", U64(8)),
+        ("gini", Null),
+        ("regret2", F64(101.0)),
+    ]);
+    assert_columns(&batch, &expected);
+
+    let c = RoundsColumns::new(&batch).unwrap();
+    assert_eq!((c.status.value(0), c.success.value(0)), ("success", true));
+    assert_eq!(c.withdrawals.value(0), 6);
+    let regret: &Float64Array = typed_column(&batch, Table::Rounds, "regret2").unwrap();
+    assert_eq!(regret.value(0), 101.0);
+}
+
+#[test]
+fn rounds_success_follows_status() {
+    let mut b = RoundsBuilder::new("s", 0, &[], &[]).unwrap();
+    let statuses = [
+        RoundStatus::Success,
+        RoundStatus::Failure,
+        RoundStatus::Null,
+    ];
+    for status in statuses {
+        b.append(&RoundRow {
+            cell: 0,
+            coords: &[],
+            rep: 0,
+            round: 0,
+            mechanism: "C",
+            status,
+            welfare: 0.0,
+            privacy_cost: 0.0,
+            subsidy: 0.0,
+            leakage: 0.0,
+            data: 0.0,
+            withdrawals: 0,
+            backstoppers: 0,
+            metrics: &[],
+        });
+    }
+    let batch = b.finish_batch();
+    let c = RoundsColumns::new(&batch).unwrap();
+    let got: Vec<(&str, bool)> = (0..3)
+        .map(|i| (c.status.value(i), c.success.value(i)))
+        .collect();
+    assert_eq!(
+        got,
+        [("success", true), ("failure", false), ("null", false)]
+    );
+}
+
+#[test]
+fn events_fields_land_in_their_columns() {
+    let mut b = EventsBuilder::new("scen", 9_000_000_000, &swept());
+    b.append(&EventRow {
+        cell: 7,
+        coords: &[0.125, 0.25],
+        rep: 11,
+        round: 3,
+        mechanism: "C",
+        time: 4,
+        seq: 5,
+        kind: "withdraw",
+        user: Some(6),
+        burden: Some(1.5),
+        cost: Some(2.5),
+    });
+    let batch = b.finish_batch();
+    let mut expected = identity(7);
+    expected.extend([
+        ("rep", U64(11)),
+        ("round", U64(3)),
+        ("mechanism", Str("C".into())),
+        ("time", U64(4)),
+        ("seq", U64(5)),
+        ("kind", Str("withdraw".into())),
+        ("user", U64(6)),
+        ("burden", F64(1.5)),
+        ("cost", F64(2.5)),
+    ]);
+    assert_columns(&batch, &expected);
+
+    let c = EventsColumns::new(&batch).unwrap();
+    assert_eq!((c.kind.value(0), c.user.value(0)), ("withdraw", 6));
+}
+
+#[test]
+fn metric_columns_follow_the_fixed_columns() {
+    let fixed = |t: Table| 3 + swept().len() + t.columns().len();
+    let s = schema(Table::Cells, &swept(), &metrics()).unwrap();
+    let tail: Vec<&str> = s.fields()[fixed(Table::Cells)..]
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(tail, ["gini_mean", "gini_se", "regret2_mean", "regret2_se"]);
+    let s = schema(Table::Rounds, &swept(), &metrics()).unwrap();
+    let tail: Vec<&str> = s.fields()[fixed(Table::Rounds)..]
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(tail, ["gini", "regret2"]);
+    for table in [Table::Cells, Table::Rounds] {
+        let s = schema(table, &swept(), &metrics()).unwrap();
+        for f in &s.fields()[fixed(table)..] {
+            assert_eq!(f.data_type(), &DataType::Float64);
+            assert!(f.is_nullable(), "{table}.{}", f.name());
+            let description = &f.metadata()[DESCRIPTION_KEY];
+            let metric = &metrics()[usize::from(f.name().starts_with("regret2"))];
+            assert!(
+                description.contains(&metric.description),
+                "{table}.{}: {description}",
+                f.name()
+            );
+        }
+    }
+    // Tables without metric columns ignore them.
+    for table in [Table::Diagnostics, Table::Events] {
+        assert_eq!(
+            schema(table, &swept(), &metrics()).unwrap(),
+            schema(table, &swept(), &[]).unwrap()
+        );
+    }
+}
+
+#[test]
+fn metrics_are_null_across_batches_when_absent() {
+    let mut b = RoundsBuilder::new("s", 0, &[], &metrics()).unwrap();
+    for (rep, values) in [[Some(1.0), None], [None, Some(2.0)]].iter().enumerate() {
+        b.append(&RoundRow {
+            cell: 0,
+            coords: &[],
+            rep: rep as u32,
+            round: 0,
+            mechanism: "M",
+            status: RoundStatus::Failure,
+            welfare: 0.0,
+            privacy_cost: 0.0,
+            subsidy: 0.0,
+            leakage: 0.0,
+            data: 0.0,
+            withdrawals: 0,
+            backstoppers: 0,
+            metrics: values,
+        });
+    }
+    let batch = b.finish_batch();
+    let gini: &Float64Array = typed_column(&batch, Table::Rounds, "gini").unwrap();
+    let regret: &Float64Array = typed_column(&batch, Table::Rounds, "regret2").unwrap();
+    let opt = |a: &Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
+    assert_eq!((opt(gini, 0), opt(gini, 1)), (Some(1.0), None));
+    assert_eq!((opt(regret, 0), opt(regret, 1)), (None, Some(2.0)));
+    // The builder is empty and reusable after a batch.
+    assert_eq!(b.finish_batch().num_rows(), 0);
+}
+
+#[test]
+#[should_panic(expected = "metric values")]
+fn row_with_wrong_metric_count_panics() {
+    let mut b = CellsBuilder::new("s", 0, &[], &metrics()).unwrap();
+    b.append(&CellRow {
+        cell: 0,
+        coords: &[],
+        round: 0,
+        mechanism: "C",
+        reps: 1,
+        success_rate: 0.0,
+        success_se: 0.0,
+        welfare_mean: 0.0,
+        welfare_se: 0.0,
+        privacy_cost_mean: 0.0,
+        privacy_cost_se: 0.0,
+        subsidy_mean: 0.0,
+        subsidy_se: 0.0,
+        leakage_mean: 0.0,
+        leakage_se: 0.0,
+        data_mean: 0.0,
+        data_se: 0.0,
+        withdrawals_mean: 0.0,
+        withdrawals_se: 0.0,
+        null_rate: 0.0,
+        backstoppers_mean: 0.0,
+        metrics: &[MetricSummary::default()],
+    });
+}
+
+/// The metric a rejected list is blamed on, or `None` if the list is accepted.
+fn rejected(table: Table, swept: &[&str], names: &[&str]) -> Option<String> {
+    let swept: Vec<String> = swept.iter().map(|s| s.to_string()).collect();
+    let metrics: Vec<MetricColumn> = names
+        .iter()
+        .map(|n| MetricColumn::new(*n, "A metric."))
+        .collect();
+    let from_schema = schema(table, &swept, &metrics).err();
+    let from_builder = match table {
+        Table::Cells => CellsBuilder::new("s", 0, &swept, &metrics).err(),
+        Table::Rounds => RoundsBuilder::new("s", 0, &swept, &metrics).err(),
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        from_schema.as_ref().map(ToString::to_string),
+        from_builder.as_ref().map(ToString::to_string)
+    );
+    from_schema.map(|e| {
+        let message = e.to_string();
+        match e {
+            TraceError::MetricColumn {
+                table: t, metric, ..
+            } => {
+                assert_eq!(t, table);
+                assert!(message.contains(&format!("{metric:?}")), "{message}");
+                metric
+            }
+            other => panic!("unexpected error {other}"),
+        }
+    })
+}
+
+#[test]
+fn invalid_metric_names_are_errors() {
+    for table in [Table::Cells, Table::Rounds] {
+        assert_eq!(rejected(table, &[], &["ok", "also_ok_2"]), None);
+        for bad in ["", "Gini", "2nd", "_x", "a-b", "a b", "é"] {
+            assert_eq!(
+                rejected(table, &[], &["ok", bad]).as_deref(),
+                Some(bad),
+                "{table}: {bad:?}"
+            );
+        }
+        assert_eq!(rejected(table, &[], &["x", "y", "x"]).as_deref(), Some("x"));
+    }
+}
+
+#[test]
+fn colliding_metric_names_are_errors() {
+    // cells: `{m}_mean` / `{m}_se` against fixed, identity and swept columns.
+    assert_eq!(
+        rejected(Table::Cells, &[], &["welfare"]).as_deref(),
+        Some("welfare")
+    );
+    assert_eq!(
+        rejected(Table::Cells, &[], &["success"]).as_deref(),
+        Some("success")
+    );
+    assert_eq!(
+        rejected(Table::Cells, &["x_se"], &["x"]).as_deref(),
+        Some("x")
+    );
+    // Names that are columns of rounds are fine in cells, whose columns get suffixes.
+    assert_eq!(
+        rejected(Table::Cells, &[], &["rep", "status", "seed"]),
+        None
+    );
+    // rounds: `{m}` itself.
+    for taken in ["rep", "data", "success", "seed", "cell", "scenario"] {
+        assert_eq!(
+            rejected(Table::Rounds, &[], &["fine", taken]).as_deref(),
+            Some(taken)
+        );
+    }
+    assert_eq!(
+        rejected(Table::Rounds, &["value"], &["value"]).as_deref(),
+        Some("value")
+    );
+    assert_eq!(rejected(Table::Rounds, &[], &["welfare_mean"]), None);
+}
+
+#[test]
+fn readers_name_a_missing_or_mistyped_column() {
+    let mut b = CellsBuilder::new("s", 0, &[], &[]).unwrap();
+    let batch = b.finish_batch();
+    let err = RoundsColumns::new(&batch).unwrap_err().to_string();
+    assert!(
+        err.contains("rounds") && err.contains("`rep`") && err.contains("missing"),
+        "{err}"
+    );
+    let err = typed_column::<Float64Array>(&batch, Table::Cells, "mechanism")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`mechanism`") && err.contains("Utf8"), "{err}");
+}
