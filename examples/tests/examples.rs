@@ -1,15 +1,11 @@
 //! The three worked examples as plugins: each must do what its doc says, against the core
 //! mechanisms on common random numbers.
 
-#[path = "../deposit.rs"]
-#[allow(dead_code)]
-mod deposit;
 #[path = "../pivotal.rs"]
 #[allow(dead_code)]
 mod pivotal;
-#[path = "../random_order.rs"]
-#[allow(dead_code)]
-mod random_order;
+
+use pivotal::{deposit, random_order};
 
 use std::sync::Arc;
 

@@ -84,6 +84,9 @@ fn key(key: String, rule: Rule, target: Target) -> Sweepable {
     }
 }
 
+/// A strategy's name and parameters.
+type Declared = (&'static str, &'static [datapact_model::ParamSpec]);
+
 /// The sweepable keys of a scenario whose cost distribution, mechanisms and strategies are
 /// known.
 pub(crate) fn sweepable(
@@ -100,7 +103,7 @@ pub(crate) fn sweepable(
     for (p, r) in dist_params(dist).unwrap_or(&[]) {
         v.push(key(format!("population.cost.{p}"), *r, Target::Cost(p)));
     }
-    let kinds: [(&str, usize, Vec<(&str, &[datapact_model::ParamSpec])>); 2] = [
+    let kinds: [(&str, usize, Vec<Declared>); 2] = [
         (
             "report",
             game.population.report.strategy,

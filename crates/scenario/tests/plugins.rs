@@ -1,0 +1,169 @@
+//! Scenario files name plugins' mechanisms and strategies: `[mechanism.NAME]` tables validated
+//! against the declared parameters, `mechanism.NAME.KEY` swept, strategy keys beside `strategy`
+//! and `share`, and every error names the file, line, key and allowed range.
+
+use std::sync::Arc;
+
+use datapact_model::catalog::{MechanismDecl, UserKind};
+use datapact_model::param::{ParamSpec, Rule};
+use datapact_model::strategy::{Deciding, WithdrawRule, WithdrawStrategy};
+use datapact_model::{Catalog, NoParams};
+use datapact_scenario::{Scenario, ScenarioError};
+
+const BONUS_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "amount",
+        rule: Rule::NonNeg,
+        default: 0.05,
+        doc: "bonus per unit",
+    },
+    ParamSpec {
+        key: "limit",
+        rule: Rule::Int { min: 1, max: 10 },
+        default: 3.0,
+        doc: "users paid",
+    },
+];
+
+#[derive(Debug)]
+struct Stubborn;
+
+impl WithdrawRule for Stubborn {
+    fn stays(&self, _: &Deciding) -> bool {
+        true
+    }
+}
+
+impl WithdrawStrategy for Stubborn {
+    const NAME: &'static str = "stubborn";
+    const DESCRIPTION: &'static str = "never withdraws";
+    type Params = NoParams;
+    fn new(_: NoParams) -> Self {
+        Stubborn
+    }
+}
+
+fn catalog() -> Arc<Catalog> {
+    let mut c = Catalog::core();
+    c.add_mechanism(MechanismDecl {
+        name: "bonus",
+        description: "a test mechanism",
+        params: BONUS_PARAMS,
+        users: UserKind::Reporting,
+        pays_only_on_success: true,
+    })
+    .unwrap();
+    c.add_withdraw_strategy::<Stubborn>().unwrap();
+    Arc::new(c)
+}
+
+const HEAD: &str =
+    "mechanisms = [\"M\", \"bonus\"]\n[scenario]\nname = \"t\"\nseed = 1\nreplications = 2\n";
+
+fn load(text: &str) -> Result<Scenario, ScenarioError> {
+    Scenario::from_str_with(&catalog(), text, "t.toml", &[])
+}
+
+fn error(text: &str) -> String {
+    load(text).expect_err("must be refused").to_string()
+}
+
+#[test]
+fn plugin_parameters_are_read_defaulted_and_hashed() {
+    let s = load(&format!("{HEAD}[mechanism.bonus]\namount = 0.2\n")).unwrap();
+    assert_eq!(s.mechanism_names(), ["M", "bonus"]);
+    let bonus = s.mechanisms[1].index;
+    assert_eq!(s.base.mechanism_params(bonus).0, vec![0.2, 3.0]);
+    let default = load(HEAD).unwrap();
+    assert_ne!(
+        s.hash(),
+        default.hash(),
+        "parameters are part of the identity"
+    );
+    // The normalized text loads back to the same scenario.
+    let again = Scenario::from_str_with(&catalog(), &s.normalized(), "n.toml", &[]).unwrap();
+    assert_eq!(again.base, s.base);
+    assert_eq!(again.hash(), s.hash());
+}
+
+#[test]
+fn plugin_parameters_sweep_and_override() {
+    let s = load(&format!(
+        "{HEAD}[sweep]\nmechanism.bonus.amount = {{ values = [0.0, 0.5] }}\nmechanism.bonus.limit = {{ from = 1, to = 3, steps = 3 }}\n"
+    ))
+    .unwrap();
+    assert_eq!(s.cell_count(), 6);
+    assert_eq!(s.sweep[0].column, "bonus_amount");
+    let bonus = s.mechanisms[1].index;
+    assert_eq!(s.cell(5).game.mechanism_params(bonus).0, vec![0.5, 3.0]);
+    let set = Scenario::from_str_with(
+        &catalog(),
+        HEAD,
+        "t.toml",
+        &["mechanism.bonus.amount=0.7".into()],
+    )
+    .unwrap();
+    assert_eq!(set.base.mechanism_params(bonus).0[0], 0.7);
+}
+
+#[test]
+fn bad_plugin_parameters_name_file_line_key_and_range() {
+    let e = error(&format!("{HEAD}[mechanism.bonus]\namount = -1\n"));
+    assert!(
+        e.contains("t.toml:7") && e.contains("mechanism.bonus.amount") && e.contains("[0, inf)"),
+        "{e}"
+    );
+    let e = error(&format!("{HEAD}[mechanism.bonus]\nlimit = 2.5\n"));
+    assert!(
+        e.contains("mechanism.bonus.limit") && e.contains("integer"),
+        "{e}"
+    );
+    let e = error(&format!("{HEAD}[mechanism.bonus]\nbogus = 1\n"));
+    assert!(
+        e.contains("unknown key `mechanism.bonus.bogus`") && e.contains("amount, limit"),
+        "{e}"
+    );
+    let e = error(&format!("{HEAD}[mechanism.nope]\namount = 1\n"));
+    assert!(
+        e.contains("unknown mechanism `nope`") && e.contains("bonus"),
+        "{e}"
+    );
+    let e = error(&format!("{HEAD}[mechanism.S]\n"));
+    assert!(
+        e.contains("has no effect") && e.contains("\"S\" is not in mechanisms"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{HEAD}[sweep]\nmechanism.bonus.limit = {{ values = [0] }}\n"
+    ));
+    assert!(e.contains("integers in [1, 10]"), "{e}");
+    let e = error("mechanisms = [\"X\"]\n[scenario]\nname = \"t\"\nseed = 1\nreplications = 2\n");
+    assert!(
+        e.contains("\"bonus\""),
+        "the allowed names include plugins: {e}"
+    );
+}
+
+#[test]
+fn plugin_strategies_take_shares_and_are_refused_where_they_do_nothing() {
+    let s = load(&format!(
+        "{HEAD}[population.withdraw]\nstrategy = \"stubborn\"\nshare = 0.5\n"
+    ))
+    .unwrap();
+    let w = &s.base.population.withdraw;
+    assert_eq!((w.strategy, w.share), (2, 0.5));
+    let e = error(&format!(
+        "{HEAD}[population.withdraw]\nstrategy = \"bold\"\n"
+    ));
+    assert!(
+        e.contains("\"stubborn\"") && e.contains("\"free-rider\""),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{HEAD}[sweep]\npopulation.withdraw.share = {{ values = [0.5] }}\n"
+    ));
+    assert!(
+        e.contains("has no effect unless population.withdraw.strategy"),
+        "{e}"
+    );
+}
