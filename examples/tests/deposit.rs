@@ -1,0 +1,53 @@
+//! The deposit example: a zero deposit is M campaign by campaign; a deposit deters withdrawals
+//! and is forfeited by those who withdraw.
+
+#[path = "../deposit.rs"]
+#[allow(dead_code)]
+mod deposit;
+
+mod common;
+
+use common::*;
+
+#[test]
+fn a_zero_deposit_is_m_campaign_by_campaign() {
+    let p = plugins(deposit::DepositPlugin);
+    let game = with_params(&p, typical(), "deposit", vec![0.0]);
+    let out = run(&p, game, &["M", "deposit"], Depth::Rounds);
+    let (m, d) = (records(&out, 0), records(&out, 1));
+    assert_eq!(m.len(), 300);
+    let withdrawals: u32 = m.iter().map(|r| r.outcome.withdrawals).sum();
+    assert!(withdrawals > 0, "the test must exercise withdrawals");
+    for (m, d) in m.iter().zip(&d) {
+        assert_eq!(m.outcome, d.outcome, "replication {}", m.rep);
+        // M computes no `forfeited`; the deposit mechanism forfeits 0 when its amount is 0.
+        assert!(m.metrics[0].is_nan());
+        assert!(d.metrics[0] == 0.0 || d.outcome.status == datapact_model::Status::Null);
+    }
+}
+
+#[test]
+fn a_deposit_deters_withdrawals_and_is_forfeited_by_those_who_withdraw() {
+    let p = plugins(deposit::DepositPlugin);
+    let game = with_params(&p, typical(), "deposit", vec![0.2]);
+    let out = run(&p, game, &["M", "deposit"], Depth::Rounds);
+    let stats = &out.summaries[0].stats;
+    let (m, d) = (&stats[0].1.withdrawals, &stats[1].1.withdrawals);
+    let se = (m.se().powi(2) + d.se().powi(2)).sqrt();
+    assert!(
+        m.mean() - d.mean() > 3.0 * se,
+        "withdrawals M {} vs deposit {} (se {se})",
+        m.mean(),
+        d.mean()
+    );
+    for r in records(&out, 1) {
+        let forfeited = r.metrics[0];
+        if r.outcome.status != datapact_model::Status::Null || r.outcome.withdrawals > 0 {
+            assert_eq!(forfeited > 0.0, r.outcome.withdrawals > 0, "{r:?}");
+        }
+    }
+    // The cells summary: the metric's mean over the deposit campaigns that computed it.
+    let forfeit = &out.summaries[0].metrics[1][0];
+    assert!(forfeit.count > 0 && forfeit.mean() > 0.0);
+    assert_eq!(out.summaries[0].metrics[0][0].count, 0, "M has no forfeits");
+}
