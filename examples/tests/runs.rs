@@ -1,0 +1,193 @@
+//! A scenario mixing core and plugin mechanisms, sweeping a plugin parameter and a plugin
+//! strategy's share, runs through the runner like any other: sharded and resumed runs give the
+//! whole run's files byte for byte, the outputs name the plugins, and the metric columns exist.
+
+#[path = "../pivotal.rs"]
+#[allow(dead_code)]
+mod pivotal;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datapact_runner::{RunOptions, Shard, read_manifest};
+use datapact_scenario::Scenario;
+
+fn plugins() -> Arc<datapact::PluginSet> {
+    let mut set = datapact::PluginSet::core();
+    set.add_plugins((
+        pivotal::deposit::DepositPlugin,
+        pivotal::random_order::RandomOrderPlugin,
+        pivotal::PivotalPlugin,
+    ));
+    Arc::new(set)
+}
+
+fn scenario(plugins: &datapact::PluginSet) -> Scenario {
+    let catalog = Arc::new(plugins.catalog().clone());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pivotal.toml");
+    let overrides = [
+        "scenario.replications=30",
+        "output.trace=rounds",
+        "output.chunk_cells=3",
+        "sweep.game.value={ values = [0.05, 0.15] }",
+        "sweep.mechanism.deposit.amount={ values = [0.0, 0.1] }",
+    ]
+    .map(String::from);
+    Scenario::load_with(&catalog, &path, &overrides).expect("the example scenario loads")
+}
+
+fn run(
+    scenario: &Scenario,
+    plugins: &Arc<datapact::PluginSet>,
+    out: &Path,
+    shard: Shard,
+    resume: bool,
+) {
+    let opts = RunOptions {
+        threads: 2,
+        shard,
+        resume,
+        plugins: plugins.clone(),
+        ..RunOptions::new(out)
+    };
+    datapact_runner::run(scenario, &opts).expect("the run succeeds");
+}
+
+/// Every part file under `dir`, relative, with its bytes.
+fn parts(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for table in ["cells", "diagnostics", "rounds"] {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join(table))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            let rel = f.strip_prefix(dir).unwrap().to_path_buf();
+            out.push((rel, std::fs::read(&f).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn plugin_scenarios_shard_resume_and_record_their_plugins() {
+    let plugins = plugins();
+    let s = scenario(&plugins);
+    assert_eq!(s.mechanism_names(), ["S", "M", "deposit", "random_order"]);
+    assert_eq!(s.cell_count(), 5 * 2 * 2);
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    run(&s, &plugins, &whole, Shard::WHOLE, false);
+    let expected = parts(&whole);
+    assert_eq!(expected.len(), 3 * 7, "7 chunks of 3 cells, 3 tables");
+
+    let sharded = tmp.path().join("sharded");
+    for index in 0..2 {
+        run(&s, &plugins, &sharded, Shard { index, count: 2 }, false);
+    }
+    assert_eq!(
+        parts(&sharded),
+        expected,
+        "sharded run differs from the whole run"
+    );
+
+    // An interrupted run: one chunk's parts and the manifest lost; --resume recomputes them.
+    let resumed = tmp.path().join("resumed");
+    run(&s, &plugins, &resumed, Shard::WHOLE, false);
+    for table in ["cells", "diagnostics", "rounds"] {
+        std::fs::remove_file(resumed.join(table).join("part-000004.parquet")).unwrap();
+    }
+    std::fs::remove_file(resumed.join("manifest.json")).unwrap();
+    run(&s, &plugins, &resumed, Shard::WHOLE, true);
+    assert_eq!(
+        parts(&resumed),
+        expected,
+        "resumed run differs from the whole run"
+    );
+
+    let manifest = read_manifest(&whole).unwrap();
+    assert_eq!(manifest.mechanisms, ["S", "M", "deposit", "random_order"]);
+    for p in ["deposit 1.0", "random_order 1.0", "pivotal 1.0"] {
+        assert!(
+            manifest.plugins.iter().any(|x| x == p),
+            "{:?}",
+            manifest.plugins
+        );
+    }
+    assert_eq!(manifest.metrics, ["forfeited"]);
+    let metadata = datapact_trace::read_metadata(&whole.join("cells/part-000000.parquet")).unwrap();
+    assert!(metadata["datapact.plugins"].contains("deposit 1.0"));
+
+    // The metric's columns: set for deposit's campaigns and cells, null for every other mechanism.
+    use datapact_trace::arrow::array::{Array, AsArray};
+    use datapact_trace::arrow::datatypes::Float64Type;
+    for (table, column) in [
+        (datapact_trace::Table::Rounds, "forfeited"),
+        (datapact_trace::Table::Cells, "forfeited_mean"),
+        (datapact_trace::Table::Cells, "forfeited_se"),
+    ] {
+        let (mut set, mut null) = (0, 0);
+        for batch in datapact_trace::read_table(&whole, table).unwrap() {
+            let mechanism = batch
+                .column_by_name("mechanism")
+                .unwrap()
+                .as_string::<i32>();
+            let values = batch
+                .column_by_name(column)
+                .unwrap()
+                .as_primitive::<Float64Type>();
+            for row in 0..batch.num_rows() {
+                if mechanism.value(row) == "deposit" {
+                    assert!(values.is_valid(row), "{column} null for deposit");
+                    set += 1;
+                } else {
+                    assert!(
+                        values.is_null(row),
+                        "{column} set for {}",
+                        mechanism.value(row)
+                    );
+                    null += 1;
+                }
+            }
+        }
+        assert!(set > 0 && null > 0, "{column}: {set} set, {null} null");
+    }
+}
+
+#[test]
+fn a_directory_made_with_other_plugins_is_refused() {
+    let plugins = plugins();
+    let s = scenario(&plugins);
+    let tmp = tempfile::tempdir().unwrap();
+    run(&s, &plugins, tmp.path(), Shard::WHOLE, false);
+    // The same scenario, the same names, but another version of the deposit plugin.
+    struct DepositV2;
+    impl datapact::Plugin for DepositV2 {
+        fn build(&self, app: &mut datapact::PluginSet) {
+            pivotal::deposit::DepositPlugin.build(app)
+        }
+        fn name(&self) -> &str {
+            "deposit"
+        }
+        fn version(&self) -> &str {
+            "2.0"
+        }
+    }
+    let mut other = datapact::PluginSet::core();
+    other.add_plugins((
+        DepositV2,
+        pivotal::random_order::RandomOrderPlugin,
+        pivotal::PivotalPlugin,
+    ));
+    let opts = RunOptions {
+        resume: true,
+        plugins: Arc::new(other),
+        ..RunOptions::new(tmp.path())
+    };
+    let err = datapact_runner::run(&s, &opts).unwrap_err().to_string();
+    assert!(
+        err.contains("deposit 2.0") && err.contains("deposit 1.0"),
+        "{err}"
+    );
+}
