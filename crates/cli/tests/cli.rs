@@ -316,3 +316,40 @@ fn validate_schema_and_summary() {
     }
     assert!(t.contains("success rate") && t.contains("leakage"), "{t}");
 }
+
+#[test]
+fn plugins_lists_the_core_declarations_with_their_parameters() {
+    let o = datapact(&["plugins"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for expected in [
+        "datapact-core",
+        "C ",
+        "S ",
+        "M ",
+        "truthful",
+        "(default)",
+        "population.report.factor",
+        "(-1, inf)",
+        "free-rider",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn an_unknown_mechanism_lists_the_registered_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "x.toml",
+        "mechanisms = [\"deposit\"]\n[scenario]\nname = \"x\"\nseed = 1\nreplications = 1\n",
+    );
+    let o = datapact(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("x.toml:1") && out.contains("\"C\", \"S\", \"M\""),
+        "{out}"
+    );
+}
