@@ -1,0 +1,315 @@
+"""datapact from Python: run scenarios of the data-contribution incentive simulator and get
+their tables as ``pyarrow.Table`` s.
+
+>>> import datapact
+>>> run = datapact.run("baseline", set={"scenario.replications": 100})
+>>> run.cells.num_rows                      # 961 cells x 3 mechanisms
+2883
+>>> df = run.to_polars("cells")              # needs polars
+
+A run writes exactly the files ``datapact run`` writes (byte for byte), into ``out`` or, without
+it, a temporary directory deleted with the ``Run``. Its tables are read back in Rust and handed to
+pyarrow through the Arrow C Data Interface, without a copy. The simulation runs with the GIL
+released; Ctrl-C stops it (``KeyboardInterrupt``). Errors are :class:`DatapactError` s carrying
+the command line's messages (file, line, key) and its exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _native
+from ._errors import (
+    DatapactError,
+    InterruptedRun,
+    InvariantError,
+    OutputError,
+    ScenarioError,
+    VerifyError,
+)
+from ._native import Scenario
+
+if TYPE_CHECKING:
+    import polars
+    import pyarrow
+
+__version__: str = _native.VERSION
+
+__all__ = [
+    "DatapactError",
+    "InterruptedRun",
+    "InvariantError",
+    "OutputError",
+    "Run",
+    "Scenario",
+    "ScenarioError",
+    "VerifyError",
+    "open",
+    "run",
+    "scenarios",
+    "schema",
+    "validate",
+]
+
+#: What ``scenario`` may be: a path (str or ``os.PathLike``) to a TOML file, the name of an
+#: embedded scenario (``"baseline"``, see :func:`scenarios`), TOML text, a dict of the same
+#: structure as the file, or a :class:`Scenario` from :func:`validate`.
+ScenarioLike = Union[str, "os.PathLike[str]", Mapping[str, Any], Scenario]
+
+#: Overrides, as ``--set`` takes them: ``{"game.drift": 0.2}`` or ``["game.drift=0.2"]``.
+Overrides = Union[Mapping[str, Any], Sequence[str], None]
+
+# Tables in documentation order; a run lists the ones it recorded in its manifest.
+_TABLE_ORDER = ("cells", "diagnostics", "rounds", "events")
+
+
+def _toml_literal(value: Any) -> str:
+    """A Python value as the TOML literal ``--set key=VALUE`` parses back to the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml_literal(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"an override value must be a bool, int, float, str, list or dict, not {type(value).__name__}")
+
+
+def _overrides(set: Overrides) -> list[str]:
+    if set is None:
+        return []
+    if isinstance(set, str):
+        raise TypeError('set must be a dict {"game.drift": 0.2} or a list of "key=value" strings, not one str')
+    if isinstance(set, Mapping):
+        return [f"{key}={_toml_literal(value)}" for key, value in set.items()]
+    out = []
+    for item in set:
+        if not isinstance(item, str):
+            raise TypeError(f'set: each override must be a "key=value" str, not {type(item).__name__}')
+        out.append(item)
+    return out
+
+
+def validate(scenario: ScenarioLike, *, set: Overrides = None) -> Scenario:
+    """Load and check a scenario (with ``set`` overrides applied) without running it, like
+    ``datapact validate``. Raises :class:`ScenarioError` naming the file, line and key."""
+    return _native.load(scenario, _overrides(set))
+
+
+def _progress_callback(progress: bool) -> Tuple[Optional[Callable[[int, int], None]], Callable[[], None], bool]:
+    """(callback for the run, closer, whether the runner should draw its own bar on stderr).
+    tqdm when installed (a widget in notebooks); otherwise the runner's terminal bar."""
+    if not progress:
+        return None, lambda: None, False
+    try:
+        with warnings.catch_warnings():
+            # tqdm.auto warns when a notebook has no ipywidgets; it then falls back to text.
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
+    except ImportError:
+        return None, lambda: None, True
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit="cell", desc="datapact")
+        b = bar["bar"]
+        if done > b.n:
+            b.update(done - b.n)
+
+    def close() -> None:
+        if "bar" in bar:
+            bar["bar"].close()
+
+    return update, close, False
+
+
+def run(
+    scenario: ScenarioLike,
+    *,
+    set: Overrides = None,
+    out: Union[str, "os.PathLike[str]", None] = None,
+    threads: Optional[int] = None,
+    trace: Optional[str] = "cells",
+    progress: bool = True,
+) -> Run:
+    """Run a scenario, as ``datapact run`` does, and return its :class:`Run`.
+
+    scenario
+        A path, an embedded scenario's name (``"baseline"``), TOML text, a dict, or a
+        :class:`Scenario`. A path on disk wins over an embedded name, as on the command line.
+    set
+        Overrides of scenario keys, like ``--set``: ``{"scenario.replications": 100}``.
+    out
+        Output directory; it receives the same files as ``datapact run --out``. Without it, a
+        temporary directory that is deleted when the returned ``Run`` is.
+    threads
+        Worker threads; all cores when ``None``.
+    trace
+        ``"cells"``, ``"rounds"`` (plus one row per campaign) or ``"events"`` (plus every
+        event): sets ``output.trace``. ``None`` keeps the scenario's own.
+    progress
+        Show a progress bar: tqdm when installed, else the command line's bar on a terminal.
+
+    Raises :class:`ScenarioError` for a bad scenario (before any work), :class:`OutputError`
+    when ``out`` holds another scenario's outputs or cannot be written, ``KeyboardInterrupt``
+    on Ctrl-C (finished chunks stay in ``out``).
+    """
+    overrides = _overrides(set)
+    if trace is not None:
+        overrides.append(f"output.trace={_toml_literal(trace)}")
+    loaded = _native.load(scenario, overrides)
+    owned = out is None
+    directory = Path(tempfile.mkdtemp(prefix="datapact-")) if owned else Path(os.fspath(out))
+    try:
+        update, close, stderr_bar = _progress_callback(progress)
+        try:
+            summary = _native.run(loaded, str(directory), threads, stderr_bar, update)
+        finally:
+            close()
+        return Run(directory, summary=summary, _owned=owned)
+    except BaseException:
+        if owned:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def open(dir: Union[str, "os.PathLike[str]"], *, verify: bool = True) -> Run:
+    """Open the outputs of an earlier run (of ``datapact run`` or :func:`run`). With ``verify``
+    (the default), every file is first checked against ``manifest.json`` like ``datapact
+    verify``; :class:`VerifyError` names what is missing or damaged."""
+    directory = Path(os.fspath(dir))
+    if verify:
+        _native.verify(str(directory))
+    return Run(directory)
+
+
+def schema(swept: Iterable[str] = ()) -> Dict[str, "pyarrow.Schema"]:
+    """The Arrow schema of every output table (``datapact schema``), with ``swept`` as the
+    swept columns. Each field's metadata holds its ``description``."""
+    return _native.schema(list(swept))
+
+
+def scenarios() -> Dict[str, str]:
+    """The embedded scenarios: name -> one-line description. Any of the names can be passed to
+    :func:`run` and :func:`validate`."""
+    return {name: description for name, description, _text in _native.scenarios()}
+
+
+class Run:
+    """The outputs of one run: a directory of Parquet parts and its ``manifest.json``.
+
+    The tables it recorded (:attr:`tables`) are ``pyarrow.Table`` s, read on first access and
+    kept: :attr:`cells`, :attr:`diagnostics`, :attr:`rounds` (with ``trace="rounds"``),
+    :attr:`events` (with ``trace="events"``), and any other by :meth:`table`.
+    """
+
+    dir: Path
+    """The output directory."""
+    manifest: Dict[str, Any]
+    """``manifest.json``: scenario, version, seed, sweep, row counts, part checksums."""
+    summary: Optional[Dict[str, Any]]
+    """For a run just made: cells computed, seconds, and per mechanism the means over cells of
+    success rate, welfare and leakage (the command line's summary table). ``None`` when opened."""
+
+    def __init__(self, dir: Union[str, "os.PathLike[str]"], *, summary: Optional[Dict[str, Any]] = None, _owned: bool = False) -> None:
+        self.dir = Path(os.fspath(dir))
+        manifest = self.dir / "manifest.json"
+        try:
+            self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise OutputError(f"{manifest}: no manifest: the run has not finished (see `datapact status`)") from None
+        except (OSError, ValueError) as e:
+            raise OutputError(f"{manifest}: unreadable: {e}") from None
+        self.summary = summary
+        self._cache: Dict[str, "pyarrow.Table"] = {}
+        self._owned = _owned
+        if _owned:
+            # A temporary directory lives exactly as long as its Run.
+            weakref.finalize(self, shutil.rmtree, str(self.dir), True)
+
+    @property
+    def tables(self) -> Tuple[str, ...]:
+        """The tables this run recorded, in documentation order."""
+        recorded = list(self.manifest.get("rows", {}))
+        known = [t for t in _TABLE_ORDER if t in recorded]
+        return tuple(known + sorted(t for t in recorded if t not in _TABLE_ORDER))
+
+    @property
+    def scenario(self) -> Scenario:
+        """The effective scenario the outputs were made with."""
+        return _native.load(self.manifest["scenario"], [])
+
+    @property
+    def swept_columns(self) -> Tuple[str, ...]:
+        """The swept columns of every table, in grid order (first varies slowest)."""
+        return tuple(column for _key, column in self.manifest.get("sweep", []))
+
+    def table(self, name: str) -> "pyarrow.Table":
+        """The table ``name`` as a ``pyarrow.Table`` (all its parts, in order). ``KeyError``
+        if this run did not record it (``rounds`` and ``events`` need a deeper ``trace``)."""
+        if name not in self._cache:
+            if name not in self.tables:
+                raise KeyError(
+                    f"this run recorded no {name!r} table (it has {', '.join(self.tables)}; trace = "
+                    f"{self.manifest.get('trace')!r}): run with trace='rounds' or 'events' for more"
+                )
+            self._cache[name] = _native.read_table(str(self.dir), name, list(self.swept_columns))
+        return self._cache[name]
+
+    def _attribute_table(self, name: str) -> "pyarrow.Table":
+        try:
+            return self.table(name)
+        except KeyError as e:
+            raise AttributeError(e.args[0]) from None
+
+    @property
+    def cells(self) -> "pyarrow.Table":
+        """One row per cell x mechanism: means and standard errors over the replications."""
+        return self._attribute_table("cells")
+
+    @property
+    def diagnostics(self) -> "pyarrow.Table":
+        """One row per cell: the S-vs-M and M-vs-C diagnostics."""
+        return self._attribute_table("diagnostics")
+
+    @property
+    def rounds(self) -> "pyarrow.Table":
+        """One row per campaign x mechanism (``trace="rounds"`` or deeper)."""
+        return self._attribute_table("rounds")
+
+    @property
+    def events(self) -> "pyarrow.Table":
+        """One row per event of every campaign (``trace="events"``)."""
+        return self._attribute_table("events")
+
+    def __getattr__(self, name: str) -> "pyarrow.Table":
+        # Tables added to datapact later (say `contrasts`) are attributes too.
+        if name.startswith("_") or name in ("dir", "manifest", "summary"):
+            raise AttributeError(name)
+        return self._attribute_table(name)
+
+    def to_polars(self, name: str = "cells") -> "polars.DataFrame":
+        """The table ``name`` as a ``polars.DataFrame`` (zero-copy from Arrow; needs polars)."""
+        import polars
+
+        frame = polars.from_arrow(self.table(name))
+        assert isinstance(frame, polars.DataFrame)
+        return frame
+
+    def __dir__(self) -> Iterable[str]:
+        return sorted(set(super().__dir__()) | set(self.tables))
+
+    def __repr__(self) -> str:
+        rows = ", ".join(f"{t}={self.manifest['rows'][t]}" for t in self.tables)
+        return f"<datapact.Run {self.manifest.get('scenario_name')!r} in {str(self.dir)!r}: {rows}>"

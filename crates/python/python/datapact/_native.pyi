@@ -1,0 +1,58 @@
+"""Type stubs of the Rust extension ``datapact._native`` (use the ``datapact`` package instead)."""
+
+import os
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+import pyarrow
+
+VERSION: str
+
+class Scenario:
+    """A validated scenario: what ``datapact.validate`` returns and ``datapact.run`` runs."""
+
+    @property
+    def name(self) -> str:
+        """``[scenario] name``."""
+    @property
+    def seed(self) -> int:
+        """The master seed."""
+    @property
+    def replications(self) -> int:
+        """Campaigns per cell and mechanism."""
+    @property
+    def mechanisms(self) -> List[str]:
+        """The mechanisms, in canonical order (``"C"``, ``"S"``, ``"M"``)."""
+    @property
+    def sweep(self) -> List[Tuple[str, str, List[float]]]:
+        """The sweep axes: ``(key, output column, values)``, first axis slowest."""
+    @property
+    def cells(self) -> int:
+        """Number of grid cells."""
+    @property
+    def campaigns(self) -> int:
+        """cells x replications x mechanisms."""
+    @property
+    def trace(self) -> str:
+        """``"cells"``, ``"rounds"`` or ``"events"``."""
+    @property
+    def hash(self) -> str:
+        """Hex SHA-256 of the effective scenario (the hash written into every output)."""
+    @property
+    def origin(self) -> str:
+        """Where it came from: a file path, ``<embedded>/NAME``, ``<string>`` or ``<dict>``."""
+    @property
+    def toml(self) -> str:
+        """The effective scenario (defaults filled, overrides applied) as canonical TOML."""
+
+def load(scenario: Union[str, "os.PathLike[str]", Dict[str, Any], Scenario], overrides: List[str]) -> Scenario: ...
+def run(
+    scenario: Scenario,
+    out: str,
+    threads: Optional[int],
+    stderr_bar: bool,
+    on_progress: Optional[Callable[[int, int], None]] = None,
+) -> Dict[str, Any]: ...
+def verify(dir: str) -> int: ...
+def read_table(dir: str, name: str, swept: List[str]) -> pyarrow.Table: ...
+def schema(swept: List[str] = ...) -> Dict[str, pyarrow.Schema]: ...
+def scenarios() -> List[Tuple[str, str, str]]: ...
