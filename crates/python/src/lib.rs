@@ -8,7 +8,8 @@
 //! copying a buffer. A run simulates on a worker thread with the GIL released, while the calling
 //! thread polls for Ctrl-C (`Python::check_signals`) and reports progress.
 
-// The embedded scenarios, shared with the command line until the cli crate becomes a library.
+// The embedded scenarios, the command line's own file (compiled here too, so that the extension
+// module does not link the command line's dependencies).
 #[path = "../../cli/src/embedded.rs"]
 mod embedded;
 
@@ -306,9 +307,14 @@ fn run_options(
         progress: stderr_bar,
         backend: datapact_sim::Backend::Ecs,
         cancel: Some(cancel),
-        extension: None,
+        plugins: CORE.clone(),
     }
 }
+
+/// The plugins Python runs: the core mechanisms and strategies (what the `datapact` binary runs;
+/// scenarios are loaded against the same core catalog).
+static CORE: std::sync::LazyLock<Arc<datapact_sim::PluginSet>> =
+    std::sync::LazyLock::new(|| Arc::new(datapact_sim::PluginSet::core()));
 
 /// Cells whose chunk has finished in this run: a chunk's `cells/` part appears under its final
 /// name only when complete (older parts, from an earlier run into `out`, do not count).
