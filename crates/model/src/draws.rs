@@ -62,10 +62,12 @@ impl Draws {
         }
     }
 
+    /// Number of users n the draws were made for.
     pub fn len(&self) -> usize {
         self.cost.len()
     }
 
+    /// Whether no user was drawn (n = 0).
     pub fn is_empty(&self) -> bool {
         self.cost.is_empty()
     }
