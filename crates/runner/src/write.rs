@@ -22,16 +22,20 @@ use crate::plan::{ChunkPlan, Shard};
 use crate::resume::{kept_parts, known_checksums};
 use crate::rows::{ChunkWriters, append, flush, metric_columns};
 
+/// How to run a scenario: where to write, with how many threads, which shard, and which plugins.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// The output directory.
     pub out: PathBuf,
     /// Worker threads (≥ 1).
     pub threads: usize,
+    /// The chunks this process computes (`Shard::WHOLE` for all).
     pub shard: Shard,
     /// Keep chunks whose parts are already complete and compute only the rest.
     pub resume: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// ECS or the direct kernel (core mechanisms only); both give identical files.
     pub backend: Backend,
     /// Set (e.g. by a signal handler) to stop after the current cells; the unfinished chunk is discarded.
     pub cancel: Option<Arc<AtomicBool>>,
@@ -76,17 +80,26 @@ pub fn plugin_list(plugins: &PluginSet) -> Vec<String> {
 /// Per mechanism, sums over the cells this run computed (for the summary table).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MechanismSummary {
+    /// Cells summed over.
     pub cells: usize,
+    /// Sum over cells of the success rate.
     pub success: f64,
+    /// Sum over cells of the mean welfare W.
     pub welfare: f64,
+    /// Sum over cells of the mean leakage (payments made without improvement).
     pub leakage: f64,
+    /// Cells with a positive mean leakage.
     pub leaky_cells: usize,
 }
 
+/// What a run did, for the command line's report.
 #[derive(Clone, Debug, Default)]
 pub struct RunSummary {
+    /// Cells computed by this run (kept chunks excluded).
     pub cells_run: usize,
+    /// Chunks computed by this run.
     pub chunks_run: usize,
+    /// Chunks kept from an earlier run (`resume`).
     pub chunks_kept: usize,
     /// Per mechanism name, in output order.
     pub mechanisms: Vec<(&'static str, MechanismSummary)>,
@@ -94,25 +107,43 @@ pub struct RunSummary {
     pub manifest_written: bool,
 }
 
+/// Why a run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
+    /// A file or directory could not be read or written.
     #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        message: String,
+    },
+    /// A part file could not be written.
     #[error(transparent)]
     Trace(#[from] TraceError),
+    /// The simulator found a campaign breaking an invariant of the model.
     #[error("model invariant violated: {0}")]
     Invariant(datapact_sim::InvariantViolation),
+    /// The run cannot start as asked (another run's directory, plugins that do not match the
+    /// scenario, a backend the mechanisms lack, ...); the message says why.
     #[error("{0}")]
     Refused(String),
     /// A file of an earlier run that does not read back; the message names it.
     #[error("{0}")]
     Unreadable(String),
+    /// `RunOptions::cancel` was set; finished chunks are kept.
     #[error("interrupted: finished chunks are kept; rerun with --resume to complete")]
     Interrupted,
+    /// A NaN reached a Float64 column; the part was not written.
     #[error(
         "{file}: column {column} would hold NaN; nothing was written (a bug: please report the scenario)"
     )]
-    NotANumber { file: PathBuf, column: String },
+    NotANumber {
+        /// The part file that would have held it.
+        file: PathBuf,
+        /// The column.
+        column: String,
+    },
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
@@ -122,6 +153,7 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError 
     }
 }
 
+/// How much per-campaign detail the simulator must keep for a scenario's trace level.
 pub fn depth_of(trace: TraceLevel) -> Depth {
     match trace {
         TraceLevel::Cells => Depth::Cells,
@@ -142,6 +174,8 @@ pub fn tables_of(trace: TraceLevel) -> Vec<Table> {
     tables
 }
 
+/// Runs this shard's chunks of `scenario` into `opts.out`, then writes its shard record and, if it
+/// completes the set, `manifest.json`.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
     opts.plugins
         .validate()
