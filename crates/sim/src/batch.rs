@@ -28,7 +28,7 @@ pub struct Batch {
     pub mechanisms: Vec<u16>,
     /// The round of the repeated game being played (0 for single campaigns).
     pub round: u32,
-    /// E[c] under F, for the AR(1) cost process.
+    /// E\[c\] under F, for the AR(1) cost process.
     pub cost_mean: f64,
 }
 
