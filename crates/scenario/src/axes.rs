@@ -100,7 +100,13 @@ pub(crate) fn sweepable(
     for (p, r) in dist_params(dist).unwrap_or(&[]) {
         v.push(key(format!("population.cost.{p}"), *r, Target::Cost(p)));
     }
-    let kinds: [(&str, usize, Vec<(&str, &[datapact_model::ParamSpec])>); 2] = [
+    /// A strategy kind: its name, the population's strategy (an index), each strategy's parameters.
+    type StrategyKind<'a> = (
+        &'a str,
+        usize,
+        Vec<(&'a str, &'a [datapact_model::ParamSpec])>,
+    );
+    let kinds: [StrategyKind<'_>; 2] = [
         (
             "report",
             game.population.report.strategy,
