@@ -9,7 +9,6 @@ mod pivotal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datapact::Plugin;
 use datapact_runner::{RunOptions, Shard, read_manifest};
 use datapact_scenario::Scenario;
 
