@@ -9,7 +9,7 @@
 use datapact_model::{Draws, Game, Kernel, NoEvents, Rules, Workspace, campaign_rng};
 
 /// A deterministic water-filling instance of `n` users: costs in (0.01, 1.01), caps in
-/// [0.2, 1), and the need θ·n·E[cap] of the default game (feasible, with some users capped).
+/// [0.2, 1), and the need θ·n·E\[cap\] of the default game (feasible, with some users capped).
 pub fn fill_instance(n: usize) -> (Vec<f64>, Vec<f64>, f64) {
     let cost: Vec<f64> = (0..n)
         .map(|i| 0.01 + (i as f64 * 0.618_033_988_7).fract())

@@ -5,8 +5,9 @@
 pub const SCENARIOS: &[(&str, &str)] =
     &[("baseline", include_str!("../../../scenarios/baseline.toml"))];
 
-/// The paper reproduction (`datapact reproduce`): one scenario per figure F1–F9 of MODEL.md and
-/// the campaign-level run of claim 2, in run order. A test checks they equal `scenarios/paper/`.
+/// The paper reproduction (`datapact reproduce`): one scenario per figure F1–F9 of
+/// `docs/model.md` and the campaign-level run of claim 2, in run order. A test checks they equal
+/// `scenarios/paper/`.
 pub const PAPER: &[(&str, &str)] = &[
     (
         "f1_success_m",

@@ -16,11 +16,17 @@ use crate::withdraw::{
 /// Per-user buffers of one campaign, reused across campaigns.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace {
+    /// Per user (S, M): the reported cost ĉ_i.
     pub reported: Vec<f64>,
+    /// Per user: the provider's observed cost c̃_i of the report (S, M).
     pub observed: Vec<f64>,
+    /// Per user: the realised cost c^w_i at training, after drift.
     pub realized: Vec<f64>,
+    /// Per user (S, M): the cap x̄_i, the largest burden she accepts by the provider's estimate.
     pub cap: Vec<f64>,
+    /// Per user: her burden x_i (assigned by S/M, chosen under C; updated by re-assignment).
     pub burden: Vec<f64>,
+    /// Per user: her answer in the withdraw phase.
     pub decision: Vec<Decision>,
     /// u_i of the last campaign run.
     pub payoff: Vec<f64>,
@@ -32,6 +38,7 @@ pub struct Workspace {
     pub absorbed: Vec<bool>,
     /// Per user: C's perceived marginal impact b_i (`game.belief` unless learned).
     pub belief: Vec<f64>,
+    /// Buffers of the withdraw protocols, reused across campaigns.
     pub protocol: ProtocolScratch,
     /// The last S/M assignment, reused by the next campaign that observes the same costs.
     pub memo: AssignMemo,

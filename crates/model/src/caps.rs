@@ -1,4 +1,4 @@
-//! Individual responses and caps: closed forms from MODEL.md.
+//! Individual responses and caps: closed forms from `docs/model.md`.
 
 /// Mechanism C's privately optimal contribution x = min(1, (p + b0·V)/c) (x = 1 when c = 0).
 #[inline]

@@ -7,22 +7,54 @@ use rand_distr::{Beta, Distribution, LogNormal};
 /// [`CostDist::sampler`] re-checks them and reports what is wrong.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CostDist {
-    Uniform { low: f64, high: f64 },
-    Beta { alpha: f64, beta: f64 },
-    LogNormal { mu: f64, sigma: f64 },
-    Constant { value: f64 },
+    /// Uniform on [low, high]: c = low + (high − low)·U.
+    Uniform {
+        /// Lower end of the support (≥ 0).
+        low: f64,
+        /// Upper end of the support (≥ low).
+        high: f64,
+    },
+    /// Beta(α, β) on [0, 1].
+    Beta {
+        /// Shape α > 0.
+        alpha: f64,
+        /// Shape β > 0.
+        beta: f64,
+    },
+    /// c = exp(μ + σZ), Z ~ N(0, 1).
+    LogNormal {
+        /// Location μ of log c.
+        mu: f64,
+        /// Scale σ ≥ 0 of log c.
+        sigma: f64,
+    },
+    /// Every user has the same cost.
+    Constant {
+        /// The cost c (≥ 0).
+        value: f64,
+    },
 }
 
 /// A ready-to-draw cost distribution (construction of Beta/LogNormal is done once per cell).
 #[derive(Clone, Debug)]
 pub enum CostSampler {
-    Uniform { low: f64, width: f64 },
+    /// Uniform on [low, low + width].
+    Uniform {
+        /// Lower end of the support.
+        low: f64,
+        /// high − low.
+        width: f64,
+    },
+    /// Beta(α, β).
     Beta(Beta<f64>),
+    /// exp(μ + σZ).
     LogNormal(LogNormal<f64>),
+    /// A fixed cost.
     Constant(f64),
 }
 
 impl CostDist {
+    /// The distribution's name as written in scenarios (`population.cost.dist`).
     pub fn name(&self) -> &'static str {
         match self {
             CostDist::Uniform { .. } => "uniform",
@@ -42,6 +74,7 @@ impl CostDist {
         }
     }
 
+    /// Checks the parameters and prepares a sampler; the error says which parameter is wrong.
     pub fn sampler(&self) -> Result<CostSampler, String> {
         let finite = |v: f64, k: &str| {
             if v.is_finite() {
@@ -80,6 +113,7 @@ impl CostDist {
 }
 
 impl CostSampler {
+    /// Draws one unit cost c ≥ 0 (uniform draws use 53 random bits, as in `draws::unit_f64`).
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {

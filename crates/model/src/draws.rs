@@ -19,7 +19,7 @@ pub fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 /// The random stream of one campaign: ChaCha8 keyed by
 /// `le(seed) ‖ le(cell) ‖ le(replication) ‖ "datapact"`, so that streams of different
 /// (seed, cell, replication) are independent and no stream depends on threads or sharding.
-/// It is round 0 of [`crate::round_rng`].
+/// It is round 0 of [`crate::dynamics::round_rng`].
 pub fn campaign_rng(seed: u64, cell: u64, replication: u64) -> ChaCha8Rng {
     stream(seed, cell, replication, u64::from_le_bytes(*b"datapact"))
 }
@@ -62,10 +62,12 @@ impl Draws {
         }
     }
 
+    /// Number of users n the draws were made for.
     pub fn len(&self) -> usize {
         self.cost.len()
     }
 
+    /// Whether no user was drawn (n = 0).
     pub fn is_empty(&self) -> bool {
         self.cost.is_empty()
     }

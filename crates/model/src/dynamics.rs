@@ -18,7 +18,10 @@ pub enum CostProcess {
     Persistent,
     /// c_r = c̄ + φ·(c_{r−1} − c̄) + √(1−φ²)·(fresh_r − c̄), floored at 0: stationary mean c̄ and,
     /// before flooring, the variance of F; φ = 0 is i.i.d., φ → 1 persistent.
-    Ar1 { persistence: f64 },
+    Ar1 {
+        /// φ in [0, 1].
+        persistence: f64,
+    },
 }
 
 /// How C's users update their perceived marginal impact b between rounds.
@@ -30,14 +33,20 @@ pub enum Learning {
     /// b ← b + rate·(π − b), where π = 1 if the user's own contribution was pivotal in the round
     /// (|X − Q| ≤ x_i: her data alone could have flipped the outcome) and 0 otherwise. b tracks how
     /// often her data mattered, starting from `game.belief`.
-    Adaptive { rate: f64 },
+    Adaptive {
+        /// Learning rate η in [0, 1].
+        rate: f64,
+    },
 }
 
 /// The repeated-game settings of a scenario (`[dynamics]`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Dynamics {
+    /// Rounds played per replication (1: a single campaign).
     pub rounds: u32,
+    /// How costs evolve from round to round.
     pub cost_process: CostProcess,
+    /// How C's beliefs b evolve from round to round.
     pub learning: Learning,
 }
 
@@ -120,7 +129,9 @@ pub fn update_belief(
 /// (the model still improved).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Memory {
+    /// Past rounds in which at least one user withdrew.
     pub rounds_with_withdrawals: u32,
+    /// Of those, rounds in which the model still improved.
     pub absorbed: u32,
 }
 

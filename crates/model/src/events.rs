@@ -27,6 +27,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The kind's name in the `events` table (`kind` column).
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Report => "report",
@@ -45,14 +46,21 @@ impl EventKind {
 /// One event of one campaign.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Event {
+    /// Protocol step at which it happened (events order by (time, seq)).
     pub time: u32,
+    /// What happened.
     pub kind: EventKind,
+    /// The user concerned, by index; `None` for campaign-level events.
     pub user: Option<u32>,
+    /// Data involved: a user's burden x, or the campaign's data (see [`EventKind`]).
     pub burden: Option<f64>,
+    /// The cost the event refers to (reported, observed, true or realised: see [`EventKind`]);
+    /// `None` for campaign-level events.
     pub cost: Option<f64>,
 }
 
 impl Event {
+    /// A user's event (`user` is her index).
     #[inline]
     pub fn user(time: u32, kind: EventKind, user: usize, burden: Option<f64>, cost: f64) -> Self {
         Event {
@@ -64,6 +72,7 @@ impl Event {
         }
     }
 
+    /// A campaign-level event; `data` goes to the `burden` field.
     #[inline]
     pub fn campaign(time: u32, kind: EventKind, data: Option<f64>) -> Self {
         Event {
@@ -79,7 +88,9 @@ impl Event {
 /// Where protocols send their events. `ENABLED = false` lets the compiler remove all event code
 /// from runs that do not trace events.
 pub trait EventSink {
+    /// Whether events are recorded; `false` compiles event code away.
     const ENABLED: bool;
+    /// Records one event.
     fn emit(&mut self, event: Event);
 }
 

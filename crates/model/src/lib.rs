@@ -1,4 +1,4 @@
-//! The game of MODEL.md as plain functions over slices: cost distributions, caps, exact
+//! The game of `docs/model.md` as plain functions over slices: cost distributions, caps, exact
 //! water-filling, the phases of mechanisms C, S and M, settlement and the statistics over
 //! replications.
 //!

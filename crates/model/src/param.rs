@@ -4,7 +4,7 @@
 //!
 //! Values travel as [`ParamValues`], one `f64` per spec in declaration order (integers are stored
 //! exactly as `f64`), so a sweep can set any of them and a cell's parameters hash bit for bit. The
-//! [`params!`](crate::params) macro declares a typed struct and its specs in one place.
+//! [`params!`](crate::params!) macro declares a typed struct and its specs in one place.
 
 /// The range rule of a numeric value; every rule also requires a finite value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -121,7 +121,7 @@ impl ParamValues {
     }
 }
 
-/// A typed parameter struct (usually written with [`params!`](crate::params)).
+/// A typed parameter struct (usually written with [`params!`](crate::params!)).
 pub trait Params: Clone + std::fmt::Debug + Send + Sync + 'static {
     /// The declaration of every key, in field order.
     const SPECS: &'static [ParamSpec];

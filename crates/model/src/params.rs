@@ -1,4 +1,5 @@
-//! The parameters of one campaign (MODEL.md's table), already validated by the scenario loader.
+//! The parameters of one campaign (the table of `docs/model.md`), already validated by the
+//! scenario loader.
 
 use crate::cost::CostDist;
 use crate::param::ParamValues;
@@ -19,6 +20,7 @@ pub enum Order {
 }
 
 impl Order {
+    /// The order's name as written in scenarios (`game.order`).
     pub fn as_str(self) -> &'static str {
         match self {
             Order::SmallFirst => "small-first",
@@ -63,7 +65,7 @@ pub struct Population {
 }
 
 /// Everything that parameterises one campaign. Costs are drawn from `cost`; all other fields are
-/// the symbols of MODEL.md.
+/// the symbols of `docs/model.md`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Game {
     /// n: number of users.
@@ -127,7 +129,7 @@ impl Game {
         self.threshold * self.users as f64
     }
 
-    /// Tolerance for comparing data with Q (MODEL.md: 1e-9·n).
+    /// Tolerance for comparing data with Q (`docs/model.md`: 1e-9·n).
     #[inline]
     pub fn tolerance(&self) -> f64 {
         1e-9 * self.users as f64

@@ -20,6 +20,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status's name in the outputs (`status` column of `rounds`).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Success => "success",
@@ -32,6 +33,7 @@ impl Status {
 /// The measured outcome of one campaign.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Outcome {
+    /// Success, failure or null.
     pub status: Status,
     /// W = n·V·1{success} − Σ privacy cost borne.
     pub welfare: f64,
@@ -64,6 +66,7 @@ impl Outcome {
         }
     }
 
+    /// Whether the model improved (data kept ≥ Q − τ).
     #[inline]
     pub fn success(&self) -> bool {
         self.status == Status::Success

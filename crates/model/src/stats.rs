@@ -1,5 +1,5 @@
 //! Streaming statistics over replications: means and standard errors (Welford), per-cell
-//! summaries, and the S-vs-M and M-vs-C diagnostics of MODEL.md. Replications are folded in
+//! summaries, and the S-vs-M and M-vs-C diagnostics of `docs/model.md`. Replications are folded in
 //! replication order, so results do not depend on threads.
 
 use crate::settle::{Outcome, Status};
@@ -10,12 +10,14 @@ pub const MIN_COMMON_SUCCESSES: u64 = 30;
 /// Running mean and variance (Welford).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Welford {
+    /// Number of values folded in.
     pub count: u64,
     mean: f64,
     m2: f64,
 }
 
 impl Welford {
+    /// Folds one value in.
     #[inline]
     pub fn push(&mut self, x: f64) {
         self.count += 1;
@@ -42,18 +44,28 @@ impl Welford {
 /// Per cell and mechanism: every outcome metric's mean and standard error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellStats {
+    /// Success indicator 1{success}: its mean is the success rate.
     pub success: Welford,
+    /// Welfare W.
     pub welfare: Welford,
+    /// Privacy cost borne, Σ κ(c^w_i, x_i).
     pub privacy_cost: Welford,
+    /// Payments made.
     pub subsidy: Welford,
+    /// Payments made without improvement.
     pub leakage: Welford,
+    /// Data kept for training.
     pub data: Welford,
+    /// Number of users who withdrew.
     pub withdrawals: Welford,
+    /// Null-outcome indicator: its mean is the null rate.
     pub null: Welford,
+    /// Backstoppers k (users assigned below their cap).
     pub backstoppers: Welford,
 }
 
 impl CellStats {
+    /// Folds one campaign's outcome in.
     pub fn push(&mut self, o: &Outcome) {
         self.success.push(o.success() as u8 as f64);
         self.welfare.push(o.welfare);
@@ -66,6 +78,7 @@ impl CellStats {
         self.backstoppers.push(o.backstoppers as f64);
     }
 
+    /// Replications folded in.
     pub fn reps(&self) -> u64 {
         self.success.count
     }
@@ -74,6 +87,7 @@ impl CellStats {
 /// Per cell: the S-vs-M cost-efficiency and M-vs-C Pareto diagnostics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiagnosticStats {
+    /// Replications folded in.
     pub reps: u64,
     /// Count of replications where S succeeds and k ≥ 2.
     pub s_success_k2: u64,
@@ -90,15 +104,25 @@ pub struct DiagnosticStats {
 /// The finished diagnostics of one cell; `None` where a mechanism is missing or masked.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Diagnostics {
+    /// Replications folded in.
     pub reps: u64,
+    /// Share of replications where S succeeds with k ≥ 2 (`None` without S).
     pub s_success_k2: Option<f64>,
+    /// Share of replications where M succeeds with k ≥ 2 (`None` without M).
     pub m_success_k2: Option<f64>,
+    /// Replications where both S and M succeed with k ≥ 2 (`None` unless both run).
     pub common_success_k2: Option<u64>,
+    /// Mean of PC^M − PC^S over those common successes (`None` below [`MIN_COMMON_SUCCESSES`]).
     pub pc_gap_mean: Option<f64>,
+    /// Standard error of `pc_gap_mean`.
     pub pc_gap_se: Option<f64>,
+    /// Mean share of users with U^M_i < U^C_i (`None` unless C and M run).
     pub pareto_loss_share: Option<f64>,
+    /// Standard error of `pareto_loss_share`.
     pub pareto_loss_share_se: Option<f64>,
+    /// Mean of (1/n)·Σ max(0, U^C_i − U^M_i): the compensation making M Pareto-improve on C.
     pub pareto_compensation: Option<f64>,
+    /// Standard error of `pareto_compensation`.
     pub pareto_compensation_se: Option<f64>,
 }
 
@@ -138,6 +162,7 @@ impl DiagnosticStats {
         }
     }
 
+    /// The cell's diagnostics, given which of S, M and C ran; masks what is missing or too rare.
     pub fn finish(&self, has_s: bool, has_m: bool, has_c: bool) -> Diagnostics {
         let reps = self.reps.max(1) as f64;
         let both = has_s && has_m;

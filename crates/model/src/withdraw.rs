@@ -14,7 +14,9 @@ pub enum Decision {
     /// Not asked (M stopped before her turn, or the campaign was cancelled).
     #[default]
     Undecided,
+    /// Keeps her data for training.
     Stay,
+    /// Withdraws her data before training.
     Withdraw,
 }
 
@@ -26,16 +28,23 @@ pub enum ProtocolEnd {
     /// A re-assignment was infeasible or unsustainable: the provider stopped (a null outcome).
     Aborted,
     /// Training runs on the committed data.
-    Trained { committed: f64 },
+    Trained {
+        /// Data committed to training (Σ burdens of the users who stayed).
+        committed: f64,
+    },
 }
 
 /// The per-user state the withdraw phase reads and writes (one campaign, length n each).
 pub struct WithdrawState<'a> {
+    /// Per user: observed cost c̃_i (what the provider re-assigns on).
     pub observed: &'a [f64],
+    /// Per user: realised cost c^w_i (what she decides on).
     pub realized: &'a [f64],
+    /// Per user: cap x̄_i.
     pub cap: &'a [f64],
     /// In: assigned burdens. Out: each user's burden at her (last) decision.
     pub burden: &'a mut [f64],
+    /// Out: each user's decision (`Undecided` if never asked).
     pub decision: &'a mut [Decision],
     /// Each user's withdraw strategy: an index into `rules`.
     pub rule: &'a [u16],
@@ -48,6 +57,7 @@ pub struct WithdrawState<'a> {
 /// Buffers reused across campaigns.
 #[derive(Clone, Debug, Default)]
 pub struct ProtocolScratch {
+    /// Buffers of the water-filling re-assignments.
     pub fill: FillScratch,
     /// M's incremental re-assignment, used from `reassign::INCREMENTAL_MIN_USERS` users up.
     pub reassign: Reassign,

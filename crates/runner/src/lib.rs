@@ -9,17 +9,22 @@
 
 #![warn(missing_docs)]
 
+mod identity;
 mod manifest;
 mod plan;
+mod resume;
+mod rows;
 mod verify;
 mod write;
 
-pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest, shard_records};
+pub use manifest::{
+    Manifest, PartEntry, ShardRecord, merge_manifest, read_manifest, shard_records,
+};
 pub use plan::{ChunkPlan, Shard};
+pub use rows::metric_columns;
 pub use verify::{Verification, verify};
 pub use write::{
-    MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, merge_manifest,
-    metric_columns, plugin_list, run, tables_of,
+    MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list, run, tables_of,
 };
 
 /// The version written into every output.

@@ -8,7 +8,13 @@
 use std::io::Write;
 use std::path::Path;
 
+use datapact_scenario::Scenario;
+use datapact_sim::PluginSet;
 use serde::Serialize;
+
+use crate::VERSION;
+use crate::plan::ChunkPlan;
+use crate::write::{RunnerError, io_err, plugin_list};
 
 pub use datapact_trace::manifest::{
     Manifest, PartEntry, ShardRecord, read_manifest, read_shard_record, shard_record_path,
@@ -59,6 +65,66 @@ pub fn create_json_exclusive<T: Serialize>(path: &Path, value: &T) -> std::io::R
         Err(e) if !path.exists() => e.file.persist(path).map(|_| true).map_err(|e| e.error),
         Err(e) => Err(e.error),
     }
+}
+
+/// Writes `manifest.json` if every shard of `shards` has recorded its parts. Returns whether it did.
+pub fn merge_manifest(
+    out: &Path,
+    scenario: &Scenario,
+    plugins: &PluginSet,
+    plan: &ChunkPlan,
+    shards: usize,
+) -> Result<bool, RunnerError> {
+    let mut parts = Vec::new();
+    for shard in 0..shards {
+        let path = shard_record_path(out, shard, shards);
+        if !path.is_file() {
+            return Ok(false);
+        }
+        let record = read_shard_record(&path).map_err(RunnerError::Unreadable)?;
+        parts.extend(record.parts);
+    }
+    parts.sort();
+    let mut rows = std::collections::BTreeMap::new();
+    for p in &parts {
+        let table = p.file.split('/').next().unwrap_or("").to_string();
+        *rows.entry(table).or_insert(0) += p.rows;
+    }
+    let manifest = Manifest {
+        datapact_version: VERSION.to_string(),
+        schema_version: datapact_trace::SCHEMA_VERSION.to_string(),
+        scenario_name: scenario.name.clone(),
+        scenario_hash: scenario.hash(),
+        seed: scenario.seed,
+        replications: scenario.replications,
+        mechanisms: scenario
+            .mechanisms
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect(),
+        plugins: plugin_list(plugins),
+        metrics: plugins
+            .metrics()
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect(),
+        trace: scenario.trace.as_str().to_string(),
+        sweep: scenario
+            .sweep
+            .iter()
+            .map(|a| (a.key.clone(), a.column.clone()))
+            .collect(),
+        cells: plan.cells,
+        chunk_cells: plan.chunk_cells,
+        chunks: plan.chunks(),
+        shards,
+        rows,
+        parts,
+        scenario: scenario.normalized(),
+    };
+    let path = out.join("manifest.json");
+    write_json_atomic(&path, &manifest).map_err(io_err(&path))?;
+    Ok(true)
 }
 
 #[cfg(test)]

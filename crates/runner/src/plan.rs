@@ -8,11 +8,15 @@ const CHUNK_WORK: u128 = 10_000_000;
 /// Cells `chunk·size .. (chunk+1)·size` form one chunk. A function of the scenario alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChunkPlan {
+    /// Cells of the scenario's grid.
     pub cells: usize,
+    /// Cells per chunk (the last chunk may hold fewer); `output.chunk_cells`, or chosen for about
+    /// 10^7 user-campaigns per chunk.
     pub chunk_cells: usize,
 }
 
 impl ChunkPlan {
+    /// The scenario's chunk layout; depends on the scenario alone, never on threads or shards.
     pub fn for_scenario(scenario: &Scenario) -> Self {
         let cells = scenario.cell_count();
         let users = match scenario.sweep.iter().find(|a| a.key == "population.users") {
@@ -30,10 +34,12 @@ impl ChunkPlan {
         ChunkPlan { cells, chunk_cells }
     }
 
+    /// Number of chunks, the last one possibly partial.
     pub fn chunks(&self) -> usize {
         self.cells.div_ceil(self.chunk_cells)
     }
 
+    /// The grid indices of the cells in `chunk`.
     pub fn cells_of(&self, chunk: usize) -> std::ops::Range<usize> {
         chunk * self.chunk_cells..((chunk + 1) * self.chunk_cells).min(self.cells)
     }
@@ -48,11 +54,14 @@ impl ChunkPlan {
 /// each shard's files are disjoint from every other's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's index I, from 0.
     pub index: usize,
+    /// Number of shards N (≥ 1).
     pub count: usize,
 }
 
 impl Shard {
+    /// The single shard that owns every chunk (`0/1`).
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
     /// Parses `I/N` with 0 ≤ I < N.
@@ -74,6 +83,7 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
+    /// Whether this shard writes `chunk`.
     pub fn owns(&self, chunk: usize) -> bool {
         chunk % self.count == self.index
     }

@@ -9,6 +9,7 @@ use crate::manifest::read_manifest;
 /// What is wrong with an output directory (empty vectors: all is well).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verification {
+    /// Part files checked.
     pub checked: usize,
     /// Files the manifest lists that are not there.
     pub missing: Vec<String>,
@@ -21,6 +22,7 @@ pub struct Verification {
 }
 
 impl Verification {
+    /// Whether nothing is missing, damaged or unexpected (partial files do not count).
     pub fn ok(&self) -> bool {
         self.missing.is_empty() && self.damaged.is_empty() && self.unexpected.is_empty()
     }

@@ -12,6 +12,7 @@ pub struct ScenarioError {
     pub line: Option<usize>,
     /// The dotted key concerned, when there is one.
     pub key: Option<String>,
+    /// What is wrong, and what is allowed.
     pub message: String,
 }
 

@@ -49,8 +49,10 @@ pub enum TraceLevel {
 }
 
 impl TraceLevel {
+    /// Every level, from least to most detail.
     pub const ALL: [TraceLevel; 3] = [TraceLevel::Cells, TraceLevel::Rounds, TraceLevel::Events];
 
+    /// The level's name in scenario files (`output.trace`) and in the manifest.
     pub fn as_str(self) -> &'static str {
         match self {
             TraceLevel::Cells => "cells",
@@ -124,9 +126,13 @@ pub struct SweepAxis {
 /// swept key with `--set` is an error (override `sweep.<key>` instead).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
+    /// Scenario name, recorded in every output.
     pub name: String,
+    /// Root seed: every random stream derives from it, the cell and the replication.
     pub seed: u64,
+    /// Replications per cell.
     pub replications: u32,
+    /// Free text from the file, if any.
     pub description: Option<String>,
     /// In catalog order (C, S, M, then plugins in registration order).
     pub mechanisms: Vec<MechanismRef>,
@@ -134,6 +140,7 @@ pub struct Scenario {
     pub base: Game,
     /// In the order written in the file.
     pub sweep: Vec<SweepAxis>,
+    /// Which tables are written (`output.trace`).
     pub trace: TraceLevel,
     /// `output.chunk_cells`: cells per output chunk (the unit of part files, sharding and
     /// resuming); `None` (or 0 in the file) lets the runner choose from the amount of work.
@@ -150,6 +157,7 @@ pub struct Scenario {
 /// One point of the sweep grid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
+    /// Index in the grid (row-major, first axis varies slowest).
     pub index: usize,
     /// One value per sweep axis, in axis order.
     pub coords: Vec<f64>,

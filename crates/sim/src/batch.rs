@@ -10,12 +10,17 @@ use datapact_model::{CostSampler, Draws, Game, Outcome, ProtocolEnd, Rules};
 /// Campaign slot `r·M + m` is replication `first_rep + r` under `mechanisms[m]`.
 #[derive(Resource, Clone, Debug)]
 pub struct Batch {
+    /// The cell's game (the swept values set).
     pub game: Game,
     /// The population's report and withdraw rules in this cell.
     pub rules: Rules,
+    /// The cell's cost distribution F, ready to draw.
     pub sampler: CostSampler,
+    /// The scenario seed.
     pub seed: u64,
+    /// The cell's index in the grid (with the seed, it keys every random stream).
     pub cell: u64,
+    /// Replication index of the batch's first campaign slot.
     pub first_rep: u64,
     /// Replications in this batch (≤ the capacity the world was built for).
     pub reps: usize,
@@ -23,16 +28,18 @@ pub struct Batch {
     pub mechanisms: Vec<u16>,
     /// The round of the repeated game being played (0 for single campaigns).
     pub round: u32,
-    /// E[c] under F, for the AR(1) cost process.
+    /// E\[c\] under F, for the AR(1) cost process.
     pub cost_mean: f64,
 }
 
 impl Batch {
+    /// Users per campaign, n.
     #[inline]
     pub fn users(&self) -> usize {
         self.game.users
     }
 
+    /// Campaigns in the batch: replications × mechanisms.
     #[inline]
     pub fn campaigns(&self) -> usize {
         self.reps * self.mechanisms.len()
@@ -56,6 +63,7 @@ pub struct Columns {
 }
 
 impl Columns {
+    /// Makes room for `users` users in total (all campaigns of the batch).
     pub fn resize(&mut self, users: usize) {
         self.payoff.resize(users, 0.0);
     }
@@ -66,8 +74,11 @@ impl Columns {
 /// unless it says otherwise) and the settled outcome.
 #[derive(Resource, Default)]
 pub struct CampaignTable {
+    /// Per slot: the S/M assignment (`None` for C and before assignment).
     pub assignment: Vec<Option<Assignment>>,
+    /// Per slot: how the withdraw phase ended.
     pub end: Vec<ProtocolEnd>,
+    /// Per slot: the settled outcome (`None` until settlement).
     pub outcome: Vec<Option<Outcome>>,
 }
 
@@ -75,7 +86,9 @@ pub struct CampaignTable {
 /// next campaign of the replication reuses if it observes the same costs), kept across campaigns.
 #[derive(Resource, Default)]
 pub struct Scratch {
+    /// Water-filling and re-assignment buffers.
     pub protocol: ProtocolScratch,
+    /// The last assignment and the observed costs it was made for.
     pub memo: AssignMemo,
     /// One campaign's "past withdrawals were absorbed", from its users' memories.
     pub absorbed: Vec<bool>,

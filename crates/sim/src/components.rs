@@ -10,7 +10,9 @@ use datapact_model::Decision;
 /// Which campaign of the batch a user belongs to, and her index in it.
 #[derive(Component, Clone, Copy, Debug)]
 pub struct Member {
+    /// The campaign's slot in the batch.
     pub campaign: u32,
+    /// The user's index i within her campaign (0 ≤ i < n).
     pub slot: u32,
 }
 
@@ -90,7 +92,9 @@ pub struct Payoff(pub f64);
 /// withdraw phase ended and its outcome are kept once, in `CampaignTable`, indexed by slot.
 #[derive(Component, Clone, Copy, Debug)]
 pub struct Campaign {
+    /// The campaign's slot in the batch (`rep_in_batch·M + m`).
     pub slot: u32,
+    /// Its replication, counted from the batch's first.
     pub rep_in_batch: u32,
     /// The mechanism's catalog id.
     pub mechanism: u16,

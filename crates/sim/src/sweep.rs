@@ -21,8 +21,11 @@ use crate::plugin::PluginSet;
 /// How much per-campaign detail a run keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Depth {
+    /// Per-cell statistics and diagnostics only.
     Cells,
+    /// Also one record per campaign.
     Rounds,
+    /// Also every event of every campaign.
     Events,
 }
 
@@ -38,11 +41,15 @@ pub enum Backend {
 /// What every cell of a run shares.
 #[derive(Clone, Debug)]
 pub struct RunSpec {
+    /// The scenario seed.
     pub seed: u64,
+    /// Replications per cell.
     pub replications: u32,
     /// Catalog ids of the mechanisms, in output order.
     pub mechanisms: Vec<u16>,
+    /// Per-campaign detail to keep.
     pub depth: Depth,
+    /// Which implementation plays the campaigns.
     pub backend: Backend,
     /// The mechanisms, strategies and metrics of the app.
     pub plugins: Arc<PluginSet>,
@@ -73,17 +80,22 @@ impl RunSpec {
 /// One cell to run: its index in the scenario's grid and its game.
 #[derive(Clone, Debug)]
 pub struct CellJob {
+    /// The cell's index in the scenario's grid.
     pub index: usize,
+    /// The cell's game.
     pub game: Game,
 }
 
 /// One campaign's record (trace ≥ rounds).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoundRecord {
+    /// Replication index.
     pub rep: u32,
+    /// Round of the repeated game (0 for single campaigns).
     pub round: u32,
     /// Catalog id of the mechanism.
     pub mechanism: u16,
+    /// The campaign's measured outcome.
     pub outcome: Outcome,
     /// The registered metrics' values (`NaN`: not computed by this mechanism); empty when the
     /// app registers none.
@@ -93,23 +105,29 @@ pub struct RoundRecord {
 /// One event (trace = events); `seq` orders the campaign's events.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EventRecord {
+    /// Replication index.
     pub rep: u32,
+    /// Round of the repeated game (0 for single campaigns).
     pub round: u32,
     /// Catalog id of the mechanism.
     pub mechanism: u16,
+    /// Emission index within the campaign.
     pub seq: u32,
+    /// The event.
     pub event: Event,
 }
 
 /// The statistics of one round of a cell, over its replications.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoundSummary {
+    /// Round of the repeated game (0 for single campaigns).
     pub round: u32,
     /// Per mechanism (catalog id), in run order.
     pub stats: Vec<(u16, CellStats)>,
     /// Per mechanism, in run order: each registered metric's mean and SE over the replications
     /// that computed it.
     pub metrics: Vec<Vec<Welford>>,
+    /// The S-vs-M and M-vs-C diagnostics of the round.
     pub diagnostics: Diagnostics,
 }
 
@@ -117,19 +135,26 @@ pub struct RoundSummary {
 /// by (round, replication, mechanism).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellOutput {
+    /// The cell's index in the grid.
     pub cell: usize,
+    /// Per round, in round order.
     pub summaries: Vec<RoundSummary>,
+    /// Per campaign (trace ≥ rounds; empty otherwise).
     pub rounds: Vec<RoundRecord>,
+    /// Every event (trace = events; empty otherwise).
     pub events: Vec<EventRecord>,
 }
 
 /// A campaign broke an invariant the model promises (never expected; checked on every campaign).
 #[derive(Clone, Debug, PartialEq)]
 pub struct InvariantViolation {
+    /// The cell's index in the grid.
     pub cell: usize,
+    /// The replication.
     pub rep: u32,
     /// The mechanism's name.
     pub mechanism: &'static str,
+    /// Which invariant broke, with the numbers.
     pub what: String,
 }
 
@@ -496,6 +521,7 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
 
 /// Sinks that can be emptied between campaigns.
 pub trait Clear {
+    /// Empties the sink for the next campaign.
     fn clear(&mut self);
 }
 
@@ -531,6 +557,8 @@ pub fn run_cells<E>(
 /// Why a run stopped.
 #[derive(Debug)]
 pub enum RunError<E> {
+    /// A campaign broke a model invariant.
     Invariant(InvariantViolation),
+    /// `deliver` failed (e.g. writing the output).
     Deliver(E),
 }

@@ -15,6 +15,8 @@
 //! [`RoundsBuilder`], [`EventsBuilder`]), take a batch every few tens of thousands of rows with
 //! `finish_batch`, and stream it to a [`PartWriter`]; `finish` renames the part into place.
 
+#![warn(missing_docs)]
+
 #[macro_use]
 mod columns;
 mod error;

@@ -17,30 +17,45 @@ use serde::{Deserialize, Serialize};
 pub struct PartEntry {
     /// Path relative to the output directory, e.g. `cells/part-000003.parquet`.
     pub file: String,
+    /// Rows in the file.
     pub rows: u64,
+    /// SHA-256 of the file's bytes, lowercase hex.
     pub sha256: String,
 }
 
 /// What one shard wrote.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShardRecord {
+    /// This shard's index I.
     pub shard: usize,
+    /// Number of shards N of the run.
     pub shards: usize,
+    /// Hash of the effective scenario the shard ran.
     pub scenario_hash: String,
+    /// datapact version that wrote it.
     pub version: String,
+    /// The chunks the shard owns.
     pub chunks: Vec<usize>,
+    /// Its part files, sorted.
     pub parts: Vec<PartEntry>,
 }
 
 /// The whole output directory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// datapact version that wrote the outputs.
     pub datapact_version: String,
+    /// Version of the output schemas (`SCHEMA_VERSION`).
     pub schema_version: String,
+    /// Scenario name.
     pub scenario_name: String,
+    /// Hash of the effective scenario.
     pub scenario_hash: String,
+    /// Root seed.
     pub seed: u64,
+    /// Replications per cell.
     pub replications: u32,
+    /// Mechanism names, in output order.
     pub mechanisms: Vec<String>,
     /// The plugins the run was made with (`name version`, in registration order); empty in
     /// manifests written before plugins existed.
@@ -49,20 +64,27 @@ pub struct Manifest {
     /// The plugin metrics written as columns (`rounds`: NAME; `cells`: NAME_mean, NAME_se).
     #[serde(default)]
     pub metrics: Vec<String>,
+    /// Trace level: `cells`, `rounds` or `events`.
     pub trace: String,
     /// Swept keys and their output column names, in grid order (first varies slowest).
     pub sweep: Vec<(String, String)>,
+    /// Cells of the grid.
     pub cells: usize,
+    /// Cells per chunk.
     pub chunk_cells: usize,
+    /// Number of chunks.
     pub chunks: usize,
+    /// Number of shards the run was split into.
     pub shards: usize,
     /// Rows per table, summed over parts.
     pub rows: BTreeMap<String, u64>,
+    /// Every part file, sorted by path.
     pub parts: Vec<PartEntry>,
     /// The effective scenario (defaults filled, overrides applied) as TOML.
     pub scenario: String,
 }
 
+/// Where shard `shard` of `shards` records its parts: `out/_shards/shard-IIIII-of-NNNNN.json`.
 pub fn shard_record_path(out: &Path, shard: usize, shards: usize) -> PathBuf {
     out.join("_shards")
         .join(format!("shard-{shard:05}-of-{shards:05}.json"))
@@ -92,10 +114,12 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Reads `out/manifest.json`; the error names the file.
 pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
     read_json(&out.join("manifest.json"))
 }
 
+/// Reads one shard record; the error names the file.
 pub fn read_shard_record(path: &Path) -> Result<ShardRecord, String> {
     read_json(path)
 }

@@ -18,6 +18,8 @@ pub struct Nature {
     shocks: Vec<Shocks>,
 }
 
+/// Draws each replication's costs c_i and its drift and observation multipliers once, for the users
+/// of every mechanism of that replication (common random numbers).
 pub fn draw_nature(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,

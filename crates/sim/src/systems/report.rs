@@ -10,6 +10,7 @@ use super::campaign_blocks;
 use crate::batch::{Batch, Sinks};
 use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, Shocks, TrueCost};
 
+/// Each user reports ĉ_i by her report strategy (every reporting mechanism).
 pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut sinks: ResMut<Sinks<S>>,
@@ -35,6 +36,7 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     }
 }
 
+/// The provider observes c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2).
 pub fn observe_costs(
     batch: Res<Batch>,
     mut users: Query<(&Member, &ReportedCost, &Shocks, &mut ObservedCost)>,
