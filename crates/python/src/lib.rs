@@ -105,7 +105,7 @@ impl PyScenario {
     /// The mechanisms, in canonical order (`"C"`, `"S"`, `"M"`).
     #[getter]
     fn mechanisms(&self) -> Vec<&'static str> {
-        self.inner.mechanisms.iter().map(|m| m.as_str()).collect()
+        self.inner.mechanisms.iter().map(|m| m.name).collect()
     }
     /// The sweep axes: `(key, output column, values)`, first axis slowest.
     #[getter]
@@ -350,7 +350,7 @@ fn summary_dict<'py>(
         row.set_item("welfare", x.welfare / k)?;
         row.set_item("leakage", x.leakage / k)?;
         row.set_item("leaky_cells", x.leaky_cells)?;
-        mechanisms.set_item(m.as_str(), row)?;
+        mechanisms.set_item(*m, row)?;
     }
     d.set_item("mechanisms", mechanisms)?;
     Ok(d)
@@ -521,7 +521,8 @@ fn read_table<'py>(
     // does not (written by another run) would make pyarrow refuse the table, so say so here.
     let schema = match batches.first() {
         Some(b) => b.schema(),
-        None => datapact_trace::schema(table, &swept),
+        None => datapact_trace::schema(table, &swept, &[])
+            .map_err(|e| error(py, "OutputError", e.to_string(), &[]))?,
     };
     if let Some(b) = batches.iter().find(|b| b.schema() != schema) {
         return Err(error(
@@ -551,7 +552,8 @@ fn schema<'py>(py: Python<'py>, swept: Vec<String>) -> PyResult<Bound<'py, PyDic
     let pa_schema = py.import("pyarrow")?.getattr("Schema")?;
     let d = PyDict::new(py);
     for table in Table::ALL {
-        let schema = datapact_trace::schema(table, &swept);
+        let schema = datapact_trace::schema(table, &swept, &[])
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let c_schema = FFI_ArrowSchema::try_from(schema.as_ref())
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let value = pa_schema.call_method1("_import_from_c", (&raw const c_schema as usize,))?;
