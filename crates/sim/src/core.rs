@@ -58,45 +58,27 @@ impl Mechanism for Sequential {
     }
 }
 
-/// Registers C.
-pub struct SubsidyPlugin;
+/// Registers one core mechanism, named `datapact-core/NAME` in outputs.
+pub struct CoreMechanism<T: Mechanism> {
+    name: String,
+    _mechanism: std::marker::PhantomData<fn() -> T>,
+}
 
-impl Plugin for SubsidyPlugin {
-    fn build(&self, app: &mut PluginSet) {
-        app.add_mechanism::<Subsidy>();
-    }
-    fn name(&self) -> &str {
-        "datapact-core/C"
-    }
-    fn version(&self) -> &str {
-        env!("CARGO_PKG_VERSION")
+impl<T: Mechanism> Default for CoreMechanism<T> {
+    fn default() -> Self {
+        CoreMechanism {
+            name: format!("datapact-core/{}", T::NAME),
+            _mechanism: std::marker::PhantomData,
+        }
     }
 }
 
-/// Registers S.
-pub struct SimultaneousPlugin;
-
-impl Plugin for SimultaneousPlugin {
+impl<T: Mechanism> Plugin for CoreMechanism<T> {
     fn build(&self, app: &mut PluginSet) {
-        app.add_mechanism::<Simultaneous>();
+        app.add_mechanism::<T>();
     }
     fn name(&self) -> &str {
-        "datapact-core/S"
-    }
-    fn version(&self) -> &str {
-        env!("CARGO_PKG_VERSION")
-    }
-}
-
-/// Registers M.
-pub struct SequentialPlugin;
-
-impl Plugin for SequentialPlugin {
-    fn build(&self, app: &mut PluginSet) {
-        app.add_mechanism::<Sequential>();
-    }
-    fn name(&self) -> &str {
-        "datapact-core/M"
+        &self.name
     }
     fn version(&self) -> &str {
         env!("CARGO_PKG_VERSION")
@@ -129,9 +111,9 @@ impl Plugin for CorePlugins {
     fn build(&self, app: &mut PluginSet) {
         app.add_plugins((
             CoreStrategiesPlugin,
-            SubsidyPlugin,
-            SimultaneousPlugin,
-            SequentialPlugin,
+            CoreMechanism::<Subsidy>::default(),
+            CoreMechanism::<Simultaneous>::default(),
+            CoreMechanism::<Sequential>::default(),
         ));
     }
     fn name(&self) -> &str {

@@ -32,6 +32,18 @@ pub enum Phase {
     Learn,
 }
 
+impl Phase {
+    /// Every phase, in time order.
+    pub const ALL: [Phase; 6] = [
+        Phase::Draw,
+        Phase::Report,
+        Phase::Assign,
+        Phase::Withdraw,
+        Phase::Train,
+        Phase::Learn,
+    ];
+}
+
 /// The phase schedule of `plugins`, read top to bottom: the shared systems (nature and the
 /// reporting pipeline every [`UserKind::Reporting`] mechanism goes through), then the plugins'
 /// systems. Ambiguity detection is an error: any two systems that could touch the same data in
@@ -43,17 +55,9 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
         ..Default::default()
     });
     schedule.set_executor(SingleThreadedExecutor::new());
-    schedule.configure_sets(
-        (
-            Phase::Draw,
-            Phase::Report,
-            Phase::Assign,
-            Phase::Withdraw,
-            Phase::Train,
-            Phase::Learn,
-        )
-            .chain(),
-    );
+    for pair in Phase::ALL.windows(2) {
+        schedule.configure_sets(pair[1].after(pair[0]));
+    }
     schedule.add_systems((
         draw::draw_nature.in_set(Shared(Phase::Draw)),
         (report::report_costs::<S>, report::observe_costs)

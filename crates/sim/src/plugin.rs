@@ -407,14 +407,6 @@ impl PluginSet {
     /// Adds every registration's systems to `schedule` (for the sink type `traced` says) and
     /// orders their slots within each phase.
     pub(crate) fn schedule_into(&self, schedule: &mut Schedule, traced: bool) {
-        const PHASES: [Phase; 6] = [
-            Phase::Draw,
-            Phase::Report,
-            Phase::Assign,
-            Phase::Withdraw,
-            Phase::Train,
-            Phase::Learn,
-        ];
         for (index, slot) in self.slots.iter().enumerate() {
             let mut systems = PhaseSystems {
                 schedule,
@@ -422,7 +414,7 @@ impl PluginSet {
             };
             (if traced { slot.traced } else { slot.plain })(&mut systems);
         }
-        for phase in PHASES {
+        for phase in Phase::ALL {
             schedule.configure_sets(Shared(phase).in_set(phase));
             let mut before: Option<Slot> = None;
             for index in 0..self.slots.len() {
