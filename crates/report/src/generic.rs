@@ -192,6 +192,21 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
     if run.mechanisms.is_empty() {
         return Err(nothing("its manifest lists no mechanism"));
     }
+    if let Some(r) = run
+        .rows
+        .iter()
+        .find(|r| r.coords.len() != run.axes.len() || r.values.len() != run.stats.len())
+    {
+        return Err(ReportError::Data(format!(
+            "run `{}`: a row of {} has {} swept values and {} statistics, expected {} and {}",
+            run.name,
+            r.mechanism,
+            r.coords.len(),
+            r.values.len(),
+            run.axes.len(),
+            run.stats.len()
+        )));
+    }
     // Extra axes (beyond two) are fixed at their first value.
     let fixed: Vec<(usize, f64)> = (2..run.axes.len())
         .filter_map(|a| {

@@ -268,3 +268,69 @@ fn null_statistics_are_not_drawn_as_zero() {
     let err = generic::build_run_figures(&run).unwrap_err().to_string();
     assert!(err.contains("every statistic is null"), "{err}");
 }
+
+#[test]
+fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
+    let mut rows = Vec::new();
+    for m in ["a", "b"] {
+        for (x, y, z) in [
+            (0.1, 1.0, 5.0),
+            (0.2, 1.0, 5.0),
+            (0.1, 2.0, 5.0),
+            (0.2, 2.0, 6.0),
+        ] {
+            let v = x + y + z;
+            rows.push(generic::StatRow {
+                mechanism: m.into(),
+                coords: vec![y, x, z],
+                values: vec![(Some(v), None)],
+            });
+        }
+    }
+    let run = generic::RunStats {
+        name: "three".into(),
+        mechanisms: vec!["a".into(), "b".into()],
+        axes: vec![
+            ("game.payment".into(), "payment".into()),
+            ("game.value".into(), "value".into()),
+            ("game.belief".into(), "belief".into()),
+        ],
+        round: 2,
+        stats: vec![generic::Stat {
+            column: "welfare_mean".into(),
+            se_column: "welfare_se".into(),
+            label: "welfare".into(),
+        }],
+        rows,
+    };
+    let figs = generic::build_run_figures(&run).unwrap();
+    let fig = &figs.figures[0];
+    assert!(
+        fig.title.contains("round 2") && fig.title.contains("game.belief = 5"),
+        "{}",
+        fig.title
+    );
+    assert!(
+        fig.caption
+            .contains("fixed at their first value: game.belief = 5"),
+        "{}",
+        fig.caption
+    );
+    // only belief = 5 is drawn: 8.2 (at belief = 6) is outside the range
+    let (lo, hi) = fig.value_range;
+    assert!(
+        (lo - 6.1).abs() < 1e-12 && (hi - 7.1).abs() < 1e-12,
+        "{lo} {hi}"
+    );
+    let Chart::Heatmaps(heat) = &fig.chart else {
+        panic!("heatmaps expected")
+    };
+    assert_eq!(heat.rows[0][0].grid.xs, [0.1, 0.2]);
+    assert_eq!(heat.rows[0][0].grid.ys, [1.0, 2.0]);
+
+    // a malformed row is an error, not a panic
+    let mut bad = run.clone();
+    bad.rows[0].coords.pop();
+    let err = generic::build_run_figures(&bad).unwrap_err().to_string();
+    assert!(err.contains("expected 3 and 1"), "{err}");
+}
