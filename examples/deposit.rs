@@ -12,6 +12,8 @@
 //!     run examples/scenarios/deposit.toml --out results/deposit
 //! cargo run --release -p datapact -- report results/deposit
 //! ```
+//!
+//! ![Mean withdrawals per campaign of S, M and deposit over V and the deposit amount (`datapact report`, 200 replications per cell)](../docs/figures/deposit_withdrawals.png)
 
 use datapact::prelude::*;
 use datapact_model::withdraw::sequential;

@@ -18,6 +18,8 @@
 //!     run examples/scenarios/pivotal.toml --out results/pivotal
 //! cargo run --release -p datapact -- report results/pivotal
 //! ```
+//!
+//! ![Mean withdrawals per campaign of S, M, deposit and random_order over V and the share of pivotal-minded users (`datapact report`, 200 replications per cell)](../docs/figures/pivotal_withdrawals.png)
 
 use datapact::prelude::*;
 

@@ -12,6 +12,8 @@
 //!     run examples/scenarios/random_order.toml --out results/random_order
 //! cargo run --release -p datapact -- report results/random_order
 //! ```
+//!
+//! ![Success probability of S, M and random_order over V and max_increase (`datapact report`, 200 replications per cell)](../docs/figures/random_order_success.png)
 
 use datapact::prelude::*;
 use datapact_model::events::{Event, EventKind};

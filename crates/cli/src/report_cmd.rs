@@ -20,15 +20,25 @@ fn report_failure(e: datapact_report::ReportError) -> Failure {
 }
 
 fn print_report(out: &ReportOutput) {
+    let files = if out.claims.is_empty() {
+        "REPORT.md"
+    } else {
+        "REPORT.md, claims.json"
+    };
     println!(
-        "report: {} ({} figures, PNG + SVG; REPORT.md, claims.json)",
+        "report: {} ({} figures, PNG + SVG; {files})",
         out.dir.join("index.html").display(),
         out.figures.len()
     );
     for m in &out.missing {
         println!("  not drawn: {m}");
     }
-    println!("claims:");
+    for run in &out.other_runs {
+        println!("  run {run}: figures in {}", out.dir.join(run).display());
+    }
+    if !out.claims.is_empty() {
+        println!("claims:");
+    }
     for c in &out.claims {
         println!("  {}. {:<10} {}", c.id, c.verdict.as_str(), c.statement);
     }

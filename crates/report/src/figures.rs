@@ -47,6 +47,10 @@ pub struct Grid {
     pub xs: Vec<f64>,
     pub ys: Vec<f64>,
     pub z: Vec<Option<f64>>,
+    /// For an axis whose values are unevenly spaced: those values, drawn as equally wide
+    /// columns (rows) at positions 0, 1, …, which `xs` (`ys`) then hold; see [`Grid::evenly`].
+    pub x_values: Option<Vec<f64>>,
+    pub y_values: Option<Vec<f64>>,
 }
 
 impl Grid {
@@ -68,7 +72,33 @@ impl Grid {
                 z[iy * xs.len() + ix] = v;
             }
         }
-        Grid { xs, ys, z }
+        Grid {
+            xs,
+            ys,
+            z,
+            ..Grid::default()
+        }
+    }
+
+    /// The same grid with each unevenly spaced axis drawn as equally wide columns (rows)
+    /// labelled with their values: a sweep like `[0, 0.025, 0.05, 0.1, 0.2]` then has no holes
+    /// or overlaps.
+    pub fn evenly(mut self) -> Grid {
+        let uneven = |v: &[f64]| {
+            let d = step(v);
+            v.windows(2)
+                .any(|w| ((w[1] - w[0]) - d).abs() > 1e-6 * d.abs().max(1e-12))
+        };
+        let positions = |n: usize| (0..n).map(|i| i as f64).collect::<Vec<_>>();
+        if uneven(&self.xs) {
+            let n = self.xs.len();
+            self.x_values = Some(std::mem::replace(&mut self.xs, positions(n)));
+        }
+        if uneven(&self.ys) {
+            let n = self.ys.len();
+            self.y_values = Some(std::mem::replace(&mut self.ys, positions(n)));
+        }
+        self
     }
 
     /// Smallest and largest unmasked value.
@@ -270,6 +300,18 @@ fn tick(v: &f64) -> String {
     format!("{v:.2}")
 }
 
+/// Tick label of an axis drawn at positions 0, 1, …: the value at a whole position, else none.
+fn value_tick(values: &[f64], v: f64) -> String {
+    let i = v.round();
+    if (v - i).abs() > 1e-6 || i < 0.0 {
+        return String::new();
+    }
+    values.get(i as usize).map_or_else(String::new, |x| {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    })
+}
+
 /// Decimals that tell apart ticks about `range / 8` apart.
 fn tick_decimals(range: f64) -> usize {
     let step = (range / 8.0).abs();
@@ -316,13 +358,23 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(52)
         .y_label_area_size(66)
         .build_cartesian_2d(x0..x1, y0..y1)?;
+    let x_tick = |v: &f64| {
+        g.x_values
+            .as_ref()
+            .map_or_else(|| tick(v), |xs| value_tick(xs, *v))
+    };
+    let y_tick = |v: &f64| {
+        g.y_values
+            .as_ref()
+            .map_or_else(|| tick(v), |ys| value_tick(ys, *v))
+    };
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_labels(7)
-        .y_labels(7)
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .x_labels(g.x_values.as_ref().map_or(7, |v| v.len() * 2 + 1))
+        .y_labels(g.y_values.as_ref().map_or(7, |v| v.len() * 2 + 1))
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(&y_tick)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .x_desc(x_desc)

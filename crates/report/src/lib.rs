@@ -8,16 +8,23 @@
 //! `REPORT.md` and `claims.json`. A figure or claim whose run is missing is reported as such,
 //! never invented.
 //!
+//! Every other run (a researcher's own scenario, a plugin's) gets generic figures ([`generic`]):
+//! one per statistic of its `cells` table, its mechanisms side by side, shaped by its sweep
+//! (heatmaps, lines or bars), in `REPORT_DIR/<run>/`.
+//!
 //! The claims are plain functions over small typed tables ([`tables`], [`claims`]), so that
 //! they can be tested on hand-made tables.
 //!
 //! Modules by job: [`load`] finds and reads runs, [`tables`] holds the typed tables,
-//! [`registry`] maps the paper's figures and claims to runs, [`figures`] draws, [`claims`]
+//! [`registry`] maps the paper's figures and claims to runs, [`figures`] draws heatmaps and
+//! [`charts`] lines and bars, [`generic`] builds the figures of any run, [`claims`]
 //! decides the claims, and [`output`] writes the report files.
 
+pub mod charts;
 pub mod claims;
 mod error;
 pub mod figures;
+pub mod generic;
 pub mod load;
 pub mod output;
 pub mod registry;

@@ -21,6 +21,8 @@ pub mod runs {
     pub const NULLS: &str = "claims_nulls";
     /// Free-riders in repeated games (an extension beyond the paper).
     pub const F10: &str = "f10_free_riders";
+    /// Every paper run: these get the paper's figures and claims, never generic figures.
+    pub const ALL: [&str; 11] = [F1, F2, F3, F4, F5, F6, F7, F8, F9, NULLS, F10];
 }
 
 fn find<'a>(runs: &'a [Run], name: &str) -> Option<&'a Run> {

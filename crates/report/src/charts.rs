@@ -1,0 +1,325 @@
+//! Line charts (one swept axis) and bar charts (no swept axis) of the generic figures, with
+//! plotters, to PNG and SVG, in the style of [`crate::figures`] (same font, title band).
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::ReportError;
+use crate::figures::{FigureFiles, TITLE_H, register_font};
+
+/// Pixel size of a line or bar chart.
+pub const CHART_W: u32 = 900;
+pub const CHART_H: u32 = 560;
+
+/// z of a two-sided 95% normal interval.
+const Z95: f64 = 1.96;
+
+/// One mechanism's line: (x, mean, standard error), None = null.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, Option<f64>, Option<f64>)>,
+}
+
+/// All mechanisms' lines over one swept axis, in one panel.
+#[derive(Clone, Debug)]
+pub struct LineChart {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub series: Vec<Series>,
+}
+
+/// One bar per mechanism: (name, mean, standard error), None = null.
+#[derive(Clone, Debug)]
+pub struct BarChart {
+    pub title: String,
+    pub y_desc: String,
+    pub bars: Vec<(String, Option<f64>, Option<f64>)>,
+}
+
+/// Colour of the `i`-th mechanism (Tableau 10, readable on white).
+pub fn palette(i: usize) -> RGBColor {
+    const COLORS: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    let (r, g, b) = COLORS[i % COLORS.len()];
+    RGBColor(r, g, b)
+}
+
+/// The interval drawn around a mean: ± 1.96·SE, or the mean alone without a standard error.
+fn interval(mean: f64, se: Option<f64>) -> (f64, f64) {
+    let half = se.filter(|s| s.is_finite()).unwrap_or(0.0) * Z95;
+    (mean - half, mean + half)
+}
+
+/// A y range holding every interval, padded by 5% (and never empty).
+fn y_range(intervals: impl Iterator<Item = (f64, f64)>, with_zero: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = intervals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (x, y)| {
+        (a.min(x), b.max(y))
+    });
+    if with_zero {
+        lo = lo.min(0.0);
+        hi = hi.max(0.0);
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi - lo < 1e-12 {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = (hi - lo) * 0.05;
+    (lo - pad, hi + pad)
+}
+
+fn draw_err<E: std::fmt::Debug>(id: &str) -> impl Fn(E) -> ReportError + '_ {
+    move |e| ReportError::Draw(format!("{id}: {e:?}"))
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Renders `chart` to `<dir>/<id>.png` and `.svg`.
+pub fn render_lines(chart: &LineChart, dir: &Path, id: &str) -> Result<FigureFiles, ReportError> {
+    register_font();
+    let png = dir.join(format!("{id}.png"));
+    let svg = dir.join(format!("{id}.svg"));
+    {
+        let root = BitMapBackend::new(&png, (CHART_W, CHART_H)).into_drawing_area();
+        draw_lines(chart, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, (CHART_W, CHART_H)).into_drawing_area();
+        draw_lines(chart, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    Ok(FigureFiles {
+        id: id.to_string(),
+        png,
+        svg,
+    })
+}
+
+/// Renders `chart` to `<dir>/<id>.png` and `.svg`.
+pub fn render_bars(chart: &BarChart, dir: &Path, id: &str) -> Result<FigureFiles, ReportError> {
+    register_font();
+    let png = dir.join(format!("{id}.png"));
+    let svg = dir.join(format!("{id}.svg"));
+    {
+        let root = BitMapBackend::new(&png, (CHART_W, CHART_H)).into_drawing_area();
+        draw_bars(chart, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, (CHART_W, CHART_H)).into_drawing_area();
+        draw_bars(chart, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    Ok(FigureFiles {
+        id: id.to_string(),
+        png,
+        svg,
+    })
+}
+
+fn title_band<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (band, body) = root.split_vertically(TITLE_H);
+    let chars = title.chars().count().max(1) as f64;
+    let size = (f64::from(CHART_W) * 0.92 / (0.58 * chars)).min(24.0);
+    band.draw_text(
+        title,
+        &TextStyle::from(("sans-serif", size).into_font())
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+        ((CHART_W / 2) as i32, (TITLE_H / 2) as i32),
+    )?;
+    Ok(body)
+}
+
+fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let body = title_band(root, &c.title)?;
+    let xs: Vec<f64> = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    let (x0, x1) = y_range(xs.iter().map(|&x| (x, x)), false);
+    let (y0, y1) = y_range(
+        c.series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter_map(|&(_, m, se)| m.map(|m| interval(m, se))),
+        false,
+    );
+    let mut chart = ChartBuilder::on(&body)
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(52)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .x_desc(&c.x_desc)
+        .y_desc(&c.y_desc)
+        .draw()?;
+    for (i, s) in c.series.iter().enumerate() {
+        let color = palette(i);
+        // Consecutive non-null points form one segment; a null makes a gap, never a zero.
+        let mut segments: Vec<Vec<(f64, f64, f64, f64)>> = vec![Vec::new()];
+        for &(x, m, se) in &s.points {
+            match m {
+                Some(m) => {
+                    let (lo, hi) = interval(m, se);
+                    if let Some(seg) = segments.last_mut() {
+                        seg.push((x, m, lo, hi));
+                    }
+                }
+                None => segments.push(Vec::new()),
+            }
+        }
+        segments.retain(|seg| !seg.is_empty());
+        let name = if segments.is_empty() {
+            format!("{}: n/a (not computed)", s.name)
+        } else {
+            s.name.clone()
+        };
+        for seg in &segments {
+            let band: Vec<(f64, f64)> = seg
+                .iter()
+                .map(|p| (p.0, p.3))
+                .chain(seg.iter().rev().map(|p| (p.0, p.2)))
+                .collect();
+            chart.draw_series(std::iter::once(Polygon::new(
+                band,
+                color.mix(0.18).filled(),
+            )))?;
+            chart.draw_series(
+                seg.iter()
+                    .map(|p| Circle::new((p.0, p.1), 3, color.filled())),
+            )?;
+        }
+        // The legend entry is attached to the first segment's line (or an empty one if n/a).
+        let mut first = true;
+        for seg in segments
+            .iter()
+            .map(|s| s.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())
+        {
+            let drawn = chart.draw_series(LineSeries::new(seg, color.stroke_width(2)))?;
+            if first {
+                drawn.label(name.clone()).legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+                first = false;
+            }
+        }
+        if first {
+            chart
+                .draw_series(LineSeries::new(std::iter::empty(), color.stroke_width(2)))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], MASK_LINE));
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    Ok(())
+}
+
+/// Legend stroke of a mechanism with no value.
+const MASK_LINE: ShapeStyle = ShapeStyle {
+    color: RGBAColor(150, 150, 150, 1.0),
+    filled: false,
+    stroke_width: 2,
+};
+
+fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let body = title_band(root, &c.title)?;
+    let n = c.bars.len().max(1);
+    let (y0, y1) = y_range(
+        c.bars
+            .iter()
+            .filter_map(|&(_, m, se)| m.map(|m| interval(m, se))),
+        true,
+    );
+    let names: Vec<String> = c.bars.iter().map(|b| b.0.clone()).collect();
+    let mut chart = ChartBuilder::on(&body)
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(52)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .x_labels(n)
+        .x_label_formatter(&|x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .x_desc("mechanism")
+        .y_desc(&c.y_desc)
+        .draw()?;
+    for (i, (_, mean, se)) in c.bars.iter().enumerate() {
+        let x = i as f64;
+        match mean {
+            Some(m) => {
+                let (lo, hi) = interval(*m, *se);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.3, 0.0), (x + 0.3, *m)],
+                    palette(i).filled(),
+                )))?;
+                chart.draw_series(std::iter::once(PathElement::new(
+                    [(x, lo), (x, hi)],
+                    BLACK.stroke_width(2),
+                )))?;
+                for y in [lo, hi] {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        [(x - 0.08, y), (x + 0.08, y)],
+                        BLACK.stroke_width(2),
+                    )))?;
+                }
+            }
+            None => {
+                let y = if y0 <= 0.0 && y1 >= 0.0 { 0.0 } else { y0 };
+                chart.draw_series(std::iter::once(Text::new(
+                    "n/a",
+                    (x - 0.06, y + (y1 - y0) * 0.06),
+                    ("sans-serif", 18)
+                        .into_font()
+                        .color(&RGBColor(110, 110, 110)),
+                )))?;
+            }
+        }
+    }
+    Ok(())
+}

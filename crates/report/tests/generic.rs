@@ -1,0 +1,336 @@
+//! Generic figures of runs that are not the paper's: small runs of C, S, M made with the runner
+//! into a temporary directory, then `render_report` on them.
+
+use std::path::{Path, PathBuf};
+
+use datapact_report::generic::{self, Chart};
+use datapact_runner::{RunOptions, Shard};
+use datapact_scenario::Scenario;
+use datapact_sim::Backend;
+use datapact_trace::Table;
+use datapact_trace::arrow::array::Float64Array;
+
+const STATS: [&str; 4] = [
+    "success_rate",
+    "welfare_mean",
+    "withdrawals_mean",
+    "privacy_cost_mean",
+];
+
+/// Runs C, S, M with the given `[sweep]` body into `dir/<name>`.
+fn run(dir: &Path, name: &str, sweep: &str) -> PathBuf {
+    let text = format!(
+        r#"
+mechanisms = ["C", "S", "M"]
+[scenario]
+name = "{name}"
+seed = 7
+replications = 30
+[population]
+users = 10
+[game]
+value = 0.1
+payment = 0.05
+[sweep]
+{sweep}
+"#
+    );
+    let scenario = Scenario::from_str(&text, name, &[]).unwrap();
+    let out = dir.join(name);
+    let opts = RunOptions {
+        out: out.clone(),
+        threads: 2,
+        shard: Shard::WHOLE,
+        resume: false,
+        progress: false,
+        backend: Backend::Ecs,
+        cancel: None,
+        plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+    };
+    datapact_runner::run(&scenario, &opts).unwrap();
+    out
+}
+
+/// Width and height from a PNG's IHDR chunk (after checking the signature).
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert_eq!(&b[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
+/// Min and max of column `stat` over all mechanisms, read straight from Arrow.
+fn data_range(run: &Path, stat: &str) -> (f64, f64) {
+    let mut range = (f64::INFINITY, f64::NEG_INFINITY);
+    for b in datapact_trace::read_table(run, Table::Cells).unwrap() {
+        let col = b.column_by_name(stat).unwrap();
+        let col = col.as_any().downcast_ref::<Float64Array>().unwrap();
+        for i in 0..b.num_rows() {
+            range = (range.0.min(col.value(i)), range.1.max(col.value(i)));
+        }
+    }
+    range
+}
+
+#[test]
+fn two_axes_give_one_heatmap_per_statistic_with_a_panel_per_mechanism() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let run_dir = run(
+        &results,
+        "mine",
+        "game.value = { from = 0.02, to = 0.2, steps = 3 }\n\
+         game.payment = { values = [0.0, 0.05, 0.1, 0.2] }",
+    );
+    let out = tmp.path().join("report");
+    let report = datapact_report::render_report(&results, &out).unwrap();
+    assert_eq!(report.other_runs, ["mine"]);
+    assert!(report.claims.is_empty(), "no paper run, so no claims");
+    assert!(!out.join("claims.json").exists());
+
+    let stats = generic::load_stats(&run_dir).unwrap();
+    let figs = generic::build_run_figures(&stats).unwrap();
+    assert_eq!(
+        figs.figures
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>(),
+        STATS
+    );
+    let mut checked = 0;
+    for fig in &figs.figures {
+        let Chart::Heatmaps(heat) = &fig.chart else {
+            panic!("{}: two swept axes must give heatmaps", fig.id)
+        };
+        assert_eq!(heat.rows.len(), 1);
+        let titles: Vec<_> = heat.rows[0].iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["C", "S", "M"], "{}", fig.id);
+        // x = the last axis (payment, 4 values), y = the first (value, 3 steps)
+        assert_eq!(heat.rows[0][0].grid.xs.len(), 4);
+        assert_eq!(heat.rows[0][0].grid.ys.len(), 3);
+
+        let (files, scale) = generic::render(fig, &tmp.path().join("again")).unwrap();
+        let (lo, hi) = data_range(&run_dir, &fig.id);
+        // a constant statistic gets a widened scale (a colour bar needs a range)
+        if hi > lo {
+            assert_eq!(scale, (lo, hi), "{}: colour scale = data range", fig.id);
+            checked += 1;
+        }
+        for png in [files.png, out.join("mine").join(format!("{}.png", fig.id))] {
+            assert_eq!(png_size(&png), (1800, 556), "{}", png.display());
+            let len = std::fs::metadata(&png).unwrap().len();
+            assert!(len > 5_000, "{} only {len} bytes", png.display());
+        }
+        let svg =
+            std::fs::read_to_string(out.join("mine").join(format!("{}.svg", fig.id))).unwrap();
+        assert!(svg.contains("game.value") && svg.contains("game.payment"));
+    }
+    assert!(checked >= 3, "only {checked} statistics vary");
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(md.contains("## Run `mine`"), "{md}");
+    assert!(md.contains("(mine/withdrawals_mean.png)"), "{md}");
+    assert!(!md.contains("## Claims"), "no paper run, no claims table");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("src=\"mine/success_rate.png\""));
+}
+
+#[test]
+fn one_axis_gives_line_plots_with_every_mechanism() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    run(
+        &results,
+        "line",
+        "game.value = { from = 0.0, to = 0.3, steps = 4 }",
+    );
+    let out = tmp.path().join("report");
+    let report = datapact_report::render_report(&results, &out).unwrap();
+    assert_eq!(report.figures.len(), STATS.len());
+    let figs =
+        generic::build_run_figures(&generic::load_stats(&results.join("line")).unwrap()).unwrap();
+    for fig in &figs.figures {
+        let Chart::Lines(lines) = &fig.chart else {
+            panic!("{}: one swept axis must give lines", fig.id)
+        };
+        let names: Vec<_> = lines.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["C", "S", "M"]);
+        assert!(lines.series.iter().all(|s| s.points.len() == 4));
+        // the standard errors are carried for the bands
+        assert!(
+            lines
+                .series
+                .iter()
+                .flat_map(|s| &s.points)
+                .all(|p| p.2.is_some())
+        );
+        let png = out.join("line").join(format!("{}.png", fig.id));
+        assert_eq!(png_size(&png), (900, 560));
+        assert!(std::fs::metadata(&png).unwrap().len() > 5_000);
+    }
+}
+
+#[test]
+fn no_axis_gives_bars() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    run(&results, "point", "");
+    let out = tmp.path().join("report");
+    datapact_report::render_report(&results, &out).unwrap();
+    let figs =
+        generic::build_run_figures(&generic::load_stats(&results.join("point")).unwrap()).unwrap();
+    for fig in &figs.figures {
+        assert!(matches!(fig.chart, Chart::Bars(_)), "{}", fig.id);
+        assert_eq!(
+            png_size(&out.join("point").join(format!("{}.png", fig.id))),
+            (900, 560)
+        );
+    }
+}
+
+#[test]
+fn a_run_with_nothing_to_draw_fails_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let dir = run(
+        &results,
+        "empty",
+        "game.value = { from = 0.0, to = 0.3, steps = 2 }",
+    );
+    for part in datapact_trace::part_files(&dir, Table::Cells).unwrap() {
+        std::fs::remove_file(part).unwrap();
+    }
+    let err = datapact_report::render_report(&results, &tmp.path().join("report"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("run `empty`: nothing to draw"), "{err}");
+    assert!(err.contains("no rows"), "{err}");
+}
+
+#[test]
+fn null_statistics_are_not_drawn_as_zero() {
+    // A hand-made run: two mechanisms, one swept axis; the metric exists only for `a`.
+    let row = |m: &str, x: f64, v: Option<f64>| generic::StatRow {
+        mechanism: m.into(),
+        coords: vec![x],
+        values: vec![(v, v.map(|_| 0.01))],
+    };
+    let mut run = generic::RunStats {
+        name: "nulls".into(),
+        mechanisms: vec!["a".into(), "b".into()],
+        axes: vec![("game.value".into(), "value".into())],
+        round: 0,
+        stats: vec![generic::Stat {
+            column: "forfeited_mean".into(),
+            se_column: "forfeited_se".into(),
+            label: "forfeited".into(),
+        }],
+        rows: vec![
+            row("a", 0.1, Some(0.5)),
+            row("a", 0.2, Some(0.7)),
+            row("b", 0.1, None),
+            row("b", 0.2, None),
+        ],
+    };
+    let figs = generic::build_run_figures(&run).unwrap();
+    assert_eq!(
+        figs.figures[0].value_range,
+        (0.5, 0.7),
+        "nulls are not zeros"
+    );
+    let Chart::Lines(lines) = &figs.figures[0].chart else {
+        panic!("lines expected")
+    };
+    assert!(lines.series[1].points.iter().all(|p| p.1.is_none()));
+
+    // two axes: b's panel is all masked and titled n/a
+    run.axes.push(("game.payment".into(), "payment".into()));
+    for r in &mut run.rows {
+        r.coords.push(0.05);
+    }
+    let figs = generic::build_run_figures(&run).unwrap();
+    let Chart::Heatmaps(heat) = &figs.figures[0].chart else {
+        panic!("heatmaps expected")
+    };
+    assert!(heat.rows[0][1].title.contains("n/a"));
+    assert!(heat.rows[0][1].grid.z.iter().all(Option::is_none));
+    assert_eq!(heat.rows[0][0].scale.bounds(), (0.5, 0.7));
+
+    // every value null: nothing to draw
+    for r in &mut run.rows {
+        r.values = vec![(None, None)];
+    }
+    let err = generic::build_run_figures(&run).unwrap_err().to_string();
+    assert!(err.contains("every statistic is null"), "{err}");
+}
+
+#[test]
+fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
+    let mut rows = Vec::new();
+    for m in ["a", "b"] {
+        for (x, y, z) in [
+            (0.1, 1.0, 5.0),
+            (0.2, 1.0, 5.0),
+            (0.1, 2.0, 5.0),
+            (0.2, 2.0, 6.0),
+        ] {
+            let v = x + y + z;
+            rows.push(generic::StatRow {
+                mechanism: m.into(),
+                coords: vec![y, x, z],
+                values: vec![(Some(v), None)],
+            });
+        }
+    }
+    let run = generic::RunStats {
+        name: "three".into(),
+        mechanisms: vec!["a".into(), "b".into()],
+        axes: vec![
+            ("game.payment".into(), "payment".into()),
+            ("game.value".into(), "value".into()),
+            ("game.belief".into(), "belief".into()),
+        ],
+        round: 2,
+        stats: vec![generic::Stat {
+            column: "welfare_mean".into(),
+            se_column: "welfare_se".into(),
+            label: "welfare".into(),
+        }],
+        rows,
+    };
+    let figs = generic::build_run_figures(&run).unwrap();
+    let fig = &figs.figures[0];
+    assert!(
+        fig.title.contains("round 2") && fig.title.contains("game.belief = 5"),
+        "{}",
+        fig.title
+    );
+    assert!(
+        fig.caption
+            .contains("fixed at their first value: game.belief = 5"),
+        "{}",
+        fig.caption
+    );
+    // only belief = 5 is drawn: 8.2 (at belief = 6) is outside the range
+    let (lo, hi) = fig.value_range;
+    assert!(
+        (lo - 6.1).abs() < 1e-12 && (hi - 7.1).abs() < 1e-12,
+        "{lo} {hi}"
+    );
+    let Chart::Heatmaps(heat) = &fig.chart else {
+        panic!("heatmaps expected")
+    };
+    assert_eq!(heat.rows[0][0].grid.xs, [0.1, 0.2]);
+    assert_eq!(heat.rows[0][0].grid.ys, [1.0, 2.0]);
+
+    // a malformed row is an error, not a panic
+    let mut bad = run.clone();
+    bad.rows[0].coords.pop();
+    let err = generic::build_run_figures(&bad).unwrap_err().to_string();
+    assert!(err.contains("expected 3 and 1"), "{err}");
+}
