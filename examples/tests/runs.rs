@@ -116,6 +116,18 @@ fn plugin_scenarios_shard_resume_and_record_their_plugins() {
         );
     }
     assert_eq!(manifest.metrics, ["forfeited"]);
+
+    // The report draws the run, mechanisms side by side, the plugin metric included.
+    let report = tmp.path().join("report");
+    let output = datapact_report::render_report(&whole, &report).expect("the run is drawn");
+    assert_eq!(output.other_runs, ["pivotal"]);
+    let pngs: Vec<String> = std::fs::read_dir(report.join("pivotal"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert!(pngs.len() >= 5, "{pngs:?}");
+    assert!(pngs.iter().any(|n| n.contains("forfeited")), "{pngs:?}");
     let metadata = datapact_trace::read_metadata(&whole.join("cells/part-000000.parquet")).unwrap();
     assert!(metadata["datapact.plugins"].contains("deposit 1.0"));
 
