@@ -4,7 +4,7 @@
 use datapact_model::{Catalog, CostDist, Game, Rule};
 
 use crate::read::{Cx, Res, as_table, check, integer, number, raw_number};
-use crate::sections::{GAME_NUM, USERS_RULE, dist_params, set_game};
+use crate::sections::{GAME_NUM, USERS_RULE, dist_params};
 use crate::tree::{Node, Val};
 use crate::validate::{MAX_STEPS, linspace};
 use crate::{MechanismRef, column_name};
@@ -12,8 +12,8 @@ use crate::{MechanismRef, column_name};
 /// Where a swept value goes in a cell's game.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
-    /// A numeric `[game]` key.
-    Game(&'static str),
+    /// A numeric `[game]` key (its position in the reader's key list).
+    Game(usize),
     /// `population.users`.
     Users,
     /// A parameter of the cost distribution.
@@ -39,7 +39,7 @@ impl Target {
     /// Sets this target of `game` to `v` (validated at load time).
     pub fn apply(&self, game: &mut Game, v: f64) {
         match *self {
-            Target::Game(k) => set_game(game, k, v),
+            Target::Game(i) => (GAME_NUM[i].2)(game, v),
             Target::Users => game.users = v as usize,
             Target::Cost(p) => set_cost(&mut game.cost, p, v),
             Target::ReportShare => game.population.report.share = v,
@@ -97,7 +97,8 @@ pub(crate) fn sweepable(
 ) -> Vec<Sweepable> {
     let mut v: Vec<Sweepable> = GAME_NUM
         .iter()
-        .map(|(k, r)| key(format!("game.{k}"), *r, Target::Game(k)))
+        .enumerate()
+        .map(|(i, (k, r, _))| key(format!("game.{k}"), *r, Target::Game(i)))
         .collect();
     v.push(key("population.users".into(), USERS_RULE, Target::Users));
     for (p, r) in dist_params(dist).unwrap_or(&[]) {

@@ -11,16 +11,24 @@ use crate::tree::Node;
 use crate::tree::Val;
 use crate::{MAX_CAMPAIGN_USERS, MechanismRef, TraceLevel};
 
-/// The numeric keys of `[game]`, in file order.
-pub(crate) const GAME_NUM: [(&str, Rule); 8] = [
-    ("threshold", Rule::UnitOpen0),
-    ("value", Rule::NonNeg),
-    ("payment", Rule::NonNeg),
-    ("belief", Rule::NonNeg),
-    ("obs_noise", Rule::NonNeg),
-    ("drift", Rule::NonNeg),
-    ("irreversible", Rule::Unit),
-    ("recovery_rounds", Rule::Int { min: 0, max: 1000 }),
+/// A numeric key of `[game]`: its name, range and where its (validated) value goes.
+pub(crate) type GameKey = (&'static str, Rule, fn(&mut Game, f64));
+
+/// The numeric keys of `[game]`, in file order: the one declaration the table reader, the sweep
+/// and its targets read.
+pub(crate) const GAME_NUM: [GameKey; 8] = [
+    ("threshold", Rule::UnitOpen0, |g, v| g.threshold = v),
+    ("value", Rule::NonNeg, |g, v| g.value = v),
+    ("payment", Rule::NonNeg, |g, v| g.payment = v),
+    ("belief", Rule::NonNeg, |g, v| g.belief = v),
+    ("obs_noise", Rule::NonNeg, |g, v| g.obs_noise = v),
+    ("drift", Rule::NonNeg, |g, v| g.drift = v),
+    ("irreversible", Rule::Unit, |g, v| g.irreversible = v),
+    (
+        "recovery_rounds",
+        Rule::Int { min: 0, max: 1000 },
+        |g, v| g.recovery_rounds = v as u32,
+    ),
 ];
 
 pub(crate) const USERS_RULE: Rule = Rule::Int {
@@ -275,10 +283,10 @@ fn strategy_share(
 /// `[game]`: the numeric keys and the decision order of M.
 pub(crate) fn game_table(cx: &Cx, g: Option<Tbl>, game: &mut Game) -> Res<()> {
     let Some(g) = g else { return Ok(()) };
-    let mut allowed: Vec<&str> = GAME_NUM.iter().map(|(k, _)| *k).collect();
+    let mut allowed: Vec<&str> = GAME_NUM.iter().map(|(k, _, _)| *k).collect();
     allowed.push("order");
     g.check_keys(cx, &allowed)?;
-    for (k, rule) in GAME_NUM {
+    for (k, rule, set) in GAME_NUM {
         if g.get(k).is_none() {
             continue;
         }
@@ -287,7 +295,7 @@ pub(crate) fn game_table(cx: &Cx, g: Option<Tbl>, game: &mut Game) -> Res<()> {
         } else {
             g.num(cx, k, rule, 0.0)?
         };
-        set_game(game, k, v);
+        set(game, v);
     }
     let names: Vec<&str> = ORDERS.iter().map(|o| o.as_str()).collect();
     let order = g.choice(cx, "order", &names, Order::SmallFirst.as_str())?;
@@ -296,21 +304,6 @@ pub(crate) fn game_table(cx: &Cx, g: Option<Tbl>, game: &mut Game) -> Res<()> {
         .find(|o| o.as_str() == order)
         .unwrap_or_default();
     Ok(())
-}
-
-/// Sets `[game] key` (validated) to `v`.
-pub(crate) fn set_game(game: &mut Game, key: &str, v: f64) {
-    match key {
-        "threshold" => game.threshold = v,
-        "value" => game.value = v,
-        "payment" => game.payment = v,
-        "belief" => game.belief = v,
-        "obs_noise" => game.obs_noise = v,
-        "drift" => game.drift = v,
-        "irreversible" => game.irreversible = v,
-        "recovery_rounds" => game.recovery_rounds = v as u32,
-        _ => unreachable!("not a [game] key: {key}"),
-    }
 }
 
 /// `[dynamics]`: rounds, cost process, learning.
