@@ -22,6 +22,7 @@
 //! ![Mean withdrawals per campaign of S, M, deposit and random_order over V and the share of pivotal-minded users (`datapact report`, 200 replications per cell)](../docs/figures/pivotal_withdrawals.png)
 
 use datapact::prelude::*;
+use datapact_model::kappa;
 
 params! {
     /// Parameters of the pivotal strategy.
@@ -42,8 +43,7 @@ impl WithdrawRule for Pivotal {
             Some(false) => 0.0,
             None => self.0.prior,
         };
-        let cost = user.realized_cost * user.burden * user.burden / 2.0;
-        cost <= user.payment * user.burden + weight * user.value
+        kappa(user.realized_cost, user.burden) <= user.payment * user.burden + weight * user.value
     }
 }
 
