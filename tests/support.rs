@@ -4,7 +4,6 @@ use std::path::Path;
 
 use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
-use datapact_sim::Backend;
 use datapact_trace::Table;
 use datapact_trace::arrow::array::{Array, AsArray, RecordBatch};
 use datapact_trace::arrow::datatypes::{Float64Type, UInt32Type};
@@ -41,14 +40,9 @@ pub fn baseline(overrides: &[&str]) -> Scenario {
 
 pub fn run(scenario: &Scenario, out: &Path, threads: usize, shard: Shard) {
     let opts = RunOptions {
-        out: out.to_path_buf(),
         threads,
         shard,
-        resume: false,
-        progress: false,
-        backend: Backend::Ecs,
-        cancel: None,
-        plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+        ..RunOptions::new(out)
     };
     datapact_runner::run(scenario, &opts).expect("run succeeds");
 }

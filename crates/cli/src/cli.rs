@@ -244,6 +244,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 },
                 cancel: Some(signals.stop.clone()),
                 plugins: cx.plugins.clone(),
+                cells_done: None,
             };
             let started = std::time::Instant::now();
             let summary =

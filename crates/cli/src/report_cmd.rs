@@ -95,6 +95,7 @@ pub(crate) fn reproduce(
             backend: Backend::Ecs,
             cancel: Some(signals.stop.clone()),
             plugins: cx.plugins.clone(),
+            cells_done: None,
         };
         let t = Instant::now();
         let summary = datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;

@@ -15,9 +15,9 @@ mod embedded;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use arrow::array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow::datatypes::SchemaRef;
@@ -298,6 +298,7 @@ fn run_options(
     threads: usize,
     stderr_bar: bool,
     cancel: Arc<AtomicBool>,
+    cells_done: Arc<AtomicUsize>,
 ) -> RunOptions {
     RunOptions {
         out,
@@ -307,6 +308,7 @@ fn run_options(
         progress: stderr_bar,
         backend: datapact_sim::Backend::Ecs,
         cancel: Some(cancel),
+        cells_done: Some(cells_done),
         plugins: CORE.clone(),
     }
 }
@@ -315,22 +317,6 @@ fn run_options(
 /// scenarios are loaded against the same core catalog).
 static CORE: std::sync::LazyLock<Arc<datapact_sim::PluginSet>> =
     std::sync::LazyLock::new(|| Arc::new(datapact_sim::PluginSet::core()));
-
-/// Cells whose chunk has finished in this run: a chunk's `cells/` part appears under its final
-/// name only when complete (older parts, from an earlier run into `out`, do not count).
-fn cells_done(out: &Path, plan: &ChunkPlan, since: SystemTime) -> usize {
-    (0..plan.chunks())
-        .filter(|&c| {
-            let part = out
-                .join(Table::Cells.dir_name())
-                .join(format!("{}.parquet", ChunkPlan::part_name(c)));
-            std::fs::metadata(part)
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t >= since)
-        })
-        .map(|c| plan.cells_of(c).len())
-        .sum()
-}
 
 fn summary_dict<'py>(
     py: Python<'py>,
@@ -375,9 +361,15 @@ fn run<'py>(
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let cancel = Arc::new(AtomicBool::new(false));
-    let opts = run_options(out.clone(), threads, stderr_bar, cancel.clone());
-    let plan = ChunkPlan::for_scenario(&scenario.inner);
-    let started = SystemTime::now();
+    let cells_done = Arc::new(AtomicUsize::new(0));
+    let opts = run_options(
+        out.clone(),
+        threads,
+        stderr_bar,
+        cancel.clone(),
+        cells_done.clone(),
+    );
+    let total_cells = ChunkPlan::for_scenario(&scenario.inner).cells;
     let clock = std::time::Instant::now();
     let job = scenario.inner.clone();
     let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -401,7 +393,7 @@ fn run<'py>(
         let interrupted = py.check_signals().err();
         let reported = match (&on_progress, &interrupted) {
             (Some(cb), None) => cb
-                .call1((cells_done(&out, &plan, started), plan.cells))
+                .call1((cells_done.load(Ordering::Relaxed), total_cells))
                 .err(),
             _ => None,
         };

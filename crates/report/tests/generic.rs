@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use datapact_report::generic::{self, Chart};
 use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
-use datapact_sim::Backend;
 use datapact_trace::Table;
 use datapact_trace::arrow::array::Float64Array;
 
@@ -38,14 +37,9 @@ payment = 0.05
     let scenario = Scenario::from_str(&text, name, &[]).unwrap();
     let out = dir.join(name);
     let opts = RunOptions {
-        out: out.clone(),
         threads: 2,
         shard: Shard::WHOLE,
-        resume: false,
-        progress: false,
-        backend: Backend::Ecs,
-        cancel: None,
-        plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+        ..RunOptions::new(out.clone())
     };
     datapact_runner::run(&scenario, &opts).unwrap();
     out

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use datapact_report::claims::Verdict;
 use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
-use datapact_sim::Backend;
 use datapact_trace::Table;
 use datapact_trace::arrow::array::{Array, Float64Array, StringArray};
 
@@ -35,14 +34,9 @@ fn run_small(dir: &Path) {
             .replace("replications = 100", "replications = 40");
         let scenario = Scenario::from_str(&small, name, &[]).unwrap();
         let opts = RunOptions {
-            out: dir.join(name),
             threads: 2,
             shard: Shard::WHOLE,
-            resume: false,
-            progress: false,
-            backend: Backend::Ecs,
-            cancel: None,
-            plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+            ..RunOptions::new(dir.join(name))
         };
         datapact_runner::run(&scenario, &opts).unwrap();
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub backend: Backend,
     /// Set (e.g. by a signal handler) to stop after the current cells; the unfinished chunk is discarded.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Counts this process's cells as they finish (kept by resume or computed): what a caller
+    /// polls to draw its own progress (the Python package's tqdm bar).
+    pub cells_done: Option<Arc<AtomicUsize>>,
     /// The app's mechanisms, strategies and metrics (`PluginSet::core()` for the `datapact`
     /// binary); the scenario must have been loaded against its catalog. Recorded in the run's
     /// identity, the manifest and every file's metadata.
@@ -57,6 +60,7 @@ impl RunOptions {
             progress: false,
             backend: Backend::Ecs,
             cancel: None,
+            cells_done: None,
             plugins: Arc::new(PluginSet::core()),
         }
     }
@@ -261,7 +265,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         {
             parts.extend(kept.iter().map(|i| entry(&opts.out, i)));
             summary.chunks_kept += 1;
-            bar.inc(plan.cells_of(chunk).len() as u64);
+            let kept_cells = plan.cells_of(chunk).len();
+            bar.inc(kept_cells as u64);
+            count_done(opts, kept_cells);
             continue;
         }
         if opts
@@ -304,6 +310,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     summary.manifest_written =
         merge_manifest(&opts.out, scenario, &opts.plugins, &plan, opts.shard.count)?;
     Ok(summary)
+}
+
+fn count_done(opts: &RunOptions, cells: usize) {
+    if let Some(done) = &opts.cells_done {
+        done.fetch_add(cells, Ordering::Relaxed);
+    }
 }
 
 fn entry(out: &Path, info: &PartInfo) -> PartEntry {
@@ -400,6 +412,7 @@ fn run_chunk(
             append(&mut w, spec, &output, coords, summary)?;
             summary.cells_run += 1;
             bar.inc(1);
+            count_done(opts, 1);
             Ok(())
         },
     );
