@@ -152,6 +152,45 @@ pub fn run_round<S: EventSink>(
     sink: &mut S,
 ) -> Outcome {
     ws.prepare(game, draws.len());
+    play(kernel, game, rules, draws, ws, sink)
+}
+
+/// Runs one campaign of `kernel` on `draws` with a fresh population whose strategies are given
+/// per user (`report[i]`, `withdraw[i]`: indices into `rules`) instead of by the game's shares:
+/// the campaign of a strategy profile, e.g. one user deviating from the others
+/// ([`crate::deviation`]). Per-user payoffs are left in `ws.payoff`.
+///
+/// # Panics
+/// If `report` or `withdraw` is not one index per user.
+#[allow(clippy::too_many_arguments)]
+pub fn run_profile<S: EventSink>(
+    kernel: Kernel,
+    game: &Game,
+    rules: &Rules,
+    draws: &Draws,
+    report: &[u16],
+    withdraw: &[u16],
+    ws: &mut Workspace,
+    sink: &mut S,
+) -> Outcome {
+    ws.fresh_population(game, draws.len());
+    ws.prepare(game, draws.len());
+    ws.strategy.copy_from_slice(report);
+    ws.rule.copy_from_slice(withdraw);
+    // the strategies no longer follow the game's shares: the next `prepare` rebuilds them
+    ws.population_key = None;
+    play(kernel, game, rules, draws, ws, sink)
+}
+
+/// The phases of one campaign on a prepared workspace.
+fn play<S: EventSink>(
+    kernel: Kernel,
+    game: &Game,
+    rules: &Rules,
+    draws: &Draws,
+    ws: &mut Workspace,
+    sink: &mut S,
+) -> Outcome {
     realize(
         &draws.cost,
         &draws.drift_shock,

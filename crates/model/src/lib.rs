@@ -17,6 +17,7 @@ pub mod campaign;
 pub mod caps;
 pub mod catalog;
 pub mod cost;
+pub mod deviation;
 pub mod draws;
 pub mod dynamics;
 pub mod events;
@@ -30,7 +31,7 @@ pub mod strategy;
 pub mod waterfill;
 pub mod withdraw;
 
-pub use campaign::{Kernel, Workspace, run_campaign, run_round};
+pub use campaign::{Kernel, Workspace, run_campaign, run_profile, run_round};
 pub use catalog::{Catalog, MechanismDecl, UserKind};
 pub use cost::{CostDist, CostSampler, kappa};
 pub use draws::{Draws, campaign_rng};
