@@ -96,6 +96,22 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Incentive audit: unilateral deviations, best-response dynamics and the paper's claims
+    /// re-decided under one changed assumption at a time (settings: scenarios/audit.toml).
+    Audit {
+        /// Output directory (default: results/audit).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Audit settings (default: the embedded scenarios/audit.toml).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bars.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 /// An error with its exit code.
@@ -342,6 +358,15 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         } => {
             let threads = thread_count(threads)?;
             report_cmd::reproduce(cx, out, threads, quiet)
+        }
+        Command::Audit {
+            out,
+            spec,
+            threads,
+            quiet,
+        } => {
+            let threads = thread_count(threads)?;
+            crate::audit_cmd::audit(cx, out, spec, threads, quiet)
         }
         Command::Scenarios => {
             for (name, text) in embedded::SCENARIOS.iter().chain(embedded::PAPER) {

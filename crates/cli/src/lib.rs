@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+mod audit_cmd;
 mod cli;
 pub mod embedded;
 mod plugins_cmd;

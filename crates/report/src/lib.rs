@@ -20,6 +20,7 @@
 //! [`charts`] lines and bars, [`generic`] builds the figures of any run, [`claims`]
 //! decides the claims, and [`output`] writes the report files.
 
+pub mod audit;
 pub mod charts;
 pub mod claims;
 mod error;

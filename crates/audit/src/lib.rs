@@ -1,0 +1,194 @@
+//! The incentive audit (`datapact audit`): would users lie or free-ride under S and M, and
+//! which modelling choices does each of the paper's claims need?
+//!
+//! 1. **Unilateral deviations** ([`deviations::deviation_rows`]): in each (V, p) cell of the
+//!    audited paper scenario, one user — the user at a given quantile of true cost — reports
+//!    `factor × cost` or withdraws by another rule while everyone else is truthful and sincere;
+//!    her utility gain is measured on the same draws (common random numbers). Table
+//!    `deviations/`.
+//! 2. **Best-response dynamics** ([`deviations::equilibrium_rows`]): the whole population
+//!    switches to the best symmetric deviation until none gains significantly. Table
+//!    `equilibria/`.
+//! 3. **Claims across variants** ([`variants`]): the paper runs behind the six claims are re-run
+//!    with one assumption changed at a time and the claims re-decided by
+//!    [`datapact_report::evaluate_claims`]; `claims_variants.json` and a figure.
+//! 4. `REPORT.md`: ε-best responses per mechanism, the equilibria, the claims × variants table
+//!    and "What each claim needs".
+//!
+//! The settings (grid sizes, replications, report factors) are `scenarios/audit.toml`
+//! ([`spec`]); everything derives from the scenario seed, so the output is the same whatever
+//! the thread count.
+
+pub mod deviations;
+mod render;
+pub mod spec;
+pub mod table;
+pub mod variants;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use datapact_model::Catalog;
+use datapact_model::deviation::Menu;
+use datapact_report::audit::VariantClaims;
+use datapact_scenario::{Scenario, ScenarioError};
+use datapact_sim::PluginSet;
+use rayon::prelude::*;
+
+use crate::deviations::{CellAudit, DeviationRow, EquilibriumRow};
+pub use crate::spec::{AuditSpec, DEFAULT_SPEC};
+
+/// Anything that stops the audit.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The audit settings are invalid.
+    #[error("{origin}: {message}")]
+    Spec {
+        /// The settings file.
+        origin: String,
+        /// What is wrong, naming the key and its allowed range.
+        message: String,
+    },
+    /// A scenario (with the audit's overrides) is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A claim run failed.
+    #[error(transparent)]
+    Runner(#[from] datapact_runner::RunnerError),
+    /// Reading the claim runs or drawing failed.
+    #[error(transparent)]
+    Report(#[from] datapact_report::ReportError),
+    /// A file could not be written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        message: String,
+    },
+}
+
+impl AuditError {
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> AuditError {
+        AuditError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What the audit runs on.
+pub struct AuditInputs<'a> {
+    /// The settings' text (`scenarios/audit.toml` or the user's file) and its name for errors.
+    pub spec: (&'a str, &'a str),
+    /// The paper scenarios by name (the app's embedded copies).
+    pub paper: &'a [(&'a str, &'a str)],
+    /// The app's catalog and plugins.
+    pub catalog: Arc<Catalog>,
+    /// The app's plugins (the claim runs use them).
+    pub plugins: Arc<PluginSet>,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Worker threads.
+    pub threads: usize,
+    /// Progress bars for the claim runs.
+    pub progress: bool,
+    /// Set to stop the claim runs.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// What the audit wrote.
+#[derive(Debug)]
+pub struct AuditSummary {
+    /// `REPORT.md`.
+    pub report: PathBuf,
+    /// The claims under each variant, baseline first.
+    pub variants: Vec<VariantClaims>,
+    /// Seconds per part: deviations and dynamics, variants.
+    pub seconds: (f64, f64),
+}
+
+/// The `--set` overrides that put V and p each on `steps` values over [0, 0.3].
+pub(crate) fn grid_overrides(steps: u32) -> Vec<String> {
+    ["value", "payment"]
+        .iter()
+        .map(|k| format!("sweep.game.{k}={{ from = 0.0, to = 0.3, steps = {steps} }}"))
+        .collect()
+}
+
+/// Runs the whole audit into `inputs.out`.
+pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
+    let spec = AuditSpec::parse(inputs.spec.0, inputs.spec.1)?;
+    let a = &spec.analysis;
+    let text = variants::paper_text(inputs.paper, &a.scenario).ok_or_else(|| AuditError::Spec {
+        origin: inputs.spec.1.to_string(),
+        message: format!(
+            "key `analysis.scenario`: must name a paper scenario ({}), got {:?}",
+            inputs
+                .paper
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
+            a.scenario
+        ),
+    })?;
+    let scenario = Scenario::from_str_with(
+        &inputs.catalog,
+        text,
+        &format!("<embedded>/paper/{}.toml", a.scenario),
+        &grid_overrides(a.steps),
+    )?;
+    std::fs::create_dir_all(&inputs.out).map_err(|e| AuditError::io(&inputs.out, e))?;
+    let started = Instant::now();
+    let menu = Menu::new(&a.deviation.report_factors);
+    let cx = CellAudit {
+        seed: scenario.seed,
+        menu: &menu,
+        quantiles: &a.deviation.cost_quantiles,
+        replications: a.replications,
+        dynamics_replications: a.dynamics.replications,
+        max_rounds: a.dynamics.max_rounds,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(inputs.threads.max(1))
+        .build()
+        .map_err(|e| AuditError::Io {
+            path: inputs.out.clone(),
+            message: format!("cannot start worker threads: {e}"),
+        })?;
+    // cells are independent and collected in cell order: the same rows whatever the threads
+    let per_cell: Vec<(Vec<DeviationRow>, Vec<EquilibriumRow>)> = pool.install(|| {
+        (0..scenario.cell_count())
+            .into_par_iter()
+            .map(|i| {
+                let cell = scenario.cell(i);
+                (
+                    deviations::deviation_rows(i, &cell.game, &cx),
+                    deviations::equilibrium_rows(i, &cell.game, &cx),
+                )
+            })
+            .collect()
+    });
+    let devs: Vec<DeviationRow> = per_cell.iter().flat_map(|c| c.0.clone()).collect();
+    let eqs: Vec<EquilibriumRow> = per_cell.into_iter().flat_map(|c| c.1).collect();
+    let dev_values: Vec<_> = devs.iter().map(|r| r.values(&menu)).collect();
+    table::DEVIATIONS.write(&inputs.out, &dev_values)?;
+    let eq_values: Vec<_> = eqs.iter().map(EquilibriumRow::values).collect();
+    table::EQUILIBRIA.write(&inputs.out, &eq_values)?;
+    let part1 = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let list = variants::variants(&eqs, &menu);
+    let claims = variants::decide_all(inputs, &spec, &list)?;
+    let part2 = started.elapsed().as_secs_f64();
+
+    let report = render::write(&inputs.out, &spec, &menu, &devs, &eqs, &claims)?;
+    Ok(AuditSummary {
+        report,
+        variants: claims,
+        seconds: (part1, part2),
+    })
+}

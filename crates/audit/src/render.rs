@@ -1,0 +1,320 @@
+//! `REPORT.md`, `claims_variants.json` and the figures of the audit.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use datapact_model::deviation::{Menu, WithdrawChoice};
+use datapact_report::audit::{
+    VariantClaims, needs_markdown, render_claims_grid, variants_markdown,
+};
+use datapact_report::claims::Verdict;
+use datapact_report::figures::{self, Figure, Grid, Panel, Scale};
+
+use crate::AuditError;
+use crate::deviations::{DeviationRow, EquilibriumRow, KERNELS, choice_name, significant};
+use crate::spec::AuditSpec;
+use crate::variants::{CLAIM_RUNS, modal_profile};
+
+fn is_report(r: &DeviationRow) -> bool {
+    r.choice.report != 0
+}
+
+/// The largest mean gain among `rows`, with the row.
+fn max_gain<'a>(rows: impl Iterator<Item = &'a DeviationRow>) -> Option<&'a DeviationRow> {
+    rows.max_by(|a, b| a.gain_mean.total_cmp(&b.gain_mean))
+}
+
+fn epsilon_text(menu: &Menu, devs: &[DeviationRow], mech: &str, report: bool) -> String {
+    let rows: Vec<&DeviationRow> = devs
+        .iter()
+        .filter(|r| r.mechanism == mech && is_report(r) == report)
+        .collect();
+    let what = if report {
+        "truthful reporting"
+    } else {
+        "sincere withdrawal"
+    };
+    let Some(top) = max_gain(rows.iter().copied()) else {
+        return format!("- {what}: no deviation measured\n");
+    };
+    let sig = rows
+        .iter()
+        .filter(|r| significant(r.gain_mean, r.gain_se))
+        .count();
+    let eps = top.gain_mean.max(0.0);
+    let verdict = if significant(top.gain_mean, top.gain_se) {
+        format!(
+            "is an ε-best response only for ε ≥ {eps:.5} (SE {:.5}): the largest gain, by `{}` at V = {}, p = {}, \
+             deviator at cost quantile {}, pays in {:.0}% of campaigns",
+            top.gain_se,
+            choice_name(menu, top.choice),
+            top.value,
+            top.payment,
+            top.quantile,
+            100.0 * top.pays_share
+        )
+    } else {
+        format!(
+            "is an ε-best response with ε = {eps:.5} (SE {:.5}): no deviation gains significantly",
+            top.gain_se
+        )
+    };
+    format!(
+        "- {what} {verdict}; a deviation gains significantly (> 0 and > 2 SE) in {sig} of {} cell × quantile × deviation combinations.\n",
+        rows.len()
+    )
+}
+
+fn grid_of(points: impl Iterator<Item = (f64, f64, f64)>) -> Grid {
+    Grid::from_points(points.map(|(x, y, z)| (x, y, Some(z))))
+}
+
+fn max_gain_figure(devs: &[DeviationRow]) -> Figure {
+    let mut rows = Vec::new();
+    let mut all = Vec::new();
+    for report in [true, false] {
+        let mut row = Vec::new();
+        for k in KERNELS {
+            let mut best: BTreeMap<u32, (f64, f64, f64)> = BTreeMap::new();
+            for r in devs
+                .iter()
+                .filter(|r| r.mechanism == k.name() && is_report(r) == report)
+            {
+                let e = best
+                    .entry(r.cell)
+                    .or_insert((r.value, r.payment, f64::NEG_INFINITY));
+                e.2 = e.2.max(r.gain_mean);
+            }
+            all.extend(best.values().map(|v| v.2));
+            row.push(Panel {
+                title: format!(
+                    "{}: best {} deviation",
+                    k.name(),
+                    if report { "report" } else { "withdraw" }
+                ),
+                grid: grid_of(best.into_values()),
+                scale: Scale::diverging(0.0, 0.0),
+                bar_label: "max mean gain per campaign".into(),
+            });
+        }
+        rows.push(row);
+    }
+    let (lo, hi) = all
+        .iter()
+        .fold((0.0f64, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+    for p in rows.iter_mut().flatten() {
+        p.scale = Scale::diverging(lo, hi);
+    }
+    Figure {
+        id: "max_gain".into(),
+        title:
+            "Largest mean utility gain of one deviating user (over deviations and cost quantiles)"
+                .into(),
+        rows,
+        caption: String::new(),
+        axes: None,
+    }
+}
+
+fn equilibrium_figure(eqs: &[EquilibriumRow]) -> Figure {
+    let panels: Vec<Panel> = KERNELS
+        .iter()
+        .map(|k| Panel {
+            title: format!("{}: welfare at the dynamics' end − truthful", k.name()),
+            grid: grid_of(
+                eqs.iter()
+                    .filter(|e| e.mechanism == k.name())
+                    .map(|e| (e.value, e.payment, e.outcome.1 - e.truthful.1)),
+            ),
+            scale: Scale::diverging(0.0, 0.0),
+            bar_label: "welfare difference".into(),
+        })
+        .collect();
+    let (lo, hi) = eqs
+        .iter()
+        .map(|e| e.outcome.1 - e.truthful.1)
+        .fold((0.0f64, 0.0f64), |(a, b), x| (a.min(x), b.max(x)));
+    Figure {
+        id: "equilibrium_welfare".into(),
+        title: "Best-response dynamics: welfare change against truthful-sincere play".into(),
+        rows: vec![
+            panels
+                .into_iter()
+                .map(|p| Panel {
+                    scale: Scale::diverging(lo, hi),
+                    ..p
+                })
+                .collect(),
+        ],
+        caption: String::new(),
+        axes: None,
+    }
+}
+
+fn dynamics_text(menu: &Menu, eqs: &[EquilibriumRow]) -> String {
+    let mut s = String::from(
+        "| mechanism | fixed / cycle / limit | final profiles (cells) | success: end vs truthful | welfare: end vs truthful |\n|---|---|---|---|---|\n",
+    );
+    for k in KERNELS {
+        let rows: Vec<&EquilibriumRow> = eqs.iter().filter(|e| e.mechanism == k.name()).collect();
+        let n = rows.len().max(1) as f64;
+        let count = |name: &str| rows.iter().filter(|e| e.end.name() == name).count();
+        let mut profiles: BTreeMap<String, usize> = BTreeMap::new();
+        for e in &rows {
+            *profiles.entry(choice_name(menu, e.profile)).or_default() += 1;
+        }
+        let mut profiles: Vec<_> = profiles.into_iter().collect();
+        profiles.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let list: Vec<String> = profiles.iter().map(|(p, c)| format!("{p} ({c})")).collect();
+        let mean = |f: &dyn Fn(&EquilibriumRow) -> f64| rows.iter().map(|e| f(e)).sum::<f64>() / n;
+        let _ = writeln!(
+            s,
+            "| {} | {} / {} / {} | {} | {:.4} vs {:.4} | {:.4} vs {:.4} |",
+            k.name(),
+            count("fixed"),
+            count("cycle"),
+            count("limit"),
+            list.join(", "),
+            mean(&|e| e.outcome.0),
+            mean(&|e| e.truthful.0),
+            mean(&|e| e.outcome.1),
+            mean(&|e| e.truthful.1),
+        );
+    }
+    s
+}
+
+fn closing_note(vs: &[VariantClaims]) -> String {
+    let Some(base) = vs.first() else {
+        return String::new();
+    };
+    let mut s = String::new();
+    for (k, c) in base.claims.iter().enumerate() {
+        let held: Vec<&str> = vs
+            .iter()
+            .filter(|v| v.claims[k].verdict == Verdict::Held)
+            .map(|v| v.setting.as_str())
+            .collect();
+        let tested = vs
+            .iter()
+            .filter(|v| v.claims[k].verdict != Verdict::NotTested)
+            .count();
+        let _ = write!(
+            s,
+            "claim {} {} in the baseline and holds in {} of {} tested variants",
+            c.id,
+            if c.verdict == Verdict::Held {
+                "holds"
+            } else {
+                "does not hold"
+            },
+            held.len(),
+            tested
+        );
+        if !held.is_empty() && held.len() < tested {
+            let _ = write!(s, " ({})", held.join(", "));
+        }
+        s.push_str("; ");
+    }
+    s.trim_end_matches("; ").to_string() + "."
+}
+
+/// Writes the figures, `claims_variants.json` and `REPORT.md` into `out`.
+pub fn write(
+    out: &Path,
+    spec: &AuditSpec,
+    menu: &Menu,
+    devs: &[DeviationRow],
+    eqs: &[EquilibriumRow],
+    vs: &[VariantClaims],
+) -> Result<PathBuf, AuditError> {
+    let a = &spec.analysis;
+    let figs = out.join("figures");
+    std::fs::create_dir_all(&figs).map_err(|e| AuditError::io(&figs, e))?;
+    figures::render(&max_gain_figure(devs), &figs)?;
+    figures::render(&equilibrium_figure(eqs), &figs)?;
+    render_claims_grid(vs, &figs)?;
+    let json = serde_json::to_string_pretty(vs).map_err(|e| AuditError::Io {
+        path: out.join("claims_variants.json"),
+        message: e.to_string(),
+    })?;
+    write_text(&out.join("claims_variants.json"), &(json + "\n"))?;
+
+    let mut md = String::from("# Incentive audit\n\n");
+    let _ = writeln!(
+        md,
+        "Audited model: the paper scenario `{}` (uniform costs, n = 20, θ = 0.6, σ_w = 0.5) on V, p each over \
+         [0, 0.3] in {} steps. Deviations: {} replications per cell, report factors {:?} (report = factor × true \
+         cost; 1 is truthful), deviator at cost quantiles {:?}, withdraw rules {}. Common random numbers: \
+         each deviation is played on the same draws as the baseline. C has neither reports nor withdrawal and \
+         is not audited. Tables: `deviations/`, `equilibria/` (columns in docs/schema.md).\n",
+        a.scenario,
+        a.steps,
+        a.replications,
+        a.deviation.report_factors,
+        a.deviation.cost_quantiles,
+        WithdrawChoice::ALL[1..]
+            .iter()
+            .map(|w| w.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    md.push_str("## 1. Are truthful reporting and sincere withdrawal ε-best responses?\n\n");
+    md.push_str(
+        "ε is the largest mean gain of a unilateral deviation (everyone else truthful and sincere) over the \
+         grid, the deviations and the cost quantiles; as a maximum over many noisy means it is biased \
+         upwards, so the count of significant gains is given beside it.\n\n",
+    );
+    for k in KERNELS {
+        let _ = writeln!(md, "**{}**\n", k.name());
+        md.push_str(&epsilon_text(menu, devs, k.name(), true));
+        md.push_str(&epsilon_text(menu, devs, k.name(), false));
+        md.push('\n');
+    }
+    md.push_str("![largest gain](figures/max_gain.png)\n\n");
+    md.push_str("## 2. Best-response dynamics\n\n");
+    let _ = writeln!(
+        md,
+        "From truthful-sincere, the whole population switches to the strategy (report factor × withdraw \
+         rule) with the largest mean gain for a deviator (averaged over the cost quantiles), while that gain \
+         is > 0 and > 2 SE; at most {} switches, {} replications per round.\n",
+        a.dynamics.max_rounds, a.dynamics.replications
+    );
+    md.push_str(&dynamics_text(menu, eqs));
+    md.push_str("\n![equilibrium welfare](figures/equilibrium_welfare.png)\n\n");
+    md.push_str("## 3. The claims across model variants\n\n");
+    let _ = writeln!(
+        md,
+        "The runs the claims read ({}) re-run with one assumption changed at a time, on a reduced grid (V, p \
+         each in {} steps) with {} replications per cell (claim 2's campaign-level run: at most 100), and the \
+         claims decided by the same rules as REPORT.md's claims table. Not the full product of variants. \
+         σ_o = 0.25 leaves claim 6's run unchanged (it sweeps σ_o itself). `claims_variants.json` has every \
+         verdict with its numbers.\n",
+        CLAIM_RUNS.join(", "),
+        a.variants.steps,
+        a.variants.replications
+    );
+    md.push_str(&variants_markdown(vs));
+    md.push_str("\n![claims × variants](figures/claims_variants.png)\n\n");
+    md.push_str("## 4. What each claim needs\n\n");
+    md.push_str(&needs_markdown(vs));
+    md.push_str("\n## Closing note\n\n");
+    md.push_str(&closing_note(vs));
+    md.push('\n');
+    if let Some((p, n)) = modal_profile(eqs) {
+        let _ = writeln!(
+            md,
+            "\nThe most frequent end of the best-response dynamics is `{}` ({n} of {} cell × mechanism rows).",
+            choice_name(menu, p),
+            eqs.len()
+        );
+    }
+    let report = out.join("REPORT.md");
+    write_text(&report, &md)?;
+    Ok(report)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), AuditError> {
+    std::fs::write(path, text).map_err(|e| AuditError::io(path, e))
+}
