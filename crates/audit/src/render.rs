@@ -66,6 +66,31 @@ fn epsilon_text(menu: &Menu, devs: &[DeviationRow], mech: &str, report: bool) ->
     )
 }
 
+/// Per mechanism, how often each deviation is the best response of a cell × quantile (the
+/// `best` column), and how often truthful-sincere is.
+fn best_response_text(menu: &Menu, devs: &[DeviationRow]) -> String {
+    let mut s =
+        String::from("| mechanism | best response per cell × cost quantile (count) |\n|---|---|\n");
+    for k in KERNELS {
+        let rows: Vec<&DeviationRow> = devs.iter().filter(|r| r.mechanism == k.name()).collect();
+        let groups: std::collections::BTreeSet<(u32, u64)> = rows
+            .iter()
+            .map(|r| (r.cell, r.quantile.to_bits()))
+            .collect();
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.best) {
+            *count.entry(choice_name(menu, r.choice)).or_default() += 1;
+        }
+        let deviating: usize = count.values().sum();
+        let mut list: Vec<(String, usize)> = count.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut parts = vec![format!("truthful-sincere ({})", groups.len() - deviating)];
+        parts.extend(list.into_iter().map(|(n, c)| format!("{n} ({c})")));
+        let _ = writeln!(s, "| {} | {} |", k.name(), parts.join(", "));
+    }
+    s
+}
+
 fn grid_of(points: impl Iterator<Item = (f64, f64, f64)>) -> Grid {
     Grid::from_points(points.map(|(x, y, z)| (x, y, Some(z))))
 }
@@ -272,7 +297,11 @@ pub fn write(
         md.push_str(&epsilon_text(menu, devs, k.name(), false));
         md.push('\n');
     }
-    md.push_str("![largest gain](figures/max_gain.png)\n\n");
+    md.push_str(&best_response_text(menu, devs));
+    md.push_str(
+        "\n![largest gain](figures/max_gain.png)\n\nBlue: every deviation of that kind loses there \
+         (each side of the colour scale is scaled to its own extreme).\n\n",
+    );
     md.push_str("## 2. Best-response dynamics\n\n");
     let _ = writeln!(
         md,

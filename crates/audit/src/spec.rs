@@ -135,7 +135,7 @@ mod tests {
                 && e.contains("(0, 10]"),
             "{e}"
         );
-        let text = DEFAULT_SPEC.replace("steps = 7 ", "steps = 70 ");
+        let text = DEFAULT_SPEC.replace("steps = 11 ", "steps = 70 ");
         let e = AuditSpec::parse(&text, "my.toml").unwrap_err().to_string();
         assert!(e.contains("analysis.steps") && e.contains("[2, 31]"), "{e}");
         let text = DEFAULT_SPEC.replace("max_rounds", "max_round");

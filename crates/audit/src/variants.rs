@@ -52,13 +52,42 @@ fn variant(id: &str, assumption: &'static str, setting: &str, overrides: &[&str]
 /// The most frequent final profile of the best-response dynamics over cells and mechanisms
 /// (ties: the first in menu order), and how many rows reached it.
 pub fn modal_profile(eqs: &[EquilibriumRow]) -> Option<(Choice, usize)> {
+    modal(eqs.iter().map(|e| e.profile))
+}
+
+fn modal(profiles: impl Iterator<Item = Choice>) -> Option<(Choice, usize)> {
     let mut count: BTreeMap<Choice, usize> = BTreeMap::new();
-    for e in eqs {
-        *count.entry(e.profile).or_default() += 1;
+    for p in profiles {
+        *count.entry(p).or_default() += 1;
     }
     count
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+}
+
+/// The profile the equilibrium variant plays: the most frequent report factor among the
+/// dynamics' ends that left truthful reporting, with free-riding if that is the most frequent
+/// withdraw rule among them (the other rules are not core strategies a scenario can name).
+pub fn equilibrium_profile(eqs: &[EquilibriumRow]) -> Option<Choice> {
+    let moved: Vec<Choice> = eqs
+        .iter()
+        .map(|e| e.profile)
+        .filter(|p| *p != Choice::TRUTHFUL)
+        .collect();
+    let report = modal(moved.iter().map(|p| Choice {
+        report: p.report,
+        withdraw: WithdrawChoice::Sincere,
+    }))?
+    .0
+    .report;
+    let withdraw = modal(moved.iter().map(|p| Choice {
+        report: 0,
+        withdraw: p.withdraw,
+    }))
+    .map(|(c, _)| c.withdraw)
+    .filter(|w| *w == WithdrawChoice::FreeRider)
+    .unwrap_or(WithdrawChoice::Sincere);
+    Some(Choice { report, withdraw })
 }
 
 /// The variants, baseline first: the paper's settings (R = 0, ρ = 0, small-first, sincere,
@@ -108,9 +137,7 @@ pub fn variants(eqs: &[EquilibriumRow], menu: &Menu) -> Vec<Variant> {
             ],
         ),
     ];
-    if let Some((profile, _)) = modal_profile(eqs)
-        && profile != Choice::TRUTHFUL
-    {
+    if let Some(profile) = equilibrium_profile(eqs) {
         let mut overrides = Vec::new();
         let f = menu.factors()[profile.report as usize];
         if profile.report != 0 {
@@ -130,7 +157,7 @@ pub fn variants(eqs: &[EquilibriumRow], menu: &Menu) -> Vec<Variant> {
                 } else {
                     "truthful reports and sincere withdrawal"
                 },
-                setting: format!("equilibrium: {}", choice_name(menu, profile)),
+                setting: format!("everyone: {}", choice_name(menu, profile)),
                 overrides,
             });
         }
@@ -173,13 +200,21 @@ pub fn decide_all(
             };
             let mut overrides = grid_overrides(vs.steps);
             overrides.push(format!("scenario.replications={reps}"));
-            overrides.extend(v.overrides.iter().cloned());
-            let scenario = Scenario::from_str_with(
-                &inputs.catalog,
-                text,
-                &format!("<embedded>/paper/{name}.toml"),
-                &overrides,
-            )?;
+            let origin = format!("<embedded>/paper/{name}.toml");
+            // a run that sweeps the changed key keeps its sweep (claim 6's run sweeps σ_o)
+            let swept: Vec<String> =
+                Scenario::from_str_with(&inputs.catalog, text, &origin, &overrides)?
+                    .sweep
+                    .into_iter()
+                    .map(|a| a.key)
+                    .collect();
+            overrides.extend(
+                v.overrides
+                    .iter()
+                    .filter(|o| !swept.iter().any(|k| o.split('=').next() == Some(k)))
+                    .cloned(),
+            );
+            let scenario = Scenario::from_str_with(&inputs.catalog, text, &origin, &overrides)?;
             let run_dir = dir.join(name);
             if datapact_runner::read_manifest(&run_dir)
                 .is_ok_and(|m| m.scenario_hash == scenario.hash())
