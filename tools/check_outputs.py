@@ -16,6 +16,8 @@ import polars as pl
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from verified import require_verified
+
 
 def fail(message: str) -> None:
     print(f"FAIL: {message}")
@@ -23,6 +25,7 @@ def fail(message: str) -> None:
 
 
 def main(out: Path) -> None:
+    require_verified(out)
     manifest = json.loads((out / "manifest.json").read_text())
     checked = 0
     for table, rows in sorted(manifest["rows"].items()):

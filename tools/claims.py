@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from verified import require_verified
+
 
 def cells_glob(root: Path, run: str) -> str:
     return str(root / run / "cells" / "*.parquet")
@@ -117,6 +119,8 @@ def main() -> int:
     if not report_md.is_file() or not needed <= set(runs):
         print(f"{root}: need {report_md} and runs {sorted(needed)}; found {runs}", file=sys.stderr)
         return 2
+    for run in runs:
+        require_verified(root / run)
     mine = {1: claim1(root, runs), 3: claim3(root), 5: claim5(root)}
     diagnostics_summary(root)
     theirs = report_verdicts(report_md)

@@ -195,6 +195,10 @@ fn thread_count(threads: Option<usize>) -> Result<usize, Failure> {
             code: 2,
             message: "--threads must be >= 1".into(),
         }),
+        Some(t) if t > datapact_runner::MAX_THREADS => Err(Failure {
+            code: 2,
+            message: format!("--threads {t}: at most {}", datapact_runner::MAX_THREADS),
+        }),
         Some(t) => Ok(t),
         None => Ok(std::thread::available_parallelism()
             .map(|n| n.get())
@@ -429,6 +433,9 @@ fn verify(dir: &Path) -> Result<(), Failure> {
     for file in &v.unexpected {
         println!("unexpected  {file}");
     }
+    for why in &v.inconsistent {
+        println!("inconsistent {why}");
+    }
     for file in &v.partial {
         println!("partial     {file} (left by an interrupted run; readers skip it)");
     }
@@ -440,7 +447,7 @@ fn verify(dir: &Path) -> Result<(), Failure> {
         );
         Ok(())
     } else {
-        let bad = v.missing.len() + v.damaged.len() + v.unexpected.len();
+        let bad = v.missing.len() + v.damaged.len() + v.unexpected.len() + v.inconsistent.len();
         Err(Failure {
             code: 1,
             message: format!(
@@ -499,49 +506,83 @@ fn print_summary(
 }
 
 fn status(dir: &Path) -> Result<(), Failure> {
-    let shards_dir = dir.join("_shards");
-    let done = datapact_runner::shard_records(dir).map_err(|e| Failure {
+    let view = datapact_runner::RunView::open(dir).map_err(|m| Failure {
         code: 1,
-        message: format!(
-            "{}: {e} (no run has finished a shard here)",
-            shards_dir.display()
-        ),
+        message: m,
     })?;
-    let Some(&(_, count)) = done.last() else {
-        return Err(Failure {
-            code: 1,
-            message: format!("{}: no shard records", shards_dir.display()),
-        });
-    };
-    let complete: Vec<usize> = done
-        .iter()
-        .filter(|(_, n)| *n == count)
-        .map(|(i, _)| *i)
-        .collect();
-    let missing: Vec<usize> = (0..count).filter(|i| !complete.contains(i)).collect();
+    // N comes from the run's identity, never from the records found: a record of another N is
+    // a problem, not the directory's shard count. Nothing here allocates by N.
+    let count = view.identity.shards;
+    let complete = view.complete_shards();
     println!(
         "{}: {} of {} shards complete",
         dir.display(),
         complete.len(),
         count
     );
-    println!("  complete: {complete:?}");
-    if missing.is_empty() {
-        let manifest = dir.join("manifest.json");
+    println!(
+        "  complete: {}",
+        ranges((0..count).filter(|i| view.records.contains_key(i)))
+    );
+    let missing = count - complete.len();
+    if missing > 0 {
         println!(
-            "  manifest: {}",
-            if manifest.is_file() {
-                "written"
-            } else {
-                "missing (rerun any shard to merge)"
-            }
+            "  missing:  {}",
+            ranges((0..count).filter(|i| !view.records.contains_key(i)))
         );
-        Ok(())
-    } else {
-        println!("  missing:  {missing:?}");
-        Err(Failure {
-            code: 1,
-            message: format!("{} shard(s) not complete", missing.len()),
-        })
     }
+    for p in &view.problems {
+        println!("  problem:  {p}");
+    }
+    for f in &view.strays {
+        println!("  stray:    {f} (no chunk of this run writes it)");
+    }
+    let manifest = if view.manifest.is_some() {
+        "written"
+    } else if missing == 0 {
+        "missing (rerun any shard with --resume to merge)"
+    } else {
+        "not yet (written when every shard has finished)"
+    };
+    println!("  manifest: {manifest}");
+    let bad = view.problems.len() + view.strays.len();
+    if missing > 0 || bad > 0 || view.manifest.is_none() {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{missing} shard(s) not complete, {bad} problem(s){}",
+                if view.manifest.is_none() {
+                    ", no manifest"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `0-3, 5, 7-9`: indices as ranges, so a listing stays short whatever N is.
+fn ranges(indices: impl Iterator<Item = usize>) -> String {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for i in indices {
+        match spans.last_mut() {
+            Some((_, end)) if *end + 1 == i => *end = i,
+            _ => spans.push((i, i)),
+        }
+    }
+    if spans.is_empty() {
+        return "none".into();
+    }
+    spans
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -54,9 +54,12 @@ pub fn report(dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Whether `dir` already holds the finished outputs of `scenario` (same hash).
+/// Whether `dir` already holds the finished, consistent outputs of `scenario` (same hash).
 fn already_done(dir: &Path, scenario: &Scenario) -> bool {
-    datapact_runner::read_manifest(dir).is_ok_and(|m| m.scenario_hash == scenario.hash())
+    datapact_runner::RunView::open(dir).is_ok_and(|view| {
+        view.finished()
+            .is_ok_and(|m| m.scenario_hash == scenario.hash())
+    })
 }
 
 /// `datapact reproduce [--out DIR] [--threads N]`.

@@ -443,7 +443,7 @@ fn verify(py: Python<'_>, dir: PathBuf) -> PyResult<usize> {
     let mut lines = vec![format!(
         "{}: {} of {} files do not match manifest.json",
         dir.display(),
-        v.missing.len() + v.damaged.len() + v.unexpected.len(),
+        v.missing.len() + v.damaged.len() + v.unexpected.len() + v.inconsistent.len(),
         v.checked
     )];
     lines.extend(v.missing.iter().map(|f| format!("  missing     {f}")));
@@ -453,6 +453,7 @@ fn verify(py: Python<'_>, dir: PathBuf) -> PyResult<usize> {
             .map(|(f, why)| format!("  damaged     {f}: {why}")),
     );
     lines.extend(v.unexpected.iter().map(|f| format!("  unexpected  {f}")));
+    lines.extend(v.inconsistent.iter().map(|w| format!("  inconsistent {w}")));
     let damaged: Vec<String> = v.damaged.iter().map(|(f, _)| f.clone()).collect();
     let attrs = [
         ("missing", obj(py, v.missing.clone())),

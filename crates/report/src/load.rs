@@ -22,28 +22,44 @@ pub struct Run {
     pub rounds: Option<RoundTable>,
 }
 
-/// Loads every run under `dir`: `dir` itself if it holds a `manifest.json`, else each
-/// subdirectory that does (sorted by name). Directories without a manifest (unfinished runs,
-/// the report itself) are skipped. A `rounds` table has a row per campaign (millions in a
-/// user's sweep), so only the runs named in `rounds_for` load theirs.
+/// Whether `dir` is (or was meant to be) a datapact run: it has an identity or a manifest.
+fn is_run(dir: &Path) -> bool {
+    dir.join("_run.json").is_file() || dir.join("manifest.json").is_file()
+}
+
+/// Loads every run under `dir`: `dir` itself if it is a run, else each subdirectory that is
+/// (sorted by name); other directories (the report itself) are skipped. Every run must be
+/// finished and verify ([`datapact_runner::RunView`]): an unfinished or damaged run is an
+/// error naming it, never a silently partial report. A `rounds` table has a row per campaign
+/// (millions in a user's sweep), so only the runs named in `rounds_for` load theirs.
 pub fn load_runs(dir: &Path, rounds_for: &[&str]) -> Result<Vec<Run>, ReportError> {
-    if dir.join("manifest.json").is_file() {
+    if is_run(dir) {
         return Ok(vec![load_run(dir, rounds_for)?]);
     }
     let entries = std::fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.join("manifest.json").is_file())
+        .filter(|p| is_run(p))
         .collect();
     dirs.sort();
     dirs.iter().map(|d| load_run(d, rounds_for)).collect()
 }
 
-/// Loads one run directory (it must hold a `manifest.json`); its `rounds` table only if the
-/// run is named in `rounds_for` and traced them.
+/// Loads one finished run directory through its verified view (the manifest and shard
+/// records agree with `_run.json`, no stray part, every part read matches its checksum and
+/// carries the run's metadata); its `rounds` table only if the run is named in `rounds_for`
+/// and traced them.
 pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
-    let manifest = datapact_trace::read_manifest(dir).map_err(ReportError::Data)?;
+    let view = datapact_runner::RunView::open(dir).map_err(ReportError::Data)?;
+    let manifest = view.finished().map_err(ReportError::Data)?.clone();
+    let reads_rounds = (manifest.trace == "rounds" || manifest.trace == "events")
+        && rounds_for.contains(&manifest.scenario_name.as_str());
+    let mut read = vec![Table::Cells, Table::Diagnostics];
+    if reads_rounds {
+        read.push(Table::Rounds);
+    }
+    view.verified(&read).map_err(ReportError::Data)?;
     let swept: Vec<String> = manifest
         .sweep
         .iter()

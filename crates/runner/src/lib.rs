@@ -10,21 +10,26 @@
 #![warn(missing_docs)]
 
 mod identity;
+mod lock;
 mod manifest;
 mod plan;
 mod resume;
 mod rows;
+mod run_view;
 mod verify;
 mod write;
 
+pub use identity::RunIdentity;
 pub use manifest::{
     Manifest, PartEntry, ShardRecord, merge_manifest, read_manifest, shard_records,
 };
 pub use plan::{ChunkPlan, Shard};
 pub use rows::metric_columns;
+pub use run_view::{CHUNK_KEY, MAX_SHARDS, RunView};
 pub use verify::{Verification, verify};
 pub use write::{
-    MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list, run, tables_of,
+    MAX_THREADS, MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list, run,
+    tables_of,
 };
 
 /// The version written into every output.

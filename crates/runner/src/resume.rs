@@ -1,42 +1,63 @@
-//! Resuming: which chunks an earlier run into the same directory left complete.
+//! Resuming: which chunks an earlier run into the same directory left complete. A part is kept
+//! only if a record of this run (the manifest, a shard record or the chunk's own record, written
+//! when the chunk finished) holds its checksum and row count, the file matches both, and its
+//! embedded metadata names this run's seed, scenario and chunk. A part no record vouches for (a
+//! `kill -9` between a part's rename and its chunk record, or a file copied in) is recomputed.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use datapact_trace::{PartInfo, Table};
+use datapact_trace::{PartEntry, PartInfo, Table};
 
-use crate::manifest::{read_shard_record, shard_record_path, shard_records};
 use crate::plan::ChunkPlan;
+use crate::run_view::RunView;
 
-/// Checksums recorded by earlier runs into `out` (the manifest and every shard record).
-pub(crate) fn known_checksums(out: &Path) -> HashMap<String, String> {
+/// The record a finished chunk leaves: its parts' rows and checksums.
+pub(crate) fn chunk_record_path(out: &Path, chunk: usize) -> PathBuf {
+    out.join("_chunks")
+        .join(format!("{}.json", ChunkPlan::part_name(chunk)))
+}
+
+/// Rows and checksums recorded for this run's parts: by the manifest and shard records the view
+/// found consistent, and by each finished chunk.
+pub(crate) fn known_parts(view: &RunView) -> HashMap<String, PartEntry> {
     let mut known = HashMap::new();
-    if let Ok(m) = crate::manifest::read_manifest(out) {
-        known.extend(m.parts.into_iter().map(|p| (p.file, p.sha256)));
-    }
-    for (shard, shards) in shard_records(out).unwrap_or_default() {
-        if let Ok(r) = read_shard_record(&shard_record_path(out, shard, shards)) {
-            known.extend(r.parts.into_iter().map(|p| (p.file, p.sha256)));
+    for chunk in 0..view.plan().chunks() {
+        if let Ok(parts) = read_chunk_record(&chunk_record_path(&view.dir, chunk)) {
+            known.extend(parts.into_iter().map(|p| (p.file.clone(), p)));
         }
+    }
+    for record in view.records.values() {
+        known.extend(record.parts.iter().map(|p| (p.file.clone(), p.clone())));
+    }
+    if let Some(m) = view.trusted_manifest() {
+        known.extend(m.parts.iter().map(|p| (p.file.clone(), p.clone())));
     }
     known
 }
 
-/// The parts of a chunk left by an earlier run, if every table has one under its final name that
-/// reads back whole and matches any checksum recorded for it. Parts are renamed into place only
-/// when complete, so this fails only on damage after the fact; such a chunk is recomputed.
+fn read_chunk_record(path: &Path) -> Result<Vec<PartEntry>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// The parts of a chunk left by an earlier run, if every table has one that a record vouches
+/// for, matches it, and carries this run's metadata; otherwise the chunk is recomputed.
 pub(crate) fn kept_parts(
-    out: &Path,
+    view: &RunView,
     tables: &[Table],
     chunk: usize,
-    known: &HashMap<String, String>,
+    known: &HashMap<String, PartEntry>,
 ) -> Option<Vec<PartInfo>> {
     let name = ChunkPlan::part_name(chunk);
     tables
         .iter()
         .map(|t| {
             let file = format!("{}/{name}.parquet", t.dir_name());
-            crate::verify::inspect_part(&out.join(&file), known.get(&file).map(String::as_str)).ok()
+            let recorded = known.get(&file)?;
+            let info =
+                crate::verify::inspect_part(&view.dir.join(&file), Some(&recorded.sha256)).ok()?;
+            (info.rows == recorded.rows && view.check_part_metadata(&file).is_ok()).then_some(info)
         })
         .collect()
 }

@@ -1,67 +1,87 @@
-//! `datapact verify`: an output directory checked against its manifest, file by file.
+//! `datapact verify`: an output directory checked file by file through its [`RunView`]: every
+//! part the run's chunk plan needs is present, matches the manifest's checksum and row count,
+//! and carries this run's metadata; the manifest and shard records agree with `_run.json`.
 
 use std::path::Path;
 
-use datapact_trace::{PartInfo, Table};
+use datapact_trace::PartInfo;
 
-use crate::manifest::read_manifest;
+use crate::run_view::RunView;
 
 /// What is wrong with an output directory (empty vectors: all is well).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verification {
     /// Part files checked.
     pub checked: usize,
-    /// Files the manifest lists that are not there.
+    /// Part files the run's chunk plan needs that are not there.
     pub missing: Vec<String>,
-    /// Files whose checksum or row count differs from the manifest, or that do not read, with why.
+    /// Files whose checksum, row count or metadata differs from the manifest and the run, or
+    /// that do not read, with why.
     pub damaged: Vec<(String, String)>,
-    /// Part files no manifest entry accounts for.
+    /// Part files no chunk of the run writes.
     pub unexpected: Vec<String>,
     /// Partial files left by an interrupted run (harmless: readers skip dot-files).
     pub partial: Vec<String>,
+    /// Where the manifest or a shard record disagrees with the run's identity (`_run.json`).
+    pub inconsistent: Vec<String>,
 }
 
 impl Verification {
-    /// Whether nothing is missing, damaged or unexpected (partial files do not count).
+    /// Whether nothing is missing, damaged, unexpected or inconsistent (partial files do not
+    /// count).
     pub fn ok(&self) -> bool {
-        self.missing.is_empty() && self.damaged.is_empty() && self.unexpected.is_empty()
+        self.missing.is_empty()
+            && self.damaged.is_empty()
+            && self.unexpected.is_empty()
+            && self.inconsistent.is_empty()
     }
 }
 
-/// Checks every part file against `manifest.json`: present, same SHA-256, same row count when
-/// read back. Errs when there is no readable manifest (the run did not finish).
+/// Checks a finished run: the manifest against `_run.json`, and every part file the chunk plan
+/// needs against the manifest (SHA-256, rows read back) and the run (metadata). Errs when the
+/// directory is not a run or has no manifest (the run did not finish).
 pub fn verify(out: &Path) -> Result<Verification, String> {
-    let manifest = read_manifest(out)
-        .map_err(|e| format!("{e}: the run has not finished (see `datapact status`)"))?;
-    let mut v = Verification::default();
-    for part in &manifest.parts {
-        let path = out.join(&part.file);
+    let view = RunView::open(out).map_err(|e| {
+        format!("{e}: the run has not finished or is not a datapact run (see `datapact status`)")
+    })?;
+    let Some(manifest) = view.manifest.as_ref() else {
+        return Err(format!(
+            "{}: no manifest.json: the run has not finished (see `datapact status`)",
+            out.display()
+        ));
+    };
+    let mut v = Verification {
+        inconsistent: view.problems.clone(),
+        unexpected: view.strays.clone(),
+        ..Verification::default()
+    };
+    for file in view.expected_parts() {
+        let path = out.join(&file);
         v.checked += 1;
         if !path.is_file() {
-            v.missing.push(part.file.clone());
+            v.missing.push(file);
             continue;
         }
-        match inspect_part(&path, Some(&part.sha256)) {
-            Ok(info) if info.rows != part.rows => v.damaged.push((
-                part.file.clone(),
-                format!("{} rows, manifest says {}", info.rows, part.rows),
-            )),
-            Ok(_) => {}
-            Err(why) => v.damaged.push((part.file.clone(), why)),
+        let listed = manifest.parts.iter().find(|p| p.file == file);
+        let checked =
+            inspect_part(&path, listed.map(|p| p.sha256.as_str())).and_then(|info| match listed {
+                Some(p) if p.rows != info.rows => {
+                    Err(format!("{} rows, manifest says {}", info.rows, p.rows))
+                }
+                _ => view.check_part_metadata(&file),
+            });
+        if let Err(why) = checked {
+            v.damaged.push((file, why));
         }
     }
-    for table in Table::ALL {
-        let dir = out.join(table.dir_name());
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+    for table in view.tables() {
+        let Ok(entries) = std::fs::read_dir(out.join(table.dir_name())) else {
             continue;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
-            let rel = format!("{}/{name}", table.dir_name());
             if name.starts_with('.') {
-                v.partial.push(rel);
-            } else if !manifest.parts.iter().any(|p| p.file == rel) {
-                v.unexpected.push(rel);
+                v.partial.push(format!("{}/{name}", table.dir_name()));
             }
         }
     }
@@ -70,9 +90,9 @@ pub fn verify(out: &Path) -> Result<Verification, String> {
     Ok(v)
 }
 
-/// Checks one part file: its SHA-256 equals `recorded` (when a manifest or shard record holds
-/// one), and it reads back whole. Returns what a manifest entry needs. Used by `verify` and by
-/// `--resume`, which keeps a chunk only if every part passes.
+/// Checks one part file: its SHA-256 equals `recorded` (when a record holds one), and it reads
+/// back whole. Returns what a manifest entry needs. Used by `verify` and by `--resume`, which
+/// keeps a chunk only if every part passes.
 pub(crate) fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartInfo, String> {
     let sha256 = datapact_trace::sha256_file(path).map_err(|e| e.to_string())?;
     if let Some(r) = recorded.filter(|r| **r != *sha256) {

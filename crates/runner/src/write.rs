@@ -15,12 +15,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::VERSION;
 use crate::identity::claim_directory;
+use crate::lock::lock_shard;
 use crate::manifest::{
     PartEntry, ShardRecord, merge_manifest, shard_record_path, write_json_atomic,
 };
 use crate::plan::{ChunkPlan, Shard};
-use crate::resume::{kept_parts, known_checksums};
+use crate::resume::{chunk_record_path, kept_parts, known_parts};
 use crate::rows::{ChunkWriters, append, flush, metric_columns};
+use crate::run_view::{CHUNK_KEY, MAX_SHARDS, RunView};
+
+/// Most worker threads a run starts (far beyond any machine's cores; a larger request is a typo).
+pub const MAX_THREADS: usize = 1024;
 
 /// How to run a scenario: where to write, with how many threads, which shard, and which plugins.
 #[derive(Clone, Debug)]
@@ -202,7 +207,36 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     if opts.backend == Backend::Direct {
         spec.direct_kernels().map_err(RunnerError::Refused)?;
     }
-    claim_directory(&opts.out, scenario, &opts.plugins)?;
+    // Every input check comes before anything is created: the shard count, the thread pool
+    // and what is at `out` (claim_directory creates the directory only after its checks).
+    if opts.threads > MAX_THREADS {
+        return Err(RunnerError::Refused(format!(
+            "--threads {}: at most {MAX_THREADS}",
+            opts.threads
+        )));
+    }
+    if opts.shard.count > MAX_SHARDS {
+        return Err(RunnerError::Refused(format!(
+            "--shard {}/{}: at most {MAX_SHARDS} shards",
+            opts.shard.index, opts.shard.count
+        )));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| RunnerError::Refused(format!("cannot start {} threads: {e}", opts.threads)))?;
+    claim_directory(&opts.out, scenario, &opts.plugins, opts.shard)?;
+    // Held until this function returns: a second writer of this shard is refused.
+    let _lock = lock_shard(&opts.out, opts.shard)?;
+    let view = RunView::open(&opts.out).map_err(RunnerError::Refused)?;
+    if !view.strays.is_empty() {
+        return Err(RunnerError::Refused(format!(
+            "{} holds files no chunk of this run writes: {}; move them away, they would be \
+             read as outputs",
+            opts.out.display(),
+            view.strays.join(", ")
+        )));
+    }
     let plan = ChunkPlan::for_scenario(scenario);
     let tables = tables_of(scenario.trace);
     let columns: Vec<String> = scenario.sweep.iter().map(|a| a.column.clone()).collect();
@@ -212,18 +246,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         scenario_hash: scenario.hash(),
         version: VERSION.to_string(),
         seed: scenario.seed,
-        extra: vec![
-            ("datapact.scenario_source".into(), scenario.source.clone()),
-            (
-                "datapact.plugins".into(),
-                plugin_list(&opts.plugins).join("\n"),
-            ),
-        ],
+        // Only the normalised scenario (above) is embedded, never the file's bytes: an
+        // equivalent file (CRLF, comments, key order) must write identical parts.
+        extra: vec![(
+            "datapact.plugins".into(),
+            plugin_list(&opts.plugins).join("\n"),
+        )],
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.max(1))
-        .build()
-        .map_err(|e| RunnerError::Refused(format!("cannot start {} threads: {e}", opts.threads)))?;
     let window = if spec.depth == Depth::Events {
         opts.threads.max(1)
     } else {
@@ -255,13 +284,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     };
     let mut parts: Vec<PartEntry> = Vec::new();
     let known = if opts.resume {
-        known_checksums(&opts.out)
+        known_parts(&view)
     } else {
         HashMap::new()
     };
     for &chunk in &my_chunks {
         if opts.resume
-            && let Some(kept) = kept_parts(&opts.out, &tables, chunk, &known)
+            && let Some(kept) = kept_parts(&view, &tables, chunk, &known)
         {
             parts.extend(kept.iter().map(|i| entry(&opts.out, i)));
             summary.chunks_kept += 1;
@@ -291,7 +320,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             &bar,
             &mut summary,
         )?;
-        parts.extend(infos.iter().map(|i| entry(&opts.out, i)));
+        let entries: Vec<PartEntry> = infos.iter().map(|i| entry(&opts.out, i)).collect();
+        // What `--resume` checks the parts against when no shard record was written (kill -9).
+        let record = chunk_record_path(&opts.out, chunk);
+        write_json_atomic(&record, &entries).map_err(io_err(&record))?;
+        parts.extend(entries);
         summary.chunks_run += 1;
     }
     bar.finish_and_clear();
@@ -350,13 +383,17 @@ fn run_chunk(
     let name = ChunkPlan::part_name(chunk);
     let (out, scen, seed) = (&opts.out, scenario.name.as_str(), scenario.seed);
     let metrics = metric_columns(&spec.plugins);
+    let mut metadata = metadata.clone();
+    metadata
+        .extra
+        .push((CHUNK_KEY.to_string(), chunk.to_string()));
     let create = |t: Table| {
         PartWriter::create(
             out,
             t,
             &name,
             datapact_trace::schema(t, columns, &metrics)?,
-            metadata,
+            &metadata,
         )
     };
     let mut w = ChunkWriters {

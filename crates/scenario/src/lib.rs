@@ -26,6 +26,7 @@ use datapact_model::{Catalog, Game};
 
 pub use axes::Target;
 pub use error::ScenarioError;
+pub use read::MAX_MAGNITUDE;
 
 /// A mechanism a scenario runs: its index in the catalog and its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -193,7 +194,8 @@ impl Scenario {
             Ok(t) => t,
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
-                let line = tree::line_of(&String::from_utf8_lossy(&e.as_bytes()[..at]), at);
+                let line =
+                    tree::LineIndex::new(&String::from_utf8_lossy(&e.as_bytes()[..at])).line_of(at);
                 return Err(ScenarioError {
                     origin,
                     line: Some(line),

@@ -118,9 +118,32 @@ pub(crate) fn as_table<'a>(cx: &Cx, key: &str, n: &'a Node) -> Res<Tbl<'a>> {
 pub(crate) fn fmt_num(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
+    } else if v.abs() >= 1e16 {
+        // 1e300 as written, not as 301 digits.
+        format!("{v:e}")
     } else {
         format!("{v}")
     }
+}
+
+/// Largest magnitude of any real-valued key: with it, every quantity the model computes (sums
+/// of costs, payments and values over users, rounds and replications) stays finite, so `run`
+/// never meets an overflow that `validate` let through.
+pub const MAX_MAGNITUDE: f64 = 1e6;
+
+/// Keys with a tighter bound than [`MAX_MAGNITUDE`]: a lognormal cost is exp(mu + sigma·z),
+/// which overflows long before mu or sigma reach it.
+const TIGHTER_BOUNDS: &[(&str, f64)] = &[
+    ("population.cost.mu", 100.0),
+    ("population.cost.sigma", 10.0),
+];
+
+/// The largest magnitude `key` may take.
+pub(crate) fn magnitude_bound(key: &str) -> f64 {
+    TIGHTER_BOUNDS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(MAX_MAGNITUDE, |(_, b)| *b)
 }
 
 pub(crate) fn check(cx: &Cx, key: &str, loc: &Loc, v: f64, rule: Rule, what: &str) -> Res<f64> {
@@ -131,6 +154,19 @@ pub(crate) fn check(cx: &Cx, key: &str, loc: &Loc, v: f64, rule: Rule, what: &st
             format!(
                 "{key} = {}{what} is not finite (NaN and infinity are not allowed)",
                 fmt_num(v)
+            ),
+        ));
+    }
+    let bound = magnitude_bound(key);
+    if !rule.is_int() && v.abs() > bound {
+        return Err(cx.err(
+            loc,
+            key,
+            format!(
+                "{key} = {}{what} is out of range: allowed {} with |{key}| <= {bound:e} \
+                 (larger values overflow the model's arithmetic)",
+                fmt_num(v),
+                rule.desc()
             ),
         ));
     }

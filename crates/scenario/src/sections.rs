@@ -380,6 +380,18 @@ pub(crate) fn scenario_table(cx: &Cx, sc: &Tbl) -> Res<(String, u64, u32, Option
             "scenario.name must be a non-empty string",
         ));
     }
+    // The name is the default output directory (results/<name>): it must stay one plain
+    // path component inside the results directory.
+    if let Some(why) = unsafe_name(&name) {
+        return Err(cx.err(
+            &name_n.loc,
+            "scenario.name",
+            format!(
+                "scenario.name = {name:?} {why}; allowed: one path component of at most \
+                 {MAX_NAME_BYTES} bytes without `/`, `\\`, control characters, `.` or `..`"
+            ),
+        ));
+    }
     let seed = integer(
         cx,
         "scenario.seed",
@@ -403,4 +415,22 @@ pub(crate) fn scenario_table(cx: &Cx, sc: &Tbl) -> Res<(String, u64, u32, Option
         Some(n) => Some(string(cx, "scenario.description", n)?.to_string()),
     };
     Ok((name, seed, replications, description))
+}
+
+/// Longest scenario name, in bytes (a directory name on common file systems).
+pub(crate) const MAX_NAME_BYTES: usize = 200;
+
+/// Why `name` cannot be a directory name under `results/`, if it cannot.
+fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.len() > MAX_NAME_BYTES {
+        Some("is too long")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name == "." || name == ".." {
+        Some("names a directory, not a scenario")
+    } else {
+        None
+    }
 }

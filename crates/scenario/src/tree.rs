@@ -50,14 +50,26 @@ impl Val {
     }
 }
 
-/// 1-based line of a byte offset (clamped to the text).
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// The start offset of every line of a text, built once, so that each key's line is a binary
+/// search (rescanning the text per key made loading quadratic in the file size).
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n');
+        LineIndex {
+            starts: std::iter::once(0)
+                .chain(newlines.map(|(i, _)| i + 1))
+                .collect(),
+        }
+    }
+
+    /// 1-based line of a byte offset (offsets past the end fall on the last line).
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
 }
 
 fn parse_float(s: &str) -> f64 {
@@ -110,13 +122,14 @@ pub(crate) type Entries = Vec<(String, Node)>;
 
 /// Parse a whole document. On a syntax error returns (line, message).
 pub(crate) fn parse_document(text: &str) -> Result<Entries, (Option<usize>, String)> {
+    let lines = LineIndex::new(text);
     match DeTable::parse(text) {
         Ok(doc) => {
-            let mk = |r: Range<usize>| (Loc::File(Some(line_of(text, r.start))), r.start);
+            let mk = |r: Range<usize>| (Loc::File(Some(lines.line_of(r.start))), r.start);
             Ok(convert_table(doc.get_ref(), &mk))
         }
         Err(e) => {
-            let line = e.span().map(|r| line_of(text, r.start));
+            let line = e.span().map(|r| lines.line_of(r.start));
             let msg = e.message().trim().to_string();
             let mut msg = if msg.is_empty() {
                 "TOML syntax error".to_string()

@@ -117,7 +117,8 @@ fn endpoints_exact_and_values_monotone() {
         // more than 15 significant digits: the plain formula
         "{ from = 0.1, to = 0.30000000000000004, steps = 3 }",
         "{ from = 1e-30, to = 3e-30, steps = 5 }",
-        "{ from = 0, to = 1e300, steps = 5 }",
+        // the largest magnitude a key may take (`MAX_MAGNITUDE`)
+        "{ from = 0, to = 1e6, steps = 5 }",
     ] {
         let v = axis("population.report.factor", spec);
         let text = spec.replace(['{', '}'], "");

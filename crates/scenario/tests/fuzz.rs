@@ -1,4 +1,8 @@
-//! `from_str` never panics: random text and random mutations of a valid file.
+//! `from_str` never panics: random text, arbitrary bytes and random mutations of a valid file.
+//!
+//! Case counts are bounded for CI (about 2 300 inputs in all, seconds in the debug profile);
+//! `DATAPACT_FUZZ_CASES=N` runs N cases of each property instead, e.g. a local run of > 10^6
+//! inputs: `DATAPACT_FUZZ_CASES=250000 cargo test --release -p datapact-scenario --test fuzz`.
 
 use datapact_scenario::Scenario;
 use proptest::prelude::*;
@@ -76,8 +80,23 @@ const TOKENS: &[&str] = &[
     "steps",
 ];
 
+/// `default` cases, or `DATAPACT_FUZZ_CASES` when set.
+fn cases(default: u32) -> ProptestConfig {
+    let cases = std::env::var("DATAPACT_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    // Shrinking a failure at a million cases must not take hours; the failing input is printed.
+    ProptestConfig {
+        cases,
+        max_shrink_iters: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(cases(300))]
 
     #[test]
     fn random_strings_never_panic(text in "\\PC{0,200}") {
@@ -142,7 +161,41 @@ fn deep_nesting_does_not_overflow() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(cases(200))]
+
+    /// Arbitrary bytes, read as a file is (UTF-8 checked first), never panic.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        match String::from_utf8(bytes) {
+            Ok(text) => check(&text, &[]),
+            Err(e) => check(&String::from_utf8_lossy(e.as_bytes()), &[]),
+        }
+    }
+
+    /// Mutations of every value of the valid file by numbers at and beyond the range bounds:
+    /// a scenario that validates has only finite, bounded numbers.
+    #[test]
+    fn boundary_numbers_validate_or_are_refused(
+        line in 0usize..40,
+        value in prop::sample::select(&["1e6", "1e6.0", "1000001", "-1e6", "1e308", "-0.0",
+            "100.0", "10.0", "10.5", "1e-320", "5e-324", "1.7976931348623157e308"][..]),
+    ) {
+        let lines: Vec<&str> = VALID.lines().collect();
+        let at = line % lines.len();
+        let mut text = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            match l.split_once(" = ") {
+                Some((k, _)) if i == at => text.push_str(&format!("{k} = {value}\n")),
+                _ => text.push_str(&format!("{l}\n")),
+            }
+        }
+        if let Ok(s) = Scenario::from_str(&text, "fuzz.toml", &[]) {
+            let game = &s.cell(0).game;
+            for v in [game.value, game.payment, game.belief, game.obs_noise, game.drift] {
+                prop_assert!(v.is_finite() && v.abs() <= datapact_scenario::MAX_MAGNITUDE, "{v}");
+            }
+        }
+    }
 
     /// Raw bytes from disk: the valid file with random bytes spliced in (non-UTF-8 included) and
     /// some of its lines repeated (duplicate keys and tables). Loading never panics and an error
