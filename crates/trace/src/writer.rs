@@ -29,7 +29,7 @@ pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// Key-value metadata keys written to every part file.
 pub mod keys {
-    /// The scenario's TOML text, verbatim.
+    /// The normalised scenario TOML (defaults filled, overrides applied): equal for equivalent files.
     pub const SCENARIO: &str = "datapact.scenario";
     /// The scenario's name.
     pub const SCENARIO_NAME: &str = "datapact.scenario_name";
