@@ -13,7 +13,9 @@
 #![warn(missing_docs)]
 
 pub mod assign;
+pub mod asynchronous;
 pub mod campaign;
+pub mod calendar;
 pub mod caps;
 pub mod catalog;
 pub mod cost;
