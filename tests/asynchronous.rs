@@ -70,7 +70,10 @@ fn answers_at_once_without_regret_are_s_campaign_by_campaign() {
     };
     let (s, a) = paired("S", params, typical());
     assert_eq!(s.len(), 300);
-    assert!(s.iter().any(|r| !r.contains("withdrawals: 0,")), "no withdrawal exercised");
+    assert!(
+        s.iter().any(|r| !r.contains("withdrawals: 0,")),
+        "no withdrawal exercised"
+    );
     assert_eq!(s, a);
 }
 
@@ -84,7 +87,10 @@ fn staggered_answers_without_regret_are_m_campaign_by_campaign() {
     };
     let (m, a) = paired("M", params, typical());
     assert_eq!(m.len(), 300);
-    assert!(m.iter().any(|r| !r.contains("withdrawals: 0,")), "no withdrawal exercised");
+    assert!(
+        m.iter().any(|r| !r.contains("withdrawals: 0,")),
+        "no withdrawal exercised"
+    );
     assert_eq!(m, a);
 }
 
@@ -157,8 +163,16 @@ fn an_async_scenario_runs_shards_and_resumes_with_ordered_event_times() {
 
     // Event times: continuous for async, non-decreasing in seq order within every campaign.
     let events = read(&whole, Table::Events);
-    let (cell, rep, round) = (u32s(&events, "cell"), u32s(&events, "rep"), u32s(&events, "round"));
-    let (mechanism, seq, time) = (strings(&events, "mechanism"), u32s(&events, "seq"), f64s(&events, "time"));
+    let (cell, rep, round) = (
+        u32s(&events, "cell"),
+        u32s(&events, "rep"),
+        u32s(&events, "round"),
+    );
+    let (mechanism, seq, time) = (
+        strings(&events, "mechanism"),
+        u32s(&events, "seq"),
+        f64s(&events, "time"),
+    );
     let mut campaigns: HashMap<(u32, u32, u32, &str), Vec<(u32, f64)>> = HashMap::new();
     for k in 0..time.len() {
         campaigns

@@ -97,7 +97,8 @@ pub struct AsyncScratch {
 /// The regret stream of one campaign: independent of the draws every mechanism shares, keyed
 /// like them by (seed, cell, replication, round).
 pub fn regret_rng(seed: u64, cell: u64, replication: u64, round: u32) -> ChaCha8Rng {
-    let tag = u64::from_le_bytes(*b"regret\0\0") ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let tag =
+        u64::from_le_bytes(*b"regret\0\0") ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     crate::draws::stream(seed, cell, replication, tag)
 }
 
@@ -277,11 +278,7 @@ pub fn asynchronous<S: EventSink>(
         };
         if withdrew && !reassign_pending && t + p.reassign_delay < p.deadline {
             reassign_pending = true;
-            cal.schedule(
-                t + p.reassign_delay,
-                Due::Reassign.key(0),
-                Due::Reassign,
-            );
+            cal.schedule(t + p.reassign_delay, Due::Reassign.key(0), Due::Reassign);
         }
     }
     if end != ProtocolEnd::Aborted {

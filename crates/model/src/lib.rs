@@ -14,8 +14,8 @@
 
 pub mod assign;
 pub mod asynchronous;
-pub mod campaign;
 pub mod calendar;
+pub mod campaign;
 pub mod caps;
 pub mod catalog;
 pub mod cost;

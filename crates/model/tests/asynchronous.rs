@@ -9,9 +9,7 @@ use datapact_model::draws::mean_one_factor;
 use datapact_model::events::{Event, EventKind, EventSink};
 use datapact_model::settle::{Outcome, settle_withdrawal};
 use datapact_model::waterfill::FillScratch;
-use datapact_model::withdraw::{
-    ProtocolScratch, WithdrawState, sequential, simultaneous,
-};
+use datapact_model::withdraw::{ProtocolScratch, WithdrawState, sequential, simultaneous};
 use datapact_model::{Decision, Draws, Game, NoEvents, Order, ProtocolEnd, Rules, campaign_rng};
 use proptest::prelude::*;
 
@@ -27,7 +25,11 @@ struct Assigned {
 fn assigned(game: &Game, seed: u64) -> Option<Assigned> {
     let n = game.users;
     let mut d = Draws::default();
-    d.fill(n, &game.cost.sampler().unwrap(), &mut campaign_rng(seed, 0, 0));
+    d.fill(
+        n,
+        &game.cost.sampler().unwrap(),
+        &mut campaign_rng(seed, 0, 0),
+    );
     let observed: Vec<f64> = (0..n)
         .map(|i| d.cost[i] * mean_one_factor(game.obs_noise, d.obs_shock[i]))
         .collect();
@@ -208,12 +210,21 @@ proptest! {
 #[test]
 fn regret_raises_withdrawals() {
     let g = game(0.1, 0.1, 0.3, 0.2, 20, Order::SmallFirst);
-    let calm = AsyncParams { regret_rate: 0.0, ..AsyncParams::default() };
-    let regretful = AsyncParams { regret_rate: 4.0, regret_size: 1.0, ..AsyncParams::default() };
+    let calm = AsyncParams {
+        regret_rate: 0.0,
+        ..AsyncParams::default()
+    };
+    let regretful = AsyncParams {
+        regret_rate: 4.0,
+        regret_size: 1.0,
+        ..AsyncParams::default()
+    };
     let diffs: Vec<f64> = (0..200u64)
         .filter_map(|seed| assigned(&g, seed))
         .map(|a| {
-            let w = |p: &AsyncParams| f64::from(play_async(&a, &g, p, &mut NoEvents).outcome.withdrawals);
+            let w = |p: &AsyncParams| {
+                f64::from(play_async(&a, &g, p, &mut NoEvents).outcome.withdrawals)
+            };
             w(&regretful) - w(&calm)
         })
         .collect();

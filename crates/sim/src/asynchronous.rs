@@ -12,12 +12,12 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
+use datapact_model::UserKind;
 use datapact_model::asynchronous::{
     ASSIGN_TIME, AsyncParams, AsyncScratch, asynchronous, regret_rng,
 };
 use datapact_model::catalog::ASYNCHRONOUS;
 use datapact_model::withdraw::WithdrawState;
-use datapact_model::UserKind;
 
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{
