@@ -94,6 +94,9 @@ fn staggered_answers_without_regret_are_m_campaign_by_campaign() {
     assert_eq!(m, a);
 }
 
+/// A campaign of the events table: (cell, rep, round, mechanism).
+type Campaign<'a> = (u32, u32, u32, &'a str);
+
 const SCENARIO: &str = r#"
 mechanisms = ["S", "M", "async"]
 [scenario]
@@ -173,7 +176,7 @@ fn an_async_scenario_runs_shards_and_resumes_with_ordered_event_times() {
         u32s(&events, "seq"),
         f64s(&events, "time"),
     );
-    let mut campaigns: HashMap<(u32, u32, u32, &str), Vec<(u32, f64)>> = HashMap::new();
+    let mut campaigns: HashMap<Campaign, Vec<(u32, f64)>> = HashMap::new();
     for k in 0..time.len() {
         campaigns
             .entry((cell[k], rep[k], round[k], mechanism[k].as_str()))

@@ -185,7 +185,7 @@ pub fn asynchronous<S: EventSink>(
                 answered += 1;
                 scratch.reassign.decide(i, st.burden);
                 undecided_caps -= st.cap[i];
-                let pivotal = staggered.then(|| undecided_caps < need - committed - tol);
+                let pivotal = staggered.then_some(undecided_caps < need - committed - tol);
                 let stay = stays(i, cost, st.burden, pivotal);
                 decide(i, stay, time, &mut *st.decision, st.burden, cost, sink);
                 if stay {
