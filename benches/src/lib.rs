@@ -92,3 +92,105 @@ pub fn core_spec(
         plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
     }
 }
+
+/// One assigned campaign of the default game (V = p = 0.15, σ_w = 0.5) ready to be played by
+/// protocol `async` with its default parameters (T = 1, λ = 1, σ_r = 0.5, d = 0.05, s = 0.5):
+/// the `calendar` bench and the `async_campaign` example.
+pub struct AsyncCampaign {
+    game: Game,
+    observed: Vec<f64>,
+    realized: Vec<f64>,
+    cap: Vec<f64>,
+    assigned: Vec<f64>,
+    order_key: Vec<f64>,
+    burden: Vec<f64>,
+    cost: Vec<f64>,
+    decision: Vec<datapact_model::Decision>,
+    rule: Vec<u16>,
+    absorbed: Vec<bool>,
+    rules: Rules,
+    scratch: datapact_model::withdraw::ProtocolScratch,
+    calendar: datapact_model::asynchronous::AsyncScratch,
+    /// The protocol's parameters.
+    pub params: datapact_model::asynchronous::AsyncParams,
+}
+
+impl AsyncCampaign {
+    /// Draws and assigns replication `rep` of an `n`-user campaign.
+    pub fn new(n: usize, rep: u64) -> Self {
+        use datapact_model::draws::mean_one_factor;
+        let game = typical_game(n);
+        let mut d = Draws::default();
+        d.fill(
+            n,
+            &game.cost.sampler().expect("valid"),
+            &mut campaign_rng(7, 0, rep),
+        );
+        let realized = (0..n)
+            .map(|i| d.cost[i] * mean_one_factor(game.drift, d.drift_shock[i]))
+            .collect();
+        let (mut cap, mut assigned) = (vec![0.0; n], vec![0.0; n]);
+        datapact_model::assign::assign(
+            &d.cost,
+            &game,
+            &mut cap,
+            &mut assigned,
+            &mut Default::default(),
+            &mut NoEvents,
+        );
+        AsyncCampaign {
+            observed: d.cost.clone(),
+            realized,
+            cap,
+            burden: assigned.clone(),
+            assigned,
+            order_key: d.order_key.clone(),
+            cost: vec![0.0; n],
+            decision: vec![datapact_model::Decision::Undecided; n],
+            rule: vec![0; n],
+            absorbed: vec![false; n],
+            rules: Rules::default(),
+            scratch: Default::default(),
+            calendar: Default::default(),
+            params: Default::default(),
+            game,
+        }
+    }
+
+    /// Plays the campaign from its assignment; returns how it ended and the events popped.
+    pub fn play(&mut self) -> (datapact_model::ProtocolEnd, u64) {
+        self.burden.copy_from_slice(&self.assigned);
+        self.decision.fill(datapact_model::Decision::Undecided);
+        let st = datapact_model::withdraw::WithdrawState {
+            observed: &self.observed,
+            realized: &self.realized,
+            cap: &self.cap,
+            burden: &mut self.burden,
+            decision: &mut self.decision,
+            rule: &self.rule,
+            rules: self.rules.withdraw(),
+            absorbed: &self.absorbed,
+        };
+        let mut rng = datapact_model::asynchronous::regret_rng(7, 0, 0, 0);
+        let end = datapact_model::asynchronous::asynchronous(
+            st,
+            &mut self.cost,
+            &self.params,
+            &self.order_key,
+            &self.game,
+            &mut rng,
+            &mut self.scratch,
+            &mut self.calendar,
+            &mut NoEvents,
+        );
+        (end, self.calendar.events)
+    }
+
+    /// Users who withdrew in the last play.
+    pub fn withdrawals(&self) -> usize {
+        self.decision
+            .iter()
+            .filter(|d| **d == datapact_model::Decision::Withdraw)
+            .count()
+    }
+}

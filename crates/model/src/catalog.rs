@@ -2,7 +2,8 @@
 //! parameters. The scenario loader validates against a [`Catalog`]; the simulator's plugin set
 //! fills one as plugins register (the core's is [`Catalog::core`]).
 //!
-//! The core mechanisms are declared here once ([`SUBSIDY`], [`SIMULTANEOUS`], [`SEQUENTIAL`]);
+//! The core mechanisms are declared here once ([`SUBSIDY`], [`SIMULTANEOUS`], [`SEQUENTIAL`],
+//! [`ASYNCHRONOUS`]);
 //! the simulator's core plugins register these declarations with their systems.
 
 use std::sync::Arc;
@@ -63,6 +64,16 @@ pub const SEQUENTIAL: MechanismDecl = MechanismDecl {
     name: "M",
     description: "reported costs, assigned burdens, sequential withdrawal in the announced order with re-assignment",
     params: &[],
+    users: UserKind::Reporting,
+    pays_only_on_success: true,
+};
+
+/// Mechanism `async`: withdrawal in continuous time before a deadline, with regret shocks and
+/// delayed re-assignment ([`crate::asynchronous`]).
+pub const ASYNCHRONOUS: MechanismDecl = MechanismDecl {
+    name: "async",
+    description: "reported costs, assigned burdens, withdrawal in continuous time before a deadline: regret shocks, delayed re-assignment",
+    params: <crate::asynchronous::AsyncParams as crate::param::Params>::SPECS,
     users: UserKind::Reporting,
     pays_only_on_success: true,
 };
@@ -143,10 +154,10 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// C, S and M; truthful and shade; sincere and free-rider.
+    /// C, S, M and async; truthful and shade; sincere and free-rider.
     pub fn core() -> Catalog {
         let mut c = Catalog::default();
-        for m in [SUBSIDY, SIMULTANEOUS, SEQUENTIAL] {
+        for m in [SUBSIDY, SIMULTANEOUS, SEQUENTIAL, ASYNCHRONOUS] {
             c.add_mechanism(m).expect("core names are distinct");
         }
         c.add_report_strategy::<Truthful>()
@@ -242,7 +253,7 @@ mod tests {
     fn core_catalog_names_and_defaults() {
         let c = Catalog::core();
         let names: Vec<_> = c.mechanisms.iter().map(|m| m.name).collect();
-        assert_eq!(names, ["C", "S", "M"]);
+        assert_eq!(names, ["C", "S", "M", "async"]);
         assert_eq!(c.report[0].name, "truthful");
         assert_eq!(c.withdraw[0].name, "sincere");
         assert_eq!(c.report_strategy("shade"), Some(1));

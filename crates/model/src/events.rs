@@ -1,7 +1,10 @@
 //! Events of the discrete-event protocols. A campaign's events are totally ordered by
-//! (time, seq): `time` is the protocol step, `seq` the emission index within the campaign.
-//! Decisions that are simultaneous (protocol S) share one `time` and are emitted as one batch in
-//! user-index order, so their order is fixed by the data, never by a queue.
+//! (time, seq): `time` is the campaign's model time (an `f64`), `seq` the emission index within
+//! the campaign. Round-based protocols (C, S, M) write their logical step as the time (report 0,
+//! assign 1, decisions from 2); event-driven ones (`async`, on a [`crate::calendar::Calendar`])
+//! write continuous times. Decisions that are simultaneous (protocol S) share one `time` and are
+//! emitted as one batch in user-index order, so their order is fixed by the data, never by a
+//! queue.
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +49,9 @@ impl EventKind {
 /// One event of one campaign.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Event {
-    /// Protocol step at which it happened (events order by (time, seq)).
-    pub time: u32,
+    /// Model time at which it happened (events order by (time, seq)); the logical step for
+    /// round-based protocols.
+    pub time: f64,
     /// What happened.
     pub kind: EventKind,
     /// The user concerned, by index; `None` for campaign-level events.
@@ -62,9 +66,15 @@ pub struct Event {
 impl Event {
     /// A user's event (`user` is her index).
     #[inline]
-    pub fn user(time: u32, kind: EventKind, user: usize, burden: Option<f64>, cost: f64) -> Self {
+    pub fn user(
+        time: impl Into<f64>,
+        kind: EventKind,
+        user: usize,
+        burden: Option<f64>,
+        cost: f64,
+    ) -> Self {
         Event {
-            time,
+            time: time.into(),
             kind,
             user: Some(user as u32),
             burden,
@@ -74,9 +84,9 @@ impl Event {
 
     /// A campaign-level event; `data` goes to the `burden` field.
     #[inline]
-    pub fn campaign(time: u32, kind: EventKind, data: Option<f64>) -> Self {
+    pub fn campaign(time: impl Into<f64>, kind: EventKind, data: Option<f64>) -> Self {
         Event {
-            time,
+            time: time.into(),
             kind,
             user: None,
             burden: data,

@@ -13,6 +13,8 @@
 #![warn(missing_docs)]
 
 pub mod assign;
+pub mod asynchronous;
+pub mod calendar;
 pub mod campaign;
 pub mod caps;
 pub mod catalog;

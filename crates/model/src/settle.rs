@@ -88,8 +88,40 @@ pub fn settle_withdrawal<S: EventSink>(
     payoff: &mut [f64],
     sink: &mut S,
 ) -> Outcome {
+    let train_time = train_step(burden.len(), game);
+    settle_withdrawal_at(
+        end,
+        train_time,
+        realized,
+        burden,
+        decision,
+        game,
+        backstoppers,
+        payoff,
+        sink,
+    )
+}
+
+/// The logical step at which round-based protocols (S, M) train: after every decision step.
+pub fn train_step(users: usize, game: &Game) -> f64 {
+    f64::from(3 + users as u32 + game.recovery_rounds * 2)
+}
+
+/// [`settle_withdrawal`] with the training event at model time `train_time` (an event-driven
+/// protocol trains at its deadline).
+#[allow(clippy::too_many_arguments)]
+pub fn settle_withdrawal_at<S: EventSink>(
+    end: ProtocolEnd,
+    train_time: f64,
+    realized: &[f64],
+    burden: &[f64],
+    decision: &[Decision],
+    game: &Game,
+    backstoppers: u32,
+    payoff: &mut [f64],
+    sink: &mut S,
+) -> Outcome {
     let n = burden.len();
-    let train_time = 3 + n as u32 + game.recovery_rounds * 2;
     let (v, p, rho) = (game.value, game.payment, game.irreversible);
     let committed = match end {
         ProtocolEnd::Cancelled => {

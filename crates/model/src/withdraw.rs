@@ -61,12 +61,12 @@ pub struct ProtocolScratch {
     pub fill: FillScratch,
     /// M's incremental re-assignment, used from `reassign::INCREMENTAL_MIN_USERS` users up.
     pub reassign: Reassign,
-    order: Vec<u32>,
-    members: Vec<u32>,
-    sub_cost: Vec<f64>,
+    pub(crate) order: Vec<u32>,
+    pub(crate) members: Vec<u32>,
+    pub(crate) sub_cost: Vec<f64>,
     sub_lo: Vec<f64>,
-    sub_hi: Vec<f64>,
-    sub_out: Vec<f64>,
+    pub(crate) sub_hi: Vec<f64>,
+    pub(crate) sub_out: Vec<f64>,
 }
 
 impl WithdrawState<'_> {
@@ -371,7 +371,7 @@ pub fn sequential<S: EventSink>(
 pub fn decide<S: EventSink>(
     i: usize,
     stay: bool,
-    time: u32,
+    time: impl Into<f64>,
     decision: &mut [Decision],
     burden: &[f64],
     realized: &[f64],
@@ -393,7 +393,7 @@ pub fn decide<S: EventSink>(
 }
 
 /// Copies the members' observed cost, current burden (as lower bound) and cap into the sub-buffers.
-fn gather(scratch: &mut ProtocolScratch, observed: &[f64], burden: &[f64], cap: &[f64]) {
+pub(crate) fn gather(scratch: &mut ProtocolScratch, observed: &[f64], burden: &[f64], cap: &[f64]) {
     let m = scratch.members.len();
     scratch.sub_cost.clear();
     scratch.sub_lo.clear();

@@ -80,6 +80,9 @@ pub struct CampaignTable {
     pub end: Vec<ProtocolEnd>,
     /// Per slot: the settled outcome (`None` until settlement).
     pub outcome: Vec<Option<Outcome>>,
+    /// Per slot: the model time at which training runs, set by an event-driven protocol (its
+    /// deadline); `None`: the round-based step after every decision.
+    pub train_at: Vec<Option<f64>>,
 }
 
 /// Scratch of the model's protocols (water-filling buffers) and the last assignment (which the

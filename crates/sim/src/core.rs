@@ -1,5 +1,6 @@
 //! The core mechanisms and strategies as plugins of the same API a researcher uses: C
-//! ([`Subsidy`]), S ([`Simultaneous`]) and M ([`Sequential`]), and the strategies truthful, shade,
+//! ([`Subsidy`]), S ([`Simultaneous`]), M ([`Sequential`]) and async
+//! ([`crate::asynchronous::Asynchronous`], event-driven), and the strategies truthful, shade,
 //! sincere and free-rider, gathered by [`CorePlugins`]. Their systems live in the phase files of
 //! [`crate::systems`]; their declarations (names, descriptions) once, in
 //! `datapact_model::catalog`.
@@ -104,7 +105,7 @@ impl Plugin for CoreStrategiesPlugin {
     }
 }
 
-/// C, S, M and the core strategies: the plugin group every app starts from.
+/// C, S, M, async and the core strategies: the plugin group every app starts from.
 pub struct CorePlugins;
 
 impl Plugin for CorePlugins {
@@ -114,6 +115,7 @@ impl Plugin for CorePlugins {
             CoreMechanism::<Subsidy>::default(),
             CoreMechanism::<Simultaneous>::default(),
             CoreMechanism::<Sequential>::default(),
+            CoreMechanism::<crate::asynchronous::Asynchronous>::default(),
         ));
     }
     fn name(&self) -> &str {

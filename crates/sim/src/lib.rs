@@ -10,6 +10,7 @@
 // Bevy systems take their world access as parameters; long parameter lists are idiomatic there.
 #![allow(clippy::too_many_arguments, clippy::type_complexity)]
 
+pub mod asynchronous;
 pub mod batch;
 pub mod components;
 pub mod core;

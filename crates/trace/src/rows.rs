@@ -270,7 +270,7 @@ declare_table! {
         rep: u32 => "Replication index (0-based) within the cell.",
         round: u32 => CAMPAIGN_ROUND,
         mechanism: &'a str => CAMPAIGN_MECHANISM,
-        time: u32 => "Logical time step of the campaign at which the event happened (phase or decision step).",
+        time: f64 => "Model time of the campaign at which the event happened; events of a campaign are in non-decreasing time. Round-based mechanisms (C, S, M) write their logical step (report 0, assign 1, decisions from 2, training last); event-driven ones (async) continuous time (assignment at 1, deadline T at 1 + T).",
         seq: u32 => "Sequence number (0-based) of the event within the campaign; orders events totally.",
         kind: &'a str => "Kind of event (e.g. report, assign, withdraw, stay, settle), as named by the simulator.",
         user: Option<u32> => "Index (0-based) of the user concerned; null for campaign-level events.",

@@ -17,7 +17,7 @@ use crate::rows::{CELLS_COLUMNS, DIAGNOSTICS_COLUMNS, EVENTS_COLUMNS, ROUNDS_COL
 
 /// Version of the table layouts below; written to every file as `datapact.schema_version`.
 /// Bump it whenever a column is added, removed, renamed or changes type or meaning.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Field-metadata key holding a column's description.
 pub const DESCRIPTION_KEY: &str = "description";

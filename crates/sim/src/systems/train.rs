@@ -39,8 +39,11 @@ pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(
         );
         for (c, rows) in campaign_blocks(members, n, active) {
             let backstoppers = table.assignment[c].map_or(0, |a| a.backstoppers);
-            table.outcome[c] = Some(settle::settle_withdrawal(
+            let train_time =
+                table.train_at[c].unwrap_or_else(|| settle::train_step(n, &batch.game));
+            table.outcome[c] = Some(settle::settle_withdrawal_at(
                 table.end[c],
+                train_time,
                 &realized[rows.clone()],
                 &burden[rows.clone()],
                 &decision[rows.clone()],

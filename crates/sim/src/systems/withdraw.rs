@@ -47,6 +47,8 @@ pub fn open_withdrawal(
 ) {
     table.end.clear();
     table.end.resize(batch.campaigns(), ProtocolEnd::Cancelled);
+    table.train_at.clear();
+    table.train_at.resize(batch.campaigns(), None);
     for (members, mut choice) in users.contiguous_iter_mut().expect("dense query") {
         let decision = Choice::peel_slice_mut(&mut choice);
         for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
