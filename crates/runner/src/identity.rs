@@ -20,12 +20,16 @@ struct RunIdentity {
     version: String,
     /// The plugins the outputs were made with (`name version`, in order).
     plugins: Vec<String>,
+    /// The one replication played (`--rep`), if not all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replication: Option<u32>,
 }
 
 pub(crate) fn claim_directory(
     out: &Path,
     scenario: &Scenario,
     plugins: &PluginSet,
+    replication: Option<u32>,
 ) -> Result<(), RunnerError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let identity = RunIdentity {
@@ -34,6 +38,7 @@ pub(crate) fn claim_directory(
         seed: scenario.seed,
         version: VERSION.to_string(),
         plugins: plugin_list(plugins),
+        replication,
     };
     let path = out.join("_run.json");
     // Shards of an array start together: exactly one creates the identity, the others (and

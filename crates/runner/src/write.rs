@@ -46,6 +46,10 @@ pub struct RunOptions {
     /// binary); the scenario must have been loaded against its catalog. Recorded in the run's
     /// identity, the manifest and every file's metadata.
     pub plugins: Arc<PluginSet>,
+    /// Play only this replication of every cell (`datapact run --rep R`): its rows equal those
+    /// of replication R in a whole run; statistics are over that one replication. Recorded in
+    /// the run's identity and in every file's metadata (`datapact.replication`).
+    pub replication: Option<u32>,
 }
 
 impl RunOptions {
@@ -62,6 +66,7 @@ impl RunOptions {
             cancel: None,
             cells_done: None,
             plugins: Arc::new(PluginSet::core()),
+            replication: None,
         }
     }
 }
@@ -191,9 +196,24 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             scenario.name
         )));
     }
+    if let Some(r) = opts.replication
+        && r >= scenario.replications
+    {
+        return Err(RunnerError::Refused(format!(
+            "--rep {r}: scenario {:?} has replications 0..{} (replications = {})",
+            scenario.name,
+            scenario.replications - 1,
+            scenario.replications
+        )));
+    }
     let spec = RunSpec {
         seed: scenario.seed,
-        replications: scenario.replications,
+        replications: if opts.replication.is_some() {
+            1
+        } else {
+            scenario.replications
+        },
+        first_replication: opts.replication.unwrap_or(0),
         mechanisms: scenario.mechanisms.iter().map(|m| m.index as u16).collect(),
         depth: depth_of(scenario.trace),
         backend: opts.backend,
@@ -202,11 +222,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     if opts.backend == Backend::Direct {
         spec.direct_kernels().map_err(RunnerError::Refused)?;
     }
-    claim_directory(&opts.out, scenario, &opts.plugins)?;
+    claim_directory(&opts.out, scenario, &opts.plugins, opts.replication)?;
     let plan = ChunkPlan::for_scenario(scenario);
     let tables = tables_of(scenario.trace);
     let columns: Vec<String> = scenario.sweep.iter().map(|a| a.column.clone()).collect();
-    let metadata = FileMetadata {
+    let mut metadata = FileMetadata {
         scenario_name: scenario.name.clone(),
         scenario_toml: scenario.normalized(),
         scenario_hash: scenario.hash(),
@@ -220,6 +240,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             ),
         ],
     };
+    if let Some(r) = opts.replication {
+        metadata
+            .extra
+            .push(("datapact.replication".into(), r.to_string()));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
