@@ -12,7 +12,7 @@ const MAX_CHUNK_CELLS: usize = 16_384;
 /// Automatic chunking makes at least this many chunks when the grid has that many cells, so that
 /// up to this many shards each get work. A constant (never the shard count), so the layout stays
 /// a function of the scenario alone.
-pub const MIN_CHUNKS: usize = 16;
+pub(crate) const MIN_CHUNKS: usize = 16;
 
 /// Cells `chunk·size .. (chunk+1)·size` form one chunk. A function of the scenario alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,8 +20,8 @@ pub struct ChunkPlan {
     /// Cells of the scenario's grid.
     pub cells: usize,
     /// Cells per chunk (the last chunk may hold fewer); `output.chunk_cells`, or automatic: the
-    /// least of about 10^7 user-campaigns of work, [`MAX_CHUNK_CELLS`] cells, and ⌊cells /
-    /// [`MIN_CHUNKS`]⌋ (so that small sweeps still split into at least [`MIN_CHUNKS`] chunks).
+    /// least of about 10^7 user-campaigns of work, 16 384 cells, and ⌊cells / 16⌋ (so that
+    /// sweeps of 16 cells or more split into at least 16 chunks).
     pub chunk_cells: usize,
 }
 
