@@ -11,6 +11,7 @@ fn cell(game: Game, reps: u32, depth: Depth) -> CellOutput {
     let spec = RunSpec {
         seed: 17,
         replications: reps,
+        first_replication: 0,
         mechanisms: vec![C, S, M],
         depth,
         backend: Backend::Ecs,

@@ -10,6 +10,7 @@ fn run(game: Game, reps: u32) -> CellOutput {
     let spec = |backend| RunSpec {
         seed: 3,
         replications: reps,
+        first_replication: 0,
         mechanisms: vec![C, S, M],
         depth: Depth::Events,
         backend,

@@ -91,3 +91,36 @@ pub fn strings(batches: &[RecordBatch], column: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Every row of `batches` as (column, value) pairs in schema order, values formatted by Arrow
+/// (floats in their shortest round-trip form, so equal strings mean equal bits), leaving out
+/// the columns in `exclude`.
+pub fn rows(batches: &[RecordBatch], exclude: &[&str]) -> Vec<Vec<(String, String)>> {
+    use datapact_trace::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default().with_null("null");
+    let mut out = Vec::new();
+    for b in batches {
+        let schema = b.schema();
+        let columns: Vec<(String, ArrayFormatter)> = schema
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .filter(|(f, _)| !exclude.contains(&f.name().as_str()))
+            .map(|(f, a)| {
+                (
+                    f.name().clone(),
+                    ArrayFormatter::try_new(a.as_ref(), &options).expect("formattable column"),
+                )
+            })
+            .collect();
+        for i in 0..b.num_rows() {
+            out.push(
+                columns
+                    .iter()
+                    .map(|(n, f)| (n.clone(), f.value(i).to_string()))
+                    .collect(),
+            );
+        }
+    }
+    out
+}

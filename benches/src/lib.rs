@@ -86,6 +86,7 @@ pub fn core_spec(
     datapact_sim::RunSpec {
         seed,
         replications,
+        first_replication: 0,
         mechanisms,
         depth: datapact_sim::Depth::Cells,
         backend,

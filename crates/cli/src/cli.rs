@@ -59,6 +59,15 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Run only the cells with these swept values, e.g. --only game.value=0.1,game.payment=0.05
+        /// (each key swept, each value on its axis; unnamed axes stay swept). Its rows equal those
+        /// cells' rows of the whole run.
+        #[arg(long, value_name = "KEY=VALUE,...")]
+        only: Option<String>,
+        /// Play only replication R of each cell (0 ≤ R < replications): its rows equal those of
+        /// replication R in the whole run.
+        #[arg(long, value_name = "R")]
+        rep: Option<u32>,
     },
     /// Check a scenario file and print what it would run.
     Validate {
@@ -159,6 +168,55 @@ pub(crate) fn load(cx: &Context, scenario: &str, set: &[String]) -> Result<Scena
     Ok(Scenario::load_with(&cx.catalog, path, set)?)
 }
 
+/// `--only KEY=VALUE,...` as `--set sweep.KEY={ values = [V] }` overrides: each key must be
+/// swept and each value on its axis (matched to 1e-9 relative, then the axis's own value is
+/// used, so the cell's game, and hence its draws, are exactly those of the whole run).
+fn only_overrides(scenario: &Scenario, only: &str) -> Result<Vec<String>, Failure> {
+    let bad = |message: String| Failure { code: 2, message };
+    let swept: Vec<&str> = scenario.sweep.iter().map(|a| a.key.as_str()).collect();
+    let mut overrides = Vec::new();
+    for pair in only.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| bad(format!("--only {pair:?}: expected KEY=VALUE")))?;
+        let (key, value) = (key.trim(), value.trim());
+        let axis = scenario
+            .sweep
+            .iter()
+            .find(|a| a.key == key)
+            .ok_or_else(|| {
+                bad(format!(
+                    "--only {key}: not swept in {} (swept keys: {})",
+                    scenario.origin,
+                    if swept.is_empty() {
+                        "none".to_string()
+                    } else {
+                        swept.join(", ")
+                    }
+                ))
+            })?;
+        let v: f64 = value
+            .parse()
+            .map_err(|_| bad(format!("--only {key}={value}: not a number")))?;
+        let on_axis = axis
+            .values
+            .iter()
+            .find(|a| (**a - v).abs() <= 1e-9 * a.abs().max(v.abs()).max(1e-300))
+            .ok_or_else(|| {
+                let values: Vec<String> = axis.values.iter().map(|a| a.to_string()).collect();
+                bad(format!(
+                    "--only {key}={value}: not a value of the axis; {key} takes {}",
+                    values.join(", ")
+                ))
+            })?;
+        overrides.push(format!("sweep.{key}={{ values = [{on_axis}] }}"));
+    }
+    if overrides.is_empty() {
+        return Err(bad("--only: name at least one KEY=VALUE".into()));
+    }
+    Ok(overrides)
+}
+
 /// The shard of a Slurm array task. Only a whole array `--array=0-(N-1)` maps task IDs to shards
 /// unambiguously; a partial array (say a resubmitted `--array=2`) must pass `--shard I/N` itself.
 fn shard_from_env() -> Result<Shard, Failure> {
@@ -239,8 +297,16 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             resume,
             direct,
             quiet,
+            only,
+            rep,
         } => {
-            let scenario = load(cx, &scenario, &set)?;
+            let mut loaded = load(cx, &scenario, &set)?;
+            if let Some(only) = &only {
+                let mut narrowed = set.clone();
+                narrowed.extend(only_overrides(&loaded, only)?);
+                loaded = load(cx, &scenario, &narrowed)?;
+            }
+            let scenario = loaded;
             let shard = match shard {
                 Some(s) => Shard::parse(&s).map_err(|m| Failure {
                     code: 2,
@@ -265,7 +331,21 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 cancel: Some(signals.stop.clone()),
                 plugins: cx.plugins.clone(),
                 cells_done: None,
+                replication: rep,
             };
+            let plan = datapact_runner::ChunkPlan::for_scenario(&scenario);
+            let owned = (0..plan.chunks()).filter(|c| shard.owns(*c)).count();
+            if owned == 0 {
+                eprintln!(
+                    "datapact: shard {}/{} has no work: the scenario has {} cells in {} chunks \
+                     (chunks I, I+N, ... go to shard I); use at most {} shards",
+                    shard.index,
+                    shard.count,
+                    plan.cells,
+                    plan.chunks(),
+                    plan.chunks()
+                );
+            }
             let started = std::time::Instant::now();
             let summary =
                 datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;
@@ -307,6 +387,13 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 );
             }
             println!("  cells        {}", s.cell_count());
+            let plan = datapact_runner::ChunkPlan::for_scenario(&s);
+            println!(
+                "  chunks       {} of up to {} cells (shards beyond {} get no work)",
+                plan.chunks(),
+                plan.chunk_cells,
+                plan.chunks()
+            );
             println!("  campaigns    {}", s.campaigns());
             println!("  trace        {}", s.trace.as_str());
             println!("  hash         {}", s.hash());

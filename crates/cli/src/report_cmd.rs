@@ -99,6 +99,7 @@ pub(crate) fn reproduce(
             cancel: Some(signals.stop.clone()),
             plugins: cx.plugins.clone(),
             cells_done: None,
+            replication: None,
         };
         let t = Instant::now();
         let summary = datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;

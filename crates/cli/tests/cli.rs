@@ -353,3 +353,142 @@ fn an_unknown_mechanism_lists_the_registered_ones() {
         "{out}"
     );
 }
+
+/// Every row of `dir`'s `table` as `column=value` strings (Arrow's formatting: floats in their
+/// shortest round-trip form), leaving out `cell` (the index in the run's own grid).
+fn table_rows(dir: &Path, table: datapact_trace::Table) -> Vec<Vec<String>> {
+    use datapact_trace::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default().with_null("null");
+    let mut rows = Vec::new();
+    for b in datapact_trace::read_table(dir, table).expect("table reads back") {
+        let schema = b.schema();
+        let columns: Vec<(String, ArrayFormatter)> = schema
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .filter(|(f, _)| f.name() != "cell")
+            .map(|(f, a)| {
+                let formatter = ArrayFormatter::try_new(a.as_ref(), &options).unwrap();
+                (f.name().clone(), formatter)
+            })
+            .collect();
+        for i in 0..b.num_rows() {
+            rows.push(
+                columns
+                    .iter()
+                    .map(|(n, f)| format!("{n}={}", f.value(i)))
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+fn has(row: &[String], cell: &str) -> bool {
+    row.iter().any(|c| c == cell)
+}
+
+/// `--only` reproduces one cell of the full run, and `--rep` one replication of it, row for
+/// row in every table (events included).
+#[test]
+fn only_and_rep_reproduce_a_cell_of_the_full_run() {
+    use datapact_trace::Table;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "small.toml", SMALL);
+    let f = file.to_str().unwrap();
+    let full = dir.path().join("full");
+    let o = datapact(&["run", f, "--out", full.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let one = dir.path().join("one");
+    let only = "game.value=0.05,game.payment=0.2";
+    let o = datapact(&[
+        "run",
+        f,
+        "--out",
+        one.to_str().unwrap(),
+        "-q",
+        "--only",
+        only,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let point = |r: &[String]| has(r, "value=0.05") && has(r, "payment=0.2");
+    for table in [
+        Table::Cells,
+        Table::Diagnostics,
+        Table::Rounds,
+        Table::Events,
+    ] {
+        let expected: Vec<_> = table_rows(&full, table)
+            .into_iter()
+            .filter(|r| point(r))
+            .collect();
+        assert!(!expected.is_empty(), "{table:?}");
+        assert_eq!(table_rows(&one, table), expected, "{table:?}");
+    }
+    let rep = dir.path().join("rep");
+    let o = datapact(&[
+        "run",
+        f,
+        "--out",
+        rep.to_str().unwrap(),
+        "-q",
+        "--only",
+        only,
+        "--rep",
+        "7",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for table in [Table::Rounds, Table::Events] {
+        let expected: Vec<_> = table_rows(&full, table)
+            .into_iter()
+            .filter(|r| point(r) && has(r, "rep=7"))
+            .collect();
+        assert!(!expected.is_empty(), "{table:?}");
+        assert_eq!(table_rows(&rep, table), expected, "{table:?} --rep 7");
+    }
+}
+
+#[test]
+fn only_and_rep_name_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "small.toml", SMALL);
+    let f = file.to_str().unwrap();
+    let out = dir.path().join("out");
+    let o_ = out.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--only", "game.drift=0.5"], "not swept"),
+        (
+            vec!["--only", "game.payment=0.1"],
+            "game.payment takes 0, 0.2",
+        ),
+        (vec!["--only", "game.value"], "KEY=VALUE"),
+        (vec!["--rep", "40"], "0..39"),
+    ] {
+        let o = datapact(&[&["run", f, "--out", o_, "-q"][..], &args[..]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(needle), "{args:?}: {}", text(&o));
+        assert!(!out.join("cells").exists(), "{args:?}: nothing written");
+    }
+}
+
+#[test]
+fn a_shard_without_work_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "small.toml", SMALL);
+    let f = file.to_str().unwrap();
+    let out = dir.path().join("out");
+    // 6 cells: 6 chunks, so shard 6 of 7 has none.
+    let o = datapact(&[
+        "run",
+        f,
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--shard",
+        "6/7",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("has no work"), "{}", text(&o));
+    let o = datapact(&["validate", f]);
+    assert!(text(&o).contains("chunks       6"), "{}", text(&o));
+}

@@ -1,14 +1,21 @@
-//! The random draws of one campaign, derived from (scenario seed, cell, replication) alone.
+//! The random draws of one campaign, derived from (scenario seed, draw key, replication) alone.
 //!
 //! Every mechanism of a (cell, replication) reads the same [`Draws`]: common random numbers, so
-//! that mechanisms are compared pair by pair. Normal draws are stored standardised (ζ, η), and
-//! scaled by σ_w and σ_o only when used, so sweeping a σ keeps the same underlying draws.
+//! that mechanisms are compared pair by pair. The draw key ([`draw_key`]) is a hash of the cell's
+//! own population (n and F), never its position in the grid: cells that differ only in
+//! parameters that do not enter the draws (θ, V, p, b0, σ's, strategies, ...) read the same
+//! draws, and adding a value to a sweep changes no other cell. Normal draws are stored
+//! standardised (ζ, η), and scaled by σ_w and σ_o only when used, so sweeping a σ keeps the same
+//! underlying draws.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::cost::CostSampler;
+use sha2::{Digest, Sha256};
+
+use crate::cost::{CostDist, CostSampler};
+use crate::params::Game;
 
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline]
@@ -16,19 +23,54 @@ pub fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
-/// The random stream of one campaign: ChaCha8 keyed by
-/// `le(seed) ‖ le(cell) ‖ le(replication) ‖ "datapact"`, so that streams of different
-/// (seed, cell, replication) are independent and no stream depends on threads or sharding.
-/// It is round 0 of [`crate::dynamics::round_rng`].
-pub fn campaign_rng(seed: u64, cell: u64, replication: u64) -> ChaCha8Rng {
-    stream(seed, cell, replication, u64::from_le_bytes(*b"datapact"))
+/// The key of a cell's random streams: the first 8 bytes (little-endian) of the SHA-256 of
+/// `"datapact.draws.v1"`, then per parameter that changes what is drawn its name, `=`, and its
+/// value's little-endian bits, `;`-separated: `population.users` (n, as a `u64`),
+/// `population.cost.dist` (its name) and each parameter of F (`f64` bits).
+///
+/// Everything else (θ, V, p, b0, σ_o, σ_w, ρ, R, the order, strategies, mechanism parameters,
+/// dynamics) leaves the draws unchanged: the shocks are standardised and every user draws the
+/// same four numbers whatever the options. So cells that differ only in those share their draws
+/// (common random numbers across cells as well as across mechanisms), and the key, unlike a grid
+/// index, does not move when values are added to or removed from a sweep.
+pub fn draw_key(game: &Game) -> u64 {
+    let mut h = Sha256::new();
+    h.update(b"datapact.draws.v1");
+    h.update(b";population.users=");
+    h.update((game.users as u64).to_le_bytes());
+    h.update(b";population.cost.dist=");
+    h.update(game.cost.name().as_bytes());
+    let params: Vec<(&str, f64)> = match game.cost {
+        CostDist::Uniform { low, high } => vec![("low", low), ("high", high)],
+        CostDist::Beta { alpha, beta } => vec![("alpha", alpha), ("beta", beta)],
+        CostDist::LogNormal { mu, sigma } => vec![("mu", mu), ("sigma", sigma)],
+        CostDist::Constant { value } => vec![("value", value)],
+    };
+    for (name, v) in params {
+        h.update(b";population.cost.");
+        h.update(name.as_bytes());
+        h.update(b"=");
+        // +0.0 and -0.0 draw alike; give them one key.
+        h.update((v + 0.0).to_bits().to_le_bytes());
+    }
+    let digest = h.finalize();
+    u64::from_le_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"))
 }
 
-/// ChaCha8 keyed by `le(seed) ‖ le(cell) ‖ le(replication) ‖ le(tag)`.
-pub(crate) fn stream(seed: u64, cell: u64, replication: u64, tag: u64) -> ChaCha8Rng {
+/// The random stream of one campaign: ChaCha8 keyed by
+/// `le(seed) ‖ le(key) ‖ le(replication) ‖ "datapact"`, where `key` is the cell's
+/// [`draw_key`], so that streams of different (seed, population, replication) are independent
+/// and no stream depends on threads, sharding or the grid. It is round 0 of
+/// [`crate::dynamics::round_rng`].
+pub fn campaign_rng(seed: u64, key: u64, replication: u64) -> ChaCha8Rng {
+    stream(seed, key, replication, u64::from_le_bytes(*b"datapact"))
+}
+
+/// ChaCha8 keyed by `le(seed) ‖ le(key) ‖ le(replication) ‖ le(tag)`.
+pub(crate) fn stream(seed: u64, draw_key: u64, replication: u64, tag: u64) -> ChaCha8Rng {
     let mut key = [0u8; 32];
     key[0..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&cell.to_le_bytes());
+    key[8..16].copy_from_slice(&draw_key.to_le_bytes());
     key[16..24].copy_from_slice(&replication.to_le_bytes());
     key[24..32].copy_from_slice(&tag.to_le_bytes());
     ChaCha8Rng::from_seed(key)
@@ -80,5 +122,46 @@ pub fn mean_one_factor(sigma: f64, z: f64) -> f64 {
         1.0
     } else {
         (sigma * z - 0.5 * sigma * sigma).exp()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draw_key_follows_the_population_only() {
+        let base = Game::default();
+        let key = draw_key(&base);
+        let same_population = Game {
+            value: 0.37,
+            payment: 0.01,
+            threshold: 0.9,
+            drift: 0.0,
+            ..base.clone()
+        };
+        assert_eq!(draw_key(&same_population), key);
+        let more_users = Game {
+            users: base.users + 1,
+            ..base.clone()
+        };
+        assert_ne!(draw_key(&more_users), key);
+        let other_cost = Game {
+            cost: CostDist::Uniform {
+                low: 0.0,
+                high: 2.0,
+            },
+            ..base.clone()
+        };
+        assert_ne!(draw_key(&other_cost), key);
+        // Same parameter values, another distribution.
+        let beta = Game {
+            cost: CostDist::Beta {
+                alpha: 0.0,
+                beta: 1.0,
+            },
+            ..base
+        };
+        assert_ne!(draw_key(&beta), key);
     }
 }

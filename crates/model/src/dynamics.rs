@@ -61,10 +61,10 @@ impl Default for Dynamics {
 }
 
 /// The random stream of round `round` of a replication: the campaign key with its tag mixed with
-/// the round. Round 0 is [`crate::campaign_rng`].
-pub fn round_rng(seed: u64, cell: u64, replication: u64, round: u32) -> ChaCha8Rng {
+/// the round. Round 0 is [`crate::campaign_rng`]; `key` is the cell's [`crate::draw_key`].
+pub fn round_rng(seed: u64, key: u64, replication: u64, round: u32) -> ChaCha8Rng {
     let tag = u64::from_le_bytes(*b"datapact") ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    crate::draws::stream(seed, cell, replication, tag)
+    crate::draws::stream(seed, key, replication, tag)
 }
 
 /// This round's cost from last round's and this round's fresh draw.

@@ -30,6 +30,35 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in declaration order (what the `events` table's `kind` column can hold).
+    pub const ALL: [EventKind; 9] = [
+        EventKind::Report,
+        EventKind::Respond,
+        EventKind::Assign,
+        EventKind::Reassign,
+        EventKind::Stay,
+        EventKind::Withdraw,
+        EventKind::Null,
+        EventKind::TrainSuccess,
+        EventKind::TrainFailure,
+    ];
+
+    /// The position of `self` in [`EventKind::ALL`]; its exhaustive match makes a new kind a
+    /// compile error until it is added to `ALL` (and hence to the documentation test).
+    pub fn position(self) -> usize {
+        match self {
+            EventKind::Report => 0,
+            EventKind::Respond => 1,
+            EventKind::Assign => 2,
+            EventKind::Reassign => 3,
+            EventKind::Stay => 4,
+            EventKind::Withdraw => 5,
+            EventKind::Null => 6,
+            EventKind::TrainSuccess => 7,
+            EventKind::TrainFailure => 8,
+        }
+    }
+
     /// The kind's name in the `events` table (`kind` column).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -36,7 +36,7 @@ pub mod withdraw;
 pub use campaign::{Kernel, Workspace, run_campaign, run_profile, run_round};
 pub use catalog::{Catalog, MechanismDecl, UserKind};
 pub use cost::{CostDist, CostSampler, kappa};
-pub use draws::{Draws, campaign_rng};
+pub use draws::{Draws, campaign_rng, draw_key};
 pub use dynamics::{CostProcess, Dynamics, Learning, Memory};
 pub use events::{Event, EventKind, EventSink, NoEvents};
 pub use param::{NoParams, ParamSpec, ParamValues, Params, Rule};

@@ -310,6 +310,7 @@ fn run_options(
         cancel: Some(cancel),
         cells_done: Some(cells_done),
         plugins: CORE.clone(),
+        replication: None,
     }
 }
 

@@ -40,11 +40,19 @@ pub struct RunIdentity {
     pub shards: usize,
     /// The normalised scenario (what `scenario_hash` hashes).
     pub scenario: String,
+    /// The one replication played (`--rep`), if not all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication: Option<u32>,
 }
 
 impl RunIdentity {
     /// The identity a run of `scenario` split into `shard.count` shards claims.
-    pub(crate) fn of(scenario: &Scenario, plugins: &PluginSet, shard: Shard) -> RunIdentity {
+    pub(crate) fn of(
+        scenario: &Scenario,
+        plugins: &PluginSet,
+        shard: Shard,
+        replication: Option<u32>,
+    ) -> RunIdentity {
         let plan = ChunkPlan::for_scenario(scenario);
         RunIdentity {
             scenario_name: scenario.name.clone(),
@@ -66,6 +74,7 @@ impl RunIdentity {
             chunk_cells: plan.chunk_cells,
             shards: shard.count,
             scenario: scenario.normalized(),
+            replication,
         }
     }
 
@@ -159,10 +168,11 @@ pub(crate) fn claim_directory(
     scenario: &Scenario,
     plugins: &PluginSet,
     shard: Shard,
+    replication: Option<u32>,
 ) -> Result<(), RunnerError> {
     check_out_dir(out)?;
     std::fs::create_dir_all(out).map_err(io_err(out))?;
-    let identity = RunIdentity::of(scenario, plugins, shard);
+    let identity = RunIdentity::of(scenario, plugins, shard, replication);
     let path = identity_path(out);
     // Shards of an array start together: exactly one creates the identity, the others (and
     // later resumes) compare against it.

@@ -5,13 +5,23 @@ use datapact_scenario::Scenario;
 /// Work per chunk, in user-campaigns (cells × replications × mechanisms × users).
 const CHUNK_WORK: u128 = 10_000_000;
 
+/// Cells per automatic chunk at most: bounds the rows a chunk holds in memory (one window of
+/// cell outputs and its builders) whatever the size of the sweep.
+const MAX_CHUNK_CELLS: usize = 16_384;
+
+/// Automatic chunking makes at least this many chunks when the grid has that many cells, so that
+/// up to this many shards each get work. A constant (never the shard count), so the layout stays
+/// a function of the scenario alone.
+pub(crate) const MIN_CHUNKS: usize = 16;
+
 /// Cells `chunk·size .. (chunk+1)·size` form one chunk. A function of the scenario alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChunkPlan {
     /// Cells of the scenario's grid.
     pub cells: usize,
-    /// Cells per chunk (the last chunk may hold fewer); `output.chunk_cells`, or chosen for about
-    /// 10^7 user-campaigns per chunk.
+    /// Cells per chunk (the last chunk may hold fewer); `output.chunk_cells`, or automatic: the
+    /// least of about 10^7 user-campaigns of work, 16 384 cells, and ⌊cells / 16⌋ (so that
+    /// sweeps of 16 cells or more split into at least 16 chunks).
     pub chunk_cells: usize,
 }
 
@@ -26,7 +36,10 @@ impl ChunkPlan {
         .max(1);
         let per_cell =
             scenario.replications as u128 * scenario.mechanisms.len() as u128 * users as u128;
-        let automatic = (CHUNK_WORK / per_cell.max(1)).clamp(1, cells.max(1) as u128) as usize;
+        let by_work = (CHUNK_WORK / per_cell.max(1)).min(MAX_CHUNK_CELLS as u128) as usize;
+        // ⌊cells / MIN_CHUNKS⌋ cells per chunk makes at least MIN_CHUNKS chunks (⌈⌉ would not:
+        // 40 cells in chunks of 3 are 14 chunks).
+        let automatic = by_work.min(cells / MIN_CHUNKS).max(1);
         let chunk_cells = scenario
             .chunk_cells
             .unwrap_or(automatic)
@@ -86,5 +99,56 @@ impl Shard {
     /// Whether this shard writes `chunk`.
     pub fn owns(&self, chunk: usize) -> bool {
         chunk % self.count == self.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> ChunkPlan {
+        let s = Scenario::from_str(text, "test.toml", &[]).expect("valid scenario");
+        ChunkPlan::for_scenario(&s)
+    }
+
+    const HEAD: &str = "[scenario]\nname = \"t\"\nseed = 1\nreplications = 1\n";
+
+    #[test]
+    fn small_sweeps_split_into_min_chunks() {
+        let p = plan(&format!(
+            "{HEAD}[sweep]\ngame.value = {{ from = 0.0, to = 0.3, steps = 40 }}\n"
+        ));
+        assert_eq!(p.cells, 40);
+        assert!(p.chunks() >= MIN_CHUNKS, "{p:?}");
+        // Every shard of up to MIN_CHUNKS gets at least one chunk.
+        for count in 1..=MIN_CHUNKS {
+            for index in 0..count {
+                let shard = Shard { index, count };
+                assert!((0..p.chunks()).any(|c| shard.owns(c)), "{shard:?} {p:?}");
+            }
+        }
+        let few = plan(&format!(
+            "{HEAD}[sweep]\ngame.value = {{ values = [0.1, 0.2, 0.3] }}\n"
+        ));
+        assert_eq!((few.chunk_cells, few.chunks()), (1, 3));
+    }
+
+    #[test]
+    fn huge_sweeps_have_bounded_chunks() {
+        let p = plan(&format!(
+            "{HEAD}[population]\nusers = 2\n[sweep]\ngame.value = {{ from = 0.0, to = 1.0, steps = 1000 }}\n\
+             game.payment = {{ from = 0.0, to = 1.0, steps = 1000 }}\n"
+        ));
+        assert_eq!(p.cells, 1_000_000);
+        assert!(p.chunk_cells <= MAX_CHUNK_CELLS, "{p:?}");
+        assert_eq!(p.chunks(), p.cells.div_ceil(p.chunk_cells));
+    }
+
+    #[test]
+    fn an_explicit_chunk_size_is_kept() {
+        let p = plan(&format!(
+            "{HEAD}[sweep]\ngame.value = {{ from = 0.0, to = 0.3, steps = 40 }}\n[output]\nchunk_cells = 40\n"
+        ));
+        assert_eq!(p.chunks(), 1);
     }
 }

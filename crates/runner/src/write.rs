@@ -51,6 +51,10 @@ pub struct RunOptions {
     /// binary); the scenario must have been loaded against its catalog. Recorded in the run's
     /// identity, the manifest and every file's metadata.
     pub plugins: Arc<PluginSet>,
+    /// Play only this replication of every cell (`datapact run --rep R`): its rows equal those
+    /// of replication R in a whole run; statistics are over that one replication. Recorded in
+    /// the run's identity and in every file's metadata (`datapact.replication`).
+    pub replication: Option<u32>,
 }
 
 impl RunOptions {
@@ -67,6 +71,7 @@ impl RunOptions {
             cancel: None,
             cells_done: None,
             plugins: Arc::new(PluginSet::core()),
+            replication: None,
         }
     }
 }
@@ -196,9 +201,24 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             scenario.name
         )));
     }
+    if let Some(r) = opts.replication
+        && r >= scenario.replications
+    {
+        return Err(RunnerError::Refused(format!(
+            "--rep {r}: scenario {:?} has replications 0..{} (replications = {})",
+            scenario.name,
+            scenario.replications - 1,
+            scenario.replications
+        )));
+    }
     let spec = RunSpec {
         seed: scenario.seed,
-        replications: scenario.replications,
+        replications: if opts.replication.is_some() {
+            1
+        } else {
+            scenario.replications
+        },
+        first_replication: opts.replication.unwrap_or(0),
         mechanisms: scenario.mechanisms.iter().map(|m| m.index as u16).collect(),
         depth: depth_of(scenario.trace),
         backend: opts.backend,
@@ -225,7 +245,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| RunnerError::Refused(format!("cannot start {} threads: {e}", opts.threads)))?;
-    claim_directory(&opts.out, scenario, &opts.plugins, opts.shard)?;
+    claim_directory(
+        &opts.out,
+        scenario,
+        &opts.plugins,
+        opts.shard,
+        opts.replication,
+    )?;
     // Held until this function returns: a second writer of this shard is refused.
     let _lock = lock_shard(&opts.out, opts.shard)?;
     let view = RunView::open(&opts.out).map_err(RunnerError::Refused)?;
@@ -240,7 +266,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     let plan = ChunkPlan::for_scenario(scenario);
     let tables = tables_of(scenario.trace);
     let columns: Vec<String> = scenario.sweep.iter().map(|a| a.column.clone()).collect();
-    let metadata = FileMetadata {
+    let mut metadata = FileMetadata {
         scenario_name: scenario.name.clone(),
         scenario_toml: scenario.normalized(),
         scenario_hash: scenario.hash(),
@@ -253,6 +279,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             plugin_list(&opts.plugins).join("\n"),
         )],
     };
+    if let Some(r) = opts.replication {
+        metadata
+            .extra
+            .push(("datapact.replication".into(), r.to_string()));
+    }
     let window = if spec.depth == Depth::Events {
         opts.threads.max(1)
     } else {

@@ -120,7 +120,8 @@ pub struct SweepAxis {
 /// mechanism.NAME.KEY = { values = [...] }   # any numeric plugin parameter
 /// [output]
 /// trace = "cells"                # rounds | events
-/// chunk_cells = 0                 # cells per part file; 0 = automatic (~10^7 user-campaigns)
+/// chunk_cells = 0                 # cells per part file; 0 = automatic (≤ ~10^7 user-campaigns
+///                                 # and 16384 cells, ≥ 16 chunks when there are 16 cells)
 /// ```
 ///
 /// A key both set in its table and swept takes the swept values (the sweep wins); overriding a

@@ -18,8 +18,9 @@ pub struct Batch {
     pub sampler: CostSampler,
     /// The scenario seed.
     pub seed: u64,
-    /// The cell's index in the grid (with the seed, it keys every random stream).
-    pub cell: u64,
+    /// The cell's draw key (`datapact_model::draw_key` of its game; with the seed, it keys every
+    /// random stream).
+    pub draw_key: u64,
     /// Replication index of the batch's first campaign slot.
     pub first_rep: u64,
     /// Replications in this batch (≤ the capacity the world was built for).

@@ -236,7 +236,8 @@ impl<S: Sink> Engine<S> {
     /// Prepares replications `first_rep .. first_rep + reps` of one cell under every mechanism
     /// (catalog ids): a fresh population (beliefs b0, no memory) for each. `rules` are the
     /// population's strategies in this cell; `capacity` is the batch size the world is shaped for
-    /// (≥ reps), so that a cell's short last batch reuses the world. Then play its rounds with
+    /// (≥ reps), so that a cell's short last batch reuses the world; `draw_key` is the cell's
+    /// `datapact_model::draw_key`. Then play its rounds with
     /// [`Engine::run_round`], in order from 0.
     #[allow(clippy::too_many_arguments)]
     pub fn start_batch(
@@ -246,7 +247,7 @@ impl<S: Sink> Engine<S> {
         sampler: &CostSampler,
         mechanisms: &[u16],
         seed: u64,
-        cell: u64,
+        draw_key: u64,
         first_rep: u64,
         reps: usize,
         capacity: usize,
@@ -259,7 +260,7 @@ impl<S: Sink> Engine<S> {
             rules: rules.clone(),
             sampler: sampler.clone(),
             seed,
-            cell,
+            draw_key,
             first_rep,
             reps,
             mechanisms: mechanisms.to_vec(),

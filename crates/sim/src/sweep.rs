@@ -11,7 +11,7 @@ use datapact_model::dynamics::{evolve_costs, learn_beliefs, round_rng};
 use datapact_model::stats::{CellStats, DiagnosticStats, Diagnostics, Welford};
 use datapact_model::{
     Draws, Event, EventSink, Game, Kernel, Memory, NoEvents, Outcome, Rules, Status, Workspace,
-    run_round,
+    draw_key, run_round,
 };
 use rayon::prelude::*;
 
@@ -45,6 +45,10 @@ pub struct RunSpec {
     pub seed: u64,
     /// Replications per cell.
     pub replications: u32,
+    /// Index of the first replication played (0 for a whole run): a cell plays replications
+    /// `first_replication .. first_replication + replications`, each from its own stream, so
+    /// one replication can be re-run alone (`datapact run --rep`).
+    pub first_replication: u32,
     /// Catalog ids of the mechanisms, in output order.
     pub mechanisms: Vec<u16>,
     /// Per-campaign detail to keep.
@@ -400,19 +404,20 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
     let m = spec.mechanisms.len();
     let rounds = job.game.dynamics.rounds.max(1);
     let capacity = batch_capacity(job.game.users, m, spec.replications);
+    let end = spec.first_replication + spec.replications;
     let mut folder = Folder::new(job.index, spec, rounds);
     let mut events = Vec::new();
     let mut outcomes = Vec::with_capacity(m);
-    let mut first = 0u32;
-    while first < spec.replications {
-        let reps = (capacity as u32).min(spec.replications - first) as usize;
+    let mut first = spec.first_replication;
+    while first < end {
+        let reps = (capacity as u32).min(end - first) as usize;
         engine.start_batch(
             &job.game,
             rules,
             &sampler,
             &spec.mechanisms,
             spec.seed,
-            job.index as u64,
+            draw_key(&job.game),
             first as u64,
             reps,
             capacity,
@@ -460,15 +465,16 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     let mut outcomes = Vec::with_capacity(m);
     let mut events = Vec::new();
     let mean = game.cost.mean();
+    let key = draw_key(game);
     // One assignment memo for all mechanisms: S and M of a replication observe the same costs.
     let mut memo = AssignMemo::default();
-    for rep in 0..spec.replications {
+    for rep in spec.first_replication..spec.first_replication + spec.replications {
         for (k, ws) in workspaces.iter_mut().enumerate() {
             ws.fresh_population(game, n);
             memory[k] = Memory::default();
         }
         for round in 0..rounds {
-            let mut rng = round_rng(spec.seed, job.index as u64, rep as u64, round);
+            let mut rng = round_rng(spec.seed, key, rep as u64, round);
             draws.fill(n, &sampler, &mut rng);
             evolve_costs(
                 game.dynamics.cost_process,

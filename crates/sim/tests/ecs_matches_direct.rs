@@ -24,6 +24,7 @@ fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<u16>) -> RunS
     RunSpec {
         seed: 99,
         replications: reps,
+        first_replication: 0,
         mechanisms,
         depth,
         backend,

@@ -22,6 +22,7 @@ pub fn run(plugins: &Arc<PluginSet>, game: Game, names: &[&str], depth: Depth) -
     let spec = RunSpec {
         seed: 11,
         replications: 300,
+        first_replication: 0,
         mechanisms: names
             .iter()
             .map(|n| catalog.mechanism(n).expect("registered") as u16)

@@ -1,4 +1,4 @@
-//! Nature: every replication's costs and shocks, drawn once from (seed, cell, replication, round)
+//! Nature: every replication's costs and shocks, drawn once from (seed, draw key, replication, round)
 //! and given to the users of each of its mechanisms (common random numbers). In repeated games,
 //! costs move from round to round by the scenario's cost process.
 
@@ -38,7 +38,7 @@ pub fn draw_nature(
         // Round 0 is the single campaign's stream; later rounds have their own.
         let mut rng = round_rng(
             batch.seed,
-            batch.cell,
+            batch.draw_key,
             batch.first_rep + r as u64,
             batch.round,
         );
