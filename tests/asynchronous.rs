@@ -40,6 +40,7 @@ fn paired(core: &str, params: AsyncParams, game: Game) -> (Vec<String>, Vec<Stri
         depth: Depth::Rounds,
         backend: Backend::Ecs,
         plugins: plugins.clone(),
+        first_replication: 0,
     };
     let out = run_cell(&CellJob { index: 2, game }, &spec).expect("invariants hold");
     let of = |name: &str| -> Vec<String> {

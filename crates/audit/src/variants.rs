@@ -8,9 +8,8 @@ use datapact_model::deviation::{Choice, Menu, WithdrawChoice};
 use datapact_report::audit::VariantClaims;
 use datapact_report::load::load_runs;
 use datapact_report::registry::runs;
-use datapact_runner::{RunOptions, Shard};
+use datapact_runner::RunOptions;
 use datapact_scenario::Scenario;
-use datapact_sim::Backend;
 
 use crate::deviations::{EquilibriumRow, choice_name};
 use crate::spec::AuditSpec;
@@ -222,15 +221,12 @@ pub fn decide_all(
                 continue;
             }
             let opts = RunOptions {
-                out: run_dir,
                 threads: inputs.threads,
-                shard: Shard::WHOLE,
                 resume: true,
                 progress: inputs.progress,
-                backend: Backend::Ecs,
                 cancel: inputs.cancel.clone(),
                 plugins: inputs.plugins.clone(),
-                cells_done: None,
+                ..RunOptions::new(run_dir)
             };
             datapact_runner::run(&scenario, &opts)?;
         }

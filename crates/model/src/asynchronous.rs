@@ -95,11 +95,11 @@ pub struct AsyncScratch {
 }
 
 /// The regret stream of one campaign: independent of the draws every mechanism shares, keyed
-/// like them by (seed, cell, replication, round).
-pub fn regret_rng(seed: u64, cell: u64, replication: u64, round: u32) -> ChaCha8Rng {
+/// like them by (seed, the cell's draw key, replication, round).
+pub fn regret_rng(seed: u64, draw_key: u64, replication: u64, round: u32) -> ChaCha8Rng {
     let tag =
         u64::from_le_bytes(*b"regret\0\0") ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    crate::draws::stream(seed, cell, replication, tag)
+    crate::draws::stream(seed, draw_key, replication, tag)
 }
 
 /// An exponential waiting time of rate `rate` (> 0).

@@ -104,7 +104,7 @@ pub fn withdraw_asynchronously<S: Sink>(
                 absorbed: &scratch.absorbed,
             };
             let rep = batch.first_rep + (c / m) as u64;
-            let mut rng = regret_rng(batch.seed, batch.cell, rep, batch.round);
+            let mut rng = regret_rng(batch.seed, batch.draw_key, rep, batch.round);
             table.end[c] = asynchronous(
                 state,
                 &mut realized[rows],
