@@ -59,6 +59,10 @@ pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportE
             files.push(f);
         }
     }
+    // A Sobol or Morris design also gets its sensitivity indices (sensitivity.rs).
+    for r in runs.iter().filter(|r| !is_paper(r)) {
+        crate::sensitivity::render_for_report(&r.dir, &generic::run_dir(out, &r.name))?;
+    }
     let claims = if paper_present {
         evaluate_claims(&runs)
     } else {
