@@ -428,27 +428,17 @@ pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 9] = [
 
 /// The analysis as one record batch, one row per (response, axis, index).
 pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
-    let mut cols: (
-        Vec<&str>,
-        Vec<u32>,
-        Vec<&str>,
-        Vec<&str>,
-        Vec<f64>,
-        Vec<Option<f64>>,
-    ) = Default::default();
-    for r in &a.responses {
-        for (axis, indices) in &r.axes {
-            for ix in indices {
-                cols.0.push(&r.mechanism);
-                cols.1.push(r.grid_cell);
-                cols.2.push(axis);
-                cols.3.push(ix.name);
-                cols.4.push(ix.value);
-                cols.5.push(ix.conf);
-            }
-        }
-    }
-    let n = cols.0.len();
+    // One row per (response, axis, index), flattened.
+    let rows: Vec<(&Response, &str, &Index)> = a
+        .responses
+        .iter()
+        .flat_map(|r| {
+            r.axes
+                .iter()
+                .flat_map(move |(axis, ixs)| ixs.iter().map(move |ix| (r, axis.as_str(), ix)))
+        })
+        .collect();
+    let n = rows.len();
     let fields: Vec<Field> = SENSITIVITY_COLUMNS
         .iter()
         .map(|(name, ty, _)| {
@@ -464,12 +454,18 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
         Arc::new(StringArray::from(vec![a.scenario.as_str(); n])),
         Arc::new(StringArray::from(vec![a.method.as_str(); n])),
         Arc::new(StringArray::from(vec![a.metric.as_str(); n])),
-        Arc::new(StringArray::from(cols.0)),
-        Arc::new(UInt32Array::from(cols.1)),
-        Arc::new(StringArray::from(cols.2)),
-        Arc::new(StringArray::from(cols.3)),
-        Arc::new(Float64Array::from(cols.4)),
-        Arc::new(Float64Array::from(cols.5)),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.0.mechanism.as_str()),
+        )),
+        Arc::new(UInt32Array::from_iter_values(
+            rows.iter().map(|r| r.0.grid_cell),
+        )),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2.name))),
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.2.value),
+        )),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.2.conf))),
     ];
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
         .map_err(|e| ReportError::Data(format!("sensitivity table: {e}")))
@@ -543,7 +539,7 @@ fn draw_chart(a: &Analysis, responses: &[&Response], png: &Path) -> Result<(), R
         }
     }
     if a.method == "sobol" {
-        hi = hi.max(1.0).min(1.2);
+        hi = hi.clamp(1.0, 1.2);
         lo = lo.max(-0.2);
     }
     let hi = if hi > lo { hi * 1.05 } else { lo + 1.0 };
