@@ -93,6 +93,24 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Sobol indices (a `kind = "sobol"` design) or Morris effects (`kind = "morris"`) of a
+    /// `cells` column; writes sensitivity.parquet and sensitivity.png.
+    Sensitivity {
+        /// The run's output directory.
+        dir: PathBuf,
+        /// The `cells` column analysed, e.g. welfare_mean or success_rate.
+        #[arg(long, default_value = "welfare_mean")]
+        metric: String,
+        /// Analyse only this mechanism (default: each of the run's).
+        #[arg(long)]
+        mechanism: Option<String>,
+        /// Analyse the contrast MECHANISM minus this mechanism (e.g. --mechanism M --minus S).
+        #[arg(long)]
+        minus: Option<String>,
+        /// Where to write (default: DIR/sensitivity).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run every embedded paper scenario (skipping finished ones), then render the report.
     Reproduce {
         /// Output directory (default: results/paper); the report goes to DIR/report.
@@ -442,6 +460,13 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         Command::Status { dir } => status(&dir),
         Command::Verify { dir } => verify(&dir),
         Command::Report { dir, out } => report_cmd::report(&dir, out),
+        Command::Sensitivity {
+            dir,
+            metric,
+            mechanism,
+            minus,
+            out,
+        } => report_cmd::sensitivity(&dir, metric, mechanism, minus, out),
         Command::Reproduce {
             out,
             threads,

@@ -54,6 +54,45 @@ pub fn report(dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `datapact sensitivity DIR --metric M [--mechanism X [--minus Y]] [--out OUT]`.
+pub fn sensitivity(
+    dir: &Path,
+    metric: String,
+    mechanism: Option<String>,
+    minus: Option<String>,
+    out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    use datapact_report::sensitivity::{Request, analyze, write_outputs};
+    let out = out.unwrap_or_else(|| dir.join("sensitivity"));
+    let request = Request {
+        metric,
+        mechanism,
+        minus,
+    };
+    let analysis = analyze(dir, &request).map_err(report_failure)?;
+    let files = write_outputs(&analysis, &out).map_err(report_failure)?;
+    for r in &analysis.responses {
+        println!(
+            "{} of {} ({}, grid cell {}):",
+            analysis.method, analysis.metric, r.mechanism, r.grid_cell
+        );
+        for (axis, indices) in &r.axes {
+            let shown: Vec<String> = indices
+                .iter()
+                .map(|ix| match ix.conf {
+                    Some(c) => format!("{} = {:.3} ± {:.3}", ix.name, ix.value, c),
+                    None => format!("{} = {:.3}", ix.name, ix.value),
+                })
+                .collect();
+            println!("  {axis:<16} {}", shown.join("   "));
+        }
+    }
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
 /// Whether `dir` already holds the finished, consistent outputs of `scenario` (same hash).
 fn already_done(dir: &Path, scenario: &Scenario) -> bool {
     datapact_runner::RunView::open(dir).is_ok_and(|view| {

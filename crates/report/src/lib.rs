@@ -29,6 +29,7 @@ pub mod generic;
 pub mod load;
 pub mod output;
 pub mod registry;
+pub mod sensitivity;
 pub mod tables;
 
 pub use error::ReportError;

@@ -36,9 +36,13 @@ pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportE
     let is_paper = |r: &&Run| runs::ALL.contains(&r.name.as_str());
     let paper_present = runs.iter().any(|r| is_paper(&r));
     // Built before anything is written, so a run with nothing to draw fails the whole report.
+    // A run with a sampled or listed design is drawn by its sensitivity indices (below), not
+    // over its axes: its points form no grid to slice.
+    let designed =
+        |r: &Run| datapact_trace::read_manifest(&r.dir).is_ok_and(|m| m.design.is_some());
     let others: Vec<RunFigures> = runs
         .iter()
-        .filter(|r| !is_paper(r))
+        .filter(|r| !is_paper(r) && !designed(r))
         .map(|r| generic::build_run_figures(&generic::load_stats(&r.dir)?))
         .collect::<Result<_, _>>()?;
     std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
@@ -58,6 +62,10 @@ pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportE
             f.id = format!("{}/{}", run.run, f.id);
             files.push(f);
         }
+    }
+    // A Sobol or Morris design also gets its sensitivity indices (sensitivity.rs).
+    for r in runs.iter().filter(|r| !is_paper(r)) {
+        crate::sensitivity::render_for_report(&r.dir, &generic::run_dir(out, &r.name))?;
     }
     let claims = if paper_present {
         evaluate_claims(&runs)

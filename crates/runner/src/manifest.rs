@@ -67,6 +67,26 @@ pub fn create_json_exclusive<T: Serialize>(path: &Path, value: &T) -> std::io::R
     }
 }
 
+/// The design's points for the manifest (`None` for a grid).
+fn design_record(scenario: &Scenario) -> Option<datapact_trace::manifest::DesignRecord> {
+    let d = &scenario.design;
+    if d.points == 0 {
+        return None;
+    }
+    let axes = &scenario.sweep[d.first_axis..];
+    Some(datapact_trace::manifest::DesignRecord {
+        kind: d.kind.as_str().to_string(),
+        samples: d.samples,
+        keys: axes.iter().map(|a| a.key.clone()).collect(),
+        columns: axes.iter().map(|a| a.column.clone()).collect(),
+        grid_cells: scenario.cell_count() / d.points,
+        points: (0..d.points)
+            .map(|p| axes.iter().map(|a| a.values[p]).collect())
+            .collect(),
+        unit: d.unit.clone(),
+    })
+}
+
 /// Writes `manifest.json` if every shard of `shards` has recorded its parts. Returns whether it did.
 pub fn merge_manifest(
     out: &Path,
@@ -121,6 +141,7 @@ pub fn merge_manifest(
         rows,
         parts,
         scenario: scenario.normalized(),
+        design: design_record(scenario),
     };
     let path = out.join("manifest.json");
     write_json_atomic(&path, &manifest).map_err(io_err(&path))?;

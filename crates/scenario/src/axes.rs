@@ -201,8 +201,8 @@ enum AxisSpec {
     Values(Vec<f64>),
 }
 
-pub(crate) fn parse_axis(cx: &Cx, key: &str, rule: Rule, n: &Node) -> Res<Vec<f64>> {
-    let skey = format!("sweep.{key}");
+pub(crate) fn parse_axis(cx: &Cx, section: &str, key: &str, rule: Rule, n: &Node) -> Res<Vec<f64>> {
+    let skey = format!("{section}.{key}");
     let Val::Table(_) = &n.val else {
         return Err(cx.err(
             &n.loc,
@@ -298,9 +298,10 @@ pub(crate) fn parse_axis(cx: &Cx, key: &str, rule: Rule, n: &Node) -> Res<Vec<f6
     Ok(values)
 }
 
-/// Collect the axes under `[sweep]`, in written order.
+/// Collect the axes under `[sweep]` (or `[design]`: `section`), in written order.
 pub(crate) fn walk_sweep<'a>(
     cx: &Cx,
+    section: &str,
     path: String,
     n: &'a Node,
     allowed: &[Sweepable],
@@ -316,7 +317,15 @@ pub(crate) fn walk_sweep<'a>(
         && allowed.iter().any(|s| s.key.starts_with(&prefix))
     {
         for (k, child) in t {
-            walk_sweep(cx, format!("{prefix}{k}"), child, allowed, dist, out)?;
+            walk_sweep(
+                cx,
+                section,
+                format!("{prefix}{k}"),
+                child,
+                allowed,
+                dist,
+                out,
+            )?;
         }
         return Ok(());
     }
@@ -326,12 +335,12 @@ pub(crate) fn walk_sweep<'a>(
     } else {
         String::new()
     };
-    let skey = format!("sweep.{path}");
+    let skey = format!("{section}.{path}");
     Err(cx.err(
         &n.loc,
         &skey,
         format!(
-            "unknown sweep key `{path}`{hint}; allowed: {}",
+            "unknown {section} key `{path}`{hint}; allowed: {}",
             list.join(", ")
         ),
     ))

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod axes;
+pub mod design;
 mod error;
 mod normalize;
 mod read;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use datapact_model::{Catalog, Game};
 
 pub use axes::Target;
+pub use design::{AxisRange, Design, DesignKind};
 pub use error::ScenarioError;
 pub use read::MAX_MAGNITUDE;
 
@@ -118,6 +120,11 @@ pub struct SweepAxis {
 /// game.value = { from = 0.0, to = 0.3, steps = 31 }
 /// game.payment = { values = [0.0, 0.1, 0.2] }
 /// mechanism.NAME.KEY = { values = [...] }   # any numeric plugin parameter
+/// [design]                      # instead of, or crossed with, [sweep]
+/// kind = "lhs"                   # grid | lhs | sobol | morris | points
+/// samples = 64                   # lhs: points; sobol: base N (N·(2D+2) points); morris: trajectories
+/// game.belief = { from = 0.05, to = 0.5, log = true }   # a sampled axis: from < to
+/// # kind = "points": points = [{ game.value = 0.1, game.payment = 0.2 }, ...] or file = "p.csv"
 /// [output]
 /// trace = "cells"                # rounds | events
 /// chunk_cells = 0                 # cells per part file; 0 = automatic (≤ ~10^7 user-campaigns
@@ -140,8 +147,11 @@ pub struct Scenario {
     pub mechanisms: Vec<MechanismRef>,
     /// The game before sweeping.
     pub base: Game,
-    /// In the order written in the file.
+    /// The grid axes (`[sweep]`, then a grid `[design]`), in the order written in the file,
+    /// then the axes of a design's points (one value per point; see [`Design`]).
     pub sweep: Vec<SweepAxis>,
+    /// How the cells are laid out: which axes of `sweep` are crossed and which are points.
+    pub design: Design,
     /// Which tables are written (`output.trace`).
     pub trace: TraceLevel,
     /// `output.chunk_cells`: cells per output chunk (the unit of part files, sharding and
@@ -233,12 +243,18 @@ impl Scenario {
         self.mechanisms.iter().map(|m| m.name).collect()
     }
 
-    /// Number of grid cells: the product of the axis lengths (1 without a sweep).
+    /// Number of cells: the product of the grid axes' lengths (1 without a sweep), times the
+    /// number of design points if there are any.
     pub fn cell_count(&self) -> usize {
-        self.sweep.iter().map(|a| a.values.len()).product()
+        let grid: usize = self.sweep[..self.design.first_axis]
+            .iter()
+            .map(|a| a.values.len())
+            .product();
+        grid * self.design.points.max(1)
     }
 
-    /// The cell at `index` in row-major order: the first axis varies slowest, the last fastest.
+    /// The cell at `index` in row-major order: the first grid axis varies slowest, the last
+    /// fastest, and the design's point (if any) faster still.
     ///
     /// # Panics
     /// If `index >= self.cell_count()`.
@@ -249,8 +265,13 @@ impl Scenario {
             self.cell_count()
         );
         let mut coords = vec![0.0; self.sweep.len()];
-        let mut rest = index;
-        for (i, axis) in self.sweep.iter().enumerate().rev() {
+        let first = self.design.first_axis;
+        let points = self.design.points.max(1);
+        let (mut rest, point) = (index / points, index % points);
+        for (c, axis) in coords[first..].iter_mut().zip(&self.sweep[first..]) {
+            *c = axis.values[point];
+        }
+        for (i, axis) in self.sweep[..first].iter().enumerate().rev() {
             let n = axis.values.len();
             coords[i] = axis.values[rest % n];
             rest /= n;

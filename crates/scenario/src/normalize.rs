@@ -62,6 +62,41 @@ fn axis_spec(values: &[f64]) -> String {
     format!("{{ values = [{}] }}", vals.join(", "))
 }
 
+/// A design's points: its sampled axes' ranges (the points follow from them and the seed), or
+/// the listed points inline (so a `file` design loads back without its file).
+fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis]) {
+    use crate::DesignKind;
+    let d = &s.design;
+    if axes.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n[design]");
+    let _ = writeln!(o, "kind = {}", string(d.kind.as_str()));
+    if d.kind == DesignKind::Points {
+        let _ = writeln!(o, "points = [");
+        for p in 0..d.points {
+            let kv: Vec<String> = axes
+                .iter()
+                .map(|a| format!("{} = {}", a.key, float(a.values[p])))
+                .collect();
+            let _ = writeln!(o, "  {{ {} }},", kv.join(", "));
+        }
+        let _ = writeln!(o, "]");
+    } else {
+        let _ = writeln!(o, "samples = {}", d.samples);
+        for (a, r) in axes.iter().zip(&d.ranges) {
+            let _ = writeln!(
+                o,
+                "{} = {{ from = {}, to = {}, log = {} }}",
+                a.key,
+                float(r.from),
+                float(r.to),
+                r.log
+            );
+        }
+    }
+}
+
 pub(crate) fn normalized(s: &Scenario) -> String {
     let g = &s.base;
     let mut o = String::new();
@@ -190,12 +225,15 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     let _ = writeln!(o, "recovery_rounds = {}", g.recovery_rounds);
     let _ = writeln!(o, "order = {}", string(g.order.as_str()));
 
-    if !s.sweep.is_empty() {
+    // A grid [design] is written as [sweep]: the same cells, the same hash.
+    let (grid, points) = s.sweep.split_at(s.design.first_axis);
+    if !grid.is_empty() {
         let _ = writeln!(o, "\n[sweep]");
-        for a in &s.sweep {
+        for a in grid {
             let _ = writeln!(o, "{} = {}", a.key, axis_spec(&a.values));
         }
     }
+    design(&mut o, s, points);
 
     let _ = writeln!(o, "\n[output]");
     let _ = writeln!(o, "trace = {}", string(s.trace.as_str()));

@@ -30,7 +30,7 @@ pub(crate) enum Val {
     /// `None` when the integer does not fit in an i64.
     Int(Option<i64>),
     Float(f64),
-    Bool,
+    Bool(bool),
     Datetime,
     Array(Vec<Node>),
     Table(Vec<(String, Node)>),
@@ -42,7 +42,7 @@ impl Val {
             Val::Str(_) => "string",
             Val::Int(_) => "integer",
             Val::Float(_) => "float",
-            Val::Bool => "boolean",
+            Val::Bool(_) => "boolean",
             Val::Datetime => "datetime",
             Val::Array(_) => "array",
             Val::Table(_) => "table",
@@ -96,7 +96,7 @@ fn convert_value(
             Val::Int(i64::from_str_radix(&digits, i.radix()).ok())
         }
         DeValue::Float(f) => Val::Float(parse_float(f.as_str())),
-        DeValue::Boolean(_) => Val::Bool,
+        DeValue::Boolean(b) => Val::Bool(*b),
         DeValue::Datetime(_) => Val::Datetime,
         DeValue::Array(a) => Val::Array(
             a.iter()

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use datapact_model::{Catalog, CostDist, Game, StrategyShare};
 
 use crate::axes::{axis, parse_axis, sweepable, walk_sweep};
-use crate::read::{Cx, Res, Tbl, as_table};
+use crate::design::{self, Design, DesignKind};
+use crate::read::{Cx, Res, Tbl, as_table, check};
 use crate::sections;
 use crate::tree::{self, Entries, Loc};
 use crate::{MAX_CAMPAIGN_USERS, Scenario, ScenarioError};
@@ -188,6 +189,7 @@ pub(crate) fn build(
             "population",
             "game",
             "sweep",
+            "design",
             "dynamics",
             "output",
         ],
@@ -238,41 +240,135 @@ pub(crate) fn build(
     let (trace, chunk_cells) = sections::output(&cx, top.sub(&cx, "output")?)?;
     let dist_name = population.dist;
 
-    // [sweep]
+    // [sweep], then [design]
+    let allowed = sweepable(catalog, &dist_name, &mechs, &game);
     let mut sweep = Vec::new();
     let mut axis_locs = Vec::new();
     if let Some(sw) = top.get("sweep") {
         let swt = as_table(&cx, "sweep", sw)?;
-        let allowed = sweepable(catalog, &dist_name, &mechs, &game);
-        let mut found = Vec::new();
-        for (k, n) in swt.entries {
-            walk_sweep(&cx, k.clone(), n, &allowed, &dist_name, &mut found)?;
-        }
-        // Dotted keys are grouped into nested tables by the parser: restore the written order.
-        found.sort_by_key(|(_, n)| n.pos);
-        for (s, n) in found {
-            let key = &s.key;
-            let segs: Vec<&str> = key.split('.').collect();
-            if let Some(set) = tree::get_path(&root, &segs)
-                && let Loc::Set(_) = set.loc
-            {
-                return Err(cx.err(
-                    &set.loc,
-                    key,
-                    format!("{key} is swept; override sweep.{key} instead"),
-                ));
-            }
-            if let Some(why) = &s.no_effect {
-                return Err(cx.err(
-                    &n.loc,
-                    &format!("sweep.{key}"),
-                    format!("sweep.{key} {why}"),
-                ));
-            }
-            let values = parse_axis(&cx, key, s.rule, n)?;
+        for (s, n) in section_axes(&cx, &root, "sweep", &swt, &[], &allowed, &dist_name)? {
+            let values = parse_axis(&cx, "sweep", &s.key, s.rule, n)?;
             axis_locs.push(n.loc.clone());
             sweep.push(axis(&s, values));
         }
+    }
+    let mut design = Design::default();
+    if let Some(dn) = top.get("design") {
+        let dt = as_table(&cx, "design", dn)?;
+        let found = section_axes(
+            &cx,
+            &root,
+            "design",
+            &dt,
+            &design::RESERVED,
+            &allowed,
+            &dist_name,
+        )?;
+        let (kind, samples) = design::kind_and_samples(&cx, &dt, found.len())?;
+        design.kind = kind;
+        design.samples = samples;
+        let duplicate = |key: &str, loc: &Loc, sweep: &[crate::SweepAxis]| {
+            if sweep.iter().any(|a| a.key == key) {
+                Err(cx.err(
+                    loc,
+                    &format!("design.{key}"),
+                    format!("{key} is both under [sweep] and [design]; keep one"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match kind {
+            DesignKind::Grid => {
+                for (s, n) in found {
+                    duplicate(&s.key, &n.loc, &sweep)?;
+                    let values = parse_axis(&cx, "design", &s.key, s.rule, n)?;
+                    axis_locs.push(n.loc.clone());
+                    sweep.push(axis(&s, values));
+                }
+            }
+            DesignKind::Points => {
+                let listed = match (dt.get("points"), dt.get("file")) {
+                    (Some(p), None) => design::inline_points(&cx, p)?,
+                    (None, Some(f)) => design::file_points(&cx, f)?,
+                    (Some(_), Some(f)) => {
+                        return Err(cx.err(
+                            &f.loc,
+                            "design.file",
+                            "give either design.points or design.file, not both",
+                        ));
+                    }
+                    (None, None) => {
+                        return Err(cx.err(
+                            &dt.loc,
+                            "design.points",
+                            "design.kind = \"points\" needs design.points = [...] or design.file = \"points.csv\"",
+                        ));
+                    }
+                };
+                if let Some((_, n)) = found.first() {
+                    return Err(cx.err(
+                        &n.loc,
+                        "design",
+                        "a points design lists its keys in its points, not as axes",
+                    ));
+                }
+                design.first_axis = sweep.len();
+                for (key, values, loc) in listed {
+                    let Some(s) = allowed.iter().find(|s| s.key == key) else {
+                        let list: Vec<&str> = allowed.iter().map(|s| s.key.as_str()).collect();
+                        return Err(cx.err(
+                            &loc,
+                            &format!("design.points.{key}"),
+                            format!("unknown design key `{key}`; allowed: {}", list.join(", ")),
+                        ));
+                    };
+                    if let Some(why) = &s.no_effect {
+                        return Err(cx.err(
+                            &loc,
+                            &format!("design.{key}"),
+                            format!("design.{key} {why}"),
+                        ));
+                    }
+                    duplicate(&key, &loc, &sweep)?;
+                    for (i, &v) in values.iter().enumerate() {
+                        check(
+                            &cx,
+                            &key,
+                            &loc,
+                            v,
+                            s.rule,
+                            &format!(" (point {} of the design)", i + 1),
+                        )?;
+                    }
+                    design.points = values.len();
+                    axis_locs.push(loc);
+                    sweep.push(axis(s, values));
+                }
+            }
+            _ => {
+                design.first_axis = sweep.len();
+                let mut axes = Vec::new();
+                for (s, n) in found {
+                    duplicate(&s.key, &n.loc, &sweep)?;
+                    design
+                        .ranges
+                        .push(design::parse_range(&cx, &s.key, s.rule, n)?);
+                    axes.push((s, n));
+                }
+                design.unit = design::unit_points(kind, samples, axes.len(), seed);
+                design.points = design.unit.len();
+                for (d, (s, n)) in axes.into_iter().enumerate() {
+                    let range = design.ranges[d];
+                    let values = design.unit.iter().map(|u| range.at(u[d], s.rule)).collect();
+                    axis_locs.push(n.loc.clone());
+                    sweep.push(axis(&s, values));
+                }
+            }
+        }
+    }
+    if design.points == 0 {
+        design.first_axis = sweep.len();
     }
 
     // Cross-key check: uniform high >= low in every cell.
@@ -308,9 +404,11 @@ pub(crate) fn build(
     }
 
     // Size guard.
-    let cells: u128 = sweep
+    let cells: u128 = sweep[..design.first_axis]
         .iter()
-        .fold(1u128, |acc, a| acc.saturating_mul(a.values.len() as u128));
+        .fold(design.points.max(1) as u128, |acc, a| {
+            acc.saturating_mul(a.values.len() as u128)
+        });
     let max_users = sweep
         .iter()
         .find(|a| a.key == "population.users")
@@ -365,10 +463,53 @@ pub(crate) fn build(
         mechanisms: mechs,
         base: game,
         sweep,
+        design,
         trace,
         chunk_cells,
         origin: origin.to_string(),
         source: text.to_string(),
         catalog: catalog.clone(),
     })
+}
+
+/// The axes of `[sweep]` or `[design]` (skipping `reserved` keys), in written order, each a
+/// sweepable key that is not overridden directly and has an effect.
+fn section_axes<'a>(
+    cx: &Cx,
+    root: &Entries,
+    section: &str,
+    table: &Tbl<'a>,
+    reserved: &[&str],
+    allowed: &[crate::axes::Sweepable],
+    dist: &str,
+) -> Res<Vec<(crate::axes::Sweepable, &'a tree::Node)>> {
+    let mut found = Vec::new();
+    for (k, n) in table.entries {
+        if !reserved.contains(&k.as_str()) {
+            walk_sweep(cx, section, k.clone(), n, allowed, dist, &mut found)?;
+        }
+    }
+    // Dotted keys are grouped into nested tables by the parser: restore the written order.
+    found.sort_by_key(|(_, n)| n.pos);
+    for (s, n) in &found {
+        let key = &s.key;
+        let segs: Vec<&str> = key.split('.').collect();
+        if let Some(set) = tree::get_path(root, &segs)
+            && let Loc::Set(_) = set.loc
+        {
+            return Err(cx.err(
+                &set.loc,
+                key,
+                format!("{key} is swept; override {section}.{key} instead"),
+            ));
+        }
+        if let Some(why) = &s.no_effect {
+            return Err(cx.err(
+                &n.loc,
+                &format!("{section}.{key}"),
+                format!("{section}.{key} {why}"),
+            ));
+        }
+    }
+    Ok(found)
 }

@@ -82,6 +82,31 @@ pub struct Manifest {
     pub parts: Vec<PartEntry>,
     /// The effective scenario (defaults filled, overrides applied) as TOML.
     pub scenario: String,
+    /// The design's points, for a run with a `[design]` of sampled or listed points (absent for
+    /// a grid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<DesignRecord>,
+}
+
+/// A run's design points as written in `manifest.json`: enough to analyse the outputs without
+/// the scenario (`datapact sensitivity`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DesignRecord {
+    /// `lhs`, `sobol`, `morris` or `points`.
+    pub kind: String,
+    /// `samples` of a sampled kind (0 for points).
+    pub samples: usize,
+    /// The design's keys, in axis order (the last entries of `sweep`).
+    pub keys: Vec<String>,
+    /// Their output columns.
+    pub columns: Vec<String>,
+    /// Cells of the grid the design is crossed with (1 without one); cell = grid cell · points +
+    /// point.
+    pub grid_cells: usize,
+    /// Each point's values, in the axes' units, point by point.
+    pub points: Vec<Vec<f64>>,
+    /// Each point's unit-cube coordinates (sampled kinds; empty for points).
+    pub unit: Vec<Vec<f64>>,
 }
 
 /// Where shard `shard` of `shards` records its parts: `out/_shards/shard-IIIII-of-NNNNN.json`.

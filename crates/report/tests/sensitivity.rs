@@ -1,0 +1,170 @@
+//! Sensitivity analysis: the estimators against functions with known indices (Ishigami for
+//! Sobol, a linear function for Morris) on the designs' own points, then a small designed run
+//! analysed end to end.
+
+use std::f64::consts::PI;
+
+use datapact_report::sensitivity::{
+    Request, analyze, morris_effects, sobol_indices, write_outputs,
+};
+use datapact_runner::RunOptions;
+use datapact_scenario::design::unit_points;
+use datapact_scenario::{DesignKind, Scenario};
+
+/// Ishigami's function with a = 7, b = 0.1 on [−π, π]³.
+fn ishigami(u: &[f64]) -> f64 {
+    let x: Vec<f64> = u.iter().map(|u| -PI + 2.0 * PI * u).collect();
+    x[0].sin() + 7.0 * x[1].sin().powi(2) + 0.1 * x[2].powi(4) * x[0].sin()
+}
+
+/// Its indices, analytically: (S1, ST) per input.
+fn ishigami_indices() -> [(f64, f64); 3] {
+    let (a, b) = (7.0f64, 0.1f64);
+    let v1 = 0.5 * (1.0 + b * PI.powi(4) / 5.0).powi(2);
+    let v2 = a * a / 8.0;
+    let v13 = b * b * PI.powi(8) * (1.0 / 18.0 - 1.0 / 50.0);
+    let v = v1 + v2 + v13;
+    [(v1 / v, (v1 + v13) / v), (v2 / v, v2 / v), (0.0, v13 / v)]
+}
+
+#[test]
+fn sobol_indices_of_ishigami_fall_in_their_intervals() {
+    let truth = ishigami_indices();
+    assert!((truth[0].0 - 0.314).abs() < 1e-3 && (truth[2].1 - 0.244).abs() < 1e-3);
+    let points = unit_points(DesignKind::Sobol, 1024, 3, 20260508);
+    let y: Vec<f64> = points.iter().map(|p| ishigami(p)).collect();
+    let indices = sobol_indices(&y, 3, 1).unwrap();
+    for (i, ((s1, st), ix)) in truth.iter().zip(&indices).enumerate() {
+        for (want, got) in [(s1, &ix[0]), (st, &ix[1])] {
+            let conf = got.conf.unwrap();
+            assert!(
+                conf > 0.0 && conf < 0.1,
+                "x{i} {}: interval ±{conf}",
+                got.name
+            );
+            assert!(
+                (got.value - want).abs() <= conf,
+                "x{i} {}: {} ± {conf}, true {want}",
+                got.name,
+                got.value
+            );
+        }
+    }
+    // Reproducible: the bootstrap is seeded.
+    assert_eq!(sobol_indices(&y, 3, 1).unwrap(), indices);
+    // A layout that is not Saltelli's is refused.
+    assert!(sobol_indices(&y[1..], 3, 1).is_err());
+}
+
+#[test]
+fn morris_effects_of_a_linear_function_are_its_slopes() {
+    let dims = 3;
+    let unit = unit_points(DesignKind::Morris, 20, dims, 5);
+    let y: Vec<f64> = unit.iter().map(|u| 3.0 * u[0] - 2.0 * u[2]).collect();
+    let e = morris_effects(&y, &unit, dims, 1).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(close(e[0][0].value, 3.0) && close(e[0][1].value, 3.0) && close(e[0][2].value, 0.0));
+    assert!(close(e[1][0].value, 0.0) && close(e[1][2].value, 0.0));
+    assert!(close(e[2][0].value, 2.0) && close(e[2][1].value, -2.0));
+    // An interaction makes σ positive.
+    let y: Vec<f64> = unit.iter().map(|u| u[0] * u[1]).collect();
+    let e = morris_effects(&y, &unit, dims, 1).unwrap();
+    assert!(e[0][2].value > 0.05 && e[2][0].value == 0.0);
+}
+
+fn run(dir: &std::path::Path, design: &str) -> std::path::PathBuf {
+    let text = format!(
+        "[scenario]\nname = \"sens\"\nseed = 3\nreplications = 20\n[population]\nusers = 6\n\
+         [design]\n{design}\n"
+    );
+    let scenario = Scenario::from_str(&text, "sens.toml", &[]).unwrap();
+    let out = dir.join("run");
+    let opts = RunOptions {
+        threads: 2,
+        ..RunOptions::new(&out)
+    };
+    datapact_runner::run(&scenario, &opts).unwrap();
+    out
+}
+
+#[test]
+fn a_designed_run_is_analysed_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "kind = \"sobol\"\nsamples = 8\ngame.value = { from = 0.0, to = 0.3 }\n\
+         game.payment = { from = 0.0, to = 0.3 }",
+    );
+    let request = Request {
+        metric: "welfare_mean".into(),
+        mechanism: Some("M".into()),
+        minus: Some("S".into()),
+    };
+    let a = analyze(&out, &request).unwrap();
+    assert_eq!(a.responses.len(), 1);
+    assert_eq!(a.responses[0].mechanism, "M-S");
+    let axes: Vec<&str> = a.responses[0]
+        .axes
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .collect();
+    assert_eq!(axes, ["value", "payment"]);
+    let files = write_outputs(&a, &dir.path().join("sens")).unwrap();
+    let table = datapact_trace::read_part(&files[0]).unwrap();
+    assert_eq!(table.iter().map(|b| b.num_rows()).sum::<usize>(), 2 * 2);
+    assert!(std::fs::metadata(&files[1]).unwrap().len() > 1000);
+
+    // Every mechanism when none is named; bad requests are clear errors.
+    let all = Request {
+        mechanism: None,
+        minus: None,
+        ..request.clone()
+    };
+    assert_eq!(analyze(&out, &all).unwrap().responses.len(), 3);
+    let bad = Request {
+        metric: "nope".into(),
+        ..request.clone()
+    };
+    assert!(
+        analyze(&out, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("no numeric column `nope`")
+    );
+    let bad = Request {
+        mechanism: Some("X".into()),
+        ..request
+    };
+    assert!(
+        analyze(&out, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("mechanism `X`")
+    );
+    let lhs = run(
+        &dir.path().join("lhs"),
+        "kind = \"lhs\"\nsamples = 4\ngame.value = { from = 0.0, to = 0.3 }",
+    );
+    assert!(
+        analyze(&lhs, &all)
+            .unwrap_err()
+            .to_string()
+            .contains("\"sobol\" or \"morris\"")
+    );
+}
+
+/// docs/schema.md lists the columns of `sensitivity.parquet` as declared.
+#[test]
+fn schema_doc_lists_the_sensitivity_columns() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md"))
+        .unwrap();
+    let section = doc
+        .split("## Designed runs and `sensitivity.parquet`")
+        .nth(1)
+        .expect("section in docs/schema.md");
+    for (name, ty, what) in datapact_report::sensitivity::SENSITIVITY_COLUMNS {
+        let nullable = if name == "conf" { "yes" } else { "no" };
+        let row = format!("| `{name}` | {ty} | {nullable} | {what} |");
+        assert!(section.contains(&row), "docs/schema.md lacks {row}");
+    }
+}

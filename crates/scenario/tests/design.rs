@@ -1,0 +1,258 @@
+//! `[design]`: the sampled kinds' defining properties, listed points, crossing with a grid,
+//! normalization and the validation errors.
+
+use datapact_scenario::design::{MORRIS_DELTA, point_count, unit_points};
+use datapact_scenario::{DesignKind, Scenario};
+
+fn load(text: &str) -> Scenario {
+    match Scenario::from_str(text, "t.toml", &[]) {
+        Ok(s) => s,
+        Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+fn err(text: &str) -> String {
+    match Scenario::from_str(text, "t.toml", &[]) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn with_design(design: &str) -> String {
+    format!(
+        "[scenario]\nname = \"d\"\nseed = 7\nreplications = 4\n[population]\nusers = 6\n\
+         [design]\n{design}\n"
+    )
+}
+
+/// The value of axis `key` in every cell, in cell order.
+fn column(s: &Scenario, key: &str) -> Vec<f64> {
+    let a = s.sweep.iter().position(|a| a.key == key).unwrap();
+    (0..s.cell_count()).map(|i| s.cell(i).coords[a]).collect()
+}
+
+#[test]
+fn lhs_hits_each_stratum_of_each_axis_exactly_once() {
+    let n = 37;
+    let s = load(&with_design(&format!(
+        "kind = \"lhs\"\nsamples = {n}\ngame.value = {{ from = 0.0, to = 0.3 }}\n\
+         game.payment = {{ from = 0.1, to = 0.5 }}\ngame.belief = {{ from = 0.01, to = 1.0, log = true }}"
+    )));
+    assert_eq!(s.cell_count(), n);
+    for (key, from, to, log) in [
+        ("game.value", 0.0, 0.3, false),
+        ("game.payment", 0.1, 0.5, false),
+        ("game.belief", 0.01, 1.0, true),
+    ] {
+        let mut strata: Vec<usize> = column(&s, key)
+            .iter()
+            .map(|&v| {
+                let u = if log {
+                    (v / from).ln() / (to / from).ln()
+                } else {
+                    (v - from) / (to - from)
+                };
+                ((u * n as f64).floor() as usize).min(n - 1)
+            })
+            .collect();
+        strata.sort_unstable();
+        assert_eq!(strata, (0..n).collect::<Vec<_>>(), "{key}");
+    }
+    // Each cell's game carries its point.
+    let c = s.cell(5);
+    assert_eq!(c.game.value, c.coords[0]);
+    assert_eq!(c.game.payment, c.coords[1]);
+}
+
+#[test]
+fn sobol_has_n_times_2d_plus_2_points_in_saltelli_blocks() {
+    let (n, d) = (16, 3);
+    let s = load(&with_design(&format!(
+        "kind = \"sobol\"\nsamples = {n}\ngame.value = {{ from = 0.0, to = 0.3 }}\n\
+         game.payment = {{ from = 0.0, to = 0.3 }}\ngame.threshold = {{ from = 0.2, to = 1.0 }}"
+    )));
+    assert_eq!(s.cell_count(), n * (2 * d + 2));
+    let u = &s.design.unit;
+    let step = 2 * d + 2;
+    for j in 0..n {
+        let (a, b) = (&u[j * step], &u[j * step + step - 1]);
+        for i in 0..d {
+            let ab = &u[j * step + 1 + i];
+            let ba = &u[j * step + 1 + d + i];
+            for k in 0..d {
+                assert_eq!(ab[k], if k == i { b[k] } else { a[k] }, "AB_{i} of {j}");
+                assert_eq!(ba[k], if k == i { a[k] } else { b[k] }, "BA_{i} of {j}");
+            }
+        }
+    }
+    // The base points are spread: every axis's A column hits each half of [0, 1) n/2 times
+    // (a (0, m, s)-net property of the Sobol sequence, kept by Owen scrambling).
+    let bases: Vec<&Vec<f64>> = u.iter().step_by(step).collect();
+    for k in 0..d {
+        let low = bases.iter().filter(|a| a[k] < 0.5).count();
+        assert_eq!(low, n / 2, "axis {k}");
+    }
+}
+
+#[test]
+fn morris_steps_change_one_axis_by_delta() {
+    let (r, d) = (10, 4);
+    let points = unit_points(DesignKind::Morris, r, d, 3);
+    assert_eq!(points.len(), point_count(DesignKind::Morris, r, d));
+    for t in 0..r {
+        let traj = &points[t * (d + 1)..(t + 1) * (d + 1)];
+        let mut moved = Vec::new();
+        for w in traj.windows(2) {
+            let changed: Vec<usize> = (0..d).filter(|&k| w[0][k] != w[1][k]).collect();
+            assert_eq!(changed.len(), 1, "trajectory {t}: {w:?}");
+            let k = changed[0];
+            assert!(((w[1][k] - w[0][k]).abs() - MORRIS_DELTA).abs() < 1e-12);
+            moved.push(k);
+        }
+        moved.sort_unstable();
+        assert_eq!(moved, (0..d).collect::<Vec<_>>(), "each axis moves once");
+        assert!(traj.iter().flatten().all(|x| (0.0..=1.0).contains(x)));
+    }
+}
+
+#[test]
+fn sampled_points_are_a_function_of_the_seed() {
+    let text = with_design("kind = \"lhs\"\nsamples = 8\ngame.value = { from = 0.0, to = 0.3 }");
+    assert_eq!(load(&text).sweep, load(&text).sweep);
+    let other = load(&text.replace("seed = 7", "seed = 8"));
+    assert_ne!(load(&text).sweep, other.sweep);
+}
+
+#[test]
+fn points_from_csv_equal_inline_points() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "# a comment\ngame.value,game.payment\n0.1,0.2\n0.05, 0.3\n\n0.0,0.0\n",
+    )
+    .unwrap();
+    let inline = load(&with_design(
+        "kind = \"points\"\npoints = [{ game.value = 0.1, game.payment = 0.2 }, \
+         { game.payment = 0.3, game.value = 0.05 }, { \"game.value\" = 0.0, \"game.payment\" = 0.0 }]",
+    ));
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, with_design("kind = \"points\"\nfile = \"p.csv\"")).unwrap();
+    let file = Scenario::load(&path, &[]).unwrap();
+    assert_eq!(inline.cell_count(), 3);
+    assert_eq!(file.sweep, inline.sweep);
+    assert_eq!(file.hash(), inline.hash());
+    assert_eq!(column(&file, "game.payment"), vec![0.2, 0.3, 0.0]);
+}
+
+#[test]
+fn a_design_is_crossed_with_the_sweep_grid() {
+    let s = load(&format!(
+        "{}\n[sweep]\ngame.threshold = {{ values = [0.4, 0.8] }}\n",
+        with_design("kind = \"lhs\"\nsamples = 5\ngame.value = { from = 0.0, to = 0.3 }")
+    ));
+    assert_eq!(s.cell_count(), 10);
+    assert_eq!(s.design.first_axis, 1);
+    let thresholds = column(&s, "game.threshold");
+    assert_eq!(&thresholds[..5], &[0.4; 5]);
+    assert_eq!(&thresholds[5..], &[0.8; 5]);
+    let values = column(&s, "game.value");
+    assert_eq!(values[..5], values[5..]);
+}
+
+#[test]
+fn normalized_designs_load_back_to_the_same_cells() {
+    for design in [
+        "kind = \"sobol\"\nsamples = 4\ngame.value = { from = 0.0, to = 0.3 }\n\
+         population.users = { from = 2, to = 40, log = true }",
+        "kind = \"morris\"\nsamples = 3\ngame.value = { from = 0.0, to = 0.3 }",
+        "kind = \"points\"\npoints = [{ game.value = 0.1 }, { game.value = 0.25 }]",
+    ] {
+        let s = load(&with_design(design));
+        let back = load(&s.normalized());
+        assert_eq!(back.sweep, s.sweep, "{design}");
+        assert_eq!(back.design, s.design);
+        assert_eq!(back.hash(), s.hash());
+    }
+    // Integer axes are rounded.
+    let s = load(&with_design(
+        "kind = \"lhs\"\nsamples = 9\npopulation.users = { from = 2, to = 40 }",
+    ));
+    assert!(
+        column(&s, "population.users")
+            .iter()
+            .all(|u| u.fract() == 0.0)
+    );
+}
+
+#[test]
+fn a_grid_design_is_the_sweep() {
+    let grid = load(&with_design(
+        "kind = \"grid\"\ngame.value = { from = 0.0, to = 0.3, steps = 4 }",
+    ));
+    let sweep = load(
+        "[scenario]\nname = \"d\"\nseed = 7\nreplications = 4\n[population]\nusers = 6\n\
+         [sweep]\ngame.value = { from = 0.0, to = 0.3, steps = 4 }\n",
+    );
+    assert_eq!(grid.cell_count(), 4);
+    assert_eq!(grid.hash(), sweep.hash());
+}
+
+#[test]
+fn bad_designs_name_the_key_and_the_allowed_range() {
+    let cases: &[(&str, &str)] = &[
+        ("kind = \"cube\"", "design.kind"),
+        (
+            "kind = \"lhs\"\ngame.value = { from = 0.0, to = 0.3 }",
+            "needs design.samples",
+        ),
+        ("kind = \"lhs\"\nsamples = 4", "at least one axis"),
+        (
+            "kind = \"lhs\"\nsamples = 0\ngame.value = { from = 0.0, to = 0.3 }",
+            "integers in [1,",
+        ),
+        (
+            "kind = \"sobol\"\nsamples = 70000\ngame.value = { from = 0.0, to = 0.3 }",
+            "integers in [2, 65536]",
+        ),
+        (
+            "kind = \"lhs\"\nsamples = 4\ngame.value = { from = 0.3, to = 0.1 }",
+            "must be greater",
+        ),
+        (
+            "kind = \"lhs\"\nsamples = 4\ngame.value = { from = 0.0, to = 0.3, log = true }",
+            "log axis needs from > 0",
+        ),
+        (
+            "kind = \"lhs\"\nsamples = 4\ngame.threshold = { from = 0.0, to = 1.0 }",
+            "(0, 1]",
+        ),
+        (
+            "kind = \"lhs\"\nsamples = 4\ngame.nope = { from = 0.0, to = 1.0 }",
+            "unknown design key",
+        ),
+        ("kind = \"grid\"\nsamples = 4", "no effect"),
+        ("kind = \"points\"", "needs design.points"),
+        (
+            "kind = \"points\"\npoints = [{ game.value = 0.1 }, { game.payment = 0.1 }]",
+            "same keys",
+        ),
+        (
+            "kind = \"points\"\npoints = [{ game.value = -1.0 }]",
+            "point 1 of the design",
+        ),
+        (
+            "kind = \"points\"\nfile = \"missing.csv\"",
+            "cannot read design.file",
+        ),
+    ];
+    for (design, want) in cases {
+        let e = err(&with_design(design));
+        assert!(e.contains(want), "{design}: {e}");
+        assert!(e.contains("t.toml"), "{design}: {e}");
+    }
+    let e = err(&format!(
+        "{}\n[sweep]\ngame.value = {{ values = [0.1] }}\n",
+        with_design("kind = \"lhs\"\nsamples = 4\ngame.value = { from = 0.0, to = 0.3 }")
+    ));
+    assert!(e.contains("both under [sweep] and [design]"), "{e}");
+}
