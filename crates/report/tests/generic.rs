@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use datapact_report::Reference;
 use datapact_report::generic::{self, Chart};
 use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
@@ -83,7 +84,7 @@ fn two_axes_give_one_heatmap_per_statistic_with_a_panel_per_mechanism() {
          game.payment = { values = [0.0, 0.05, 0.1, 0.2] }",
     );
     let out = tmp.path().join("report");
-    let report = datapact_report::render_report(&results, &out).unwrap();
+    let report = datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
     assert_eq!(report.other_runs, ["mine"]);
     assert!(report.claims.is_empty(), "no paper run, so no claims");
     assert!(!out.join("claims.json").exists());
@@ -144,7 +145,7 @@ fn one_axis_gives_line_plots_with_every_mechanism() {
         "game.value = { from = 0.0, to = 0.3, steps = 4 }",
     );
     let out = tmp.path().join("report");
-    let report = datapact_report::render_report(&results, &out).unwrap();
+    let report = datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
     assert_eq!(report.figures.len(), STATS.len());
     let figs =
         generic::build_run_figures(&generic::load_stats(&results.join("line")).unwrap()).unwrap();
@@ -175,7 +176,7 @@ fn no_axis_gives_bars() {
     let results = tmp.path().join("results");
     run(&results, "point", "");
     let out = tmp.path().join("report");
-    datapact_report::render_report(&results, &out).unwrap();
+    datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
     let figs =
         generic::build_run_figures(&generic::load_stats(&results.join("point")).unwrap()).unwrap();
     for fig in &figs.figures {
@@ -199,7 +200,7 @@ fn a_run_with_nothing_to_draw_fails_and_says_why() {
     for part in datapact_trace::part_files(&dir, Table::Cells).unwrap() {
         std::fs::remove_file(part).unwrap();
     }
-    let err = datapact_report::render_report(&results, &tmp.path().join("report"))
+    let err = datapact_report::render_report(&results, &tmp.path().join("report"), &Reference::default())
         .unwrap_err()
         .to_string();
     assert!(err.contains("run `empty`: nothing to draw"), "{err}");
@@ -230,6 +231,9 @@ fn null_statistics_are_not_drawn_as_zero() {
             row("b", 0.1, None),
             row("b", 0.2, None),
         ],
+        settings: Vec::new(),
+        settings_reference: String::new(),
+        contrasts: None,
     };
     let figs = generic::build_run_figures(&run).unwrap();
     assert_eq!(
@@ -296,6 +300,9 @@ fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
             label: "welfare".into(),
         }],
         rows,
+        settings: Vec::new(),
+        settings_reference: String::new(),
+        contrasts: None,
     };
     let figs = generic::build_run_figures(&run).unwrap();
     let fig = &figs.figures[0];
@@ -327,4 +334,22 @@ fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
     bad.rows[0].coords.pop();
     let err = generic::build_run_figures(&bad).unwrap_err().to_string();
     assert!(err.contains("expected 3 and 1"), "{err}");
+}
+
+/// docs/schema.md documents every column of `diff.parquet`, with its type and nullability.
+#[test]
+fn diff_columns_are_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/schema.md"
+    ))
+    .unwrap();
+    let section = &doc[doc.find("## `diff.parquet`").expect("diff section")..];
+    for (name, ty, nullable, _) in datapact_report::diff::DIFF_COLUMNS {
+        let row = format!(
+            "| `{name}` | {ty:?} | {} |",
+            if nullable { "yes" } else { "no" }
+        );
+        assert!(section.contains(&row), "docs/schema.md lacks {row}");
+    }
 }
