@@ -66,7 +66,10 @@ fn paired_se_matches_a_hand_pairing_of_rounds_and_beats_the_naive_se() {
     let pairs: Vec<(String, String)> = a.iter().cloned().zip(b.iter().cloned()).collect();
     for want in [("M", "S"), ("M", "C"), ("S", "C")] {
         assert_eq!(
-            pairs.iter().filter(|p| (p.0.as_str(), p.1.as_str()) == want).count(),
+            pairs
+                .iter()
+                .filter(|p| (p.0.as_str(), p.1.as_str()) == want)
+                .count(),
             2,
             "pair {want:?} once per cell"
         );
@@ -83,11 +86,23 @@ fn paired_se_matches_a_hand_pairing_of_rounds_and_beats_the_naive_se() {
     );
     for i in 0..ccell.len() {
         let (mean, se, better) = hand(ccell[i], &a[i], &b[i], |x| x.0);
-        assert!(rel_close(w_diff[i], mean), "welfare diff {} vs {mean}", w_diff[i]);
+        assert!(
+            rel_close(w_diff[i], mean),
+            "welfare diff {} vs {mean}",
+            w_diff[i]
+        );
         assert!(rel_close(w_se[i], se), "welfare se {} vs {se}", w_se[i]);
-        assert!(rel_close(w_better[i], better), "welfare share {} vs {better}", w_better[i]);
+        assert!(
+            rel_close(w_better[i], better),
+            "welfare share {} vs {better}",
+            w_better[i]
+        );
         let (mean, se, _) = hand(ccell[i], &a[i], &b[i], |x| x.1);
-        assert!(rel_close(p_diff[i], mean), "privacy diff {} vs {mean}", p_diff[i]);
+        assert!(
+            rel_close(p_diff[i], mean),
+            "privacy diff {} vs {mean}",
+            p_diff[i]
+        );
         assert!(rel_close(p_se[i], se), "privacy se {} vs {se}", p_se[i]);
     }
 
@@ -110,7 +125,10 @@ fn paired_se_matches_a_hand_pairing_of_rounds_and_beats_the_naive_se() {
             continue;
         }
         let naive = se_of(ccell[i], "M").hypot(se_of(ccell[i], "S"));
-        assert!(naive > 0.0, "the cell must vary for the comparison to mean anything");
+        assert!(
+            naive > 0.0,
+            "the cell must vary for the comparison to mean anything"
+        );
         assert!(
             w_se[i] < naive,
             "cell {}: paired SE {} not below naive {naive}",
@@ -131,7 +149,11 @@ fn contrasts_do_not_depend_on_the_trace_level_and_listed_pairs_are_honoured() {
         read(cells_dir.path(), Table::Contrasts),
     );
     for col in ["welfare_diff", "success_diff_se", "withdrawals_a_better"] {
-        assert_eq!(f64s(&x, col), f64s(&y, col), "{col} differs between trace levels");
+        assert_eq!(
+            f64s(&x, col),
+            f64s(&y, col),
+            "{col} differs between trace levels"
+        );
     }
     // At trace = "cells" the records are paired in memory only: no rounds table.
     assert!(!cells_dir.path().join("rounds").exists());

@@ -110,7 +110,11 @@ pub fn diff(a: &Path, b: &Path, threshold: f64, out: Option<PathBuf>) -> Result<
     datapact_report::diff::write_diff(&d, &out).map_err(report_failure)?;
     println!(
         "{:<22} {:>8} {:>9} {:>8} {:>8}",
-        "statistic", "compared", "max |z|", "|z| > 3", format!("|z| > {threshold}")
+        "statistic",
+        "compared",
+        "max |z|",
+        "|z| > 3",
+        format!("|z| > {threshold}")
     );
     for s in &d.summary {
         println!(

@@ -65,9 +65,8 @@ fn diff_separates_noise_from_a_changed_model() {
     let other_seed = run(tmp.path(), "seed", &["scenario.seed=99"]);
     let changed = run(tmp.path(), "changed", &["game.threshold=0.9"]);
     let out = |n: &str| tmp.path().join(format!("{n}.parquet"));
-    let diff = |b: &str, file: &str| {
-        datapact(&["diff", &a, b, "--out", out(file).to_str().unwrap()])
-    };
+    let diff =
+        |b: &str, file: &str| datapact(&["diff", &a, b, "--out", out(file).to_str().unwrap()]);
 
     // Itself: every difference and z is 0, exit 0.
     let o = diff(&a, "self");

@@ -23,16 +23,66 @@ use crate::ReportError;
 
 /// The columns of `diff.parquet` after the swept columns: name, type, nullable, meaning.
 pub const DIFF_COLUMNS: [(&str, DataType, bool, &str); 10] = [
-    ("round", DataType::UInt32, false, "Round (0-based) of the repeated game; 0 for single campaigns."),
-    ("mechanism", DataType::Utf8, false, "Mechanism of the compared rows."),
-    ("statistic", DataType::Utf8, false, "The `cells` column compared (e.g. success_rate, welfare_mean); its SE is the column after it."),
-    ("value_a", DataType::Float64, true, "The statistic in run A; null when A's row has none (a metric not computed)."),
-    ("value_b", DataType::Float64, true, "The statistic in run B; null when B's row has none."),
-    ("se_a", DataType::Float64, true, "Standard error of value_a."),
-    ("se_b", DataType::Float64, true, "Standard error of value_b."),
-    ("diff", DataType::Float64, true, "value_b − value_a; null when either is null."),
-    ("z", DataType::Float64, true, "diff / √(se_a² + se_b²): about standard normal when A and B are independent runs of the same model. 0 when diff = 0; ±infinity when diff ≠ 0 with both SEs 0; null when diff is null."),
-    ("significant", DataType::Utf8, false, "\"yes\" when |z| exceeds the threshold given to `datapact diff` (--z, default 4), else \"no\"."),
+    (
+        "round",
+        DataType::UInt32,
+        false,
+        "Round (0-based) of the repeated game; 0 for single campaigns.",
+    ),
+    (
+        "mechanism",
+        DataType::Utf8,
+        false,
+        "Mechanism of the compared rows.",
+    ),
+    (
+        "statistic",
+        DataType::Utf8,
+        false,
+        "The `cells` column compared (e.g. success_rate, welfare_mean); its SE is the column after it.",
+    ),
+    (
+        "value_a",
+        DataType::Float64,
+        true,
+        "The statistic in run A; null when A's row has none (a metric not computed).",
+    ),
+    (
+        "value_b",
+        DataType::Float64,
+        true,
+        "The statistic in run B; null when B's row has none.",
+    ),
+    (
+        "se_a",
+        DataType::Float64,
+        true,
+        "Standard error of value_a.",
+    ),
+    (
+        "se_b",
+        DataType::Float64,
+        true,
+        "Standard error of value_b.",
+    ),
+    (
+        "diff",
+        DataType::Float64,
+        true,
+        "value_b − value_a; null when either is null.",
+    ),
+    (
+        "z",
+        DataType::Float64,
+        true,
+        "diff / √(se_a² + se_b²): about standard normal when A and B are independent runs of the same model. 0 when diff = 0; ±infinity when diff ≠ 0 with both SEs 0; null when diff is null.",
+    ),
+    (
+        "significant",
+        DataType::Utf8,
+        false,
+        "\"yes\" when |z| exceeds the threshold given to `datapact diff` (--z, default 4), else \"no\".",
+    ),
 ];
 
 /// One compared statistic of one cell × mechanism × round.
@@ -111,8 +161,8 @@ fn value_at(a: &Float64Array, i: usize) -> Option<f64> {
 }
 
 fn load_side(dir: &Path) -> Result<Side, ReportError> {
-    let manifest = read_manifest(dir)
-        .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
+    let manifest =
+        read_manifest(dir).map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
     let swept: Vec<String> = manifest.sweep.iter().map(|(_, c)| c.clone()).collect();
     let batches = read_table(dir, Table::Cells)?;
     let Some(first) = batches.first() else {
@@ -208,7 +258,12 @@ fn grid_mismatch(a: &Side, b: &Side) -> Option<String> {
     for (k, column) in a.swept.iter().enumerate() {
         let (va, vb) = (axis_values(&a.rows, k), axis_values(&b.rows, k));
         if va != vb {
-            let show = |v: &[f64]| v.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", ");
+            let show = |v: &[f64]| {
+                v.iter()
+                    .map(|x| format!("{x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             return Some(format!(
                 "values of swept column `{column}` differ: A has [{}], B has [{}]",
                 show(&va),

@@ -408,7 +408,10 @@ fn draw_panel<DB: DrawingBackend>(
         }))?;
         chart.draw_series((0..4).map(|k| {
             let t = k as f64 / 4.0;
-            PathElement::new([(l + dx * t, b), (l + dx, b + dy * (1.0 - t))], HATCH.stroke_width(1))
+            PathElement::new(
+                [(l + dx * t, b), (l + dx, b + dy * (1.0 - t))],
+                HATCH.stroke_width(1),
+            )
         }))?;
     }
     // frame around the plotting area

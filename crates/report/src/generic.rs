@@ -139,7 +139,10 @@ pub fn load_contrasts(
                 a: pair.0,
                 b: pair.1,
                 coords: coords.iter().map(|x| x.value(i)).collect(),
-                values: cols.iter().map(|(d, se)| (d.value(i), se.value(i))).collect(),
+                values: cols
+                    .iter()
+                    .map(|(d, se)| (d.value(i), se.value(i)))
+                    .collect(),
             });
         }
     }
@@ -197,14 +200,13 @@ pub fn changed_settings(run_toml: &str, reference_toml: &str) -> Vec<String> {
         .collect()
 }
 
-/// The normalized scenario of a run, from the metadata of its first `cells` part.
+/// The normalized scenario of a run, from the metadata of its first `cells` part (empty when
+/// it has none).
 pub fn scenario_toml(dir: &Path) -> Result<String, ReportError> {
     let parts = datapact_trace::part_files(dir, Table::Cells)?;
+    // No part: nothing to compare (the figures then fail with their own reason).
     let Some(first) = parts.first() else {
-        return Err(ReportError::Data(format!(
-            "{}: no cells part file",
-            dir.display()
-        )));
+        return Ok(String::new());
     };
     let md = datapact_trace::read_metadata(first)?;
     Ok(md
@@ -455,12 +457,19 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
 
 /// The run's changed settings for a title: the first three, then "…".
 fn settings_title(run: &RunStats) -> String {
-    match run.settings.len() {
+    match run
+        .settings
+        .iter()
+        .filter(|s| !s.starts_with("scenario."))
+        .count()
+    {
         0 => String::new(),
         n => {
+            // Seed and replications go to the caption only.
             let short: Vec<&str> = run
                 .settings
                 .iter()
+                .filter(|s| !s.starts_with("scenario."))
                 .take(3)
                 .map(|s| s.split(" (").next().unwrap_or(s))
                 .collect();
@@ -495,8 +504,7 @@ fn contrast_figures(
         .rows
         .iter()
         .filter(|r| {
-            r.coords.len() == run.axes.len()
-                && fixed.iter().all(|&(a, v)| close(r.coords[a], v))
+            r.coords.len() == run.axes.len() && fixed.iter().all(|&(a, v)| close(r.coords[a], v))
         })
         .collect();
     if rows.is_empty() || c.pairs.is_empty() {
@@ -527,7 +535,11 @@ fn contrast_figures(
                         .iter()
                         .map(|p| {
                             let v = rows.iter().find(|r| (&r.a, &r.b) == (&p.0, &p.1));
-                            (pair_name(p), v.map(|r| r.values[k].0), v.map(|r| r.values[k].1))
+                            (
+                                pair_name(p),
+                                v.map(|r| r.values[k].0),
+                                v.map(|r| r.values[k].1),
+                            )
                         })
                         .collect(),
                 })
@@ -561,13 +573,15 @@ fn contrast_figures(
                 })
             }
             _ => {
-                caption += " Diverging colour scale centred on 0 (red: A higher, blue: A lower), shared by the panels; hatched: |A − B| < 1.96·SE, not distinguishable from 0 at 95%.";
+                caption += " Diverging colour scale centred on 0 (red: A higher, blue: A lower), one per panel; hatched: |A − B| < 1.96·SE, not distinguishable from 0 at 95%.";
                 let panels = c
                     .pairs
                     .iter()
                     .map(|p| {
-                        let of_pair: Vec<&&ContrastRow> =
-                            rows.iter().filter(|r| (&r.a, &r.b) == (&p.0, &p.1)).collect();
+                        let of_pair: Vec<&&ContrastRow> = rows
+                            .iter()
+                            .filter(|r| (&r.a, &r.b) == (&p.0, &p.1))
+                            .collect();
                         let mut grid = Grid::from_points(
                             of_pair
                                 .iter()
@@ -579,13 +593,17 @@ fn contrast_figures(
                             let ix = grid.xs.iter().position(|x| close(*x, r.coords[1]));
                             let iy = grid.ys.iter().position(|y| close(*y, r.coords[0]));
                             if let (Some(ix), Some(iy)) = (ix, iy) {
-                                grid.hatched[iy * grid.xs.len() + ix] = d.abs() < Z95 * se || d == 0.0;
+                                grid.hatched[iy * grid.xs.len() + ix] =
+                                    d.abs() < Z95 * se || d == 0.0;
                             }
                         }
+                        // Each pair its own scale: M − S is often an order of magnitude
+                        // smaller than the contrasts with C and would vanish on a shared one.
+                        let (lo, hi) = grid.range().unwrap_or((0.0, 0.0));
                         Panel {
                             title: pair_name(p),
                             grid: grid.evenly(),
-                            scale: Scale::diverging(value_range.0, value_range.1),
+                            scale: Scale::diverging(lo, hi),
                             bar_label: label.clone(),
                         }
                     })

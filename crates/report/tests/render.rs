@@ -232,9 +232,16 @@ fn a_paper_named_run_with_an_override_is_drawn_generically_with_a_note() {
     assert!(!out.join("F3.png").exists());
     assert_eq!(report.other_runs, ["f3_welfare"]);
     assert_eq!(report.notes.len(), 1);
-    assert!(report.notes[0].contains("game.drift = 0.2"), "{}", report.notes[0]);
+    assert!(
+        report.notes[0].contains("game.drift = 0.2"),
+        "{}",
+        report.notes[0]
+    );
     let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    assert!(md.contains("game.drift = 0.2"), "captions carry the override");
+    assert!(
+        md.contains("game.drift = 0.2"),
+        "captions carry the override"
+    );
     assert!(
         out.join("f3_welfare/contrast_welfare.png").is_file(),
         "contrast panels are drawn"

@@ -4,8 +4,8 @@
 //! numbers), so the per-replication differences are far less variable than either outcome: the
 //! paired SE is the honest one, √(se_A² + se_B²) overstates it.
 
-use datapact_model::stats::Welford;
 use datapact_model::Outcome;
+use datapact_model::stats::Welford;
 use datapact_sim::RoundRecord;
 
 /// The contrasted metrics, in the `contrasts` table's column order: the value of an outcome and

@@ -2,8 +2,9 @@
 
 use datapact_sim::{CellOutput, PluginSet, RunSpec};
 use datapact_trace::{
-    BatchBuilder, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
-    EventsBuilder, MetricColumn, MetricSummary, PartWriter, RoundRow, RoundStatus, RoundsBuilder,
+    BatchBuilder, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder, DiagnosticsBuilder,
+    DiagnosticsRow, EventRow, EventsBuilder, MetricColumn, MetricSummary, PartWriter, RoundRow,
+    RoundStatus, RoundsBuilder,
 };
 
 use crate::write::{RunSummary, RunnerError};
@@ -145,12 +146,8 @@ pub(crate) fn append(
     flush(&mut w.cells, false)?;
     flush(&mut w.diagnostics, false)?;
     // Contrasts: paired over the campaign records, kept in memory at every trace level.
-    let paired = crate::contrasts::paired_stats(
-        &o.rounds,
-        &spec.mechanisms,
-        &w.pairs,
-        o.summaries.len(),
-    );
+    let paired =
+        crate::contrasts::paired_stats(&o.rounds, &spec.mechanisms, &w.pairs, o.summaries.len());
     for (round, stats) in paired.iter().enumerate() {
         for (&(a, b), [success, welfare, privacy_cost, subsidy, data, withdrawals]) in
             w.pairs.iter().zip(stats)

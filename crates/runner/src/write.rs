@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
 use datapact_trace::{
-    CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata, PartInfo, PartWriter,
-    RoundsBuilder, Table, TraceError,
+    CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata, PartInfo,
+    PartWriter, RoundsBuilder, Table, TraceError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -31,9 +31,9 @@ pub use error::TraceError;
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
 pub use rows::{
     BatchBuilder, CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder,
-    ContrastsColumns, DiagnosticsBuilder, DiagnosticsColumns,
-    DiagnosticsRow, EventRow, EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow,
-    RoundStatus, RoundsBuilder, RoundsColumns,
+    ContrastsColumns, DiagnosticsBuilder, DiagnosticsColumns, DiagnosticsRow, EventRow,
+    EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow, RoundStatus, RoundsBuilder,
+    RoundsColumns,
 };
 pub use schema::{
     ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn, SCHEMA_VERSION, Table,
