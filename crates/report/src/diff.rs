@@ -146,6 +146,9 @@ fn z_score(diff: f64, se_a: f64, se_b: f64) -> f64 {
 
 type Key = (Vec<u64>, u32, String);
 
+/// A run's `cells` rows by [`Key`]: per statistic, (value, SE).
+type Rows = BTreeMap<Key, Vec<(Option<f64>, Option<f64>)>>;
+
 /// One run's `cells`, keyed by (swept values' bits, round, mechanism): per statistic
 /// (value, se).
 struct Side {
@@ -153,7 +156,7 @@ struct Side {
     swept: Vec<String>,
     mechanisms: Vec<String>,
     statistics: Vec<(String, String)>,
-    rows: BTreeMap<Key, Vec<(Option<f64>, Option<f64>)>>,
+    rows: Rows,
 }
 
 fn value_at(a: &Float64Array, i: usize) -> Option<f64> {
@@ -220,7 +223,7 @@ fn load_side(dir: &Path) -> Result<Side, ReportError> {
 }
 
 /// The distinct values of swept column `k` over `rows`, sorted.
-fn axis_values(rows: &BTreeMap<Key, Vec<(Option<f64>, Option<f64>)>>, k: usize) -> Vec<f64> {
+fn axis_values(rows: &Rows, k: usize) -> Vec<f64> {
     let mut v: Vec<u64> = rows.keys().map(|key| key.0[k]).collect();
     v.sort_unstable();
     v.dedup();

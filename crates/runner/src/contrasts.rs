@@ -8,9 +8,11 @@ use datapact_model::Outcome;
 use datapact_model::stats::Welford;
 use datapact_sim::RoundRecord;
 
-/// The contrasted metrics, in the `contrasts` table's column order: the value of an outcome and
-/// whether higher is better.
-const CONTRASTED: [(fn(&Outcome) -> f64, bool); 6] = [
+/// A contrasted metric: its value in an outcome, and whether higher is better.
+type Contrasted = (fn(&Outcome) -> f64, bool);
+
+/// The contrasted metrics, in the `contrasts` table's column order.
+const CONTRASTED: [Contrasted; 6] = [
     (|o| o.success() as u8 as f64, true),
     (|o| o.welfare, true),
     (|o| o.privacy_cost, false),
