@@ -64,7 +64,23 @@ def main(out: Path) -> None:
     if not (math.isclose(by_duck, by_polars, rel_tol=1e-12) and math.isclose(by_polars, by_arrow, rel_tol=1e-12)):
         fail(f"C mean leakage differs: duckdb={by_duck} polars={by_polars} pyarrow={by_arrow}")
     print(f"ok  C mean leakage {by_duck:.6f} (agreed by the three tools)")
-    print(f"outputs: {checked + 1} passed, 0 failed")
+    # The paired contrasts, re-derived in DuckDB from the rounds table: M − S welfare per cell.
+    if "contrasts" not in manifest["rows"]:
+        fail("contrasts: not in the manifest")
+    rounds, contrasts = out / "rounds" / "*.parquet", out / "contrasts" / "*.parquet"
+    worst = duckdb.sql(f"""
+        with paired as (
+            select m.cell, m.round, avg(m.welfare - s.welfare) as diff
+            from read_parquet('{rounds}') m join read_parquet('{rounds}') s
+              on m.cell = s.cell and m.rep = s.rep and m.round = s.round
+            where m.mechanism = 'M' and s.mechanism = 'S' group by m.cell, m.round)
+        select count(*), max(abs(p.diff - c.welfare_diff)) from paired p
+          join read_parquet('{contrasts}') c on p.cell = c.cell and p.round = c.round
+        where c.mechanism_a = 'M' and c.mechanism_b = 'S'""").fetchall()[0]
+    if worst[0] == 0 or worst[1] > 1e-9:
+        fail(f"contrasts: M − S welfare_diff differs from the rounds pairing (rows {worst[0]}, max gap {worst[1]})")
+    print(f"ok  contrasts M − S welfare_diff equals the DuckDB pairing of rounds in {worst[0]} cells")
+    print(f"outputs: {checked + 2} passed, 0 failed")
 
 
 if __name__ == "__main__":

@@ -119,7 +119,9 @@ fn plugin_scenarios_shard_resume_and_record_their_plugins() {
 
     // The report draws the run, mechanisms side by side, the plugin metric included.
     let report = tmp.path().join("report");
-    let output = datapact_report::render_report(&whole, &report).expect("the run is drawn");
+    let output =
+        datapact_report::render_report(&whole, &report, &datapact_report::Reference::default())
+            .expect("the run is drawn");
     assert_eq!(output.other_runs, ["pivotal"]);
     let pngs: Vec<String> = std::fs::read_dir(report.join("pivotal"))
         .unwrap()

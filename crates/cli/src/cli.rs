@@ -111,6 +111,21 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Compare two runs of the same grid cell by cell: for every statistic with an SE, the
+    /// difference B − A and z = diff/√(se_a² + se_b²). Exit 0 when no |z| exceeds --z, 1 when
+    /// some does, 2 when the runs are not the same grid.
+    Diff {
+        /// Run A (a directory with a manifest.json).
+        a: PathBuf,
+        /// Run B.
+        b: PathBuf,
+        /// |z| above which a difference counts (exit code 1).
+        #[arg(long, default_value_t = 4.0)]
+        z: f64,
+        /// Where to write the cell-by-cell comparison (default: ./diff.parquet).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run every embedded paper scenario (skipping finished ones), then render the report.
     Reproduce {
         /// Output directory (default: results/paper); the report goes to DIR/report.
@@ -423,12 +438,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         }
         Command::Schema => {
             let swept = vec!["<swept>".to_string()];
-            for table in [
-                Table::Cells,
-                Table::Diagnostics,
-                Table::Rounds,
-                Table::Events,
-            ] {
+            for table in Table::ALL {
                 println!("{} ({}/*.parquet)", table, table.dir_name());
                 let metrics = datapact_runner::metric_columns(&cx.plugins);
                 let schema =
@@ -459,7 +469,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         }
         Command::Status { dir } => status(&dir),
         Command::Verify { dir } => verify(&dir),
-        Command::Report { dir, out } => report_cmd::report(&dir, out),
+        Command::Report { dir, out } => report_cmd::report(cx, &dir, out),
         Command::Sensitivity {
             dir,
             metric,
@@ -467,6 +477,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             minus,
             out,
         } => report_cmd::sensitivity(&dir, metric, mechanism, minus, out),
+        Command::Diff { a, b, z, out } => report_cmd::diff(&a, &b, z, out),
         Command::Reproduce {
             out,
             threads,

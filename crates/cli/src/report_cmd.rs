@@ -33,6 +33,9 @@ fn print_report(out: &ReportOutput) {
     for m in &out.missing {
         println!("  not drawn: {m}");
     }
+    for n in &out.notes {
+        println!("  note: {n}");
+    }
     for run in &out.other_runs {
         println!("  run {run}: figures in {}", out.dir.join(run).display());
     }
@@ -44,11 +47,47 @@ fn print_report(out: &ReportOutput) {
     }
 }
 
+/// What the report compares runs with: the embedded paper scenarios (by hash) and a scenario
+/// of defaults only.
+fn reference(cx: &crate::cli::Context) -> Result<datapact_report::Reference, Failure> {
+    let paper = embedded::PAPER
+        .iter()
+        .map(|(name, text)| {
+            let s = Scenario::from_str_with(
+                &cx.catalog,
+                text,
+                &format!("<embedded>/paper/{name}.toml"),
+                &[],
+            )?;
+            Ok(datapact_report::PaperScenario {
+                name: s.name.clone(),
+                hash: s.hash(),
+                toml: s.normalized(),
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let defaults = Scenario::from_str_with(
+        &cx.catalog,
+        "[scenario]\nname = \"defaults\"\nseed = 0\nreplications = 1\n",
+        "<defaults>",
+        &[],
+    )?;
+    Ok(datapact_report::Reference {
+        paper,
+        defaults_toml: defaults.normalized(),
+    })
+}
+
 /// `datapact report DIR [--out REPORT_DIR]`.
-pub fn report(dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
+pub(crate) fn report(
+    cx: &crate::cli::Context,
+    dir: &Path,
+    out: Option<PathBuf>,
+) -> Result<(), Failure> {
     let out = out.unwrap_or_else(|| dir.join("report"));
     let started = Instant::now();
-    let output = datapact_report::render_report(dir, &out).map_err(report_failure)?;
+    let output =
+        datapact_report::render_report(dir, &out, &reference(cx)?).map_err(report_failure)?;
     print_report(&output);
     println!("({:.2} s)", started.elapsed().as_secs_f64());
     Ok(())
@@ -89,6 +128,53 @@ pub fn sensitivity(
     }
     for f in files {
         println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+/// `datapact diff A B [--z Z] [--out FILE]`: exit 0 when no |z| exceeds `threshold`, 1 when
+/// some does, 2 when the runs cannot be compared.
+pub fn diff(a: &Path, b: &Path, threshold: f64, out: Option<PathBuf>) -> Result<(), Failure> {
+    if !(threshold.is_finite() && threshold > 0.0) {
+        return Err(Failure {
+            code: 2,
+            message: format!("--z must be a positive number, got {threshold}"),
+        });
+    }
+    let d = datapact_report::diff::diff_runs(a, b, threshold).map_err(|e| Failure {
+        code: 2,
+        message: format!("diff {} {}: {e}", a.display(), b.display()),
+    })?;
+    let out = out.unwrap_or_else(|| PathBuf::from("diff.parquet"));
+    datapact_report::diff::write_diff(&d, &out).map_err(report_failure)?;
+    println!(
+        "{:<22} {:>8} {:>9} {:>8} {:>8}",
+        "statistic",
+        "compared",
+        "max |z|",
+        "|z| > 3",
+        format!("|z| > {threshold}")
+    );
+    for s in &d.summary {
+        println!(
+            "{:<22} {:>8} {:>9.2} {:>8} {:>8}",
+            s.statistic, s.compared, s.max_abs_z, s.over_3, s.over_threshold
+        );
+    }
+    let over = d.over_threshold();
+    println!(
+        "{} cells compared; max |z| = {:.2}; {over} differences with |z| > {threshold} -> {}",
+        d.cells,
+        d.max_abs_z(),
+        out.display()
+    );
+    if over > 0 {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{over} differences with |z| > {threshold}: the runs differ beyond noise"
+            ),
+        });
     }
     Ok(())
 }
@@ -152,8 +238,8 @@ pub(crate) fn reproduce(
             dir.display()
         );
     }
-    let output =
-        datapact_report::render_report(&out, &out.join("report")).map_err(report_failure)?;
+    let output = datapact_report::render_report(&out, &out.join("report"), &reference(cx)?)
+        .map_err(report_failure)?;
     print_report(&output);
     println!(
         "reproduction done in {:.1} s",

@@ -15,7 +15,7 @@ pub const CHART_W: u32 = 900;
 pub const CHART_H: u32 = 560;
 
 /// z of a two-sided 95% normal interval.
-const Z95: f64 = 1.96;
+pub const Z95: f64 = 1.96;
 
 /// One mechanism's line: (x, mean, standard error), None = null.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +31,8 @@ pub struct LineChart {
     pub x_desc: String,
     pub y_desc: String,
     pub series: Vec<Series>,
+    /// Draw a dashed line at y = 0 (and keep 0 in range): for differences.
+    pub zero_line: bool,
 }
 
 /// One bar per mechanism: (name, mean, standard error), None = null.
@@ -165,7 +167,7 @@ fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) 
             .iter()
             .flat_map(|s| s.points.iter())
             .filter_map(|&(_, m, se)| m.map(|m| interval(m, se))),
-        false,
+        c.zero_line,
     );
     let mut chart = ChartBuilder::on(&body)
         .margin(12)
@@ -181,6 +183,14 @@ fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) 
         .x_desc(&c.x_desc)
         .y_desc(&c.y_desc)
         .draw()?;
+    if c.zero_line {
+        chart.draw_series(DashedLineSeries::new(
+            [(x0, 0.0), (x1, 0.0)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))?;
+    }
     for (i, s) in c.series.iter().enumerate() {
         let color = palette(i);
         // Consecutive non-null points form one segment; a null makes a gap, never a zero.

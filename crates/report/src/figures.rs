@@ -27,6 +27,9 @@ pub const TITLE_H: u32 = 56;
 /// Colour of masked (null) cells.
 pub const MASK: RGBColor = RGBColor(150, 150, 150);
 
+/// Stroke of hatched cells (contrasts not distinguishable from 0).
+pub const HATCH: RGBColor = RGBColor(90, 90, 90);
+
 static FONT: Once = Once::new();
 
 /// Registers the embedded font for the `sans-serif` family (idempotent).
@@ -51,6 +54,9 @@ pub struct Grid {
     /// columns (rows) at positions 0, 1, …, which `xs` (`ys`) then hold; see [`Grid::evenly`].
     pub x_values: Option<Vec<f64>>,
     pub y_values: Option<Vec<f64>>,
+    /// Cells drawn hatched over their colour, aligned with `z` (empty: none): a contrast not
+    /// distinguishable from 0.
+    pub hatched: Vec<bool>,
 }
 
 impl Grid {
@@ -389,6 +395,25 @@ fn draw_panel<DB: DrawingBackend>(
             color.filled(),
         )
     }))?;
+    // Hatching: diagonal strokes across the cell, so its colour stays readable underneath.
+    for (i, _) in g.hatched.iter().enumerate().filter(|(_, h)| **h) {
+        let (x, y) = (g.xs[i % nx], g.ys[i / nx]);
+        let (l, b) = (x - dx / 2.0, y - dy / 2.0);
+        chart.draw_series((1..4).map(|k| {
+            let t = k as f64 / 4.0;
+            PathElement::new(
+                [(l, b + dy * t), (l + dx * (1.0 - t), b + dy)],
+                HATCH.stroke_width(1),
+            )
+        }))?;
+        chart.draw_series((0..4).map(|k| {
+            let t = k as f64 / 4.0;
+            PathElement::new(
+                [(l + dx * t, b), (l + dx, b + dy * (1.0 - t))],
+                HATCH.stroke_width(1),
+            )
+        }))?;
+    }
     // frame around the plotting area
     chart.draw_series(std::iter::once(Rectangle::new(
         [(x0, y0), (x1, y1)],

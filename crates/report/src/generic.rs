@@ -10,10 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch};
-use datapact_trace::{CellsColumns, Table, read_table, typed_column};
+use datapact_trace::{CellsColumns, ContrastsColumns, Table, read_table, typed_column};
 
 use crate::ReportError;
-use crate::charts::{self, BarChart, LineChart, Series};
+use crate::charts::{self, BarChart, LineChart, Series, Z95};
 use crate::figures::{self, Figure, FigureFiles, Grid, Panel, Scale};
 
 /// The core statistics every run has, with their standard-error columns and labels.
@@ -60,6 +60,159 @@ pub struct RunStats {
     pub round: u32,
     pub stats: Vec<Stat>,
     pub rows: Vec<StatRow>,
+    /// The run's fixed settings that differ from a reference (`key = value`), shown in titles and
+    /// captions; see [`changed_settings`].
+    pub settings: Vec<String>,
+    /// What `settings` are compared with, for the caption (e.g. "the defaults").
+    pub settings_reference: String,
+    /// The run's `contrasts` table in the same round; `None` for runs written before it existed.
+    pub contrasts: Option<RunContrasts>,
+}
+
+/// One row of `contrasts` in the last round: a pair's paired differences in one cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContrastRow {
+    pub a: String,
+    pub b: String,
+    /// Swept values, aligned with [`RunStats::axes`].
+    pub coords: Vec<f64>,
+    /// (A − B, its paired SE), aligned with [`RunContrasts::metrics`].
+    pub values: Vec<(f64, f64)>,
+}
+
+/// A run's `contrasts` table (last round).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunContrasts {
+    /// Contrasted metrics: the stems `m` of the `{m}_diff` columns, in table order.
+    pub metrics: Vec<String>,
+    /// The pairs (A, B), in table order.
+    pub pairs: Vec<(String, String)>,
+    pub rows: Vec<ContrastRow>,
+}
+
+/// Reads round `round` of `dir`'s `contrasts` table; `None` when the run has no such table.
+pub fn load_contrasts(
+    dir: &Path,
+    swept: &[&str],
+    round: u32,
+) -> Result<Option<RunContrasts>, ReportError> {
+    if !dir.join(Table::Contrasts.dir_name()).is_dir() {
+        return Ok(None);
+    }
+    let batches = read_table(dir, Table::Contrasts)?;
+    // The metrics are whatever `{m}_diff` columns the table declares, in its order.
+    let metrics: Vec<String> = Table::Contrasts
+        .columns()
+        .iter()
+        .filter_map(|c| c.name.strip_suffix("_diff").map(str::to_string))
+        .collect();
+    let mut out = RunContrasts {
+        metrics,
+        pairs: Vec::new(),
+        rows: Vec::new(),
+    };
+    for b in &batches {
+        let c = ContrastsColumns::new(b)?;
+        let coords = swept
+            .iter()
+            .map(|s| typed_column::<Float64Array>(b, Table::Contrasts, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cols = out
+            .metrics
+            .iter()
+            .map(|m| {
+                Ok((
+                    typed_column::<Float64Array>(b, Table::Contrasts, &format!("{m}_diff"))?,
+                    typed_column::<Float64Array>(b, Table::Contrasts, &format!("{m}_diff_se"))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, ReportError>>()?;
+        for i in (0..b.num_rows()).filter(|&i| c.round.value(i) == round) {
+            let pair = (
+                c.mechanism_a.value(i).to_string(),
+                c.mechanism_b.value(i).to_string(),
+            );
+            if !out.pairs.contains(&pair) {
+                out.pairs.push(pair.clone());
+            }
+            out.rows.push(ContrastRow {
+                a: pair.0,
+                b: pair.1,
+                coords: coords.iter().map(|x| x.value(i)).collect(),
+                values: cols
+                    .iter()
+                    .map(|(d, se)| (d.value(i), se.value(i)))
+                    .collect(),
+            });
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The settings of a normalized scenario (`datapact.scenario` of its files) as `section.key =
+/// value` lines, without the name and description, the sweep and the output keys, and without
+/// the base value of a swept key (unused).
+fn flat_settings(toml: &str) -> Vec<(String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in toml.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(h) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = h.to_string();
+            continue;
+        }
+        if let Some((k, v)) = line.split_once(" = ") {
+            let key = if section.is_empty() {
+                k.to_string()
+            } else {
+                format!("{section}.{k}")
+            };
+            out.push((key, v.to_string()));
+        }
+    }
+    let swept: Vec<String> = out
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("sweep.").map(str::to_string))
+        .collect();
+    out.retain(|(k, _)| {
+        !(k.starts_with("sweep.")
+            || k.starts_with("output.")
+            || k == "scenario.name"
+            || k == "scenario.description"
+            || swept.iter().any(|s| s == k))
+    });
+    out
+}
+
+/// The settings of scenario `run_toml` that differ from `reference_toml` (both normalized
+/// scenario texts), as `key = value` (with the reference's value, or "new"), in the run's order.
+pub fn changed_settings(run_toml: &str, reference_toml: &str) -> Vec<String> {
+    let reference = flat_settings(reference_toml);
+    flat_settings(run_toml)
+        .into_iter()
+        .filter_map(|(k, v)| match reference.iter().find(|(rk, _)| *rk == k) {
+            Some((_, rv)) if *rv == v => None,
+            Some((_, rv)) => Some(format!("{k} = {v} (vs {rv})")),
+            None => Some(format!("{k} = {v} (new)")),
+        })
+        .collect()
+}
+
+/// The normalized scenario of a run, from the metadata of its first `cells` part (empty when
+/// it has none).
+pub fn scenario_toml(dir: &Path) -> Result<String, ReportError> {
+    let parts = datapact_trace::part_files(dir, Table::Cells)?;
+    // No part: nothing to compare (the figures then fail with their own reason).
+    let Some(first) = parts.first() else {
+        return Ok(String::new());
+    };
+    let md = datapact_trace::read_metadata(first)?;
+    Ok(md
+        .get(datapact_trace::keys::SCENARIO)
+        .cloned()
+        .unwrap_or_default())
 }
 
 /// A generic figure, in the form its sweep calls for.
@@ -87,6 +240,8 @@ pub struct StatFigure {
 pub struct RunFigures {
     pub run: String,
     pub figures: Vec<StatFigure>,
+    /// A remark shown above the figures (e.g. why a paper-named run is drawn generically).
+    pub note: Option<String>,
 }
 
 fn f64_column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a Float64Array> {
@@ -146,12 +301,16 @@ pub fn load_stats(dir: &Path) -> Result<RunStats, ReportError> {
         }
     }
     let round = rows.iter().map(|(r, _)| *r).max().unwrap_or(0);
+    let contrasts = load_contrasts(dir, &swept, round)?;
     Ok(RunStats {
         name: manifest.scenario_name,
         mechanisms: manifest.mechanisms,
         axes: manifest.sweep,
         round,
         stats,
+        settings: Vec::new(),
+        settings_reference: String::new(),
+        contrasts,
         rows: rows
             .into_iter()
             .filter(|(r, _)| *r == round)
@@ -235,6 +394,8 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
     } else {
         format!(" ({})", notes.join(", "))
     };
+    let suffix = suffix + &settings_title(run);
+    let settings_caption = settings_caption(run);
     let mut out = Vec::new();
     for (k, stat) in run.stats.iter().enumerate() {
         let Some(value_range) = range(rows.iter().filter_map(|r| r.values[k].0)) else {
@@ -258,6 +419,7 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
                 notes[usize::from(run.round > 0)..].join(", ")
             );
         }
+        caption += &settings_caption;
         let chart = match run.axes.len() {
             0 => {
                 caption += " Bars: mean; whiskers: 95% interval (mean ± 1.96·SE); n/a: the mechanism does not compute it.";
@@ -283,10 +445,188 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
     if out.is_empty() {
         return Err(nothing("every statistic is null for every mechanism"));
     }
+    if let Some(c) = &run.contrasts {
+        out.extend(contrast_figures(run, c, &fixed, &suffix, &settings_caption));
+    }
     Ok(RunFigures {
         run: run.name.clone(),
         figures: out,
+        note: None,
     })
+}
+
+/// The run's changed settings for a title: the first three, then "…".
+fn settings_title(run: &RunStats) -> String {
+    match run
+        .settings
+        .iter()
+        .filter(|s| !s.starts_with("scenario."))
+        .count()
+    {
+        0 => String::new(),
+        n => {
+            // Seed and replications go to the caption only.
+            let short: Vec<&str> = run
+                .settings
+                .iter()
+                .filter(|s| !s.starts_with("scenario."))
+                .take(3)
+                .map(|s| s.split(" (").next().unwrap_or(s))
+                .collect();
+            format!(" [{}{}]", short.join(", "), if n > 3 { ", …" } else { "" })
+        }
+    }
+}
+
+/// The run's changed settings for a caption: all of them, with the reference's values.
+fn settings_caption(run: &RunStats) -> String {
+    if run.settings.is_empty() {
+        return String::new();
+    }
+    format!(
+        " Settings that differ from {}: {}.",
+        run.settings_reference,
+        run.settings.join("; ")
+    )
+}
+
+/// Contrast panels: per metric of the `contrasts` table, one figure with a panel (heatmaps), a
+/// line (one axis) or a bar (no axis) per pair A − B of paired differences, on a diverging
+/// scale centred on 0; a difference within 1.96·SE of 0 is marked as not distinguishable.
+fn contrast_figures(
+    run: &RunStats,
+    c: &RunContrasts,
+    fixed: &[(usize, f64)],
+    suffix: &str,
+    settings_caption: &str,
+) -> Vec<StatFigure> {
+    let rows: Vec<&ContrastRow> = c
+        .rows
+        .iter()
+        .filter(|r| {
+            r.coords.len() == run.axes.len() && fixed.iter().all(|&(a, v)| close(r.coords[a], v))
+        })
+        .collect();
+    if rows.is_empty() || c.pairs.is_empty() {
+        return Vec::new();
+    }
+    let pair_name = |(a, b): &(String, String)| format!("{a} − {b}");
+    let mut out = Vec::new();
+    for (k, metric) in c.metrics.iter().enumerate() {
+        let label = format!("{} difference", metric.replace('_', " "));
+        let Some(value_range) = range(rows.iter().map(|r| r.values[k].0)) else {
+            continue;
+        };
+        let title = format!("{}: paired {label}{suffix}", run.name);
+        let mut caption = format!(
+            "Run `{}`, columns `{metric}_diff` and `{metric}_diff_se` of `contrasts`: the mean over \
+             replications of A − B ({}), paired on the same draws; SE = sd of the differences / √reps.",
+            run.name,
+            c.pairs.iter().map(pair_name).collect::<Vec<_>>().join(", ")
+        );
+        let chart = match run.axes.len() {
+            0 => {
+                caption += " Bars: paired difference; whiskers: 95% interval (± 1.96·SE); a whisker across 0: not distinguishable from 0.";
+                Chart::Bars(BarChart {
+                    title: title.clone(),
+                    y_desc: label.clone(),
+                    bars: c
+                        .pairs
+                        .iter()
+                        .map(|p| {
+                            let v = rows.iter().find(|r| (&r.a, &r.b) == (&p.0, &p.1));
+                            (
+                                pair_name(p),
+                                v.map(|r| r.values[k].0),
+                                v.map(|r| r.values[k].1),
+                            )
+                        })
+                        .collect(),
+                })
+            }
+            1 => {
+                caption += " Lines: paired difference; bands: 95% interval (± 1.96·SE); dashed: 0. Where a band covers 0 the difference is not distinguishable from 0.";
+                let mut xs: Vec<f64> = rows.iter().map(|r| r.coords[0]).collect();
+                xs.sort_by(f64::total_cmp);
+                xs.dedup_by(|a, b| close(*a, *b));
+                Chart::Lines(LineChart {
+                    title: title.clone(),
+                    x_desc: run.axes[0].0.clone(),
+                    y_desc: label.clone(),
+                    series: c
+                        .pairs
+                        .iter()
+                        .map(|p| Series {
+                            name: pair_name(p),
+                            points: xs
+                                .iter()
+                                .map(|&x| {
+                                    let v = rows.iter().find(|r| {
+                                        (&r.a, &r.b) == (&p.0, &p.1) && close(r.coords[0], x)
+                                    });
+                                    (x, v.map(|r| r.values[k].0), v.map(|r| r.values[k].1))
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    zero_line: true,
+                })
+            }
+            _ => {
+                caption += " Diverging colour scale centred on 0 (red: A higher, blue: A lower), one per panel; hatched: |A − B| < 1.96·SE, not distinguishable from 0 at 95%.";
+                let panels = c
+                    .pairs
+                    .iter()
+                    .map(|p| {
+                        let of_pair: Vec<&&ContrastRow> = rows
+                            .iter()
+                            .filter(|r| (&r.a, &r.b) == (&p.0, &p.1))
+                            .collect();
+                        let mut grid = Grid::from_points(
+                            of_pair
+                                .iter()
+                                .map(|r| (r.coords[1], r.coords[0], Some(r.values[k].0))),
+                        );
+                        grid.hatched = vec![false; grid.z.len()];
+                        for r in &of_pair {
+                            let (d, se) = r.values[k];
+                            let ix = grid.xs.iter().position(|x| close(*x, r.coords[1]));
+                            let iy = grid.ys.iter().position(|y| close(*y, r.coords[0]));
+                            if let (Some(ix), Some(iy)) = (ix, iy) {
+                                grid.hatched[iy * grid.xs.len() + ix] =
+                                    d.abs() < Z95 * se || d == 0.0;
+                            }
+                        }
+                        // Each pair its own scale: M − S is often an order of magnitude
+                        // smaller than the contrasts with C and would vanish on a shared one.
+                        let (lo, hi) = grid.range().unwrap_or((0.0, 0.0));
+                        Panel {
+                            title: pair_name(p),
+                            grid: grid.evenly(),
+                            scale: Scale::diverging(lo, hi),
+                            bar_label: label.clone(),
+                        }
+                    })
+                    .collect();
+                Chart::Heatmaps(Figure {
+                    id: format!("contrast_{metric}"),
+                    title: title.clone(),
+                    rows: vec![panels],
+                    caption: String::new(),
+                    axes: Some((run.axes[1].0.clone(), run.axes[0].0.clone())),
+                })
+            }
+        };
+        caption += settings_caption;
+        out.push(StatFigure {
+            id: format!("contrast_{metric}"),
+            title,
+            caption,
+            chart,
+            value_range,
+        });
+    }
+    out
 }
 
 fn heatmaps(
@@ -355,6 +695,7 @@ fn lines(run: &RunStats, rows: &[&StatRow], k: usize, stat: &Stat, title: &str) 
         x_desc: run.axes[0].0.clone(),
         y_desc: stat.label.clone(),
         series,
+        zero_line: false,
     }
 }
 

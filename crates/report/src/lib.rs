@@ -23,6 +23,7 @@
 pub mod audit;
 pub mod charts;
 pub mod claims;
+pub mod diff;
 mod error;
 pub mod figures;
 pub mod generic;
@@ -34,4 +35,4 @@ pub mod tables;
 
 pub use error::ReportError;
 pub use output::{ReportOutput, render_report};
-pub use registry::{build_figures, evaluate_claims, runs};
+pub use registry::{PaperScenario, Reference, build_figures, evaluate_claims, runs};

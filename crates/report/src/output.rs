@@ -8,7 +8,7 @@ use crate::claims::Claim;
 use crate::figures::{self, Figure, FigureFiles};
 use crate::generic::{self, RunFigures};
 use crate::load::{self, Run};
-use crate::registry::{build_figures, evaluate_claims, runs};
+use crate::registry::{Reference, build_figures, evaluate_claims, runs};
 
 /// What [`render_report`] produced.
 #[derive(Clone, Debug)]
@@ -21,10 +21,19 @@ pub struct ReportOutput {
     pub claims: Vec<Claim>,
     /// Runs that are not the paper's, drawn with generic figures (files under `<dir>/<run>/`).
     pub other_runs: Vec<String>,
+    /// Remarks on runs, e.g. a run named like a paper scenario but with another scenario.
+    pub notes: Vec<String>,
 }
 
-/// Reads every run under `results`, renders the figures and the claims table into `out`.
-pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportError> {
+/// Reads every run under `results`, renders the figures and the claims table into `out`. The
+/// paper's figures and claims are drawn from the runs whose scenario hash is one of
+/// `reference.paper`; every other run gets generic figures with contrast panels, titled with its
+/// settings that differ from the paper scenario of its name, if any, else from the defaults.
+pub fn render_report(
+    results: &Path,
+    out: &Path,
+    reference: &Reference,
+) -> Result<ReportOutput, ReportError> {
     // Only claim 2 reads a rounds table.
     let runs = load::load_runs(results, &[runs::NULLS])?;
     if runs.is_empty() {
@@ -33,21 +42,54 @@ pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportE
             results.display()
         )));
     }
-    let is_paper = |r: &&Run| runs::ALL.contains(&r.name.as_str());
-    let paper_present = runs.iter().any(|r| is_paper(&r));
+    let (paper_runs, other_runs): (Vec<Run>, Vec<Run>) = runs
+        .iter()
+        .cloned()
+        .partition(|r| reference.paper_of(r).is_some());
+    let paper_present = !paper_runs.is_empty();
+    let mut notes = Vec::new();
     // Built before anything is written, so a run with nothing to draw fails the whole report.
     // A run with a sampled or listed design is drawn by its sensitivity indices (below), not
     // over its axes: its points form no grid to slice.
     let designed =
         |r: &Run| datapact_trace::read_manifest(&r.dir).is_ok_and(|m| m.design.is_some());
-    let others: Vec<RunFigures> = runs
-        .iter()
-        .filter(|r| !is_paper(r) && !designed(r))
-        .map(|r| generic::build_run_figures(&generic::load_stats(&r.dir)?))
-        .collect::<Result<_, _>>()?;
+    let mut others: Vec<RunFigures> = Vec::new();
+    for r in other_runs.iter().filter(|r| !designed(r)) {
+        let mut stats = generic::load_stats(&r.dir)?;
+        let toml = generic::scenario_toml(&r.dir)?;
+        let renamed = reference.renamed_paper_of(r);
+        (stats.settings, stats.settings_reference) = match renamed {
+            Some(p) => (
+                generic::changed_settings(&toml, &p.toml),
+                format!("the paper scenario `{}`", p.name),
+            ),
+            None => (
+                generic::changed_settings(&toml, &reference.defaults_toml),
+                "the defaults".to_string(),
+            ),
+        };
+        let mut figs = generic::build_run_figures(&stats)?;
+        if let Some(p) = renamed {
+            let note = format!(
+                "run `{}` carries the name of a paper scenario but not its scenario (hash {} ≠ {}; {}): \
+                 drawn with generic figures, not as the paper's",
+                r.name,
+                short(&r.scenario_hash),
+                short(&p.hash),
+                if stats.settings.is_empty() {
+                    "same settings, other sweep or output".to_string()
+                } else {
+                    format!("changed: {}", stats.settings.join("; "))
+                }
+            );
+            figs.note = Some(note.clone());
+            notes.push(note);
+        }
+        others.push(figs);
+    }
     std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
     let (figs, missing) = if paper_present {
-        build_figures(&runs)
+        build_figures(&paper_runs)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -64,11 +106,11 @@ pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportE
         }
     }
     // A Sobol or Morris design also gets its sensitivity indices (sensitivity.rs).
-    for r in runs.iter().filter(|r| !is_paper(r)) {
+    for r in &other_runs {
         crate::sensitivity::render_for_report(&r.dir, &generic::run_dir(out, &r.name))?;
     }
     let claims = if paper_present {
-        evaluate_claims(&runs)
+        evaluate_claims(&paper_runs)
     } else {
         Vec::new()
     };
@@ -96,7 +138,13 @@ pub fn render_report(results: &Path, out: &Path) -> Result<ReportOutput, ReportE
         missing,
         claims,
         other_runs: others.iter().map(|r| r.run.clone()).collect(),
+        notes,
     })
+}
+
+/// The first 12 hex digits of a hash.
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
@@ -172,6 +220,9 @@ fn markdown_runs_only(runs: &[Run], others: &[RunFigures]) -> String {
 fn markdown_others(s: &mut String, others: &[RunFigures]) {
     for run in others {
         let _ = writeln!(s, "\n## Run `{}`\n", run.run);
+        if let Some(note) = &run.note {
+            let _ = writeln!(s, "*Note: {note}.*\n");
+        }
         for f in &run.figures {
             let path = format!("{}/{}", run.run, f.id);
             let _ = writeln!(
@@ -272,6 +323,9 @@ fn html_runs_only(runs: &[Run], others: &[RunFigures]) -> String {
 fn html_others(s: &mut String, others: &[RunFigures]) {
     for run in others {
         let _ = writeln!(s, "<h2>Run <code>{}</code></h2>", esc(&run.run));
+        if let Some(note) = &run.note {
+            let _ = writeln!(s, "<p><em>Note: {}.</em></p>", esc(note));
+        }
         for f in &run.figures {
             let path = format!("{}/{}", run.run, f.id);
             let _ = writeln!(

@@ -1,5 +1,7 @@
-//! The registry of the paper's figures and claims: which run (by scenario name) each figure
-//! and claim is drawn from, and how its panels are built from the typed tables.
+//! The registry of the paper's figures and claims: which run each figure and claim is drawn
+//! from, and how its panels are built from the typed tables. Only runs whose scenario hash is a
+//! paper scenario's ([`Reference::paper_of`]) reach it; among those, figures are looked up by
+//! scenario name.
 
 use crate::claims::{self, Claim};
 use crate::figures::{Figure, Grid, Panel, Scale};
@@ -23,6 +25,37 @@ pub mod runs {
     pub const F10: &str = "f10_free_riders";
     /// Every paper run: these get the paper's figures and claims, never generic figures.
     pub const ALL: [&str; 11] = [F1, F2, F3, F4, F5, F6, F7, F8, F9, NULLS, F10];
+}
+
+/// An embedded paper scenario: its name, the hash of its normalized text, and that text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaperScenario {
+    pub name: String,
+    pub hash: String,
+    pub toml: String,
+}
+
+/// What the report compares runs with: the paper's scenarios (a run gets the paper's figures
+/// only if its scenario hash equals one of theirs) and the normalized text of a scenario with
+/// every default, which other runs' changed settings are listed against.
+#[derive(Clone, Debug, Default)]
+pub struct Reference {
+    pub paper: Vec<PaperScenario>,
+    pub defaults_toml: String,
+}
+
+impl Reference {
+    /// The paper scenario `run` is, by scenario hash (never by name alone).
+    pub fn paper_of(&self, run: &Run) -> Option<&PaperScenario> {
+        self.paper.iter().find(|p| p.hash == run.scenario_hash)
+    }
+
+    /// The paper scenario whose name `run` carries although its scenario differs.
+    pub fn renamed_paper_of(&self, run: &Run) -> Option<&PaperScenario> {
+        self.paper
+            .iter()
+            .find(|p| p.name == run.name && p.hash != run.scenario_hash)
+    }
 }
 
 fn find<'a>(runs: &'a [Run], name: &str) -> Option<&'a Run> {

@@ -3,11 +3,22 @@
 
 use std::path::{Path, PathBuf};
 
+use datapact_report::Reference;
 use datapact_report::generic::{self, Chart};
 use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
 use datapact_trace::Table;
 use datapact_trace::arrow::array::Float64Array;
+
+/// The contrast figures every run of C, S and M gets, after the statistics'.
+const CONTRASTS: [&str; 6] = [
+    "contrast_success",
+    "contrast_welfare",
+    "contrast_privacy_cost",
+    "contrast_subsidy",
+    "contrast_data",
+    "contrast_withdrawals",
+];
 
 const STATS: [&str; 4] = [
     "success_rate",
@@ -83,22 +94,41 @@ fn two_axes_give_one_heatmap_per_statistic_with_a_panel_per_mechanism() {
          game.payment = { values = [0.0, 0.05, 0.1, 0.2] }",
     );
     let out = tmp.path().join("report");
-    let report = datapact_report::render_report(&results, &out).unwrap();
+    let report = datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
     assert_eq!(report.other_runs, ["mine"]);
     assert!(report.claims.is_empty(), "no paper run, so no claims");
     assert!(!out.join("claims.json").exists());
 
     let stats = generic::load_stats(&run_dir).unwrap();
     let figs = generic::build_run_figures(&stats).unwrap();
-    assert_eq!(
-        figs.figures
-            .iter()
-            .map(|f| f.id.as_str())
-            .collect::<Vec<_>>(),
-        STATS
-    );
+    let ids: Vec<&str> = figs.figures.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids[..STATS.len()], STATS);
+    assert_eq!(ids[STATS.len()..], CONTRASTS);
     let mut checked = 0;
-    for fig in &figs.figures {
+    for fig in &figs.figures[STATS.len()..] {
+        // Contrast panels: one per pair, diverging scale centred on 0, every cell either
+        // coloured plainly or hatched (not distinguishable from 0).
+        let Chart::Heatmaps(heat) = &fig.chart else {
+            panic!("{}: two swept axes must give heatmaps", fig.id)
+        };
+        let titles: Vec<_> = heat.rows[0].iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["M − S", "M − C", "S − C"], "{}", fig.id);
+        for p in &heat.rows[0] {
+            let (lo, hi) = p.scale.bounds();
+            assert!(lo <= 0.0 && hi >= 0.0, "{}: 0 inside the scale", fig.id);
+            assert_eq!(p.grid.hatched.len(), p.grid.z.len());
+        }
+        assert!(
+            fig.caption.contains("not distinguishable from 0"),
+            "{}",
+            fig.caption
+        );
+        assert_eq!(
+            png_size(&out.join("mine").join(format!("{}.png", fig.id))),
+            (1800, 556)
+        );
+    }
+    for fig in &figs.figures[..STATS.len()] {
         let Chart::Heatmaps(heat) = &fig.chart else {
             panic!("{}: two swept axes must give heatmaps", fig.id)
         };
@@ -144,11 +174,19 @@ fn one_axis_gives_line_plots_with_every_mechanism() {
         "game.value = { from = 0.0, to = 0.3, steps = 4 }",
     );
     let out = tmp.path().join("report");
-    let report = datapact_report::render_report(&results, &out).unwrap();
-    assert_eq!(report.figures.len(), STATS.len());
+    let report = datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
+    assert_eq!(report.figures.len(), STATS.len() + CONTRASTS.len());
     let figs =
         generic::build_run_figures(&generic::load_stats(&results.join("line")).unwrap()).unwrap();
-    for fig in &figs.figures {
+    for fig in &figs.figures[STATS.len()..] {
+        let Chart::Lines(lines) = &fig.chart else {
+            panic!("{}: one swept axis must give lines", fig.id)
+        };
+        let names: Vec<_> = lines.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["M − S", "M − C", "S − C"]);
+        assert!(lines.zero_line, "differences are drawn against 0");
+    }
+    for fig in &figs.figures[..STATS.len()] {
         let Chart::Lines(lines) = &fig.chart else {
             panic!("{}: one swept axis must give lines", fig.id)
         };
@@ -175,7 +213,7 @@ fn no_axis_gives_bars() {
     let results = tmp.path().join("results");
     run(&results, "point", "");
     let out = tmp.path().join("report");
-    datapact_report::render_report(&results, &out).unwrap();
+    datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
     let figs =
         generic::build_run_figures(&generic::load_stats(&results.join("point")).unwrap()).unwrap();
     for fig in &figs.figures {
@@ -201,9 +239,10 @@ fn a_run_with_nothing_to_draw_fails_and_says_why() {
     }
     // A run whose parts are gone is damaged, not empty: the verified view refuses it before
     // anything is drawn, naming the missing part.
-    let err = datapact_report::render_report(&results, &tmp.path().join("report"))
-        .unwrap_err()
-        .to_string();
+    let err =
+        datapact_report::render_report(&results, &tmp.path().join("report"), &Reference::default())
+            .unwrap_err()
+            .to_string();
     assert!(err.contains("cells/part-000000.parquet"), "{err}");
     assert!(!tmp.path().join("report").join("empty").exists(), "{err}");
 }
@@ -232,6 +271,9 @@ fn null_statistics_are_not_drawn_as_zero() {
             row("b", 0.1, None),
             row("b", 0.2, None),
         ],
+        settings: Vec::new(),
+        settings_reference: String::new(),
+        contrasts: None,
     };
     let figs = generic::build_run_figures(&run).unwrap();
     assert_eq!(
@@ -298,6 +340,9 @@ fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
             label: "welfare".into(),
         }],
         rows,
+        settings: Vec::new(),
+        settings_reference: String::new(),
+        contrasts: None,
     };
     let figs = generic::build_run_figures(&run).unwrap();
     let fig = &figs.figures[0];
@@ -329,4 +374,19 @@ fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
     bad.rows[0].coords.pop();
     let err = generic::build_run_figures(&bad).unwrap_err().to_string();
     assert!(err.contains("expected 3 and 1"), "{err}");
+}
+
+/// docs/schema.md documents every column of `diff.parquet`, with its type and nullability.
+#[test]
+fn diff_columns_are_documented() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md"))
+        .unwrap();
+    let section = &doc[doc.find("## `diff.parquet`").expect("diff section")..];
+    for (name, ty, nullable, _) in datapact_report::diff::DIFF_COLUMNS {
+        let row = format!(
+            "| `{name}` | {ty:?} | {} |",
+            if nullable { "yes" } else { "no" }
+        );
+        assert!(section.contains(&row), "docs/schema.md lacks {row}");
+    }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use datapact_report::claims::Verdict;
+use datapact_report::{PaperScenario, Reference};
 use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
 use datapact_trace::Table;
@@ -22,8 +23,10 @@ const SCENARIOS: [&str; 10] = [
     "claims_nulls",
 ];
 
-/// Runs every paper scenario, shrunk, into `dir/<name>`.
-fn run_small(dir: &Path) {
+/// Runs every paper scenario, shrunk, into `dir/<name>`; returns them as the paper the report
+/// recognises (by hash).
+fn run_small(dir: &Path) -> Reference {
+    let mut reference = Reference::default();
     let paper = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/paper");
     for name in SCENARIOS {
         let text = std::fs::read_to_string(paper.join(format!("{name}.toml"))).unwrap();
@@ -39,7 +42,13 @@ fn run_small(dir: &Path) {
             ..RunOptions::new(dir.join(name))
         };
         datapact_runner::run(&scenario, &opts).unwrap();
+        reference.paper.push(PaperScenario {
+            name: scenario.name.clone(),
+            hash: scenario.hash(),
+            toml: scenario.normalized(),
+        });
     }
+    reference
 }
 
 /// Width and height from a PNG's IHDR chunk.
@@ -89,9 +98,9 @@ fn max_leakage(run: &Path, mechs: &[&str]) -> f64 {
 fn report_renders_from_small_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let results: PathBuf = tmp.path().join("results");
-    run_small(&results);
+    let reference = run_small(&results);
     let out = results.join("report");
-    let report = datapact_report::render_report(&results, &out).unwrap();
+    let report = datapact_report::render_report(&results, &out, &reference).unwrap();
     assert!(report.missing.is_empty(), "{:?}", report.missing);
 
     // every figure, PNG and SVG, plausible sizes and the intended pixel dimensions
@@ -185,4 +194,56 @@ fn report_renders_from_small_runs() {
         ok5 &= w("M") >= w("S") && w("S") > w("C");
     }
     assert_eq!(report.claims[4].verdict.as_str(), verdict_of(ok5));
+}
+
+/// A run named like a paper scenario but with an override is not drawn as the paper's figure:
+/// it gets generic figures (contrast panels included) and a note naming what changed.
+#[test]
+fn a_paper_named_run_with_an_override_is_drawn_generically_with_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let paper = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/paper");
+    let text = std::fs::read_to_string(paper.join("f3_welfare.toml"))
+        .unwrap()
+        .replace("steps = 31", "steps = 3");
+    let small = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        Scenario::from_str(&text, "f3_welfare", &sets).unwrap()
+    };
+    let as_paper = small(&["scenario.replications=20"]);
+    let changed = small(&["scenario.replications=20", "game.drift=0.2"]);
+    let opts = RunOptions {
+        threads: 2,
+        shard: Shard::WHOLE,
+        ..RunOptions::new(results.join("f3_welfare"))
+    };
+    datapact_runner::run(&changed, &opts).unwrap();
+    let reference = Reference {
+        paper: vec![PaperScenario {
+            name: as_paper.name.clone(),
+            hash: as_paper.hash(),
+            toml: as_paper.normalized(),
+        }],
+        defaults_toml: String::new(),
+    };
+    let out = tmp.path().join("report");
+    let report = datapact_report::render_report(&results, &out, &reference).unwrap();
+    assert!(report.claims.is_empty(), "not the paper's run: no claims");
+    assert!(!out.join("F3.png").exists());
+    assert_eq!(report.other_runs, ["f3_welfare"]);
+    assert_eq!(report.notes.len(), 1);
+    assert!(
+        report.notes[0].contains("game.drift = 0.2"),
+        "{}",
+        report.notes[0]
+    );
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        md.contains("game.drift = 0.2"),
+        "captions carry the override"
+    );
+    assert!(
+        out.join("f3_welfare/contrast_welfare.png").is_file(),
+        "contrast panels are drawn"
+    );
 }

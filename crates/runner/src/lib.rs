@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod contrasts;
 mod identity;
 mod lock;
 mod manifest;

@@ -2,8 +2,9 @@
 
 use datapact_sim::{CellOutput, PluginSet, RunSpec};
 use datapact_trace::{
-    BatchBuilder, CellRow, CellsBuilder, DiagnosticsBuilder, DiagnosticsRow, EventRow,
-    EventsBuilder, MetricColumn, MetricSummary, PartWriter, RoundRow, RoundStatus, RoundsBuilder,
+    BatchBuilder, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder, DiagnosticsBuilder,
+    DiagnosticsRow, EventRow, EventsBuilder, MetricColumn, MetricSummary, PartWriter, RoundRow,
+    RoundStatus, RoundsBuilder,
 };
 
 use crate::write::{RunSummary, RunnerError};
@@ -14,6 +15,9 @@ const FLUSH_ROWS: usize = 65_536;
 pub(crate) struct ChunkWriters {
     pub(crate) cells: (PartWriter, CellsBuilder),
     pub(crate) diagnostics: (PartWriter, DiagnosticsBuilder),
+    pub(crate) contrasts: (PartWriter, ContrastsBuilder),
+    /// The contrasted pairs (A, B), as positions in the run's mechanisms.
+    pub(crate) pairs: Vec<(usize, usize)>,
     pub(crate) rounds: Option<(PartWriter, RoundsBuilder)>,
     pub(crate) events: Option<(PartWriter, EventsBuilder)>,
 }
@@ -141,6 +145,42 @@ pub(crate) fn append(
     }
     flush(&mut w.cells, false)?;
     flush(&mut w.diagnostics, false)?;
+    // Contrasts: paired over the campaign records, kept in memory at every trace level.
+    let paired =
+        crate::contrasts::paired_stats(&o.rounds, &spec.mechanisms, &w.pairs, o.summaries.len());
+    for (round, stats) in paired.iter().enumerate() {
+        for (&(a, b), [success, welfare, privacy_cost, subsidy, data, withdrawals]) in
+            w.pairs.iter().zip(stats)
+        {
+            w.contrasts.1.append(&ContrastRow {
+                cell,
+                coords,
+                round: round as u32,
+                mechanism_a: name(spec.mechanisms[a]),
+                mechanism_b: name(spec.mechanisms[b]),
+                reps: success.diff.count as u32,
+                success_diff: success.diff.mean(),
+                success_diff_se: success.diff.se(),
+                success_a_better: success.a_better(),
+                welfare_diff: welfare.diff.mean(),
+                welfare_diff_se: welfare.diff.se(),
+                welfare_a_better: welfare.a_better(),
+                privacy_cost_diff: privacy_cost.diff.mean(),
+                privacy_cost_diff_se: privacy_cost.diff.se(),
+                privacy_cost_a_better: privacy_cost.a_better(),
+                subsidy_diff: subsidy.diff.mean(),
+                subsidy_diff_se: subsidy.diff.se(),
+                subsidy_a_better: subsidy.a_better(),
+                data_diff: data.diff.mean(),
+                data_diff_se: data.diff.se(),
+                data_a_better: data.a_better(),
+                withdrawals_diff: withdrawals.diff.mean(),
+                withdrawals_diff_se: withdrawals.diff.se(),
+                withdrawals_a_better: withdrawals.a_better(),
+            });
+        }
+    }
+    flush(&mut w.contrasts, false)?;
     if let Some(r) = w.rounds.as_mut() {
         for rec in &o.rounds {
             let oc = &rec.outcome;

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
 use datapact_trace::{
-    CellsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata, PartInfo, PartWriter,
-    RoundsBuilder, Table, TraceError,
+    CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata, PartInfo,
+    PartWriter, RoundsBuilder, Table, TraceError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -176,9 +176,9 @@ pub fn depth_of(trace: TraceLevel) -> Depth {
     }
 }
 
-/// The tables a scenario writes.
+/// The tables a scenario writes (`contrasts` at every level, empty for a single mechanism).
 pub fn tables_of(trace: TraceLevel) -> Vec<Table> {
-    let mut tables = vec![Table::Cells, Table::Diagnostics];
+    let mut tables = vec![Table::Cells, Table::Diagnostics, Table::Contrasts];
     if trace >= TraceLevel::Rounds {
         tables.push(Table::Rounds);
     }
@@ -220,7 +220,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         },
         first_replication: opts.replication.unwrap_or(0),
         mechanisms: scenario.mechanisms.iter().map(|m| m.index as u16).collect(),
-        depth: depth_of(scenario.trace),
+        depth: contrast_depth(scenario),
         backend: opts.backend,
         plugins: opts.plugins.clone(),
     };
@@ -376,6 +376,34 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     Ok(summary)
 }
 
+/// The simulator depth a run needs: its trace level's, raised to per-campaign records when
+/// there are pairs to contrast (the pairing needs each replication's outcomes; they stay in
+/// memory and reach the `rounds` table only at trace = "rounds" or above).
+fn contrast_depth(scenario: &Scenario) -> Depth {
+    let depth = depth_of(scenario.trace);
+    if scenario.contrast_pairs().is_empty() {
+        depth
+    } else {
+        depth.max(Depth::Rounds)
+    }
+}
+
+/// The scenario's contrast pairs as positions (A, B) in its mechanism list.
+fn contrast_positions(scenario: &Scenario) -> Vec<(usize, usize)> {
+    let position = |m: datapact_scenario::MechanismRef| {
+        scenario
+            .mechanisms
+            .iter()
+            .position(|x| *x == m)
+            .expect("contrast pairs name mechanisms of the run")
+    };
+    scenario
+        .contrast_pairs()
+        .into_iter()
+        .map(|p| (position(p.a), position(p.b)))
+        .collect()
+}
+
 fn count_done(opts: &RunOptions, cells: usize) {
     if let Some(done) = &opts.cells_done {
         done.fetch_add(cells, Ordering::Relaxed);
@@ -436,6 +464,11 @@ fn run_chunk(
             create(Table::Diagnostics)?,
             DiagnosticsBuilder::new(scen, seed, columns),
         ),
+        contrasts: (
+            create(Table::Contrasts)?,
+            ContrastsBuilder::new(scen, seed, columns),
+        ),
+        pairs: contrast_positions(scenario),
         rounds: if tables.contains(&Table::Rounds) {
             Some((
                 create(Table::Rounds)?,
@@ -491,7 +524,12 @@ fn run_chunk(
     }
     flush(&mut w.cells, true)?;
     flush(&mut w.diagnostics, true)?;
-    let mut infos = vec![w.cells.0.finish()?, w.diagnostics.0.finish()?];
+    flush(&mut w.contrasts, true)?;
+    let mut infos = vec![
+        w.cells.0.finish()?,
+        w.diagnostics.0.finish()?,
+        w.contrasts.0.finish()?,
+    ];
     if let Some(mut r) = w.rounds {
         flush(&mut r, true)?;
         infos.push(r.0.finish()?);

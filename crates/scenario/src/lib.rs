@@ -39,6 +39,23 @@ pub struct MechanismRef {
     pub name: &'static str,
 }
 
+/// An ordered pair of a run's mechanisms compared in the `contrasts` table: every difference
+/// is `a` − `b`, replication by replication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContrastPair {
+    /// The minuend.
+    pub a: MechanismRef,
+    /// The subtrahend.
+    pub b: MechanismRef,
+}
+
+impl ContrastPair {
+    /// `"A-B"`, as written in `[output] contrasts`.
+    pub fn label(&self) -> String {
+        format!("{}-{}", self.a.name, self.b.name)
+    }
+}
+
 /// How much a run records. Ordered: `Cells < Rounds < Events`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TraceLevel {
@@ -157,6 +174,9 @@ pub struct Scenario {
     /// `output.chunk_cells`: cells per output chunk (the unit of part files, sharding and
     /// resuming); `None` (or 0 in the file) lets the runner choose from the amount of work.
     pub chunk_cells: Option<usize>,
+    /// `output.contrasts`: the mechanism pairs of the `contrasts` table when the file lists
+    /// them; `None` for the default, every pair ([`Scenario::contrast_pairs`]).
+    pub contrasts: Option<Vec<ContrastPair>>,
     /// File path (or `<builtin>/name.toml`) used in errors.
     pub origin: String,
     /// The exact text loaded, before overrides (the effective scenario, overrides included, is
@@ -181,6 +201,20 @@ pub struct Cell {
 pub const MAX_CAMPAIGN_USERS: u128 = 100_000_000_000;
 
 impl Scenario {
+    /// The mechanism pairs of the `contrasts` table: those of `[output] contrasts`, or by
+    /// default every pair (A, B) with A after B in the scenario's mechanism order (M−S, M−C,
+    /// S−C for C, S, M). Empty for a single mechanism.
+    pub fn contrast_pairs(&self) -> Vec<ContrastPair> {
+        if let Some(pairs) = &self.contrasts {
+            return pairs.clone();
+        }
+        let m = &self.mechanisms;
+        (0..m.len())
+            .rev()
+            .flat_map(|a| (0..a).rev().map(move |b| ContrastPair { a: m[a], b: m[b] }))
+            .collect()
+    }
+
     /// Read and validate a scenario file against the core catalog, applying `--set key=value`
     /// overrides first.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {

@@ -240,5 +240,10 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     if let Some(k) = s.chunk_cells {
         let _ = writeln!(o, "chunk_cells = {k}");
     }
+    // Written only when listed, so that the default keeps every earlier scenario's hash.
+    if let Some(pairs) = &s.contrasts {
+        let list: Vec<String> = pairs.iter().map(|p| string(&p.label())).collect();
+        let _ = writeln!(o, "contrasts = [{}]", list.join(", "));
+    }
     o
 }

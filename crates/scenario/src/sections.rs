@@ -346,11 +346,11 @@ pub(crate) fn dynamics(cx: &Cx, d: Option<Tbl>, game: &mut Game) -> Res<()> {
 }
 
 /// `[output]`: trace level and cells per chunk.
-pub(crate) fn output(cx: &Cx, out: Option<Tbl>) -> Res<(TraceLevel, Option<usize>)> {
+pub(crate) fn output(cx: &Cx, out: Option<&Tbl>) -> Res<(TraceLevel, Option<usize>)> {
     let Some(out) = out else {
         return Ok((TraceLevel::Cells, None));
     };
-    out.check_keys(cx, &["trace", "chunk_cells"])?;
+    out.check_keys(cx, &["trace", "chunk_cells", "contrasts"])?;
     let t = out.choice(cx, "trace", &["cells", "rounds", "events"], "cells")?;
     let trace = TraceLevel::parse(&t).unwrap_or_default();
     let k = out.int(
@@ -363,6 +363,59 @@ pub(crate) fn output(cx: &Cx, out: Option<Tbl>) -> Res<(TraceLevel, Option<usize
         0,
     )?;
     Ok((trace, (k > 0).then_some(k as usize)))
+}
+
+/// `[output] contrasts`: a non-empty array of distinct `"A-B"` strings, A and B two different
+/// mechanisms of the run; `None` when absent (the default pairs).
+pub(crate) fn contrasts(
+    cx: &Cx,
+    out: Option<&Tbl>,
+    mechs: &[MechanismRef],
+) -> Res<Option<Vec<crate::ContrastPair>>> {
+    let Some(n) = out.and_then(|o| o.get("contrasts")) else {
+        return Ok(None);
+    };
+    let key = "output.contrasts";
+    let names = mechs.iter().map(|m| m.name).collect::<Vec<_>>().join(", ");
+    let Val::Array(items) = &n.val else {
+        return Err(cx.err(
+            &n.loc,
+            key,
+            format!(
+                "{key} must be an array of \"A-B\" strings (A, B among the run's mechanisms {names}), found {}",
+                n.val.type_name()
+            ),
+        ));
+    };
+    if items.is_empty() {
+        return Err(cx.err(&n.loc, key, format!("{key} must not be empty")));
+    }
+    let mut pairs: Vec<crate::ContrastPair> = Vec::new();
+    for item in items {
+        let s = string(cx, key, item)?;
+        // Split at the '-' that leaves a mechanism of the run on both sides (names may hold '-').
+        let pair = s.match_indices('-').find_map(|(i, _)| {
+            let find = |name: &str| mechs.iter().find(|m| m.name == name).copied();
+            Some(crate::ContrastPair {
+                a: find(&s[..i])?,
+                b: find(&s[i + 1..])?,
+            })
+        });
+        let Some(pair) = pair.filter(|p| p.a != p.b) else {
+            return Err(cx.err(
+                &item.loc,
+                key,
+                format!(
+                    "{key}: \"{s}\" is not \"A-B\" with A and B two different mechanisms of the run ({names})"
+                ),
+            ));
+        };
+        if pairs.contains(&pair) {
+            return Err(cx.err(&item.loc, key, format!("{key}: duplicate pair \"{s}\"")));
+        }
+        pairs.push(pair);
+    }
+    Ok(Some(pairs))
 }
 
 /// `[scenario]`: name, seed, replications, description.

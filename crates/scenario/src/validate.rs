@@ -237,7 +237,9 @@ pub(crate) fn build(
     let population = sections::population(&cx, catalog, top.sub(&cx, "population")?, &mut game)?;
     sections::game_table(&cx, top.sub(&cx, "game")?, &mut game)?;
     sections::dynamics(&cx, top.sub(&cx, "dynamics")?, &mut game)?;
-    let (trace, chunk_cells) = sections::output(&cx, top.sub(&cx, "output")?)?;
+    let output_table = top.sub(&cx, "output")?;
+    let (trace, chunk_cells) = sections::output(&cx, output_table.as_ref())?;
+    let contrasts = sections::contrasts(&cx, output_table.as_ref(), &mechs)?;
     let dist_name = population.dist;
 
     // [sweep], then [design]
@@ -466,6 +468,7 @@ pub(crate) fn build(
         design,
         trace,
         chunk_cells,
+        contrasts,
         origin: origin.to_string(),
         source: text.to_string(),
         catalog: catalog.clone(),

@@ -641,3 +641,33 @@ fn unreadable_and_non_utf8_files() {
     assert!(e.to_string().contains("cannot read"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn contrasts_must_name_two_mechanisms_of_the_run() {
+    let text = format!("mechanisms = [\"S\", \"M\"]\n{HEAD}");
+    for (value, words) in [
+        ("[\"M-C\"]", &["\"M-C\"", "S, M"][..]),
+        ("[\"M-M\"]", &["two different mechanisms"][..]),
+        ("[\"M-S\", \"M-S\"]", &["duplicate pair"][..]),
+        ("[]", &["must not be empty"][..]),
+        ("\"M-S\"", &["array"][..]),
+    ] {
+        let e = err_set(&text, &[&format!("output.contrasts={value}")]);
+        let shown = e.to_string();
+        assert!(shown.contains("output.contrasts"), "{shown}");
+        for w in words {
+            assert!(shown.contains(w), "`{w}` not in: {shown}");
+        }
+    }
+    let ok = Scenario::from_str(&text, "ok.toml", &["output.contrasts=[\"S-M\"]".into()]).unwrap();
+    let pairs: Vec<String> = ok.contrast_pairs().iter().map(|p| p.label()).collect();
+    assert_eq!(pairs, ["S-M"]);
+    assert!(ok.normalized().contains("contrasts = [\"S-M\"]"));
+    let default = Scenario::from_str(&text, "ok.toml", &[]).unwrap();
+    let pairs: Vec<String> = default.contrast_pairs().iter().map(|p| p.label()).collect();
+    assert_eq!(pairs, ["M-S"]);
+    assert!(
+        !default.normalized().contains("contrasts"),
+        "the default keeps earlier hashes"
+    );
+}

@@ -1,8 +1,9 @@
 //! Traces out: the stable Arrow schemas of datapact's outputs and streaming, atomic Parquet
 //! writers. Knows nothing of the game's rules.
 //!
-//! An output directory holds four datasets ([`Table`]), each a directory of Parquet part files:
-//! `out/cells/*.parquet`, `out/diagnostics/*.parquet`, `out/rounds/*.parquet`,
+//! An output directory holds five datasets ([`Table`]), each a directory of Parquet part files:
+//! `out/cells/*.parquet`, `out/diagnostics/*.parquet`, `out/contrasts/*.parquet`,
+//! `out/rounds/*.parquet`,
 //! `out/events/*.parquet`. Their layouts are given by [`schema`] and documented column by column
 //! in the field metadata and in `docs/schema.md`.
 //!
@@ -29,9 +30,10 @@ pub use columns::{ColumnValue, typed_column};
 pub use error::TraceError;
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
 pub use rows::{
-    BatchBuilder, CellRow, CellsBuilder, CellsColumns, DiagnosticsBuilder, DiagnosticsColumns,
-    DiagnosticsRow, EventRow, EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow,
-    RoundStatus, RoundsBuilder, RoundsColumns,
+    BatchBuilder, CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder,
+    ContrastsColumns, DiagnosticsBuilder, DiagnosticsColumns, DiagnosticsRow, EventRow,
+    EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow, RoundStatus, RoundsBuilder,
+    RoundsColumns,
 };
 pub use schema::{
     ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn, SCHEMA_VERSION, Table,

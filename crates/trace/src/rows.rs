@@ -241,6 +241,36 @@ declare_table! {
 }
 
 declare_table! {
+    /// One row of the `contrasts` table (one cell × ordered pair of mechanisms).
+    table Contrasts, row ContrastRow, builder ContrastsBuilder, builders ContrastBuilders,
+        reader ContrastsColumns, specs CONTRASTS_COLUMNS;
+    {
+        round: u32 => CELL_ROUND,
+        mechanism_a: &'a str => "Mechanism A of the contrast (the minuend of every difference).",
+        mechanism_b: &'a str => "Mechanism B of the contrast (the subtrahend): by default every pair of the run's mechanisms with A after B in the scenario's order (M−S, M−C, S−C), or the pairs of [output] contrasts.",
+        reps: u32 => "Number of paired replications (the cell's replications: A and B play the same draws in each).",
+        success_diff: f64 => "Paired mean difference of the success indicator 1{success}, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
+        success_diff_se: f64 => "Standard error of success_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
+        success_a_better: f64 => "Share of replications where A is strictly better (higher is better): A succeeded and B did not. Ties count as not better.",
+        welfare_diff: f64 => "Paired mean difference of welfare, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
+        welfare_diff_se: f64 => "Standard error of welfare_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
+        welfare_a_better: f64 => "Share of replications where A is strictly better (higher is better): A's welfare exceeds B's. Ties count as not better.",
+        privacy_cost_diff: f64 => "Paired mean difference of the privacy cost borne, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
+        privacy_cost_diff_se: f64 => "Standard error of privacy_cost_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
+        privacy_cost_a_better: f64 => "Share of replications where A is strictly better (lower is better): A's privacy cost is below B's. Ties count as not better.",
+        subsidy_diff: f64 => "Paired mean difference of the subsidy paid, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
+        subsidy_diff_se: f64 => "Standard error of subsidy_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
+        subsidy_a_better: f64 => "Share of replications where A is strictly better (lower is better): A paid less than B. Ties count as not better.",
+        data_diff: f64 => "Paired mean difference of the data kept, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
+        data_diff_se: f64 => "Standard error of data_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
+        data_a_better: f64 => "Share of replications where A is strictly better (higher is better): A kept more data than B. Ties count as not better.",
+        withdrawals_diff: f64 => "Paired mean difference of the number of withdrawals, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
+        withdrawals_diff_se: f64 => "Standard error of withdrawals_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
+        withdrawals_a_better: f64 => "Share of replications where A is strictly better (lower is better): fewer users withdrew under A than under B. Ties count as not better.",
+    }
+}
+
+declare_table! {
     /// One row of the `rounds` table (one campaign × mechanism). The `success` column is
     /// derived from `status`.
     table Rounds, row RoundRow, builder RoundsBuilder, builders RoundBuilders,
@@ -318,6 +348,17 @@ impl RoundsBuilder {
 }
 
 impl DiagnosticsBuilder {
+    /// A builder for rows of `scenario` run with `seed`, with the given swept columns.
+    ///
+    /// # Panics
+    /// As [`schema`] does, on an invalid swept column name.
+    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
+        Self::with_metrics(scenario, seed, swept_columns, &[])
+            .expect("datapact-trace: a table without metric columns has no metric error")
+    }
+}
+
+impl ContrastsBuilder {
     /// A builder for rows of `scenario` run with `seed`, with the given swept columns.
     ///
     /// # Panics

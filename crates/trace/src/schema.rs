@@ -1,4 +1,4 @@
-//! The stable Arrow schemas of datapact's four datasets.
+//! The stable Arrow schemas of datapact's five datasets.
 //!
 //! Every table starts with the identity columns ([`IDENTITY_COLUMNS`]: `scenario`, `seed`,
 //! `cell`), then one non-null `Float64` column per swept scenario key (names given at run time,
@@ -13,7 +13,9 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::TraceError;
-use crate::rows::{CELLS_COLUMNS, DIAGNOSTICS_COLUMNS, EVENTS_COLUMNS, ROUNDS_COLUMNS};
+use crate::rows::{
+    CELLS_COLUMNS, CONTRASTS_COLUMNS, DIAGNOSTICS_COLUMNS, EVENTS_COLUMNS, ROUNDS_COLUMNS,
+};
 
 /// Version of the table layouts below; written to every file as `datapact.schema_version`.
 /// Bump it whenever a column is added, removed, renamed or changes type or meaning.
@@ -22,13 +24,15 @@ pub const SCHEMA_VERSION: &str = "2";
 /// Field-metadata key holding a column's description.
 pub const DESCRIPTION_KEY: &str = "description";
 
-/// One of datapact's four output datasets.
+/// One of datapact's five output datasets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
     /// One row per cell × mechanism: aggregates over the cell's replications.
     Cells,
     /// One row per cell: the S-vs-M cost-efficiency and M-vs-C Pareto diagnostics.
     Diagnostics,
+    /// One row per cell × ordered pair of mechanisms: CRN-paired differences A − B.
+    Contrasts,
     /// One row per campaign × mechanism: the outcome of every simulated campaign.
     Rounds,
     /// One row per event of every campaign.
@@ -37,9 +41,10 @@ pub enum Table {
 
 impl Table {
     /// All tables, in documentation order.
-    pub const ALL: [Table; 4] = [
+    pub const ALL: [Table; 5] = [
         Table::Cells,
         Table::Diagnostics,
+        Table::Contrasts,
         Table::Rounds,
         Table::Events,
     ];
@@ -49,6 +54,7 @@ impl Table {
         match self {
             Table::Cells => "cells",
             Table::Diagnostics => "diagnostics",
+            Table::Contrasts => "contrasts",
             Table::Rounds => "rounds",
             Table::Events => "events",
         }
@@ -59,6 +65,7 @@ impl Table {
         match self {
             Table::Cells => CELLS_COLUMNS,
             Table::Diagnostics => DIAGNOSTICS_COLUMNS,
+            Table::Contrasts => CONTRASTS_COLUMNS,
             Table::Rounds => ROUNDS_COLUMNS,
             Table::Events => EVENTS_COLUMNS,
         }
@@ -238,7 +245,7 @@ pub(crate) fn metric_fields(table: Table, metrics: &[MetricColumn]) -> Vec<Field
                 )
             })
             .collect(),
-        Table::Diagnostics | Table::Events => Vec::new(),
+        Table::Diagnostics | Table::Contrasts | Table::Events => Vec::new(),
     }
 }
 
@@ -362,7 +369,7 @@ pub fn markdown_columns(table: Table) -> String {
             true,
             "One column `<metric>` per metric declared at run time by a plugin, in declaration order: the metric's value for the campaign; null when the campaign's mechanism does not compute it. Their descriptions come from the plugin. None when no plugin declares a metric.",
         )),
-        Table::Diagnostics | Table::Events => {}
+        Table::Diagnostics | Table::Contrasts | Table::Events => {}
     }
     s
 }

@@ -81,7 +81,10 @@ fn spec_types() {
 #[test]
 fn dir_names() {
     let names: Vec<&str> = Table::ALL.iter().map(|t| t.dir_name()).collect();
-    assert_eq!(names, ["cells", "diagnostics", "rounds", "events"]);
+    assert_eq!(
+        names,
+        ["cells", "diagnostics", "contrasts", "rounds", "events"]
+    );
 }
 
 #[test]

@@ -1,0 +1,117 @@
+//! `datapact diff A B`: a run against itself, against another seed, against a changed model, and
+//! against another grid.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use datapact_trace::arrow::array::{Array, Float64Array};
+
+fn datapact(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_datapact"))
+        .args(args)
+        .output()
+        .expect("run datapact")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs the baseline on a 3×3 grid with 200 replications and `sets` into `dir/name`.
+fn run(dir: &Path, name: &str, sets: &[&str]) -> String {
+    let out = dir.join(name);
+    let mut args = vec![
+        "run",
+        "baseline",
+        "-q",
+        "--threads",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "scenario.replications=200",
+        "--set",
+        "sweep.game.value.steps=3",
+        "--set",
+        "sweep.game.payment.steps=3",
+    ];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let o = datapact(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    out.to_string_lossy().to_string()
+}
+
+/// The `z` column of a diff file (nulls skipped).
+fn zs(path: &Path) -> Vec<f64> {
+    let mut out = Vec::new();
+    for b in datapact_trace::read_part(path).unwrap() {
+        let z = b.column_by_name("z").unwrap();
+        let z = z.as_any().downcast_ref::<Float64Array>().unwrap();
+        out.extend((0..z.len()).filter(|&i| !z.is_null(i)).map(|i| z.value(i)));
+    }
+    out
+}
+
+#[test]
+fn diff_separates_noise_from_a_changed_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run(tmp.path(), "a", &[]);
+    let other_seed = run(tmp.path(), "seed", &["scenario.seed=99"]);
+    let changed = run(tmp.path(), "changed", &["game.threshold=0.9"]);
+    let out = |n: &str| tmp.path().join(format!("{n}.parquet"));
+    let diff =
+        |b: &str, file: &str| datapact(&["diff", &a, b, "--out", out(file).to_str().unwrap()]);
+
+    // Itself: every difference and z is 0, exit 0.
+    let o = diff(&a, "self");
+    assert!(o.status.success(), "{}", text(&o));
+    let z = zs(&out("self"));
+    assert!(!z.is_empty());
+    assert!(z.iter().all(|z| *z == 0.0), "a run differs from itself");
+    assert!(text(&o).contains("9 cells compared"), "{}", text(&o));
+
+    // Another seed: independent noise, |z| mostly below 3.
+    let o = diff(&other_seed, "seed");
+    let z = zs(&out("seed"));
+    let over3 = z.iter().filter(|z| z.abs() > 3.0).count();
+    assert!(
+        (over3 as f64) < 0.05 * z.len() as f64,
+        "{over3} of {} |z| > 3 between two seeds:\n{}",
+        z.len(),
+        text(&o)
+    );
+
+    // A changed model (threshold 0.6 -> 0.9): large z, exit 1.
+    let o = diff(&changed, "changed");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let z = zs(&out("changed"));
+    let max = z.iter().fold(0.0f64, |m, z| m.max(z.abs()));
+    assert!(max > 10.0, "max |z| {max} for a changed threshold");
+}
+
+#[test]
+fn diff_of_two_grids_names_what_differs_and_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run(tmp.path(), "a", &["scenario.replications=5"]);
+    let b = run(
+        tmp.path(),
+        "b",
+        &["scenario.replications=5", "sweep.game.payment.steps=4"],
+    );
+    let o = datapact(&[
+        "diff",
+        &a,
+        &b,
+        "--out",
+        tmp.path().join("d.parquet").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("`payment`"), "{}", text(&o));
+    assert!(!tmp.path().join("d.parquet").exists(), "nothing written");
+}

@@ -1,0 +1,437 @@
+//! `datapact diff A B`: two runs of the same grid compared cell by cell, for checking a change of
+//! model or version. For every statistic of `cells` that has a standard-error column (the column
+//! right after it, `*_se`: success, welfare, privacy cost, subsidy, leakage, data, withdrawals and
+//! the plugins' metrics) and every cell × mechanism × round, the difference B − A and
+//! z = (B − A) / √(se_A² + se_B²). Independent runs of the same model (other seeds) give |z| of a
+//! standard normal; a change of model gives large |z|.
+//!
+//! The result is written to `diff.parquet` (columns in [`DIFF_COLUMNS`], described in its field
+//! metadata and in `docs/schema.md`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datapact_trace::arrow::array::{
+    Array, ArrayRef, Float64Array, Float64Builder, RecordBatch, StringArray, StringBuilder,
+    UInt32Array,
+};
+use datapact_trace::arrow::datatypes::{DataType, Field, Schema};
+use datapact_trace::{DESCRIPTION_KEY, Table, read_manifest, read_table, typed_column};
+
+use crate::ReportError;
+
+/// The columns of `diff.parquet` after the swept columns: name, type, nullable, meaning.
+pub const DIFF_COLUMNS: [(&str, DataType, bool, &str); 10] = [
+    (
+        "round",
+        DataType::UInt32,
+        false,
+        "Round (0-based) of the repeated game; 0 for single campaigns.",
+    ),
+    (
+        "mechanism",
+        DataType::Utf8,
+        false,
+        "Mechanism of the compared rows.",
+    ),
+    (
+        "statistic",
+        DataType::Utf8,
+        false,
+        "The `cells` column compared (e.g. success_rate, welfare_mean); its SE is the column after it.",
+    ),
+    (
+        "value_a",
+        DataType::Float64,
+        true,
+        "The statistic in run A; null when A's row has none (a metric not computed).",
+    ),
+    (
+        "value_b",
+        DataType::Float64,
+        true,
+        "The statistic in run B; null when B's row has none.",
+    ),
+    (
+        "se_a",
+        DataType::Float64,
+        true,
+        "Standard error of value_a.",
+    ),
+    (
+        "se_b",
+        DataType::Float64,
+        true,
+        "Standard error of value_b.",
+    ),
+    (
+        "diff",
+        DataType::Float64,
+        true,
+        "value_b − value_a; null when either is null.",
+    ),
+    (
+        "z",
+        DataType::Float64,
+        true,
+        "diff / √(se_a² + se_b²): about standard normal when A and B are independent runs of the same model. 0 when diff = 0; ±infinity when diff ≠ 0 with both SEs 0; null when diff is null.",
+    ),
+    (
+        "significant",
+        DataType::Utf8,
+        false,
+        "\"yes\" when |z| exceeds the threshold given to `datapact diff` (--z, default 4), else \"no\".",
+    ),
+];
+
+/// One compared statistic of one cell × mechanism × round.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiffRow {
+    pub coords: Vec<f64>,
+    pub round: u32,
+    pub mechanism: String,
+    pub statistic: String,
+    pub a: (Option<f64>, Option<f64>),
+    pub b: (Option<f64>, Option<f64>),
+    pub diff: Option<f64>,
+    pub z: Option<f64>,
+}
+
+/// Per statistic: rows compared, the largest |z|, and how many exceed 3 and the threshold.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatSummary {
+    pub statistic: String,
+    pub compared: usize,
+    pub max_abs_z: f64,
+    pub over_3: usize,
+    pub over_threshold: usize,
+}
+
+/// The comparison of two runs.
+#[derive(Clone, Debug)]
+pub struct Diff {
+    /// Swept columns, in grid order.
+    pub swept: Vec<String>,
+    pub rows: Vec<DiffRow>,
+    pub summary: Vec<StatSummary>,
+    /// Distinct cells (swept points) compared.
+    pub cells: usize,
+    pub threshold: f64,
+}
+
+impl Diff {
+    /// Largest |z| over every statistic (0 when nothing compared).
+    pub fn max_abs_z(&self) -> f64 {
+        self.summary.iter().map(|s| s.max_abs_z).fold(0.0, f64::max)
+    }
+
+    /// Rows whose |z| exceeds the threshold.
+    pub fn over_threshold(&self) -> usize {
+        self.summary.iter().map(|s| s.over_threshold).sum()
+    }
+}
+
+/// z of a difference with two SEs (see [`DIFF_COLUMNS`]).
+fn z_score(diff: f64, se_a: f64, se_b: f64) -> f64 {
+    let se = se_a.hypot(se_b);
+    if diff == 0.0 {
+        0.0
+    } else if se == 0.0 {
+        f64::INFINITY.copysign(diff)
+    } else {
+        diff / se
+    }
+}
+
+type Key = (Vec<u64>, u32, String);
+
+/// A run's `cells` rows by [`Key`]: per statistic, (value, SE).
+type Rows = BTreeMap<Key, Vec<(Option<f64>, Option<f64>)>>;
+
+/// One run's `cells`, keyed by (swept values' bits, round, mechanism): per statistic
+/// (value, se).
+struct Side {
+    name: String,
+    swept: Vec<String>,
+    mechanisms: Vec<String>,
+    statistics: Vec<(String, String)>,
+    rows: Rows,
+}
+
+fn value_at(a: &Float64Array, i: usize) -> Option<f64> {
+    (!a.is_null(i)).then(|| a.value(i))
+}
+
+fn load_side(dir: &Path) -> Result<Side, ReportError> {
+    let manifest =
+        read_manifest(dir).map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
+    let swept: Vec<String> = manifest.sweep.iter().map(|(_, c)| c.clone()).collect();
+    let batches = read_table(dir, Table::Cells)?;
+    let Some(first) = batches.first() else {
+        return Err(ReportError::Data(format!(
+            "{}: its cells table has no rows",
+            dir.display()
+        )));
+    };
+    // Every statistic with an SE: the column before each `*_se` column, as declared.
+    let fields = first.schema().fields().clone();
+    let statistics: Vec<(String, String)> = fields
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, f)| f.name().ends_with("_se") && f.data_type() == &DataType::Float64)
+        .map(|(i, f)| (fields[i - 1].name().clone(), f.name().clone()))
+        .collect();
+    let mut rows = BTreeMap::new();
+    for b in &batches {
+        let coords = swept
+            .iter()
+            .map(|s| typed_column::<Float64Array>(b, Table::Cells, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let round = typed_column::<UInt32Array>(b, Table::Cells, "round")?;
+        let mechanism = typed_column::<StringArray>(b, Table::Cells, "mechanism")?;
+        let cols = statistics
+            .iter()
+            .map(|(v, se)| {
+                Ok((
+                    typed_column::<Float64Array>(b, Table::Cells, v)?,
+                    typed_column::<Float64Array>(b, Table::Cells, se)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, ReportError>>()?;
+        for i in 0..b.num_rows() {
+            let key = (
+                coords.iter().map(|c| c.value(i).to_bits()).collect(),
+                round.value(i),
+                mechanism.value(i).to_string(),
+            );
+            let values = cols
+                .iter()
+                .map(|(v, se)| (value_at(v, i), value_at(se, i)))
+                .collect();
+            rows.insert(key, values);
+        }
+    }
+    Ok(Side {
+        name: dir.display().to_string(),
+        swept,
+        mechanisms: manifest.mechanisms,
+        statistics,
+        rows,
+    })
+}
+
+/// The distinct values of swept column `k` over `rows`, sorted.
+fn axis_values(rows: &Rows, k: usize) -> Vec<f64> {
+    let mut v: Vec<u64> = rows.keys().map(|key| key.0[k]).collect();
+    v.sort_unstable();
+    v.dedup();
+    let mut v: Vec<f64> = v.into_iter().map(f64::from_bits).collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Why two runs are not the same grid: the first thing that differs.
+fn grid_mismatch(a: &Side, b: &Side) -> Option<String> {
+    if a.swept != b.swept {
+        return Some(format!(
+            "swept columns differ: A ({}) has [{}], B ({}) has [{}]",
+            a.name,
+            a.swept.join(", "),
+            b.name,
+            b.swept.join(", ")
+        ));
+    }
+    if a.mechanisms != b.mechanisms {
+        return Some(format!(
+            "mechanisms differ: A has [{}], B has [{}]",
+            a.mechanisms.join(", "),
+            b.mechanisms.join(", ")
+        ));
+    }
+    if a.statistics != b.statistics {
+        let names = |s: &Side| s.statistics.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        return Some(format!(
+            "statistics (cells columns with an SE) differ: A has [{}], B has [{}]",
+            names(a).join(", "),
+            names(b).join(", ")
+        ));
+    }
+    for (k, column) in a.swept.iter().enumerate() {
+        let (va, vb) = (axis_values(&a.rows, k), axis_values(&b.rows, k));
+        if va != vb {
+            let show = |v: &[f64]| {
+                v.iter()
+                    .map(|x| format!("{x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Some(format!(
+                "values of swept column `{column}` differ: A has [{}], B has [{}]",
+                show(&va),
+                show(&vb)
+            ));
+        }
+    }
+    let rounds = |s: &Side| s.rows.keys().map(|k| k.1).max().unwrap_or(0);
+    if rounds(a) != rounds(b) {
+        return Some(format!(
+            "rounds differ: A has {}, B has {}",
+            rounds(a) + 1,
+            rounds(b) + 1
+        ));
+    }
+    if let Some(k) = a.rows.keys().find(|k| !b.rows.contains_key(*k)) {
+        return Some(format!(
+            "a row of A (round {}, mechanism {}, cell at [{}]) is not in B",
+            k.1,
+            k.2,
+            k.0.iter()
+                .map(|x| format!("{}", f64::from_bits(*x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    (a.rows.len() != b.rows.len()).then(|| "B has rows A has not".to_string())
+}
+
+/// Compares runs `a` and `b` (each a run directory with a `manifest.json`); `threshold` is the
+/// |z| above which a row counts as significant. An error naming what differs when they are not
+/// the same grid.
+pub fn diff_runs(a: &Path, b: &Path, threshold: f64) -> Result<Diff, ReportError> {
+    let (sa, sb) = (load_side(a)?, load_side(b)?);
+    if let Some(why) = grid_mismatch(&sa, &sb) {
+        return Err(ReportError::Data(format!("not the same grid: {why}")));
+    }
+    let mut summary: Vec<StatSummary> = sa
+        .statistics
+        .iter()
+        .map(|(s, _)| StatSummary {
+            statistic: s.clone(),
+            ..StatSummary::default()
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(sa.rows.len() * summary.len());
+    for (key, va) in &sa.rows {
+        let vb = &sb.rows[key];
+        for (k, (&x, &y)) in va.iter().zip(vb).enumerate() {
+            let diff = x.0.zip(y.0).map(|(x, y)| y - x);
+            let z = diff.map(|d| z_score(d, x.1.unwrap_or(0.0), y.1.unwrap_or(0.0)));
+            if let Some(z) = z {
+                let s = &mut summary[k];
+                s.compared += 1;
+                s.max_abs_z = s.max_abs_z.max(z.abs());
+                s.over_3 += (z.abs() > 3.0) as usize;
+                s.over_threshold += (z.abs() > threshold) as usize;
+            }
+            rows.push(DiffRow {
+                coords: key.0.iter().map(|x| f64::from_bits(*x)).collect(),
+                round: key.1,
+                mechanism: key.2.clone(),
+                statistic: sa.statistics[k].0.clone(),
+                a: x,
+                b: y,
+                diff,
+                z,
+            });
+        }
+    }
+    let cells = {
+        let mut points: Vec<&Vec<u64>> = sa.rows.keys().map(|k| &k.0).collect();
+        points.dedup();
+        points.len()
+    };
+    Ok(Diff {
+        swept: sa.swept,
+        rows,
+        summary,
+        cells,
+        threshold,
+    })
+}
+
+fn described(name: &str, ty: DataType, nullable: bool, what: &str) -> Field {
+    Field::new(name, ty, nullable).with_metadata(std::collections::HashMap::from([(
+        DESCRIPTION_KEY.to_string(),
+        what.to_string(),
+    )]))
+}
+
+/// The Arrow record batch of `diff.parquet`.
+pub fn diff_batch(d: &Diff) -> RecordBatch {
+    let mut fields: Vec<Field> = d
+        .swept
+        .iter()
+        .map(|c| {
+            described(
+                c,
+                DataType::Float64,
+                false,
+                &format!("Swept parameter `{c}`: its value in this cell."),
+            )
+        })
+        .collect();
+    fields.extend(
+        DIFF_COLUMNS
+            .iter()
+            .map(|(n, t, nullable, what)| described(n, t.clone(), *nullable, what)),
+    );
+    let f64s = |f: &dyn Fn(&DiffRow) -> Option<f64>| -> ArrayRef {
+        let mut b = Float64Builder::with_capacity(d.rows.len());
+        d.rows.iter().for_each(|r| b.append_option(f(r)));
+        Arc::new(b.finish())
+    };
+    let strings = |f: &dyn Fn(&DiffRow) -> String| -> ArrayRef {
+        let mut b = StringBuilder::new();
+        d.rows.iter().for_each(|r| b.append_value(f(r)));
+        Arc::new(b.finish())
+    };
+    let mut cols: Vec<ArrayRef> = (0..d.swept.len())
+        .map(|k| f64s(&|r: &DiffRow| Some(r.coords[k])))
+        .collect();
+    cols.push(Arc::new(UInt32Array::from_iter_values(
+        d.rows.iter().map(|r| r.round),
+    )));
+    cols.push(strings(&|r: &DiffRow| r.mechanism.clone()));
+    cols.push(strings(&|r: &DiffRow| r.statistic.clone()));
+    cols.push(f64s(&|r: &DiffRow| r.a.0));
+    cols.push(f64s(&|r: &DiffRow| r.b.0));
+    cols.push(f64s(&|r: &DiffRow| r.a.1));
+    cols.push(f64s(&|r: &DiffRow| r.b.1));
+    cols.push(f64s(&|r: &DiffRow| r.diff));
+    cols.push(f64s(&|r: &DiffRow| r.z));
+    let t = d.threshold;
+    cols.push(strings(&|r: &DiffRow| {
+        if r.z.is_some_and(|z| z.abs() > t) {
+            "yes".into()
+        } else {
+            "no".into()
+        }
+    }));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+        .expect("diff columns match their schema")
+}
+
+/// Writes `d` to `path` (Parquet), atomically: a temporary file renamed into place.
+pub fn write_diff(d: &Diff, path: &Path) -> Result<PathBuf, ReportError> {
+    let batch = diff_batch(d);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "diff.parquet".into());
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let write = || -> Result<(), Box<dyn std::error::Error>> {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)?;
+        w.write(&batch)?;
+        w.close()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ReportError::Data(format!("{}: cannot write: {e}", path.display()))
+    })?;
+    Ok(path.to_path_buf())
+}
