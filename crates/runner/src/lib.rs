@@ -9,7 +9,6 @@
 
 #![warn(missing_docs)]
 
-mod contrasts;
 mod identity;
 mod lock;
 mod manifest;

@@ -145,38 +145,38 @@ pub(crate) fn append(
     }
     flush(&mut w.cells, false)?;
     flush(&mut w.diagnostics, false)?;
-    // Contrasts: paired over the campaign records, kept in memory at every trace level.
-    let paired =
-        crate::contrasts::paired_stats(&o.rounds, &spec.mechanisms, &w.pairs, o.summaries.len());
-    for (round, stats) in paired.iter().enumerate() {
-        for (&(a, b), [success, welfare, privacy_cost, subsidy, data, withdrawals]) in
-            w.pairs.iter().zip(stats)
-        {
+    // Contrasts: the simulator folded every pair of mechanisms as the campaigns played.
+    let m = spec.mechanisms.len();
+    for (round, summary) in o.summaries.iter().enumerate() {
+        for &(a, b) in &w.pairs {
+            let (k, reversed) = datapact_sim::contrasts::pair_index(m, a, b);
+            let [success, welfare, privacy_cost, subsidy, data, withdrawals] =
+                summary.pairs[k].map(|p| p.oriented(reversed));
             w.contrasts.1.append(&ContrastRow {
                 cell,
                 coords,
                 round: round as u32,
                 mechanism_a: name(spec.mechanisms[a]),
                 mechanism_b: name(spec.mechanisms[b]),
-                reps: success.diff.count as u32,
-                success_diff: success.diff.mean(),
-                success_diff_se: success.diff.se(),
-                success_a_better: success.a_better(),
-                welfare_diff: welfare.diff.mean(),
-                welfare_diff_se: welfare.diff.se(),
-                welfare_a_better: welfare.a_better(),
-                privacy_cost_diff: privacy_cost.diff.mean(),
-                privacy_cost_diff_se: privacy_cost.diff.se(),
-                privacy_cost_a_better: privacy_cost.a_better(),
-                subsidy_diff: subsidy.diff.mean(),
-                subsidy_diff_se: subsidy.diff.se(),
-                subsidy_a_better: subsidy.a_better(),
-                data_diff: data.diff.mean(),
-                data_diff_se: data.diff.se(),
-                data_a_better: data.a_better(),
-                withdrawals_diff: withdrawals.diff.mean(),
-                withdrawals_diff_se: withdrawals.diff.se(),
-                withdrawals_a_better: withdrawals.a_better(),
+                reps: summary.pairs[k][0].diff.count as u32,
+                success_diff: success.0,
+                success_diff_se: success.1,
+                success_a_better: success.2,
+                welfare_diff: welfare.0,
+                welfare_diff_se: welfare.1,
+                welfare_a_better: welfare.2,
+                privacy_cost_diff: privacy_cost.0,
+                privacy_cost_diff_se: privacy_cost.1,
+                privacy_cost_a_better: privacy_cost.2,
+                subsidy_diff: subsidy.0,
+                subsidy_diff_se: subsidy.1,
+                subsidy_a_better: subsidy.2,
+                data_diff: data.0,
+                data_diff_se: data.1,
+                data_a_better: data.2,
+                withdrawals_diff: withdrawals.0,
+                withdrawals_diff_se: withdrawals.1,
+                withdrawals_a_better: withdrawals.2,
             });
         }
     }

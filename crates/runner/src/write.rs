@@ -220,7 +220,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         },
         first_replication: opts.replication.unwrap_or(0),
         mechanisms: scenario.mechanisms.iter().map(|m| m.index as u16).collect(),
-        depth: contrast_depth(scenario),
+        depth: depth_of(scenario.trace),
         backend: opts.backend,
         plugins: opts.plugins.clone(),
     };
@@ -374,18 +374,6 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     summary.manifest_written =
         merge_manifest(&opts.out, scenario, &opts.plugins, &plan, opts.shard.count)?;
     Ok(summary)
-}
-
-/// The simulator depth a run needs: its trace level's, raised to per-campaign records when
-/// there are pairs to contrast (the pairing needs each replication's outcomes; they stay in
-/// memory and reach the `rounds` table only at trace = "rounds" or above).
-fn contrast_depth(scenario: &Scenario) -> Depth {
-    let depth = depth_of(scenario.trace);
-    if scenario.contrast_pairs().is_empty() {
-        depth
-    } else {
-        depth.max(Depth::Rounds)
-    }
 }
 
 /// The scenario's contrast pairs as positions (A, B) in its mechanism list.

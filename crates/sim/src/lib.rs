@@ -13,6 +13,7 @@
 pub mod asynchronous;
 pub mod batch;
 pub mod components;
+pub mod contrasts;
 pub mod core;
 pub mod engine;
 pub mod plugin;

@@ -133,6 +133,9 @@ pub struct RoundSummary {
     pub metrics: Vec<Vec<Welford>>,
     /// The S-vs-M and M-vs-C diagnostics of the round.
     pub diagnostics: Diagnostics,
+    /// Per pair (i, j), i < j, of the run's mechanisms ([`crate::contrasts::pairs`] order): the
+    /// CRN-paired differences of the outcome metrics.
+    pub pairs: Vec<crate::contrasts::PairStats>,
 }
 
 /// Everything a cell produced: per-round statistics, and per-campaign records and events sorted
@@ -225,6 +228,7 @@ struct Folder {
     stats: Vec<Vec<(u16, CellStats)>>,
     metrics: Vec<Vec<Vec<Welford>>>,
     diagnostics: Vec<DiagnosticStats>,
+    pairs: Vec<Vec<crate::contrasts::PairStats>>,
     rounds: Vec<RoundRecord>,
     depth: Depth,
     decls: Vec<datapact_model::MechanismDecl>,
@@ -249,6 +253,13 @@ impl Folder {
             stats: vec![fresh; rounds as usize],
             metrics: vec![vec![metrics; spec.mechanisms.len()]; rounds as usize],
             diagnostics: vec![DiagnosticStats::default(); rounds as usize],
+            pairs: vec![
+                vec![
+                    crate::contrasts::PairStats::default();
+                    crate::contrasts::pairs(spec.mechanisms.len()).count()
+                ];
+                rounds as usize
+            ],
             rounds: Vec::new(),
             depth: spec.depth,
             decls: spec
@@ -295,6 +306,7 @@ impl Folder {
                 });
             }
         }
+        crate::contrasts::fold(&mut self.pairs[round as usize], outcomes);
         let s = self.index_s.map(|k| &outcomes[k]);
         let m = self.index_m.map(|k| &outcomes[k]);
         self.diagnostics[round as usize].push(s, m, payoff_c, payoff_m);
@@ -312,12 +324,14 @@ impl Folder {
             .into_iter()
             .zip(self.metrics)
             .zip(&self.diagnostics)
+            .zip(self.pairs)
             .enumerate()
-            .map(|(round, ((stats, metrics), d))| RoundSummary {
+            .map(|(round, (((stats, metrics), d), pairs))| RoundSummary {
                 round: round as u32,
                 stats,
                 metrics,
                 diagnostics: d.finish(has_s, has_m, has_c),
+                pairs,
             })
             .collect();
         // Canonical order, whatever order batches and rounds were played in.

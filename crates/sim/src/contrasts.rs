@@ -1,0 +1,118 @@
+//! Paired contrasts, folded while the campaigns play: for each pair of the run's mechanisms, the
+//! per-replication differences of each outcome metric. The mechanisms of a replication play the
+//! same draws (common random numbers), so these differences vary far less than either outcome:
+//! their SE is the honest SE of a contrast, and √(se_A² + se_B²) overstates it. Folding here
+//! means no per-campaign record is kept for the `contrasts` table.
+
+use datapact_model::Outcome;
+use datapact_model::stats::Welford;
+
+/// A contrasted metric: its value in an outcome, and whether higher is better.
+type Contrasted = (fn(&Outcome) -> f64, bool);
+
+/// The contrasted metrics, in the `contrasts` table's column order.
+pub const CONTRASTED: [Contrasted; 6] = [
+    (|o| o.success() as u8 as f64, true),
+    (|o| o.welfare, true),
+    (|o| o.privacy_cost, false),
+    (|o| o.subsidy, false),
+    (|o| o.data, true),
+    (|o| o.withdrawals as f64, false),
+];
+
+/// One metric's paired statistics for the pair (i, j), i before j in the run's mechanisms.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Paired {
+    /// The per-replication differences i − j.
+    pub diff: Welford,
+    /// Replications where i is strictly better.
+    pub i_better: u64,
+    /// Replications where j is strictly better.
+    pub j_better: u64,
+}
+
+impl Paired {
+    /// Mean and SE of the difference `a − b` and the share of replications where `a` is
+    /// strictly better, for `a` = i (`reversed` false) or `a` = j (`reversed` true).
+    pub fn oriented(&self, reversed: bool) -> (f64, f64, f64) {
+        let n = self.diff.count.max(1) as f64;
+        let (sign, better) = if reversed {
+            (-1.0, self.j_better)
+        } else {
+            (1.0, self.i_better)
+        };
+        let share = if self.diff.count == 0 {
+            0.0
+        } else {
+            better as f64 / n
+        };
+        (sign * self.diff.mean(), self.diff.se(), share)
+    }
+}
+
+/// The paired statistics of one pair in one round: `[success, welfare, privacy_cost, subsidy,
+/// data, withdrawals]`.
+pub type PairStats = [Paired; 6];
+
+/// The unordered pairs (i, j), i < j, of `mechanisms` positions, in the order
+/// [`RoundSummary::pairs`](crate::RoundSummary::pairs) holds them.
+pub fn pairs(mechanisms: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..mechanisms).flat_map(move |i| (i + 1..mechanisms).map(move |j| (i, j)))
+}
+
+/// The position of the pair {a, b} (a ≠ b) in [`pairs`] of `mechanisms`, and whether (a, b) is
+/// the reverse of the stored (i, j).
+pub fn pair_index(mechanisms: usize, a: usize, b: usize) -> (usize, bool) {
+    let (i, j, reversed) = if a < b { (a, b, false) } else { (b, a, true) };
+    // Pairs before row i: (m−1) + (m−2) + … + (m−i).
+    let before = i * (2 * mechanisms - i - 1) / 2;
+    (before + (j - i - 1), reversed)
+}
+
+/// Folds one replication's outcomes (one per mechanism, in run order) into `stats`.
+#[inline]
+pub(crate) fn fold(stats: &mut [PairStats], outcomes: &[Outcome]) {
+    for (s, (i, j)) in stats.iter_mut().zip(pairs(outcomes.len())) {
+        let (oi, oj) = (&outcomes[i], &outcomes[j]);
+        for (p, (value, higher_is_better)) in s.iter_mut().zip(CONTRASTED) {
+            let d = value(oi) - value(oj);
+            p.diff.push(d);
+            let (i_wins, j_wins) = if higher_is_better {
+                (d > 0.0, d < 0.0)
+            } else {
+                (d < 0.0, d > 0.0)
+            };
+            p.i_better += i_wins as u64;
+            p.j_better += j_wins as u64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_index_finds_every_pair_in_order() {
+        for m in 2..7 {
+            for (k, (i, j)) in pairs(m).enumerate() {
+                assert_eq!(pair_index(m, i, j), (k, false));
+                assert_eq!(pair_index(m, j, i), (k, true));
+            }
+        }
+    }
+
+    #[test]
+    fn reversing_a_pair_negates_the_mean_and_swaps_the_share() {
+        let mut p = Paired::default();
+        for (d, i_wins) in [(0.5, true), (-0.25, false), (1.0, true), (0.0, false)] {
+            p.diff.push(d);
+            p.i_better += i_wins as u64;
+            p.j_better += (d < 0.0) as u64;
+        }
+        let (m, se, share) = p.oriented(false);
+        let (mr, ser, sharer) = p.oriented(true);
+        assert_eq!((mr, ser), (-m, se));
+        assert_eq!((share, sharer), (0.5, 0.25));
+    }
+}
