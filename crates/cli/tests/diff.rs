@@ -115,3 +115,26 @@ fn diff_of_two_grids_names_what_differs_and_exits_2() {
     assert!(text(&o).contains("`payment`"), "{}", text(&o));
     assert!(!tmp.path().join("d.parquet").exists(), "nothing written");
 }
+
+#[test]
+fn diff_refuses_a_damaged_run_naming_the_part() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run(tmp.path(), "a", &[]);
+    let b = run(tmp.path(), "b", &[]);
+    // A part removed behind the manifest's back: comparing what is left would be a silent
+    // wrong answer.
+    let cells = Path::new(&b).join("cells");
+    let part = std::fs::read_dir(&cells)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .expect("a cells part");
+    std::fs::remove_file(&part).unwrap();
+    let out = tmp.path().join("d.parquet");
+    let o = datapact(&["diff", &a, &b, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let name = part.file_name().unwrap().to_string_lossy().to_string();
+    assert!(text(&o).contains(&name), "{}", text(&o));
+    assert!(!out.exists(), "nothing written for a refused diff");
+}

@@ -17,7 +17,7 @@ use datapact_trace::arrow::array::{
     UInt32Array,
 };
 use datapact_trace::arrow::datatypes::{DataType, Field, Schema};
-use datapact_trace::{DESCRIPTION_KEY, Table, read_manifest, read_table, typed_column};
+use datapact_trace::{DESCRIPTION_KEY, Table, read_table, typed_column};
 
 use crate::ReportError;
 
@@ -164,8 +164,16 @@ fn value_at(a: &Float64Array, i: usize) -> Option<f64> {
 }
 
 fn load_side(dir: &Path) -> Result<Side, ReportError> {
-    let manifest =
-        read_manifest(dir).map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
+    // Through the verified view, as every reader: a damaged or unfinished run is refused with
+    // the reason, never compared as if it were whole.
+    let view = datapact_runner::RunView::open(dir)
+        .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
+    let manifest = view
+        .finished()
+        .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?
+        .clone();
+    view.verified(&[Table::Cells])
+        .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
     let swept: Vec<String> = manifest.sweep.iter().map(|(_, c)| c.clone()).collect();
     let batches = read_table(dir, Table::Cells)?;
     let Some(first) = batches.first() else {

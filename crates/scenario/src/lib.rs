@@ -106,7 +106,7 @@ pub struct SweepAxis {
 /// File format (TOML; unknown keys anywhere are an error):
 ///
 /// ```toml
-/// mechanisms = ["C", "S", "M"]   # or scenario.mechanisms; default all three
+/// mechanisms = ["C", "S", "M"]   # or scenario.mechanisms; default C, S, M (async and plugins run when named)
 /// [scenario]
 /// name = "baseline"              # required
 /// seed = 20260508                # required, integer >= 0

@@ -101,7 +101,8 @@ pub(crate) fn mechanisms(
 }
 
 /// `[mechanism.NAME]` tables: each names a mechanism of the run; its keys are the mechanism's
-/// parameters. Returns the values of every catalog mechanism (defaults where absent).
+/// parameters. Returns the values of every catalog mechanism: defaults for the run's where
+/// absent, nothing for the others (so a game does not depend on mechanisms it does not run).
 pub(crate) fn mechanism_params(
     cx: &Cx,
     catalog: &Catalog,
@@ -111,7 +112,14 @@ pub(crate) fn mechanism_params(
     let mut values: Vec<ParamValues> = catalog
         .mechanisms
         .iter()
-        .map(|m| ParamValues::defaults(m.params))
+        .enumerate()
+        .map(|(index, m)| {
+            if chosen.iter().any(|c| c.index == index) {
+                ParamValues::defaults(m.params)
+            } else {
+                ParamValues::default()
+            }
+        })
         .collect();
     // Mechanisms without parameters at the end hold nothing (the core's game equals
     // `Game::default()`).

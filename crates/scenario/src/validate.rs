@@ -12,6 +12,13 @@ use crate::sections;
 use crate::tree::{self, Entries, Loc};
 use crate::{MAX_CAMPAIGN_USERS, Scenario, ScenarioError};
 
+/// The mechanisms of a scenario that names none: the paper's C, S and M.
+const DEFAULT_MECHANISMS: [&str; 3] = [
+    datapact_model::catalog::SUBSIDY.name,
+    datapact_model::catalog::SIMULTANEOUS.name,
+    datapact_model::catalog::SEQUENTIAL.name,
+];
+
 /// Largest `steps` of one sweep axis.
 pub(crate) const MAX_STEPS: i64 = 1_000_000;
 
@@ -214,10 +221,12 @@ pub(crate) fn build(
         }
         (Some(n), None) => sections::mechanisms(&cx, catalog, "mechanisms", n)?,
         (None, Some(n)) => sections::mechanisms(&cx, catalog, "scenario.mechanisms", n)?,
+        // The paper's three; other mechanisms (async, plugins) are run when named.
         (None, None) => catalog
             .mechanisms
             .iter()
             .enumerate()
+            .filter(|(_, m)| DEFAULT_MECHANISMS.contains(&m.name))
             .map(|(index, m)| crate::MechanismRef {
                 index,
                 name: m.name,
