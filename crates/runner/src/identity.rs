@@ -152,7 +152,10 @@ pub(crate) fn check_out_dir(out: &Path) -> Result<(), RunnerError> {
         .filter(|n| !is_claim_temporary(n))
         .take(3)
         .collect();
-    if !foreign.is_empty() {
+    // Shards started together: another one may have claimed the directory between the check
+    // above and the listing. A run writes nothing before its `_run.json` is in place (and never
+    // removes it), so if the identity exists now, whatever was listed is that run's.
+    if !foreign.is_empty() && !identity_path(out).exists() {
         return Err(refuse(format!(
             "is not empty ({}{}) and not a datapact run (no _run.json); \
              its files could be overwritten, so give a new or empty directory",
