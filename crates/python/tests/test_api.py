@@ -77,7 +77,7 @@ def test_open_verifies_the_files(tmp_path, tiny):
         datapact.open(tmp_path)
     assert e.value.missing == [f"cells/{part.name}"]
     # without verification the manifest is still read, and the damage shows on reading
-    assert datapact.open(tmp_path, verify=False).tables == ("cells", "diagnostics")
+    assert datapact.open(tmp_path, verify=False).tables == ("cells", "diagnostics", "contrasts")
 
 
 def test_open_an_unfinished_directory(tmp_path):
@@ -89,7 +89,7 @@ def test_open_an_unfinished_directory(tmp_path):
 
 def test_schema_matches_the_tables(tiny):
     schemas = datapact.schema(["value", "payment"])
-    assert list(schemas) == ["cells", "diagnostics", "rounds", "events"]
+    assert list(schemas) == ["cells", "diagnostics", "contrasts", "rounds", "events"]
     run = datapact.run("baseline", set=tiny, progress=False)
     assert run.cells.schema.names == schemas["cells"].names
     assert run.cells.schema.types == schemas["cells"].types

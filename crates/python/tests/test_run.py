@@ -19,8 +19,10 @@ def test_cells_table_has_a_row_per_cell_and_mechanism(tiny):
     assert isinstance(run.cells, pa.Table)
     assert run.cells.num_rows == 9 * 3
     assert run.manifest["rows"]["cells"] == 9 * 3
-    assert run.tables == ("cells", "diagnostics")
+    assert run.tables == ("cells", "diagnostics", "contrasts")
     assert run.diagnostics.num_rows == 9
+    # one row per cell and pair of mechanisms (M - S, M - C, S - C)
+    assert run.contrasts.num_rows == 9 * 3
     assert set(run.cells.column("mechanism").to_pylist()) == {"C", "S", "M"}
     # swept columns carry the grid values, first axis slowest
     assert run.swept_columns == ("value", "payment")
@@ -54,7 +56,7 @@ def test_same_bytes_as_the_command_line(cli, tmp_path, tiny, trace):
 def test_rounds_trace_has_a_row_per_campaign(tiny):
     run = datapact.run("baseline", set=tiny, trace="rounds", progress=False)
     assert run.rounds.num_rows == 9 * 20 * 3
-    assert run.tables == ("cells", "diagnostics", "rounds")
+    assert run.tables == ("cells", "diagnostics", "contrasts", "rounds")
 
 
 def test_a_table_not_recorded_is_a_clear_error(tiny):
@@ -63,7 +65,7 @@ def test_a_table_not_recorded_is_a_clear_error(tiny):
         run.rounds
     with pytest.raises(KeyError, match="no 'events' table"):
         run.table("events")
-    assert not hasattr(run, "contrasts")
+    assert not hasattr(run, "events")
 
 
 def test_every_form_of_scenario_is_the_same_scenario(baseline_toml, tiny):

@@ -67,7 +67,7 @@ ScenarioLike = Union[str, "os.PathLike[str]", Mapping[str, Any], Scenario]
 Overrides = Union[Mapping[str, Any], Sequence[str], None]
 
 # Tables in documentation order; a run lists the ones it recorded in its manifest.
-_TABLE_ORDER = ("cells", "diagnostics", "rounds", "events")
+_TABLE_ORDER = ("cells", "diagnostics", "contrasts", "rounds", "events")
 
 
 def _toml_literal(value: Any) -> str:
