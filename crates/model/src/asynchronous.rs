@@ -31,12 +31,11 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::calendar::Calendar;
 use crate::cost::kappa;
 use crate::draws::{mean_one_factor, unit_f64};
-use crate::events::{Event, EventKind, EventSink};
+use crate::events::EventSink;
 use crate::params::Game;
 use crate::strategy::Deciding;
-use crate::waterfill::water_fill;
 use crate::withdraw::{
-    Decision, ProtocolEnd, ProtocolScratch, WithdrawState, decide, decision_order, gather,
+    Decision, ProtocolEnd, ProtocolScratch, WithdrawState, decide, decision_order, reassign_rest,
 };
 
 crate::params! {
@@ -218,60 +217,18 @@ pub fn asynchronous<S: EventSink>(
                     continue;
                 }
                 let remaining = (need - committed).max(0.0);
-                let estimate = if incremental {
-                    scratch
-                        .reassign
-                        .refill(rest, st.observed, st.cap, remaining, tol)
-                } else {
-                    scratch.members.clear();
-                    scratch.members.extend_from_slice(rest);
-                    gather(scratch, st.observed, st.burden, st.cap);
-                    water_fill(
-                        &scratch.sub_cost,
-                        &scratch.sub_hi,
-                        remaining,
-                        tol,
-                        &mut scratch.sub_out,
-                        &mut scratch.fill,
-                    )
-                    .map(|_| {
-                        scratch
-                            .sub_cost
-                            .iter()
-                            .zip(&scratch.sub_out)
-                            .map(|(c, x)| kappa(*c, *x))
-                            .sum::<f64>()
-                    })
-                };
-                if estimate.is_err() || estimate.is_ok_and(|e| committed_estimate + e > budget) {
-                    if S::ENABLED {
-                        sink.emit(Event::campaign(time, EventKind::Null, None));
-                    }
+                let users = (st.observed, st.cap, &mut *st.burden);
+                if !reassign_rest(
+                    scratch,
+                    users,
+                    (rest, remaining),
+                    (committed_estimate, budget, tol),
+                    incremental,
+                    time,
+                    sink,
+                ) {
                     end = ProtocolEnd::Aborted;
                     break;
-                }
-                if incremental {
-                    scratch.reassign.commit();
-                    if !S::ENABLED {
-                        continue;
-                    }
-                }
-                for (k, &j) in rest.iter().enumerate() {
-                    let j = j as usize;
-                    st.burden[j] = if incremental {
-                        scratch.reassign.burden(j, st.burden[j])
-                    } else {
-                        scratch.sub_out[k]
-                    };
-                    if S::ENABLED {
-                        sink.emit(Event::user(
-                            time,
-                            EventKind::Reassign,
-                            j,
-                            Some(st.burden[j]),
-                            st.observed[j],
-                        ));
-                    }
                 }
                 false
             }

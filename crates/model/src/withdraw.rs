@@ -303,66 +303,93 @@ pub fn sequential<S: EventSink>(
             break;
         }
         let remaining = (need - committed).max(0.0);
-        let estimate = if incremental {
-            scratch
-                .reassign
-                .refill(rest, st.observed, st.cap, remaining, tol)
-        } else {
-            scratch.members.clear();
-            scratch.members.extend_from_slice(rest);
-            gather(scratch, st.observed, st.burden, st.cap);
-            let fill = water_fill(
-                &scratch.sub_cost,
-                &scratch.sub_hi,
-                remaining,
-                tol,
-                &mut scratch.sub_out,
-                &mut scratch.fill,
-            );
-            fill.map(|_| {
-                scratch
-                    .sub_cost
-                    .iter()
-                    .zip(&scratch.sub_out)
-                    .map(|(c, x)| kappa(*c, *x))
-                    .sum::<f64>()
-            })
-        };
-        if estimate.is_err() || estimate.is_ok_and(|e| committed_estimate + e > budget) {
-            if S::ENABLED {
-                sink.emit(Event::campaign(time, EventKind::Null, None));
-            }
+        let users = (st.observed, st.cap, &mut *st.burden);
+        if !reassign_rest(
+            scratch,
+            users,
+            (rest, remaining),
+            (committed_estimate, budget, tol),
+            incremental,
+            time,
+            sink,
+        ) {
             end = Some(ProtocolEnd::Aborted);
             break;
-        }
-        if incremental {
-            // The undecided users' burdens are implied by the new level; written only for events.
-            scratch.reassign.commit();
-            if !S::ENABLED {
-                continue;
-            }
-        }
-        for (k, &j) in rest.iter().enumerate() {
-            let j = j as usize;
-            st.burden[j] = if incremental {
-                scratch.reassign.burden(j, st.burden[j])
-            } else {
-                scratch.sub_out[k]
-            };
-            if S::ENABLED {
-                sink.emit(Event::user(
-                    time,
-                    EventKind::Reassign,
-                    j,
-                    Some(st.burden[j]),
-                    st.observed[j],
-                ));
-            }
         }
     }
     scratch.reassign.finish(st.burden);
     scratch.order = order;
     end.unwrap_or(ProtocolEnd::Trained { committed })
+}
+
+/// Re-assigns the shortfall `remaining` to the undecided users `rest` after a withdrawal: M's
+/// step, and `async`'s after its delay. The new burdens must be sustainable (the committed
+/// users' estimated privacy cost plus the new assignment's within `budget`); otherwise a `null`
+/// event and `false` (the campaign aborts). With `incremental`, the burdens are implied by the
+/// re-assignment structure's level and written out only when events are traced.
+pub(crate) fn reassign_rest<S: EventSink>(
+    scratch: &mut ProtocolScratch,
+    (observed, cap, burden): (&[f64], &[f64], &mut [f64]),
+    (rest, remaining): (&[u32], f64),
+    (committed_estimate, budget, tol): (f64, f64, f64),
+    incremental: bool,
+    time: impl Into<f64> + Copy,
+    sink: &mut S,
+) -> bool {
+    let estimate = if incremental {
+        scratch.reassign.refill(rest, observed, cap, remaining, tol)
+    } else {
+        scratch.members.clear();
+        scratch.members.extend_from_slice(rest);
+        gather(scratch, observed, burden, cap);
+        water_fill(
+            &scratch.sub_cost,
+            &scratch.sub_hi,
+            remaining,
+            tol,
+            &mut scratch.sub_out,
+            &mut scratch.fill,
+        )
+        .map(|_| {
+            scratch
+                .sub_cost
+                .iter()
+                .zip(&scratch.sub_out)
+                .map(|(c, x)| kappa(*c, *x))
+                .sum::<f64>()
+        })
+    };
+    if estimate.is_err() || estimate.is_ok_and(|e| committed_estimate + e > budget) {
+        if S::ENABLED {
+            sink.emit(Event::campaign(time, EventKind::Null, None));
+        }
+        return false;
+    }
+    if incremental {
+        // The undecided users' burdens are implied by the new level; written only for events.
+        scratch.reassign.commit();
+        if !S::ENABLED {
+            return true;
+        }
+    }
+    for (k, &j) in rest.iter().enumerate() {
+        let j = j as usize;
+        burden[j] = if incremental {
+            scratch.reassign.burden(j, burden[j])
+        } else {
+            scratch.sub_out[k]
+        };
+        if S::ENABLED {
+            sink.emit(Event::user(
+                time,
+                EventKind::Reassign,
+                j,
+                Some(burden[j]),
+                observed[j],
+            ));
+        }
+    }
+    true
 }
 
 /// Records user `i`'s decision (and, when traced, a `stay` or `withdraw` event at `time` with her
