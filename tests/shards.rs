@@ -71,10 +71,32 @@ fn union_of_shards_equals_single_machine_output() {
 
 /// A sampled design crossed with a grid shards and resumes like a grid: the union of shards, and
 /// a resumed run that lost a chunk, equal the single-machine output byte for byte.
+/// Every kind of design, crossed with a two-value grid: the union of three shards equals one
+/// run byte for byte, the swept columns hold each cell's point, and a run that lost a chunk and
+/// its manifest resumes to the same files.
 #[test]
 fn designs_shard_and_resume_like_grids() {
+    let axes = "game.value = { from = 0.0, to = 0.3 }\n\
+                game.payment = { from = 0.01, to = 0.3, log = true }";
+    for (design, points) in [
+        (format!("kind = \"sobol\"\nsamples = 4\n{axes}"), 24),
+        (format!("kind = \"lhs\"\nsamples = 7\n{axes}"), 7),
+        (format!("kind = \"morris\"\nsamples = 3\n{axes}"), 9),
+        (
+            "kind = \"points\"\npoints = [{ game.value = 0.1, game.payment = 0.2 }, \
+             { game.value = 0.2, game.payment = 0.05 }, { game.value = 0.0, game.payment = 0.3 }]"
+                .to_string(),
+            3,
+        ),
+    ] {
+        design_shards_and_resumes(&design, points);
+    }
+}
+
+fn design_shards_and_resumes(design: &str, points: usize) {
     let s = scenario(
-        r#"
+        &format!(
+            r#"
 [scenario]
 name = "design"
 seed = 11
@@ -82,34 +104,32 @@ replications = 40
 [population]
 users = 6
 [sweep]
-game.threshold = { values = [0.5, 0.8] }
+game.threshold = {{ values = [0.5, 0.8] }}
 [design]
-kind = "sobol"
-samples = 4
-game.value = { from = 0.0, to = 0.3 }
-game.payment = { from = 0.01, to = 0.3, log = true }
+{design}
 [output]
 trace = "rounds"
 chunk_cells = 5
-"#,
+"#
+        ),
         &[],
     );
-    assert_eq!(s.cell_count(), 2 * 4 * 6);
+    assert_eq!(s.cell_count(), 2 * points, "{design}");
     let whole = tempfile::tempdir().unwrap();
     run(&s, whole.path(), 2, Shard::WHOLE);
     let reference = part_files(whole.path());
     let manifest = datapact_runner::read_manifest(whole.path()).unwrap();
-    let design = manifest
+    let recorded = manifest
         .design
         .as_ref()
         .expect("the manifest records the design");
-    assert_eq!((design.points.len(), design.grid_cells), (24, 2));
-    assert_eq!(design.columns, ["value", "payment"]);
+    assert_eq!((recorded.points.len(), recorded.grid_cells), (points, 2));
+    assert_eq!(recorded.columns, ["value", "payment"]);
     // The swept columns hold each cell's point.
     let cells = read(whole.path(), datapact_trace::Table::Cells);
     let (value, cell) = (f64s(&cells, "value"), u32s(&cells, "cell"));
     for (v, c) in value.iter().zip(&cell) {
-        assert_eq!(*v, design.points[*c as usize % 24][0]);
+        assert_eq!(*v, recorded.points[*c as usize % points][0], "{design}");
     }
 
     let sharded = tempfile::tempdir().unwrap();
@@ -124,10 +144,10 @@ chunk_cells = 5
             },
         );
     }
-    assert_eq!(part_files(sharded.path()), reference);
+    assert_eq!(part_files(sharded.path()), reference, "{design}");
 
     // Lose a chunk and the manifest, then resume.
-    std::fs::remove_file(whole.path().join("cells/part-000003.parquet")).unwrap();
+    std::fs::remove_file(whole.path().join("cells/part-000001.parquet")).unwrap();
     std::fs::remove_file(whole.path().join("manifest.json")).unwrap();
     let opts = datapact_runner::RunOptions {
         threads: 2,
@@ -135,7 +155,7 @@ chunk_cells = 5
         ..datapact_runner::RunOptions::new(whole.path())
     };
     datapact_runner::run(&s, &opts).expect("resume succeeds");
-    assert_eq!(part_files(whole.path()), reference);
+    assert_eq!(part_files(whole.path()), reference, "{design}");
     assert_eq!(
         datapact_runner::read_manifest(whole.path()).unwrap(),
         manifest

@@ -43,6 +43,42 @@ pub struct BarChart {
     pub bars: Vec<(String, Option<f64>, Option<f64>)>,
 }
 
+/// One axis's panel of a [`ScatterChart`]: per mechanism, (x, value) at every design point.
+#[derive(Clone, Debug)]
+pub struct ScatterPanel {
+    pub x_desc: String,
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+/// A design's values against each of its axes: one panel per axis, on a shared y scale.
+#[derive(Clone, Debug)]
+pub struct ScatterChart {
+    pub title: String,
+    pub y_desc: String,
+    pub panels: Vec<ScatterPanel>,
+}
+
+/// Pixel size of one scatter panel, and panels per row.
+const SCATTER_W: u32 = 440;
+const SCATTER_H: u32 = 360;
+const SCATTER_COLS: usize = 3;
+
+impl ScatterChart {
+    fn grid(&self) -> (usize, usize) {
+        let cols = self.panels.len().clamp(1, SCATTER_COLS);
+        (self.panels.len().max(1).div_ceil(cols), cols)
+    }
+
+    /// Pixel size of the PNG.
+    pub fn size(&self) -> (u32, u32) {
+        let (rows, cols) = self.grid();
+        (
+            (SCATTER_W * cols as u32).max(CHART_W),
+            TITLE_H + SCATTER_H * rows as u32,
+        )
+    }
+}
+
 /// Colour of the `i`-th mechanism (Tableau 10, readable on white).
 pub fn palette(i: usize) -> RGBColor {
     const COLORS: [(u8, u8, u8); 10] = [
@@ -136,20 +172,116 @@ pub fn render_bars(chart: &BarChart, dir: &Path, id: &str) -> Result<FigureFiles
     })
 }
 
+/// Renders `chart` to `<dir>/<id>.png` and `.svg`.
+pub fn render_scatter(
+    chart: &ScatterChart,
+    dir: &Path,
+    id: &str,
+) -> Result<FigureFiles, ReportError> {
+    register_font();
+    let png = dir.join(format!("{id}.png"));
+    let svg = dir.join(format!("{id}.svg"));
+    {
+        let root = BitMapBackend::new(&png, chart.size()).into_drawing_area();
+        draw_scatter(chart, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, chart.size()).into_drawing_area();
+        draw_scatter(chart, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    Ok(FigureFiles {
+        id: id.to_string(),
+        png,
+        svg,
+    })
+}
+
+fn draw_scatter<DB: DrawingBackend>(
+    c: &ScatterChart,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
+    let body = title_band(root, &c.title)?;
+    // One y scale for every panel, so that the axes' effects compare by eye.
+    let (y0, y1) = y_range(
+        c.panels
+            .iter()
+            .flat_map(|p| p.series.iter().flat_map(|s| s.1.iter()))
+            .map(|&(_, y)| (y, y)),
+        false,
+    );
+    let (rows, cols) = c.grid();
+    for (i, (panel, area)) in c
+        .panels
+        .iter()
+        .zip(body.split_evenly((rows, cols)))
+        .enumerate()
+    {
+        let (x0, x1) = y_range(
+            panel
+                .series
+                .iter()
+                .flat_map(|s| s.1.iter())
+                .map(|&(x, _)| (x, x)),
+            false,
+        );
+        let mut chart = ChartBuilder::on(&area)
+            .margin(10)
+            .margin_right(18)
+            .x_label_area_size(44)
+            .y_label_area_size(if i % cols == 0 { 72 } else { 48 })
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .x_labels(5)
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .x_desc(&panel.x_desc)
+            .y_desc(if i % cols == 0 { c.y_desc.as_str() } else { "" })
+            .draw()?;
+        for (k, (name, points)) in panel.series.iter().enumerate() {
+            let color = palette(k);
+            let drawn = chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, color.mix(0.6).filled())),
+            )?;
+            if i == 0 {
+                drawn
+                    .label(name.clone())
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+            }
+        }
+        if i == 0 {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 13))
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()?;
+        }
+    }
+    Ok(())
+}
+
 fn title_band<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
+    let (width, _) = root.dim_in_pixel();
     let (band, body) = root.split_vertically(TITLE_H);
     let chars = title.chars().count().max(1) as f64;
-    let size = (f64::from(CHART_W) * 0.92 / (0.58 * chars)).min(24.0);
+    let size = (f64::from(width) * 0.92 / (0.58 * chars)).min(24.0);
     band.draw_text(
         title,
         &TextStyle::from(("sans-serif", size).into_font())
             .color(&BLACK)
             .pos(Pos::new(HPos::Center, VPos::Center)),
-        ((CHART_W / 2) as i32, (TITLE_H / 2) as i32),
+        ((width / 2) as i32, (TITLE_H / 2) as i32),
     )?;
     Ok(body)
 }

@@ -2,9 +2,11 @@
 //! `cells` table (last round), the run's mechanisms side by side on a shared scale.
 //!
 //! The shape follows the sweep in `manifest.json`: two swept axes give heatmaps (one panel per
-//! mechanism, x = the last axis, y = the first), more than two give the same with the extra axes
-//! fixed at their first value (said in the title and caption), one gives lines with 95% bands,
-//! none gives bars. A null value (a mechanism that does not compute a metric) is never drawn as
+//! mechanism, x = the second axis, y = the first), more than two give small multiples (a row of
+//! panels per combination of the extra axes' values, see [`Facets`]), one gives lines with 95%
+//! bands, none gives bars. A sampled or listed design (`[design]` of kind lhs, sobol, morris or
+//! points) has no grid to slice: each statistic is drawn as scatter panels, one per axis, the
+//! value at every point against that axis ([`design_figures`]). A null value (a mechanism that does not compute a metric) is never drawn as
 //! 0: heatmap cells are grey, lines have a gap, bars are labelled "n/a".
 
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch};
 use datapact_trace::{CellsColumns, ContrastsColumns, Table, read_table, typed_column};
 
 use crate::ReportError;
-use crate::charts::{self, BarChart, LineChart, Series, Z95};
+use crate::charts::{self, BarChart, LineChart, ScatterChart, ScatterPanel, Series, Z95};
 use crate::figures::{self, Figure, FigureFiles, Grid, Panel, Scale};
 
 /// The core statistics every run has, with their standard-error columns and labels.
@@ -221,6 +223,7 @@ pub enum Chart {
     Heatmaps(Figure),
     Lines(LineChart),
     Bars(BarChart),
+    Scatter(ScatterChart),
 }
 
 /// One statistic's figure of one run.
@@ -242,6 +245,8 @@ pub struct RunFigures {
     pub figures: Vec<StatFigure>,
     /// A remark shown above the figures (e.g. why a paper-named run is drawn generically).
     pub note: Option<String>,
+    /// Sensitivity files written for the run (Sobol or Morris designs), relative to the report.
+    pub sensitivity: Vec<String>,
 }
 
 fn f64_column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a Float64Array> {
@@ -366,17 +371,8 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
             run.stats.len()
         )));
     }
-    // Extra axes (beyond two) are fixed at their first value.
-    let fixed: Vec<(usize, f64)> = (2..run.axes.len())
-        .filter_map(|a| {
-            let first = run
-                .rows
-                .iter()
-                .map(|r| r.coords[a])
-                .min_by(f64::total_cmp)?;
-            Some((a, first))
-        })
-        .collect();
+    let facets = Facets::of(run);
+    let fixed = &facets.fixed;
     let rows: Vec<&StatRow> = run
         .rows
         .iter()
@@ -413,12 +409,7 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
             },
             run.mechanisms.join(", ")
         );
-        if !fixed.is_empty() {
-            caption += &format!(
-                " Only the first two swept axes are drawn; the others are fixed at their first value: {}.",
-                notes[usize::from(run.round > 0)..].join(", ")
-            );
-        }
+        caption += &facets.caption(run, &notes[usize::from(run.round > 0)..]);
         caption += &settings_caption;
         let chart = match run.axes.len() {
             0 => {
@@ -431,7 +422,7 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
             }
             _ => {
                 caption += " Shared colour scale; grey: not computed (n/a).";
-                Chart::Heatmaps(heatmaps(run, &rows, k, stat, &title, value_range))
+                Chart::Heatmaps(heatmaps(run, &rows, &facets, k, stat, &title, value_range))
             }
         };
         out.push(StatFigure {
@@ -446,12 +437,142 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
         return Err(nothing("every statistic is null for every mechanism"));
     }
     if let Some(c) = &run.contrasts {
-        out.extend(contrast_figures(run, c, &fixed, &suffix, &settings_caption));
+        out.extend(contrast_figures(
+            run,
+            c,
+            &facets,
+            &suffix,
+            &settings_caption,
+        ));
     }
     Ok(RunFigures {
         run: run.name.clone(),
         figures: out,
         note: None,
+        sensitivity: Vec::new(),
+    })
+}
+
+/// The figures of a run whose cells are a sampled or listed design (`kind` from its manifest, e.g.
+/// "lhs"): per statistic, and per contrast metric, the value at every point against each swept
+/// axis, one scatter panel per axis.
+pub fn design_figures(run: &RunStats, kind: &str) -> Result<RunFigures, ReportError> {
+    let nothing =
+        |why: &str| ReportError::Data(format!("run `{}`: nothing to draw ({why})", run.name));
+    if run.rows.is_empty() {
+        return Err(nothing("its cells table has no rows"));
+    }
+    if run.axes.is_empty() {
+        return Err(nothing("its design has no axis"));
+    }
+    let points = run.rows.len() / run.mechanisms.len().max(1);
+    let mut suffix = if run.round > 0 {
+        format!(" (round {})", run.round)
+    } else {
+        String::new()
+    };
+    suffix += &settings_title(run);
+    let how = format!(
+        "a `{kind}` design of {points} point{}; one dot per point and {{what}}, against each swept \
+         axis in turn (the other axes vary too, so the spread around a trend is theirs and the \
+         replications' noise). Standard errors are in the `_se` columns, not drawn.",
+        if points == 1 { "" } else { "s" }
+    );
+    let panels = |series: &dyn Fn(usize) -> Vec<(String, Vec<(f64, f64)>)>| {
+        run.axes
+            .iter()
+            .enumerate()
+            .map(|(a, (key, _))| ScatterPanel {
+                x_desc: key.clone(),
+                series: series(a),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    for (k, stat) in run.stats.iter().enumerate() {
+        let of = |m: &String, a: usize| -> Vec<(f64, f64)> {
+            run.rows
+                .iter()
+                .filter(|r| &r.mechanism == m)
+                .filter_map(|r| r.values[k].0.map(|v| (r.coords[a], v)))
+                .collect()
+        };
+        let Some(value_range) = range(run.rows.iter().filter_map(|r| r.values[k].0)) else {
+            continue;
+        };
+        let title = format!("{}: {}{suffix}", run.name, stat.label);
+        let caption = format!(
+            "Run `{}`, column `{}` of `cells`: {}{}",
+            run.name,
+            stat.column,
+            how.replace("{what}", "mechanism"),
+            settings_caption(run)
+        );
+        out.push(StatFigure {
+            id: stat.column.clone(),
+            title: title.clone(),
+            caption,
+            chart: Chart::Scatter(ScatterChart {
+                title,
+                y_desc: stat.label.clone(),
+                panels: panels(&|a| {
+                    run.mechanisms
+                        .iter()
+                        .map(|m| (m.clone(), of(m, a)))
+                        .collect()
+                }),
+            }),
+            value_range,
+        });
+    }
+    if out.is_empty() {
+        return Err(nothing("every statistic is null for every mechanism"));
+    }
+    if let Some(c) = &run.contrasts {
+        for (k, metric) in c.metrics.iter().enumerate() {
+            let Some(value_range) = range(c.rows.iter().map(|r| r.values[k].0)) else {
+                continue;
+            };
+            let label = format!("{} difference", metric.replace('_', " "));
+            let title = format!("{}: paired {label}{suffix}", run.name);
+            let caption = format!(
+                "Run `{}`, column `{metric}_diff` of `contrasts` (A − B paired on the same draws): {}{}",
+                run.name,
+                how.replace("{what}", "pair"),
+                settings_caption(run)
+            );
+            out.push(StatFigure {
+                id: format!("contrast_{metric}"),
+                title: title.clone(),
+                caption,
+                chart: Chart::Scatter(ScatterChart {
+                    title,
+                    y_desc: label,
+                    panels: panels(&|a| {
+                        c.pairs
+                            .iter()
+                            .map(|(pa, pb)| {
+                                (
+                                    format!("{pa} − {pb}"),
+                                    c.rows
+                                        .iter()
+                                        .filter(|r| (&r.a, &r.b) == (pa, pb))
+                                        .map(|r| (r.coords[a], r.values[k].0))
+                                        .collect(),
+                                )
+                            })
+                            .collect()
+                    }),
+                }),
+                value_range,
+            });
+        }
+    }
+    Ok(RunFigures {
+        run: run.name.clone(),
+        figures: out,
+        note: None,
+        sensitivity: Vec::new(),
     })
 }
 
@@ -496,7 +617,7 @@ fn settings_caption(run: &RunStats) -> String {
 fn contrast_figures(
     run: &RunStats,
     c: &RunContrasts,
-    fixed: &[(usize, f64)],
+    facets: &Facets,
     suffix: &str,
     settings_caption: &str,
 ) -> Vec<StatFigure> {
@@ -504,7 +625,8 @@ fn contrast_figures(
         .rows
         .iter()
         .filter(|r| {
-            r.coords.len() == run.axes.len() && fixed.iter().all(|&(a, v)| close(r.coords[a], v))
+            r.coords.len() == run.axes.len()
+                && facets.fixed.iter().all(|&(a, v)| close(r.coords[a], v))
         })
         .collect();
     if rows.is_empty() || c.pairs.is_empty() {
@@ -574,44 +696,53 @@ fn contrast_figures(
             }
             _ => {
                 caption += " Diverging colour scale centred on 0 (red: A higher, blue: A lower), one per panel; hatched: |A − B| < 1.96·SE, not distinguishable from 0 at 95%.";
-                let panels = c
-                    .pairs
+                let rows_of_panels = facets
+                    .rows
                     .iter()
-                    .map(|p| {
-                        let of_pair: Vec<&&ContrastRow> = rows
+                    .map(|facet| {
+                        c.pairs
                             .iter()
-                            .filter(|r| (&r.a, &r.b) == (&p.0, &p.1))
-                            .collect();
-                        let mut grid = Grid::from_points(
-                            of_pair
-                                .iter()
-                                .map(|r| (r.coords[1], r.coords[0], Some(r.values[k].0))),
-                        );
-                        grid.hatched = vec![false; grid.z.len()];
-                        for r in &of_pair {
-                            let (d, se) = r.values[k];
-                            let ix = grid.xs.iter().position(|x| close(*x, r.coords[1]));
-                            let iy = grid.ys.iter().position(|y| close(*y, r.coords[0]));
-                            if let (Some(ix), Some(iy)) = (ix, iy) {
-                                grid.hatched[iy * grid.xs.len() + ix] =
-                                    d.abs() < Z95 * se || d == 0.0;
-                            }
-                        }
-                        // Each pair its own scale: M − S is often an order of magnitude
-                        // smaller than the contrasts with C and would vanish on a shared one.
-                        let (lo, hi) = grid.range().unwrap_or((0.0, 0.0));
-                        Panel {
-                            title: pair_name(p),
-                            grid: grid.evenly(),
-                            scale: Scale::diverging(lo, hi),
-                            bar_label: label.clone(),
-                        }
+                            .map(|p| {
+                                let of_pair: Vec<&&ContrastRow> = rows
+                                    .iter()
+                                    .filter(|r| {
+                                        (&r.a, &r.b) == (&p.0, &p.1)
+                                            && Facets::holds(facet, &r.coords)
+                                    })
+                                    .collect();
+                                let mut grid = Grid::from_points(
+                                    of_pair
+                                        .iter()
+                                        .map(|r| (r.coords[1], r.coords[0], Some(r.values[k].0))),
+                                );
+                                grid.hatched = vec![false; grid.z.len()];
+                                for r in &of_pair {
+                                    let (d, se) = r.values[k];
+                                    let ix = grid.xs.iter().position(|x| close(*x, r.coords[1]));
+                                    let iy = grid.ys.iter().position(|y| close(*y, r.coords[0]));
+                                    if let (Some(ix), Some(iy)) = (ix, iy) {
+                                        grid.hatched[iy * grid.xs.len() + ix] =
+                                            d.abs() < Z95 * se || d == 0.0;
+                                    }
+                                }
+                                // Each panel its own scale: M − S is often an order of
+                                // magnitude smaller than the contrasts with C and would vanish
+                                // on a shared one.
+                                let (lo, hi) = grid.range().unwrap_or((0.0, 0.0));
+                                Panel {
+                                    title: facets.title(run, facet, &pair_name(p)),
+                                    grid: grid.evenly(),
+                                    scale: Scale::diverging(lo, hi),
+                                    bar_label: label.clone(),
+                                }
+                            })
+                            .collect()
                     })
                     .collect();
                 Chart::Heatmaps(Figure {
                     id: format!("contrast_{metric}"),
                     title: title.clone(),
-                    rows: vec![panels],
+                    rows: rows_of_panels,
                     caption: String::new(),
                     axes: Some((run.axes[1].0.clone(), run.axes[0].0.clone())),
                 })
@@ -632,40 +763,163 @@ fn contrast_figures(
 fn heatmaps(
     run: &RunStats,
     rows: &[&StatRow],
+    facets: &Facets,
     k: usize,
     stat: &Stat,
     title: &str,
     (lo, hi): (f64, f64),
 ) -> Figure {
-    let panels = run
-        .mechanisms
+    let rows_of_panels = facets
+        .rows
         .iter()
-        .map(|m| {
-            let grid = Grid::from_points(
-                rows.iter()
-                    .filter(|r| &r.mechanism == m)
-                    .map(|r| (r.coords[1], r.coords[0], r.values[k].0)),
-            )
-            .evenly();
-            let title = if grid.range().is_none() {
-                format!("{m}: n/a (not computed)")
-            } else {
-                m.clone()
-            };
-            Panel {
-                title,
-                grid,
-                scale: Scale::sequential(lo, hi),
-                bar_label: stat.label.clone(),
-            }
+        .map(|facet| {
+            run.mechanisms
+                .iter()
+                .map(|m| {
+                    let grid = Grid::from_points(
+                        rows.iter()
+                            .filter(|r| &r.mechanism == m && Facets::holds(facet, &r.coords))
+                            .map(|r| (r.coords[1], r.coords[0], r.values[k].0)),
+                    )
+                    .evenly();
+                    let name = facets.title(run, facet, m);
+                    let title = if grid.range().is_none() {
+                        format!("{name}: n/a (not computed)")
+                    } else {
+                        name
+                    };
+                    Panel {
+                        title,
+                        grid,
+                        scale: Scale::sequential(lo, hi),
+                        bar_label: stat.label.clone(),
+                    }
+                })
+                .collect()
         })
         .collect();
     Figure {
         id: stat.column.clone(),
         title: title.to_string(),
-        rows: vec![panels],
+        rows: rows_of_panels,
         caption: String::new(),
         axes: Some((run.axes[1].0.clone(), run.axes[0].0.clone())),
+    }
+}
+
+/// Most rows of panels a figure gets for the axes beyond the first two.
+const MAX_FACETS: usize = 8;
+
+/// How the swept axes beyond the first two are shown: small multiples, one row of panels per
+/// combination of their values (grid order), when there are at most [`MAX_FACETS`] combinations;
+/// otherwise one row per value of the third axis (thinned evenly to [`MAX_FACETS`]) with the
+/// fourth and later axes fixed at their first value.
+#[derive(Clone, Debug, Default)]
+pub struct Facets {
+    /// One entry per row of panels: the (axis, value) pairs its panels hold.
+    pub rows: Vec<Vec<(usize, f64)>>,
+    /// Axes held at one value in every panel.
+    pub fixed: Vec<(usize, f64)>,
+    /// Values of the third axis left out by thinning.
+    pub thinned: usize,
+}
+
+impl Facets {
+    /// The facets of `run`'s sweep (a single empty row for two axes or fewer).
+    pub fn of(run: &RunStats) -> Facets {
+        let distinct = |a: usize| {
+            let mut v: Vec<f64> = run.rows.iter().map(|r| r.coords[a]).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup_by(|x, y| close(*x, *y));
+            v
+        };
+        let extra: Vec<Vec<f64>> = (2..run.axes.len()).map(distinct).collect();
+        let combinations: usize = extra.iter().map(Vec::len).product();
+        if extra.is_empty() {
+            return Facets {
+                rows: vec![Vec::new()],
+                ..Facets::default()
+            };
+        }
+        if combinations <= MAX_FACETS {
+            // Odometer over the extra axes, the first varying slowest (grid order).
+            let mut rows = vec![Vec::new()];
+            for (i, values) in extra.iter().enumerate() {
+                rows = rows
+                    .into_iter()
+                    .flat_map(|row: Vec<(usize, f64)>| {
+                        values.iter().map(move |&v| {
+                            let mut r = row.clone();
+                            r.push((2 + i, v));
+                            r
+                        })
+                    })
+                    .collect();
+            }
+            return Facets {
+                rows,
+                ..Facets::default()
+            };
+        }
+        let third = &extra[0];
+        let kept: Vec<f64> = if third.len() <= MAX_FACETS {
+            third.clone()
+        } else {
+            (0..MAX_FACETS)
+                .map(|i| third[(i * (third.len() - 1) + (MAX_FACETS - 1) / 2) / (MAX_FACETS - 1)])
+                .collect()
+        };
+        Facets {
+            rows: kept.iter().map(|&v| vec![(2, v)]).collect(),
+            fixed: extra[1..]
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.first().map(|&f| (3 + i, f)))
+                .collect(),
+            thinned: third.len() - kept.len(),
+        }
+    }
+
+    /// Whether a cell at `coords` belongs to the facet row `facet`.
+    fn holds(facet: &[(usize, f64)], coords: &[f64]) -> bool {
+        facet.iter().all(|&(a, v)| close(coords[a], v))
+    }
+
+    /// A panel's title: `name`, then the facet's values.
+    fn title(&self, run: &RunStats, facet: &[(usize, f64)], name: &str) -> String {
+        facet.iter().fold(name.to_string(), |t, &(a, v)| {
+            format!("{t} · {} = {}", run.axes[a].0, fmt_value(v))
+        })
+    }
+
+    /// What the caption says about the axes beyond two (empty for two or fewer); `fixed_notes`
+    /// are the fixed axes as `key = value`.
+    fn caption(&self, run: &RunStats, fixed_notes: &[String]) -> String {
+        if run.axes.len() <= 2 {
+            return String::new();
+        }
+        let faceted: Vec<&str> = self.rows[0]
+            .iter()
+            .map(|&(a, _)| run.axes[a].0.as_str())
+            .collect();
+        let mut s = format!(
+            " Small multiples: one row of panels per value of {}.",
+            faceted.join(" × ")
+        );
+        if self.thinned > 0 {
+            s += &format!(
+                " It has {} values: the {} shown are evenly spaced among them.",
+                self.rows.len() + self.thinned,
+                self.rows.len()
+            );
+        }
+        if !self.fixed.is_empty() {
+            s += &format!(
+                " The other swept axes are fixed at their first value: {}.",
+                fixed_notes.join(", ")
+            );
+        }
+        s
     }
 }
 
@@ -727,6 +981,7 @@ pub fn render(fig: &StatFigure, dir: &Path) -> Result<(FigureFiles, (f64, f64)),
         }
         Chart::Lines(c) => Ok((charts::render_lines(c, dir, &fig.id)?, fig.value_range)),
         Chart::Bars(c) => Ok((charts::render_bars(c, dir, &fig.id)?, fig.value_range)),
+        Chart::Scatter(c) => Ok((charts::render_scatter(c, dir, &fig.id)?, fig.value_range)),
     }
 }
 

@@ -49,12 +49,13 @@ pub fn render_report(
     let paper_present = !paper_runs.is_empty();
     let mut notes = Vec::new();
     // Built before anything is written, so a run with nothing to draw fails the whole report.
-    // A run with a sampled or listed design is drawn by its sensitivity indices (below), not
-    // over its axes: its points form no grid to slice.
-    let designed =
-        |r: &Run| datapact_trace::read_manifest(&r.dir).is_ok_and(|m| m.design.is_some());
+    // A run with a sampled or listed design is drawn as scatter panels over its axes (its points
+    // form no grid to slice), plus its sensitivity indices for Sobol and Morris (below).
     let mut others: Vec<RunFigures> = Vec::new();
-    for r in other_runs.iter().filter(|r| !designed(r)) {
+    for r in &other_runs {
+        let design = datapact_trace::read_manifest(&r.dir)
+            .ok()
+            .and_then(|m| m.design);
         let mut stats = generic::load_stats(&r.dir)?;
         let toml = generic::scenario_toml(&r.dir)?;
         let renamed = reference.renamed_paper_of(r);
@@ -68,7 +69,10 @@ pub fn render_report(
                 "the defaults".to_string(),
             ),
         };
-        let mut figs = generic::build_run_figures(&stats)?;
+        let mut figs = match &design {
+            Some(d) => generic::design_figures(&stats, &d.kind)?,
+            None => generic::build_run_figures(&stats)?,
+        };
         if let Some(p) = renamed {
             let note = format!(
                 "run `{}` carries the name of a paper scenario but not its scenario (hash {} ≠ {}; {}): \
@@ -105,9 +109,16 @@ pub fn render_report(
             files.push(f);
         }
     }
-    // A Sobol or Morris design also gets its sensitivity indices (sensitivity.rs).
-    for r in &other_runs {
-        crate::sensitivity::render_for_report(&r.dir, &generic::run_dir(out, &r.name))?;
+    // A Sobol or Morris design also gets its sensitivity indices (sensitivity.rs), listed with
+    // the run's figures.
+    for (r, figs) in other_runs.iter().zip(&mut others) {
+        let dir = generic::run_dir(out, &r.name);
+        for path in crate::sensitivity::render_for_report(&r.dir, &dir)? {
+            if let Ok(rel) = path.strip_prefix(out) {
+                figs.sensitivity
+                    .push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
     }
     let claims = if paper_present {
         evaluate_claims(&paper_runs)
@@ -231,8 +242,34 @@ fn markdown_others(s: &mut String, others: &[RunFigures]) {
                 f.title, f.id, f.caption, f.id
             );
         }
+        markdown_sensitivity(s, run);
     }
 }
+
+/// The sensitivity files of a designed run: its charts shown, its table linked.
+fn markdown_sensitivity(s: &mut String, run: &RunFigures) {
+    if run.sensitivity.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "### Sensitivity of `welfare_mean`\n\n{SENSITIVITY_CAPTION}\n"
+    );
+    for path in &run.sensitivity {
+        if path.ends_with(".png") {
+            let _ = writeln!(s, "![sensitivity]({path})\n");
+        } else if !path.ends_with(".svg") {
+            let _ = writeln!(s, "- [{path}]({path})");
+        }
+    }
+}
+
+/// What the report's sensitivity charts show (the analysis itself is in `sensitivity.rs`).
+const SENSITIVITY_CAPTION: &str = "Computed by `datapact sensitivity DIR --metric welfare_mean` for each \
+mechanism: Sobol first-order (S1) and total (ST) indices with 95% bootstrap intervals for a `sobol` \
+design, Morris μ* and σ for a `morris` design; the table is `sensitivity.parquet` (schema in \
+docs/schema.md). Run `datapact sensitivity` with `--metric` or `--minus` for another metric or a \
+paired contrast.";
 
 fn markdown_runs(s: &mut String, runs: &[Run]) {
     let _ = writeln!(
@@ -335,6 +372,20 @@ fn html_others(s: &mut String, others: &[RunFigures]) {
                 esc(&f.title),
                 esc(&f.caption),
             );
+        }
+        if !run.sensitivity.is_empty() {
+            let _ = writeln!(
+                s,
+                "<h3>Sensitivity of <code>welfare_mean</code></h3>\n<p>{}</p>",
+                esc(SENSITIVITY_CAPTION)
+            );
+            for path in &run.sensitivity {
+                if path.ends_with(".png") {
+                    let _ = writeln!(s, "<img src=\"{path}\" alt=\"sensitivity\">");
+                } else if !path.ends_with(".svg") {
+                    let _ = writeln!(s, "<p><a href=\"{path}\">{path}</a></p>");
+                }
+            }
         }
     }
 }

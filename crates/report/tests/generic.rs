@@ -307,32 +307,38 @@ fn null_statistics_are_not_drawn_as_zero() {
     assert!(err.contains("every statistic is null"), "{err}");
 }
 
-#[test]
-fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
-    let mut rows = Vec::new();
-    for m in ["a", "b"] {
-        for (x, y, z) in [
-            (0.1, 1.0, 5.0),
-            (0.2, 1.0, 5.0),
-            (0.1, 2.0, 5.0),
-            (0.2, 2.0, 6.0),
-        ] {
-            let v = x + y + z;
-            rows.push(generic::StatRow {
-                mechanism: m.into(),
-                coords: vec![y, x, z],
-                values: vec![(Some(v), None)],
-            });
-        }
+/// A run over (payment, value, belief, …) with value = x + y + z + w at every cell.
+fn run_over(axes: &[(&str, Vec<f64>)]) -> generic::RunStats {
+    let mut cells: Vec<Vec<f64>> = vec![Vec::new()];
+    for (_, values) in axes {
+        cells = cells
+            .into_iter()
+            .flat_map(|c| {
+                values.iter().map(move |&v| {
+                    let mut c = c.clone();
+                    c.push(v);
+                    c
+                })
+            })
+            .collect();
     }
-    let run = generic::RunStats {
-        name: "three".into(),
+    let rows = ["a", "b"]
+        .iter()
+        .flat_map(|m| {
+            cells.iter().map(move |c| generic::StatRow {
+                mechanism: m.to_string(),
+                coords: c.clone(),
+                values: vec![(Some(c.iter().sum()), None)],
+            })
+        })
+        .collect();
+    generic::RunStats {
+        name: "multi".into(),
         mechanisms: vec!["a".into(), "b".into()],
-        axes: vec![
-            ("game.payment".into(), "payment".into()),
-            ("game.value".into(), "value".into()),
-            ("game.belief".into(), "belief".into()),
-        ],
+        axes: axes
+            .iter()
+            .map(|(k, _)| (k.to_string(), k.replace("game.", "")))
+            .collect(),
         round: 2,
         stats: vec![generic::Stat {
             column: "welfare_mean".into(),
@@ -343,37 +349,184 @@ fn extra_axes_are_fixed_at_their_first_value_and_said_so() {
         settings: Vec::new(),
         settings_reference: String::new(),
         contrasts: None,
-    };
+    }
+}
+
+#[test]
+fn a_third_axis_gives_a_row_of_panels_per_value() {
+    let run = run_over(&[
+        ("game.payment", vec![1.0, 2.0]),
+        ("game.value", vec![0.1, 0.2]),
+        ("game.belief", vec![5.0, 6.0]),
+    ]);
     let figs = generic::build_run_figures(&run).unwrap();
     let fig = &figs.figures[0];
-    assert!(
-        fig.title.contains("round 2") && fig.title.contains("game.belief = 5"),
-        "{}",
-        fig.title
-    );
+    assert!(fig.title.contains("round 2"), "{}", fig.title);
     assert!(
         fig.caption
-            .contains("fixed at their first value: game.belief = 5"),
+            .contains("Small multiples: one row of panels per value of game.belief"),
         "{}",
         fig.caption
     );
-    // only belief = 5 is drawn: 8.2 (at belief = 6) is outside the range
+    // every cell is drawn: the range spans belief = 5 and 6
     let (lo, hi) = fig.value_range;
     assert!(
-        (lo - 6.1).abs() < 1e-12 && (hi - 7.1).abs() < 1e-12,
+        (lo - 6.1).abs() < 1e-12 && (hi - 8.2).abs() < 1e-12,
         "{lo} {hi}"
     );
     let Chart::Heatmaps(heat) = &fig.chart else {
         panic!("heatmaps expected")
     };
-    assert_eq!(heat.rows[0][0].grid.xs, [0.1, 0.2]);
-    assert_eq!(heat.rows[0][0].grid.ys, [1.0, 2.0]);
+    assert_eq!(heat.rows.len(), 2);
+    for (row, belief) in heat.rows.iter().zip([5.0, 6.0]) {
+        assert_eq!(row.len(), 2, "a panel per mechanism");
+        for (panel, m) in row.iter().zip(["a", "b"]) {
+            assert_eq!(panel.title, format!("{m} · game.belief = {belief}"));
+            assert_eq!(panel.grid.xs, [0.1, 0.2]);
+            assert_eq!(panel.grid.ys, [1.0, 2.0]);
+            // z at (x = 0.1, y = 1) is 1.1 + belief
+            let z = panel.grid.z[0].expect("drawn");
+            assert!((z - (1.1 + belief)).abs() < 1e-12, "{z}");
+        }
+    }
 
     // a malformed row is an error, not a panic
     let mut bad = run.clone();
     bad.rows[0].coords.pop();
     let err = generic::build_run_figures(&bad).unwrap_err().to_string();
     assert!(err.contains("expected 3 and 1"), "{err}");
+}
+
+#[test]
+fn many_extra_values_are_thinned_and_further_axes_fixed() {
+    let third: Vec<f64> = (0..20).map(f64::from).collect();
+    let run = run_over(&[
+        ("game.payment", vec![1.0, 2.0]),
+        ("game.value", vec![0.1, 0.2]),
+        ("game.belief", third.clone()),
+        ("population.users", vec![10.0, 20.0]),
+    ]);
+    let figs = generic::build_run_figures(&run).unwrap();
+    let fig = &figs.figures[0];
+    let Chart::Heatmaps(heat) = &fig.chart else {
+        panic!("heatmaps expected")
+    };
+    assert_eq!(heat.rows.len(), 8, "at most 8 rows of panels");
+    let shown: Vec<&str> = heat.rows.iter().map(|r| r[0].title.as_str()).collect();
+    assert_eq!(shown.first(), Some(&"a · game.belief = 0"), "{shown:?}");
+    assert_eq!(shown.last(), Some(&"a · game.belief = 19"), "{shown:?}");
+    assert!(
+        fig.caption
+            .contains("It has 20 values: the 8 shown are evenly spaced")
+            && fig
+                .caption
+                .contains("fixed at their first value: population.users = 10"),
+        "{}",
+        fig.caption
+    );
+    assert!(fig.title.contains("population.users = 10"), "{}", fig.title);
+    // users = 20 is not drawn: the largest value is 2.2 + 19 + 10
+    assert!(
+        (fig.value_range.1 - 31.2).abs() < 1e-12,
+        "{:?}",
+        fig.value_range
+    );
+}
+
+#[test]
+fn a_designed_run_is_drawn_as_scatter_panels_and_lists_its_sensitivity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let make = |name: &str, design: &str| {
+        let text = format!(
+            r#"
+mechanisms = ["S", "M"]
+[scenario]
+name = "{name}"
+seed = 3
+replications = 20
+[population]
+users = 10
+[game]
+value = 0.1
+payment = 0.05
+[design]
+{design}
+game.value = {{ from = 0.05, to = 0.3 }}
+game.payment = {{ from = 0.0, to = 0.2 }}
+"#
+        );
+        let scenario = Scenario::from_str(&text, name, &[]).unwrap();
+        let out = results.join(name);
+        let opts = RunOptions {
+            threads: 2,
+            shard: Shard::WHOLE,
+            ..RunOptions::new(out.clone())
+        };
+        datapact_runner::run(&scenario, &opts).unwrap();
+    };
+    make("lhs_run", "kind = \"lhs\"\nsamples = 12");
+    make("sobol_run", "kind = \"sobol\"\nsamples = 8");
+    let out = tmp.path().join("report");
+    let report = datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    for run in ["lhs_run", "sobol_run"] {
+        let png = out.join(run).join("welfare_mean.png");
+        let (w, h) = png_size(&png);
+        // two axes: two panels side by side under the title band
+        assert!(w >= 880 && h > 300, "{w}×{h}");
+        assert!(
+            md.contains(&format!("![welfare_mean]({run}/welfare_mean.png)")),
+            "{md}"
+        );
+        assert!(out.join(run).join("contrast_welfare.png").is_file());
+        assert!(
+            report
+                .figures
+                .iter()
+                .any(|f| f.id == format!("{run}/success_rate")),
+            "{run}"
+        );
+    }
+    assert!(md.contains("a `lhs` design of 12 points"), "{md}");
+    assert!(md.contains("a `sobol` design of 48 points"), "{md}");
+    // the Sobol run's indices are drawn and listed, the LHS run has none
+    assert!(out.join("sobol_run/sensitivity.png").is_file());
+    assert!(
+        md.contains("![sensitivity](sobol_run/sensitivity.png)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("[sobol_run/sensitivity.parquet](sobol_run/sensitivity.parquet)"),
+        "{md}"
+    );
+    assert!(!out.join("lhs_run/sensitivity.png").exists());
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("sobol_run/sensitivity.png"), "{html}");
+
+    // the scatter panels hold every point of every mechanism, x = the panel's axis
+    let stats = generic::load_stats(&results.join("lhs_run")).unwrap();
+    let figs = generic::design_figures(&stats, "lhs").unwrap();
+    let Chart::Scatter(chart) = &figs.figures[0].chart else {
+        panic!("scatter expected")
+    };
+    assert_eq!(chart.panels.len(), 2);
+    for (a, panel) in chart.panels.iter().enumerate() {
+        assert_eq!(panel.x_desc, stats.axes[a].0);
+        assert_eq!(panel.series.len(), 2);
+        for (m, (name, points)) in panel.series.iter().enumerate() {
+            assert_eq!(name, &stats.mechanisms[m]);
+            assert_eq!(points.len(), 12);
+            let mut xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+            xs.sort_by(f64::total_cmp);
+            // a Latin hypercube: one point in each of the 12 strata of the axis
+            let (lo, hi) = if a == 0 { (0.05, 0.3) } else { (0.0, 0.2) };
+            for (i, x) in xs.iter().enumerate() {
+                let stratum = ((x - lo) / (hi - lo) * 12.0).floor() as usize;
+                assert_eq!(stratum.min(11), i, "{xs:?}");
+            }
+        }
+    }
 }
 
 /// docs/schema.md documents every column of `diff.parquet`, with its type and nullability.

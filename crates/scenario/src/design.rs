@@ -479,8 +479,9 @@ fn collect_rows(cx: &Cx, what: &str, rows: Vec<(Vec<(String, f64)>, Loc)>) -> Re
 }
 
 /// `file = "points.csv"`: a header of keys, then one point per line (numbers, comma-separated);
-/// blank lines and lines starting with `#` are skipped. A relative path is relative to the
-/// scenario file's folder.
+/// blank lines and lines starting with `#` are skipped. `file = "points.parquet"` (any name
+/// ending in `.parquet`): one numeric column per key, one row per point. A relative path is
+/// relative to the scenario file's folder.
 pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
     let name = string(cx, "design.file", n)?;
     let base = std::path::Path::new(cx.origin)
@@ -488,6 +489,17 @@ pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
         .unwrap_or(std::path::Path::new("."));
     let path = base.join(name);
     let shown = path.display().to_string();
+    if shown.to_ascii_lowercase().ends_with(".parquet") {
+        let fcx = Cx { origin: &shown };
+        let rows = crate::points_file::parquet_rows(&path)
+            .map_err(|why| cx.err(&n.loc, "design.file", format!("design.file {shown}: {why}")))?;
+        return collect_rows(&fcx, "design.file", rows).map_err(|mut e| {
+            if e.origin == shown {
+                e.message = format!("{} (in design.file of {})", e.message, cx.origin);
+            }
+            e
+        });
+    }
     let text = std::fs::read_to_string(&path).map_err(|e| {
         cx.err(
             &n.loc,

@@ -15,6 +15,7 @@ mod axes;
 pub mod design;
 mod error;
 mod normalize;
+mod points_file;
 mod read;
 mod sections;
 mod tree;

@@ -9,7 +9,7 @@ use crate::axes::{axis, parse_axis, sweepable, walk_sweep};
 use crate::design::{self, Design, DesignKind};
 use crate::read::{Cx, Res, Tbl, as_table, check};
 use crate::sections;
-use crate::tree::{self, Entries, Loc};
+use crate::tree::{self, Entries, Loc, Val};
 use crate::{MAX_CAMPAIGN_USERS, Scenario, ScenarioError};
 
 /// The mechanisms of a scenario that names none: the paper's C, S and M.
@@ -349,7 +349,12 @@ pub(crate) fn build(
                             &loc,
                             v,
                             s.rule,
-                            &format!(" (point {} of the design)", i + 1),
+                            &match dt.get("file").map(|f| &f.val) {
+                                Some(Val::Str(file)) => {
+                                    format!(" (point {} of design.file {file})", i + 1)
+                                }
+                                _ => format!(" (point {} of the design)", i + 1),
+                            },
                         )?;
                     }
                     design.points = values.len();

@@ -144,6 +144,105 @@ fn points_from_csv_equal_inline_points() {
     assert_eq!(column(&file, "game.payment"), vec![0.2, 0.3, 0.0]);
 }
 
+/// Writes `columns` (name, array) to a Parquet file at `path`.
+fn write_parquet(path: &std::path::Path, columns: Vec<(&str, arrow::array::ArrayRef)>) {
+    let batch = arrow::record_batch::RecordBatch::try_from_iter(columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn points_from_parquet_equal_inline_points() {
+    use arrow::array::{ArrayRef, Float64Array, Int32Array, StringArray};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    // integers are numbers too (cast to Float64)
+    write_parquet(
+        &dir.path().join("p.parquet"),
+        vec![
+            (
+                "game.value",
+                Arc::new(Float64Array::from(vec![0.1, 0.05, 0.0])) as ArrayRef,
+            ),
+            (
+                "population.users",
+                Arc::new(Int32Array::from(vec![5, 8, 13])) as ArrayRef,
+            ),
+        ],
+    );
+    let inline = load(&with_design(
+        "kind = \"points\"\npoints = [{ game.value = 0.1, population.users = 5 }, \
+         { game.value = 0.05, population.users = 8 }, { game.value = 0.0, population.users = 13 }]",
+    ));
+    let path = dir.path().join("s.toml");
+    std::fs::write(
+        &path,
+        with_design("kind = \"points\"\nfile = \"p.parquet\""),
+    )
+    .unwrap();
+    let file = Scenario::load(&path, &[]).unwrap();
+    assert_eq!(file.sweep, inline.sweep);
+    assert_eq!(file.hash(), inline.hash());
+    assert_eq!(column(&file, "population.users"), vec![5.0, 8.0, 13.0]);
+
+    // a text column, a null and a value out of range are errors naming the file and the key
+    let bad = |name: &str, columns: Vec<(&str, ArrayRef)>| {
+        let p = dir.path().join(name);
+        write_parquet(&p, columns);
+        std::fs::write(
+            &path,
+            with_design(&format!("kind = \"points\"\nfile = \"{name}\"")),
+        )
+        .unwrap();
+        Scenario::load(&path, &[]).unwrap_err().to_string()
+    };
+    let e = bad(
+        "text.parquet",
+        vec![(
+            "game.order",
+            Arc::new(StringArray::from(vec!["random"])) as ArrayRef,
+        )],
+    );
+    assert!(
+        e.contains("text.parquet")
+            && e.contains("column `game.order` is Utf8")
+            && e.contains("design.file"),
+        "{e}"
+    );
+    let e = bad(
+        "null.parquet",
+        vec![(
+            "game.value",
+            Arc::new(Float64Array::from(vec![Some(0.1), None])) as ArrayRef,
+        )],
+    );
+    assert!(e.contains("column `game.value` is null in row 2"), "{e}");
+    let e = bad(
+        "range.parquet",
+        vec![(
+            "game.value",
+            Arc::new(Float64Array::from(vec![0.1, -3.0])) as ArrayRef,
+        )],
+    );
+    assert!(
+        e.contains("point 2 of design.file range.parquet") && e.contains("game.value = -3"),
+        "{e}"
+    );
+    std::fs::write(dir.path().join("junk.parquet"), b"not parquet").unwrap();
+    std::fs::write(
+        &path,
+        with_design("kind = \"points\"\nfile = \"junk.parquet\""),
+    )
+    .unwrap();
+    let e = Scenario::load(&path, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("junk.parquet") && e.contains("not a readable Parquet file"),
+        "{e}"
+    );
+}
+
 #[test]
 fn a_design_is_crossed_with_the_sweep_grid() {
     let s = load(&format!(
