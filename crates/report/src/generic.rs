@@ -152,8 +152,8 @@ pub fn load_contrasts(
 }
 
 /// The settings of a normalized scenario (`datapact.scenario` of its files) as `section.key =
-/// value` lines, without the name and description, the sweep and the output keys, and without
-/// the base value of a swept key (unused).
+/// value` lines, without the name and description, the sweep, design and output keys, and
+/// without the base value of a swept key or design axis (unused).
 fn flat_settings(toml: &str) -> Vec<(String, String)> {
     let mut section = String::new();
     let mut out = Vec::new();
@@ -176,10 +176,15 @@ fn flat_settings(toml: &str) -> Vec<(String, String)> {
     }
     let swept: Vec<String> = out
         .iter()
-        .filter_map(|(k, _)| k.strip_prefix("sweep.").map(str::to_string))
+        .filter_map(|(k, _)| {
+            k.strip_prefix("sweep.")
+                .or_else(|| k.strip_prefix("design."))
+                .map(str::to_string)
+        })
         .collect();
     out.retain(|(k, _)| {
         !(k.starts_with("sweep.")
+            || k.starts_with("design.")
             || k.starts_with("output.")
             || k == "scenario.name"
             || k == "scenario.description"
