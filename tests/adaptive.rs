@@ -114,7 +114,7 @@ fn each_cell_stops_at_the_first_batch_that_reaches_the_target() {
     for (&c, &n) in &per_cell {
         assert!((MIN..=MAX).contains(&n), "cell {c}: {n} reps");
         assert!(
-            n == MIN || (n - MIN) % BATCH == 0 || n == MAX,
+            n == MIN || (n - MIN).is_multiple_of(BATCH) || n == MAX,
             "cell {c}: {n} is no batch end"
         );
         let worst = |k: usize| {

@@ -164,10 +164,10 @@ mod tests {
             )
         };
         assert_eq!(plan(&text("rounds")).chunk_cells, 1);
-        let fixed_min = plan(&format!(
+        let fixed_min = plan(
             "[scenario]\nname = \"t\"\nseed = 1\nreplications = 200\n[sweep]\n\
-             game.value = {{ from = 0.0, to = 0.3, steps = 640 }}\n"
-        ));
+             game.value = { from = 0.0, to = 0.3, steps = 640 }\n",
+        );
         assert_eq!(plan(&text("cells")), fixed_min);
         assert!(fixed_min.chunk_cells > 1, "{fixed_min:?}");
     }
