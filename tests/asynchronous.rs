@@ -41,6 +41,7 @@ fn paired(core: &str, params: AsyncParams, game: Game) -> (Vec<String>, Vec<Stri
         backend: Backend::Ecs,
         plugins: plugins.clone(),
         first_replication: 0,
+        adaptive: None,
     };
     let out = run_cell(&CellJob { index: 2, game }, &spec).expect("invariants hold");
     let of = |name: &str| -> Vec<String> {

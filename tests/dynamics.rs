@@ -12,6 +12,7 @@ fn cell(game: Game, reps: u32, depth: Depth) -> CellOutput {
         seed: 17,
         replications: reps,
         first_replication: 0,
+        adaptive: None,
         mechanisms: vec![C, S, M],
         depth,
         backend: Backend::Ecs,

@@ -11,6 +11,7 @@ fn run(game: Game, reps: u32) -> CellOutput {
         seed: 3,
         replications: reps,
         first_replication: 0,
+        adaptive: None,
         mechanisms: vec![C, S, M],
         depth: Depth::Events,
         backend,

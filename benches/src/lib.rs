@@ -87,6 +87,7 @@ pub fn core_spec(
         seed,
         replications,
         first_replication: 0,
+        adaptive: None,
         mechanisms,
         depth: datapact_sim::Depth::Cells,
         backend,

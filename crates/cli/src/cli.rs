@@ -64,8 +64,8 @@ enum Command {
         /// cells' rows of the whole run.
         #[arg(long, value_name = "KEY=VALUE,...")]
         only: Option<String>,
-        /// Play only replication R of each cell (0 ≤ R < replications): its rows equal those of
-        /// replication R in the whole run.
+        /// Play only replication R of each cell (0 ≤ R < replications, or an adaptive rule's
+        /// max): its rows equal those of replication R in the whole run.
         #[arg(long, value_name = "R")]
         rep: Option<u32>,
     },
@@ -388,10 +388,18 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         Command::Validate { scenario, set } => {
             let s = load(cx, &scenario, &set)?;
             println!("{}: ok", s.origin);
-            println!(
-                "  scenario     {} (seed {}, {} replications)",
-                s.name, s.seed, s.replications
-            );
+            match &s.adaptive {
+                None => println!(
+                    "  scenario     {} (seed {}, {} replications)",
+                    s.name, s.seed, s.replications
+                ),
+                Some(a) => println!(
+                    "  scenario     {} (seed {}, replications {})",
+                    s.name,
+                    s.seed,
+                    a.describe()
+                ),
+            }
             println!("  mechanisms   {}", s.mechanism_names().join(", "));
             for m in &s.mechanisms {
                 let specs = s.catalog.mechanisms[m.index].params;

@@ -138,3 +138,47 @@ fn diff_refuses_a_damaged_run_naming_the_part() {
     assert!(text(&o).contains(&name), "{}", text(&o));
     assert!(!out.exists(), "nothing written for a refused diff");
 }
+
+/// An adaptive run (cells of different `reps`) validates, reports and diffs like a fixed one.
+#[test]
+fn report_and_diff_work_on_adaptive_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rule = "scenario.replications={ target_se = 0.03, metric = \"success_rate\", min = 30, max = 400, batch = 30 }";
+    let o = datapact(&["validate", "baseline", "--set", rule]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "replications adaptive: until the SE of success_rate of every mechanism is <= 0.03"
+        ),
+        "{}",
+        text(&o)
+    );
+    let a = run(tmp.path(), "a", &[rule]);
+    let b = run(tmp.path(), "b", &[rule, "scenario.seed=99"]);
+    let report = tmp.path().join("report");
+    let o = datapact(&["report", &a, "--out", report.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let md = std::fs::read_to_string(report.join("REPORT.md")).unwrap();
+    assert!(
+        md.contains("(adaptive: until SE of success_rate ≤ 0.03, 30–400)"),
+        "{md}"
+    );
+    // Against itself: every z is 0, exit 0; against another seed: compared (exit 0 or 1 by
+    // what it finds, never 2, the code for runs that cannot be compared).
+    let out = tmp.path().join("self.parquet");
+    let o = datapact(&["diff", &a, &a, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("9 cells compared"), "{}", text(&o));
+    assert!(zs(&out).iter().all(|z| *z == 0.0));
+    let out = tmp.path().join("seed.parquet");
+    let o = datapact(&["diff", &a, &b, "--out", out.to_str().unwrap()]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    // Every cell × mechanism (3 × 3 × 3) is compared despite the cells' different `reps`.
+    let shown = text(&o);
+    let row = |l: &str| l.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    assert!(
+        shown.lines().any(|l| row(l) == "success_rate 27"),
+        "{shown}"
+    );
+    assert!(zs(&out).iter().all(|z| z.is_finite()));
+}

@@ -182,3 +182,120 @@ impl DiagnosticStats {
         }
     }
 }
+
+/// An outcome metric whose mean and standard error the `cells` table holds: what an adaptive
+/// replication rule may target (`replications = { target_se, metric, … }`). Declared once here;
+/// the scenario reader lists the names and the simulator reads the SE through [`SeMetric::of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SeMetric {
+    /// `success_rate` (SE `success_se`).
+    Success,
+    /// `welfare_mean` (SE `welfare_se`).
+    Welfare,
+    /// `privacy_cost_mean` (SE `privacy_cost_se`).
+    PrivacyCost,
+    /// `subsidy_mean` (SE `subsidy_se`).
+    Subsidy,
+    /// `leakage_mean` (SE `leakage_se`).
+    Leakage,
+    /// `data_mean` (SE `data_se`).
+    Data,
+    /// `withdrawals_mean` (SE `withdrawals_se`).
+    Withdrawals,
+}
+
+impl SeMetric {
+    /// Every metric, in `cells` column order.
+    pub const ALL: [SeMetric; 7] = [
+        SeMetric::Success,
+        SeMetric::Welfare,
+        SeMetric::PrivacyCost,
+        SeMetric::Subsidy,
+        SeMetric::Leakage,
+        SeMetric::Data,
+        SeMetric::Withdrawals,
+    ];
+
+    /// The metric's `cells` column, as written in scenario files.
+    pub fn column(self) -> &'static str {
+        match self {
+            SeMetric::Success => "success_rate",
+            SeMetric::Welfare => "welfare_mean",
+            SeMetric::PrivacyCost => "privacy_cost_mean",
+            SeMetric::Subsidy => "subsidy_mean",
+            SeMetric::Leakage => "leakage_mean",
+            SeMetric::Data => "data_mean",
+            SeMetric::Withdrawals => "withdrawals_mean",
+        }
+    }
+
+    /// The metric named by its `cells` column.
+    pub fn parse(column: &str) -> Option<SeMetric> {
+        SeMetric::ALL.into_iter().find(|m| m.column() == column)
+    }
+
+    /// The metric's running statistics in a cell's.
+    pub fn of(self, s: &CellStats) -> &Welford {
+        match self {
+            SeMetric::Success => &s.success,
+            SeMetric::Welfare => &s.welfare,
+            SeMetric::PrivacyCost => &s.privacy_cost,
+            SeMetric::Subsidy => &s.subsidy,
+            SeMetric::Leakage => &s.leakage,
+            SeMetric::Data => &s.data,
+            SeMetric::Withdrawals => &s.withdrawals,
+        }
+    }
+}
+
+/// How many replications an adaptive cell plays next, having played `done`: `min` first, then
+/// `batch` at a time, never past `max`; 0 once `max` is reached. A function of the count alone,
+/// so the batches (and the points where the stopping rule is read) are the same on any thread,
+/// shard or resume.
+pub fn next_batch(done: u32, min: u32, batch: u32, max: u32) -> u32 {
+    let want = if done < min { min - done } else { batch.max(1) };
+    want.min(max.saturating_sub(done))
+}
+
+/// Whether every standard error reached `target` (an adaptive cell stops then). `ses` holds the
+/// SE of the targeted metric of every mechanism (or of the targeted contrast) in every round.
+pub fn precise_enough(ses: impl IntoIterator<Item = f64>, target: f64) -> bool {
+    ses.into_iter().all(|se| se <= target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_start_at_min_then_step_by_batch_up_to_max() {
+        let mut done = 0;
+        let mut sizes = Vec::new();
+        loop {
+            let k = next_batch(done, 30, 20, 95);
+            if k == 0 {
+                break;
+            }
+            sizes.push(k);
+            done += k;
+        }
+        assert_eq!(sizes, [30, 20, 20, 20, 5]);
+        assert_eq!(next_batch(0, 5, 3, 5), 5);
+        assert_eq!(next_batch(5, 5, 3, 5), 0);
+    }
+
+    #[test]
+    fn every_se_must_reach_the_target() {
+        assert!(precise_enough([0.1, 0.05], 0.1));
+        assert!(!precise_enough([0.1, 0.1000001], 0.1));
+        assert!(precise_enough([], 0.1));
+    }
+
+    #[test]
+    fn metrics_round_trip_their_column_names() {
+        for m in SeMetric::ALL {
+            assert_eq!(SeMetric::parse(m.column()), Some(m));
+        }
+        assert_eq!(SeMetric::parse("null_rate"), None);
+    }
+}

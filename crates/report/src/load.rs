@@ -16,10 +16,41 @@ pub struct Run {
     pub name: String,
     pub dir: PathBuf,
     pub scenario_hash: String,
+    /// Replications per cell (an adaptive run's `max`).
     pub replications: u32,
+    /// The adaptive replication rule, if the run had one (cells then differ in `reps`).
+    pub adaptive: Option<datapact_trace::manifest::AdaptiveRecord>,
     pub cells: CellTable,
     pub diagnostics: DiagTable,
     pub rounds: Option<RoundTable>,
+}
+
+impl Run {
+    /// The replications per cell, as captions and tables say it: the count, or for an
+    /// adaptive run the range of the cells' counts and the rule.
+    pub fn reps_text(&self) -> String {
+        let Some(a) = &self.adaptive else {
+            return self.replications.to_string();
+        };
+        let (lo, hi) = self.cells.rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
+            (lo.min(r.reps), hi.max(r.reps))
+        });
+        let of = match &a.contrast {
+            Some(c) => format!("{} contrast of {}", c, a.metric),
+            None => a.metric.clone(),
+        };
+        let range = if lo > hi {
+            "no".to_string()
+        } else if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}–{hi}")
+        };
+        format!(
+            "{range} (adaptive: until SE of {of} ≤ {}, {}–{})",
+            a.target_se, a.min, a.max
+        )
+    }
 }
 
 /// Whether `dir` is (or was meant to be) a datapact run: it has an identity or a manifest.
@@ -78,6 +109,7 @@ pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
         dir: dir.to_path_buf(),
         scenario_hash: manifest.scenario_hash,
         replications: manifest.replications,
+        adaptive: manifest.adaptive,
         cells,
         diagnostics,
         rounds,

@@ -282,7 +282,7 @@ fn markdown_runs(s: &mut String, runs: &[Run]) {
             s,
             "| {} | {} | {} | {} |",
             r.name,
-            r.replications,
+            r.reps_text(),
             cells.len(),
             r.scenario_hash
         );
@@ -400,7 +400,7 @@ fn html_runs(s: &mut String, runs: &[Run]) {
             s,
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             esc(&r.name),
-            r.replications,
+            esc(&r.reps_text()),
             r.scenario_hash
         );
     }

@@ -163,7 +163,7 @@ fn reps_note(run: &Run) -> String {
     format!(
         "run `{}`, {} replications per cell, scenario hash {}",
         run.name,
-        run.replications,
+        run.reps_text(),
         &run.scenario_hash[..run.scenario_hash.len().min(12)]
     )
 }

@@ -117,6 +117,17 @@ pub fn merge_manifest(
         scenario_hash: scenario.hash(),
         seed: scenario.seed,
         replications: scenario.replications,
+        adaptive: scenario
+            .adaptive
+            .as_ref()
+            .map(|a| datapact_trace::manifest::AdaptiveRecord {
+                target_se: a.target_se,
+                metric: a.metric.column().to_string(),
+                min: a.min,
+                max: a.max,
+                batch: a.batch,
+                contrast: a.contrast.map(|p| p.label()),
+            }),
         mechanisms: scenario
             .mechanisms
             .iter()

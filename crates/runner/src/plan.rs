@@ -34,8 +34,15 @@ impl ChunkPlan {
             None => scenario.base.users,
         }
         .max(1);
-        let per_cell =
-            scenario.replications as u128 * scenario.mechanisms.len() as u128 * users as u128;
+        // An adaptive cell plays min..=max replications. Per-campaign records (trace >= rounds)
+        // grow with the count, so chunks are sized for max; at trace = cells a cell's output is
+        // a few statistics whatever its count (and ECS worlds are bounded apart), so chunks are
+        // sized as for a fixed run of min, keeping cells in parallel.
+        let reps = match (&scenario.adaptive, scenario.trace) {
+            (Some(a), datapact_scenario::TraceLevel::Cells) => a.min,
+            _ => scenario.replications,
+        };
+        let per_cell = reps as u128 * scenario.mechanisms.len() as u128 * users as u128;
         let by_work = (CHUNK_WORK / per_cell.max(1)).min(MAX_CHUNK_CELLS as u128) as usize;
         // ⌊cells / MIN_CHUNKS⌋ cells per chunk makes at least MIN_CHUNKS chunks (⌈⌉ would not:
         // 40 cells in chunks of 3 are 14 chunks).
@@ -142,6 +149,27 @@ mod tests {
         assert_eq!(p.cells, 1_000_000);
         assert!(p.chunk_cells <= MAX_CHUNK_CELLS, "{p:?}");
         assert_eq!(p.chunks(), p.cells.div_ceil(p.chunk_cells));
+    }
+
+    #[test]
+    fn adaptive_chunks_are_sized_for_max_when_records_are_kept() {
+        // 20 users x 3 mechanisms x 100 000 replications = 6·10^6 user-campaigns per cell at
+        // max: one cell per chunk when every campaign's record is held; sized for min = 200 at
+        // trace = cells, where a cell's output does not grow with its count.
+        let text = |trace: &str| {
+            format!(
+                "[scenario]\nname = \"t\"\nseed = 1\nreplications = {{ target_se = 0.01, \
+                 metric = \"success_rate\", min = 200, max = 100000 }}\n[sweep]\n\
+                 game.value = {{ from = 0.0, to = 0.3, steps = 640 }}\n[output]\ntrace = \"{trace}\"\n"
+            )
+        };
+        assert_eq!(plan(&text("rounds")).chunk_cells, 1);
+        let fixed_min = plan(
+            "[scenario]\nname = \"t\"\nseed = 1\nreplications = 200\n[sweep]\n\
+             game.value = { from = 0.0, to = 0.3, steps = 640 }\n",
+        );
+        assert_eq!(plan(&text("cells")), fixed_min);
+        assert!(fixed_min.chunk_cells > 1, "{fixed_min:?}");
     }
 
     #[test]

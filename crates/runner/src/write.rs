@@ -188,6 +188,26 @@ pub fn tables_of(trace: TraceLevel) -> Vec<Table> {
     tables
 }
 
+/// The simulator's view of a scenario's adaptive rule: its contrast as positions in the run's
+/// mechanisms.
+pub fn stop_rule(scenario: &Scenario, a: &datapact_scenario::Adaptive) -> datapact_sim::StopRule {
+    let position = |m: datapact_scenario::MechanismRef| {
+        scenario
+            .mechanisms
+            .iter()
+            .position(|x| *x == m)
+            .expect("the scenario reader takes a contrast's mechanisms from the run's")
+    };
+    datapact_sim::StopRule {
+        target_se: a.target_se,
+        metric: a.metric,
+        min: a.min,
+        max: a.max,
+        batch: a.batch,
+        contrast: a.contrast.map(|p| (position(p.a), position(p.b))),
+    }
+}
+
 /// Runs this shard's chunks of `scenario` into `opts.out`, then writes its shard record and, if it
 /// completes the set, `manifest.json`.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
@@ -204,11 +224,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     if let Some(r) = opts.replication
         && r >= scenario.replications
     {
+        let count = match &scenario.adaptive {
+            Some(a) => format!("adaptive, max = {}", a.max),
+            None => format!("replications = {}", scenario.replications),
+        };
         return Err(RunnerError::Refused(format!(
-            "--rep {r}: scenario {:?} has replications 0..{} (replications = {})",
+            "--rep {r}: scenario {:?} has replications 0..{} ({count})",
             scenario.name,
             scenario.replications - 1,
-            scenario.replications
         )));
     }
     let spec = RunSpec {
@@ -218,6 +241,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         } else {
             scenario.replications
         },
+        // `--rep R` plays replication R alone, adaptive or not: its stream is keyed by R.
+        adaptive: scenario
+            .adaptive
+            .as_ref()
+            .filter(|_| opts.replication.is_none())
+            .map(|a| stop_rule(scenario, a)),
         first_replication: opts.replication.unwrap_or(0),
         mechanisms: scenario.mechanisms.iter().map(|m| m.index as u16).collect(),
         depth: depth_of(scenario.trace),
@@ -527,4 +556,27 @@ fn run_chunk(
         infos.push(e.0.finish()?);
     }
     Ok(infos)
+}
+
+#[cfg(test)]
+mod tests {
+    use datapact_model::stats::SeMetric;
+    use datapact_trace::Table;
+
+    /// The metrics an adaptive rule may target are `cells` columns, each with its SE column
+    /// (`success_rate` has `success_se`, `X_mean` has `X_se`): the scenario reader's list and the
+    /// table's declaration agree.
+    #[test]
+    fn adaptive_metrics_are_cells_columns_with_an_se() {
+        let names: Vec<&str> = Table::Cells.columns().iter().map(|c| c.name).collect();
+        for m in SeMetric::ALL {
+            let column = m.column();
+            let stem = column
+                .strip_suffix("_mean")
+                .or_else(|| column.strip_suffix("_rate"))
+                .expect("a mean or a rate");
+            assert!(names.contains(&column), "{column}");
+            assert!(names.contains(&format!("{stem}_se").as_str()), "{stem}_se");
+        }
+    }
 }

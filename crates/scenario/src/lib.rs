@@ -17,6 +17,7 @@ mod error;
 mod normalize;
 mod points_file;
 mod read;
+pub mod replications;
 mod sections;
 mod tree;
 mod validate;
@@ -30,6 +31,7 @@ pub use axes::Target;
 pub use design::{AxisRange, Design, DesignKind};
 pub use error::ScenarioError;
 pub use read::MAX_MAGNITUDE;
+pub use replications::{Adaptive, MAX_ADAPTIVE_REPLICATIONS};
 
 /// A mechanism a scenario runs: its index in the catalog and its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -111,7 +113,9 @@ pub struct SweepAxis {
 /// [scenario]
 /// name = "baseline"              # required
 /// seed = 20260508                # required, integer >= 0
-/// replications = 2000            # required, integer >= 1
+/// replications = 2000            # required, integer >= 1, or adaptive:
+/// # replications = { target_se = 0.005, metric = "success_rate", min = 200, max = 100000,
+/// #                  batch = 200, contrast = "M-S" }   # batch (default min), contrast optional
 /// description = "..."            # optional
 /// [population]
 /// users = 20
@@ -157,8 +161,11 @@ pub struct Scenario {
     pub name: String,
     /// Root seed: every random stream derives from it, the cell and the replication.
     pub seed: u64,
-    /// Replications per cell.
+    /// Replications per cell: the count, or with an adaptive rule its `max` (the most a cell
+    /// plays, which bounds chunks, `--rep` and the size check).
     pub replications: u32,
+    /// The adaptive rule of `replications = { target_se, … }`; `None` for a fixed count.
+    pub adaptive: Option<Adaptive>,
     /// Free text from the file, if any.
     pub description: Option<String>,
     /// In catalog order (C, S, M, then plugins in registration order).
@@ -322,7 +329,7 @@ impl Scenario {
         }
     }
 
-    /// cells × replications × mechanisms.
+    /// cells × replications × mechanisms (with an adaptive rule, the most it may play).
     pub fn campaigns(&self) -> u128 {
         self.cell_count() as u128 * self.replications as u128 * self.mechanisms.len() as u128
     }

@@ -122,7 +122,26 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     let _ = writeln!(o, "\n[scenario]");
     let _ = writeln!(o, "name = {}", string(&s.name));
     let _ = writeln!(o, "seed = {}", s.seed);
-    let _ = writeln!(o, "replications = {}", s.replications);
+    match &s.adaptive {
+        None => {
+            let _ = writeln!(o, "replications = {}", s.replications);
+        }
+        Some(a) => {
+            let contrast = a
+                .contrast
+                .map(|p| format!(", contrast = {}", string(&p.label())))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "replications = {{ target_se = {}, metric = {}, min = {}, max = {}, batch = {}{contrast} }}",
+                float(a.target_se),
+                string(a.metric.column()),
+                a.min,
+                a.max,
+                a.batch
+            );
+        }
+    }
     if let Some(d) = &s.description {
         let _ = writeln!(o, "description = {}", string(d));
     }

@@ -400,25 +400,9 @@ pub(crate) fn contrasts(
     }
     let mut pairs: Vec<crate::ContrastPair> = Vec::new();
     for item in items {
-        let s = string(cx, key, item)?;
-        // Split at the '-' that leaves a mechanism of the run on both sides (names may hold '-').
-        let pair = s.match_indices('-').find_map(|(i, _)| {
-            let find = |name: &str| mechs.iter().find(|m| m.name == name).copied();
-            Some(crate::ContrastPair {
-                a: find(&s[..i])?,
-                b: find(&s[i + 1..])?,
-            })
-        });
-        let Some(pair) = pair.filter(|p| p.a != p.b) else {
-            return Err(cx.err(
-                &item.loc,
-                key,
-                format!(
-                    "{key}: \"{s}\" is not \"A-B\" with A and B two different mechanisms of the run ({names})"
-                ),
-            ));
-        };
+        let pair = contrast_pair(cx, key, item, mechs)?;
         if pairs.contains(&pair) {
+            let s = string(cx, key, item)?;
             return Err(cx.err(&item.loc, key, format!("{key}: duplicate pair \"{s}\"")));
         }
         pairs.push(pair);
@@ -426,8 +410,38 @@ pub(crate) fn contrasts(
     Ok(Some(pairs))
 }
 
-/// `[scenario]`: name, seed, replications, description.
-pub(crate) fn scenario_table(cx: &Cx, sc: &Tbl) -> Res<(String, u64, u32, Option<String>)> {
+/// `"A-B"`, A and B two different mechanisms of the run (`[output] contrasts`, the contrast of
+/// adaptive replications).
+pub(crate) fn contrast_pair(
+    cx: &Cx,
+    key: &str,
+    item: &Node,
+    mechs: &[MechanismRef],
+) -> Res<crate::ContrastPair> {
+    let s = string(cx, key, item)?;
+    // Split at the '-' that leaves a mechanism of the run on both sides (names may hold '-').
+    let pair = s.match_indices('-').find_map(|(i, _)| {
+        let find = |name: &str| mechs.iter().find(|m| m.name == name).copied();
+        Some(crate::ContrastPair {
+            a: find(&s[..i])?,
+            b: find(&s[i + 1..])?,
+        })
+    });
+    pair.filter(|p| p.a != p.b).ok_or_else(|| {
+        let names = mechs.iter().map(|m| m.name).collect::<Vec<_>>().join(", ");
+        cx.err(
+            &item.loc,
+            key,
+            format!(
+                "{key}: \"{s}\" is not \"A-B\" with A and B two different mechanisms of the run ({names})"
+            ),
+        )
+    })
+}
+
+/// `[scenario]`: name, seed, description (`replications` is read once the mechanisms are
+/// known, by `replications::read`).
+pub(crate) fn scenario_table(cx: &Cx, sc: &Tbl) -> Res<(String, u64, Option<String>)> {
     sc.check_keys(
         cx,
         &["name", "seed", "replications", "description", "mechanisms"],
@@ -462,20 +476,11 @@ pub(crate) fn scenario_table(cx: &Cx, sc: &Tbl) -> Res<(String, u64, u32, Option
             max: i64::MAX,
         },
     )? as u64;
-    let replications = integer(
-        cx,
-        "scenario.replications",
-        sc.require(cx, "replications")?,
-        Rule::Int {
-            min: 1,
-            max: u32::MAX as i64,
-        },
-    )? as u32;
     let description = match sc.get("description") {
         None => None,
         Some(n) => Some(string(cx, "scenario.description", n)?.to_string()),
     };
-    Ok((name, seed, replications, description))
+    Ok((name, seed, description))
 }
 
 /// Longest scenario name, in bytes (a directory name on common file systems).

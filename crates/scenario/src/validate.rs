@@ -209,7 +209,7 @@ pub(crate) fn build(
             "missing required table [scenario] (with name, seed, replications)",
         ));
     };
-    let (name, seed, replications, description) = sections::scenario_table(&cx, &sc)?;
+    let (name, seed, description) = sections::scenario_table(&cx, &sc)?;
 
     let mechs = match (top.get("mechanisms"), sc.get("mechanisms")) {
         (Some(_), Some(n)) => {
@@ -233,6 +233,9 @@ pub(crate) fn build(
             })
             .collect(),
     };
+
+    let (replications, adaptive) =
+        crate::replications::read(&cx, sc.require(&cx, "replications")?, &mechs)?;
 
     let mut game = Game {
         mechanism_params: sections::mechanism_params(
@@ -475,6 +478,7 @@ pub(crate) fn build(
         name,
         seed,
         replications,
+        adaptive,
         description,
         mechanisms: mechs,
         base: game,

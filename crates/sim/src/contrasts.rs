@@ -5,7 +5,7 @@
 //! means no per-campaign record is kept for the `contrasts` table.
 
 use datapact_model::Outcome;
-use datapact_model::stats::Welford;
+use datapact_model::stats::{SeMetric, Welford};
 
 /// A contrasted metric: its value in an outcome, and whether higher is better.
 type Contrasted = (fn(&Outcome) -> f64, bool);
@@ -19,6 +19,20 @@ pub const CONTRASTED: [Contrasted; 6] = [
     (|o| o.data, true),
     (|o| o.withdrawals as f64, false),
 ];
+
+/// The position in [`CONTRASTED`] of a `cells` metric (`None` for leakage, which is not
+/// contrasted: S and M never leak).
+pub fn contrasted(metric: SeMetric) -> Option<usize> {
+    match metric {
+        SeMetric::Success => Some(0),
+        SeMetric::Welfare => Some(1),
+        SeMetric::PrivacyCost => Some(2),
+        SeMetric::Subsidy => Some(3),
+        SeMetric::Leakage => None,
+        SeMetric::Data => Some(4),
+        SeMetric::Withdrawals => Some(5),
+    }
+}
 
 /// One metric's paired statistics for the pair (i, j), i before j in the run's mechanisms.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -91,6 +105,34 @@ pub(crate) fn fold(stats: &mut [PairStats], outcomes: &[Outcome]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contrasted_metrics_read_the_same_outcome_field() {
+        let o = Outcome {
+            status: datapact_model::Status::Success,
+            welfare: 1.5,
+            privacy_cost: 2.5,
+            subsidy: 3.5,
+            leakage: 0.0,
+            data: 4.5,
+            withdrawals: 6,
+            backstoppers: 2,
+        };
+        let zero = Outcome::null(0);
+        for metric in SeMetric::ALL {
+            let Some(c) = contrasted(metric) else {
+                assert_eq!(metric, SeMetric::Leakage);
+                continue;
+            };
+            // The contrast of o against a null outcome is o's own value of the metric.
+            let mut stats = datapact_model::stats::CellStats::default();
+            stats.push(&o);
+            assert_eq!(
+                CONTRASTED[c].0(&o) - CONTRASTED[c].0(&zero),
+                metric.of(&stats).mean()
+            );
+        }
+    }
 
     #[test]
     fn pair_index_finds_every_pair_in_order() {

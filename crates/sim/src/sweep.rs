@@ -8,7 +8,9 @@ use std::sync::Arc;
 use datapact_model::assign::AssignMemo;
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
 use datapact_model::dynamics::{evolve_costs, learn_beliefs, round_rng};
-use datapact_model::stats::{CellStats, DiagnosticStats, Diagnostics, Welford};
+use datapact_model::stats::{
+    CellStats, DiagnosticStats, Diagnostics, SeMetric, Welford, next_batch, precise_enough,
+};
 use datapact_model::{
     Draws, Event, EventSink, Game, Kernel, Memory, NoEvents, Outcome, Rules, Status, Workspace,
     draw_key, run_round,
@@ -43,8 +45,11 @@ pub enum Backend {
 pub struct RunSpec {
     /// The scenario seed.
     pub seed: u64,
-    /// Replications per cell.
+    /// Replications per cell (with an adaptive rule, its `max`).
     pub replications: u32,
+    /// Play each cell until a metric's SE reaches a target, instead of `replications` times
+    /// (`None`: a fixed count). Requires `first_replication` = 0.
+    pub adaptive: Option<StopRule>,
     /// Index of the first replication played (0 for a whole run): a cell plays replications
     /// `first_replication .. first_replication + replications`, each from its own stream, so
     /// one replication can be re-run alone (`datapact run --rep`).
@@ -78,6 +83,98 @@ impl RunSpec {
                 })
             })
             .collect()
+    }
+}
+
+/// An adaptive replication rule (the scenario's `replications = { target_se, … }`): a cell
+/// plays `min` replications, then `batch` at a time, and stops after the first batch at whose
+/// end the SE of `metric` is at most `target_se` in every round, for every mechanism (or for the
+/// paired contrast `contrast`), or at `max`. Batches are a function of the count played and the
+/// rule reads statistics folded in replication order, so a cell's replications, and its
+/// outputs, are the same on any thread count, shard or resume.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StopRule {
+    /// The SE to reach.
+    pub target_se: f64,
+    /// The metric whose SE is read.
+    pub metric: SeMetric,
+    /// Replications before the rule is first read (≥ 2: one replication has no SE).
+    pub min: u32,
+    /// Replications at most.
+    pub max: u32,
+    /// Replications per batch after the first `min`.
+    pub batch: u32,
+    /// `(a, b)`, positions in [`RunSpec::mechanisms`]: target the SE of the paired difference
+    /// a − b instead of each mechanism's own (the metric must be contrasted,
+    /// [`crate::contrasts::contrasted`]).
+    pub contrast: Option<(usize, usize)>,
+}
+
+impl StopRule {
+    /// The largest batch the rule plays (sizes the ECS worlds).
+    fn largest_batch(&self) -> u32 {
+        self.min.max(self.batch).min(self.max)
+    }
+
+    /// Whether the statistics folded so far meet the target.
+    fn reached(&self, folder: &Folder) -> bool {
+        match self.contrast {
+            None => precise_enough(
+                folder
+                    .stats
+                    .iter()
+                    .flatten()
+                    .map(|(_, s)| self.metric.of(s).se()),
+                self.target_se,
+            ),
+            Some((a, b)) => {
+                let m = folder.decls.len();
+                let (k, _) = crate::contrasts::pair_index(m, a, b);
+                let c = crate::contrasts::contrasted(self.metric)
+                    .expect("the scenario reader refuses an uncontrasted metric with a contrast");
+                precise_enough(
+                    folder.pairs.iter().map(|round| round[k][c].diff.se()),
+                    self.target_se,
+                )
+            }
+        }
+    }
+}
+
+/// The replication ranges a cell plays, batch after batch: one range of `replications` for a
+/// fixed count, or the adaptive rule's batches until it is met.
+struct Batches<'a> {
+    spec: &'a RunSpec,
+    done: u32,
+}
+
+impl<'a> Batches<'a> {
+    fn new(spec: &'a RunSpec) -> Self {
+        Batches { spec, done: 0 }
+    }
+
+    /// The largest batch (sizes the ECS worlds).
+    fn largest(&self) -> u32 {
+        self.spec
+            .adaptive
+            .map_or(self.spec.replications, |a| a.largest_batch())
+    }
+
+    /// The next range `(first, count)` to play, given what was folded; `None` when the cell is
+    /// done. Read only between batches, in replication order.
+    fn next(&mut self, folder: &Folder) -> Option<(u32, u32)> {
+        let count = match self.spec.adaptive {
+            None if self.done == 0 => self.spec.replications,
+            None => 0,
+            Some(rule) if self.done > 0 && rule.reached(folder) => 0,
+            Some(rule) => next_batch(self.done, rule.min, rule.batch, rule.max),
+        };
+        if count == 0 {
+            return None;
+        }
+        let first = self.spec.first_replication + self.done;
+        self.done += count;
+        Some((first, count))
     }
 }
 
@@ -417,44 +514,48 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
         .expect("validated cost distribution");
     let m = spec.mechanisms.len();
     let rounds = job.game.dynamics.rounds.max(1);
-    let capacity = batch_capacity(job.game.users, m, spec.replications);
-    let end = spec.first_replication + spec.replications;
+    let mut batches = Batches::new(spec);
+    let capacity = batch_capacity(job.game.users, m, batches.largest());
     let mut folder = Folder::new(job.index, spec, rounds);
     let mut events = Vec::new();
     let mut outcomes = Vec::with_capacity(m);
-    let mut first = spec.first_replication;
-    while first < end {
-        let reps = (capacity as u32).min(end - first) as usize;
-        engine.start_batch(
-            &job.game,
-            rules,
-            &sampler,
-            &spec.mechanisms,
-            spec.seed,
-            draw_key(&job.game),
-            first as u64,
-            reps,
-            capacity,
-        );
-        for round in 0..rounds {
-            let mut view = engine.run_round(round);
-            for r in 0..reps {
-                let rep = first + r as u32;
-                outcomes.clear();
-                outcomes.extend((0..m).map(|k| view.outcome(r * m + k)));
-                let payoff_c = folder.index_c.map(|k| view.payoffs(r * m + k));
-                let payoff_m = folder.index_m.map(|k| view.payoffs(r * m + k));
-                let metric = |k: usize, metric: usize| view.metric(metric, r * m + k);
-                folder.fold(rep, round, &outcomes, metric, payoff_c, payoff_m)?;
-                if S::ENABLED {
-                    for k in 0..m {
-                        let log = view.take_events(r * m + k);
-                        push_events(&mut events, rep, round, spec.mechanisms[k], log.as_ref());
+    // The replications of a batch (fixed or adaptive) in worlds of at most `capacity`.
+    while let Some((start, count)) = batches.next(&folder) {
+        let end = start + count;
+        let mut first = start;
+        while first < end {
+            let reps = (capacity as u32).min(end - first) as usize;
+            engine.start_batch(
+                &job.game,
+                rules,
+                &sampler,
+                &spec.mechanisms,
+                spec.seed,
+                draw_key(&job.game),
+                first as u64,
+                reps,
+                capacity,
+            );
+            for round in 0..rounds {
+                let mut view = engine.run_round(round);
+                for r in 0..reps {
+                    let rep = first + r as u32;
+                    outcomes.clear();
+                    outcomes.extend((0..m).map(|k| view.outcome(r * m + k)));
+                    let payoff_c = folder.index_c.map(|k| view.payoffs(r * m + k));
+                    let payoff_m = folder.index_m.map(|k| view.payoffs(r * m + k));
+                    let metric = |k: usize, metric: usize| view.metric(metric, r * m + k);
+                    folder.fold(rep, round, &outcomes, metric, payoff_c, payoff_m)?;
+                    if S::ENABLED {
+                        for k in 0..m {
+                            let log = view.take_events(r * m + k);
+                            push_events(&mut events, rep, round, spec.mechanisms[k], log.as_ref());
+                        }
                     }
                 }
             }
+            first += reps as u32;
         }
-        first += reps as u32;
     }
     Ok(folder.finish(events))
 }
@@ -482,55 +583,58 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     let key = draw_key(game);
     // One assignment memo for all mechanisms: S and M of a replication observe the same costs.
     let mut memo = AssignMemo::default();
-    for rep in spec.first_replication..spec.first_replication + spec.replications {
-        for (k, ws) in workspaces.iter_mut().enumerate() {
-            ws.fresh_population(game, n);
-            memory[k] = Memory::default();
-        }
-        for round in 0..rounds {
-            let mut rng = round_rng(spec.seed, key, rep as u64, round);
-            draws.fill(n, &sampler, &mut rng);
-            evolve_costs(
-                game.dynamics.cost_process,
-                round,
-                mean,
-                &draws.cost,
-                &mut costs,
-            );
-            draws.cost.copy_from_slice(&costs);
-            outcomes.clear();
-            for (k, kernel) in kernels.iter().enumerate() {
-                let ws = &mut workspaces[k];
-                let absorbed = memory[k].withdrawals_absorbed();
-                ws.absorbed.iter_mut().for_each(|a| *a = absorbed);
-                sink.clear();
-                ws.memo = std::mem::take(&mut memo);
-                let o = run_round(*kernel, game, rules, &draws, ws, sink);
-                memo = std::mem::take(&mut ws.memo);
-                outcomes.push(o);
-                if S::ENABLED {
-                    push_events(&mut events, rep, round, spec.mechanisms[k], sink.as_ref());
-                }
+    let mut batches = Batches::new(spec);
+    while let Some((start, count)) = batches.next(&folder) {
+        for rep in start..start + count {
+            for (k, ws) in workspaces.iter_mut().enumerate() {
+                ws.fresh_population(game, n);
+                memory[k] = Memory::default();
             }
-            let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());
-            let payoff_m = folder.index_m.map(|k| workspaces[k].payoff.as_slice());
-            // The core mechanisms compute no plugin metric.
-            folder.fold(rep, round, &outcomes, |_, _| f64::NAN, payoff_c, payoff_m)?;
-            // Learn: C's users update beliefs from the round; reporting users remember it.
-            if round + 1 < rounds {
+            for round in 0..rounds {
+                let mut rng = round_rng(spec.seed, key, rep as u64, round);
+                draws.fill(n, &sampler, &mut rng);
+                evolve_costs(
+                    game.dynamics.cost_process,
+                    round,
+                    mean,
+                    &draws.cost,
+                    &mut costs,
+                );
+                draws.cost.copy_from_slice(&costs);
+                outcomes.clear();
                 for (k, kernel) in kernels.iter().enumerate() {
-                    let o = outcomes[k];
-                    if *kernel == Kernel::Subsidy {
-                        let ws = &mut workspaces[k];
-                        learn_beliefs(
-                            game.dynamics.learning,
-                            &mut ws.belief,
-                            &ws.burden,
-                            o.data,
-                            game.need(),
-                        );
-                    } else {
-                        memory[k].remember(o.withdrawals, o.success());
+                    let ws = &mut workspaces[k];
+                    let absorbed = memory[k].withdrawals_absorbed();
+                    ws.absorbed.iter_mut().for_each(|a| *a = absorbed);
+                    sink.clear();
+                    ws.memo = std::mem::take(&mut memo);
+                    let o = run_round(*kernel, game, rules, &draws, ws, sink);
+                    memo = std::mem::take(&mut ws.memo);
+                    outcomes.push(o);
+                    if S::ENABLED {
+                        push_events(&mut events, rep, round, spec.mechanisms[k], sink.as_ref());
+                    }
+                }
+                let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());
+                let payoff_m = folder.index_m.map(|k| workspaces[k].payoff.as_slice());
+                // The core mechanisms compute no plugin metric.
+                folder.fold(rep, round, &outcomes, |_, _| f64::NAN, payoff_c, payoff_m)?;
+                // Learn: C's users update beliefs from the round; reporting users remember it.
+                if round + 1 < rounds {
+                    for (k, kernel) in kernels.iter().enumerate() {
+                        let o = outcomes[k];
+                        if *kernel == Kernel::Subsidy {
+                            let ws = &mut workspaces[k];
+                            learn_beliefs(
+                                game.dynamics.learning,
+                                &mut ws.belief,
+                                &ws.burden,
+                                o.data,
+                                game.need(),
+                            );
+                        } else {
+                            memory[k].remember(o.withdrawals, o.success());
+                        }
                     }
                 }
             }

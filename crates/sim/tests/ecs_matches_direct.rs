@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use datapact_model::param::ParamValues;
+use datapact_model::stats::SeMetric;
 use datapact_model::{
     CostDist, CostProcess, Dynamics, Game, Learning, NoEvents, Order, Population, StrategyShare,
 };
@@ -25,6 +26,7 @@ fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<u16>) -> RunS
         seed: 99,
         replications: reps,
         first_replication: 0,
+        adaptive: None,
         mechanisms,
         depth,
         backend,
@@ -191,4 +193,37 @@ fn a_plugin_that_breaks_campaign_order_is_named() {
         ..spec(Backend::Ecs, Depth::Cells, 4, vec![C, S, M])
     };
     let _ = run_cell(&job, &spec);
+}
+
+fn adaptive(rule: datapact_sim::StopRule, backend: Backend, depth: Depth) -> RunSpec {
+    RunSpec {
+        adaptive: Some(rule),
+        ..spec(backend, depth, rule.max, vec![C, S, M])
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// An adaptive cell plays the same replications on both backends, and its output is that of
+    /// a fixed run of as many replications: the batches and the stopping rule change which
+    /// replications are played, never their numbers.
+    #[test]
+    fn adaptive_cells_equal_fixed_cells_of_their_count(
+        users in 2usize..12, value in 0.0f64..0.3, payment in 0.0f64..0.3, rounds in 1u32..3,
+        target in 0.01f64..0.3, min in 2u32..30, batch in 1u32..40, max in 30u32..300,
+        contrast in any::<bool>(),
+        metric in prop_oneof![Just(SeMetric::Success), Just(SeMetric::Welfare), Just(SeMetric::Data)],
+    ) {
+        let game = Game { users, value, payment, dynamics: Dynamics { rounds, ..Dynamics::default() }, ..Game::default() };
+        let job = CellJob { index: 3, game };
+        let rule = datapact_sim::StopRule { target_se: target, metric, min, max, batch, contrast: contrast.then_some((2, 1)) };
+        let ecs = run_cell(&job, &adaptive(rule, Backend::Ecs, Depth::Rounds)).unwrap();
+        let direct = run_cell(&job, &adaptive(rule, Backend::Direct, Depth::Rounds)).unwrap();
+        prop_assert_eq!(&ecs, &direct);
+        let reps = ecs.summaries[0].stats[0].1.reps() as u32;
+        prop_assert!((min..=max).contains(&reps));
+        let fixed = run_cell(&job, &spec(Backend::Ecs, Depth::Rounds, reps, vec![C, S, M])).unwrap();
+        prop_assert_eq!(ecs, fixed);
+    }
 }

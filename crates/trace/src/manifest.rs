@@ -53,8 +53,13 @@ pub struct Manifest {
     pub scenario_hash: String,
     /// Root seed.
     pub seed: u64,
-    /// Replications per cell.
+    /// Replications per cell (with an adaptive rule, its `max`; each cell's count is its rows'
+    /// `reps`).
     pub replications: u32,
+    /// The adaptive replication rule, for a run with `replications = { target_se, … }`
+    /// (absent for a fixed count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveRecord>,
     /// Mechanism names, in output order.
     pub mechanisms: Vec<String>,
     /// The plugins the run was made with (`name version`, in registration order); empty in
@@ -86,6 +91,24 @@ pub struct Manifest {
     /// a grid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub design: Option<DesignRecord>,
+}
+
+/// An adaptive replication rule as written in `manifest.json` (`docs/designs.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveRecord {
+    /// The SE each cell plays until.
+    pub target_se: f64,
+    /// The `cells` metric whose SE is targeted.
+    pub metric: String,
+    /// Replications before the rule is first read.
+    pub min: u32,
+    /// Replications at most.
+    pub max: u32,
+    /// Replications per batch after the first `min`.
+    pub batch: u32,
+    /// `"A-B"`: the SE of this paired contrast is targeted instead of each mechanism's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contrast: Option<String>,
 }
 
 /// A run's design points as written in `manifest.json`: enough to analyse the outputs without

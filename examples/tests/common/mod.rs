@@ -23,6 +23,7 @@ pub fn run(plugins: &Arc<PluginSet>, game: Game, names: &[&str], depth: Depth) -
         seed: 11,
         replications: 300,
         first_replication: 0,
+        adaptive: None,
         mechanisms: names
             .iter()
             .map(|n| catalog.mechanism(n).expect("registered") as u16)

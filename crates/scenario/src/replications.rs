@@ -1,0 +1,169 @@
+//! `[scenario] replications`: a fixed count per cell, or an adaptive rule that plays each cell
+//! in deterministic batches until the standard error of a metric reaches a target
+//! (`docs/designs.md`, "Adaptive replications").
+
+use datapact_model::Rule;
+use datapact_model::stats::SeMetric;
+
+use crate::read::{Cx, Res, as_table, integer, number, string};
+use crate::tree::{Node, Val};
+use crate::{ContrastPair, MechanismRef};
+
+/// Largest adaptive `max`: 10^8 replications bring an SE to 10^-4 of the metric's standard
+/// deviation; beyond, a target is better met by a less noisy metric than by more runs.
+pub const MAX_ADAPTIVE_REPLICATIONS: u32 = 100_000_000;
+
+/// The keys of an adaptive `replications` table.
+const KEYS: [&str; 6] = ["target_se", "metric", "min", "max", "batch", "contrast"];
+
+/// An adaptive replication rule: each cell plays `min` replications, then `batch` more at a
+/// time, and stops after the first batch at whose end the SE of `metric` is at most
+/// `target_se` for every mechanism of the run in every round (or, with `contrast`, the SE of
+/// that paired difference in every round), or at `max`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adaptive {
+    /// The SE to reach, > 0.
+    pub target_se: f64,
+    /// The `cells` metric whose SE is targeted.
+    pub metric: SeMetric,
+    /// Replications played before the rule is first read, in `[2, max]`.
+    pub min: u32,
+    /// Replications at most, in `[min, MAX_ADAPTIVE_REPLICATIONS]`.
+    pub max: u32,
+    /// Replications per batch after the first (default `min`).
+    pub batch: u32,
+    /// Target the SE of this paired contrast's difference (`contrasts` table) instead of each
+    /// mechanism's.
+    pub contrast: Option<ContrastPair>,
+}
+
+impl Adaptive {
+    /// The rule as one line, for `datapact validate` and run summaries.
+    pub fn describe(&self) -> String {
+        let of = match &self.contrast {
+            Some(p) => format!("the {} contrast of {}", p.label(), self.metric.column()),
+            None => format!("{} of every mechanism", self.metric.column()),
+        };
+        format!(
+            "adaptive: until the SE of {of} is <= {} in every round; {} first, then batches of \
+             {}, at most {}",
+            self.target_se, self.min, self.batch, self.max
+        )
+    }
+}
+
+/// `scenario.replications`: an integer >= 1, or an adaptive table.
+/// Returns the most replications a cell may play, and the adaptive rule if there is one.
+pub(crate) fn read(cx: &Cx, n: &Node, mechs: &[MechanismRef]) -> Res<(u32, Option<Adaptive>)> {
+    const KEY: &str = "scenario.replications";
+    match &n.val {
+        Val::Int(_) => {
+            let count = Rule::Int {
+                min: 1,
+                max: u32::MAX as i64,
+            };
+            Ok((integer(cx, KEY, n, count)? as u32, None))
+        }
+        Val::Table(_) => {
+            let t = as_table(cx, KEY, n)?;
+            t.check_keys(cx, &KEYS)?;
+            let target_se = number(
+                cx,
+                &t.full("target_se"),
+                t.require(cx, "target_se")?,
+                Rule::Pos,
+            )?;
+            let metric_key = t.full("metric");
+            let metric_n = t.require(cx, "metric")?;
+            let name = string(cx, &metric_key, metric_n)?;
+            let allowed = || {
+                SeMetric::ALL
+                    .iter()
+                    .map(|m| format!("\"{}\"", m.column()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let Some(metric) = SeMetric::parse(name) else {
+                return Err(cx.err(
+                    &metric_n.loc,
+                    &metric_key,
+                    format!(
+                        "{metric_key} = {name:?} is not a cells column with a standard error; \
+                         allowed: {}",
+                        allowed()
+                    ),
+                ));
+            };
+            let max_rule = Rule::Int {
+                min: 2,
+                max: MAX_ADAPTIVE_REPLICATIONS as i64,
+            };
+            let max = integer(cx, &t.full("max"), t.require(cx, "max")?, max_rule)? as u32;
+            // One replication has no SE (0 by convention), which would stop every cell at once.
+            let min_n = t.require(cx, "min")?;
+            let min = integer(
+                cx,
+                &t.full("min"),
+                min_n,
+                Rule::Int {
+                    min: 2,
+                    max: max as i64,
+                },
+            )? as u32;
+            let batch = match t.get("batch") {
+                None => min,
+                Some(b) => integer(
+                    cx,
+                    &t.full("batch"),
+                    b,
+                    Rule::Int {
+                        min: 1,
+                        max: MAX_ADAPTIVE_REPLICATIONS as i64,
+                    },
+                )? as u32,
+            };
+            let contrast = match t.get("contrast") {
+                None => None,
+                Some(c) => {
+                    let key = t.full("contrast");
+                    let pair = crate::sections::contrast_pair(cx, &key, c, mechs)?;
+                    if metric == SeMetric::Leakage {
+                        return Err(cx.err(
+                            &metric_n.loc,
+                            &metric_key,
+                            format!(
+                                "{metric_key} = \"leakage_mean\" has no paired contrast; with \
+                                 {key}, allowed: {}",
+                                SeMetric::ALL
+                                    .iter()
+                                    .filter(|m| **m != SeMetric::Leakage)
+                                    .map(|m| format!("\"{}\"", m.column()))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                    Some(pair)
+                }
+            };
+            let rule = Adaptive {
+                target_se,
+                metric,
+                min,
+                max,
+                batch,
+                contrast,
+            };
+            Ok((max, Some(rule)))
+        }
+        other => Err(cx.err(
+            &n.loc,
+            KEY,
+            format!(
+                "{KEY} must be an integer >= 1 or a table {{ target_se, metric, min, max[, \
+                 batch, contrast] }}, found {}",
+                other.type_name()
+            ),
+        )),
+    }
+}
