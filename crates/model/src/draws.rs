@@ -106,7 +106,6 @@ impl Draws {
         }
     }
 
-
     /// Number of users n the draws were made for.
     pub fn len(&self) -> usize {
         self.cost.len()

@@ -319,7 +319,10 @@ mod tests {
             assert_eq!(first, seen);
             let users = first..first + d.len();
             assert_eq!(bits(&d.cost), bits(&whole.cost[users.clone()]));
-            assert_eq!(bits(&d.drift_shock), bits(&whole.drift_shock[users.clone()]));
+            assert_eq!(
+                bits(&d.drift_shock),
+                bits(&whole.drift_shock[users.clone()])
+            );
             assert_eq!(bits(&d.obs_shock), bits(&whole.obs_shock[users.clone()]));
             assert_eq!(bits(&d.order_key), bits(&whole.order_key[users]));
             seen += d.len();

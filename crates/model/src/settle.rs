@@ -218,10 +218,7 @@ pub fn subsidy_success(total: f64, game: &Game) -> bool {
 /// One C user's (privacy cost borne, payment): κ(c^w, x) and p·x, whatever the outcome.
 #[inline]
 pub fn subsidy_terms(realized: f64, contribution: f64, game: &Game) -> (f64, f64) {
-    (
-        kappa(realized, contribution),
-        game.payment * contribution,
-    )
+    (kappa(realized, contribution), game.payment * contribution)
 }
 
 /// One C user's utility u_i = V·1{success} + p·x − κ(c^w, x).
@@ -232,7 +229,13 @@ pub fn subsidy_payoff(success: bool, borne: f64, paid: f64, game: &Game) -> f64 
 
 /// C's outcome from its totals over the n users (Σ x, Σ κ borne, Σ paid, each summed in user
 /// order).
-pub fn subsidy_outcome(n: usize, total: f64, privacy_cost: f64, paid_total: f64, game: &Game) -> Outcome {
+pub fn subsidy_outcome(
+    n: usize,
+    total: f64,
+    privacy_cost: f64,
+    paid_total: f64,
+    game: &Game,
+) -> Outcome {
     let success = subsidy_success(total, game);
     Outcome {
         status: if success {

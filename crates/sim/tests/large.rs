@@ -74,8 +74,11 @@ fn large_path_equals_the_direct_kernel_and_the_ecs() {
             let all = vec![C, S, M];
             let large = run_cell_large(&job, &spec(Backend::Ecs, Depth::Rounds, reps, all.clone()))
                 .unwrap();
-            let direct =
-                run_cell(&job, &spec(Backend::Direct, Depth::Rounds, reps, all.clone())).unwrap();
+            let direct = run_cell(
+                &job,
+                &spec(Backend::Direct, Depth::Rounds, reps, all.clone()),
+            )
+            .unwrap();
             assert_eq!(large, direct, "n={users} V={value} {order:?}");
             assert_eq!(large.rounds.len(), 3 * reps as usize);
             if users <= 10_000 {
@@ -111,8 +114,14 @@ fn the_ecs_backend_takes_the_path_from_the_threshold() {
     let ecs = spec(Backend::Ecs, Depth::Rounds, 2, all.clone());
     assert!(is_large(&job, &ecs));
     let direct = spec(Backend::Direct, Depth::Rounds, 2, all.clone());
-    assert!(!is_large(&job, &direct), "the direct backend stays the reference");
-    assert_eq!(run_cell(&job, &ecs).unwrap(), run_cell(&job, &direct).unwrap());
+    assert!(
+        !is_large(&job, &direct),
+        "the direct backend stays the reference"
+    );
+    assert_eq!(
+        run_cell(&job, &ecs).unwrap(),
+        run_cell(&job, &direct).unwrap()
+    );
 
     let below = CellJob {
         game: Game {
