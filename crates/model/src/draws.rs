@@ -91,6 +91,8 @@ pub struct Draws {
 
 impl Draws {
     /// Fills the draws of `n` users from `rng`, in a fixed order: per user, cost, ζ, η, order key.
+    /// Successive calls on one `rng` continue the stream: filling blocks of users in user order
+    /// gives the numbers of one call for all of them (the large-campaign path streams so).
     pub fn fill<R: Rng + ?Sized>(&mut self, n: usize, sampler: &CostSampler, rng: &mut R) {
         self.cost.clear();
         self.drift_shock.clear();

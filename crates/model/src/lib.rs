@@ -23,6 +23,7 @@ pub mod deviation;
 pub mod draws;
 pub mod dynamics;
 pub mod events;
+pub mod large;
 pub mod param;
 pub mod params;
 pub mod reassign;

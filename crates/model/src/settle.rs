@@ -189,15 +189,14 @@ pub fn settle_subsidy<S: EventSink>(
 ) -> Outcome {
     let n = contribution.len();
     let total: f64 = contribution.iter().sum();
-    let success = total >= game.need() - game.tolerance();
+    let success = subsidy_success(total, game);
     let mut privacy_cost = 0.0;
     let mut paid_total = 0.0;
     for i in 0..n {
-        let borne = kappa(realized[i], contribution[i]);
-        let paid = game.payment * contribution[i];
+        let (borne, paid) = subsidy_terms(realized[i], contribution[i], game);
         privacy_cost += borne;
         paid_total += paid;
-        payoff[i] = if success { game.value } else { 0.0 } + paid - borne;
+        payoff[i] = subsidy_payoff(success, borne, paid, game);
     }
     if S::ENABLED {
         let kind = if success {
@@ -207,6 +206,37 @@ pub fn settle_subsidy<S: EventSink>(
         };
         sink.emit(Event::campaign(2, kind, Some(total)));
     }
+    subsidy_outcome(n, total, privacy_cost, paid_total, game)
+}
+
+/// Whether C's campaign succeeds: Σ x ≥ Q − τ.
+#[inline]
+pub fn subsidy_success(total: f64, game: &Game) -> bool {
+    total >= game.need() - game.tolerance()
+}
+
+/// One C user's (privacy cost borne, payment): κ(c^w, x) and p·x, whatever the outcome.
+#[inline]
+pub fn subsidy_terms(realized: f64, contribution: f64, game: &Game) -> (f64, f64) {
+    (kappa(realized, contribution), game.payment * contribution)
+}
+
+/// One C user's utility u_i = V·1{success} + p·x − κ(c^w, x).
+#[inline]
+pub fn subsidy_payoff(success: bool, borne: f64, paid: f64, game: &Game) -> f64 {
+    (if success { game.value } else { 0.0 }) + paid - borne
+}
+
+/// C's outcome from its totals over the n users (Σ x, Σ κ borne, Σ paid, each summed in user
+/// order).
+pub fn subsidy_outcome(
+    n: usize,
+    total: f64,
+    privacy_cost: f64,
+    paid_total: f64,
+    game: &Game,
+) -> Outcome {
+    let success = subsidy_success(total, game);
     Outcome {
         status: if success {
             Status::Success

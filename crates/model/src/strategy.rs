@@ -13,7 +13,9 @@ use std::sync::Arc;
 use crate::caps::sincere_stays;
 use crate::param::{NoParams, Params};
 
-/// How a user reports her cost. Called on runs of consecutive users who share the strategy.
+/// How a user reports her cost. Called on runs of consecutive users who share the strategy; a
+/// rule reports each user from her own cost alone (very large campaigns split runs into blocks,
+/// `crate::large`).
 pub trait ReportRule: Send + Sync + std::fmt::Debug + 'static {
     /// Writes each user's reported cost ĉ_i from her true cost c_i.
     fn report(&self, true_cost: &[f64], reported: &mut [f64]);

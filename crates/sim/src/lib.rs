@@ -16,6 +16,7 @@ pub mod components;
 pub mod contrasts;
 pub mod core;
 pub mod engine;
+pub mod large;
 pub mod plugin;
 pub mod sweep;
 pub mod systems;

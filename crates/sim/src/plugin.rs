@@ -379,6 +379,15 @@ impl PluginSet {
         &self.metrics
     }
 
+    /// Whether nothing but mechanisms' own systems and strategies was registered (no metric,
+    /// setup or free-standing systems): then a core mechanism's campaigns are exactly its direct
+    /// kernel's, and may be played off the ECS (the large-campaign path, `crate::large`).
+    pub fn plays_kernels_only(&self) -> bool {
+        self.metrics.is_empty()
+            && self.setups.is_empty()
+            && self.slots.iter().all(|s| s.mechanism.is_some())
+    }
+
     /// The plugins added, in order.
     pub fn plugins(&self) -> &[PluginInfo] {
         &self.plugins

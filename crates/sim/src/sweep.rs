@@ -320,7 +320,7 @@ pub fn batch_capacity(users: usize, mechanisms: usize, replications: u32) -> usi
 
 /// Folds each round's outcomes (in `spec.mechanisms` order) into that round's statistics, in
 /// replication order.
-struct Folder {
+pub(crate) struct Folder {
     cell: usize,
     stats: Vec<Vec<(u16, CellStats)>>,
     metrics: Vec<Vec<Vec<Welford>>>,
@@ -329,13 +329,13 @@ struct Folder {
     rounds: Vec<RoundRecord>,
     depth: Depth,
     decls: Vec<datapact_model::MechanismDecl>,
-    index_c: Option<usize>,
+    pub(crate) index_c: Option<usize>,
     index_s: Option<usize>,
-    index_m: Option<usize>,
+    pub(crate) index_m: Option<usize>,
 }
 
 impl Folder {
-    fn new(cell: usize, spec: &RunSpec, rounds: u32) -> Self {
+    pub(crate) fn new(cell: usize, spec: &RunSpec, rounds: u32) -> Self {
         // The diagnostics compare the core mechanisms, found by their declared names.
         let find = |name: &str| spec.mechanisms.iter().position(|&m| spec.name(m) == name);
         let fresh: Vec<(u16, CellStats)> = spec
@@ -372,7 +372,7 @@ impl Folder {
 
     /// Folds one replication's round: its outcomes and each campaign's metrics
     /// (`metric(k, m)` for mechanism k, metric m; NaN when not computed).
-    fn fold(
+    pub(crate) fn fold(
         &mut self,
         rep: u32,
         round: u32,
@@ -410,7 +410,7 @@ impl Folder {
         Ok(())
     }
 
-    fn finish(mut self, mut events: Vec<EventRecord>) -> CellOutput {
+    pub(crate) fn finish(mut self, mut events: Vec<EventRecord>) -> CellOutput {
         let (has_s, has_m, has_c) = (
             self.index_s.is_some(),
             self.index_m.is_some(),
@@ -478,6 +478,9 @@ fn engine_for<'a, S: crate::plugin::Sink>(
 /// On the direct backend, if a mechanism has no direct kernel (check
 /// [`RunSpec::direct_kernels`] first).
 pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantViolation> {
+    if crate::large::is_large(job, spec) {
+        return crate::large::run_cell_large(job, spec);
+    }
     let rules = spec.plugins.catalog().rules(&job.game);
     match (spec.backend, spec.depth == Depth::Events) {
         (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents),
