@@ -18,7 +18,9 @@ use datapact_model::dynamics::round_rng;
 use datapact_model::large::run_large;
 use datapact_model::{Outcome, draw_key};
 
-use crate::sweep::{Backend, CellJob, CellOutput, Depth, Folder, InvariantViolation, RunSpec};
+use crate::sweep::{
+    Backend, Batches, CellJob, CellOutput, Depth, Folder, InvariantViolation, RunSpec,
+};
 
 /// From this many user-campaigns per replication (users × mechanisms) the ECS backend takes the
 /// large-campaign path: 2^16, far above the paper's 20-user cells and above the ECS batch
@@ -60,25 +62,29 @@ pub fn run_cell_large(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, Invar
     let mut play_order: Vec<usize> = (0..kernels.len()).collect();
     play_order.sort_by_key(|&k| kernels[k] == Kernel::Subsidy);
     let mut outcomes: Vec<Outcome> = vec![Outcome::null(0); kernels.len()];
-    for rep in spec.first_replication..spec.first_replication + spec.replications {
-        for &k in &play_order {
-            let payoff = match pareto {
-                true if Some(k) == index_c => Some(&mut payoff_c),
-                true if Some(k) == index_m => Some(&mut payoff_m),
-                _ => None,
-            };
-            let stream = || round_rng(spec.seed, key, rep as u64, 0);
-            outcomes[k] = run_large(kernels[k], game, &rules, &sampler, stream, payoff);
+    // Fixed or adaptive, the replications come in the same batches as on the ECS path.
+    let mut batches = Batches::new(spec);
+    while let Some((start, count)) = batches.next(&folder) {
+        for rep in start..start + count {
+            for &k in &play_order {
+                let payoff = match pareto {
+                    true if Some(k) == index_c => Some(&mut payoff_c),
+                    true if Some(k) == index_m => Some(&mut payoff_m),
+                    _ => None,
+                };
+                let stream = || round_rng(spec.seed, key, rep as u64, 0);
+                outcomes[k] = run_large(kernels[k], game, &rules, &sampler, stream, payoff);
+            }
+            let (uc, um) = (payoff_c.as_slice(), payoff_m.as_slice());
+            folder.fold(
+                rep,
+                0,
+                &outcomes,
+                |_, _| f64::NAN,
+                pareto.then_some(uc),
+                pareto.then_some(um),
+            )?;
         }
-        let (uc, um) = (payoff_c.as_slice(), payoff_m.as_slice());
-        folder.fold(
-            rep,
-            0,
-            &outcomes,
-            |_, _| f64::NAN,
-            pareto.then_some(uc),
-            pareto.then_some(um),
-        )?;
     }
     Ok(folder.finish(Vec::new()))
 }

@@ -143,13 +143,13 @@ impl StopRule {
 
 /// The replication ranges a cell plays, batch after batch: one range of `replications` for a
 /// fixed count, or the adaptive rule's batches until it is met.
-struct Batches<'a> {
+pub(crate) struct Batches<'a> {
     spec: &'a RunSpec,
     done: u32,
 }
 
 impl<'a> Batches<'a> {
-    fn new(spec: &'a RunSpec) -> Self {
+    pub(crate) fn new(spec: &'a RunSpec) -> Self {
         Batches { spec, done: 0 }
     }
 
@@ -162,7 +162,7 @@ impl<'a> Batches<'a> {
 
     /// The next range `(first, count)` to play, given what was folded; `None` when the cell is
     /// done. Read only between batches, in replication order.
-    fn next(&mut self, folder: &Folder) -> Option<(u32, u32)> {
+    pub(crate) fn next(&mut self, folder: &Folder) -> Option<(u32, u32)> {
         let count = match self.spec.adaptive {
             None if self.done == 0 => self.spec.replications,
             None => 0,

@@ -22,6 +22,7 @@ fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<u16>) -> RunS
         depth,
         backend,
         plugins: Arc::new(PluginSet::core()),
+        adaptive: None,
     }
 }
 
@@ -101,6 +102,39 @@ fn large_path_equals_the_direct_kernel_and_the_ecs() {
             );
         }
     }
+}
+
+/// An adaptive cell on the large path plays the same batches, stops at the same count and gives
+/// the same outputs as on the direct kernel.
+#[test]
+fn adaptive_cells_stop_alike_on_the_large_path() {
+    let job = CellJob {
+        index: 0,
+        game: Game {
+            value: 0.12,
+            ..game(2_000, 0.2, 0.5, Order::SmallFirst, false)
+        },
+    };
+    let rule = datapact_sim::StopRule {
+        target_se: 0.05,
+        metric: datapact_model::stats::SeMetric::Withdrawals,
+        min: 3,
+        max: 40,
+        batch: 2,
+        contrast: None,
+    };
+    let adaptive = |backend| RunSpec {
+        adaptive: Some(rule),
+        ..spec(backend, Depth::Rounds, rule.max, vec![C, S, M])
+    };
+    let large = run_cell_large(&job, &adaptive(Backend::Ecs)).unwrap();
+    let direct = run_cell(&job, &adaptive(Backend::Direct)).unwrap();
+    assert_eq!(large, direct);
+    let reps = large.rounds.len() / 3;
+    assert!(
+        (3..40).contains(&reps),
+        "the rule stops between min and max here: {reps}"
+    );
 }
 
 #[test]
