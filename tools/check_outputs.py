@@ -80,8 +80,8 @@ def main(out: Path) -> None:
     if worst[0] == 0 or worst[1] > 1e-9:
         fail(f"contrasts: M − S welfare_diff differs from the rounds pairing (rows {worst[0]}, max gap {worst[1]})")
     print(f"ok  contrasts M − S welfare_diff equals the DuckDB pairing of rounds in {worst[0]} cells")
-    # The users table adds up to its campaigns: Σ payment = subsidy, Σ privacy cost = privacy
-    # cost, Σ utility − Σ payment = welfare, in DuckDB; the withdrawals in polars.
+    # The users table adds up to its campaigns: Σ paid = subsidy, Σ privacy cost = privacy
+    # cost, Σ utility − Σ paid = welfare, in DuckDB; the withdrawals in polars.
     if manifest["trace"] in ("users", "events"):
         if "users" not in manifest["rows"]:
             fail(f"users: not in the manifest of a trace = {manifest['trace']!r} run")
@@ -89,7 +89,7 @@ def main(out: Path) -> None:
         campaign = "cell, rep, round, mechanism"
         worst = duckdb.sql(f"""
             with u as (
-                select {campaign}, count(*) as n, sum(payment) as paid, sum(privacy_cost) as borne,
+                select {campaign}, count(*) as n, sum(paid) as paid, sum(privacy_cost) as borne,
                        sum(utility) as utility
                 from read_parquet('{users}') group by {campaign})
             select count(*), max(greatest(abs(u.paid - r.subsidy), abs(u.borne - r.privacy_cost),

@@ -68,7 +68,7 @@ def test_users_trace_has_a_row_per_user_of_every_campaign(tiny):
     paid = {}
     for u in users:
         key = (u["cell"], u["rep"], u["round"], u["mechanism"])
-        paid[key] = paid.get(key, 0.0) + u["payment"]
+        paid[key] = paid.get(key, 0.0) + u["paid"]
     for r in rounds:
         assert paid[(r["cell"], r["rep"], r["round"], r["mechanism"])] == r["subsidy"]
 

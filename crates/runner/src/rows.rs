@@ -233,7 +233,7 @@ pub(crate) fn append(
                 decision_time: u.decision_time,
                 decided_burden: u.decided_burden,
                 final_burden: u.final_burden,
-                payment: u.payment,
+                paid: u.payment,
                 privacy_cost: u.privacy_cost,
                 utility: u.utility,
             });

@@ -313,9 +313,9 @@ declare_table! {
         decision_time: Option<f64> => "Model time of her last decision: the `time` of her last stay/withdraw event (S: 2 + 2r in recovery round r; M: 2 + her position; async: 1 + t); null when decision is null.",
         decided_burden: Option<f64> => "x_i at her last decision (the burden settled: κ and payment are of it); null when decision is null.",
         final_burden: Option<f64> => "The data she contributes at training. C: her contribution x_i = min(1, (p + b_i·V)/c_i), delivered whatever the outcome. S, M, async: decided_burden if she stayed and training ran (success or failure), else 0 (withdrew, never asked, null outcome). Null for contributing plugins. rounds.data is its sum under C, and its sum on success (0 otherwise) under S, M, async.",
-        payment: Option<f64> => "paid_i. C: p·x_i. S, M, async: p·x_i if she stayed and the model improved, else 0. Null for contributing plugins (settled by the plugin). Sums to rounds.subsidy.",
+        paid: Option<f64> => "paid_i, the payment she received. C: p·x_i. S, M, async: p·x_i if she stayed and the model improved, else 0. Null for contributing plugins (settled by the plugin). Sums to rounds.subsidy.",
         privacy_cost: Option<f64> => "borne_i, the privacy cost she bears, with κ(c, x) = c·x²/2 at settled_cost. C: κ(c^w_i, x_i). S, M, async: κ if she stayed and the model improved; ρ·κ if she withdrew, or stayed in a failure or a stopped campaign; 0 if she never decided. Null for contributing plugins. Sums to rounds.privacy_cost.",
-        utility: f64 => "U_i = V·1{success} + paid_i − borne_i (what the mechanism's settlement leaves her; a plugin's settlement may adjust it). rounds.welfare = Σ utility − Σ payment.",
+        utility: f64 => "U_i = V·1{success} + paid_i − borne_i (what the mechanism's settlement leaves her; a plugin's settlement may adjust it). rounds.welfare = Σ utility − Σ paid.",
     }
 }
 

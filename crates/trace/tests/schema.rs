@@ -96,7 +96,7 @@ fn spec_types() {
             "decision_time",
             "decided_burden",
             "final_burden",
-            "payment",
+            "paid",
             "privacy_cost"
         ]
     );
