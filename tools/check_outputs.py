@@ -80,6 +80,34 @@ def main(out: Path) -> None:
     if worst[0] == 0 or worst[1] > 1e-9:
         fail(f"contrasts: M − S welfare_diff differs from the rounds pairing (rows {worst[0]}, max gap {worst[1]})")
     print(f"ok  contrasts M − S welfare_diff equals the DuckDB pairing of rounds in {worst[0]} cells")
+    # The users table adds up to its campaigns: Σ paid = subsidy, Σ privacy cost = privacy
+    # cost, Σ utility − Σ paid = welfare, in DuckDB; the withdrawals in polars.
+    if manifest["trace"] in ("users", "events"):
+        if "users" not in manifest["rows"]:
+            fail(f"users: not in the manifest of a trace = {manifest['trace']!r} run")
+        users = out / "users" / "*.parquet"
+        campaign = "cell, rep, round, mechanism"
+        worst = duckdb.sql(f"""
+            with u as (
+                select {campaign}, count(*) as n, sum(paid) as paid, sum(privacy_cost) as borne,
+                       sum(utility) as utility
+                from read_parquet('{users}') group by {campaign})
+            select count(*), max(greatest(abs(u.paid - r.subsidy), abs(u.borne - r.privacy_cost),
+                                          abs(u.utility - u.paid - r.welfare)))
+            from u join read_parquet('{rounds}') r using ({campaign})""").fetchall()[0]
+        if worst[0] != manifest["rows"]["rounds"] or worst[1] > 1e-9:
+            fail(f"users: sums differ from rounds (campaigns {worst[0]}, max gap {worst[1]})")
+        withdrawn = (
+            pl.read_parquet(users)
+            .group_by(["cell", "rep", "round", "mechanism"])
+            .agg((pl.col("decision") == "withdraw").sum().alias("w"))
+            .join(pl.read_parquet(rounds), on=["cell", "rep", "round", "mechanism"])
+            .filter(pl.col("w") != pl.col("withdrawals"))
+        )
+        if withdrawn.height:
+            fail(f"users: withdrawals differ from rounds in {withdrawn.height} campaigns")
+        print(f"ok  users add up to their {worst[0]} campaigns in rounds (DuckDB and polars)")
+        checked += 1
     print(f"outputs: {checked + 2} passed, 0 failed")
 
 

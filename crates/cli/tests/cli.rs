@@ -134,7 +134,7 @@ fn bad_arguments_exit_2() {
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for table in ["cells", "diagnostics", "rounds", "events"] {
+    for table in ["cells", "diagnostics", "rounds", "users", "events"] {
         let Ok(entries) = std::fs::read_dir(dir.join(table)) else {
             continue;
         };
@@ -416,6 +416,7 @@ fn only_and_rep_reproduce_a_cell_of_the_full_run() {
         Table::Cells,
         Table::Diagnostics,
         Table::Rounds,
+        Table::Users,
         Table::Events,
     ] {
         let expected: Vec<_> = table_rows(&full, table)
@@ -438,7 +439,7 @@ fn only_and_rep_reproduce_a_cell_of_the_full_run() {
         "7",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    for table in [Table::Rounds, Table::Events] {
+    for table in [Table::Rounds, Table::Users, Table::Events] {
         let expected: Vec<_> = table_rows(&full, table)
             .into_iter()
             .filter(|r| point(r) && has(r, "rep=7"))

@@ -156,3 +156,34 @@ impl EventSink for Vec<Event> {
         self.push(event);
     }
 }
+
+/// What a campaign's event log tells of one user: the burden of her first `assign` event and
+/// the time and burden of her last `stay` or `withdraw` event (`None`: no such event).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UserTrail {
+    /// x_i of the initial assignment (absent when nothing was assigned: C, or cancelled).
+    pub assigned: Option<f64>,
+    /// Model time of her last decision.
+    pub decided_at: Option<f64>,
+    /// Her burden at her last decision.
+    pub decided_burden: Option<f64>,
+}
+
+/// Each user's [`UserTrail`] from one campaign's events (in emission order); `trails` gets one
+/// entry per user. Events of users beyond `trails` are ignored.
+pub fn user_trails(events: &[Event], trails: &mut [UserTrail]) {
+    trails.fill(UserTrail::default());
+    for e in events {
+        let Some(t) = e.user.and_then(|i| trails.get_mut(i as usize)) else {
+            continue;
+        };
+        match e.kind {
+            EventKind::Assign if t.assigned.is_none() => t.assigned = e.burden,
+            EventKind::Stay | EventKind::Withdraw => {
+                t.decided_at = Some(e.time);
+                t.decided_burden = e.burden;
+            }
+            _ => {}
+        }
+    }
+}

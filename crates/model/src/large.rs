@@ -33,7 +33,7 @@ use crate::events::NoEvents;
 use crate::params::{Game, Order};
 use crate::report::{observe, realize, realized_cost, report};
 use crate::settle::{
-    Outcome, settle_withdrawal, subsidy_outcome, subsidy_payoff, subsidy_success, subsidy_terms,
+    Outcome, settle_withdrawal, subsidy_outcome, subsidy_payoff, subsidy_share, subsidy_success,
 };
 use crate::strategy::Rules;
 use crate::waterfill::FillScratch;
@@ -94,7 +94,8 @@ fn subsidy(
     let (mut privacy_cost, mut paid_total) = (0.0, 0.0);
     let user = |c: f64, zeta: f64| {
         let x = subsidy_response(c, game.payment, game.belief, game.value);
-        let (borne, paid) = subsidy_terms(realized_cost(c, zeta, game.drift), x, game);
+        let crate::settle::Share { paid, borne } =
+            subsidy_share(x, realized_cost(c, zeta, game.drift), game);
         (x, borne, paid)
     };
     stream_draws(n, sampler, &mut stream(), |_, d| {

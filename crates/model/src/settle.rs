@@ -73,6 +73,55 @@ impl Outcome {
     }
 }
 
+/// What one user is paid and the privacy cost she bears at settlement (`paid_i`, `borne_i` of
+/// `docs/model.md`, sections 3 and 6).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Share {
+    /// Payment received.
+    pub paid: f64,
+    /// Privacy cost borne.
+    pub borne: f64,
+}
+
+/// A reporting mechanism's user (S, M, `async`): section 6's table. `x` is her burden at her last
+/// decision, `cw` the cost she bears it at, `success` whether the model improved. A stayer of a
+/// success is paid p·x and bears κ(c^w, x); anyone else who decided bears ρ·κ(c^w, x) unpaid;
+/// an undecided user (cancelled campaign, or not yet asked) neither.
+#[inline]
+pub fn withdrawal_share(decision: Decision, success: bool, x: f64, cw: f64, game: &Game) -> Share {
+    match (decision, success) {
+        (Decision::Stay, true) => Share {
+            paid: game.payment * x,
+            borne: kappa(cw, x),
+        },
+        (Decision::Withdraw, _) | (Decision::Stay, false) => Share {
+            paid: 0.0,
+            borne: game.irreversible * kappa(cw, x),
+        },
+        (Decision::Undecided, _) => Share::default(),
+    }
+}
+
+/// C's user: paid p·x on delivery and bears κ(c^w, x), whatever the outcome.
+#[inline]
+pub fn subsidy_share(x: f64, cw: f64, game: &Game) -> Share {
+    Share {
+        paid: game.payment * x,
+        borne: kappa(cw, x),
+    }
+}
+
+/// The data a reporting mechanism's user contributes at training: her burden at her last
+/// decision `x` if she stayed and training ran (`trained`: success or failure), else 0.
+#[inline]
+pub fn trained_burden(decision: Decision, trained: bool, x: f64) -> f64 {
+    if decision == Decision::Stay && trained {
+        x
+    } else {
+        0.0
+    }
+}
+
 /// Settles S or M. `burden` holds each user's burden at her last decision.
 /// On success: stayers are paid p·x and bear κ(c^w, x); withdrawers bear ρ·κ(c^w, x) and enjoy V.
 /// On failure or a stopped re-assignment: nothing is paid; every user who decided with a positive
@@ -122,7 +171,7 @@ pub fn settle_withdrawal_at<S: EventSink>(
     sink: &mut S,
 ) -> Outcome {
     let n = burden.len();
-    let (v, p, rho) = (game.value, game.payment, game.irreversible);
+    let v = game.value;
     let committed = match end {
         ProtocolEnd::Cancelled => {
             payoff.iter_mut().for_each(|u| *u = 0.0);
@@ -139,12 +188,8 @@ pub fn settle_withdrawal_at<S: EventSink>(
     let mut paid_total = 0.0;
     let mut withdrawals = 0;
     for i in 0..n {
-        let (x, cw) = (burden[i], realized[i]);
-        let (borne, paid) = match (decision[i], success) {
-            (Decision::Stay, true) => (kappa(cw, x), p * x),
-            (Decision::Withdraw, _) | (Decision::Stay, false) => (rho * kappa(cw, x), 0.0),
-            (Decision::Undecided, _) => (0.0, 0.0),
-        };
+        let Share { paid, borne } =
+            withdrawal_share(decision[i], success, burden[i], realized[i], game);
         withdrawals += (decision[i] == Decision::Withdraw) as u32;
         privacy_cost += borne;
         paid_total += paid;
@@ -193,7 +238,7 @@ pub fn settle_subsidy<S: EventSink>(
     let mut privacy_cost = 0.0;
     let mut paid_total = 0.0;
     for i in 0..n {
-        let (borne, paid) = subsidy_terms(realized[i], contribution[i], game);
+        let Share { paid, borne } = subsidy_share(contribution[i], realized[i], game);
         privacy_cost += borne;
         paid_total += paid;
         payoff[i] = subsidy_payoff(success, borne, paid, game);
@@ -213,12 +258,6 @@ pub fn settle_subsidy<S: EventSink>(
 #[inline]
 pub fn subsidy_success(total: f64, game: &Game) -> bool {
     total >= game.need() - game.tolerance()
-}
-
-/// One C user's (privacy cost borne, payment): κ(c^w, x) and p·x, whatever the outcome.
-#[inline]
-pub fn subsidy_terms(realized: f64, contribution: f64, game: &Game) -> (f64, f64) {
-    (kappa(realized, contribution), game.payment * contribution)
 }
 
 /// One C user's utility u_i = V·1{success} + p·x − κ(c^w, x).

@@ -126,7 +126,7 @@ impl PyScenario {
     fn campaigns(&self) -> u128 {
         self.inner.campaigns()
     }
-    /// `"cells"`, `"rounds"` or `"events"`.
+    /// `"cells"`, `"rounds"`, `"users"` or `"events"`.
     #[getter]
     fn trace(&self) -> &'static str {
         self.inner.trace.as_str()

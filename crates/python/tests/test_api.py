@@ -89,7 +89,7 @@ def test_open_an_unfinished_directory(tmp_path):
 
 def test_schema_matches_the_tables(tiny):
     schemas = datapact.schema(["value", "payment"])
-    assert list(schemas) == ["cells", "diagnostics", "contrasts", "rounds", "events"]
+    assert list(schemas) == ["cells", "diagnostics", "contrasts", "rounds", "users", "events"]
     run = datapact.run("baseline", set=tiny, progress=False)
     assert run.cells.schema.names == schemas["cells"].names
     assert run.cells.schema.types == schemas["cells"].types

@@ -37,7 +37,7 @@ def test_to_polars_is_the_same_table(tiny):
     assert df["welfare_mean"].to_list() == run.cells.column("welfare_mean").to_pylist()
 
 
-@pytest.mark.parametrize("trace", ["rounds", "events"])
+@pytest.mark.parametrize("trace", ["rounds", "users", "events"])
 def test_same_bytes_as_the_command_line(cli, tmp_path, tiny, trace):
     by_cli = tmp_path / "cli"
     args = [str(cli), "run", "baseline", "--out", str(by_cli), "-q", "--threads", "2"]
@@ -57,6 +57,20 @@ def test_rounds_trace_has_a_row_per_campaign(tiny):
     run = datapact.run("baseline", set=tiny, trace="rounds", progress=False)
     assert run.rounds.num_rows == 9 * 20 * 3
     assert run.tables == ("cells", "diagnostics", "contrasts", "rounds")
+
+
+def test_users_trace_has_a_row_per_user_of_every_campaign(tiny):
+    run = datapact.run("baseline", set=tiny, trace="users", progress=False)
+    assert run.tables == ("cells", "diagnostics", "contrasts", "rounds", "users")
+    users, rounds = run.users.to_pylist(), run.rounds.to_pylist()
+    assert len(users) == 20 * len(rounds)
+    # Per campaign, the users' payments add up to its subsidy (summed in user order).
+    paid = {}
+    for u in users:
+        key = (u["cell"], u["rep"], u["round"], u["mechanism"])
+        paid[key] = paid.get(key, 0.0) + u["paid"]
+    for r in rounds:
+        assert paid[(r["cell"], r["rep"], r["round"], r["mechanism"])] == r["subsidy"]
 
 
 def test_a_table_not_recorded_is_a_clear_error(tiny):

@@ -77,6 +77,11 @@ pub fn load_runs(dir: &Path, rounds_for: &[&str]) -> Result<Vec<Run>, ReportErro
     dirs.iter().map(|d| load_run(d, rounds_for)).collect()
 }
 
+/// Whether a run at trace level `trace` wrote the `rounds` table (every level from `rounds` up).
+fn traces_rounds(trace: &str) -> bool {
+    matches!(trace, "rounds" | "users" | "events")
+}
+
 /// Loads one finished run directory through its verified view (the manifest and shard
 /// records agree with `_run.json`, no stray part, every part read matches its checksum and
 /// carries the run's metadata); its `rounds` table only if the run is named in `rounds_for`
@@ -84,8 +89,8 @@ pub fn load_runs(dir: &Path, rounds_for: &[&str]) -> Result<Vec<Run>, ReportErro
 pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
     let view = datapact_runner::RunView::open(dir).map_err(ReportError::Data)?;
     let manifest = view.finished().map_err(ReportError::Data)?.clone();
-    let reads_rounds = (manifest.trace == "rounds" || manifest.trace == "events")
-        && rounds_for.contains(&manifest.scenario_name.as_str());
+    let reads_rounds =
+        traces_rounds(&manifest.trace) && rounds_for.contains(&manifest.scenario_name.as_str());
     let mut read = vec![Table::Cells, Table::Diagnostics];
     if reads_rounds {
         read.push(Table::Rounds);
@@ -99,7 +104,7 @@ pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
     let (name, trace) = (manifest.scenario_name, manifest.trace);
     let cells = cells_from_batches(&swept, &read_table(dir, Table::Cells)?)?;
     let diagnostics = diags_from_batches(&swept, &read_table(dir, Table::Diagnostics)?)?;
-    let rounds = if (trace == "rounds" || trace == "events") && rounds_for.contains(&&*name) {
+    let rounds = if traces_rounds(&trace) && rounds_for.contains(&&*name) {
         Some(rounds_from_batches(&read_table(dir, Table::Rounds)?)?)
     } else {
         None

@@ -4,7 +4,7 @@ use datapact_sim::{CellOutput, PluginSet, RunSpec};
 use datapact_trace::{
     BatchBuilder, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder, DiagnosticsBuilder,
     DiagnosticsRow, EventRow, EventsBuilder, MetricColumn, MetricSummary, PartWriter, RoundRow,
-    RoundStatus, RoundsBuilder,
+    RoundStatus, RoundsBuilder, UserRow, UsersBuilder,
 };
 
 use crate::write::{RunSummary, RunnerError};
@@ -19,6 +19,7 @@ pub(crate) struct ChunkWriters {
     /// The contrasted pairs (A, B), as positions in the run's mechanisms.
     pub(crate) pairs: Vec<(usize, usize)>,
     pub(crate) rounds: Option<(PartWriter, RoundsBuilder)>,
+    pub(crate) users: Option<(PartWriter, UsersBuilder)>,
     pub(crate) events: Option<(PartWriter, EventsBuilder)>,
 }
 
@@ -212,6 +213,33 @@ pub(crate) fn append(
             flush(r, false)?;
         }
     }
+    if let Some(t) = w.users.as_mut() {
+        for u in &o.users {
+            t.1.append(&UserRow {
+                cell,
+                coords,
+                rep: u.rep,
+                round: u.round,
+                mechanism: name(u.mechanism),
+                user: u.user,
+                true_cost: u.true_cost,
+                reported_cost: u.reported_cost,
+                observed_cost: u.observed_cost,
+                drifted_cost: u.drifted_cost,
+                settled_cost: u.settled_cost,
+                cap: u.cap,
+                assigned_burden: u.assigned_burden,
+                decision: u.decision.and_then(decision_kind),
+                decision_time: u.decision_time,
+                decided_burden: u.decided_burden,
+                final_burden: u.final_burden,
+                paid: u.payment,
+                privacy_cost: u.privacy_cost,
+                utility: u.utility,
+            });
+            flush(t, false)?;
+        }
+    }
     if let Some(e) = w.events.as_mut() {
         for rec in &o.events {
             let ev = &rec.event;
@@ -232,4 +260,14 @@ pub(crate) fn append(
         }
     }
     Ok(())
+}
+
+/// A decision as the `users` table writes it: the kind of the event that records it.
+fn decision_kind(d: datapact_model::Decision) -> Option<&'static str> {
+    use datapact_model::{Decision, EventKind};
+    match d {
+        Decision::Stay => Some(EventKind::Stay.as_str()),
+        Decision::Withdraw => Some(EventKind::Withdraw.as_str()),
+        Decision::Undecided => None,
+    }
 }

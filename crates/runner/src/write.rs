@@ -9,7 +9,7 @@ use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
 use datapact_trace::{
     CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata, PartInfo,
-    PartWriter, RoundsBuilder, Table, TraceError,
+    PartWriter, RoundsBuilder, Table, TraceError, UsersBuilder,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -172,6 +172,7 @@ pub fn depth_of(trace: TraceLevel) -> Depth {
     match trace {
         TraceLevel::Cells => Depth::Cells,
         TraceLevel::Rounds => Depth::Rounds,
+        TraceLevel::Users => Depth::Users,
         TraceLevel::Events => Depth::Events,
     }
 }
@@ -181,6 +182,9 @@ pub fn tables_of(trace: TraceLevel) -> Vec<Table> {
     let mut tables = vec![Table::Cells, Table::Diagnostics, Table::Contrasts];
     if trace >= TraceLevel::Rounds {
         tables.push(Table::Rounds);
+    }
+    if trace >= TraceLevel::Users {
+        tables.push(Table::Users);
     }
     if trace >= TraceLevel::Events {
         tables.push(Table::Events);
@@ -313,7 +317,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             .extra
             .push(("datapact.replication".into(), r.to_string()));
     }
-    let window = if spec.depth == Depth::Events {
+    // Per-user and per-event rows are large: hold one cell per thread at a time.
+    let window = if spec.depth >= Depth::Users {
         opts.threads.max(1)
     } else {
         plan.chunk_cells
@@ -494,6 +499,14 @@ fn run_chunk(
         } else {
             None
         },
+        users: if tables.contains(&Table::Users) {
+            Some((
+                create(Table::Users)?,
+                UsersBuilder::new(scen, seed, columns),
+            ))
+        } else {
+            None
+        },
         events: if tables.contains(&Table::Events) {
             Some((
                 create(Table::Events)?,
@@ -550,6 +563,10 @@ fn run_chunk(
     if let Some(mut r) = w.rounds {
         flush(&mut r, true)?;
         infos.push(r.0.finish()?);
+    }
+    if let Some(mut u) = w.users {
+        flush(&mut u, true)?;
+        infos.push(u.0.finish()?);
     }
     if let Some(mut e) = w.events {
         flush(&mut e, true)?;

@@ -67,24 +67,32 @@ pub enum TraceLevel {
     Cells,
     /// Plus one row per round.
     Rounds,
-    /// Plus every event.
+    /// Plus one row per user of every campaign.
+    Users,
+    /// Plus every event (and the users).
     Events,
 }
 
 impl TraceLevel {
     /// Every level, from least to most detail.
-    pub const ALL: [TraceLevel; 3] = [TraceLevel::Cells, TraceLevel::Rounds, TraceLevel::Events];
+    pub const ALL: [TraceLevel; 4] = [
+        TraceLevel::Cells,
+        TraceLevel::Rounds,
+        TraceLevel::Users,
+        TraceLevel::Events,
+    ];
 
     /// The level's name in scenario files (`output.trace`) and in the manifest.
     pub fn as_str(self) -> &'static str {
         match self {
             TraceLevel::Cells => "cells",
             TraceLevel::Rounds => "rounds",
+            TraceLevel::Users => "users",
             TraceLevel::Events => "events",
         }
     }
 
-    /// Parse `"cells" | "rounds" | "events"`.
+    /// Parse `"cells" | "rounds" | "users" | "events"`.
     pub fn parse(s: &str) -> Option<TraceLevel> {
         TraceLevel::ALL.into_iter().find(|t| t.as_str() == s)
     }

@@ -359,7 +359,12 @@ pub(crate) fn output(cx: &Cx, out: Option<&Tbl>) -> Res<(TraceLevel, Option<usiz
         return Ok((TraceLevel::Cells, None));
     };
     out.check_keys(cx, &["trace", "chunk_cells", "contrasts"])?;
-    let t = out.choice(cx, "trace", &["cells", "rounds", "events"], "cells")?;
+    let t = out.choice(
+        cx,
+        "trace",
+        &["cells", "rounds", "users", "events"],
+        "cells",
+    )?;
     let trace = TraceLevel::parse(&t).unwrap_or_default();
     let k = out.int(
         cx,

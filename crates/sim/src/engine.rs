@@ -307,6 +307,15 @@ impl<S: Sink> Engine<S> {
     }
 }
 
+impl<S: Sink> Engine<S> {
+    /// Reads the users of the first `campaigns` campaign slots of the round just played (trace ≥
+    /// users).
+    pub(crate) fn read_users(&mut self, into: &mut crate::users::BatchUsers, campaigns: usize) {
+        let n = self.world.resource::<Batch>().users();
+        into.read(&mut self.world, n, campaigns);
+    }
+}
+
 /// Whether every table of users holds whole campaigns in slot order, as `campaign_blocks`
 /// requires (checked row by row, once per world).
 fn users_in_campaign_order(world: &mut World, n: usize) -> bool {

@@ -20,6 +20,7 @@ pub mod large;
 pub mod plugin;
 pub mod sweep;
 pub mod systems;
+pub mod users;
 
 pub use core::CorePlugins;
 pub use engine::{Engine, Phase, phase_schedule};
@@ -33,3 +34,4 @@ pub use sweep::{
 };
 pub use systems::withdraw::{Protocol, WithdrawPhase};
 pub use systems::{campaign_blocks, campaign_blocks_of};
+pub use users::UserRecord;

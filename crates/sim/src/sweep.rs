@@ -19,6 +19,9 @@ use rayon::prelude::*;
 
 use crate::engine::Engine;
 use crate::plugin::PluginSet;
+use crate::users::{
+    BatchUsers, CampaignId, CampaignUsers, Reports, Settlement, UserRecord, push_users,
+};
 
 /// How much per-campaign detail a run keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,6 +30,9 @@ pub enum Depth {
     Cells,
     /// Also one record per campaign.
     Rounds,
+    /// Also one record per user of every campaign (plays with events traced, to read each
+    /// user's assignment and decision time from her campaign's log, but keeps no events).
+    Users,
     /// Also every event of every campaign.
     Events,
 }
@@ -245,6 +251,9 @@ pub struct CellOutput {
     pub summaries: Vec<RoundSummary>,
     /// Per campaign (trace ≥ rounds; empty otherwise).
     pub rounds: Vec<RoundRecord>,
+    /// Every user of every campaign (trace ≥ users; empty otherwise), sorted by (round,
+    /// replication, mechanism, user).
+    pub users: Vec<UserRecord>,
     /// Every event (trace = events; empty otherwise).
     pub events: Vec<EventRecord>,
 }
@@ -327,6 +336,9 @@ pub(crate) struct Folder {
     diagnostics: Vec<DiagnosticStats>,
     pairs: Vec<Vec<crate::contrasts::PairStats>>,
     rounds: Vec<RoundRecord>,
+    users: Vec<UserRecord>,
+    trails: Vec<datapact_model::events::UserTrail>,
+    settlements: Vec<Settlement>,
     depth: Depth,
     decls: Vec<datapact_model::MechanismDecl>,
     pub(crate) index_c: Option<usize>,
@@ -358,6 +370,13 @@ impl Folder {
                 rounds as usize
             ],
             rounds: Vec::new(),
+            users: Vec::new(),
+            trails: Vec::new(),
+            settlements: spec
+                .mechanisms
+                .iter()
+                .map(|&m| Settlement::of(&catalog.mechanisms[m as usize]))
+                .collect(),
             depth: spec.depth,
             decls: spec
                 .mechanisms
@@ -410,6 +429,35 @@ impl Folder {
         Ok(())
     }
 
+    /// Records the users of mechanism `k`'s campaign of replication `rep` (trace ≥ users).
+    fn users(
+        &mut self,
+        rep: u32,
+        round: u32,
+        k: usize,
+        mechanism: u16,
+        game: &Game,
+        outcome: &Outcome,
+        users: &CampaignUsers<'_>,
+        events: &[Event],
+    ) {
+        let id = CampaignId {
+            rep,
+            round,
+            mechanism,
+            settlement: self.settlements[k],
+        };
+        push_users(
+            &mut self.users,
+            &id,
+            game,
+            outcome,
+            users,
+            events,
+            &mut self.trails,
+        );
+    }
+
     pub(crate) fn finish(mut self, mut events: Vec<EventRecord>) -> CellOutput {
         let (has_s, has_m, has_c) = (
             self.index_s.is_some(),
@@ -433,11 +481,14 @@ impl Folder {
             .collect();
         // Canonical order, whatever order batches and rounds were played in.
         self.rounds.sort_by_key(|r| (r.round, r.rep, r.mechanism));
+        self.users
+            .sort_by_key(|u| (u.round, u.rep, u.mechanism, u.user));
         events.sort_by_key(|e| (e.round, e.rep, e.mechanism, e.seq));
         CellOutput {
             cell: self.cell,
             summaries,
             rounds: self.rounds,
+            users: self.users,
             events,
         }
     }
@@ -482,7 +533,8 @@ pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantVi
         return crate::large::run_cell_large(job, spec);
     }
     let rules = spec.plugins.catalog().rules(&job.game);
-    match (spec.backend, spec.depth == Depth::Events) {
+    // Users are read from their campaigns' event logs: trace ≥ users plays with events.
+    match (spec.backend, spec.depth >= Depth::Users) {
         (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents),
         (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new()),
         (Backend::Ecs, false) => ENGINE.with(|e| {
@@ -522,6 +574,9 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
     let mut folder = Folder::new(job.index, spec, rounds);
     let mut events = Vec::new();
     let mut outcomes = Vec::with_capacity(m);
+    // Trace ≥ users: each campaign's log and outcome of the round, and the batch's users.
+    let (mut logs, mut settled) = (Vec::new(), Vec::new());
+    let mut batch_users = BatchUsers::default();
     // The replications of a batch (fixed or adaptive) in worlds of at most `capacity`.
     while let Some((start, count)) = batches.next(&folder) {
         let end = start + count;
@@ -541,6 +596,8 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
             );
             for round in 0..rounds {
                 let mut view = engine.run_round(round);
+                logs.clear();
+                settled.clear();
                 for r in 0..reps {
                     let rep = first + r as u32;
                     outcomes.clear();
@@ -552,8 +609,37 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                     if S::ENABLED {
                         for k in 0..m {
                             let log = view.take_events(r * m + k);
-                            push_events(&mut events, rep, round, spec.mechanisms[k], log.as_ref());
+                            if spec.depth >= Depth::Events {
+                                push_events(
+                                    &mut events,
+                                    rep,
+                                    round,
+                                    spec.mechanisms[k],
+                                    log.as_ref(),
+                                );
+                            }
+                            logs.push(log);
                         }
+                        settled.extend_from_slice(&outcomes);
+                    }
+                }
+                drop(view);
+                if spec.depth >= Depth::Users {
+                    let n = job.game.users;
+                    engine.read_users(&mut batch_users, reps * m);
+                    for (c, (log, outcome)) in logs.iter().zip(&settled).enumerate() {
+                        let (r, k) = (c / m, c % m);
+                        let reporting = folder.settlements[k] == Settlement::Withdrawal;
+                        folder.users(
+                            first + r as u32,
+                            round,
+                            k,
+                            spec.mechanisms[k],
+                            &job.game,
+                            outcome,
+                            &batch_users.campaign(c, n, reporting),
+                            log.as_ref(),
+                        );
                     }
                 }
             }
@@ -614,8 +700,26 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                     let o = run_round(*kernel, game, rules, &draws, ws, sink);
                     memo = std::mem::take(&mut ws.memo);
                     outcomes.push(o);
-                    if S::ENABLED {
+                    if S::ENABLED && spec.depth >= Depth::Events {
                         push_events(&mut events, rep, round, spec.mechanisms[k], sink.as_ref());
+                    }
+                    if spec.depth >= Depth::Users {
+                        let reports = (*kernel != Kernel::Subsidy).then(|| Reports {
+                            reported: &ws.reported,
+                            observed: &ws.observed,
+                            cap: &ws.cap,
+                            decision: &ws.decision,
+                        });
+                        let users = CampaignUsers {
+                            true_cost: &draws.cost,
+                            drifted: &ws.realized,
+                            settled: &ws.realized,
+                            burden: &ws.burden,
+                            payoff: &ws.payoff,
+                            reports,
+                        };
+                        let mechanism = spec.mechanisms[k];
+                        folder.users(rep, round, k, mechanism, game, &o, &users, sink.as_ref());
                     }
                 }
                 let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());

@@ -67,6 +67,12 @@ fn order() -> impl Strategy<Value = Order> {
     ]
 }
 
+/// Per-campaign records (rounds), plus every user (users), plus every event (events): each
+/// compared record by record, so the `users` rows of both paths are equal bit for bit.
+fn depth() -> impl Strategy<Value = Depth> {
+    prop_oneof![Just(Depth::Rounds), Just(Depth::Users), Just(Depth::Events)]
+}
+
 fn cost() -> impl Strategy<Value = CostDist> {
     prop_oneof![
         Just(CostDist::Uniform {
@@ -94,11 +100,10 @@ proptest! {
         obs_noise in 0.0f64..0.5, recovery_rounds in 0u32..3, order in order(), cost in cost(),
         shade_share in 0.0f64..1.0, reps in 1u32..80, cell in 0usize..1000,
         mechanisms in prop_oneof![Just(vec![C, S, M]), Just(vec![M]), Just(vec![C, S])],
-        events in any::<bool>(),
+        depth in depth(), irreversible in prop_oneof![Just(0.0), Just(0.4)],
     ) {
-        let game = Game { users, value, payment, drift, obs_noise, recovery_rounds, order, cost, population: shading(shade_share, 0.3), ..Game::default() };
+        let game = Game { users, value, payment, drift, obs_noise, recovery_rounds, order, cost, irreversible, population: shading(shade_share, 0.3), ..Game::default() };
         let job = CellJob { index: cell, game };
-        let depth = if events { Depth::Events } else { Depth::Rounds };
         let ecs = run_cell(&job, &spec(Backend::Ecs, depth, reps, mechanisms.clone())).unwrap();
         let direct = run_cell(&job, &spec(Backend::Direct, depth, reps, mechanisms)).unwrap();
         prop_assert_eq!(ecs, direct);
@@ -140,12 +145,11 @@ proptest! {
     fn ecs_equals_direct_in_repeated_games(
         users in 2usize..16, value in 0.02f64..0.3, payment in 0.0f64..0.3, rounds in 1u32..5,
         process in prop_oneof![Just(CostProcess::Iid), Just(CostProcess::Persistent), Just(CostProcess::Ar1 { persistence: 0.7 })],
-        adaptive in any::<bool>(), free_rider_share in 0.0f64..1.0, reps in 1u32..60, events in any::<bool>(),
+        adaptive in any::<bool>(), free_rider_share in 0.0f64..1.0, reps in 1u32..60, depth in depth(),
     ) {
         let learning = if adaptive { Learning::Adaptive { rate: 0.3 } } else { Learning::None };
         let game = Game { users, value, payment, population: free_riding(free_rider_share), dynamics: Dynamics { rounds, cost_process: process, learning }, ..Game::default() };
         let job = CellJob { index: 7, game };
-        let depth = if events { Depth::Events } else { Depth::Rounds };
         let all = vec![C, S, M];
         let ecs = run_cell(&job, &spec(Backend::Ecs, depth, reps, all.clone())).unwrap();
         let direct = run_cell(&job, &spec(Backend::Direct, depth, reps, all)).unwrap();
@@ -225,5 +229,46 @@ proptest! {
         prop_assert!((min..=max).contains(&reps));
         let fixed = run_cell(&job, &spec(Backend::Ecs, Depth::Rounds, reps, vec![C, S, M])).unwrap();
         prop_assert_eq!(ecs, fixed);
+    }
+}
+
+#[test]
+fn users_are_recorded_from_the_users_depth_up_and_events_only_at_events() {
+    let job = CellJob {
+        index: 3,
+        game: Game {
+            users: 9,
+            value: 0.12,
+            payment: 0.05,
+            ..Game::default()
+        },
+    };
+    let all = vec![C, S, M];
+    for backend in [Backend::Ecs, Backend::Direct] {
+        let of = |depth| run_cell(&job, &spec(backend, depth, 7, all.clone())).unwrap();
+        let (rounds, users, events) = (of(Depth::Rounds), of(Depth::Users), of(Depth::Events));
+        assert!(rounds.users.is_empty() && rounds.events.is_empty());
+        assert_eq!(users.users.len(), 7 * 3 * 9, "{backend:?}");
+        assert!(
+            users.events.is_empty(),
+            "{backend:?}: users depth keeps no events"
+        );
+        assert_eq!(events.users, users.users, "{backend:?}");
+        assert!(!events.events.is_empty());
+        // Recording users changes no statistic.
+        assert_eq!(users.summaries, rounds.summaries);
+        // S and M users decide; C's never do.
+        assert!(
+            users
+                .users
+                .iter()
+                .any(|u| u.mechanism != C && u.decision_time.is_some())
+        );
+        assert!(
+            users
+                .users
+                .iter()
+                .all(|u| (u.mechanism == C) == u.cap.is_none())
+        );
     }
 }

@@ -1,10 +1,9 @@
 //! Traces out: the stable Arrow schemas of datapact's outputs and streaming, atomic Parquet
 //! writers. Knows nothing of the game's rules.
 //!
-//! An output directory holds five datasets ([`Table`]), each a directory of Parquet part files:
-//! `out/cells/*.parquet`, `out/diagnostics/*.parquet`, `out/contrasts/*.parquet`,
-//! `out/rounds/*.parquet`,
-//! `out/events/*.parquet`. Their layouts are given by [`schema`] and documented column by column
+//! An output directory holds up to six datasets ([`Table`]), each a directory of Parquet part
+//! files: `out/cells/*.parquet`, `out/diagnostics/*.parquet`, `out/contrasts/*.parquet`,
+//! `out/rounds/*.parquet`, `out/users/*.parquet`, `out/events/*.parquet`. Their layouts are given by [`schema`] and documented column by column
 //! in the field metadata and in `docs/schema.md`.
 //!
 //! Every table's own columns are declared once (in `rows.rs`); the schema ([`Table::columns`]),
@@ -13,7 +12,7 @@
 //! Plugins add metric columns to `cells` and `rounds` at run time ([`MetricColumn`]).
 //!
 //! Typical use: build rows with a table builder ([`CellsBuilder`], [`DiagnosticsBuilder`],
-//! [`RoundsBuilder`], [`EventsBuilder`]), take a batch every few tens of thousands of rows with
+//! [`RoundsBuilder`], [`UsersBuilder`], [`EventsBuilder`]), take a batch every few tens of thousands of rows with
 //! `finish_batch`, and stream it to a [`PartWriter`]; `finish` renames the part into place.
 
 #![warn(missing_docs)]
@@ -33,7 +32,7 @@ pub use rows::{
     BatchBuilder, CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder,
     ContrastsColumns, DiagnosticsBuilder, DiagnosticsColumns, DiagnosticsRow, EventRow,
     EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow, RoundStatus, RoundsBuilder,
-    RoundsColumns,
+    RoundsColumns, UserRow, UsersBuilder, UsersColumns,
 };
 pub use schema::{
     ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn, SCHEMA_VERSION, Table,

@@ -69,7 +69,7 @@ pub struct Manifest {
     /// The plugin metrics written as columns (`rounds`: NAME; `cells`: NAME_mean, NAME_se).
     #[serde(default)]
     pub metrics: Vec<String>,
-    /// Trace level: `cells`, `rounds` or `events`.
+    /// Trace level: `cells`, `rounds`, `users` or `events`.
     pub trace: String,
     /// Swept keys and their output column names, in grid order (first varies slowest).
     pub sweep: Vec<(String, String)>,

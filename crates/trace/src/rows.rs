@@ -293,6 +293,33 @@ declare_table! {
 }
 
 declare_table! {
+    /// One row of the `users` table (one user of one campaign × mechanism). C is the posted
+    /// subsidy; S, M and `async` the reporting mechanisms (report, assignment, withdrawal).
+    table Users, row UserRow, builder UsersBuilder, builders UserBuilders,
+        reader UsersColumns, specs USERS_COLUMNS;
+    {
+        rep: u32 => "Replication index (0-based) within the cell; the users of one (cell, rep, round) are the same people, with the same draws, under every mechanism.",
+        round: u32 => CAMPAIGN_ROUND,
+        mechanism: &'a str => "Mechanism that ran the campaign: \"C\", \"S\", \"M\", \"async\" or a plugin's.",
+        user: u32 => "Index i (0-based) of the user in her campaign (the `user` of her events).",
+        true_cost: f64 => "c_i, her true unit cost at reporting time (after the [dynamics] cost process in rounds ≥ 1); the same under every mechanism of the replication.",
+        reported_cost: Option<f64> => "ĉ_i, the cost she reports (S, M, async, reporting plugins); null for C and contributing plugins, which take no reports.",
+        observed_cost: Option<f64> => "c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2), the provider's observation of her report; null where reported_cost is.",
+        drifted_cost: f64 => "c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2), her realised cost at training after drift.",
+        settled_cost: f64 => "The unit cost her privacy cost is borne at: c^w_i, except under async, her cost after its regret shocks: when she withdrew, else at the deadline.",
+        cap: Option<f64> => "x̄_i, her individual-rationality cap by the provider's estimate c̃_i (docs/model.md u_i); null where reported_cost is.",
+        assigned_burden: Option<f64> => "x_i of the initial assignment (the burden of her `assign` event, before any withdrawal or re-assignment); null for C (no assignment) and when the campaign was cancelled at assignment.",
+        decision: Option<&'a str> => "Her last answer in the withdraw phase, as the events' kinds: \"stay\" or \"withdraw\" (S, M, async, reporting plugins); null when she never decided: C (no withdrawal right), a campaign cancelled at assignment, or a user not yet asked when the provider stopped.",
+        decision_time: Option<f64> => "Model time of her last decision: the `time` of her last stay/withdraw event (S: 2 + 2r in recovery round r; M: 2 + her position; async: 1 + t); null when decision is null.",
+        decided_burden: Option<f64> => "x_i at her last decision (the burden settled: κ and payment are of it); null when decision is null.",
+        final_burden: Option<f64> => "The data she contributes at training. C: her contribution x_i = min(1, (p + b_i·V)/c_i), delivered whatever the outcome. S, M, async: decided_burden if she stayed and training ran (success or failure), else 0 (withdrew, never asked, null outcome). Null for contributing plugins. rounds.data is its sum under C, and its sum on success (0 otherwise) under S, M, async.",
+        paid: Option<f64> => "paid_i, the payment she received. C: p·x_i. S, M, async: p·x_i if she stayed and the model improved, else 0. Null for contributing plugins (settled by the plugin). Sums to rounds.subsidy.",
+        privacy_cost: Option<f64> => "borne_i, the privacy cost she bears, with κ(c, x) = c·x²/2 at settled_cost. C: κ(c^w_i, x_i). S, M, async: κ if she stayed and the model improved; ρ·κ if she withdrew, or stayed in a failure or a stopped campaign; 0 if she never decided. Null for contributing plugins. Sums to rounds.privacy_cost.",
+        utility: f64 => "U_i = V·1{success} + paid_i − borne_i (what the mechanism's settlement leaves her; a plugin's settlement may adjust it). rounds.welfare = Σ utility − Σ paid.",
+    }
+}
+
+declare_table! {
     /// One row of the `events` table (one event).
     table Events, row EventRow, builder EventsBuilder, builders EventBuilders,
         reader EventsColumns, specs EVENTS_COLUMNS;
@@ -359,6 +386,17 @@ impl DiagnosticsBuilder {
 }
 
 impl ContrastsBuilder {
+    /// A builder for rows of `scenario` run with `seed`, with the given swept columns.
+    ///
+    /// # Panics
+    /// As [`schema`] does, on an invalid swept column name.
+    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
+        Self::with_metrics(scenario, seed, swept_columns, &[])
+            .expect("datapact-trace: a table without metric columns has no metric error")
+    }
+}
+
+impl UsersBuilder {
     /// A builder for rows of `scenario` run with `seed`, with the given swept columns.
     ///
     /// # Panics

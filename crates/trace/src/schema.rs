@@ -15,6 +15,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use crate::error::TraceError;
 use crate::rows::{
     CELLS_COLUMNS, CONTRASTS_COLUMNS, DIAGNOSTICS_COLUMNS, EVENTS_COLUMNS, ROUNDS_COLUMNS,
+    USERS_COLUMNS,
 };
 
 /// Version of the table layouts below; written to every file as `datapact.schema_version`.
@@ -35,17 +36,20 @@ pub enum Table {
     Contrasts,
     /// One row per campaign × mechanism: the outcome of every simulated campaign.
     Rounds,
+    /// One row per user of every campaign × mechanism: her costs, burdens, decision and settlement.
+    Users,
     /// One row per event of every campaign.
     Events,
 }
 
 impl Table {
     /// All tables, in documentation order.
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Cells,
         Table::Diagnostics,
         Table::Contrasts,
         Table::Rounds,
+        Table::Users,
         Table::Events,
     ];
 
@@ -56,6 +60,7 @@ impl Table {
             Table::Diagnostics => "diagnostics",
             Table::Contrasts => "contrasts",
             Table::Rounds => "rounds",
+            Table::Users => "users",
             Table::Events => "events",
         }
     }
@@ -67,6 +72,7 @@ impl Table {
             Table::Diagnostics => DIAGNOSTICS_COLUMNS,
             Table::Contrasts => CONTRASTS_COLUMNS,
             Table::Rounds => ROUNDS_COLUMNS,
+            Table::Users => USERS_COLUMNS,
             Table::Events => EVENTS_COLUMNS,
         }
     }
@@ -245,7 +251,7 @@ pub(crate) fn metric_fields(table: Table, metrics: &[MetricColumn]) -> Vec<Field
                 )
             })
             .collect(),
-        Table::Diagnostics | Table::Contrasts | Table::Events => Vec::new(),
+        Table::Diagnostics | Table::Contrasts | Table::Users | Table::Events => Vec::new(),
     }
 }
 
@@ -369,7 +375,7 @@ pub fn markdown_columns(table: Table) -> String {
             true,
             "One column `<metric>` per metric declared at run time by a plugin, in declaration order: the metric's value for the campaign; null when the campaign's mechanism does not compute it. Their descriptions come from the plugin. None when no plugin declares a metric.",
         )),
-        Table::Diagnostics | Table::Contrasts | Table::Events => {}
+        Table::Diagnostics | Table::Contrasts | Table::Users | Table::Events => {}
     }
     s
 }

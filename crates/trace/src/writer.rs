@@ -39,7 +39,7 @@ pub mod keys {
     pub const VERSION: &str = "datapact.version";
     /// Master seed of the run, in decimal.
     pub const SEED: &str = "datapact.seed";
-    /// Table name (`cells`, `diagnostics`, `rounds` or `events`).
+    /// Table name (`cells`, `diagnostics`, `contrasts`, `rounds`, `users` or `events`).
     pub const TABLE: &str = "datapact.table";
     /// Version of the table layouts ([`crate::SCHEMA_VERSION`]).
     pub const SCHEMA_VERSION: &str = "datapact.schema_version";

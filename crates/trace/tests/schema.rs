@@ -76,6 +76,34 @@ fn spec_types() {
         .map(|f| f.name().as_str())
         .collect();
     assert_eq!(nullable, ["user", "burden", "cost"]);
+
+    // users: what C or a plugin may not define is nullable; costs and utility never are.
+    let s = schema(Table::Users, &[], &[]).unwrap();
+    let nullable: Vec<&str> = s
+        .fields()
+        .iter()
+        .filter(|f| f.is_nullable())
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(
+        nullable,
+        [
+            "reported_cost",
+            "observed_cost",
+            "cap",
+            "assigned_burden",
+            "decision",
+            "decision_time",
+            "decided_burden",
+            "final_burden",
+            "paid",
+            "privacy_cost"
+        ]
+    );
+    assert_eq!(
+        s.field_with_name("decision").unwrap().data_type(),
+        &DataType::Utf8
+    );
 }
 
 #[test]
@@ -83,7 +111,14 @@ fn dir_names() {
     let names: Vec<&str> = Table::ALL.iter().map(|t| t.dir_name()).collect();
     assert_eq!(
         names,
-        ["cells", "diagnostics", "contrasts", "rounds", "events"]
+        [
+            "cells",
+            "diagnostics",
+            "contrasts",
+            "rounds",
+            "users",
+            "events"
+        ]
     );
 }
 

@@ -67,7 +67,7 @@ ScenarioLike = Union[str, "os.PathLike[str]", Mapping[str, Any], Scenario]
 Overrides = Union[Mapping[str, Any], Sequence[str], None]
 
 # Tables in documentation order; a run lists the ones it recorded in its manifest.
-_TABLE_ORDER = ("cells", "diagnostics", "contrasts", "rounds", "events")
+_TABLE_ORDER = ("cells", "diagnostics", "contrasts", "rounds", "users", "events")
 
 
 def _toml_literal(value: Any) -> str:
@@ -156,8 +156,8 @@ def run(
     threads
         Worker threads; all cores when ``None``.
     trace
-        ``"cells"``, ``"rounds"`` (plus one row per campaign) or ``"events"`` (plus every
-        event): sets ``output.trace``. ``None`` keeps the scenario's own.
+        ``"cells"``, ``"rounds"`` (plus one row per campaign), ``"users"`` (plus one row per
+        user of every campaign) or ``"events"`` (plus every event): sets ``output.trace``. ``None`` keeps the scenario's own.
     progress
         Show a progress bar: tqdm when installed, else the command line's bar on a terminal.
 
@@ -211,7 +211,8 @@ class Run:
 
     The tables it recorded (:attr:`tables`) are ``pyarrow.Table`` s, read on first access and
     kept: :attr:`cells`, :attr:`diagnostics`, :attr:`rounds` (with ``trace="rounds"``),
-    :attr:`events` (with ``trace="events"``), and any other by :meth:`table`.
+    :attr:`users` (with ``trace="users"``), :attr:`events` (with ``trace="events"``), and any
+    other by :meth:`table`.
     """
 
     dir: Path
@@ -257,12 +258,13 @@ class Run:
 
     def table(self, name: str) -> "pyarrow.Table":
         """The table ``name`` as a ``pyarrow.Table`` (all its parts, in order). ``KeyError``
-        if this run did not record it (``rounds`` and ``events`` need a deeper ``trace``)."""
+        if this run did not record it (``rounds``, ``users`` and ``events`` need a deeper
+        ``trace``)."""
         if name not in self._cache:
             if name not in self.tables:
                 raise KeyError(
                     f"this run recorded no {name!r} table (it has {', '.join(self.tables)}; trace = "
-                    f"{self.manifest.get('trace')!r}): run with trace='rounds' or 'events' for more"
+                    f"{self.manifest.get('trace')!r}): run with trace='rounds', 'users' or 'events' for more"
                 )
             self._cache[name] = _native.read_table(str(self.dir), name, list(self.swept_columns))
         return self._cache[name]
@@ -287,6 +289,12 @@ class Run:
     def rounds(self) -> "pyarrow.Table":
         """One row per campaign x mechanism (``trace="rounds"`` or deeper)."""
         return self._attribute_table("rounds")
+
+    @property
+    def users(self) -> "pyarrow.Table":
+        """One row per user of every campaign x mechanism: costs, burdens, decision, payment,
+        privacy cost and utility (``trace="users"`` or ``"events"``)."""
+        return self._attribute_table("users")
 
     @property
     def events(self) -> "pyarrow.Table":
