@@ -5,8 +5,9 @@
 pub const SCENARIOS: &[(&str, &str)] =
     &[("baseline", include_str!("../../../scenarios/baseline.toml"))];
 
-/// The paper reproduction (`datapact reproduce`): one scenario per figure F1–F9 of
-/// `docs/model.md` and the campaign-level run of claim 2, in run order. A test checks they equal
+/// The paper reproduction (`datapact reproduce`): one scenario per figure F1–F10 of
+/// `docs/model.md`, the campaign-level run of claim 2 and the two runs of the scaling study F11,
+/// in run order. A test checks they equal
 /// `scenarios/paper/`.
 pub const PAPER: &[(&str, &str)] = &[
     (
@@ -52,6 +53,14 @@ pub const PAPER: &[(&str, &str)] = &[
     (
         "f10_free_riders",
         include_str!("../../../scenarios/paper/f10_free_riders.toml"),
+    ),
+    (
+        "f11_scaling",
+        include_str!("../../../scenarios/paper/f11_scaling.toml"),
+    ),
+    (
+        "f11_scaling_large",
+        include_str!("../../../scenarios/paper/f11_scaling_large.toml"),
     ),
 ];
 

@@ -45,6 +45,12 @@ fn print_report(out: &ReportOutput) {
     for c in &out.claims {
         println!("  {}. {:<10} {}", c.id, c.verdict.as_str(), c.statement);
     }
+    if !out.findings.is_empty() {
+        println!("scaling (F11):");
+    }
+    for f in &out.findings {
+        println!("  {f}");
+    }
 }
 
 /// What the report compares runs with: the embedded paper scenarios (by hash) and a scenario

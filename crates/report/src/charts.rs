@@ -270,6 +270,7 @@ fn draw_scatter<DB: DrawingBackend>(
 fn title_band<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
+    width: u32,
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (width, _) = root.dim_in_pixel();
@@ -287,11 +288,137 @@ fn title_band<DB: DrawingBackend>(
 }
 
 fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-    let body = title_band(root, &c.title)?;
+    let body = title_band(root, &c.title, CHART_W)?;
+    draw_line_panel(c, &body, false, true)
+}
+
+/// Several line charts side by side under one title: e.g. one panel per metric of a scaling
+/// study, mechanisms as lines in each.
+#[derive(Clone, Debug)]
+pub struct LineFigure {
+    /// File stem, e.g. "F11".
+    pub id: String,
+    pub title: String,
+    /// One panel each, left to right; each panel's `title` is drawn above it.
+    pub panels: Vec<LineChart>,
+    /// Draw x on a log10 scale (x values must be > 0), ticks labelled at powers of 10.
+    pub log_x: bool,
+}
+
+/// Pixel size of one panel of a [`LineFigure`].
+pub const LINE_PANEL_W: u32 = 620;
+pub const LINE_PANEL_H: u32 = 520;
+
+impl LineFigure {
+    /// Pixel size of the PNG.
+    pub fn size(&self) -> (u32, u32) {
+        (
+            LINE_PANEL_W * self.panels.len().max(1) as u32,
+            TITLE_H + LEGEND_H + LINE_PANEL_H,
+        )
+    }
+}
+
+/// Renders `fig` to `<dir>/<id>.png` and `.svg`.
+pub fn render_line_figure(fig: &LineFigure, dir: &Path) -> Result<FigureFiles, ReportError> {
+    register_font();
+    let id = fig.id.as_str();
+    let png = dir.join(format!("{id}.png"));
+    let svg = dir.join(format!("{id}.svg"));
+    {
+        let root = BitMapBackend::new(&png, fig.size()).into_drawing_area();
+        draw_line_figure(fig, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, fig.size()).into_drawing_area();
+        draw_line_figure(fig, &root).map_err(draw_err(id))?;
+        root.present().map_err(draw_err(id))?;
+    }
+    Ok(FigureFiles {
+        id: id.to_string(),
+        png,
+        svg,
+    })
+}
+
+fn draw_line_figure<DB: DrawingBackend>(
+    fig: &LineFigure,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
+    let body = title_band(root, &fig.title, fig.size().0)?;
+    // One legend for every panel, in a strip of its own: inside a panel it would hide data.
+    let (strip, body) = body.split_vertically(LEGEND_H);
+    if let Some(first) = fig.panels.first() {
+        let names: Vec<&str> = first.series.iter().map(|s| s.name.as_str()).collect();
+        let item_w = 260;
+        let left = (fig.size().0 as i32 - item_w * names.len() as i32) / 2;
+        let y = (LEGEND_H / 2) as i32;
+        for (i, name) in names.iter().enumerate() {
+            let x = left + item_w * i as i32;
+            strip.draw(&PathElement::new(
+                [(x, y), (x + 30, y)],
+                palette(i).stroke_width(3),
+            ))?;
+            strip.draw(&Text::new(
+                name.to_string(),
+                (x + 38, y),
+                TextStyle::from(("sans-serif", 16).into_font())
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+    }
+    let areas = body.split_evenly((1, fig.panels.len().max(1)));
+    for (panel, area) in fig.panels.iter().zip(&areas) {
+        let (band, plot) = area.split_vertically(PANEL_TITLE_H);
+        band.draw_text(
+            &panel.title,
+            &TextStyle::from(("sans-serif", 17).into_font())
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Center)),
+            ((LINE_PANEL_W / 2) as i32, (PANEL_TITLE_H / 2) as i32),
+        )?;
+        draw_line_panel(panel, &plot, fig.log_x, false)?;
+    }
+    Ok(())
+}
+
+/// Height of a panel's title band in a [`LineFigure`].
+const PANEL_TITLE_H: u32 = 30;
+
+/// Height of a [`LineFigure`]'s legend strip, under its title.
+const LEGEND_H: u32 = 30;
+
+/// A tick label of a log10 axis at exponent `e`: "10³" at integer exponents, else the value.
+fn log_tick(e: f64) -> String {
+    const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let k = e.round();
+    if (e - k).abs() < 1e-9 && k >= 0.0 {
+        let digits: String = (k as u64)
+            .to_string()
+            .chars()
+            .map(|d| SUP[d.to_digit(10).unwrap_or(0) as usize])
+            .collect();
+        format!("10{digits}")
+    } else {
+        let v = 10f64.powf(e);
+        format!("{}", (v * 100.0).round() / 100.0)
+    }
+}
+
+fn draw_line_panel<DB: DrawingBackend>(
+    c: &LineChart,
+    body: &DrawingArea<DB, Shift>,
+    log_x: bool,
+    legend: bool,
+) -> DrawResult<DB> {
+    // On a log axis points are placed at log10(x); ticks say 10^k.
+    let tx = |x: f64| if log_x { x.log10() } else { x };
     let xs: Vec<f64> = c
         .series
         .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .flat_map(|s| s.points.iter().map(|p| tx(p.0)))
         .collect();
     let (x0, x1) = y_range(xs.iter().map(|&x| (x, x)), false);
     let (y0, y1) = y_range(
@@ -301,20 +428,25 @@ fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) 
             .filter_map(|&(_, m, se)| m.map(|m| interval(m, se))),
         c.zero_line,
     );
-    let mut chart = ChartBuilder::on(&body)
+    let mut chart = ChartBuilder::on(body)
         .margin(12)
         .margin_right(24)
         .x_label_area_size(52)
         .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(235, 235, 235))
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(RGBColor(235, 235, 235))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .x_desc(&c.x_desc)
-        .y_desc(&c.y_desc)
-        .draw()?;
+        .y_desc(&c.y_desc);
+    let log_fmt = |e: &f64| log_tick(*e);
+    if log_x {
+        // One label per decade: plotters then puts its ticks on whole exponents.
+        let decades = (x1.floor() - x0.ceil()).max(0.0) as usize + 1;
+        mesh.x_labels(decades).x_label_formatter(&log_fmt);
+    }
+    mesh.draw()?;
     if c.zero_line {
         chart.draw_series(DashedLineSeries::new(
             [(x0, 0.0), (x1, 0.0)],
@@ -328,6 +460,7 @@ fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) 
         // Consecutive non-null points form one segment; a null makes a gap, never a zero.
         let mut segments: Vec<Vec<(f64, f64, f64, f64)>> = vec![Vec::new()];
         for &(x, m, se) in &s.points {
+            let x = tx(x);
             match m {
                 Some(m) => {
                     let (lo, hi) = interval(m, se);
@@ -380,13 +513,15 @@ fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) 
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], MASK_LINE));
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()?;
+    if legend {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()?;
+    }
     Ok(())
 }
 
@@ -398,7 +533,7 @@ const MASK_LINE: ShapeStyle = ShapeStyle {
 };
 
 fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-    let body = title_band(root, &c.title)?;
+    let body = title_band(root, &c.title, CHART_W)?;
     let n = c.bars.len().max(1);
     let (y0, y1) = y_range(
         c.bars

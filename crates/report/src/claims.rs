@@ -303,3 +303,65 @@ pub fn claim6(noise: Option<&CellTable>) -> Claim {
     }
     claim(6, Verdict::of(ok), parts.join("; "))
 }
+
+/// How a paired advantage A − B changes between the smallest and the largest population of a
+/// scaling study (F11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Trend {
+    /// Larger at the largest n than at the smallest, beyond 1.96 SE of the change.
+    Grows,
+    /// Smaller at the largest n, beyond 1.96 SE of the change, and still distinguishable from 0.
+    Shrinks,
+    /// Distinguishable from 0 (positive) at the smallest n, not at the largest.
+    Vanishes,
+    /// Significantly negative at the largest n (B ahead) after A was ahead at the smallest.
+    Reverses,
+    /// No change beyond 1.96 SE of the change.
+    Level,
+    /// Not distinguishable from 0 at either end.
+    Absent,
+}
+
+impl Trend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trend::Grows => "grows with n",
+            Trend::Shrinks => "shrinks with n (but persists)",
+            Trend::Vanishes => "vanishes with n",
+            Trend::Reverses => "reverses with n",
+            Trend::Level => "stays level with n",
+            Trend::Absent => "is absent at both ends",
+        }
+    }
+}
+
+/// The decision rule of [`advantage_trend`], printed next to its result.
+pub const TREND_RULE: &str = "From the `contrasts` table (paired A − B on the same draws): d₁ ± SE₁ at the smallest n, d₂ ± SE₂ at the largest; \
+    a difference is distinguishable from 0 iff |d| > 1.96·SE (any d ≠ 0 when SE = 0). Cells of different n draw independent \
+    streams, so the change d₂ − d₁ has SE √(SE₁² + SE₂²). Absent: neither end distinguishable; vanishes: d₁ > 0 distinguishable, \
+    d₂ not; reverses: d₂ < 0 distinguishable while d₁ ≥ 0; grows / shrinks: d₂ − d₁ > / < ±1.96·√(SE₁² + SE₂²); otherwise level.";
+
+/// Whether a paired advantage grows, shrinks or vanishes with the population size: `points`
+/// are (n, A − B, its SE) in any order (at least one); the rule is [`TREND_RULE`].
+pub fn advantage_trend(points: &[(f64, f64, f64)]) -> Option<Trend> {
+    let first = points.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
+    let last = points.iter().max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let z = crate::charts::Z95;
+    let sig = |(_, d, se): &(f64, f64, f64)| d.abs() > z * se && *d != 0.0;
+    let (d1, d2) = (first.1, last.1);
+    let change_se = first.2.hypot(last.2);
+    Some(match (sig(first), sig(last)) {
+        (false, false) => Trend::Absent,
+        (true, false) if d1 > 0.0 => Trend::Vanishes,
+        (_, true) if d2 < 0.0 && d1 >= 0.0 => Trend::Reverses,
+        _ if d2 - d1 > z * change_se && (d2 - d1) != 0.0 => Trend::Grows,
+        _ if d1 - d2 > z * change_se && (d1 - d2) != 0.0 => {
+            if sig(last) {
+                Trend::Shrinks
+            } else {
+                Trend::Vanishes
+            }
+        }
+        _ => Trend::Level,
+    })
+}

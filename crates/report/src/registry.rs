@@ -3,8 +3,11 @@
 //! paper scenario's ([`Reference::paper_of`]) reach it; among those, figures are looked up by
 //! scenario name.
 
-use crate::claims::{self, Claim};
+use crate::ReportError;
+use crate::charts::{LineChart, LineFigure, Series};
+use crate::claims::{self, Claim, Trend};
 use crate::figures::{Figure, Grid, Panel, Scale};
+use crate::generic::{self, RunStats};
 use crate::load::Run;
 use crate::tables::{CellRecord, CellTable, DiagRecord, DiagTable};
 
@@ -23,8 +26,15 @@ pub mod runs {
     pub const NULLS: &str = "claims_nulls";
     /// Free-riders in repeated games (an extension beyond the paper).
     pub const F10: &str = "f10_free_riders";
+    /// The scaling study (an extension): small populations, many replications.
+    pub const F11: &str = "f11_scaling";
+    /// The scaling study's large populations, few replications (outcomes are nearly
+    /// deterministic there, so few suffice).
+    pub const F11_LARGE: &str = "f11_scaling_large";
     /// Every paper run: these get the paper's figures and claims, never generic figures.
-    pub const ALL: [&str; 11] = [F1, F2, F3, F4, F5, F6, F7, F8, F9, NULLS, F10];
+    pub const ALL: [&str; 13] = [
+        F1, F2, F3, F4, F5, F6, F7, F8, F9, NULLS, F10, F11, F11_LARGE,
+    ];
 }
 
 /// An embedded paper scenario: its name, the hash of its normalized text, and that text.
@@ -443,4 +453,197 @@ fn free_rider_figure(r: &Run) -> Figure {
         }
     }
     fig
+}
+
+/// F11, the scaling study, and what it finds about M's advantage over S.
+#[derive(Clone, Debug)]
+pub struct Scaling {
+    pub figure: LineFigure,
+    pub caption: String,
+    /// One line per contrasted metric: "M − S success: … : grows with n", from `contrasts`.
+    pub findings: Vec<(String, Option<Trend>)>,
+}
+
+/// F11 from the scaling runs present in `runs` (either or both of [`runs::F11`] and
+/// [`runs::F11_LARGE`]); `None` when neither is.
+pub fn scaling(runs: &[Run]) -> Result<Option<Scaling>, ReportError> {
+    let stats = [runs::F11, runs::F11_LARGE]
+        .iter()
+        .filter_map(|name| find(runs, name))
+        .map(|r| Ok((generic::load_stats(&r.dir)?, r.replications)))
+        .collect::<Result<Vec<_>, ReportError>>()?;
+    Ok((!stats.is_empty()).then(|| scaling_figure(&stats)))
+}
+
+/// The population size of a row of a run sweeping `population.users`.
+fn users_axis(run: &RunStats) -> Option<usize> {
+    run.axes
+        .iter()
+        .position(|(key, _)| key == "population.users")
+}
+
+/// (metric index in `RunStats::stats`, panel title, y label, divide by n) of F11's panels.
+const SCALING_PANELS: [(&str, &str, &str, bool); 3] = [
+    (
+        "success_rate",
+        "success probability",
+        "share of campaigns that succeed",
+        false,
+    ),
+    (
+        "welfare_mean",
+        "welfare per user",
+        "mean welfare per campaign / n",
+        true,
+    ),
+    (
+        "withdrawals_mean",
+        "withdrawals per user",
+        "mean withdrawals per campaign / n",
+        true,
+    ),
+];
+
+/// F11 from the statistics of the scaling runs (merged over n), each with its replications per
+/// cell: success, welfare per user and withdrawals per user of each mechanism over log n with
+/// 95% bands; and, from the `contrasts` table, whether M's advantage over S grows or vanishes
+/// with n.
+pub fn scaling_figure(runs: &[(RunStats, u32)]) -> Scaling {
+    let stats: Vec<&RunStats> = runs.iter().map(|(r, _)| r).collect();
+    let stats = stats.as_slice();
+    let mut mechanisms: Vec<String> = Vec::new();
+    for m in stats.iter().flat_map(|r| &r.mechanisms) {
+        if !mechanisms.contains(m) {
+            mechanisms.push(m.clone());
+        }
+    }
+    let panels = SCALING_PANELS
+        .iter()
+        .map(|&(column, title, y_desc, per_user)| {
+            let series = mechanisms
+                .iter()
+                .map(|m| {
+                    let mut points: Vec<(f64, Option<f64>, Option<f64>)> = stats
+                        .iter()
+                        .filter_map(|&run| {
+                            let (u, k) = (
+                                users_axis(run)?,
+                                run.stats.iter().position(|s| s.column == column)?,
+                            );
+                            Some((run, u, k))
+                        })
+                        .flat_map(|(run, u, k)| {
+                            run.rows.iter().filter(|r| &r.mechanism == m).map(move |r| {
+                                let n = r.coords[u];
+                                let scale = if per_user { n } else { 1.0 };
+                                let (mean, se) = r.values[k];
+                                (n, mean.map(|v| v / scale), se.map(|v| v / scale))
+                            })
+                        })
+                        .collect();
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    Series {
+                        name: mech_name(m).to_string(),
+                        points,
+                    }
+                })
+                .collect();
+            LineChart {
+                title: title.to_string(),
+                x_desc: "users n (log scale)".into(),
+                y_desc: y_desc.to_string(),
+                series,
+                zero_line: per_user && column == "welfare_mean",
+            }
+        })
+        .collect();
+    let findings = ["success", "welfare"]
+        .iter()
+        .map(|metric| advantage_line(stats, metric))
+        .collect();
+    let runs_note = stats
+        .iter()
+        .map(|r| {
+            let ns: Vec<f64> = users_axis(r)
+                .map(|u| r.rows.iter().map(|x| x.coords[u]).collect())
+                .unwrap_or_default();
+            let (lo, hi) = ns
+                .iter()
+                .fold((f64::INFINITY, 0.0f64), |(a, b), &n| (a.min(n), b.max(n)));
+            format!("`{}` (n = {lo}–{hi})", r.name)
+        })
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let caption = format!(
+        "Mechanisms as lines over the number of users n (log scale), at fixed θ, V and p; bands: 95% intervals \
+         (mean ± 1.96·SE over replications). Welfare and withdrawals are divided by n so that populations of \
+         every size share one scale. Runs {runs_note}; replications per cell: {}.",
+        runs.iter()
+            .map(|(r, reps)| format!("{reps} in `{}`", r.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Scaling {
+        figure: LineFigure {
+            id: "F11".into(),
+            title: "F11 · Scaling: success, welfare and withdrawals of C, S and M as n grows"
+                .into(),
+            panels,
+            log_x: true,
+        },
+        caption,
+        findings,
+    }
+}
+
+/// "M − S {metric}: d ± SE at the smallest n, … at the largest: {trend}", from the contrasts of
+/// every scaling run (welfare per user).
+fn advantage_line(stats: &[&RunStats], metric: &str) -> (String, Option<Trend>) {
+    let mut points: Vec<(f64, f64, f64)> = Vec::new();
+    for run in stats {
+        let (Some(u), Some(c)) = (users_axis(run), &run.contrasts) else {
+            continue;
+        };
+        let Some(k) = c.metrics.iter().position(|m| m == metric) else {
+            continue;
+        };
+        for r in c.rows.iter().filter(|r| r.a == "M" && r.b == "S") {
+            let n = r.coords[u];
+            let scale = if metric == "welfare" { n } else { 1.0 };
+            points.push((n, r.values[k].0 / scale, r.values[k].1 / scale));
+        }
+    }
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let label = if metric == "welfare" {
+        "M − S welfare per user".to_string()
+    } else {
+        format!("M − S {metric}")
+    };
+    let trend = claims::advantage_trend(&points);
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return (
+            format!("{label}: no M − S contrast in the scaling runs"),
+            None,
+        );
+    };
+    let peak = points
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or(last);
+    // −0 prints as "-0.0000"; a difference of exactly 0 is +0.
+    let z = |x: f64| x + 0.0;
+    let text = format!(
+        "{label}: {:+.4} (SE {:.4}) at n = {}, {:+.4} (SE {:.4}) at n = {}; largest {:+.4} at n = {}: \
+         M's advantage over S {}",
+        z(first.1),
+        first.2,
+        first.0,
+        z(last.1),
+        last.2,
+        last.0,
+        z(peak.1),
+        peak.0,
+        trend.map_or("cannot be decided", Trend::as_str)
+    );
+    (text, trend)
 }

@@ -274,3 +274,36 @@ fn diverging_scale_maps_zero_to_white_and_negatives_to_blue() {
         assert!(r > b, "positive must be red/orange: {lo}..{hi}");
     }
 }
+
+/// The scaling study's trend of M − S between the smallest and the largest n: every verdict
+/// on points whose answer is known, whatever their order.
+#[test]
+fn advantage_trend_cases() {
+    use claims::{Trend, advantage_trend};
+    let t = |pts: &[(f64, f64, f64)]| advantage_trend(pts).unwrap();
+    // 0.10 ± 0.01 at n = 20 to 0.90 ± 0.05 at 10^6: grows (listed out of order)
+    assert_eq!(
+        t(&[(1e6, 0.9, 0.05), (20.0, 0.1, 0.01), (2000.0, 0.5, 0.02)]),
+        Trend::Grows
+    );
+    // deterministic at large n (SE 0) still compares
+    assert_eq!(t(&[(20.0, 0.1, 0.01), (1e6, 1.0, 0.0)]), Trend::Grows);
+    // 0.3 ± 0.01 to 0.001 ± 0.002: vanishes
+    assert_eq!(
+        t(&[(20.0, 0.3, 0.01), (1e6, 0.001, 0.002)]),
+        Trend::Vanishes
+    );
+    // exactly 0 at large n with SE 0: vanishes
+    assert_eq!(t(&[(20.0, 0.3, 0.01), (1e6, 0.0, 0.0)]), Trend::Vanishes);
+    // 0.3 to 0.1, both distinguishable: shrinks
+    assert_eq!(t(&[(20.0, 0.3, 0.01), (1e6, 0.1, 0.01)]), Trend::Shrinks);
+    // S ahead at large n
+    assert_eq!(t(&[(20.0, 0.3, 0.01), (1e6, -0.2, 0.01)]), Trend::Reverses);
+    // a change within its SE: level
+    assert_eq!(t(&[(20.0, 0.30, 0.02), (1e6, 0.32, 0.02)]), Trend::Level);
+    // nothing at either end
+    assert_eq!(t(&[(20.0, 0.01, 0.02), (1e6, 0.0, 0.0)]), Trend::Absent);
+    // one point: no change, judged at that point
+    assert_eq!(t(&[(20.0, 0.3, 0.01)]), Trend::Level);
+    assert_eq!(advantage_trend(&[]), None);
+}

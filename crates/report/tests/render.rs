@@ -247,3 +247,93 @@ fn a_paper_named_run_with_an_override_is_drawn_generically_with_a_note() {
         "contrast panels are drawn"
     );
 }
+
+/// F11 is drawn from the two scaling runs (shrunk), and its finding on M − S follows the
+/// decision rule applied to the `contrasts` table as read straight from Parquet.
+#[test]
+fn scaling_figure_and_finding_from_small_runs() {
+    use datapact_report::claims::{Trend, advantage_trend};
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let paper = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/paper");
+    let mut reference = Reference::default();
+    for (name, values, reps) in [
+        ("f11_scaling", "[20, 200]", 60),
+        ("f11_scaling_large", "[600, 1200]", 6),
+    ] {
+        let text = std::fs::read_to_string(paper.join(format!("{name}.toml"))).unwrap();
+        let start = text.find("values = [").unwrap();
+        let end = start + text[start..].find(']').unwrap() + 1;
+        let small = format!("{}values = {values}{}", &text[..start], &text[end..]);
+        let sets = [format!("scenario.replications={reps}")];
+        let scenario = Scenario::from_str(&small, name, &sets).unwrap();
+        let opts = RunOptions {
+            threads: 2,
+            shard: Shard::WHOLE,
+            ..RunOptions::new(results.join(name))
+        };
+        datapact_runner::run(&scenario, &opts).unwrap();
+        reference.paper.push(PaperScenario {
+            name: scenario.name.clone(),
+            hash: scenario.hash(),
+            toml: scenario.normalized(),
+        });
+    }
+    let out = results.join("report");
+    let report = datapact_report::render_report(&results, &out, &reference).unwrap();
+    let png = out.join("F11.png");
+    assert_eq!(png_size(&png), (3 * 620, 56 + 30 + 520), "three panels");
+    let svg = std::fs::read_to_string(out.join("F11.svg")).unwrap();
+    for text in [
+        "users n (log scale)",
+        "welfare per user",
+        "10³",
+        "M (sequential)",
+    ] {
+        assert!(svg.contains(text), "F11.svg lacks {text:?}");
+    }
+
+    // M − S success per n, read from the contrasts table directly
+    let mut points = Vec::new();
+    for name in ["f11_scaling", "f11_scaling_large"] {
+        for b in datapact_trace::read_table(&results.join(name), Table::Contrasts).unwrap() {
+            let col = |c: &str| {
+                b.column_by_name(c)
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .unwrap()
+                    .clone()
+            };
+            let s = |c: &str| {
+                b.column_by_name(c)
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .unwrap()
+                    .clone()
+            };
+            let (users, diff, se) = (col("users"), col("success_diff"), col("success_diff_se"));
+            let (a, bm) = (s("mechanism_a"), s("mechanism_b"));
+            for i in 0..b.num_rows() {
+                if a.value(i) == "M" && bm.value(i) == "S" {
+                    points.push((users.value(i), diff.value(i), se.value(i)));
+                }
+            }
+        }
+    }
+    assert_eq!(points.len(), 4, "one M − S row per n");
+    let trend: Trend = advantage_trend(&points).unwrap();
+    assert_eq!(report.findings.len(), 2, "{:?}", report.findings);
+    assert!(report.findings[0].starts_with("M − S success"));
+    assert!(
+        report.findings[0].ends_with(trend.as_str()),
+        "{} vs {trend:?}",
+        report.findings[0]
+    );
+    assert!(report.findings[1].starts_with("M − S welfare per user"));
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(md.contains("](F11.png)"));
+    assert!(md.contains(&report.findings[0]));
+    assert!(md.contains("grow or vanish"));
+}
