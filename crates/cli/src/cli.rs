@@ -379,6 +379,17 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                     plan.chunks()
                 );
             }
+            if !quiet {
+                eprintln!(
+                    "datapact: {}",
+                    memory_line(
+                        &scenario,
+                        threads,
+                        opts.backend,
+                        rep.map_or(scenario.replications, |_| 1)
+                    )
+                );
+            }
             let started = std::time::Instant::now();
             let summary =
                 datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;
@@ -429,6 +440,11 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             );
             println!("  campaigns    {}", s.campaigns());
             println!("  trace        {}", s.trace.as_str());
+            let threads = thread_count(None)?;
+            println!(
+                "  memory       {}",
+                memory_line(&s, threads, Backend::Ecs, s.replications)
+            );
             println!("  hash         {}", s.hash());
             Ok(())
         }
@@ -508,6 +524,23 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// `needs ~450 MiB at 2 threads; 22 GiB available (MemAvailable)`: the runner's estimate of the
+/// peak, which it refuses to start above the available memory.
+fn memory_line(scenario: &Scenario, threads: usize, backend: Backend, replications: u32) -> String {
+    use datapact_runner::{available_memory, estimate_peak_bytes, format_bytes};
+    let estimate = estimate_peak_bytes(scenario, threads, backend, replications);
+    let available = match available_memory() {
+        Ok(Some(a)) => format!("{} available ({})", format_bytes(a.bytes), a.source),
+        Ok(None) => "available memory unknown".to_string(),
+        Err(why) => why,
+    };
+    format!(
+        "needs ~{} at {} thread(s); {available}",
+        format_bytes(estimate.peak()),
+        estimate.busy_threads
+    )
 }
 
 /// SIGINT and SIGTERM ask the run to stop cleanly: finished chunks stay, the chunk in progress

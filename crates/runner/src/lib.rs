@@ -12,6 +12,7 @@
 mod identity;
 mod lock;
 mod manifest;
+mod memory;
 mod plan;
 mod resume;
 mod rows;
@@ -22,6 +23,10 @@ mod write;
 pub use identity::RunIdentity;
 pub use manifest::{
     Manifest, PartEntry, ShardRecord, merge_manifest, read_manifest, shard_records,
+};
+pub use memory::{
+    Available, DIRECT_COSTS, ECS_COSTS, MEMORY_LIMIT_VAR, MemoryEstimate, SimulatorCosts,
+    available_memory, estimate_peak_bytes, format_bytes, parse_size,
 };
 pub use plan::{ChunkPlan, Shard};
 pub use rows::metric_columns;
