@@ -75,7 +75,7 @@ users = 1000000
 "#;
 
 #[test]
-fn sigint_and_sigterm_stop_inside_one_huge_cell_within_a_second_and_a_half() {
+fn sigint_and_sigterm_stop_inside_one_huge_cell_promptly() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("huge.toml");
     std::fs::write(&file, HUGE).unwrap();
@@ -93,10 +93,11 @@ fn sigint_and_sigterm_stop_inside_one_huge_cell_within_a_second_and_a_half() {
         let latency = sent.elapsed();
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-        // Generous (not a speed test): a phase of a 10^6-user campaign takes well under a
-        // second even in a debug build on a loaded machine.
+        // Generous (not a speed test): the run stops at the next phase, or 0.5 s after the
+        // signal its watcher abandons the cell; tearing down a 1 GiB process on a loaded
+        // machine (a debug build, other jobs compiling) takes the rest.
         assert!(
-            latency < Duration::from_millis(1500),
+            latency < Duration::from_millis(2500),
             "{name}: exited {latency:?} after the signal"
         );
         assert_eq!(status.code(), Some(code), "{name}: {stderr}");

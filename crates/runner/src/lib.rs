@@ -33,8 +33,8 @@ pub use rows::metric_columns;
 pub use run_view::{CHUNK_KEY, MAX_SHARDS, RunView};
 pub use verify::{Verification, verify};
 pub use write::{
-    MAX_THREADS, MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list, run,
-    tables_of,
+    MAX_THREADS, MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list,
+    remove_stale_temporaries, run, tables_of,
 };
 
 /// The version written into every output.

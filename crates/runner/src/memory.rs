@@ -17,66 +17,92 @@ use datapact_trace::MAX_ROW_GROUP_ROWS;
 use crate::plan::ChunkPlan;
 
 /// Bytes of simulator state per user of one campaign, per path. Measured as the slope of peak
-/// RSS between n = 10^5 and n = 10^6 (one campaign, one thread, MODEL.md defaults, release build):
+/// RSS between n = 10^5 and n = 10^6 (one campaign, one thread, MODEL.md defaults):
 ///
 /// ```text
-/// for m in C S M C,S,M; do for n in 100000 1000000; do
-///   /usr/bin/time -v target/release/datapact run scenarios/baseline.toml -q --threads 1 \
-///     --out /tmp/mem-$m-$n --set population.users=$n --set scenario.replications=1 \
-///     --set 'scenario.mechanisms=["'$m'"]' --set 'sweep.game.value={ values = [0.1] }' \
-///     --set 'sweep.game.payment={ values = [0.1] }'   # (add --direct for the direct path)
+/// printf '[scenario]\nname = "mem"\nseed = 1\nreplications = 1\n' > one.toml
+/// for m in '["C"]' '["S"]' '["M"]' '["C","S","M"]'; do for n in 100000 1000000; do
+///   /usr/bin/time -f "%M kB" datapact run one.toml -q --threads 1 --out /tmp/mem-$n \
+///     --set population.users=$n --set "scenario.mechanisms=$m"   # add --direct for the kernel
 /// done; done
 /// ```
 ///
-/// `shared` is what the mechanisms of a replication share (its draws: common random numbers),
-/// `(C, S, M together) = shared + C + S + M`. These are rounded up (the estimate errs high).
-/// When the lower-memory path of issue 11 (point 2) lands in `crates/sim`, re-measure and change
-/// only these numbers.
+/// | slope, bytes per user | C   | S   | M   | C, S, M | shared |
+/// |-----------------------|-----|-----|-----|---------|--------|
+/// | ECS                   | 261 | 439 | 568 | 1202    | 33     |
+/// | direct                | 102 | 150 | 279 | 403     | 64     |
+///
+/// `shared` is what the mechanisms of a replication share (its draws: common random numbers):
+/// (C + S + M − all three) / 2; a mechanism's own figure is its slope minus `shared`. The
+/// constants are those, rounded up (the estimate errs high). When the lower-memory path of
+/// issue 11 (point 2) lands in `crates/sim`, re-measure and change only these numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SimulatorCosts {
     /// Per user and replication, shared by the replication's mechanisms.
     pub shared: u64,
-    /// Per user of a campaign of a mechanism whose users report (S, M, async, reporting plugins).
+    /// Per user of a campaign of C.
+    pub subsidy: u64,
+    /// Per user of a campaign of S.
+    pub simultaneous: u64,
+    /// Per user of a campaign of M, and of any other mechanism whose users report (async,
+    /// plugins: M's is the largest core figure).
     pub reporting: u64,
-    /// Per user of a campaign of a mechanism whose users contribute (C and such plugins).
+    /// Per user of a campaign of a plugin mechanism whose users contribute (as C's).
     pub contributing: u64,
 }
 
 /// The ECS path (the default backend).
 pub const ECS_COSTS: SimulatorCosts = SimulatorCosts {
     shared: 40,
-    reporting: 200,
-    contributing: 120,
+    subsidy: 240,
+    simultaneous: 420,
+    reporting: 560,
+    contributing: 240,
 };
 
-/// The direct kernel (`--direct`).
+/// The direct kernel (`--direct`; core mechanisms only).
 pub const DIRECT_COSTS: SimulatorCosts = SimulatorCosts {
-    shared: 40,
-    reporting: 200,
-    contributing: 120,
+    shared: 70,
+    subsidy: 45,
+    simultaneous: 95,
+    reporting: 230,
+    contributing: 45,
 };
 
-/// The process before any cell: binary, allocator arenas, the writers' buffers of small runs.
-const BASELINE: u64 = 64 << 20;
+impl SimulatorCosts {
+    /// Bytes per user of one campaign of `mechanism`.
+    fn per_user(&self, mechanism: &datapact_model::MechanismDecl) -> u64 {
+        use datapact_model::catalog::{SIMULTANEOUS, SUBSIDY};
+        match (mechanism.name, mechanism.users) {
+            (name, _) if name == SUBSIDY.name => self.subsidy,
+            (name, _) if name == SIMULTANEOUS.name => self.simultaneous,
+            (_, UserKind::Reporting) => self.reporting,
+            (_, UserKind::Contributing) => self.contributing,
+        }
+    }
+}
+
+/// The process before any cell: binary, allocator arenas, the writers' buffers (measured 10 to
+/// 15 MiB with one small cell).
+const BASELINE: u64 = 32 << 20;
 
 /// Per worker thread: its stack and the world's fixed part (schedule, resources).
-const PER_THREAD: u64 = 8 << 20;
+const PER_THREAD: u64 = 4 << 20;
 
-/// Bytes a `rounds` row costs while held: the record in the window of cell outputs, its copy in
-/// the Arrow builders, and its encoded share of the row group the Parquet writer buffers.
-/// Measured with 10^6 and 4·10^6 rows (n = 1, `trace = "rounds"`).
-const ROUND_ROW_HELD: u64 = 400;
+/// Bytes a held `rounds` or `events` row costs beyond its record in the window of cell outputs
+/// (the Arrow builders and the writer's buffered row group hold at most a row group of them).
+/// With the record's size, measured 90 to 130 bytes a `rounds` row (3·10^5 and 10^6
+/// replications of one user, C, S and M: 9·10^5 and 3·10^6 rows) and 74 an `events` row.
+const ROW_BUFFERED: u64 = 40;
 
-/// Bytes an `events` row costs while held (the engine's per-campaign log, the cell's sorted
-/// records, the builders and the buffered row group).
-const EVENT_ROW_HELD: u64 = 300;
+/// Events a campaign emits per user, on average over the core mechanisms (report, respond,
+/// assign, re-assign, stay or withdraw): measured 2.5 for C, S and M at n = 100 (1 489 754
+/// events in 6 000 campaigns); plus a few per campaign.
+const EVENTS_PER_USER: u64 = 3;
 
-/// Events a campaign emits per user, at most over the core mechanisms (report, assign, the
-/// re-assignments M makes after withdrawals, stay or withdraw); plus a few per campaign.
-const EVENTS_PER_USER: u64 = 6;
-
-/// Bytes a per-cell row (cells, diagnostics, contrasts: one per cell and round each) costs.
-const CELL_ROW_HELD: u64 = 4 << 10;
+/// Bytes a cell's statistics cost per mechanism and round while held (its cells, diagnostics
+/// and contrasts rows): measured about 1 300 (262 144 one-user cells, windows of 16 384).
+const CELL_HELD_PER_MECHANISM: u64 = 1400;
 
 /// The estimated peak of a run, in bytes, by part.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +114,7 @@ pub struct MemoryEstimate {
     pub simulator: u64,
     /// Rows held by the chunk in progress before they reach the part files.
     pub outputs: u64,
-    /// Worker threads that play cells at the same time (at most the cell count).
+    /// Worker threads that play cells at the same time (at most the cells of a window).
     pub busy_threads: usize,
     /// Users per campaign of the largest cell.
     pub largest_users: usize,
@@ -121,10 +147,7 @@ pub fn estimate_peak_bytes(
         + scenario
             .mechanisms
             .iter()
-            .map(|r| match scenario.catalog.mechanisms[r.index].users {
-                UserKind::Reporting => costs.reporting,
-                UserKind::Contributing => costs.contributing,
-            })
+            .map(|r| costs.per_user(&scenario.catalog.mechanisms[r.index]))
             .sum::<u64>();
     // The users of the cells, largest first, with how many cells have each.
     let mut sizes: Vec<(usize, usize)> =
@@ -137,7 +160,14 @@ pub fn estimate_peak_bytes(
             None => vec![(scenario.base.users, cells)],
         };
     sizes.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-    let busy = threads.clamp(1, cells);
+    let plan = ChunkPlan::for_scenario(scenario);
+    // Cells in flight at once: one window of a chunk (a thread's world outlives its cell, but
+    // the next cell it plays rebuilds it unless it has the same shape).
+    let window = match scenario.trace {
+        TraceLevel::Events => threads.max(1),
+        _ => plan.chunk_cells,
+    };
+    let busy = threads.min(window).clamp(1, cells);
     let world = |n: usize| -> u64 {
         let reps = batch_capacity(n, m, replications) as u64;
         (n as u64)
@@ -156,26 +186,19 @@ pub fn estimate_peak_bytes(
         }
     }
     let largest = sizes.first().map_or(1, |s| s.0).max(1);
-    let plan = ChunkPlan::for_scenario(scenario);
     let rounds = scenario.base.dynamics.rounds.max(1) as u64;
     let campaigns_per_cell = replications as u64 * m as u64 * rounds;
-    let window = match scenario.trace {
-        TraceLevel::Events => busy,
-        _ => plan.chunk_cells,
-    } as u64;
-    let mut outputs = window.saturating_mul(rounds * 3 * CELL_ROW_HELD);
+    let window = window as u64;
+    let mut outputs = window.saturating_mul(rounds * m as u64 * CELL_HELD_PER_MECHANISM);
     if scenario.trace >= TraceLevel::Rounds {
         let rows = window.saturating_mul(campaigns_per_cell);
-        outputs = outputs.saturating_add(held_rows(rows, ROUND_ROW_HELD, round_record_bytes()));
+        outputs = outputs.saturating_add(held_rows(rows, round_record_bytes()));
     }
     if scenario.trace >= TraceLevel::Events {
         let per_campaign = EVENTS_PER_USER * largest as u64 + 4;
         let rows = window.saturating_mul(campaigns_per_cell.saturating_mul(per_campaign));
-        outputs = outputs.saturating_add(held_rows(
-            rows,
-            EVENT_ROW_HELD,
-            std::mem::size_of::<EventRecord>() as u64,
-        ));
+        outputs =
+            outputs.saturating_add(held_rows(rows, std::mem::size_of::<EventRecord>() as u64));
     }
     MemoryEstimate {
         baseline: BASELINE + PER_THREAD * busy as u64,
@@ -187,11 +210,11 @@ pub fn estimate_peak_bytes(
 }
 
 /// A window of `rows` records costs `record` bytes each while held in the cell outputs; the
-/// builders and the writer's row group hold at most one row group of them at `held` bytes.
-fn held_rows(rows: u64, held: u64, record: u64) -> u64 {
+/// builders and the writer's row group hold at most one row group of them.
+fn held_rows(rows: u64, record: u64) -> u64 {
     let buffered = rows.min(MAX_ROW_GROUP_ROWS as u64);
     rows.saturating_mul(record)
-        .saturating_add(buffered.saturating_mul(held))
+        .saturating_add(buffered.saturating_mul(ROW_BUFFERED))
 }
 
 fn round_record_bytes() -> u64 {
@@ -424,7 +447,11 @@ mod tests {
         assert_eq!(big.simulator, 10 * small.simulator);
         assert_eq!(
             small.simulator,
-            100_000 * (ECS_COSTS.shared + 2 * ECS_COSTS.reporting + ECS_COSTS.contributing)
+            100_000
+                * (ECS_COSTS.shared
+                    + ECS_COSTS.subsidy
+                    + ECS_COSTS.simultaneous
+                    + ECS_COSTS.reporting)
         );
         // One cell: a second thread has nothing to play.
         let two = estimate_peak_bytes(
@@ -434,8 +461,11 @@ mod tests {
             10,
         );
         assert_eq!((two.busy_threads, two.simulator), (1, big.simulator));
-        // Two cells of 10^6 users and one of 10: two threads hold the two largest.
-        let swept = scenario("[sweep]\npopulation.users = { values = [10, 1000000, 1000000] }");
+        // Two cells of 10^6 users and one of 10 in one chunk: two threads hold the two largest.
+        let swept = scenario(
+            "[sweep]\npopulation.users = { values = [10, 1000000, 1000000] }\n\
+             [output]\nchunk_cells = 3",
+        );
         let e = estimate_peak_bytes(&swept, 2, Backend::Ecs, 10);
         assert_eq!((e.busy_threads, e.simulator), (2, 2 * big.simulator));
         assert_eq!(e.largest_users, 1_000_000);

@@ -384,11 +384,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     Ok(summary)
 }
 
-/// Deletes the hidden temporaries (`.part-NNNNNN.parquet.tmp`) of this shard's chunks that a
-/// killed process left (a writer deletes its own on every error, but not on SIGKILL or an abort):
-/// this shard's lock is held, so no live writer owns them. Never read as outputs, they would
-/// otherwise only waste space.
-fn remove_stale_temporaries(out: &Path, shard: Shard) -> Result<(), RunnerError> {
+/// Deletes the hidden temporaries (`.part-NNNNNN.parquet.tmp`) of `shard`'s chunks in `out`.
+/// A run calls it once it holds the shard's lock, for those a killed process left (a writer
+/// deletes its own on every error, but not on SIGKILL, an allocation failure or a forced exit):
+/// no live writer owns them. Never read as outputs, they would otherwise only waste space.
+pub fn remove_stale_temporaries(out: &Path, shard: Shard) -> Result<(), RunnerError> {
     let suffix = format!(".{PART_EXTENSION}{TEMP_SUFFIX}");
     for table in Table::ALL {
         let dir = out.join(table.dir_name());
