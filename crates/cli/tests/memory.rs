@@ -79,7 +79,7 @@ fn a_run_that_cannot_fit_is_refused_before_anything_is_created() {
         .find(|l| l.trim_start().starts_with("memory"))
         .unwrap_or_else(|| panic!("no memory line: {vt}"));
     assert!(
-        line.contains("GiB; 24 GiB available (DATAPACT_MEMORY_LIMIT)"),
+        line.contains("GiB at 1 thread(s); 24 GiB available (DATAPACT_MEMORY_LIMIT)"),
         "{line}"
     );
     let gib: f64 = line
