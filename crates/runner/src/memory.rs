@@ -159,7 +159,7 @@ pub fn estimate_peak_bytes(
                 .collect(),
             None => vec![(scenario.base.users, cells)],
         };
-    sizes.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    sizes.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     let plan = ChunkPlan::for_scenario(scenario);
     // Cells in flight at once: one window of a chunk (a thread's world outlives its cell, but
     // the next cell it plays rebuilds it unless it has the same shape).
