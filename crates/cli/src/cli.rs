@@ -350,6 +350,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             let threads = thread_count(threads)?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
             let signals = Signals::install()?;
+            signals.watch(out.clone(), shard);
             let opts = RunOptions {
                 out: out.clone(),
                 threads,
@@ -377,6 +378,17 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                     plan.cells,
                     plan.chunks(),
                     plan.chunks()
+                );
+            }
+            if !quiet {
+                eprintln!(
+                    "datapact: {}",
+                    memory_line(
+                        &scenario,
+                        threads,
+                        opts.backend,
+                        rep.map_or(scenario.replications, |_| 1)
+                    )
                 );
             }
             let started = std::time::Instant::now();
@@ -437,6 +449,11 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             );
             println!("  campaigns    {}", s.campaigns());
             println!("  trace        {}", s.trace.as_str());
+            let threads = thread_count(None)?;
+            println!(
+                "  memory       {}",
+                memory_line(&s, threads, Backend::Ecs, s.replications)
+            );
             println!("  hash         {}", s.hash());
             Ok(())
         }
@@ -518,6 +535,26 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
     }
 }
 
+/// `needs ~450 MiB at 2 threads; 22 GiB available (MemAvailable)`: the runner's estimate of the
+/// peak, which it refuses to start above the available memory.
+fn memory_line(scenario: &Scenario, threads: usize, backend: Backend, replications: u32) -> String {
+    use datapact_runner::{available_memory, estimate_peak_bytes, format_bytes};
+    let estimate = estimate_peak_bytes(scenario, threads, backend, replications);
+    let available = match available_memory() {
+        Ok(Some(a)) => format!("{} available ({})", format_bytes(a.bytes), a.source),
+        Ok(None) => "available memory unknown".to_string(),
+        Err(why) => why,
+    };
+    format!(
+        "needs ~{} at {} thread(s); {available}",
+        format_bytes(estimate.peak()),
+        estimate.busy_threads
+    )
+}
+
+/// How long a signalled run may take to stop on its own before [`Signals::watch`] ends it.
+const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// SIGINT and SIGTERM ask the run to stop cleanly: finished chunks stay, the chunk in progress
 /// is discarded, and the exit code says which signal (130 or 143).
 pub(crate) struct Signals {
@@ -538,6 +575,40 @@ impl Signals {
         signal_hook::flag::register(signal_hook::consts::SIGTERM, terminated.clone())
             .map_err(failed)?;
         Ok(Signals { stop, terminated })
+    }
+
+    /// Backs the cooperative stop with a deadline: the simulator checks the flag between the
+    /// phases of a round, but one phase of a huge campaign (or spawning its world) can take
+    /// longer than a scheduler's grace period. If the run has not returned [`GRACE`] after the
+    /// signal, the chunk in flight is abandoned on the spot: its hidden temporaries are deleted
+    /// and the process exits with 130/143. Nothing else can be half-written (parts appear only by
+    /// rename, records are replaced atomically), which is what `kill -9` tolerance already
+    /// guarantees, so `--resume` completes the run as after any interrupt.
+    pub(crate) fn watch(&self, out: PathBuf, shard: Shard) {
+        let (stop, terminated) = (self.stop.clone(), self.terminated.clone());
+        let watcher = move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            std::thread::sleep(GRACE);
+            let _ = datapact_runner::remove_stale_temporaries(&out, shard);
+            eprintln!(
+                "datapact: {} (the cell in flight was abandoned)",
+                RunnerError::Interrupted
+            );
+            let code = if terminated.load(Ordering::Relaxed) {
+                143
+            } else {
+                130
+            };
+            // `_exit`: no destructor may race the threads still playing the cell.
+            // SAFETY: ends the process at once.
+            unsafe { libc::_exit(code) }
+        };
+        // Without the watcher, the run still stops at the next phase.
+        let _ = std::thread::Builder::new()
+            .name("datapact-stop".into())
+            .spawn(watcher);
     }
 
     pub(crate) fn exit_code(&self, e: RunnerError) -> Failure {

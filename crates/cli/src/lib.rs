@@ -20,6 +20,7 @@
 mod audit_cmd;
 mod cli;
 pub mod embedded;
+mod oom;
 mod plugins_cmd;
 mod report_cmd;
 
@@ -31,6 +32,7 @@ pub use datapact_runner as runner;
 pub use datapact_scenario as scenario;
 pub use datapact_sim as sim;
 pub use datapact_sim::{CorePlugins, Plugin, PluginSet, Plugins};
+pub use oom::ExitOnOutOfMemory;
 
 /// A datapact program: the plugins it runs and its command line.
 #[derive(Default)]

@@ -12,6 +12,7 @@
 mod identity;
 mod lock;
 mod manifest;
+mod memory;
 mod plan;
 mod resume;
 mod rows;
@@ -23,13 +24,17 @@ pub use identity::RunIdentity;
 pub use manifest::{
     Manifest, PartEntry, ShardRecord, merge_manifest, read_manifest, shard_records,
 };
+pub use memory::{
+    Available, DIRECT_COSTS, ECS_COSTS, MEMORY_LIMIT_VAR, MemoryEstimate, SimulatorCosts,
+    available_memory, estimate_peak_bytes, format_bytes, parse_size,
+};
 pub use plan::{ChunkPlan, Shard};
 pub use rows::metric_columns;
 pub use run_view::{CHUNK_KEY, MAX_SHARDS, RunView};
 pub use verify::{Verification, verify};
 pub use write::{
-    MAX_THREADS, MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list, run,
-    tables_of,
+    MAX_THREADS, MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list,
+    remove_stale_temporaries, run, tables_of,
 };
 
 /// The version written into every output.

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
 use datapact_trace::{
-    CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata, PartInfo,
-    PartWriter, RoundsBuilder, Table, TraceError, UsersBuilder,
+    CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata,
+    PART_EXTENSION, PartInfo, PartWriter, RoundsBuilder, TEMP_SUFFIX, Table, TraceError,
+    UsersBuilder,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -19,6 +20,7 @@ use crate::lock::lock_shard;
 use crate::manifest::{
     PartEntry, ShardRecord, merge_manifest, shard_record_path, write_json_atomic,
 };
+use crate::memory::{available_memory, check_fits, estimate_peak_bytes};
 use crate::plan::{ChunkPlan, Shard};
 use crate::resume::{chunk_record_path, kept_parts, known_parts};
 use crate::rows::{ChunkWriters, append, flush, metric_columns};
@@ -274,6 +276,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             opts.shard.index, opts.shard.count
         )));
     }
+    // Refused before anything is created when the run cannot fit: an allocation failure
+    // half-way would lose the chunk in progress (or the kernel would kill the process).
+    let estimate = estimate_peak_bytes(scenario, opts.threads, opts.backend, spec.replications);
+    let available = available_memory().map_err(RunnerError::Refused)?;
+    check_fits(scenario, &estimate, available.as_ref(), opts.threads)
+        .map_err(RunnerError::Refused)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
@@ -287,6 +295,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     )?;
     // Held until this function returns: a second writer of this shard is refused.
     let _lock = lock_shard(&opts.out, opts.shard)?;
+    remove_stale_temporaries(&opts.out, opts.shard)?;
     let view = RunView::open(&opts.out).map_err(RunnerError::Refused)?;
     if !view.strays.is_empty() {
         return Err(RunnerError::Refused(format!(
@@ -410,6 +419,32 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     Ok(summary)
 }
 
+/// Deletes the hidden temporaries (`.part-NNNNNN.parquet.tmp`) of `shard`'s chunks in `out`.
+/// A run calls it once it holds the shard's lock, for those a killed process left (a writer
+/// deletes its own on every error, but not on SIGKILL, an allocation failure or a forced exit):
+/// no live writer owns them. Never read as outputs, they would otherwise only waste space.
+pub fn remove_stale_temporaries(out: &Path, shard: Shard) -> Result<(), RunnerError> {
+    let suffix = format!(".{PART_EXTENSION}{TEMP_SUFFIX}");
+    for table in Table::ALL {
+        let dir = out.join(table.dir_name());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let chunk = name
+                .strip_prefix(".part-")
+                .and_then(|rest| rest.strip_suffix(suffix.as_str()))
+                .and_then(|digits| digits.parse::<usize>().ok());
+            if chunk.is_some_and(|c| shard.owns(c)) {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(io_err(&path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The scenario's contrast pairs as positions (A, B) in its mechanism list.
 fn contrast_positions(scenario: &Scenario) -> Vec<(usize, usize)> {
     let position = |m: datapact_scenario::MechanismRef| {
@@ -531,6 +566,7 @@ fn run_chunk(
         spec,
         pool,
         window,
+        opts.cancel.as_ref(),
         |output: CellOutput| -> Result<(), RunnerError> {
             if opts
                 .cancel
@@ -551,6 +587,8 @@ fn run_chunk(
         Ok(()) => {}
         Err(RunError::Invariant(v)) => return Err(RunnerError::Invariant(v)),
         Err(RunError::Deliver(e)) => return Err(e),
+        // The chunk's writers are dropped unfinished: their temporaries are deleted.
+        Err(RunError::Cancelled) => return Err(RunnerError::Interrupted),
     }
     flush(&mut w.cells, true)?;
     flush(&mut w.diagnostics, true)?;

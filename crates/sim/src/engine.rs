@@ -4,6 +4,7 @@
 //! or batch shape changes.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
@@ -58,6 +59,10 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
     for pair in Phase::ALL.windows(2) {
         schedule.configure_sets(pair[1].after(pair[0]));
     }
+    // A cancelled round skips its remaining phases: a huge campaign stops within one phase.
+    for phase in Phase::ALL {
+        schedule.configure_sets(phase.run_if(not_cancelled));
+    }
     schedule.add_systems((
         draw::draw_nature.in_set(Shared(Phase::Draw)),
         (report::report_costs::<S>, report::observe_costs)
@@ -72,6 +77,16 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
     ));
     plugins.schedule_into(&mut schedule, S::ENABLED);
     schedule
+}
+
+/// The run's cancel flag (set by a signal handler), read between phases.
+#[derive(Resource, Default)]
+struct Cancel(Option<Arc<AtomicBool>>);
+
+fn not_cancelled(cancel: Option<Res<Cancel>>) -> bool {
+    cancel
+        .and_then(|c| c.0.as_ref().map(|f| !f.load(Ordering::Relaxed)))
+        .unwrap_or(true)
 }
 
 /// Shape of the entities in the world.
@@ -280,6 +295,12 @@ impl<S: Sink> Engine<S> {
             }
         }
         self.population_for = (game.dynamics.rounds <= 1).then_some(game.belief.to_bits());
+    }
+
+    /// Makes the rounds played from now on skip their remaining phases once `flag` is set (a
+    /// cancelled round's outcomes are not to be read). `None`: rounds always play to the end.
+    pub fn set_cancel(&mut self, flag: Option<&Arc<AtomicBool>>) {
+        self.world.insert_resource(Cancel(flag.cloned()));
     }
 
     /// Plays round `round` of the batch started by [`Engine::start_batch`].

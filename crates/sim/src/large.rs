@@ -44,6 +44,19 @@ pub fn is_large(job: &CellJob, spec: &RunSpec) -> bool {
 /// If a mechanism has no direct kernel, a round count above one or an event trace is asked
 /// (check [`is_large`]).
 pub fn run_cell_large(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantViolation> {
+    match play_large(job, spec, None) {
+        Ok(output) => Ok(output),
+        Err(Halt::Invariant(v)) => Err(v),
+        Err(Halt::Cancelled) => unreachable!("a cell without a cancel flag runs to its end"),
+    }
+}
+
+/// [`run_cell_large`], stopping between mechanisms once `cancel` is set.
+pub(crate) fn play_large(
+    job: &CellJob,
+    spec: &RunSpec,
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<CellOutput, Halt> {
     assert!(
         spec.depth < Depth::Events && job.game.dynamics.rounds <= 1,
         "the large-campaign path plays single campaigns without events"
@@ -67,6 +80,7 @@ pub fn run_cell_large(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, Invar
     while let Some((start, count)) = batches.next(&folder) {
         for rep in start..start + count {
             for &k in &play_order {
+                check_cancel(cancel)?;
                 let payoff = match pareto {
                     true if Some(k) == index_c => Some(&mut payoff_c),
                     true if Some(k) == index_m => Some(&mut payoff_m),

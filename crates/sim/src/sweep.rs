@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use datapact_model::assign::AssignMemo;
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
@@ -529,20 +530,55 @@ fn engine_for<'a, S: crate::plugin::Sink>(
 /// On the direct backend, if a mechanism has no direct kernel (check
 /// [`RunSpec::direct_kernels`] first).
 pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantViolation> {
+    match play_cell(job, spec, None) {
+        Ok(output) => Ok(output),
+        Err(Halt::Invariant(v)) => Err(v),
+        Err(Halt::Cancelled) => unreachable!("a cell without a cancel flag runs to its end"),
+    }
+}
+
+/// Why a cell stopped before its end.
+pub(crate) enum Halt {
+    Invariant(InvariantViolation),
+    Cancelled,
+}
+
+impl From<InvariantViolation> for Halt {
+    fn from(v: InvariantViolation) -> Self {
+        Halt::Invariant(v)
+    }
+}
+
+/// `Err(Cancelled)` once `cancel` is set: checked between batches and rounds (and, inside the
+/// ECS's rounds, between phases; in the direct kernel and the large path, between mechanisms),
+/// so a huge cell stops within one phase of a signal.
+pub(crate) fn check_cancel(cancel: Option<&Arc<AtomicBool>>) -> Result<(), Halt> {
+    match cancel {
+        Some(c) if c.load(Ordering::Relaxed) => Err(Halt::Cancelled),
+        _ => Ok(()),
+    }
+}
+
+fn play_cell(
+    job: &CellJob,
+    spec: &RunSpec,
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<CellOutput, Halt> {
     if crate::large::is_large(job, spec) {
-        return crate::large::run_cell_large(job, spec);
+        return crate::large::play_large(job, spec, cancel);
     }
     let rules = spec.plugins.catalog().rules(&job.game);
     // Users are read from their campaigns' event logs: trace ≥ users plays with events.
     match (spec.backend, spec.depth >= Depth::Users) {
-        (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents),
-        (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new()),
+        (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents, cancel),
+        (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new(), cancel),
         (Backend::Ecs, false) => ENGINE.with(|e| {
             run_cell_ecs(
                 engine_for(&mut e.borrow_mut(), &spec.plugins),
                 job,
                 spec,
                 &rules,
+                cancel,
             )
         }),
         (Backend::Ecs, true) => TRACING_ENGINE.with(|e| {
@@ -551,6 +587,7 @@ pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantVi
                 job,
                 spec,
                 &rules,
+                cancel,
             )
         }),
     }
@@ -561,7 +598,8 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
     job: &CellJob,
     spec: &RunSpec,
     rules: &Rules,
-) -> Result<CellOutput, InvariantViolation> {
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<CellOutput, Halt> {
     let sampler = job
         .game
         .cost
@@ -582,6 +620,7 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
         let end = start + count;
         let mut first = start;
         while first < end {
+            check_cancel(cancel)?;
             let reps = (capacity as u32).min(end - first) as usize;
             engine.start_batch(
                 &job.game,
@@ -594,8 +633,12 @@ fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                 reps,
                 capacity,
             );
+            engine.set_cancel(cancel);
             for round in 0..rounds {
+                check_cancel(cancel)?;
                 let mut view = engine.run_round(round);
+                // Checked before the outcomes are read: a cancelled round skipped phases.
+                check_cancel(cancel)?;
                 logs.clear();
                 settled.clear();
                 for r in 0..reps {
@@ -655,7 +698,8 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     spec: &RunSpec,
     rules: &Rules,
     sink: &mut S,
-) -> Result<CellOutput, InvariantViolation> {
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<CellOutput, Halt> {
     let kernels = spec.direct_kernels().unwrap_or_else(|e| panic!("{e}"));
     let game = &job.game;
     let sampler = game.cost.sampler().expect("validated cost distribution");
@@ -692,6 +736,7 @@ fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                 draws.cost.copy_from_slice(&costs);
                 outcomes.clear();
                 for (k, kernel) in kernels.iter().enumerate() {
+                    check_cancel(cancel)?;
                     let ws = &mut workspaces[k];
                     let absorbed = memory[k].withdrawals_absorbed();
                     ws.absorbed.iter_mut().for_each(|a| *a = absorbed);
@@ -767,19 +812,30 @@ impl Clear for Vec<Event> {
 }
 
 /// Runs `jobs` on `pool`, `window` cells at a time, and hands each cell's output to `deliver` in
-/// job order. Memory is bounded by one window of outputs, whatever the number of cells.
+/// job order. Memory is bounded by one window of outputs, whatever the number of cells. Once
+/// `cancel` is set, the cells in flight stop at their next batch, round or mechanism and the
+/// run returns [`RunError::Cancelled`] (what was delivered stays delivered).
 pub fn run_cells<E>(
     jobs: &[CellJob],
     spec: &RunSpec,
     pool: &rayon::ThreadPool,
     window: usize,
+    cancel: Option<&Arc<AtomicBool>>,
     mut deliver: impl FnMut(CellOutput) -> Result<(), E>,
 ) -> Result<(), RunError<E>> {
     for chunk in jobs.chunks(window.max(1)) {
-        let outputs: Vec<Result<CellOutput, InvariantViolation>> =
-            pool.install(|| chunk.par_iter().map(|job| run_cell(job, spec)).collect());
+        let outputs: Vec<Result<CellOutput, Halt>> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|job| play_cell(job, spec, cancel))
+                .collect()
+        });
         for output in outputs {
-            deliver(output.map_err(RunError::Invariant)?).map_err(RunError::Deliver)?;
+            match output {
+                Ok(output) => deliver(output).map_err(RunError::Deliver)?,
+                Err(Halt::Invariant(v)) => return Err(RunError::Invariant(v)),
+                Err(Halt::Cancelled) => return Err(RunError::Cancelled),
+            }
         }
     }
     Ok(())
@@ -792,4 +848,6 @@ pub enum RunError<E> {
     Invariant(InvariantViolation),
     /// `deliver` failed (e.g. writing the output).
     Deliver(E),
+    /// The cancel flag was set; the cells in flight were abandoned.
+    Cancelled,
 }
