@@ -384,6 +384,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 eprintln!(
                     "datapact: {}",
                     memory_line(
+                        cx,
                         &scenario,
                         threads,
                         opts.backend,
@@ -452,7 +453,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             let threads = thread_count(None)?;
             println!(
                 "  memory       {}",
-                memory_line(&s, threads, Backend::Ecs, s.replications)
+                memory_line(cx, &s, threads, Backend::Ecs, s.replications)
             );
             println!("  hash         {}", s.hash());
             Ok(())
@@ -537,9 +538,16 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
 
 /// `needs ~450 MiB at 2 threads; 22 GiB available (MemAvailable)`: the runner's estimate of the
 /// peak, which it refuses to start above the available memory.
-fn memory_line(scenario: &Scenario, threads: usize, backend: Backend, replications: u32) -> String {
+fn memory_line(
+    cx: &Context,
+    scenario: &Scenario,
+    threads: usize,
+    backend: Backend,
+    replications: u32,
+) -> String {
     use datapact_runner::{available_memory, estimate_peak_bytes, format_bytes};
-    let estimate = estimate_peak_bytes(scenario, threads, backend, replications);
+    let kernels_only = cx.plugins.plays_kernels_only();
+    let estimate = estimate_peak_bytes(scenario, threads, backend, replications, kernels_only);
     let available = match available_memory() {
         Ok(Some(a)) => format!("{} available ({})", format_bytes(a.bytes), a.source),
         Ok(None) => "available memory unknown".to_string(),

@@ -22,7 +22,8 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// One campaign of 10^8 users under C, S and M: tens of GiB.
+/// A repeated game of 10^8 users under C, S and M: played on the ECS (single campaigns of that
+/// size leave it and fit), tens of GiB.
 const HUGE: &str = r#"
 [scenario]
 name = "hundred-million"
@@ -30,6 +31,8 @@ seed = 1
 replications = 1
 [population]
 users = 100000000
+[dynamics]
+rounds = 2
 "#;
 
 const SMALL: &str = r#"

@@ -10,8 +10,9 @@
 
 use datapact_model::UserKind;
 use datapact_scenario::{Scenario, TraceLevel};
+use datapact_sim::large::LARGE_MIN_USER_CAMPAIGNS;
 use datapact_sim::sweep::batch_capacity;
-use datapact_sim::{Backend, EventRecord, RoundRecord};
+use datapact_sim::{Backend, EventRecord, RoundRecord, UserRecord};
 use datapact_trace::MAX_ROW_GROUP_ROWS;
 
 use crate::plan::ChunkPlan;
@@ -58,6 +59,20 @@ pub const ECS_COSTS: SimulatorCosts = SimulatorCosts {
     simultaneous: 420,
     reporting: 560,
     contributing: 240,
+};
+
+/// The large-campaign path (`datapact_sim::large`: core kernels from 2^16 user-campaigns per
+/// replication, one round, trace ≤ rounds), which plays the mechanisms one after another, so
+/// its peak is `shared` plus the largest mechanism's figure, not their sum. Measured
+/// (BENCHMARKS.md, "Very large populations in little memory"): C ≈ 0, S 55, M 82 (+ 8 with a
+/// random order) bytes per user at n = 10^6..10^8, plus 8 for C's payoffs kept for the M-vs-C
+/// diagnostic; `shared` holds those 8 and a margin.
+pub const LARGE_COSTS: SimulatorCosts = SimulatorCosts {
+    shared: 16,
+    subsidy: 8,
+    simultaneous: 60,
+    reporting: 96,
+    contributing: 8,
 };
 
 /// The direct kernel (`--direct`; core mechanisms only).
@@ -130,12 +145,15 @@ impl MemoryEstimate {
 }
 
 /// The estimated peak memory of running `scenario` with `threads` worker threads on `backend`,
-/// playing `replications` replications of each cell (the scenario's, or 1 for `--rep`).
+/// playing `replications` replications of each cell (the scenario's, or 1 for `--rep`);
+/// `kernels_only` is [`datapact_sim::PluginSet::plays_kernels_only`] of the app's plugins
+/// (whether its large cells may leave the ECS).
 pub fn estimate_peak_bytes(
     scenario: &Scenario,
     threads: usize,
     backend: Backend,
     replications: u32,
+    kernels_only: bool,
 ) -> MemoryEstimate {
     let costs = match backend {
         Backend::Ecs => ECS_COSTS,
@@ -149,6 +167,21 @@ pub fn estimate_peak_bytes(
             .iter()
             .map(|r| costs.per_user(&scenario.catalog.mechanisms[r.index]))
             .sum::<u64>();
+    // Large cells off the ECS (see `LARGE_COSTS`): one replication at a time, mechanisms in turn.
+    let large_path = backend == Backend::Ecs
+        && scenario.trace <= TraceLevel::Rounds
+        && scenario.base.dynamics.rounds <= 1
+        && kernels_only
+        && scenario.mechanisms.iter().all(|r| {
+            datapact_model::Kernel::of(scenario.catalog.mechanisms[r.index].name).is_some()
+        });
+    let large_per_user: u64 = LARGE_COSTS.shared
+        + scenario
+            .mechanisms
+            .iter()
+            .map(|r| LARGE_COSTS.per_user(&scenario.catalog.mechanisms[r.index]))
+            .max()
+            .unwrap_or(0);
     // The users of the cells, largest first, with how many cells have each.
     let mut sizes: Vec<(usize, usize)> =
         match scenario.sweep.iter().find(|a| a.key == "population.users") {
@@ -164,11 +197,14 @@ pub fn estimate_peak_bytes(
     // Cells in flight at once: one window of a chunk (a thread's world outlives its cell, but
     // the next cell it plays rebuilds it unless it has the same shape).
     let window = match scenario.trace {
-        TraceLevel::Events => threads.max(1),
+        TraceLevel::Users | TraceLevel::Events => threads.max(1),
         _ => plan.chunk_cells,
     };
     let busy = threads.min(window).clamp(1, cells);
     let world = |n: usize| -> u64 {
+        if large_path && n.saturating_mul(m) >= LARGE_MIN_USER_CAMPAIGNS {
+            return (n as u64).saturating_mul(large_per_user);
+        }
         let reps = batch_capacity(n, m, replications) as u64;
         (n as u64)
             .saturating_mul(reps)
@@ -193,6 +229,10 @@ pub fn estimate_peak_bytes(
     if scenario.trace >= TraceLevel::Rounds {
         let rows = window.saturating_mul(campaigns_per_cell);
         outputs = outputs.saturating_add(held_rows(rows, round_record_bytes()));
+    }
+    if scenario.trace >= TraceLevel::Users {
+        let rows = window.saturating_mul(campaigns_per_cell.saturating_mul(largest as u64));
+        outputs = outputs.saturating_add(held_rows(rows, std::mem::size_of::<UserRecord>() as u64));
     }
     if scenario.trace >= TraceLevel::Events {
         let per_campaign = EVENTS_PER_USER * largest as u64 + 4;
@@ -436,12 +476,14 @@ mod tests {
             1,
             Backend::Ecs,
             10,
+            false,
         );
         let big = estimate_peak_bytes(
             &scenario("[population]\nusers = 1000000"),
             1,
             Backend::Ecs,
             10,
+            false,
         );
         // One replication per batch at these sizes: 10× the users, 10× the world.
         assert_eq!(big.simulator, 10 * small.simulator);
@@ -459,6 +501,7 @@ mod tests {
             2,
             Backend::Ecs,
             10,
+            false,
         );
         assert_eq!((two.busy_threads, two.simulator), (1, big.simulator));
         // Two cells of 10^6 users and one of 10 in one chunk: two threads hold the two largest.
@@ -466,25 +509,40 @@ mod tests {
             "[sweep]\npopulation.users = { values = [10, 1000000, 1000000] }\n\
              [output]\nchunk_cells = 3",
         );
-        let e = estimate_peak_bytes(&swept, 2, Backend::Ecs, 10);
+        let e = estimate_peak_bytes(&swept, 2, Backend::Ecs, 10, false);
         assert_eq!((e.busy_threads, e.simulator), (2, 2 * big.simulator));
         assert_eq!(e.largest_users, 1_000_000);
+        // Off the ECS (core kernels only), a large cell holds one mechanism at a time.
+        let large = estimate_peak_bytes(
+            &scenario("[population]\nusers = 1000000"),
+            1,
+            Backend::Ecs,
+            10,
+            true,
+        );
+        assert_eq!(
+            large.simulator,
+            1_000_000 * (LARGE_COSTS.shared + LARGE_COSTS.reporting)
+        );
+        assert!(large.simulator * 10 < big.simulator);
     }
 
     #[test]
     fn held_rows_grow_with_the_trace_level() {
-        let cells = estimate_peak_bytes(&scenario(""), 1, Backend::Ecs, 10);
+        let cells = estimate_peak_bytes(&scenario(""), 1, Backend::Ecs, 10, true);
         let rounds = estimate_peak_bytes(
             &scenario("[output]\ntrace = \"rounds\""),
             1,
             Backend::Ecs,
             10,
+            false,
         );
         let events = estimate_peak_bytes(
             &scenario("[output]\ntrace = \"events\""),
             1,
             Backend::Ecs,
             10,
+            false,
         );
         assert!(cells.outputs < rounds.outputs && rounds.outputs < events.outputs);
     }
@@ -492,7 +550,7 @@ mod tests {
     #[test]
     fn a_run_that_cannot_fit_is_refused_with_both_figures() {
         let s = scenario("[population]\nusers = 100000000");
-        let e = estimate_peak_bytes(&s, 2, Backend::Ecs, 10);
+        let e = estimate_peak_bytes(&s, 2, Backend::Ecs, 10, false);
         assert!(e.peak() > 30 << 30, "{e:?}");
         let small = Available {
             bytes: 1 << 30,

@@ -278,7 +278,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     }
     // Refused before anything is created when the run cannot fit: an allocation failure
     // half-way would lose the chunk in progress (or the kernel would kill the process).
-    let estimate = estimate_peak_bytes(scenario, opts.threads, opts.backend, spec.replications);
+    let estimate = estimate_peak_bytes(
+        scenario,
+        opts.threads,
+        opts.backend,
+        spec.replications,
+        spec.plugins.plays_kernels_only(),
+    );
     let available = available_memory().map_err(RunnerError::Refused)?;
     check_fits(scenario, &estimate, available.as_ref(), opts.threads)
         .map_err(RunnerError::Refused)?;

@@ -8,8 +8,8 @@
 //! diagnostics and per-campaign records; tested in `tests/large.rs`). The path is taken only
 //! where that holds by construction: every mechanism has a direct kernel, the plugins add no
 //! metric, setup or free-standing system ([`PluginSet::plays_kernels_only`]), single campaigns
-//! (one round), and no event trace (events of millions of users go through the ECS, where the
-//! memory estimate may refuse them).
+//! (one round), and no user or event trace (those records of millions of users go through the
+//! ECS, where the memory estimate may refuse them).
 //!
 //! [`PluginSet::plays_kernels_only`]: crate::PluginSet::plays_kernels_only
 
@@ -30,7 +30,7 @@ pub const LARGE_MIN_USER_CAMPAIGNS: usize = 1 << 16;
 /// Whether `job` is played by [`run_cell_large`] under `spec` (see the module documentation).
 pub fn is_large(job: &CellJob, spec: &RunSpec) -> bool {
     spec.backend == Backend::Ecs
-        && spec.depth < Depth::Events
+        && spec.depth <= Depth::Rounds
         && job.game.dynamics.rounds <= 1
         && job.game.users.saturating_mul(spec.mechanisms.len()) >= LARGE_MIN_USER_CAMPAIGNS
         && spec.plugins.plays_kernels_only()
@@ -58,8 +58,8 @@ pub(crate) fn play_large(
     cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<CellOutput, Halt> {
     assert!(
-        spec.depth < Depth::Events && job.game.dynamics.rounds <= 1,
-        "the large-campaign path plays single campaigns without events"
+        spec.depth <= Depth::Rounds && job.game.dynamics.rounds <= 1,
+        "the large-campaign path plays single campaigns without user or event records"
     );
     let kernels = spec.direct_kernels().unwrap_or_else(|e| panic!("{e}"));
     let game = &job.game;
