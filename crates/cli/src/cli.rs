@@ -208,7 +208,11 @@ fn only_overrides(scenario: &Scenario, only: &str) -> Result<Vec<String>, Failur
     let bad = |message: String| Failure { code: 2, message };
     let swept: Vec<&str> = scenario.sweep.iter().map(|a| a.key.as_str()).collect();
     let mut overrides = Vec::new();
-    for pair in only.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for pair in split_pairs(only)
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let (key, value) = pair
             .split_once('=')
             .ok_or_else(|| bad(format!("--only {pair:?}: expected KEY=VALUE")))?;
@@ -228,6 +232,21 @@ fn only_overrides(scenario: &Scenario, only: &str) -> Result<Vec<String>, Failur
                     }
                 ))
             })?;
+        // A categorical axis: the value is a category's label, re-written as its TOML value.
+        if !axis.categories().is_empty() {
+            let labels = axis.labels();
+            let Some(i) = labels.iter().position(|l| l == value) else {
+                return Err(bad(format!(
+                    "--only {key}={value}: not a value of the axis; {key} takes {}",
+                    labels.join(", ")
+                )));
+            };
+            overrides.push(format!(
+                "sweep.{key}={{ values = [{}] }}",
+                axis.categories()[i].toml()
+            ));
+            continue;
+        }
         let v: f64 = value
             .parse()
             .map_err(|_| bad(format!("--only {key}={value}: not a number")))?;
@@ -248,6 +267,25 @@ fn only_overrides(scenario: &Scenario, only: &str) -> Result<Vec<String>, Failur
         return Err(bad("--only: name at least one KEY=VALUE".into()));
     }
     Ok(overrides)
+}
+
+/// `--only`'s pairs: split at the commas outside parentheses (a cost distribution's label,
+/// `beta(alpha=2,beta=5)`, holds commas).
+fn split_pairs(only: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in only.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&only[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&only[start..]);
+    out
 }
 
 /// The shard of a Slurm array task. Only a whole array `--array=0-(N-1)` maps task IDs to shards
@@ -427,6 +465,16 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 }
             }
             for axis in &s.sweep {
+                if !axis.categories().is_empty() {
+                    println!(
+                        "  sweep        {} -> column `{}` (Utf8): {} categories: {}",
+                        axis.key,
+                        axis.column,
+                        axis.values.len(),
+                        axis.labels().join(", ")
+                    );
+                    continue;
+                }
                 let (lo, hi) = axis
                     .values
                     .iter()

@@ -33,6 +33,8 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// Draw a dashed line at y = 0 (and keep 0 in range): for differences.
     pub zero_line: bool,
+    /// For a categorical x axis (x = a category's position 0, 1, …): the labels of the ticks.
+    pub x_labels: Option<Vec<String>>,
 }
 
 /// One bar per mechanism: (name, mean, standard error), None = null.
@@ -420,7 +422,11 @@ fn draw_line_panel<DB: DrawingBackend>(
         .iter()
         .flat_map(|s| s.points.iter().map(|p| tx(p.0)))
         .collect();
-    let (x0, x1) = y_range(xs.iter().map(|&x| (x, x)), false);
+    let (x0, x1) = match &c.x_labels {
+        // Categories: one tick each, half a step of margin on both sides.
+        Some(l) => (-0.5, l.len().max(1) as f64 - 0.5),
+        None => y_range(xs.iter().map(|&x| (x, x)), false),
+    };
     let (y0, y1) = y_range(
         c.series
             .iter()
@@ -435,6 +441,14 @@ fn draw_line_panel<DB: DrawingBackend>(
         .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, y0..y1)?;
     let mut mesh = chart.configure_mesh();
+    let label = |x: &f64| {
+        c.x_labels
+            .as_deref()
+            .map_or_else(String::new, |l| crate::figures::label_tick(l, *x))
+    };
+    if let Some(l) = &c.x_labels {
+        mesh.x_labels(l.len() * 2 + 1).x_label_formatter(&label);
+    }
     mesh.light_line_style(RGBColor(235, 235, 235))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))

@@ -113,6 +113,9 @@ pub struct StatSummary {
 pub struct Diff {
     /// Swept columns, in grid order.
     pub swept: Vec<String>,
+    /// Per swept column, the categories of a categorical axis (whose coordinates are their
+    /// positions); empty for a numeric axis.
+    pub categories: Vec<Vec<String>>,
     pub rows: Vec<DiffRow>,
     pub summary: Vec<StatSummary>,
     /// Distinct cells (swept points) compared.
@@ -154,6 +157,7 @@ type Rows = BTreeMap<Key, Vec<(Option<f64>, Option<f64>)>>;
 struct Side {
     name: String,
     swept: Vec<String>,
+    categories: Vec<Vec<String>>,
     mechanisms: Vec<String>,
     statistics: Vec<(String, String)>,
     rows: Rows,
@@ -195,7 +199,7 @@ fn load_side(dir: &Path) -> Result<Side, ReportError> {
     for b in &batches {
         let coords = swept
             .iter()
-            .map(|s| typed_column::<Float64Array>(b, Table::Cells, s))
+            .map(|s| crate::tables::swept_values(b, Table::Cells, s, &manifest.categories))
             .collect::<Result<Vec<_>, _>>()?;
         let round = typed_column::<UInt32Array>(b, Table::Cells, "round")?;
         let mechanism = typed_column::<StringArray>(b, Table::Cells, "mechanism")?;
@@ -221,9 +225,14 @@ fn load_side(dir: &Path) -> Result<Side, ReportError> {
             rows.insert(key, values);
         }
     }
+    let categories = swept
+        .iter()
+        .map(|c| manifest.categories.get(c).cloned().unwrap_or_default())
+        .collect();
     Ok(Side {
         name: dir.display().to_string(),
         swept,
+        categories,
         mechanisms: manifest.mechanisms,
         statistics,
         rows,
@@ -265,6 +274,16 @@ fn grid_mismatch(a: &Side, b: &Side) -> Option<String> {
             names(a).join(", "),
             names(b).join(", ")
         ));
+    }
+    // A categorical axis's coordinates are positions in its list: the lists must agree.
+    for (k, column) in a.swept.iter().enumerate() {
+        if a.categories[k] != b.categories[k] {
+            return Some(format!(
+                "values of categorical swept column `{column}` differ: A has [{}], B has [{}]",
+                a.categories[k].join(", "),
+                b.categories[k].join(", ")
+            ));
+        }
     }
     for (k, column) in a.swept.iter().enumerate() {
         let (va, vb) = (axis_values(&a.rows, k), axis_values(&b.rows, k));
@@ -352,6 +371,7 @@ pub fn diff_runs(a: &Path, b: &Path, threshold: f64) -> Result<Diff, ReportError
     };
     Ok(Diff {
         swept: sa.swept,
+        categories: sa.categories,
         rows,
         summary,
         cells,
@@ -371,13 +391,23 @@ pub fn diff_batch(d: &Diff) -> RecordBatch {
     let mut fields: Vec<Field> = d
         .swept
         .iter()
-        .map(|c| {
-            described(
-                c,
-                DataType::Float64,
-                false,
-                &format!("Swept parameter `{c}`: its value in this cell."),
-            )
+        .zip(&d.categories)
+        .map(|(c, labels)| {
+            if labels.is_empty() {
+                described(
+                    c,
+                    DataType::Float64,
+                    false,
+                    &format!("Swept parameter `{c}`: its value in this cell."),
+                )
+            } else {
+                described(
+                    c,
+                    DataType::Utf8,
+                    false,
+                    &format!("Swept categorical key `{c}`: its value in this cell."),
+                )
+            }
         })
         .collect();
     fields.extend(
@@ -396,7 +426,15 @@ pub fn diff_batch(d: &Diff) -> RecordBatch {
         Arc::new(b.finish())
     };
     let mut cols: Vec<ArrayRef> = (0..d.swept.len())
-        .map(|k| f64s(&|r: &DiffRow| Some(r.coords[k])))
+        .map(|k| match d.categories.get(k).filter(|l| !l.is_empty()) {
+            Some(labels) => strings(&|r: &DiffRow| {
+                labels
+                    .get(r.coords[k] as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            }),
+            None => f64s(&|r: &DiffRow| Some(r.coords[k])),
+        })
         .collect();
     cols.push(Arc::new(UInt32Array::from_iter_values(
         d.rows.iter().map(|r| r.round),

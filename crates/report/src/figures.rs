@@ -54,6 +54,10 @@ pub struct Grid {
     /// columns (rows) at positions 0, 1, …, which `xs` (`ys`) then hold; see [`Grid::evenly`].
     pub x_values: Option<Vec<f64>>,
     pub y_values: Option<Vec<f64>>,
+    /// For a categorical axis: the label of each column (row), drawn at positions 0, 1, …,
+    /// which `xs` (`ys`) then hold; see [`Grid::labelled`].
+    pub x_labels: Option<Vec<String>>,
+    pub y_labels: Option<Vec<String>>,
     /// Cells drawn hatched over their colour, aligned with `z` (empty: none): a contrast not
     /// distinguishable from 0.
     pub hatched: Vec<bool>,
@@ -103,6 +107,27 @@ impl Grid {
         if uneven(&self.ys) {
             let n = self.ys.len();
             self.y_values = Some(std::mem::replace(&mut self.ys, positions(n)));
+        }
+        self
+    }
+
+    /// The same grid with a categorical axis (whose values are positions in `x_labels` or
+    /// `y_labels`; an empty list leaves that axis numeric) drawn as equally wide columns (rows)
+    /// labelled with its categories.
+    pub fn labelled(mut self, x_labels: &[String], y_labels: &[String]) -> Grid {
+        let label = |labels: &[String], v: &mut Vec<f64>| {
+            let names = v
+                .iter()
+                .map(|p| labels.get(*p as usize).cloned().unwrap_or_default())
+                .collect();
+            *v = (0..v.len()).map(|i| i as f64).collect();
+            names
+        };
+        if !x_labels.is_empty() {
+            self.x_labels = Some(label(x_labels, &mut self.xs));
+        }
+        if !y_labels.is_empty() {
+            self.y_labels = Some(label(y_labels, &mut self.ys));
         }
         self
     }
@@ -318,6 +343,16 @@ fn value_tick(values: &[f64], v: f64) -> String {
     })
 }
 
+/// Tick label of a categorical axis drawn at positions 0, 1, …: the category at a whole
+/// position, else none.
+pub fn label_tick(labels: &[String], v: f64) -> String {
+    let i = v.round();
+    if (v - i).abs() > 1e-6 || i < 0.0 {
+        return String::new();
+    }
+    labels.get(i as usize).cloned().unwrap_or_default()
+}
+
 /// Decimals that tell apart ticks about `range / 8` apart.
 fn tick_decimals(range: f64) -> usize {
     let step = (range / 8.0).abs();
@@ -364,21 +399,28 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(52)
         .y_label_area_size(66)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    let x_tick = |v: &f64| {
-        g.x_values
-            .as_ref()
-            .map_or_else(|| tick(v), |xs| value_tick(xs, *v))
+    let x_tick = |v: &f64| match (&g.x_labels, &g.x_values) {
+        (Some(l), _) => label_tick(l, *v),
+        (None, Some(xs)) => value_tick(xs, *v),
+        (None, None) => tick(v),
     };
-    let y_tick = |v: &f64| {
-        g.y_values
+    let y_tick = |v: &f64| match (&g.y_labels, &g.y_values) {
+        (Some(l), _) => label_tick(l, *v),
+        (None, Some(ys)) => value_tick(ys, *v),
+        (None, None) => tick(v),
+    };
+    let ticks = |labels: &Option<Vec<String>>, values: &Option<Vec<f64>>| {
+        labels
             .as_ref()
-            .map_or_else(|| tick(v), |ys| value_tick(ys, *v))
+            .map(Vec::len)
+            .or(values.as_ref().map(Vec::len))
+            .map_or(7, |n| n * 2 + 1)
     };
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_labels(g.x_values.as_ref().map_or(7, |v| v.len() * 2 + 1))
-        .y_labels(g.y_values.as_ref().map_or(7, |v| v.len() * 2 + 1))
+        .x_labels(ticks(&g.x_labels, &g.x_values))
+        .y_labels(ticks(&g.y_labels, &g.y_values))
         .x_label_formatter(&x_tick)
         .y_label_formatter(&y_tick)
         .label_style(("sans-serif", 14))

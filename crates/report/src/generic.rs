@@ -59,6 +59,9 @@ pub struct RunStats {
     pub mechanisms: Vec<String>,
     /// Swept (key, column) pairs, in grid order (first varies slowest).
     pub axes: Vec<(String, String)>,
+    /// Per axis, the labels of a categorical axis (whose coordinates are their positions 0,
+    /// 1, …); empty for a numeric axis (or for every axis when this is empty).
+    pub categories: Vec<Vec<String>>,
     pub round: u32,
     pub stats: Vec<Stat>,
     pub rows: Vec<StatRow>,
@@ -96,6 +99,7 @@ pub struct RunContrasts {
 pub fn load_contrasts(
     dir: &Path,
     swept: &[&str],
+    categories: &std::collections::BTreeMap<String, Vec<String>>,
     round: u32,
 ) -> Result<Option<RunContrasts>, ReportError> {
     if !dir.join(Table::Contrasts.dir_name()).is_dir() {
@@ -117,7 +121,7 @@ pub fn load_contrasts(
         let c = ContrastsColumns::new(b)?;
         let coords = swept
             .iter()
-            .map(|s| typed_column::<Float64Array>(b, Table::Contrasts, s))
+            .map(|s| crate::tables::swept_values(b, Table::Contrasts, s, categories))
             .collect::<Result<Vec<_>, _>>()?;
         let cols = out
             .metrics
@@ -290,7 +294,7 @@ pub fn load_stats(dir: &Path) -> Result<RunStats, ReportError> {
         let c = CellsColumns::new(b)?;
         let coords = swept
             .iter()
-            .map(|s| typed_column::<Float64Array>(b, Table::Cells, s))
+            .map(|s| crate::tables::swept_values(b, Table::Cells, s, &manifest.categories))
             .collect::<Result<Vec<_>, _>>()?;
         let cols: Vec<_> = stats
             .iter()
@@ -311,11 +315,17 @@ pub fn load_stats(dir: &Path) -> Result<RunStats, ReportError> {
         }
     }
     let round = rows.iter().map(|(r, _)| *r).max().unwrap_or(0);
-    let contrasts = load_contrasts(dir, &swept, round)?;
+    let contrasts = load_contrasts(dir, &swept, &manifest.categories, round)?;
+    let categories = manifest
+        .sweep
+        .iter()
+        .map(|(_, c)| manifest.categories.get(c).cloned().unwrap_or_default())
+        .collect();
     Ok(RunStats {
         name: manifest.scenario_name,
         mechanisms: manifest.mechanisms,
         axes: manifest.sweep,
+        categories,
         round,
         stats,
         settings: Vec::new(),
@@ -327,6 +337,26 @@ pub fn load_stats(dir: &Path) -> Result<RunStats, ReportError> {
             .map(|(_, row)| row)
             .collect(),
     })
+}
+
+impl RunStats {
+    /// The categories of axis `a` (empty for a numeric axis).
+    pub fn axis_labels(&self, a: usize) -> Vec<String> {
+        self.categories.get(a).cloned().unwrap_or_default()
+    }
+
+    /// The categories of axis `a`, if it is categorical.
+    fn labels(&self, a: usize) -> Option<Vec<String>> {
+        Some(self.axis_labels(a)).filter(|l| !l.is_empty())
+    }
+
+    /// Value `v` of axis `a` as text: its category, or the number.
+    fn value_text(&self, a: usize, v: f64) -> String {
+        match self.categories.get(a).and_then(|l| l.get(v as usize)) {
+            Some(label) => label.clone(),
+            None => fmt_value(v),
+        }
+    }
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -385,7 +415,7 @@ pub fn build_run_figures(run: &RunStats) -> Result<RunFigures, ReportError> {
         .collect();
     let mut notes: Vec<String> = fixed
         .iter()
-        .map(|&(a, v)| format!("{} = {}", run.axes[a].0, fmt_value(v)))
+        .map(|&(a, v)| format!("{} = {}", run.axes[a].0, run.value_text(a, v)))
         .collect();
     if run.round > 0 {
         notes.insert(0, format!("round {}", run.round));
@@ -697,6 +727,7 @@ fn contrast_figures(
                         })
                         .collect(),
                     zero_line: true,
+                    x_labels: run.labels(0),
                 })
             }
             _ => {
@@ -736,7 +767,9 @@ fn contrast_figures(
                                 let (lo, hi) = grid.range().unwrap_or((0.0, 0.0));
                                 Panel {
                                     title: facets.title(run, facet, &pair_name(p)),
-                                    grid: grid.evenly(),
+                                    grid: grid
+                                        .labelled(&run.axis_labels(1), &run.axis_labels(0))
+                                        .evenly(),
                                     scale: Scale::diverging(lo, hi),
                                     bar_label: label.clone(),
                                 }
@@ -786,6 +819,7 @@ fn heatmaps(
                             .filter(|r| &r.mechanism == m && Facets::holds(facet, &r.coords))
                             .map(|r| (r.coords[1], r.coords[0], r.values[k].0)),
                     )
+                    .labelled(&run.axis_labels(1), &run.axis_labels(0))
                     .evenly();
                     let name = facets.title(run, facet, m);
                     let title = if grid.range().is_none() {
@@ -893,7 +927,7 @@ impl Facets {
     /// A panel's title: `name`, then the facet's values.
     fn title(&self, run: &RunStats, facet: &[(usize, f64)], name: &str) -> String {
         facet.iter().fold(name.to_string(), |t, &(a, v)| {
-            format!("{t} · {} = {}", run.axes[a].0, fmt_value(v))
+            format!("{t} · {} = {}", run.axes[a].0, run.value_text(a, v))
         })
     }
 
@@ -955,6 +989,7 @@ fn lines(run: &RunStats, rows: &[&StatRow], k: usize, stat: &Stat, title: &str) 
         y_desc: stat.label.clone(),
         series,
         zero_line: false,
+        x_labels: run.labels(0),
     }
 }
 

@@ -102,8 +102,10 @@ pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
         .map(|(_, column)| column.clone())
         .collect();
     let (name, trace) = (manifest.scenario_name, manifest.trace);
-    let cells = cells_from_batches(&swept, &read_table(dir, Table::Cells)?)?;
-    let diagnostics = diags_from_batches(&swept, &read_table(dir, Table::Diagnostics)?)?;
+    let categories = &manifest.categories;
+    let cells = cells_from_batches(&swept, categories, &read_table(dir, Table::Cells)?)?;
+    let diagnostics =
+        diags_from_batches(&swept, categories, &read_table(dir, Table::Diagnostics)?)?;
     let rounds = if traces_rounds(&trace) && rounds_for.contains(&&*name) {
         Some(rounds_from_batches(&read_table(dir, Table::Rounds)?)?)
     } else {

@@ -5,7 +5,9 @@
 //! retyped column is a compile error here, not a runtime one. Swept columns are carried as
 //! `coords` in the order of [`CellTable::swept`] (etc.), so a table from any scenario loads.
 
-use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch};
+use std::collections::BTreeMap;
+
+use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch, StringArray};
 use datapact_trace::{CellsColumns, DiagnosticsColumns, RoundsColumns, Table, typed_column};
 
 use crate::ReportError;
@@ -116,26 +118,77 @@ fn opt_f64(a: &Float64Array, i: usize) -> Option<f64> {
     (!a.is_null(i)).then(|| a.value(i))
 }
 
+/// One swept column of a batch, read as numbers: a numeric (Float64) column's values, or for a
+/// categorical (Utf8) column each value's position in its axis (`manifest.json`'s
+/// `categories`), so that figures and claims treat every axis alike.
+pub enum SweptValues<'a> {
+    /// A numeric axis.
+    Number(&'a Float64Array),
+    /// A categorical axis: its labels, with their positions.
+    Category(Vec<f64>),
+}
+
+impl SweptValues<'_> {
+    /// The value (or category position) of row `i`.
+    pub fn value(&self, i: usize) -> f64 {
+        match self {
+            SweptValues::Number(a) => a.value(i),
+            SweptValues::Category(v) => v[i],
+        }
+    }
+}
+
+/// Swept column `name` of a `table` batch (see [`SweptValues`]); an error naming the column
+/// and the label when a categorical value is not one of the manifest's.
+pub fn swept_values<'a>(
+    batch: &'a RecordBatch,
+    table: Table,
+    name: &str,
+    categories: &BTreeMap<String, Vec<String>>,
+) -> Result<SweptValues<'a>, ReportError> {
+    let Some(labels) = categories.get(name) else {
+        return Ok(SweptValues::Number(typed_column::<Float64Array>(
+            batch, table, name,
+        )?));
+    };
+    let a = typed_column::<StringArray>(batch, table, name)?;
+    let positions = (0..a.len())
+        .map(|i| {
+            let v = a.value(i);
+            labels.iter().position(|l| l == v).map(|p| p as f64).ok_or_else(|| {
+                ReportError::Data(format!(
+                    "{}: categorical column `{name}` holds {v:?}, not one of the manifest's values ({})",
+                    table.dir_name(),
+                    labels.join(", ")
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(SweptValues::Category(positions))
+}
+
 /// The swept columns of a `table` batch, in `swept` order.
 fn coords_of<'a>(
     batch: &'a RecordBatch,
     table: Table,
     swept: &[String],
-) -> Result<Vec<&'a Float64Array>, ReportError> {
-    Ok(swept
+    categories: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<SweptValues<'a>>, ReportError> {
+    swept
         .iter()
-        .map(|s| typed_column::<Float64Array>(batch, table, s))
-        .collect::<Result<_, _>>()?)
+        .map(|s| swept_values(batch, table, s, categories))
+        .collect()
 }
 
 /// Builds a [`CellTable`] from `cells` record batches.
 pub fn cells_from_batches(
     swept: &[String],
+    categories: &BTreeMap<String, Vec<String>>,
     batches: &[RecordBatch],
 ) -> Result<CellTable, ReportError> {
     let mut rows = Vec::new();
     for b in batches {
-        let coords = coords_of(b, Table::Cells, swept)?;
+        let coords = coords_of(b, Table::Cells, swept, categories)?;
         let c = CellsColumns::new(b)?;
         for i in 0..b.num_rows() {
             rows.push(CellRecord {
@@ -165,11 +218,12 @@ pub fn cells_from_batches(
 /// Builds a [`DiagTable`] from `diagnostics` record batches.
 pub fn diags_from_batches(
     swept: &[String],
+    categories: &BTreeMap<String, Vec<String>>,
     batches: &[RecordBatch],
 ) -> Result<DiagTable, ReportError> {
     let mut rows = Vec::new();
     for b in batches {
-        let coords = coords_of(b, Table::Diagnostics, swept)?;
+        let coords = coords_of(b, Table::Diagnostics, swept, categories)?;
         let c = DiagnosticsColumns::new(b)?;
         for i in 0..b.num_rows() {
             rows.push(DiagRecord {

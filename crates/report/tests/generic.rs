@@ -259,6 +259,7 @@ fn null_statistics_are_not_drawn_as_zero() {
         name: "nulls".into(),
         mechanisms: vec!["a".into(), "b".into()],
         axes: vec![("game.value".into(), "value".into())],
+        categories: Vec::new(),
         round: 0,
         stats: vec![generic::Stat {
             column: "forfeited_mean".into(),
@@ -335,6 +336,7 @@ fn run_over(axes: &[(&str, Vec<f64>)]) -> generic::RunStats {
     generic::RunStats {
         name: "multi".into(),
         mechanisms: vec!["a".into(), "b".into()],
+        categories: Vec::new(),
         axes: axes
             .iter()
             .map(|(k, _)| (k.to_string(), k.replace("game.", "")))
@@ -542,4 +544,67 @@ fn diff_columns_are_documented() {
         );
         assert!(section.contains(&row), "docs/schema.md lacks {row}");
     }
+}
+
+/// A categorical axis is drawn with its labels: lines over the categories for one axis (one
+/// point per category, the labels as ticks), heatmap rows labelled by category for two; the
+/// SVG names every category.
+#[test]
+fn categorical_axes_are_drawn_with_their_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let orders = ["small-first", "large-first", "random"];
+    run(
+        &results,
+        "orders",
+        "game.order = { values = [\"small-first\", \"large-first\", \"random\"] }",
+    );
+    run(
+        &results,
+        "dists",
+        "population.cost.dist = { values = [{ dist = \"uniform\", low = 0, high = 1 }, { dist = \"beta\", alpha = 2, beta = 5 }] }\n\
+         game.payment = { values = [0.0, 0.1] }",
+    );
+    let out = tmp.path().join("report");
+    datapact_report::render_report(&results, &out, &Reference::default()).unwrap();
+
+    let stats = generic::load_stats(&results.join("orders")).unwrap();
+    assert_eq!(stats.categories, [orders.map(String::from).to_vec()]);
+    let figs = generic::build_run_figures(&stats).unwrap();
+    let Chart::Lines(lines) = &figs.figures[0].chart else {
+        panic!("one categorical axis gives lines")
+    };
+    assert_eq!(
+        lines.x_labels.as_deref(),
+        Some(&orders.map(String::from)[..])
+    );
+    for s in &lines.series {
+        let xs: Vec<f64> = s.points.iter().map(|p| p.0).collect();
+        assert_eq!(xs, [0.0, 1.0, 2.0], "{}", s.name);
+    }
+    let svg = std::fs::read_to_string(out.join("orders").join("success_rate.svg")).unwrap();
+    for o in orders {
+        assert!(svg.contains(o), "tick label {o} missing");
+    }
+
+    let stats = generic::load_stats(&results.join("dists")).unwrap();
+    let figs = generic::build_run_figures(&stats).unwrap();
+    let Chart::Heatmaps(heat) = &figs.figures[0].chart else {
+        panic!("two axes give heatmaps")
+    };
+    let grid = &heat.rows[0][0].grid;
+    // y = the first axis, the distribution: one labelled row per category.
+    assert_eq!(
+        grid.y_labels.as_deref(),
+        Some(
+            &[
+                "uniform(low=0,high=1)".to_string(),
+                "beta(alpha=2,beta=5)".to_string()
+            ][..]
+        )
+    );
+    assert_eq!(grid.ys, [0.0, 1.0]);
+    assert!(grid.z.iter().all(Option::is_some));
+    let svg = std::fs::read_to_string(out.join("dists").join("welfare_mean.svg")).unwrap();
+    assert!(svg.contains("beta(alpha=2,beta=5)"));
 }

@@ -145,6 +145,12 @@ pub fn merge_manifest(
             .iter()
             .map(|a| (a.key.clone(), a.column.clone()))
             .collect(),
+        categories: scenario
+            .sweep
+            .iter()
+            .filter(|a| !a.categories().is_empty())
+            .map(|a| (a.column.clone(), a.labels()))
+            .collect(),
         cells: plan.cells,
         chunk_cells: plan.chunk_cells,
         chunks: plan.chunks(),

@@ -313,7 +313,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     }
     let plan = ChunkPlan::for_scenario(scenario);
     let tables = tables_of(scenario.trace);
-    let columns: Vec<String> = scenario.sweep.iter().map(|a| a.column.clone()).collect();
+    let columns: Vec<datapact_trace::Categorical> = scenario
+        .sweep
+        .iter()
+        .map(|a| datapact_trace::Categorical {
+            name: a.column.clone(),
+            labels: a.labels(),
+        })
+        .collect();
     let mut metadata = FileMetadata {
         scenario_name: scenario.name.clone(),
         scenario_toml: scenario.normalized(),
@@ -493,7 +500,7 @@ fn run_chunk(
     plan: &ChunkPlan,
     chunk: usize,
     tables: &[Table],
-    columns: &[String],
+    columns: &[datapact_trace::Categorical],
     metadata: &FileMetadata,
     spec: &RunSpec,
     pool: &rayon::ThreadPool,

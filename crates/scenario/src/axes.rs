@@ -1,10 +1,12 @@
 //! The sweep: which keys may be swept (with their ranges and where each value goes in a cell's
 //! [`Game`]), and the axes written under `[sweep]`.
 
-use datapact_model::{Catalog, CostDist, Game, Rule};
+use datapact_model::{Catalog, CostDist, CostProcess, Game, Learning, Order, Rule};
 
-use crate::read::{Cx, Res, as_table, check, integer, number, raw_number};
-use crate::sections::{GAME_NUM, USERS_RULE, dist_params};
+use crate::read::{Cx, Res, as_table, check, choice, integer, number, raw_number};
+use crate::sections::{
+    COST_PROCESSES, DynamicsRead, GAME_NUM, LEARNINGS, ORDERS, USERS_RULE, cost_dist, dist_params,
+};
 use crate::tree::{Node, Val};
 use crate::validate::{MAX_STEPS, linspace};
 use crate::{MechanismRef, column_name};
@@ -33,6 +35,176 @@ pub enum Target {
         /// Position among its parameters.
         param: usize,
     },
+    /// A categorical key: the axis's values are the positions 0, 1, … in this list.
+    Category(Vec<Category>),
+}
+
+/// One value of a categorical axis (an enumerated key swept with `{ values = [...] }`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Category {
+    /// `game.order`.
+    Order(Order),
+    /// `population.cost.dist`, with its parameters.
+    Cost(CostDist),
+    /// `dynamics.cost_process` (an AR(1)'s persistence is `[dynamics] persistence`).
+    CostProcess(CostProcess),
+    /// `dynamics.learning` (an adaptive rule's rate is `[dynamics] learning_rate`).
+    Learning(Learning),
+}
+
+/// A number as a category label: shortest round-trip decimal, -0 folded into 0.
+fn label_num(v: f64) -> String {
+    crate::read::fmt_num(v + 0.0)
+}
+
+impl Category {
+    /// The canonical text of the value, written in the output's Utf8 swept column and accepted
+    /// by `--only`: `small-first`, `beta(alpha=2,beta=5)`, `ar1`, `adaptive`. The parameters of
+    /// a cost process or learning rule are the scenario's (one per run), so their name suffices.
+    pub fn label(&self) -> String {
+        match self {
+            Category::Order(o) => o.as_str().to_string(),
+            Category::Cost(c) => {
+                let p: Vec<String> = c
+                    .params()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", label_num(*v)))
+                    .collect();
+                format!("{}({})", c.name(), p.join(","))
+            }
+            Category::CostProcess(p) => match p {
+                CostProcess::Iid => "iid",
+                CostProcess::Persistent => "persistent",
+                CostProcess::Ar1 { .. } => "ar1",
+            }
+            .to_string(),
+            Category::Learning(l) => match l {
+                Learning::None => "none",
+                Learning::Adaptive { .. } => "adaptive",
+            }
+            .to_string(),
+        }
+    }
+
+    /// The value as TOML, as written in `values = [...]` (the canonical form the hash is taken of).
+    pub fn toml(&self) -> String {
+        match self {
+            Category::Cost(c) => {
+                let p: Vec<String> = c
+                    .params()
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {}", crate::normalize::float(*v)))
+                    .collect();
+                format!(
+                    "{{ dist = {}, {} }}",
+                    crate::normalize::string(c.name()),
+                    p.join(", ")
+                )
+            }
+            other => crate::normalize::string(&other.label()),
+        }
+    }
+
+    fn apply(&self, game: &mut Game) {
+        match self {
+            Category::Order(o) => game.order = *o,
+            Category::Cost(c) => game.cost = c.clone(),
+            Category::CostProcess(p) => game.dynamics.cost_process = *p,
+            Category::Learning(l) => game.dynamics.learning = *l,
+        }
+    }
+}
+
+/// The enumerated keys that may be swept, and how one value of each is read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Choices {
+    Order,
+    Cost,
+    CostProcess,
+    Learning,
+}
+
+impl Choices {
+    /// The allowed values, for errors.
+    fn allowed(self) -> String {
+        let quote = |v: &[&str]| {
+            v.iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Choices::Order => quote(&ORDERS.map(|o| o.as_str())),
+            Choices::Cost => "cost tables { dist = \"uniform\", low = .., high = .. }, \
+                 { dist = \"beta\", alpha = .., beta = .. }, { dist = \"lognormal\", mu = .., sigma = .. } \
+                 or { dist = \"constant\", value = .. }"
+                .to_string(),
+            Choices::CostProcess => quote(&COST_PROCESSES),
+            Choices::Learning => quote(&LEARNINGS),
+        }
+    }
+
+    /// One value of the axis (`key` names it in errors, e.g. `sweep.game.order.values`).
+    fn read(self, cx: &Cx, key: &str, n: &Node, dynamics: DynamicsRead) -> Res<Category> {
+        let pick = |options: &[&str]| -> Res<String> {
+            if !matches!(n.val, Val::Str(_)) {
+                return Err(cx.err(
+                    &n.loc,
+                    key,
+                    format!(
+                        "{key}: each value must be a string, found {}; allowed: {}",
+                        n.val.type_name(),
+                        self.allowed()
+                    ),
+                ));
+            }
+            choice(cx, key, n, options)
+        };
+        Ok(match self {
+            Choices::Order => {
+                let all = ORDERS.map(|o| o.as_str());
+                let s = pick(&all)?;
+                Category::Order(
+                    ORDERS
+                        .into_iter()
+                        .find(|o| o.as_str() == s)
+                        .unwrap_or_default(),
+                )
+            }
+            Choices::Cost => {
+                let Val::Table(_) = &n.val else {
+                    return Err(cx.err(
+                        &n.loc,
+                        key,
+                        format!(
+                            "{key}: each value must be a table, found {}; allowed: {}",
+                            n.val.type_name(),
+                            self.allowed()
+                        ),
+                    ));
+                };
+                let c = cost_dist(cx, &as_table(cx, key, n)?)?;
+                if let CostDist::Uniform { low, high } = c
+                    && high < low
+                {
+                    return Err(cx.err(
+                        &n.loc,
+                        key,
+                        format!("{key}: uniform high = {high} must be >= low = {low}"),
+                    ));
+                }
+                Category::Cost(c)
+            }
+            Choices::CostProcess => {
+                let s = pick(&COST_PROCESSES)?;
+                Category::CostProcess(crate::sections::cost_process(&s, dynamics))
+            }
+            Choices::Learning => {
+                let s = pick(&LEARNINGS)?;
+                Category::Learning(crate::sections::learning(&s, dynamics))
+            }
+        })
+    }
 }
 
 impl Target {
@@ -47,6 +219,7 @@ impl Target {
             Target::WithdrawShare => game.population.withdraw.share = v,
             Target::WithdrawParam(i) => game.population.withdraw.params.0[i] = v,
             Target::Mechanism { mechanism, param } => game.mechanism_params[mechanism].0[param] = v,
+            Target::Category(ref values) => values[v as usize].apply(game),
         }
     }
 }
@@ -73,6 +246,9 @@ pub(crate) struct Sweepable {
     /// Why sweeping it would do nothing (a strategy key while the default strategy is chosen),
     /// reported instead of sweeping.
     pub no_effect: Option<String>,
+    /// For an enumerated key, how its values are read (its target is then a
+    /// [`Target::Category`] filled by [`axis`]).
+    pub choices: Option<Choices>,
 }
 
 fn key(key: String, rule: Rule, target: Target) -> Sweepable {
@@ -81,6 +257,14 @@ fn key(key: String, rule: Rule, target: Target) -> Sweepable {
         rule,
         target,
         no_effect: None,
+        choices: None,
+    }
+}
+
+fn categorical(k: &str, choices: Choices) -> Sweepable {
+    Sweepable {
+        choices: Some(choices),
+        ..key(k.to_string(), Rule::Any, Target::Category(Vec::new()))
     }
 }
 
@@ -100,7 +284,9 @@ pub(crate) fn sweepable(
         .enumerate()
         .map(|(i, (k, r, _))| key(format!("game.{k}"), *r, Target::Game(i)))
         .collect();
+    v.push(categorical("game.order", Choices::Order));
     v.push(key("population.users".into(), USERS_RULE, Target::Users));
+    v.push(categorical("population.cost.dist", Choices::Cost));
     for (p, r) in dist_params(dist).unwrap_or(&[]) {
         v.push(key(format!("population.cost.{p}"), *r, Target::Cost(p)));
     }
@@ -183,6 +369,8 @@ pub(crate) fn sweepable(
             ));
         }
     }
+    v.push(categorical("dynamics.cost_process", Choices::CostProcess));
+    v.push(categorical("dynamics.learning", Choices::Learning));
     v
 }
 
@@ -194,6 +382,76 @@ pub(crate) fn axis(s: &Sweepable, values: Vec<f64>) -> crate::SweepAxis {
         values,
         target: s.target.clone(),
     }
+}
+
+/// The axis `section.KEY = n` of a sweepable key: numeric (`{ from, to, steps }` or
+/// `{ values }`) or, for an enumerated key, `{ values = [...] }` of distinct categories whose
+/// positions are the axis's values.
+pub(crate) fn read_axis(
+    cx: &Cx,
+    section: &str,
+    s: &Sweepable,
+    n: &Node,
+    dynamics: DynamicsRead,
+) -> Res<crate::SweepAxis> {
+    let Some(choices) = s.choices else {
+        return Ok(axis(s, parse_axis(cx, section, &s.key, s.rule, n)?));
+    };
+    let skey = format!("{section}.{}", s.key);
+    let form = format!(
+        "{skey} is categorical: write {{ values = [..] }} with values among {}",
+        choices.allowed()
+    );
+    let Val::Table(_) = &n.val else {
+        return Err(cx.err(
+            &n.loc,
+            &skey,
+            format!("{form}, found {}", n.val.type_name()),
+        ));
+    };
+    let t = as_table(cx, &skey, n)?;
+    if let Some((k, other)) = t.entries.iter().find(|(k, _)| k != "values") {
+        return Err(cx.err(&other.loc, &skey, format!("{form} (found `{k}`)")));
+    }
+    let vn = t.require(cx, "values")?;
+    let vkey = format!("{skey}.values");
+    let Val::Array(items) = &vn.val else {
+        return Err(cx.err(
+            &vn.loc,
+            &vkey,
+            format!(
+                "{vkey} must be an array, found {}; allowed values: {}",
+                vn.val.type_name(),
+                choices.allowed()
+            ),
+        ));
+    };
+    if items.is_empty() {
+        return Err(cx.err(
+            &vn.loc,
+            &vkey,
+            format!(
+                "{vkey} must not be empty; allowed values: {}",
+                choices.allowed()
+            ),
+        ));
+    }
+    let mut values: Vec<Category> = Vec::with_capacity(items.len());
+    for item in items {
+        let c = choices.read(cx, &vkey, item, dynamics)?;
+        if values.contains(&c) {
+            return Err(cx.err(
+                &item.loc,
+                &vkey,
+                format!("{vkey}: duplicate value {}", c.label()),
+            ));
+        }
+        values.push(c);
+    }
+    let positions = (0..values.len()).map(|i| i as f64).collect();
+    let mut a = axis(s, positions);
+    a.target = Target::Category(values);
+    Ok(a)
 }
 
 enum AxisSpec {
@@ -329,13 +587,24 @@ pub(crate) fn walk_sweep<'a>(
         }
         return Ok(());
     }
+    let skey = format!("{section}.{path}");
+    if path == "mechanisms" || path == "scenario.mechanisms" {
+        return Err(cx.err(
+            &n.loc,
+            &skey,
+            format!(
+                "{skey}: the mechanism list cannot be swept: every cell already runs all of the \
+                 run's mechanisms side by side on common random numbers (a `mechanism` column in \
+                 every table); list them all in `mechanisms` and select rows by mechanism"
+            ),
+        ));
+    }
     let list: Vec<&str> = allowed.iter().map(|s| s.key.as_str()).collect();
     let hint = if path.starts_with("population.cost.") {
         format!(" (population.cost.* must be a parameter of the chosen dist \"{dist}\")")
     } else {
         String::new()
     };
-    let skey = format!("{section}.{path}");
     Err(cx.err(
         &n.loc,
         &skey,

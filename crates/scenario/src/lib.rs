@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use datapact_model::{Catalog, Game};
 
-pub use axes::Target;
+pub use axes::{Category, Target};
 pub use design::{AxisRange, Design, DesignKind};
 pub use error::ScenarioError;
 pub use read::MAX_MAGNITUDE;
@@ -104,12 +104,38 @@ pub struct SweepAxis {
     /// The swept key, e.g. `game.value` or `population.cost.alpha`.
     pub key: String,
     /// Output column name: `game.X` → `X`, `population.users` → `users`,
-    /// `population.cost.X` → `cost_X`, `population.report.X` → `report_X`.
+    /// `population.cost.X` → `cost_X` (so `population.cost.dist` → `cost_dist`),
+    /// `population.report.X` → `report_X`, `dynamics.X` → `X`.
     pub column: String,
     /// The values, in order (non-empty, each range-checked like the key itself).
     pub values: Vec<f64>,
     /// Where a value goes in a cell's game.
     pub target: Target,
+}
+
+impl SweepAxis {
+    /// The values of a categorical axis (its `values` are their positions 0, 1, …); empty for
+    /// a numeric axis.
+    pub fn categories(&self) -> &[Category] {
+        match &self.target {
+            Target::Category(c) => c,
+            _ => &[],
+        }
+    }
+
+    /// The canonical labels of a categorical axis's values (its output column is Utf8); empty
+    /// for a numeric axis (Float64).
+    pub fn labels(&self) -> Vec<String> {
+        self.categories().iter().map(Category::label).collect()
+    }
+
+    /// Value `i` of the axis as text: the category's label, or the number.
+    pub fn value_text(&self, i: usize) -> String {
+        match self.categories().get(i) {
+            Some(c) => c.label(),
+            None => format!("{}", self.values[i]),
+        }
+    }
 }
 
 /// A validated scenario.
@@ -149,6 +175,10 @@ pub struct SweepAxis {
 /// [sweep]
 /// game.value = { from = 0.0, to = 0.3, steps = 31 }
 /// game.payment = { values = [0.0, 0.1, 0.2] }
+/// game.order = { values = ["small-first", "random"] }  # categorical keys: game.order,
+/// population.cost.dist = { values = [{ dist = "uniform", low = 0.0, high = 1.0 },
+///                                    { dist = "beta", alpha = 2.0, beta = 5.0 }] }
+/// dynamics.cost_process = { values = ["iid", "ar1"] }  # and dynamics.learning
 /// mechanism.NAME.KEY = { values = [...] }   # any numeric plugin parameter
 /// [design]                      # instead of, or crossed with, [sweep]
 /// kind = "lhs"                   # grid | lhs | sobol | morris | points
@@ -368,6 +398,8 @@ pub fn column_name(key: &str) -> String {
         format!("report_{x}")
     } else if let Some(x) = key.strip_prefix("population.withdraw.") {
         format!("withdraw_{x}")
+    } else if let Some(x) = key.strip_prefix("dynamics.") {
+        x.to_string()
     } else if let Some(x) = key.strip_prefix("mechanism.") {
         x.replace(['.', '-'], "_")
     } else {

@@ -41,7 +41,13 @@ fn number(v: f64, rule: datapact_model::Rule) -> String {
     }
 }
 
-fn axis_spec(values: &[f64]) -> String {
+fn axis_spec(axis: &crate::SweepAxis) -> String {
+    let values = &axis.values;
+    let categories = axis.categories();
+    if !categories.is_empty() {
+        let vals: Vec<String> = categories.iter().map(|c| c.toml()).collect();
+        return format!("{{ values = [{}] }}", vals.join(", "));
+    }
     let n = values.len();
     if n >= 2 {
         let (from, to) = (values[0], values[n - 1]);
@@ -199,8 +205,23 @@ pub(crate) fn normalized(s: &Scenario) -> String {
             }
         }
     }
-    // Written only when not the single-campaign default, so `rounds = 1` hashes like no [dynamics].
-    if g.dynamics != datapact_model::Dynamics::default() {
+    // Written only when not the single-campaign default, so `rounds = 1` hashes like no [dynamics];
+    // a swept cost process or learning rule writes the parameter its values use.
+    let swept = |pick: fn(&crate::Category) -> Option<f64>| {
+        s.sweep.iter().flat_map(|a| a.categories()).find_map(pick)
+    };
+    let persistence = swept(|c| match c {
+        crate::Category::CostProcess(datapact_model::CostProcess::Ar1 { persistence }) => {
+            Some(*persistence)
+        }
+        _ => None,
+    });
+    let rate = swept(|c| match c {
+        crate::Category::Learning(datapact_model::Learning::Adaptive { rate }) => Some(*rate),
+        _ => None,
+    });
+    if g.dynamics != datapact_model::Dynamics::default() || persistence.is_some() || rate.is_some()
+    {
         let d = &g.dynamics;
         let _ = writeln!(o, "\n[dynamics]");
         let _ = writeln!(o, "rounds = {}", d.rounds);
@@ -211,25 +232,27 @@ pub(crate) fn normalized(s: &Scenario) -> String {
             datapact_model::CostProcess::Persistent => {
                 let _ = writeln!(o, "cost_process = \"persistent\"");
             }
-            datapact_model::CostProcess::Ar1 { persistence } => {
-                let _ = writeln!(
-                    o,
-                    "cost_process = \"ar1\"\npersistence = {}",
-                    float(persistence)
-                );
+            datapact_model::CostProcess::Ar1 { .. } => {
+                let _ = writeln!(o, "cost_process = \"ar1\"");
             }
+        }
+        if let datapact_model::CostProcess::Ar1 { persistence } = d.cost_process {
+            let _ = writeln!(o, "persistence = {}", float(persistence));
+        } else if let Some(p) = persistence {
+            let _ = writeln!(o, "persistence = {}", float(p));
         }
         match d.learning {
             datapact_model::Learning::None => {
                 let _ = writeln!(o, "learning = \"none\"");
             }
-            datapact_model::Learning::Adaptive { rate } => {
-                let _ = writeln!(
-                    o,
-                    "learning = \"adaptive\"\nlearning_rate = {}",
-                    float(rate)
-                );
+            datapact_model::Learning::Adaptive { .. } => {
+                let _ = writeln!(o, "learning = \"adaptive\"");
             }
+        }
+        if let datapact_model::Learning::Adaptive { rate } = d.learning {
+            let _ = writeln!(o, "learning_rate = {}", float(rate));
+        } else if let Some(r) = rate {
+            let _ = writeln!(o, "learning_rate = {}", float(r));
         }
     }
 
@@ -249,7 +272,7 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     if !grid.is_empty() {
         let _ = writeln!(o, "\n[sweep]");
         for a in grid {
-            let _ = writeln!(o, "{} = {}", a.key, axis_spec(&a.values));
+            let _ = writeln!(o, "{} = {}", a.key, axis_spec(a));
         }
     }
     design(&mut o, s, points);

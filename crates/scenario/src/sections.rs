@@ -36,7 +36,7 @@ pub(crate) const USERS_RULE: Rule = Rule::Int {
     max: MAX_CAMPAIGN_USERS as i64,
 };
 
-const ORDERS: [Order; 4] = [
+pub(crate) const ORDERS: [Order; 4] = [
     Order::SmallFirst,
     Order::LargeFirst,
     Order::Random,
@@ -199,37 +199,8 @@ pub(crate) fn population(
     pop.check_keys(cx, &["users", "cost", "report", "withdraw"])?;
     game.users = pop.int(cx, "users", USERS_RULE, 20)? as usize;
     if let Some(cost) = pop.sub(cx, "cost")? {
-        let dist_n = cost.require(cx, "dist")?;
-        read.dist = choice(
-            cx,
-            "population.cost.dist",
-            dist_n,
-            &["uniform", "beta", "lognormal", "constant"],
-        )?;
-        let params = dist_params(&read.dist).unwrap_or(&[]);
-        let mut allowed = vec!["dist"];
-        allowed.extend(params.iter().map(|(p, _)| *p));
-        cost.check_keys(cx, &allowed)?;
-        let mut vals = Vec::new();
-        for (p, rule) in params {
-            let key = format!("population.cost.{p}");
-            vals.push(number(cx, &key, cost.require(cx, p)?, *rule)?);
-        }
-        game.cost = match read.dist.as_str() {
-            "uniform" => CostDist::Uniform {
-                low: vals[0],
-                high: vals[1],
-            },
-            "beta" => CostDist::Beta {
-                alpha: vals[0],
-                beta: vals[1],
-            },
-            "lognormal" => CostDist::LogNormal {
-                mu: vals[0],
-                sigma: vals[1],
-            },
-            _ => CostDist::Constant { value: vals[0] },
-        };
+        game.cost = cost_dist(cx, &cost)?;
+        read.dist = game.cost.name().to_string();
     }
     let report: Vec<(&str, &[datapact_model::ParamSpec])> =
         catalog.report.iter().map(|s| (s.name, s.params)).collect();
@@ -245,6 +216,41 @@ pub(crate) fn population(
         game.population.withdraw = strategy_share(cx, &t, &withdraw, 1.0)?;
     }
     Ok(read)
+}
+
+/// The cost distributions a scenario may name, as written in `dist`.
+pub(crate) const DISTS: [&str; 4] = ["uniform", "beta", "lognormal", "constant"];
+
+/// A cost distribution table `{ dist = "...", <its parameters> }` (`population.cost`, or a value
+/// of a swept `population.cost.dist`): the one reader of both. Parameters are range-checked as
+/// `population.cost.<p>`.
+pub(crate) fn cost_dist(cx: &Cx, cost: &Tbl) -> Res<CostDist> {
+    let dist_n = cost.require(cx, "dist")?;
+    let dist = choice(cx, &cost.full("dist"), dist_n, &DISTS)?;
+    let params = dist_params(&dist).unwrap_or(&[]);
+    let mut allowed = vec!["dist"];
+    allowed.extend(params.iter().map(|(p, _)| *p));
+    cost.check_keys(cx, &allowed)?;
+    let mut vals = Vec::new();
+    for (p, rule) in params {
+        let key = format!("population.cost.{p}");
+        vals.push(number(cx, &key, cost.require(cx, p)?, *rule)?);
+    }
+    Ok(match dist.as_str() {
+        "uniform" => CostDist::Uniform {
+            low: vals[0],
+            high: vals[1],
+        },
+        "beta" => CostDist::Beta {
+            alpha: vals[0],
+            beta: vals[1],
+        },
+        "lognormal" => CostDist::LogNormal {
+            mu: vals[0],
+            sigma: vals[1],
+        },
+        _ => CostDist::Constant { value: vals[0] },
+    })
 }
 
 /// `[population.report|withdraw]`: `strategy` (a registered name; the first is the default),
@@ -314,9 +320,53 @@ pub(crate) fn game_table(cx: &Cx, g: Option<Tbl>, game: &mut Game) -> Res<()> {
     Ok(())
 }
 
+/// The parameters `[dynamics]` gives the cost process and learning rule, whichever is chosen
+/// (a swept `dynamics.cost_process` or `dynamics.learning` uses them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DynamicsRead {
+    pub persistence: f64,
+    pub rate: f64,
+}
+
+impl Default for DynamicsRead {
+    fn default() -> Self {
+        DynamicsRead {
+            persistence: 0.5,
+            rate: 0.2,
+        }
+    }
+}
+
+/// The cost processes of `dynamics.cost_process`.
+pub(crate) const COST_PROCESSES: [&str; 3] = ["iid", "persistent", "ar1"];
+/// The learning rules of `dynamics.learning`.
+pub(crate) const LEARNINGS: [&str; 2] = ["none", "adaptive"];
+
+/// The cost process named `name` (one of [`COST_PROCESSES`]).
+pub(crate) fn cost_process(name: &str, read: DynamicsRead) -> CostProcess {
+    match name {
+        "persistent" => CostProcess::Persistent,
+        "ar1" => CostProcess::Ar1 {
+            persistence: read.persistence,
+        },
+        _ => CostProcess::Iid,
+    }
+}
+
+/// The learning rule named `name` (one of [`LEARNINGS`]).
+pub(crate) fn learning(name: &str, read: DynamicsRead) -> Learning {
+    if name == "adaptive" {
+        Learning::Adaptive { rate: read.rate }
+    } else {
+        Learning::None
+    }
+}
+
 /// `[dynamics]`: rounds, cost process, learning.
-pub(crate) fn dynamics(cx: &Cx, d: Option<Tbl>, game: &mut Game) -> Res<()> {
-    let Some(d) = d else { return Ok(()) };
+pub(crate) fn dynamics(cx: &Cx, d: Option<Tbl>, game: &mut Game) -> Res<DynamicsRead> {
+    let Some(d) = d else {
+        return Ok(DynamicsRead::default());
+    };
     d.check_keys(
         cx,
         &[
@@ -336,21 +386,15 @@ pub(crate) fn dynamics(cx: &Cx, d: Option<Tbl>, game: &mut Game) -> Res<()> {
         },
         1,
     )? as u32;
-    let process = d.choice(cx, "cost_process", &["iid", "persistent", "ar1"], "iid")?;
-    let persistence = d.num(cx, "persistence", Rule::Unit, 0.5)?;
-    game.dynamics.cost_process = match process.as_str() {
-        "persistent" => CostProcess::Persistent,
-        "ar1" => CostProcess::Ar1 { persistence },
-        _ => CostProcess::Iid,
+    let process = d.choice(cx, "cost_process", &COST_PROCESSES, "iid")?;
+    let read = DynamicsRead {
+        persistence: d.num(cx, "persistence", Rule::Unit, 0.5)?,
+        rate: d.num(cx, "learning_rate", Rule::Unit, 0.2)?,
     };
-    let learning = d.choice(cx, "learning", &["none", "adaptive"], "none")?;
-    let rate = d.num(cx, "learning_rate", Rule::Unit, 0.2)?;
-    game.dynamics.learning = if learning == "adaptive" {
-        Learning::Adaptive { rate }
-    } else {
-        Learning::None
-    };
-    Ok(())
+    game.dynamics.cost_process = cost_process(&process, read);
+    let learning_name = d.choice(cx, "learning", &LEARNINGS, "none")?;
+    game.dynamics.learning = learning(&learning_name, read);
+    Ok(read)
 }
 
 /// `[output]`: trace level and cells per chunk.

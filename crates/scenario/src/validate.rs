@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use datapact_model::{Catalog, CostDist, Game, StrategyShare};
 
-use crate::axes::{axis, parse_axis, sweepable, walk_sweep};
+use crate::axes::{axis, read_axis, sweepable, walk_sweep};
 use crate::design::{self, Design, DesignKind};
 use crate::read::{Cx, Res, Tbl, as_table, check};
 use crate::sections;
@@ -248,7 +248,7 @@ pub(crate) fn build(
     };
     let population = sections::population(&cx, catalog, top.sub(&cx, "population")?, &mut game)?;
     sections::game_table(&cx, top.sub(&cx, "game")?, &mut game)?;
-    sections::dynamics(&cx, top.sub(&cx, "dynamics")?, &mut game)?;
+    let dynamics = sections::dynamics(&cx, top.sub(&cx, "dynamics")?, &mut game)?;
     let output_table = top.sub(&cx, "output")?;
     let (trace, chunk_cells) = sections::output(&cx, output_table.as_ref())?;
     let contrasts = sections::contrasts(&cx, output_table.as_ref(), &mechs)?;
@@ -261,9 +261,8 @@ pub(crate) fn build(
     if let Some(sw) = top.get("sweep") {
         let swt = as_table(&cx, "sweep", sw)?;
         for (s, n) in section_axes(&cx, &root, "sweep", &swt, &[], &allowed, &dist_name)? {
-            let values = parse_axis(&cx, "sweep", &s.key, s.rule, n)?;
             axis_locs.push(n.loc.clone());
-            sweep.push(axis(&s, values));
+            sweep.push(read_axis(&cx, "sweep", &s, n, dynamics)?);
         }
     }
     let mut design = Design::default();
@@ -278,7 +277,24 @@ pub(crate) fn build(
             &allowed,
             &dist_name,
         )?;
-        let (kind, samples) = design::kind_and_samples(&cx, &dt, found.len())?;
+        let numeric = found.iter().filter(|(s, _)| s.choices.is_none()).count();
+        let (kind, samples) = design::kind_and_samples(&cx, &dt, numeric)?;
+        // A categorical axis of a sampled or listed design is crossed with its points: it joins
+        // the grid (every point × every category), exactly as if written under [sweep].
+        let (categorical, found): (Vec<_>, Vec<_>) = found
+            .into_iter()
+            .partition(|(s, _)| kind != DesignKind::Grid && s.choices.is_some());
+        for (s, n) in &categorical {
+            if sweep.iter().any(|a| a.key == s.key) {
+                return Err(cx.err(
+                    &n.loc,
+                    &format!("design.{}", s.key),
+                    format!("{} is both under [sweep] and [design]; keep one", s.key),
+                ));
+            }
+            axis_locs.push(n.loc.clone());
+            sweep.push(read_axis(&cx, "design", s, n, dynamics)?);
+        }
         design.kind = kind;
         design.samples = samples;
         let duplicate = |key: &str, loc: &Loc, sweep: &[crate::SweepAxis]| {
@@ -296,9 +312,8 @@ pub(crate) fn build(
             DesignKind::Grid => {
                 for (s, n) in found {
                     duplicate(&s.key, &n.loc, &sweep)?;
-                    let values = parse_axis(&cx, "design", &s.key, s.rule, n)?;
                     axis_locs.push(n.loc.clone());
-                    sweep.push(axis(&s, values));
+                    sweep.push(read_axis(&cx, "design", &s, n, dynamics)?);
                 }
             }
             DesignKind::Points => {
@@ -329,7 +344,8 @@ pub(crate) fn build(
                 }
                 design.first_axis = sweep.len();
                 for (key, values, loc) in listed {
-                    let Some(s) = allowed.iter().find(|s| s.key == key) else {
+                    let Some(s) = allowed.iter().find(|s| s.key == key && s.choices.is_none())
+                    else {
                         let list: Vec<&str> = allowed.iter().map(|s| s.key.as_str()).collect();
                         return Err(cx.err(
                             &loc,
@@ -388,6 +404,23 @@ pub(crate) fn build(
     }
     if design.points == 0 {
         design.first_axis = sweep.len();
+    }
+
+    // A swept distribution carries its parameters in each value.
+    if sweep.iter().any(|a| a.key == "population.cost.dist")
+        && let Some(i) = sweep
+            .iter()
+            .position(|a| matches!(a.target, crate::Target::Cost(_)))
+    {
+        return Err(cx.err(
+            &axis_locs[i],
+            &sweep[i].key,
+            format!(
+                "{} cannot be swept while population.cost.dist is swept: give the parameters \
+                 in each distribution of population.cost.dist's values",
+                sweep[i].key
+            ),
+        ));
     }
 
     // Cross-key check: uniform high >= low in every cell.

@@ -490,8 +490,8 @@ fn sweep_errors() {
     at(
         &err(&with("[sweep]\ngame.order = { values = [1] }\n")),
         6,
-        "game.order",
-        &["unknown sweep key"],
+        "sweep.game.order.values",
+        &["must be a string, found integer", "\"small-first\""],
     );
     at(
         &err(&with("[sweep]\ngame.value = 0.2\n")),

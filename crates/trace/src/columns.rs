@@ -259,7 +259,7 @@ macro_rules! declare_table {
             fn with_metrics(
                 scenario: &str,
                 seed: u64,
-                swept_columns: &[String],
+                swept_columns: &[impl $crate::schema::SweptColumn],
                 metrics: &[$crate::schema::MetricColumn],
             ) -> Result<Self, $crate::TraceError> {
                 Ok($builder {

@@ -35,8 +35,9 @@ pub use rows::{
     RoundsColumns, UserRow, UsersBuilder, UsersColumns,
 };
 pub use schema::{
-    ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn, SCHEMA_VERSION, Table,
-    markdown_columns, schema, swept_columns_conflict, swept_description,
+    Categorical, ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn,
+    SCHEMA_VERSION, SweptColumn, Table, categorical_description, markdown_columns, schema,
+    swept_columns_conflict, swept_description,
 };
 pub use writer::{
     FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX,

@@ -73,6 +73,10 @@ pub struct Manifest {
     pub trace: String,
     /// Swept keys and their output column names, in grid order (first varies slowest).
     pub sweep: Vec<(String, String)>,
+    /// The values of each categorical swept column (Utf8 in the tables), by column name, in
+    /// axis order: value i of the axis is `categories[column][i]`. Absent without one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub categories: BTreeMap<String, Vec<String>>,
     /// Cells of the grid.
     pub cells: usize,
     /// Cells per chunk.

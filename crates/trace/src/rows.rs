@@ -11,13 +11,13 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float64Builder, RecordBatch, StringArray, UInt32Builder, UInt64Array,
+    ArrayRef, Float64Builder, RecordBatch, StringArray, StringBuilder, UInt32Builder, UInt64Array,
 };
 use arrow::datatypes::SchemaRef;
 
 use crate::columns::INITIAL_CAPACITY;
 use crate::error::TraceError;
-use crate::schema::{IDENTITY_COLUMNS, MetricColumn, Table, metric_fields, schema};
+use crate::schema::{IDENTITY_COLUMNS, MetricColumn, SweptColumn, Table, metric_fields, schema};
 
 /// Outcome of one campaign, as stored in `rounds.status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -98,16 +98,24 @@ pub(crate) struct Identity {
     seed: u64,
     pub(crate) rows: usize,
     cell: UInt32Builder,
-    coords: Vec<Float64Builder>,
+    coords: Vec<SweptBuilder>,
     metrics: Vec<Float64Builder>,
 }
 
+/// The builder of one swept column: a number, or the label at a categorical coordinate's
+/// position.
+#[derive(Debug)]
+enum SweptBuilder {
+    Number(Float64Builder),
+    Category(StringBuilder, Vec<String>),
+}
+
 impl Identity {
-    pub(crate) fn new(
+    pub(crate) fn new<S: SweptColumn>(
         table: Table,
         scenario: &str,
         seed: u64,
-        swept_columns: &[String],
+        swept_columns: &[S],
         metrics: &[MetricColumn],
     ) -> Result<Self, TraceError> {
         let f64s = |n: usize| {
@@ -121,7 +129,16 @@ impl Identity {
             seed,
             rows: 0,
             cell: UInt32Builder::with_capacity(INITIAL_CAPACITY),
-            coords: f64s(swept_columns.len()),
+            coords: swept_columns
+                .iter()
+                .map(|c| {
+                    if c.labels().is_empty() {
+                        SweptBuilder::Number(Float64Builder::with_capacity(INITIAL_CAPACITY))
+                    } else {
+                        SweptBuilder::Category(StringBuilder::new(), c.labels().to_vec())
+                    }
+                })
+                .collect(),
             metrics: f64s(metric_fields(table, metrics).len()),
         })
     }
@@ -138,7 +155,10 @@ impl Identity {
         self.rows += 1;
         self.cell.append_value(cell);
         for (b, &v) in self.coords.iter_mut().zip(coords) {
-            b.append_value(v);
+            match b {
+                SweptBuilder::Number(b) => b.append_value(v),
+                SweptBuilder::Category(b, labels) => b.append_value(&labels[v as usize]),
+            }
         }
     }
 
@@ -169,7 +189,10 @@ impl Identity {
         cols.push(Arc::new(UInt64Array::from_value(self.seed, n)));
         cols.push(Arc::new(self.cell.finish()));
         for b in &mut self.coords {
-            cols.push(Arc::new(b.finish()));
+            cols.push(match b {
+                SweptBuilder::Number(b) => Arc::new(b.finish()),
+                SweptBuilder::Category(b, _) => Arc::new(b.finish()),
+            });
         }
         cols
     }
@@ -348,7 +371,7 @@ impl CellsBuilder {
     pub fn new(
         scenario: &str,
         seed: u64,
-        swept_columns: &[String],
+        swept_columns: &[impl SweptColumn],
         metrics: &[MetricColumn],
     ) -> Result<Self, TraceError> {
         Self::with_metrics(scenario, seed, swept_columns, metrics)
@@ -367,7 +390,7 @@ impl RoundsBuilder {
     pub fn new(
         scenario: &str,
         seed: u64,
-        swept_columns: &[String],
+        swept_columns: &[impl SweptColumn],
         metrics: &[MetricColumn],
     ) -> Result<Self, TraceError> {
         Self::with_metrics(scenario, seed, swept_columns, metrics)
@@ -379,7 +402,7 @@ impl DiagnosticsBuilder {
     ///
     /// # Panics
     /// As [`schema`] does, on an invalid swept column name.
-    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
+    pub fn new(scenario: &str, seed: u64, swept_columns: &[impl SweptColumn]) -> Self {
         Self::with_metrics(scenario, seed, swept_columns, &[])
             .expect("datapact-trace: a table without metric columns has no metric error")
     }
@@ -390,7 +413,7 @@ impl ContrastsBuilder {
     ///
     /// # Panics
     /// As [`schema`] does, on an invalid swept column name.
-    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
+    pub fn new(scenario: &str, seed: u64, swept_columns: &[impl SweptColumn]) -> Self {
         Self::with_metrics(scenario, seed, swept_columns, &[])
             .expect("datapact-trace: a table without metric columns has no metric error")
     }
@@ -412,7 +435,7 @@ impl EventsBuilder {
     ///
     /// # Panics
     /// As [`schema`] does, on an invalid swept column name.
-    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
+    pub fn new(scenario: &str, seed: u64, swept_columns: &[impl SweptColumn]) -> Self {
         Self::with_metrics(scenario, seed, swept_columns, &[])
             .expect("datapact-trace: a table without metric columns has no metric error")
     }

@@ -171,6 +171,49 @@ pub const IDENTITY_COLUMNS: &[ColumnSpec] = &[
     ),
 ];
 
+/// A swept column as the writers need it: its name and, for a categorical key, the labels of
+/// its values (the column is then Utf8, and a row's coordinate is the position of its label).
+/// A plain `String` is a numeric (Float64) swept column.
+pub trait SweptColumn {
+    /// The column's name.
+    fn name(&self) -> &str;
+    /// The labels of a categorical column's values; empty for a numeric column.
+    fn labels(&self) -> &[String] {
+        &[]
+    }
+}
+
+impl SweptColumn for String {
+    fn name(&self) -> &str {
+        self
+    }
+}
+
+/// A categorical (Utf8) swept column, or a numeric one when `labels` is empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Categorical {
+    /// The column's name.
+    pub name: String,
+    /// The canonical text of each value, in axis order.
+    pub labels: Vec<String>,
+}
+
+impl SweptColumn for Categorical {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn labels(&self) -> &[String] {
+        &self.labels
+    }
+}
+
+/// Description of a categorical swept column (stored in its field metadata).
+pub fn categorical_description(name: &str) -> String {
+    format!(
+        "Swept categorical key `{name}`: the canonical text of its value in this cell (e.g. `small-first`, `beta(alpha=2,beta=5)`)."
+    )
+}
+
 /// Description of a swept column (stored in its field metadata).
 pub fn swept_description(name: &str) -> String {
     format!(
@@ -266,7 +309,7 @@ fn valid_metric_name(name: &str) -> bool {
 /// columns they add equal to another column of the table (identity, swept, fixed).
 fn check_metrics(
     table: Table,
-    swept_columns: &[String],
+    swept_columns: &[&str],
     metrics: &[MetricColumn],
 ) -> Result<(), TraceError> {
     let error = |metric: &MetricColumn, reason: String| TraceError::MetricColumn {
@@ -287,7 +330,7 @@ fn check_metrics(
                 .iter()
                 .chain(table.columns())
                 .any(|c| c.name == name)
-                || swept_columns.contains(name);
+                || swept_columns.iter().any(|c| c == name);
             if taken {
                 return Err(error(
                     m,
@@ -310,25 +353,30 @@ fn check_metrics(
 /// # Panics
 /// If [`swept_columns_conflict`] reports a name (an empty, repeated or reserved column name
 /// would make an unreadable or ambiguous file).
-pub fn schema(
+pub fn schema<S: SweptColumn>(
     table: Table,
-    swept_columns: &[String],
+    swept_columns: &[S],
     metrics: &[MetricColumn],
 ) -> Result<SchemaRef, TraceError> {
-    if let Some(bad) = swept_columns_conflict(swept_columns) {
+    let names: Vec<String> = swept_columns.iter().map(|c| c.name().to_string()).collect();
+    if let Some(bad) = swept_columns_conflict(&names) {
         panic!("swept column name {bad:?} is empty, repeated, or a reserved column name");
     }
-    check_metrics(table, swept_columns, metrics)?;
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    check_metrics(table, &name_refs, metrics)?;
     let metric_fields = metric_fields(table, metrics);
     let mut fields: Vec<Field> = Vec::with_capacity(
         IDENTITY_COLUMNS.len() + swept_columns.len() + table.columns().len() + metric_fields.len(),
     );
     fields.extend(IDENTITY_COLUMNS.iter().map(ColumnSpec::field));
-    fields.extend(
-        swept_columns
-            .iter()
-            .map(|n| described_field(n, DataType::Float64, false, &swept_description(n))),
-    );
+    fields.extend(swept_columns.iter().map(|c| {
+        let n = c.name();
+        if c.labels().is_empty() {
+            described_field(n, DataType::Float64, false, &swept_description(n))
+        } else {
+            described_field(n, DataType::Utf8, false, &categorical_description(n))
+        }
+    }));
     fields.extend(table.columns().iter().map(ColumnSpec::field));
     fields.extend(metric_fields);
     Ok(Arc::new(Schema::new(fields)))
@@ -357,9 +405,9 @@ pub fn markdown_columns(table: Table) -> String {
     s.extend(IDENTITY_COLUMNS.iter().map(spec_row));
     s.push_str(&row(
         "*swept columns*",
-        "Float64",
+        "Float64 or Utf8",
         false,
-        "One column per swept scenario key, named after it (e.g. `value`, `payment`), in sweep order: the key's value in this cell. Present in every table, right after `cell`.",
+        "One column per swept scenario key, named after it (e.g. `value`, `payment`, `order`, `cost_dist`), in sweep order: the key's value in this cell. Float64 for a numeric key; Utf8 for a categorical key (`game.order`, `population.cost.dist`, `dynamics.cost_process`, `dynamics.learning`), holding the canonical text of its value (e.g. `small-first`, `beta(alpha=2,beta=5)`, `ar1`). Present in every table, right after `cell`.",
     ));
     s.extend(table.columns().iter().map(spec_row));
     match table {

@@ -276,7 +276,7 @@ fn rounds_fields_land_in_their_columns() {
 
 #[test]
 fn rounds_success_follows_status() {
-    let mut b = RoundsBuilder::new("s", 0, &[], &[]).unwrap();
+    let mut b = RoundsBuilder::new("s", 0, &[] as &[String], &[]).unwrap();
     let statuses = [
         RoundStatus::Success,
         RoundStatus::Failure,
@@ -386,7 +386,7 @@ fn metric_columns_follow_the_fixed_columns() {
 
 #[test]
 fn metrics_are_null_across_batches_when_absent() {
-    let mut b = RoundsBuilder::new("s", 0, &[], &metrics()).unwrap();
+    let mut b = RoundsBuilder::new("s", 0, &[] as &[String], &metrics()).unwrap();
     for (rep, values) in [[Some(1.0), None], [None, Some(2.0)]].iter().enumerate() {
         b.append(&RoundRow {
             cell: 0,
@@ -418,7 +418,7 @@ fn metrics_are_null_across_batches_when_absent() {
 #[test]
 #[should_panic(expected = "metric values")]
 fn row_with_wrong_metric_count_panics() {
-    let mut b = CellsBuilder::new("s", 0, &[], &metrics()).unwrap();
+    let mut b = CellsBuilder::new("s", 0, &[] as &[String], &metrics()).unwrap();
     b.append(&CellRow {
         cell: 0,
         coords: &[],
@@ -528,7 +528,7 @@ fn colliding_metric_names_are_errors() {
 
 #[test]
 fn readers_name_a_missing_or_mistyped_column() {
-    let mut b = CellsBuilder::new("s", 0, &[], &[]).unwrap();
+    let mut b = CellsBuilder::new("s", 0, &[] as &[String], &[]).unwrap();
     let batch = b.finish_batch();
     let err = RoundsColumns::new(&batch).unwrap_err().to_string();
     assert!(

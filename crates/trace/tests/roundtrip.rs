@@ -309,7 +309,7 @@ fn count_rows_matches_a_full_read_and_finds_damage() {
 #[test]
 fn no_swept_columns() {
     let out = scratch("no-swept");
-    let mut b = RoundsBuilder::new("s", 1, &[], &[]).unwrap();
+    let mut b = RoundsBuilder::new("s", 1, &[] as &[String], &[]).unwrap();
     b.append(&RoundRow {
         cell: 0,
         coords: &[],
@@ -332,7 +332,7 @@ fn no_swept_columns() {
         &out,
         Table::Rounds,
         "p",
-        schema(Table::Rounds, &[], &[]).unwrap(),
+        schema(Table::Rounds, &[] as &[String], &[]).unwrap(),
         &meta(),
     )
     .unwrap();
@@ -508,7 +508,7 @@ fn errors_name_the_path() {
         &out,
         Table::Cells,
         "a/b",
-        schema(Table::Cells, &[], &[]).unwrap(),
+        schema(Table::Cells, &[] as &[String], &[]).unwrap(),
         &meta(),
     )
     .unwrap_err();
@@ -539,7 +539,7 @@ fn builder_trait_is_usable_generically() {
     fn drain(b: &mut dyn BatchBuilder) -> usize {
         b.finish_batch().num_rows()
     }
-    let mut b = CellsBuilder::new("s", 0, &[], &[]).unwrap();
+    let mut b = CellsBuilder::new("s", 0, &[] as &[String], &[]).unwrap();
     assert_eq!(drain(&mut b), 0);
     assert!(BatchBuilder::is_empty(&b));
 }

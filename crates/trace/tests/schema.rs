@@ -39,7 +39,7 @@ fn layout_identity_swept_then_own() {
 
 #[test]
 fn spec_types() {
-    let s = schema(Table::Cells, &[], &[]).unwrap();
+    let s = schema(Table::Cells, &[] as &[String], &[]).unwrap();
     assert_eq!(s.fields().len(), 3 + 19);
     assert_eq!(
         s.field_with_name("reps").unwrap().data_type(),
@@ -47,14 +47,14 @@ fn spec_types() {
     );
     assert!(s.fields().iter().all(|f| !f.is_nullable()));
 
-    let s = schema(Table::Diagnostics, &[], &[]).unwrap();
+    let s = schema(Table::Diagnostics, &[] as &[String], &[]).unwrap();
     let c = s.field_with_name("common_success_k2").unwrap();
     assert_eq!(c.data_type(), &DataType::UInt32);
     assert!(c.is_nullable());
     assert!(!s.field_with_name("reps").unwrap().is_nullable());
     assert_eq!(s.fields().iter().filter(|f| f.is_nullable()).count(), 9);
 
-    let s = schema(Table::Rounds, &[], &[]).unwrap();
+    let s = schema(Table::Rounds, &[] as &[String], &[]).unwrap();
     assert_eq!(
         s.field_with_name("success").unwrap().data_type(),
         &DataType::Boolean
@@ -68,7 +68,7 @@ fn spec_types() {
         &DataType::Float64
     );
 
-    let s = schema(Table::Events, &[], &[]).unwrap();
+    let s = schema(Table::Events, &[] as &[String], &[]).unwrap();
     let nullable: Vec<&str> = s
         .fields()
         .iter()
