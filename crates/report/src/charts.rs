@@ -272,7 +272,6 @@ fn draw_scatter<DB: DrawingBackend>(
 fn title_band<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    width: u32,
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (width, _) = root.dim_in_pixel();
@@ -290,7 +289,7 @@ fn title_band<DB: DrawingBackend>(
 }
 
 fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-    let body = title_band(root, &c.title, CHART_W)?;
+    let body = title_band(root, &c.title)?;
     draw_line_panel(c, &body, false, true)
 }
 
@@ -348,7 +347,7 @@ fn draw_line_figure<DB: DrawingBackend>(
     fig: &LineFigure,
     root: &DrawingArea<DB, Shift>,
 ) -> DrawResult<DB> {
-    let body = title_band(root, &fig.title, fig.size().0)?;
+    let body = title_band(root, &fig.title)?;
     // One legend for every panel, in a strip of its own: inside a panel it would hide data.
     let (strip, body) = body.split_vertically(LEGEND_H);
     if let Some(first) = fig.panels.first() {
@@ -547,7 +546,7 @@ const MASK_LINE: ShapeStyle = ShapeStyle {
 };
 
 fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-    let body = title_band(root, &c.title, CHART_W)?;
+    let body = title_band(root, &c.title)?;
     let n = c.bars.len().max(1);
     let (y0, y1) = y_range(
         c.bars

@@ -554,6 +554,7 @@ pub fn scaling_figure(runs: &[(RunStats, u32)]) -> Scaling {
                 y_desc: y_desc.to_string(),
                 series,
                 zero_line: per_user && column == "welfare_mean",
+                x_labels: None,
             }
         })
         .collect();

@@ -13,13 +13,17 @@
 //!
 //! [`PluginSet::plays_kernels_only`]: crate::PluginSet::plays_kernels_only
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use datapact_model::Kernel;
 use datapact_model::dynamics::round_rng;
 use datapact_model::large::run_large;
 use datapact_model::{Outcome, draw_key};
 
 use crate::sweep::{
-    Backend, Batches, CellJob, CellOutput, Depth, Folder, InvariantViolation, RunSpec,
+    Backend, Batches, CellJob, CellOutput, Depth, Folder, Halt, InvariantViolation, RunSpec,
+    check_cancel,
 };
 
 /// From this many user-campaigns per replication (users × mechanisms) the ECS backend takes the

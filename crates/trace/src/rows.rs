@@ -424,7 +424,7 @@ impl UsersBuilder {
     ///
     /// # Panics
     /// As [`schema`] does, on an invalid swept column name.
-    pub fn new(scenario: &str, seed: u64, swept_columns: &[String]) -> Self {
+    pub fn new(scenario: &str, seed: u64, swept_columns: &[impl SweptColumn]) -> Self {
         Self::with_metrics(scenario, seed, swept_columns, &[])
             .expect("datapact-trace: a table without metric columns has no metric error")
     }

@@ -78,7 +78,7 @@ fn spec_types() {
     assert_eq!(nullable, ["user", "burden", "cost"]);
 
     // users: what C or a plugin may not define is nullable; costs and utility never are.
-    let s = schema(Table::Users, &[], &[]).unwrap();
+    let s = schema(Table::Users, &[] as &[String], &[]).unwrap();
     let nullable: Vec<&str> = s
         .fields()
         .iter()
