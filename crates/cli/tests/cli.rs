@@ -210,7 +210,8 @@ fn shards_started_together_into_one_directory_all_succeed() {
             .collect()
     };
     let single = parts(&one);
-    assert_eq!(single.len(), 6 * 4, "one part per chunk and table");
+    // cells, diagnostics, contrasts, users and events.
+    assert_eq!(single.len(), 6 * 5, "one part per chunk and table");
     const SHARDS: usize = 7;
     for attempt in 0..8 {
         let many = dir.path().join(format!("many-{attempt}"));
