@@ -45,11 +45,14 @@ pub struct BarChart {
     pub bars: Vec<(String, Option<f64>, Option<f64>)>,
 }
 
+/// One mechanism's (or pair's) dots in a scatter panel: its name and (x, value) per point.
+pub type ScatterSeries = (String, Vec<(f64, f64)>);
+
 /// One axis's panel of a [`ScatterChart`]: per mechanism, (x, value) at every design point.
 #[derive(Clone, Debug)]
 pub struct ScatterPanel {
     pub x_desc: String,
-    pub series: Vec<(String, Vec<(f64, f64)>)>,
+    pub series: Vec<ScatterSeries>,
 }
 
 /// A design's values against each of its axes: one panel per axis, on a shared y scale.

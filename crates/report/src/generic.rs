@@ -15,7 +15,9 @@ use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch};
 use datapact_trace::{CellsColumns, ContrastsColumns, Table, read_table, typed_column};
 
 use crate::ReportError;
-use crate::charts::{self, BarChart, LineChart, ScatterChart, ScatterPanel, Series, Z95};
+use crate::charts::{
+    self, BarChart, LineChart, ScatterChart, ScatterPanel, ScatterSeries, Series, Z95,
+};
 use crate::figures::{self, Figure, FigureFiles, Grid, Panel, Scale};
 
 /// The core statistics every run has, with their standard-error columns and labels.
@@ -513,7 +515,7 @@ pub fn design_figures(run: &RunStats, kind: &str) -> Result<RunFigures, ReportEr
          replications' noise). Standard errors are in the `_se` columns, not drawn.",
         if points == 1 { "" } else { "s" }
     );
-    let panels = |series: &dyn Fn(usize) -> Vec<(String, Vec<(f64, f64)>)>| {
+    let panels = |series: &dyn Fn(usize) -> Vec<ScatterSeries>| {
         run.axes
             .iter()
             .enumerate()
@@ -847,7 +849,7 @@ fn heatmaps(
 }
 
 /// Most rows of panels a figure gets for the axes beyond the first two.
-const MAX_FACETS: usize = 8;
+pub const MAX_FACETS: usize = 8;
 
 /// How the swept axes beyond the first two are shown: small multiples, one row of panels per
 /// combination of their values (grid order), when there are at most [`MAX_FACETS`] combinations;

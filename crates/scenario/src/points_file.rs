@@ -10,9 +10,12 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::tree::Loc;
 
+/// One point: its (key, value) pairs and where it was read.
+pub(crate) type Point = (Vec<(String, f64)>, Loc);
+
 /// The rows of the file at `path`, as `(key, value)` per column, located by their 1-based row
 /// (shown as the "line" of an error). `Err` says what is wrong with the file as a whole.
-pub(crate) fn parquet_rows(path: &Path) -> Result<Vec<(Vec<(String, f64)>, Loc)>, String> {
+pub(crate) fn parquet_rows(path: &Path) -> Result<Vec<Point>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
