@@ -41,18 +41,7 @@ chunk_cells = 3
 }
 
 fn part_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for table in ["cells", "diagnostics", "contrasts", "rounds"] {
-        for e in std::fs::read_dir(dir.join(table)).unwrap() {
-            let p = e.unwrap().path();
-            out.push((
-                format!("{table}/{}", p.file_name().unwrap().to_string_lossy()),
-                std::fs::read(&p).unwrap(),
-            ));
-        }
-    }
-    out.sort();
-    out
+    datapact_tests::part_files(dir, &["cells", "diagnostics", "contrasts", "rounds"])
 }
 
 /// SE of the mean of `xs` (two-pass, unbiased variance): an independent recomputation of the

@@ -122,18 +122,7 @@ chunk_cells = 2
 "#;
 
 fn parts(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for table in ["cells", "diagnostics", "rounds", "events"] {
-        for e in std::fs::read_dir(dir.join(table)).unwrap() {
-            let p = e.unwrap().path();
-            out.push((
-                format!("{table}/{}", p.file_name().unwrap().to_string_lossy()),
-                std::fs::read(&p).unwrap(),
-            ));
-        }
-    }
-    out.sort();
-    out
+    datapact_tests::part_files(dir, &["cells", "diagnostics", "rounds", "events"])
 }
 
 #[test]

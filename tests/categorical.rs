@@ -30,18 +30,7 @@ fn with_sweep(sweep: &str) -> datapact_scenario::Scenario {
 }
 
 fn part_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for table in ["cells", "diagnostics", "rounds", "contrasts"] {
-        for e in std::fs::read_dir(dir.join(table)).unwrap() {
-            let p = e.unwrap().path();
-            out.push((
-                format!("{table}/{}", p.file_name().unwrap().to_string_lossy()),
-                std::fs::read(&p).unwrap(),
-            ));
-        }
-    }
-    out.sort();
-    out
+    datapact_tests::part_files(dir, &["cells", "diagnostics", "rounds", "contrasts"])
 }
 
 /// `table`'s rows by the value of `column`, each row as text without `cell`.

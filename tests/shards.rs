@@ -7,18 +7,7 @@ use datapact_runner::Shard;
 use datapact_tests::*;
 
 fn part_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for table in ["cells", "diagnostics", "rounds"] {
-        for e in std::fs::read_dir(dir.join(table)).unwrap() {
-            let p = e.unwrap().path();
-            out.push((
-                format!("{table}/{}", p.file_name().unwrap().to_string_lossy()),
-                std::fs::read(&p).unwrap(),
-            ));
-        }
-    }
-    out.sort();
-    out
+    datapact_tests::part_files(dir, &["cells", "diagnostics", "rounds"])
 }
 
 #[test]

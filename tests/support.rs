@@ -124,3 +124,20 @@ pub fn rows(batches: &[RecordBatch], exclude: &[&str]) -> Vec<Vec<(String, Strin
     }
     out
 }
+
+/// Every part file of `tables` in run directory `dir`, as (`table/name`, bytes), sorted: two
+/// runs wrote the same output exactly when these are equal.
+pub fn part_files(dir: &Path, tables: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for table in tables {
+        for e in std::fs::read_dir(dir.join(table)).unwrap() {
+            let p = e.unwrap().path();
+            out.push((
+                format!("{table}/{}", p.file_name().unwrap().to_string_lossy()),
+                std::fs::read(&p).unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
