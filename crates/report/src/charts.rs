@@ -53,6 +53,8 @@ pub type ScatterSeries = (String, Vec<(f64, f64)>);
 pub struct ScatterPanel {
     pub x_desc: String,
     pub series: Vec<ScatterSeries>,
+    /// A categorical axis's labels: x = 0, 1, … is drawn as these (None: a numeric axis).
+    pub x_labels: Option<Vec<String>>,
 }
 
 /// A design's values against each of its axes: one panel per axis, on a shared y scale.
@@ -223,29 +225,41 @@ fn draw_scatter<DB: DrawingBackend>(
         .zip(body.split_evenly((rows, cols)))
         .enumerate()
     {
-        let (x0, x1) = y_range(
-            panel
-                .series
-                .iter()
-                .flat_map(|s| s.1.iter())
-                .map(|&(x, _)| (x, x)),
-            false,
-        );
+        let (x0, x1) = match &panel.x_labels {
+            // Categories: one tick each, half a step of margin on both sides.
+            Some(l) => (-0.5, l.len().max(1) as f64 - 0.5),
+            None => y_range(
+                panel
+                    .series
+                    .iter()
+                    .flat_map(|s| s.1.iter())
+                    .map(|&(x, _)| (x, x)),
+                false,
+            ),
+        };
         let mut chart = ChartBuilder::on(&area)
             .margin(10)
             .margin_right(18)
             .x_label_area_size(44)
             .y_label_area_size(if i % cols == 0 { 72 } else { 48 })
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
+        let label = |x: &f64| {
+            panel
+                .x_labels
+                .as_deref()
+                .map_or_else(String::new, |l| crate::figures::label_tick(l, *x))
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.light_line_style(RGBColor(235, 235, 235))
             .x_labels(5)
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 14))
             .x_desc(&panel.x_desc)
-            .y_desc(if i % cols == 0 { c.y_desc.as_str() } else { "" })
-            .draw()?;
+            .y_desc(if i % cols == 0 { c.y_desc.as_str() } else { "" });
+        if let Some(l) = &panel.x_labels {
+            mesh.x_labels(l.len() * 2 + 1).x_label_formatter(&label);
+        }
+        mesh.draw()?;
         for (k, (name, points)) in panel.series.iter().enumerate() {
             let color = palette(k);
             let drawn = chart.draw_series(

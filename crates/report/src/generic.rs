@@ -522,6 +522,7 @@ pub fn design_figures(run: &RunStats, kind: &str) -> Result<RunFigures, ReportEr
             .map(|(a, (key, _))| ScatterPanel {
                 x_desc: key.clone(),
                 series: series(a),
+                x_labels: run.labels(a),
             })
             .collect::<Vec<_>>()
     };

@@ -608,3 +608,27 @@ fn categorical_axes_are_drawn_with_their_labels() {
     let svg = std::fs::read_to_string(out.join("dists").join("welfare_mean.svg")).unwrap();
     assert!(svg.contains("beta(alpha=2,beta=5)"));
 }
+
+/// A categorical axis of a designed run is drawn with its labels as x ticks.
+#[test]
+fn a_categorical_design_axis_keeps_its_labels() {
+    let mut run = run_over(&[
+        ("game.order", vec![0.0, 1.0]),
+        ("game.value", vec![0.1, 0.2, 0.3]),
+    ]);
+    run.categories = vec![vec!["small-first".into(), "large-first".into()], Vec::new()];
+    let figs = generic::design_figures(&run, "lhs").unwrap();
+    let Chart::Scatter(chart) = &figs.figures[0].chart else {
+        panic!("scatter expected")
+    };
+    assert_eq!(
+        chart.panels[0].x_labels,
+        Some(vec!["small-first".to_string(), "large-first".to_string()])
+    );
+    assert_eq!(chart.panels[1].x_labels, None);
+    let dir = tempfile::tempdir().unwrap();
+    let fig = &figs.figures[0];
+    let (files, _) = generic::render(fig, dir.path()).unwrap();
+    let svg = std::fs::read_to_string(&files.svg).unwrap();
+    assert!(svg.contains("small-first") && svg.contains("large-first"));
+}
