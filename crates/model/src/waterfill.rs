@@ -126,7 +126,9 @@ fn small_level(cost: &[f64], hi: &[f64], need: f64, free: f64) -> f64 {
     }
     let (inv, cap, breakpoint) = (&inv[..n], &cap[..n], &breakpoint[..n]);
     let mut level = 0.0f64;
-    let mut capped_count: Option<usize> = None;
+    // The last round: the capped set shrank (floating point), and the level of the smaller set
+    // is the answer whatever it caps.
+    let mut last = false;
     loop {
         let mut capped = free;
         let mut slope = 0.0;
@@ -137,17 +139,24 @@ fn small_level(cost: &[f64], hi: &[f64], need: f64, free: f64) -> f64 {
             slope += if is_capped { 0.0 } else { inv[i] };
             count += is_capped as usize;
         }
-        // The capped set only grows; a round that caps nobody new has found the level. (Floating
-        // point cannot make the loop cycle: it stops as soon as the count fails to grow.)
         let next = if slope > 0.0 {
             (need - capped) / slope
         } else {
             f64::INFINITY
         };
-        if next == f64::INFINITY || capped_count.is_some_and(|k| count <= k) {
+        if next == f64::INFINITY || last {
             return next;
         }
-        capped_count = Some(count);
+        // The capped set only grows; a level that caps nobody new is the answer. Sets at two
+        // levels are nested, so an equal count is the same set: summing it again (the sums above
+        // are sequential, in user order) would give `next` again, bit for bit, so a pass of
+        // comparisons decides instead of another round of sums. (Floating point cannot make the
+        // loop cycle: it stops as soon as the count fails to grow.)
+        let capped_at_next = breakpoint.iter().filter(|b| **b < next).count();
+        if capped_at_next == count {
+            return next;
+        }
+        last = capped_at_next < count;
         level = next;
     }
 }

@@ -101,8 +101,9 @@ impl SimulatorCosts {
 /// 15 MiB with one small cell).
 const BASELINE: u64 = 32 << 20;
 
-/// Per worker thread: its stack and the world's fixed part (schedule, resources).
-const PER_THREAD: u64 = 4 << 20;
+/// Per worker thread: its stack, the world's fixed part (schedule, resources) and the draws it
+/// keeps from cell to cell (at most `DRAW_BANK_USERS` users of 48 bytes, 3 MiB).
+const PER_THREAD: u64 = (4 << 20) + (datapact_sim::systems::draw::DRAW_BANK_USERS as u64) * 48;
 
 /// Bytes a held `rounds` or `events` row costs beyond its record in the window of cell outputs
 /// (the Arrow builders and the writer's buffered row group hold at most a row group of them).

@@ -77,9 +77,9 @@ pub fn withdraw_asynchronously<S: Sink>(
         users.contiguous_iter_mut().expect("dense query")
     {
         let (realized, burden, decision) = (
-            RealizedCost::peel_slice_mut(&mut realized),
-            Burden::peel_slice_mut(&mut burden),
-            Choice::peel_slice_mut(&mut choice),
+            RealizedCost::peel_slice_mut(realized.bypass_change_detection()),
+            Burden::peel_slice_mut(burden.bypass_change_detection()),
+            Choice::peel_slice_mut(choice.bypass_change_detection()),
         );
         for (c, rows) in campaign_blocks_of(members, batch, me.id) {
             if !table.assignment[c].is_some_and(|a| a.sustainable) {

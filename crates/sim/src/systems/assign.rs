@@ -29,8 +29,8 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     {
         let observed = ObservedCost::peel_slice(observed);
         let (cap, burden) = (
-            Cap::peel_slice_mut(&mut cap),
-            Burden::peel_slice_mut(&mut burden),
+            Cap::peel_slice_mut(cap.bypass_change_detection()),
+            Burden::peel_slice_mut(burden.bypass_change_detection()),
         );
         for (c, rows) in campaign_blocks(members, n, active) {
             // The memo gives M the assignment S just computed from the same observed costs.
@@ -57,7 +57,7 @@ pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
         subsidised_users.contiguous_iter_mut().expect("dense query")
     {
         let (cost, belief) = (TrueCost::peel_slice(cost), Belief::peel_slice(belief));
-        let burden = Burden::peel_slice_mut(&mut burden);
+        let burden = Burden::peel_slice_mut(burden.bypass_change_detection());
         for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
             respond(
                 &cost[rows.clone()],

@@ -29,7 +29,7 @@ pub fn remember_outcome(
     for (members, mut memory) in rememberers.contiguous_iter_mut().expect("dense query") {
         for (c, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
             if let Some(o) = table.outcome[c] {
-                for m in &mut memory[rows] {
+                for m in &mut memory.bypass_change_detection()[rows] {
                     m.0.remember(o.withdrawals, o.success());
                 }
             }
@@ -49,7 +49,7 @@ pub fn learn_beliefs_from_outcome(
     }
     let (learning, need) = (batch.game.dynamics.learning, batch.game.need());
     for (members, burden, mut belief) in believers.contiguous_iter_mut().expect("dense query") {
-        let belief = Belief::peel_slice_mut(&mut belief);
+        let belief = Belief::peel_slice_mut(belief.bypass_change_detection());
         for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
             if let Some(o) = table.outcome[c] {
                 learn_beliefs(

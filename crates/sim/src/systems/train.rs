@@ -35,7 +35,7 @@ pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(
         );
         let (decision, payoff) = (
             Choice::peel_slice(choice),
-            Payoff::peel_slice_mut(&mut payoff),
+            Payoff::peel_slice_mut(payoff.bypass_change_detection()),
         );
         for (c, rows) in campaign_blocks(members, n, active) {
             let backstoppers = table.assignment[c].map_or(0, |a| a.backstoppers);
@@ -76,7 +76,7 @@ pub fn settle_contributions<S: EventSink + Send + Sync + 'static>(
             RealizedCost::peel_slice(realized),
             Burden::peel_slice(burden),
         );
-        let payoff = Payoff::peel_slice_mut(&mut payoff);
+        let payoff = Payoff::peel_slice_mut(payoff.bypass_change_detection());
         for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
             table.outcome[c] = Some(settle::settle_subsidy(
                 &realized[rows.clone()],

@@ -25,7 +25,7 @@ pub fn drift_costs(
     mut users: Query<(&Member, &TrueCost, &Shocks, &mut RealizedCost)>,
 ) {
     for (members, cost, shocks, mut realized) in users.contiguous_iter_mut().expect("dense query") {
-        let realized = &mut *realized;
+        let realized = realized.bypass_change_detection();
         for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
             for ((w, c), s) in realized[rows.clone()]
                 .iter_mut()
@@ -50,7 +50,7 @@ pub fn open_withdrawal(
     table.train_at.clear();
     table.train_at.resize(batch.campaigns(), None);
     for (members, mut choice) in users.contiguous_iter_mut().expect("dense query") {
-        let decision = Choice::peel_slice_mut(&mut choice);
+        let decision = Choice::peel_slice_mut(choice.bypass_change_detection());
         for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
             decision[rows].fill(Decision::Undecided);
         }
@@ -119,8 +119,8 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
             self.users.contiguous_iter_mut().expect("dense query")
         {
             let (burden, decision) = (
-                Burden::peel_slice_mut(&mut burden),
-                Choice::peel_slice_mut(&mut choice),
+                Burden::peel_slice_mut(burden.bypass_change_detection()),
+                Choice::peel_slice_mut(choice.bypass_change_detection()),
             );
             for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
                 if !table.assignment[c].is_some_and(|a| a.sustainable) {
