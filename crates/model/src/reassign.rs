@@ -156,7 +156,7 @@ pub struct Reassign {
     slot: Vec<u32>,
     /// Positions of users who decided since the tree was last brought up to date.
     removed: Vec<u32>,
-    keys: Vec<(f64, u32)>,
+    keys: Vec<(i64, u32)>,
     committed: Assignment,
     staged: Assignment,
 }
@@ -221,10 +221,11 @@ impl Reassign {
         self.keys.clear();
         self.keys.extend(undecided.iter().map(|&i| {
             let (c, u) = (cost[i as usize], cap[i as usize]);
-            (if c > 0.0 { u * c } else { f64::INFINITY }, i)
+            let breakpoint = if c > 0.0 { u * c } else { f64::INFINITY };
+            (crate::withdraw::total_key(breakpoint, false), i)
         }));
-        self.keys
-            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // Integers in `total_cmp`'s order: the same permutation, cheaper comparisons.
+        self.keys.sort_unstable();
         self.leaves = undecided.len().max(1).next_power_of_two();
         self.limit = ((2 * self.leaves) >> self.unstored).max(2);
         self.tree.clear();

@@ -206,10 +206,17 @@ pub fn decision_order(
     let descending = order == Order::LargeFirst;
     if key.len() <= RANK_SORT_MAX {
         rank_order(key, descending, out);
-    } else if descending {
-        out.sort_by(|&a, &b| key[b as usize].total_cmp(&key[a as usize]).then(a.cmp(&b)));
     } else {
-        out.sort_by(|&a, &b| key[a as usize].total_cmp(&key[b as usize]).then(a.cmp(&b)));
+        // (key, index) pairs are distinct, so an unstable sort of the pairs gives the stable
+        // sort's permutation, from contiguous memory rather than through the index.
+        let mut pairs: Vec<(i64, u32)> = out
+            .iter()
+            .map(|&i| (total_key(key[i as usize], descending), i))
+            .collect();
+        pairs.sort_unstable();
+        for (o, (_, i)) in out.iter_mut().zip(pairs) {
+            *o = i;
+        }
     }
 }
 
@@ -218,7 +225,7 @@ const RANK_SORT_MAX: usize = 64;
 
 /// An integer with the order of `f64::total_cmp` (reversed when `descending`).
 #[inline]
-fn total_key(x: f64, descending: bool) -> i64 {
+pub(crate) fn total_key(x: f64, descending: bool) -> i64 {
     let bits = x.to_bits() as i64;
     let key = bits ^ (((bits >> 63) as u64) >> 1) as i64;
     if descending { !key } else { key }
@@ -438,6 +445,41 @@ pub(crate) fn gather(scratch: &mut ProtocolScratch, observed: &[f64], burden: &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Above the counting size, the pair sort gives the stable sort's permutation too.
+    #[test]
+    fn large_decision_order_equals_stable_sort() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for n in [RANK_SORT_MAX + 1, 200, 5_000] {
+            let key: Vec<f64> = (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    match state % 5 {
+                        0 => -0.0,
+                        1 => 0.0,
+                        _ => (state % 97) as f64 * 0.01,
+                    }
+                })
+                .collect();
+            for (order, descending) in [(Order::SmallFirst, false), (Order::LargeFirst, true)] {
+                let mut expected: Vec<u32> = (0..n as u32).collect();
+                expected.sort_by(|&a, &b| {
+                    let (ka, kb) = (key[a as usize], key[b as usize]);
+                    if descending {
+                        kb.total_cmp(&ka)
+                    } else {
+                        ka.total_cmp(&kb)
+                    }
+                    .then(a.cmp(&b))
+                });
+                let mut got = Vec::new();
+                decision_order(order, &key, &[], &[], &mut got);
+                assert_eq!(got, expected, "n = {n}, {order:?}");
+            }
+        }
+    }
 
     /// Ranking by counting gives the stable sort's permutation, ties and signs included.
     #[test]
