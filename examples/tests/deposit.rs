@@ -51,3 +51,62 @@ fn a_deposit_deters_withdrawals_and_is_forfeited_by_those_who_withdraw() {
     assert!(forfeit.count > 0 && forfeit.mean() > 0.0);
     assert_eq!(out.summaries[0].metrics[0][0].count, 0, "M has no forfeits");
 }
+
+/// SE of the mean (two-pass, unbiased variance): recomputed from the per-campaign rows.
+fn se(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt()
+}
+
+#[test]
+fn an_adaptive_rule_can_target_a_plugin_metric() {
+    // `forfeited` is computed by the deposit mechanism only; the rule reads its SE there.
+    let p = plugins(deposit::DepositPlugin);
+    let metric = datapact_model::stats::TargetMetric::parse("forfeited_mean", &p.catalog().metrics)
+        .expect("a registered metric's cells column names it");
+    assert!(matches!(
+        metric,
+        datapact_model::stats::TargetMetric::Plugin { index: 0, .. }
+    ));
+    let (target, min, batch, max) = (0.004, 20, 10, 3000);
+    let catalog = p.catalog();
+    for amount in [0.05, 0.2] {
+        let game = with_params(&p, typical(), "deposit", vec![amount]);
+        let spec = RunSpec {
+            seed: 11,
+            replications: max,
+            first_replication: 0,
+            adaptive: Some(datapact_sim::StopRule {
+                target_se: target,
+                metric,
+                min,
+                max,
+                batch,
+                contrast: None,
+            }),
+            mechanisms: ["M", "deposit"]
+                .iter()
+                .map(|n| catalog.mechanism(n).unwrap() as u16)
+                .collect(),
+            depth: Depth::Rounds,
+            backend: Backend::Ecs,
+            plugins: p.clone(),
+        };
+        let out = run_cell(&CellJob { index: 0, game }, &spec).unwrap();
+        let forfeits: Vec<f64> = records(&out, 1).iter().map(|r| r.metrics[0]).collect();
+        let reps = forfeits.len() as u32;
+        assert!(
+            reps > min && reps < max,
+            "amount {amount}: {reps} replications"
+        );
+        // Stopped at the first batch boundary where the SE reached the target.
+        assert!(se(&forfeits) <= target * (1.0 + 1e-9), "amount {amount}");
+        let before = &forfeits[..(reps - batch) as usize];
+        assert!(
+            se(before) > target,
+            "amount {amount}: should have stopped a batch earlier"
+        );
+        assert_eq!(out.summaries[0].stats[1].1.reps(), reps as u64);
+    }
+}

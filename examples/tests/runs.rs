@@ -205,3 +205,60 @@ fn a_directory_made_with_other_plugins_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn an_adaptive_rule_on_a_plugin_metric_runs_shards_and_is_recorded() {
+    let plugins = plugins();
+    let catalog = Arc::new(plugins.catalog().clone());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pivotal.toml");
+    let load = |rule: &str| {
+        let overrides = [
+            format!("scenario.replications={rule}"),
+            "output.trace=rounds".into(),
+            "output.chunk_cells=2".into(),
+            "sweep.game.value={ values = [0.05, 0.15] }".into(),
+            "sweep.mechanism.deposit.amount={ values = [0.05, 0.2] }".into(),
+        ];
+        Scenario::load_with(&catalog, &path, &overrides)
+    };
+    let s =
+        load("{ target_se = 0.01, metric = \"forfeited_mean\", min = 10, max = 400, batch = 10 }")
+            .expect("a plugin metric is a valid target");
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, sharded) = (tmp.path().join("whole"), tmp.path().join("sharded"));
+    run(&s, &plugins, &whole, Shard::WHOLE, false);
+    for index in 0..2 {
+        run(&s, &plugins, &sharded, Shard { index, count: 2 }, false);
+    }
+    assert_eq!(
+        parts(&sharded),
+        parts(&whole),
+        "sharded adaptive run differs"
+    );
+    let manifest = read_manifest(&whole).unwrap();
+    assert_eq!(manifest.adaptive.unwrap().metric, "forfeited_mean");
+    // Cells stop at different counts: the rule read the metric, not a fixed count.
+    let mut reps = std::collections::BTreeSet::new();
+    for batch in datapact_trace::read_table(&whole, datapact_trace::Table::Cells).unwrap() {
+        use datapact_trace::arrow::array::AsArray;
+        use datapact_trace::arrow::datatypes::UInt32Type;
+        let column = batch.column_by_name("reps").unwrap();
+        reps.extend(column.as_primitive::<UInt32Type>().values().iter().copied());
+    }
+    assert!(reps.len() > 1, "every cell played {reps:?}");
+
+    // Unknown names list the plugin's metric; a contrast needs a core metric.
+    let unknown = load("{ target_se = 0.01, metric = \"forfeit\", min = 10, max = 400 }")
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("\"forfeited_mean\""), "{unknown}");
+    let contrasted = load(
+        "{ target_se = 0.01, metric = \"forfeited_mean\", min = 10, max = 400, contrast = \"M-S\" }",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        contrasted.contains("has no paired contrast"),
+        "{contrasted}"
+    );
+}

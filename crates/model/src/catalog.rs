@@ -151,6 +151,9 @@ pub struct Catalog {
     pub report: Vec<StrategyDecl<dyn ReportRule>>,
     /// Withdraw strategies; the first is every user's default.
     pub withdraw: Vec<StrategyDecl<dyn WithdrawRule>>,
+    /// The names of the metrics plugins registered, in `cells` column order (none in the
+    /// core): what an adaptive rule may target besides the core's outcome metrics.
+    pub metrics: Vec<&'static str>,
 }
 
 impl Catalog {

@@ -248,6 +248,43 @@ impl SeMetric {
     }
 }
 
+/// What an adaptive rule targets: a core outcome metric, or a metric a plugin registered (its
+/// `cells` column `NAME_mean`, SE `NAME_se`), by its position among the app's metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TargetMetric {
+    /// A core outcome metric.
+    Core(SeMetric),
+    /// The plugin metric at this position in [`crate::Catalog::metrics`], with its name.
+    Plugin {
+        /// Position among the registered metrics (their column order).
+        index: usize,
+        /// The metric's name; its `cells` column is `NAME_mean`.
+        name: &'static str,
+    },
+}
+
+impl TargetMetric {
+    /// The `cells` column, as written in scenario files.
+    pub fn column(&self) -> String {
+        match self {
+            TargetMetric::Core(m) => m.column().to_string(),
+            TargetMetric::Plugin { name, .. } => format!("{name}_mean"),
+        }
+    }
+
+    /// The metric named by its `cells` column, among the core's and `plugin_metrics`'.
+    pub fn parse(column: &str, plugin_metrics: &[&'static str]) -> Option<TargetMetric> {
+        SeMetric::parse(column).map(TargetMetric::Core).or_else(|| {
+            let name = column.strip_suffix("_mean")?;
+            let index = plugin_metrics.iter().position(|m| *m == name)?;
+            Some(TargetMetric::Plugin {
+                index,
+                name: plugin_metrics[index],
+            })
+        })
+    }
+}
+
 /// How many replications an adaptive cell plays next, having played `done`: `min` first, then
 /// `batch` at a time, never past `max`; 0 once `max` is reached. A function of the count alone,
 /// so the batches (and the points where the stopping rule is read) are the same on any thread,

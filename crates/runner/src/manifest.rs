@@ -122,7 +122,7 @@ pub fn merge_manifest(
             .as_ref()
             .map(|a| datapact_trace::manifest::AdaptiveRecord {
                 target_se: a.target_se,
-                metric: a.metric.column().to_string(),
+                metric: a.metric.column(),
                 min: a.min,
                 max: a.max,
                 batch: a.batch,

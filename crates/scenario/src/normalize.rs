@@ -141,7 +141,7 @@ pub(crate) fn normalized(s: &Scenario) -> String {
                 o,
                 "replications = {{ target_se = {}, metric = {}, min = {}, max = {}, batch = {}{contrast} }}",
                 float(a.target_se),
-                string(a.metric.column()),
+                string(&a.metric.column()),
                 a.min,
                 a.max,
                 a.batch

@@ -3,7 +3,7 @@
 //! (`docs/designs.md`, "Adaptive replications").
 
 use datapact_model::Rule;
-use datapact_model::stats::SeMetric;
+use datapact_model::stats::{SeMetric, TargetMetric};
 
 use crate::read::{Cx, Res, as_table, integer, number, string};
 use crate::tree::{Node, Val};
@@ -24,8 +24,8 @@ const KEYS: [&str; 6] = ["target_se", "metric", "min", "max", "batch", "contrast
 pub struct Adaptive {
     /// The SE to reach, > 0.
     pub target_se: f64,
-    /// The `cells` metric whose SE is targeted.
-    pub metric: SeMetric,
+    /// The `cells` metric whose SE is targeted: a core outcome metric or a plugin's.
+    pub metric: TargetMetric,
     /// Replications played before the rule is first read, in `[2, max]`.
     pub min: u32,
     /// Replications at most, in `[min, MAX_ADAPTIVE_REPLICATIONS]`.
@@ -54,7 +54,13 @@ impl Adaptive {
 
 /// `scenario.replications`: an integer >= 1, or an adaptive table.
 /// Returns the most replications a cell may play, and the adaptive rule if there is one.
-pub(crate) fn read(cx: &Cx, n: &Node, mechs: &[MechanismRef]) -> Res<(u32, Option<Adaptive>)> {
+/// `plugin_metrics`: the names of the app's registered metrics, which may be targeted too.
+pub(crate) fn read(
+    cx: &Cx,
+    n: &Node,
+    mechs: &[MechanismRef],
+    plugin_metrics: &[&'static str],
+) -> Res<(u32, Option<Adaptive>)> {
     const KEY: &str = "scenario.replications";
     match &n.val {
         Val::Int(_) => {
@@ -79,11 +85,13 @@ pub(crate) fn read(cx: &Cx, n: &Node, mechs: &[MechanismRef]) -> Res<(u32, Optio
             let allowed = || {
                 SeMetric::ALL
                     .iter()
-                    .map(|m| format!("\"{}\"", m.column()))
+                    .map(|m| m.column().to_string())
+                    .chain(plugin_metrics.iter().map(|m| format!("{m}_mean")))
+                    .map(|c| format!("\"{c}\""))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let Some(metric) = SeMetric::parse(name) else {
+            let Some(metric) = TargetMetric::parse(name, plugin_metrics) else {
                 return Err(cx.err(
                     &metric_n.loc,
                     &metric_key,
@@ -127,13 +135,14 @@ pub(crate) fn read(cx: &Cx, n: &Node, mechs: &[MechanismRef]) -> Res<(u32, Optio
                 Some(c) => {
                     let key = t.full("contrast");
                     let pair = crate::sections::contrast_pair(cx, &key, c, mechs)?;
-                    if metric == SeMetric::Leakage {
+                    // The `contrasts` table pairs the core outcome metrics except leakage.
+                    if !matches!(metric, TargetMetric::Core(m) if m != SeMetric::Leakage) {
                         return Err(cx.err(
                             &metric_n.loc,
                             &metric_key,
                             format!(
-                                "{metric_key} = \"leakage_mean\" has no paired contrast; with \
-                                 {key}, allowed: {}",
+                                "{metric_key} = {name:?} has no paired contrast; with {key}, \
+                                 allowed: {}",
                                 SeMetric::ALL
                                     .iter()
                                     .filter(|m| **m != SeMetric::Leakage)

@@ -234,8 +234,12 @@ pub(crate) fn build(
             .collect(),
     };
 
-    let (replications, adaptive) =
-        crate::replications::read(&cx, sc.require(&cx, "replications")?, &mechs)?;
+    let (replications, adaptive) = crate::replications::read(
+        &cx,
+        sc.require(&cx, "replications")?,
+        &mechs,
+        &catalog.metrics,
+    )?;
 
     let mut game = Game {
         mechanism_params: sections::mechanism_params(

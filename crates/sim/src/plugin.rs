@@ -347,6 +347,7 @@ impl PluginSet {
                 name: T::NAME,
                 description: T::DESCRIPTION,
             });
+            self.catalog.metrics.push(T::NAME);
         }
         self
     }

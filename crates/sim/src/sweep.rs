@@ -10,7 +10,7 @@ use datapact_model::assign::AssignMemo;
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
 use datapact_model::dynamics::{evolve_costs, learn_beliefs, round_rng};
 use datapact_model::stats::{
-    CellStats, DiagnosticStats, Diagnostics, SeMetric, Welford, next_batch, precise_enough,
+    CellStats, DiagnosticStats, Diagnostics, TargetMetric, Welford, next_batch, precise_enough,
 };
 use datapact_model::{
     Draws, Event, EventSink, Game, Kernel, Memory, NoEvents, Outcome, Rules, Status, Workspace,
@@ -103,8 +103,9 @@ impl RunSpec {
 pub struct StopRule {
     /// The SE to reach.
     pub target_se: f64,
-    /// The metric whose SE is read.
-    pub metric: SeMetric,
+    /// The metric whose SE is read: a core outcome metric, or a registered metric (the SE over
+    /// the campaigns of each mechanism that computes it).
+    pub metric: TargetMetric,
     /// Replications before the rule is first read (≥ 2: one replication has no SE).
     pub min: u32,
     /// Replications at most.
@@ -126,18 +127,31 @@ impl StopRule {
     /// Whether the statistics folded so far meet the target.
     fn reached(&self, folder: &Folder) -> bool {
         match self.contrast {
-            None => precise_enough(
-                folder
-                    .stats
-                    .iter()
-                    .flatten()
-                    .map(|(_, s)| self.metric.of(s).se()),
-                self.target_se,
-            ),
+            None => match self.metric {
+                TargetMetric::Core(metric) => precise_enough(
+                    folder
+                        .stats
+                        .iter()
+                        .flatten()
+                        .map(|(_, s)| metric.of(s).se()),
+                    self.target_se,
+                ),
+                TargetMetric::Plugin { index, .. } => precise_enough(
+                    folder
+                        .metrics
+                        .iter()
+                        .flatten()
+                        .map(|per_mechanism| per_mechanism[index].se()),
+                    self.target_se,
+                ),
+            },
             Some((a, b)) => {
                 let m = folder.decls.len();
                 let (k, _) = crate::contrasts::pair_index(m, a, b);
-                let c = crate::contrasts::contrasted(self.metric)
+                let TargetMetric::Core(metric) = self.metric else {
+                    unreachable!("the scenario reader refuses a plugin metric with a contrast")
+                };
+                let c = crate::contrasts::contrasted(metric)
                     .expect("the scenario reader refuses an uncontrasted metric with a contrast");
                 precise_enough(
                     folder.pairs.iter().map(|round| round[k][c].diff.se()),

@@ -292,7 +292,7 @@ proptest! {
     ) {
         let game = Game { users, value, payment, dynamics: Dynamics { rounds, ..Dynamics::default() }, ..Game::default() };
         let job = CellJob { index: 3, game };
-        let rule = datapact_sim::StopRule { target_se: target, metric, min, max, batch, contrast: contrast.then_some((2, 1)) };
+        let rule = datapact_sim::StopRule { target_se: target, metric: datapact_model::stats::TargetMetric::Core(metric), min, max, batch, contrast: contrast.then_some((2, 1)) };
         let ecs = run_cell(&job, &adaptive(rule, Backend::Ecs, Depth::Rounds)).unwrap();
         let direct = run_cell(&job, &adaptive(rule, Backend::Direct, Depth::Rounds)).unwrap();
         prop_assert_eq!(&ecs, &direct);
