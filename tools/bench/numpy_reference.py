@@ -17,9 +17,9 @@ once, and re-assigns (one vectorised water-filling) only the campaigns whose use
 
 It cannot share datapact's random stream (ChaCha8, rand_distr's ziggurat), so agreement is
 statistical: per cell and mechanism, each metric's mean must agree with datapact's within
-4 * sqrt(se_numpy^2 + se_datapact^2).
+4.5 * sqrt(se_numpy^2 + se_datapact^2) (K_SE; rates use the pooled binomial SE).
 
-    numpy_reference.py --check DATAPACT_BIN      # agreement check (< 60 s), exit 1 on disagreement
+    numpy_reference.py --check DATAPACT_BIN      # agreement check (~10 s), exit 1 on disagreement
     numpy_reference.py --bench [--reps R]        # time the 31 x 31 baseline grid, C, S and M
 
 Dependencies: numpy, pyarrow (tools/requirements.txt).
@@ -230,7 +230,8 @@ def play_s(d: Draws, value, payment, realized, a: Assignment):
     success = a.sustainable & (committed >= q - tau)
     borne = np.where(stays, kappa(realized, x), 0.0).sum(axis=1)
     withdrawals = np.where(a.sustainable, (~stays).sum(axis=1), 0)
-    return settle(n, value, payment, success, committed, borne, withdrawals, ~a.sustainable, a, None)
+    null = ~a.sustainable
+    return settle(n, value, payment, success, committed, borne, withdrawals, null, a, None)
 
 
 def play_m(d: Draws, value, payment, realized, a: Assignment):
@@ -338,11 +339,13 @@ CONTRAST_METRICS = {
 }
 CONTRAST_PAIRS = (("M", "S"), ("M", "C"), ("S", "C"))
 # "Strictly better" must not count rounding: S and M sum the same burdens in different orders,
-# so equal data, subsidies and costs differ in the last bits. NumPy counts A better only beyond
-# TIE_TOL; datapact compares exactly (see NUMPY.md), so --check compares the shares only for the
-# integer-valued outcomes.
+# so equal data, subsidies and costs can differ in the last bits. NumPy counts A better only
+# beyond TIE_TOL.
 TIE_TOL = 1e-9
-A_BETTER_CHECKED = ("success", "withdrawals")
+# Known disagreements with datapact, reported by --check without failing it (NUMPY.md): datapact's
+# M-S data_a_better counts last-bit rounding as "M kept more data" (0.28 instead of ~0.0003 at
+# V = 0.3, p = 0.25). Remove the entry once datapact compares with a tolerance.
+KNOWN_DATAPACT_ISSUES = {("M-S", "data_a_better")}
 
 
 def contrasts(outcomes, cells, reps):
@@ -360,7 +363,7 @@ def contrasts(outcomes, cells, reps):
 
 
 def mean_se(arr):
-    """Per row of (cells, reps): mean and SE = s / sqrt(reps) with the unbiased s (0 if reps < 2)."""
+    """Per row of (cells, reps): mean, and SE = s / sqrt(reps) with the unbiased s (0 if < 2)."""
     reps = arr.shape[1]
     se = arr.std(axis=1, ddof=1) / np.sqrt(reps) if reps > 1 else np.zeros(arr.shape[0])
     return arr.mean(axis=1), se
@@ -457,7 +460,7 @@ DIAGNOSTIC_COLUMNS = {
     "pareto_loss_share": "pareto_loss_share_se",
     "pareto_compensation": "pareto_compensation_se",
 }
-K_SE = 4.0
+K_SE = 4.5  # ~1 100 comparisons: P(|Z| > 4.5) = 6.8e-6 each keeps a false alarm below 1 %
 
 
 def binomial_se(rate1, rate2, reps1, reps2):
@@ -506,8 +509,7 @@ def check(binary: str, reps: int = CHECK_REPS, seed: int = 20260511) -> int:
     for row in pairs:
         key = (row["value"], row["payment"], f"{row['mechanism_a']}-{row['mechanism_b']}")
         for metric in CONTRAST_METRICS:
-            names = [f"{metric}_diff"] + [f"{metric}_a_better"] * (metric in A_BETTER_CHECKED)
-            for name in names:
+            for name in (f"{metric}_diff", f"{metric}_a_better"):
                 m1, se1 = ours[key][name]
                 m2 = row[name]
                 if name.endswith("_diff"):  # paired SEs: far smaller than the cells' SEs
@@ -520,27 +522,37 @@ def check(binary: str, reps: int = CHECK_REPS, seed: int = 20260511) -> int:
     seen = {(r["value"], r["payment"], r["mechanism"]) for r in cells}
     seen |= {(r["value"], r["payment"], "diagnostics") for r in diags}
     seen |= {(r["value"], r["payment"], f"{r['mechanism_a']}-{r['mechanism_b']}") for r in pairs}
-    failures = []
+    failures, known = [], []
     if expected != seen:
         failures.append(("cells differ", sorted(expected ^ seen)))
     worst = (0.0, None)
     for key, metric, m1, m2, se in comparisons:
         diff = abs(m1 - m2)
         z = diff / se if se > 0 else (0.0 if diff <= 1e-12 else np.inf)
+        if diff > K_SE * se + 1e-12:  # 1e-12: two exact zeros (e.g. leakage) agree
+            entry = (*key, metric, float(m1), float(m2), f"{z:.1f} SE")
+            (known if (key[2], metric) in KNOWN_DATAPACT_ISSUES else failures).append(entry)
+            continue
         if z > worst[0]:
             worst = (z, (*key, metric))
-        if diff > K_SE * se + 1e-12:  # 1e-12: two exact zeros (e.g. leakage) agree
-            failures.append((*key, metric, float(m1), float(m2), f"{z:.1f} SE"))
     print(
         f"numpy_reference --check: {len(cells)} cells, {len(diags)} diagnostics and "
         f"{len(pairs)} contrasts rows, "
         f"{len(comparisons)} comparisons at {reps} reps; datapact {t1 - t0:.1f} s, NumPy "
-        f"{t2 - t1:.1f} s; largest |diff| = {worst[0]:.2f} SE at {worst[1]}"
+        f"{t2 - t1:.1f} s; largest |diff| (known issues aside) = {worst[0]:.2f} SE at {worst[1]}"
     )
+    if known:
+        print(f"KNOWN datapact issue, not a failure: {len(known)} comparisons of "
+              f"{sorted(KNOWN_DATAPACT_ISSUES)}, e.g. {known[-1]}")
+    elif KNOWN_DATAPACT_ISSUES:
+        print(f"note: the known datapact issue {sorted(KNOWN_DATAPACT_ISSUES)} no longer shows")
     if failures:
         for f in failures:
             print("DISAGREE:", f)
-        print(f"FAIL: {len(failures)} of {len(comparisons)} comparisons differ by more than {K_SE:g} SE")
+        print(
+            f"FAIL: {len(failures)} of {len(comparisons)} comparisons differ by more than "
+            f"{K_SE:g} SE"
+        )
         return 1
     print(f"OK: NumPy reference and datapact agree within {K_SE:g} SE on every comparison")
     return 0
@@ -575,11 +587,13 @@ def main() -> int:
     mode.add_argument("--check", metavar="DATAPACT_BIN", help="agreement check with datapact")
     mode.add_argument("--bench", action="store_true", help="time the 31 x 31 baseline grid")
     ap.add_argument("--reps", type=int, default=None, help="replications per cell")
-    ap.add_argument("--cells-per-batch", type=int, default=31, help="--bench: cells stacked per batch")
+    ap.add_argument(
+        "--cells-per-batch", type=int, default=31, help="--bench: cells stacked per batch"
+    )
     args = ap.parse_args()
     if args.check:
         return check(args.check, reps=args.reps or CHECK_REPS)
-    bench(args.reps or 500, cells_per_batch=args.cells_per_batch)
+    bench(args.reps or 2000, cells_per_batch=args.cells_per_batch)
     return 0
 
 
