@@ -184,3 +184,65 @@ fn a_single_mechanism_writes_an_empty_contrasts_table() {
     let t = read(dir.path(), Table::Contrasts);
     assert_eq!(t.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
 }
+
+#[test]
+fn equal_data_is_a_tie_whatever_the_order_of_decisions() {
+    // No drift and truthful, noiseless reports: every user's cost at decision is the one the
+    // provider capped, so nobody withdraws and M keeps exactly S's burdens. M decides in another
+    // order than S; the data kept must still be the same number, and a tie in `contrasts`.
+    let dir = tempfile::tempdir().unwrap();
+    let s = baseline(&[
+        "scenario.replications=400",
+        "output.trace=rounds",
+        "game.drift=0.0",
+        "sweep.game.value={values=[0.1, 0.2]}",
+        "sweep.game.payment={values=[0.05, 0.1]}",
+    ]);
+    run(&s, dir.path(), 2, Shard::WHOLE);
+    let rounds = read(dir.path(), Table::Rounds);
+    let (cell, rep, mech) = (
+        u32s(&rounds, "cell"),
+        u32s(&rounds, "rep"),
+        strings(&rounds, "mechanism"),
+    );
+    let (data, withdrawals) = (f64s(&rounds, "data"), u32s(&rounds, "withdrawals"));
+    let mut by: HashMap<(u32, u32, String), (f64, u32)> = HashMap::new();
+    for i in 0..cell.len() {
+        by.insert(
+            (cell[i], rep[i], mech[i].clone()),
+            (data[i], withdrawals[i]),
+        );
+    }
+    // Replications where neither withdrew (a user exactly at her cap is indifferent, and
+    // rounding may send her away): the same users keep the same burdens under S and M.
+    let (mut same, mut kept) = (0, 0);
+    for ((c, r, m), (d, w)) in &by {
+        let (s_data, s_withdrawals) = by[&(*c, *r, "S".into())];
+        if m == "M" && *w == 0 && s_withdrawals == 0 {
+            assert_eq!(d.to_bits(), s_data.to_bits(), "cell {c} rep {r}");
+            same += 1;
+            kept += (*d > 0.0) as u32;
+        }
+    }
+    assert!(
+        same > 1000 && kept > 100,
+        "the test needs such campaigns ({same}, {kept})"
+    );
+    let contrasts = read(dir.path(), Table::Contrasts);
+    let (a, b) = (
+        strings(&contrasts, "mechanism_a"),
+        strings(&contrasts, "mechanism_b"),
+    );
+    let better = f64s(&contrasts, "data_a_better");
+    let reps = 400.0;
+    for i in 0..a.len() {
+        if (a[i].as_str(), b[i].as_str()) == ("M", "S") {
+            // At most the replications with a withdrawal can differ.
+            assert!(
+                better[i] * reps <= (1600 - same) as f64,
+                "row {i}: {}",
+                better[i]
+            );
+        }
+    }
+}

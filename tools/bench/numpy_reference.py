@@ -342,10 +342,9 @@ CONTRAST_PAIRS = (("M", "S"), ("M", "C"), ("S", "C"))
 # so equal data, subsidies and costs can differ in the last bits. NumPy counts A better only
 # beyond TIE_TOL.
 TIE_TOL = 1e-9
-# Known disagreements with datapact, reported by --check without failing it (NUMPY.md): datapact's
-# M-S data_a_better counts last-bit rounding as "M kept more data" (0.28 instead of ~0.0003 at
-# V = 0.3, p = 0.25). Remove the entry once datapact compares with a tolerance.
-KNOWN_DATAPACT_ISSUES = {("M-S", "data_a_better")}
+# Known disagreements with datapact, reported by --check without failing it (NUMPY.md): none
+# since datapact sums the data kept in user order (M-S data_a_better counted last-bit rounding).
+KNOWN_DATAPACT_ISSUES: set = set()
 
 
 def contrasts(outcomes, cells, reps):

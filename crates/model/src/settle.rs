@@ -187,10 +187,17 @@ pub fn settle_withdrawal_at<S: EventSink>(
     let mut privacy_cost = 0.0;
     let mut paid_total = 0.0;
     let mut withdrawals = 0;
+    // The data kept, summed in user order like the other totals: the protocol's `committed` is
+    // summed in its decision order (M's differs from S's), and equal data must compare equal
+    // across mechanisms (the `contrasts` table's `data_a_better`).
+    let mut kept = 0.0;
     for i in 0..n {
         let Share { paid, borne } =
             withdrawal_share(decision[i], success, burden[i], realized[i], game);
         withdrawals += (decision[i] == Decision::Withdraw) as u32;
+        if decision[i] == Decision::Stay {
+            kept += burden[i];
+        }
         privacy_cost += borne;
         paid_total += paid;
         payoff[i] = if success { v } else { 0.0 } + paid - borne;
@@ -214,11 +221,7 @@ pub fn settle_withdrawal_at<S: EventSink>(
         privacy_cost,
         subsidy: paid_total,
         leakage: if success { 0.0 } else { paid_total },
-        data: if success {
-            committed.unwrap_or(0.0)
-        } else {
-            0.0
-        },
+        data: if success { kept } else { 0.0 },
         withdrawals,
         backstoppers,
     }
