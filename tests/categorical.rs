@@ -193,3 +193,163 @@ fn order_keeps_common_random_numbers_and_cost_distributions_draw_their_own() {
     };
     assert_ne!(strip(&rc[u]), strip(&rc["beta(alpha=2,beta=5)"]));
 }
+
+/// `table`'s rows whose columns hold the `filter` values, without `cell` and the `strip` columns.
+fn rows_where(
+    dir: &Path,
+    table: Table,
+    filter: &[(&str, &str)],
+    strip: &[&str],
+) -> Vec<Vec<(String, String)>> {
+    rows(&read(dir, table), &["cell"])
+        .into_iter()
+        .filter(|r| {
+            filter
+                .iter()
+                .all(|(k, v)| r.iter().any(|(c, x)| c == k && x == v))
+        })
+        .map(|r| {
+            r.into_iter()
+                .filter(|(c, _)| !strip.contains(&c.as_str()))
+                .collect()
+        })
+        .collect()
+}
+
+const STRATEGIES: &str = r#"[population.report]
+share = 0.5
+factor = -0.3
+[sweep]
+population.withdraw.strategy = { values = ["sincere", "free-rider"] }
+population.report.strategy = { values = ["truthful", "shade"] }
+"#;
+
+#[test]
+fn a_swept_strategy_cell_equals_the_run_with_the_strategy_fixed() {
+    let s = scenario(&format!("{BASE}{STRATEGIES}"), &[]);
+    assert_eq!(s.cell_count(), 4);
+    let whole = tempfile::tempdir().unwrap();
+    run(&s, whole.path(), 2, Shard::WHOLE);
+    let cells = read(whole.path(), Table::Cells);
+    for c in ["withdraw_strategy", "report_strategy"] {
+        assert_eq!(
+            cells[0].schema().field_with_name(c).unwrap().data_type(),
+            &datapact_trace::arrow::datatypes::DataType::Utf8,
+            "{c}"
+        );
+    }
+    let (w, r, cell) = (
+        strings(&cells, "withdraw_strategy"),
+        strings(&cells, "report_strategy"),
+        u32s(&cells, "cell"),
+    );
+    for i in 0..cell.len() {
+        assert_eq!(w[i], ["sincere", "free-rider"][cell[i] as usize / 2]);
+        assert_eq!(r[i], ["truthful", "shade"][cell[i] as usize % 2]);
+    }
+    let manifest = datapact_runner::read_manifest(whole.path()).unwrap();
+    assert_eq!(
+        manifest.categories["withdraw_strategy"],
+        ["sincere", "free-rider"]
+    );
+    assert_eq!(
+        manifest.categories["report_strategy"],
+        ["truthful", "shade"]
+    );
+
+    // Each cell is, bit for bit, the run with its strategies written in the tables.
+    let strip = ["withdraw_strategy", "report_strategy"];
+    for (withdraw, report) in [
+        ("sincere", "truthful"),
+        ("sincere", "shade"),
+        ("free-rider", "truthful"),
+        ("free-rider", "shade"),
+    ] {
+        let fixed = scenario(
+            &format!(
+                "{BASE}[population.report]\nstrategy = \"{report}\"\nshare = 0.5\nfactor = -0.3\n\
+                 [population.withdraw]\nstrategy = \"{withdraw}\"\n"
+            ),
+            &[],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        run(&fixed, dir.path(), 2, Shard::WHOLE);
+        for t in [Table::Cells, Table::Rounds, Table::Contrasts] {
+            let swept = rows_where(
+                whole.path(),
+                t,
+                &[("withdraw_strategy", withdraw), ("report_strategy", report)],
+                &strip,
+            );
+            assert!(!swept.is_empty(), "{t:?}");
+            assert_eq!(
+                swept,
+                rows_where(dir.path(), t, &[], &[]),
+                "{withdraw}, {report}: {t:?}"
+            );
+        }
+    }
+    // The strategies matter: free riders withdraw under M where sincere users stay, and
+    // shading changes S's and M's campaigns; C takes no reports and no withdrawals.
+    let m = |withdraw: &str, report: &str, mechanism: &str| {
+        rows_where(
+            whole.path(),
+            Table::Rounds,
+            &[
+                ("withdraw_strategy", withdraw),
+                ("report_strategy", report),
+                ("mechanism", mechanism),
+            ],
+            &strip,
+        )
+    };
+    assert_ne!(
+        m("sincere", "truthful", "M"),
+        m("free-rider", "truthful", "M")
+    );
+    assert_ne!(m("sincere", "truthful", "S"), m("sincere", "shade", "S"));
+    assert_eq!(m("sincere", "truthful", "C"), m("free-rider", "shade", "C"));
+
+    // Shards write the same bytes.
+    let sharded = tempfile::tempdir().unwrap();
+    for index in [1, 0] {
+        run(&s, sharded.path(), 1, Shard { index, count: 2 });
+    }
+    assert_eq!(part_files(sharded.path()), part_files(whole.path()));
+}
+
+#[test]
+fn a_swept_strategy_crossed_with_a_sampled_design_equals_the_design_with_it_fixed() {
+    let design = "[design]\nkind = \"lhs\"\nsamples = 3\ngame.value = { from = 0.0, to = 0.3 }\n";
+    let s = scenario(
+        &format!(
+            "{BASE}{design}population.withdraw.strategy = {{ values = [\"sincere\", \"free-rider\"] }}\n"
+        ),
+        &[],
+    );
+    assert_eq!(s.cell_count(), 6);
+    let fixed = scenario(
+        &format!("{BASE}[population.withdraw]\nstrategy = \"free-rider\"\n{design}"),
+        &[],
+    );
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(&s, a.path(), 2, Shard::WHOLE);
+    run(&fixed, b.path(), 2, Shard::WHOLE);
+    let swept = rows_where(
+        a.path(),
+        Table::Cells,
+        &[("withdraw_strategy", "free-rider")],
+        &["withdraw_strategy"],
+    );
+    assert_eq!(swept.len(), 9, "3 points x 3 mechanisms");
+    assert_eq!(swept, rows_where(b.path(), Table::Cells, &[], &[]));
+    assert_ne!(
+        swept,
+        rows_where(
+            a.path(),
+            Table::Cells,
+            &[("withdraw_strategy", "sincere")],
+            &["withdraw_strategy"]
+        )
+    );
+}

@@ -262,3 +262,47 @@ fn an_adaptive_rule_on_a_plugin_metric_runs_shards_and_is_recorded() {
         "{contrasted}"
     );
 }
+
+/// A plugin strategy is a value of a swept strategy name: its parameter (`prior`) is read beside
+/// `strategy`, its cells are the games of the strategy fixed in the table, and the run labels
+/// them.
+#[test]
+fn a_plugin_strategy_is_swept_by_name() {
+    let plugins = plugins();
+    let catalog = Arc::new(plugins.catalog().clone());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pivotal.toml");
+    let common = [
+        "scenario.replications=10",
+        "population.withdraw.prior=0.3",
+        "sweep.game.value={ values = [0.1] }",
+        "sweep.population.withdraw.share={ values = [0.5] }",
+    ];
+    let load = |extra: &[&str]| {
+        let overrides: Vec<String> = common.iter().chain(extra).map(|s| s.to_string()).collect();
+        Scenario::load_with(&catalog, &path, &overrides).expect("the example scenario loads")
+    };
+    let swept = load(&[
+        "sweep.population.withdraw.strategy={ values = [\"sincere\", \"pivotal\", \"free-rider\"] }",
+    ]);
+    let axis = swept
+        .sweep
+        .iter()
+        .find(|a| a.column == "withdraw_strategy")
+        .unwrap();
+    assert_eq!(axis.labels(), ["sincere", "pivotal", "free-rider"]);
+    assert_eq!(swept.cell_count(), 3);
+    let fixed = load(&[]);
+    assert_eq!(fixed.cell_count(), 1);
+    assert_eq!(swept.cell(1).game, fixed.cell(0).game);
+    assert_eq!(swept.cell(1).game.population.withdraw.params.0, [0.3]);
+    let free_rider = load(&["population.withdraw.strategy=\"free-rider\""]);
+    assert_eq!(swept.cell(2).game, free_rider.cell(0).game);
+
+    let tmp = tempfile::tempdir().unwrap();
+    run(&swept, &plugins, tmp.path(), Shard::WHOLE, false);
+    let manifest = read_manifest(tmp.path()).unwrap();
+    assert_eq!(
+        manifest.categories["withdraw_strategy"],
+        ["sincere", "pivotal", "free-rider"]
+    );
+}

@@ -60,8 +60,9 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
         /// Run only the cells with these swept values, e.g. --only game.value=0.1,game.payment=0.05
-        /// (each key swept, each value on its axis; unnamed axes stay swept). Its rows equal those
-        /// cells' rows of the whole run.
+        /// (each key swept, each value on its axis; a categorical axis's value by its label, e.g.
+        /// game.order=random or population.withdraw.strategy=free-rider; unnamed axes stay swept).
+        /// Its rows equal those cells' rows of the whole run.
         #[arg(long, value_name = "KEY=VALUE,...")]
         only: Option<String>,
         /// Play only replication R of each cell (0 ≤ R < replications, or an adaptive rule's
@@ -269,6 +270,41 @@ fn only_overrides(scenario: &Scenario, only: &str) -> Result<Vec<String>, Failur
     Ok(overrides)
 }
 
+/// What the cells of a swept strategy name hold beside the strategy: the share (the table's,
+/// or "swept") and each swept strategy's parameters, e.g. `share 1; shade: factor = -0.2`.
+fn strategy_axis_line(s: &Scenario, axis: &datapact_scenario::SweepAxis) -> Option<String> {
+    let kind = axis
+        .key
+        .strip_prefix("population.")?
+        .strip_suffix(".strategy")?;
+    let (share, specs): (f64, Vec<&[datapact_model::ParamSpec]>) = if kind == "report" {
+        let decls = s.catalog.report.iter().map(|d| d.params).collect();
+        (s.base.population.report.share, decls)
+    } else {
+        let decls = s.catalog.withdraw.iter().map(|d| d.params).collect();
+        (s.base.population.withdraw.share, decls)
+    };
+    let share_key = format!("population.{kind}.share");
+    let mut parts = vec![if s.sweep.iter().any(|a| a.key == share_key) {
+        format!("share swept ({share_key})")
+    } else {
+        format!("share {share}")
+    }];
+    for c in axis.categories().iter().filter_map(|c| c.strategy()) {
+        let specs = specs[c.index];
+        if c.index == 0 || specs.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| format!("{} = {}", spec.key, c.params.at(specs, i)))
+            .collect();
+        parts.push(format!("{}: {}", c.name, values.join(", ")));
+    }
+    Some(parts.join("; "))
+}
+
 /// `--only`'s pairs: split at the commas outside parentheses (a cost distribution's label,
 /// `beta(alpha=2,beta=5)`, holds commas).
 fn split_pairs(only: &str) -> Vec<&str> {
@@ -473,6 +509,9 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                         axis.values.len(),
                         axis.labels().join(", ")
                     );
+                    if let Some(line) = strategy_axis_line(&s, axis) {
+                        println!("               {line}");
+                    }
                     continue;
                 }
                 let (lo, hi) = axis

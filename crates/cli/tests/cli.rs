@@ -494,3 +494,84 @@ fn a_shard_without_work_says_so() {
     let o = datapact(&["validate", f]);
     assert!(text(&o).contains("chunks       6"), "{}", text(&o));
 }
+
+/// A swept strategy name: `validate` lists its labels, share and parameters; `--only` selects a
+/// strategy by its label and reproduces those cells of the full run; a wrong label or a report
+/// strategy nobody would hold exits 2 naming the allowed values.
+#[test]
+fn strategy_axes_validate_and_select_by_label() {
+    use datapact_trace::Table;
+    let dir = tempfile::tempdir().unwrap();
+    let body = SMALL
+        .replace("trace = \"events\"", "trace = \"rounds\"")
+        .replace(
+            "[sweep]\n",
+            "[population.report]\nshare = 0.5\nfactor = -0.3\n[sweep]\n\
+         population.withdraw.strategy = { values = [\"sincere\", \"free-rider\"] }\n\
+         population.report.strategy = { values = [\"truthful\", \"shade\"] }\n",
+        );
+    let file = write(dir.path(), "strategies.toml", &body);
+    let f = file.to_str().unwrap();
+    let o = datapact(&["validate", f]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains(
+            "population.withdraw.strategy -> column `withdraw_strategy` (Utf8): 2 categories: sincere, free-rider"
+        ) && out.contains("report_strategy` (Utf8): 2 categories: truthful, shade")
+            && out.contains("share 0.5; shade: factor = -0.3")
+            && out.contains("cells        24"),
+        "{out}"
+    );
+
+    let full = dir.path().join("full");
+    let o = datapact(&["run", f, "--out", full.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let one = dir.path().join("one");
+    let o = datapact(&[
+        "run",
+        f,
+        "--out",
+        one.to_str().unwrap(),
+        "-q",
+        "--only",
+        "population.withdraw.strategy=free-rider,population.report.strategy=shade",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for table in [Table::Cells, Table::Rounds] {
+        let expected: Vec<_> = table_rows(&full, table)
+            .into_iter()
+            .filter(|r| has(r, "withdraw_strategy=free-rider") && has(r, "report_strategy=shade"))
+            .collect();
+        assert_eq!(expected.len(), table_rows(&full, table).len() / 4);
+        assert_eq!(table_rows(&one, table), expected, "{table:?}");
+    }
+
+    let out = dir.path().join("bad");
+    let o = datapact(&[
+        "run",
+        f,
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--only",
+        "population.withdraw.strategy=lazy",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("population.withdraw.strategy takes sincere, free-rider"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.join("cells").exists());
+    let zero = write(dir.path(), "zero.toml", &body.replace("share = 0.5\n", ""));
+    let o = datapact(&["validate", zero.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("zero.toml:")
+            && text(&o).contains("population.report.strategy is swept")
+            && text(&o).contains("no user would hold \"shade\""),
+        "{}",
+        text(&o)
+    );
+}

@@ -1,11 +1,14 @@
 //! The sweep: which keys may be swept (with their ranges and where each value goes in a cell's
 //! [`Game`]), and the axes written under `[sweep]`.
 
-use datapact_model::{Catalog, CostDist, CostProcess, Game, Learning, Order, Rule};
+use datapact_model::{
+    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyShare,
+};
 
 use crate::read::{Cx, Res, as_table, check, choice, integer, number, raw_number};
 use crate::sections::{
-    COST_PROCESSES, DynamicsRead, GAME_NUM, LEARNINGS, ORDERS, USERS_RULE, cost_dist, dist_params,
+    COST_PROCESSES, DynamicsRead, GAME_NUM, LEARNINGS, ORDERS, StrategyRead, USERS_RULE, cost_dist,
+    dist_params,
 };
 use crate::tree::{Node, Val};
 use crate::validate::{MAX_STEPS, linspace};
@@ -50,6 +53,32 @@ pub enum Category {
     CostProcess(CostProcess),
     /// `dynamics.learning` (an adaptive rule's rate is `[dynamics] learning_rate`).
     Learning(Learning),
+    /// `population.report.strategy` (its share and parameters are `[population.report]`'s).
+    ReportStrategy(StrategyChoice),
+    /// `population.withdraw.strategy` (its share and parameters are `[population.withdraw]`'s).
+    WithdrawStrategy(StrategyChoice),
+}
+
+/// A strategy as a value of a swept `population.report.strategy` or
+/// `population.withdraw.strategy`: a strategy of the catalog with the parameters written beside
+/// `strategy` in its `[population.report|withdraw]` table (its own keys; defaults where absent).
+/// The cell's share is the table's `share`, or a swept `population.KIND.share`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StrategyChoice {
+    /// Index among the catalog's strategies of the kind (0: the default, which every user then
+    /// holds).
+    pub index: usize,
+    /// Its registered name: the value's label.
+    pub name: &'static str,
+    /// Its parameter values (empty for the default strategy, whose rule takes none).
+    pub params: ParamValues,
+}
+
+impl StrategyChoice {
+    fn apply(&self, share: &mut StrategyShare) {
+        share.strategy = self.index;
+        share.params = self.params.clone();
+    }
 }
 
 /// A number as a category label: shortest round-trip decimal, -0 folded into 0.
@@ -60,7 +89,8 @@ fn label_num(v: f64) -> String {
 impl Category {
     /// The canonical text of the value, written in the output's Utf8 swept column and accepted
     /// by `--only`: `small-first`, `beta(alpha=2,beta=5)`, `ar1`, `adaptive`. The parameters of
-    /// a cost process or learning rule are the scenario's (one per run), so their name suffices.
+    /// a cost process, learning rule or strategy are the scenario's (one per run), so their name
+    /// suffices.
     pub fn label(&self) -> String {
         match self {
             Category::Order(o) => o.as_str().to_string(),
@@ -83,6 +113,15 @@ impl Category {
                 Learning::Adaptive { .. } => "adaptive",
             }
             .to_string(),
+            Category::ReportStrategy(s) | Category::WithdrawStrategy(s) => s.name.to_string(),
+        }
+    }
+
+    /// The strategy of a `population.report.strategy` or `population.withdraw.strategy` value.
+    pub fn strategy(&self) -> Option<&StrategyChoice> {
+        match self {
+            Category::ReportStrategy(s) | Category::WithdrawStrategy(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -111,6 +150,8 @@ impl Category {
             Category::Cost(c) => game.cost = c.clone(),
             Category::CostProcess(p) => game.dynamics.cost_process = *p,
             Category::Learning(l) => game.dynamics.learning = *l,
+            Category::ReportStrategy(s) => s.apply(&mut game.population.report),
+            Category::WithdrawStrategy(s) => s.apply(&mut game.population.withdraw),
         }
     }
 }
@@ -122,11 +163,39 @@ pub(crate) enum Choices {
     Cost,
     CostProcess,
     Learning,
+    ReportStrategy,
+    WithdrawStrategy,
+}
+
+/// What reading an axis's values needs beyond the value itself: the catalog's strategy names
+/// and the parameters the scenario's tables give the cost process, learning rule and strategies.
+pub(crate) struct AxisCx<'a> {
+    pub catalog: &'a Catalog,
+    pub dynamics: DynamicsRead,
+    pub report: &'a StrategyRead,
+    pub withdraw: &'a StrategyRead,
+}
+
+impl AxisCx<'_> {
+    /// The names of the catalog's strategies of a kind, and what its table wrote.
+    fn strategies(&self, report: bool) -> (Vec<&'static str>, &StrategyRead) {
+        if report {
+            (
+                self.catalog.report.iter().map(|s| s.name).collect(),
+                self.report,
+            )
+        } else {
+            (
+                self.catalog.withdraw.iter().map(|s| s.name).collect(),
+                self.withdraw,
+            )
+        }
+    }
 }
 
 impl Choices {
     /// The allowed values, for errors.
-    fn allowed(self) -> String {
+    fn allowed(self, ax: &AxisCx) -> String {
         let quote = |v: &[&str]| {
             v.iter()
                 .map(|s| format!("\"{s}\""))
@@ -141,11 +210,14 @@ impl Choices {
                 .to_string(),
             Choices::CostProcess => quote(&COST_PROCESSES),
             Choices::Learning => quote(&LEARNINGS),
+            Choices::ReportStrategy | Choices::WithdrawStrategy => {
+                quote(&ax.strategies(self == Choices::ReportStrategy).0)
+            }
         }
     }
 
     /// One value of the axis (`key` names it in errors, e.g. `sweep.game.order.values`).
-    fn read(self, cx: &Cx, key: &str, n: &Node, dynamics: DynamicsRead) -> Res<Category> {
+    fn read(self, cx: &Cx, key: &str, n: &Node, ax: &AxisCx) -> Res<Category> {
         let pick = |options: &[&str]| -> Res<String> {
             if !matches!(n.val, Val::Str(_)) {
                 return Err(cx.err(
@@ -154,7 +226,7 @@ impl Choices {
                     format!(
                         "{key}: each value must be a string, found {}; allowed: {}",
                         n.val.type_name(),
-                        self.allowed()
+                        self.allowed(ax)
                     ),
                 ));
             }
@@ -179,7 +251,7 @@ impl Choices {
                         format!(
                             "{key}: each value must be a table, found {}; allowed: {}",
                             n.val.type_name(),
-                            self.allowed()
+                            self.allowed(ax)
                         ),
                     ));
                 };
@@ -197,11 +269,31 @@ impl Choices {
             }
             Choices::CostProcess => {
                 let s = pick(&COST_PROCESSES)?;
-                Category::CostProcess(crate::sections::cost_process(&s, dynamics))
+                Category::CostProcess(crate::sections::cost_process(&s, ax.dynamics))
             }
             Choices::Learning => {
                 let s = pick(&LEARNINGS)?;
-                Category::Learning(crate::sections::learning(&s, dynamics))
+                Category::Learning(crate::sections::learning(&s, ax.dynamics))
+            }
+            Choices::ReportStrategy | Choices::WithdrawStrategy => {
+                let report = self == Choices::ReportStrategy;
+                let (names, read) = ax.strategies(report);
+                let s = pick(&names)?;
+                let index = names.iter().position(|n| *n == s).unwrap_or(0);
+                let choice = StrategyChoice {
+                    index,
+                    name: names[index],
+                    params: if index == 0 {
+                        ParamValues::default()
+                    } else {
+                        read.params[index].clone()
+                    },
+                };
+                if report {
+                    Category::ReportStrategy(choice)
+                } else {
+                    Category::WithdrawStrategy(choice)
+                }
             }
         })
     }
@@ -272,12 +364,15 @@ fn categorical(k: &str, choices: Choices) -> Sweepable {
 type Declared = (&'static str, &'static [datapact_model::ParamSpec]);
 
 /// The sweepable keys of a scenario whose cost distribution, mechanisms and strategies are
-/// known.
+/// known; `names_swept` says whether `population.report.strategy` and
+/// `population.withdraw.strategy` are swept (then the share is sweepable whatever the table
+/// chose, and the strategies' parameters are not: they are written beside `strategy`).
 pub(crate) fn sweepable(
     catalog: &Catalog,
     dist: &str,
     mechanisms: &[MechanismRef],
     game: &Game,
+    names_swept: [bool; 2],
 ) -> Vec<Sweepable> {
     let mut v: Vec<Sweepable> = GAME_NUM
         .iter()
@@ -290,11 +385,13 @@ pub(crate) fn sweepable(
     for (p, r) in dist_params(dist).unwrap_or(&[]) {
         v.push(key(format!("population.cost.{p}"), *r, Target::Cost(p)));
     }
-    let kinds: [(&str, usize, Vec<Declared>); 2] = [
+    let kinds: [(&str, usize, Vec<Declared>, bool, Choices); 2] = [
         (
             "report",
             game.population.report.strategy,
             catalog.report.iter().map(|s| (s.name, s.params)).collect(),
+            names_swept[0],
+            Choices::ReportStrategy,
         ),
         (
             "withdraw",
@@ -304,9 +401,13 @@ pub(crate) fn sweepable(
                 .iter()
                 .map(|s| (s.name, s.params))
                 .collect(),
+            names_swept[1],
+            Choices::WithdrawStrategy,
         ),
     ];
-    for (kind, chosen, strategies) in kinds {
+    for (kind, chosen, strategies, name_swept, choices) in kinds {
+        let first = v.len();
+        v.push(categorical(&format!("population.{kind}.strategy"), choices));
         let others: Vec<String> = strategies[1..]
             .iter()
             .map(|(n, _)| format!("\"{n}\""))
@@ -356,6 +457,24 @@ pub(crate) fn sweepable(
                 }
             }
         }
+        // With the name swept, the share applies to every cell's strategy and the parameters
+        // are read beside `strategy` (each value takes its own).
+        if name_swept {
+            for x in &mut v[first..] {
+                match x.target {
+                    Target::ReportShare | Target::WithdrawShare => x.no_effect = None,
+                    Target::ReportParam(_) | Target::WithdrawParam(_) => {
+                        x.no_effect = Some(format!(
+                            "cannot be swept while population.{kind}.strategy is swept: a \
+                             strategy's parameters are written beside `strategy` in \
+                             [population.{kind}] (each applies to the swept strategies that have \
+                             it); to sweep one, fix population.{kind}.strategy instead"
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
     for m in mechanisms {
         for (i, spec) in catalog.mechanisms[m.index].params.iter().enumerate() {
@@ -392,7 +511,7 @@ pub(crate) fn read_axis(
     section: &str,
     s: &Sweepable,
     n: &Node,
-    dynamics: DynamicsRead,
+    ax: &AxisCx,
 ) -> Res<crate::SweepAxis> {
     let Some(choices) = s.choices else {
         return Ok(axis(s, parse_axis(cx, section, &s.key, s.rule, n)?));
@@ -400,7 +519,7 @@ pub(crate) fn read_axis(
     let skey = format!("{section}.{}", s.key);
     let form = format!(
         "{skey} is categorical: write {{ values = [..] }} with values among {}",
-        choices.allowed()
+        choices.allowed(ax)
     );
     let Val::Table(_) = &n.val else {
         return Err(cx.err(
@@ -422,7 +541,7 @@ pub(crate) fn read_axis(
             format!(
                 "{vkey} must be an array, found {}; allowed values: {}",
                 vn.val.type_name(),
-                choices.allowed()
+                choices.allowed(ax)
             ),
         ));
     };
@@ -432,13 +551,13 @@ pub(crate) fn read_axis(
             &vkey,
             format!(
                 "{vkey} must not be empty; allowed values: {}",
-                choices.allowed()
+                choices.allowed(ax)
             ),
         ));
     }
     let mut values: Vec<Category> = Vec::with_capacity(items.len());
     for item in items {
-        let c = choices.read(cx, &vkey, item, dynamics)?;
+        let c = choices.read(cx, &vkey, item, ax)?;
         if values.contains(&c) {
             return Err(cx.err(
                 &item.loc,

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use datapact_model::{Catalog, Game};
 
-pub use axes::{Category, Target};
+pub use axes::{Category, StrategyChoice, Target};
 pub use design::{AxisRange, Design, DesignKind};
 pub use error::ScenarioError;
 pub use read::MAX_MAGNITUDE;
@@ -105,7 +105,8 @@ pub struct SweepAxis {
     pub key: String,
     /// Output column name: `game.X` → `X`, `population.users` → `users`,
     /// `population.cost.X` → `cost_X` (so `population.cost.dist` → `cost_dist`),
-    /// `population.report.X` → `report_X`, `dynamics.X` → `X`.
+    /// `population.report.X` → `report_X` (so `population.report.strategy` →
+    /// `report_strategy`), `population.withdraw.X` → `withdraw_X`, `dynamics.X` → `X`.
     pub column: String,
     /// The values, in order (non-empty, each range-checked like the key itself).
     pub values: Vec<f64>,
@@ -179,6 +180,10 @@ impl SweepAxis {
 /// population.cost.dist = { values = [{ dist = "uniform", low = 0.0, high = 1.0 },
 ///                                    { dist = "beta", alpha = 2.0, beta = 5.0 }] }
 /// dynamics.cost_process = { values = ["iid", "ar1"] }  # and dynamics.learning
+/// population.withdraw.strategy = { values = ["sincere", "free-rider"] }  # any strategy the app
+/// population.report.strategy = { values = ["truthful", "shade"] }  # registers; its parameters
+///                                # sit beside `strategy` (not axes of their own), and a report
+///                                # strategy needs share > 0 (its default 0 means nobody)
 /// mechanism.NAME.KEY = { values = [...] }   # any numeric plugin parameter
 /// [design]                      # instead of, or crossed with, [sweep]
 /// kind = "lhs"                   # grid | lhs | sobol | morris | points

@@ -168,7 +168,8 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     );
 
     // Only the chosen strategies are written (the loader folds an unheld, unswept strategy into
-    // the default, so equal games normalise alike).
+    // the default, so equal games normalise alike). A swept strategy name writes the share and
+    // the parameters of the strategies it takes (the base game then holds the default).
     let kinds = [
         (
             "report",
@@ -193,15 +194,33 @@ pub(crate) fn normalized(s: &Scenario) -> String {
         let (name, specs) = strategies[share.strategy];
         let _ = writeln!(o, "\n[population.{kind}]");
         let _ = writeln!(o, "strategy = {}", string(name));
-        if share.strategy != 0 {
+        let swept: Vec<&crate::StrategyChoice> = s
+            .sweep
+            .iter()
+            .filter(|a| a.key == format!("population.{kind}.strategy"))
+            .flat_map(|a| a.categories())
+            .filter_map(|c| c.strategy())
+            .collect();
+        if share.strategy != 0 || !swept.is_empty() {
             let _ = writeln!(o, "share = {}", float(share.share));
-            for (i, spec) in specs.iter().enumerate() {
-                let _ = writeln!(
-                    o,
-                    "{} = {}",
-                    spec.key,
-                    number(share.params.at(specs, i), spec.rule)
-                );
+            let mut written: Vec<&str> = Vec::new();
+            let held = swept
+                .iter()
+                .map(|c| (&c.params, strategies[c.index].1))
+                .chain((share.strategy != 0).then_some((&share.params, specs)));
+            for (params, specs) in held {
+                for (i, spec) in specs.iter().enumerate() {
+                    if written.contains(&spec.key) {
+                        continue;
+                    }
+                    written.push(spec.key);
+                    let _ = writeln!(
+                        o,
+                        "{} = {}",
+                        spec.key,
+                        number(params.at(specs, i), spec.rule)
+                    );
+                }
             }
         }
     }

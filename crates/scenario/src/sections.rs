@@ -178,10 +178,42 @@ pub(crate) fn mechanism_params(
 }
 
 /// What `[population]` decided beyond the game: the cost distribution's name (its parameters
-/// are sweepable) and whether a non-default strategy is held by a share of users.
+/// are sweepable) and what the report and withdraw tables wrote (a swept strategy name reads
+/// its share and parameters there).
 pub(crate) struct PopulationRead {
     pub dist: String,
+    pub report: StrategyRead,
+    pub withdraw: StrategyRead,
 }
+
+/// What `[population.report|withdraw]` wrote, whichever strategy it chose: the share (the
+/// kind's default when absent) and the parameters of every registered strategy of the kind, by
+/// catalog index (each strategy's own keys as written beside `strategy`, defaults where absent).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StrategyRead {
+    pub share: f64,
+    /// Whether `share` was written (not the kind's default).
+    pub share_written: bool,
+    pub params: Vec<ParamValues>,
+}
+
+impl StrategyRead {
+    fn defaults(strategies: &[(&str, &[datapact_model::ParamSpec])], share: f64) -> Self {
+        StrategyRead {
+            share,
+            share_written: false,
+            params: strategies
+                .iter()
+                .map(|(_, specs)| ParamValues::defaults(specs))
+                .collect(),
+        }
+    }
+}
+
+/// The default share of each kind: nobody holds a report strategy, everybody a withdraw one.
+pub(crate) const DEFAULT_REPORT_SHARE: f64 = 0.0;
+/// See [`DEFAULT_REPORT_SHARE`].
+pub(crate) const DEFAULT_WITHDRAW_SHARE: f64 = 1.0;
 
 /// `[population]`: users, cost distribution, report and withdraw strategies.
 pub(crate) fn population(
@@ -190,8 +222,17 @@ pub(crate) fn population(
     pop: Option<Tbl>,
     game: &mut Game,
 ) -> Res<PopulationRead> {
+    let report: Vec<(&str, &[datapact_model::ParamSpec])> =
+        catalog.report.iter().map(|s| (s.name, s.params)).collect();
+    let withdraw: Vec<(&str, &[datapact_model::ParamSpec])> = catalog
+        .withdraw
+        .iter()
+        .map(|s| (s.name, s.params))
+        .collect();
     let mut read = PopulationRead {
         dist: "uniform".into(),
+        report: StrategyRead::defaults(&report, DEFAULT_REPORT_SHARE),
+        withdraw: StrategyRead::defaults(&withdraw, DEFAULT_WITHDRAW_SHARE),
     };
     let Some(pop) = pop else {
         return Ok(read);
@@ -202,18 +243,13 @@ pub(crate) fn population(
         game.cost = cost_dist(cx, &cost)?;
         read.dist = game.cost.name().to_string();
     }
-    let report: Vec<(&str, &[datapact_model::ParamSpec])> =
-        catalog.report.iter().map(|s| (s.name, s.params)).collect();
     if let Some(t) = pop.sub(cx, "report")? {
-        game.population.report = strategy_share(cx, &t, &report, 0.0)?;
+        (game.population.report, read.report) =
+            strategy_share(cx, &t, &report, DEFAULT_REPORT_SHARE)?;
     }
-    let withdraw: Vec<(&str, &[datapact_model::ParamSpec])> = catalog
-        .withdraw
-        .iter()
-        .map(|s| (s.name, s.params))
-        .collect();
     if let Some(t) = pop.sub(cx, "withdraw")? {
-        game.population.withdraw = strategy_share(cx, &t, &withdraw, 1.0)?;
+        (game.population.withdraw, read.withdraw) =
+            strategy_share(cx, &t, &withdraw, DEFAULT_WITHDRAW_SHARE)?;
     }
     Ok(read)
 }
@@ -256,13 +292,14 @@ pub(crate) fn cost_dist(cx: &Cx, cost: &Tbl) -> Res<CostDist> {
 /// `[population.report|withdraw]`: `strategy` (a registered name; the first is the default),
 /// `share` of users who hold it, and the strategy's own parameters. Keys of every registered
 /// strategy of the kind are accepted (so a file may keep, say, `factor` while it tries
-/// `strategy = "truthful"`); only the chosen strategy's are used.
+/// `strategy = "truthful"`); only the chosen strategy's are used, unless `strategy` is swept
+/// (then each value takes its own keys from the returned [`StrategyRead`]).
 fn strategy_share(
     cx: &Cx,
     t: &Tbl,
     strategies: &[(&str, &[datapact_model::ParamSpec])],
     default_share: f64,
-) -> Res<StrategyShare> {
+) -> Res<(StrategyShare, StrategyRead)> {
     let mut allowed = vec!["strategy", "share"];
     for (_, specs) in strategies {
         for s in *specs {
@@ -277,21 +314,25 @@ fn strategy_share(
     let strategy = names.iter().position(|n| *n == name).unwrap_or(0);
     let share = t.num(cx, "share", Rule::Unit, default_share)?;
     // Every strategy's keys are range-checked, whichever is chosen.
-    for (i, (_, specs)) in strategies.iter().enumerate() {
-        if i != strategy {
-            t.params(cx, specs)?;
-        }
-    }
-    let params = t.params(cx, strategies[strategy].1)?;
-    Ok(if strategy == 0 {
+    let all = strategies
+        .iter()
+        .map(|(_, specs)| t.params(cx, specs))
+        .collect::<Res<Vec<_>>>()?;
+    let chosen = if strategy == 0 {
         StrategyShare::default()
     } else {
         StrategyShare {
             strategy,
             share,
-            params,
+            params: all[strategy].clone(),
         }
-    })
+    };
+    let read = StrategyRead {
+        share,
+        share_written: t.get("share").is_some(),
+        params: all,
+    };
+    Ok((chosen, read))
 }
 
 /// `[game]`: the numeric keys and the decision order of M.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use datapact_model::{Catalog, CostDist, Game, StrategyShare};
 
-use crate::axes::{axis, read_axis, sweepable, walk_sweep};
+use crate::axes::{AxisCx, axis, read_axis, sweepable, walk_sweep};
 use crate::design::{self, Design, DesignKind};
 use crate::read::{Cx, Res, Tbl, as_table, check};
 use crate::sections;
@@ -256,17 +256,28 @@ pub(crate) fn build(
     let output_table = top.sub(&cx, "output")?;
     let (trace, chunk_cells) = sections::output(&cx, output_table.as_ref())?;
     let contrasts = sections::contrasts(&cx, output_table.as_ref(), &mechs)?;
-    let dist_name = population.dist;
+    let dist_name = population.dist.clone();
+    let ax = AxisCx {
+        catalog,
+        dynamics,
+        report: &population.report,
+        withdraw: &population.withdraw,
+    };
 
     // [sweep], then [design]
-    let allowed = sweepable(catalog, &dist_name, &mechs, &game);
+    let names_swept = ["report", "withdraw"].map(|kind| {
+        ["sweep", "design"].iter().any(|section| {
+            tree::get_path(&root, &[section, "population", kind, "strategy"]).is_some()
+        })
+    });
+    let allowed = sweepable(catalog, &dist_name, &mechs, &game, names_swept);
     let mut sweep = Vec::new();
     let mut axis_locs = Vec::new();
     if let Some(sw) = top.get("sweep") {
         let swt = as_table(&cx, "sweep", sw)?;
         for (s, n) in section_axes(&cx, &root, "sweep", &swt, &[], &allowed, &dist_name)? {
             axis_locs.push(n.loc.clone());
-            sweep.push(read_axis(&cx, "sweep", &s, n, dynamics)?);
+            sweep.push(read_axis(&cx, "sweep", &s, n, &ax)?);
         }
     }
     let mut design = Design::default();
@@ -297,7 +308,7 @@ pub(crate) fn build(
                 ));
             }
             axis_locs.push(n.loc.clone());
-            sweep.push(read_axis(&cx, "design", s, n, dynamics)?);
+            sweep.push(read_axis(&cx, "design", s, n, &ax)?);
         }
         design.kind = kind;
         design.samples = samples;
@@ -317,7 +328,7 @@ pub(crate) fn build(
                 for (s, n) in found {
                     duplicate(&s.key, &n.loc, &sweep)?;
                     axis_locs.push(n.loc.clone());
-                    sweep.push(read_axis(&cx, "design", &s, n, dynamics)?);
+                    sweep.push(read_axis(&cx, "design", &s, n, &ax)?);
                 }
             }
             DesignKind::Points => {
@@ -426,6 +437,8 @@ pub(crate) fn build(
             ),
         ));
     }
+
+    strategy_axes(&cx, &sweep, &axis_locs, &population, &mut game)?;
 
     // Cross-key check: uniform high >= low in every cell.
     if let CostDist::Uniform { low, high } = game.cost {
@@ -570,4 +583,69 @@ fn section_axes<'a>(
         }
     }
     Ok(found)
+}
+
+/// A swept strategy name: some cell must hold a non-default strategy (a share above 0 in some
+/// cell), and the base game holds the default strategy with the table's share (the sweep sets
+/// each cell's strategy and parameters; which strategy the table chose does not matter, so
+/// equivalent files hash alike).
+fn strategy_axes(
+    cx: &Cx,
+    sweep: &[crate::SweepAxis],
+    axis_locs: &[Loc],
+    population: &sections::PopulationRead,
+    game: &mut Game,
+) -> Res<()> {
+    let kinds = [
+        ("report", &population.report, &mut game.population.report),
+        (
+            "withdraw",
+            &population.withdraw,
+            &mut game.population.withdraw,
+        ),
+    ];
+    for (kind, read, base) in kinds {
+        let key = format!("population.{kind}.strategy");
+        let Some(i) = sweep.iter().position(|a| a.key == key) else {
+            continue;
+        };
+        *base = StrategyShare {
+            strategy: 0,
+            share: read.share,
+            params: Default::default(),
+        };
+        let held: Vec<&str> = sweep[i]
+            .categories()
+            .iter()
+            .filter_map(|c| c.strategy())
+            .filter(|s| s.index != 0)
+            .map(|s| s.name)
+            .collect();
+        let share_key = format!("population.{kind}.share");
+        let max_share = sweep
+            .iter()
+            .find(|a| a.key == share_key)
+            .map_or(read.share, |a| a.values.iter().copied().fold(0.0, f64::max));
+        if let Some(first) = held.first()
+            && max_share == 0.0
+        {
+            let written = if sweep.iter().any(|a| a.key == share_key) {
+                format!("swept {share_key} is 0 in every cell")
+            } else if read.share_written {
+                format!("{share_key} = 0")
+            } else {
+                format!("{share_key} is 0 (its default for {kind} strategies)")
+            };
+            return Err(cx.err(
+                &axis_locs[i],
+                &key,
+                format!(
+                    "{key} is swept but {written}: no user would hold \"{first}\"; set share in \
+                     [population.{kind}] (in (0, 1]: the share of users holding each cell's \
+                     strategy, e.g. share = 1.0) or sweep {share_key}"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -262,3 +262,244 @@ fn bad_categorical_axes_name_file_line_key_and_allowed_values() {
     );
     assert!(e.contains("both under [sweep] and [design]"), "{e}");
 }
+
+#[test]
+fn strategy_axes_give_each_cell_its_strategy_with_the_tables_share_and_parameters() {
+    let s = ok(r#"
+[population.report]
+share = 0.5
+factor = -0.3
+[sweep]
+population.withdraw.strategy = { values = ["sincere", "free-rider"] }
+population.report.strategy = { values = ["shade", "truthful"] }
+"#);
+    assert_eq!(s.cell_count(), 4);
+    let (w, r) = (&s.sweep[0], &s.sweep[1]);
+    assert_eq!(
+        (w.column.as_str(), r.column.as_str()),
+        ("withdraw_strategy", "report_strategy")
+    );
+    assert_eq!(w.labels(), ["sincere", "free-rider"]);
+    assert_eq!(r.labels(), ["shade", "truthful"]);
+    // Cell 2: (free-rider, shade).
+    let g = s.cell(2).game;
+    assert_eq!(g.population.withdraw.strategy, 1);
+    assert_eq!(
+        g.population.withdraw.share, 1.0,
+        "the withdraw default share"
+    );
+    assert_eq!(g.population.report.strategy, 1);
+    assert_eq!(g.population.report.share, 0.5);
+    assert_eq!(g.population.report.params.0, vec![-0.3]);
+    assert_eq!(g.population.report.holders(g.users), 10);
+    // Cell 1: (sincere, truthful): nobody holds a non-default strategy.
+    let g = s.cell(1).game;
+    assert_eq!(
+        (g.population.withdraw.strategy, g.population.report.strategy),
+        (0, 0)
+    );
+    assert_eq!(g.population.report.holders(g.users), 0);
+    assert!(g.population.report.params.0.is_empty());
+
+    // The cell equals the game of the strategy fixed in the table.
+    let fixed = ok(r#"
+[population.report]
+strategy = "shade"
+share = 0.5
+factor = -0.3
+[population.withdraw]
+strategy = "free-rider"
+"#);
+    assert_eq!(s.cell(2).game, fixed.base);
+    let sincere = ok("[population.report]\nshare = 0.5\n");
+    assert_eq!(
+        s.cell(1).game.population.withdraw.holders(20),
+        sincere.base.population.withdraw.holders(20)
+    );
+}
+
+#[test]
+fn a_swept_strategy_name_hashes_alike_whatever_the_table_names_and_loads_back() {
+    let a = ok(r#"
+[population.report]
+strategy = "shade"
+share = 1
+factor = 0.2
+[sweep]
+population.report.strategy = { values = ["truthful", "shade"] }
+"#);
+    let b = ok(r#"
+[population.report]
+factor = 0.20
+share = 1.0
+[sweep]
+population.report.strategy = { values = ["truthful", "shade"] }
+"#);
+    assert_eq!(a.hash(), b.hash());
+    assert_eq!(a.base, b.base);
+    let back = Scenario::from_str(&a.normalized(), "normalized", &[]).unwrap();
+    assert_eq!(back.hash(), a.hash());
+    assert_eq!(back.sweep, a.sweep);
+    assert_eq!(back.base, a.base);
+    assert_eq!(back.cell(1).game, a.cell(1).game);
+    // The parameters are part of the identity (they are the shade cells').
+    let c = ok(r#"
+[population.report]
+share = 1.0
+factor = 0.3
+[sweep]
+population.report.strategy = { values = ["truthful", "shade"] }
+"#);
+    assert_ne!(a.hash(), c.hash());
+    // The values' order is the grid's.
+    let d = ok(r#"
+[population.report]
+share = 1.0
+factor = 0.2
+[sweep]
+population.report.strategy = { values = ["shade", "truthful"] }
+"#);
+    assert_ne!(a.hash(), d.hash());
+}
+
+#[test]
+fn a_swept_strategy_name_crosses_a_share_axis_and_a_sampled_design() {
+    // The share is sweepable beside the name even though the table holds the default strategy.
+    let s = ok(r#"
+[sweep]
+population.withdraw.strategy = { values = ["sincere", "free-rider"] }
+population.withdraw.share = { values = [0.25, 0.5] }
+"#);
+    assert_eq!(s.cell_count(), 4);
+    let g = s.cell(3).game;
+    assert_eq!(
+        (g.population.withdraw.strategy, g.population.withdraw.share),
+        (1, 0.5)
+    );
+    // A report share swept through 0 is fine while some cell holds the strategy.
+    ok(r#"
+[sweep]
+population.report.strategy = { values = ["truthful", "shade"] }
+population.report.share = { values = [0.0, 1.0] }
+"#);
+
+    let d = ok(r#"
+[design]
+kind = "lhs"
+samples = 4
+population.withdraw.strategy = { values = ["sincere", "free-rider"] }
+game.value = { from = 0.0, to = 0.3 }
+"#);
+    assert_eq!(d.cell_count(), 8);
+    assert_eq!(d.design.first_axis, 1);
+    for i in 0..8 {
+        let c = d.cell(i);
+        assert_eq!(c.game.population.withdraw.strategy, i / 4);
+        assert_eq!(c.coords[1], d.cell(i % 4).coords[1]);
+    }
+    let t = ok(r#"
+[sweep]
+population.withdraw.strategy = { values = ["sincere", "free-rider"] }
+[design]
+kind = "lhs"
+samples = 4
+game.value = { from = 0.0, to = 0.3 }
+"#);
+    assert_eq!(d.hash(), t.hash());
+}
+
+#[test]
+fn bad_strategy_axes_name_file_line_key_and_allowed_values() {
+    // Unknown name: the catalog's names.
+    let e = err("[sweep]\npopulation.withdraw.strategy = { values = [\"sincere\", \"lazy\"] }\n");
+    assert!(e.starts_with("cat.toml:7: "), "{e}");
+    assert!(
+        e.contains("sweep.population.withdraw.strategy.values"),
+        "{e}"
+    );
+    assert!(
+        e.contains("\"lazy\"") && e.contains("\"sincere\", \"free-rider\""),
+        "{e}"
+    );
+    let e = err(
+        "[population.report]\nshare = 1\n[sweep]\npopulation.report.strategy = { values = [\"liar\"] }\n",
+    );
+    assert!(e.contains("\"truthful\", \"shade\""), "{e}");
+
+    // Duplicate, wrong type, empty, a range.
+    let e = err(
+        "[sweep]\npopulation.withdraw.strategy = { values = [\"free-rider\", \"free-rider\"] }\n",
+    );
+    assert!(e.contains("duplicate value free-rider"), "{e}");
+    let e = err("[sweep]\npopulation.withdraw.strategy = { values = [1] }\n");
+    assert!(
+        e.contains("must be a string, found integer") && e.contains("\"free-rider\""),
+        "{e}"
+    );
+    let e = err("[sweep]\npopulation.withdraw.strategy = { values = [] }\n");
+    assert!(e.contains("must not be empty"), "{e}");
+    let e = err("[sweep]\npopulation.withdraw.strategy = [\"sincere\"]\n");
+    assert!(
+        e.contains("categorical") && e.contains("found array"),
+        "{e}"
+    );
+    let e = err("[sweep]\npopulation.report.strategy = { from = 0, to = 1, steps = 2 }\n");
+    assert!(e.contains("categorical"), "{e}");
+
+    // A report strategy with the default share 0 would be held by nobody.
+    let e = err("[sweep]\npopulation.report.strategy = { values = [\"truthful\", \"shade\"] }\n");
+    assert!(e.starts_with("cat.toml:7: "), "{e}");
+    assert!(
+        e.contains("population.report.share is 0 (its default")
+            && e.contains("no user would hold \"shade\"")
+            && e.contains("share = 1.0"),
+        "{e}"
+    );
+    let e = err(
+        "[population.withdraw]\nshare = 0\n[sweep]\npopulation.withdraw.strategy = { values = [\"free-rider\"] }\n",
+    );
+    assert!(e.contains("population.withdraw.share = 0"), "{e}");
+    let e = err(
+        "[sweep]\npopulation.report.strategy = { values = [\"shade\"] }\npopulation.report.share = { values = [0.0] }\n",
+    );
+    assert!(e.contains("is 0 in every cell"), "{e}");
+    // Only the default: nothing to hold, no share needed.
+    ok("[sweep]\npopulation.report.strategy = { values = [\"truthful\"] }\n");
+
+    // A strategy's parameter is not an axis while the name is swept.
+    let e = err(
+        "[population.report]\nshare = 1\n[sweep]\npopulation.report.strategy = { values = [\"truthful\", \"shade\"] }\npopulation.report.factor = { values = [0.1, 0.2] }\n",
+    );
+    assert!(e.starts_with("cat.toml:10: "), "{e}");
+    assert!(
+        e.contains(
+            "sweep.population.report.factor cannot be swept while population.report.strategy is swept"
+        ) && e.contains("beside `strategy` in [population.report]"),
+        "{e}"
+    );
+    let e = err(
+        "[population.report]\nshare = 1\n[sweep]\npopulation.report.strategy = { values = [\"truthful\", \"shade\"] }\n[design]\nkind = \"lhs\"\nsamples = 2\npopulation.report.factor = { from = 0, to = 1 }\n",
+    );
+    assert!(
+        e.contains("design.population.report.factor cannot be swept"),
+        "{e}"
+    );
+    // A written parameter is range-checked even though the table names the default.
+    let e = err(
+        "[population.report]\nshare = 1\nfactor = -2\n[sweep]\npopulation.report.strategy = { values = [\"shade\"] }\n",
+    );
+    assert!(e.contains("population.report.factor"), "{e}");
+
+    // Overriding the swept name directly.
+    let e = Scenario::from_str(
+        &format!("{MIN}[sweep]\npopulation.withdraw.strategy = {{ values = [\"sincere\"] }}\n"),
+        "cat.toml",
+        &["population.withdraw.strategy=\"free-rider\"".to_string()],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("override sweep.population.withdraw.strategy instead"),
+        "{e}"
+    );
+}

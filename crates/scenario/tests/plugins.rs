@@ -167,3 +167,35 @@ fn plugin_strategies_take_shares_and_are_refused_where_they_do_nothing() {
         "{e}"
     );
 }
+
+#[test]
+fn a_plugin_strategy_is_a_value_of_a_swept_strategy_name() {
+    let s = load(&format!(
+        "{HEAD}[sweep]\npopulation.withdraw.strategy = {{ values = [\"stubborn\", \"sincere\", \"free-rider\"] }}\n"
+    ))
+    .unwrap();
+    assert_eq!(s.sweep[0].labels(), ["stubborn", "sincere", "free-rider"]);
+    let stubborn = s.catalog.withdraw_strategy("stubborn").unwrap();
+    assert_eq!(s.cell(0).game.population.withdraw.strategy, stubborn);
+    assert_eq!(s.cell(0).game.population.withdraw.share, 1.0);
+    // The core catalog does not know it: its names are the allowed values.
+    let e = Scenario::from_str(
+        &format!("{HEAD}[sweep]\npopulation.withdraw.strategy = {{ values = [\"stubborn\"] }}\n")
+            .replace(", \"bonus\"", ""),
+        "t.toml",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("\"stubborn\" is not allowed") && e.contains("\"sincere\", \"free-rider\""),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{HEAD}[sweep]\npopulation.withdraw.strategy = {{ values = [\"free-rider\", \"fickle\"] }}\n"
+    ));
+    assert!(
+        e.contains("t.toml:7") && e.contains("\"sincere\", \"free-rider\", \"stubborn\""),
+        "{e}"
+    );
+}

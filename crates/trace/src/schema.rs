@@ -407,7 +407,7 @@ pub fn markdown_columns(table: Table) -> String {
         "*swept columns*",
         "Float64 or Utf8",
         false,
-        "One column per swept scenario key, named after it (e.g. `value`, `payment`, `order`, `cost_dist`), in sweep order: the key's value in this cell. Float64 for a numeric key; Utf8 for a categorical key (`game.order`, `population.cost.dist`, `dynamics.cost_process`, `dynamics.learning`), holding the canonical text of its value (e.g. `small-first`, `beta(alpha=2,beta=5)`, `ar1`). Present in every table, right after `cell`.",
+        "One column per swept scenario key, named after it (e.g. `value`, `payment`, `order`, `cost_dist`), in sweep order: the key's value in this cell. Float64 for a numeric key; Utf8 for a categorical key (`game.order`, `population.cost.dist`, `dynamics.cost_process`, `dynamics.learning`, `population.report.strategy`, `population.withdraw.strategy`), holding the canonical text of its value (e.g. `small-first`, `beta(alpha=2,beta=5)`, `ar1`, `free-rider`). Present in every table, right after `cell`.",
     ));
     s.extend(table.columns().iter().map(spec_row));
     match table {
