@@ -157,7 +157,8 @@ impl SweepAxis {
 /// cost = { dist = "uniform", low = 0.0, high = 1.0 }  # or beta{alpha,beta}, lognormal{mu,sigma}, constant{value}
 /// [population.report]
 /// strategy = "truthful"          # or "shade", or a plugin's report strategy
-/// share = 0.0                    # [0, 1]: the first round(share*n) users hold it
+/// share = 0.0                    # [0, 1]: the first round(share*n) users hold it; give it with
+///                                # a non-default strategy (an error if absent: 0 holds nobody)
 /// factor = 0.0                   # > -1; a strategy's own keys sit beside strategy and share
 /// [population.withdraw]
 /// strategy = "sincere"           # or "free-rider", or a plugin's withdraw strategy

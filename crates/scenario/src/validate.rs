@@ -503,6 +503,27 @@ pub(crate) fn build(
 
     // A strategy nobody holds and nobody sweeps is the default: equal games, equal scenarios.
     let swept = |t: fn(&crate::Target) -> bool| sweep.iter().any(|a| t(&a.target));
+    // ... but a report strategy named without a share is a mistake, not a choice: the default
+    // share 0 would silently leave it unheld. (`share = 0.0` written keeps it unheld on purpose.)
+    let report = &game.population.report;
+    if report.strategy != 0
+        && !population.report.share_written
+        && !swept(|t| matches!(t, crate::Target::ReportShare))
+    {
+        let name = catalog.report[report.strategy as usize].name;
+        let key = "population.report.strategy";
+        return Err(cx.err(
+            &tree::get_path(&root, &["population", "report", "strategy"])
+                .map_or(Loc::File(None), |n| n.loc.clone()),
+            key,
+            format!(
+                "{key} = \"{name}\" but population.report.share is not given, and its default 0 \
+                 means nobody holds \"{name}\"; set share in [population.report] (in (0, 1]: the \
+                 share of users holding it, e.g. share = 1.0), sweep population.report.share, or \
+                 write share = 0.0 to leave it unheld"
+            ),
+        ));
+    }
     if game.population.report.share == 0.0
         && !swept(|t| {
             matches!(

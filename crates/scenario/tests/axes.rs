@@ -15,7 +15,7 @@ replications = 10
 fn axis(key: &str, spec: &str) -> Vec<f64> {
     let mut text = MIN.to_string();
     if key.starts_with("population.report.") {
-        text.push_str("[population.report]\nstrategy = \"shade\"\n");
+        text.push_str("[population.report]\nstrategy = \"shade\"\nshare = 1.0\n");
     }
     text.push_str(&format!("[sweep]\n{key} = {spec}\n"));
     match Scenario::from_str(&text, "t.toml", &[]) {

@@ -671,3 +671,28 @@ fn contrasts_must_name_two_mechanisms_of_the_run() {
         "the default keeps earlier hashes"
     );
 }
+
+#[test]
+fn a_report_strategy_without_a_share_is_named() {
+    // The default report share is 0: naming "shade" without a share would silently do nothing.
+    at(
+        &err(&with(
+            "[population.report]\nstrategy = \"shade\"\nfactor = 0.2\n",
+        )),
+        6,
+        "population.report.strategy",
+        &[
+            "\"shade\"",
+            "population.report.share is not given",
+            "share = 1.0",
+        ],
+    );
+    // Written share 0 (unheld on purpose), a share, or a swept share are fine.
+    for rest in [
+        "[population.report]\nstrategy = \"shade\"\nshare = 0.0\n",
+        "[population.report]\nstrategy = \"shade\"\nshare = 0.5\n",
+        "[population.report]\nstrategy = \"shade\"\n[sweep]\npopulation.report.share = { values = [0.0, 0.5] }\n",
+    ] {
+        Scenario::from_str(&with(rest), "ok.toml", &[]).unwrap_or_else(|e| panic!("{rest}: {e}"));
+    }
+}

@@ -266,7 +266,7 @@ fn linspace_endpoints_exact_for_long_axes() {
         (-0.5, 2.0, 3),
     ] {
         let text = format!(
-            "{MIN}[population.report]\nstrategy = \"shade\"\n[sweep]\npopulation.report.factor = {{ from = {from:?}, to = {to:?}, steps = {steps} }}\n"
+            "{MIN}[population.report]\nstrategy = \"shade\"\nshare = 1.0\n[sweep]\npopulation.report.factor = {{ from = {from:?}, to = {to:?}, steps = {steps} }}\n"
         );
         let s = load(&text);
         let v = &s.sweep[0].values;
