@@ -22,9 +22,17 @@ fn plugins() -> Arc<datapact::PluginSet> {
     Arc::new(set)
 }
 
-fn scenario(plugins: &datapact::PluginSet) -> Scenario {
+/// `scenarios/pivotal.toml` under `plugins`' catalog, with `overrides` (`--set` lines).
+fn load_pivotal(
+    plugins: &datapact::PluginSet,
+    overrides: &[String],
+) -> Result<Scenario, datapact_scenario::ScenarioError> {
     let catalog = Arc::new(plugins.catalog().clone());
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pivotal.toml");
+    Scenario::load_with(&catalog, &path, overrides)
+}
+
+fn scenario(plugins: &datapact::PluginSet) -> Scenario {
     let overrides = [
         "scenario.replications=30",
         "output.trace=rounds",
@@ -33,7 +41,7 @@ fn scenario(plugins: &datapact::PluginSet) -> Scenario {
         "sweep.mechanism.deposit.amount={ values = [0.0, 0.1] }",
     ]
     .map(String::from);
-    Scenario::load_with(&catalog, &path, &overrides).expect("the example scenario loads")
+    load_pivotal(plugins, &overrides).expect("the example scenario loads")
 }
 
 fn run(
@@ -209,8 +217,6 @@ fn a_directory_made_with_other_plugins_is_refused() {
 #[test]
 fn an_adaptive_rule_on_a_plugin_metric_runs_shards_and_is_recorded() {
     let plugins = plugins();
-    let catalog = Arc::new(plugins.catalog().clone());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pivotal.toml");
     let load = |rule: &str| {
         let overrides = [
             format!("scenario.replications={rule}"),
@@ -219,7 +225,7 @@ fn an_adaptive_rule_on_a_plugin_metric_runs_shards_and_is_recorded() {
             "sweep.game.value={ values = [0.05, 0.15] }".into(),
             "sweep.mechanism.deposit.amount={ values = [0.05, 0.2] }".into(),
         ];
-        Scenario::load_with(&catalog, &path, &overrides)
+        load_pivotal(&plugins, &overrides)
     };
     let s =
         load("{ target_se = 0.01, metric = \"forfeited_mean\", min = 10, max = 400, batch = 10 }")
@@ -269,8 +275,6 @@ fn an_adaptive_rule_on_a_plugin_metric_runs_shards_and_is_recorded() {
 #[test]
 fn a_plugin_strategy_is_swept_by_name() {
     let plugins = plugins();
-    let catalog = Arc::new(plugins.catalog().clone());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pivotal.toml");
     let common = [
         "scenario.replications=10",
         "population.withdraw.prior=0.3",
@@ -279,7 +283,7 @@ fn a_plugin_strategy_is_swept_by_name() {
     ];
     let load = |extra: &[&str]| {
         let overrides: Vec<String> = common.iter().chain(extra).map(|s| s.to_string()).collect();
-        Scenario::load_with(&catalog, &path, &overrides).expect("the example scenario loads")
+        load_pivotal(&plugins, &overrides).expect("the example scenario loads")
     };
     let swept = load(&[
         "sweep.population.withdraw.strategy={ values = [\"sincere\", \"pivotal\", \"free-rider\"] }",

@@ -446,34 +446,44 @@ pub(crate) fn gather(scratch: &mut ProtocolScratch, observed: &[f64], burden: &[
 mod tests {
     use super::*;
 
+    /// The next number of a xorshift64 generator (test keys without a dependency).
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// The reference: indices stably sorted by `key` in `total_cmp` order (reversed when
+    /// `descending`), ties by index.
+    fn stable_order(key: &[f64], descending: bool) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..key.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (ka, kb) = (key[a as usize], key[b as usize]);
+            if descending {
+                kb.total_cmp(&ka)
+            } else {
+                ka.total_cmp(&kb)
+            }
+            .then(a.cmp(&b))
+        });
+        order
+    }
+
     /// Above the counting size, the pair sort gives the stable sort's permutation too.
     #[test]
     fn large_decision_order_equals_stable_sort() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         for n in [RANK_SORT_MAX + 1, 200, 5_000] {
             let key: Vec<f64> = (0..n)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    match state % 5 {
-                        0 => -0.0,
-                        1 => 0.0,
-                        _ => (state % 97) as f64 * 0.01,
-                    }
+                .map(|_| match xorshift(&mut state) {
+                    x if x % 5 == 0 => -0.0,
+                    x if x % 5 == 1 => 0.0,
+                    x => (x % 97) as f64 * 0.01,
                 })
                 .collect();
             for (order, descending) in [(Order::SmallFirst, false), (Order::LargeFirst, true)] {
-                let mut expected: Vec<u32> = (0..n as u32).collect();
-                expected.sort_by(|&a, &b| {
-                    let (ka, kb) = (key[a as usize], key[b as usize]);
-                    if descending {
-                        kb.total_cmp(&ka)
-                    } else {
-                        ka.total_cmp(&kb)
-                    }
-                    .then(a.cmp(&b))
-                });
+                let expected = stable_order(&key, descending);
                 let mut got = Vec::new();
                 decision_order(order, &key, &[], &[], &mut got);
                 assert_eq!(got, expected, "n = {n}, {order:?}");
@@ -488,29 +498,15 @@ mod tests {
         for trial in 0..5_000 {
             let n = 1 + trial % RANK_SORT_MAX;
             let key: Vec<f64> = (0..n)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    // Few distinct values, so that ties are common; some negative zeros.
-                    match state % 7 {
-                        0 => -0.0,
-                        1 => 0.0,
-                        _ => (state % 5) as f64 * 0.25 - 0.5,
-                    }
+                // Few distinct values, so that ties are common; some negative zeros.
+                .map(|_| match xorshift(&mut state) {
+                    x if x % 7 == 0 => -0.0,
+                    x if x % 7 == 1 => 0.0,
+                    x => (x % 5) as f64 * 0.25 - 0.5,
                 })
                 .collect();
             for descending in [false, true] {
-                let mut expected: Vec<u32> = (0..n as u32).collect();
-                if descending {
-                    expected.sort_by(|&a, &b| {
-                        key[b as usize].total_cmp(&key[a as usize]).then(a.cmp(&b))
-                    });
-                } else {
-                    expected.sort_by(|&a, &b| {
-                        key[a as usize].total_cmp(&key[b as usize]).then(a.cmp(&b))
-                    });
-                }
+                let expected = stable_order(&key, descending);
                 let mut got = vec![0u32; n];
                 rank_order(&key, descending, &mut got);
                 assert_eq!(got, expected, "{key:?} descending={descending}");
