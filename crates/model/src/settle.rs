@@ -89,16 +89,20 @@ pub struct Share {
 /// an undecided user (cancelled campaign, or not yet asked) neither.
 #[inline]
 pub fn withdrawal_share(decision: Decision, success: bool, x: f64, cw: f64, game: &Game) -> Share {
-    match (decision, success) {
-        (Decision::Stay, true) => Share {
-            paid: game.payment * x,
-            borne: kappa(cw, x),
+    // Selects, not branches: who stays is a coin flip per user, and mispredicted branches cost
+    // more than computing κ for everyone.
+    let full = decision == Decision::Stay && success;
+    let decided = decision != Decision::Undecided;
+    let borne = kappa(cw, x);
+    Share {
+        paid: if full { game.payment * x } else { 0.0 },
+        borne: if full {
+            borne
+        } else if decided {
+            game.irreversible * borne
+        } else {
+            0.0
         },
-        (Decision::Withdraw, _) | (Decision::Stay, false) => Share {
-            paid: 0.0,
-            borne: game.irreversible * kappa(cw, x),
-        },
-        (Decision::Undecided, _) => Share::default(),
     }
 }
 
@@ -195,9 +199,12 @@ pub fn settle_withdrawal_at<S: EventSink>(
         let Share { paid, borne } =
             withdrawal_share(decision[i], success, burden[i], realized[i], game);
         withdrawals += (decision[i] == Decision::Withdraw) as u32;
-        if decision[i] == Decision::Stay {
-            kept += burden[i];
-        }
+        // Adding +0.0 for the others leaves the sum's bits (burdens are ≥ 0).
+        kept += if decision[i] == Decision::Stay {
+            burden[i]
+        } else {
+            0.0
+        };
         privacy_cost += borne;
         paid_total += paid;
         payoff[i] = if success { v } else { 0.0 } + paid - borne;
@@ -292,5 +299,41 @@ pub fn subsidy_outcome(
         data: total,
         withdrawals: 0,
         backstoppers: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Section 6's table, written out: the select-based share gives each row's value.
+    #[test]
+    fn withdrawal_share_is_the_table_of_section_6() {
+        let game = Game {
+            payment: 0.2,
+            irreversible: 0.3,
+            ..Game::default()
+        };
+        let (x, cw) = (0.7, 1.3);
+        let borne = kappa(cw, x);
+        let rows = [
+            (Decision::Stay, true, 0.2 * x, borne),
+            (Decision::Stay, false, 0.0, 0.3 * borne),
+            (Decision::Withdraw, true, 0.0, 0.3 * borne),
+            (Decision::Withdraw, false, 0.0, 0.3 * borne),
+            (Decision::Undecided, true, 0.0, 0.0),
+            (Decision::Undecided, false, 0.0, 0.0),
+        ];
+        for (decision, success, paid, expected_borne) in rows {
+            let share = withdrawal_share(decision, success, x, cw, &game);
+            assert_eq!(
+                share,
+                Share {
+                    paid,
+                    borne: expected_borne
+                },
+                "{decision:?}, success = {success}"
+            );
+        }
     }
 }

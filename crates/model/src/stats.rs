@@ -150,12 +150,12 @@ impl DiagnosticStats {
             let n = uc.len().max(1) as f64;
             let mut losers = 0usize;
             let mut compensation = 0.0;
+            // Branch-free (who loses is a coin flip per user); adding +0.0 leaves the sum's bits.
             for (c, m) in uc.iter().zip(um) {
                 let loss = c - m;
-                if loss > 1e-12 {
-                    losers += 1;
-                    compensation += loss;
-                }
+                let loses = loss > 1e-12;
+                losers += loses as usize;
+                compensation += if loses { loss } else { 0.0 };
             }
             self.pareto_loss_share.push(losers as f64 / n);
             self.pareto_compensation.push(compensation / n);

@@ -104,7 +104,7 @@ pub struct WithdrawRules {
 
 impl WithdrawRules {
     /// Whether user with strategy index `rule` stays, knowing `user`.
-    #[inline]
+    #[inline(always)]
     pub fn stays(&self, rule: u16, user: &Deciding) -> bool {
         if self.all_sincere {
             user.sincere()

@@ -60,8 +60,12 @@ pub fn water_fill(
     } else {
         sorted_level(cost, hi, need, free, scratch)
     };
+    // All quotients first, in a loop of their own that vectorises; then the selection.
+    for (x, c) in out.iter_mut().zip(cost) {
+        *x = level / c;
+    }
     for ((x, c), h) in out.iter_mut().zip(cost).zip(hi) {
-        *x = if *c <= 0.0 { *h } else { (level / c).min(*h) };
+        *x = if *c <= 0.0 { *h } else { x.min(*h) };
     }
     Ok(level)
 }
@@ -115,14 +119,19 @@ fn small_level(cost: &[f64], hi: &[f64], need: f64, free: f64) -> f64 {
     // zero-cost user (already counted in `free`) has slope 0, cap 0 and is never capped.
     let n = cost.len();
     let (mut inv, mut cap, mut breakpoint) = ([0.0f64; SMALL], [0.0f64; SMALL], [0.0f64; SMALL]);
+    // All reciprocals first, in a loop of their own that vectorises.
+    for (v, c) in inv[..n].iter_mut().zip(cost) {
+        *v = 1.0 / c;
+    }
     for i in 0..n {
-        if cost[i] > 0.0 {
-            inv[i] = 1.0 / cost[i];
-            cap[i] = hi[i];
-            breakpoint[i] = hi[i] * cost[i];
+        let positive = cost[i] > 0.0;
+        inv[i] = if positive { inv[i] } else { 0.0 };
+        cap[i] = if positive { hi[i] } else { 0.0 };
+        breakpoint[i] = if positive {
+            hi[i] * cost[i]
         } else {
-            breakpoint[i] = f64::INFINITY;
-        }
+            f64::INFINITY
+        };
     }
     let (inv, cap, breakpoint) = (&inv[..n], &cap[..n], &breakpoint[..n]);
     let mut level = 0.0f64;

@@ -73,7 +73,7 @@ impl WithdrawState<'_> {
     /// Whether user `i` stays on her current burden, by her strategy. `pivotal` is what the
     /// protocol lets her infer: whether the campaign would fall short without her (`None`: it
     /// reveals nothing).
-    #[inline]
+    #[inline(always)]
     pub fn stays(&self, i: usize, game: &Game, pivotal: Option<bool>) -> bool {
         self.rules.stays(
             self.rule[i],
@@ -205,7 +205,17 @@ pub fn decision_order(
     };
     let descending = order == Order::LargeFirst;
     if key.len() <= RANK_SORT_MAX {
-        rank_order(key, descending, out);
+        // Keys from +0.0 to +∞ (burdens, costs and order keys always are) compare as floats in
+        // `f64::total_cmp`'s order; the integer keys serve the rest (−0.0, negatives, NaN).
+        if key.iter().all(|x| x.to_bits() <= f64::INFINITY.to_bits()) {
+            if descending {
+                rank_order_float::<true>(key, out);
+            } else {
+                rank_order_float::<false>(key, out);
+            }
+        } else {
+            rank_order(key, descending, out);
+        }
     } else {
         // (key, index) pairs are distinct, so an unstable sort of the pairs gives the stable
         // sort's permutation, from contiguous memory rather than through the index.
@@ -257,6 +267,20 @@ fn rank_order(key: &[f64], descending: bool, out: &mut [u32]) {
     }
     for (i, r) in rank.iter().enumerate() {
         out[*r as usize] = i as u32;
+    }
+}
+
+/// [`rank_order`] for keys in [+0.0, +∞], where `<` is `f64::total_cmp`'s order: user i's
+/// position is #{j < i : key_j ≤ key_i} + #{j > i : key_j < key_i}. Each user's count is a pure
+/// reduction (float comparisons vectorise on any x86-64): twice the comparisons of
+/// [`rank_order`], but no store to another user's count, whose reload stalls when the next pass
+/// starts one element further.
+fn rank_order_float<const DESCENDING: bool>(key: &[f64], out: &mut [u32]) {
+    let ahead = |kj: f64, ki: f64| if DESCENDING { kj > ki } else { kj < ki };
+    for (i, &ki) in key.iter().enumerate() {
+        let before: u64 = key[..i].iter().map(|&kj| !ahead(ki, kj) as u64).sum();
+        let after: u64 = key[i + 1..].iter().map(|&kj| ahead(kj, ki) as u64).sum();
+        out[(before + after) as usize] = i as u32;
     }
 }
 
@@ -487,6 +511,32 @@ mod tests {
                 let mut got = Vec::new();
                 decision_order(order, &key, &[], &[], &mut got);
                 assert_eq!(got, expected, "n = {n}, {order:?}");
+            }
+        }
+    }
+
+    /// Up to the counting size, both paths give the stable sort's permutation: float comparisons
+    /// for keys in [+0.0, +∞] (ties, zeros and infinities included), integer keys otherwise.
+    #[test]
+    fn small_decision_order_equals_stable_sort_on_either_path() {
+        let mut state = 0x6a09_e667_f3bc_c909u64;
+        for trial in 0..4_000 {
+            let n = 1 + trial % RANK_SORT_MAX;
+            let signed = trial % 2 == 1;
+            let key: Vec<f64> = (0..n)
+                .map(|_| match xorshift(&mut state) {
+                    x if x % 11 == 0 => 0.0,
+                    x if x % 11 == 1 => f64::INFINITY,
+                    x if x % 11 == 2 && signed => -0.0,
+                    x if x % 11 == 3 && signed => -1.5,
+                    x => (x % 6) as f64 * 0.125,
+                })
+                .collect();
+            for (order, descending) in [(Order::SmallFirst, false), (Order::LargeFirst, true)] {
+                let expected = stable_order(&key, descending);
+                let mut got = Vec::new();
+                decision_order(order, &key, &[], &[], &mut got);
+                assert_eq!(got, expected, "{key:?} {order:?}");
             }
         }
     }

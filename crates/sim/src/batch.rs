@@ -1,6 +1,8 @@
 //! Resources: the batch being simulated and the column buffers that phase systems hand to the
 //! model's functions.
 
+use std::sync::Arc;
+
 use bevy_ecs::prelude::*;
 use datapact_model::assign::{AssignMemo, Assignment};
 use datapact_model::withdraw::ProtocolScratch;
@@ -59,8 +61,9 @@ impl Batch {
 pub struct Columns {
     /// Per user, indexed `campaign·n + slot`: the payoff after settlement.
     pub payoff: Vec<f64>,
-    /// One draw set per replication of the batch (shared by its mechanisms: common random numbers).
-    pub draws: Vec<Draws>,
+    /// One draw set per replication of the batch (shared by its mechanisms: common random numbers,
+    /// and with the thread's bank of kept draws).
+    pub draws: Vec<Arc<Draws>>,
 }
 
 impl Columns {

@@ -3,6 +3,8 @@
 //! costs move from round to round by the scenario's cost process.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
@@ -13,11 +15,11 @@ use super::campaign_blocks;
 use crate::batch::{Batch, Columns};
 use crate::components::{Member, Shocks, TrueCost};
 
-/// Each replication's shocks by `rep·n + slot`, with the multipliers computed once per user of a
+/// Each replication's shocks by slot, with the multipliers computed once per user of a
 /// replication rather than once per mechanism.
 #[derive(Default)]
 pub struct Nature {
-    shocks: Vec<Shocks>,
+    shocks: Vec<Arc<Vec<Shocks>>>,
 }
 
 /// At most this many users' draws are kept in a thread's [`DrawBank`] (48 bytes each: ≈ 3 MiB).
@@ -28,30 +30,56 @@ pub const DRAW_BANK_USERS: usize = 1 << 16;
 /// replication, round) alone, and every cell of a population (all 961 cells of a V × p sweep)
 /// has the same draw key, so a thread computes each replication's numbers once and copies them
 /// into later cells instead of running ChaCha8, the ziggurat and `exp` again: the same bits,
-/// about a fifth of a baseline run's time saved. The multipliers are kept with the σ's they
-/// were computed for. Bounded by [`DRAW_BANK_USERS`]; emptied when the seed or draw key changes.
+/// about a fifth of a baseline run's time saved. A batch shares the kept draws and multipliers
+/// (`Arc`) rather than copying them. The multipliers are kept with the σ's they were computed
+/// for. Bounded by [`DRAW_BANK_USERS`]; emptied when the seed or draw key changes.
 #[derive(Default)]
 pub struct DrawBank {
     stream: Option<(u64, u64)>,
     users: usize,
-    entries: HashMap<(u64, u32), Banked>,
+    entries: HashMap<(u64, u32), Banked, BuildHasherDefault<KeyHasher>>,
+}
+
+/// A multiplicative hash of the bank's (replication, round) keys: one multiply per word where
+/// the default SipHash took ~2 % of a baseline run. The keys are ours, not an adversary's.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_u32(&mut self, word: u32) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 struct Banked {
-    draws: Draws,
+    draws: Arc<Draws>,
     sigmas: (u64, u64),
-    shocks: Vec<Shocks>,
+    shocks: Arc<Vec<Shocks>>,
 }
 
 impl DrawBank {
-    /// The draws and multipliers of `(replication, round)`, from the bank or drawn now (and
-    /// banked while there is room), copied into `draws` and appended to `shocks`.
+    /// The draws and multipliers of `(replication, round)`: shared from the bank, or drawn now
+    /// into `draws` and `shocks` (banked while there is room).
     fn fill(
         &mut self,
         batch: &Batch,
         replication: u64,
-        draws: &mut Draws,
-        shocks: &mut Vec<Shocks>,
+        draws: &mut Arc<Draws>,
+        shocks: &mut Arc<Vec<Shocks>>,
     ) {
         let n = batch.users();
         let stream = (batch.seed, batch.draw_key);
@@ -63,27 +91,29 @@ impl DrawBank {
         let sigmas = (batch.game.drift.to_bits(), batch.game.obs_noise.to_bits());
         let key = (replication, batch.round);
         if let Some(banked) = self.entries.get_mut(&key) {
-            draws.clone_from(&banked.draws);
             if banked.sigmas != sigmas {
                 banked.sigmas = sigmas;
-                banked.shocks.clear();
-                banked.shocks.extend(multipliers(batch, draws));
+                banked.shocks = Arc::new(multipliers(batch, &banked.draws).collect());
             }
-            shocks.extend_from_slice(&banked.shocks);
+            *draws = Arc::clone(&banked.draws);
+            *shocks = Arc::clone(&banked.shocks);
             return;
         }
+        // A slot not shared with the bank is refilled in place.
+        let fresh = Arc::make_mut(draws);
         let mut rng = round_rng(batch.seed, batch.draw_key, replication, batch.round);
-        draws.fill(n, &batch.sampler, &mut rng);
-        let from = shocks.len();
-        shocks.extend(multipliers(batch, draws));
+        fresh.fill(n, &batch.sampler, &mut rng);
+        let multiplied = Arc::make_mut(shocks);
+        multiplied.clear();
+        multiplied.extend(multipliers(batch, fresh));
         if self.users + n <= DRAW_BANK_USERS {
             self.users += n;
             self.entries.insert(
                 key,
                 Banked {
-                    draws: draws.clone(),
+                    draws: Arc::clone(draws),
                     sigmas,
-                    shocks: shocks[from..].to_vec(),
+                    shocks: Arc::clone(shocks),
                 },
             );
         }
@@ -118,10 +148,18 @@ pub fn draw_nature(
         columns.draws.resize_with(batch.reps, Default::default);
     }
     let nature = &mut nature.shocks;
-    nature.clear();
-    for (r, draws) in columns.draws.iter_mut().take(batch.reps).enumerate() {
+    if nature.len() < batch.reps {
+        nature.resize_with(batch.reps, Default::default);
+    }
+    for (r, (draws, shocks)) in columns
+        .draws
+        .iter_mut()
+        .zip(nature.iter_mut())
+        .take(batch.reps)
+        .enumerate()
+    {
         // Round 0 is the single campaign's stream; later rounds have their own.
-        bank.fill(&batch, batch.first_rep + r as u64, draws, nature);
+        bank.fill(&batch, batch.first_rep + r as u64, draws, shocks);
     }
     let (m, process) = (batch.mechanisms.len(), batch.game.dynamics.cost_process);
     for (members, mut cost, mut shocks) in users.contiguous_iter_mut().expect("dense query") {
@@ -139,7 +177,7 @@ pub fn draw_nature(
                 fresh,
                 &mut cost[rows.clone()],
             );
-            shocks[rows].copy_from_slice(&nature[rep * n..(rep + 1) * n]);
+            shocks[rows].copy_from_slice(&nature[rep]);
         }
     }
 }
