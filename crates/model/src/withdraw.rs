@@ -494,6 +494,15 @@ mod tests {
         order
     }
 
+    /// Small-first and large-first orders of burdens `key` equal the stable sort's permutations.
+    fn assert_sorted_by_burden(key: &[f64]) {
+        for (order, descending) in [(Order::SmallFirst, false), (Order::LargeFirst, true)] {
+            let mut got = Vec::new();
+            decision_order(order, key, &[], &[], &mut got);
+            assert_eq!(got, stable_order(key, descending), "{key:?} {order:?}");
+        }
+    }
+
     /// Above the counting size, the pair sort gives the stable sort's permutation too.
     #[test]
     fn large_decision_order_equals_stable_sort() {
@@ -506,12 +515,7 @@ mod tests {
                     x => (x % 97) as f64 * 0.01,
                 })
                 .collect();
-            for (order, descending) in [(Order::SmallFirst, false), (Order::LargeFirst, true)] {
-                let expected = stable_order(&key, descending);
-                let mut got = Vec::new();
-                decision_order(order, &key, &[], &[], &mut got);
-                assert_eq!(got, expected, "n = {n}, {order:?}");
-            }
+            assert_sorted_by_burden(&key);
         }
     }
 
@@ -532,12 +536,7 @@ mod tests {
                     x => (x % 6) as f64 * 0.125,
                 })
                 .collect();
-            for (order, descending) in [(Order::SmallFirst, false), (Order::LargeFirst, true)] {
-                let expected = stable_order(&key, descending);
-                let mut got = Vec::new();
-                decision_order(order, &key, &[], &[], &mut got);
-                assert_eq!(got, expected, "{key:?} {order:?}");
-            }
+            assert_sorted_by_burden(&key);
         }
     }
 
