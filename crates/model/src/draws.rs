@@ -77,7 +77,7 @@ pub(crate) fn stream(seed: u64, draw_key: u64, replication: u64, tag: u64) -> Ch
 }
 
 /// Per-user draws of one campaign (structure of arrays, length n each).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Draws {
     /// c_i ~ F, the true cost at reporting time.
     pub cost: Vec<f64>,
@@ -87,26 +87,6 @@ pub struct Draws {
     pub obs_shock: Vec<f64>,
     /// A uniform key for the random decision order of M.
     pub order_key: Vec<f64>,
-}
-
-// By hand: a derived `clone_from` allocates four new vectors; this one reuses the buffers (the
-// engine copies kept draws into each batch's).
-impl Clone for Draws {
-    fn clone(&self) -> Self {
-        Draws {
-            cost: self.cost.clone(),
-            drift_shock: self.drift_shock.clone(),
-            obs_shock: self.obs_shock.clone(),
-            order_key: self.order_key.clone(),
-        }
-    }
-
-    fn clone_from(&mut self, source: &Self) {
-        self.cost.clone_from(&source.cost);
-        self.drift_shock.clone_from(&source.drift_shock);
-        self.obs_shock.clone_from(&source.obs_shock);
-        self.order_key.clone_from(&source.order_key);
-    }
 }
 
 impl Draws {

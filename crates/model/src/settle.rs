@@ -200,11 +200,7 @@ pub fn settle_withdrawal_at<S: EventSink>(
             withdrawal_share(decision[i], success, burden[i], realized[i], game);
         withdrawals += (decision[i] == Decision::Withdraw) as u32;
         // Adding +0.0 for the others leaves the sum's bits (burdens are ≥ 0).
-        kept += if decision[i] == Decision::Stay {
-            burden[i]
-        } else {
-            0.0
-        };
+        kept += trained_burden(decision[i], committed.is_some(), burden[i]);
         privacy_cost += borne;
         paid_total += paid;
         payoff[i] = if success { v } else { 0.0 } + paid - borne;

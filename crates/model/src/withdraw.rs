@@ -478,6 +478,11 @@ mod tests {
         *state
     }
 
+    /// `n` keys, each `value` of the next xorshift number.
+    fn keys(n: usize, state: &mut u64, value: impl Fn(u64) -> f64) -> Vec<f64> {
+        (0..n).map(|_| value(xorshift(state))).collect()
+    }
+
     /// The reference: indices stably sorted by `key` in `total_cmp` order (reversed when
     /// `descending`), ties by index.
     fn stable_order(key: &[f64], descending: bool) -> Vec<u32> {
@@ -508,13 +513,11 @@ mod tests {
     fn large_decision_order_equals_stable_sort() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         for n in [RANK_SORT_MAX + 1, 200, 5_000] {
-            let key: Vec<f64> = (0..n)
-                .map(|_| match xorshift(&mut state) {
-                    x if x % 5 == 0 => -0.0,
-                    x if x % 5 == 1 => 0.0,
-                    x => (x % 97) as f64 * 0.01,
-                })
-                .collect();
+            let key = keys(n, &mut state, |x| match x % 5 {
+                0 => -0.0,
+                1 => 0.0,
+                _ => (x % 97) as f64 * 0.01,
+            });
             assert_sorted_by_burden(&key);
         }
     }
@@ -527,15 +530,13 @@ mod tests {
         for trial in 0..4_000 {
             let n = 1 + trial % RANK_SORT_MAX;
             let signed = trial % 2 == 1;
-            let key: Vec<f64> = (0..n)
-                .map(|_| match xorshift(&mut state) {
-                    x if x % 11 == 0 => 0.0,
-                    x if x % 11 == 1 => f64::INFINITY,
-                    x if x % 11 == 2 && signed => -0.0,
-                    x if x % 11 == 3 && signed => -1.5,
-                    x => (x % 6) as f64 * 0.125,
-                })
-                .collect();
+            let key = keys(n, &mut state, |x| match x % 11 {
+                0 => 0.0,
+                1 => f64::INFINITY,
+                2 if signed => -0.0,
+                3 if signed => -1.5,
+                _ => (x % 6) as f64 * 0.125,
+            });
             assert_sorted_by_burden(&key);
         }
     }
@@ -546,14 +547,12 @@ mod tests {
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for trial in 0..5_000 {
             let n = 1 + trial % RANK_SORT_MAX;
-            let key: Vec<f64> = (0..n)
-                // Few distinct values, so that ties are common; some negative zeros.
-                .map(|_| match xorshift(&mut state) {
-                    x if x % 7 == 0 => -0.0,
-                    x if x % 7 == 1 => 0.0,
-                    x => (x % 5) as f64 * 0.25 - 0.5,
-                })
-                .collect();
+            // Few distinct values, so that ties are common; some negative zeros.
+            let key = keys(n, &mut state, |x| match x % 7 {
+                0 => -0.0,
+                1 => 0.0,
+                _ => (x % 5) as f64 * 0.25 - 0.5,
+            });
             for descending in [false, true] {
                 let expected = stable_order(&key, descending);
                 let mut got = vec![0u32; n];

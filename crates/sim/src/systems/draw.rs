@@ -3,10 +3,10 @@
 //! costs move from round to round by the scenario's cost process.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
+use bevy_platform::hash::FixedHasher;
 use bytemuck::TransparentWrapper;
 use datapact_model::draws::{Draws, mean_one_factor};
 use datapact_model::dynamics::{evolve_costs, round_rng};
@@ -28,41 +28,16 @@ pub const DRAW_BANK_USERS: usize = 1 << 16;
 
 /// Replications' draws kept from one cell to the next. Draws are a function of (seed, draw key,
 /// replication, round) alone, and every cell of a population (all 961 cells of a V × p sweep)
-/// has the same draw key, so a thread computes each replication's numbers once and copies them
-/// into later cells instead of running ChaCha8, the ziggurat and `exp` again: the same bits,
-/// about a fifth of a baseline run's time saved. A batch shares the kept draws and multipliers
-/// (`Arc`) rather than copying them. The multipliers are kept with the σ's they were computed
-/// for. Bounded by [`DRAW_BANK_USERS`]; emptied when the seed or draw key changes.
+/// has the same draw key, so a thread computes each replication's numbers once and shares them
+/// (`Arc`) with later cells instead of running ChaCha8, the ziggurat and `exp` again: the same
+/// bits, about a fifth of a baseline run's time saved. Keys are hashed with bevy's fixed-seed
+/// foldhash (SipHash took ~2 % of a baseline run). The multipliers are kept with the σ's they
+/// were computed for. Bounded by [`DRAW_BANK_USERS`]; emptied when the seed or draw key changes.
 #[derive(Default)]
 pub struct DrawBank {
     stream: Option<(u64, u64)>,
     users: usize,
-    entries: HashMap<(u64, u32), Banked, BuildHasherDefault<KeyHasher>>,
-}
-
-/// A multiplicative hash of the bank's (replication, round) keys: one multiply per word where
-/// the default SipHash took ~2 % of a baseline run. The keys are ours, not an adversary's.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn write_u32(&mut self, word: u32) {
-        self.write_u64(u64::from(word));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+    entries: HashMap<(u64, u32), Banked, FixedHasher>,
 }
 
 struct Banked {
