@@ -1,0 +1,167 @@
+//! Running cells: replications in batches through the ECS engine (or the direct kernel, the
+//! reference), folded into statistics in replication order; cells in parallel on a rayon pool,
+//! delivered in cell order so that outputs do not depend on the thread count.
+//!
+//! One file per job: `spec.rs` what a run asks for, `batches.rs` which replications a cell
+//! plays, `records.rs` what a cell hands back, `check.rs` the invariants of every campaign,
+//! `folder.rs` the statistics folded in replication order, `ecs.rs` and `direct.rs` the two
+//! backends; this file dispatches a cell to its backend and runs cells in parallel.
+
+mod batches;
+mod check;
+mod direct;
+mod ecs;
+mod folder;
+mod records;
+mod spec;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use datapact_model::{Event, NoEvents};
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+use crate::plugin::PluginSet;
+use direct::run_cell_direct;
+use ecs::run_cell_ecs;
+
+pub(crate) use batches::Batches;
+pub use batches::StopRule;
+pub use check::InvariantViolation;
+pub use direct::Clear;
+pub use ecs::batch_capacity;
+pub(crate) use folder::Folder;
+pub(crate) use records::push_events;
+pub use records::{CellJob, CellOutput, EventRecord, RoundRecord, RoundSummary};
+pub use spec::{Backend, Depth, RunSpec};
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine<NoEvents>>> = const { RefCell::new(None) };
+    static TRACING_ENGINE: RefCell<Option<Engine<Vec<Event>>>> = const { RefCell::new(None) };
+}
+
+/// This thread's engine for `plugins`, rebuilt when the plugin set changes.
+fn engine_for<'a, S: crate::plugin::Sink>(
+    slot: &'a mut Option<Engine<S>>,
+    plugins: &Arc<PluginSet>,
+) -> &'a mut Engine<S> {
+    if slot
+        .as_ref()
+        .is_none_or(|e| !Arc::ptr_eq(e.plugins(), plugins))
+    {
+        *slot = Some(Engine::new(plugins.clone()));
+    }
+    slot.as_mut().expect("engine just built")
+}
+
+/// Runs every replication of one cell.
+///
+/// # Panics
+/// On the direct backend, if a mechanism has no direct kernel (check
+/// [`RunSpec::direct_kernels`] first).
+pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantViolation> {
+    match play_cell(job, spec, None) {
+        Ok(output) => Ok(output),
+        Err(Halt::Invariant(v)) => Err(v),
+        Err(Halt::Cancelled) => unreachable!("a cell without a cancel flag runs to its end"),
+    }
+}
+
+/// Why a cell stopped before its end.
+pub(crate) enum Halt {
+    Invariant(InvariantViolation),
+    Cancelled,
+}
+
+impl From<InvariantViolation> for Halt {
+    fn from(v: InvariantViolation) -> Self {
+        Halt::Invariant(v)
+    }
+}
+
+/// `Err(Cancelled)` once `cancel` is set: checked between batches and rounds (and, inside the
+/// ECS's rounds, between phases; in the direct kernel and the large path, between mechanisms),
+/// so a huge cell stops within one phase of a signal.
+pub(crate) fn check_cancel(cancel: Option<&Arc<AtomicBool>>) -> Result<(), Halt> {
+    match cancel {
+        Some(c) if c.load(Ordering::Relaxed) => Err(Halt::Cancelled),
+        _ => Ok(()),
+    }
+}
+
+fn play_cell(
+    job: &CellJob,
+    spec: &RunSpec,
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<CellOutput, Halt> {
+    if crate::large::is_large(job, spec) {
+        return crate::large::play_large(job, spec, cancel);
+    }
+    let rules = spec.plugins.catalog().rules(&job.game);
+    // Users are read from their campaigns' event logs: trace ≥ users plays with events.
+    match (spec.backend, spec.depth >= Depth::Users) {
+        (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents, cancel),
+        (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new(), cancel),
+        (Backend::Ecs, false) => ENGINE.with(|e| {
+            run_cell_ecs(
+                engine_for(&mut e.borrow_mut(), &spec.plugins),
+                job,
+                spec,
+                &rules,
+                cancel,
+            )
+        }),
+        (Backend::Ecs, true) => TRACING_ENGINE.with(|e| {
+            run_cell_ecs(
+                engine_for(&mut e.borrow_mut(), &spec.plugins),
+                job,
+                spec,
+                &rules,
+                cancel,
+            )
+        }),
+    }
+}
+
+/// Runs `jobs` on `pool`, `window` cells at a time, and hands each cell's output to `deliver` in
+/// job order. Memory is bounded by one window of outputs, whatever the number of cells. Once
+/// `cancel` is set, the cells in flight stop at their next batch, round or mechanism and the
+/// run returns [`RunError::Cancelled`] (what was delivered stays delivered).
+pub fn run_cells<E>(
+    jobs: &[CellJob],
+    spec: &RunSpec,
+    pool: &rayon::ThreadPool,
+    window: usize,
+    cancel: Option<&Arc<AtomicBool>>,
+    mut deliver: impl FnMut(CellOutput) -> Result<(), E>,
+) -> Result<(), RunError<E>> {
+    for chunk in jobs.chunks(window.max(1)) {
+        let outputs: Vec<Result<CellOutput, Halt>> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|job| play_cell(job, spec, cancel))
+                .collect()
+        });
+        for output in outputs {
+            match output {
+                Ok(output) => deliver(output).map_err(RunError::Deliver)?,
+                Err(Halt::Invariant(v)) => return Err(RunError::Invariant(v)),
+                Err(Halt::Cancelled) => return Err(RunError::Cancelled),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a run stopped.
+#[derive(Debug)]
+pub enum RunError<E> {
+    /// A campaign broke a model invariant.
+    Invariant(InvariantViolation),
+    /// `deliver` failed (e.g. writing the output).
+    Deliver(E),
+    /// The cancel flag was set; the cells in flight were abandoned.
+    Cancelled,
+}

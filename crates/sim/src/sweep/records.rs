@@ -1,0 +1,97 @@
+//! What a cell hands back: its per-round statistics and, by trace level, per-campaign records,
+//! users and events.
+
+use datapact_model::stats::{CellStats, Diagnostics, Welford};
+use datapact_model::{Event, Game, Outcome};
+
+use crate::users::UserRecord;
+
+/// One cell to run: its index in the scenario's grid and its game.
+#[derive(Clone, Debug)]
+pub struct CellJob {
+    /// The cell's index in the scenario's grid.
+    pub index: usize,
+    /// The cell's game.
+    pub game: Game,
+}
+
+/// One campaign's record (trace ≥ rounds).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundRecord {
+    /// Replication index.
+    pub rep: u32,
+    /// Round of the repeated game (0 for single campaigns).
+    pub round: u32,
+    /// Catalog id of the mechanism.
+    pub mechanism: u16,
+    /// The campaign's measured outcome.
+    pub outcome: Outcome,
+    /// The registered metrics' values (`NaN`: not computed by this mechanism); empty when the
+    /// app registers none.
+    pub metrics: Box<[f64]>,
+}
+
+/// One event (trace = events); `seq` orders the campaign's events.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EventRecord {
+    /// Replication index.
+    pub rep: u32,
+    /// Round of the repeated game (0 for single campaigns).
+    pub round: u32,
+    /// Catalog id of the mechanism.
+    pub mechanism: u16,
+    /// Emission index within the campaign.
+    pub seq: u32,
+    /// The event.
+    pub event: Event,
+}
+
+/// The statistics of one round of a cell, over its replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundSummary {
+    /// Round of the repeated game (0 for single campaigns).
+    pub round: u32,
+    /// Per mechanism (catalog id), in run order.
+    pub stats: Vec<(u16, CellStats)>,
+    /// Per mechanism, in run order: each registered metric's mean and SE over the replications
+    /// that computed it.
+    pub metrics: Vec<Vec<Welford>>,
+    /// The S-vs-M and M-vs-C diagnostics of the round.
+    pub diagnostics: Diagnostics,
+    /// Per pair (i, j), i < j, of the run's mechanisms ([`crate::contrasts::pairs`] order): the
+    /// CRN-paired differences of the outcome metrics.
+    pub pairs: Vec<crate::contrasts::PairStats>,
+}
+
+/// Everything a cell produced: per-round statistics, and per-campaign records and events sorted
+/// by (round, replication, mechanism).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellOutput {
+    /// The cell's index in the grid.
+    pub cell: usize,
+    /// Per round, in round order.
+    pub summaries: Vec<RoundSummary>,
+    /// Per campaign (trace ≥ rounds; empty otherwise).
+    pub rounds: Vec<RoundRecord>,
+    /// Every user of every campaign (trace ≥ users; empty otherwise), sorted by (round,
+    /// replication, mechanism, user).
+    pub users: Vec<UserRecord>,
+    /// Every event (trace = events; empty otherwise).
+    pub events: Vec<EventRecord>,
+}
+
+pub(crate) fn push_events(
+    out: &mut Vec<EventRecord>,
+    rep: u32,
+    round: u32,
+    mechanism: u16,
+    events: &[Event],
+) {
+    out.extend(events.iter().enumerate().map(|(seq, e)| EventRecord {
+        rep,
+        round,
+        mechanism,
+        seq: seq as u32,
+        event: *e,
+    }));
+}
