@@ -4,7 +4,8 @@
 //!
 //! Invariants: this crate knows nothing of ECS, files or threads; every function is
 //! deterministic given its inputs; randomness enters only through [`draws::Draws`], filled from
-//! a stream the caller derives with [`draws::campaign_rng`].
+//! a stream the caller derives with [`draws::campaign_rng`]; networks among users and their
+//! thresholds ([`network`]) draw from streams of their own.
 //!
 //! Phases, one file each, in time order: [`report`] (report, observe, drift), [`assign`]
 //! (caps and water-filling for S/M; the privately optimal response for C), [`withdraw`]
