@@ -24,6 +24,7 @@ pub mod deviation;
 pub mod draws;
 pub mod dynamics;
 pub mod events;
+pub mod inference;
 pub mod large;
 pub mod network;
 pub mod param;
