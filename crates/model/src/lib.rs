@@ -34,6 +34,7 @@ pub mod report;
 pub mod settle;
 pub mod stats;
 pub mod strategy;
+pub mod vcg;
 pub mod waterfill;
 pub mod withdraw;
 
