@@ -441,7 +441,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 cells_done: None,
                 replication: rep,
             };
-            let plan = datapact_runner::ChunkPlan::for_scenario(&scenario);
+            let plan = datapact_runner::chunk_plan(&scenario);
             let owned = (0..plan.chunks()).filter(|c| shard.owns(*c)).count();
             if owned == 0 {
                 eprintln!(
@@ -528,7 +528,7 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
                 );
             }
             println!("  cells        {}", s.cell_count());
-            let plan = datapact_runner::ChunkPlan::for_scenario(&s);
+            let plan = datapact_runner::chunk_plan(&s);
             println!(
                 "  chunks       {} of up to {} cells (shards beyond {} get no work)",
                 plan.chunks(),

@@ -23,7 +23,7 @@ use arrow::array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow::datatypes::SchemaRef;
 use arrow::ffi::FFI_ArrowSchema;
 use arrow::ffi_stream::FFI_ArrowArrayStream;
-use datapact_runner::{ChunkPlan, RunOptions, RunSummary, RunnerError, Shard};
+use datapact_runner::{RunOptions, RunSummary, RunnerError, Shard};
 use datapact_scenario::{Scenario, ScenarioError};
 use datapact_trace::Table;
 use pyo3::IntoPyObjectExt;
@@ -370,7 +370,7 @@ fn run<'py>(
         cancel.clone(),
         cells_done.clone(),
     );
-    let total_cells = ChunkPlan::for_scenario(&scenario.inner).cells;
+    let total_cells = datapact_runner::chunk_plan(&scenario.inner).cells;
     let clock = std::time::Instant::now();
     let job = scenario.inner.clone();
     let (done_tx, done_rx) = mpsc::channel::<()>();

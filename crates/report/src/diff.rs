@@ -170,7 +170,7 @@ fn value_at(a: &Float64Array, i: usize) -> Option<f64> {
 fn load_side(dir: &Path) -> Result<Side, ReportError> {
     // Through the verified view, as every reader: a damaged or unfinished run is refused with
     // the reason, never compared as if it were whole.
-    let view = datapact_runner::RunView::open(dir)
+    let view = datapact_trace::RunView::open(dir)
         .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
     let manifest = view
         .finished()

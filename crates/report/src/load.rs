@@ -60,7 +60,7 @@ fn is_run(dir: &Path) -> bool {
 
 /// Loads every run under `dir`: `dir` itself if it is a run, else each subdirectory that is
 /// (sorted by name); other directories (the report itself) are skipped. Every run must be
-/// finished and verify ([`datapact_runner::RunView`]): an unfinished or damaged run is an
+/// finished and verify ([`datapact_trace::RunView`]): an unfinished or damaged run is an
 /// error naming it, never a silently partial report. A `rounds` table has a row per campaign
 /// (millions in a user's sweep), so only the runs named in `rounds_for` load theirs.
 pub fn load_runs(dir: &Path, rounds_for: &[&str]) -> Result<Vec<Run>, ReportError> {
@@ -87,7 +87,7 @@ fn traces_rounds(trace: &str) -> bool {
 /// carries the run's metadata); its `rounds` table only if the run is named in `rounds_for`
 /// and traced them.
 pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
-    let view = datapact_runner::RunView::open(dir).map_err(ReportError::Data)?;
+    let view = datapact_trace::RunView::open(dir).map_err(ReportError::Data)?;
     let manifest = view.finished().map_err(ReportError::Data)?.clone();
     let reads_rounds =
         traces_rounds(&manifest.trace) && rounds_for.contains(&manifest.scenario_name.as_str());

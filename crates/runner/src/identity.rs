@@ -1,6 +1,6 @@
-//! The identity of an output directory (`_run.json`): claimed by the first run into it, checked
-//! by every later one (shards, resumes), and the reference every reader checks the manifest,
-//! the shard records and the parts against ([`crate::RunView`]).
+//! Claiming an output directory: the identity (`_run.json`, [`datapact_trace::RunIdentity`])
+//! a run of a scenario writes into it, created by the first run and compared by every later
+//! one (shards, resumes).
 
 use std::path::Path;
 
@@ -8,106 +8,42 @@ use datapact_scenario::Scenario;
 use datapact_sim::PluginSet;
 
 use crate::VERSION;
-use crate::manifest::create_json_exclusive;
-use crate::plan::{ChunkPlan, Shard};
-use crate::write::{RunnerError, io_err, plugin_list, tables_of};
+use crate::error::{RunnerError, io_err};
+use crate::json::create_json_exclusive;
+use crate::plan::{Shard, chunk_plan};
+use crate::spec::{plugin_list, tables_of};
+use datapact_trace::{RunIdentity, identity_path, read_identity};
 
-/// The identity of an output directory, written when a run starts; later runs into the same
-/// directory (shards, resumes) must match it, and readers check everything else against it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RunIdentity {
-    /// Scenario name.
-    pub scenario_name: String,
-    /// SHA-256 of the normalised scenario.
-    pub scenario_hash: String,
-    /// Root seed.
-    pub seed: u64,
-    /// datapact version.
-    pub version: String,
-    /// The plugins the outputs were made with (`name version`, in order).
-    pub plugins: Vec<String>,
-    /// Replications per cell.
-    pub replications: u32,
-    /// Mechanism names, in output order.
-    pub mechanisms: Vec<String>,
-    /// The tables written (directory names).
-    pub tables: Vec<String>,
-    /// Cells of the grid.
-    pub cells: usize,
-    /// Cells per chunk.
-    pub chunk_cells: usize,
-    /// The number of shards N every run into the directory uses.
-    pub shards: usize,
-    /// The normalised scenario (what `scenario_hash` hashes).
-    pub scenario: String,
-    /// The one replication played (`--rep`), if not all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replication: Option<u32>,
-}
-
-impl RunIdentity {
-    /// The identity a run of `scenario` split into `shard.count` shards claims.
-    pub(crate) fn of(
-        scenario: &Scenario,
-        plugins: &PluginSet,
-        shard: Shard,
-        replication: Option<u32>,
-    ) -> RunIdentity {
-        let plan = ChunkPlan::for_scenario(scenario);
-        RunIdentity {
-            scenario_name: scenario.name.clone(),
-            scenario_hash: scenario.hash(),
-            seed: scenario.seed,
-            version: VERSION.to_string(),
-            plugins: plugin_list(plugins),
-            replications: scenario.replications,
-            mechanisms: scenario
-                .mechanisms
-                .iter()
-                .map(|m| m.name.to_string())
-                .collect(),
-            tables: tables_of(scenario.trace)
-                .iter()
-                .map(|t| t.dir_name().to_string())
-                .collect(),
-            cells: plan.cells,
-            chunk_cells: plan.chunk_cells,
-            shards: shard.count,
-            scenario: scenario.normalized(),
-            replication,
-        }
+/// The identity a run of `scenario` split into `shard.count` shards claims.
+pub(crate) fn identity_of(
+    scenario: &Scenario,
+    plugins: &PluginSet,
+    shard: Shard,
+    replication: Option<u32>,
+) -> RunIdentity {
+    let plan = chunk_plan(scenario);
+    RunIdentity {
+        scenario_name: scenario.name.clone(),
+        scenario_hash: scenario.hash(),
+        seed: scenario.seed,
+        version: VERSION.to_string(),
+        plugins: plugin_list(plugins),
+        replications: scenario.replications,
+        mechanisms: scenario
+            .mechanisms
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect(),
+        tables: tables_of(scenario.trace)
+            .iter()
+            .map(|t| t.dir_name().to_string())
+            .collect(),
+        cells: plan.cells,
+        chunk_cells: plan.chunk_cells,
+        shards: shard.count,
+        scenario: scenario.normalized(),
+        replication,
     }
-
-    /// The chunk layout the directory was claimed with.
-    pub fn plan(&self) -> ChunkPlan {
-        ChunkPlan {
-            cells: self.cells,
-            chunk_cells: self.chunk_cells.max(1),
-        }
-    }
-}
-
-/// The path of a directory's identity.
-pub(crate) fn identity_path(out: &Path) -> std::path::PathBuf {
-    out.join("_run.json")
-}
-
-/// Reads `_run.json`; the error says the directory is not (or not yet) a datapact run.
-pub(crate) fn read_identity(out: &Path) -> Result<RunIdentity, String> {
-    let path = identity_path(out);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "{}: {e}; {} is not a datapact run (or one made before datapact {VERSION})",
-            path.display(),
-            out.display()
-        )
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}: unreadable ({e}); not a datapact run of this version?",
-            path.display()
-        )
-    })
 }
 
 /// Whether a directory entry is what a run in progress leaves before `_run.json` is in place
@@ -175,7 +111,7 @@ pub(crate) fn claim_directory(
 ) -> Result<(), RunnerError> {
     check_out_dir(out)?;
     std::fs::create_dir_all(out).map_err(io_err(out))?;
-    let identity = RunIdentity::of(scenario, plugins, shard, replication);
+    let identity = identity_of(scenario, plugins, shard, replication);
     let path = identity_path(out);
     // Shards of an array start together: exactly one creates the identity, the others (and
     // later resumes) compare against it.

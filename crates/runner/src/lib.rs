@@ -9,33 +9,34 @@
 
 #![warn(missing_docs)]
 
+mod error;
 mod identity;
+mod json;
 mod lock;
 mod manifest;
 mod memory;
+mod options;
 mod plan;
 mod resume;
 mod rows;
-mod run_view;
-mod verify;
+mod spec;
 mod write;
 
-pub use identity::RunIdentity;
-pub use manifest::{
-    Manifest, PartEntry, ShardRecord, merge_manifest, read_manifest, shard_records,
+pub use datapact_trace::{
+    CHUNK_KEY, MAX_SHARDS, RunIdentity, RunView, Verification, read_manifest, verify,
 };
+pub use error::RunnerError;
+pub use lock::remove_stale_temporaries;
+pub use manifest::{Manifest, PartEntry, ShardRecord, merge_manifest, shard_records};
 pub use memory::{
     Available, DIRECT_COSTS, ECS_COSTS, MEMORY_LIMIT_VAR, MemoryEstimate, SimulatorCosts,
     available_memory, estimate_peak_bytes, format_bytes, parse_size,
 };
-pub use plan::{ChunkPlan, Shard};
+pub use options::{MAX_THREADS, MechanismSummary, RunOptions, RunSummary};
+pub use plan::{ChunkPlan, Shard, chunk_plan};
 pub use rows::metric_columns;
-pub use run_view::{CHUNK_KEY, MAX_SHARDS, RunView};
-pub use verify::{Verification, verify};
-pub use write::{
-    MAX_THREADS, MechanismSummary, RunOptions, RunSummary, RunnerError, depth_of, plugin_list,
-    remove_stale_temporaries, run, tables_of,
-};
+pub use spec::{depth_of, plugin_list, stop_rule, tables_of};
+pub use write::run;
 
 /// The version written into every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -2,13 +2,16 @@
 //! `_locks/shard-I-of-N.lock` (`flock` through `std::fs::File::try_lock`), held until the run
 //! ends, released by the kernel if the process dies (so `kill -9` leaves no stale claim). A
 //! second writer of the same shard is refused with the holder's pid, host and start time, which
-//! the holder writes into the file.
+//! the holder writes into the file. Once it holds the lock, a run deletes the hidden temporaries
+//! a dead holder left ([`remove_stale_temporaries`]).
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
+use datapact_trace::{PART_EXTENSION, TEMP_SUFFIX, Table};
+
+use crate::error::{RunnerError, io_err};
 use crate::plan::Shard;
-use crate::write::{RunnerError, io_err};
 
 /// A held claim; dropping it releases the lock (the file stays, naming the last holder).
 #[derive(Debug)]
@@ -104,6 +107,32 @@ pub(crate) fn lock_shard(out: &Path, shard: Shard) -> Result<ShardLock, RunnerEr
     };
     write().map_err(io_err(&path))?;
     Ok(ShardLock { _file: file })
+}
+
+/// Deletes the hidden temporaries (`.part-NNNNNN.parquet.tmp`) of `shard`'s chunks in `out`.
+/// A run calls it once it holds the shard's lock, for those a killed process left (a writer
+/// deletes its own on every error, but not on SIGKILL, an allocation failure or a forced exit):
+/// no live writer owns them. Never read as outputs, they would otherwise only waste space.
+pub fn remove_stale_temporaries(out: &Path, shard: Shard) -> Result<(), RunnerError> {
+    let suffix = format!(".{PART_EXTENSION}{TEMP_SUFFIX}");
+    for table in Table::ALL {
+        let dir = out.join(table.dir_name());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let chunk = name
+                .strip_prefix(".part-")
+                .and_then(|rest| rest.strip_suffix(suffix.as_str()))
+                .and_then(|digits| digits.parse::<usize>().ok());
+            if chunk.is_some_and(|c| shard.owns(c)) {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(io_err(&path))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use datapact_sim::sweep::batch_capacity;
 use datapact_sim::{Backend, EventRecord, RoundRecord, UserRecord};
 use datapact_trace::MAX_ROW_GROUP_ROWS;
 
-use crate::plan::ChunkPlan;
+use crate::plan::chunk_plan;
 
 /// Bytes of simulator state per user of one campaign, per path. Measured as the slope of peak
 /// RSS between n = 10^5 and n = 10^6 (one campaign, one thread, MODEL.md defaults):
@@ -194,7 +194,7 @@ pub fn estimate_peak_bytes(
             None => vec![(scenario.base.users, cells)],
         };
     sizes.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
-    let plan = ChunkPlan::for_scenario(scenario);
+    let plan = chunk_plan(scenario);
     // Cells in flight at once: one window of a chunk (a thread's world outlives its cell, but
     // the next cell it plays rebuilds it unless it has the same shape).
     let window = match scenario.trace {

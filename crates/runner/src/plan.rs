@@ -1,6 +1,8 @@
-//! The chunk layout of a scenario and the shards that split it.
+//! The chunk layout of a scenario ([`ChunkPlan`] and [`Shard`] are in `datapact_trace`, which
+//! reads runs back).
 
 use datapact_scenario::Scenario;
+pub use datapact_trace::{ChunkPlan, Shard};
 
 /// Work per chunk, in user-campaigns (cells × replications × mechanisms × users).
 const CHUNK_WORK: u128 = 10_000_000;
@@ -14,99 +16,32 @@ const MAX_CHUNK_CELLS: usize = 16_384;
 /// a function of the scenario alone.
 pub(crate) const MIN_CHUNKS: usize = 16;
 
-/// Cells `chunk·size .. (chunk+1)·size` form one chunk. A function of the scenario alone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChunkPlan {
-    /// Cells of the scenario's grid.
-    pub cells: usize,
-    /// Cells per chunk (the last chunk may hold fewer); `output.chunk_cells`, or automatic: the
-    /// least of about 10^7 user-campaigns of work, 16 384 cells, and ⌊cells / 16⌋ (so that
-    /// sweeps of 16 cells or more split into at least 16 chunks).
-    pub chunk_cells: usize,
-}
-
-impl ChunkPlan {
-    /// The scenario's chunk layout; depends on the scenario alone, never on threads or shards.
-    pub fn for_scenario(scenario: &Scenario) -> Self {
-        let cells = scenario.cell_count();
-        let users = match scenario.sweep.iter().find(|a| a.key == "population.users") {
-            Some(axis) => axis.values.iter().fold(0.0f64, |m, v| m.max(*v)) as usize,
-            None => scenario.base.users,
-        }
-        .max(1);
-        // An adaptive cell plays min..=max replications. Per-campaign records (trace >= rounds)
-        // grow with the count, so chunks are sized for max; at trace = cells a cell's output is
-        // a few statistics whatever its count (and ECS worlds are bounded apart), so chunks are
-        // sized as for a fixed run of min, keeping cells in parallel.
-        let reps = match (&scenario.adaptive, scenario.trace) {
-            (Some(a), datapact_scenario::TraceLevel::Cells) => a.min,
-            _ => scenario.replications,
-        };
-        let per_cell = reps as u128 * scenario.mechanisms.len() as u128 * users as u128;
-        let by_work = (CHUNK_WORK / per_cell.max(1)).min(MAX_CHUNK_CELLS as u128) as usize;
-        // ⌊cells / MIN_CHUNKS⌋ cells per chunk makes at least MIN_CHUNKS chunks (⌈⌉ would not:
-        // 40 cells in chunks of 3 are 14 chunks).
-        let automatic = by_work.min(cells / MIN_CHUNKS).max(1);
-        let chunk_cells = scenario
-            .chunk_cells
-            .unwrap_or(automatic)
-            .clamp(1, cells.max(1));
-        ChunkPlan { cells, chunk_cells }
+/// The scenario's chunk layout; depends on the scenario alone, never on threads or shards.
+pub fn chunk_plan(scenario: &Scenario) -> ChunkPlan {
+    let cells = scenario.cell_count();
+    let users = match scenario.sweep.iter().find(|a| a.key == "population.users") {
+        Some(axis) => axis.values.iter().fold(0.0f64, |m, v| m.max(*v)) as usize,
+        None => scenario.base.users,
     }
-
-    /// Number of chunks, the last one possibly partial.
-    pub fn chunks(&self) -> usize {
-        self.cells.div_ceil(self.chunk_cells)
-    }
-
-    /// The grid indices of the cells in `chunk`.
-    pub fn cells_of(&self, chunk: usize) -> std::ops::Range<usize> {
-        chunk * self.chunk_cells..((chunk + 1) * self.chunk_cells).min(self.cells)
-    }
-
-    /// The part file name of a chunk (the same in every table).
-    pub fn part_name(chunk: usize) -> String {
-        format!("part-{chunk:06}")
-    }
-}
-
-/// Shard `index` of `count` takes chunks `index, index + count, …` (round-robin: balanced, and
-/// each shard's files are disjoint from every other's).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// This shard's index I, from 0.
-    pub index: usize,
-    /// Number of shards N (≥ 1).
-    pub count: usize,
-}
-
-impl Shard {
-    /// The single shard that owns every chunk (`0/1`).
-    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
-
-    /// Parses `I/N` with 0 ≤ I < N.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let (i, n) = text
-            .split_once('/')
-            .ok_or_else(|| format!("--shard {text:?}: expected I/N, e.g. 0/4"))?;
-        let index: usize = i
-            .trim()
-            .parse()
-            .map_err(|_| format!("--shard {text:?}: I must be an integer >= 0"))?;
-        let count: usize = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("--shard {text:?}: N must be an integer >= 1"))?;
-        if count == 0 || index >= count {
-            return Err(format!("--shard {text:?}: need 0 <= I < N"));
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Whether this shard writes `chunk`.
-    pub fn owns(&self, chunk: usize) -> bool {
-        chunk % self.count == self.index
-    }
+    .max(1);
+    // An adaptive cell plays min..=max replications. Per-campaign records (trace >= rounds)
+    // grow with the count, so chunks are sized for max; at trace = cells a cell's output is
+    // a few statistics whatever its count (and ECS worlds are bounded apart), so chunks are
+    // sized as for a fixed run of min, keeping cells in parallel.
+    let reps = match (&scenario.adaptive, scenario.trace) {
+        (Some(a), datapact_scenario::TraceLevel::Cells) => a.min,
+        _ => scenario.replications,
+    };
+    let per_cell = reps as u128 * scenario.mechanisms.len() as u128 * users as u128;
+    let by_work = (CHUNK_WORK / per_cell.max(1)).min(MAX_CHUNK_CELLS as u128) as usize;
+    // ⌊cells / MIN_CHUNKS⌋ cells per chunk makes at least MIN_CHUNKS chunks (⌈⌉ would not:
+    // 40 cells in chunks of 3 are 14 chunks).
+    let automatic = by_work.min(cells / MIN_CHUNKS).max(1);
+    let chunk_cells = scenario
+        .chunk_cells
+        .unwrap_or(automatic)
+        .clamp(1, cells.max(1));
+    ChunkPlan { cells, chunk_cells }
 }
 
 #[cfg(test)]
@@ -115,7 +50,7 @@ mod tests {
 
     fn plan(text: &str) -> ChunkPlan {
         let s = Scenario::from_str(text, "test.toml", &[]).expect("valid scenario");
-        ChunkPlan::for_scenario(&s)
+        chunk_plan(&s)
     }
 
     const HEAD: &str = "[scenario]\nname = \"t\"\nseed = 1\nreplications = 1\n";

@@ -7,10 +7,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use datapact_trace::{PartEntry, PartInfo, Table};
+use datapact_trace::{PartEntry, PartInfo, RunView, Table, inspect_part};
 
 use crate::plan::ChunkPlan;
-use crate::run_view::RunView;
 
 /// The record a finished chunk leaves: its parts' rows and checksums.
 pub(crate) fn chunk_record_path(out: &Path, chunk: usize) -> PathBuf {
@@ -55,8 +54,7 @@ pub(crate) fn kept_parts(
         .map(|t| {
             let file = format!("{}/{name}.parquet", t.dir_name());
             let recorded = known.get(&file)?;
-            let info =
-                crate::verify::inspect_part(&view.dir.join(&file), Some(&recorded.sha256)).ok()?;
+            let info = inspect_part(&view.dir.join(&file), Some(&recorded.sha256)).ok()?;
             (info.rows == recorded.rows && view.check_part_metadata(&file).is_ok()).then_some(info)
         })
         .collect()

@@ -7,7 +7,8 @@ use datapact_trace::{
     RoundStatus, RoundsBuilder, UserRow, UsersBuilder,
 };
 
-use crate::write::{RunSummary, RunnerError};
+use crate::error::RunnerError;
+use crate::options::RunSummary;
 
 /// Rows buffered per table before a record batch goes to the writer.
 const FLUSH_ROWS: usize = 65_536;

@@ -1,218 +1,29 @@
 //! The run loop: chunks of cells through the simulator into Parquet parts.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::path::Path;
+use std::sync::atomic::Ordering;
 
-use datapact_scenario::{Scenario, TraceLevel};
-use datapact_sim::{Backend, CellJob, CellOutput, Depth, PluginSet, RunError, RunSpec, run_cells};
+use datapact_scenario::Scenario;
+use datapact_sim::{Backend, CellJob, CellOutput, Depth, RunError, RunSpec, run_cells};
 use datapact_trace::{
-    CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata,
-    PART_EXTENSION, PartInfo, PartWriter, RoundsBuilder, TEMP_SUFFIX, Table, TraceError,
-    UsersBuilder,
+    CHUNK_KEY, CellsBuilder, ContrastsBuilder, DiagnosticsBuilder, EventsBuilder, FileMetadata,
+    MAX_SHARDS, PartInfo, PartWriter, RoundsBuilder, RunView, Table, UsersBuilder,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::VERSION;
+use crate::error::{RunnerError, io_err};
 use crate::identity::claim_directory;
-use crate::lock::lock_shard;
-use crate::manifest::{
-    PartEntry, ShardRecord, merge_manifest, shard_record_path, write_json_atomic,
-};
+use crate::json::write_json_atomic;
+use crate::lock::{lock_shard, remove_stale_temporaries};
+use crate::manifest::{PartEntry, ShardRecord, merge_manifest, shard_record_path};
 use crate::memory::{available_memory, check_fits, estimate_peak_bytes};
-use crate::plan::{ChunkPlan, Shard};
+use crate::options::{MAX_THREADS, MechanismSummary, RunOptions, RunSummary};
+use crate::plan::{ChunkPlan, chunk_plan};
 use crate::resume::{chunk_record_path, kept_parts, known_parts};
 use crate::rows::{ChunkWriters, append, flush, metric_columns};
-use crate::run_view::{CHUNK_KEY, MAX_SHARDS, RunView};
-
-/// Most worker threads a run starts (far beyond any machine's cores; a larger request is a typo).
-pub const MAX_THREADS: usize = 1024;
-
-/// How to run a scenario: where to write, with how many threads, which shard, and which plugins.
-#[derive(Clone, Debug)]
-pub struct RunOptions {
-    /// The output directory.
-    pub out: PathBuf,
-    /// Worker threads (≥ 1).
-    pub threads: usize,
-    /// The chunks this process computes (`Shard::WHOLE` for all).
-    pub shard: Shard,
-    /// Keep chunks whose parts are already complete and compute only the rest.
-    pub resume: bool,
-    /// Show a progress bar on stderr.
-    pub progress: bool,
-    /// ECS or the direct kernel (core mechanisms only); both give identical files.
-    pub backend: Backend,
-    /// Set (e.g. by a signal handler) to stop after the current cells; the unfinished chunk is discarded.
-    pub cancel: Option<Arc<AtomicBool>>,
-    /// Counts this process's cells as they finish (kept by resume or computed): what a caller
-    /// polls to draw its own progress (the Python package's tqdm bar).
-    pub cells_done: Option<Arc<AtomicUsize>>,
-    /// The app's mechanisms, strategies and metrics (`PluginSet::core()` for the `datapact`
-    /// binary); the scenario must have been loaded against its catalog. Recorded in the run's
-    /// identity, the manifest and every file's metadata.
-    pub plugins: Arc<PluginSet>,
-    /// Play only this replication of every cell (`datapact run --rep R`): its rows equal those
-    /// of replication R in a whole run; statistics are over that one replication. Recorded in
-    /// the run's identity and in every file's metadata (`datapact.replication`).
-    pub replication: Option<u32>,
-}
-
-impl RunOptions {
-    /// Options for writing to `out` with the core plugins: one thread, no shard, no resume, no
-    /// progress bar, the ECS backend.
-    pub fn new(out: impl Into<PathBuf>) -> Self {
-        RunOptions {
-            out: out.into(),
-            threads: 1,
-            shard: Shard::WHOLE,
-            resume: false,
-            progress: false,
-            backend: Backend::Ecs,
-            cancel: None,
-            cells_done: None,
-            plugins: Arc::new(PluginSet::core()),
-            replication: None,
-        }
-    }
-}
-
-/// The plugin set as recorded in outputs: `name version` per plugin, in order.
-pub fn plugin_list(plugins: &PluginSet) -> Vec<String> {
-    plugins
-        .plugins()
-        .iter()
-        .map(|p| {
-            if p.version.is_empty() {
-                p.name.clone()
-            } else {
-                format!("{} {}", p.name, p.version)
-            }
-        })
-        .collect()
-}
-
-/// Per mechanism, sums over the cells this run computed (for the summary table).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MechanismSummary {
-    /// Cells summed over.
-    pub cells: usize,
-    /// Sum over cells of the success rate.
-    pub success: f64,
-    /// Sum over cells of the mean welfare W.
-    pub welfare: f64,
-    /// Sum over cells of the mean leakage (payments made without improvement).
-    pub leakage: f64,
-    /// Cells with a positive mean leakage.
-    pub leaky_cells: usize,
-}
-
-/// What a run did, for the command line's report.
-#[derive(Clone, Debug, Default)]
-pub struct RunSummary {
-    /// Cells computed by this run (kept chunks excluded).
-    pub cells_run: usize,
-    /// Chunks computed by this run.
-    pub chunks_run: usize,
-    /// Chunks kept from an earlier run (`resume`).
-    pub chunks_kept: usize,
-    /// Per mechanism name, in output order.
-    pub mechanisms: Vec<(&'static str, MechanismSummary)>,
-    /// Whether this run completed the set of shards and wrote `manifest.json`.
-    pub manifest_written: bool,
-}
-
-/// Why a run failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RunnerError {
-    /// A file or directory could not be read or written.
-    #[error("{path}: {message}")]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The operating system's error.
-        message: String,
-    },
-    /// A part file could not be written.
-    #[error(transparent)]
-    Trace(#[from] TraceError),
-    /// The simulator found a campaign breaking an invariant of the model.
-    #[error("model invariant violated: {0}")]
-    Invariant(datapact_sim::InvariantViolation),
-    /// The run cannot start as asked (another run's directory, plugins that do not match the
-    /// scenario, a backend the mechanisms lack, ...); the message says why.
-    #[error("{0}")]
-    Refused(String),
-    /// A file of an earlier run that does not read back; the message names it.
-    #[error("{0}")]
-    Unreadable(String),
-    /// `RunOptions::cancel` was set; finished chunks are kept.
-    #[error("interrupted: finished chunks are kept; rerun with --resume to complete")]
-    Interrupted,
-    /// A NaN reached a Float64 column; the part was not written.
-    #[error(
-        "{file}: column {column} would hold NaN; nothing was written (a bug: please report the scenario)"
-    )]
-    NotANumber {
-        /// The part file that would have held it.
-        file: PathBuf,
-        /// The column.
-        column: String,
-    },
-}
-
-pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
-    move |e| RunnerError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-/// How much per-campaign detail the simulator must keep for a scenario's trace level.
-pub fn depth_of(trace: TraceLevel) -> Depth {
-    match trace {
-        TraceLevel::Cells => Depth::Cells,
-        TraceLevel::Rounds => Depth::Rounds,
-        TraceLevel::Users => Depth::Users,
-        TraceLevel::Events => Depth::Events,
-    }
-}
-
-/// The tables a scenario writes (`contrasts` at every level, empty for a single mechanism).
-pub fn tables_of(trace: TraceLevel) -> Vec<Table> {
-    let mut tables = vec![Table::Cells, Table::Diagnostics, Table::Contrasts];
-    if trace >= TraceLevel::Rounds {
-        tables.push(Table::Rounds);
-    }
-    if trace >= TraceLevel::Users {
-        tables.push(Table::Users);
-    }
-    if trace >= TraceLevel::Events {
-        tables.push(Table::Events);
-    }
-    tables
-}
-
-/// The simulator's view of a scenario's adaptive rule: its contrast as positions in the run's
-/// mechanisms.
-pub fn stop_rule(scenario: &Scenario, a: &datapact_scenario::Adaptive) -> datapact_sim::StopRule {
-    let position = |m: datapact_scenario::MechanismRef| {
-        scenario
-            .mechanisms
-            .iter()
-            .position(|x| *x == m)
-            .expect("the scenario reader takes a contrast's mechanisms from the run's")
-    };
-    datapact_sim::StopRule {
-        target_se: a.target_se,
-        metric: a.metric,
-        min: a.min,
-        max: a.max,
-        batch: a.batch,
-        contrast: a.contrast.map(|p| (position(p.a), position(p.b))),
-    }
-}
+use crate::spec::{contrast_positions, depth_of, plugin_list, stop_rule, tables_of};
 
 /// Runs this shard's chunks of `scenario` into `opts.out`, then writes its shard record and, if it
 /// completes the set, `manifest.json`.
@@ -311,7 +122,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             view.strays.join(", ")
         )));
     }
-    let plan = ChunkPlan::for_scenario(scenario);
+    let plan = chunk_plan(scenario);
     let tables = tables_of(scenario.trace);
     let columns: Vec<datapact_trace::Categorical> = scenario
         .sweep
@@ -430,48 +241,6 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     summary.manifest_written =
         merge_manifest(&opts.out, scenario, &opts.plugins, &plan, opts.shard.count)?;
     Ok(summary)
-}
-
-/// Deletes the hidden temporaries (`.part-NNNNNN.parquet.tmp`) of `shard`'s chunks in `out`.
-/// A run calls it once it holds the shard's lock, for those a killed process left (a writer
-/// deletes its own on every error, but not on SIGKILL, an allocation failure or a forced exit):
-/// no live writer owns them. Never read as outputs, they would otherwise only waste space.
-pub fn remove_stale_temporaries(out: &Path, shard: Shard) -> Result<(), RunnerError> {
-    let suffix = format!(".{PART_EXTENSION}{TEMP_SUFFIX}");
-    for table in Table::ALL {
-        let dir = out.join(table.dir_name());
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let chunk = name
-                .strip_prefix(".part-")
-                .and_then(|rest| rest.strip_suffix(suffix.as_str()))
-                .and_then(|digits| digits.parse::<usize>().ok());
-            if chunk.is_some_and(|c| shard.owns(c)) {
-                let path = entry.path();
-                std::fs::remove_file(&path).map_err(io_err(&path))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The scenario's contrast pairs as positions (A, B) in its mechanism list.
-fn contrast_positions(scenario: &Scenario) -> Vec<(usize, usize)> {
-    let position = |m: datapact_scenario::MechanismRef| {
-        scenario
-            .mechanisms
-            .iter()
-            .position(|x| *x == m)
-            .expect("contrast pairs name mechanisms of the run")
-    };
-    scenario
-        .contrast_pairs()
-        .into_iter()
-        .map(|p| (position(p.a), position(p.b)))
-        .collect()
 }
 
 fn count_done(opts: &RunOptions, cells: usize) {

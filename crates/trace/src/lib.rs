@@ -14,34 +14,50 @@
 //! Typical use: build rows with a table builder ([`CellsBuilder`], [`DiagnosticsBuilder`],
 //! [`RoundsBuilder`], [`UsersBuilder`], [`EventsBuilder`]), take a batch every few tens of thousands of rows with
 //! `finish_batch`, and stream it to a [`PartWriter`]; `finish` renames the part into place.
+//!
+//! Reading a run back: [`RunView`] is the one verified view of an output directory (its
+//! identity [`RunIdentity`], manifest, shard records and part metadata cross-checked; the chunk
+//! layout [`ChunkPlan`] and [`Shard`]s), what the runner's `--resume`, `verify`, `status` and the
+//! report all read through; [`read_table`] and the typed readers give the rows.
 
 #![warn(missing_docs)]
 
 #[macro_use]
 mod columns;
 mod error;
+mod identity;
+mod layout;
 pub mod manifest;
+mod read;
 mod rows;
+mod run_view;
 mod schema;
+mod verify;
 mod writer;
 
 pub use columns::{ColumnValue, typed_column};
 pub use error::TraceError;
+pub use identity::{RunIdentity, identity_path, read_identity};
+pub use layout::{CHUNK_KEY, ChunkPlan, MAX_SHARDS, Shard, chunk_of_file};
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
+pub use read::{
+    count_rows, inspect_part, part_files, read_metadata, read_part, read_table, sha256_file,
+};
 pub use rows::{
     BatchBuilder, CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder,
     ContrastsColumns, DiagnosticsBuilder, DiagnosticsColumns, DiagnosticsRow, EventRow,
     EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow, RoundStatus, RoundsBuilder,
     RoundsColumns, UserRow, UsersBuilder, UsersColumns,
 };
+pub use run_view::RunView;
 pub use schema::{
     Categorical, ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn,
     SCHEMA_VERSION, SweptColumn, Table, categorical_description, markdown_columns, schema,
     swept_columns_conflict, swept_description,
 };
+pub use verify::{Verification, verify};
 pub use writer::{
-    FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX,
-    count_rows, keys, part_files, read_metadata, read_part, read_table, sha256_file,
+    FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX, keys,
 };
 
 /// Re-exported so callers use the exact Arrow version this crate writes with.

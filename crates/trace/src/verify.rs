@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use datapact_trace::PartInfo;
-
+use crate::read::inspect_part;
 use crate::run_view::RunView;
 
 /// What is wrong with an output directory (empty vectors: all is well).
@@ -88,24 +87,4 @@ pub fn verify(out: &Path) -> Result<Verification, String> {
     v.unexpected.sort();
     v.partial.sort();
     Ok(v)
-}
-
-/// Checks one part file: its SHA-256 equals `recorded` (when a record holds one), and it reads
-/// back whole. Returns what a manifest entry needs. Used by `verify` and by `--resume`, which
-/// keeps a chunk only if every part passes.
-pub(crate) fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartInfo, String> {
-    let sha256 = datapact_trace::sha256_file(path).map_err(|e| e.to_string())?;
-    if let Some(r) = recorded.filter(|r| **r != *sha256) {
-        return Err(format!(
-            "checksum {} != recorded {}",
-            &sha256[..12],
-            &r[..12.min(r.len())]
-        ));
-    }
-    let rows = datapact_trace::count_rows(path).map_err(|e| e.to_string())?;
-    Ok(PartInfo {
-        path: path.to_path_buf(),
-        rows,
-        sha256,
-    })
 }

@@ -8,17 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use datapact_trace::{Manifest, ShardRecord, Table, keys};
-
 use crate::identity::{RunIdentity, read_identity};
-use crate::manifest::{read_manifest, read_shard_record, shard_record_path, shard_records};
-use crate::plan::{ChunkPlan, Shard};
-
-/// The part-file metadata key holding the chunk a part belongs to (decimal).
-pub const CHUNK_KEY: &str = "datapact.chunk";
-
-/// Most shards a run may be split into (shard records are named with five digits).
-pub const MAX_SHARDS: usize = 99_999;
+use crate::layout::{CHUNK_KEY, ChunkPlan, MAX_SHARDS, Shard, chunk_of_file};
+use crate::manifest::{
+    Manifest, ShardRecord, read_manifest, read_shard_record, shard_record_path, shard_records,
+};
+use crate::{Table, keys};
 
 /// An output directory as its identity says it must be, with every disagreement found.
 #[derive(Clone, Debug)]
@@ -337,7 +332,7 @@ impl RunView {
             {
                 continue;
             }
-            let checked = crate::verify::inspect_part(&self.dir.join(&p.file), Some(&p.sha256))
+            let checked = crate::read::inspect_part(&self.dir.join(&p.file), Some(&p.sha256))
                 .and_then(|info| {
                     if info.rows == p.rows {
                         self.check_part_metadata(&p.file)
@@ -364,8 +359,7 @@ impl RunView {
     /// Checks one part file's embedded metadata: this run's seed and scenario hash, and the
     /// table and chunk its name says.
     pub fn check_part_metadata(&self, file: &str) -> Result<(), String> {
-        let meta =
-            datapact_trace::read_metadata(&self.dir.join(file)).map_err(|e| e.to_string())?;
+        let meta = crate::read_metadata(&self.dir.join(file)).map_err(|e| e.to_string())?;
         let table = file.split('/').next().unwrap_or("");
         let chunk = chunk_of_file(file)
             .map(|c| c.to_string())
@@ -388,15 +382,6 @@ impl RunView {
         }
         Ok(())
     }
-}
-
-/// The chunk index in a part file's name (`cells/part-000012.parquet` → 12).
-pub(crate) fn chunk_of_file(file: &str) -> Option<usize> {
-    let name = file.rsplit('/').next()?;
-    name.strip_prefix("part-")?
-        .strip_suffix(".parquet")?
-        .parse()
-        .ok()
 }
 
 fn short(s: &str) -> &str {
