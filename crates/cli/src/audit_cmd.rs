@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use datapact_audit::{AuditError, AuditInputs, DEFAULT_SPEC};
 
-use crate::cli::{Context, Failure, Signals};
+use crate::context::Context;
 use crate::embedded;
+use crate::failure::Failure;
+use crate::signals::Signals;
 
 fn failure(signals: &Signals, e: AuditError) -> Failure {
     match e {

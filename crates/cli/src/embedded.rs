@@ -77,3 +77,31 @@ pub fn find(name: &str) -> Option<&'static str> {
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PAPER;
+
+    /// The embedded paper scenarios are exactly the files in `scenarios/paper/`, all of them.
+    #[test]
+    fn embedded_paper_scenarios_equal_files_on_disk() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/paper");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut embedded_names: Vec<String> =
+            PAPER.iter().map(|(n, _)| format!("{n}.toml")).collect();
+        embedded_names.sort();
+        assert_eq!(on_disk, embedded_names, "scenarios/paper/ and PAPER differ");
+        for (name, text) in PAPER {
+            let file = std::fs::read_to_string(dir.join(format!("{name}.toml"))).unwrap();
+            assert_eq!(&file, text, "{name}.toml differs from its embedded copy");
+            let s = datapact_scenario::Scenario::from_str(text, name, &[]).unwrap();
+            assert_eq!(&s.name, name, "scenario name must equal its file name");
+        }
+    }
+}

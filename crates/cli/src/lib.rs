@@ -19,10 +19,22 @@
 
 mod audit_cmd;
 mod cli;
+mod context;
+mod diff_cmd;
 pub mod embedded;
+mod failure;
 mod oom;
 mod plugins_cmd;
 mod report_cmd;
+mod reproduce_cmd;
+mod run_cmd;
+mod scenarios_cmd;
+mod schema_cmd;
+mod sensitivity_cmd;
+mod signals;
+mod status_cmd;
+mod validate_cmd;
+mod verify_cmd;
 
 use std::process::ExitCode;
 use std::sync::Arc;

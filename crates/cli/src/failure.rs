@@ -1,0 +1,45 @@
+//! Exit codes: 0 success; 1 runtime failure (I/O, damaged outputs); 2 bad input (scenario,
+//! arguments, refused directory, a plugin registered twice); 3 a model invariant was violated;
+//! 130/143 interrupted by SIGINT/SIGTERM.
+
+use datapact_runner::RunnerError;
+use datapact_scenario::ScenarioError;
+
+/// An error with its exit code.
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        Failure {
+            code: 2,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<RunnerError> for Failure {
+    fn from(e: RunnerError) -> Self {
+        let code = match &e {
+            RunnerError::Refused(_) => 2,
+            RunnerError::Invariant(_) => 3,
+            RunnerError::Interrupted => 130,
+            _ => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<datapact_report::ReportError> for Failure {
+    fn from(e: datapact_report::ReportError) -> Self {
+        Failure {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}

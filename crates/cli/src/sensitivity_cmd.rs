@@ -1,0 +1,44 @@
+//! `datapact sensitivity`: Sobol indices or Morris effects of a designed run.
+
+use std::path::{Path, PathBuf};
+
+use crate::failure::Failure;
+
+/// `datapact sensitivity DIR --metric M [--mechanism X [--minus Y]] [--out OUT]`.
+pub(crate) fn sensitivity(
+    dir: &Path,
+    metric: String,
+    mechanism: Option<String>,
+    minus: Option<String>,
+    out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    use datapact_report::sensitivity::{Request, analyze, write_outputs};
+    let out = out.unwrap_or_else(|| dir.join("sensitivity"));
+    let request = Request {
+        metric,
+        mechanism,
+        minus,
+    };
+    let analysis = analyze(dir, &request)?;
+    let files = write_outputs(&analysis, &out)?;
+    for r in &analysis.responses {
+        println!(
+            "{} of {} ({}, grid cell {}):",
+            analysis.method, analysis.metric, r.mechanism, r.grid_cell
+        );
+        for (axis, indices) in &r.axes {
+            let shown: Vec<String> = indices
+                .iter()
+                .map(|ix| match ix.conf {
+                    Some(c) => format!("{} = {:.3} ± {:.3}", ix.name, ix.value, c),
+                    None => format!("{} = {:.3}", ix.name, ix.value),
+                })
+                .collect();
+            println!("  {axis:<16} {}", shown.join("   "));
+        }
+    }
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}

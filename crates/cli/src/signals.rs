@@ -1,0 +1,78 @@
+//! SIGINT and SIGTERM during a run: a cooperative stop, backed by a deadline.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use datapact_runner::{RunnerError, Shard};
+
+use crate::failure::Failure;
+
+/// How long a signalled run may take to stop on its own before [`Signals::watch`] ends it.
+const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// SIGINT and SIGTERM ask the run to stop cleanly: finished chunks stay, the chunk in progress
+/// is discarded, and the exit code says which signal (130 or 143).
+pub(crate) struct Signals {
+    pub(crate) stop: Arc<AtomicBool>,
+    terminated: Arc<AtomicBool>,
+}
+
+impl Signals {
+    pub(crate) fn install() -> Result<Signals, Failure> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let terminated = Arc::new(AtomicBool::new(false));
+        let failed = |e: std::io::Error| Failure {
+            code: 1,
+            message: format!("cannot install signal handlers: {e}"),
+        };
+        signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone()).map_err(failed)?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone()).map_err(failed)?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, terminated.clone())
+            .map_err(failed)?;
+        Ok(Signals { stop, terminated })
+    }
+
+    /// Backs the cooperative stop with a deadline: the simulator checks the flag between the
+    /// phases of a round, but one phase of a huge campaign (or spawning its world) can take
+    /// longer than a scheduler's grace period. If the run has not returned [`GRACE`] after the
+    /// signal, the chunk in flight is abandoned on the spot: its hidden temporaries are deleted
+    /// and the process exits with 130/143. Nothing else can be half-written (parts appear only by
+    /// rename, records are replaced atomically), which is what `kill -9` tolerance already
+    /// guarantees, so `--resume` completes the run as after any interrupt.
+    pub(crate) fn watch(&self, out: PathBuf, shard: Shard) {
+        let (stop, terminated) = (self.stop.clone(), self.terminated.clone());
+        let watcher = move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            std::thread::sleep(GRACE);
+            let _ = datapact_runner::remove_stale_temporaries(&out, shard);
+            eprintln!(
+                "datapact: {} (the cell in flight was abandoned)",
+                RunnerError::Interrupted
+            );
+            let code = if terminated.load(Ordering::Relaxed) {
+                143
+            } else {
+                130
+            };
+            // `_exit`: no destructor may race the threads still playing the cell.
+            // SAFETY: ends the process at once.
+            unsafe { libc::_exit(code) }
+        };
+        // Without the watcher, the run still stops at the next phase.
+        let _ = std::thread::Builder::new()
+            .name("datapact-stop".into())
+            .spawn(watcher);
+    }
+
+    pub(crate) fn exit_code(&self, e: RunnerError) -> Failure {
+        let interrupted = matches!(e, RunnerError::Interrupted);
+        let mut failure = Failure::from(e);
+        if interrupted && self.terminated.load(Ordering::Relaxed) {
+            failure.code = 143;
+        }
+        failure
+    }
+}
