@@ -34,68 +34,23 @@
 #   SLURM_LOCAL_CTLD_PORT / SLURM_LOCAL_SLURMD_PORT  ports; by default the first free
 #                       pair of 6817/6818, 16817/16818, 26817/26818 is used
 # shellcheck disable=SC2317 # cleanup & co. are called from traps
+# shellcheck disable=SC2119 # lib.sh's functions take optional arguments, not the script's
 set -uo pipefail
 
 PROG=array_equals_local
-SKIP=77
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-repo=$(cd "$here/../.." && pwd -P)
-cluster=$repo/tools/slurm/cluster.sh
-sbatch_script=$repo/tools/slurm/datapact-array.sbatch
 JOB_TIMEOUT=${SLURM_IT_JOB_TIMEOUT:-300}
 SHARDS=4
 MIN_CHUNKS=3
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-
-# ----------------------------------------------------------------------- timings
-declare -a TIMES=()
-t_start=$EPOCHREALTIME
-t0=$EPOCHREALTIME
-lap() { # lap NAME: record the seconds since the previous lap
-    local now=$EPOCHREALTIME line
-    line=$(awk -v n="$1" -v a="$t0" -v b="$now" 'BEGIN { printf "%-10s %7.2f s", n, b - a }')
-    TIMES+=("$line")
-    log "time $line"
-    t0=$now
-}
-print_times() {
-    local l
-    for l in "${TIMES[@]}"; do printf '  %s\n' "$l"; done
-    awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "  %-10s %7.2f s\n", "total", b - a }'
-}
+# shellcheck source=tests/slurm/lib.sh
+. "$here/lib.sh"
+TABLES="cells diagnostics rounds"
+sbatch_script=$repo/tools/slurm/datapact-array.sbatch
 
 # ------------------------------------------------------------------ skip / setup
-rc=0
-why=$("$cluster" check 2>&1) || rc=$?
-why=$(printf '%s' "$why" | sed 's/^cluster\.sh: //' | tr '\n' ' ')
-if ((rc == SKIP)); then
-    echo "SKIP: $PROG: ${why:-this machine cannot run a local Slurm}"
-    exit "$SKIP"
-elif ((rc != 0)); then
-    echo "FAIL: $PROG: cluster.sh check failed (rc $rc): $why"
-    exit 1
-fi
-log "check: $why"
-
-src_bin=${DATAPACT_BIN:-$repo/target/release/datapact}
-if [[ ! -x $src_bin ]]; then
-    echo "FAIL: $PROG: datapact binary not found at $src_bin" \
-        "(build it: cargo build --release -p datapact, or set DATAPACT_BIN)"
-    exit 1
-fi
-
-WORK=$(mktemp -d "${SLURM_IT_TMPDIR:-${TMPDIR:-/tmp}}/datapact-slurm-it.XXXXXX") || exit 1
-WORK=$(cd "$WORK" && pwd -P)
-STATE=$WORK/slurm-state
-DIR_LOCAL=$WORK/out-local
-DIR_SLURM=$WORK/out-slurm
-LOGS=$WORK/logs
-SCENARIO=$WORK/slurm-it.toml
-BIN=$WORK/datapact
-mkdir -p "$STATE" "$LOGS"
-cp "$src_bin" "$BIN" || exit 1
-log "work dir $WORK; binary $src_bin ($("$BIN" --version 2>/dev/null || echo '?'))"
+preflight
+make_work slurm-it
 
 JOBID=
 JOBIDS=()
@@ -164,25 +119,7 @@ trap cleanup EXIT
 trap 'fail "interrupted"; exit 130' INT TERM
 
 # ------------------------------------------------------------ 1. install + start
-"$cluster" install || { fail "cluster.sh install failed"; exit 1; }
-lap install
-
-port_busy() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-if [[ -z ${SLURM_LOCAL_CTLD_PORT:-} && -z ${SLURM_LOCAL_SLURMD_PORT:-} ]]; then
-    for base in 6817 16817 26817; do
-        if ! port_busy "$base" && ! port_busy $((base + 1)); then
-            export SLURM_LOCAL_CTLD_PORT=$base SLURM_LOCAL_SLURMD_PORT=$((base + 1))
-            break
-        fi
-        log "ports $base/$((base + 1)) in use (another local cluster?); trying the next pair"
-    done
-fi
-
-CLUSTER_STARTED=1 # cluster.sh stop is a no-op for daemons it did not start
-env_line=$("$cluster" start "$STATE") || { fail "cluster.sh start failed"; exit 1; }
-eval "$env_line"
-[[ -n ${SLURM_CONF:-} && -f $SLURM_CONF ]] || { fail "cluster.sh start did not give SLURM_CONF"; exit 1; }
-lap start
+start_cluster
 
 # ---------------------------------------------------------- 2. scenario + local run
 # 144 cells x 5000 replications x 3 mechanisms x 20 users = 43.2e6 user-campaigns; at
@@ -207,24 +144,7 @@ game.payment = { from = 0.0, to = 0.3, steps = 12 }
 [output]
 trace = "rounds"
 EOF
-"$BIN" validate "$SCENARIO" >&2 || { fail "datapact validate rejected the scenario"; exit 1; }
-
-"$BIN" run "$SCENARIO" --out "$DIR_LOCAL" -q >"$LOGS/local-run.log" 2>&1 || {
-    cat "$LOGS/local-run.log" >&2
-    fail "local run failed"
-    exit 1
-}
-# Hashes and row counts of every part against the manifest; the local tree never changes, so
-# it is verified once (the Slurm tree after every comparison).
-"$BIN" verify "$DIR_LOCAL" >"$LOGS/verify-local.log" 2>&1 || {
-    cat "$LOGS/verify-local.log" >&2
-    fail "datapact verify $DIR_LOCAL failed"
-    exit 1
-}
-lap local
-NCHUNKS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["chunks"])' \
-    "$DIR_LOCAL/manifest.json") || { fail "cannot read chunks from $DIR_LOCAL/manifest.json"; exit 1; }
-log "local run: $NCHUNKS chunks"
+run_local
 if ((NCHUNKS < MIN_CHUNKS)); then
     fail "scenario has only $NCHUNKS chunks (< $MIN_CHUNKS); raise replications or grid size"
     exit 1
@@ -254,121 +174,6 @@ submit() {
 
 # nlogs JOBID: number of job output files of that job.
 nlogs() { find "$LOGS" -maxdepth 1 -name "datapact-${1}_*.out" | wc -l; }
-
-# status_rc: exit code of `datapact status DIR_SLURM` (output shown).
-status_rc() {
-    local rc=0
-    "$BIN" status "$DIR_SLURM" >"$LOGS/status.log" 2>&1 || rc=$?
-    sed 's/^/  status: /' "$LOGS/status.log" >&2
-    return "$rc"
-}
-
-# compare_outputs LABEL: DIR_SLURM equals DIR_LOCAL (status, part files, manifests).
-compare_outputs() {
-    local label=$1 st_rc=0 mc_rc=0 ndiff=0 p t stray line
-    status_rc || st_rc=$?
-    ((st_rc == 0)) || fail "$label: datapact status $DIR_SLURM exited $st_rc"
-
-    # Part files: the same set of paths in both trees (all tables, i.e. all top-level
-    # directories not starting with _ or .), each pair byte-identical.
-    list_parts "$DIR_LOCAL" >"$LOGS/parts-local.txt"
-    list_parts "$DIR_SLURM" >"$LOGS/parts-slurm.txt"
-    NPARTS=$(wc -l <"$LOGS/parts-local.txt")
-    for t in cells diagnostics rounds; do
-        grep -q "^$t/part-[0-9]*\.parquet\$" "$LOGS/parts-local.txt" || fail "local run has no $t part files"
-    done
-    if ! diff -u "$LOGS/parts-local.txt" "$LOGS/parts-slurm.txt" >"$LOGS/parts.diff"; then
-        fail "$label: part file sets differ (-local only, +slurm only):" \
-            "$(grep -E '^[+-][^+-]' "$LOGS/parts.diff" | tr '\n' ' ')"
-    fi
-    while read -r p; do
-        [[ -f $DIR_SLURM/$p ]] || continue # reported by the set comparison above
-        if ! cmp -s "$DIR_LOCAL/$p" "$DIR_SLURM/$p"; then
-            fail "$label: part file differs: $p ($(cmp "$DIR_LOCAL/$p" "$DIR_SLURM/$p" 2>&1 | head -n1))"
-            ndiff=$((ndiff + 1))
-        fi
-    done <"$LOGS/parts-local.txt"
-    log "$label: compared $NPARTS part files with cmp: $ndiff differ"
-    stray=$(cd "$DIR_SLURM" && find . -name '.*' -not -name . | head -n 5)
-    [[ -z $stray ]] || fail "$label: temporary files left in $DIR_SLURM: $stray"
-
-    # Every part's hash and row count as the manifest records, no unlisted part.
-    if ! "$BIN" verify "$DIR_SLURM" >"$LOGS/verify-slurm.log" 2>&1; then
-        sed 's/^/  verify: /' "$LOGS/verify-slurm.log" >&2
-        fail "$label: datapact verify $DIR_SLURM failed"
-    fi
-
-    # Manifests (equal except "shards"), shard records.
-    python3 "$WORK/check_manifests.py" "$DIR_LOCAL" "$DIR_SLURM" "$SHARDS" \
-        >"$LOGS/manifest-check.log" 2>&1 || mc_rc=$?
-    sed 's/^/  /' "$LOGS/manifest-check.log" >&2
-    if ((mc_rc != 0)); then
-        while read -r line; do
-            [[ $line == PROBLEM:* ]] && fail "$label: ${line#PROBLEM: }"
-        done <"$LOGS/manifest-check.log"
-        grep -q '^PROBLEM:' "$LOGS/manifest-check.log" || fail "$label: manifest check crashed (rc $mc_rc)"
-    fi
-}
-list_parts() {
-    (cd "$1" && find . -mindepth 2 -path './[._]*' -prune -o -type f -name '*.parquet' \
-        -not -name '.*' -printf '%P\n' | sort)
-}
-
-cat >"$WORK/check_manifests.py" <<'PY'
-import json, os, sys
-
-local, slurm, shards = sys.argv[1], sys.argv[2], int(sys.argv[3])
-problems = []
-def load(root, base):
-    try:
-        return json.load(open(os.path.join(base, "manifest.json")))
-    except (OSError, ValueError) as e:
-        problems.append(f"{root} manifest.json unreadable: {e}")
-        return None
-
-ml, ms = load("local", local), load("slurm", slurm)
-if ml is None or ms is None:
-    for p in problems:
-        print("PROBLEM:", p)
-    sys.exit(1)
-
-# Fields allowed to differ, with the values they must have.
-allowed = {"shards": (1, shards)}
-for k in sorted(set(ml) | set(ms)):
-    a, b = ml.get(k, "<missing>"), ms.get(k, "<missing>")
-    if k in allowed:
-        if (a, b) != allowed[k]:
-            problems.append(f"manifest {k}: local {a!r}, slurm {b!r}, expected {allowed[k]!r}")
-    elif a != b:
-        problems.append(f"manifest field {k!r} differs: local {str(a)[:200]!r} vs slurm {str(b)[:200]!r}")
-
-# Shard records: shard i of N computed exactly chunks i, i+N, ...
-chunks = ms.get("chunks", 0)
-rec_dir = os.path.join(slurm, "_shards")
-names = sorted(os.listdir(rec_dir)) if os.path.isdir(rec_dir) else []
-expect = [f"shard-{i:05d}-of-{shards:05d}.json" for i in range(shards)]
-if names != expect:
-    problems.append(f"shard records {names}, expected {expect}")
-seen = []
-for i, n in enumerate(expect):
-    try:
-        r = json.load(open(os.path.join(rec_dir, n)))
-    except (OSError, ValueError) as e:
-        problems.append(f"shard record {n}: {e}")
-        continue
-    want = list(range(i, chunks, shards))
-    if (r.get("shard"), r.get("shards")) != (i, shards) or r.get("chunks") != want:
-        problems.append(f"{n}: shard {r.get('shard')}/{r.get('shards')} chunks {r.get('chunks')}, "
-                        f"expected {i}/{shards} chunks {want}")
-    seen += r.get("chunks", [])
-if sorted(seen) != list(range(chunks)):
-    problems.append(f"shard records cover chunks {sorted(seen)}, expected 0..{chunks - 1}")
-
-print(f"manifest: {chunks} chunks, {len(ms.get('parts', []))} parts, rows {ms.get('rows')}")
-for p in problems:
-    print("PROBLEM:", p)
-sys.exit(1 if problems else 0)
-PY
 
 # ---------------------------------------------- 3. the array 0-3, compared to local
 submit array "0-$((SHARDS - 1))"

@@ -78,10 +78,10 @@ lap array
 stub=$STATE/datapact-stub
 cat >"$stub" <<'STUB'
 #!/bin/sh
-# Stand-in for `datapact run SCENARIO --out DIR --threads N [ARGS]`.
+# Stand-in for `datapact run SCENARIO --out DIR --resume --threads N [ARGS]`.
 set -eu
-[ "$1" = run ] && [ "$3" = --out ] && [ "$5" = --threads ] || { echo "bad args: $*" >&2; exit 2; }
-echo "scenario=$2 threads=$6 extra=$7" \
+[ "$1" = run ] && [ "$3" = --out ] && [ "$5" = --resume ] && [ "$6" = --threads ] || { echo "bad args: $*" >&2; exit 2; }
+echo "scenario=$2 threads=$7 extra=$8" \
     >"$4/part-$SLURM_ARRAY_TASK_ID-of-$SLURM_ARRAY_TASK_COUNT.txt"
 STUB
 chmod +x "$stub"
