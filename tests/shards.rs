@@ -150,3 +150,85 @@ chunk_cells = 5
         manifest
     );
 }
+
+/// `datapact_runner::progress` (what `datapact status` shows while an array runs) counts, per
+/// shard, the chunks whose parts are in place: a finished shard all of its chunks, a shard killed
+/// after some chunks those chunks (and not the one it was writing), a shard not started none; a
+/// chunk whose record lists a part that is gone is not done.
+#[test]
+fn progress_counts_the_chunks_each_shard_has_done() {
+    // 10 cells in chunks of 1: 10 chunks; 3 shards own chunks {0,3,6,9}, {1,4,7}, {2,5,8}.
+    let s = baseline(&[
+        "scenario.replications=20",
+        "output.chunk_cells=1",
+        "sweep.game.value.steps=10",
+        "sweep.game.payment={ values = [0.1] }",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let three = |index| Shard { index, count: 3 };
+    // Shard 0 finishes; shard 1 finishes, then loses its record (as if killed before writing
+    // it) and its last chunk's parts, with the hidden temporary a writer leaves; shard 2 has
+    // not started.
+    run(&s, out, 1, three(0));
+    run(&s, out, 1, three(1));
+    std::fs::remove_file(out.join("_shards/shard-00001-of-00003.json")).unwrap();
+    for table in ["cells", "diagnostics", "contrasts"] {
+        let part = out.join(table).join("part-000007.parquet");
+        std::fs::rename(&part, out.join(table).join(".part-000007.parquet.tmp")).unwrap();
+    }
+    // A chunk record whose part is gone does not count: chunk 4 loses its cells part.
+    std::fs::remove_file(out.join("cells/part-000004.parquet")).unwrap();
+
+    let view = datapact_runner::RunView::open(out).unwrap();
+    let p = datapact_runner::progress(&view);
+    let got: Vec<(usize, usize, usize, bool)> = p
+        .shards
+        .iter()
+        .map(|s| (s.index, s.done, s.chunks, s.complete))
+        .collect();
+    assert_eq!(
+        got,
+        [(0, 4, 4, true), (1, 1, 3, false), (2, 0, 3, false)],
+        "{p:?}"
+    );
+    assert_eq!((p.done, p.chunks), (5, 10));
+
+    // Finishing the run: every chunk done, every shard complete.
+    for table in ["cells", "diagnostics", "contrasts"] {
+        std::fs::remove_file(out.join(table).join(".part-000007.parquet.tmp")).unwrap();
+    }
+    let mut opts = datapact_runner::RunOptions::new(out);
+    opts.shard = three(1);
+    opts.resume = true;
+    datapact_runner::run(&s, &opts).unwrap();
+    run(&s, out, 1, three(2));
+    let p = datapact_runner::progress(&datapact_runner::RunView::open(out).unwrap());
+    assert_eq!((p.done, p.chunks), (10, 10));
+    assert!(p.shards.iter().all(|s| s.complete && s.done == s.chunks));
+}
+
+/// A run of more shards than chunks: only the shards that own a chunk are listed, whatever N.
+#[test]
+fn progress_lists_only_shards_that_own_a_chunk() {
+    let s = baseline(&[
+        "scenario.replications=10",
+        "output.chunk_cells=1",
+        "sweep.game.value.steps=3",
+        "sweep.game.payment={ values = [0.1] }",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        &s,
+        dir.path(),
+        1,
+        Shard {
+            index: 1,
+            count: 5000,
+        },
+    );
+    let p = datapact_runner::progress(&datapact_runner::RunView::open(dir.path()).unwrap());
+    assert_eq!(p.shards.len(), 3);
+    assert_eq!((p.done, p.chunks), (1, 3));
+    assert_eq!((p.shards[1].done, p.shards[1].complete), (1, true));
+}

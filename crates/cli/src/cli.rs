@@ -12,7 +12,7 @@ use crate::context::{Context, thread_count};
 use crate::failure::Failure;
 use crate::{
     audit_cmd, diff_cmd, plugins_cmd, report_cmd, reproduce_cmd, run_cmd, scenarios_cmd,
-    schema_cmd, sensitivity_cmd, status_cmd, validate_cmd, verify_cmd,
+    schema_cmd, sensitivity_cmd, status_cmd, submit_cmd, validate_cmd, verify_cmd,
 };
 
 #[derive(Parser)]
@@ -71,8 +71,29 @@ enum Command {
     },
     /// Print the Arrow schemas of the output tables.
     Schema,
-    /// Say which shards of an output directory are complete.
+    /// Say which shards of an output directory are complete, and how many chunks each has done.
     Status { dir: PathBuf },
+    /// Submit a run to Slurm: a job array of N shards (each task requeued if its node fails)
+    /// and a `report` job that starts once every task has succeeded; prints the job ids and
+    /// the command that shows progress. Arguments after `--` go to both sbatch calls.
+    Submit {
+        scenario: String,
+        /// Shards N: array tasks 0 to N-1 (at most the scenario's chunks).
+        #[arg(long)]
+        shards: usize,
+        /// Output directory, on a filesystem every node sees (default: results/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a scenario key, e.g. --set game.drift=0.2 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Run at most K tasks at once (--array=0-(N-1)%K).
+        #[arg(long, value_name = "K")]
+        max_running: Option<usize>,
+        /// sbatch options for both jobs, e.g. -- --partition=long --time=2:00:00 --cpus-per-task=4.
+        #[arg(last = true, value_name = "SBATCH_ARGS")]
+        sbatch: Vec<String>,
+    },
     /// Check every output file against manifest.json (exit 1 naming what is missing or damaged).
     Verify { dir: PathBuf },
     /// List the embedded scenarios.
@@ -195,6 +216,24 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         }
         Command::Schema => schema_cmd::schema(cx),
         Command::Status { dir } => status_cmd::status(&dir),
+        Command::Submit {
+            scenario,
+            shards,
+            out,
+            set,
+            max_running,
+            sbatch,
+        } => submit_cmd::submit(
+            cx,
+            submit_cmd::Submit {
+                scenario,
+                set,
+                shards,
+                out,
+                max_running,
+                sbatch_args: sbatch,
+            },
+        ),
         Command::Verify { dir } => verify_cmd::verify(&dir),
         Command::Report { dir, out } => report_cmd::report(cx, &dir, out),
         Command::Sensitivity {

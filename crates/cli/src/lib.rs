@@ -33,6 +33,7 @@ mod schema_cmd;
 mod sensitivity_cmd;
 mod signals;
 mod status_cmd;
+mod submit_cmd;
 mod validate_cmd;
 mod verify_cmd;
 

@@ -1,4 +1,5 @@
-//! `datapact status`: which shards of an output directory are complete, and what is wrong.
+//! `datapact status`: which shards of an output directory are complete, how many chunks each
+//! unfinished one has done, and what is wrong.
 
 use std::path::Path;
 
@@ -14,11 +15,14 @@ pub(crate) fn status(dir: &Path) -> Result<(), Failure> {
     // a problem, not the directory's shard count. Nothing here allocates by N.
     let count = view.identity.shards;
     let complete = view.complete_shards();
+    let progress = datapact_runner::progress(&view);
     println!(
-        "{}: {} of {} shards complete",
+        "{}: {} of {} shards complete, {} of {} chunks done",
         dir.display(),
         complete.len(),
-        count
+        count,
+        progress.done,
+        progress.chunks
     );
     println!(
         "  complete: {}",
@@ -29,6 +33,18 @@ pub(crate) fn status(dir: &Path) -> Result<(), Failure> {
         println!(
             "  missing:  {}",
             ranges((0..count).filter(|i| !view.records.contains_key(i)))
+        );
+    }
+    // Chunks done per unfinished shard (those beyond the chunk count own none).
+    const SHOWN: usize = 32;
+    let unfinished: Vec<_> = progress.shards.iter().filter(|s| !s.complete).collect();
+    for s in unfinished.iter().take(SHOWN) {
+        println!("  shard {}: {}/{} chunks done", s.index, s.done, s.chunks);
+    }
+    if unfinished.len() > SHOWN {
+        println!(
+            "  ... and {} more unfinished shards",
+            unfinished.len() - SHOWN
         );
     }
     for p in &view.problems {

@@ -12,7 +12,7 @@ use crate::error::{RunnerError, io_err};
 use crate::json::create_json_exclusive;
 use crate::plan::{Shard, chunk_plan};
 use crate::spec::{plugin_list, tables_of};
-use datapact_trace::{RunIdentity, identity_path, read_identity};
+use datapact_trace::{MAX_SHARDS, RunIdentity, identity_path, read_identity};
 
 /// The identity a run of `scenario` split into `shard.count` shards claims.
 pub(crate) fn identity_of(
@@ -153,4 +153,48 @@ pub(crate) fn claim_directory(
         identity.version,
         identity.plugins.join(", ")
     )))
+}
+
+/// The app's plugins are consistent and the scenario was loaded against their catalog.
+pub(crate) fn check_plugins(scenario: &Scenario, plugins: &PluginSet) -> Result<(), RunnerError> {
+    plugins
+        .validate()
+        .map_err(|e| RunnerError::Refused(e.to_string()))?;
+    if *scenario.catalog != *plugins.catalog() {
+        return Err(RunnerError::Refused(format!(
+            "scenario {:?} was validated against other mechanisms and strategies than this \
+             app registers; load it with the app's catalog",
+            scenario.name
+        )));
+    }
+    Ok(())
+}
+
+/// Claims `out` for a run of `scenario` in `shards` shards without computing anything: the
+/// checks and the `_run.json` the first shard to start would make. `datapact submit` calls it
+/// before it queues a job array, so that a directory holding another scenario or another N
+/// is refused before anything waits in a queue, and `datapact status` works at once. A
+/// directory already claimed for the same run is accepted (submitting again finishes it).
+pub fn claim(
+    out: &Path,
+    scenario: &Scenario,
+    plugins: &PluginSet,
+    shards: usize,
+) -> Result<(), RunnerError> {
+    check_plugins(scenario, plugins)?;
+    if shards == 0 || shards > MAX_SHARDS {
+        return Err(RunnerError::Refused(format!(
+            "{shards} shards: expected 1 to {MAX_SHARDS}"
+        )));
+    }
+    claim_directory(
+        out,
+        scenario,
+        plugins,
+        Shard {
+            index: 0,
+            count: shards,
+        },
+        None,
+    )
 }

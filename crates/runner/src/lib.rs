@@ -17,6 +17,7 @@ mod manifest;
 mod memory;
 mod options;
 mod plan;
+mod progress;
 mod resume;
 mod rows;
 mod spec;
@@ -26,6 +27,7 @@ pub use datapact_trace::{
     CHUNK_KEY, MAX_SHARDS, RunIdentity, RunView, Verification, read_manifest, verify,
 };
 pub use error::RunnerError;
+pub use identity::claim;
 pub use lock::remove_stale_temporaries;
 pub use manifest::{Manifest, PartEntry, ShardRecord, merge_manifest, shard_records};
 pub use memory::{
@@ -34,6 +36,7 @@ pub use memory::{
 };
 pub use options::{MAX_THREADS, MechanismSummary, RunOptions, RunSummary};
 pub use plan::{ChunkPlan, Shard, chunk_plan};
+pub use progress::{Progress, ShardProgress, progress};
 pub use rows::metric_columns;
 pub use spec::{depth_of, plugin_list, stop_rule, tables_of};
 pub use write::run;

@@ -35,7 +35,7 @@ pub(crate) fn known_parts(view: &RunView) -> HashMap<String, PartEntry> {
     known
 }
 
-fn read_chunk_record(path: &Path) -> Result<Vec<PartEntry>, String> {
+pub(crate) fn read_chunk_record(path: &Path) -> Result<Vec<PartEntry>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::VERSION;
 use crate::error::{RunnerError, io_err};
-use crate::identity::claim_directory;
+use crate::identity::{check_plugins, claim_directory};
 use crate::json::write_json_atomic;
 use crate::lock::{lock_shard, remove_stale_temporaries};
 use crate::manifest::{PartEntry, ShardRecord, merge_manifest, shard_record_path};
@@ -28,16 +28,7 @@ use crate::spec::{contrast_positions, depth_of, plugin_list, stop_rule, tables_o
 /// Runs this shard's chunks of `scenario` into `opts.out`, then writes its shard record and, if it
 /// completes the set, `manifest.json`.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
-    opts.plugins
-        .validate()
-        .map_err(|e| RunnerError::Refused(e.to_string()))?;
-    if *scenario.catalog != *opts.plugins.catalog() {
-        return Err(RunnerError::Refused(format!(
-            "scenario {:?} was validated against other mechanisms and strategies than this \
-             app registers; load it with the app's catalog",
-            scenario.name
-        )));
-    }
+    check_plugins(scenario, &opts.plugins)?;
     if let Some(r) = opts.replication
         && r >= scenario.replications
     {
