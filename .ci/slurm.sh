@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# CI step: datapact on a real (localhost) Slurm must equal the single-machine run.
+# CI step: datapact on a real (local) Slurm must equal the single-machine run.
 #
-#   .ci/slurm.sh
+#   .ci/slurm.sh [TEST]
 #
 # Uses ./target/release/datapact (built with `cargo build --release -p datapact` only if
-# it is missing), then runs tests/slurm/array_equals_local.sh, which installs Slurm +
-# munge with apt-get if needed, starts the daemons in a temp dir and always stops them.
+# it is missing), then runs TEST (default tests/slurm/array_equals_local.sh; also
+# tests/slurm/multinode.sh), which installs Slurm + munge with apt-get if needed, starts
+# the daemons (and, for multinode.sh, the nodes' namespaces) in a temp dir and always
+# stops them.
 #
 # Exit 77 (skip) from the test is accepted ONLY when CI runs without root (and without
 # passwordless sudo): on a root machine the test must really run, so a skip there fails.
 # The last line is always a count: `slurm: P passed, F failed[, S skipped]`.
 #
-# Environment: SLURM_CI_TIMEOUT (seconds for the whole test, default 900); the test's own
-# variables (DATAPACT_BIN, SLURM_IT_KEEP, ...) are passed through.
+# Environment: SLURM_CI_TIMEOUT (seconds for the whole test, default 900; 600 for
+# multinode.sh, which gives up by itself after MULTINODE_DEADLINE = 540 s and tears its
+# cluster down); the test's own variables (DATAPACT_BIN, SLURM_IT_KEEP, ...) are passed
+# through.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
-TIMEOUT=${SLURM_CI_TIMEOUT:-900}
+TEST=${1:-tests/slurm/array_equals_local.sh}
+case $TEST in
+    */multinode.sh) TIMEOUT=${SLURM_CI_TIMEOUT:-600} ;;
+    *) TIMEOUT=${SLURM_CI_TIMEOUT:-900} ;;
+esac
 
 summary() { echo "slurm: $1 passed, $2 failed${3:+, $3 skipped}"; }
 
@@ -37,8 +45,8 @@ fi
 
 start=$SECONDS
 rc=0
-timeout --kill-after=60 "$TIMEOUT" tests/slurm/array_equals_local.sh || rc=$?
-echo "slurm: tests/slurm/array_equals_local.sh exited $rc after $((SECONDS - start)) s"
+timeout --kill-after=30 "$TIMEOUT" "$TEST" || rc=$?
+echo "slurm: $TEST exited $rc after $((SECONDS - start)) s"
 
 case $rc in
     0)
