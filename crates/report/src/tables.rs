@@ -11,8 +11,6 @@ use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch, StringArray
 use datapact_trace::{CellsColumns, DiagnosticsColumns, RoundsColumns, Table, typed_column};
 
 use crate::ReportError;
-// Runs moved to `load`; re-exported so `tables::{Run, load_runs, load_run}` keep working.
-pub use crate::load::{Run, load_run, load_runs};
 
 /// One row of `cells`: one cell × mechanism.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -183,7 +183,7 @@ fn report_renders_from_small_runs() {
         );
     }
     // claim 5 recomputed from the loaded tables
-    let runs = datapact_report::tables::load_runs(&results, &[]).unwrap();
+    let runs = datapact_report::load::load_runs(&results, &[]).unwrap();
     let mut ok5 = true;
     for name in ["f3_welfare", "f4_beta25", "f5_beta52"] {
         let t = &runs.iter().find(|r| r.name == name).unwrap().cells;
