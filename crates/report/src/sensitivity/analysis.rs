@@ -1,0 +1,201 @@
+//! Reading a designed run and analysing each response (a mechanism, or a contrast) per grid cell.
+
+use std::path::Path;
+
+use datapact_trace::arrow::array::{Array, Float64Array};
+use datapact_trace::arrow::datatypes::DataType;
+use datapact_trace::manifest::DesignRecord;
+use datapact_trace::{CellsColumns, Table, read_table};
+
+use super::estimators::{Index, morris_effects, sobol_indices};
+use crate::ReportError;
+
+/// What to analyse: a `cells` column, for one mechanism, optionally minus another's.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// A `cells` column, e.g. `welfare_mean` or `success_rate`.
+    pub metric: String,
+    /// The mechanism whose value is analysed; every mechanism of the run when `None`.
+    pub mechanism: Option<String>,
+    /// A mechanism whose value is subtracted (the contrast `mechanism − minus`).
+    pub minus: Option<String>,
+}
+
+/// The indices of one response (a mechanism, or a contrast) in one grid cell.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// The mechanism, or `M-S` for a contrast.
+    pub mechanism: String,
+    /// Index of the grid cell the design is crossed with (0 without a grid).
+    pub grid_cell: u32,
+    /// One entry per design axis: its output column and its indices.
+    pub axes: Vec<(String, Vec<Index>)>,
+}
+
+/// A run's sensitivity analysis.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The run's scenario name.
+    pub scenario: String,
+    /// `sobol` or `morris`.
+    pub method: String,
+    /// The analysed column.
+    pub metric: String,
+    /// Every response.
+    pub responses: Vec<Response>,
+}
+
+/// Analyses the run in `dir` (a Sobol or Morris design): the last round of its `cells` table.
+///
+/// # Errors
+/// If the run has no such design, the metric or a mechanism is not in it, or a value is
+/// missing.
+pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
+    let manifest = datapact_trace::read_manifest(dir).map_err(ReportError::Data)?;
+    let shown = dir.display();
+    let Some(design) = manifest.design.clone() else {
+        return Err(ReportError::Data(format!(
+            "{shown}: the run has no [design] (sensitivity needs kind = \"sobol\" or \"morris\")"
+        )));
+    };
+    if design.kind != "sobol" && design.kind != "morris" {
+        return Err(ReportError::Data(format!(
+            "{shown}: sensitivity needs a design of kind \"sobol\" or \"morris\", found \"{}\"",
+            design.kind
+        )));
+    }
+    for m in request.mechanism.iter().chain(&request.minus) {
+        if !manifest.mechanisms.contains(m) {
+            return Err(ReportError::Data(format!(
+                "{shown}: mechanism `{m}` is not in the run; it has {}",
+                manifest.mechanisms.join(", ")
+            )));
+        }
+    }
+    if request.minus.is_some() && request.mechanism.is_none() {
+        return Err(ReportError::Data(
+            "--minus needs --mechanism (the contrast is mechanism − minus)".into(),
+        ));
+    }
+    let values = read_metric(dir, &manifest.mechanisms, &request.metric, manifest.cells)?;
+    let points = design.points.len();
+    let mechanisms: Vec<usize> = match &request.mechanism {
+        Some(m) => vec![manifest.mechanisms.iter().position(|x| x == m).unwrap_or(0)],
+        None => (0..manifest.mechanisms.len()).collect(),
+    };
+    let minus = request
+        .minus
+        .as_ref()
+        .and_then(|m| manifest.mechanisms.iter().position(|x| x == m));
+    let mut responses = Vec::new();
+    for g in 0..design.grid_cells {
+        for &m in &mechanisms {
+            let mut y = Vec::with_capacity(points);
+            for p in 0..points {
+                let cell = g * points + p;
+                let v = values[m][cell].and_then(|v| match minus {
+                    Some(o) => values[o][cell].map(|w| v - w),
+                    None => Some(v),
+                });
+                y.push(v.ok_or_else(|| {
+                    ReportError::Data(format!(
+                        "{shown}: cell {cell} has no {} for {}",
+                        request.metric, manifest.mechanisms[m]
+                    ))
+                })?);
+            }
+            let name = match minus {
+                Some(o) => format!("{}-{}", manifest.mechanisms[m], manifest.mechanisms[o]),
+                None => manifest.mechanisms[m].clone(),
+            };
+            responses.push(analyze_response(
+                &design,
+                &y,
+                manifest.seed,
+                name,
+                g as u32,
+            )?);
+        }
+    }
+    Ok(Analysis {
+        scenario: manifest.scenario_name,
+        method: design.kind,
+        metric: request.metric.clone(),
+        responses,
+    })
+}
+
+fn analyze_response(
+    design: &DesignRecord,
+    y: &[f64],
+    seed: u64,
+    mechanism: String,
+    grid_cell: u32,
+) -> Result<Response, ReportError> {
+    let dims = design.columns.len();
+    let indices: Vec<Vec<Index>> = if design.kind == "sobol" {
+        sobol_indices(y, dims, seed)
+            .map_err(ReportError::Data)?
+            .into_iter()
+            .map(Vec::from)
+            .collect()
+    } else {
+        morris_effects(y, &design.unit, dims, seed)
+            .map_err(ReportError::Data)?
+            .into_iter()
+            .map(Vec::from)
+            .collect()
+    };
+    Ok(Response {
+        mechanism,
+        grid_cell,
+        axes: design.columns.iter().cloned().zip(indices).collect(),
+    })
+}
+
+/// `metric` per mechanism (manifest order) per cell, from the last round of the `cells` table.
+fn read_metric(
+    dir: &Path,
+    mechanisms: &[String],
+    metric: &str,
+    cells: usize,
+) -> Result<Vec<Vec<Option<f64>>>, ReportError> {
+    let batches = read_table(dir, Table::Cells)?;
+    let mut rows: Vec<(u32, usize, usize, Option<f64>)> = Vec::new();
+    for b in &batches {
+        let c = CellsColumns::new(b)?;
+        let col = b
+            .column_by_name(metric)
+            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+            .ok_or_else(|| {
+                let names: Vec<String> = b
+                    .schema()
+                    .fields()
+                    .iter()
+                    .filter(|f| f.data_type() == &DataType::Float64)
+                    .map(|f| f.name().clone())
+                    .collect();
+                ReportError::Data(format!(
+                    "{}: no numeric column `{metric}` in cells; columns: {}",
+                    dir.display(),
+                    names.join(", ")
+                ))
+            })?;
+        for i in 0..b.num_rows() {
+            let m = mechanisms
+                .iter()
+                .position(|x| x == c.mechanism.value(i))
+                .unwrap_or(usize::MAX);
+            let v = (!col.is_null(i)).then(|| col.value(i));
+            rows.push((c.round.value(i), m, c.cell.value(i) as usize, v));
+        }
+    }
+    let last = rows.iter().map(|r| r.0).max().unwrap_or(0);
+    let mut out = vec![vec![None; cells]; mechanisms.len()];
+    for (round, m, cell, v) in rows {
+        if round == last && m < mechanisms.len() && cell < cells {
+            out[m][cell] = v;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,129 @@
+//! `sensitivity.parquet` and the charts: what [`super::write_outputs`] writes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datapact_trace::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
+use datapact_trace::arrow::datatypes::{DataType, Field, Schema};
+
+use super::analysis::{Analysis, Response};
+use super::chart::draw_chart;
+use super::estimators::Index;
+use crate::ReportError;
+
+/// The columns of `sensitivity.parquet`: name, type and meaning (the one declaration
+/// docs/schema.md's section is checked against).
+pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 9] = [
+    ("scenario", "Utf8", "Scenario name of the analysed run."),
+    ("method", "Utf8", "`sobol` or `morris`: the design's kind."),
+    (
+        "metric",
+        "Utf8",
+        "The analysed `cells` column (its last round).",
+    ),
+    (
+        "mechanism",
+        "Utf8",
+        "The mechanism analysed, or `A-B` for the contrast A minus B.",
+    ),
+    (
+        "grid_cell",
+        "UInt32",
+        "Cell of the grid the design is crossed with (0 without one).",
+    ),
+    ("axis", "Utf8", "Output column of the design axis."),
+    (
+        "index",
+        "Utf8",
+        "`S1` first-order, `ST` total (Sobol); `mu_star`, `mu`, `sigma` (Morris, in output units per unit of the axis's range).",
+    ),
+    ("value", "Float64", "The estimate."),
+    (
+        "conf",
+        "Float64",
+        "Half-width of the 95% bootstrap interval (1000 resamples); null for `mu` and `sigma`.",
+    ),
+];
+
+/// The analysis as one record batch, one row per (response, axis, index).
+pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
+    // One row per (response, axis, index), flattened.
+    let rows: Vec<(&Response, &str, &Index)> = a
+        .responses
+        .iter()
+        .flat_map(|r| {
+            r.axes
+                .iter()
+                .flat_map(move |(axis, ixs)| ixs.iter().map(move |ix| (r, axis.as_str(), ix)))
+        })
+        .collect();
+    let n = rows.len();
+    let fields: Vec<Field> = SENSITIVITY_COLUMNS
+        .iter()
+        .map(|(name, ty, _)| {
+            let dt = match *ty {
+                "Utf8" => DataType::Utf8,
+                "UInt32" => DataType::UInt32,
+                _ => DataType::Float64,
+            };
+            Field::new(*name, dt, *name == "conf")
+        })
+        .collect();
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![a.scenario.as_str(); n])),
+        Arc::new(StringArray::from(vec![a.method.as_str(); n])),
+        Arc::new(StringArray::from(vec![a.metric.as_str(); n])),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.0.mechanism.as_str()),
+        )),
+        Arc::new(UInt32Array::from_iter_values(
+            rows.iter().map(|r| r.0.grid_cell),
+        )),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2.name))),
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.2.value),
+        )),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.2.conf))),
+    ];
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| ReportError::Data(format!("sensitivity table: {e}")))
+}
+
+/// Writes `out/sensitivity.parquet` (through a temporary file: whole or absent) and a bar chart
+/// per grid cell, `out/sensitivity.png` (`sensitivity-gG.png` when crossed with a grid).
+/// Returns the files written.
+pub fn write_outputs(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
+    let batch = to_batch(a)?;
+    let path = out.join("sensitivity.parquet");
+    let tmp = out.join(".sensitivity.parquet.tmp");
+    {
+        let file = std::fs::File::create(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+            .map_err(|e| ReportError::Data(format!("{}: {e}", tmp.display())))?;
+        w.write(&batch)
+            .and_then(|_| w.close().map(drop))
+            .map_err(|e| ReportError::Data(format!("{}: {e}", tmp.display())))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(|e| ReportError::io(&path, e))?;
+    let mut files = vec![path];
+    let grids: u32 = a
+        .responses
+        .iter()
+        .map(|r| r.grid_cell + 1)
+        .max()
+        .unwrap_or(1);
+    for g in 0..grids {
+        let name = if grids == 1 {
+            "sensitivity.png".to_string()
+        } else {
+            format!("sensitivity-g{g}.png")
+        };
+        let png = out.join(name);
+        let responses: Vec<&Response> = a.responses.iter().filter(|r| r.grid_cell == g).collect();
+        draw_chart(a, &responses, &png)?;
+        files.push(png);
+    }
+    Ok(files)
+}
