@@ -29,6 +29,7 @@ pub mod figures;
 pub mod generic;
 pub mod load;
 pub mod output;
+mod page;
 pub mod registry;
 pub mod sensitivity;
 pub mod tables;
