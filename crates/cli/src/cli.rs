@@ -73,10 +73,13 @@ enum Command {
     Schema,
     /// Say which shards of an output directory are complete, and how many chunks each has done.
     Status { dir: PathBuf },
-    /// Submit a run to Slurm: a job array of N shards (each task requeued if its node fails)
-    /// and a `report` job that starts once every task has succeeded; prints the job ids and
-    /// the command that shows progress. Arguments after `--` go to both sbatch calls.
+    /// Submit a run to Slurm: a job array of N shards, then a report job after it.
+    ///
+    /// Each task is requeued if its node fails; the report job starts once every task has
+    /// succeeded. Prints the job ids and the command that shows progress. Arguments after `--`
+    /// go to both sbatch calls. See tools/slurm/README.md.
     Submit {
+        /// A scenario file, or the name of an embedded one.
         scenario: String,
         /// Shards N: array tasks 0 to N-1 (at most the scenario's chunks).
         #[arg(long)]
