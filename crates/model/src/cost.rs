@@ -113,11 +113,11 @@ impl CostDist {
 }
 
 impl CostSampler {
-    /// Draws one unit cost c ≥ 0 (uniform draws use 53 random bits, as in `draws::unit_f64`).
+    /// Draws one unit cost c ≥ 0 (uniform draws use 53 random bits, as in `rng::unit_f64`).
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
-            CostSampler::Uniform { low, width } => low + width * crate::draws::unit_f64(rng),
+            CostSampler::Uniform { low, width } => low + width * crate::rng::unit_f64(rng),
             CostSampler::Beta(d) => d.sample(rng),
             CostSampler::LogNormal(d) => d.sample(rng),
             CostSampler::Constant(v) => *v,

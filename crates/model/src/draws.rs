@@ -8,20 +8,15 @@
 //! standardised (ζ, η), and scaled by σ_w and σ_o only when used, so sweeping a σ keeps the same
 //! underlying draws.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use sha2::{Digest, Sha256};
 
 use crate::cost::{CostDist, CostSampler};
 use crate::params::Game;
-
-/// A uniform draw in [0, 1) with 53 random bits.
-#[inline]
-pub fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
+pub(crate) use crate::rng::stream;
+pub use crate::rng::{campaign_rng, unit_f64};
 
 /// The key of a cell's random streams: the first 8 bytes (little-endian) of the SHA-256 of
 /// `"datapact.draws.v1"`, then per parameter that changes what is drawn its name, `=`, and its
@@ -55,25 +50,6 @@ pub fn draw_key(game: &Game) -> u64 {
     }
     let digest = h.finalize();
     u64::from_le_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"))
-}
-
-/// The random stream of one campaign: ChaCha8 keyed by
-/// `le(seed) ‖ le(key) ‖ le(replication) ‖ "datapact"`, where `key` is the cell's
-/// [`draw_key`], so that streams of different (seed, population, replication) are independent
-/// and no stream depends on threads, sharding or the grid. It is round 0 of
-/// [`crate::dynamics::round_rng`].
-pub fn campaign_rng(seed: u64, key: u64, replication: u64) -> ChaCha8Rng {
-    stream(seed, key, replication, u64::from_le_bytes(*b"datapact"))
-}
-
-/// ChaCha8 keyed by `le(seed) ‖ le(key) ‖ le(replication) ‖ le(tag)`.
-pub(crate) fn stream(seed: u64, draw_key: u64, replication: u64, tag: u64) -> ChaCha8Rng {
-    let mut key = [0u8; 32];
-    key[0..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&draw_key.to_le_bytes());
-    key[16..24].copy_from_slice(&replication.to_le_bytes());
-    key[24..32].copy_from_slice(&tag.to_le_bytes());
-    ChaCha8Rng::from_seed(key)
 }
 
 /// Per-user draws of one campaign (structure of arrays, length n each).

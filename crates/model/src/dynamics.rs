@@ -4,9 +4,8 @@
 //! Round 0 uses exactly the draws of a single campaign, so `rounds = 1` reproduces the
 //! single-campaign outputs; round r ≥ 1 draws from its own stream keyed by the round.
 
-use rand_chacha::ChaCha8Rng;
-
 use crate::cost::CostDist;
+pub use crate::rng::round_rng;
 
 /// How a user's cost moves from one round to the next.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -58,13 +57,6 @@ impl Default for Dynamics {
             learning: Learning::None,
         }
     }
-}
-
-/// The random stream of round `round` of a replication: the campaign key with its tag mixed with
-/// the round. Round 0 is [`crate::campaign_rng`]; `key` is the cell's [`crate::draw_key`].
-pub fn round_rng(seed: u64, key: u64, replication: u64, round: u32) -> ChaCha8Rng {
-    let tag = u64::from_le_bytes(*b"datapact") ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    crate::draws::stream(seed, key, replication, tag)
 }
 
 /// This round's cost from last round's and this round's fresh draw.

@@ -31,6 +31,7 @@ pub mod param;
 pub mod params;
 pub mod reassign;
 pub mod report;
+pub mod rng;
 pub mod settle;
 pub mod stats;
 pub mod strategy;

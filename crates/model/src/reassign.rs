@@ -222,7 +222,7 @@ impl Reassign {
         self.keys.extend(undecided.iter().map(|&i| {
             let (c, u) = (cost[i as usize], cap[i as usize]);
             let breakpoint = if c > 0.0 { u * c } else { f64::INFINITY };
-            (crate::withdraw::total_key(breakpoint, false), i)
+            (total_key(breakpoint, false), i)
         }));
         // Integers in `total_cmp`'s order: the same permutation, cheaper comparisons.
         self.keys.sort_unstable();
@@ -458,6 +458,14 @@ impl Reassign {
         self.active = false;
         self.built = false;
     }
+}
+
+/// An integer with the order of `f64::total_cmp` (reversed when `descending`).
+#[inline]
+pub(crate) fn total_key(x: f64, descending: bool) -> i64 {
+    let bits = x.to_bits() as i64;
+    let key = bits ^ (((bits >> 63) as u64) >> 1) as i64;
+    if descending { !key } else { key }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use crate::cost::kappa;
 use crate::events::{Event, EventKind, EventSink};
 use crate::params::{Game, Order};
-use crate::reassign::Reassign;
+use crate::reassign::{Reassign, total_key};
 use crate::strategy::{Deciding, WithdrawRules};
 use crate::waterfill::{FillScratch, water_fill, water_fill_bounded};
 
@@ -232,14 +232,6 @@ pub fn decision_order(
 
 /// Up to this many users, [`decision_order`] ranks by counting instead of sorting.
 const RANK_SORT_MAX: usize = 64;
-
-/// An integer with the order of `f64::total_cmp` (reversed when `descending`).
-#[inline]
-pub(crate) fn total_key(x: f64, descending: bool) -> i64 {
-    let bits = x.to_bits() as i64;
-    let key = bits ^ (((bits >> 63) as u64) >> 1) as i64;
-    if descending { !key } else { key }
-}
 
 /// The same permutation as the stable sort by (key, index), by counting: user i goes to position
 /// #{j : key_j < key_i} + #{j < i : key_j = key_i}. Each pair i < j is compared once, and the
