@@ -5,13 +5,13 @@ use datapact_model::{
     Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyShare,
 };
 
+use crate::linspace::{MAX_STEPS, linspace};
 use crate::read::{Cx, Res, as_table, check, choice, integer, number, raw_number};
 use crate::sections::{
     COST_PROCESSES, DynamicsRead, GAME_NUM, LEARNINGS, ORDERS, StrategyRead, USERS_RULE, cost_dist,
     dist_params,
 };
 use crate::tree::{Node, Val};
-use crate::validate::{MAX_STEPS, linspace};
 use crate::{MechanismRef, column_name};
 
 /// Where a swept value goes in a cell's game.
@@ -132,15 +132,15 @@ impl Category {
                 let p: Vec<String> = c
                     .params()
                     .iter()
-                    .map(|(k, v)| format!("{k} = {}", crate::normalize::float(*v)))
+                    .map(|(k, v)| format!("{k} = {}", crate::toml_text::float(*v)))
                     .collect();
                 format!(
                     "{{ dist = {}, {} }}",
-                    crate::normalize::string(c.name()),
+                    crate::toml_text::string(c.name()),
                     p.join(", ")
                 )
             }
-            other => crate::normalize::string(&other.label()),
+            other => crate::toml_text::string(&other.label()),
         }
     }
 

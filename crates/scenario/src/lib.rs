@@ -14,11 +14,13 @@
 mod axes;
 pub mod design;
 mod error;
+mod linspace;
 mod normalize;
 mod points_file;
 mod read;
 pub mod replications;
 mod sections;
+mod toml_text;
 mod tree;
 mod validate;
 

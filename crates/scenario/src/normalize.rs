@@ -3,34 +3,8 @@
 use std::fmt::Write;
 
 use crate::Scenario;
-use crate::validate::linspace;
-
-/// A float as TOML: shortest round-trip form, `-0.0` folded into `0.0`.
-pub(crate) fn float(v: f64) -> String {
-    let v = if v == 0.0 { 0.0 } else { v };
-    format!("{v:?}")
-}
-
-/// A TOML basic string.
-pub(crate) fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use crate::linspace::linspace;
+use crate::toml_text::{float, string};
 
 /// A parameter value as TOML: an integer for integer keys.
 fn number(v: f64, rule: datapact_model::Rule) -> String {

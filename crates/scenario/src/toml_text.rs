@@ -1,0 +1,31 @@
+//! Values written as canonical TOML: what the normalised scenario text (and so the scenario
+//! hash) and the TOML form of a categorical value are made of.
+
+use std::fmt::Write;
+
+/// A float as TOML: shortest round-trip form, `-0.0` folded into `0.0`.
+pub(crate) fn float(v: f64) -> String {
+    let v = if v == 0.0 { 0.0 } else { v };
+    format!("{v:?}")
+}
+
+/// A TOML basic string.
+pub(crate) fn string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
