@@ -13,8 +13,8 @@ use arrow::array::{
 };
 
 use crate::error::TraceError;
-use crate::rows::RoundStatus;
-use crate::schema::{ColumnType, Table};
+use crate::schema::ColumnType;
+use crate::table::Table;
 
 /// Initial row capacity of the column builders (they grow as needed).
 pub(crate) const INITIAL_CAPACITY: usize = 1024;
@@ -103,20 +103,6 @@ column_value!(
     StringArray,
     StringBuilder::with_capacity(INITIAL_CAPACITY, INITIAL_CAPACITY)
 );
-
-impl ColumnValue for RoundStatus {
-    const TYPE: ColumnType = ColumnType::Utf8;
-    const NULLABLE: bool = false;
-    type Builder = StringBuilder;
-    type Array = StringArray;
-    fn builder() -> StringBuilder {
-        <&str as ColumnValue>::builder()
-    }
-    #[inline]
-    fn append_to(self, builder: &mut StringBuilder) {
-        builder.append_value(self.as_str());
-    }
-}
 
 /// The column `name` of a `table` batch as an array of type `A`; an error naming the table and
 /// column when it is missing or of another type.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::schema::Table;
+use crate::table::Table;
 
 /// Anything that can go wrong writing or reading a trace.
 #[derive(Debug, thiserror::Error)]

@@ -32,6 +32,7 @@ mod read;
 mod rows;
 mod run_view;
 mod schema;
+mod table;
 mod verify;
 mod writer;
 

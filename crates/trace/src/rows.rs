@@ -15,9 +15,13 @@ use arrow::array::{
 };
 use arrow::datatypes::SchemaRef;
 
+use crate::columns::ColumnValue;
 use crate::columns::INITIAL_CAPACITY;
 use crate::error::TraceError;
-use crate::schema::{IDENTITY_COLUMNS, MetricColumn, SweptColumn, Table, metric_fields, schema};
+use crate::schema::{
+    ColumnSpec, ColumnType, IDENTITY_COLUMNS, MetricColumn, SweptColumn, metric_fields, schema,
+};
+use crate::table::Table;
 
 /// Outcome of one campaign, as stored in `rounds.status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,6 +41,34 @@ impl RoundStatus {
             RoundStatus::Success => "success",
             RoundStatus::Failure => "failure",
             RoundStatus::Null => "null",
+        }
+    }
+}
+
+impl ColumnValue for RoundStatus {
+    const TYPE: ColumnType = ColumnType::Utf8;
+    const NULLABLE: bool = false;
+    type Builder = StringBuilder;
+    type Array = StringArray;
+    fn builder() -> StringBuilder {
+        <&str as ColumnValue>::builder()
+    }
+    #[inline]
+    fn append_to(self, builder: &mut StringBuilder) {
+        builder.append_value(self.as_str());
+    }
+}
+
+impl Table {
+    /// The table's own columns, which follow the identity and swept columns.
+    pub fn columns(self) -> &'static [ColumnSpec] {
+        match self {
+            Table::Cells => CELLS_COLUMNS,
+            Table::Diagnostics => DIAGNOSTICS_COLUMNS,
+            Table::Contrasts => CONTRASTS_COLUMNS,
+            Table::Rounds => ROUNDS_COLUMNS,
+            Table::Users => USERS_COLUMNS,
+            Table::Events => EVENTS_COLUMNS,
         }
     }
 }

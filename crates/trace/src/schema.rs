@@ -1,4 +1,4 @@
-//! The stable Arrow schemas of datapact's five datasets.
+//! The stable Arrow schemas of datapact's six datasets.
 //!
 //! Every table starts with the identity columns ([`IDENTITY_COLUMNS`]: `scenario`, `seed`,
 //! `cell`), then one non-null `Float64` column per swept scenario key (names given at run time,
@@ -13,10 +13,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::TraceError;
-use crate::rows::{
-    CELLS_COLUMNS, CONTRASTS_COLUMNS, DIAGNOSTICS_COLUMNS, EVENTS_COLUMNS, ROUNDS_COLUMNS,
-    USERS_COLUMNS,
-};
+pub use crate::table::Table;
 
 /// Version of the table layouts below; written to every file as `datapact.schema_version`.
 /// Bump it whenever a column is added, removed, renamed or changes type or meaning.
@@ -24,70 +21,6 @@ pub const SCHEMA_VERSION: &str = "2";
 
 /// Field-metadata key holding a column's description.
 pub const DESCRIPTION_KEY: &str = "description";
-
-/// One of datapact's five output datasets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Table {
-    /// One row per cell × mechanism: aggregates over the cell's replications.
-    Cells,
-    /// One row per cell: the S-vs-M cost-efficiency and M-vs-C Pareto diagnostics.
-    Diagnostics,
-    /// One row per cell × ordered pair of mechanisms: CRN-paired differences A − B.
-    Contrasts,
-    /// One row per campaign × mechanism: the outcome of every simulated campaign.
-    Rounds,
-    /// One row per user of every campaign × mechanism: her costs, burdens, decision and settlement.
-    Users,
-    /// One row per event of every campaign.
-    Events,
-}
-
-impl Table {
-    /// All tables, in documentation order.
-    pub const ALL: [Table; 6] = [
-        Table::Cells,
-        Table::Diagnostics,
-        Table::Contrasts,
-        Table::Rounds,
-        Table::Users,
-        Table::Events,
-    ];
-
-    /// Name of the table's directory under the output directory (also its name in metadata).
-    pub fn dir_name(self) -> &'static str {
-        match self {
-            Table::Cells => "cells",
-            Table::Diagnostics => "diagnostics",
-            Table::Contrasts => "contrasts",
-            Table::Rounds => "rounds",
-            Table::Users => "users",
-            Table::Events => "events",
-        }
-    }
-
-    /// The table's own columns, which follow the identity and swept columns.
-    pub fn columns(self) -> &'static [ColumnSpec] {
-        match self {
-            Table::Cells => CELLS_COLUMNS,
-            Table::Diagnostics => DIAGNOSTICS_COLUMNS,
-            Table::Contrasts => CONTRASTS_COLUMNS,
-            Table::Rounds => ROUNDS_COLUMNS,
-            Table::Users => USERS_COLUMNS,
-            Table::Events => EVENTS_COLUMNS,
-        }
-    }
-
-    /// Whether the table has metric columns ([`MetricColumn`]) after its own columns.
-    pub fn has_metrics(self) -> bool {
-        matches!(self, Table::Cells | Table::Rounds)
-    }
-}
-
-impl std::fmt::Display for Table {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.dir_name())
-    }
-}
 
 /// The Arrow type of a fixed column (the subset of Arrow types datapact uses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
