@@ -41,7 +41,7 @@ impl Table {
         }
     }
 
-    /// Whether the table has metric columns ([`MetricColumn`]) after its own columns.
+    /// Whether the table has metric columns ([`crate::MetricColumn`]) after its own columns.
     pub fn has_metrics(self) -> bool {
         matches!(self, Table::Cells | Table::Rounds)
     }
