@@ -22,6 +22,9 @@ pub(crate) fn identity_of(
     replication: Option<u32>,
 ) -> RunIdentity {
     let plan = chunk_plan(scenario);
+    let manifest_fields =
+        crate::manifest::manifest_of(scenario, plugins, &plan, shard.count, Vec::new())
+            .field_digests();
     RunIdentity {
         scenario_name: scenario.name.clone(),
         scenario_hash: scenario.hash(),
@@ -43,6 +46,7 @@ pub(crate) fn identity_of(
         shards: shard.count,
         scenario: scenario.normalized(),
         replication,
+        manifest_fields,
     }
 }
 
@@ -124,6 +128,7 @@ pub(crate) fn claim_directory(
     }
     let same_but_shards = RunIdentity {
         shards: identity.shards,
+        manifest_fields: identity.manifest_fields.clone(),
         ..found.clone()
     } == identity;
     if same_but_shards {
@@ -142,13 +147,13 @@ pub(crate) fn claim_directory(
         "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}, plugins {}), not of {:?} (hash {}, seed {}, datapact {}, plugins {}); \
          use another --out directory",
         out.display(),
-        found.scenario_name,
-        &found.scenario_hash[..12.min(found.scenario_hash.len())],
+        datapact_trace::files::clip(&found.scenario_name, 200),
+        datapact_trace::files::clip(&found.scenario_hash, 12),
         found.seed,
-        found.version,
-        found.plugins.join(", "),
+        datapact_trace::files::clip(&found.version, 40),
+        datapact_trace::files::clip(&found.plugins.join(", "), 400),
         identity.scenario_name,
-        &identity.scenario_hash[..12],
+        datapact_trace::files::clip(&identity.scenario_hash, 12),
         identity.seed,
         identity.version,
         identity.plugins.join(", ")

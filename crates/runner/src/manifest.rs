@@ -16,7 +16,7 @@ use crate::plan::ChunkPlan;
 use crate::spec::plugin_list;
 
 pub use datapact_trace::manifest::{
-    Manifest, PartEntry, ShardRecord, read_shard_record, shard_record_path, shard_records,
+    Manifest, PartEntry, ShardRecord, shard_record_path, shard_records,
 };
 
 /// The design's points for the manifest (`None` for a grid).
@@ -39,30 +39,21 @@ fn design_record(scenario: &Scenario) -> Option<datapact_trace::manifest::Design
     })
 }
 
-/// Writes `manifest.json` if every shard of `shards` has recorded its parts. Returns whether it did.
-pub fn merge_manifest(
-    out: &Path,
+/// The manifest of a run of `scenario` in `shards` shards whose parts are `parts` (sorted):
+/// everything but the parts is fixed when the run starts (`_run.json` records its digests).
+pub(crate) fn manifest_of(
     scenario: &Scenario,
     plugins: &PluginSet,
     plan: &ChunkPlan,
     shards: usize,
-) -> Result<bool, RunnerError> {
-    let mut parts = Vec::new();
-    for shard in 0..shards {
-        let path = shard_record_path(out, shard, shards);
-        if !path.is_file() {
-            return Ok(false);
-        }
-        let record = read_shard_record(&path).map_err(RunnerError::Unreadable)?;
-        parts.extend(record.parts);
-    }
-    parts.sort();
+    parts: Vec<PartEntry>,
+) -> Manifest {
     let mut rows = std::collections::BTreeMap::new();
     for p in &parts {
         let table = p.file.split('/').next().unwrap_or("").to_string();
         *rows.entry(table).or_insert(0) += p.rows;
     }
-    let manifest = Manifest {
+    Manifest {
         datapact_version: VERSION.to_string(),
         schema_version: datapact_trace::SCHEMA_VERSION.to_string(),
         scenario_name: scenario.name.clone(),
@@ -111,7 +102,27 @@ pub fn merge_manifest(
         parts,
         scenario: scenario.normalized(),
         design: design_record(scenario),
-    };
+    }
+}
+
+/// Writes `manifest.json` if every shard of `shards` has recorded its parts, each record
+/// consistent with the run ([`datapact_trace::RunView`]: its shard, chunks and exactly their
+/// parts; a record that is not is left out, and no manifest is written until it is rewritten).
+/// Returns whether it did.
+pub fn merge_manifest(
+    out: &Path,
+    scenario: &Scenario,
+    plugins: &PluginSet,
+    plan: &ChunkPlan,
+    shards: usize,
+) -> Result<bool, RunnerError> {
+    let view = datapact_trace::RunView::open(out).map_err(RunnerError::Unreadable)?;
+    if view.identity.shards != shards || view.records.len() != shards {
+        return Ok(false);
+    }
+    let mut parts: Vec<PartEntry> = view.records.into_values().flat_map(|r| r.parts).collect();
+    parts.sort();
+    let manifest = manifest_of(scenario, plugins, plan, shards, parts);
     let path = out.join("manifest.json");
     write_json_atomic(&path, &manifest).map_err(io_err(&path))?;
     Ok(true)

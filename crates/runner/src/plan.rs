@@ -36,7 +36,12 @@ pub fn chunk_plan(scenario: &Scenario) -> ChunkPlan {
     let by_work = (CHUNK_WORK / per_cell.max(1)).min(MAX_CHUNK_CELLS as u128) as usize;
     // ⌊cells / MIN_CHUNKS⌋ cells per chunk makes at least MIN_CHUNKS chunks (⌈⌉ would not:
     // 40 cells in chunks of 3 are 14 chunks).
-    let automatic = by_work.min(cells / MIN_CHUNKS).max(1);
+    // Never more than MAX_CHUNKS chunks (part files have six digits): only grids of more than
+    // 1.6·10^10 cells reach it.
+    let automatic = by_work
+        .min(cells / MIN_CHUNKS)
+        .max(1)
+        .max(cells.div_ceil(datapact_trace::MAX_CHUNKS));
     let chunk_cells = scenario
         .chunk_cells
         .unwrap_or(automatic)

@@ -5,17 +5,13 @@
 //! `kill -9` between a part's rename and its chunk record, or a file copied in) is recomputed.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use datapact_trace::{PartEntry, PartInfo, RunView, Table, inspect_part};
 
 use crate::plan::ChunkPlan;
 
-/// The record a finished chunk leaves: its parts' rows and checksums.
-pub(crate) fn chunk_record_path(out: &Path, chunk: usize) -> PathBuf {
-    out.join("_chunks")
-        .join(format!("{}.json", ChunkPlan::part_name(chunk)))
-}
+pub(crate) use datapact_trace::manifest::chunk_record_path;
+pub(crate) use datapact_trace::manifest::read_chunk_record;
 
 /// Rows and checksums recorded for this run's parts: by the manifest and shard records the view
 /// found consistent, and by each finished chunk.
@@ -33,11 +29,6 @@ pub(crate) fn known_parts(view: &RunView) -> HashMap<String, PartEntry> {
         known.extend(m.parts.iter().map(|p| (p.file.clone(), p.clone())));
     }
     known
-}
-
-pub(crate) fn read_chunk_record(path: &Path) -> Result<Vec<PartEntry>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 /// The parts of a chunk left by an earlier run, if every table has one that a record vouches

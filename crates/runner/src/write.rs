@@ -78,6 +78,17 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             opts.shard.index, opts.shard.count
         )));
     }
+    let plan = chunk_plan(scenario);
+    if plan.chunks() > datapact_trace::MAX_CHUNKS {
+        return Err(RunnerError::Refused(format!(
+            "output.chunk_cells = {} splits {} cells into {} chunks, more than {} (part files \
+             are numbered with six digits); raise output.chunk_cells or leave it automatic",
+            plan.chunk_cells,
+            plan.cells,
+            plan.chunks(),
+            datapact_trace::MAX_CHUNKS
+        )));
+    }
     // Refused before anything is created when the run cannot fit: an allocation failure
     // half-way would lose the chunk in progress (or the kernel would kill the process).
     let estimate = estimate_peak_bytes(
@@ -113,7 +124,6 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             view.strays.join(", ")
         )));
     }
-    let plan = chunk_plan(scenario);
     let tables = tables_of(scenario.trace);
     let columns: Vec<datapact_trace::Categorical> = scenario
         .sweep
@@ -139,7 +149,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     if let Some(r) = opts.replication {
         metadata
             .extra
-            .push(("datapact.replication".into(), r.to_string()));
+            .push((datapact_trace::keys::REPLICATION.into(), r.to_string()));
     }
     // Per-user and per-event rows are large: hold one cell per thread at a time.
     let window = if spec.depth >= Depth::Users {

@@ -75,11 +75,23 @@ pub const CHUNK_KEY: &str = "datapact.chunk";
 /// Most shards a run may be split into (shard records are named with five digits).
 pub const MAX_SHARDS: usize = 99_999;
 
+/// Most chunks a run may have: part files are numbered with six digits (`part-NNNNNN`), and
+/// readers list a table's parts in file-name order. (The automatic chunk plan stays below it;
+/// the runner refuses an `output.chunk_cells` that would exceed it.)
+pub const MAX_CHUNKS: usize = 1_000_000;
+
+/// Most cells a run may have: every cell plays at least one user-campaign, and the scenario
+/// loader refuses more than 10^11 (`datapact_scenario::MAX_CAMPAIGN_USERS`).
+pub const MAX_CELLS: usize = 100_000_000_000;
+
 /// The chunk index in a part file's name (`cells/part-000012.parquet` → 12).
 pub fn chunk_of_file(file: &str) -> Option<usize> {
     let name = file.rsplit('/').next()?;
-    name.strip_prefix("part-")?
-        .strip_suffix(".parquet")?
-        .parse()
-        .ok()
+    let digits = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    // Exactly the six digits `ChunkPlan::part_name` writes: `part-+00001` or `part-1` name
+    // no chunk (`parse` alone would accept them).
+    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }

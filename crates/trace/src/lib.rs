@@ -25,6 +25,7 @@
 #[macro_use]
 mod columns;
 mod error;
+pub mod files;
 mod identity;
 mod layout;
 pub mod manifest;
@@ -39,7 +40,7 @@ mod writer;
 pub use columns::{ColumnValue, typed_column};
 pub use error::TraceError;
 pub use identity::{RunIdentity, identity_path, read_identity};
-pub use layout::{CHUNK_KEY, ChunkPlan, MAX_SHARDS, Shard, chunk_of_file};
+pub use layout::{CHUNK_KEY, ChunkPlan, MAX_CELLS, MAX_CHUNKS, MAX_SHARDS, Shard, chunk_of_file};
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
 pub use read::{
     count_rows, inspect_part, part_files, read_metadata, read_part, read_table, sha256_file,

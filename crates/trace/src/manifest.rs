@@ -97,6 +97,32 @@ pub struct Manifest {
     pub design: Option<DesignRecord>,
 }
 
+/// The fields of a manifest that [`Manifest::field_digests`] leaves out: what the shards wrote,
+/// known only when the run has finished (checked against the files themselves instead).
+const WRITTEN_FIELDS: [&str; 2] = ["parts", "rows"];
+
+impl Manifest {
+    /// SHA-256 (lowercase hex) of each field's JSON, by field name, for every field but the
+    /// parts and their row totals: what the run is, fixed when it starts. `_run.json` records
+    /// them ([`crate::RunIdentity::manifest_fields`]) and readers compare, so that no field of
+    /// `manifest.json` (the design's points and axis names included) can differ from the run's
+    /// unnoticed.
+    pub fn field_digests(&self) -> BTreeMap<String, String> {
+        use sha2::{Digest, Sha256};
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) else {
+            return BTreeMap::new();
+        };
+        fields
+            .into_iter()
+            .filter(|(k, _)| !WRITTEN_FIELDS.contains(&k.as_str()))
+            .map(|(k, v)| {
+                let json = serde_json::to_vec(&v).unwrap_or_default();
+                (k, crate::writer::hex(&Sha256::digest(&json)))
+            })
+            .collect()
+    }
+}
+
 /// An adaptive replication rule as written in `manifest.json` (`docs/designs.md`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdaptiveRecord {
@@ -160,18 +186,26 @@ pub fn shard_records(out: &Path) -> std::io::Result<Vec<(usize, usize)>> {
     Ok(done)
 }
 
-/// A JSON file; the error names the path.
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Reads `out/manifest.json`; the error names the file.
+/// Reads `out/manifest.json` (a regular file of bounded size, [`crate::files`]); the error
+/// names the file. Its contents are not checked here: [`crate::RunView`] checks them against
+/// the run's identity.
 pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
-    read_json(&out.join("manifest.json"))
+    crate::files::read_json(&out.join("manifest.json"), crate::files::MAX_MANIFEST_BYTES)
 }
 
-/// Reads one shard record; the error names the file.
+/// Reads one shard record (a regular file of bounded size); the error names the file.
 pub fn read_shard_record(path: &Path) -> Result<ShardRecord, String> {
-    read_json(path)
+    crate::files::read_json(path, crate::files::MAX_RECORD_BYTES)
+}
+
+/// Where a finished chunk records its parts: `out/_chunks/part-NNNNNN.json`.
+pub fn chunk_record_path(out: &Path, chunk: usize) -> PathBuf {
+    out.join("_chunks")
+        .join(format!("{}.json", crate::ChunkPlan::part_name(chunk)))
+}
+
+/// Reads one chunk record: the parts a finished chunk wrote (a regular file of bounded size);
+/// the error names the file.
+pub fn read_chunk_record(path: &Path) -> Result<Vec<PartEntry>, String> {
+    crate::files::read_json(path, crate::files::MAX_RECORD_BYTES)
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::identity::{RunIdentity, read_identity};
-use crate::layout::{CHUNK_KEY, ChunkPlan, MAX_SHARDS, Shard, chunk_of_file};
+use crate::layout::{CHUNK_KEY, ChunkPlan, chunk_of_file};
 use crate::manifest::{
     Manifest, ShardRecord, read_manifest, read_shard_record, shard_record_path, shard_records,
 };
@@ -131,18 +131,23 @@ impl RunView {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
+        // (The counts readers loop over were checked when `_run.json` was read.)
         let mut why = Vec::new();
         if hash != id.scenario_hash {
             why.push("its scenario does not hash to its scenario_hash".to_string());
         }
-        if id.shards == 0 || id.shards > MAX_SHARDS {
-            why.push(format!(
-                "shards = {} is outside 1..={MAX_SHARDS}",
-                id.shards
-            ));
+        let known: Vec<&str> = Table::ALL.iter().map(|t| t.dir_name()).collect();
+        for t in &id.tables {
+            if !known.contains(&t.as_str()) {
+                why.push(format!("tables lists {:?}, which is no table", short(t)));
+            }
         }
-        if id.chunk_cells == 0 || id.cells == 0 {
-            why.push("an empty chunk plan".to_string());
+        let distinct: BTreeSet<&String> = id.tables.iter().collect();
+        if distinct.len() != id.tables.len() {
+            why.push("tables lists a table twice".to_string());
+        }
+        if id.mechanisms.is_empty() {
+            why.push("no mechanisms".to_string());
         }
         for w in why {
             self.problem("_run.json", w);
@@ -171,10 +176,9 @@ impl RunView {
                     continue;
                 }
             };
-            let shard = Shard { index, count };
-            let chunks: Vec<usize> = (0..self.plan().chunks())
-                .filter(|c| shard.owns(*c))
-                .collect();
+            // Shard I of N owns chunks I, I + N, …: stepped, not filtered, so that N records
+            // cost N × chunks / N, not N × chunks.
+            let chunks: Vec<usize> = (index..self.plan().chunks()).step_by(count).collect();
             let files: BTreeSet<String> = record.parts.iter().map(|p| p.file.clone()).collect();
             let mut why = Vec::new();
             if (record.shard, record.shards) != (index, count) {
@@ -200,7 +204,8 @@ impl RunView {
     }
 
     fn read_manifest(&mut self) {
-        if !self.dir.join("manifest.json").exists() {
+        // `symlink_metadata`: a dangling symlink named manifest.json is a problem, not absent.
+        if std::fs::symlink_metadata(self.dir.join("manifest.json")).is_err() {
             return;
         }
         let m = match read_manifest(&self.dir) {
@@ -215,7 +220,11 @@ impl RunView {
         let mut why = Vec::new();
         let mut differs = |what: &str, found: String, expected: String| {
             if found != expected {
-                why.push(format!("{what} = {found}, the run's is {expected}"));
+                why.push(format!(
+                    "{what} = {}, the run's is {}",
+                    crate::files::clip(&found, 80),
+                    crate::files::clip(&expected, 80)
+                ));
             }
         };
         differs(
@@ -247,8 +256,50 @@ impl RunView {
         );
         differs("chunks", m.chunks.to_string(), plan.chunks().to_string());
         differs("shards", m.shards.to_string(), id.shards.to_string());
+        differs(
+            "datapact_version",
+            m.datapact_version.clone(),
+            id.version.clone(),
+        );
+        differs("plugins", m.plugins.join(", "), id.plugins.join(", "));
+        let traced: Vec<&str> = match m.trace.as_str() {
+            "cells" => vec!["cells", "diagnostics", "contrasts"],
+            "rounds" => vec!["cells", "diagnostics", "contrasts", "rounds"],
+            "users" => vec!["cells", "diagnostics", "contrasts", "rounds", "users"],
+            "events" => vec![
+                "cells",
+                "diagnostics",
+                "contrasts",
+                "rounds",
+                "users",
+                "events",
+            ],
+            _ => vec![],
+        };
+        differs("trace's tables", traced.join(","), id.tables.join(","));
         if m.scenario != id.scenario {
             why.push("its scenario is not the run's".to_string());
+        }
+        // Every other field (the design's points and axes, the sweep, the plugins, …) against
+        // the digests the run recorded when it started.
+        if id.manifest_fields.is_empty() {
+            why.push(
+                "_run.json records no digest of the manifest's fields (written by an older \
+                 datapact): run the scenario again into a new directory"
+                    .to_string(),
+            );
+        } else {
+            let found = m.field_digests();
+            let keys: BTreeSet<&String> = found.keys().chain(id.manifest_fields.keys()).collect();
+            for key in keys {
+                let named = why.iter().any(|w| w.starts_with(&format!("{key} ")));
+                if !named && found.get(key) != id.manifest_fields.get(key) {
+                    why.push(format!(
+                        "{} is not the run's (it differs from what _run.json records)",
+                        crate::files::clip(key, 40)
+                    ));
+                }
+            }
         }
         let files: BTreeSet<String> = m.parts.iter().map(|p| p.file.clone()).collect();
         let expected = self.expected_parts();
@@ -293,6 +344,36 @@ impl RunView {
         self.manifest_consistent = why.is_empty();
         for w in why {
             self.problem("manifest.json", w);
+        }
+        // A consistent manifest and the shard records it was merged from must agree part by
+        // part (a record edited afterwards would mislead a later merge or resume).
+        if self.manifest_consistent {
+            let listed: BTreeMap<&str, &crate::PartEntry> =
+                m.parts.iter().map(|p| (p.file.as_str(), p)).collect();
+            let mut disagree = Vec::new();
+            for (index, record) in &self.records {
+                if let Some(p) = record
+                    .parts
+                    .iter()
+                    .find(|p| listed.get(p.file.as_str()) != Some(p))
+                {
+                    disagree.push((
+                        *index,
+                        format!(
+                            "_shards/shard-{index:05}-of-{:05}.json",
+                            self.identity.shards
+                        ),
+                        format!(
+                            "its entry for {} (rows, checksum) is not the manifest's",
+                            crate::files::clip(&p.file, 80)
+                        ),
+                    ));
+                }
+            }
+            for (index, file, why) in disagree {
+                self.records.remove(&index);
+                self.problem(&file, why);
+            }
         }
         self.manifest = Some(m);
     }
@@ -365,11 +446,16 @@ impl RunView {
             .map(|c| c.to_string())
             .unwrap_or_default();
         let seed = self.identity.seed.to_string();
+        let replication = self
+            .identity
+            .replication
+            .map_or("<absent>".to_string(), |r| r.to_string());
         for (key, expected) in [
             (keys::SEED, seed.as_str()),
             (keys::SCENARIO_HASH, self.identity.scenario_hash.as_str()),
             (keys::TABLE, table),
             (CHUNK_KEY, chunk.as_str()),
+            (keys::REPLICATION, replication.as_str()),
         ] {
             let found = meta.get(key).map(String::as_str).unwrap_or("<absent>");
             if found != expected {
@@ -384,10 +470,6 @@ impl RunView {
     }
 }
 
-fn short(s: &str) -> &str {
-    if s.len() > 16 && s.is_char_boundary(16) {
-        &s[..16]
-    } else {
-        s
-    }
+fn short(s: &str) -> String {
+    crate::files::clip(s, 16)
 }

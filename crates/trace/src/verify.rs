@@ -44,10 +44,13 @@ pub fn verify(out: &Path) -> Result<Verification, String> {
         format!("{e}: the run has not finished or is not a datapact run (see `datapact status`)")
     })?;
     let Some(manifest) = view.manifest.as_ref() else {
-        return Err(format!(
-            "{}: no manifest.json: the run has not finished (see `datapact status`)",
-            out.display()
-        ));
+        // A manifest.json that is there but unreadable (damaged, a FIFO, a symlink) is named.
+        let why = if view.problems.is_empty() {
+            "no manifest.json: the run has not finished (see `datapact status`)".to_string()
+        } else {
+            view.problems.join("; ")
+        };
+        return Err(format!("{}: {why}", out.display()));
     };
     let mut v = Verification {
         inconsistent: view.problems.clone(),

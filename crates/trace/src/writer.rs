@@ -40,6 +40,8 @@ pub mod keys {
     pub const TABLE: &str = "datapact.table";
     /// Version of the table layouts ([`crate::SCHEMA_VERSION`]).
     pub const SCHEMA_VERSION: &str = "datapact.schema_version";
+    /// The one replication a `--rep R` run played, in decimal (absent for a whole run).
+    pub const REPLICATION: &str = "datapact.replication";
     /// The Arrow schema, IPC-encoded and base64'd, written by the Parquet library.
     pub const ARROW_SCHEMA: &str = "ARROW:schema";
 

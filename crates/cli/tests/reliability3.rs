@@ -1,0 +1,241 @@
+//! Reliability, round three (issue 25): nothing read from disk is trusted, every reader
+//! verifies, every writer claims its directory.
+//!
+//! `DATAPACT_BIN` runs these tests against another build of the binary (how each was checked to
+//! fail on the code before its guarantee existed).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    match std::env::var_os("DATAPACT_BIN") {
+        Some(b) => Command::new(b),
+        None => Command::new(env!("CARGO_BIN_EXE_datapact")),
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Runs `file` into `out` (extra args appended); asserts success.
+fn run_ok(file: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec!["run", s(file), "--out", s(out), "-q", "--threads", "2"];
+    args.extend(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Asserts a command failed cleanly: the exit code wanted, no panic, no backtrace.
+fn assert_refused(o: &Output, code: i32, what: &str) {
+    let t = text(o);
+    assert_eq!(o.status.code(), Some(code), "{what}: {t}");
+    assert!(
+        !t.contains("panicked") && !t.contains("RUST_BACKTRACE"),
+        "{what}: {t}"
+    );
+}
+
+/// 6 cells in chunks of 2: three parts per table.
+const SMALL: &str = r#"mechanisms = ["C", "S", "M"]
+[scenario]
+name = "rel3"
+seed = 11
+replications = 10
+[population]
+users = 6
+[sweep]
+game.value = { from = 0.05, to = 0.3, steps = 3 }
+game.payment = { values = [0.0, 0.2] }
+[output]
+trace = "rounds"
+chunk_cells = 2
+"#;
+
+/// A Sobol design over two axes (24 points).
+const SOBOL: &str = r#"mechanisms = ["S", "M"]
+[scenario]
+name = "sobol3"
+seed = 3
+replications = 4
+[population]
+users = 6
+[design]
+kind = "sobol"
+samples = 4
+game.value = { from = 0.05, to = 0.3 }
+game.payment = { from = 0.0, to = 0.2 }
+"#;
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run metadata parsed defensively.
+
+#[test]
+fn a_non_ascii_scenario_hash_is_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "rel3.toml", SMALL);
+    let out = dir.path().join("run");
+    run_ok(&file, &out, &[]);
+    edit_json(&out.join("_run.json"), |v| {
+        v["scenario_hash"] = format!("a{}", "é".repeat(20)).into();
+    });
+    let o = run(&["run", s(&file), "--out", s(&out), "-q", "--resume"]);
+    assert_refused(&o, 2, "--resume");
+    assert!(
+        text(&o).contains("holds outputs of scenario"),
+        "{}",
+        text(&o)
+    );
+    assert_refused(&run(&["verify", s(&out)]), 1, "verify");
+}
+
+#[test]
+fn counts_read_from_run_json_are_bounded_before_any_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "rel3.toml", SMALL);
+    let base = dir.path().join("run");
+    run_ok(&file, &base, &[]);
+    for (key, value, says) in [
+        (
+            "cells",
+            serde_json::json!(1_000_000_000_000_000u64),
+            "cells =",
+        ),
+        (
+            "shards",
+            serde_json::json!(1_000_000_000_000u64),
+            "shards =",
+        ),
+        ("chunk_cells", serde_json::json!(0), "chunk_cells ="),
+    ] {
+        let out = dir.path().join(key);
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir(&out).unwrap();
+        copy_dir(&base, &out);
+        edit_json(&out.join("_run.json"), |v| v[key] = value);
+        for args in [
+            vec!["verify", s(&out)],
+            vec!["status", s(&out)],
+            vec!["report", s(&out), "--out", s(&dir.path().join("rep"))],
+        ] {
+            let started = Instant::now();
+            let o = run(&args);
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{key}: {} took {:?}",
+                args[0],
+                started.elapsed()
+            );
+            assert_refused(&o, 1, &format!("{key}: {}", args[0]));
+            assert!(text(&o).contains(says), "{key}: {}: {}", args[0], text(&o));
+        }
+        let o = run(&["run", s(&file), "--out", s(&out), "-q", "--resume"]);
+        assert_refused(&o, 2, &format!("{key}: --resume"));
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn every_manifest_field_is_checked_against_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "sobol3.toml", SOBOL);
+    let base = dir.path().join("run");
+    run_ok(&file, &base, &[]);
+    assert!(run(&["verify", s(&base)]).status.success());
+    // The design record's axis names swapped: each axis's indices would be reported under the
+    // other's name. Then the sweep's columns, the trace level and the plugins, one at a time.
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 4] = [
+        ("design", |v| {
+            let d = &mut v["design"];
+            let keys = d["keys"].as_array_mut().unwrap();
+            keys.swap(0, 1);
+            let columns = d["columns"].as_array_mut().unwrap();
+            columns.swap(0, 1);
+        }),
+        ("sweep", |v| {
+            v["sweep"][0][1] = "value_x".into();
+        }),
+        ("trace", |v| v["trace"] = "events".into()),
+        ("plugins", |v| {
+            v["plugins"].as_array_mut().unwrap().pop();
+        }),
+    ];
+    for (field, edit) in edits {
+        let out = dir.path().join(field);
+        std::fs::create_dir(&out).unwrap();
+        copy_dir(&base, &out);
+        edit_json(&out.join("manifest.json"), edit);
+        let o = run(&["verify", s(&out)]);
+        assert_refused(&o, 1, field);
+        assert!(text(&o).contains(field), "{field}: {}", text(&o));
+        let o = run(&["report", s(&out), "--out", s(&dir.path().join("rep"))]);
+        assert_refused(&o, 1, field);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn metadata_files_that_are_fifos_or_symlinks_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "rel3.toml", SMALL);
+    let out = dir.path().join("run");
+    run_ok(&file, &out, &[]);
+    let manifest = out.join("manifest.json");
+    let saved = dir.path().join("manifest.saved");
+    std::fs::rename(&manifest, &saved).unwrap();
+    let c = std::ffi::CString::new(s(&manifest)).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let started = Instant::now();
+    let o = run(&["verify", s(&out)]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "verify blocked"
+    );
+    assert_refused(&o, 1, "verify, manifest a FIFO");
+    assert!(text(&o).contains("FIFO"), "{}", text(&o));
+    std::fs::remove_file(&manifest).unwrap();
+    std::os::unix::fs::symlink(&saved, &manifest).unwrap();
+    let o = run(&["verify", s(&out)]);
+    assert_refused(&o, 1, "verify, manifest a symlink");
+    assert!(text(&o).contains("symbolic link"), "{}", text(&o));
+}
