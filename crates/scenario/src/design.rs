@@ -345,8 +345,14 @@ pub(crate) fn kind_and_samples(
 }
 
 /// A sampled axis: `{ from, to, log = false }`, both ends valid values of the key.
-pub(crate) fn parse_range(cx: &Cx, key: &str, rule: Rule, n: &Node) -> Res<AxisRange> {
-    let dkey = format!("design.{key}");
+pub(crate) fn parse_range(
+    cx: &Cx,
+    section: &str,
+    key: &str,
+    rule: Rule,
+    n: &Node,
+) -> Res<AxisRange> {
+    let dkey = format!("{section}.{key}");
     let t = as_table(cx, &dkey, n)?;
     t.check_keys(cx, &["from", "to", "log"])?;
     let from_n = t.require(cx, "from")?;

@@ -19,6 +19,7 @@ mod normalize;
 mod points_file;
 mod read;
 pub mod replications;
+pub mod search;
 mod sections;
 mod toml_text;
 mod tree;

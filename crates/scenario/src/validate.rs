@@ -8,6 +8,7 @@ use datapact_model::{Catalog, CostDist, Game, StrategyShare};
 use crate::axes::{AxisCx, axis, read_axis, sweepable, walk_sweep};
 use crate::design::{self, Design, DesignKind};
 use crate::read::{Cx, Res, Tbl, as_table, check};
+use crate::search::{self, SearchFile};
 use crate::sections;
 use crate::tree::{self, Entries, Loc, Val};
 use crate::{MAX_CAMPAIGN_USERS, Scenario, ScenarioError};
@@ -74,6 +75,33 @@ pub(crate) fn build(
     origin: &str,
     overrides: &[String],
 ) -> Res<Scenario> {
+    build_all(catalog, text, origin, overrides, false).map(|(scenario, _)| scenario)
+}
+
+/// A scenario file with its `[optimize]` and `[calibrate]` tables (at least one of them).
+pub(crate) fn build_search(
+    catalog: &Arc<Catalog>,
+    text: &str,
+    origin: &str,
+    overrides: &[String],
+) -> Res<SearchFile> {
+    let (scenario, (optimize, calibrate)) = build_all(catalog, text, origin, overrides, true)?;
+    Ok(SearchFile {
+        scenario,
+        optimize,
+        calibrate,
+    })
+}
+
+type Searches = (Option<search::Optimize>, Option<search::Calibrate>);
+
+fn build_all(
+    catalog: &Arc<Catalog>,
+    text: &str,
+    origin: &str,
+    overrides: &[String],
+    searching: bool,
+) -> Res<(Scenario, Searches)> {
     let cx = Cx { origin };
     let mut root = tree::parse_document(text).map_err(|(line, message)| ScenarioError {
         origin: origin.to_string(),
@@ -100,8 +128,11 @@ pub(crate) fn build(
             "design",
             "dynamics",
             "output",
+            "optimize",
+            "calibrate",
         ],
     )?;
+    search::check_tables(&cx, &top, searching)?;
 
     let Some(sc) = top.sub(&cx, "scenario")? else {
         return Err(cx.err(
@@ -169,7 +200,7 @@ pub(crate) fn build(
     let names_swept = ["report", "withdraw"].map(|kind| {
         ["sweep", "design"].iter().any(|section| {
             tree::get_path(&root, &[section, "population", kind, "strategy"]).is_some()
-        })
+        }) || search::names_key(&root, &format!("population.{kind}.strategy"))
     });
     let allowed = sweepable(catalog, &dist_name, &mechs, &game, names_swept);
     let mut sweep = Vec::new();
@@ -304,7 +335,7 @@ pub(crate) fn build(
                     duplicate(&s.key, &n.loc, &sweep)?;
                     design
                         .ranges
-                        .push(design::parse_range(&cx, &s.key, s.rule, n)?);
+                        .push(design::parse_range(&cx, "design", &s.key, s.rule, n)?);
                     axes.push((s, n));
                 }
                 design.unit = design::unit_points(kind, samples, axes.len(), seed);
@@ -446,7 +477,37 @@ pub(crate) fn build(
         game.population.withdraw = StrategyShare::default();
     }
 
-    Ok(Scenario {
+    let searches = if searching {
+        if let Some((axis, loc)) = sweep.iter().zip(&axis_locs).next() {
+            return Err(cx.err(
+                loc,
+                &axis.key,
+                format!(
+                    "{} is swept, but a file with [optimize] or [calibrate] sets one scenario \
+                     for every candidate: the search chooses the points (name the key under \
+                     [optimize.keys] or [calibrate.keys]), so drop [sweep] and [design]",
+                    axis.key
+                ),
+            ));
+        }
+        search::read(
+            &search::SearchCx {
+                cx: &cx,
+                root: &root,
+                allowed: &allowed,
+                ax: &ax,
+                mechanisms: &mechs,
+                catalog,
+                dist: &dist_name,
+                seed,
+            },
+            &top,
+        )?
+    } else {
+        (None, None)
+    };
+
+    let scenario = Scenario {
         name,
         seed,
         replications,
@@ -462,7 +523,8 @@ pub(crate) fn build(
         origin: origin.to_string(),
         source: text.to_string(),
         catalog: catalog.clone(),
-    })
+    };
+    Ok((scenario, searches))
 }
 
 /// The axes of `[sweep]` or `[design]` (skipping `reserved` keys), in written order, each a
