@@ -20,6 +20,7 @@ mod plan;
 mod progress;
 mod resume;
 mod rows;
+pub mod search;
 mod spec;
 mod write;
 

@@ -1,0 +1,161 @@
+//! The search's own Parquet tables (`pareto`, `evaluations`, `hypervolume`, `posterior`, ...):
+//! small, one record batch each, written whole through a hidden temporary file and a rename,
+//! every column described in its field metadata like the run tables'.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use datapact_scenario::search::{Domain, SearchKey};
+use datapact_trace::DESCRIPTION_KEY;
+use datapact_trace::arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
+};
+use datapact_trace::arrow::datatypes::{Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{RunnerError, io_err};
+
+/// Columns of one table, in order.
+#[derive(Default)]
+pub(crate) struct SearchTable {
+    fields: Vec<Field>,
+    arrays: Vec<ArrayRef>,
+}
+
+impl SearchTable {
+    fn push(&mut self, name: &str, description: &str, array: ArrayRef, nullable: bool) {
+        let meta = HashMap::from([(DESCRIPTION_KEY.to_string(), description.to_string())]);
+        self.fields
+            .push(Field::new(name, array.data_type().clone(), nullable).with_metadata(meta));
+        self.arrays.push(array);
+    }
+
+    pub(crate) fn f64(&mut self, name: &str, description: &str, values: Vec<f64>) {
+        self.push(
+            name,
+            description,
+            Arc::new(Float64Array::from(values)),
+            false,
+        );
+    }
+
+    pub(crate) fn u32(&mut self, name: &str, description: &str, values: Vec<u32>) {
+        self.push(
+            name,
+            description,
+            Arc::new(UInt32Array::from(values)),
+            false,
+        );
+    }
+
+    pub(crate) fn u64(&mut self, name: &str, description: &str, values: Vec<u64>) {
+        self.push(
+            name,
+            description,
+            Arc::new(UInt64Array::from(values)),
+            false,
+        );
+    }
+
+    pub(crate) fn bool(&mut self, name: &str, description: &str, values: Vec<bool>) {
+        self.push(
+            name,
+            description,
+            Arc::new(BooleanArray::from(values)),
+            false,
+        );
+    }
+
+    pub(crate) fn utf8(&mut self, name: &str, description: &str, values: Vec<String>) {
+        self.push(
+            name,
+            description,
+            Arc::new(StringArray::from(values)),
+            false,
+        );
+    }
+
+    /// One column per key, named as in `cells`: Float64 for a numeric key, Utf8 (the label)
+    /// for a categorical one. `rows` hold a value per key (a label's index for a categorical
+    /// key).
+    pub(crate) fn keys(&mut self, keys: &[SearchKey], rows: &[Vec<f64>]) {
+        for (k, key) in keys.iter().enumerate() {
+            let desc = format!(
+                "The value of {} (as the `{}` column of cells).",
+                key.key, key.column
+            );
+            match &key.domain {
+                Domain::Labels(c) => {
+                    let labels = rows.iter().map(|r| c[r[k] as usize].label()).collect();
+                    self.utf8(&key.column, &desc, labels);
+                }
+                _ => self.f64(&key.column, &desc, rows.iter().map(|r| r[k]).collect()),
+            }
+        }
+    }
+
+    /// Writes the table to `path` (whole or not at all) with `metadata` in the file's
+    /// key-value metadata. The same table always gives the same bytes.
+    pub(crate) fn write(
+        self,
+        path: &Path,
+        metadata: &[(String, String)],
+    ) -> Result<(), RunnerError> {
+        let schema = Arc::new(Schema::new(self.fields));
+        let batch = RecordBatch::try_new(schema.clone(), self.arrays).map_err(|e| {
+            RunnerError::Unreadable(format!("{}: columns do not fit: {e}", path.display()))
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("table");
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io_err(dir))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_created_by(parquet::file::properties::DEFAULT_CREATED_BY.to_string())
+            .set_key_value_metadata(Some(
+                metadata
+                    .iter()
+                    .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+                    .collect(),
+            ))
+            .build();
+        let parquet_err = |e: parquet::errors::ParquetError| RunnerError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let file = tmp.reopen().map_err(io_err(path))?;
+        let mut w = ArrowWriter::try_new(file, schema, Some(props)).map_err(parquet_err)?;
+        w.write(&batch).map_err(parquet_err)?;
+        w.close().map_err(parquet_err)?;
+        tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
+        Ok(())
+    }
+}
+
+/// Column names: a measure's column and its SE's, or a key's, must not collide.
+pub(crate) fn check_unique(names: &[String]) -> Result<(), RunnerError> {
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(RunnerError::Refused(format!(
+                "two columns of the search's tables would both be named `{n}`"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The descriptions shared by the tables.
+pub(crate) fn measure_description(column: &str, se: bool) -> String {
+    if se {
+        format!("Standard error of {column}.")
+    } else {
+        format!("The mean of {column} (the last round of the run's cells or contrasts).")
+    }
+}
