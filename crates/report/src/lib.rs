@@ -31,6 +31,7 @@ pub mod load;
 pub mod output;
 mod page;
 pub mod registry;
+pub mod search;
 pub mod sensitivity;
 pub mod tables;
 
