@@ -10,9 +10,11 @@ use datapact_sim::PluginSet;
 
 use crate::context::{Context, thread_count};
 use crate::failure::Failure;
+use crate::optimize_cmd::SearchArgs;
 use crate::{
-    audit_cmd, diff_cmd, plugins_cmd, report_cmd, reproduce_cmd, run_cmd, scenarios_cmd,
-    schema_cmd, sensitivity_cmd, status_cmd, submit_cmd, validate_cmd, verify_cmd,
+    audit_cmd, calibrate_cmd, diff_cmd, optimize_cmd, plugins_cmd, report_cmd, reproduce_cmd,
+    run_cmd, scenarios_cmd, schema_cmd, sensitivity_cmd, status_cmd, submit_cmd, validate_cmd,
+    verify_cmd,
 };
 
 #[derive(Parser)]
@@ -62,6 +64,27 @@ enum Command {
         /// max): its rows equal those of replication R in the whole run.
         #[arg(long, value_name = "R")]
         rep: Option<u32>,
+    },
+    /// Search a scenario's design keys for the Pareto front of its [optimize] objectives
+    /// (NSGA-II, constraints by constrained domination); each generation is a points design
+    /// run like `run` (chunks, shards, resume), and front members are re-evaluated with fresh
+    /// replications. Writes pareto.parquet, evaluations.parquet, hypervolume.parquet and
+    /// front.png into DIR (docs/optimize.md).
+    Optimize {
+        /// A scenario file with an [optimize] table (and no [sweep] or [design]).
+        file: PathBuf,
+        #[command(flatten)]
+        search: SearchFlags,
+    },
+    /// Fit a scenario's [calibrate] keys to target moments by ABC-SMC (a uniform prior on
+    /// their ranges); each generation is a points design run like `run`. Writes
+    /// posterior.parquet (weighted particles), proposals.parquet, tolerances.parquet and
+    /// posterior.png into DIR (docs/optimize.md).
+    Calibrate {
+        /// A scenario file with a [calibrate] table (and no [sweep] or [design]).
+        file: PathBuf,
+        #[command(flatten)]
+        search: SearchFlags,
     },
     /// Check a scenario file and print what it would run.
     Validate {
@@ -174,6 +197,46 @@ enum Command {
     },
 }
 
+/// The flags of `optimize` and `calibrate`.
+#[derive(clap::Args)]
+struct SearchFlags {
+    /// The search's directory (default: results/<scenario name>-optimize or -calibrate).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads of each run (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override a key of the file, e.g. --set game.value=0.2 or --set optimize.generations=4
+    /// (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Continue the search in DIR (interrupted, or prepared): finished steps and runs are
+    /// kept; the result equals an uninterrupted search's.
+    #[arg(long)]
+    resume: bool,
+    /// Run nothing: write the scenarios of the next step's runs under DIR/generations/ and
+    /// stop, for `datapact run` (e.g. a Slurm array per run) to compute; then --resume.
+    #[arg(long)]
+    prepare: bool,
+    /// No progress lines.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl SearchFlags {
+    fn args(self, file: PathBuf) -> SearchArgs {
+        SearchArgs {
+            file,
+            out: self.out,
+            threads: self.threads,
+            set: self.set,
+            resume: self.resume,
+            prepare: self.prepare,
+            quiet: self.quiet,
+        }
+    }
+}
+
 /// Parses the process's arguments and runs the subcommand with `plugins`.
 pub(crate) fn main(plugins: Arc<PluginSet>) -> ExitCode {
     let cli = Cli::parse();
@@ -212,6 +275,8 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         } => run_cmd::run(
             cx, scenario, out, threads, set, shard, resume, direct, quiet, only, rep,
         ),
+        Command::Optimize { file, search } => optimize_cmd::run(cx, search.args(file)),
+        Command::Calibrate { file, search } => calibrate_cmd::run(cx, search.args(file)),
         Command::Validate { scenario, set } => validate_cmd::validate(cx, scenario, set),
         Command::Plugins => {
             plugins_cmd::print(&cx.plugins);

@@ -18,12 +18,14 @@
 #![warn(missing_docs)]
 
 mod audit_cmd;
+mod calibrate_cmd;
 mod cli;
 mod context;
 mod diff_cmd;
 pub mod embedded;
 mod failure;
 mod oom;
+mod optimize_cmd;
 mod plugins_cmd;
 mod report_cmd;
 mod reproduce_cmd;

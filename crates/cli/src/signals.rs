@@ -67,6 +67,33 @@ impl Signals {
             .spawn(watcher);
     }
 
+    /// [`Signals::watch`] for a search (`optimize`, `calibrate`): its runs change directory
+    /// from step to step, and each run deletes what a dead process left in its directory when
+    /// it is resumed, so past the deadline the process only exits (130/143).
+    pub(crate) fn watch_search(&self) {
+        let (stop, terminated) = (self.stop.clone(), self.terminated.clone());
+        let watcher = move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            std::thread::sleep(GRACE);
+            eprintln!(
+                "datapact: interrupted (the step in flight was abandoned); rerun with --resume \
+                 to continue the search"
+            );
+            let code = if terminated.load(Ordering::Relaxed) {
+                143
+            } else {
+                130
+            };
+            // SAFETY: ends the process at once.
+            unsafe { libc::_exit(code) }
+        };
+        let _ = std::thread::Builder::new()
+            .name("datapact-stop".into())
+            .spawn(watcher);
+    }
+
     pub(crate) fn exit_code(&self, e: RunnerError) -> Failure {
         let interrupted = matches!(e, RunnerError::Interrupted);
         let mut failure = Failure::from(e);
