@@ -67,10 +67,12 @@ pub(crate) fn print_prepared(opts: &SearchOptions, runs: &[String]) {
          directory; shard them freely, e.g. as a Slurm array):",
         runs.len()
     );
+    // The program as invoked: an app's runs need its plugins.
+    let program = std::env::args().next().unwrap_or_else(|| "datapact".into());
     for r in runs {
         let dir = opts.out.join(r);
         println!(
-            "  datapact run {}.toml --out {}",
+            "  {program} run {}.toml --out {}",
             dir.display(),
             dir.display()
         );

@@ -41,17 +41,36 @@ impl Signals {
     /// rename, records are replaced atomically), which is what `kill -9` tolerance already
     /// guarantees, so `--resume` completes the run as after any interrupt.
     pub(crate) fn watch(&self, out: PathBuf, shard: Shard) {
+        self.deadline(move || {
+            let _ = datapact_runner::remove_stale_temporaries(&out, shard);
+            eprintln!(
+                "datapact: {} (the cell in flight was abandoned)",
+                RunnerError::Interrupted
+            );
+        });
+    }
+
+    /// [`Signals::watch`] for a search (`optimize`, `calibrate`): its runs change directory
+    /// from step to step, and each run deletes what a dead process left in its directory when
+    /// it is resumed, so past the deadline the process only exits (130/143).
+    pub(crate) fn watch_search(&self) {
+        self.deadline(|| {
+            eprintln!(
+                "datapact: interrupted (the step in flight was abandoned); rerun with --resume \
+                 to continue the search"
+            );
+        });
+    }
+
+    /// After a signal and [`GRACE`], `abandon` then `_exit(130/143)`, on a thread of its own.
+    fn deadline(&self, abandon: impl FnOnce() + Send + 'static) {
         let (stop, terminated) = (self.stop.clone(), self.terminated.clone());
         let watcher = move || {
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             std::thread::sleep(GRACE);
-            let _ = datapact_runner::remove_stale_temporaries(&out, shard);
-            eprintln!(
-                "datapact: {} (the cell in flight was abandoned)",
-                RunnerError::Interrupted
-            );
+            abandon();
             let code = if terminated.load(Ordering::Relaxed) {
                 143
             } else {
@@ -62,33 +81,6 @@ impl Signals {
             unsafe { libc::_exit(code) }
         };
         // Without the watcher, the run still stops at the next phase.
-        let _ = std::thread::Builder::new()
-            .name("datapact-stop".into())
-            .spawn(watcher);
-    }
-
-    /// [`Signals::watch`] for a search (`optimize`, `calibrate`): its runs change directory
-    /// from step to step, and each run deletes what a dead process left in its directory when
-    /// it is resumed, so past the deadline the process only exits (130/143).
-    pub(crate) fn watch_search(&self) {
-        let (stop, terminated) = (self.stop.clone(), self.terminated.clone());
-        let watcher = move || {
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            std::thread::sleep(GRACE);
-            eprintln!(
-                "datapact: interrupted (the step in flight was abandoned); rerun with --resume \
-                 to continue the search"
-            );
-            let code = if terminated.load(Ordering::Relaxed) {
-                143
-            } else {
-                130
-            };
-            // SAFETY: ends the process at once.
-            unsafe { libc::_exit(code) }
-        };
         let _ = std::thread::Builder::new()
             .name("datapact-stop".into())
             .spawn(watcher);

@@ -201,9 +201,10 @@ fn a_prepared_search_run_by_sharded_runs_or_an_interrupted_one_ends_with_the_sam
         }
         for line in stdout
             .lines()
-            .filter(|l| l.trim_start().starts_with("datapact run"))
+            .filter(|l| l.contains(" run ") && l.contains(" --out "))
         {
             let words: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(words[0], env!("CARGO_BIN_EXE_datapact"), "{line}");
             let (scenario, dir) = (words[2], words[4]);
             for shard in ["0/2", "1/2"] {
                 ok(&datapact(&[

@@ -7,8 +7,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use datapact_search::weighted_quantile;
 use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch, StringArray, UInt32Array};
 use datapact_trace::{read_metadata, read_part};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde::Deserialize;
 
@@ -56,52 +58,38 @@ impl Table {
             .map_err(|e| ReportError::Data(format!("{}: `{key}`: {e}", self.path.display())))
     }
 
-    fn f64s(&self, name: &str) -> Result<Vec<f64>, ReportError> {
+    /// Column `name` of every batch, each value read by `get` from the column as an `A`.
+    fn column<A: Array + 'static, T>(
+        &self,
+        name: &str,
+        get: impl Fn(&A, usize) -> T,
+    ) -> Result<Vec<T>, ReportError> {
         let mut out = Vec::new();
         for b in &self.batches {
             let col = b
                 .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+                .and_then(|c| c.as_any().downcast_ref::<A>())
                 .ok_or_else(|| {
                     ReportError::Data(format!(
-                        "{}: no Float64 column `{name}`",
+                        "{}: no column `{name}` of the expected type",
                         self.path.display()
                     ))
                 })?;
-            out.extend((0..col.len()).map(|i| col.value(i)));
+            out.extend((0..col.len()).map(|i| get(col, i)));
         }
         Ok(out)
+    }
+
+    fn f64s(&self, name: &str) -> Result<Vec<f64>, ReportError> {
+        self.column(name, |c: &Float64Array, i| c.value(i))
     }
 
     fn u32s(&self, name: &str) -> Result<Vec<u32>, ReportError> {
-        let mut out = Vec::new();
-        for b in &self.batches {
-            let col = b
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<UInt32Array>())
-                .ok_or_else(|| {
-                    ReportError::Data(format!(
-                        "{}: no UInt32 column `{name}`",
-                        self.path.display()
-                    ))
-                })?;
-            out.extend((0..col.len()).map(|i| col.value(i)));
-        }
-        Ok(out)
+        self.column(name, |c: &UInt32Array, i| c.value(i))
     }
 
     fn strings(&self, name: &str) -> Result<Vec<String>, ReportError> {
-        let mut out = Vec::new();
-        for b in &self.batches {
-            let col = b
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .ok_or_else(|| {
-                    ReportError::Data(format!("{}: no Utf8 column `{name}`", self.path.display()))
-                })?;
-            out.extend((0..col.len()).map(|i| col.value(i).to_string()));
-        }
-        Ok(out)
+        self.column(name, |c: &StringArray, i| c.value(i).to_string())
     }
 
     fn name(&self) -> String {
@@ -186,6 +174,22 @@ pub fn front_figure(dir: &Path) -> Result<PathBuf, ReportError> {
     }
     std::fs::rename(&tmp, &png).map_err(|e| ReportError::io(&png, e))?;
     Ok(png)
+}
+
+/// The legend (upper right, on a white box) and the file.
+fn finish<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
 }
 
 fn axis_name(o: &ObjectiveMeta) -> String {
@@ -287,16 +291,7 @@ fn draw_pair(
         .map_err(|e| err(e.to_string()))?
         .label("Pareto front (pooled means, ±1.96 SE)")
         .legend(move |(x, y)| Circle::new((x + 7, y), 5, blue.filled()));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))?;
-    Ok(())
+    finish(&mut chart, &root).map_err(err)
 }
 
 /// Three or more objectives: parallel coordinates, one vertical axis per objective scaled to
@@ -468,28 +463,7 @@ fn draw_single(
             .label(format!("best: {v:.5}"))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], blue.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))?;
-    Ok(())
-}
-
-/// The weighted `q`-quantile of sorted `(value, weight)` pairs.
-fn quantile(sorted: &[(f64, f64)], q: f64) -> f64 {
-    let total: f64 = sorted.iter().map(|v| v.1).sum();
-    let mut cumulative = 0.0;
-    for (x, w) in sorted {
-        cumulative += w;
-        if cumulative >= q * total {
-            return *x;
-        }
-    }
-    sorted.last().map_or(f64::NAN, |v| v.0)
+    finish(&mut chart, &root).map_err(err)
 }
 
 /// Draws `DIR/posterior.png` from `DIR/posterior.parquet`: per numeric key a weighted
@@ -599,11 +573,8 @@ pub fn posterior_figure(dir: &Path) -> Result<PathBuf, ReportError> {
                 density[b] += w / width;
             }
             let top = density.iter().copied().fold(0.0, f64::max).max(1e-12) * 1.1;
-            let (q05, q50, q95) = (
-                quantile(&sorted, 0.05),
-                quantile(&sorted, 0.5),
-                quantile(&sorted, 0.95),
-            );
+            let q = |p: f64| weighted_quantile(&sorted, p).unwrap_or(f64::NAN);
+            let (q05, q50, q95) = (q(0.05), q(0.5), q(0.95));
             let mut chart = ChartBuilder::on(&area)
                 .caption(
                     format!("{}: {q50:.4} [{q05:.4}, {q95:.4}]", key.key),

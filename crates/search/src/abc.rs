@@ -57,6 +57,20 @@ use crate::nsga2::CandidateId;
 use crate::rng::{Phase, below, normal, stream, uniform};
 use crate::space::{Point, Space, Value, Variable};
 
+/// The weighted `q`-quantile (`0 ≤ q ≤ 1`) of `(value, weight)` pairs sorted by value: the
+/// smallest value whose cumulative weight reaches `q` of the total (`None` when empty).
+pub fn weighted_quantile(sorted: &[(f64, f64)], q: f64) -> Option<f64> {
+    let total: f64 = sorted.iter().map(|v| v.1).sum();
+    let mut cumulative = 0.0;
+    for (x, w) in sorted {
+        cumulative += w;
+        if cumulative >= q * total {
+            return Some(*x);
+        }
+    }
+    sorted.last().map(|v| v.0)
+}
+
 /// How the noise of simulated moments relates to the targets' (see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SimulationNoise {
@@ -285,15 +299,7 @@ impl Abc {
             .map(|p| (p.point[variable].as_f64(), p.weight))
             .collect();
         values.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let total: f64 = values.iter().map(|v| v.1).sum();
-        let mut cumulative = 0.0;
-        for (x, w) in &values {
-            cumulative += w;
-            if cumulative >= q * total {
-                return Some(*x);
-            }
-        }
-        values.last().map(|v| v.0)
+        weighted_quantile(&values, q)
     }
 
     /// The equal-tailed posterior interval of real variable `variable` at `level` (0.9 gives

@@ -73,7 +73,7 @@ pub mod problems;
 mod rng;
 pub mod space;
 
-pub use abc::{Abc, AbcConfig, AbcSummary, Particle, Proposal, SimulationNoise};
+pub use abc::{Abc, AbcConfig, AbcSummary, Particle, Proposal, SimulationNoise, weighted_quantile};
 pub use error::SearchError;
 pub use estimate::Estimate;
 pub use hypervolume::hypervolume;

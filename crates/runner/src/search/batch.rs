@@ -229,6 +229,10 @@ fn run_all_shards(
     Ok(())
 }
 
+/// A row of `cells` or `contrasts`: its cell, round, whose it is (a mechanism, or `A-B`) and
+/// replications.
+type Row = (u32, u32, String, u32);
+
 /// The last round's value and SE of every measure, per cell, with the cell's replications.
 fn read_measures(
     dir: &Path,
@@ -251,71 +255,64 @@ fn read_measures(
     } else {
         Vec::new()
     };
-    let last = |batches: &[RecordBatch], round: fn(&RecordBatch, usize) -> u32| {
-        batches
+    // Each row as (cell, round, whose: a mechanism, or "A-B" for a contrast, reps).
+    let mut rows: Vec<(&RecordBatch, Vec<Row>)> = Vec::new();
+    for b in &cells_batches {
+        let c = CellsColumns::new(b)?;
+        let r = (0..b.num_rows())
+            .map(|i| {
+                let who = c.mechanism.value(i).to_string();
+                (c.cell.value(i), c.round.value(i), who, c.reps.value(i))
+            })
+            .collect();
+        rows.push((b, r));
+    }
+    let first_contrast = rows.len();
+    for b in &contrast_batches {
+        let c = ContrastsColumns::new(b)?;
+        let r = (0..b.num_rows())
+            .map(|i| {
+                let who = format!("{}-{}", c.mechanism_a.value(i), c.mechanism_b.value(i));
+                (c.cell.value(i), c.round.value(i), who, c.reps.value(i))
+            })
+            .collect();
+        rows.push((b, r));
+    }
+    let last = |range: std::ops::Range<usize>| {
+        rows[range]
             .iter()
-            .flat_map(|b| (0..b.num_rows()).map(move |i| round(b, i)))
+            .flat_map(|(_, r)| r.iter().map(|x| x.1))
             .max()
             .unwrap_or(0)
     };
-    let cells_round =
-        |b: &RecordBatch, i: usize| CellsColumns::new(b).map_or(0, |c| c.round.value(i));
-    let contrast_round =
-        |b: &RecordBatch, i: usize| ContrastsColumns::new(b).map_or(0, |c| c.round.value(i));
-    let last_cells = last(&cells_batches, cells_round);
-    let last_contrasts = last(&contrast_batches, contrast_round);
+    let (last_cells, last_contrasts) = (last(0..first_contrast), last(first_contrast..rows.len()));
     let mut out: Vec<(Vec<Option<Estimate>>, u64)> = vec![(vec![None; measures.len()], 0); cells];
-    for b in &cells_batches {
-        let c = CellsColumns::new(b)?;
+    for (t, (b, r)) in rows.iter().enumerate() {
+        let contrast = t >= first_contrast;
+        let round = if contrast { last_contrasts } else { last_cells };
         for (k, m) in measures.iter().enumerate() {
-            let Measure::Cells { mechanism, .. } = m else {
-                continue;
+            let whose = match m {
+                Measure::Cells { mechanism, .. } if !contrast => mechanism.name.to_string(),
+                Measure::Contrast { pair, .. } if contrast => pair.label(),
+                _ => continue,
             };
             let (mean, se) = (
                 float_column(b, &m.source_column(), &shown)?,
                 float_column(b, &m.source_se_column(), &shown)?,
             );
-            for i in 0..b.num_rows() {
-                let cell = c.cell.value(i) as usize;
-                if c.round.value(i) != last_cells || c.mechanism.value(i) != mechanism.name {
+            for (i, (cell, row_round, who, reps)) in r.iter().enumerate() {
+                let cell = *cell as usize;
+                if *row_round != round || *who != whose || cell >= cells {
                     continue;
                 }
-                if cell >= cells {
-                    continue;
-                }
-                out[cell].1 = u64::from(c.reps.value(i));
+                out[cell].1 = out[cell].1.max(u64::from(*reps));
                 if mean.is_null(i) || se.is_null(i) {
                     return Err(RunnerError::Refused(format!(
-                        "{shown}: {} of mechanism {} is null (the mechanism does not compute \
-                         that metric): choose a mechanism that does",
+                        "{shown}: {} of {whose} is null (the mechanism does not compute that \
+                         metric): choose a mechanism that does",
                         m.source_column(),
-                        mechanism.name
                     )));
                 }
-                out[cell].0[k] = Some(Estimate::new(mean.value(i), se.value(i)));
-            }
-        }
-    }
-    for b in &contrast_batches {
-        let c = ContrastsColumns::new(b)?;
-        for (k, m) in measures.iter().enumerate() {
-            let Measure::Contrast { pair, .. } = m else {
-                continue;
-            };
-            let (mean, se) = (
-                float_column(b, &m.source_column(), &shown)?,
-                float_column(b, &m.source_se_column(), &shown)?,
-            );
-            for i in 0..b.num_rows() {
-                let cell = c.cell.value(i) as usize;
-                if c.round.value(i) != last_contrasts
-                    || c.mechanism_a.value(i) != pair.a.name
-                    || c.mechanism_b.value(i) != pair.b.name
-                    || cell >= cells
-                {
-                    continue;
-                }
-                out[cell].1 = out[cell].1.max(u64::from(c.reps.value(i)));
                 out[cell].0[k] = Some(Estimate::new(mean.value(i), se.value(i)));
             }
         }

@@ -4,15 +4,13 @@
 use std::path::PathBuf;
 
 use datapact_scenario::search::{Calibrate, Domain, Measure, SearchFile};
-use datapact_search::{Abc, AbcConfig, Estimate, SimulationNoise};
+use datapact_search::{Abc, AbcConfig, Estimate, SimulationNoise, weighted_quantile};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RunnerError;
 use crate::search::batch::{PointRequest, evaluate, scenarios, step_dir, write_scenarios};
-use crate::search::tables::{SearchTable, check_unique, measure_description};
-use crate::search::{
-    SearchOptions, as_number, claim, key_values, read_state, space, table_metadata, write_state,
-};
+use crate::search::tables::SearchTable;
+use crate::search::{SearchOptions, as_number, key_values, start, table_metadata, write_state};
 
 /// The columns of `tolerances.parquet` (name, meaning).
 pub const TOLERANCES_COLUMNS: [(&str, &str); 4] = [
@@ -101,23 +99,9 @@ pub fn calibrate(
             file.scenario.origin
         )));
     };
-    opts.plugins
-        .validate()
-        .map_err(|e| RunnerError::Refused(e.to_string()))?;
     let measures: Vec<Measure> = cal.targets.iter().map(|t| t.measure).collect();
-    let mut names: Vec<String> = cal.keys.iter().map(|k| k.column.clone()).collect();
-    for m in &measures {
-        names.push(m.column());
-        names.push(format!("{}_se", m.column()));
-    }
-    check_unique(&names)?;
-    let space = space(&cal.keys)?;
-    let existed = claim(file, "calibrate", opts)?;
-    let mut state: State = match existed
-        .then(|| read_state(&opts.out))
-        .transpose()?
-        .flatten()
-    {
+    let (space, saved) = start::<State>(file, "calibrate", &cal.keys, &measures, opts)?;
+    let mut state: State = match saved {
         Some(s) => s,
         None => {
             let mut config = AbcConfig::new(cal.particles, cal.proposals, cal.seed);
@@ -192,19 +176,6 @@ pub fn calibrate(
     Ok(summary)
 }
 
-/// The weighted `q`-quantile: the smallest value whose cumulative weight reaches `q`.
-fn quantile(sorted: &[(f64, f64)], q: f64) -> f64 {
-    let total: f64 = sorted.iter().map(|v| v.1).sum();
-    let mut cumulative = 0.0;
-    for (x, w) in sorted {
-        cumulative += w;
-        if cumulative >= q * total {
-            return *x;
-        }
-    }
-    sorted.last().map_or(f64::NAN, |v| v.0)
-}
-
 /// The particles' values on the keys' own scales, with their weights.
 fn particles(cal: &Calibrate, state: &State) -> Vec<(Vec<f64>, f64)> {
     state
@@ -273,9 +244,9 @@ fn fill(summary: &mut CalibrateSummary, cal: &Calibrate, state: &State) {
                     s.numeric = Some([
                         mean,
                         var.sqrt(),
-                        quantile(&sorted, 0.05),
-                        quantile(&sorted, 0.5),
-                        quantile(&sorted, 0.95),
+                        weighted_quantile(&sorted, 0.05).unwrap_or(f64::NAN),
+                        weighted_quantile(&sorted, 0.5).unwrap_or(f64::NAN),
+                        weighted_quantile(&sorted, 0.95).unwrap_or(f64::NAN),
                     ]);
                 }
             }
@@ -309,36 +280,20 @@ fn write_tables(
     );
     let values: Vec<Vec<f64>> = recs.iter().map(|r| r.values.clone()).collect();
     t.keys(&cal.keys, &values);
-    for (k, m) in measures.iter().enumerate() {
-        let c = m.column();
-        t.f64(
-            &c,
-            &format!(
-                "{} Simulated, before the matching noise is added.",
-                measure_description(&c, false)
-            ),
-            recs.iter().map(|r| r.simulated[k].mean).collect(),
-        );
-        t.f64(
-            &format!("{c}_se"),
-            &measure_description(&c, true),
-            recs.iter().map(|r| r.simulated[k].se).collect(),
-        );
-    }
+    let rows: Vec<&[Estimate]> = recs.iter().map(|r| r.simulated.as_slice()).collect();
+    t.measures(
+        measures,
+        &rows,
+        ", simulated, before the matching noise is added",
+    );
     t.f64("distance", "Distance to the targets, √Σ((simulated + noise − target)/se)², each simulated moment with a normal error of variance se_target² − se_sim² added (noisy ABC).", recs.iter().map(|r| r.distance).collect());
     t.bool(
         "kept",
         "Whether the proposal is a particle of its generation (one of the nearest).",
         recs.iter().map(|r| r.kept).collect(),
     );
-    t.utf8(
-        "run",
-        "The run directory that simulated it, relative to the search's directory.",
+    t.runs(
         recs.iter().map(|r| r.run.clone()).collect(),
-    );
-    t.u32(
-        "cell",
-        "Its cell in that run.",
         recs.iter().map(|r| r.cell).collect(),
     );
     let path = opts.out.join("proposals.parquet");

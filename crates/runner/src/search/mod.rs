@@ -155,6 +155,34 @@ fn claim(file: &SearchFile, kind: &str, opts: &SearchOptions) -> Result<bool, Ru
     Ok(false)
 }
 
+/// What every search does first: checks the plugins and that no two columns of its tables
+/// would share a name, builds the space of `keys`, claims the directory for a search of `kind`
+/// and reads the saved state of a search resumed there (`None` for a new one).
+fn start<T: for<'de> Deserialize<'de>>(
+    file: &SearchFile,
+    kind: &str,
+    keys: &[SearchKey],
+    measures: &[datapact_scenario::search::Measure],
+    opts: &SearchOptions,
+) -> Result<(Space, Option<T>), RunnerError> {
+    opts.plugins
+        .validate()
+        .map_err(|e| RunnerError::Refused(e.to_string()))?;
+    let mut names: Vec<String> = keys.iter().map(|k| k.column.clone()).collect();
+    for m in measures {
+        names.push(m.column());
+        names.push(format!("{}_se", m.column()));
+    }
+    tables::check_unique(&names)?;
+    let space = space(keys)?;
+    let state = if claim(file, kind, opts)? {
+        read_state(&opts.out)?
+    } else {
+        None
+    };
+    Ok((space, state))
+}
+
 /// Writes `text` to `path` through a hidden temporary file and a rename.
 pub(crate) fn write_text_atomic(path: &Path, text: &str) -> Result<(), RunnerError> {
     use std::io::Write;

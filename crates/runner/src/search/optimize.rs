@@ -11,10 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RunnerError;
 use crate::search::batch::{PointRequest, evaluate, scenarios, step_dir, write_scenarios};
-use crate::search::tables::{SearchTable, check_unique, measure_description};
-use crate::search::{
-    SearchOptions, as_number, claim, key_values, read_state, space, table_metadata, write_state,
-};
+use crate::search::tables::SearchTable;
+use crate::search::{SearchOptions, as_number, key_values, start, table_metadata, write_state};
 
 /// One evaluation of one candidate (one replication block), as `evaluations.parquet` holds it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -157,23 +155,9 @@ pub fn optimize(
             file.scenario.origin
         )));
     };
-    opts.plugins
-        .validate()
-        .map_err(|e| RunnerError::Refused(e.to_string()))?;
     let (measures, of_constraint) = measures(opt);
-    let mut names: Vec<String> = opt.keys.iter().map(|k| k.column.clone()).collect();
-    for m in &measures {
-        names.push(m.column());
-        names.push(format!("{}_se", m.column()));
-    }
-    check_unique(&names)?;
-    let space = space(&opt.keys)?;
-    let existed = claim(file, "optimize", opts)?;
-    let mut state: State = match existed
-        .then(|| read_state(&opts.out))
-        .transpose()?
-        .flatten()
-    {
+    let (space, saved) = start::<State>(file, "optimize", &opt.keys, &measures, opts)?;
+    let mut state: State = match saved {
         Some(s) => s,
         None => {
             let mut config = Nsga2Config::new(opt.population, opt.seed);
@@ -477,19 +461,8 @@ fn write_tables(
     t.u32("block", "Replication block of this evaluation: 0 for a candidate's first, k for its k-th re-evaluation; block k of every candidate plays the same draws (common random numbers), different blocks independent ones.", recs.iter().map(|r| r.block).collect());
     let values: Vec<Vec<f64>> = recs.iter().map(|r| r.values.clone()).collect();
     t.keys(&opt.keys, &values);
-    for (k, m) in measures.iter().enumerate() {
-        let c = m.column();
-        t.f64(
-            &c,
-            &measure_description(&c, false),
-            recs.iter().map(|r| r.measures[k].mean).collect(),
-        );
-        t.f64(
-            &format!("{c}_se"),
-            &measure_description(&c, true),
-            recs.iter().map(|r| r.measures[k].se).collect(),
-        );
-    }
+    let rows: Vec<&[Estimate]> = recs.iter().map(|r| r.measures.as_slice()).collect();
+    t.measures(measures, &rows, " of this evaluation alone");
     t.u64(
         "reps",
         "Replications of this evaluation.",
@@ -506,14 +479,8 @@ fn write_tables(
         "Total constraint violation of this evaluation's means (0: every constraint met).",
         recs.iter().map(|r| r.violation).collect(),
     );
-    t.utf8(
-        "run",
-        "The run directory that evaluated it, relative to the search's directory.",
+    t.runs(
         recs.iter().map(|r| r.run.clone()).collect(),
-    );
-    t.u32(
-        "cell",
-        "Its cell in that run (join with the run's tables).",
         recs.iter().map(|r| r.cell).collect(),
     );
     let path = opts.out.join("evaluations.parquet");
@@ -569,22 +536,8 @@ fn write_tables(
         );
         let values: Vec<Vec<f64>> = members.iter().map(|m| m.values.clone()).collect();
         t.keys(&opt.keys, &values);
-        for (k, m) in measures.iter().enumerate() {
-            let c = m.column();
-            t.f64(
-                &c,
-                &format!(
-                    "{}; pooled over the candidate's evaluations.",
-                    measure_description(&c, false).trim_end_matches('.')
-                ),
-                members.iter().map(|p| p.measures[k].mean).collect(),
-            );
-            t.f64(
-                &format!("{c}_se"),
-                &format!("Standard error of {c}, pooled over the candidate's evaluations."),
-                members.iter().map(|p| p.measures[k].se).collect(),
-            );
-        }
+        let rows: Vec<&[Estimate]> = members.iter().map(|m| m.measures.as_slice()).collect();
+        t.measures(measures, &rows, ", pooled over the candidate's evaluations");
         t.u64(
             "reps",
             "Replications pooled.",

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use datapact_scenario::search::{Domain, SearchKey};
+use datapact_scenario::search::{Domain, Measure, SearchKey};
+use datapact_search::Estimate;
 use datapact_trace::DESCRIPTION_KEY;
 use datapact_trace::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
@@ -151,11 +152,37 @@ pub(crate) fn check_unique(names: &[String]) -> Result<(), RunnerError> {
     Ok(())
 }
 
-/// The descriptions shared by the tables.
-pub(crate) fn measure_description(column: &str, se: bool) -> String {
-    if se {
-        format!("Standard error of {column}.")
-    } else {
-        format!("The mean of {column} (the last round of the run's cells or contrasts).")
+impl SearchTable {
+    /// `<column>` and `<column>_se` of every measure: row r's values are `rows[r]`, in the
+    /// measures' order; `note` ends the mean's description (how the value was obtained).
+    pub(crate) fn measures(&mut self, measures: &[Measure], rows: &[&[Estimate]], note: &str) {
+        for (k, m) in measures.iter().enumerate() {
+            let c = m.column();
+            self.f64(
+                &c,
+                &format!("The mean of {c} (the last round of the run's cells or contrasts){note}."),
+                rows.iter().map(|r| r[k].mean).collect(),
+            );
+            self.f64(
+                &format!("{c}_se"),
+                &format!("Standard error of {c}{note}."),
+                rows.iter().map(|r| r[k].se).collect(),
+            );
+        }
+    }
+
+    /// `run` and `cell`: the run directory (relative to the search's) and its cell that
+    /// simulated each row, to join with the run's own tables.
+    pub(crate) fn runs(&mut self, runs: Vec<String>, cells: Vec<u32>) {
+        self.utf8(
+            "run",
+            "The run directory that simulated the point, relative to the search's directory.",
+            runs,
+        );
+        self.u32(
+            "cell",
+            "The point's cell in that run (join with the run's tables).",
+            cells,
+        );
     }
 }
