@@ -33,6 +33,8 @@ impl Mechanism for Deposit {
     const NAME: &'static str = "deposit";
     const DESCRIPTION: &'static str =
         "M plus a refundable deposit per unit of burden, forfeited by a user who withdraws";
+    // M's pipeline: reports, assignment, withdrawal and settlement are the shared stages.
+    const STAGES: Stages = Stages::REPORTING;
     type Params = DepositParams;
 
     fn systems<S: Sink>(systems: &mut PhaseSystems) {

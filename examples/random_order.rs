@@ -35,6 +35,8 @@ pub struct RandomOrder;
 impl Mechanism for RandomOrder {
     const NAME: &'static str = "random_order";
     const DESCRIPTION: &'static str = "sequential withdrawal in random order; re-assignment raises a burden by at most max_increase";
+    // M's pipeline: reports, assignment, withdrawal and settlement are the shared stages.
+    const STAGES: Stages = Stages::REPORTING;
     type Params = RandomOrderParams;
 
     fn systems<S: Sink>(systems: &mut PhaseSystems) {

@@ -89,8 +89,9 @@ impl App {
 /// resources systems read, the parameter and strategy traits.
 pub mod prelude {
     pub use bevy_ecs::prelude::*;
-    pub use datapact_model::catalog::UserKind;
+    pub use datapact_model::catalog::{Stage, Stages};
     pub use datapact_model::param::{NoParams, ParamSpec, Params, Rule};
+    pub use datapact_model::settle::{Outcome, Settled, Settling, Status, Terms};
     pub use datapact_model::strategy::{
         Deciding, ReportRule, ReportStrategy, WithdrawRule, WithdrawStrategy,
     };

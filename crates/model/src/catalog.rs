@@ -15,15 +15,98 @@ use crate::strategy::{
     WithdrawStrategy,
 };
 
-/// Which users a mechanism's campaigns hold, and so which shared phases they go through.
+/// A shared stage of a round: systems the engine runs once for the campaigns of every mechanism
+/// that declares the stage (in [`MechanismDecl::stages`]), before that phase's plugin systems.
+/// A mechanism that declares none supplies every phase itself (C does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum UserKind {
-    /// Users report costs, the provider assigns burdens (caps and water-filling), users may
-    /// withdraw, training settles: the shared report/assign/settle systems run for them and the
-    /// mechanism supplies its withdraw protocol.
-    Reporting,
-    /// Users choose their own contribution; the mechanism supplies every phase.
-    Contributing,
+pub enum Stage {
+    /// Users report a cost by their report strategy; the provider observes it with noise
+    /// (`Phase::Report`). Users carry reported and observed costs.
+    Report,
+    /// Caps and water-filling over the observed costs, and the sustainability test
+    /// (`Phase::Assign`; needs [`Stage::Report`]). Users carry a cap.
+    Assign,
+    /// Users may withdraw before training by their withdraw strategy: every campaign opens
+    /// undecided and the mechanism's protocol (`WithdrawPhase::play`) asks its users
+    /// (`Phase::Withdraw`); users remember past rounds. Users carry a decision.
+    Withdraw,
+    /// Training and the settlement of `docs/model.md` section 6 by how the protocol ended
+    /// (`Phase::Train`; needs [`Stage::Withdraw`]), with the mechanism's per-user terms
+    /// (`crate::settle::Terms`: data kept, value, payment).
+    Settle,
+}
+
+impl Stage {
+    /// Every stage, in time order.
+    pub const ALL: [Stage; 4] = [Stage::Report, Stage::Assign, Stage::Withdraw, Stage::Settle];
+
+    /// The stage's name in docs and errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Report => "report",
+            Stage::Assign => "assign",
+            Stage::Withdraw => "withdraw",
+            Stage::Settle => "settle",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// The shared stages a mechanism opts into (see [`Stage`]). Users of its campaigns carry the
+/// components those stages read and write, and nothing else of them, so the `users` and
+/// `events` tables show only what the mechanism did.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Stages(u8);
+
+impl Stages {
+    /// No shared stage: the mechanism supplies every phase (C).
+    pub const NONE: Stages = Stages(0);
+    /// Report, assign, withdraw and settle: S, M, `async` and mechanisms built on them.
+    pub const REPORTING: Stages = Stages::NONE
+        .with(Stage::Report)
+        .with(Stage::Assign)
+        .with(Stage::Withdraw)
+        .with(Stage::Settle);
+
+    /// These stages and `stage`.
+    pub const fn with(self, stage: Stage) -> Stages {
+        Stages(self.0 | stage.bit())
+    }
+
+    /// Whether `stage` is one of them.
+    #[inline]
+    pub const fn has(self, stage: Stage) -> bool {
+        self.0 & stage.bit() != 0
+    }
+
+    /// Why these stages cannot run together, if they cannot: assignment needs reports,
+    /// settlement needs withdraw decisions.
+    pub fn check(self) -> Result<(), String> {
+        for (stage, needs) in [
+            (Stage::Assign, Stage::Report),
+            (Stage::Settle, Stage::Withdraw),
+        ] {
+            if self.has(stage) && !self.has(needs) {
+                return Err(format!(
+                    "stage \"{}\" needs stage \"{}\"",
+                    stage.as_str(),
+                    needs.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Stages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set()
+            .entries(Stage::ALL.iter().filter(|s| self.has(**s)))
+            .finish()
+    }
 }
 
 /// A mechanism's declaration: everything about it but its systems.
@@ -35,8 +118,8 @@ pub struct MechanismDecl {
     pub description: &'static str,
     /// The keys of `[mechanism.NAME]`.
     pub params: &'static [ParamSpec],
-    /// Which users its campaigns hold.
-    pub users: UserKind,
+    /// The shared stages its campaigns go through.
+    pub stages: Stages,
     /// Whether it must never pay without improvement (checked on every campaign; C may leak).
     pub pays_only_on_success: bool,
 }
@@ -46,7 +129,7 @@ pub const SUBSIDY: MechanismDecl = MechanismDecl {
     name: "C",
     description: "posted subsidy: users contribute their privately optimal amount; the subsidy leaks when Q is missed",
     params: &[],
-    users: UserKind::Contributing,
+    stages: Stages::NONE,
     pays_only_on_success: false,
 };
 
@@ -55,7 +138,7 @@ pub const SIMULTANEOUS: MechanismDecl = MechanismDecl {
     name: "S",
     description: "reported costs, assigned burdens, simultaneous withdrawal (optionally with recovery rounds)",
     params: &[],
-    users: UserKind::Reporting,
+    stages: Stages::REPORTING,
     pays_only_on_success: true,
 };
 
@@ -64,7 +147,7 @@ pub const SEQUENTIAL: MechanismDecl = MechanismDecl {
     name: "M",
     description: "reported costs, assigned burdens, sequential withdrawal in the announced order with re-assignment",
     params: &[],
-    users: UserKind::Reporting,
+    stages: Stages::REPORTING,
     pays_only_on_success: true,
 };
 
@@ -74,7 +157,7 @@ pub const ASYNCHRONOUS: MechanismDecl = MechanismDecl {
     name: "async",
     description: "reported costs, assigned burdens, withdrawal in continuous time before a deadline: regret shocks, delayed re-assignment",
     params: <crate::asynchronous::AsyncParams as crate::param::Params>::SPECS,
-    users: UserKind::Reporting,
+    stages: Stages::REPORTING,
     pays_only_on_success: true,
 };
 

@@ -40,7 +40,7 @@ pub mod waterfill;
 pub mod withdraw;
 
 pub use campaign::{Kernel, Workspace, run_campaign, run_profile, run_round};
-pub use catalog::{Catalog, MechanismDecl, UserKind};
+pub use catalog::{Catalog, MechanismDecl, Stage, Stages};
 pub use cost::{CostDist, CostSampler, kappa};
 pub use draws::{Draws, campaign_rng, draw_key};
 pub use dynamics::{CostProcess, Dynamics, Learning, Memory};

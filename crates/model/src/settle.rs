@@ -126,6 +126,198 @@ pub fn trained_burden(decision: Decision, trained: bool, x: f64) -> f64 {
     }
 }
 
+/// What the settlement decided for one user (the `users` table's `final_burden`, `payment`
+/// and `privacy_cost`): the data of hers training kept, her payment and the privacy cost she
+/// bears. `NaN` fields: not recorded (a mechanism that settles its campaigns itself and records
+/// nothing; the table shows nulls).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settled {
+    /// Data she contributes at training (0 if she withdrew or nothing was trained).
+    pub kept: f64,
+    /// paid_i.
+    pub paid: f64,
+    /// borne_i.
+    pub borne: f64,
+}
+
+impl Settled {
+    /// Not recorded.
+    pub const UNKNOWN: Settled = Settled {
+        kept: f64::NAN,
+        paid: f64::NAN,
+        borne: f64::NAN,
+    };
+
+    /// A reporting user under the paper's terms (what [`settle_withdrawal_at`] computes for
+    /// her): `trained` is whether training ran (success or failure).
+    #[inline]
+    pub fn withdrawal(
+        decision: Decision,
+        success: bool,
+        trained: bool,
+        x: f64,
+        cw: f64,
+        game: &Game,
+    ) -> Settled {
+        let Share { paid, borne } = withdrawal_share(decision, success, x, cw, game);
+        Settled {
+            kept: trained_burden(decision, trained, x),
+            paid,
+            borne,
+        }
+    }
+
+    /// C's user: her contribution is delivered, paid and borne whatever happens.
+    #[inline]
+    pub fn subsidy(x: f64, cw: f64, game: &Game) -> Settled {
+        let Share { paid, borne } = subsidy_share(x, cw, game);
+        Settled {
+            kept: x,
+            paid,
+            borne,
+        }
+    }
+}
+
+/// What the shared settlement tells a mechanism's [`Terms`] about one user of a trained
+/// campaign.
+#[derive(Clone, Copy, Debug)]
+pub struct Settling<'a> {
+    /// Her index in the campaign.
+    pub user: usize,
+    /// x_i, her burden at her last decision.
+    pub burden: f64,
+    /// Whether she stayed.
+    pub stayed: bool,
+    /// The data the protocol committed to training (Σ of the stayers' burdens).
+    pub committed: f64,
+    /// The cell's game.
+    pub game: &'a Game,
+}
+
+/// A mechanism's per-user terms in the shared settlement (`Stage::Settle`): which data of a
+/// stayer's is kept, what the improvement is worth to each user, what a stayer is paid. The
+/// defaults are `docs/model.md` section 6: all of x_i, V, p·kept. They are asked on success
+/// only; on failure or a stopped campaign nothing is paid and decided users bear ρ·κ(c^w, x).
+pub trait Terms: Send + Sync + std::fmt::Debug + 'static {
+    /// The data of a stayer that training keeps (default: all of it, x_i).
+    fn kept(&self, user: &Settling) -> f64 {
+        user.burden
+    }
+    /// The value of the improvement to the user (default V; asked of every user, stayer or
+    /// not, on success).
+    fn value(&self, user: &Settling) -> f64 {
+        user.game.value
+    }
+    /// What a stayer is paid for the data `kept` (default p·kept).
+    fn payment(&self, user: &Settling, kept: f64) -> f64 {
+        user.game.payment * kept
+    }
+}
+
+/// [`settle_withdrawal_at`] with a mechanism's [`Terms`]: a stayer of a success bears
+/// κ(c^w, kept) for the data kept, is paid `payment`, and every user enjoys `value`;
+/// W = Σ value − Σ borne. `record` receives each user's [`Settled`] (pass an empty slice to
+/// skip).
+#[allow(clippy::too_many_arguments)]
+pub fn settle_withdrawal_with<S: EventSink, T: Terms + ?Sized>(
+    end: ProtocolEnd,
+    train_time: f64,
+    realized: &[f64],
+    burden: &[f64],
+    decision: &[Decision],
+    game: &Game,
+    backstoppers: u32,
+    terms: &T,
+    payoff: &mut [f64],
+    record: &mut [Settled],
+    sink: &mut S,
+) -> Outcome {
+    let n = burden.len();
+    let committed = match end {
+        ProtocolEnd::Cancelled => {
+            payoff.iter_mut().for_each(|u| *u = 0.0);
+            record.iter_mut().for_each(|r| {
+                *r = Settled {
+                    kept: 0.0,
+                    paid: 0.0,
+                    borne: 0.0,
+                }
+            });
+            if S::ENABLED {
+                sink.emit(Event::campaign(1, EventKind::Null, None));
+            }
+            return Outcome::null(backstoppers);
+        }
+        ProtocolEnd::Aborted => None,
+        ProtocolEnd::Trained { committed } => Some(committed),
+    };
+    let success = committed.is_some_and(|c| c >= game.need() - game.tolerance());
+    let (mut privacy_cost, mut paid_total, mut value_total, mut kept_total) = (0.0, 0.0, 0.0, 0.0);
+    let mut withdrawals = 0;
+    for i in 0..n {
+        let (d, x, cw) = (decision[i], burden[i], realized[i]);
+        withdrawals += (d == Decision::Withdraw) as u32;
+        let user = Settling {
+            user: i,
+            burden: x,
+            stayed: d == Decision::Stay,
+            committed: committed.unwrap_or(0.0),
+            game,
+        };
+        let (settled, value) = if success {
+            let value = terms.value(&user);
+            let settled = if user.stayed {
+                let kept = terms.kept(&user);
+                Settled {
+                    kept,
+                    paid: terms.payment(&user, kept),
+                    borne: kappa(cw, kept),
+                }
+            } else {
+                Settled::withdrawal(d, true, true, x, cw, game)
+            };
+            (settled, value)
+        } else {
+            (
+                Settled::withdrawal(d, false, committed.is_some(), x, cw, game),
+                0.0,
+            )
+        };
+        privacy_cost += settled.borne;
+        paid_total += settled.paid;
+        value_total += value;
+        kept_total += settled.kept;
+        payoff[i] = value + settled.paid - settled.borne;
+        if let Some(r) = record.get_mut(i) {
+            *r = settled;
+        }
+    }
+    let status = match (committed, success) {
+        (None, _) => Status::Null,
+        (Some(_), true) => Status::Success,
+        (Some(_), false) => Status::Failure,
+    };
+    if S::ENABLED && committed.is_some() {
+        let kind = if success {
+            EventKind::TrainSuccess
+        } else {
+            EventKind::TrainFailure
+        };
+        sink.emit(Event::campaign(train_time, kind, committed));
+    }
+    Outcome {
+        status,
+        welfare: value_total - privacy_cost,
+        privacy_cost,
+        subsidy: paid_total,
+        leakage: if success { 0.0 } else { paid_total },
+        data: if success { kept_total } else { 0.0 },
+        withdrawals,
+        backstoppers,
+    }
+}
+
 /// Settles S or M. `burden` holds each user's burden at her last decision.
 /// On success: stayers are paid p·x and bear κ(c^w, x); withdrawers bear ρ·κ(c^w, x) and enjoy V.
 /// On failure or a stopped re-assignment: nothing is paid; every user who decided with a positive

@@ -8,7 +8,7 @@
 //! rows the chunk in progress holds (one window of cell outputs and the writers' row groups).
 //! The per-user constants are measured; [`SimulatorCosts`] is the one place they live.
 
-use datapact_model::UserKind;
+use datapact_model::Stage;
 use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::large::LARGE_MIN_USER_CAMPAIGNS;
 use datapact_sim::sweep::batch_capacity;
@@ -88,11 +88,11 @@ impl SimulatorCosts {
     /// Bytes per user of one campaign of `mechanism`.
     fn per_user(&self, mechanism: &datapact_model::MechanismDecl) -> u64 {
         use datapact_model::catalog::{SIMULTANEOUS, SUBSIDY};
-        match (mechanism.name, mechanism.users) {
-            (name, _) if name == SUBSIDY.name => self.subsidy,
-            (name, _) if name == SIMULTANEOUS.name => self.simultaneous,
-            (_, UserKind::Reporting) => self.reporting,
-            (_, UserKind::Contributing) => self.contributing,
+        match mechanism.name {
+            name if name == SUBSIDY.name => self.subsidy,
+            name if name == SIMULTANEOUS.name => self.simultaneous,
+            _ if mechanism.stages.has(Stage::Report) => self.reporting,
+            _ => self.contributing,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use datapact_model::catalog::{MechanismDecl, UserKind};
+use datapact_model::catalog::{MechanismDecl, Stages};
 use datapact_model::param::{ParamSpec, Rule};
 use datapact_model::strategy::{Deciding, WithdrawRule, WithdrawStrategy};
 use datapact_model::{Catalog, NoParams};
@@ -49,7 +49,7 @@ fn catalog() -> Arc<Catalog> {
         name: "bonus",
         description: "a test mechanism",
         params: BONUS_PARAMS,
-        users: UserKind::Reporting,
+        stages: Stages::REPORTING,
         pays_only_on_success: true,
     })
     .unwrap();

@@ -12,7 +12,7 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
-use datapact_model::UserKind;
+use datapact_model::Stages;
 use datapact_model::asynchronous::{
     ASSIGN_TIME, AsyncParams, AsyncScratch, asynchronous, regret_rng,
 };
@@ -33,7 +33,7 @@ pub struct Asynchronous;
 impl Mechanism for Asynchronous {
     const NAME: &'static str = ASYNCHRONOUS.name;
     const DESCRIPTION: &'static str = ASYNCHRONOUS.description;
-    const USERS: UserKind = ASYNCHRONOUS.users;
+    const STAGES: Stages = ASYNCHRONOUS.stages;
     const PAYS_ONLY_ON_SUCCESS: bool = ASYNCHRONOUS.pays_only_on_success;
     type Params = AsyncParams;
     fn systems<S: Sink>(systems: &mut PhaseSystems) {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use datapact_model::assign::{AssignMemo, Assignment};
 use datapact_model::withdraw::ProtocolScratch;
-use datapact_model::{CostSampler, Draws, Game, Outcome, ProtocolEnd, Rules};
+use datapact_model::settle::Settled;
+use datapact_model::{CostSampler, Draws, Game, Outcome, ProtocolEnd, Rules, Stages};
 
 /// The batch: one cell's game, and a run of replications, each played by every mechanism.
 /// Campaign slot `r·M + m` is replication `first_rep + r` under `mechanisms[m]`.
@@ -29,6 +30,8 @@ pub struct Batch {
     pub reps: usize,
     /// Catalog ids of the mechanisms, in output order.
     pub mechanisms: Vec<u16>,
+    /// The shared stages of each mechanism, in the order of `mechanisms`.
+    pub stages: Vec<Stages>,
     /// The round of the repeated game being played (0 for single campaigns).
     pub round: u32,
     /// E\[c\] under F, for the AR(1) cost process.
@@ -53,14 +56,27 @@ impl Batch {
     pub fn mechanism(&self, campaign: usize) -> u16 {
         self.mechanisms[campaign % self.mechanisms.len()]
     }
+
+    /// The shared stages of campaign slot `campaign`'s mechanism.
+    #[inline]
+    pub fn stages(&self, campaign: usize) -> Stages {
+        self.stages[campaign % self.mechanisms.len()]
+    }
 }
 
-/// Per-batch buffers beside the components: the replications' draws and each campaign's payoffs
-/// by slot (read by the statistics).
+/// Per-batch buffers beside the components: the replications' draws, each campaign's payoffs
+/// by slot (read by the statistics) and, when users are traced, what settlement decided for
+/// each user.
 #[derive(Resource, Default)]
 pub struct Columns {
     /// Per user, indexed `campaign·n + slot`: the payoff after settlement.
     pub payoff: Vec<f64>,
+    /// Per user, indexed `campaign·n + slot`: data kept, payment and privacy cost borne, as
+    /// the campaign's settlement decided them (the `users` table's `final_burden`, `payment`,
+    /// `privacy_cost`). Written only when users are traced (`S::ENABLED`); every round starts
+    /// with [`Settled::UNKNOWN`] (nulls), so a mechanism that settles its campaigns itself
+    /// records its users with [`Columns::record`] or leaves them null.
+    pub settled: Vec<Settled>,
     /// One draw set per replication of the batch (shared by its mechanisms: common random numbers,
     /// and with the thread's bank of kept draws).
     pub draws: Vec<Arc<Draws>>,
@@ -70,6 +86,14 @@ impl Columns {
     /// Makes room for `users` users in total (all campaigns of the batch).
     pub fn resize(&mut self, users: usize) {
         self.payoff.resize(users, 0.0);
+        self.settled.resize(users, Settled::UNKNOWN);
+    }
+
+    /// Records what settlement decided for campaign slot `campaign`'s users (`n` per campaign),
+    /// and keeps their payoffs for the statistics: call it from a mechanism's own settlement
+    /// when users are traced (`S::ENABLED`).
+    pub fn record(&mut self, campaign: usize, n: usize, settled: &[Settled]) {
+        self.settled[campaign * n..(campaign + 1) * n].copy_from_slice(settled);
     }
 }
 
@@ -99,6 +123,8 @@ pub struct Scratch {
     pub memo: AssignMemo,
     /// One campaign's "past withdrawals were absorbed", from its users' memories.
     pub absorbed: Vec<bool>,
+    /// One campaign's burdens as its users' caps, for a mechanism without the assign stage.
+    pub own_cap: Vec<f64>,
 }
 
 /// Per-campaign event logs. `S = NoEvents` when events are not traced: the sinks are zero-sized and

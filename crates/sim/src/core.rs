@@ -7,7 +7,7 @@
 
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
 use datapact_model::strategy::{FreeRider, Shade, Sincere, Truthful};
-use datapact_model::{NoParams, UserKind};
+use datapact_model::{NoParams, Stages};
 
 use crate::engine::Phase;
 use crate::plugin::{Mechanism, PhaseSystems, Plugin, PluginSet, Sink};
@@ -19,7 +19,7 @@ pub struct Subsidy;
 impl Mechanism for Subsidy {
     const NAME: &'static str = SUBSIDY.name;
     const DESCRIPTION: &'static str = SUBSIDY.description;
-    const USERS: UserKind = SUBSIDY.users;
+    const STAGES: Stages = SUBSIDY.stages;
     const PAYS_ONLY_ON_SUCCESS: bool = SUBSIDY.pays_only_on_success;
     type Params = NoParams;
     fn systems<S: Sink>(systems: &mut PhaseSystems) {
@@ -37,7 +37,7 @@ pub struct Simultaneous;
 impl Mechanism for Simultaneous {
     const NAME: &'static str = SIMULTANEOUS.name;
     const DESCRIPTION: &'static str = SIMULTANEOUS.description;
-    const USERS: UserKind = SIMULTANEOUS.users;
+    const STAGES: Stages = SIMULTANEOUS.stages;
     const PAYS_ONLY_ON_SUCCESS: bool = SIMULTANEOUS.pays_only_on_success;
     type Params = NoParams;
     fn systems<S: Sink>(systems: &mut PhaseSystems) {
@@ -51,7 +51,7 @@ pub struct Sequential;
 impl Mechanism for Sequential {
     const NAME: &'static str = SEQUENTIAL.name;
     const DESCRIPTION: &'static str = SEQUENTIAL.description;
-    const USERS: UserKind = SEQUENTIAL.users;
+    const STAGES: Stages = SEQUENTIAL.stages;
     const PAYS_ONLY_ON_SUCCESS: bool = SEQUENTIAL.pays_only_on_success;
     type Params = NoParams;
     fn systems<S: Sink>(systems: &mut PhaseSystems) {

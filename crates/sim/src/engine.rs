@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
-use datapact_model::{CostSampler, Game, Outcome, ProtocolEnd, Rules, UserKind};
+use datapact_model::{CostSampler, Game, Outcome, ProtocolEnd, Rules, Stage, Stages};
 
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::*;
-use crate::plugin::{Metrics, PluginSet, Shared, Sink};
+use crate::plugin::{Metrics, PluginSet, SettleTerms, Shared, Sink};
 use crate::systems::{assign, draw, learn, report, train, withdraw};
 
 /// The phases of a round, in time order. The shared systems of a phase run first (in
@@ -118,6 +118,7 @@ impl<S: Sink> Engine<S> {
         world.insert_resource(Scratch::default());
         world.insert_resource(Sinks::<S>(Vec::new()));
         world.insert_resource(Metrics::new(&plugins));
+        world.insert_resource(SettleTerms::default());
         let schedule = phase_schedule::<S>(&plugins);
         Engine {
             world,
@@ -161,52 +162,22 @@ impl<S: Sink> Engine<S> {
             slot: (k % users) as u32,
         };
         let catalog = self.plugins.catalog();
-        let kind = |k: usize| catalog.mechanisms[mechanisms[(k / users) % m] as usize].users;
-        // Each kind of user lives in its own table, whose rows are whole campaigns in slot order
-        // (what `campaign_blocks` relies on); contributing users carry no report, cap or
-        // withdrawal components, so the reporting systems never visit them.
-        self.world.spawn_batch(
-            (0..campaigns * users)
-                .filter(|k| kind(*k) == UserKind::Reporting)
-                .map(|k| {
-                    (
-                        member(k),
-                        (
-                            TrueCost::default(),
-                            Shocks::default(),
-                            ReportsWith::default(),
-                            ReportedCost::default(),
-                        ),
-                        (
-                            ObservedCost::default(),
-                            RealizedCost::default(),
-                            Cap::default(),
-                            Burden::default(),
-                        ),
-                        (
-                            Choice::default(),
-                            Payoff::default(),
-                            WithdrawsBy::default(),
-                            Remembers::default(),
-                        ),
-                    )
-                }),
-        );
-        self.world.spawn_batch(
-            (0..campaigns * users)
-                .filter(|k| kind(*k) == UserKind::Contributing)
-                .map(|k| {
-                    (
-                        member(k),
-                        TrueCost::default(),
-                        Shocks::default(),
-                        RealizedCost::default(),
-                        Burden::default(),
-                        Payoff::default(),
-                        Belief::default(),
-                    )
-                }),
-        );
+        let stages_of = |k: usize| catalog.mechanisms[mechanisms[(k / users) % m] as usize].stages;
+        // Users carry what their mechanism's stages use; users of one layout live in one table,
+        // whose rows are whole campaigns in slot order (what `campaign_blocks` relies on).
+        let mut layouts: Vec<Stages> = Vec::new();
+        for &id in mechanisms {
+            let stages = catalog.mechanisms[id as usize].stages;
+            if !layouts.contains(&stages) {
+                layouts.push(stages);
+            }
+        }
+        for layout in layouts {
+            let members = (0..campaigns * users)
+                .filter(|k| stages_of(*k) == layout)
+                .map(member);
+            spawn_users(&mut self.world, layout, members);
+        }
         self.world
             .resource_mut::<Columns>()
             .resize(campaigns * users);
@@ -279,6 +250,10 @@ impl<S: Sink> Engine<S> {
             first_rep,
             reps,
             mechanisms: mechanisms.to_vec(),
+            stages: mechanisms
+                .iter()
+                .map(|&id| self.plugins.catalog().mechanisms[id as usize].stages)
+                .collect(),
             round: 0,
             cost_mean: game.cost.mean(),
         });
@@ -334,6 +309,61 @@ impl<S: Sink> Engine<S> {
     pub(crate) fn read_users(&mut self, into: &mut crate::users::BatchUsers, campaigns: usize) {
         let n = self.world.resource::<Batch>().users();
         into.read(&mut self.world, n, campaigns);
+    }
+}
+
+/// Spawns users of a mechanism with `stages`: every user's costs, shocks, burden and payoff, and
+/// the components of each stage it opts into (report: strategy, reported and observed cost;
+/// assign: cap; withdraw: decision, withdraw strategy, memory). Users of a mechanism without the
+/// report stage choose their own amounts and carry a belief (C's perceived impact b_i).
+fn spawn_users(world: &mut World, stages: Stages, members: impl Iterator<Item = Member>) {
+    let base = || {
+        (
+            TrueCost::default(),
+            Shocks::default(),
+            RealizedCost::default(),
+            Burden::default(),
+            Payoff::default(),
+        )
+    };
+    let reports = || {
+        (
+            ReportsWith::default(),
+            ReportedCost::default(),
+            ObservedCost::default(),
+        )
+    };
+    let decides = || {
+        (
+            Choice::default(),
+            WithdrawsBy::default(),
+            Remembers::default(),
+        )
+    };
+    let (report, assign, withdraw) = (
+        stages.has(Stage::Report),
+        stages.has(Stage::Assign),
+        stages.has(Stage::Withdraw),
+    );
+    match (report, assign, withdraw) {
+        (true, true, true) => {
+            world.spawn_batch(members.map(|m| (m, base(), reports(), Cap::default(), decides())));
+        }
+        (true, true, false) => {
+            world.spawn_batch(members.map(|m| (m, base(), reports(), Cap::default())));
+        }
+        (true, false, true) => {
+            world.spawn_batch(members.map(|m| (m, base(), reports(), decides())));
+        }
+        (true, false, false) => {
+            world.spawn_batch(members.map(|m| (m, base(), reports())));
+        }
+        (false, _, true) => {
+            world.spawn_batch(members.map(|m| (m, base(), Belief::default(), decides())));
+        }
+        (false, _, false) => {
+            world.spawn_batch(members.map(|m| (m, base(), Belief::default())));
+        }
     }
 }
 

@@ -17,15 +17,17 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::IntoScheduleConfigs;
 use bevy_ecs::system::ScheduleSystem;
 use datapact_model::catalog::DuplicateName;
 use datapact_model::{
-    Catalog, EventSink, MechanismDecl, ParamValues, Params, ReportStrategy, UserKind,
+    Catalog, EventSink, MechanismDecl, ParamValues, Params, ReportStrategy, Stages,
     WithdrawStrategy,
 };
+use datapact_model::settle::Terms;
 
 use crate::engine::Phase;
 
@@ -81,25 +83,37 @@ tuple_plugins!(A, B, C, D, E, F, G);
 tuple_plugins!(A, B, C, D, E, F, G, H);
 
 /// A mechanism: its name and parameters (from which the scenario loader validates
-/// `[mechanism.NAME]` and sweeps `mechanism.NAME.KEY`) and its systems.
+/// `[mechanism.NAME]` and sweeps `mechanism.NAME.KEY`), the shared stages it opts into, and its
+/// own systems.
 ///
-/// A mechanism whose users are [`UserKind::Reporting`] gets the shared report, observe, assign
-/// and settle systems for free and supplies its withdraw protocol: a system in `Phase::Withdraw`
-/// that sets `CampaignTable::end` of its sustainable campaigns (see `core::Sequential`). A
-/// [`UserKind::Contributing`] mechanism supplies every phase itself (see `core::Subsidy`).
+/// The shared stages ([`datapact_model::Stage`]: report, assign, withdraw, settle) are systems
+/// the engine runs once for every mechanism that declares them in [`Mechanism::STAGES`]. S, M
+/// and `async` declare all four ([`Stages::REPORTING`]) and supply their withdraw protocol: a
+/// system in `Phase::Withdraw` that sets `CampaignTable::end` of its campaigns (see
+/// `core::Sequential`); the shared settlement then settles them with the mechanism's
+/// [`Mechanism::terms`]. C declares none and supplies every phase itself (see
+/// `core::Subsidy`); a mechanism may take any subset (a pledging mechanism: its own pledges in
+/// `Phase::Assign`, then the shared withdraw and settle stages).
 pub trait Mechanism: Send + Sync + 'static {
     /// The name in `mechanisms = [...]` and in every output's `mechanism` column.
     const NAME: &'static str;
     /// One sentence for docs and `--help`.
     const DESCRIPTION: &'static str;
-    /// Which users its campaigns hold.
-    const USERS: UserKind = UserKind::Reporting;
+    /// The shared stages its campaigns go through (none by default: every phase is its own).
+    const STAGES: Stages = Stages::NONE;
     /// Whether it must never pay without improvement (checked on every campaign).
     const PAYS_ONLY_ON_SUCCESS: bool = true;
     /// The keys of `[mechanism.NAME]`.
     type Params: Params;
     /// Adds its systems, each in a phase: `systems.add(Phase::Withdraw, my_protocol::<S>)`.
     fn systems<S: Sink>(systems: &mut PhaseSystems);
+    /// Its per-user terms in the shared settlement ([`datapact_model::Stage::Settle`]) for one
+    /// cell's parameters: the data of a stayer kept, the value of the improvement to each user,
+    /// a stayer's payment. `None` (the default): the terms of `docs/model.md` section 6.
+    fn terms(params: &Self::Params) -> Option<Arc<dyn Terms>> {
+        let _ = params;
+        None
+    }
 }
 
 /// Systems that are not a mechanism's (a metric computed for every mechanism, say).
@@ -190,7 +204,8 @@ type AddSystems = fn(&mut PhaseSystems);
 struct SlotFns {
     plain: AddSystems,
     traced: AddSystems,
-    /// For a mechanism: inserts `This<T>` with its id; refreshes its params per cell.
+    /// For a mechanism: inserts `This<T>` with its id and its settlement terms; refreshes
+    /// both per cell.
     bind: Option<fn(&mut World, u16, &ParamValues)>,
     mechanism: Option<u16>,
 }
@@ -204,11 +219,35 @@ fn add_plugin_systems<T: Systems, S: Sink>(p: &mut PhaseSystems) {
 }
 
 fn bind_mechanism<T: Mechanism>(world: &mut World, id: u16, params: &ParamValues) {
+    let params = T::Params::from_values(params);
+    let terms = T::terms(&params);
+    world.resource_mut::<SettleTerms>().set(id, terms);
     world.insert_resource(This::<T> {
         id,
-        params: T::Params::from_values(params),
+        params,
         _mechanism: PhantomData,
     });
+}
+
+/// Each mechanism's settlement terms in the current cell, by catalog id (`None`: the paper's),
+/// read by the shared settlement.
+#[derive(Resource, Default)]
+pub struct SettleTerms(Vec<Option<Arc<dyn Terms>>>);
+
+impl SettleTerms {
+    fn set(&mut self, id: u16, terms: Option<Arc<dyn Terms>>) {
+        let id = id as usize;
+        if self.0.len() <= id {
+            self.0.resize(id + 1, None);
+        }
+        self.0[id] = terms;
+    }
+
+    /// The terms of the mechanism with catalog id `id` (`None`: the paper's).
+    #[inline]
+    pub fn of(&self, id: u16) -> Option<&dyn Terms> {
+        self.0.get(id as usize).and_then(|t| t.as_deref())
+    }
 }
 
 /// Everything plugins registered: the catalog the scenario loader validates against, the
@@ -282,9 +321,14 @@ impl PluginSet {
             name: T::NAME,
             description: T::DESCRIPTION,
             params: T::Params::SPECS,
-            users: T::USERS,
+            stages: T::STAGES,
             pays_only_on_success: T::PAYS_ONLY_ON_SUCCESS,
         };
+        if let Err(why) = decl.stages.check() {
+            self.errors
+                .push(format!("mechanism {:?}: {why}", decl.name));
+            return self;
+        }
 
         if !valid_name(decl.name) {
             self.errors.push(format!(

@@ -4,11 +4,14 @@
 //! `settle::subsidy_share`, the functions the settlement itself calls).
 
 use bevy_ecs::prelude::*;
-use datapact_model::catalog::SUBSIDY;
+use datapact_model::Decision;
+use datapact_model::Event;
 use datapact_model::events::{UserTrail, user_trails};
-use datapact_model::settle::{Share, subsidy_share, trained_burden, withdrawal_share};
-use datapact_model::{Decision, Event, Game, MechanismDecl, Outcome, Status, UserKind};
+use datapact_model::settle::Settled;
 
+use datapact_model::{Stage, Stages};
+
+use crate::batch::Columns;
 use crate::components::{
     Burden, Cap, Choice, Member, ObservedCost, Payoff, RealizedCost, ReportedCost, Shocks, TrueCost,
 };
@@ -55,37 +58,8 @@ pub struct UserRecord {
     pub utility: f64,
 }
 
-/// How a mechanism settles its users, hence which per-user terms are defined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Settlement {
-    /// Reporting users, settled by the shared settlement (S, M, `async`, reporting plugins).
-    Withdrawal,
-    /// C's posted subsidy.
-    Subsidy,
-    /// A plugin's contributing users, settled by the plugin: payment, privacy cost and final
-    /// burden are unknown.
-    Plugin,
-}
-
-impl Settlement {
-    pub(crate) fn of(decl: &MechanismDecl) -> Self {
-        match decl.users {
-            UserKind::Reporting => Settlement::Withdrawal,
-            UserKind::Contributing if decl.name == SUBSIDY.name => Settlement::Subsidy,
-            UserKind::Contributing => Settlement::Plugin,
-        }
-    }
-}
-
-/// The reporting pipeline's per-user columns of one campaign.
-pub(crate) struct Reports<'a> {
-    pub(crate) reported: &'a [f64],
-    pub(crate) observed: &'a [f64],
-    pub(crate) cap: &'a [f64],
-    pub(crate) decision: &'a [Decision],
-}
-
-/// One campaign's per-user columns after settlement.
+/// One campaign's per-user columns after settlement. A column a mechanism's stages do not
+/// have is `None`, and its users' records hold nulls there.
 pub(crate) struct CampaignUsers<'a> {
     pub(crate) true_cost: &'a [f64],
     pub(crate) drifted: &'a [f64],
@@ -93,8 +67,14 @@ pub(crate) struct CampaignUsers<'a> {
     /// Each user's burden at her last decision (C: her contribution).
     pub(crate) burden: &'a [f64],
     pub(crate) payoff: &'a [f64],
-    /// `None` for contributing users.
-    pub(crate) reports: Option<Reports<'a>>,
+    /// Reported and observed costs (`Stage::Report`).
+    pub(crate) reports: Option<(&'a [f64], &'a [f64])>,
+    /// Caps (`Stage::Assign`).
+    pub(crate) cap: Option<&'a [f64]>,
+    /// Decisions (`Stage::Withdraw`).
+    pub(crate) decision: Option<&'a [Decision]>,
+    /// What settlement recorded for each user (`NaN`: not recorded).
+    pub(crate) settlement: &'a [Settled],
 }
 
 /// Where a campaign's records go, and what identifies them.
@@ -102,7 +82,6 @@ pub(crate) struct CampaignId {
     pub(crate) rep: u32,
     pub(crate) round: u32,
     pub(crate) mechanism: u16,
-    pub(crate) settlement: Settlement,
 }
 
 /// Appends one record per user of a settled campaign to `out`. `events` is its event log
@@ -110,8 +89,6 @@ pub(crate) struct CampaignId {
 pub(crate) fn push_users(
     out: &mut Vec<UserRecord>,
     id: &CampaignId,
-    game: &Game,
-    outcome: &Outcome,
     u: &CampaignUsers<'_>,
     events: &[Event],
     trails: &mut Vec<UserTrail>,
@@ -119,38 +96,32 @@ pub(crate) fn push_users(
     let n = u.true_cost.len();
     trails.resize(n, UserTrail::default());
     user_trails(events, trails);
-    let success = outcome.success();
-    let trained = outcome.status != Status::Null;
+    let known = |v: f64| (!v.is_nan()).then_some(v);
     out.extend((0..n).map(|i| {
         let (x, cw) = (u.burden[i], u.settled[i]);
-        let decision = u.reports.as_ref().map(|r| r.decision[i]);
-        let (share, final_burden) = match (id.settlement, decision) {
-            (Settlement::Withdrawal, Some(d)) => (
-                Some(withdrawal_share(d, success, x, cw, game)),
-                Some(trained_burden(d, trained, x)),
-            ),
-            (Settlement::Subsidy, _) => (Some(subsidy_share(x, cw, game)), Some(x)),
-            _ => (None, None),
-        };
-        let decided = decision.filter(|d| *d != Decision::Undecided);
+        let decided = u
+            .decision
+            .map(|d| d[i])
+            .filter(|d| *d != Decision::Undecided);
+        let settled = u.settlement[i];
         UserRecord {
             rep: id.rep,
             round: id.round,
             mechanism: id.mechanism,
             user: i as u32,
             true_cost: u.true_cost[i],
-            reported_cost: u.reports.as_ref().map(|r| r.reported[i]),
-            observed_cost: u.reports.as_ref().map(|r| r.observed[i]),
+            reported_cost: u.reports.map(|(r, _)| r[i]),
+            observed_cost: u.reports.map(|(_, o)| o[i]),
             drifted_cost: u.drifted[i],
             settled_cost: cw,
-            cap: u.reports.as_ref().map(|r| r.cap[i]),
+            cap: u.cap.map(|c| c[i]),
             assigned_burden: trails[i].assigned,
             decision: decided,
             decision_time: decided.and(trails[i].decided_at),
             decided_burden: decided.map(|_| x),
-            final_burden,
-            payment: share.map(|s: Share| s.paid),
-            privacy_cost: share.map(|s| s.borne),
+            final_burden: known(settled.kept),
+            payment: known(settled.paid),
+            privacy_cost: known(settled.borne),
             utility: u.payoff[i],
         }
     }));
@@ -168,6 +139,7 @@ pub(crate) struct BatchUsers {
     pub(crate) observed: Vec<f64>,
     pub(crate) cap: Vec<f64>,
     pub(crate) decision: Vec<Decision>,
+    pub(crate) settlement: Vec<Settled>,
 }
 
 impl BatchUsers {
@@ -189,12 +161,19 @@ impl BatchUsers {
         }
         self.decision.clear();
         self.decision.resize(len, Decision::Undecided);
+        self.settlement.clear();
+        self.settlement
+            .extend_from_slice(&world.resource::<Columns>().settled[..len]);
         let mut users = world.query::<(
             &Member,
             (&TrueCost, &Shocks, &RealizedCost, &Burden, &Payoff),
-            Option<(&ReportedCost, &ObservedCost, &Cap, &Choice)>,
+            Option<(&ReportedCost, &ObservedCost)>,
+            Option<&Cap>,
+            Option<&Choice>,
         )>();
-        for (member, (c, shocks, realized, burden, payoff), reports) in users.iter(world) {
+        for (member, (c, shocks, realized, burden, payoff), reports, cap, choice) in
+            users.iter(world)
+        {
             let k = member.campaign as usize * n + member.slot as usize;
             if k >= len {
                 continue;
@@ -205,17 +184,21 @@ impl BatchUsers {
             self.settled[k] = realized.0;
             self.burden[k] = burden.0;
             self.payoff[k] = payoff.0;
-            if let Some((reported, observed, cap, choice)) = reports {
+            if let Some((reported, observed)) = reports {
                 self.reported[k] = reported.0;
                 self.observed[k] = observed.0;
+            }
+            if let Some(cap) = cap {
                 self.cap[k] = cap.0;
+            }
+            if let Some(choice) = choice {
                 self.decision[k] = choice.0;
             }
         }
     }
 
-    /// Campaign slot `c`'s users (`reporting`: whether they carry the reporting components).
-    pub(crate) fn campaign(&self, c: usize, n: usize, reporting: bool) -> CampaignUsers<'_> {
+    /// Campaign slot `c`'s users, whose mechanism has `stages`.
+    pub(crate) fn campaign(&self, c: usize, n: usize, stages: Stages) -> CampaignUsers<'_> {
         let r = c * n..(c + 1) * n;
         CampaignUsers {
             true_cost: &self.true_cost[r.clone()],
@@ -223,12 +206,14 @@ impl BatchUsers {
             settled: &self.settled[r.clone()],
             burden: &self.burden[r.clone()],
             payoff: &self.payoff[r.clone()],
-            reports: reporting.then(|| Reports {
-                reported: &self.reported[r.clone()],
-                observed: &self.observed[r.clone()],
-                cap: &self.cap[r.clone()],
-                decision: &self.decision[r],
-            }),
+            reports: stages
+                .has(Stage::Report)
+                .then(|| (&self.reported[r.clone()], &self.observed[r.clone()])),
+            cap: stages.has(Stage::Assign).then(|| &self.cap[r.clone()]),
+            decision: stages
+                .has(Stage::Withdraw)
+                .then(|| &self.decision[r.clone()]),
+            settlement: &self.settlement[r],
         }
     }
 }

@@ -10,7 +10,10 @@ use datapact_model::{
     Draws, Event, EventSink, Kernel, Memory, NoEvents, Rules, Workspace, draw_key, run_round,
 };
 
-use crate::users::{CampaignUsers, Reports};
+use datapact_model::Status;
+use datapact_model::settle::Settled;
+
+use crate::users::CampaignUsers;
 
 use super::{
     Batches, CellJob, CellOutput, Depth, Folder, Halt, RunSpec, check_cancel, push_events,
@@ -35,6 +38,7 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     let mut memory = vec![Memory::default(); m];
     let mut workspaces: Vec<Workspace> = (0..m).map(|_| Workspace::default()).collect();
     let mut outcomes = Vec::with_capacity(m);
+    let mut settlement = Vec::new();
     let mut events = Vec::new();
     let mean = game.cost.mean();
     let key = draw_key(game);
@@ -73,22 +77,29 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                         push_events(&mut events, rep, round, spec.mechanisms[k], sink.as_ref());
                     }
                     if spec.depth >= Depth::Users {
-                        let reports = (*kernel != Kernel::Subsidy).then(|| Reports {
-                            reported: &ws.reported,
-                            observed: &ws.observed,
-                            cap: &ws.cap,
-                            decision: &ws.decision,
-                        });
+                        let reporting = *kernel != Kernel::Subsidy;
+                        settlement.clear();
+                        settlement.extend((0..n).map(|i| {
+                            let (x, cw) = (ws.burden[i], ws.realized[i]);
+                            if reporting {
+                                let trained = o.status != Status::Null;
+                                Settled::withdrawal(ws.decision[i], o.success(), trained, x, cw, game)
+                            } else {
+                                Settled::subsidy(x, cw, game)
+                            }
+                        }));
                         let users = CampaignUsers {
                             true_cost: &draws.cost,
                             drifted: &ws.realized,
                             settled: &ws.realized,
                             burden: &ws.burden,
                             payoff: &ws.payoff,
-                            reports,
+                            reports: reporting.then(|| (&ws.reported[..], &ws.observed[..])),
+                            cap: reporting.then_some(&ws.cap[..]),
+                            decision: reporting.then_some(&ws.decision[..]),
+                            settlement: &settlement,
                         };
-                        let mechanism = spec.mechanisms[k];
-                        folder.users(rep, round, k, mechanism, game, &o, &users, sink.as_ref());
+                        folder.users(rep, round, spec.mechanisms[k], &users, sink.as_ref());
                     }
                 }
                 let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());

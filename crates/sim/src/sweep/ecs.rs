@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use datapact_model::{Event, Rules, draw_key};
 
 use crate::engine::Engine;
-use crate::users::{BatchUsers, Settlement};
+use crate::users::BatchUsers;
 
 use super::{
     Batches, CellJob, CellOutput, Depth, Folder, Halt, RunSpec, check_cancel, push_events,
@@ -42,7 +42,7 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
     let mut events = Vec::new();
     let mut outcomes = Vec::with_capacity(m);
     // Trace ≥ users: each campaign's log and outcome of the round, and the batch's users.
-    let (mut logs, mut settled) = (Vec::new(), Vec::new());
+    let mut logs = Vec::new();
     let mut batch_users = BatchUsers::default();
     // The replications of a batch (fixed or adaptive) in worlds of at most `capacity`.
     while let Some((start, count)) = batches.next(&folder) {
@@ -69,7 +69,6 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                 // Checked before the outcomes are read: a cancelled round skipped phases.
                 check_cancel(cancel)?;
                 logs.clear();
-                settled.clear();
                 for r in 0..reps {
                     let rep = first + r as u32;
                     outcomes.clear();
@@ -92,24 +91,21 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                             }
                             logs.push(log);
                         }
-                        settled.extend_from_slice(&outcomes);
                     }
                 }
                 drop(view);
                 if spec.depth >= Depth::Users {
                     let n = job.game.users;
                     engine.read_users(&mut batch_users, reps * m);
-                    for (c, (log, outcome)) in logs.iter().zip(&settled).enumerate() {
+                    for (c, log) in logs.iter().enumerate() {
                         let (r, k) = (c / m, c % m);
-                        let reporting = folder.settlements[k] == Settlement::Withdrawal;
+                        let id = spec.mechanisms[k];
+                        let stages = spec.plugins.catalog().mechanisms[id as usize].stages;
                         folder.users(
                             first + r as u32,
                             round,
-                            k,
-                            spec.mechanisms[k],
-                            &job.game,
-                            outcome,
-                            &batch_users.campaign(c, n, reporting),
+                            id,
+                            &batch_users.campaign(c, n, stages),
                             log.as_ref(),
                         );
                     }

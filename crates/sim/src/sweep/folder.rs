@@ -3,9 +3,9 @@
 
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
 use datapact_model::stats::{CellStats, DiagnosticStats, Welford};
-use datapact_model::{Event, Game, Outcome};
+use datapact_model::{Event, Outcome};
 
-use crate::users::{CampaignId, CampaignUsers, Settlement, UserRecord, push_users};
+use crate::users::{CampaignId, CampaignUsers, UserRecord, push_users};
 
 use super::check::check;
 use super::{
@@ -23,7 +23,6 @@ pub(crate) struct Folder {
     rounds: Vec<RoundRecord>,
     users: Vec<UserRecord>,
     trails: Vec<datapact_model::events::UserTrail>,
-    pub(super) settlements: Vec<Settlement>,
     depth: Depth,
     pub(super) decls: Vec<datapact_model::MechanismDecl>,
     pub(crate) index_c: Option<usize>,
@@ -57,11 +56,6 @@ impl Folder {
             rounds: Vec::new(),
             users: Vec::new(),
             trails: Vec::new(),
-            settlements: spec
-                .mechanisms
-                .iter()
-                .map(|&m| Settlement::of(&catalog.mechanisms[m as usize]))
-                .collect(),
             depth: spec.depth,
             decls: spec
                 .mechanisms
@@ -114,15 +108,13 @@ impl Folder {
         Ok(())
     }
 
-    /// Records the users of mechanism `k`'s campaign of replication `rep` (trace ≥ users).
+    /// Records the users of mechanism `mechanism`'s campaign of replication `rep` (trace ≥
+    /// users).
     pub(super) fn users(
         &mut self,
         rep: u32,
         round: u32,
-        k: usize,
         mechanism: u16,
-        game: &Game,
-        outcome: &Outcome,
         users: &CampaignUsers<'_>,
         events: &[Event],
     ) {
@@ -130,17 +122,8 @@ impl Folder {
             rep,
             round,
             mechanism,
-            settlement: self.settlements[k],
         };
-        push_users(
-            &mut self.users,
-            &id,
-            game,
-            outcome,
-            users,
-            events,
-            &mut self.trails,
-        );
+        push_users(&mut self.users, &id, users, events, &mut self.trails);
     }
 
     pub(crate) fn finish(mut self, mut events: Vec<EventRecord>) -> CellOutput {

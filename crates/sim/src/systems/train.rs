@@ -1,21 +1,24 @@
 //! Train and settle: success iff the committed data reaches Q; payments, borne privacy costs and
-//! each user's payoff; the campaign's outcome. Every reporting mechanism is settled by the shared
-//! [`settle_withdrawal`]; C by [`settle_contributions`].
+//! each user's payoff; the campaign's outcome. Every mechanism with the settle stage is settled by
+//! the shared [`settle_withdrawal`] (with its per-user terms); C by [`settle_contributions`].
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
-use datapact_model::EventSink;
-use datapact_model::settle;
+use datapact_model::settle::{self, Settled};
+use datapact_model::{Stage, Status};
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
 use crate::components::{Burden, Choice, Member, Payoff, RealizedCost};
 use crate::core::Subsidy;
-use crate::plugin::This;
+use crate::plugin::{SettleTerms, Sink, This};
 
-/// Settles every reporting campaign by how its withdraw phase ended.
-pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(
+/// Settles the campaigns of every mechanism with the settle stage by how its withdraw phase
+/// ended, with the mechanism's per-user terms ([`SettleTerms`]; the paper's when it has none).
+/// Starts the round's settlement: every campaign unsettled, every user's record unknown.
+pub fn settle_withdrawal<S: Sink>(
     batch: Res<Batch>,
+    terms: Res<SettleTerms>,
     mut columns: ResMut<Columns>,
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
@@ -25,6 +28,9 @@ pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(
     let (columns, table) = (&mut *columns, &mut *table);
     table.outcome.clear();
     table.outcome.resize(active, None);
+    if S::ENABLED {
+        columns.settled[..active * n].fill(Settled::UNKNOWN);
+    }
     for (members, realized, burden, choice, mut payoff) in withdrawing_users
         .contiguous_iter_mut()
         .expect("dense query")
@@ -38,20 +44,56 @@ pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(
             Payoff::peel_slice_mut(payoff.bypass_change_detection()),
         );
         for (c, rows) in campaign_blocks(members, n, active) {
+            if !batch.stages(c).has(Stage::Settle) {
+                continue;
+            }
             let backstoppers = table.assignment[c].map_or(0, |a| a.backstoppers);
             let train_time =
                 table.train_at[c].unwrap_or_else(|| settle::train_step(n, &batch.game));
-            table.outcome[c] = Some(settle::settle_withdrawal_at(
-                table.end[c],
-                train_time,
-                &realized[rows.clone()],
-                &burden[rows.clone()],
-                &decision[rows.clone()],
-                &batch.game,
-                backstoppers,
-                &mut payoff[rows.clone()],
-                &mut sinks.0[c],
-            ));
+            let record = &mut columns.settled[c * n..(c + 1) * n];
+            let outcome = match terms.of(batch.mechanism(c)) {
+                None => {
+                    let o = settle::settle_withdrawal_at(
+                        table.end[c],
+                        train_time,
+                        &realized[rows.clone()],
+                        &burden[rows.clone()],
+                        &decision[rows.clone()],
+                        &batch.game,
+                        backstoppers,
+                        &mut payoff[rows.clone()],
+                        &mut sinks.0[c],
+                    );
+                    if S::ENABLED {
+                        let (success, trained) = (o.success(), o.status != Status::Null);
+                        for (k, i) in rows.clone().enumerate() {
+                            record[k] = Settled::withdrawal(
+                                decision[i],
+                                success,
+                                trained,
+                                burden[i],
+                                realized[i],
+                                &batch.game,
+                            );
+                        }
+                    }
+                    o
+                }
+                Some(terms) => settle::settle_withdrawal_with(
+                    table.end[c],
+                    train_time,
+                    &realized[rows.clone()],
+                    &burden[rows.clone()],
+                    &decision[rows.clone()],
+                    &batch.game,
+                    backstoppers,
+                    terms,
+                    &mut payoff[rows.clone()],
+                    if S::ENABLED { record } else { &mut [] },
+                    &mut sinks.0[c],
+                ),
+            };
+            table.outcome[c] = Some(outcome);
             // Kept by campaign slot for the statistics (per-user welfare of C and M).
             columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
         }
@@ -59,7 +101,7 @@ pub fn settle_withdrawal<S: EventSink + Send + Sync + 'static>(
 }
 
 /// C: success iff Σ x ≥ Q; payments and privacy costs whatever happens.
-pub fn settle_contributions<S: EventSink + Send + Sync + 'static>(
+pub fn settle_contributions<S: Sink>(
     me: Res<This<Subsidy>>,
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
@@ -85,6 +127,12 @@ pub fn settle_contributions<S: EventSink + Send + Sync + 'static>(
                 &mut payoff[rows.clone()],
                 &mut sinks.0[c],
             ));
+            if S::ENABLED {
+                for (k, i) in rows.clone().enumerate() {
+                    columns.settled[c * n + k] =
+                        Settled::subsidy(burden[i], realized[i], &batch.game);
+                }
+            }
             columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
         }
     }

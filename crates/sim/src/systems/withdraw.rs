@@ -73,9 +73,10 @@ pub struct Protocol<'a, S> {
     pub sink: &'a mut S,
 }
 
-/// The withdraw phase as a protocol system sees it: the batch, the campaign table and the
-/// reporting users. [`WithdrawPhase::play`] runs a protocol function on each sustainable
-/// campaign of one mechanism, on slices of its users' components, without copies.
+/// The withdraw phase as a protocol system sees it: the batch, the campaign table and the users
+/// who decide (`Stage::Withdraw`). [`WithdrawPhase::play`] runs a protocol function on each
+/// campaign of one mechanism that is to be played (every campaign, or with `Stage::Assign` the
+/// sustainable ones), on slices of its users' components, without copies.
 #[derive(SystemParam)]
 pub struct WithdrawPhase<'w, 's, S: Sink> {
     batch: Res<'w, Batch>,
@@ -88,9 +89,10 @@ pub struct WithdrawPhase<'w, 's, S: Sink> {
         's,
         (
             &'static Member,
-            &'static ObservedCost,
+            &'static TrueCost,
+            Option<&'static ObservedCost>,
             &'static RealizedCost,
-            &'static Cap,
+            Option<&'static Cap>,
             &'static mut Burden,
             &'static mut Choice,
             &'static WithdrawsBy,
@@ -105,8 +107,11 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
         &self.batch
     }
 
-    /// Plays `protocol` on every sustainable campaign of mechanism `mechanism` (its catalog id)
-    /// and records how each ended; unsustainable campaigns stay cancelled.
+    /// Plays `protocol` on the campaigns of mechanism `mechanism` (its catalog id) and records
+    /// how each ended. With `Stage::Assign`, unsustainable campaigns stay cancelled. Without it
+    /// (a mechanism whose users chose their own burdens), every campaign is played, each user's
+    /// burden is her cap and the provider sees her true cost (what a re-assigning protocol
+    /// would water-fill on).
     pub fn play(
         &mut self,
         mechanism: u16,
@@ -115,15 +120,16 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
         let batch = &*self.batch;
         let (columns, table) = (&*self.columns, &mut *self.table);
         let (scratch, sinks) = (&mut *self.scratch, &mut *self.sinks);
-        for (members, observed, realized, cap, mut burden, mut choice, rule, memory) in
+        for (members, true_cost, observed, realized, cap, mut burden, mut choice, rule, memory) in
             self.users.contiguous_iter_mut().expect("dense query")
         {
             let (burden, decision) = (
                 Burden::peel_slice_mut(burden.bypass_change_detection()),
                 Choice::peel_slice_mut(choice.bypass_change_detection()),
             );
+            let observed = observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
             for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
-                if !table.assignment[c].is_some_and(|a| a.sustainable) {
+                if table.assignment[c].is_some_and(|a| !a.sustainable) {
                     continue;
                 }
                 scratch.absorbed.clear();
@@ -132,10 +138,18 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                         .iter()
                         .map(|m| m.0.withdrawals_absorbed()),
                 );
+                let cap = match cap {
+                    Some(cap) => Cap::peel_slice(&cap[rows.clone()]),
+                    None => {
+                        scratch.own_cap.clear();
+                        scratch.own_cap.extend_from_slice(&burden[rows.clone()]);
+                        &scratch.own_cap
+                    }
+                };
                 let state = WithdrawState {
-                    observed: ObservedCost::peel_slice(&observed[rows.clone()]),
+                    observed: &observed[rows.clone()],
                     realized: RealizedCost::peel_slice(&realized[rows.clone()]),
-                    cap: Cap::peel_slice(&cap[rows.clone()]),
+                    cap,
                     burden: &mut burden[rows.clone()],
                     decision: &mut decision[rows.clone()],
                     rule: WithdrawsBy::peel_slice(&rule[rows]),
