@@ -5,6 +5,7 @@ use crate::caps::{ir_cap, subsidy_response};
 use crate::cost::kappa;
 use crate::events::{Event, EventKind, EventSink};
 use crate::params::Game;
+use crate::strategy::{AmountKind, AmountRules, Choosing};
 use crate::waterfill::{FillScratch, water_fill};
 
 /// What the provider learned when assigning.
@@ -152,6 +153,41 @@ pub fn respond<S: EventSink>(
         .enumerate()
     {
         *x = subsidy_response(*c, game.payment, *b, game.value);
+        if S::ENABLED {
+            sink.emit(Event::user(1, EventKind::Respond, i, Some(*x), *c));
+        }
+    }
+}
+
+/// Respond by the population's contribute strategies (`[population.contribute]`): each user's
+/// [`AmountRule`](crate::strategy::AmountRule) chooses her contribution, clamped to [0, 1]. A
+/// population whose rules are all C's optimal one is [`respond`], inline.
+pub fn contribute<S: EventSink>(
+    rules: &AmountRules,
+    true_cost: &[f64],
+    belief: &[f64],
+    game: &Game,
+    contribution: &mut [f64],
+    sink: &mut S,
+) {
+    if rules.all_optimal_contributions() {
+        return respond(true_cost, belief, game, contribution, sink);
+    }
+    for (i, ((x, c), b)) in contribution
+        .iter_mut()
+        .zip(true_cost)
+        .zip(belief)
+        .enumerate()
+    {
+        let user = Choosing {
+            cost: *c,
+            value: game.value,
+            payment: game.payment,
+            belief: *b,
+            threshold: game.threshold,
+            users: game.users,
+        };
+        *x = rules.choose(AmountKind::Contribute, i, &user);
         if S::ENABLED {
             sink.emit(Event::user(1, EventKind::Respond, i, Some(*x), *c));
         }

@@ -2,7 +2,7 @@
 //! The ECS layer (crate `datapact-sim`) calls the same phase functions; this composition is the
 //! reference it is tested and benchmarked against.
 
-use crate::assign::{AssignMemo, respond};
+use crate::assign::{AssignMemo, contribute};
 use crate::draws::Draws;
 use crate::events::EventSink;
 use crate::params::Game;
@@ -198,7 +198,14 @@ fn play<S: EventSink>(
         &mut ws.realized,
     );
     if kernel == Kernel::Subsidy {
-        respond(&draws.cost, &ws.belief, game, &mut ws.burden, sink);
+        contribute(
+            rules.amount(crate::strategy::AmountKind::Contribute),
+            &draws.cost,
+            &ws.belief,
+            game,
+            &mut ws.burden,
+            sink,
+        );
         return settle_subsidy(&ws.realized, &ws.burden, game, &mut ws.payoff, sink);
     }
     report(

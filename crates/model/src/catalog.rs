@@ -11,8 +11,8 @@ use std::sync::Arc;
 use crate::param::{ParamSpec, ParamValues, Params};
 use crate::params::Game;
 use crate::strategy::{
-    FreeRider, ReportRule, ReportStrategy, Rules, Shade, Sincere, Truthful, WithdrawRule,
-    WithdrawStrategy,
+    AmountKind, AmountRule, AmountRules, AmountStrategy, FreeRider, Optimal, ReportRule,
+    ReportStrategy, Rules, Shade, Sincere, StrategyKind, Truthful, WithdrawRule, WithdrawStrategy,
 };
 
 /// A shared stage of a round: systems the engine runs once for the campaigns of every mechanism
@@ -163,7 +163,8 @@ pub const ASYNCHRONOUS: MechanismDecl = MechanismDecl {
 
 /// A user strategy's declaration and its constructor.
 pub struct StrategyDecl<R: ?Sized> {
-    /// The name in `[population.report|withdraw] strategy = "..."`.
+    /// The name in `[population.KIND] strategy = "..."` (`report`, `withdraw`, or an
+    /// [`AmountKind`]).
     pub name: &'static str,
     /// One sentence for docs and `--help`.
     pub description: &'static str,
@@ -206,11 +207,15 @@ fn build_withdraw<T: WithdrawStrategy>(values: &ParamValues) -> Arc<dyn Withdraw
     Arc::new(T::new(T::Params::from_values(values)))
 }
 
+fn build_amount<T: AmountStrategy>(values: &ParamValues) -> Arc<dyn AmountRule> {
+    Arc::new(T::new(T::Params::from_values(values)))
+}
+
 /// Two declarations share a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DuplicateName {
-    /// "mechanism", "report strategy" or "withdraw strategy".
-    pub kind: &'static str,
+    /// "mechanism", "report strategy", "withdraw strategy", "pledge strategy", ...
+    pub kind: String,
     /// The name declared twice.
     pub name: String,
 }
@@ -234,6 +239,9 @@ pub struct Catalog {
     pub report: Vec<StrategyDecl<dyn ReportRule>>,
     /// Withdraw strategies; the first is every user's default.
     pub withdraw: Vec<StrategyDecl<dyn WithdrawRule>>,
+    /// Amount strategies of each [`AmountKind`] (in the order of [`AmountKind::ALL`]); the
+    /// first of a kind is every user's default (contribute: `optimal`, C's rule).
+    pub amount: [Vec<StrategyDecl<dyn AmountRule>>; 3],
     /// The names of the metrics plugins registered, in `cells` column order (none in the
     /// core): what an adaptive rule may target besides the core's outcome metrics.
     pub metrics: Vec<&'static str>,
@@ -250,6 +258,7 @@ impl Catalog {
             .and_then(|_| c.add_report_strategy::<Shade>())
             .and_then(|_| c.add_withdraw_strategy::<Sincere>())
             .and_then(|_| c.add_withdraw_strategy::<FreeRider>())
+            .and_then(|_| c.add_amount_strategy::<Optimal>())
             .expect("core names are distinct");
         c
     }
@@ -258,7 +267,7 @@ impl Catalog {
     pub fn add_mechanism(&mut self, decl: MechanismDecl) -> Result<usize, DuplicateName> {
         if self.mechanism(decl.name).is_some() {
             return Err(DuplicateName {
-                kind: "mechanism",
+                kind: "mechanism".into(),
                 name: decl.name.into(),
             });
         }
@@ -270,7 +279,7 @@ impl Catalog {
     pub fn add_report_strategy<T: ReportStrategy>(&mut self) -> Result<usize, DuplicateName> {
         if self.report_strategy(T::NAME).is_some() {
             return Err(DuplicateName {
-                kind: "report strategy",
+                kind: "report strategy".into(),
                 name: T::NAME.into(),
             });
         }
@@ -287,7 +296,7 @@ impl Catalog {
     pub fn add_withdraw_strategy<T: WithdrawStrategy>(&mut self) -> Result<usize, DuplicateName> {
         if self.withdraw_strategy(T::NAME).is_some() {
             return Err(DuplicateName {
-                kind: "withdraw strategy",
+                kind: "withdraw strategy".into(),
                 name: T::NAME.into(),
             });
         }
@@ -298,6 +307,44 @@ impl Catalog {
             build: build_withdraw::<T>,
         });
         Ok(self.withdraw.len() - 1)
+    }
+
+    /// Declares an amount strategy of kind `T::KIND`; returns its index among the kind's.
+    pub fn add_amount_strategy<T: AmountStrategy>(&mut self) -> Result<usize, DuplicateName> {
+        if self.amount_strategy(T::KIND, T::NAME).is_some() {
+            return Err(DuplicateName {
+                kind: format!("{} strategy", T::KIND.as_str()),
+                name: T::NAME.into(),
+            });
+        }
+        let list = &mut self.amount[T::KIND.index()];
+        list.push(StrategyDecl {
+            name: T::NAME,
+            description: T::DESCRIPTION,
+            params: T::Params::SPECS,
+            build: build_amount::<T>,
+        });
+        Ok(list.len() - 1)
+    }
+
+    /// The index of the `kind` strategy called `name`.
+    pub fn amount_strategy(&self, kind: AmountKind, name: &str) -> Option<usize> {
+        self.amount[kind.index()]
+            .iter()
+            .position(|s| s.name == name)
+    }
+
+    /// The registered strategies of `kind` (name, parameters), in registration order: the first
+    /// is the default.
+    pub fn strategies(&self, kind: StrategyKind) -> Vec<(&'static str, &'static [ParamSpec])> {
+        match kind {
+            StrategyKind::Report => self.report.iter().map(|s| (s.name, s.params)).collect(),
+            StrategyKind::Withdraw => self.withdraw.iter().map(|s| (s.name, s.params)).collect(),
+            StrategyKind::Amount(a) => self.amount[a.index()]
+                .iter()
+                .map(|s| (s.name, s.params))
+                .collect(),
+        }
     }
 
     /// The index of the mechanism called `name`.
@@ -327,7 +374,23 @@ impl Catalog {
         if w.strategy != 0 {
             withdraw.push((self.withdraw[w.strategy].build)(&w.params));
         }
-        Rules::new(report, withdraw)
+        let mut rules = Rules::new(report, withdraw);
+        for kind in AmountKind::ALL {
+            let (decls, share) = (
+                &self.amount[kind.index()],
+                &game.population.amount[kind.index()],
+            );
+            let Some(default) = decls.first() else {
+                rules = rules.with_amount(kind, AmountRules::default());
+                continue;
+            };
+            let mut list = vec![(default.build)(&ParamValues::default())];
+            if share.strategy != 0 {
+                list.push((decls[share.strategy].build)(&share.params));
+            }
+            rules = rules.with_amount(kind, AmountRules::new(list, share.holders(game.users)));
+        }
+        rules
     }
 }
 

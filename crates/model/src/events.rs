@@ -27,11 +27,16 @@ pub enum EventKind {
     TrainSuccess,
     /// Training short of the threshold: nothing paid, data deleted (burden = data committed).
     TrainFailure,
+    /// A user pledges data (burden = her pledge, cost = true c; a plugin's pledge stage).
+    Pledge,
+    /// A user bids a price per unit of data (burden = the data she offers, cost = her bid; a
+    /// plugin's auction).
+    Bid,
 }
 
 impl EventKind {
     /// Every kind, in declaration order (what the `events` table's `kind` column can hold).
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::Report,
         EventKind::Respond,
         EventKind::Assign,
@@ -41,6 +46,8 @@ impl EventKind {
         EventKind::Null,
         EventKind::TrainSuccess,
         EventKind::TrainFailure,
+        EventKind::Pledge,
+        EventKind::Bid,
     ];
 
     /// The position of `self` in [`EventKind::ALL`]; its exhaustive match makes a new kind a
@@ -56,6 +63,8 @@ impl EventKind {
             EventKind::Null => 6,
             EventKind::TrainSuccess => 7,
             EventKind::TrainFailure => 8,
+            EventKind::Pledge => 9,
+            EventKind::Bid => 10,
         }
     }
 
@@ -71,6 +80,8 @@ impl EventKind {
             EventKind::Null => "null",
             EventKind::TrainSuccess => "train_success",
             EventKind::TrainFailure => "train_failure",
+            EventKind::Pledge => "pledge",
+            EventKind::Bid => "bid",
         }
     }
 }

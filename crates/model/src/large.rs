@@ -35,7 +35,7 @@ use crate::report::{observe, realize, realized_cost, report};
 use crate::settle::{
     Outcome, settle_withdrawal, subsidy_outcome, subsidy_payoff, subsidy_share, subsidy_success,
 };
-use crate::strategy::Rules;
+use crate::strategy::{AmountKind, Choosing, Rules};
 use crate::waterfill::FillScratch;
 use crate::withdraw::{
     Decision, ProtocolEnd, ProtocolScratch, WithdrawState, sequential, simultaneous,
@@ -74,7 +74,7 @@ pub fn run_large(
     payoff: Option<&mut Vec<f64>>,
 ) -> Outcome {
     match kernel {
-        Kernel::Subsidy => subsidy(game, sampler, stream, payoff),
+        Kernel::Subsidy => subsidy(game, rules, sampler, stream, payoff),
         Kernel::Simultaneous | Kernel::Sequential => {
             withdrawal(kernel, game, rules, sampler, stream, payoff)
         }
@@ -84,6 +84,7 @@ pub fn run_large(
 /// C in streaming passes: `respond` and `settle_subsidy` per user, their sums in user order.
 fn subsidy(
     game: &Game,
+    rules: &Rules,
     sampler: &CostSampler,
     stream: impl Fn() -> ChaCha8Rng,
     payoff: Option<&mut Vec<f64>>,
@@ -92,15 +93,29 @@ fn subsidy(
     // The identity `Iterator::sum` starts from, so that the total has its exact bits.
     let mut total: f64 = std::iter::empty::<f64>().sum();
     let (mut privacy_cost, mut paid_total) = (0.0, 0.0);
-    let user = |c: f64, zeta: f64| {
-        let x = subsidy_response(c, game.payment, game.belief, game.value);
+    let contribute = rules.amount(AmountKind::Contribute);
+    let optimal = contribute.all_optimal_contributions();
+    let user = |i: usize, c: f64, zeta: f64| {
+        let x = if optimal {
+            subsidy_response(c, game.payment, game.belief, game.value)
+        } else {
+            let user = Choosing {
+                cost: c,
+                value: game.value,
+                payment: game.payment,
+                belief: game.belief,
+                threshold: game.threshold,
+                users: game.users,
+            };
+            contribute.choose(AmountKind::Contribute, i, &user)
+        };
         let crate::settle::Share { paid, borne } =
             subsidy_share(x, realized_cost(c, zeta, game.drift), game);
         (x, borne, paid)
     };
-    stream_draws(n, sampler, &mut stream(), |_, d| {
-        for (c, zeta) in d.cost.iter().zip(&d.drift_shock) {
-            let (x, borne, paid) = user(*c, *zeta);
+    stream_draws(n, sampler, &mut stream(), |first, d| {
+        for (k, (c, zeta)) in d.cost.iter().zip(&d.drift_shock).enumerate() {
+            let (x, borne, paid) = user(first + k, *c, *zeta);
             total += x;
             privacy_cost += borne;
             paid_total += paid;
@@ -110,11 +125,17 @@ fn subsidy(
         let success = subsidy_success(total, game);
         payoff.clear();
         payoff.reserve_exact(n);
-        stream_draws(n, sampler, &mut stream(), |_, d| {
-            payoff.extend(d.cost.iter().zip(&d.drift_shock).map(|(c, zeta)| {
-                let (_, borne, paid) = user(*c, *zeta);
-                subsidy_payoff(success, borne, paid, game)
-            }));
+        stream_draws(n, sampler, &mut stream(), |first, d| {
+            payoff.extend(
+                d.cost
+                    .iter()
+                    .zip(&d.drift_shock)
+                    .enumerate()
+                    .map(|(k, (c, zeta))| {
+                        let (_, borne, paid) = user(first + k, *c, *zeta);
+                        subsidy_payoff(success, borne, paid, game)
+                    }),
+            );
         });
     }
     subsidy_outcome(n, total, privacy_cost, paid_total, game)
@@ -274,6 +295,7 @@ mod tests {
                                 share: 0.2,
                                 params: ParamValues::default(),
                             },
+                            ..Population::default()
                         }
                     } else {
                         Population::default()

@@ -49,5 +49,8 @@ pub use network::{Cascade, Csr, Network, Threshold, threshold_cascade};
 pub use param::{NoParams, ParamSpec, ParamValues, Params, Rule};
 pub use params::{Game, Order, Population, PopulationKey, StrategyShare};
 pub use settle::{Outcome, Status};
-pub use strategy::{Deciding, ReportRule, ReportStrategy, Rules, WithdrawRule, WithdrawStrategy};
+pub use strategy::{
+    AmountKind, AmountRule, AmountStrategy, Choosing, Deciding, ReportRule, ReportStrategy, Rules,
+    StrategyKind, WithdrawRule, WithdrawStrategy,
+};
 pub use withdraw::{Decision, ProtocolEnd};

@@ -3,8 +3,9 @@
 //! their ranges, `datapact schema`-style docs are written, and the typed struct is filled.
 //!
 //! Values travel as [`ParamValues`], one `f64` per spec in declaration order (integers are stored
-//! exactly as `f64`), so a sweep can set any of them and a cell's parameters hash bit for bit. The
-//! [`params!`](crate::params!) macro declares a typed struct and its specs in one place.
+//! exactly as `f64`, a categorical value as the position of its label), so a sweep can set any of
+//! them and a cell's parameters hash bit for bit. The [`params!`](crate::params!) macro declares
+//! a typed struct and its specs in one place; [`labels!`](crate::labels!) a categorical type.
 
 /// The range rule of a numeric value; every rule also requires a finite value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -30,6 +31,9 @@ pub enum Rule {
         /// Largest allowed value.
         max: i64,
     },
+    /// One of these labels (written as a string in scenarios, swept by label, a Utf8 column in
+    /// outputs); the value is the label's position.
+    OneOf(&'static [&'static str]),
 }
 
 impl Rule {
@@ -45,6 +49,7 @@ impl Rule {
                 Rule::GtNeg1 => v > -1.0,
                 Rule::AtLeast1 => v >= 1.0,
                 Rule::Int { min, max } => v.fract() == 0.0 && v >= min as f64 && v <= max as f64,
+                Rule::OneOf(labels) => v.fract() == 0.0 && v >= 0.0 && v < labels.len() as f64,
             }
     }
 
@@ -60,6 +65,14 @@ impl Rule {
             Rule::AtLeast1 => "[1, inf)".into(),
             Rule::Int { min, max } if max == i64::MAX => format!("integers >= {min}"),
             Rule::Int { min, max } => format!("integers in [{min}, {max}]"),
+            Rule::OneOf(labels) => format!(
+                "one of {}",
+                labels
+                    .iter()
+                    .map(|l| format!("\"{l}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -67,6 +80,50 @@ impl Rule {
     pub fn is_int(self) -> bool {
         matches!(self, Rule::Int { .. })
     }
+
+    /// The labels of a categorical rule ([`Rule::OneOf`]); `None` for a numeric one.
+    pub fn labels(self) -> Option<&'static [&'static str]> {
+        match self {
+            Rule::OneOf(labels) => Some(labels),
+            _ => None,
+        }
+    }
+
+    /// The label of value `v` of a categorical rule, if it is one.
+    pub fn label(self, v: f64) -> Option<&'static str> {
+        self.labels()
+            .filter(|_| self.ok(v))
+            .map(|labels| labels[v as usize])
+    }
+}
+
+/// A categorical parameter type: a closed set of labels (declared with
+/// [`labels!`](crate::labels!)), stored as the position of its label.
+pub trait Categorical: Copy + std::fmt::Debug + PartialEq + Send + Sync + 'static {
+    /// The labels, in order.
+    const LABELS: &'static [&'static str];
+    /// The value at position `i` of [`Categorical::LABELS`].
+    fn from_index(i: usize) -> Self;
+}
+
+/// The position of `label` in `labels` (a compile-time check of a `params!` default: an unknown
+/// label fails to compile).
+pub const fn label_index(labels: &[&str], label: &str) -> usize {
+    let mut i = 0;
+    while i < labels.len() {
+        let (a, b) = (labels[i].as_bytes(), label.as_bytes());
+        if a.len() == b.len() {
+            let mut k = 0;
+            while k < a.len() && a[k] == b[k] {
+                k += 1;
+            }
+            if k == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("the default is not one of the labels")
 }
 
 /// One parameter of a plugin: the key in its scenario table, its range, default and meaning.
@@ -143,6 +200,15 @@ impl Params for NoParams {
 /// Declares a plugin's parameter struct and its [`ParamSpec`]s in one place.
 ///
 /// ```
+/// datapact_model::labels! {
+///     /// How the excess over the provision point goes back to its contributors.
+///     pub enum Rebate {
+///         /// The provider keeps it.
+///         None = "none",
+///         /// Back in proportion to each contribution.
+///         Proportional = "proportional",
+///     }
+/// }
 /// datapact_model::params! {
 ///     /// Parameters of the deposit mechanism.
 ///     pub struct DepositParams {
@@ -150,16 +216,21 @@ impl Params for NoParams {
 ///         amount: f64 = 0.05, NonNeg;
 ///         /// Users allowed to withdraw.
 ///         limit: u32 = 5, Int { min: 0, max: 1000 };
+///         /// What happens to the excess.
+///         rebate: Rebate = "none", OneOf;
 ///     }
 /// }
 /// let p = <DepositParams as datapact_model::param::Params>::from_values(
-///     &datapact_model::param::ParamValues(vec![0.2, 3.0]),
+///     &datapact_model::param::ParamValues(vec![0.2, 3.0, 1.0]),
 /// );
-/// assert_eq!((p.amount, p.limit), (0.2, 3));
+/// assert_eq!((p.amount, p.limit, p.rebate), (0.2, 3, Rebate::Proportional));
+/// assert_eq!(DepositParams::default().rebate, Rebate::None);
 /// ```
 ///
 /// Each field is `name: type = default, rule;` with a numeric type (`f64`, or an integer type
-/// with an `Int` rule) and a [`Rule`]; its doc comment becomes the key's documentation.
+/// with an `Int` rule) and a [`Rule`], or a categorical type declared with
+/// [`labels!`](crate::labels!), its default label and the rule `OneOf`; its doc comment becomes
+/// the key's documentation.
 #[macro_export]
 macro_rules! params {
     (
@@ -182,7 +253,7 @@ macro_rules! params {
 
         impl Default for $name {
             fn default() -> Self {
-                $name { $($field: $default as $ty),* }
+                $name { $($field: $crate::__param_default!($ty, $default, $rule)),* }
             }
         }
 
@@ -190,8 +261,8 @@ macro_rules! params {
             const SPECS: &'static [$crate::param::ParamSpec] = &[
                 $($crate::param::ParamSpec {
                     key: stringify!($field),
-                    rule: $crate::param::Rule::$rule $({ $($rule_args)* })?,
-                    default: $default as f64,
+                    rule: $crate::__param_rule!($ty, $rule $({ $($rule_args)* })?),
+                    default: $crate::__param_spec_default!($ty, $default, $rule),
                     doc: $doc.trim_ascii(),
                 }),*
             ];
@@ -200,12 +271,98 @@ macro_rules! params {
             fn from_values(values: &$crate::param::ParamValues) -> Self {
                 let mut i = 0;
                 $(
-                    let $field = values.at(Self::SPECS, i) as $ty;
+                    let $field = $crate::__param_from!($ty, values.at(Self::SPECS, i), $rule);
                     i += 1;
                 )*
                 $name { $($field),* }
             }
         }
+    };
+}
+
+/// Declares a categorical parameter type for [`params!`](crate::params!): an enum whose
+/// variants are its labels, in order.
+#[macro_export]
+macro_rules! labels {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident = $label:literal
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $(
+                $(#[$vmeta])*
+                $variant,
+            )+
+        }
+
+        impl $crate::param::Categorical for $name {
+            const LABELS: &'static [&'static str] = &[$($label),+];
+            fn from_index(i: usize) -> Self {
+                const ALL: &[$name] = &[$($name::$variant),+];
+                ALL[i.min(ALL.len() - 1)]
+            }
+        }
+
+        impl $name {
+            /// The value's label.
+            pub fn label(self) -> &'static str {
+                <$name as $crate::param::Categorical>::LABELS[self as usize]
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __param_rule {
+    ($ty:ty, OneOf) => {
+        $crate::param::Rule::OneOf(<$ty as $crate::param::Categorical>::LABELS)
+    };
+    ($ty:ty, $rule:ident $({ $($rule_args:tt)* })?) => {
+        $crate::param::Rule::$rule $({ $($rule_args)* })?
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __param_spec_default {
+    ($ty:ty, $default:literal, OneOf) => {
+        $crate::param::label_index(<$ty as $crate::param::Categorical>::LABELS, $default) as f64
+    };
+    ($ty:ty, $default:literal, $rule:ident) => {
+        $default as f64
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __param_default {
+    ($ty:ty, $default:literal, OneOf) => {
+        <$ty as $crate::param::Categorical>::from_index($crate::param::label_index(
+            <$ty as $crate::param::Categorical>::LABELS,
+            $default,
+        ))
+    };
+    ($ty:ty, $default:literal, $rule:ident) => {
+        $default as $ty
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __param_from {
+    ($ty:ty, $v:expr, OneOf) => {
+        <$ty as $crate::param::Categorical>::from_index($v as usize)
+    };
+    ($ty:ty, $v:expr, $rule:ident) => {
+        $v as $ty
     };
 }
 

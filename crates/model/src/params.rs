@@ -55,13 +55,39 @@ impl StrategyShare {
     }
 }
 
-/// The strategies of the population (`[population.report]`, `[population.withdraw]`).
+/// The strategies of the population (`[population.report]`, `[population.withdraw]`,
+/// `[population.contribute|pledge|bid]`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Population {
     /// Held by the first `holders(n)` users by index.
     pub report: StrategyShare,
     /// Held by the last `holders(n)` users by index (so that they are not the report group).
     pub withdraw: StrategyShare,
+    /// Per [`AmountKind`](crate::strategy::AmountKind), in the order of its `ALL`: held by the
+    /// first `holders(n)` users by index.
+    pub amount: [StrategyShare; 3],
+}
+
+impl Population {
+    /// The strategy share of `kind`.
+    pub fn of(&self, kind: crate::strategy::StrategyKind) -> &StrategyShare {
+        use crate::strategy::StrategyKind;
+        match kind {
+            StrategyKind::Report => &self.report,
+            StrategyKind::Withdraw => &self.withdraw,
+            StrategyKind::Amount(a) => &self.amount[a.index()],
+        }
+    }
+
+    /// The strategy share of `kind`, to set.
+    pub fn of_mut(&mut self, kind: crate::strategy::StrategyKind) -> &mut StrategyShare {
+        use crate::strategy::StrategyKind;
+        match kind {
+            StrategyKind::Report => &mut self.report,
+            StrategyKind::Withdraw => &mut self.withdraw,
+            StrategyKind::Amount(a) => &mut self.amount[a.index()],
+        }
+    }
 }
 
 /// Everything that parameterises one campaign. Costs are drawn from `cost`; all other fields are

@@ -85,6 +85,227 @@ pub trait WithdrawStrategy: WithdrawRule + Sized {
     fn new(params: Self::Params) -> Self;
 }
 
+/// The kinds of user decision that choose an amount, beside reporting a cost and withdrawing:
+/// how much data to contribute (C's users), to pledge (a provision point), or the price to bid
+/// (an auction). A plugin registers strategies of any kind; a mechanism's systems ask its users
+/// through [`AmountRules::choose`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AmountKind {
+    /// The data she contributes, in [0, 1] (mechanism C; `[population.contribute]`).
+    Contribute,
+    /// The data she pledges, in [0, 1] (`[population.pledge]`).
+    Pledge,
+    /// The price per unit of data she asks, ≥ 0 (`[population.bid]`).
+    Bid,
+}
+
+impl AmountKind {
+    /// Every kind, in the order of [`Catalog::amount`](crate::Catalog::amount).
+    pub const ALL: [AmountKind; 3] = [AmountKind::Contribute, AmountKind::Pledge, AmountKind::Bid];
+
+    /// The kind's name: its table `[population.NAME]` and event kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AmountKind::Contribute => "contribute",
+            AmountKind::Pledge => "pledge",
+            AmountKind::Bid => "bid",
+        }
+    }
+
+    /// Its position in [`AmountKind::ALL`].
+    #[inline]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The allowed range of an amount of this kind, to which a rule's answer is clamped: data
+    /// in [0, 1], a price ≥ 0.
+    #[inline]
+    pub fn clamp(self, v: f64) -> f64 {
+        match self {
+            AmountKind::Contribute | AmountKind::Pledge => v.clamp(0.0, 1.0),
+            AmountKind::Bid => v.max(0.0),
+        }
+    }
+}
+
+/// Every kind of user strategy a population holds: how she reports, whether she withdraws, and
+/// the amounts she chooses. Each kind has a table `[population.NAME]` (`strategy`, `share`, the
+/// strategy's own keys) and registered strategies, the first of which every user holds by
+/// default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StrategyKind {
+    /// [`ReportStrategy`]: the cost she reports.
+    Report,
+    /// [`WithdrawStrategy`]: whether she stays before training.
+    Withdraw,
+    /// [`AmountStrategy`] of a kind: the amount she contributes, pledges or bids.
+    Amount(AmountKind),
+}
+
+impl StrategyKind {
+    /// Every kind, in table order.
+    pub const ALL: [StrategyKind; 5] = [
+        StrategyKind::Report,
+        StrategyKind::Withdraw,
+        StrategyKind::Amount(AmountKind::Contribute),
+        StrategyKind::Amount(AmountKind::Pledge),
+        StrategyKind::Amount(AmountKind::Bid),
+    ];
+
+    /// The kind's name: its table `[population.NAME]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyKind::Report => "report",
+            StrategyKind::Withdraw => "withdraw",
+            StrategyKind::Amount(a) => a.as_str(),
+        }
+    }
+
+    /// Its position in [`StrategyKind::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            StrategyKind::Report => 0,
+            StrategyKind::Withdraw => 1,
+            StrategyKind::Amount(a) => 2 + a.index(),
+        }
+    }
+
+    /// The share of users holding a non-default strategy when `share` is not written: nobody
+    /// for reports and amounts (a strategy named is a group's), everybody for withdrawal.
+    pub fn default_share(self) -> f64 {
+        match self {
+            StrategyKind::Withdraw => 1.0,
+            _ => 0.0,
+        }
+    }
+
+    /// Whether a table of this kind is written in the canonical scenario text even when it
+    /// holds the default (report and withdraw, as ever; amount kinds only when not default, so
+    /// that scenarios that do not use them keep their hash).
+    pub fn always_written(self) -> bool {
+        matches!(self, StrategyKind::Report | StrategyKind::Withdraw)
+    }
+}
+
+/// What a user knows when she chooses an amount.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Choosing {
+    /// c_i, her true unit cost now.
+    pub cost: f64,
+    /// V, the value of the improvement to her.
+    pub value: f64,
+    /// p, the posted payment per unit of data.
+    pub payment: f64,
+    /// b_i, her perceived marginal impact of her own data (b0 unless learned).
+    pub belief: f64,
+    /// θ, the share of the population's data the campaign needs.
+    pub threshold: f64,
+    /// n, the users of her campaign.
+    pub users: usize,
+}
+
+/// How a user chooses an amount of one [`AmountKind`].
+pub trait AmountRule: Send + Sync + std::fmt::Debug + 'static {
+    /// The amount (clamped by the caller to the kind's range, [`AmountKind::clamp`]).
+    fn choose(&self, user: &Choosing) -> f64;
+
+    /// True only if `choose` is exactly C's privately optimal contribution
+    /// ([`crate::caps::subsidy_response`]): a population whose contribute rules all are is
+    /// decided inline.
+    fn is_optimal_contribution(&self) -> bool {
+        false
+    }
+}
+
+/// An amount strategy as a plugin registers it: its kind, a name, its parameters and its rule.
+pub trait AmountStrategy: AmountRule + Sized {
+    /// Which decision it answers.
+    const KIND: AmountKind;
+    /// The name used in `[population.KIND] strategy = "..."`.
+    const NAME: &'static str;
+    /// One sentence for docs and `--help`.
+    const DESCRIPTION: &'static str;
+    /// Its parameters (keys of `[population.KIND]` beside `strategy` and `share`).
+    type Params: Params;
+    /// The rule for one cell's parameter values.
+    fn new(params: Self::Params) -> Self;
+}
+
+/// A population's rules of one amount kind: the default (index 0) and, held by the first
+/// `holders` users by index, another.
+#[derive(Clone, Debug, Default)]
+pub struct AmountRules {
+    rules: Vec<Arc<dyn AmountRule>>,
+    holders: usize,
+}
+
+impl AmountRules {
+    /// Rules for a population in which the first `holders` users hold `rules[1]`, the others
+    /// `rules[0]`.
+    pub fn new(rules: Vec<Arc<dyn AmountRule>>, holders: usize) -> Self {
+        AmountRules { rules, holders }
+    }
+
+    /// Whether no strategy of the kind is registered.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule user `i` holds.
+    ///
+    /// # Panics
+    /// If no strategy of the kind is registered (the scenario loader refuses a mechanism's
+    /// kind without one only when the mechanism asks; a plugin that asks must register one).
+    #[inline]
+    pub fn rule_of(&self, i: usize) -> &dyn AmountRule {
+        let k = usize::from(i < self.holders && self.rules.len() > 1);
+        self.rules
+            .get(k)
+            .unwrap_or_else(|| panic!("no strategy of this amount kind is registered"))
+            .as_ref()
+    }
+
+    /// User `i`'s amount of kind `kind`, clamped to the kind's range.
+    #[inline]
+    pub fn choose(&self, kind: AmountKind, i: usize, user: &Choosing) -> f64 {
+        kind.clamp(self.rule_of(i).choose(user))
+    }
+
+    /// Whether every user's rule is C's privately optimal contribution.
+    pub fn all_optimal_contributions(&self) -> bool {
+        !self.rules.is_empty()
+            && self.rules[0].is_optimal_contribution()
+            && (self.holders == 0 || self.rules.iter().all(|r| r.is_optimal_contribution()))
+    }
+}
+
+/// C's privately optimal contribution: x = min(1, (p + b·V)/c) (1 when c = 0).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Optimal;
+
+impl AmountRule for Optimal {
+    #[inline]
+    fn choose(&self, user: &Choosing) -> f64 {
+        crate::caps::subsidy_response(user.cost, user.payment, user.belief, user.value)
+    }
+
+    fn is_optimal_contribution(&self) -> bool {
+        true
+    }
+}
+
+impl AmountStrategy for Optimal {
+    const KIND: AmountKind = AmountKind::Contribute;
+    const NAME: &'static str = "optimal";
+    const DESCRIPTION: &'static str =
+        "contributes her privately optimal amount: x = min(1, (p + b·V)/c)";
+    type Params = NoParams;
+    fn new(_: NoParams) -> Self {
+        Optimal
+    }
+}
+
 /// The strategies of one cell's population, indexed by the per-user strategy index
 /// (0 = the default of each kind).
 #[derive(Clone, Debug)]
@@ -93,6 +314,8 @@ pub struct Rules {
     pub report: Vec<Arc<dyn ReportRule>>,
     /// Withdraw rules (see [`Rules::withdraw`]).
     withdraw: WithdrawRules,
+    /// The amount rules of each [`AmountKind`], in the order of [`AmountKind::ALL`].
+    pub amount: [AmountRules; 3],
 }
 
 /// A population's withdraw rules, and whether they are all sincere (then decided inline).
@@ -124,7 +347,24 @@ impl Rules {
                 rules: withdraw,
                 all_sincere,
             },
+            amount: [
+                AmountRules::new(vec![Arc::new(Optimal)], 0),
+                AmountRules::default(),
+                AmountRules::default(),
+            ],
         }
+    }
+
+    /// These rules with `rules` for the amounts of `kind`.
+    pub fn with_amount(mut self, kind: AmountKind, rules: AmountRules) -> Self {
+        self.amount[kind.index()] = rules;
+        self
+    }
+
+    /// The amount rules of `kind`.
+    #[inline]
+    pub fn amount(&self, kind: AmountKind) -> &AmountRules {
+        &self.amount[kind.index()]
     }
 
     /// The withdraw rules, as protocols call them.
@@ -134,7 +374,7 @@ impl Rules {
 }
 
 impl Default for Rules {
-    /// Everyone truthful and sincere.
+    /// Everyone truthful and sincere, contributing optimally.
     fn default() -> Self {
         Rules::new(vec![Arc::new(Truthful)], vec![Arc::new(Sincere)])
     }

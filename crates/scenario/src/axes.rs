@@ -2,7 +2,8 @@
 //! [`Game`]), and the axes written under `[sweep]`.
 
 use datapact_model::{
-    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyShare,
+    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyKind,
+    StrategyShare,
 };
 
 use crate::linspace::{MAX_STEPS, linspace};
@@ -23,14 +24,10 @@ pub enum Target {
     Users,
     /// A parameter of the cost distribution.
     Cost(&'static str),
-    /// The share of users holding the report strategy.
-    ReportShare,
-    /// Parameter `i` of the report strategy.
-    ReportParam(usize),
-    /// The share of users holding the withdraw strategy.
-    WithdrawShare,
-    /// Parameter `i` of the withdraw strategy.
-    WithdrawParam(usize),
+    /// The share of users holding the strategy of a kind (`population.KIND.share`).
+    Share(StrategyKind),
+    /// Parameter `i` of the strategy of a kind (`population.KIND.KEY`).
+    StrategyParam(StrategyKind, usize),
     /// Parameter `param` of the mechanism with catalog index `mechanism`.
     Mechanism {
         /// Catalog index.
@@ -53,16 +50,56 @@ pub enum Category {
     CostProcess(CostProcess),
     /// `dynamics.learning` (an adaptive rule's rate is `[dynamics] learning_rate`).
     Learning(Learning),
-    /// `population.report.strategy` (its share and parameters are `[population.report]`'s).
-    ReportStrategy(StrategyChoice),
-    /// `population.withdraw.strategy` (its share and parameters are `[population.withdraw]`'s).
-    WithdrawStrategy(StrategyChoice),
+    /// `population.KIND.strategy` (its share and parameters are `[population.KIND]`'s).
+    Strategy(StrategyKind, StrategyChoice),
+    /// A categorical parameter of a mechanism or strategy (`Rule::OneOf`): one of its labels.
+    Label {
+        /// Which parameter.
+        target: ParamTarget,
+        /// The label's position among the parameter's labels (its stored value).
+        index: usize,
+        /// The label.
+        label: &'static str,
+    },
 }
 
-/// A strategy as a value of a swept `population.report.strategy` or
-/// `population.withdraw.strategy`: a strategy of the catalog with the parameters written beside
-/// `strategy` in its `[population.report|withdraw]` table (its own keys; defaults where absent).
-/// The cell's share is the table's `share`, or a swept `population.KIND.share`.
+/// Where a parameter's value goes in a cell's game.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamTarget {
+    /// Parameter `param` of the mechanism with catalog index `mechanism`.
+    Mechanism {
+        /// Catalog index.
+        mechanism: usize,
+        /// Position among its parameters.
+        param: usize,
+    },
+    /// Parameter `i` of the strategy of a kind.
+    Strategy(StrategyKind, usize),
+}
+
+impl ParamTarget {
+    fn set(self, game: &mut Game, v: f64) {
+        match self {
+            ParamTarget::Mechanism { mechanism, param } => {
+                game.mechanism_params[mechanism].0[param] = v
+            }
+            ParamTarget::Strategy(kind, i) => game.population.of_mut(kind).params.0[i] = v,
+        }
+    }
+
+    /// The numeric target of the same parameter.
+    fn numeric(self) -> Target {
+        match self {
+            ParamTarget::Mechanism { mechanism, param } => Target::Mechanism { mechanism, param },
+            ParamTarget::Strategy(kind, i) => Target::StrategyParam(kind, i),
+        }
+    }
+}
+
+/// A strategy as a value of a swept `population.KIND.strategy` (report, withdraw, contribute,
+/// pledge, bid): a strategy of the catalog with the parameters written beside `strategy` in its
+/// `[population.KIND]` table (its own keys; defaults where absent). The cell's share is the
+/// table's `share`, or a swept `population.KIND.share`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StrategyChoice {
     /// Index among the catalog's strategies of the kind (0: the default, which every user then
@@ -113,14 +150,15 @@ impl Category {
                 Learning::Adaptive { .. } => "adaptive",
             }
             .to_string(),
-            Category::ReportStrategy(s) | Category::WithdrawStrategy(s) => s.name.to_string(),
+            Category::Strategy(_, s) => s.name.to_string(),
+            Category::Label { label, .. } => label.to_string(),
         }
     }
 
-    /// The strategy of a `population.report.strategy` or `population.withdraw.strategy` value.
+    /// The strategy of a `population.KIND.strategy` value.
     pub fn strategy(&self) -> Option<&StrategyChoice> {
         match self {
-            Category::ReportStrategy(s) | Category::WithdrawStrategy(s) => Some(s),
+            Category::Strategy(_, s) => Some(s),
             _ => None,
         }
     }
@@ -150,8 +188,8 @@ impl Category {
             Category::Cost(c) => game.cost = c.clone(),
             Category::CostProcess(p) => game.dynamics.cost_process = *p,
             Category::Learning(l) => game.dynamics.learning = *l,
-            Category::ReportStrategy(s) => s.apply(&mut game.population.report),
-            Category::WithdrawStrategy(s) => s.apply(&mut game.population.withdraw),
+            Category::Strategy(kind, s) => s.apply(game.population.of_mut(*kind)),
+            Category::Label { target, index, .. } => target.set(game, *index as f64),
         }
     }
 }
@@ -163,8 +201,9 @@ pub(crate) enum Choices {
     Cost,
     CostProcess,
     Learning,
-    ReportStrategy,
-    WithdrawStrategy,
+    Strategy(StrategyKind),
+    /// A categorical parameter's labels.
+    Labels(&'static [&'static str], ParamTarget),
 }
 
 /// What reading an axis's values needs beyond the value itself: the catalog's strategy names
@@ -172,24 +211,21 @@ pub(crate) enum Choices {
 pub(crate) struct AxisCx<'a> {
     pub catalog: &'a Catalog,
     pub dynamics: DynamicsRead,
-    pub report: &'a StrategyRead,
-    pub withdraw: &'a StrategyRead,
+    /// What each kind's `[population.KIND]` table wrote, by [`StrategyKind::index`].
+    pub strategies: &'a [StrategyRead],
 }
 
 impl AxisCx<'_> {
     /// The names of the catalog's strategies of a kind, and what its table wrote.
-    fn strategies(&self, report: bool) -> (Vec<&'static str>, &StrategyRead) {
-        if report {
-            (
-                self.catalog.report.iter().map(|s| s.name).collect(),
-                self.report,
-            )
-        } else {
-            (
-                self.catalog.withdraw.iter().map(|s| s.name).collect(),
-                self.withdraw,
-            )
-        }
+    fn strategies(&self, kind: StrategyKind) -> (Vec<&'static str>, &StrategyRead) {
+        (
+            self.catalog
+                .strategies(kind)
+                .iter()
+                .map(|(n, _)| *n)
+                .collect(),
+            &self.strategies[kind.index()],
+        )
     }
 }
 
@@ -210,9 +246,8 @@ impl Choices {
                 .to_string(),
             Choices::CostProcess => quote(&COST_PROCESSES),
             Choices::Learning => quote(&LEARNINGS),
-            Choices::ReportStrategy | Choices::WithdrawStrategy => {
-                quote(&ax.strategies(self == Choices::ReportStrategy).0)
-            }
+            Choices::Strategy(kind) => quote(&ax.strategies(kind).0),
+            Choices::Labels(labels, _) => quote(labels),
         }
     }
 
@@ -275,9 +310,17 @@ impl Choices {
                 let s = pick(&LEARNINGS)?;
                 Category::Learning(crate::sections::learning(&s, ax.dynamics))
             }
-            Choices::ReportStrategy | Choices::WithdrawStrategy => {
-                let report = self == Choices::ReportStrategy;
-                let (names, read) = ax.strategies(report);
+            Choices::Labels(labels, target) => {
+                let s = pick(labels)?;
+                let index = labels.iter().position(|l| *l == s).unwrap_or(0);
+                Category::Label {
+                    target,
+                    index,
+                    label: labels[index],
+                }
+            }
+            Choices::Strategy(kind) => {
+                let (names, read) = ax.strategies(kind);
                 let s = pick(&names)?;
                 let index = names.iter().position(|n| *n == s).unwrap_or(0);
                 let choice = StrategyChoice {
@@ -289,11 +332,7 @@ impl Choices {
                         read.params[index].clone()
                     },
                 };
-                if report {
-                    Category::ReportStrategy(choice)
-                } else {
-                    Category::WithdrawStrategy(choice)
-                }
+                Category::Strategy(kind, choice)
             }
         })
     }
@@ -306,10 +345,8 @@ impl Target {
             Target::Game(i) => (GAME_NUM[i].2)(game, v),
             Target::Users => game.users = v as usize,
             Target::Cost(p) => set_cost(&mut game.cost, p, v),
-            Target::ReportShare => game.population.report.share = v,
-            Target::ReportParam(i) => game.population.report.params.0[i] = v,
-            Target::WithdrawShare => game.population.withdraw.share = v,
-            Target::WithdrawParam(i) => game.population.withdraw.params.0[i] = v,
+            Target::Share(kind) => game.population.of_mut(kind).share = v,
+            Target::StrategyParam(kind, i) => game.population.of_mut(kind).params.0[i] = v,
             Target::Mechanism { mechanism, param } => game.mechanism_params[mechanism].0[param] = v,
             Target::Category(ref values) => values[v as usize].apply(game),
         }
@@ -360,19 +397,38 @@ fn categorical(k: &str, choices: Choices) -> Sweepable {
     }
 }
 
+/// A parameter's sweepable key: numeric, or categorical for a `Rule::OneOf` parameter.
+fn param_key(k: String, rule: Rule, target: ParamTarget) -> Sweepable {
+    match rule.labels() {
+        Some(labels) => categorical(&k, Choices::Labels(labels, target)),
+        None => key(k, rule, target.numeric()),
+    }
+}
+
+impl Sweepable {
+    /// The strategy parameter this key sets, if it is one (numeric or categorical).
+    fn strategy_param(&self) -> Option<(StrategyKind, usize)> {
+        match (&self.target, self.choices) {
+            (Target::StrategyParam(kind, i), _) => Some((*kind, *i)),
+            (_, Some(Choices::Labels(_, ParamTarget::Strategy(kind, i)))) => Some((kind, i)),
+            _ => None,
+        }
+    }
+}
+
 /// A strategy's name and parameters.
 type Declared = (&'static str, &'static [datapact_model::ParamSpec]);
 
 /// The sweepable keys of a scenario whose cost distribution, mechanisms and strategies are
-/// known; `names_swept` says whether `population.report.strategy` and
-/// `population.withdraw.strategy` are swept (then the share is sweepable whatever the table
-/// chose, and the strategies' parameters are not: they are written beside `strategy`).
+/// known; `names_swept` says, per [`StrategyKind`], whether `population.KIND.strategy` is
+/// swept (then the share is sweepable whatever the table chose, and the strategies' parameters
+/// are not: they are written beside `strategy`).
 pub(crate) fn sweepable(
     catalog: &Catalog,
     dist: &str,
     mechanisms: &[MechanismRef],
     game: &Game,
-    names_swept: [bool; 2],
+    names_swept: [bool; 5],
 ) -> Vec<Sweepable> {
     let mut v: Vec<Sweepable> = GAME_NUM
         .iter()
@@ -385,60 +441,52 @@ pub(crate) fn sweepable(
     for (p, r) in dist_params(dist).unwrap_or(&[]) {
         v.push(key(format!("population.cost.{p}"), *r, Target::Cost(p)));
     }
-    let kinds: [(&str, usize, Vec<Declared>, bool, Choices); 2] = [
-        (
-            "report",
-            game.population.report.strategy,
-            catalog.report.iter().map(|s| (s.name, s.params)).collect(),
-            names_swept[0],
-            Choices::ReportStrategy,
-        ),
-        (
-            "withdraw",
-            game.population.withdraw.strategy,
-            catalog
-                .withdraw
-                .iter()
-                .map(|s| (s.name, s.params))
-                .collect(),
-            names_swept[1],
-            Choices::WithdrawStrategy,
-        ),
-    ];
-    for (kind, chosen, strategies, name_swept, choices) in kinds {
+    for kind in StrategyKind::ALL {
+        let strategies: Vec<Declared> = catalog.strategies(kind);
+        if strategies.is_empty() {
+            continue;
+        }
+        let (name, chosen) = (kind.as_str(), game.population.of(kind).strategy);
+        let name_swept = names_swept[kind.index()];
         let first = v.len();
-        v.push(categorical(&format!("population.{kind}.strategy"), choices));
+        v.push(categorical(
+            &format!("population.{name}.strategy"),
+            Choices::Strategy(kind),
+        ));
         let others: Vec<String> = strategies[1..]
             .iter()
             .map(|(n, _)| format!("\"{n}\""))
             .collect();
-        let (share, param): (Target, fn(usize) -> Target) = if kind == "report" {
-            (Target::ReportShare, Target::ReportParam)
-        } else {
-            (Target::WithdrawShare, Target::WithdrawParam)
-        };
         let unless = format!(
-            "has no effect unless population.{kind}.strategy = {}",
-            others.join(" or ")
+            "has no effect unless population.{name}.strategy = {}",
+            if others.is_empty() {
+                "another strategy (none other is registered)".to_string()
+            } else {
+                others.join(" or ")
+            }
         );
-        let mut share_key = key(format!("population.{kind}.share"), Rule::Unit, share);
+        let mut share_key = key(
+            format!("population.{name}.share"),
+            Rule::Unit,
+            Target::Share(kind),
+        );
         if chosen == 0 {
             share_key.no_effect = Some(unless.clone());
         }
         v.push(share_key);
-        for (s, (name, specs)) in strategies.iter().enumerate() {
+        for (s, (sname, specs)) in strategies.iter().enumerate() {
             for (i, spec) in specs.iter().enumerate() {
-                let k = format!("population.{kind}.{}", spec.key);
+                let k = format!("population.{name}.{}", spec.key);
                 if v.iter().any(|x| x.key == k) {
                     continue;
                 }
-                let mut sw = key(k, spec.rule, param(i));
+                let mut sw = param_key(k, spec.rule, ParamTarget::Strategy(kind, i));
                 if s != chosen {
                     sw.no_effect = Some(if chosen == 0 {
                         unless.clone()
                     } else {
                         format!(
-                            "has no effect: `{}` is a parameter of strategy \"{name}\", not of \"{}\"",
+                            "has no effect: `{}` is a parameter of strategy \"{sname}\", not of \"{}\"",
                             spec.key, strategies[chosen].0
                         )
                     });
@@ -449,11 +497,9 @@ pub(crate) fn sweepable(
         // A key two strategies share maps to the chosen one's position.
         if chosen != 0 {
             for (i, spec) in strategies[chosen].1.iter().enumerate() {
-                let k = format!("population.{kind}.{}", spec.key);
+                let k = format!("population.{name}.{}", spec.key);
                 if let Some(x) = v.iter_mut().find(|x| x.key == k) {
-                    x.target = param(i);
-                    x.rule = spec.rule;
-                    x.no_effect = None;
+                    *x = param_key(k, spec.rule, ParamTarget::Strategy(kind, i));
                 }
             }
         }
@@ -461,27 +507,27 @@ pub(crate) fn sweepable(
         // are read beside `strategy` (each value takes its own).
         if name_swept {
             for x in &mut v[first..] {
-                match x.target {
-                    Target::ReportShare | Target::WithdrawShare => x.no_effect = None,
-                    Target::ReportParam(_) | Target::WithdrawParam(_) => {
+                if let Target::Share(_) = x.target {
+                    x.no_effect = None;
+                } else if x.strategy_param().is_some() {
+                    {
                         x.no_effect = Some(format!(
-                            "cannot be swept while population.{kind}.strategy is swept: a \
+                            "cannot be swept while population.{name}.strategy is swept: a \
                              strategy's parameters are written beside `strategy` in \
-                             [population.{kind}] (each applies to the swept strategies that have \
-                             it); to sweep one, fix population.{kind}.strategy instead"
+                             [population.{name}] (each applies to the swept strategies that have \
+                             it); to sweep one, fix population.{name}.strategy instead"
                         ));
                     }
-                    _ => {}
                 }
             }
         }
     }
     for m in mechanisms {
         for (i, spec) in catalog.mechanisms[m.index].params.iter().enumerate() {
-            v.push(key(
+            v.push(param_key(
                 format!("mechanism.{}.{}", m.name, spec.key),
                 spec.rule,
-                Target::Mechanism {
+                ParamTarget::Mechanism {
                     mechanism: m.index,
                     param: i,
                 },

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use datapact_model::{Catalog, Game};
 
-pub use axes::{Category, StrategyChoice, Target};
+pub use axes::{Category, ParamTarget, StrategyChoice, Target};
 pub use design::{AxisRange, Design, DesignKind};
 pub use error::ScenarioError;
 pub use read::MAX_MAGNITUDE;
@@ -109,7 +109,8 @@ pub struct SweepAxis {
     /// Output column name: `game.X` → `X`, `population.users` → `users`,
     /// `population.cost.X` → `cost_X` (so `population.cost.dist` → `cost_dist`),
     /// `population.report.X` → `report_X` (so `population.report.strategy` →
-    /// `report_strategy`), `population.withdraw.X` → `withdraw_X`, `dynamics.X` → `X`.
+    /// `report_strategy`), `population.withdraw.X` → `withdraw_X` (and so for `contribute`,
+    /// `pledge`, `bid`), `dynamics.X` → `X`.
     pub column: String,
     /// The values, in order (non-empty, each range-checked like the key itself).
     pub values: Vec<f64>,
@@ -166,6 +167,9 @@ impl SweepAxis {
 /// [population.withdraw]
 /// strategy = "sincere"           # or "free-rider", or a plugin's withdraw strategy
 /// share = 1.0                    # [0, 1]: the last round(share*n) users hold it
+/// [population.pledge]            # likewise [population.contribute] ("optimal": C's rule) and
+/// strategy = "..."               # [population.bid]: a registered amount strategy of the kind,
+/// share = 0.5                    # held by the first round(share*n) users (default share 0)
 /// [mechanism.NAME]               # a listed mechanism's parameters (plugins declare them)
 /// [game]
 /// threshold = 0.6                # (0, 1]
@@ -407,6 +411,16 @@ pub fn column_name(key: &str) -> String {
         format!("report_{x}")
     } else if let Some(x) = key.strip_prefix("population.withdraw.") {
         format!("withdraw_{x}")
+    } else if let Some((kind, x)) = key
+        .strip_prefix("population.")
+        .and_then(|rest| rest.split_once('.'))
+        .filter(|(kind, _)| {
+            datapact_model::AmountKind::ALL
+                .iter()
+                .any(|a| a.as_str() == *kind)
+        })
+    {
+        format!("{kind}_{x}")
     } else if let Some(x) = key.strip_prefix("dynamics.") {
         x.to_string()
     } else if let Some(x) = key.strip_prefix("mechanism.") {

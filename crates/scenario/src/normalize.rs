@@ -6,9 +6,11 @@ use crate::Scenario;
 use crate::linspace::linspace;
 use crate::toml_text::{float, string};
 
-/// A parameter value as TOML: an integer for integer keys.
+/// A parameter value as TOML: an integer for integer keys, the label for categorical ones.
 fn number(v: f64, rule: datapact_model::Rule) -> String {
-    if rule.is_int() {
+    if let Some(label) = rule.label(v) {
+        string(label)
+    } else if rule.is_int() {
         format!("{}", v as i64)
     } else {
         float(v)
@@ -144,30 +146,9 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     // Only the chosen strategies are written (the loader folds an unheld, unswept strategy into
     // the default, so equal games normalise alike). A swept strategy name writes the share and
     // the parameters of the strategies it takes (the base game then holds the default).
-    let kinds = [
-        (
-            "report",
-            &g.population.report,
-            &s.catalog
-                .report
-                .iter()
-                .map(|d| (d.name, d.params))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "withdraw",
-            &g.population.withdraw,
-            &s.catalog
-                .withdraw
-                .iter()
-                .map(|d| (d.name, d.params))
-                .collect::<Vec<_>>(),
-        ),
-    ];
-    for (kind, share, strategies) in kinds {
-        let (name, specs) = strategies[share.strategy];
-        let _ = writeln!(o, "\n[population.{kind}]");
-        let _ = writeln!(o, "strategy = {}", string(name));
+    for strategy_kind in datapact_model::StrategyKind::ALL {
+        let (kind, share) = (strategy_kind.as_str(), g.population.of(strategy_kind));
+        let strategies = s.catalog.strategies(strategy_kind);
         let swept: Vec<&crate::StrategyChoice> = s
             .sweep
             .iter()
@@ -175,6 +156,13 @@ pub(crate) fn normalized(s: &Scenario) -> String {
             .flat_map(|a| a.categories())
             .filter_map(|c| c.strategy())
             .collect();
+        // Amount kinds are written only when used, so scenarios without them keep their hash.
+        if !strategy_kind.always_written() && share.strategy == 0 && swept.is_empty() {
+            continue;
+        }
+        let (name, specs) = strategies[share.strategy];
+        let _ = writeln!(o, "\n[population.{kind}]");
+        let _ = writeln!(o, "strategy = {}", string(name));
         if share.strategy != 0 || !swept.is_empty() {
             let _ = writeln!(o, "share = {}", float(share.share));
             let mut written: Vec<&str> = Vec::new();

@@ -264,8 +264,20 @@ pub(crate) fn choice(cx: &Cx, key: &str, n: &Node, options: &[&str]) -> Res<Stri
     }
 }
 
-/// A value for a plugin parameter: an integer for `Rule::Int` keys, a number otherwise.
+/// A value for a plugin parameter: an integer for `Rule::Int` keys, one of the labels for
+/// `Rule::OneOf` keys (its position), a number otherwise.
 pub(crate) fn param_value(cx: &Cx, key: &str, n: &Node, rule: Rule) -> Res<f64> {
+    if let Some(labels) = rule.labels() {
+        if !matches!(n.val, Val::Str(_)) {
+            return Err(cx.err(
+                &n.loc,
+                key,
+                format!("{key} must be {}, found {}", rule.desc(), n.val.type_name()),
+            ));
+        }
+        let s = choice(cx, key, n, labels)?;
+        return Ok(labels.iter().position(|l| *l == s).unwrap_or(0) as f64);
+    }
     if rule.is_int() {
         Ok(integer(cx, key, n, rule)? as f64)
     } else {

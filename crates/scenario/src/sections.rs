@@ -3,7 +3,8 @@
 //! [`Game`] or returns its value; the sweep and the cross-key checks come after (`validate.rs`).
 
 use datapact_model::{
-    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyShare,
+    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyKind,
+    StrategyShare,
 };
 
 use crate::read::{Cx, Res, Tbl, choice, integer, number, string};
@@ -182,8 +183,15 @@ pub(crate) fn mechanism_params(
 /// its share and parameters there).
 pub(crate) struct PopulationRead {
     pub dist: String,
-    pub report: StrategyRead,
-    pub withdraw: StrategyRead,
+    /// What each kind's table wrote, by [`StrategyKind::index`].
+    pub strategies: Vec<StrategyRead>,
+}
+
+impl PopulationRead {
+    /// What `[population.KIND]` wrote.
+    pub fn of(&self, kind: StrategyKind) -> &StrategyRead {
+        &self.strategies[kind.index()]
+    }
 }
 
 /// What `[population.report|withdraw]` wrote, whichever strategy it chose: the share (the
@@ -210,46 +218,55 @@ impl StrategyRead {
     }
 }
 
-/// The default share of each kind: nobody holds a report strategy, everybody a withdraw one.
-pub(crate) const DEFAULT_REPORT_SHARE: f64 = 0.0;
-/// See [`DEFAULT_REPORT_SHARE`].
-pub(crate) const DEFAULT_WITHDRAW_SHARE: f64 = 1.0;
-
-/// `[population]`: users, cost distribution, report and withdraw strategies.
+/// `[population]`: users, cost distribution, and the strategies of each kind
+/// (`[population.report|withdraw|contribute|pledge|bid]`).
 pub(crate) fn population(
     cx: &Cx,
     catalog: &Catalog,
     pop: Option<Tbl>,
     game: &mut Game,
 ) -> Res<PopulationRead> {
-    let report: Vec<(&str, &[datapact_model::ParamSpec])> =
-        catalog.report.iter().map(|s| (s.name, s.params)).collect();
-    let withdraw: Vec<(&str, &[datapact_model::ParamSpec])> = catalog
-        .withdraw
+    let declared: Vec<Vec<(&str, &[datapact_model::ParamSpec])>> = StrategyKind::ALL
         .iter()
-        .map(|s| (s.name, s.params))
+        .map(|k| catalog.strategies(*k))
         .collect();
     let mut read = PopulationRead {
         dist: "uniform".into(),
-        report: StrategyRead::defaults(&report, DEFAULT_REPORT_SHARE),
-        withdraw: StrategyRead::defaults(&withdraw, DEFAULT_WITHDRAW_SHARE),
+        strategies: StrategyKind::ALL
+            .iter()
+            .map(|k| StrategyRead::defaults(&declared[k.index()], k.default_share()))
+            .collect(),
     };
     let Some(pop) = pop else {
         return Ok(read);
     };
-    pop.check_keys(cx, &["users", "cost", "report", "withdraw"])?;
+    let mut allowed = vec!["users", "cost"];
+    allowed.extend(StrategyKind::ALL.iter().map(|k| k.as_str()));
+    pop.check_keys(cx, &allowed)?;
     game.users = pop.int(cx, "users", USERS_RULE, 20)? as usize;
     if let Some(cost) = pop.sub(cx, "cost")? {
         game.cost = cost_dist(cx, &cost)?;
         read.dist = game.cost.name().to_string();
     }
-    if let Some(t) = pop.sub(cx, "report")? {
-        (game.population.report, read.report) =
-            strategy_share(cx, &t, &report, DEFAULT_REPORT_SHARE)?;
-    }
-    if let Some(t) = pop.sub(cx, "withdraw")? {
-        (game.population.withdraw, read.withdraw) =
-            strategy_share(cx, &t, &withdraw, DEFAULT_WITHDRAW_SHARE)?;
+    for kind in StrategyKind::ALL {
+        let Some(t) = pop.sub(cx, kind.as_str())? else {
+            continue;
+        };
+        let strategies = &declared[kind.index()];
+        if strategies.is_empty() {
+            let key = format!("population.{}", kind.as_str());
+            return Err(cx.err(
+                &t.loc,
+                &key,
+                format!(
+                    "[{key}]: no {} strategy is registered (a plugin registers one with \
+                     `add_amount_strategy`)",
+                    kind.as_str()
+                ),
+            ));
+        }
+        (*game.population.of_mut(kind), read.strategies[kind.index()]) =
+            strategy_share(cx, &t, strategies, kind.default_share())?;
     }
     Ok(read)
 }

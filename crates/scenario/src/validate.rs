@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datapact_model::{Catalog, CostDist, Game, StrategyShare};
+use datapact_model::{Catalog, CostDist, Game, StrategyKind, StrategyShare};
 
 use crate::axes::{AxisCx, axis, read_axis, sweepable, walk_sweep};
 use crate::design::{self, Design, DesignKind};
@@ -192,15 +192,14 @@ fn build_all(
     let ax = AxisCx {
         catalog,
         dynamics,
-        report: &population.report,
-        withdraw: &population.withdraw,
+        strategies: &population.strategies,
     };
 
     // [sweep], then [design]
-    let names_swept = ["report", "withdraw"].map(|kind| {
+    let names_swept = StrategyKind::ALL.map(|kind| {
         ["sweep", "design"].iter().any(|section| {
-            tree::get_path(&root, &[section, "population", kind, "strategy"]).is_some()
-        }) || search::names_key(&root, &format!("population.{kind}.strategy"))
+            tree::get_path(&root, &[section, "population", kind.as_str(), "strategy"]).is_some()
+        }) || search::names_key(&root, &format!("population.{}.strategy", kind.as_str()))
     });
     let allowed = sweepable(catalog, &dist_name, &mechs, &game, names_swept);
     let mut sweep = Vec::new();
@@ -434,47 +433,45 @@ fn build_all(
     }
 
     // A strategy nobody holds and nobody sweeps is the default: equal games, equal scenarios.
-    let swept = |t: fn(&crate::Target) -> bool| sweep.iter().any(|a| t(&a.target));
-    // ... but a report strategy named without a share is a mistake, not a choice: the default
-    // share 0 would silently leave it unheld. (`share = 0.0` written keeps it unheld on purpose.)
-    let report = &game.population.report;
-    if report.strategy != 0
-        && !population.report.share_written
-        && !swept(|t| matches!(t, crate::Target::ReportShare))
-    {
-        let name = catalog.report[report.strategy as usize].name;
-        let key = "population.report.strategy";
-        return Err(cx.err(
-            &tree::get_path(&root, &["population", "report", "strategy"])
-                .map_or(Loc::File(None), |n| n.loc.clone()),
-            key,
-            format!(
-                "{key} = \"{name}\" but population.report.share is not given, and its default 0 \
-                 means nobody holds \"{name}\"; set share in [population.report] (in (0, 1]: the \
-                 share of users holding it, e.g. share = 1.0), sweep population.report.share, or \
-                 write share = 0.0 to leave it unheld"
-            ),
-        ));
-    }
-    if game.population.report.share == 0.0
-        && !swept(|t| {
-            matches!(
-                t,
-                crate::Target::ReportShare | crate::Target::ReportParam(_)
-            )
-        })
-    {
-        game.population.report = StrategyShare::default();
-    }
-    if game.population.withdraw.share == 0.0
-        && !swept(|t| {
-            matches!(
-                t,
-                crate::Target::WithdrawShare | crate::Target::WithdrawParam(_)
-            )
-        })
-    {
-        game.population.withdraw = StrategyShare::default();
+    let swept = |t: &dyn Fn(&crate::Target) -> bool| sweep.iter().any(|a| t(&a.target));
+    for kind in StrategyKind::ALL {
+        let held = game.population.of(kind);
+        // A strategy named without a share, where the default share is 0, is a mistake, not a
+        // choice: it would silently stay unheld. (`share = 0.0` written keeps it unheld on
+        // purpose.)
+        if held.strategy != 0
+            && kind.default_share() == 0.0
+            && !population.of(kind).share_written
+            && !swept(&|t| *t == crate::Target::Share(kind))
+        {
+            let name = catalog.strategies(kind)[held.strategy].0;
+            let table = kind.as_str();
+            let key = format!("population.{table}.strategy");
+            return Err(cx.err(
+                &tree::get_path(&root, &["population", table, "strategy"])
+                    .map_or(Loc::File(None), |n| n.loc.clone()),
+                &key,
+                format!(
+                    "{key} = \"{name}\" but population.{table}.share is not given, and its \
+                     default 0 means nobody holds \"{name}\"; set share in [population.{table}] \
+                     (in (0, 1]: the share of users holding it, e.g. share = 1.0), sweep \
+                     population.{table}.share, or write share = 0.0 to leave it unheld"
+                ),
+            ));
+        }
+        if held.share == 0.0
+            && !swept(&|t| {
+                match t {
+                crate::Target::Share(k) | crate::Target::StrategyParam(k, _) => *k == kind,
+                crate::Target::Category(values) => values.iter().any(|c| {
+                    matches!(c, crate::Category::Label { target: crate::ParamTarget::Strategy(k, _), .. } if *k == kind)
+                }),
+                _ => false,
+            }
+            })
+        {
+            *game.population.of_mut(kind) = StrategyShare::default();
+        }
     }
 
     let searches = if searching {
@@ -580,20 +577,13 @@ fn strategy_axes(
     population: &sections::PopulationRead,
     game: &mut Game,
 ) -> Res<()> {
-    let kinds = [
-        ("report", &population.report, &mut game.population.report),
-        (
-            "withdraw",
-            &population.withdraw,
-            &mut game.population.withdraw,
-        ),
-    ];
-    for (kind, read, base) in kinds {
+    for strategy_kind in StrategyKind::ALL {
+        let (kind, read) = (strategy_kind.as_str(), population.of(strategy_kind));
         let key = format!("population.{kind}.strategy");
         let Some(i) = sweep.iter().position(|a| a.key == key) else {
             continue;
         };
-        *base = StrategyShare {
+        *game.population.of_mut(strategy_kind) = StrategyShare {
             strategy: 0,
             share: read.share,
             params: Default::default(),

@@ -23,7 +23,51 @@ const BONUS_PARAMS: &[ParamSpec] = &[
         default: 3.0,
         doc: "users paid",
     },
+    ParamSpec {
+        key: "rule",
+        rule: Rule::OneOf(&["none", "proportional", "utilization"]),
+        default: 0.0,
+        doc: "rebate rule",
+    },
 ];
+
+#[derive(Debug)]
+struct Half;
+
+impl datapact_model::AmountRule for Half {
+    fn choose(&self, _: &datapact_model::Choosing) -> f64 {
+        0.5
+    }
+}
+
+impl datapact_model::AmountStrategy for Half {
+    const KIND: datapact_model::AmountKind = datapact_model::AmountKind::Pledge;
+    const NAME: &'static str = "half";
+    const DESCRIPTION: &'static str = "pledges half";
+    type Params = NoParams;
+    fn new(_: NoParams) -> Self {
+        Half
+    }
+}
+
+#[derive(Debug)]
+struct All;
+
+impl datapact_model::AmountRule for All {
+    fn choose(&self, _: &datapact_model::Choosing) -> f64 {
+        1.0
+    }
+}
+
+impl datapact_model::AmountStrategy for All {
+    const KIND: datapact_model::AmountKind = datapact_model::AmountKind::Pledge;
+    const NAME: &'static str = "all";
+    const DESCRIPTION: &'static str = "pledges everything";
+    type Params = NoParams;
+    fn new(_: NoParams) -> Self {
+        All
+    }
+}
 
 #[derive(Debug)]
 struct Stubborn;
@@ -54,6 +98,8 @@ fn catalog() -> Arc<Catalog> {
     })
     .unwrap();
     c.add_withdraw_strategy::<Stubborn>().unwrap();
+    c.add_amount_strategy::<Half>().unwrap();
+    c.add_amount_strategy::<All>().unwrap();
     Arc::new(c)
 }
 
@@ -73,7 +119,7 @@ fn plugin_parameters_are_read_defaulted_and_hashed() {
     let s = load(&format!("{HEAD}[mechanism.bonus]\namount = 0.2\n")).unwrap();
     assert_eq!(s.mechanism_names(), ["M", "bonus"]);
     let bonus = s.mechanisms[1].index;
-    assert_eq!(s.base.mechanism_params(bonus).0, vec![0.2, 3.0]);
+    assert_eq!(s.base.mechanism_params(bonus).0, vec![0.2, 3.0, 0.0]);
     let default = load(HEAD).unwrap();
     assert_ne!(
         s.hash(),
@@ -95,7 +141,10 @@ fn plugin_parameters_sweep_and_override() {
     assert_eq!(s.cell_count(), 6);
     assert_eq!(s.sweep[0].column, "bonus_amount");
     let bonus = s.mechanisms[1].index;
-    assert_eq!(s.cell(5).game.mechanism_params(bonus).0, vec![0.5, 3.0]);
+    assert_eq!(
+        s.cell(5).game.mechanism_params(bonus).0,
+        vec![0.5, 3.0, 0.0]
+    );
     let set = Scenario::from_str_with(
         &catalog(),
         HEAD,
@@ -196,6 +245,113 @@ fn a_plugin_strategy_is_a_value_of_a_swept_strategy_name() {
     ));
     assert!(
         e.contains("t.toml:7") && e.contains("\"sincere\", \"free-rider\", \"stubborn\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn categorical_parameters_are_read_by_label_swept_by_label_and_hashed_as_labels() {
+    let s = load(&format!(
+        "{HEAD}[mechanism.bonus]\nrule = \"utilization\"\n"
+    ))
+    .unwrap();
+    let bonus = s.mechanisms[1].index;
+    assert_eq!(s.base.mechanism_params(bonus).0[2], 2.0);
+    assert!(
+        s.normalized().contains("rule = \"utilization\""),
+        "{}",
+        s.normalized()
+    );
+    let again = Scenario::from_str_with(&catalog(), &s.normalized(), "n.toml", &[]).unwrap();
+    assert_eq!(again.hash(), s.hash());
+
+    let swept = load(&format!(
+        "{HEAD}[sweep]\nmechanism.bonus.rule = {{ values = [\"none\", \"utilization\"] }}\n"
+    ))
+    .unwrap();
+    let axis = &swept.sweep[0];
+    assert_eq!(
+        (axis.column.as_str(), axis.labels()),
+        (
+            "bonus_rule",
+            vec!["none".to_string(), "utilization".to_string()]
+        )
+    );
+    assert_eq!(swept.cell(1).game.mechanism_params(bonus).0[2], 2.0);
+    assert_eq!(swept.cell(0).game.mechanism_params(bonus).0[2], 0.0);
+    let again = Scenario::from_str_with(&catalog(), &swept.normalized(), "n.toml", &[]).unwrap();
+    assert_eq!(again.hash(), swept.hash());
+}
+
+#[test]
+fn bad_categorical_parameters_name_the_allowed_labels() {
+    let e = error(&format!(
+        "{HEAD}[mechanism.bonus]\nrule = \"proportionl\"\n"
+    ));
+    assert!(
+        e.contains("t.toml:7")
+            && e.contains("mechanism.bonus.rule")
+            && e.contains("\"none\", \"proportional\", \"utilization\""),
+        "{e}"
+    );
+    let e = error(&format!("{HEAD}[mechanism.bonus]\nrule = 1\n"));
+    assert!(e.contains("must be one of") && e.contains("integer"), "{e}");
+    let e = error(&format!(
+        "{HEAD}[sweep]\nmechanism.bonus.rule = {{ from = 0, to = 2, steps = 3 }}\n"
+    ));
+    assert!(
+        e.contains("categorical") && e.contains("\"proportional\""),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{HEAD}[sweep]\nmechanism.bonus.rule = {{ values = [\"none\", \"x\"] }}\n"
+    ));
+    assert!(
+        e.contains("\"x\" is not allowed") && e.contains("\"utilization\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn amount_strategies_are_tables_of_their_kind_written_only_when_held() {
+    let plain = load(HEAD).unwrap();
+    assert!(!plain.normalized().contains("[population.pledge]"));
+    assert!(!plain.normalized().contains("[population.contribute]"));
+    let s = load(&format!(
+        "{HEAD}[population.pledge]\nstrategy = \"all\"\nshare = 0.5\n"
+    ))
+    .unwrap();
+    let held = &s.base.population.amount[datapact_model::AmountKind::Pledge.index()];
+    assert_eq!((held.strategy, held.share), (1, 0.5));
+    assert!(
+        s.normalized()
+            .contains("[population.pledge]\nstrategy = \"all\"\nshare = 0.5")
+    );
+    let again = Scenario::from_str_with(&catalog(), &s.normalized(), "n.toml", &[]).unwrap();
+    assert_eq!(again.base, s.base);
+    let swept = load(&format!(
+        "{HEAD}[population.pledge]\nshare = 1.0\n[sweep]\npopulation.pledge.strategy = {{ values = [\"half\", \"all\"] }}\n"
+    ))
+    .unwrap();
+    assert_eq!(swept.sweep[0].column, "pledge_strategy");
+    assert_eq!(swept.cell(1).game.population.amount[1].strategy, 1);
+    // A strategy named without a share would be held by nobody.
+    let e = error(&format!("{HEAD}[population.pledge]\nstrategy = \"all\"\n"));
+    assert!(e.contains("population.pledge.share is not given"), "{e}");
+    // A kind without registered strategies is refused, naming it.
+    let e = Scenario::from_str_with(
+        &Arc::new(Catalog::core()),
+        &format!(
+            "{}[population.bid]\nstrategy = \"x\"\n",
+            HEAD.replace(", \"bonus\"", "")
+        ),
+        "t.toml",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("population.bid") && e.contains("no bid strategy is registered"),
         "{e}"
     );
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use datapact_model::assign::{AssignMemo, Assignment};
-use datapact_model::withdraw::ProtocolScratch;
 use datapact_model::settle::Settled;
+use datapact_model::withdraw::ProtocolScratch;
 use datapact_model::{CostSampler, Draws, Game, Outcome, ProtocolEnd, Rules, Stages};
 
 /// The batch: one cell's game, and a run of replications, each played by every mechanism.

@@ -6,7 +6,7 @@
 //! `datapact_model::catalog`.
 
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
-use datapact_model::strategy::{FreeRider, Shade, Sincere, Truthful};
+use datapact_model::strategy::{FreeRider, Optimal, Shade, Sincere, Truthful};
 use datapact_model::{NoParams, Stages};
 
 use crate::engine::Phase;
@@ -87,7 +87,7 @@ impl<T: Mechanism> Plugin for CoreMechanism<T> {
 }
 
 /// Registers truthful (the default) and shade reporting, sincere (the default) and free-rider
-/// withdrawal.
+/// withdrawal, and the optimal contribution (C's users).
 pub struct CoreStrategiesPlugin;
 
 impl Plugin for CoreStrategiesPlugin {
@@ -95,7 +95,8 @@ impl Plugin for CoreStrategiesPlugin {
         app.add_report_strategy::<Truthful>()
             .add_report_strategy::<Shade>()
             .add_withdraw_strategy::<Sincere>()
-            .add_withdraw_strategy::<FreeRider>();
+            .add_withdraw_strategy::<FreeRider>()
+            .add_amount_strategy::<Optimal>();
     }
     fn name(&self) -> &str {
         "datapact-core/strategies"

@@ -23,11 +23,11 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::IntoScheduleConfigs;
 use bevy_ecs::system::ScheduleSystem;
 use datapact_model::catalog::DuplicateName;
+use datapact_model::settle::Terms;
 use datapact_model::{
-    Catalog, EventSink, MechanismDecl, ParamValues, Params, ReportStrategy, Stages,
+    AmountStrategy, Catalog, EventSink, MechanismDecl, ParamValues, Params, ReportStrategy, Stages,
     WithdrawStrategy,
 };
-use datapact_model::settle::Terms;
 
 use crate::engine::Phase;
 
@@ -357,6 +357,13 @@ impl PluginSet {
     /// Registers withdraw strategy `T` (usable under every protocol that asks users to decide).
     pub fn add_withdraw_strategy<T: WithdrawStrategy>(&mut self) -> &mut Self {
         self.check(|c| c.add_withdraw_strategy::<T>())
+    }
+
+    /// Registers amount strategy `T` of its kind (`contribute`, `pledge` or `bid`): usable under
+    /// every mechanism that asks its users for that kind of amount
+    /// ([`datapact_model::strategy::AmountRules::choose`]). The first of a kind is its default.
+    pub fn add_amount_strategy<T: AmountStrategy>(&mut self) -> &mut Self {
+        self.check(|c| c.add_amount_strategy::<T>())
     }
 
     fn check(

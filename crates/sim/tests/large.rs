@@ -40,6 +40,7 @@ fn game(users: usize, obs_noise: f64, drift: f64, order: Order, mixed: bool) -> 
                 share: 0.3,
                 params: ParamValues::default(),
             },
+            ..Population::default()
         }
     } else {
         Population::default()

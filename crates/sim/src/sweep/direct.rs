@@ -83,7 +83,14 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                             let (x, cw) = (ws.burden[i], ws.realized[i]);
                             if reporting {
                                 let trained = o.status != Status::Null;
-                                Settled::withdrawal(ws.decision[i], o.success(), trained, x, cw, game)
+                                Settled::withdrawal(
+                                    ws.decision[i],
+                                    o.success(),
+                                    trained,
+                                    x,
+                                    cw,
+                                    game,
+                                )
                             } else {
                                 Settled::subsidy(x, cw, game)
                             }

@@ -3,8 +3,9 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
+use datapact_model::AmountKind;
 use datapact_model::EventSink;
-use datapact_model::assign::respond;
+use datapact_model::assign::contribute;
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Scratch, Sinks};
@@ -46,7 +47,8 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     }
 }
 
-/// C: each user's privately optimal contribution.
+/// C: each user's contribution by her contribute strategy (the privately optimal one unless
+/// `[population.contribute]` says otherwise).
 pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
     me: Res<This<Subsidy>>,
     batch: Res<Batch>,
@@ -59,7 +61,8 @@ pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
         let (cost, belief) = (TrueCost::peel_slice(cost), Belief::peel_slice(belief));
         let burden = Burden::peel_slice_mut(burden.bypass_change_detection());
         for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
-            respond(
+            contribute(
+                batch.rules.amount(AmountKind::Contribute),
                 &cost[rows.clone()],
                 &belief[rows.clone()],
                 &batch.game,

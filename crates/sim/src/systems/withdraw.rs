@@ -127,7 +127,8 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                 Burden::peel_slice_mut(burden.bypass_change_detection()),
                 Choice::peel_slice_mut(choice.bypass_change_detection()),
             );
-            let observed = observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
+            let observed =
+                observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
             for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
                 if table.assignment[c].is_some_and(|a| !a.sustainable) {
                     continue;
