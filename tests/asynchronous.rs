@@ -40,6 +40,7 @@ fn paired(core: &str, params: AsyncParams, game: Game) -> (Vec<String>, Vec<Stri
         depth: Depth::Rounds,
         backend: Backend::Ecs,
         plugins: plugins.clone(),
+        variants: Vec::new(),
         first_replication: 0,
         adaptive: None,
     };

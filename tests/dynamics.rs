@@ -17,6 +17,7 @@ fn cell(game: Game, reps: u32, depth: Depth) -> CellOutput {
         depth,
         backend: Backend::Ecs,
         plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+        variants: Vec::new(),
     };
     run_cell(&CellJob { index: 2, game }, &spec).unwrap()
 }

@@ -16,6 +16,7 @@ fn run(game: Game, reps: u32) -> CellOutput {
         depth: Depth::Events,
         backend,
         plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+        variants: Vec::new(),
     };
     let job = CellJob { index: 0, game };
     let ecs = run_cell(&job, &spec(Backend::Ecs)).expect("invariants hold");

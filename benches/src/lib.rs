@@ -92,6 +92,7 @@ pub fn core_spec(
         depth: datapact_sim::Depth::Cells,
         backend,
         plugins: std::sync::Arc::new(datapact_sim::PluginSet::core()),
+        variants: Vec::new(),
     }
 }
 

@@ -92,6 +92,7 @@ fn an_adaptive_rule_can_target_a_plugin_metric() {
             depth: Depth::Rounds,
             backend: Backend::Ecs,
             plugins: p.clone(),
+            variants: Vec::new(),
         };
         let out = run_cell(&CellJob { index: 0, game }, &spec).unwrap();
         let forfeits: Vec<f64> = records(&out, 1).iter().map(|r| r.metrics[0]).collect();

@@ -90,14 +90,17 @@ impl App {
 pub mod prelude {
     pub use bevy_ecs::prelude::*;
     pub use datapact_model::catalog::{Stage, Stages};
+    pub use datapact_model::events::{EventKind, EventSink};
+    pub use datapact_model::param::Categorical;
     pub use datapact_model::param::{NoParams, ParamSpec, Params, Rule};
     pub use datapact_model::settle::{Outcome, Settled, Settling, Status, Terms};
     pub use datapact_model::strategy::{
-        Deciding, ReportRule, ReportStrategy, WithdrawRule, WithdrawStrategy,
+        AmountKind, AmountRule, AmountStrategy, Choosing, Deciding, ReportRule, ReportStrategy,
+        WithdrawRule, WithdrawStrategy,
     };
     pub use datapact_model::withdraw::{Decision, ProtocolEnd, WithdrawState};
-    pub use datapact_model::{Game, params};
-    pub use datapact_sim::batch::{Batch, CampaignTable, Columns};
+    pub use datapact_model::{Game, labels, params};
+    pub use datapact_sim::batch::{Batch, CampaignTable, Columns, Sinks};
     pub use datapact_sim::components::*;
     pub use datapact_sim::{
         CorePlugins, Mechanism, Metric, Metrics, Phase, PhaseSystems, Plugin, PluginSet, Protocol,

@@ -122,6 +122,9 @@ pub struct MechanismDecl {
     pub stages: Stages,
     /// Whether it must never pay without improvement (checked on every campaign; C may leak).
     pub pays_only_on_success: bool,
+    /// For a scenario's named variant (`[mechanism.NAME] of = "BASE"`): the catalog index of
+    /// the mechanism it runs as; `None` for a registered mechanism.
+    pub variant_of: Option<usize>,
 }
 
 /// Mechanism C: a posted subsidy; users contribute their privately optimal amount.
@@ -131,6 +134,7 @@ pub const SUBSIDY: MechanismDecl = MechanismDecl {
     params: &[],
     stages: Stages::NONE,
     pays_only_on_success: false,
+    variant_of: None,
 };
 
 /// Mechanism S: assigned burdens, simultaneous withdrawal (`[game] recovery_rounds`).
@@ -140,6 +144,7 @@ pub const SIMULTANEOUS: MechanismDecl = MechanismDecl {
     params: &[],
     stages: Stages::REPORTING,
     pays_only_on_success: true,
+    variant_of: None,
 };
 
 /// Mechanism M: assigned burdens, sequential withdrawal with re-assignment (`[game] order`).
@@ -149,6 +154,7 @@ pub const SEQUENTIAL: MechanismDecl = MechanismDecl {
     params: &[],
     stages: Stages::REPORTING,
     pays_only_on_success: true,
+    variant_of: None,
 };
 
 /// Mechanism `async`: withdrawal in continuous time before a deadline, with regret shocks and
@@ -159,6 +165,7 @@ pub const ASYNCHRONOUS: MechanismDecl = MechanismDecl {
     params: <crate::asynchronous::AsyncParams as crate::param::Params>::SPECS,
     stages: Stages::REPORTING,
     pays_only_on_success: true,
+    variant_of: None,
 };
 
 /// A user strategy's declaration and its constructor.
@@ -345,6 +352,24 @@ impl Catalog {
                 .map(|s| (s.name, s.params))
                 .collect(),
         }
+    }
+
+    /// Whether this catalog is `registered` plus, after its mechanisms, a scenario's named
+    /// variants (what a scenario loaded against an app's catalog holds).
+    pub fn extends(&self, registered: &Catalog) -> bool {
+        let n = registered.mechanisms.len();
+        self.mechanisms.len() >= n
+            && self.mechanisms[..n] == registered.mechanisms[..]
+            && self.mechanisms[n..].iter().all(|m| m.variant_of.is_some())
+            && self.report == registered.report
+            && self.withdraw == registered.withdraw
+            && self.amount == registered.amount
+            && self.metrics == registered.metrics
+    }
+
+    /// The registered mechanism index `index` plays as (its base for a variant).
+    pub fn plays_as(&self, index: usize) -> usize {
+        self.mechanisms[index].variant_of.unwrap_or(index)
     }
 
     /// The index of the mechanism called `name`.

@@ -118,6 +118,20 @@ fn decide_at_once<S: EventSink>(
     committed
 }
 
+/// One decision batch and nothing else: every user decides at once, in user order at step 2,
+/// on her current burden, knowing nothing of the others (S without recovery rounds, whatever
+/// `[game] recovery_rounds` says). For mechanisms whose users chose their own burdens (a
+/// pledge): nothing can be re-assigned.
+pub fn decide_all<S: EventSink>(
+    mut st: WithdrawState<'_>,
+    game: &Game,
+    sink: &mut S,
+) -> ProtocolEnd {
+    let n = st.burden.len();
+    let committed = decide_at_once(&mut st, 0..n, 2, game, sink);
+    ProtocolEnd::Trained { committed }
+}
+
 /// Protocol S: everyone decides at once on her assigned burden; then, while short of Q and
 /// recovery rounds remain, Q is re-assigned among those who stayed (burdens only grow, same caps
 /// and sustainability test) and they decide again, all at once.

@@ -165,7 +165,7 @@ pub(crate) fn check_plugins(scenario: &Scenario, plugins: &PluginSet) -> Result<
     plugins
         .validate()
         .map_err(|e| RunnerError::Refused(e.to_string()))?;
-    if *scenario.catalog != *plugins.catalog() {
+    if !scenario.catalog.extends(plugins.catalog()) {
         return Err(RunnerError::Refused(format!(
             "scenario {:?} was validated against other mechanisms and strategies than this \
              app registers; load it with the app's catalog",

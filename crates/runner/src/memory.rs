@@ -166,7 +166,9 @@ pub fn estimate_peak_bytes(
         + scenario
             .mechanisms
             .iter()
-            .map(|r| costs.per_user(&scenario.catalog.mechanisms[r.index]))
+            .map(|r| {
+                costs.per_user(&scenario.catalog.mechanisms[scenario.catalog.plays_as(r.index)])
+            })
             .sum::<u64>();
     // Large cells off the ECS (see `LARGE_COSTS`): one replication at a time, mechanisms in turn.
     let large_path = backend == Backend::Ecs
@@ -174,13 +176,19 @@ pub fn estimate_peak_bytes(
         && scenario.base.dynamics.rounds <= 1
         && kernels_only
         && scenario.mechanisms.iter().all(|r| {
-            datapact_model::Kernel::of(scenario.catalog.mechanisms[r.index].name).is_some()
+            datapact_model::Kernel::of(
+                scenario.catalog.mechanisms[scenario.catalog.plays_as(r.index)].name,
+            )
+            .is_some()
         });
     let large_per_user: u64 = LARGE_COSTS.shared
         + scenario
             .mechanisms
             .iter()
-            .map(|r| LARGE_COSTS.per_user(&scenario.catalog.mechanisms[r.index]))
+            .map(|r| {
+                LARGE_COSTS
+                    .per_user(&scenario.catalog.mechanisms[scenario.catalog.plays_as(r.index)])
+            })
             .max()
             .unwrap_or(0);
     // The users of the cells, largest first, with how many cells have each.

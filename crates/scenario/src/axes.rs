@@ -252,7 +252,7 @@ impl Choices {
     }
 
     /// One value of the axis (`key` names it in errors, e.g. `sweep.game.order.values`).
-    fn read(self, cx: &Cx, key: &str, n: &Node, ax: &AxisCx) -> Res<Category> {
+    pub(crate) fn read(self, cx: &Cx, key: &str, n: &Node, ax: &AxisCx) -> Res<Category> {
         let pick = |options: &[&str]| -> Res<String> {
             if !matches!(n.val, Val::Str(_)) {
                 return Err(cx.err(

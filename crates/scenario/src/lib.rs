@@ -241,8 +241,58 @@ pub struct Scenario {
     /// The exact text loaded, before overrides (the effective scenario, overrides included, is
     /// [`Scenario::normalized`]).
     pub source: String,
-    /// The mechanisms and strategies the scenario could name (the core's, or a plugin app's).
+    /// The mechanisms and strategies the scenario could name (the core's, or a plugin app's),
+    /// and after them its named variants.
     pub catalog: Arc<Catalog>,
+    /// The named variants `[mechanism.NAME] of = "BASE"`, in catalog order (empty for most
+    /// scenarios).
+    pub variants: Vec<Variant>,
+}
+
+/// A named variant (`[mechanism.NAME] of = "BASE"`): a mechanism of the run that plays as the
+/// registered BASE, with its own values of BASE's parameters and of some `[game]` keys that do
+/// not change the draws. It is a mechanism in every output, paired with the others on the same
+/// draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    /// Its index in the scenario's catalog (after every registered mechanism).
+    pub index: usize,
+    /// The catalog index of the registered mechanism it plays as.
+    pub base: usize,
+    /// Its `set` entries, in written order.
+    pub set: Vec<VariantSet>,
+}
+
+impl Variant {
+    /// The game the variant plays in a cell whose game is `cell`: its base's parameters take the
+    /// variant's values and its `set` keys are applied. The draws are the cell's (a variant
+    /// changes no key of the draw key), so it is paired with the other mechanisms.
+    pub fn game(&self, cell: &Game) -> Game {
+        let mut game = cell.clone();
+        let params = game.mechanism_params(self.index).clone();
+        if game.mechanism_params.len() <= self.base {
+            game.mechanism_params
+                .resize(self.base + 1, datapact_model::ParamValues::default());
+        }
+        game.mechanism_params[self.base] = params;
+        for s in &self.set {
+            s.target.apply(&mut game, s.value);
+        }
+        game
+    }
+}
+
+/// One `set = { "game.KEY" = value }` entry of a variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantSet {
+    /// The key, e.g. `game.recovery_rounds`.
+    pub key: String,
+    /// Where the value goes.
+    pub target: Target,
+    /// The value (for a categorical key, 0: the target holds the one category).
+    pub value: f64,
+    /// The value as canonical TOML.
+    pub toml: String,
 }
 
 /// One point of the sweep grid.
@@ -378,6 +428,11 @@ impl Scenario {
             coords,
             game,
         }
+    }
+
+    /// The named variant at catalog index `index`, if it is one.
+    pub fn variant(&self, index: usize) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.index == index)
     }
 
     /// cells × replications × mechanisms (with an adaptive rule, the most it may play).

@@ -7,7 +7,7 @@ use crate::linspace::linspace;
 use crate::toml_text::{float, string};
 
 /// A parameter value as TOML: an integer for integer keys, the label for categorical ones.
-fn number(v: f64, rule: datapact_model::Rule) -> String {
+pub(crate) fn number(v: f64, rule: datapact_model::Rule) -> String {
     if let Some(label) = rule.label(v) {
         string(label)
     } else if rule.is_int() {
@@ -86,10 +86,23 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     let _ = writeln!(o, "mechanisms = [{}]", mechs.join(", "));
     for m in &s.mechanisms {
         let specs = s.catalog.mechanisms[m.index].params;
-        if specs.is_empty() {
+        let variant = s.variant(m.index);
+        if specs.is_empty() && variant.is_none() {
             continue;
         }
         let _ = writeln!(o, "\n[mechanism.{}]", string(m.name));
+        // Written only for variants, so that scenarios without them keep their hash.
+        if let Some(v) = variant {
+            let _ = writeln!(o, "of = {}", string(s.catalog.mechanisms[v.base].name));
+            let set: Vec<String> = v
+                .set
+                .iter()
+                .map(|e| format!("{} = {}", string(&e.key), e.toml))
+                .collect();
+            if !set.is_empty() {
+                let _ = writeln!(o, "set = {{ {} }}", set.join(", "));
+            }
+        }
         let values = g.mechanism_params(m.index);
         for (i, spec) in specs.iter().enumerate() {
             let _ = writeln!(

@@ -2,6 +2,8 @@
 //! (cost and strategies), `[game]`, `[dynamics]`, `[output]`. Each fills its part of the
 //! [`Game`] or returns its value; the sweep and the cross-key checks come after (`validate.rs`).
 
+use std::sync::Arc;
+
 use datapact_model::{
     Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyKind,
     StrategyShare,
@@ -101,6 +103,104 @@ pub(crate) fn mechanisms(
     Ok(out)
 }
 
+/// A named variant as its `[mechanism.NAME]` table declares it: `of = "BASE"`, BASE's own
+/// parameters, and `set = { "game.KEY" = value }` (read once the sweep is known).
+pub(crate) struct VariantRead<'a> {
+    /// Its index in the scenario's catalog (after every registered mechanism).
+    pub index: usize,
+    /// The registered mechanism it runs as.
+    pub base: usize,
+    /// Its `set` table, if any.
+    pub set: Option<&'a Node>,
+}
+
+/// A mechanism or variant name as outputs and file systems can hold it.
+fn valid_mechanism_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `name` as a `&'static str` (variant names live as long as the registered ones; each distinct
+/// name is kept once, however many scenarios name it).
+fn intern(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// The named variants of `[mechanism]`: each table with `of = "BASE"` declares a mechanism
+/// that runs as the registered BASE with its own parameters and game keys. Returns the catalog
+/// with the variants appended (the app's own when there are none, so that a scenario without
+/// variants is exactly as before).
+pub(crate) fn variants<'a>(
+    cx: &Cx,
+    catalog: &Arc<Catalog>,
+    table: Option<&Tbl<'a>>,
+) -> Res<(Arc<Catalog>, Vec<VariantRead<'a>>)> {
+    let mut reads = Vec::new();
+    let Some(table) = table else {
+        return Ok((catalog.clone(), reads));
+    };
+    let registered: Vec<&str> = catalog.mechanisms.iter().map(|m| m.name).collect();
+    let mut extended: Option<Catalog> = None;
+    for (name, node) in table.entries {
+        let Val::Table(_) = &node.val else { continue };
+        let sub = crate::read::as_table(cx, &table.full(name), node)?;
+        let Some(of) = sub.get("of") else { continue };
+        let key = sub.full("of");
+        let base_name = choice(cx, &key, of, &registered)?;
+        let base = catalog.mechanism(&base_name).expect("choice is registered");
+        if catalog.mechanism(name).is_some() {
+            return Err(cx.err(
+                &of.loc,
+                &key,
+                format!(
+                    "[{}] declares a variant, but \"{name}\" is a registered mechanism: give \
+                     the variant its own name, e.g. [mechanism.{name}_v]",
+                    table.full(name)
+                ),
+            ));
+        }
+        if !valid_mechanism_name(name) {
+            return Err(cx.err(
+                &of.loc,
+                &key,
+                format!(
+                    "variant name {name:?} must be 1-32 characters of letters, digits, '-' or '_'"
+                ),
+            ));
+        }
+        let decl = catalog.mechanisms[base];
+        let ext = extended.get_or_insert_with(|| (**catalog).clone());
+        let index = ext
+            .add_mechanism(datapact_model::MechanismDecl {
+                name: intern(name),
+                description: intern(&format!("variant of {}", decl.name)),
+                variant_of: Some(base),
+                ..decl
+            })
+            .map_err(|e| cx.err(&of.loc, &key, e.to_string()))?;
+        reads.push(VariantRead {
+            index,
+            base,
+            set: sub.get("set"),
+        });
+    }
+    Ok((extended.map_or_else(|| catalog.clone(), Arc::new), reads))
+}
+
 /// `[mechanism.NAME]` tables: each names a mechanism of the run; its keys are the mechanism's
 /// parameters. Returns the values of every catalog mechanism: defaults for the run's where
 /// absent, nothing for the others (so a game does not depend on mechanisms it does not run).
@@ -159,7 +259,11 @@ pub(crate) fn mechanism_params(
         }
         let sub = crate::read::as_table(cx, &key, node)?;
         let specs = catalog.mechanisms[index].params;
-        let allowed: Vec<&str> = specs.iter().map(|s| s.key).collect();
+        let mut allowed: Vec<&str> = specs.iter().map(|s| s.key).collect();
+        let variant = catalog.mechanisms[index].variant_of.is_some();
+        if variant {
+            allowed.extend(["of", "set"]);
+        }
         if allowed.is_empty()
             && let Some((k, n)) = sub.entries.first()
         {
@@ -174,6 +278,8 @@ pub(crate) fn mechanism_params(
         }
         sub.check_keys(cx, &allowed)?;
         values[index] = sub.params(cx, specs)?;
+        // A variant's parameters also stand in for its base's when it plays (see
+        // `Scenario::variant_game`).
     }
     Ok(trim(values))
 }

@@ -143,6 +143,11 @@ fn build_all(
     };
     let (name, seed, description) = sections::scenario_table(&cx, &sc)?;
 
+    // Named variants extend the catalog the rest of the file is read against.
+    let mechanism_table = top.sub(&cx, "mechanism")?;
+    let (catalog, variant_reads) = sections::variants(&cx, catalog, mechanism_table.as_ref())?;
+    let catalog = &catalog;
+
     let mechs = match (top.get("mechanisms"), sc.get("mechanisms")) {
         (Some(_), Some(n)) => {
             return Err(cx.err(
@@ -174,12 +179,7 @@ fn build_all(
     )?;
 
     let mut game = Game {
-        mechanism_params: sections::mechanism_params(
-            &cx,
-            catalog,
-            &mechs,
-            top.sub(&cx, "mechanism")?,
-        )?,
+        mechanism_params: sections::mechanism_params(&cx, catalog, &mechs, mechanism_table)?,
         ..Game::default()
     };
     let population = sections::population(&cx, catalog, top.sub(&cx, "population")?, &mut game)?;
@@ -370,6 +370,10 @@ fn build_all(
     }
 
     strategy_axes(&cx, &sweep, &axis_locs, &population, &mut game)?;
+    let variants = variant_reads
+        .iter()
+        .map(|v| variant_set(&cx, catalog, v, &allowed, &sweep, &ax))
+        .collect::<Res<Vec<_>>>()?;
 
     // Cross-key check: uniform high >= low in every cell.
     if let CostDist::Uniform { low, high } = game.cost {
@@ -520,8 +524,128 @@ fn build_all(
         origin: origin.to_string(),
         source: text.to_string(),
         catalog: catalog.clone(),
+        variants,
     };
     Ok((scenario, searches))
+}
+
+/// A variant's `set` table: `[game]` keys that do not change the draws, each once, none swept.
+/// Dotted keys may be quoted (`"game.value" = 0.2`) or nested (`game.value = 0.2`).
+fn variant_set(
+    cx: &Cx,
+    catalog: &Catalog,
+    v: &sections::VariantRead,
+    allowed: &[crate::axes::Sweepable],
+    sweep: &[crate::SweepAxis],
+    ax: &AxisCx,
+) -> Res<crate::Variant> {
+    let name = catalog.mechanisms[v.index].name;
+    let table = format!("mechanism.{name}.set");
+    let mut out = crate::Variant {
+        index: v.index,
+        base: v.base,
+        set: Vec::new(),
+    };
+    let Some(set) = v.set else {
+        return Ok(out);
+    };
+    let Val::Table(_) = &set.val else {
+        return Err(cx.err(
+            &set.loc,
+            &table,
+            format!(
+                "{table} must be a table of [game] keys, e.g. set = {{ \"game.recovery_rounds\" = 1 }}, found {}",
+                set.val.type_name()
+            ),
+        ));
+    };
+    let settable: Vec<&crate::axes::Sweepable> = allowed
+        .iter()
+        .filter(|s| s.key.starts_with("game."))
+        .collect();
+    let list = settable
+        .iter()
+        .map(|s| s.key.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut entries = Vec::new();
+    flatten(set, String::new(), &mut entries);
+    for (key, node) in entries {
+        let full = format!("{table}.\"{key}\"");
+        let Some(s) = settable.iter().find(|s| s.key == key) else {
+            let why = if key.starts_with("population.users") || key.starts_with("population.cost") {
+                format!(
+                    "{key} changes the draws, which every mechanism of a cell shares (common \
+                     random numbers): sweep it instead"
+                )
+            } else {
+                format!("unknown key `{key}`")
+            };
+            return Err(cx.err(
+                &node.loc,
+                &full,
+                format!(
+                    "{table}: {why}; a variant may set the [game] keys that do not change the draws: {list}"
+                ),
+            ));
+        };
+        if sweep.iter().any(|a| a.key == key) {
+            return Err(cx.err(
+                &node.loc,
+                &full,
+                format!(
+                    "{table} sets {key}, which is also swept: every cell would set it twice; sweep \
+                     it or set it in the variant, not both"
+                ),
+            ));
+        }
+        if out.set.iter().any(|e| e.key == key) {
+            return Err(cx.err(&node.loc, &full, format!("{table}: {key} is set twice")));
+        }
+        let (target, value, toml) = match s.choices {
+            Some(choices) => {
+                let c = choices.read(cx, &full, node, ax)?;
+                let toml = c.toml();
+                (crate::Target::Category(vec![c]), 0.0, toml)
+            }
+            None => {
+                let value = crate::read::param_value(cx, &full, node, s.rule)?;
+                (
+                    s.target.clone(),
+                    value,
+                    crate::normalize::number(value, s.rule),
+                )
+            }
+        };
+        out.set.push(crate::VariantSet {
+            key,
+            target,
+            value,
+            toml,
+        });
+    }
+    Ok(out)
+}
+
+/// The leaves of a table as (dotted key, node), in written order.
+fn flatten<'a>(n: &'a tree::Node, prefix: String, out: &mut Vec<(String, &'a tree::Node)>) {
+    match &n.val {
+        Val::Table(t) => {
+            for (k, child) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                if let Val::Table(_) = child.val {
+                    flatten(child, key, out);
+                } else {
+                    out.push((key, child));
+                }
+            }
+        }
+        _ => out.push((prefix, n)),
+    }
 }
 
 /// The axes of `[sweep]` or `[design]` (skipping `reserved` keys), in written order, each a

@@ -95,6 +95,7 @@ fn catalog() -> Arc<Catalog> {
         params: BONUS_PARAMS,
         stages: Stages::REPORTING,
         pays_only_on_success: true,
+        variant_of: None,
     })
     .unwrap();
     c.add_withdraw_strategy::<Stubborn>().unwrap();

@@ -67,6 +67,12 @@ pub(crate) fn play_large(
     );
     let kernels = spec.direct_kernels().unwrap_or_else(|e| panic!("{e}"));
     let game = &job.game;
+    // Each mechanism's game: the cell's, or a variant's own.
+    let games: Vec<_> = spec
+        .mechanisms
+        .iter()
+        .map(|&id| spec.game_of(id, game))
+        .collect();
     let rules = spec.plugins.catalog().rules(game);
     let sampler = game.cost.sampler().expect("validated cost distribution");
     let key = draw_key(game);
@@ -91,7 +97,7 @@ pub(crate) fn play_large(
                     _ => None,
                 };
                 let stream = || round_rng(spec.seed, key, rep as u64, 0);
-                outcomes[k] = run_large(kernels[k], game, &rules, &sampler, stream, payoff);
+                outcomes[k] = run_large(kernels[k], &games[k], &rules, &sampler, stream, payoff);
             }
             let (uc, um) = (payoff_c.as_slice(), payoff_m.as_slice());
             folder.fold(

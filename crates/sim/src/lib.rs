@@ -30,7 +30,7 @@ pub use plugin::{
 };
 pub use sweep::{
     Backend, CellJob, CellOutput, Depth, EventRecord, InvariantViolation, RoundRecord,
-    RoundSummary, RunError, RunSpec, StopRule, run_cell, run_cells,
+    RoundSummary, RunError, RunSpec, StopRule, VariantSpec, run_cell, run_cells,
 };
 pub use systems::withdraw::{Protocol, WithdrawPhase};
 pub use systems::{campaign_blocks, campaign_blocks_of};

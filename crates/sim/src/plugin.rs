@@ -323,6 +323,7 @@ impl PluginSet {
             params: T::Params::SPECS,
             stages: T::STAGES,
             pays_only_on_success: T::PAYS_ONLY_ON_SUCCESS,
+            variant_of: None,
         };
         if let Err(why) = decl.stages.check() {
             self.errors

@@ -31,6 +31,7 @@ fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<u16>) -> RunS
         depth,
         backend,
         plugins: core(),
+        variants: Vec::new(),
     }
 }
 

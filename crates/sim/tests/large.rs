@@ -22,6 +22,7 @@ fn spec(backend: Backend, depth: Depth, reps: u32, mechanisms: Vec<u16>) -> RunS
         depth,
         backend,
         plugins: Arc::new(PluginSet::core()),
+        variants: Vec::new(),
         adaptive: None,
     }
 }

@@ -31,6 +31,7 @@ pub fn run(plugins: &Arc<PluginSet>, game: Game, names: &[&str], depth: Depth) -
         depth,
         backend: Backend::Ecs,
         plugins: plugins.clone(),
+        variants: Vec::new(),
     };
     run_cell(&CellJob { index: 3, game }, &spec).expect("invariants hold")
 }

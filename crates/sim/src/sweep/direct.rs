@@ -29,6 +29,12 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
 ) -> Result<CellOutput, Halt> {
     let kernels = spec.direct_kernels().unwrap_or_else(|e| panic!("{e}"));
     let game = &job.game;
+    // Each mechanism's game: the cell's, or a variant's own.
+    let games: Vec<_> = spec
+        .mechanisms
+        .iter()
+        .map(|&id| spec.game_of(id, game))
+        .collect();
     let sampler = game.cost.sampler().expect("validated cost distribution");
     let (m, n) = (spec.mechanisms.len(), game.users);
     let rounds = game.dynamics.rounds.max(1);
@@ -48,7 +54,7 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
     while let Some((start, count)) = batches.next(&folder) {
         for rep in start..start + count {
             for (k, ws) in workspaces.iter_mut().enumerate() {
-                ws.fresh_population(game, n);
+                ws.fresh_population(&games[k], n);
                 memory[k] = Memory::default();
             }
             for round in 0..rounds {
@@ -70,7 +76,7 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                     ws.absorbed.iter_mut().for_each(|a| *a = absorbed);
                     sink.clear();
                     ws.memo = std::mem::take(&mut memo);
-                    let o = run_round(*kernel, game, rules, &draws, ws, sink);
+                    let o = run_round(*kernel, &games[k], rules, &draws, ws, sink);
                     memo = std::mem::take(&mut ws.memo);
                     outcomes.push(o);
                     if S::ENABLED && spec.depth >= Depth::Events {
@@ -92,7 +98,7 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                                     game,
                                 )
                             } else {
-                                Settled::subsidy(x, cw, game)
+                                Settled::subsidy(x, cw, &games[k])
                             }
                         }));
                         let users = CampaignUsers {
@@ -124,7 +130,7 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                                 &mut ws.belief,
                                 &ws.burden,
                                 o.data,
-                                game.need(),
+                                games[k].need(),
                             );
                         } else {
                             memory[k].remember(o.withdrawals, o.success());

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use datapact_model::{Event, Rules, draw_key};
+use datapact_model::{Event, Game, Outcome, Rules, draw_key};
 
 use crate::engine::Engine;
 use crate::users::BatchUsers;
@@ -22,11 +22,70 @@ pub fn batch_capacity(users: usize, mechanisms: usize, replications: u32) -> usi
     reps.div_ceil(batches)
 }
 
+/// The mechanisms one world plays: the run's registered mechanisms in the cell's game, or one
+/// named variant (as its base) in its own game. Worlds of one cell share the draws (they are a
+/// function of the seed, the cell's draw key and the replication), so variants are paired with
+/// the other mechanisms.
+pub(super) struct Group {
+    /// Catalog ids the world's campaigns play (a variant's base).
+    pub(super) ids: Vec<u16>,
+    /// Their positions in [`RunSpec::mechanisms`].
+    pub(super) positions: Vec<usize>,
+    /// The game they play.
+    pub(super) game: Game,
+    /// The population's strategies in that game.
+    pub(super) rules: Rules,
+}
+
+/// The worlds a cell of `spec` needs: the registered mechanisms together, each variant alone.
+pub(super) fn groups(job: &CellJob, spec: &RunSpec, rules: &Rules) -> Vec<Group> {
+    let (mut own, mut variants) = (
+        Group {
+            ids: Vec::new(),
+            positions: Vec::new(),
+            game: job.game.clone(),
+            rules: rules.clone(),
+        },
+        Vec::new(),
+    );
+    for (k, &id) in spec.mechanisms.iter().enumerate() {
+        if spec.plays_as(id) == id {
+            own.ids.push(id);
+            own.positions.push(k);
+        } else {
+            let game = spec.game_of(id, &job.game).into_owned();
+            variants.push(Group {
+                ids: vec![spec.plays_as(id)],
+                positions: vec![k],
+                rules: spec.plugins.catalog().rules(&game),
+                game,
+            });
+        }
+    }
+    (!own.ids.is_empty())
+        .then_some(own)
+        .into_iter()
+        .chain(variants)
+        .collect()
+}
+
+/// What one round left in the worlds, by the run's campaign slot r·m + k (k: position in
+/// [`RunSpec::mechanisms`]).
+struct Round<S> {
+    outcomes: Vec<Outcome>,
+    /// Metric `j` of slot `c` at `c·metrics + j`.
+    metrics: Vec<f64>,
+    /// The users' payoffs under C and M (the M-vs-C diagnostic), at r·n.
+    payoff_c: Vec<f64>,
+    payoff_m: Vec<f64>,
+    logs: Vec<S>,
+}
+
 pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
-    engine: &mut Engine<S>,
+    engines: &mut [Engine<S>],
     job: &CellJob,
     spec: &RunSpec,
-    rules: &Rules,
+    groups: &[Group],
     cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<CellOutput, Halt> {
     let sampler = job
@@ -34,15 +93,22 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
         .cost
         .sampler()
         .expect("validated cost distribution");
-    let m = spec.mechanisms.len();
+    let (m, n) = (spec.mechanisms.len(), job.game.users);
+    let metrics = spec.plugins.metrics().len();
     let rounds = job.game.dynamics.rounds.max(1);
+    let key = draw_key(&job.game);
     let mut batches = Batches::new(spec);
-    let capacity = batch_capacity(job.game.users, m, batches.largest());
+    let capacity = batch_capacity(n, m, batches.largest());
     let mut folder = Folder::new(job.index, spec, rounds);
     let mut events = Vec::new();
-    let mut outcomes = Vec::with_capacity(m);
-    // Trace ≥ users: each campaign's log and outcome of the round, and the batch's users.
-    let mut logs = Vec::new();
+    let mut round_out = Round::<S> {
+        outcomes: Vec::new(),
+        metrics: Vec::new(),
+        payoff_c: Vec::new(),
+        payoff_m: Vec::new(),
+        logs: Vec::new(),
+    };
+    // Trace ≥ users: each world's users after a round.
     let mut batch_users = BatchUsers::default();
     // The replications of a batch (fixed or adaptive) in worlds of at most `capacity`.
     while let Some((start, count)) = batches.next(&folder) {
@@ -51,63 +117,74 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
         while first < end {
             check_cancel(cancel)?;
             let reps = (capacity as u32).min(end - first) as usize;
-            engine.start_batch(
-                &job.game,
-                rules,
-                &sampler,
-                &spec.mechanisms,
-                spec.seed,
-                draw_key(&job.game),
-                first as u64,
-                reps,
-                capacity,
-            );
-            engine.set_cancel(cancel);
+            for (engine, group) in engines.iter_mut().zip(groups) {
+                engine.start_batch(
+                    &group.game,
+                    &group.rules,
+                    &sampler,
+                    &group.ids,
+                    spec.seed,
+                    key,
+                    first as u64,
+                    reps,
+                    capacity,
+                );
+                engine.set_cancel(cancel);
+            }
             for round in 0..rounds {
                 check_cancel(cancel)?;
-                let mut view = engine.run_round(round);
-                // Checked before the outcomes are read: a cancelled round skipped phases.
-                check_cancel(cancel)?;
-                logs.clear();
-                for r in 0..reps {
-                    let rep = first + r as u32;
-                    outcomes.clear();
-                    outcomes.extend((0..m).map(|k| view.outcome(r * m + k)));
-                    let payoff_c = folder.index_c.map(|k| view.payoffs(r * m + k));
-                    let payoff_m = folder.index_m.map(|k| view.payoffs(r * m + k));
-                    let metric = |k: usize, metric: usize| view.metric(metric, r * m + k);
-                    folder.fold(rep, round, &outcomes, metric, payoff_c, payoff_m)?;
-                    if S::ENABLED {
-                        for k in 0..m {
-                            let log = view.take_events(r * m + k);
-                            if spec.depth >= Depth::Events {
-                                push_events(
-                                    &mut events,
-                                    rep,
+                let r = &mut round_out;
+                r.outcomes.clear();
+                r.outcomes.resize(reps * m, Outcome::null(0));
+                r.metrics.clear();
+                r.metrics.resize(reps * m * metrics, f64::NAN);
+                r.logs.clear();
+                r.logs.resize_with(reps * m, S::default);
+                for (engine, group) in engines.iter_mut().zip(groups) {
+                    play_group(engine, group, spec, &folder, round, reps, r);
+                    // Checked before the outcomes are read: a cancelled round skipped phases.
+                    check_cancel(cancel)?;
+                    if spec.depth >= Depth::Users {
+                        let mg = group.ids.len();
+                        engine.read_users(&mut batch_users, reps * mg);
+                        for rep in 0..reps {
+                            for (kg, &k) in group.positions.iter().enumerate() {
+                                let id = spec.mechanisms[k];
+                                folder.users(
+                                    first + rep as u32,
                                     round,
-                                    spec.mechanisms[k],
-                                    log.as_ref(),
+                                    id,
+                                    &batch_users.campaign(rep * mg + kg, n, spec.decl(id).stages),
+                                    r.logs[rep * m + k].as_ref(),
                                 );
                             }
-                            logs.push(log);
                         }
                     }
                 }
-                drop(view);
-                if spec.depth >= Depth::Users {
-                    let n = job.game.users;
-                    engine.read_users(&mut batch_users, reps * m);
-                    for (c, log) in logs.iter().enumerate() {
-                        let (r, k) = (c / m, c % m);
-                        let id = spec.mechanisms[k];
-                        let stages = spec.plugins.catalog().mechanisms[id as usize].stages;
-                        folder.users(
-                            first + r as u32,
-                            round,
-                            id,
-                            &batch_users.campaign(c, n, stages),
-                            log.as_ref(),
-                        );
+                for rep in 0..reps {
+                    let slots = rep * m..(rep + 1) * m;
+                    let metric = |k: usize, j: usize| r.metrics[(rep * m + k) * metrics + j];
+                    let users = rep * n..(rep + 1) * n;
+                    let payoff_c = folder.index_c.map(|_| &r.payoff_c[users.clone()]);
+                    let payoff_m = folder.index_m.map(|_| &r.payoff_m[users]);
+                    folder.fold(
+                        first + rep as u32,
+                        round,
+                        &r.outcomes[slots],
+                        metric,
+                        payoff_c,
+                        payoff_m,
+                    )?;
+                    if S::ENABLED && spec.depth >= Depth::Events {
+                        for k in 0..m {
+                            push_events(
+                                &mut events,
+                                first + rep as u32,
+                                round,
+                                spec.mechanisms[k],
+                                r.logs[rep * m + k].as_ref(),
+                            );
+                        }
                     }
                 }
             }
@@ -115,4 +192,41 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
         }
     }
     Ok(folder.finish(events))
+}
+
+/// Plays round `round` of one world and copies what the statistics read into `out`, by the
+/// run's campaign slots.
+fn play_group<S: crate::plugin::Sink>(
+    engine: &mut Engine<S>,
+    group: &Group,
+    spec: &RunSpec,
+    folder: &Folder,
+    round: u32,
+    reps: usize,
+    out: &mut Round<S>,
+) {
+    let (m, mg, n) = (spec.mechanisms.len(), group.ids.len(), group.game.users);
+    let metrics = spec.plugins.metrics().len();
+    let mut view = engine.run_round(round);
+    for rep in 0..reps {
+        for (kg, &k) in group.positions.iter().enumerate() {
+            let (c, slot) = (rep * mg + kg, rep * m + k);
+            out.outcomes[slot] = view.outcome(c);
+            for j in 0..metrics {
+                out.metrics[slot * metrics + j] = view.metric(j, c);
+            }
+            for (index, payoffs) in [
+                (folder.index_c, &mut out.payoff_c),
+                (folder.index_m, &mut out.payoff_m),
+            ] {
+                if index == Some(k) {
+                    payoffs.resize(reps * n, 0.0);
+                    payoffs[rep * n..(rep + 1) * n].copy_from_slice(view.payoffs(c));
+                }
+            }
+            if S::ENABLED {
+                out.logs[slot] = view.take_events(c);
+            }
+        }
+    }
 }

@@ -40,7 +40,6 @@ impl Folder {
             .map(|m| (*m, CellStats::default()))
             .collect();
         let metrics = vec![Welford::default(); spec.plugins.metrics().len()];
-        let catalog = spec.plugins.catalog();
         Folder {
             cell,
             stats: vec![fresh; rounds as usize],
@@ -57,11 +56,7 @@ impl Folder {
             users: Vec::new(),
             trails: Vec::new(),
             depth: spec.depth,
-            decls: spec
-                .mechanisms
-                .iter()
-                .map(|&m| catalog.mechanisms[m as usize])
-                .collect(),
+            decls: spec.mechanisms.iter().map(|&m| spec.decl(m)).collect(),
             index_c: find(SUBSIDY.name),
             index_s: find(SIMULTANEOUS.name),
             index_m: find(SEQUENTIAL.name),

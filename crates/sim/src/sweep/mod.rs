@@ -35,25 +35,30 @@ pub use ecs::batch_capacity;
 pub(crate) use folder::Folder;
 pub(crate) use records::push_events;
 pub use records::{CellJob, CellOutput, EventRecord, RoundRecord, RoundSummary};
-pub use spec::{Backend, Depth, RunSpec};
+pub use spec::{Backend, Depth, RunSpec, VariantSpec};
 
 thread_local! {
-    static ENGINE: RefCell<Option<Engine<NoEvents>>> = const { RefCell::new(None) };
-    static TRACING_ENGINE: RefCell<Option<Engine<Vec<Event>>>> = const { RefCell::new(None) };
+    static ENGINES: RefCell<Vec<Engine<NoEvents>>> = const { RefCell::new(Vec::new()) };
+    static TRACING_ENGINES: RefCell<Vec<Engine<Vec<Event>>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// This thread's engine for `plugins`, rebuilt when the plugin set changes.
-fn engine_for<'a, S: crate::plugin::Sink>(
-    slot: &'a mut Option<Engine<S>>,
+/// This thread's first `count` engines for `plugins` (one per world a cell needs: see
+/// [`ecs::Group`]), all rebuilt when the plugin set changes.
+fn engines_for<'a, S: crate::plugin::Sink>(
+    slots: &'a mut Vec<Engine<S>>,
     plugins: &Arc<PluginSet>,
-) -> &'a mut Engine<S> {
-    if slot
-        .as_ref()
-        .is_none_or(|e| !Arc::ptr_eq(e.plugins(), plugins))
+    count: usize,
+) -> &'a mut [Engine<S>] {
+    if slots
+        .first()
+        .is_some_and(|e| !Arc::ptr_eq(e.plugins(), plugins))
     {
-        *slot = Some(Engine::new(plugins.clone()));
+        slots.clear();
     }
-    slot.as_mut().expect("engine just built")
+    while slots.len() < count {
+        slots.push(Engine::new(plugins.clone()));
+    }
+    &mut slots[..count]
 }
 
 /// Runs every replication of one cell.
@@ -104,23 +109,17 @@ fn play_cell(
     match (spec.backend, spec.depth >= Depth::Users) {
         (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents, cancel),
         (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new(), cancel),
-        (Backend::Ecs, false) => ENGINE.with(|e| {
-            run_cell_ecs(
-                engine_for(&mut e.borrow_mut(), &spec.plugins),
-                job,
-                spec,
-                &rules,
-                cancel,
-            )
+        (Backend::Ecs, false) => ENGINES.with(|e| {
+            let groups = ecs::groups(job, spec, &rules);
+            let engines = &mut e.borrow_mut();
+            let engines = engines_for(engines, &spec.plugins, groups.len());
+            run_cell_ecs(engines, job, spec, &groups, cancel)
         }),
-        (Backend::Ecs, true) => TRACING_ENGINE.with(|e| {
-            run_cell_ecs(
-                engine_for(&mut e.borrow_mut(), &spec.plugins),
-                job,
-                spec,
-                &rules,
-                cancel,
-            )
+        (Backend::Ecs, true) => TRACING_ENGINES.with(|e| {
+            let groups = ecs::groups(job, spec, &rules);
+            let engines = &mut e.borrow_mut();
+            let engines = engines_for(engines, &spec.plugins, groups.len());
+            run_cell_ecs(engines, job, spec, &groups, cancel)
         }),
     }
 }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use datapact_model::Kernel;
+use std::borrow::Cow;
+
+use datapact_model::{Game, Kernel, MechanismDecl};
 
 use crate::plugin::PluginSet;
 
@@ -53,20 +55,72 @@ pub struct RunSpec {
     pub backend: Backend,
     /// The mechanisms, strategies and metrics of the app.
     pub plugins: Arc<PluginSet>,
+    /// The run's named variants (ids after the app's mechanisms; empty for most runs).
+    pub variants: Vec<VariantSpec>,
+}
+
+/// A named variant in a run (`[mechanism.NAME] of = "BASE"`): an id of its own in
+/// [`RunSpec::mechanisms`] and every record, played as the registered mechanism `base` in the
+/// game its scenario gives it, on the same draws as the run's other mechanisms.
+#[derive(Clone)]
+pub struct VariantSpec {
+    /// Its id.
+    pub id: u16,
+    /// Its declaration: its name, and its base's parameters, stages and invariants.
+    pub decl: MechanismDecl,
+    /// The catalog id of the registered mechanism it plays as.
+    pub base: u16,
+    /// The game it plays in a cell whose game is the argument.
+    pub game: Arc<dyn Fn(&Game) -> Game + Send + Sync>,
+}
+
+impl std::fmt::Debug for VariantSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VariantSpec")
+            .field("id", &self.id)
+            .field("name", &self.decl.name)
+            .field("base", &self.base)
+            .finish()
+    }
 }
 
 impl RunSpec {
-    /// The name of the mechanism with catalog id `id`.
-    pub fn name(&self, id: u16) -> &'static str {
-        self.plugins.catalog().mechanisms[id as usize].name
+    /// The declaration of the mechanism with id `id` (a registered one, or a variant).
+    pub fn decl(&self, id: u16) -> MechanismDecl {
+        match self.variants.iter().find(|v| v.id == id) {
+            Some(v) => v.decl,
+            None => self.plugins.catalog().mechanisms[id as usize],
+        }
     }
 
-    /// Whether every mechanism of the run has a direct kernel (the core's do).
+    /// The name of the mechanism with id `id`.
+    pub fn name(&self, id: u16) -> &'static str {
+        self.decl(id).name
+    }
+
+    /// The registered mechanism that id `id` plays as: its base for a variant, else itself.
+    pub fn plays_as(&self, id: u16) -> u16 {
+        self.variants
+            .iter()
+            .find(|v| v.id == id)
+            .map_or(id, |v| v.base)
+    }
+
+    /// The game mechanism `id` plays in a cell whose game is `game`.
+    pub fn game_of<'a>(&self, id: u16, game: &'a Game) -> Cow<'a, Game> {
+        match self.variants.iter().find(|v| v.id == id) {
+            Some(v) => Cow::Owned((v.game)(game)),
+            None => Cow::Borrowed(game),
+        }
+    }
+
+    /// Whether every mechanism of the run has a direct kernel (the core's do, and their
+    /// variants).
     pub fn direct_kernels(&self) -> Result<Vec<Kernel>, String> {
         self.mechanisms
             .iter()
             .map(|&m| {
-                Kernel::of(self.name(m)).ok_or_else(|| {
+                Kernel::of(self.name(self.plays_as(m))).ok_or_else(|| {
                     format!(
                         "mechanism {:?} is a plugin and runs on the ECS only (drop --direct)",
                         self.name(m)
