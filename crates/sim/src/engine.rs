@@ -45,10 +45,11 @@ impl Phase {
     ];
 }
 
-/// The phase schedule of `plugins`, read top to bottom: the shared systems (nature and the
-/// reporting pipeline every [`UserKind::Reporting`] mechanism goes through), then the plugins'
-/// systems. Ambiguity detection is an error: any two systems that could touch the same data in
-/// an undetermined order fail the build.
+/// The phase schedule of `plugins`, read top to bottom: in each phase the shared systems (nature,
+/// and the stages of [`datapact_model::Stage`], each serving the users of the mechanisms that
+/// opted into it: they alone carry its components), then the plugins' systems. Ambiguity
+/// detection is an error: any two systems that could touch the same data in an undetermined
+/// order fail the build.
 pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
     let mut schedule = Schedule::default();
     schedule.set_build_settings(ScheduleBuildSettings {
@@ -64,15 +65,21 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
         schedule.configure_sets(phase.run_if(not_cancelled));
     }
     schedule.add_systems((
+        // Nature, for every user.
         draw::draw_nature.in_set(Shared(Phase::Draw)),
+        // Stage::Report: reports by strategy, then what the provider observes.
         (report::report_costs::<S>, report::observe_costs)
             .chain()
             .in_set(Shared(Phase::Report)),
+        // Stage::Assign: caps, water-filling, the sustainability test.
         assign::assign_burdens::<S>.in_set(Shared(Phase::Assign)),
+        // Drift for every user; Stage::Withdraw: every campaign opens undecided.
         (withdraw::drift_costs, withdraw::open_withdrawal)
             .chain()
             .in_set(Shared(Phase::Withdraw)),
+        // Stage::Settle: training and settlement with each mechanism's terms.
         train::settle_withdrawal::<S>.in_set(Shared(Phase::Train)),
+        // Stage::Withdraw: users remember whether withdrawals were absorbed.
         learn::remember_outcome.in_set(Shared(Phase::Learn)),
     ));
     plugins.schedule_into(&mut schedule, S::ENABLED);
