@@ -384,7 +384,7 @@ declare_table! {
         mechanism: &'a str => CAMPAIGN_MECHANISM,
         time: f64 => "Model time of the campaign at which the event happened; events of a campaign are in non-decreasing time. Round-based mechanisms (C, S, M) write their logical step (report 0, assign 1, decisions from 2, training last); event-driven ones (async) continuous time (assignment at 1, deadline T at 1 + T).",
         seq: u32 => "Sequence number (0-based) of the event within the campaign; orders events totally.",
-        kind: &'a str => "Kind of event: report, respond, assign, reassign, stay, withdraw, null, train_success or train_failure (see Event kinds below).",
+        kind: &'a str => "Kind of event: report, respond, assign, reassign, stay, withdraw, null, train_success, train_failure, or a plugin's pledge or bid (see Event kinds below).",
         user: Option<u32> => "Index (0-based) of the user concerned; null for campaign-level events.",
         burden: Option<f64> => "Data (units of data) the event concerns: a user's burden, or the campaign's data for train_* (see Event kinds below); null when not applicable.",
         cost: Option<f64> => "Unit cost the event concerns (reported, observed, true or realised, per kind: see Event kinds below); null for campaign-level events.",
