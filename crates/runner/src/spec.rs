@@ -81,3 +81,20 @@ pub(crate) fn contrast_positions(scenario: &Scenario) -> Vec<(usize, usize)> {
         .map(|p| (position(p.a), position(p.b)))
         .collect()
 }
+
+/// The scenario's named variants as the simulator plays them.
+pub(crate) fn variant_specs(scenario: &Scenario) -> Vec<datapact_sim::VariantSpec> {
+    scenario
+        .variants
+        .iter()
+        .map(|v| {
+            let variant = std::sync::Arc::new(v.clone());
+            datapact_sim::VariantSpec {
+                id: v.index as u16,
+                decl: scenario.catalog.mechanisms[v.index],
+                base: v.base as u16,
+                game: std::sync::Arc::new(move |cell| variant.game(cell)),
+            }
+        })
+        .collect()
+}

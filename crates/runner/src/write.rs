@@ -25,23 +25,6 @@ use crate::resume::{chunk_record_path, kept_parts, known_parts};
 use crate::rows::{ChunkWriters, append, flush, metric_columns};
 use crate::spec::{contrast_positions, depth_of, plugin_list, stop_rule, tables_of};
 
-/// The scenario's named variants as the simulator plays them.
-fn variant_specs(scenario: &Scenario) -> Vec<datapact_sim::VariantSpec> {
-    scenario
-        .variants
-        .iter()
-        .map(|v| {
-            let variant = Arc::new(v.clone());
-            datapact_sim::VariantSpec {
-                id: v.index as u16,
-                decl: scenario.catalog.mechanisms[v.index],
-                base: v.base as u16,
-                game: Arc::new(move |cell| variant.game(cell)),
-            }
-        })
-        .collect()
-}
-
 /// Runs this shard's chunks of `scenario` into `opts.out`, then writes its shard record and, if it
 /// completes the set, `manifest.json`.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerError> {
@@ -77,7 +60,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         depth: depth_of(scenario.trace),
         backend: opts.backend,
         plugins: opts.plugins.clone(),
-        variants: variant_specs(scenario),
+        variants: crate::spec::variant_specs(scenario),
     };
     if opts.backend == Backend::Direct {
         spec.direct_kernels().map_err(RunnerError::Refused)?;
