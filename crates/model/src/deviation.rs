@@ -140,6 +140,12 @@ impl Menu {
         &self.factors
     }
 
+    /// The menu's strategies as rules: report rule `i` is factor `i`, withdraw rule `w` is
+    /// `WithdrawChoice::ALL[w]`.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
     /// Every choice of the menu: report factors × withdraw rules.
     pub fn choices(&self) -> impl Iterator<Item = Choice> + '_ {
         (0..self.factors.len() as u16).flat_map(|report| {

@@ -226,6 +226,21 @@ impl<S: Sink> Engine<S> {
         self.strategies_for = Some(key);
     }
 
+    /// Overrides the strategies of the batch's users after [`Engine::start_batch`]:
+    /// `strategies(campaign, user)` gives the report and withdraw strategy indices (into the
+    /// batch's rules) of user `user` of campaign slot `campaign` (an audit's deviations: one
+    /// user of one campaign plays another strategy on the same draws). The next batch gives
+    /// every user her population strategies again.
+    pub fn set_strategies(&mut self, strategies: impl Fn(usize, usize) -> (u16, u16)) {
+        let mut users = self
+            .world
+            .query::<(&Member, &mut ReportsWith, &mut WithdrawsBy)>();
+        for (member, mut report, mut withdraw) in users.iter_mut(&mut self.world) {
+            (report.0, withdraw.0) = strategies(member.campaign as usize, member.slot as usize);
+        }
+        self.strategies_for = None;
+    }
+
     /// Prepares replications `first_rep .. first_rep + reps` of one cell under every mechanism
     /// (catalog ids): a fresh population (beliefs b0, no memory) for each. `rules` are the
     /// population's strategies in this cell; `capacity` is the batch size the world is shaped for

@@ -18,6 +18,7 @@ pub mod core;
 pub mod engine;
 pub mod large;
 pub mod plugin;
+pub mod profiles;
 pub mod sweep;
 pub mod systems;
 pub mod users;

@@ -344,3 +344,86 @@ fn users_are_recorded_from_the_users_depth_up_and_events_only_at_events() {
         );
     }
 }
+
+/// A deviator's gain through the plugin path (profiles played by the engine with overridden
+/// strategies) equals the direct kernel's `deviation::gains`, bit for bit, under S and M.
+#[test]
+fn profiles_on_the_plugin_path_give_the_direct_kernels_gains() {
+    use datapact_model::deviation::{Choice, DeviationScratch, Menu, gains, user_at_quantile};
+    use datapact_model::{Kernel, campaign_rng};
+    use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
+
+    let plugins = Arc::new(PluginSet::core());
+    let menu = Menu::new(&[0.5, 1.25]);
+    let devs = menu.unilateral();
+    let game = Game {
+        value: 0.12,
+        payment: 0.08,
+        obs_noise: 0.2,
+        ..Game::default()
+    };
+    let (seed, cell, reps) = (5, 3u64, 40u32);
+    let profile = |c: Choice| (c.report, c.withdraw as u16);
+    for kernel in [Kernel::Simultaneous, Kernel::Sequential] {
+        let id = plugins.catalog().mechanism(kernel.name()).unwrap() as u16;
+        let pc = ProfileCell {
+            plugins: &plugins,
+            game: &game,
+            rules: menu.rules(),
+            mechanism: id,
+            seed,
+            key: cell,
+        };
+        let mut ecs = vec![Vec::new(); reps as usize];
+        play_profiles(
+            &pc,
+            0..reps,
+            |_, cost| {
+                let who = user_at_quantile(cost, 0.375);
+                let mut p = vec![Profile {
+                    base: (0, 0),
+                    deviator: None,
+                }];
+                p.extend(devs.iter().map(|&d| Profile {
+                    base: (0, 0),
+                    deviator: Some((who, profile(d))),
+                }));
+                p
+            },
+            |rep, _, _, payoffs| ecs[rep as usize].push(payoffs.to_vec()),
+        );
+        let (mut draws, mut scratch, mut out) = (
+            datapact_model::Draws::default(),
+            DeviationScratch::default(),
+            Vec::new(),
+        );
+        let sampler = game.cost.sampler().unwrap();
+        let mut differ = 0;
+        for rep in 0..reps {
+            draws.fill(20, &sampler, &mut campaign_rng(seed, cell, rep as u64));
+            let who = user_at_quantile(&draws.cost, 0.375);
+            gains(
+                kernel,
+                &game,
+                &menu,
+                &draws,
+                Choice::TRUTHFUL,
+                &[who],
+                &devs,
+                &mut scratch,
+                &mut out,
+            );
+            let payoffs = &ecs[rep as usize];
+            for (j, direct) in out.iter().enumerate() {
+                let gain = payoffs[j + 1][who] - payoffs[0][who];
+                assert_eq!(
+                    gain.to_bits(),
+                    direct.to_bits(),
+                    "{kernel:?} rep {rep} dev {j}"
+                );
+                differ += usize::from(*direct != 0.0);
+            }
+        }
+        assert!(differ > 0, "some deviations change the deviator's utility");
+    }
+}
