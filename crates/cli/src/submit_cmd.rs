@@ -223,7 +223,7 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
-    std::fs::write(path, text).map_err(io(path))
+    datapact_trace::atomic::write_atomic(path, text.as_bytes()).map_err(io(path))
 }
 
 /// `text` as one word of POSIX shell.

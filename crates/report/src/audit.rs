@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::ReportError;
 use crate::claims::{Claim, STATEMENTS, Verdict};
-use crate::figures::{FigureFiles, register_font};
+use crate::figures::{FigureFiles, render_png_svg};
 
 /// The six claims decided under one variant of the model's assumptions.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -154,30 +154,12 @@ const TOP: i32 = 110;
 /// The held / not-held grid: claims as rows, variants as columns; written to
 /// `<dir>/claims_variants.png` and `.svg`.
 pub fn render_claims_grid(vs: &[VariantClaims], dir: &Path) -> Result<FigureFiles, ReportError> {
-    register_font();
-    let png = dir.join("claims_variants.png");
-    let svg = dir.join("claims_variants.svg");
     let rows = STATEMENTS.len() as i32;
     let size = (
         (LEFT + CELL_W * vs.len() as i32 + 20) as u32,
         (TOP + CELL_H * rows + 70) as u32,
     );
-    let err = |e: String| ReportError::Draw(format!("claims_variants: {e}"));
-    {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
-        draw_grid(vs, &root).map_err(|e| err(format!("{e:?}")))?;
-        root.present().map_err(|e| err(format!("{e:?}")))?;
-    }
-    {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        draw_grid(vs, &root).map_err(|e| err(format!("{e:?}")))?;
-        root.present().map_err(|e| err(format!("{e:?}")))?;
-    }
-    Ok(FigureFiles {
-        id: "claims_variants".into(),
-        png,
-        svg,
-    })
+    render_png_svg!(dir, "claims_variants", size, |root| draw_grid(vs, &root))
 }
 
 fn draw_grid<DB: DrawingBackend>(

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::ReportError;
-use crate::figures::{FigureFiles, TITLE_H, register_font};
+use crate::figures::{FigureFiles, TITLE_H, render_png_svg};
 
 /// Pixel size of a line or bar chart.
 pub const CHART_W: u32 = 900;
@@ -129,54 +129,16 @@ fn y_range(intervals: impl Iterator<Item = (f64, f64)>, with_zero: bool) -> (f64
     (lo - pad, hi + pad)
 }
 
-fn draw_err<E: std::fmt::Debug>(id: &str) -> impl Fn(E) -> ReportError + '_ {
-    move |e| ReportError::Draw(format!("{id}: {e:?}"))
-}
-
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Renders `chart` to `<dir>/<id>.png` and `.svg`.
 pub fn render_lines(chart: &LineChart, dir: &Path, id: &str) -> Result<FigureFiles, ReportError> {
-    register_font();
-    let png = dir.join(format!("{id}.png"));
-    let svg = dir.join(format!("{id}.svg"));
-    {
-        let root = BitMapBackend::new(&png, (CHART_W, CHART_H)).into_drawing_area();
-        draw_lines(chart, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    {
-        let root = SVGBackend::new(&svg, (CHART_W, CHART_H)).into_drawing_area();
-        draw_lines(chart, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    Ok(FigureFiles {
-        id: id.to_string(),
-        png,
-        svg,
-    })
+    render_png_svg!(dir, id, (CHART_W, CHART_H), |root| draw_lines(chart, &root))
 }
 
 /// Renders `chart` to `<dir>/<id>.png` and `.svg`.
 pub fn render_bars(chart: &BarChart, dir: &Path, id: &str) -> Result<FigureFiles, ReportError> {
-    register_font();
-    let png = dir.join(format!("{id}.png"));
-    let svg = dir.join(format!("{id}.svg"));
-    {
-        let root = BitMapBackend::new(&png, (CHART_W, CHART_H)).into_drawing_area();
-        draw_bars(chart, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    {
-        let root = SVGBackend::new(&svg, (CHART_W, CHART_H)).into_drawing_area();
-        draw_bars(chart, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    Ok(FigureFiles {
-        id: id.to_string(),
-        png,
-        svg,
-    })
+    render_png_svg!(dir, id, (CHART_W, CHART_H), |root| draw_bars(chart, &root))
 }
 
 /// Renders `chart` to `<dir>/<id>.png` and `.svg`.
@@ -185,24 +147,7 @@ pub fn render_scatter(
     dir: &Path,
     id: &str,
 ) -> Result<FigureFiles, ReportError> {
-    register_font();
-    let png = dir.join(format!("{id}.png"));
-    let svg = dir.join(format!("{id}.svg"));
-    {
-        let root = BitMapBackend::new(&png, chart.size()).into_drawing_area();
-        draw_scatter(chart, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    {
-        let root = SVGBackend::new(&svg, chart.size()).into_drawing_area();
-        draw_scatter(chart, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    Ok(FigureFiles {
-        id: id.to_string(),
-        png,
-        svg,
-    })
+    render_png_svg!(dir, id, chart.size(), |root| draw_scatter(chart, &root))
 }
 
 fn draw_scatter<DB: DrawingBackend>(
@@ -339,25 +284,9 @@ impl LineFigure {
 
 /// Renders `fig` to `<dir>/<id>.png` and `.svg`.
 pub fn render_line_figure(fig: &LineFigure, dir: &Path) -> Result<FigureFiles, ReportError> {
-    register_font();
-    let id = fig.id.as_str();
-    let png = dir.join(format!("{id}.png"));
-    let svg = dir.join(format!("{id}.svg"));
-    {
-        let root = BitMapBackend::new(&png, fig.size()).into_drawing_area();
-        draw_line_figure(fig, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    {
-        let root = SVGBackend::new(&svg, fig.size()).into_drawing_area();
-        draw_line_figure(fig, &root).map_err(draw_err(id))?;
-        root.present().map_err(draw_err(id))?;
-    }
-    Ok(FigureFiles {
-        id: id.to_string(),
-        png,
-        svg,
-    })
+    render_png_svg!(dir, &fig.id, fig.size(), |root| draw_line_figure(
+        fig, &root
+    ))
 }
 
 fn draw_line_figure<DB: DrawingBackend>(

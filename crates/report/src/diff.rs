@@ -462,22 +462,14 @@ pub fn diff_batch(d: &Diff) -> RecordBatch {
 /// Writes `d` to `path` (Parquet), atomically: a temporary file renamed into place.
 pub fn write_diff(d: &Diff, path: &Path) -> Result<PathBuf, ReportError> {
     let batch = diff_batch(d);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "diff.parquet".into());
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
     let write = || -> Result<(), Box<dyn std::error::Error>> {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)?;
+        let mut file = datapact_trace::atomic::AtomicFile::create(path)?;
+        let mut w = parquet::arrow::ArrowWriter::try_new(file.file(), batch.schema(), None)?;
         w.write(&batch)?;
         w.close()?;
-        std::fs::rename(&tmp, path)?;
+        file.commit()?;
         Ok(())
     };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ReportError::Data(format!("{}: cannot write: {e}", path.display()))
-    })?;
+    write().map_err(|e| ReportError::Data(format!("{}: cannot write: {e}", path.display())))?;
     Ok(path.to_path_buf())
 }

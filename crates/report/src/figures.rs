@@ -259,31 +259,49 @@ pub struct FigureFiles {
     pub svg: PathBuf,
 }
 
-fn draw_err<E: std::fmt::Debug>(id: &str) -> impl Fn(E) -> ReportError + '_ {
+pub(crate) fn draw_err<E: std::fmt::Debug>(id: &str) -> impl Fn(E) -> ReportError + '_ {
     move |e| ReportError::Draw(format!("{id}: {e:?}"))
 }
 
+/// Draws one figure twice, into `<dir>/<id>.png` and `<dir>/<id>.svg` (`size` in pixels), each
+/// written to a hidden temporary and renamed into place (`datapact_trace::atomic`): a full disk
+/// or a signal never leaves a truncated figure under its final name. `|root| draw(…, root)` is
+/// called with each backend's drawing area. Evaluates to `Result<FigureFiles, ReportError>`.
+macro_rules! render_png_svg {
+    ($dir:expr, $id:expr, $size:expr, |$root:ident| $draw:expr) => {{
+        (|| -> Result<$crate::figures::FigureFiles, $crate::ReportError> {
+            use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+            let (dir, id, size): (&std::path::Path, &str, (u32, u32)) = ($dir, $id, $size);
+            $crate::figures::register_font();
+            let png = dir.join(format!("{id}.png"));
+            let svg = dir.join(format!("{id}.svg"));
+            let io = |path: &std::path::Path| {
+                let path = path.to_path_buf();
+                move |e: std::io::Error| $crate::ReportError::io(&path, e)
+            };
+            datapact_trace::atomic::render_atomic(&png, io(&png), |tmp| {
+                let $root = BitMapBackend::new(tmp, size).into_drawing_area();
+                $draw.map_err($crate::figures::draw_err(id))?;
+                $root.present().map_err($crate::figures::draw_err(id))
+            })?;
+            datapact_trace::atomic::render_atomic(&svg, io(&svg), |tmp| {
+                let $root = SVGBackend::new(tmp, size).into_drawing_area();
+                $draw.map_err($crate::figures::draw_err(id))?;
+                $root.present().map_err($crate::figures::draw_err(id))
+            })?;
+            Ok($crate::figures::FigureFiles {
+                id: id.to_string(),
+                png,
+                svg,
+            })
+        })()
+    }};
+}
+pub(crate) use render_png_svg;
+
 /// Renders `fig` to `<dir>/<id>.png` and `<dir>/<id>.svg`.
 pub fn render(fig: &Figure, dir: &Path) -> Result<FigureFiles, ReportError> {
-    register_font();
-    let png = dir.join(format!("{}.png", fig.id));
-    let svg = dir.join(format!("{}.svg", fig.id));
-    let size = fig.size();
-    {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
-        draw_figure(fig, &root).map_err(draw_err(&fig.id))?;
-        root.present().map_err(draw_err(&fig.id))?;
-    }
-    {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        draw_figure(fig, &root).map_err(draw_err(&fig.id))?;
-        root.present().map_err(draw_err(&fig.id))?;
-    }
-    Ok(FigureFiles {
-        id: fig.id.clone(),
-        png,
-        svg,
-    })
+    render_png_svg!(dir, &fig.id, fig.size(), |root| draw_figure(fig, &root))
 }
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;

@@ -169,10 +169,11 @@ pub fn render_report(
 }
 
 /// The first 12 hex digits of a hash.
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(12)]
+fn short(hash: &str) -> String {
+    datapact_trace::files::clip(hash, 12)
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
-    std::fs::write(path, text).map_err(|e| ReportError::io(path, e))
+    datapact_trace::atomic::write_atomic(path, text.as_bytes())
+        .map_err(|e| ReportError::io(path, e))
 }

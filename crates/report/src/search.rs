@@ -131,7 +131,6 @@ pub fn front_figure(dir: &Path) -> Result<PathBuf, ReportError> {
     let evaluations = Table::read(&dir.join("evaluations.parquet"))?;
     let objectives: Vec<ObjectiveMeta> = pareto.json("datapact.search.objectives")?;
     let png = dir.join("front.png");
-    let tmp = dir.join(".front.png.tmp.png");
     let front: Vec<Vec<f64>> = objectives
         .iter()
         .map(|o| pareto.f64s(&o.column))
@@ -151,28 +150,28 @@ pub fn front_figure(dir: &Path) -> Result<PathBuf, ReportError> {
         .collect();
     let generation = evaluations.u32s("generation")?;
     let name = pareto.name();
-    match objectives.len() {
+    let io = |e| ReportError::io(&png, e);
+    datapact_trace::atomic::render_atomic(&png, io, |tmp| match objectives.len() {
         1 => draw_single(
-            &tmp,
+            tmp,
             &name,
             &objectives[0],
             &front[0],
             &evals[0],
             &generation,
             &feasible,
-        )?,
+        ),
         2 => draw_pair(
-            &tmp,
+            tmp,
             &name,
             &objectives,
             &front,
             &front_se,
             &evals,
             &feasible,
-        )?,
-        _ => draw_parallel(&tmp, &name, &objectives, &front, &evals, &feasible)?,
-    }
-    std::fs::rename(&tmp, &png).map_err(|e| ReportError::io(&png, e))?;
+        ),
+        _ => draw_parallel(tmp, &name, &objectives, &front, &evals, &feasible),
+    })?;
     Ok(png)
 }
 
@@ -475,13 +474,13 @@ pub fn posterior_figure(dir: &Path) -> Result<PathBuf, ReportError> {
     let keys: Vec<KeyMeta> = posterior.json("datapact.search.keys")?;
     let weights = posterior.f64s("weight")?;
     let png = dir.join("posterior.png");
-    let tmp = dir.join(".posterior.png.tmp.png");
     let cols = keys.len().clamp(1, 3);
     let rows = keys.len().div_ceil(cols).max(1);
     let (w, h) = ((440 * cols as u32 + 40).max(700), 400 * rows as u32 + 50);
-    {
-        let err = draw_err(&tmp);
-        let root = BitMapBackend::new(&tmp, (w, h)).into_drawing_area();
+    let io = |e| ReportError::io(&png, e);
+    datapact_trace::atomic::render_atomic(&png, io, |tmp| {
+        let err = draw_err(tmp);
+        let root = BitMapBackend::new(tmp, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let root = root
             .titled(
@@ -612,8 +611,7 @@ pub fn posterior_figure(dir: &Path) -> Result<PathBuf, ReportError> {
                     .map_err(|e| err(e.to_string()))?;
             }
         }
-        root.present().map_err(|e| err(e.to_string()))?;
-    }
-    std::fs::rename(&tmp, &png).map_err(|e| ReportError::io(&png, e))?;
+        root.present().map_err(|e| err(e.to_string()))
+    })?;
     Ok(png)
 }

@@ -9,9 +9,9 @@ use datapact_sim::PluginSet;
 
 use crate::VERSION;
 use crate::error::{RunnerError, io_err};
-use crate::json::create_json_exclusive;
 use crate::plan::{Shard, chunk_plan};
 use crate::spec::{plugin_list, tables_of};
+use datapact_trace::atomic::create_json_exclusive;
 use datapact_trace::{MAX_SHARDS, RunIdentity, identity_path, read_identity};
 
 /// The identity a run of `scenario` split into `shard.count` shards claims.

@@ -11,7 +11,6 @@
 
 mod error;
 mod identity;
-mod json;
 mod lock;
 mod manifest;
 mod memory;

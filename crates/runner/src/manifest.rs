@@ -1,7 +1,7 @@
 //! Writing `manifest.json`, the per-shard records and `_run.json` (their types and readers are
 //! in `datapact_trace::manifest`).
 //!
-//! Each is written atomically ([`crate::json`]), so a reader sees either nothing or a whole
+//! Each is written atomically ([`datapact_trace::atomic`]), so a reader sees either nothing or a whole
 //! file; the merged manifest is sorted, so concurrent writers write equal bytes.
 
 use std::path::Path;
@@ -11,9 +11,9 @@ use datapact_sim::PluginSet;
 
 use crate::VERSION;
 use crate::error::{RunnerError, io_err};
-use crate::json::write_json_atomic;
 use crate::plan::ChunkPlan;
 use crate::spec::plugin_list;
+use datapact_trace::atomic::write_json_atomic;
 
 pub use datapact_trace::manifest::{
     Manifest, PartEntry, ShardRecord, shard_record_path, shard_records,

@@ -15,7 +15,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::VERSION;
 use crate::error::{RunnerError, io_err};
 use crate::identity::{check_plugins, claim_directory};
-use crate::json::write_json_atomic;
 use crate::lock::{lock_shard, remove_stale_temporaries};
 use crate::manifest::{PartEntry, ShardRecord, merge_manifest, shard_record_path};
 use crate::memory::{available_memory, check_fits, estimate_peak_bytes};
@@ -24,6 +23,7 @@ use crate::plan::{ChunkPlan, chunk_plan};
 use crate::resume::{chunk_record_path, kept_parts, known_parts};
 use crate::rows::{ChunkWriters, append, flush, metric_columns};
 use crate::spec::{contrast_positions, depth_of, plugin_list, stop_rule, tables_of};
+use datapact_trace::atomic::write_json_atomic;
 
 /// Runs this shard's chunks of `scenario` into `opts.out`, then writes its shard record and, if it
 /// completes the set, `manifest.json`.

@@ -24,6 +24,7 @@
 
 #[macro_use]
 mod columns;
+pub mod atomic;
 mod error;
 pub mod files;
 mod identity;

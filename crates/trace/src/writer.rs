@@ -166,7 +166,13 @@ impl PartWriter {
         }
 
         fs::create_dir_all(&dir).map_err(|e| TraceError::io(&dir, "create directory", e))?;
-        let file = File::create(&tmp_path).map_err(|e| TraceError::io(&tmp_path, "create", e))?;
+        // `create_new`: never through a link or into a file someone else holds (the run has
+        // deleted its shard's stale temporaries, and holds the shard's lock).
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp_path)
+            .map_err(|e| TraceError::io(&tmp_path, "create", e))?;
         let sink = HashingWriter {
             file,
             hasher: Sha256::new(),

@@ -91,22 +91,22 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
 }
 
 /// Writes `out/sensitivity.parquet` (through a temporary file: whole or absent) and a bar chart
-/// per grid cell, `out/sensitivity.png` (`sensitivity-gG.png` when crossed with a grid).
-/// Returns the files written.
+/// per grid cell, `out/sensitivity.png` (`sensitivity-gG.png` when crossed with a grid), each
+/// written to a temporary and renamed. Returns the files written.
 pub fn write_outputs(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
     let batch = to_batch(a)?;
     let path = out.join("sensitivity.parquet");
-    let tmp = out.join(".sensitivity.parquet.tmp");
     {
-        let file = std::fs::File::create(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
-        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
-            .map_err(|e| ReportError::Data(format!("{}: {e}", tmp.display())))?;
+        let mut file = datapact_trace::atomic::AtomicFile::create(&path)
+            .map_err(|e| ReportError::io(&path, e))?;
+        let mut w = parquet::arrow::ArrowWriter::try_new(file.file(), batch.schema(), None)
+            .map_err(|e| ReportError::Data(format!("{}: {e}", path.display())))?;
         w.write(&batch)
             .and_then(|_| w.close().map(drop))
-            .map_err(|e| ReportError::Data(format!("{}: {e}", tmp.display())))?;
+            .map_err(|e| ReportError::Data(format!("{}: {e}", path.display())))?;
+        file.commit().map_err(|e| ReportError::io(&path, e))?;
     }
-    std::fs::rename(&tmp, &path).map_err(|e| ReportError::io(&path, e))?;
     let mut files = vec![path];
     let grids: u32 = a
         .responses
@@ -122,7 +122,8 @@ pub fn write_outputs(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportErr
         };
         let png = out.join(name);
         let responses: Vec<&Response> = a.responses.iter().filter(|r| r.grid_cell == g).collect();
-        draw_chart(a, &responses, &png)?;
+        let io = |e| ReportError::io(&png, e);
+        datapact_trace::atomic::render_atomic(&png, io, |tmp| draw_chart(a, &responses, tmp))?;
         files.push(png);
     }
     Ok(files)

@@ -39,8 +39,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::VERSION;
 use crate::error::{RunnerError, io_err};
-use crate::json::write_json_atomic;
 use crate::spec::plugin_list;
+use datapact_trace::atomic::write_json_atomic;
 
 pub use batch::block_seed;
 pub use calibrate::{CalibrateSummary, KeySummary, TOLERANCES_COLUMNS, calibrate};
@@ -183,20 +183,12 @@ fn start<T: for<'de> Deserialize<'de>>(
     Ok((space, state))
 }
 
-/// Writes `text` to `path` through a hidden temporary file and a rename.
+/// Writes `text` to `path` through a hidden temporary file and a rename
+/// ([`datapact_trace::atomic`]), creating `path`'s directory if needed.
 pub(crate) fn write_text_atomic(path: &Path, text: &str) -> Result<(), RunnerError> {
-    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(dir))?;
-    tmp.write_all(text.as_bytes()).map_err(io_err(path))?;
-    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
-    Ok(())
+    datapact_trace::atomic::write_atomic(path, text.as_bytes()).map_err(io_err(path))
 }
 
 /// Reads a search's state, if one was saved.

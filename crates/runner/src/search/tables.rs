@@ -110,13 +110,7 @@ impl SearchTable {
         let batch = RecordBatch::try_new(schema.clone(), self.arrays).map_err(|e| {
             RunnerError::Unreadable(format!("{}: columns do not fit: {e}", path.display()))
         })?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("table");
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(io_err(dir))?;
+        let mut tmp = datapact_trace::atomic::AtomicFile::create(path).map_err(io_err(path))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_created_by(parquet::file::properties::DEFAULT_CREATED_BY.to_string())
@@ -131,12 +125,10 @@ impl SearchTable {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        let file = tmp.reopen().map_err(io_err(path))?;
-        let mut w = ArrowWriter::try_new(file, schema, Some(props)).map_err(parquet_err)?;
+        let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props)).map_err(parquet_err)?;
         w.write(&batch).map_err(parquet_err)?;
         w.close().map_err(parquet_err)?;
-        tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
-        Ok(())
+        tmp.commit().map_err(io_err(path))
     }
 }
 
