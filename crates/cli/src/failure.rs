@@ -37,8 +37,12 @@ impl From<RunnerError> for Failure {
 
 impl From<datapact_report::ReportError> for Failure {
     fn from(e: datapact_report::ReportError) -> Self {
+        let code = match &e {
+            datapact_report::ReportError::Refused(_) => 2,
+            _ => 1,
+        };
         Failure {
-            code: 1,
+            code,
             message: e.to_string(),
         }
     }

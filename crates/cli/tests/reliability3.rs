@@ -239,3 +239,135 @@ fn metadata_files_that_are_fifos_or_symlinks_are_refused_without_blocking() {
     assert_refused(&o, 1, "verify, manifest a symlink");
     assert!(text(&o).contains("symbolic link"), "{}", text(&o));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every writer claims its output: never foreign files, never inside another run.
+
+/// A tree's files and their bytes (to show that a refused command touched nothing).
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn writers_never_overwrite_foreign_files_nor_write_inside_a_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "small.toml", SMALL);
+    let a = tmp.path().join("A");
+    run_ok(&file, &a, &[]);
+    let sobol = write(tmp.path(), "sobol.toml", SOBOL);
+    let b = tmp.path().join("B");
+    run_ok(&sobol, &b, &[]);
+    let before_a = snapshot(&a);
+    let before_b = snapshot(&b);
+
+    // A user's own directory with a REPORT.md and a Parquet file.
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    write(&mine, "REPORT.md", "my notes");
+    write(&mine, "data.parquet", "my data");
+    let mine_before = snapshot(&mine);
+    let o = run(&["report", s(&a), "--out", s(&mine)]);
+    assert_refused(&o, 2, "report into a foreign directory");
+    assert!(text(&o).contains("is not empty"), "{}", text(&o));
+    let o = run(&[
+        "sensitivity",
+        s(&b),
+        "--metric",
+        "welfare_mean",
+        "--out",
+        s(&mine),
+    ]);
+    assert_refused(&o, 2, "sensitivity into a foreign directory");
+    let o = run(&["diff", s(&a), s(&a), "--out", s(&mine.join("data.parquet"))]);
+    assert_refused(&o, 2, "diff over a foreign file");
+    assert!(
+        text(&o).contains("not a diff written by datapact"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(snapshot(&mine), mine_before);
+
+    // Inside a finished run: refused, the run untouched and still verified.
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "run".into(),
+            s(&file).into(),
+            "--out".into(),
+            s(&a.join("cells/sub")).into(),
+        ],
+        vec![
+            "report".into(),
+            s(&a).into(),
+            "--out".into(),
+            s(&a.join("cells")).into(),
+        ],
+        vec![
+            "report".into(),
+            s(&a).into(),
+            "--out".into(),
+            s(&a.join("x/y")).into(),
+        ],
+        vec![
+            "sensitivity".into(),
+            s(&b).into(),
+            "--metric".into(),
+            "welfare_mean".into(),
+            "--out".into(),
+            s(&b.join("cells")).into(),
+        ],
+        vec![
+            "diff".into(),
+            s(&a).into(),
+            s(&a).into(),
+            "--out".into(),
+            s(&a.join("cells/diff.parquet")).into(),
+        ],
+    ];
+    for args in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args);
+        assert_refused(&o, 2, &args.join(" "));
+        assert!(text(&o).contains("inside the datapact run"), "{}", text(&o));
+    }
+    assert_eq!(snapshot(&a), before_a);
+    assert_eq!(snapshot(&b), before_b);
+    for run_dir in [&a, &b] {
+        let o = run(&["verify", s(run_dir)]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+
+    // The defaults (a new name directly in the run) work, and again (the output adopted).
+    for _ in 0..2 {
+        let o = run(&["report", s(&a)]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = run(&["sensitivity", s(&b), "--metric", "welfare_mean"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = run(&["diff", s(&a), s(&a), "--out", s(&a.join("diff.parquet"))]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = run(&["verify", s(&a)]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A report directory is not a sensitivity directory.
+    let o = run(&[
+        "sensitivity",
+        s(&b),
+        "--metric",
+        "welfare_mean",
+        "--out",
+        s(&a.join("report")),
+    ]);
+    assert_refused(&o, 2, "sensitivity into a report");
+}

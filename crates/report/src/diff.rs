@@ -459,12 +459,29 @@ pub fn diff_batch(d: &Diff) -> RecordBatch {
         .expect("diff columns match their schema")
 }
 
-/// Writes `d` to `path` (Parquet), atomically: a temporary file renamed into place.
+/// Whether `path` is a diff this writes (its `datapact.table` metadata says `diff`): the only
+/// file [`write_diff`] replaces.
+fn is_diff(path: &Path) -> bool {
+    datapact_trace::read_metadata(path)
+        .is_ok_and(|m| m.get(datapact_trace::keys::TABLE).map(String::as_str) == Some("diff"))
+}
+
+/// Writes `d` to `path` (Parquet), atomically: a temporary file renamed into place. `path` is
+/// claimed first: created, or replaced only if it is an earlier diff; never inside a run but
+/// directly in its directory.
 pub fn write_diff(d: &Diff, path: &Path) -> Result<PathBuf, ReportError> {
+    datapact_trace::claim::claim_output_file(path, "diff", is_diff)
+        .map_err(ReportError::Refused)?;
     let batch = diff_batch(d);
     let write = || -> Result<(), Box<dyn std::error::Error>> {
         let mut file = datapact_trace::atomic::AtomicFile::create(path)?;
-        let mut w = parquet::arrow::ArrowWriter::try_new(file.file(), batch.schema(), None)?;
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+                datapact_trace::keys::TABLE.to_string(),
+                "diff".to_string(),
+            )]))
+            .build();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file.file(), batch.schema(), Some(props))?;
         w.write(&batch)?;
         w.close()?;
         file.commit()?;

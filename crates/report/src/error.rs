@@ -13,6 +13,9 @@ pub enum ReportError {
     Data(String),
     #[error("drawing {0}")]
     Draw(String),
+    /// An output location the report may not write (exit 2: bad input, nothing written).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl ReportError {

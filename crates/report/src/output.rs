@@ -99,7 +99,9 @@ pub fn render_report(
     } else {
         None
     };
-    std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
+    // Created, or adopted only if empty or an earlier report; never inside a run but as a
+    // new name directly in it (the default, RUN/report).
+    datapact_trace::claim::claim_output_dir(out, "report").map_err(ReportError::Refused)?;
     let (figs, missing) = if paper_present {
         build_figures(&paper_runs)
     } else {

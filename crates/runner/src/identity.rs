@@ -63,6 +63,9 @@ fn is_claim_temporary(name: &str) -> bool {
 /// overwritten).
 pub(crate) fn check_out_dir(out: &Path) -> Result<(), RunnerError> {
     let refuse = |why: String| RunnerError::Refused(format!("--out {}: {why}", out.display()));
+    // Never inside another run (a run into A/cells/sub would leave A failing `verify`).
+    datapact_trace::claim::check_not_inside_a_run(out, true, false)
+        .map_err(|why| RunnerError::Refused(format!("--out {why}")))?;
     match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(refuse(format!("cannot inspect it ({e})"))),

@@ -67,13 +67,38 @@ pub(crate) fn lock_shard(out: &Path, shard: Shard) -> Result<ShardLock, RunnerEr
     let path = lock_path(out, shard);
     let dir = out.join("_locks");
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_err(&path))?;
+    // Never through a symlink: a lock file (or its directory) planted as a link would have its
+    // target truncated and overwritten with the holder's name.
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link(&dir) {
+        return Err(RunnerError::Refused(format!(
+            "{} is a symbolic link; datapact writes only its own files there: remove it",
+            dir.display()
+        )));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut file = options.open(&path).map_err(|e| {
+        if is_link(&path) {
+            RunnerError::Refused(format!(
+                "{} is a symbolic link; datapact writes only its own files there: remove it",
+                path.display()
+            ))
+        } else {
+            io_err(&path)(e)
+        }
+    })?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(RunnerError::Refused(format!(
+            "{} is not a regular file; remove it",
+            path.display()
+        )));
+    }
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -160,5 +185,19 @@ mod tests {
         drop(lock_shard(dir.path(), Shard { index: 0, count: 2 }).unwrap());
         drop(held);
         lock_shard(dir.path(), shard).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_that_is_a_symlink_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let shard = Shard { index: 0, count: 1 };
+        std::fs::create_dir_all(dir.path().join("_locks")).unwrap();
+        std::os::unix::fs::symlink(&victim, lock_path(dir.path(), shard)).unwrap();
+        let err = lock_shard(dir.path(), shard).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     }
 }

@@ -25,6 +25,7 @@
 #[macro_use]
 mod columns;
 pub mod atomic;
+pub mod claim;
 mod error;
 pub mod files;
 mod identity;

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use analysis::{Analysis, Request, Response, analyze};
 pub use estimators::{Index, RESAMPLES, morris_effects, sobol_indices};
-pub use table::{SENSITIVITY_COLUMNS, to_batch, write_outputs};
+pub use table::{SENSITIVITY_COLUMNS, to_batch, write_files, write_outputs};
 
 use crate::ReportError;
 
@@ -37,7 +37,7 @@ pub fn render_for_report(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportE
                 mechanism: None,
                 minus: None,
             };
-            write_outputs(&analyze(dir, &request)?, out)
+            write_files(&analyze(dir, &request)?, out)
         }
         _ => Ok(Vec::new()),
     }

@@ -90,10 +90,19 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
         .map_err(|e| ReportError::Data(format!("sensitivity table: {e}")))
 }
 
+/// Claims `out` for a sensitivity analysis (created, or adopted only if empty or an earlier
+/// analysis; never inside a run but as a new name directly in it, the default
+/// RUN/sensitivity), then writes its files ([`write_files`]).
+pub fn write_outputs(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    datapact_trace::claim::claim_output_dir(out, "sensitivity").map_err(ReportError::Refused)?;
+    write_files(a, out)
+}
+
 /// Writes `out/sensitivity.parquet` (through a temporary file: whole or absent) and a bar chart
 /// per grid cell, `out/sensitivity.png` (`sensitivity-gG.png` when crossed with a grid), each
-/// written to a temporary and renamed. Returns the files written.
-pub fn write_outputs(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+/// written to a temporary and renamed. Returns the files written. (`out` is a directory the
+/// caller has claimed: the report's folder of the run, or [`write_outputs`]'s.)
+pub fn write_files(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
     let batch = to_batch(a)?;
     let path = out.join("sensitivity.parquet");
