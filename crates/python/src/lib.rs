@@ -12,6 +12,7 @@
 // module does not link the command line's dependencies).
 #[path = "../../cli/src/embedded.rs"]
 mod embedded;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -577,6 +578,8 @@ fn scenarios() -> Vec<(&'static str, String, &'static str)> {
 
 #[pymodule]
 mod _native {
+    #[pymodule_export]
+    use super::search::search;
     #[pymodule_export]
     use super::{PyScenario, load, read_table, run, scenarios, schema, verify};
 

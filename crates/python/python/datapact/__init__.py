@@ -35,6 +35,7 @@ from ._errors import (
     VerifyError,
 )
 from ._native import Scenario
+from ._search import Search, calibrate, optimize
 
 if TYPE_CHECKING:
     import polars
@@ -50,8 +51,11 @@ __all__ = [
     "Run",
     "Scenario",
     "ScenarioError",
+    "Search",
     "VerifyError",
+    "calibrate",
     "open",
+    "optimize",
     "run",
     "scenarios",
     "schema",

@@ -1,0 +1,145 @@
+//! `datapact.optimize` and `datapact.calibrate`: the searches of `datapact optimize` and
+//! `datapact calibrate` (`datapact_runner::search`), on the same files, writing the same
+//! directory byte for byte (the command line also draws `front.png`/`posterior.png`, which
+//! need the report crate the extension does not link). The Python half reads the tables.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use datapact_runner::search::{SearchOptions, calibrate, optimize};
+use datapact_scenario::search::SearchFile;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::{CORE, POLL, error, runner_error, scenario_error, toml_table};
+
+/// A search file from what `datapact.optimize`/`calibrate` take: a dict, TOML text (a line
+/// break or `=`), or a path.
+fn load_search(
+    py: Python<'_>,
+    file: &Bound<'_, PyAny>,
+    overrides: &[String],
+) -> PyResult<SearchFile> {
+    let catalog = Arc::new(CORE.catalog().clone());
+    let loaded = if let Ok(dict) = file.cast::<PyDict>() {
+        let text = toml::to_string(&toml_table(dict, "")?)
+            .map_err(|e| PyValueError::new_err(format!("search dict: {e}")))?;
+        SearchFile::from_str_with(&catalog, &text, "<dict>", overrides)
+    } else if let Ok(text) = file.extract::<String>()
+        && file.is_instance_of::<PyString>()
+        && (text.contains('\n') || text.contains('='))
+    {
+        SearchFile::from_str_with(&catalog, &text, "<string>", overrides)
+    } else if let Ok(path) = py
+        .import("os")?
+        .call_method1("fspath", (file,))
+        .and_then(|p| p.extract::<PathBuf>())
+    {
+        SearchFile::load_with(&catalog, &path, overrides)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "file must be a path, TOML text or a dict with an [optimize] or [calibrate] table, not {}",
+            file.get_type().name()?
+        )));
+    };
+    loaded.map_err(|e| scenario_error(py, e))
+}
+
+/// Runs the search `kind` (`"optimize"` or `"calibrate"`) of `file` into `out` with the GIL
+/// released; Ctrl-C stops it after the runs in flight (`resume=True` continues it). Returns
+/// the files written.
+#[pyfunction]
+#[pyo3(signature = (kind, file, overrides, out, threads, resume))]
+pub(crate) fn search(
+    py: Python<'_>,
+    kind: &str,
+    file: &Bound<'_, PyAny>,
+    overrides: Vec<String>,
+    out: PathBuf,
+    threads: Option<usize>,
+    resume: bool,
+) -> PyResult<Vec<String>> {
+    let search = load_search(py, file, &overrides)?;
+    let missing = match kind {
+        "optimize" => search.optimize.is_none(),
+        "calibrate" => search.calibrate.is_none(),
+        _ => return Err(PyValueError::new_err(format!("no search {kind:?}"))),
+    };
+    if missing {
+        return Err(error(
+            py,
+            "ScenarioError",
+            format!(
+                "{}: no [{kind}] table; datapact.{kind} reads one (docs/optimize.md)",
+                search.scenario.origin
+            ),
+            &[],
+        ));
+    }
+    let threads = match threads {
+        Some(0) => return Err(PyValueError::new_err("threads must be >= 1")),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let opts = SearchOptions {
+        out,
+        threads,
+        resume,
+        prepare: false,
+        cancel: Some(cancel.clone()),
+        plugins: CORE.clone(),
+    };
+    let optimizing = kind == "optimize";
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let done_rx = std::sync::Mutex::new(done_rx);
+    let worker = std::thread::Builder::new()
+        .name(format!("datapact-{kind}"))
+        .spawn(move || {
+            let files = if optimizing {
+                optimize(&search, &opts, &mut |_| {}).map(|s| s.files)
+            } else {
+                calibrate(&search, &opts, &mut |_, _, _| {}).map(|s| s.files)
+            };
+            let _ = done_tx.send(());
+            files
+        })
+        .map_err(|e| {
+            error(
+                py,
+                "OutputError",
+                format!("cannot start the search: {e}"),
+                &[],
+            )
+        })?;
+    loop {
+        let finished = py.detach(|| {
+            let rx = done_rx.lock().unwrap_or_else(|p| p.into_inner());
+            !matches!(rx.recv_timeout(POLL), Err(mpsc::RecvTimeoutError::Timeout))
+        });
+        if let Err(e) = py.check_signals() {
+            cancel.store(true, Ordering::Relaxed);
+            let _ = py.detach(|| worker.join());
+            return Err(e);
+        }
+        if finished {
+            break;
+        }
+    }
+    match worker.join() {
+        Ok(result) => result
+            .map(|files| files.iter().map(|f| f.display().to_string()).collect())
+            .map_err(|e| runner_error(py, e)),
+        Err(_) => Err(error(
+            py,
+            "InvariantError",
+            format!(
+                "the {kind} search stopped on an internal error (a bug: please report the file)"
+            ),
+            &[],
+        )),
+    }
+}
