@@ -1,20 +1,53 @@
-//! Parts 1 and 2 of the audit on one scenario's grid: each cell's unilateral deviation gains
-//! (S and M, common random numbers) and its symmetric best-response dynamics.
+//! Parts 1 and 2 of the audit on one scenario's cells: each cell's unilateral deviation gains
+//! (every audited mechanism, common random numbers) and its symmetric best-response dynamics.
+//! Every campaign is played by the app's engine with the users' strategies overridden
+//! (`datapact_sim::profiles`): the mechanism's own systems, plugins' included, decide.
 
-use datapact_model::deviation::{
-    Choice, DeviationScratch, Menu, WithdrawChoice, gains, play_symmetric, succeeded,
-    user_at_quantile,
-};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use datapact_model::deviation::{Choice, Menu, WithdrawChoice, succeeded, user_at_quantile};
 use datapact_model::stats::Welford;
-use datapact_model::{Draws, Game, Kernel, campaign_rng};
+use datapact_model::{Catalog, Game, Stage};
+use datapact_scenario::Variant;
+use datapact_sim::PluginSet;
+use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
 
 use crate::table::Value;
 
 /// A gain counts as paying above this (the model's Pareto tolerance).
 const PAYS: f64 = 1e-12;
 
-/// The mechanisms with reports and withdrawal, where deviations apply (C has neither).
-pub const KERNELS: [Kernel; 2] = [Kernel::Simultaneous, Kernel::Sequential];
+/// A mechanism the audit measures: one with reports or withdrawal (C has neither).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Audited {
+    /// The catalog id of the registered mechanism the engine plays (a named variant's base).
+    pub id: u16,
+    /// Its name (a named variant's own).
+    pub name: &'static str,
+    /// For a named variant, its catalog index (its game is the cell's with its settings).
+    pub variant: Option<usize>,
+}
+
+/// The mechanisms of `names` (a scenario's, in its order) whose users report or may withdraw;
+/// a named variant is audited as its base plays it, with its own settings.
+pub fn audited(catalog: &Catalog, names: &[&'static str]) -> Vec<Audited> {
+    names
+        .iter()
+        .filter_map(|name| {
+            let index = catalog.mechanism(name)?;
+            let decl = &catalog.mechanisms[index];
+            let id = decl.variant_of.unwrap_or(index);
+            let stages = catalog.mechanisms[id].stages;
+            (stages.has(Stage::Report) || stages.has(Stage::Withdraw)).then_some(Audited {
+                id: id as u16,
+                name,
+                variant: decl.variant_of.map(|_| index),
+            })
+        })
+        .collect()
+}
 
 /// One unilateral deviation's gain in one cell × mechanism × quantile.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +58,7 @@ pub struct DeviationRow {
     pub value: f64,
     /// p.
     pub payment: f64,
-    /// `S` or `M`.
+    /// The audited mechanism.
     pub mechanism: &'static str,
     /// The deviation.
     pub choice: Choice,
@@ -81,7 +114,7 @@ pub struct EquilibriumRow {
     pub value: f64,
     /// p.
     pub payment: f64,
-    /// `S` or `M`.
+    /// The audited mechanism.
     pub mechanism: &'static str,
     /// How it ended.
     pub end: DynamicsEnd,
@@ -101,6 +134,12 @@ pub struct EquilibriumRow {
 
 /// What one cell's audit needs besides its game.
 pub struct CellAudit<'a> {
+    /// The app's plugins (the engine that plays every campaign).
+    pub plugins: &'a Arc<PluginSet>,
+    /// The mechanisms audited.
+    pub mechanisms: &'a [Audited],
+    /// The scenario's named variants (their games).
+    pub variants: &'a [Variant],
     /// The scenario seed.
     pub seed: u64,
     /// The strategy menu.
@@ -115,17 +154,52 @@ pub struct CellAudit<'a> {
     pub max_rounds: u32,
 }
 
-fn draws_of(game: &Game, seed: u64, cell: usize, rep: u32, draws: &mut Draws) {
-    let sampler = game.cost.sampler().expect("validated cost distribution");
-    let mut rng = campaign_rng(seed, cell as u64, rep as u64);
-    draws.fill(game.users, &sampler, &mut rng);
+impl CellAudit<'_> {
+    /// The game `mechanism` plays in a cell whose game is `cell` (a named variant's settings
+    /// applied; the draws are the cell's).
+    fn game_of<'g>(&self, mechanism: Audited, cell: &'g Game) -> Cow<'g, Game> {
+        match mechanism
+            .variant
+            .and_then(|index| self.variants.iter().find(|v| v.index == index))
+        {
+            Some(v) => Cow::Owned(v.game(cell)),
+            None => Cow::Borrowed(cell),
+        }
+    }
+}
+
+/// The profile in which everyone plays `c`, with one user playing `dev`.
+fn profile(base: Choice, deviator: Option<(usize, Choice)>) -> Profile {
+    let of = |c: Choice| (c.report, c.withdraw as u16);
+    Profile {
+        base: of(base),
+        deviator: deviator.map(|(who, c)| (who, of(c))),
+    }
+}
+
+/// Where `mechanism`'s campaigns of cell `cell` are played: its draws are keyed by the cell's
+/// index (the audit's own streams, independent of the scenario's draw keys).
+fn cell_of<'a>(
+    mechanism: Audited,
+    game: &'a Game,
+    cell: usize,
+    a: &'a CellAudit,
+) -> ProfileCell<'a> {
+    ProfileCell {
+        plugins: a.plugins,
+        game,
+        rules: a.menu.rules(),
+        mechanism: mechanism.id,
+        seed: a.seed,
+        key: cell as u64,
+    }
 }
 
 /// Gains of every deviation in `devs` from the symmetric profile `base`: per deviator quantile
 /// `(welford, pays)` at `[q * devs.len() + j]`, and per deviation the mean over the quantiles
 /// (a representative deviator) at `[j]` of the second vector.
 fn gain_stats(
-    kernel: Kernel,
+    mechanism: Audited,
     game: &Game,
     cell: usize,
     a: &CellAudit,
@@ -133,51 +207,65 @@ fn gain_stats(
     base: Choice,
     devs: &[Choice],
 ) -> (Vec<(Welford, u32)>, Vec<Welford>) {
-    let mut stats = vec![(Welford::default(), 0u32); a.quantiles.len() * devs.len()];
-    let mut pooled = vec![Welford::default(); devs.len()];
-    let mut sum = vec![0.0; devs.len()];
-    let (mut draws, mut scratch, mut out) =
-        (Draws::default(), DeviationScratch::default(), Vec::new());
-    let mut who = Vec::with_capacity(a.quantiles.len());
-    for rep in 0..reps {
-        draws_of(game, a.seed, cell, rep, &mut draws);
-        who.clear();
-        who.extend(
-            a.quantiles
+    let (q, d) = (a.quantiles.len(), devs.len());
+    let mut stats = vec![(Welford::default(), 0u32); q * d];
+    let mut pooled = vec![Welford::default(); d];
+    let mut sum = vec![0.0; d];
+    // The deviators of each replication, found from its costs when its profiles are made.
+    let who: RefCell<Vec<Vec<usize>>> = RefCell::new(vec![Vec::new(); reps as usize]);
+    let mut base_payoff = Vec::new();
+    play_profiles(
+        &cell_of(mechanism, game, cell, a),
+        0..reps,
+        |rep, cost| {
+            let deviators: Vec<usize> = a
+                .quantiles
                 .iter()
-                .map(|&q| user_at_quantile(&draws.cost, q)),
-        );
-        gains(
-            kernel,
-            game,
-            a.menu,
-            &draws,
-            base,
-            &who,
-            devs,
-            &mut scratch,
-            &mut out,
-        );
-        sum.fill(0.0);
-        for (k, (s, &g)) in stats.iter_mut().zip(&out).enumerate() {
-            s.0.push(g);
-            s.1 += u32::from(g > PAYS);
-            sum[k % devs.len()] += g;
-        }
-        for (w, g) in pooled.iter_mut().zip(&sum) {
-            w.push(g / a.quantiles.len() as f64);
-        }
-    }
+                .map(|&quantile| user_at_quantile(cost, quantile))
+                .collect();
+            let mut profiles = vec![profile(base, None)];
+            for &i in &deviators {
+                profiles.extend(devs.iter().map(|&dev| profile(base, Some((i, dev)))));
+            }
+            who.borrow_mut()[rep as usize] = deviators;
+            profiles
+        },
+        |rep, k, _, payoffs| {
+            let who = &who.borrow()[rep as usize];
+            if k == 0 {
+                base_payoff.clear();
+                base_payoff.extend(who.iter().map(|&i| payoffs[i]));
+                sum.fill(0.0);
+                return;
+            }
+            let (qi, j) = ((k - 1) / d, (k - 1) % d);
+            let gain = if devs[j] == base {
+                0.0
+            } else {
+                payoffs[who[qi]] - base_payoff[qi]
+            };
+            let s = &mut stats[qi * d + j];
+            s.0.push(gain);
+            s.1 += u32::from(gain > PAYS);
+            sum[j] += gain;
+            if k == q * d {
+                for (w, g) in pooled.iter_mut().zip(&sum) {
+                    w.push(g / q as f64);
+                }
+            }
+        },
+    );
     (stats, pooled)
 }
 
-/// The unilateral deviation rows of one cell (S and M).
-pub fn deviation_rows(index: usize, game: &Game, a: &CellAudit) -> Vec<DeviationRow> {
+/// The unilateral deviation rows of one cell (every audited mechanism).
+pub fn deviation_rows(index: usize, cell: &Game, a: &CellAudit) -> Vec<DeviationRow> {
     let devs = a.menu.unilateral();
     let mut rows = Vec::new();
-    for kernel in KERNELS {
+    for &mechanism in a.mechanisms {
+        let game = &*a.game_of(mechanism, cell);
         let (stats, _) = gain_stats(
-            kernel,
+            mechanism,
             game,
             index,
             a,
@@ -193,7 +281,7 @@ pub fn deviation_rows(index: usize, game: &Game, a: &CellAudit) -> Vec<Deviation
                     cell: index as u32,
                     value: game.value,
                     payment: game.payment,
-                    mechanism: kernel.name(),
+                    mechanism: mechanism.name,
                     choice,
                     factor: a.menu.factors()[choice.report as usize],
                     quantile: q,
@@ -218,40 +306,43 @@ pub fn deviation_rows(index: usize, game: &Game, a: &CellAudit) -> Vec<Deviation
     rows
 }
 
-/// Success rate and mean welfare when everyone plays `profile`.
+/// Success rate and mean welfare when everyone plays `symmetric`.
 fn symmetric_outcome(
-    kernel: Kernel,
+    mechanism: Audited,
     game: &Game,
     cell: usize,
     a: &CellAudit,
-    profile: Choice,
+    symmetric: Choice,
 ) -> (f64, f64) {
-    let (mut draws, mut scratch) = (Draws::default(), DeviationScratch::default());
     let (mut success, mut welfare) = (Welford::default(), Welford::default());
-    for rep in 0..a.dynamics_replications {
-        draws_of(game, a.seed, cell, rep, &mut draws);
-        let o = play_symmetric(kernel, game, a.menu, &draws, profile, &mut scratch);
-        success.push(f64::from(u8::from(succeeded(&o))));
-        welfare.push(o.welfare);
-    }
+    play_profiles(
+        &cell_of(mechanism, game, cell, a),
+        0..a.dynamics_replications,
+        |_, _| vec![profile(symmetric, None)],
+        |_, _, o, _| {
+            success.push(f64::from(u8::from(succeeded(o))));
+            welfare.push(o.welfare);
+        },
+    );
     (success.mean(), welfare.mean())
 }
 
-/// Symmetric best-response dynamics of one cell (S and M): from truthful-sincere, the whole
+/// Symmetric best-response dynamics of one cell (every audited mechanism): from truthful-sincere, the whole
 /// population switches to the deviation with the largest mean gain (averaged over the
 /// deviator quantiles) while one gains significantly; stops at a fixed point, a recurring
 /// profile or the round limit.
-pub fn equilibrium_rows(index: usize, game: &Game, a: &CellAudit) -> Vec<EquilibriumRow> {
+pub fn equilibrium_rows(index: usize, cell: &Game, a: &CellAudit) -> Vec<EquilibriumRow> {
     let all: Vec<Choice> = a.menu.choices().collect();
-    KERNELS
+    a.mechanisms
         .iter()
-        .map(|&kernel| {
+        .map(|&mechanism| {
+            let game = &*a.game_of(mechanism, cell);
             let mut profile = Choice::TRUTHFUL;
             let mut seen = vec![profile];
             let mut rounds = 0;
             let (end, residual) = loop {
                 let (_, pooled) = gain_stats(
-                    kernel,
+                    mechanism,
                     game,
                     index,
                     a,
@@ -282,14 +373,14 @@ pub fn equilibrium_rows(index: usize, game: &Game, a: &CellAudit) -> Vec<Equilib
                 cell: index as u32,
                 value: game.value,
                 payment: game.payment,
-                mechanism: kernel.name(),
+                mechanism: mechanism.name,
                 end,
                 rounds,
                 profile,
                 factor: a.menu.factors()[profile.report as usize],
                 residual,
-                outcome: symmetric_outcome(kernel, game, index, a, profile),
-                truthful: symmetric_outcome(kernel, game, index, a, Choice::TRUTHFUL),
+                outcome: symmetric_outcome(mechanism, game, index, a, profile),
+                truthful: symmetric_outcome(mechanism, game, index, a, Choice::TRUTHFUL),
             }
         })
         .collect()

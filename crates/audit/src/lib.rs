@@ -1,17 +1,23 @@
-//! The incentive audit (`datapact audit`): would users lie or free-ride under S and M, and
-//! which modelling choices does each of the paper's claims need?
+//! The incentive audit (`datapact audit`): would users lie or free-ride under the app's
+//! mechanisms, and which modelling choices does each of the paper's claims need?
 //!
-//! 1. **Unilateral deviations** ([`deviations::deviation_rows`]): in each (V, p) cell of the
-//!    audited paper scenario, one user — the user at a given quantile of true cost — reports
-//!    `factor × cost` or withdraws by another rule while everyone else is truthful and sincere;
-//!    her utility gain is measured on the same draws (common random numbers). Table
-//!    `deviations/`.
+//! `analysis.scenario` names a paper scenario (audited on the spec's V × p grid) or is the path
+//! of any scenario file of the app (audited on its own cells, from a sweep or a design, and its
+//! own mechanisms: every one with reports or withdrawal, plugins' and named variants included).
+//!
+//! 1. **Unilateral deviations** ([`deviations::deviation_rows`]): in each cell, one user — the
+//!    user at a given quantile of true cost — reports `factor × cost` or withdraws by another
+//!    rule while everyone else is truthful and sincere; her utility gain is measured on the same
+//!    draws (common random numbers), each campaign played by the app's engine with the users'
+//!    strategies overridden. Table `deviations/`.
 //! 2. **Best-response dynamics** ([`deviations::equilibrium_rows`]): the whole population
 //!    switches to the best symmetric deviation until none gains significantly. Table
 //!    `equilibria/`.
-//! 3. **Claims across variants** ([`variants`]): the paper runs behind the six claims are re-run
-//!    with one assumption changed at a time and the claims re-decided by
-//!    [`datapact_report::evaluate_claims`]; `claims_variants.json` and a figure.
+//! 3. **Claims across variants** ([`variants`], paper scenarios only): the paper runs behind the
+//!    six claims are re-run with one assumption changed at a time and the claims re-decided by
+//!    [`datapact_report::evaluate_claims`]; `claims_variants.json` and a figure. For any other
+//!    scenario the spec's `steps` and `[analysis.variants]` are read and skipped, and REPORT.md
+//!    says so.
 //! 4. `REPORT.md`: ε-best responses per mechanism, the equilibria, the claims × variants table
 //!    and "What each claim needs".
 //!
@@ -118,33 +124,96 @@ pub(crate) fn grid_overrides(steps: u32) -> Vec<String> {
         .collect()
 }
 
+/// The scenario an audit ran on.
+#[derive(Clone, Debug)]
+pub struct AuditedScenario {
+    /// `[scenario] name`.
+    pub name: String,
+    /// Where it came from (`<embedded>/paper/NAME.toml` or its path).
+    pub origin: String,
+    /// Its cells.
+    pub cells: usize,
+    /// Whether it is one of the paper's scenarios (then audited on the spec's V × p grid, with
+    /// the claims across model variants).
+    pub paper: bool,
+}
+
+/// `analysis.scenario`: a paper scenario's name (audited on the spec's V × p grid), or the path
+/// of any scenario file of the app (audited on its own cells; relative to the working
+/// directory, else to the spec file's).
+fn audited_scenario(
+    inputs: &AuditInputs,
+    spec: &AuditSpec,
+) -> Result<(Scenario, bool), AuditError> {
+    let a = &spec.analysis;
+    if let Some(text) = variants::paper_text(inputs.paper, &a.scenario) {
+        let origin = format!("<embedded>/paper/{}.toml", a.scenario);
+        let overrides = grid_overrides(a.steps);
+        return Ok((
+            Scenario::from_str_with(&inputs.catalog, text, &origin, &overrides)?,
+            true,
+        ));
+    }
+    let given = Path::new(&a.scenario);
+    let beside_spec = Path::new(inputs.spec.1)
+        .parent()
+        .map(|dir| dir.join(given))
+        .filter(|p| p.is_file());
+    let path = if given.is_file() {
+        Some(given.to_path_buf())
+    } else {
+        beside_spec
+    };
+    let Some(path) = path else {
+        return Err(AuditError::Spec {
+            origin: inputs.spec.1.to_string(),
+            message: format!(
+                "key `analysis.scenario`: must name a paper scenario ({}) or be the path of a \
+                 scenario file, got {:?} (no such file)",
+                inputs
+                    .paper
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                a.scenario
+            ),
+        });
+    };
+    Ok((Scenario::load_with(&inputs.catalog, &path, &[])?, false))
+}
+
 /// Runs the whole audit into `inputs.out`.
 pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     let spec = AuditSpec::parse(inputs.spec.0, inputs.spec.1)?;
     let a = &spec.analysis;
-    let text = variants::paper_text(inputs.paper, &a.scenario).ok_or_else(|| AuditError::Spec {
-        origin: inputs.spec.1.to_string(),
-        message: format!(
-            "key `analysis.scenario`: must name a paper scenario ({}), got {:?}",
-            inputs
-                .paper
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", "),
-            a.scenario
-        ),
-    })?;
-    let scenario = Scenario::from_str_with(
-        &inputs.catalog,
-        text,
-        &format!("<embedded>/paper/{}.toml", a.scenario),
-        &grid_overrides(a.steps),
-    )?;
+    let (scenario, paper) = audited_scenario(inputs, &spec)?;
+    let names = scenario.mechanism_names();
+    let mechanisms = deviations::audited(&scenario.catalog, &names);
+    let audited_names: Vec<&'static str> = mechanisms.iter().map(|m| m.name).collect();
+    let skipped: Vec<&'static str> = names
+        .iter()
+        .copied()
+        .filter(|n| !audited_names.contains(n))
+        .collect();
+    if mechanisms.is_empty() {
+        return Err(AuditError::Spec {
+            origin: inputs.spec.1.to_string(),
+            message: format!(
+                "key `analysis.scenario`: scenario {:?} has no mechanism with reports or withdrawal \
+                 to audit (its mechanisms: {})",
+                scenario.name,
+                names.join(", ")
+            ),
+        });
+    }
     std::fs::create_dir_all(&inputs.out).map_err(|e| AuditError::io(&inputs.out, e))?;
     let started = Instant::now();
     let menu = Menu::new(&a.deviation.report_factors);
     let cx = CellAudit {
+        plugins: &inputs.plugins,
+        mechanisms: &mechanisms,
+        variants: &scenario.variants,
         seed: scenario.seed,
         menu: &menu,
         quantiles: &a.deviation.cost_quantiles,
@@ -181,11 +250,27 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     let part1 = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let list = variants::variants(&eqs, &menu);
-    let claims = variants::decide_all(inputs, &spec, &list)?;
+    // The claims across model variants are the paper's: only a paper scenario carries them.
+    let claims = if paper {
+        let list = variants::variants(&eqs, &menu);
+        variants::decide_all(inputs, &spec, &list)?
+    } else {
+        Vec::new()
+    };
     let part2 = started.elapsed().as_secs_f64();
 
-    let report = render::write(&inputs.out, &spec, &menu, &devs, &eqs, &claims)?;
+    let audited = AuditedScenario {
+        name: scenario.name.clone(),
+        origin: scenario.origin.clone(),
+        cells: scenario.cell_count(),
+        paper,
+    };
+    let what = render::Audited {
+        mechanisms: &audited_names,
+        scenario: &audited,
+        skipped: &skipped,
+    };
+    let report = render::write(&inputs.out, &spec, &menu, &what, &devs, &eqs, &claims)?;
     Ok(AuditSummary {
         report,
         variants: claims,

@@ -12,7 +12,7 @@ use datapact_report::claims::Verdict;
 use datapact_report::figures::{self, Figure, Grid, Panel, Scale};
 
 use crate::AuditError;
-use crate::deviations::{DeviationRow, EquilibriumRow, KERNELS, choice_name, significant};
+use crate::deviations::{DeviationRow, EquilibriumRow, choice_name, significant};
 use crate::spec::AuditSpec;
 use crate::variants::{CLAIM_RUNS, modal_profile};
 
@@ -68,11 +68,11 @@ fn epsilon_text(menu: &Menu, devs: &[DeviationRow], mech: &str, report: bool) ->
 
 /// Per mechanism, how often each deviation is the best response of a cell × quantile (the
 /// `best` column), and how often truthful-sincere is.
-fn best_response_text(menu: &Menu, devs: &[DeviationRow]) -> String {
+fn best_response_text(menu: &Menu, mechanisms: &[&str], devs: &[DeviationRow]) -> String {
     let mut s =
         String::from("| mechanism | best response per cell × cost quantile (count) |\n|---|---|\n");
-    for k in KERNELS {
-        let rows: Vec<&DeviationRow> = devs.iter().filter(|r| r.mechanism == k.name()).collect();
+    for &k in mechanisms {
+        let rows: Vec<&DeviationRow> = devs.iter().filter(|r| r.mechanism == k).collect();
         let groups: std::collections::BTreeSet<(u32, u64)> = rows
             .iter()
             .map(|r| (r.cell, r.quantile.to_bits()))
@@ -86,7 +86,7 @@ fn best_response_text(menu: &Menu, devs: &[DeviationRow]) -> String {
         list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut parts = vec![format!("truthful-sincere ({})", groups.len() - deviating)];
         parts.extend(list.into_iter().map(|(n, c)| format!("{n} ({c})")));
-        let _ = writeln!(s, "| {} | {} |", k.name(), parts.join(", "));
+        let _ = writeln!(s, "| {k} | {} |", parts.join(", "));
     }
     s
 }
@@ -95,16 +95,16 @@ fn grid_of(points: impl Iterator<Item = (f64, f64, f64)>) -> Grid {
     Grid::from_points(points.map(|(x, y, z)| (x, y, Some(z))))
 }
 
-fn max_gain_figure(devs: &[DeviationRow]) -> Figure {
+fn max_gain_figure(mechanisms: &[&str], devs: &[DeviationRow]) -> Figure {
     let mut rows = Vec::new();
     let mut all = Vec::new();
     for report in [true, false] {
         let mut row = Vec::new();
-        for k in KERNELS {
+        for &k in mechanisms {
             let mut best: BTreeMap<u32, (f64, f64, f64)> = BTreeMap::new();
             for r in devs
                 .iter()
-                .filter(|r| r.mechanism == k.name() && is_report(r) == report)
+                .filter(|r| r.mechanism == k && is_report(r) == report)
             {
                 let e = best
                     .entry(r.cell)
@@ -114,8 +114,7 @@ fn max_gain_figure(devs: &[DeviationRow]) -> Figure {
             all.extend(best.values().map(|v| v.2));
             row.push(Panel {
                 title: format!(
-                    "{}: best {} deviation",
-                    k.name(),
+                    "{k}: best {} deviation",
                     if report { "report" } else { "withdraw" }
                 ),
                 grid: grid_of(best.into_values()),
@@ -142,14 +141,14 @@ fn max_gain_figure(devs: &[DeviationRow]) -> Figure {
     }
 }
 
-fn equilibrium_figure(eqs: &[EquilibriumRow]) -> Figure {
-    let panels: Vec<Panel> = KERNELS
+fn equilibrium_figure(mechanisms: &[&str], eqs: &[EquilibriumRow]) -> Figure {
+    let panels: Vec<Panel> = mechanisms
         .iter()
-        .map(|k| Panel {
-            title: format!("{}: welfare at the dynamics' end − truthful", k.name()),
+        .map(|&k| Panel {
+            title: format!("{k}: welfare at the dynamics' end − truthful"),
             grid: grid_of(
                 eqs.iter()
-                    .filter(|e| e.mechanism == k.name())
+                    .filter(|e| e.mechanism == k)
                     .map(|e| (e.value, e.payment, e.outcome.1 - e.truthful.1)),
             ),
             scale: Scale::diverging(0.0, 0.0),
@@ -177,12 +176,12 @@ fn equilibrium_figure(eqs: &[EquilibriumRow]) -> Figure {
     }
 }
 
-fn dynamics_text(menu: &Menu, eqs: &[EquilibriumRow]) -> String {
+fn dynamics_text(menu: &Menu, mechanisms: &[&str], eqs: &[EquilibriumRow]) -> String {
     let mut s = String::from(
         "| mechanism | fixed / cycle / limit | final profiles (cells) | success: end vs truthful | welfare: end vs truthful |\n|---|---|---|---|---|\n",
     );
-    for k in KERNELS {
-        let rows: Vec<&EquilibriumRow> = eqs.iter().filter(|e| e.mechanism == k.name()).collect();
+    for &k in mechanisms {
+        let rows: Vec<&EquilibriumRow> = eqs.iter().filter(|e| e.mechanism == k).collect();
         let n = rows.len().max(1) as f64;
         let count = |name: &str| rows.iter().filter(|e| e.end.name() == name).count();
         let mut profiles: BTreeMap<String, usize> = BTreeMap::new();
@@ -196,7 +195,7 @@ fn dynamics_text(menu: &Menu, eqs: &[EquilibriumRow]) -> String {
         let _ = writeln!(
             s,
             "| {} | {} / {} / {} | {} | {:.4} vs {:.4} | {:.4} vs {:.4} |",
-            k.name(),
+            k,
             count("fixed"),
             count("cycle"),
             count("limit"),
@@ -245,37 +244,80 @@ fn closing_note(vs: &[VariantClaims]) -> String {
     s.trim_end_matches("; ").to_string() + "."
 }
 
+/// What was audited, for REPORT.md.
+pub struct Audited<'a> {
+    /// The audited mechanisms' names, in the scenario's order.
+    pub mechanisms: &'a [&'static str],
+    /// The scenario, as REPORT.md names it.
+    pub scenario: &'a crate::AuditedScenario,
+    /// The mechanisms of the scenario that have neither reports nor withdrawal.
+    pub skipped: &'a [&'static str],
+}
+
 /// Writes the figures, `claims_variants.json` and `REPORT.md` into `out`.
 pub fn write(
     out: &Path,
     spec: &AuditSpec,
     menu: &Menu,
+    what: &Audited,
     devs: &[DeviationRow],
     eqs: &[EquilibriumRow],
     vs: &[VariantClaims],
 ) -> Result<PathBuf, AuditError> {
     let a = &spec.analysis;
+    let mechanisms = what.mechanisms;
+    let paper = what.scenario.paper;
     let figs = out.join("figures");
-    std::fs::create_dir_all(&figs).map_err(|e| AuditError::io(&figs, e))?;
-    figures::render(&max_gain_figure(devs), &figs)?;
-    figures::render(&equilibrium_figure(eqs), &figs)?;
-    render_claims_grid(vs, &figs)?;
-    let json = serde_json::to_string_pretty(vs).map_err(|e| AuditError::Io {
-        path: out.join("claims_variants.json"),
-        message: e.to_string(),
-    })?;
-    write_text(&out.join("claims_variants.json"), &(json + "\n"))?;
+    if paper {
+        std::fs::create_dir_all(&figs).map_err(|e| AuditError::io(&figs, e))?;
+        figures::render(&max_gain_figure(mechanisms, devs), &figs)?;
+        figures::render(&equilibrium_figure(mechanisms, eqs), &figs)?;
+        render_claims_grid(vs, &figs)?;
+        let json = serde_json::to_string_pretty(vs).map_err(|e| AuditError::Io {
+            path: out.join("claims_variants.json"),
+            message: e.to_string(),
+        })?;
+        write_text(&out.join("claims_variants.json"), &(json + "\n"))?;
+    }
 
     let mut md = String::from("# Incentive audit\n\n");
+    let cells = if paper {
+        format!(
+            "the paper scenario `{}` (uniform costs, n = 20, θ = 0.6, σ_w = 0.5) on V, p each over [0, 0.3] \
+             in {} steps",
+            a.scenario, a.steps
+        )
+    } else {
+        format!(
+            "the scenario `{}` ({}) on its own {} cell{}",
+            what.scenario.name,
+            what.scenario.origin,
+            what.scenario.cells,
+            if what.scenario.cells == 1 { "" } else { "s" }
+        )
+    };
+    let skipped = if what.skipped.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " {} {} neither reports nor withdrawal and {} not audited.",
+            what.skipped.join(", "),
+            if what.skipped.len() == 1 {
+                "has"
+            } else {
+                "have"
+            },
+            if what.skipped.len() == 1 { "is" } else { "are" }
+        )
+    };
     let _ = writeln!(
         md,
-        "Audited model: the paper scenario `{}` (uniform costs, n = 20, θ = 0.6, σ_w = 0.5) on V, p each over \
-         [0, 0.3] in {} steps. Deviations: {} replications per cell, report factors {:?} (report = factor × true \
-         cost; 1 is truthful), deviator at cost quantiles {:?}, withdraw rules {}. Common random numbers: \
-         each deviation is played on the same draws as the baseline. C has neither reports nor withdrawal and \
-         is not audited. Tables: `deviations/`, `equilibria/` (columns in docs/schema.md).\n",
-        a.scenario,
-        a.steps,
+        "Audited model: {cells}; mechanisms {}. Deviations: {} replications per cell, report factors {:?} \
+         (report = factor × true cost; 1 is truthful), deviator at cost quantiles {:?}, withdraw rules {}. \
+         Common random numbers: each deviation is played on the same draws as the baseline, by the app's \
+         own engine (every mechanism's systems, plugins' included).{skipped} Tables: `deviations/`, \
+         `equilibria/` (columns in docs/schema.md).\n",
+        mechanisms.join(", "),
         a.replications,
         a.deviation.report_factors,
         a.deviation.cost_quantiles,
@@ -291,17 +333,21 @@ pub fn write(
          grid, the deviations and the cost quantiles; as a maximum over many noisy means it is biased \
          upwards, so the count of significant gains is given beside it.\n\n",
     );
-    for k in KERNELS {
-        let _ = writeln!(md, "**{}**\n", k.name());
-        md.push_str(&epsilon_text(menu, devs, k.name(), true));
-        md.push_str(&epsilon_text(menu, devs, k.name(), false));
+    for &k in mechanisms {
+        let _ = writeln!(md, "**{k}**\n");
+        md.push_str(&epsilon_text(menu, devs, k, true));
+        md.push_str(&epsilon_text(menu, devs, k, false));
         md.push('\n');
     }
-    md.push_str(&best_response_text(menu, devs));
-    md.push_str(
-        "\n![largest gain](figures/max_gain.png)\n\nBlue: every deviation of that kind loses there \
-         (each side of the colour scale is scaled to its own extreme).\n\n",
-    );
+    md.push_str(&best_response_text(menu, mechanisms, devs));
+    if paper {
+        md.push_str(
+            "\n![largest gain](figures/max_gain.png)\n\nBlue: every deviation of that kind loses there \
+             (each side of the colour scale is scaled to its own extreme).\n\n",
+        );
+    } else {
+        md.push('\n');
+    }
     md.push_str("## 2. Best-response dynamics\n\n");
     let _ = writeln!(
         md,
@@ -310,7 +356,18 @@ pub fn write(
          is > 0 and > 2 SE; at most {} switches, {} replications per round.\n",
         a.dynamics.max_rounds, a.dynamics.replications
     );
-    md.push_str(&dynamics_text(menu, eqs));
+    md.push_str(&dynamics_text(menu, mechanisms, eqs));
+    if !paper {
+        md.push_str(
+            "\n## 3. The paper's claims\n\nSkipped: this scenario is not one of the paper's, so the spec's \
+             `steps` (the paper's V × p grid) and `[analysis.variants]` (the paper's claims re-decided \
+             across model variants) were read and not used; the audit ran on the scenario's own cells. \
+             The figures, drawn over the paper's V × p grid, are not drawn either.\n",
+        );
+        let report = out.join("REPORT.md");
+        write_text(&report, &md)?;
+        return Ok(report);
+    }
     md.push_str("\n![equilibrium welfare](figures/equilibrium_welfare.png)\n\n");
     md.push_str("## 3. The claims across model variants\n\n");
     let _ = writeln!(

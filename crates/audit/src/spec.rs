@@ -1,4 +1,4 @@
-//! The audit's own settings (`scenarios/audit.toml`, `[analysis]`): which paper scenario is
+//! The audit's own settings (`scenarios/audit.toml`, `[analysis]`): which scenario is
 //! audited, the strategy grid of the deviations, and the sizes of every part.
 
 use serde::Deserialize;
@@ -20,7 +20,7 @@ pub struct AuditSpec {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Analysis {
-    /// The paper scenario whose model is audited (by name).
+    /// A paper scenario (by name), or the path of any scenario file of the app.
     pub scenario: String,
     /// Replications per cell of the deviation analysis.
     pub replications: u32,

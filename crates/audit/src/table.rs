@@ -53,12 +53,20 @@ pub struct TableDecl {
 /// `deviations/`: one row per cell × mechanism × deviation × deviator's cost quantile.
 pub const DEVIATIONS: TableDecl = TableDecl {
     name: "deviations",
-    row: "cell × mechanism (S, M) × unilateral deviation × deviator's cost quantile",
+    row: "cell × audited mechanism × unilateral deviation × deviator's cost quantile",
     columns: &[
-        ("cell", Ty::U32, "cell index in the audit's (V, p) grid"),
+        (
+            "cell",
+            Ty::U32,
+            "cell index (the paper's V × p grid, or the audited scenario's own cells)",
+        ),
         ("value", Ty::F64, "V"),
         ("payment", Ty::F64, "p"),
-        ("mechanism", Ty::Str, "`S` or `M`"),
+        (
+            "mechanism",
+            Ty::Str,
+            "an audited mechanism: one with reports or withdrawal (S, M, plugins', named variants)",
+        ),
         (
             "deviation",
             Ty::Str,
@@ -94,12 +102,20 @@ pub const DEVIATIONS: TableDecl = TableDecl {
 /// `equilibria/`: one row per cell × mechanism.
 pub const EQUILIBRIA: TableDecl = TableDecl {
     name: "equilibria",
-    row: "cell × mechanism (S, M): symmetric best-response dynamics from truthful-sincere",
+    row: "cell × audited mechanism: symmetric best-response dynamics from truthful-sincere",
     columns: &[
-        ("cell", Ty::U32, "cell index in the audit's (V, p) grid"),
+        (
+            "cell",
+            Ty::U32,
+            "cell index (the paper's V × p grid, or the audited scenario's own cells)",
+        ),
         ("value", Ty::F64, "V"),
         ("payment", Ty::F64, "p"),
-        ("mechanism", Ty::Str, "`S` or `M`"),
+        (
+            "mechanism",
+            Ty::Str,
+            "an audited mechanism: one with reports or withdrawal (S, M, plugins', named variants)",
+        ),
         (
             "status",
             Ty::Str,
