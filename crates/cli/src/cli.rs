@@ -148,6 +148,9 @@ enum Command {
         /// Analyse the contrast MECHANISM minus this mechanism (e.g. --mechanism M --minus S).
         #[arg(long)]
         minus: Option<String>,
+        /// Also the second-order Sobol indices S2 of each pair of axes (Sobol designs).
+        #[arg(long)]
+        second_order: bool,
         /// Where to write (default: DIR/sensitivity).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -239,7 +242,22 @@ impl SearchFlags {
 
 /// Parses the process's arguments and runs the subcommand with `plugins`.
 pub(crate) fn main(plugins: Arc<PluginSet>) -> ExitCode {
-    let cli = Cli::parse();
+    ExitCode::from(main_from(plugins, std::env::args_os()))
+}
+
+/// The command line on `args` (the program's name first); returns the exit code. Help,
+/// `--version` and argument errors print as clap prints them (exit 0, or 2 for an error).
+pub(crate) fn main_from(
+    plugins: Arc<PluginSet>,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return u8::try_from(e.exit_code()).unwrap_or(2);
+        }
+    };
     let result = plugins
         .validate()
         .map_err(|e| Failure {
@@ -251,10 +269,10 @@ pub(crate) fn main(plugins: Arc<PluginSet>) -> ExitCode {
             dispatch(&Context { plugins, catalog }, cli.command)
         });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(f) => {
             eprintln!("datapact: {}", f.message);
-            ExitCode::from(f.code)
+            f.code
         }
     }
 }
@@ -309,8 +327,18 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             metric,
             mechanism,
             minus,
+            second_order,
             out,
-        } => sensitivity_cmd::sensitivity(&dir, metric, mechanism, minus, out),
+        } => sensitivity_cmd::sensitivity(
+            &dir,
+            datapact_report::sensitivity::Request {
+                metric,
+                mechanism,
+                minus,
+                second_order,
+            },
+            out,
+        ),
         Command::Diff { a, b, z, out } => diff_cmd::diff(&a, &b, z, out),
         Command::Reproduce {
             out,

@@ -83,6 +83,51 @@ impl App {
     pub fn run_cli(self) -> ExitCode {
         cli::main(Arc::new(self.plugins))
     }
+
+    /// Runs the command line on `args` (the program's name first) instead of the process's
+    /// own, and returns the exit code: for a program that embeds datapact, such as the Python
+    /// package's `datapact` console script.
+    pub fn run_cli_from(self, args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
+        cli::main_from(Arc::new(self.plugins), args)
+    }
+}
+
+/// The paper's embedded scenarios (name, hash, canonical text) and the defaults' canonical text,
+/// loaded with `catalog`: what `datapact report` compares runs against (for programs that render
+/// reports themselves, such as the Python package).
+///
+/// # Errors
+/// If an embedded scenario does not load with `catalog` (a plugin set without the core).
+pub fn paper_reference(
+    catalog: &Arc<datapact_model::Catalog>,
+) -> Result<datapact_report::Reference, datapact_scenario::ScenarioError> {
+    use datapact_scenario::Scenario;
+    let paper = embedded::PAPER
+        .iter()
+        .map(|(name, text)| {
+            let s = Scenario::from_str_with(
+                catalog,
+                text,
+                &format!("<embedded>/paper/{name}.toml"),
+                &[],
+            )?;
+            Ok(datapact_report::PaperScenario {
+                name: s.name.clone(),
+                hash: s.hash(),
+                toml: s.normalized(),
+            })
+        })
+        .collect::<Result<Vec<_>, datapact_scenario::ScenarioError>>()?;
+    let defaults = Scenario::from_str_with(
+        catalog,
+        "[scenario]\nname = \"defaults\"\nseed = 0\nreplications = 1\n",
+        "<defaults>",
+        &[],
+    )?;
+    Ok(datapact_report::Reference {
+        paper,
+        defaults_toml: defaults.normalized(),
+    })
 }
 
 /// What a plugin author imports: bevy_ecs's prelude, the plugin API, the components and

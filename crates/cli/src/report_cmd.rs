@@ -4,10 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use datapact_report::ReportOutput;
-use datapact_scenario::Scenario;
 
 use crate::context::Context;
-use crate::embedded;
 use crate::failure::Failure;
 
 /// What `report` and `reproduce` print of a rendered report.
@@ -45,38 +43,11 @@ pub(crate) fn print_report(out: &ReportOutput) {
     }
 }
 
-/// What the report compares runs with: the embedded paper scenarios (by hash) and a scenario
-/// of defaults only.
+/// The paper's scenarios and the defaults, as reports compare runs against.
 pub(crate) fn reference(cx: &Context) -> Result<datapact_report::Reference, Failure> {
-    let paper = embedded::PAPER
-        .iter()
-        .map(|(name, text)| {
-            let s = Scenario::from_str_with(
-                &cx.catalog,
-                text,
-                &format!("<embedded>/paper/{name}.toml"),
-                &[],
-            )?;
-            Ok(datapact_report::PaperScenario {
-                name: s.name.clone(),
-                hash: s.hash(),
-                toml: s.normalized(),
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    let defaults = Scenario::from_str_with(
-        &cx.catalog,
-        "[scenario]\nname = \"defaults\"\nseed = 0\nreplications = 1\n",
-        "<defaults>",
-        &[],
-    )?;
-    Ok(datapact_report::Reference {
-        paper,
-        defaults_toml: defaults.normalized(),
-    })
+    Ok(crate::paper_reference(&cx.catalog)?)
 }
 
-/// `datapact report DIR [--out REPORT_DIR]`.
 pub(crate) fn report(cx: &Context, dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
     let out = out.unwrap_or_else(|| dir.join("report"));
     let started = Instant::now();

@@ -4,21 +4,14 @@ use std::path::{Path, PathBuf};
 
 use crate::failure::Failure;
 
-/// `datapact sensitivity DIR --metric M [--mechanism X [--minus Y]] [--out OUT]`.
+/// `datapact sensitivity DIR --metric M [--mechanism X [--minus Y]] [--second-order] [--out OUT]`.
 pub(crate) fn sensitivity(
     dir: &Path,
-    metric: String,
-    mechanism: Option<String>,
-    minus: Option<String>,
+    request: datapact_report::sensitivity::Request,
     out: Option<PathBuf>,
 ) -> Result<(), Failure> {
-    use datapact_report::sensitivity::{Request, analyze, write_outputs};
+    use datapact_report::sensitivity::{analyze, write_outputs};
     let out = out.unwrap_or_else(|| dir.join("sensitivity"));
-    let request = Request {
-        metric,
-        mechanism,
-        minus,
-    };
     let analysis = analyze(dir, &request)?;
     let files = write_outputs(&analysis, &out)?;
     for r in &analysis.responses {
@@ -35,6 +28,10 @@ pub(crate) fn sensitivity(
                 })
                 .collect();
             println!("  {axis:<16} {}", shown.join("   "));
+        }
+        for (p, q, ix) in &r.pairs {
+            let conf = ix.conf.map(|c| format!(" ± {c:.3}")).unwrap_or_default();
+            println!("  {:<16} S2 = {:.3}{conf}", format!("{p} × {q}"), ix.value);
         }
     }
     for f in files {

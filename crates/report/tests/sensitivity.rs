@@ -5,7 +5,7 @@
 use std::f64::consts::PI;
 
 use datapact_report::sensitivity::{
-    Request, analyze, morris_effects, sobol_indices, write_outputs,
+    Request, analyze, morris_effects, sobol_indices, sobol_second_order, write_outputs,
 };
 use datapact_runner::RunOptions;
 use datapact_scenario::design::unit_points;
@@ -57,6 +57,33 @@ fn sobol_indices_of_ishigami_fall_in_their_intervals() {
 }
 
 #[test]
+fn second_order_indices_of_ishigami_fall_in_their_intervals() {
+    // Only x1 and x3 interact: S2₁₃ = V₁₃ / V, S2₁₂ = S2₂₃ = 0.
+    let (a, b) = (7.0f64, 0.1f64);
+    let v13 = b * b * PI.powi(8) * (1.0 / 18.0 - 1.0 / 50.0);
+    let v = 0.5 * (1.0 + b * PI.powi(4) / 5.0).powi(2) + a * a / 8.0 + v13;
+    let truth = [(0, 1, 0.0), (0, 2, v13 / v), (1, 2, 0.0)];
+    let points = unit_points(DesignKind::Sobol, 1024, 3, 20260508);
+    let y: Vec<f64> = points.iter().map(|p| ishigami(p)).collect();
+    let s2 = sobol_second_order(&y, 3, 1).unwrap();
+    assert_eq!(s2.len(), 3);
+    for ((p, q, want), (gp, gq, got)) in truth.iter().zip(&s2) {
+        assert_eq!((p, q), (gp, gq));
+        let conf = got.conf.unwrap();
+        assert!(conf > 0.0 && conf < 0.2, "S2 {p}{q}: interval ±{conf}");
+        // Within 2.5 SE (1.3 half-widths of the 95% interval); a fixed seed.
+        assert!(
+            (got.value - want).abs() <= 1.3 * conf,
+            "S2 {p}{q}: {} ± {conf}, true {want}",
+            got.value
+        );
+    }
+    // Its own bootstrap stream: S1 and ST are what they were without S2.
+    assert_eq!(sobol_second_order(&y, 3, 1).unwrap(), s2);
+    assert!(sobol_second_order(&y[1..], 3, 1).is_err());
+}
+
+#[test]
 fn morris_effects_of_a_linear_function_are_its_slopes() {
     let dims = 3;
     let unit = unit_points(DesignKind::Morris, 20, dims, 5);
@@ -99,9 +126,26 @@ fn a_designed_run_is_analysed_end_to_end() {
         metric: "welfare_mean".into(),
         mechanism: Some("M".into()),
         minus: Some("S".into()),
+        second_order: false,
     };
     let a = analyze(&out, &request).unwrap();
     assert_eq!(a.responses.len(), 1);
+    assert!(a.responses[0].pairs.is_empty());
+    let with_s2 = analyze(
+        &out,
+        &Request {
+            second_order: true,
+            ..request.clone()
+        },
+    )
+    .unwrap();
+    let pairs = &with_s2.responses[0].pairs;
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(
+        (pairs[0].0.as_str(), pairs[0].1.as_str(), pairs[0].2.name),
+        ("value", "payment", "S2")
+    );
+    assert_eq!(with_s2.responses[0].axes, a.responses[0].axes);
     assert_eq!(a.responses[0].mechanism, "M-S");
     let axes: Vec<&str> = a.responses[0]
         .axes
@@ -163,7 +207,11 @@ fn schema_doc_lists_the_sensitivity_columns() {
         .nth(1)
         .expect("section in docs/schema.md");
     for (name, ty, what) in datapact_report::sensitivity::SENSITIVITY_COLUMNS {
-        let nullable = if name == "conf" { "yes" } else { "no" };
+        let nullable = if name == "conf" || name == "axis2" {
+            "yes"
+        } else {
+            "no"
+        };
         let row = format!("| `{name}` | {ty} | {nullable} | {what} |");
         assert!(section.contains(&row), "docs/schema.md lacks {row}");
     }

@@ -7,7 +7,7 @@ use datapact_trace::arrow::datatypes::DataType;
 use datapact_trace::manifest::DesignRecord;
 use datapact_trace::{CellsColumns, Table, read_table};
 
-use super::estimators::{Index, morris_effects, sobol_indices};
+use super::estimators::{Index, morris_effects, sobol_indices, sobol_second_order};
 use crate::ReportError;
 
 /// What to analyse: a `cells` column, for one mechanism, optionally minus another's.
@@ -19,6 +19,8 @@ pub struct Request {
     pub mechanism: Option<String>,
     /// A mechanism whose value is subtracted (the contrast `mechanism − minus`).
     pub minus: Option<String>,
+    /// Also the second-order Sobol indices of each pair of axes (Sobol designs only).
+    pub second_order: bool,
 }
 
 /// The indices of one response (a mechanism, or a contrast) in one grid cell.
@@ -30,6 +32,8 @@ pub struct Response {
     pub grid_cell: u32,
     /// One entry per design axis: its output column and its indices.
     pub axes: Vec<(String, Vec<Index>)>,
+    /// Second-order indices (`S2`), one per pair of axes in design order, when asked for.
+    pub pairs: Vec<(String, String, Index)>,
 }
 
 /// A run's sensitivity analysis.
@@ -71,6 +75,12 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
                 manifest.mechanisms.join(", ")
             )));
         }
+    }
+    if request.second_order && design.kind != "sobol" {
+        return Err(ReportError::Data(format!(
+            "{shown}: second-order indices need a design of kind \"sobol\", found \"{}\"",
+            design.kind
+        )));
     }
     if request.minus.is_some() && request.mechanism.is_none() {
         return Err(ReportError::Data(
@@ -114,6 +124,7 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
                 manifest.seed,
                 name,
                 g as u32,
+                request.second_order,
             )?);
         }
     }
@@ -131,8 +142,18 @@ fn analyze_response(
     seed: u64,
     mechanism: String,
     grid_cell: u32,
+    second_order: bool,
 ) -> Result<Response, ReportError> {
     let dims = design.columns.len();
+    let pairs = if second_order && design.kind == "sobol" {
+        sobol_second_order(y, dims, seed)
+            .map_err(ReportError::Data)?
+            .into_iter()
+            .map(|(p, q, ix)| (design.columns[p].clone(), design.columns[q].clone(), ix))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let indices: Vec<Vec<Index>> = if design.kind == "sobol" {
         sobol_indices(y, dims, seed)
             .map_err(ReportError::Data)?
@@ -150,6 +171,7 @@ fn analyze_response(
         mechanism,
         grid_cell,
         axes: design.columns.iter().cloned().zip(indices).collect(),
+        pairs,
     })
 }
 

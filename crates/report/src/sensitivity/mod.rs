@@ -1,5 +1,5 @@
-//! Sensitivity analysis of a designed run: Sobol first-order and total indices from a Saltelli
-//! (`kind = "sobol"`) design, Morris elementary effects from a `kind = "morris"` design.
+//! Sensitivity analysis of a designed run: Sobol first-order and total indices (and, when asked
+//! for, second-order ones) from a Saltelli (`kind = "sobol"`) design, Morris elementary effects from a `kind = "morris"` design.
 //!
 //! The estimators are those of SALib (`sobol.analyze`, `morris.analyze`): with the outputs
 //! standardised, S1ᵢ = mean(f(B)·(f(ABᵢ) − f(A))) / Var (Saltelli et al. 2010) and
@@ -21,7 +21,7 @@ mod table;
 use std::path::{Path, PathBuf};
 
 pub use analysis::{Analysis, Request, Response, analyze};
-pub use estimators::{Index, RESAMPLES, morris_effects, sobol_indices};
+pub use estimators::{Index, RESAMPLES, morris_effects, sobol_indices, sobol_second_order};
 pub use table::{SENSITIVITY_COLUMNS, to_batch, write_files, write_outputs};
 
 use crate::ReportError;
@@ -36,6 +36,7 @@ pub fn render_for_report(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportE
                 metric: "welfare_mean".into(),
                 mechanism: None,
                 minus: None,
+                second_order: false,
             };
             write_files(&analyze(dir, &request)?, out)
         }

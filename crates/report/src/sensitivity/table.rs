@@ -13,7 +13,7 @@ use crate::ReportError;
 
 /// The columns of `sensitivity.parquet`: name, type and meaning (the one declaration
 /// docs/schema.md's section is checked against).
-pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 9] = [
+pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 10] = [
     ("scenario", "Utf8", "Scenario name of the analysed run."),
     ("method", "Utf8", "`sobol` or `morris`: the design's kind."),
     (
@@ -33,9 +33,14 @@ pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 9] = [
     ),
     ("axis", "Utf8", "Output column of the design axis."),
     (
+        "axis2",
+        "Utf8",
+        "The pair's second axis of a second-order index (`S2`, with `sensitivity --second-order`); null otherwise.",
+    ),
+    (
         "index",
         "Utf8",
-        "`S1` first-order, `ST` total (Sobol); `mu_star`, `mu`, `sigma` (Morris, in output units per unit of the axis's range).",
+        "`S1` first-order, `ST` total, `S2` second-order (Sobol); `mu_star`, `mu`, `sigma` (Morris, in output units per unit of the axis's range).",
     ),
     ("value", "Float64", "The estimate."),
     (
@@ -47,14 +52,19 @@ pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 9] = [
 
 /// The analysis as one record batch, one row per (response, axis, index).
 pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
-    // One row per (response, axis, index), flattened.
-    let rows: Vec<(&Response, &str, &Index)> = a
+    // One row per (response, axis, index), then one per (response, pair) for S2, flattened.
+    let rows: Vec<(&Response, &str, Option<&str>, &Index)> = a
         .responses
         .iter()
         .flat_map(|r| {
-            r.axes
+            let single = r.axes.iter().flat_map(move |(axis, ixs)| {
+                ixs.iter().map(move |ix| (r, axis.as_str(), None, ix))
+            });
+            let pairs = r
+                .pairs
                 .iter()
-                .flat_map(move |(axis, ixs)| ixs.iter().map(move |ix| (r, axis.as_str(), ix)))
+                .map(move |(p, q, ix)| (r, p.as_str(), Some(q.as_str()), ix));
+            single.chain(pairs)
         })
         .collect();
     let n = rows.len();
@@ -66,7 +76,7 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
                 "UInt32" => DataType::UInt32,
                 _ => DataType::Float64,
             };
-            Field::new(*name, dt, *name == "conf")
+            Field::new(*name, dt, *name == "conf" || *name == "axis2")
         })
         .collect();
     let arrays: Vec<ArrayRef> = vec![
@@ -80,11 +90,12 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
             rows.iter().map(|r| r.0.grid_cell),
         )),
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2.name))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.3.name))),
         Arc::new(Float64Array::from_iter_values(
-            rows.iter().map(|r| r.2.value),
+            rows.iter().map(|r| r.3.value),
         )),
-        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.2.conf))),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.3.conf))),
     ];
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
         .map_err(|e| ReportError::Data(format!("sensitivity table: {e}")))
