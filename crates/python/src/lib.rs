@@ -8,10 +8,7 @@
 //! copying a buffer. A run simulates on a worker thread with the GIL released, while the calling
 //! thread polls for Ctrl-C (`Python::check_signals`) and reports progress.
 
-// The embedded scenarios, the command line's own file (compiled here too, so that the extension
-// module does not link the command line's dependencies).
-#[path = "../../cli/src/embedded.rs"]
-mod embedded;
+use datapact::embedded;
 mod search;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +27,7 @@ use datapact_trace::Table;
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 
 /// How often the calling thread wakes while a run is simulating: to check for Ctrl-C and to
 /// advance the progress bar. Short enough to feel immediate, long enough to cost nothing.
@@ -74,7 +71,13 @@ fn runner_error(py: Python<'_>, e: RunnerError) -> PyErr {
         RunnerError::Interrupted => ("InterruptedRun", 130),
         _ => ("OutputError", 1),
     };
-    error(py, class, e.to_string(), &[("exit_code", obj(py, code))])
+    // The command line's advice, in the terms of `datapact.run`'s arguments.
+    let message = e
+        .to_string()
+        .replace("--resume", "resume=True")
+        .replace("another --out directory", "another out= directory")
+        .replace("--out", "out=");
+    error(py, class, message, &[("exit_code", obj(py, code))])
 }
 
 /// A validated scenario: what `datapact.validate` returns and `datapact.run` runs.
@@ -160,42 +163,79 @@ impl PyScenario {
     }
 }
 
-/// A TOML value from a Python value of a scenario dict; `at` is the dotted key, for errors.
-fn toml_value(value: &Bound<'_, PyAny>, at: &str) -> PyResult<toml::Value> {
-    // bool before int: Python's bool is a subclass of int.
+/// How deep a scenario value may nest (tables in tables, lists in lists): far beyond any
+/// scenario, and far below what would exhaust the stack (a self-referencing dict stops here).
+const MAX_DEPTH: usize = 64;
+
+/// A TOML value from a Python value of a scenario dict or of `set=`; `at` is the dotted key, for
+/// errors. Any real or integral number is a number (numpy scalars and 0-d arrays included, by
+/// the `numbers` ABCs numpy registers with), and any array-like with `tolist` (a numpy array) a
+/// list.
+fn toml_value(value: &Bound<'_, PyAny>, at: &str, depth: usize) -> PyResult<toml::Value> {
+    let py = value.py();
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "{at}: nested more than {MAX_DEPTH} levels deep (a dict or list that contains itself?)"
+        )));
+    }
+    // bool before int: Python's bool is a subclass of int; numpy's bool_ is neither.
     if value.is_instance_of::<PyBool>() {
         return Ok(toml::Value::Boolean(value.extract()?));
-    }
-    if value.is_instance_of::<PyInt>() {
-        let i: i64 = value.extract().map_err(|_| {
-            PyValueError::new_err(format!("{at}: integer {value} does not fit in 64 bits"))
-        })?;
-        return Ok(toml::Value::Integer(i));
-    }
-    if value.is_instance_of::<PyFloat>() {
-        return Ok(toml::Value::Float(value.extract()?));
     }
     if value.is_instance_of::<PyString>() {
         return Ok(toml::Value::String(value.extract()?));
     }
     if let Ok(dict) = value.cast::<PyDict>() {
-        return Ok(toml::Value::Table(toml_table(dict, at)?));
+        return Ok(toml::Value::Table(toml_table(dict, at, depth + 1)?));
     }
     if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
         let items = value
             .try_iter()?
             .enumerate()
-            .map(|(i, item)| toml_value(&item?, &format!("{at}[{i}]")))
+            .map(|(i, item)| toml_value(&item?, &format!("{at}[{i}]"), depth + 1))
             .collect::<PyResult<Vec<_>>>()?;
         return Ok(toml::Value::Array(items));
     }
+    // numpy: a 0-d array or a scalar is its Python value (`item()`), an array its nested list.
+    if let Ok(ndim) = value.getattr("ndim").and_then(|n| n.extract::<usize>())
+        && value.hasattr("tolist")?
+    {
+        let plain = if ndim == 0 {
+            value.call_method0("item")?
+        } else {
+            value.call_method0("tolist")?
+        };
+        return toml_value(&plain, at, depth + 1);
+    }
+    let numbers = py.import("numbers")?;
+    if value.is_instance(&numbers.getattr("Integral")?)? {
+        let i = py.import("operator")?.call_method1("index", (value,))?;
+        let i: i64 = i.extract().map_err(|_| {
+            PyValueError::new_err(format!("{at}: integer {value} does not fit in 64 bits"))
+        })?;
+        return Ok(toml::Value::Integer(i));
+    }
+    if value.is_instance(&numbers.getattr("Real")?)? {
+        return Ok(toml::Value::Float(
+            value.call_method0("__float__")?.extract()?,
+        ));
+    }
+    if let Ok(mapping) = value.cast::<pyo3::types::PyMapping>() {
+        let dict = PyDict::new(py);
+        for item in mapping.items()?.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            dict.set_item(k, v)?;
+        }
+        return Ok(toml::Value::Table(toml_table(&dict, at, depth + 1)?));
+    }
     Err(PyTypeError::new_err(format!(
-        "{at}: a scenario value must be a bool, int, float, str, list or dict, not {}",
+        "{at}: a scenario value must be a bool, a number (int, float, numpy), a str, a list (or \
+         1-d array) or a dict, not {}",
         value.get_type().name()?
     )))
 }
 
-fn toml_table(dict: &Bound<'_, PyDict>, at: &str) -> PyResult<toml::Table> {
+fn toml_table(dict: &Bound<'_, PyDict>, at: &str, depth: usize) -> PyResult<toml::Table> {
     let mut table = toml::Table::new();
     for (k, v) in dict.iter() {
         let key: String = k.extract().map_err(|_| {
@@ -206,47 +246,101 @@ fn toml_table(dict: &Bound<'_, PyDict>, at: &str) -> PyResult<toml::Table> {
         } else {
             format!("{at}.{key}")
         };
-        table.insert(key, toml_value(&v, &path)?);
+        table.insert(key, toml_value(&v, &path, depth)?);
     }
     Ok(table)
 }
 
-/// Loads a scenario the way the command line does: a path on disk wins over an embedded name.
-fn load_name_or_path(name: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let path = Path::new(name);
-    if !path.exists()
-        && let Some(text) = embedded::find(name)
-    {
-        return Scenario::from_str(text, &format!("<embedded>/{name}"), overrides);
+/// One override of `set=`: a `"key=value"` str as `--set` takes it, or a `(key, value)` pair
+/// whose value is serialized to TOML here (so a str value is quoted, a number is a number, and
+/// nothing of the key or value can be read as more than one key).
+fn override_text(py: Python<'_>, item: &Bound<'_, PyAny>) -> PyResult<String> {
+    if item.is_instance_of::<PyString>() {
+        return item.extract();
     }
-    if !path.exists() {
-        let known: Vec<&str> = embedded::SCENARIOS
-            .iter()
-            .chain(embedded::PAPER)
-            .map(|(n, _)| *n)
-            .collect();
-        return Err(ScenarioError {
-            origin: name.to_string(),
-            line: None,
-            key: None,
-            message: format!(
-                "no such file, and not an embedded scenario (embedded: {})",
-                known.join(", ")
-            ),
-        });
+    let (key, value): (String, Bound<'_, PyAny>) = item.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "set: each override must be a \"key=value\" str or a (key, value) pair, not {}",
+            item.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let bare = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if !key.split('.').all(bare) {
+        return Err(scenario_error(
+            py,
+            ScenarioError {
+                origin: "set".into(),
+                line: None,
+                key: Some(key.clone()),
+                message: format!(
+                    "invalid key {key:?}: a scenario key is dotted bare keys (letters, digits, _ \
+                     and -) like \"game.value\""
+                ),
+            },
+        ));
     }
-    Scenario::load(path, overrides)
+    let value = toml_value(&value, &key, 0)?;
+    Ok(format!("{key}={value}"))
 }
 
-/// `scenario` of `datapact.run`/`validate`: a `Scenario`, a `dict`, TOML text, an
-/// `os.PathLike`, or a str naming a file or an embedded scenario.
+/// What a one-line str names when it is neither a file on disk nor an embedded scenario.
+fn not_found(name: &str) -> ScenarioError {
+    let known: Vec<&str> = embedded::SCENARIOS
+        .iter()
+        .chain(embedded::PAPER)
+        .map(|(n, _)| *n)
+        .collect();
+    ScenarioError {
+        origin: name.to_string(),
+        line: None,
+        key: None,
+        message: format!(
+            "no such file, and not an embedded scenario (embedded: {}); TOML text has a line \
+             break, a path can also be given as a pathlib.Path",
+            known.join(", ")
+        ),
+    }
+}
+
+/// A str scenario, told apart by what exists rather than by its characters: a file on disk (a
+/// path may hold `=`), else an embedded scenario's name (as on the command line, a file wins),
+/// else TOML text when it has a line break or a `key = value`, else a missing file.
+fn load_str(text: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let one_line = !text.contains('\n');
+    let path = Path::new(text);
+    if one_line && !text.is_empty() && path.exists() {
+        return Scenario::load(path, overrides);
+    }
+    if one_line && let Some(found) = embedded::find(text) {
+        return Scenario::from_str(found, &format!("<embedded>/{text}"), overrides);
+    }
+    if !one_line || (text.contains('=') && !text.trim_end().ends_with(".toml")) {
+        return Scenario::from_str(text, "<string>", overrides);
+    }
+    Err(not_found(text))
+}
+
+/// `scenario` of `datapact.run`/`validate`: a `Scenario`, a dict (or any mapping), TOML text,
+/// an `os.PathLike` (always a path), or a str naming a file or an embedded scenario.
+/// `overrides` are `set=`'s items (see [`override_text`]).
 #[pyfunction]
 #[pyo3(signature = (scenario, overrides))]
 fn load(
     py: Python<'_>,
     scenario: &Bound<'_, PyAny>,
-    overrides: Vec<String>,
+    overrides: Vec<Bound<'_, PyAny>>,
 ) -> PyResult<PyScenario> {
+    let overrides = overrides
+        .iter()
+        .map(|o| override_text(py, o))
+        .collect::<PyResult<Vec<String>>>()?;
     let loaded = if let Ok(s) = scenario.cast::<PyScenario>() {
         let s = s.get();
         if overrides.is_empty() {
@@ -262,25 +356,19 @@ fn load(
                 overrides: all,
             })
             .map_err(|e| scenario_error(py, e));
+    } else if scenario.is_instance_of::<PyString>() {
+        let text: String = scenario.extract()?;
+        py.detach(|| load_str(&text, &overrides))
     } else if let Ok(dict) = scenario.cast::<PyDict>() {
-        let text = toml::to_string(&toml_table(dict, "")?)
+        let text = toml::to_string(&toml_table(dict, "", 0)?)
             .map_err(|e| PyValueError::new_err(format!("scenario dict: {e}")))?;
         Scenario::from_str(&text, "<dict>", &overrides)
-    } else if let Ok(text) = scenario.extract::<String>()
-        && scenario.is_instance_of::<PyString>()
-    {
-        // A name or a path is one line without `=`; TOML text has a line break or a key = value.
-        if text.contains('\n') || text.contains('=') {
-            Scenario::from_str(&text, "<string>", &overrides)
-        } else {
-            load_name_or_path(&text, &overrides)
-        }
     } else if let Ok(path) = py
         .import("os")?
         .call_method1("fspath", (scenario,))
         .and_then(|p| p.extract::<PathBuf>())
     {
-        Scenario::load(&path, &overrides)
+        py.detach(|| Scenario::load(&path, &overrides))
     } else {
         return Err(PyTypeError::new_err(format!(
             "scenario must be a path, an embedded scenario's name, TOML text, a dict or a datapact.Scenario, not {}",
@@ -297,6 +385,7 @@ fn load(
 fn run_options(
     out: PathBuf,
     threads: usize,
+    resume: bool,
     stderr_bar: bool,
     cancel: Arc<AtomicBool>,
     cells_done: Arc<AtomicUsize>,
@@ -305,7 +394,7 @@ fn run_options(
         out,
         threads,
         shard: Shard::WHOLE,
-        resume: false,
+        resume,
         progress: stderr_bar,
         backend: datapact_sim::Backend::Ecs,
         cancel: Some(cancel),
@@ -347,7 +436,7 @@ fn summary_dict<'py>(
 /// Runs `scenario` into `out` with the GIL released; Ctrl-C stops it (finished chunks stay).
 /// `on_progress(done_cells, total_cells)` is called from this thread while it runs.
 #[pyfunction]
-#[pyo3(signature = (scenario, out, threads, stderr_bar, on_progress=None))]
+#[pyo3(signature = (scenario, out, threads, stderr_bar, on_progress=None, resume=false))]
 fn run<'py>(
     py: Python<'py>,
     scenario: &PyScenario,
@@ -355,18 +444,15 @@ fn run<'py>(
     threads: Option<usize>,
     stderr_bar: bool,
     on_progress: Option<Bound<'py, PyAny>>,
+    resume: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    // As `--threads`: at least 1, all cores when not given.
-    let threads = match threads {
-        Some(0) => return Err(PyValueError::new_err("threads must be >= 1")),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = thread_count(threads)?;
     let cancel = Arc::new(AtomicBool::new(false));
     let cells_done = Arc::new(AtomicUsize::new(0));
     let opts = run_options(
         out.clone(),
         threads,
+        resume,
         stderr_bar,
         cancel.clone(),
         cells_done.clone(),
@@ -374,17 +460,61 @@ fn run<'py>(
     let total_cells = datapact_runner::chunk_plan(&scenario.inner).cells;
     let clock = std::time::Instant::now();
     let job = scenario.inner.clone();
+    let progress = || match &on_progress {
+        Some(cb) => cb
+            .call1((cells_done.load(Ordering::Relaxed), total_cells))
+            .map(drop),
+        None => Ok(()),
+    };
+    let summary = cancellable(
+        py,
+        "run",
+        &cancel,
+        move || datapact_runner::run(&job, &opts),
+        progress,
+    )?
+    .map_err(|e| runner_error(py, e))?;
+    summary_dict(py, &summary, clock.elapsed().as_secs_f64())
+}
+
+/// As `--threads`: at least 1, all cores when not given.
+fn thread_count(threads: Option<usize>) -> PyResult<usize> {
+    match threads {
+        Some(0) => Err(PyValueError::new_err("threads must be >= 1")),
+        Some(t) => Ok(t),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// Runs `job` on a worker thread with the GIL released; this thread wakes every [`POLL`] to
+/// check for Ctrl-C and to call `tick` (progress). On Ctrl-C (or an error of `tick`) it sets
+/// `cancel`, waits for the job to stop (so no thread outlives the call) and raises
+/// (`KeyboardInterrupt` for Ctrl-C). A panic of the job is an `InvariantError`.
+fn cancellable<T: Send + 'static>(
+    py: Python<'_>,
+    what: &str,
+    cancel: &AtomicBool,
+    job: impl FnOnce() -> T + Send + 'static,
+    mut tick: impl FnMut() -> PyResult<()>,
+) -> PyResult<T> {
     let (done_tx, done_rx) = mpsc::channel::<()>();
     // Shared with the GIL-free closure below, which must be `Send`.
     let done_rx = std::sync::Mutex::new(done_rx);
     let worker = std::thread::Builder::new()
-        .name("datapact-run".into())
+        .name(format!("datapact-{what}"))
         .spawn(move || {
-            let result = datapact_runner::run(&job, &opts);
+            let result = job();
             let _ = done_tx.send(());
             result
         })
-        .map_err(|e| error(py, "OutputError", format!("cannot start the run: {e}"), &[]))?;
+        .map_err(|e| {
+            error(
+                py,
+                "OutputError",
+                format!("cannot start the {what}: {e}"),
+                &[],
+            )
+        })?;
     let mut finished = false;
     while !finished {
         // Disconnected (the worker ended without sending: it panicked) also means finished.
@@ -392,40 +522,239 @@ fn run<'py>(
             let rx = done_rx.lock().unwrap_or_else(|p| p.into_inner());
             !matches!(rx.recv_timeout(POLL), Err(mpsc::RecvTimeoutError::Timeout))
         });
-        let interrupted = py.check_signals().err();
-        let reported = match (&on_progress, &interrupted) {
-            (Some(cb), None) => cb
-                .call1((cells_done.load(Ordering::Relaxed), total_cells))
-                .err(),
-            _ => None,
-        };
-        if let Some(e) = interrupted.or(reported) {
+        let stop = py.check_signals().and_then(|()| tick());
+        if let Err(e) = stop {
             cancel.store(true, Ordering::Relaxed);
-            // The runner stops after the cells in flight; wait for it so no thread outlives
-            // the call, then raise (KeyboardInterrupt for Ctrl-C).
             let _ = py.detach(|| worker.join());
             return Err(e);
         }
     }
-    match worker.join() {
-        Ok(Ok(summary)) => summary_dict(py, &summary, clock.elapsed().as_secs_f64()),
-        Ok(Err(e)) => Err(runner_error(py, e)),
-        Err(panic) => {
-            let why = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(error(
-                py,
-                "InvariantError",
-                format!(
-                    "the run stopped on an internal error (a bug: please report the scenario): {why}"
-                ),
-                &[],
-            ))
-        }
+    worker.join().map_err(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        error(
+            py,
+            "InvariantError",
+            format!("the {what} stopped on an internal error (a bug: please report it): {why}"),
+            &[],
+        )
+    })
+}
+
+/// A report error (a run's files unreadable or inconsistent, an output not writable).
+fn report_error(py: Python<'_>, e: datapact_report::ReportError) -> PyErr {
+    error(
+        py,
+        "OutputError",
+        e.to_string(),
+        &[("exit_code", obj(py, 1u8))],
+    )
+}
+
+/// `datapact sensitivity`: the indices of a designed run as a `pyarrow.Table` (the columns of
+/// `sensitivity.parquet`); with `out`, also writes that file and the charts there.
+#[pyfunction]
+#[pyo3(signature = (dir, metric, mechanism=None, minus=None, second_order=false, out=None))]
+fn sensitivity<'py>(
+    py: Python<'py>,
+    dir: PathBuf,
+    metric: String,
+    mechanism: Option<String>,
+    minus: Option<String>,
+    second_order: bool,
+    out: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use datapact_report::sensitivity::{Request, analyze, to_batch, write_outputs};
+    let request = Request {
+        metric,
+        mechanism,
+        minus,
+        second_order,
+    };
+    let batch = py
+        .detach(|| {
+            let analysis = analyze(&dir, &request)?;
+            if let Some(out) = &out {
+                write_outputs(&analysis, out)?;
+            }
+            to_batch(&analysis)
+        })
+        .map_err(|e| report_error(py, e))?;
+    let schema = batch.schema();
+    to_pyarrow_table(py, vec![batch], schema)
+}
+
+/// `datapact diff`: `(table, summary, cells, max_abs_z, over_threshold)` of runs `a` and `b`
+/// (the table is `diff.parquet`'s; with `out`, also written there).
+#[pyfunction]
+#[pyo3(signature = (a, b, z, out=None))]
+fn diff<'py>(
+    py: Python<'py>,
+    a: PathBuf,
+    b: PathBuf,
+    z: f64,
+    out: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    use datapact_report::diff::{diff_batch, diff_runs, write_diff};
+    if !(z.is_finite() && z > 0.0) {
+        return Err(PyValueError::new_err(format!(
+            "z must be a positive number, got {z}"
+        )));
     }
+    let d = py
+        .detach(|| {
+            let d = diff_runs(&a, &b, z)?;
+            if let Some(out) = &out {
+                write_diff(&d, out)?;
+            }
+            Ok::<_, datapact_report::ReportError>(d)
+        })
+        .map_err(|e| {
+            error(
+                py,
+                "OutputError",
+                format!("diff {} {}: {e}", a.display(), b.display()),
+                &[("exit_code", obj(py, 2u8))],
+            )
+        })?;
+    let batch = diff_batch(&d);
+    let schema = batch.schema();
+    let table = to_pyarrow_table(py, vec![batch], schema)?;
+    let summary = PyList::empty(py);
+    for s in &d.summary {
+        let row = PyDict::new(py);
+        row.set_item("statistic", &s.statistic)?;
+        row.set_item("compared", s.compared)?;
+        row.set_item("max_abs_z", s.max_abs_z)?;
+        row.set_item("over_3", s.over_3)?;
+        row.set_item("over_threshold", s.over_threshold)?;
+        summary.append(row)?;
+    }
+    PyTuple::new(
+        py,
+        [
+            table,
+            summary.into_any(),
+            d.cells.into_bound_py_any(py)?,
+            d.max_abs_z().into_bound_py_any(py)?,
+            d.over_threshold().into_bound_py_any(py)?,
+        ],
+    )
+}
+
+/// A claim as a dict: `id`, `statement`, `rule`, `verdict`, `numbers`.
+fn claim_dict<'py>(
+    py: Python<'py>,
+    c: &datapact_report::claims::Claim,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("id", c.id)?;
+    d.set_item("statement", c.statement)?;
+    d.set_item("rule", c.rule)?;
+    d.set_item("verdict", c.verdict.as_str())?;
+    d.set_item("numbers", &c.numbers)?;
+    Ok(d)
+}
+
+/// `datapact report`: renders the runs under `dir` into `out`; returns what was written.
+#[pyfunction]
+fn report<'py>(py: Python<'py>, dir: PathBuf, out: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+    let reference = datapact::paper_reference(&Arc::new(CORE.catalog().clone()))
+        .map_err(|e| scenario_error(py, e))?;
+    let o = py
+        .detach(|| datapact_report::render_report(&dir, &out, &reference))
+        .map_err(|e| report_error(py, e))?;
+    let d = PyDict::new(py);
+    d.set_item("dir", &o.dir)?;
+    d.set_item("index", o.dir.join("index.html"))?;
+    let figures = PyList::empty(py);
+    for f in &o.figures {
+        figures.append(f.png.clone())?;
+    }
+    d.set_item("figures", figures)?;
+    let claims = PyList::empty(py);
+    for c in &o.claims {
+        claims.append(claim_dict(py, c)?)?;
+    }
+    d.set_item("claims", claims)?;
+    d.set_item("missing", o.missing.clone())?;
+    d.set_item("notes", o.notes.clone())?;
+    d.set_item("other_runs", o.other_runs.clone())?;
+    d.set_item("findings", o.findings.clone())?;
+    Ok(d)
+}
+
+/// `datapact audit`: runs the incentive audit into `out` (Ctrl-C stops it); returns the report's
+/// path and the claims' verdicts under each variant.
+#[pyfunction]
+#[pyo3(signature = (out, spec, threads, progress))]
+fn audit<'py>(
+    py: Python<'py>,
+    out: PathBuf,
+    spec: Option<PathBuf>,
+    threads: Option<usize>,
+    progress: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    use datapact_audit::{AuditError, AuditInputs, DEFAULT_SPEC};
+    let threads = thread_count(threads)?;
+    let (text, origin) = match &spec {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|e| {
+                error(
+                    py,
+                    "OutputError",
+                    format!("{}: cannot read audit settings: {e}", path.display()),
+                    &[("exit_code", obj(py, 2u8))],
+                )
+            })?,
+            path.display().to_string(),
+        ),
+        None => (
+            DEFAULT_SPEC.to_string(),
+            "<embedded>/audit.toml".to_string(),
+        ),
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    let job = move || {
+        datapact_audit::run(&AuditInputs {
+            spec: (&text, &origin),
+            paper: embedded::PAPER,
+            catalog: Arc::new(CORE.catalog().clone()),
+            plugins: CORE.clone(),
+            out,
+            threads,
+            progress,
+            cancel: Some(stop),
+        })
+    };
+    let summary = cancellable(py, "audit", &cancel, job, || Ok(()))?.map_err(|e| match e {
+        AuditError::Scenario(e) => scenario_error(py, e),
+        AuditError::Runner(e) => runner_error(py, e),
+        AuditError::Spec { .. } => error(
+            py,
+            "ScenarioError",
+            e.to_string(),
+            &[("exit_code", obj(py, 2u8))],
+        ),
+        other => error(py, "OutputError", other.to_string(), &[]),
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("report", &summary.report)?;
+    let variants = PyDict::new(py);
+    for v in &summary.variants {
+        let claims = PyList::empty(py);
+        for c in &v.claims {
+            claims.append(claim_dict(py, c)?)?;
+        }
+        variants.set_item(&v.id, claims)?;
+    }
+    d.set_item("variants", variants)?;
+    d.set_item("seconds", summary.seconds)?;
+    Ok(d)
 }
 
 /// `datapact verify`: raises `VerifyError` naming missing, damaged and unexpected files.
@@ -576,12 +905,26 @@ fn scenarios() -> Vec<(&'static str, String, &'static str)> {
         .collect()
 }
 
+/// The `datapact` command line on `args` (the program's name first), with the GIL released:
+/// what the console script pip installs runs. Returns the exit code.
+#[pyfunction]
+fn main(py: Python<'_>, args: Vec<std::ffi::OsString>) -> u8 {
+    py.detach(|| {
+        datapact::App::new()
+            .add_plugins(datapact::CorePlugins)
+            .run_cli_from(args)
+    })
+}
+
 #[pymodule]
 mod _native {
     #[pymodule_export]
     use super::search::search;
     #[pymodule_export]
-    use super::{PyScenario, load, read_table, run, scenarios, schema, verify};
+    use super::{
+        PyScenario, audit, diff, load, main, read_table, report, run, scenarios, schema,
+        sensitivity, verify,
+    };
 
     #[pymodule_export]
     const VERSION: &str = datapact_runner::VERSION;

@@ -14,7 +14,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::{CORE, POLL, error, runner_error, scenario_error, toml_table};
+use crate::{CORE, POLL, error, override_text, runner_error, scenario_error, toml_table};
 
 /// A search file from what `datapact.optimize`/`calibrate` take: a dict, TOML text (a line
 /// break or `=`), or a path.
@@ -25,7 +25,7 @@ fn load_search(
 ) -> PyResult<SearchFile> {
     let catalog = Arc::new(CORE.catalog().clone());
     let loaded = if let Ok(dict) = file.cast::<PyDict>() {
-        let text = toml::to_string(&toml_table(dict, "")?)
+        let text = toml::to_string(&toml_table(dict, "", 0)?)
             .map_err(|e| PyValueError::new_err(format!("search dict: {e}")))?;
         SearchFile::from_str_with(&catalog, &text, "<dict>", overrides)
     } else if let Ok(text) = file.extract::<String>()
@@ -57,11 +57,15 @@ pub(crate) fn search(
     py: Python<'_>,
     kind: &str,
     file: &Bound<'_, PyAny>,
-    overrides: Vec<String>,
+    overrides: Vec<Bound<'_, PyAny>>,
     out: PathBuf,
     threads: Option<usize>,
     resume: bool,
 ) -> PyResult<Vec<String>> {
+    let overrides = overrides
+        .iter()
+        .map(|o| override_text(py, o))
+        .collect::<PyResult<Vec<String>>>()?;
     let search = load_search(py, file, &overrides)?;
     let missing = match kind {
         "optimize" => search.optimize.is_none(),

@@ -23,7 +23,7 @@ import tempfile
 import warnings
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import _native
 from ._errors import (
@@ -53,13 +53,19 @@ __all__ = [
     "ScenarioError",
     "Search",
     "VerifyError",
+    "DiffResult",
+    "audit",
     "calibrate",
+    "diff",
     "open",
     "optimize",
+    "report",
     "run",
     "scenarios",
     "schema",
+    "sensitivity",
     "validate",
+    "verify",
 ]
 
 #: What ``scenario`` may be: a path (str or ``os.PathLike``) to a TOML file, the name of an
@@ -74,28 +80,18 @@ Overrides = Union[Mapping[str, Any], Sequence[str], None]
 _TABLE_ORDER = ("cells", "diagnostics", "contrasts", "rounds", "users", "events")
 
 
-def _toml_literal(value: Any) -> str:
-    """A Python value as the TOML literal ``--set key=VALUE`` parses back to the same value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml_literal(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"an override value must be a bool, int, float, str, list or dict, not {type(value).__name__}")
-
-
-def _overrides(set: Overrides) -> list[str]:
+def _overrides(set: Overrides) -> list:
+    """``set=`` as the extension takes it: ``(key, value)`` pairs (the value is serialized to
+    TOML in Rust, numpy numbers and arrays included) or ``"key=value"`` strs as ``--set``."""
     if set is None:
         return []
     if isinstance(set, str):
         raise TypeError('set must be a dict {"game.drift": 0.2} or a list of "key=value" strings, not one str')
     if isinstance(set, Mapping):
-        return [f"{key}={_toml_literal(value)}" for key, value in set.items()]
+        for key in set:
+            if not isinstance(key, str):
+                raise TypeError(f"set: keys must be str like 'game.drift', not {type(key).__name__}")
+        return list(set.items())
     out = []
     for item in set:
         if not isinstance(item, str):
@@ -104,10 +100,17 @@ def _overrides(set: Overrides) -> list[str]:
     return out
 
 
+def _scenario_arg(scenario: ScenarioLike) -> Any:
+    # Any mapping is a dict scenario (the extension reads dicts).
+    if isinstance(scenario, Mapping) and not isinstance(scenario, dict):
+        return dict(scenario)
+    return scenario
+
+
 def validate(scenario: ScenarioLike, *, set: Overrides = None) -> Scenario:
     """Load and check a scenario (with ``set`` overrides applied) without running it, like
     ``datapact validate``. Raises :class:`ScenarioError` naming the file, line and key."""
-    return _native.load(scenario, _overrides(set))
+    return _native.load(_scenario_arg(scenario), _overrides(set))
 
 
 def _progress_callback(progress: bool) -> Tuple[Optional[Callable[[int, int], None]], Callable[[], None], bool]:
@@ -146,6 +149,7 @@ def run(
     threads: Optional[int] = None,
     trace: Optional[str] = "cells",
     progress: bool = True,
+    resume: bool = False,
 ) -> Run:
     """Run a scenario, as ``datapact run`` does, and return its :class:`Run`.
 
@@ -153,7 +157,9 @@ def run(
         A path, an embedded scenario's name (``"baseline"``), TOML text, a dict, or a
         :class:`Scenario`. A path on disk wins over an embedded name, as on the command line.
     set
-        Overrides of scenario keys, like ``--set``: ``{"scenario.replications": 100}``.
+        Overrides of scenario keys, like ``--set``: ``{"scenario.replications": 100}``. Values
+        may be any real or integral number (numpy scalars and 0-d arrays too), str, bool, list
+        (or 1-d numpy array) or dict.
     out
         Output directory; it receives the same files as ``datapact run --out``. Without it, a
         temporary directory that is deleted when the returned ``Run`` is.
@@ -164,24 +170,42 @@ def run(
         user of every campaign) or ``"events"`` (plus every event): sets ``output.trace``. ``None`` keeps the scenario's own.
     progress
         Show a progress bar: tqdm when installed, else the command line's bar on a terminal.
+    resume
+        Keep the complete chunks an interrupted run left in ``out`` and compute only the rest
+        (``datapact run --resume``); the outputs equal those of an uninterrupted run.
 
     Raises :class:`ScenarioError` for a bad scenario (before any work), :class:`OutputError`
     when ``out`` holds another scenario's outputs or cannot be written, ``KeyboardInterrupt``
-    on Ctrl-C (finished chunks stay in ``out``).
+    on Ctrl-C (finished chunks stay in ``out``; ``resume=True`` continues).
     """
     overrides = _overrides(set)
     if trace is not None:
-        overrides.append(f"output.trace={_toml_literal(trace)}")
-    loaded = _native.load(scenario, overrides)
+        overrides.append(("output.trace", trace))
+    loaded = _native.load(_scenario_arg(scenario), overrides)
     owned = out is None
-    directory = Path(tempfile.mkdtemp(prefix="datapact-")) if owned else Path(os.fspath(out))
+    if owned and resume:
+        raise ValueError("resume=True needs out= (the directory the interrupted run wrote into)")
+    if not owned and os.fspath(out) == "":
+        raise ValueError('out="" is no directory: give a path (or None for a temporary directory)')
+    directory = Path(tempfile.mkdtemp(prefix="datapact-")) if owned else Path(os.path.abspath(os.fspath(out)))
     try:
         update, close, stderr_bar = _progress_callback(progress)
         try:
-            summary = _native.run(loaded, str(directory), threads, stderr_bar, update)
+            summary = _native.run(loaded, str(directory), threads, stderr_bar, update, resume)
         finally:
             close()
         return Run(directory, summary=summary, _owned=owned)
+    except KeyboardInterrupt:
+        if owned:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise KeyboardInterrupt(
+                "datapact.run interrupted; its temporary directory was deleted (give out= to keep "
+                "finished chunks and continue later with resume=True)"
+            ) from None
+        raise KeyboardInterrupt(
+            f"datapact.run interrupted; finished chunks are kept in {str(directory)!r}: "
+            f"datapact.run(<same scenario and set>, out={str(directory)!r}, resume=True) continues"
+        ) from None
     except BaseException:
         if owned:
             shutil.rmtree(directory, ignore_errors=True)
@@ -196,6 +220,109 @@ def open(dir: Union[str, "os.PathLike[str]"], *, verify: bool = True) -> Run:
     if verify:
         _native.verify(str(directory))
     return Run(directory)
+
+
+RunLike = Union["Run", str, "os.PathLike[str]"]
+
+
+def _run_dir(run: RunLike) -> str:
+    if isinstance(run, Run):
+        return str(run.dir)
+    path = os.fspath(run)
+    if path == "":
+        raise ValueError('"" is no run directory')
+    return os.path.abspath(path)
+
+
+def _out_dir(out: Union[str, "os.PathLike[str]", None]) -> Optional[str]:
+    if out is None:
+        return None
+    path = os.fspath(out)
+    if path == "":
+        raise ValueError('out="" is no directory: give a path')
+    return os.path.abspath(path)
+
+
+def verify(dir: RunLike) -> int:
+    """Check every file of a run against its ``manifest.json`` (``datapact verify``); returns
+    the number of files checked, or raises :class:`VerifyError` naming what is missing, damaged
+    or unexpected."""
+    return _native.verify(_run_dir(dir))
+
+
+def sensitivity(
+    run: RunLike,
+    metric: str = "welfare_mean",
+    mechanism: Optional[str] = None,
+    minus: Optional[str] = None,
+    second_order: bool = False,
+    *,
+    out: Union[str, "os.PathLike[str]", None] = None,
+) -> "pyarrow.Table":
+    """Sobol indices (a ``kind = "sobol"`` design) or Morris effects (``kind = "morris"``) of a
+    designed run, as ``datapact sensitivity``: one row per (mechanism, grid cell, axis, index)
+    with ``value`` and ``conf`` (the half-width of its 95% bootstrap interval).
+
+    metric
+        A ``cells`` column, e.g. ``"welfare_mean"`` or ``"success_rate"``.
+    mechanism, minus
+        One mechanism (default: each of the run's), or the contrast ``mechanism - minus``.
+    second_order
+        Also ``S2`` of each pair of axes (``axis`` and ``axis2``), as SALib's
+        ``sobol.analyze(calc_second_order=True)`` estimates them.
+    out
+        Also write ``sensitivity.parquet`` and the charts into this directory.
+
+    :meth:`Run.sensitivity_wide` gives SALib's ``to_df()`` layout.
+    """
+    return _native.sensitivity(_run_dir(run), metric, mechanism, minus, second_order, _out_dir(out))
+
+
+class DiffResult(NamedTuple):
+    """What :func:`diff` returns."""
+
+    table: "pyarrow.Table"
+    """``diff.parquet``'s rows: each statistic of each cell and mechanism in A and B, B - A, z."""
+    summary: List[Dict[str, Any]]
+    """Per statistic: ``compared``, ``max_abs_z``, ``over_3``, ``over_threshold``."""
+    cells: int
+    max_abs_z: float
+    over_threshold: int
+    """Differences with |z| above the threshold: 0 when the runs agree within noise."""
+
+
+def diff(a: RunLike, b: RunLike, *, z: float = 3.0, out: Union[str, "os.PathLike[str]", None] = None) -> DiffResult:
+    """Compare two runs of the same grid cell by cell, as ``datapact diff``: for every statistic
+    with an SE, B - A and z = diff / sqrt(se_a^2 + se_b^2). Raises :class:`OutputError` when the
+    runs are not the same grid. With ``out``, also writes ``diff.parquet`` there."""
+    return DiffResult(*_native.diff(_run_dir(a), _run_dir(b), float(z), _out_dir(out)))
+
+
+def report(results: RunLike, *, out: Union[str, "os.PathLike[str]", None] = None) -> Dict[str, Any]:
+    """Render the runs under ``results`` (one run, or a directory of runs such as
+    ``datapact reproduce``'s) into ``out`` (default ``results/report``), as ``datapact report``:
+    ``index.html``, ``REPORT.md``, figures. Returns ``dir``, ``index``, ``figures`` (PNG
+    paths), ``claims`` (the paper's claims with their verdicts, when its runs are there),
+    ``missing``, ``notes``, ``other_runs`` and ``findings``."""
+    where = _run_dir(results)
+    return _native.report(where, _out_dir(out) or os.path.join(where, "report"))
+
+
+def audit(
+    out: Union[str, "os.PathLike[str]"],
+    *,
+    spec: Union[str, "os.PathLike[str]", None] = None,
+    threads: Optional[int] = None,
+    progress: bool = True,
+) -> Dict[str, Any]:
+    """The incentive audit (``datapact audit``): unilateral deviations, best-response dynamics
+    and the paper's claims under model variants, written to ``out`` (``REPORT.md``). ``spec``
+    is an audit settings file (default: the embedded ``audit.toml``). Ctrl-C stops it. Returns
+    ``report`` (the path of ``REPORT.md``), ``variants`` (variant id -> its claims) and
+    ``seconds``."""
+    where = _out_dir(out)
+    assert where is not None
+    return _native.audit(where, None if spec is None else os.fspath(spec), threads, progress)
 
 
 def schema(swept: Iterable[str] = ()) -> Dict[str, "pyarrow.Schema"]:
