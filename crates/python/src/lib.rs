@@ -757,10 +757,12 @@ fn audit<'py>(
     Ok(d)
 }
 
-/// `datapact verify`: raises `VerifyError` naming missing, damaged and unexpected files.
+/// `datapact verify`: raises `VerifyError` naming missing, damaged and unexpected files (the
+/// files are hashed with the GIL released).
 #[pyfunction]
 fn verify(py: Python<'_>, dir: PathBuf) -> PyResult<usize> {
-    let v = datapact_runner::verify(&dir).map_err(|m| {
+    // Hashing every part takes a while: without the GIL.
+    let v = py.detach(|| datapact_runner::verify(&dir)).map_err(|m| {
         error(
             py,
             "VerifyError",
@@ -828,19 +830,51 @@ fn table_named(name: &str) -> PyResult<Table> {
         })
 }
 
-/// Reads every part of table `name` under the output directory `dir` into a `pyarrow.Table`.
-/// `swept` names the swept columns (for the schema of a table without rows).
+/// Reads table `name` of the run in `dir` into a `pyarrow.Table`, through the verified view:
+/// the run must be finished and consistent, the table's parts must match the manifest
+/// (checksums, rows, this run's metadata), and the manifest must be `manifest`, the one the
+/// Python `Run` was opened with (so a directory rerun by a later call, or parts swapped in, raise
+/// instead of handing over another run's rows). Only the manifest's parts are read (a stray file
+/// is never). `swept` names the swept columns (for the schema of a table without rows). The
+/// reading and hashing run with the GIL released.
 #[pyfunction]
 fn read_table<'py>(
     py: Python<'py>,
     dir: PathBuf,
     name: &str,
     swept: Vec<String>,
+    manifest: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let table = table_named(name)?;
+    let held: datapact_trace::Manifest = serde_json::from_str(manifest)
+        .map_err(|e| PyValueError::new_err(format!("manifest: {e}")))?;
+    let read = || -> Result<Vec<RecordBatch>, String> {
+        let view = datapact_trace::RunView::open(&dir)?;
+        let on_disk = view.verified(&[table])?;
+        if *on_disk != held {
+            return Err(format!(
+                "{}: the directory now holds other outputs than when this Run was opened (run \
+                 again into the same out=?); open it again with datapact.open",
+                dir.join("manifest.json").display()
+            ));
+        }
+        let prefix = format!("{}/", table.dir_name());
+        let mut files: Vec<&str> = on_disk
+            .parts
+            .iter()
+            .map(|p| p.file.as_str())
+            .filter(|f| f.starts_with(&prefix))
+            .collect();
+        files.sort_unstable();
+        let mut batches = Vec::new();
+        for f in files {
+            batches.extend(datapact_trace::read_part(&dir.join(f)).map_err(|e| e.to_string())?);
+        }
+        Ok(batches)
+    };
     let batches = py
-        .detach(|| datapact_trace::read_table(&dir, table))
-        .map_err(|e| error(py, "OutputError", e.to_string(), &[]))?;
+        .detach(read)
+        .map_err(|e| error(py, "OutputError", e, &[("exit_code", obj(py, 1u8))]))?;
     // Every part of a run carries the same file metadata, hence the same schema; a part that
     // does not (written by another run) would make pyarrow refuse the table, so say so here.
     let schema = match batches.first() {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tempfile
 import warnings
 import weakref
@@ -56,6 +57,7 @@ __all__ = [
     "DiffResult",
     "audit",
     "calibrate",
+    "design_from_problem",
     "diff",
     "open",
     "optimize",
@@ -64,6 +66,7 @@ __all__ = [
     "scenarios",
     "schema",
     "sensitivity",
+    "sensitivity_wide",
     "validate",
     "verify",
 ]
@@ -216,7 +219,9 @@ def open(dir: Union[str, "os.PathLike[str]"], *, verify: bool = True) -> Run:
     """Open the outputs of an earlier run (of ``datapact run`` or :func:`run`). With ``verify``
     (the default), every file is first checked against ``manifest.json`` like ``datapact
     verify``; :class:`VerifyError` names what is missing or damaged."""
-    directory = Path(os.fspath(dir))
+    if os.fspath(dir) == "":
+        raise ValueError('"" is no run directory')
+    directory = Path(os.path.abspath(os.fspath(dir)))
     if verify:
         _native.verify(str(directory))
     return Run(directory)
@@ -273,8 +278,18 @@ def sensitivity(
     out
         Also write ``sensitivity.parquet`` and the charts into this directory.
 
-    :meth:`Run.sensitivity_wide` gives SALib's ``to_df()`` layout.
+    :func:`sensitivity_wide` gives SALib's ``to_df()`` layout. Warns when a Sobol design's
+    base sample count is not a power of 2 (the Sobol sequence loses its balance).
     """
+    if isinstance(run, Run):
+        design = run.manifest.get("design") or {}
+        samples = design.get("samples", 0)
+        if design.get("kind") == "sobol" and samples & (samples - 1):
+            warnings.warn(
+                f"the Sobol design has {samples} base samples, not a power of 2: the Sobol sequence "
+                "is balanced only at powers of 2 and the indices converge more slowly",
+                stacklevel=2,
+            )
     return _native.sensitivity(_run_dir(run), metric, mechanism, minus, second_order, _out_dir(out))
 
 
@@ -325,6 +340,57 @@ def audit(
     return _native.audit(where, None if spec is None else os.fspath(spec), threads, progress)
 
 
+def design_from_problem(problem: Mapping[str, Any], *, kind: str = "sobol", samples: int = 1024) -> Dict[str, Any]:
+    """A ``[design]`` table from a SALib ``problem`` dict (``names`` are scenario keys such as
+    ``"game.value"``, ``bounds`` their ``[from, to]``), for a dict scenario or ``set=``:
+
+    >>> problem = {"num_vars": 2, "names": ["game.value", "game.payment"], "bounds": [[0, 0.3], [0, 0.3]]}
+    >>> datapact.run("baseline", set={"sweep": {}, "design": datapact.design_from_problem(problem, samples=256)})
+
+    ``kind`` is ``"sobol"`` (Saltelli's layout, as ``SALib.sample.sobol``), ``"morris"`` or
+    ``"lhs"``; ``samples`` is N (base samples, trajectories or points)."""
+    names = list(problem["names"])
+    bounds = [list(b) for b in problem["bounds"]]
+    if len(names) != len(bounds) or ("num_vars" in problem and problem["num_vars"] != len(names)):
+        raise ValueError("problem: names, bounds and num_vars disagree")
+    if problem.get("dists") is not None:
+        raise ValueError("problem: only uniform inputs (no 'dists') map to a datapact design")
+    design: Dict[str, Any] = {"kind": kind, "samples": samples}
+    for name, b in zip(names, bounds):
+        if len(b) != 2:
+            raise ValueError(f"problem: bounds of {name!r} must be [low, high]")
+        design[name] = {"from": b[0], "to": b[1]}
+    return design
+
+
+def sensitivity_wide(table: "pyarrow.Table") -> Dict[str, "pyarrow.Table"]:
+    """The long table of :func:`sensitivity` in SALib's ``to_df()`` layout: ``{"S1": ..., "ST":
+    ..., "S2": ...}`` (Sobol) or ``{"mu_star": ...}`` (Morris), each with one row per
+    (mechanism, grid cell, axis or pair) and the columns ``S1``, ``S1_conf`` (and so on)."""
+    import pyarrow as pa
+
+    rows = table.to_pylist()
+    groups = {"S1": ("S1", "ST"), "S2": ("S2",), "mu_star": ("mu_star", "mu", "sigma")}
+    out: Dict[str, "pyarrow.Table"] = {}
+    for name, indices in groups.items():
+        keyed: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+        for r in rows:
+            if r["index"] not in indices:
+                continue
+            key = (r["mechanism"], r["grid_cell"], r["axis"], r.get("axis2"))
+            row = keyed.setdefault(
+                key,
+                {"mechanism": r["mechanism"], "grid_cell": r["grid_cell"], "axis": r["axis"]}
+                | ({"axis2": r["axis2"]} if name == "S2" else {}),
+            )
+            row[r["index"]] = r["value"]
+            row[r["index"] + "_conf"] = r["conf"]
+        if keyed:
+            # SALib prints S1 and ST side by side in one frame.
+            out["S1" if name == "S1" else name] = pa.Table.from_pylist(list(keyed.values()))
+    return out
+
+
 def schema(swept: Iterable[str] = ()) -> Dict[str, "pyarrow.Schema"]:
     """The Arrow schema of every output table (``datapact schema``), with ``swept`` as the
     swept columns. Each field's metadata holds its ``description``."""
@@ -355,13 +421,20 @@ class Run:
     success rate, welfare and leakage (the command line's summary table). ``None`` when opened."""
 
     def __init__(self, dir: Union[str, "os.PathLike[str]"], *, summary: Optional[Dict[str, Any]] = None, _owned: bool = False) -> None:
-        self.dir = Path(os.fspath(dir))
+        # Absolute: the tables stay this run's after an os.chdir.
+        self.dir = Path(os.path.abspath(os.fspath(dir)))
         manifest = self.dir / "manifest.json"
         try:
-            self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+            if not stat.S_ISREG(os.stat(manifest).st_mode):
+                # A FIFO or a device would block or never end.
+                raise OutputError(f"{manifest}: not a regular file")
+            self._manifest_text = manifest.read_text(encoding="utf-8")
+            self.manifest = json.loads(self._manifest_text)
         except FileNotFoundError:
             raise OutputError(f"{manifest}: no manifest: the run has not finished (see `datapact status`)") from None
         except (OSError, ValueError) as e:
+            if isinstance(e, OutputError):
+                raise
             raise OutputError(f"{manifest}: unreadable: {e}") from None
         self.summary = summary
         self._cache: Dict[str, "pyarrow.Table"] = {}
@@ -397,7 +470,9 @@ class Run:
                     f"this run recorded no {name!r} table (it has {', '.join(self.tables)}; trace = "
                     f"{self.manifest.get('trace')!r}): run with trace='rounds', 'users' or 'events' for more"
                 )
-            self._cache[name] = _native.read_table(str(self.dir), name, list(self.swept_columns))
+            # Read through the verified view: the parts the manifest lists, matching it, and the
+            # manifest still the one this Run holds (else OutputError, never another run's rows).
+            self._cache[name] = _native.read_table(str(self.dir), name, list(self.swept_columns), self._manifest_text)
         return self._cache[name]
 
     def _attribute_table(self, name: str) -> "pyarrow.Table":
@@ -434,9 +509,47 @@ class Run:
 
     def __getattr__(self, name: str) -> "pyarrow.Table":
         # Tables added to datapact later (say `contrasts`) are attributes too.
-        if name.startswith("_") or name in ("dir", "manifest", "summary"):
+        if name.startswith("_") or name in ("dir", "manifest", "summary", "experiments"):
             raise AttributeError(name)
         return self._attribute_table(name)
+
+    def experiments(self, statistics: Optional[Sequence[str]] = None) -> "pyarrow.Table":
+        """One row per point (cell) of the run, as EMA Workbench's experiments and outcomes side
+        by side: the swept inputs, then each mechanism's statistics (``welfare_mean_M``, ...)
+        and, when the run recorded contrasts, each contrast's (``welfare_diff_M_S``, ...); the
+        last round of a dynamic run. ``statistics`` picks the ``cells`` columns (default: every
+        mean and rate)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        def last_round(t: "pyarrow.Table") -> "pyarrow.Table":
+            return t.filter(pc.equal(t["round"], pc.max(t["round"]))) if t.num_rows else t
+
+        cells = last_round(self.cells)
+        swept = list(self.swept_columns)
+        if statistics is None:
+            statistics = [c for c in cells.column_names if c.endswith("_mean") or c.endswith("_rate")]
+        missing = [c for c in statistics if c not in cells.column_names]
+        if missing:
+            raise KeyError(f"no cells column {missing[0]!r}; it has {', '.join(cells.column_names)}")
+        mechanisms = list(self.manifest.get("mechanisms", []))
+        first = cells.filter(pc.equal(cells["mechanism"], mechanisms[0])).sort_by("cell")
+        columns = {"cell": first["cell"], **{c: first[c] for c in swept}}
+        for m in mechanisms:
+            rows = cells.filter(pc.equal(cells["mechanism"], m)).sort_by("cell")
+            for c in statistics:
+                columns[f"{c}_{m}"] = rows[c]
+        if "contrasts" in self.tables:
+            contrasts = last_round(self.contrasts)
+            diffs = [c for c in contrasts.column_names if c.endswith("_diff")]
+            pairs = sorted({(a, b) for a, b in zip(contrasts["mechanism_a"].to_pylist(), contrasts["mechanism_b"].to_pylist())})
+            for a, b in pairs:
+                rows = contrasts.filter(
+                    pc.and_(pc.equal(contrasts["mechanism_a"], a), pc.equal(contrasts["mechanism_b"], b))
+                ).sort_by("cell")
+                for c in diffs:
+                    columns[f"{c}_{a}_{b}"] = rows[c]
+        return pa.table(columns)
 
     def to_polars(self, name: str = "cells") -> "polars.DataFrame":
         """The table ``name`` as a ``polars.DataFrame`` (zero-copy from Arrow; needs polars)."""
