@@ -242,6 +242,7 @@ impl SearchFlags {
 
 /// Parses the process's arguments and runs the subcommand with `plugins`.
 pub(crate) fn main(plugins: Arc<PluginSet>) -> ExitCode {
+    quiet_on_closed_pipe();
     ExitCode::from(main_from(plugins, std::env::args_os()))
 }
 
@@ -361,5 +362,18 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             scenarios_cmd::list();
             Ok(())
         }
+    }
+}
+
+/// Output to a closed pipe (`datapact validate FILE | head -4`) ends the process quietly, as
+/// coreutils do: the default action of SIGPIPE, which Rust's runtime replaces by "ignore" so
+/// that `println!` panics with "failed printing to stdout: Broken pipe" and a backtrace. Every
+/// file datapact writes appears by rename only, so a process ended this way leaves nothing
+/// half-written (at most hidden temporaries, which the next writer of the directory deletes).
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores a signal's default disposition before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

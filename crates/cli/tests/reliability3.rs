@@ -371,3 +371,61 @@ fn writers_never_overwrite_foreign_files_nor_write_inside_a_run() {
     ]);
     assert_refused(&o, 2, "sensitivity into a report");
 }
+
+// ---------------------------------------------------------------------------------------------
+// A closed pipe ends a command quietly.
+
+/// Every command that prints, its stdout a pipe whose reader is already gone (as after `| head`
+/// has exited): no panic, no backtrace; the process ends as coreutils do (SIGPIPE) or succeeds.
+#[cfg(unix)]
+#[test]
+fn output_to_a_closed_pipe_ends_quietly_in_every_command() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "small.toml", SMALL);
+    let a = tmp.path().join("A");
+    run_ok(&file, &a, &[]);
+    let sobol = write(tmp.path(), "sobol.toml", SOBOL);
+    let b = tmp.path().join("B");
+    run_ok(&sobol, &b, &[]);
+    let (c, d) = (tmp.path().join("C"), tmp.path().join("D.parquet"));
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["validate", s(&file)],
+        vec!["schema"],
+        vec!["scenarios"],
+        vec!["plugins"],
+        vec!["--help"],
+        vec!["status", s(&a)],
+        vec!["verify", s(&a)],
+        vec!["report", s(&a)],
+        vec!["sensitivity", s(&b), "--metric", "welfare_mean"],
+        vec!["diff", s(&a), s(&a), "--out", s(&d)],
+        vec!["run", s(&file), "--out", s(&c), "--threads", "1"],
+    ];
+    for args in &commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = bin()
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe") && !err.contains("BACKTRACE"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            o.status.success() || o.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?} {err}",
+            o.status
+        );
+    }
+    // What was written is whole: the run into C (ended at its first line) resumes and verifies.
+    let o = run(&["run", s(&file), "--out", s(&c), "-q", "--resume"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["verify", s(&c)]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
