@@ -429,3 +429,52 @@ fn output_to_a_closed_pipe_ends_quietly_in_every_command() {
     assert!(o.status.success(), "{}", text(&o));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Every reader verifies; exact numbers.
+
+#[test]
+fn sensitivity_reads_through_the_verified_view_and_refuses_bad_arguments_with_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sobol = write(tmp.path(), "sobol.toml", SOBOL);
+    let (b, other) = (tmp.path().join("B"), tmp.path().join("other"));
+    run_ok(&sobol, &b, &[]);
+    run_ok(&sobol, &other, &["--set", "scenario.seed=4"]);
+    let ok = run(&["sensitivity", s(&b), "--metric", "welfare_mean"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    for (args, what) in [
+        (vec!["--metric", "nope"], "no numeric column `nope`"),
+        (
+            vec!["--metric", "welfare_mean", "--mechanism", "X"],
+            "mechanism `X`",
+        ),
+        (
+            vec!["--metric", "welfare_mean", "--minus", "S"],
+            "--minus needs --mechanism",
+        ),
+    ] {
+        let mut all = vec!["sensitivity", s(&b)];
+        all.extend(args);
+        let o = run(&all);
+        assert_refused(&o, 2, what);
+        assert!(text(&o).contains(what), "{}", text(&o));
+    }
+    // A cells part replaced by another seed's part of the same design: refused, not analysed.
+    let part = std::fs::read_dir(b.join("cells"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .find(|n| n.to_string_lossy().ends_with(".parquet"))
+        .unwrap();
+    std::fs::copy(other.join("cells").join(&part), b.join("cells").join(&part)).unwrap();
+    let o = run(&[
+        "sensitivity",
+        s(&b),
+        "--metric",
+        "welfare_mean",
+        "--out",
+        s(&tmp.path().join("s2")),
+    ]);
+    assert_refused(&o, 1, "a foreign part");
+    assert!(text(&o).contains(&*part.to_string_lossy()), "{}", text(&o));
+    assert!(!tmp.path().join("s2").exists());
+}

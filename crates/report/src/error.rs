@@ -13,7 +13,8 @@ pub enum ReportError {
     Data(String),
     #[error("drawing {0}")]
     Draw(String),
-    /// An output location the report may not write (exit 2: bad input, nothing written).
+    /// Bad input: an argument or an output location the command refuses (exit 2, nothing
+    /// written).
     #[error("{0}")]
     Refused(String),
 }

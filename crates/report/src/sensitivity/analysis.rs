@@ -52,25 +52,34 @@ pub struct Analysis {
 /// Analyses the run in `dir` (a Sobol or Morris design): the last round of its `cells` table.
 ///
 /// # Errors
-/// If the run has no such design, the metric or a mechanism is not in it, or a value is
-/// missing.
+/// If the run is unfinished or damaged (through the verified view: every cells part checked
+/// against the manifest, the manifest against `_run.json`), a value is missing; refused
+/// ([`ReportError::Refused`], exit 2) if the run has no such design, or the metric or a
+/// mechanism is not in it.
 pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
-    let manifest = datapact_trace::read_manifest(dir).map_err(ReportError::Data)?;
     let shown = dir.display();
+    // Through the verified view, as every reader: a part replaced by another run's, a stray
+    // part or a manifest edited against `_run.json` is refused, never analysed.
+    let view = datapact_trace::RunView::open(dir)
+        .map_err(|e| ReportError::Data(format!("{shown}: {e}")))?;
+    let manifest = view
+        .verified(&[Table::Cells])
+        .map_err(ReportError::Data)?
+        .clone();
     let Some(design) = manifest.design.clone() else {
-        return Err(ReportError::Data(format!(
+        return Err(ReportError::Refused(format!(
             "{shown}: the run has no [design] (sensitivity needs kind = \"sobol\" or \"morris\")"
         )));
     };
     if design.kind != "sobol" && design.kind != "morris" {
-        return Err(ReportError::Data(format!(
+        return Err(ReportError::Refused(format!(
             "{shown}: sensitivity needs a design of kind \"sobol\" or \"morris\", found \"{}\"",
             design.kind
         )));
     }
     for m in request.mechanism.iter().chain(&request.minus) {
         if !manifest.mechanisms.contains(m) {
-            return Err(ReportError::Data(format!(
+            return Err(ReportError::Refused(format!(
                 "{shown}: mechanism `{m}` is not in the run; it has {}",
                 manifest.mechanisms.join(", ")
             )));
@@ -83,7 +92,7 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
         )));
     }
     if request.minus.is_some() && request.mechanism.is_none() {
-        return Err(ReportError::Data(
+        return Err(ReportError::Refused(
             "--minus needs --mechanism (the contrast is mechanism − minus)".into(),
         ));
     }
@@ -197,7 +206,7 @@ fn read_metric(
                     .filter(|f| f.data_type() == &DataType::Float64)
                     .map(|f| f.name().clone())
                     .collect();
-                ReportError::Data(format!(
+                ReportError::Refused(format!(
                     "{}: no numeric column `{metric}` in cells; columns: {}",
                     dir.display(),
                     names.join(", ")
