@@ -93,8 +93,10 @@ pub(crate) fn run(
 }
 
 /// `--only KEY=VALUE,...` as `--set sweep.KEY={ values = [V] }` overrides: each key must be
-/// swept and each value on its axis (matched to 1e-9 relative, then the axis's own value is
-/// used, so the cell's game, and hence its draws, are exactly those of the whole run).
+/// swept and each value on its axis: the axis value equal to it if there is one, else the
+/// nearest within 1e-9 relative (then the axis's own value is used, so the cell's game, and
+/// hence its draws, are exactly those of the whole run). Never a neighbouring value when the
+/// value itself is on the axis, however close the two are.
 fn only_overrides(scenario: &Scenario, only: &str) -> Result<Vec<String>, Failure> {
     let bad = |message: String| Failure { code: 2, message };
     let swept: Vec<&str> = scenario.sweep.iter().map(|a| a.key.as_str()).collect();
@@ -141,10 +143,17 @@ fn only_overrides(scenario: &Scenario, only: &str) -> Result<Vec<String>, Failur
         let v: f64 = value
             .parse()
             .map_err(|_| bad(format!("--only {key}={value}: not a number")))?;
+        let distance = |a: &f64| (a - v).abs();
         let on_axis = axis
             .values
             .iter()
-            .find(|a| (**a - v).abs() <= 1e-9 * a.abs().max(v.abs()).max(1e-300))
+            .find(|a| **a == v)
+            .or_else(|| {
+                axis.values
+                    .iter()
+                    .filter(|a| distance(a) <= 1e-9 * a.abs().max(v.abs()).max(1e-300))
+                    .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+            })
             .ok_or_else(|| {
                 let values: Vec<String> = axis.values.iter().map(|a| a.to_string()).collect();
                 bad(format!(

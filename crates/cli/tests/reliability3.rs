@@ -478,3 +478,24 @@ fn sensitivity_reads_through_the_verified_view_and_refuses_bad_arguments_with_2(
     assert!(text(&o).contains(&*part.to_string_lossy()), "{}", text(&o));
     assert!(!tmp.path().join("s2").exists());
 }
+
+#[test]
+fn only_prefers_the_exact_axis_value_to_a_neighbour_within_1e_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(
+        tmp.path(),
+        "close.toml",
+        &SMALL.replace(
+            "game.value = { from = 0.05, to = 0.3, steps = 3 }",
+            "game.value = { values = [0.1, 0.1000000000001] }",
+        ),
+    );
+    for (value, want) in [("0.1000000000001", "0.1000000000001"), ("0.1", "0.1")] {
+        let out = tmp.path().join(format!("only-{value}"));
+        let arg = format!("game.value={value},game.payment=0.2");
+        run_ok(&file, &out, &["--only", &arg]);
+        let identity = std::fs::read_to_string(out.join("_run.json")).unwrap();
+        let wanted = format!("values = [{want}]");
+        assert!(identity.contains(&wanted), "{value}: {identity}");
+    }
+}

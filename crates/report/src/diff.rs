@@ -75,7 +75,7 @@ pub const DIFF_COLUMNS: [(&str, DataType, bool, &str); 10] = [
         "z",
         DataType::Float64,
         true,
-        "diff / √(se_a² + se_b²): about standard normal when A and B are independent runs of the same model. 0 when diff = 0; ±infinity when diff ≠ 0 with both SEs 0; null when diff is null.",
+        "diff / max(√(se_a² + se_b²), 1e-9 × max(|value_a|, |value_b|)): about standard normal when A and B are independent runs of the same model; the floor keeps rounding-level differences (SEs of 1e-17) from counting. 0 when diff = 0; null when diff is null.",
     ),
     (
         "significant",
@@ -135,9 +135,17 @@ impl Diff {
     }
 }
 
-/// z of a difference with two SEs (see [`DIFF_COLUMNS`]).
-fn z_score(diff: f64, se_a: f64, se_b: f64) -> f64 {
-    let se = se_a.hypot(se_b);
+/// The SE floor relative to the values' magnitude: differences this small are rounding (an
+/// order of summation, a compiler's fused multiply-add), never "beyond noise".
+pub const RELATIVE_SE_FLOOR: f64 = 1e-9;
+
+/// z of the difference `b − a` with two SEs (see [`DIFF_COLUMNS`]): the SE floored at
+/// [`RELATIVE_SE_FLOOR`] × max(|a|, |b|).
+fn z_score(a: f64, b: f64, se_a: f64, se_b: f64) -> f64 {
+    let diff = b - a;
+    let se = se_a
+        .hypot(se_b)
+        .max(RELATIVE_SE_FLOOR * a.abs().max(b.abs()));
     if diff == 0.0 {
         0.0
     } else if se == 0.0 {
@@ -344,7 +352,9 @@ pub fn diff_runs(a: &Path, b: &Path, threshold: f64) -> Result<Diff, ReportError
         let vb = &sb.rows[key];
         for (k, (&x, &y)) in va.iter().zip(vb).enumerate() {
             let diff = x.0.zip(y.0).map(|(x, y)| y - x);
-            let z = diff.map(|d| z_score(d, x.1.unwrap_or(0.0), y.1.unwrap_or(0.0)));
+            let z =
+                x.0.zip(y.0)
+                    .map(|(a, b)| z_score(a, b, x.1.unwrap_or(0.0), y.1.unwrap_or(0.0)));
             if let Some(z) = z {
                 let s = &mut summary[k];
                 s.compared += 1;
@@ -489,4 +499,23 @@ pub fn write_diff(d: &Diff, path: &Path) -> Result<PathBuf, ReportError> {
     };
     write().map_err(|e| ReportError::Data(format!("{}: cannot write: {e}", path.display())))?;
     Ok(path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::z_score;
+
+    #[test]
+    fn rounding_is_never_a_difference_but_a_real_one_is() {
+        // A 1-ulp difference with SEs of 1e-17 (a degenerate statistic): before the floor,
+        // |z| = 7.8, "beyond noise".
+        let a = 0.7_f64;
+        let b = f64::from_bits(a.to_bits() + 1);
+        assert!(z_score(a, b, 1e-17, 1e-17).abs() < 1e-6);
+        assert_eq!(z_score(a, a, 0.0, 0.0), 0.0);
+        // Differences far above the floor keep their z, with SEs or without.
+        assert!((z_score(0.5, 0.6, 0.01, 0.0) - 10.0).abs() < 1e-9);
+        assert!(z_score(0.5, 0.5 + 1e-6, 0.0, 0.0) > 1000.0);
+        assert!(z_score(0.0, 1e-300, 0.0, 0.0) > 1e8);
+    }
 }
