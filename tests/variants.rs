@@ -158,3 +158,55 @@ fn variants_refuse_keys_that_change_the_draws_or_are_swept() {
     .to_string();
     assert!(e.contains("mechanism.S_V.of") && e.contains("\"M\""), "{e}");
 }
+
+/// The users table of a run on `backend`, row by row.
+fn users_rows(
+    s: &datapact_scenario::Scenario,
+    backend: datapact_sim::Backend,
+) -> Vec<Vec<(String, String)>> {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = datapact_runner::RunOptions {
+        threads: 2,
+        shard: Shard::WHOLE,
+        backend,
+        ..datapact_runner::RunOptions::new(dir.path())
+    };
+    datapact_runner::run(s, &opts).expect("run succeeds");
+    rows(&read(dir.path(), Table::Users), &[])
+}
+
+#[test]
+fn a_variant_settles_its_users_in_its_own_game_on_both_backends() {
+    let s = scenario(
+        r#"
+mechanisms = ["S", "S_P"]
+[scenario]
+name = "variant-users"
+seed = 3
+replications = 40
+[population]
+users = 10
+[game]
+value = 0.2
+payment = 0.05
+[mechanism.S_P]
+of = "S"
+set = { "game.payment" = 0.2 }
+[output]
+trace = "users"
+"#,
+        &[],
+    );
+    let ecs = users_rows(&s, datapact_sim::Backend::Ecs);
+    let direct = users_rows(&s, datapact_sim::Backend::Direct);
+    assert_eq!(ecs.len(), 2 * 40 * 10);
+    assert_eq!(ecs, direct);
+    // The variant's stayers are paid at its own payment: more than S's.
+    let paid = |m: &str| -> f64 {
+        ecs.iter()
+            .filter(|r| r.iter().any(|(k, v)| k == "mechanism" && v == m))
+            .filter_map(|r| r.iter().find(|(k, _)| k == "paid")?.1.parse::<f64>().ok())
+            .sum()
+    };
+    assert!(paid("S_P") > paid("S"), "{} vs {}", paid("S_P"), paid("S"));
+}

@@ -84,18 +84,20 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                     }
                     if spec.depth >= Depth::Users {
                         let reporting = *kernel != Kernel::Subsidy;
+                        // Settled in the mechanism's own game (a variant's, not the cell's), as
+                        // the ECS settles it.
+                        let (success, trained) = (o.success(), o.status != Status::Null);
                         settlement.clear();
                         settlement.extend((0..n).map(|i| {
                             let (x, cw) = (ws.burden[i], ws.realized[i]);
                             if reporting {
-                                let trained = o.status != Status::Null;
                                 Settled::withdrawal(
                                     ws.decision[i],
-                                    o.success(),
+                                    success,
                                     trained,
                                     x,
                                     cw,
-                                    game,
+                                    &games[k],
                                 )
                             } else {
                                 Settled::subsidy(x, cw, &games[k])
