@@ -38,8 +38,8 @@ pub fn audited(catalog: &Catalog, names: &[&'static str]) -> Vec<Audited> {
         .filter_map(|name| {
             let index = catalog.mechanism(name)?;
             let decl = &catalog.mechanisms[index];
-            let id = decl.variant_of.unwrap_or(index);
-            let stages = catalog.mechanisms[id].stages;
+            // A variant's declaration carries its base's stages.
+            let (id, stages) = (catalog.plays_as(index), decl.stages);
             (stages.has(Stage::Report) || stages.has(Stage::Withdraw)).then_some(Audited {
                 id: id as u16,
                 name,

@@ -215,6 +215,53 @@ pub trait Terms: Send + Sync + std::fmt::Debug + 'static {
     }
 }
 
+/// What a withdrawal protocol's end leaves to settle: the data committed at training (`None`
+/// if it aborted), or, for a cancelled campaign, `Err` with its null outcome, the payoffs zeroed
+/// and its event emitted.
+fn committed_at_end<S: EventSink>(
+    end: ProtocolEnd,
+    backstoppers: u32,
+    payoff: &mut [f64],
+    sink: &mut S,
+) -> Result<Option<f64>, Outcome> {
+    match end {
+        ProtocolEnd::Cancelled => {
+            payoff.iter_mut().for_each(|u| *u = 0.0);
+            if S::ENABLED {
+                sink.emit(Event::campaign(1, EventKind::Null, None));
+            }
+            Err(Outcome::null(backstoppers))
+        }
+        ProtocolEnd::Aborted => Ok(None),
+        ProtocolEnd::Trained { committed } => Ok(Some(committed)),
+    }
+}
+
+/// A settled campaign's status, with its training event at `train_time` if it trained.
+fn trained_status<S: EventSink>(
+    committed: Option<f64>,
+    success: bool,
+    train_time: f64,
+    sink: &mut S,
+) -> Status {
+    let Some(data) = committed else {
+        return Status::Null;
+    };
+    if S::ENABLED {
+        let kind = if success {
+            EventKind::TrainSuccess
+        } else {
+            EventKind::TrainFailure
+        };
+        sink.emit(Event::campaign(train_time, kind, Some(data)));
+    }
+    if success {
+        Status::Success
+    } else {
+        Status::Failure
+    }
+}
+
 /// [`settle_withdrawal_at`] with a mechanism's [`Terms`]: a stayer of a success bears
 /// κ(c^w, kept) for the data kept, is paid `payment`, and every user enjoys `value`;
 /// W = Σ value − Σ borne. `record` receives each user's [`Settled`] (pass an empty slice to
@@ -234,9 +281,9 @@ pub fn settle_withdrawal_with<S: EventSink, T: Terms + ?Sized>(
     sink: &mut S,
 ) -> Outcome {
     let n = burden.len();
-    let committed = match end {
-        ProtocolEnd::Cancelled => {
-            payoff.iter_mut().for_each(|u| *u = 0.0);
+    let committed = match committed_at_end(end, backstoppers, payoff, sink) {
+        Ok(committed) => committed,
+        Err(null) => {
             record.iter_mut().for_each(|r| {
                 *r = Settled {
                     kept: 0.0,
@@ -244,13 +291,8 @@ pub fn settle_withdrawal_with<S: EventSink, T: Terms + ?Sized>(
                     borne: 0.0,
                 }
             });
-            if S::ENABLED {
-                sink.emit(Event::campaign(1, EventKind::Null, None));
-            }
-            return Outcome::null(backstoppers);
+            return null;
         }
-        ProtocolEnd::Aborted => None,
-        ProtocolEnd::Trained { committed } => Some(committed),
     };
     let success = committed.is_some_and(|c| c >= game.need() - game.tolerance());
     let (mut privacy_cost, mut paid_total, mut value_total, mut kept_total) = (0.0, 0.0, 0.0, 0.0);
@@ -293,19 +335,7 @@ pub fn settle_withdrawal_with<S: EventSink, T: Terms + ?Sized>(
             *r = settled;
         }
     }
-    let status = match (committed, success) {
-        (None, _) => Status::Null,
-        (Some(_), true) => Status::Success,
-        (Some(_), false) => Status::Failure,
-    };
-    if S::ENABLED && committed.is_some() {
-        let kind = if success {
-            EventKind::TrainSuccess
-        } else {
-            EventKind::TrainFailure
-        };
-        sink.emit(Event::campaign(train_time, kind, committed));
-    }
+    let status = trained_status(committed, success, train_time, sink);
     Outcome {
         status,
         welfare: value_total - privacy_cost,
@@ -368,16 +398,9 @@ pub fn settle_withdrawal_at<S: EventSink>(
 ) -> Outcome {
     let n = burden.len();
     let v = game.value;
-    let committed = match end {
-        ProtocolEnd::Cancelled => {
-            payoff.iter_mut().for_each(|u| *u = 0.0);
-            if S::ENABLED {
-                sink.emit(Event::campaign(1, EventKind::Null, None));
-            }
-            return Outcome::null(backstoppers);
-        }
-        ProtocolEnd::Aborted => None,
-        ProtocolEnd::Trained { committed } => Some(committed),
+    let committed = match committed_at_end(end, backstoppers, payoff, sink) {
+        Ok(committed) => committed,
+        Err(null) => return null,
     };
     let success = committed.is_some_and(|c| c >= game.need() - game.tolerance());
     let mut privacy_cost = 0.0;
@@ -397,19 +420,7 @@ pub fn settle_withdrawal_at<S: EventSink>(
         paid_total += paid;
         payoff[i] = if success { v } else { 0.0 } + paid - borne;
     }
-    let status = match (committed, success) {
-        (None, _) => Status::Null,
-        (Some(_), true) => Status::Success,
-        (Some(_), false) => Status::Failure,
-    };
-    if S::ENABLED && committed.is_some() {
-        let kind = if success {
-            EventKind::TrainSuccess
-        } else {
-            EventKind::TrainFailure
-        };
-        sink.emit(Event::campaign(train_time, kind, committed));
-    }
+    let status = trained_status(committed, success, train_time, sink);
     Outcome {
         status,
         welfare: if success { n as f64 * v } else { 0.0 } - privacy_cost,

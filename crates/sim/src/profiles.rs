@@ -52,7 +52,8 @@ pub struct ProfileCell<'a> {
 }
 
 thread_local! {
-    static ENGINE: RefCell<Option<Engine<NoEvents>>> = const { RefCell::new(None) };
+    // Apart from the sweep's engines: profiles override the users' strategies.
+    static ENGINE: RefCell<Vec<Engine<NoEvents>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Plays, for each replication in `reps`, the profiles `profiles(rep, costs)` (the same number
@@ -74,14 +75,8 @@ pub fn play_profiles(
     let mut draws = Draws::default();
     let mut batch: Vec<Vec<Profile>> = Vec::new();
     ENGINE.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        if slot
-            .as_ref()
-            .is_none_or(|e| !Arc::ptr_eq(e.plugins(), cell.plugins))
-        {
-            *slot = Some(Engine::new(cell.plugins.clone()));
-        }
-        let engine = slot.as_mut().expect("engine just built");
+        let mut slots = slot.borrow_mut();
+        let engine = &mut crate::sweep::engines_for(&mut slots, cell.plugins, 1)[0];
         // Profiles per replication, and replications per world (known from the first).
         let (mut k, mut capacity) = (0, 1);
         let mut first = reps.start;

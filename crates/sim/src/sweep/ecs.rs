@@ -149,12 +149,12 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                         engine.read_users(&mut batch_users, reps * mg);
                         for rep in 0..reps {
                             for (kg, &k) in group.positions.iter().enumerate() {
-                                let id = spec.mechanisms[k];
+                                let (id, stages) = (spec.mechanisms[k], folder.decls[k].stages);
                                 folder.users(
                                     first + rep as u32,
                                     round,
                                     id,
-                                    &batch_users.campaign(rep * mg + kg, n, spec.decl(id).stages),
+                                    &batch_users.campaign(rep * mg + kg, n, stages),
                                     r.logs[rep * m + k].as_ref(),
                                 );
                             }

@@ -44,7 +44,7 @@ thread_local! {
 
 /// This thread's first `count` engines for `plugins` (one per world a cell needs: see
 /// [`ecs::Group`]), all rebuilt when the plugin set changes.
-fn engines_for<'a, S: crate::plugin::Sink>(
+pub(crate) fn engines_for<'a, S: crate::plugin::Sink>(
     slots: &'a mut Vec<Engine<S>>,
     plugins: &Arc<PluginSet>,
     count: usize,

@@ -87,10 +87,15 @@ impl std::fmt::Debug for VariantSpec {
 impl RunSpec {
     /// The declaration of the mechanism with id `id` (a registered one, or a variant).
     pub fn decl(&self, id: u16) -> MechanismDecl {
-        match self.variants.iter().find(|v| v.id == id) {
+        match self.variant(id) {
             Some(v) => v.decl,
             None => self.plugins.catalog().mechanisms[id as usize],
         }
+    }
+
+    /// The variant with id `id`, if it is one.
+    fn variant(&self, id: u16) -> Option<&VariantSpec> {
+        self.variants.iter().find(|v| v.id == id)
     }
 
     /// The name of the mechanism with id `id`.
@@ -100,15 +105,12 @@ impl RunSpec {
 
     /// The registered mechanism that id `id` plays as: its base for a variant, else itself.
     pub fn plays_as(&self, id: u16) -> u16 {
-        self.variants
-            .iter()
-            .find(|v| v.id == id)
-            .map_or(id, |v| v.base)
+        self.variant(id).map_or(id, |v| v.base)
     }
 
     /// The game mechanism `id` plays in a cell whose game is `game`.
     pub fn game_of<'a>(&self, id: u16, game: &'a Game) -> Cow<'a, Game> {
-        match self.variants.iter().find(|v| v.id == id) {
+        match self.variant(id) {
             Some(v) => Cow::Owned((v.game)(game)),
             None => Cow::Borrowed(game),
         }

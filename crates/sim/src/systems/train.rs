@@ -51,14 +51,19 @@ pub fn settle_withdrawal<S: Sink>(
             let train_time =
                 table.train_at[c].unwrap_or_else(|| settle::train_step(n, &batch.game));
             let record = &mut columns.settled[c * n..(c + 1) * n];
+            let (realized_c, burden_c, decision_c) = (
+                &realized[rows.clone()],
+                &burden[rows.clone()],
+                &decision[rows.clone()],
+            );
             let outcome = match terms.of(batch.mechanism(c)) {
                 None => {
                     let o = settle::settle_withdrawal_at(
                         table.end[c],
                         train_time,
-                        &realized[rows.clone()],
-                        &burden[rows.clone()],
-                        &decision[rows.clone()],
+                        realized_c,
+                        burden_c,
+                        decision_c,
                         &batch.game,
                         backstoppers,
                         &mut payoff[rows.clone()],
@@ -66,13 +71,13 @@ pub fn settle_withdrawal<S: Sink>(
                     );
                     if S::ENABLED {
                         let (success, trained) = (o.success(), o.status != Status::Null);
-                        for (k, i) in rows.clone().enumerate() {
-                            record[k] = Settled::withdrawal(
-                                decision[i],
+                        for (k, r) in record.iter_mut().enumerate() {
+                            *r = Settled::withdrawal(
+                                decision_c[k],
                                 success,
                                 trained,
-                                burden[i],
-                                realized[i],
+                                burden_c[k],
+                                realized_c[k],
                                 &batch.game,
                             );
                         }
@@ -82,9 +87,9 @@ pub fn settle_withdrawal<S: Sink>(
                 Some(terms) => settle::settle_withdrawal_with(
                     table.end[c],
                     train_time,
-                    &realized[rows.clone()],
-                    &burden[rows.clone()],
-                    &decision[rows.clone()],
+                    realized_c,
+                    burden_c,
+                    decision_c,
                     &batch.game,
                     backstoppers,
                     terms,
