@@ -31,16 +31,14 @@ def dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] >= b[0] and a[1] <= b[1] and a != b
 
 
-def check(m: str, v: str, table) -> list[str]:
-    """What is wrong with one front (empty when nothing)."""
+def check(m: str, v: str, names: list[str], rows: list[dict]) -> list[str]:
+    """What is wrong with one front, given its column names and rows (empty when nothing)."""
     w, c, s = f"{m}_welfare_mean", f"{m}_subsidy_mean", f"{m}_success_rate"
     where = f"V{v}/{m}/pareto.parquet"
-    names = set(table.schema.names)
     wanted = [*KEYS[m], w, w + "_se", c, c + "_se", s]
     missing = [n for n in wanted if n not in names]
     if missing:
         return [f"{where}: no column {', '.join(missing)}"]
-    rows = table.to_pylist()
     problems = []
     for r in rows:
         for key, (lo, hi) in KEYS[m].items():
@@ -61,8 +59,8 @@ def main(out: Path, png: Path) -> None:
     for v in VALUES:
         for m, _ in MECHANISMS:
             t = pq.read_table(out / f"V{v}" / m / "pareto.parquet")
-            problems += check(m, v, t)
             fronts[v, m] = t.to_pylist()
+            problems += check(m, v, t.schema.names, fronts[v, m])
     if problems:
         print("\n".join(problems), file=sys.stderr)
         sys.exit(1)

@@ -71,6 +71,8 @@ impl Signals {
             }
             std::thread::sleep(GRACE);
             abandon();
+            // The abandoned writers' hidden temporaries: nothing half-written stays behind.
+            datapact_trace::atomic::remove_in_flight();
             let code = if terminated.load(Ordering::Relaxed) {
                 143
             } else {

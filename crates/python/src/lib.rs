@@ -478,7 +478,7 @@ fn run<'py>(
 }
 
 /// As `--threads`: at least 1, all cores when not given.
-fn thread_count(threads: Option<usize>) -> PyResult<usize> {
+pub(crate) fn thread_count(threads: Option<usize>) -> PyResult<usize> {
     match threads {
         Some(0) => Err(PyValueError::new_err("threads must be >= 1")),
         Some(t) => Ok(t),
@@ -490,7 +490,7 @@ fn thread_count(threads: Option<usize>) -> PyResult<usize> {
 /// check for Ctrl-C and to call `tick` (progress). On Ctrl-C (or an error of `tick`) it sets
 /// `cancel`, waits for the job to stop (so no thread outlives the call) and raises
 /// (`KeyboardInterrupt` for Ctrl-C). A panic of the job is an `InvariantError`.
-fn cancellable<T: Send + 'static>(
+pub(crate) fn cancellable<T: Send + 'static>(
     py: Python<'_>,
     what: &str,
     cancel: &AtomicBool,

@@ -3,10 +3,9 @@
 //! directory byte for byte (the command line also draws `front.png`/`posterior.png`, which
 //! need the report crate the extension does not link). The Python half reads the tables.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::AtomicBool;
 
 use datapact_runner::search::{SearchOptions, calibrate, optimize};
 use datapact_scenario::search::SearchFile;
@@ -14,10 +13,12 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::{CORE, POLL, error, override_text, runner_error, scenario_error, toml_table};
+use crate::{
+    CORE, cancellable, error, override_text, runner_error, scenario_error, thread_count, toml_table,
+};
 
-/// A search file from what `datapact.optimize`/`calibrate` take: a dict, TOML text (a line
-/// break or `=`), or a path.
+/// A search file from what `datapact.optimize`/`calibrate` take: a dict, a path, or TOML text
+/// (a line break or `=`, and no such file).
 fn load_search(
     py: Python<'_>,
     file: &Bound<'_, PyAny>,
@@ -30,9 +31,15 @@ fn load_search(
         SearchFile::from_str_with(&catalog, &text, "<dict>", overrides)
     } else if let Ok(text) = file.extract::<String>()
         && file.is_instance_of::<PyString>()
-        && (text.contains('\n') || text.contains('='))
     {
-        SearchFile::from_str_with(&catalog, &text, "<string>", overrides)
+        // As `datapact.run`'s str: a file on disk wins (a path may hold `=`), then TOML text.
+        let one_line = !text.contains('\n');
+        let a_file = one_line && !text.is_empty() && Path::new(&text).exists();
+        if a_file || (one_line && !text.contains('=')) {
+            SearchFile::load_with(&catalog, Path::new(&text), overrides)
+        } else {
+            SearchFile::from_str_with(&catalog, &text, "<string>", overrides)
+        }
     } else if let Ok(path) = py
         .import("os")?
         .call_method1("fspath", (file,))
@@ -83,11 +90,7 @@ pub(crate) fn search(
             &[],
         ));
     }
-    let threads = match threads {
-        Some(0) => return Err(PyValueError::new_err("threads must be >= 1")),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = thread_count(threads)?;
     let cancel = Arc::new(AtomicBool::new(false));
     let opts = SearchOptions {
         out,
@@ -98,52 +101,19 @@ pub(crate) fn search(
         plugins: CORE.clone(),
     };
     let optimizing = kind == "optimize";
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let done_rx = std::sync::Mutex::new(done_rx);
-    let worker = std::thread::Builder::new()
-        .name(format!("datapact-{kind}"))
-        .spawn(move || {
-            let files = if optimizing {
+    let files = cancellable(
+        py,
+        kind,
+        &cancel,
+        move || {
+            if optimizing {
                 optimize(&search, &opts, &mut |_| {}).map(|s| s.files)
             } else {
                 calibrate(&search, &opts, &mut |_, _, _| {}).map(|s| s.files)
-            };
-            let _ = done_tx.send(());
-            files
-        })
-        .map_err(|e| {
-            error(
-                py,
-                "OutputError",
-                format!("cannot start the search: {e}"),
-                &[],
-            )
-        })?;
-    loop {
-        let finished = py.detach(|| {
-            let rx = done_rx.lock().unwrap_or_else(|p| p.into_inner());
-            !matches!(rx.recv_timeout(POLL), Err(mpsc::RecvTimeoutError::Timeout))
-        });
-        if let Err(e) = py.check_signals() {
-            cancel.store(true, Ordering::Relaxed);
-            let _ = py.detach(|| worker.join());
-            return Err(e);
-        }
-        if finished {
-            break;
-        }
-    }
-    match worker.join() {
-        Ok(result) => result
-            .map(|files| files.iter().map(|f| f.display().to_string()).collect())
-            .map_err(|e| runner_error(py, e)),
-        Err(_) => Err(error(
-            py,
-            "InvariantError",
-            format!(
-                "the {kind} search stopped on an internal error (a bug: please report the file)"
-            ),
-            &[],
-        )),
-    }
+            }
+        },
+        || Ok(()),
+    )?
+    .map_err(|e| runner_error(py, e))?;
+    Ok(files.iter().map(|f| f.display().to_string()).collect())
 }

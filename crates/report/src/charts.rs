@@ -86,6 +86,17 @@ impl ScatterChart {
     }
 }
 
+/// The label of a categorical axis at `x`: `names[i]` at the integer positions, nothing
+/// between them (plotters asks for labels at fractional positions too).
+pub fn category_label(names: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        names.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// Colour of the `i`-th mechanism (Tableau 10, readable on white).
 pub fn palette(i: usize) -> RGBColor {
     const COLORS: [(u8, u8, u8); 10] = [
@@ -512,14 +523,7 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
         .disable_x_mesh()
         .light_line_style(RGBColor(235, 235, 235))
         .x_labels(n)
-        .x_label_formatter(&|x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x: &f64| category_label(&names, *x))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .x_desc("mechanism")

@@ -17,7 +17,7 @@ use datapact_trace::arrow::array::{
     UInt32Array,
 };
 use datapact_trace::arrow::datatypes::{DataType, Field, Schema};
-use datapact_trace::{DESCRIPTION_KEY, Table, read_table, typed_column};
+use datapact_trace::{Table, described_field, read_table, typed_column};
 
 use crate::ReportError;
 
@@ -181,11 +181,9 @@ fn load_side(dir: &Path) -> Result<Side, ReportError> {
     let view = datapact_trace::RunView::open(dir)
         .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
     let manifest = view
-        .finished()
+        .verified(&[Table::Cells])
         .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?
         .clone();
-    view.verified(&[Table::Cells])
-        .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
     let swept: Vec<String> = manifest.sweep.iter().map(|(_, c)| c.clone()).collect();
     let batches = read_table(dir, Table::Cells)?;
     let Some(first) = batches.first() else {
@@ -389,13 +387,6 @@ pub fn diff_runs(a: &Path, b: &Path, threshold: f64) -> Result<Diff, ReportError
     })
 }
 
-fn described(name: &str, ty: DataType, nullable: bool, what: &str) -> Field {
-    Field::new(name, ty, nullable).with_metadata(std::collections::HashMap::from([(
-        DESCRIPTION_KEY.to_string(),
-        what.to_string(),
-    )]))
-}
-
 /// The Arrow record batch of `diff.parquet`.
 pub fn diff_batch(d: &Diff) -> RecordBatch {
     let mut fields: Vec<Field> = d
@@ -404,14 +395,14 @@ pub fn diff_batch(d: &Diff) -> RecordBatch {
         .zip(&d.categories)
         .map(|(c, labels)| {
             if labels.is_empty() {
-                described(
+                described_field(
                     c,
                     DataType::Float64,
                     false,
                     &format!("Swept parameter `{c}`: its value in this cell."),
                 )
             } else {
-                described(
+                described_field(
                     c,
                     DataType::Utf8,
                     false,
@@ -423,7 +414,7 @@ pub fn diff_batch(d: &Diff) -> RecordBatch {
     fields.extend(
         DIFF_COLUMNS
             .iter()
-            .map(|(n, t, nullable, what)| described(n, t.clone(), *nullable, what)),
+            .map(|(n, t, nullable, what)| described_field(n, t.clone(), *nullable, what)),
     );
     let f64s = |f: &dyn Fn(&DiffRow) -> Option<f64>| -> ArrayRef {
         let mut b = Float64Builder::with_capacity(d.rows.len());

@@ -170,9 +170,9 @@ pub fn render_report(
     })
 }
 
-/// The first 12 hex digits of a hash.
-fn short(hash: &str) -> String {
-    datapact_trace::files::clip(hash, 12)
+/// The first 12 hex digits of a hash (a hash that is not hex text is shown whole).
+pub(crate) fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {

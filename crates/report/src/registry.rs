@@ -174,7 +174,7 @@ fn reps_note(run: &Run) -> String {
         "run `{}`, {} replications per cell, scenario hash {}",
         run.name,
         run.reps_text(),
-        &run.scenario_hash[..run.scenario_hash.len().min(12)]
+        crate::output::short(&run.scenario_hash)
     )
 }
 

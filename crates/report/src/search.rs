@@ -15,6 +15,7 @@ use plotters::prelude::*;
 use serde::Deserialize;
 
 use crate::ReportError;
+use crate::charts::Z95;
 use crate::figures::register_font;
 
 /// A searched key as the tables' metadata describes it.
@@ -273,7 +274,7 @@ fn draw_pair(
         .map_err(|e| err(e.to_string()))?;
     for &i in &order {
         let (x, y) = (front[0][i], front[1][i]);
-        let (dx, dy) = (1.96 * se[0][i], 1.96 * se[1][i]);
+        let (dx, dy) = (Z95 * se[0][i], Z95 * se[1][i]);
         chart
             .draw_series([
                 PathElement::new([(x - dx, y), (x + dx, y)], blue.stroke_width(1)),
@@ -345,41 +346,30 @@ fn draw_parallel(
         .disable_mesh()
         .disable_y_axis()
         .x_labels(k)
-        .x_label_formatter(&|x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x: &f64| crate::charts::category_label(&names, *x))
         .label_style(("sans-serif", 15))
         .draw()
         .map_err(|e| err(e.to_string()))?;
     let grey = RGBColor(215, 215, 215);
-    for i in (0..evals[0].len()).filter(|&i| feasible[i]) {
+    // Feasible evaluations in grey behind, then the front's points in colour.
+    let evaluated = (0..evals[0].len()).filter(|&i| feasible[i]).map(|i| {
         let line: Vec<(f64, f64)> = (0..k).map(|j| (j as f64, scale(j, evals[j][i]))).collect();
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                line,
-                grey.stroke_width(1),
-            )))
-            .map_err(|e| err(e.to_string()))?;
-    }
-    for i in 0..n {
-        let color = crate::charts::palette(i % 10);
+        PathElement::new(line, grey.stroke_width(1))
+    });
+    chart
+        .draw_series(evaluated)
+        .map_err(|e| err(e.to_string()))?;
+    let on_front = (0..n).map(|i| {
         let line: Vec<(f64, f64)> = front
             .iter()
             .enumerate()
             .map(|(j, column)| (j as f64, scale(j, column[i])))
             .collect();
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                line,
-                color.stroke_width(2),
-            )))
-            .map_err(|e| err(e.to_string()))?;
-    }
+        PathElement::new(line, crate::charts::palette(i % 10).stroke_width(2))
+    });
+    chart
+        .draw_series(on_front)
+        .map_err(|e| err(e.to_string()))?;
     for j in 0..k {
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -508,7 +498,6 @@ pub fn posterior_figure(dir: &Path) -> Result<PathBuf, ReportError> {
                             .sum()
                     })
                     .collect();
-                let names = labels.clone();
                 let mut chart = ChartBuilder::on(&area)
                     .caption(&key.key, ("sans-serif", 16))
                     .margin(12)
@@ -520,14 +509,7 @@ pub fn posterior_figure(dir: &Path) -> Result<PathBuf, ReportError> {
                     .configure_mesh()
                     .disable_x_mesh()
                     .x_labels(labels.len())
-                    .x_label_formatter(&|x: &f64| {
-                        let i = x.round();
-                        if (x - i).abs() < 1e-6 && i >= 0.0 {
-                            names.get(i as usize).cloned().unwrap_or_default()
-                        } else {
-                            String::new()
-                        }
-                    })
+                    .x_label_formatter(&|x: &f64| crate::charts::category_label(labels, *x))
                     .y_desc("posterior probability")
                     .label_style(("sans-serif", 13))
                     .draw()

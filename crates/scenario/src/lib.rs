@@ -337,27 +337,7 @@ impl Scenario {
         path: &Path,
         overrides: &[String],
     ) -> Result<Scenario, ScenarioError> {
-        let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ScenarioError {
-            origin: origin.clone(),
-            line: None,
-            key: None,
-            message: format!("cannot read file: {e}"),
-        })?;
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let line =
-                    tree::LineIndex::new(&String::from_utf8_lossy(&e.as_bytes()[..at])).line_of(at);
-                return Err(ScenarioError {
-                    origin,
-                    line: Some(line),
-                    key: None,
-                    message: format!("file is not valid UTF-8 (invalid byte at offset {at})"),
-                });
-            }
-        };
+        let (text, origin) = read_source(path)?;
         Scenario::from_str_with(catalog, &text, &origin, overrides)
     }
 
@@ -448,9 +428,40 @@ impl Scenario {
 
     /// Hex SHA-256 of [`Scenario::normalized`].
     pub fn hash(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(self.normalized().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        sha256_hex(&self.normalized())
+    }
+}
+
+/// Hex SHA-256 of canonical text (a scenario's or a search file's identity).
+pub(crate) fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A scenario file's text and its origin (the path, as errors name it): unreadable or invalid
+/// UTF-8 is an error at the file (and line) where it is.
+pub(crate) fn read_source(path: &Path) -> Result<(String, String), ScenarioError> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        origin: origin.clone(),
+        line: None,
+        key: None,
+        message: format!("cannot read file: {e}"),
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, origin)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line =
+                tree::LineIndex::new(&String::from_utf8_lossy(&e.as_bytes()[..at])).line_of(at);
+            Err(ScenarioError {
+                origin,
+                line: Some(line),
+                key: None,
+                message: format!("file is not valid UTF-8 (invalid byte at offset {at})"),
+            })
+        }
     }
 }
 

@@ -257,13 +257,7 @@ impl SearchFile {
         path: &std::path::Path,
         overrides: &[String],
     ) -> Result<SearchFile, ScenarioError> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            origin: origin.clone(),
-            line: None,
-            key: None,
-            message: format!("cannot read file: {e}"),
-        })?;
+        let (text, origin) = crate::read_source(path)?;
         SearchFile::from_str_with(catalog, &text, &origin, overrides)
     }
 
@@ -349,11 +343,7 @@ impl SearchFile {
 
     /// Hex SHA-256 of [`SearchFile::normalized`].
     pub fn hash(&self) -> String {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(self.normalized().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::sha256_hex(&self.normalized())
     }
 }
 

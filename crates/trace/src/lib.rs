@@ -56,8 +56,8 @@ pub use rows::{
 pub use run_view::RunView;
 pub use schema::{
     Categorical, ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn,
-    SCHEMA_VERSION, SweptColumn, Table, categorical_description, markdown_columns, schema,
-    swept_columns_conflict, swept_description,
+    SCHEMA_VERSION, SweptColumn, Table, categorical_description, described_field, markdown_columns,
+    schema, swept_columns_conflict, swept_description,
 };
 pub use verify::{Verification, verify};
 pub use writer::{

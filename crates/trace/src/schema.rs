@@ -154,7 +154,14 @@ pub fn swept_description(name: &str) -> String {
     )
 }
 
-fn described_field(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
+/// An Arrow field with its description in the field metadata (under [`DESCRIPTION_KEY`]), as
+/// every column of every table datapact writes carries it.
+pub fn described_field(
+    name: &str,
+    data_type: DataType,
+    nullable: bool,
+    description: &str,
+) -> Field {
     Field::new(name, data_type, nullable).with_metadata(HashMap::from([(
         DESCRIPTION_KEY.to_string(),
         description.to_string(),

@@ -42,7 +42,7 @@ class Search:
     """``"optimize"`` or ``"calibrate"``."""
 
     def __init__(self, dir: Union[str, "os.PathLike[str]"], *, _owned: bool = False) -> None:
-        self.dir = Path(os.fspath(dir))
+        self.dir = Path(os.path.abspath(os.fspath(dir)))
         identity = self.dir / "search.json"
         try:
             self.kind = json.loads(identity.read_text(encoding="utf-8"))["kind"]

@@ -62,20 +62,12 @@ pub(super) fn draw_chart(
         .y_label_area_size(70)
         .build_cartesian_2d(-0.5..(axes.len() as f64 - 0.5), lo..hi)
         .map_err(|e| err(e.to_string()))?;
-    let names = axes.clone();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(RGBColor(235, 235, 235))
         .x_labels(axes.len().max(1))
-        .x_label_formatter(&|x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x: &f64| crate::charts::category_label(&axes, *x))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 15))
         .x_desc("design axis")

@@ -168,43 +168,51 @@ pub fn sobol_second_order(
     seed: u64,
 ) -> Result<Vec<(usize, usize, Index)>, String> {
     let d = Saltelli::new(y, dims)?;
-    // S2 of the pair (p, q) over the base samples `js`.
-    let estimate = |js: &[usize], p: usize, q: usize| -> f64 {
-        let m = js.len() as f64;
-        let var = d.var(js);
-        if var <= 0.0 {
-            return 0.0;
-        }
-        let v = js
-            .iter()
-            .map(|&j| d.ba(j, p) * d.ab(j, q) - d.a(j) * d.b(j))
-            .sum::<f64>()
-            / m
-            / var;
-        v - d.first(js, p, var) - d.first(js, q, var)
-    };
     let pairs: Vec<(usize, usize)> = (0..dims)
         .flat_map(|p| (p + 1..dims).map(move |q| (p, q)))
         .collect();
+    // S2 of every pair over the base samples `js`; Var and each axis's S1 once for all pairs.
+    let estimates = |js: &[usize]| -> Vec<f64> {
+        let m = js.len() as f64;
+        let var = d.var(js);
+        if var <= 0.0 {
+            return vec![0.0; pairs.len()];
+        }
+        let first: Vec<f64> = (0..dims).map(|p| d.first(js, p, var)).collect();
+        pairs
+            .iter()
+            .map(|&(p, q)| {
+                let v = js
+                    .iter()
+                    .map(|&j| d.ba(j, p) * d.ab(j, q) - d.a(j) * d.b(j))
+                    .sum::<f64>()
+                    / m
+                    / var;
+                v - first[p] - first[q]
+            })
+            .collect()
+    };
     let all: Vec<usize> = (0..d.n).collect();
+    let point = estimates(&all);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(2);
     let mut boot = vec![Vec::with_capacity(RESAMPLES); pairs.len()];
     d.bootstrap(&mut rng, |js| {
-        for (e, &(p, q)) in boot.iter_mut().zip(&pairs) {
-            e.push(estimate(js, p, q));
+        for (e, s2) in boot.iter_mut().zip(estimates(js)) {
+            e.push(s2);
         }
     });
     Ok(pairs
         .iter()
         .zip(&boot)
-        .map(|(&(p, q), e)| {
+        .zip(point)
+        .map(|((&(p, q), e), value)| {
             (
                 p,
                 q,
                 Index {
                     name: "S2",
-                    value: estimate(&all, p, q),
+                    value,
                     conf: Some(Z95 * std_dev(e)),
                 },
             )

@@ -121,6 +121,7 @@ pub fn calibrate(
         }
     };
     let mut summary = CalibrateSummary::default();
+    let mut stepped = false;
     while state.abc.generation() < cal.generations {
         if opts.cancelled() {
             return Err(RunnerError::Interrupted);
@@ -167,11 +168,12 @@ pub fn calibrate(
             ess: told.ess,
             inflation: state.abc.interval_inflation().unwrap_or(1.0),
         });
-        write_tables(file, cal, &measures, &state, opts, false)?;
+        write_tables(file, cal, &measures, &state, opts, true, false)?;
+        stepped = true;
         write_state(&opts.out, &state)?;
         on_generation(generation, told.epsilon, told.ess);
     }
-    summary.files = write_tables(file, cal, &measures, &state, opts, true)?;
+    summary.files = write_tables(file, cal, &measures, &state, opts, !stepped, true)?;
     fill(&mut summary, cal, &state);
     Ok(summary)
 }
@@ -261,70 +263,74 @@ fn write_tables(
     measures: &[Measure],
     state: &State,
     opts: &SearchOptions,
+    steps: bool,
     last: bool,
 ) -> Result<Vec<PathBuf>, RunnerError> {
     let metadata = table_metadata(file, &cal.keys, &[], opts);
     let mut files = Vec::new();
     let recs = &state.records;
 
-    let mut t = SearchTable::default();
-    t.u32(
-        "generation",
-        "ABC-SMC generation that proposed the point (0: from the prior).",
-        recs.iter().map(|r| r.generation).collect(),
-    );
-    t.u64(
-        "candidate",
-        "The proposal's id.",
-        recs.iter().map(|r| r.candidate).collect(),
-    );
-    let values: Vec<Vec<f64>> = recs.iter().map(|r| r.values.clone()).collect();
-    t.keys(&cal.keys, &values);
-    let rows: Vec<&[Estimate]> = recs.iter().map(|r| r.simulated.as_slice()).collect();
-    t.measures(
-        measures,
-        &rows,
-        ", simulated, before the matching noise is added",
-    );
-    t.f64("distance", "Distance to the targets, √Σ((simulated + noise − target)/se)², each simulated moment with a normal error of variance se_target² − se_sim² added (noisy ABC).", recs.iter().map(|r| r.distance).collect());
-    t.bool(
-        "kept",
-        "Whether the proposal is a particle of its generation (one of the nearest).",
-        recs.iter().map(|r| r.kept).collect(),
-    );
-    t.runs(
-        recs.iter().map(|r| r.run.clone()).collect(),
-        recs.iter().map(|r| r.cell).collect(),
-    );
-    let path = opts.out.join("proposals.parquet");
-    t.write(&path, &metadata)?;
-    files.push(path);
+    // The step tables; a search that stepped in this call has already written them.
+    if steps {
+        let mut t = SearchTable::default();
+        t.u32(
+            "generation",
+            "ABC-SMC generation that proposed the point (0: from the prior).",
+            recs.iter().map(|r| r.generation).collect(),
+        );
+        t.u64(
+            "candidate",
+            "The proposal's id.",
+            recs.iter().map(|r| r.candidate).collect(),
+        );
+        let values: Vec<&[f64]> = recs.iter().map(|r| r.values.as_slice()).collect();
+        t.keys(&cal.keys, &values);
+        let rows: Vec<&[Estimate]> = recs.iter().map(|r| r.simulated.as_slice()).collect();
+        t.measures(
+            measures,
+            &rows,
+            ", simulated, before the matching noise is added",
+        );
+        t.f64("distance", "Distance to the targets, √Σ((simulated + noise − target)/se)², each simulated moment with a normal error of variance se_target² − se_sim² added (noisy ABC).", recs.iter().map(|r| r.distance).collect());
+        t.bool(
+            "kept",
+            "Whether the proposal is a particle of its generation (one of the nearest).",
+            recs.iter().map(|r| r.kept).collect(),
+        );
+        t.runs(
+            recs.iter().map(|r| r.run.clone()).collect(),
+            recs.iter().map(|r| r.cell).collect(),
+        );
+        let path = opts.out.join("proposals.parquet");
+        t.write(&path, &metadata)?;
 
-    let tols = &state.tolerances;
-    let mut t = SearchTable::default();
-    t.u32(
-        TOLERANCES_COLUMNS[0].0,
-        TOLERANCES_COLUMNS[0].1,
-        (0..tols.len() as u32).collect(),
-    );
-    t.f64(
-        TOLERANCES_COLUMNS[1].0,
-        TOLERANCES_COLUMNS[1].1,
-        tols.iter().map(|x| x.epsilon).collect(),
-    );
-    t.f64(
-        TOLERANCES_COLUMNS[2].0,
-        TOLERANCES_COLUMNS[2].1,
-        tols.iter().map(|x| x.ess).collect(),
-    );
-    t.f64(
-        TOLERANCES_COLUMNS[3].0,
-        TOLERANCES_COLUMNS[3].1,
-        tols.iter().map(|x| x.inflation).collect(),
-    );
-    let path = opts.out.join("tolerances.parquet");
-    t.write(&path, &metadata)?;
-    files.push(path);
+        let tols = &state.tolerances;
+        let mut t = SearchTable::default();
+        t.u32(
+            TOLERANCES_COLUMNS[0].0,
+            TOLERANCES_COLUMNS[0].1,
+            (0..tols.len() as u32).collect(),
+        );
+        t.f64(
+            TOLERANCES_COLUMNS[1].0,
+            TOLERANCES_COLUMNS[1].1,
+            tols.iter().map(|x| x.epsilon).collect(),
+        );
+        t.f64(
+            TOLERANCES_COLUMNS[2].0,
+            TOLERANCES_COLUMNS[2].1,
+            tols.iter().map(|x| x.ess).collect(),
+        );
+        t.f64(
+            TOLERANCES_COLUMNS[3].0,
+            TOLERANCES_COLUMNS[3].1,
+            tols.iter().map(|x| x.inflation).collect(),
+        );
+        let path = opts.out.join("tolerances.parquet");
+        t.write(&path, &metadata)?;
+    }
+    files.push(opts.out.join("proposals.parquet"));
+    files.push(opts.out.join("tolerances.parquet"));
 
     if last {
         let posterior = state.abc.posterior();
@@ -335,7 +341,7 @@ fn write_tables(
             "The proposal the particle came from (its row in proposals.parquet).",
             posterior.iter().map(|p| p.id.0).collect(),
         );
-        let values: Vec<Vec<f64>> = parts.iter().map(|p| p.0.clone()).collect();
+        let values: Vec<&[f64]> = parts.iter().map(|p| p.0.as_slice()).collect();
         t.keys(&cal.keys, &values);
         t.f64("weight", "The particle's importance weight (the weights sum to 1): weighted, the particles are a sample of the posterior.", posterior.iter().map(|p| p.weight).collect());
         t.f64(

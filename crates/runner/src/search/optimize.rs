@@ -178,6 +178,7 @@ pub fn optimize(
         objectives: opt.objectives.iter().map(|o| o.measure.column()).collect(),
         ..Default::default()
     };
+    let mut stepped = false;
     while !state.done {
         if opts.cancelled() {
             return Err(RunnerError::Interrupted);
@@ -258,14 +259,15 @@ pub fn optimize(
                 .map(|m| m.objective_means())
                 .collect(),
         });
-        write_tables(file, opt, &measures, &state, opts, false)?;
+        write_tables(file, opt, &measures, &state, opts, true, false)?;
+        stepped = true;
         write_state(&opts.out, &state)?;
         fill(&mut summary, opt, &state);
         if let Some(last) = summary.steps.last() {
             on_step(last);
         }
     }
-    summary.files = write_tables(file, opt, &measures, &state, opts, true)?;
+    summary.files = write_tables(file, opt, &measures, &state, opts, !stepped, true)?;
     fill(&mut summary, opt, &state);
     Ok(summary)
 }
@@ -434,6 +436,7 @@ fn write_tables(
     measures: &[Measure],
     state: &State,
     opts: &SearchOptions,
+    steps: bool,
     last: bool,
 ) -> Result<Vec<PathBuf>, RunnerError> {
     let objectives: Vec<(String, &str)> = opt
@@ -445,86 +448,89 @@ fn write_tables(
     let mut files = Vec::new();
     let recs = &state.records;
 
-    // evaluations.parquet
-    let mut t = SearchTable::default();
-    t.u32("generation", "Step of the search: generation 0 is the initial sample; steps after the last generation re-evaluate the final front (polish = true).", recs.iter().map(|r| r.step).collect());
-    t.bool(
-        "polish",
-        "Whether the step re-evaluated the final front after the last generation (no offspring).",
-        recs.iter().map(|r| r.polish).collect(),
-    );
-    t.u64(
-        "candidate",
-        "The candidate's id (stable across its re-evaluations).",
-        recs.iter().map(|r| r.candidate).collect(),
-    );
-    t.u32("block", "Replication block of this evaluation: 0 for a candidate's first, k for its k-th re-evaluation; block k of every candidate plays the same draws (common random numbers), different blocks independent ones.", recs.iter().map(|r| r.block).collect());
-    let values: Vec<Vec<f64>> = recs.iter().map(|r| r.values.clone()).collect();
-    t.keys(&opt.keys, &values);
-    let rows: Vec<&[Estimate]> = recs.iter().map(|r| r.measures.as_slice()).collect();
-    t.measures(measures, &rows, " of this evaluation alone");
-    t.u64(
-        "reps",
-        "Replications of this evaluation.",
-        recs.iter().map(|r| r.reps).collect(),
-    );
-    t.u32("rank", "The candidate's front in this step's survival among parents and offspring, by constrained domination of pooled means (0 is the first front).", recs.iter().map(|r| r.rank).collect());
-    t.bool(
-        "survived",
-        "Whether the candidate is in the population after this step.",
-        recs.iter().map(|r| r.survived).collect(),
-    );
-    t.f64(
-        "violation",
-        "Total constraint violation of this evaluation's means (0: every constraint met).",
-        recs.iter().map(|r| r.violation).collect(),
-    );
-    t.runs(
-        recs.iter().map(|r| r.run.clone()).collect(),
-        recs.iter().map(|r| r.cell).collect(),
-    );
-    let path = opts.out.join("evaluations.parquet");
-    t.write(&path, &metadata)?;
-    files.push(path);
+    // The step tables; a search that stepped in this call has already written them.
+    if steps {
+        // evaluations.parquet
+        let mut t = SearchTable::default();
+        t.u32("generation", "Step of the search: generation 0 is the initial sample; steps after the last generation re-evaluate the final front (polish = true).", recs.iter().map(|r| r.step).collect());
+        t.bool(
+            "polish",
+            "Whether the step re-evaluated the final front after the last generation (no offspring).",
+            recs.iter().map(|r| r.polish).collect(),
+        );
+        t.u64(
+            "candidate",
+            "The candidate's id (stable across its re-evaluations).",
+            recs.iter().map(|r| r.candidate).collect(),
+        );
+        t.u32("block", "Replication block of this evaluation: 0 for a candidate's first, k for its k-th re-evaluation; block k of every candidate plays the same draws (common random numbers), different blocks independent ones.", recs.iter().map(|r| r.block).collect());
+        let values: Vec<&[f64]> = recs.iter().map(|r| r.values.as_slice()).collect();
+        t.keys(&opt.keys, &values);
+        let rows: Vec<&[Estimate]> = recs.iter().map(|r| r.measures.as_slice()).collect();
+        t.measures(measures, &rows, " of this evaluation alone");
+        t.u64(
+            "reps",
+            "Replications of this evaluation.",
+            recs.iter().map(|r| r.reps).collect(),
+        );
+        t.u32("rank", "The candidate's front in this step's survival among parents and offspring, by constrained domination of pooled means (0 is the first front).", recs.iter().map(|r| r.rank).collect());
+        t.bool(
+            "survived",
+            "Whether the candidate is in the population after this step.",
+            recs.iter().map(|r| r.survived).collect(),
+        );
+        t.f64(
+            "violation",
+            "Total constraint violation of this evaluation's means (0: every constraint met).",
+            recs.iter().map(|r| r.violation).collect(),
+        );
+        t.runs(
+            recs.iter().map(|r| r.run.clone()).collect(),
+            recs.iter().map(|r| r.cell).collect(),
+        );
+        let path = opts.out.join("evaluations.parquet");
+        t.write(&path, &metadata)?;
 
-    // hypervolume.parquet
-    let reference = reference(opt, state);
-    let mut t = SearchTable::default();
-    let steps = &state.steps;
-    t.u32(
-        "generation",
-        "Step of the search (see evaluations.generation).",
-        (0..steps.len() as u32).collect(),
-    );
-    t.bool(
-        "polish",
-        "Whether the step re-evaluated the final front.",
-        steps.iter().map(|s| s.polish).collect(),
-    );
-    t.u64(
-        "evaluated",
-        "New candidates evaluated in the step.",
-        steps.iter().map(|s| s.evaluated as u64).collect(),
-    );
-    t.u64(
-        "reevaluated",
-        "Front members re-evaluated in the step.",
-        steps.iter().map(|s| s.reevaluated as u64).collect(),
-    );
-    t.u64(
-        "front",
-        "Feasible members of the first front after the step.",
-        steps.iter().map(|s| s.front.len() as u64).collect(),
-    );
-    t.f64("hypervolume", "Hypervolume of the front's pooled means after the step, with the reference point of the reference_* columns (the same for every step).", steps.iter().map(|s| hypervolume(&s.front, &reference)).collect());
-    for (o, r) in opt.objectives.iter().zip(&reference) {
-        let natural = if o.sense == Sense::Max { -r } else { *r };
-        let c = o.measure.column();
-        t.f64(&format!("reference_{c}"), &format!("The reference point's {c} (objective to {}): the worst value of any feasible evaluation plus a tenth of the range, unless the objective sets reference.", o.sense.as_str()), vec![natural; steps.len()]);
+        // hypervolume.parquet
+        let reference = reference(opt, state);
+        let mut t = SearchTable::default();
+        let steps = &state.steps;
+        t.u32(
+            "generation",
+            "Step of the search (see evaluations.generation).",
+            (0..steps.len() as u32).collect(),
+        );
+        t.bool(
+            "polish",
+            "Whether the step re-evaluated the final front.",
+            steps.iter().map(|s| s.polish).collect(),
+        );
+        t.u64(
+            "evaluated",
+            "New candidates evaluated in the step.",
+            steps.iter().map(|s| s.evaluated as u64).collect(),
+        );
+        t.u64(
+            "reevaluated",
+            "Front members re-evaluated in the step.",
+            steps.iter().map(|s| s.reevaluated as u64).collect(),
+        );
+        t.u64(
+            "front",
+            "Feasible members of the first front after the step.",
+            steps.iter().map(|s| s.front.len() as u64).collect(),
+        );
+        t.f64("hypervolume", "Hypervolume of the front's pooled means after the step, with the reference point of the reference_* columns (the same for every step).", steps.iter().map(|s| hypervolume(&s.front, &reference)).collect());
+        for (o, r) in opt.objectives.iter().zip(&reference) {
+            let natural = if o.sense == Sense::Max { -r } else { *r };
+            let c = o.measure.column();
+            t.f64(&format!("reference_{c}"), &format!("The reference point's {c} (objective to {}): the worst value of any feasible evaluation plus a tenth of the range, unless the objective sets reference.", o.sense.as_str()), vec![natural; steps.len()]);
+        }
+        let path = opts.out.join("hypervolume.parquet");
+        t.write(&path, &metadata)?;
     }
-    let path = opts.out.join("hypervolume.parquet");
-    t.write(&path, &metadata)?;
-    files.push(path);
+    files.push(opts.out.join("evaluations.parquet"));
+    files.push(opts.out.join("hypervolume.parquet"));
 
     if last {
         let members = front(opt, state);
@@ -534,7 +540,7 @@ fn write_tables(
             "The candidate's id (its rows in evaluations.parquet).",
             members.iter().map(|m| m.candidate).collect(),
         );
-        let values: Vec<Vec<f64>> = members.iter().map(|m| m.values.clone()).collect();
+        let values: Vec<&[f64]> = members.iter().map(|m| m.values.as_slice()).collect();
         t.keys(&opt.keys, &values);
         let rows: Vec<&[Estimate]> = members.iter().map(|m| m.measures.as_slice()).collect();
         t.measures(measures, &rows, ", pooled over the candidate's evaluations");

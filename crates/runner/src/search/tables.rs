@@ -2,17 +2,16 @@
 //! small, one record batch each, written whole through a hidden temporary file and a rename,
 //! every column described in its field metadata like the run tables'.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use datapact_scenario::search::{Domain, Measure, SearchKey};
 use datapact_search::Estimate;
-use datapact_trace::DESCRIPTION_KEY;
 use datapact_trace::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
 };
 use datapact_trace::arrow::datatypes::{Field, Schema};
+use datapact_trace::described_field;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
@@ -29,9 +28,12 @@ pub(crate) struct SearchTable {
 
 impl SearchTable {
     fn push(&mut self, name: &str, description: &str, array: ArrayRef, nullable: bool) {
-        let meta = HashMap::from([(DESCRIPTION_KEY.to_string(), description.to_string())]);
-        self.fields
-            .push(Field::new(name, array.data_type().clone(), nullable).with_metadata(meta));
+        self.fields.push(described_field(
+            name,
+            array.data_type().clone(),
+            nullable,
+            description,
+        ));
         self.arrays.push(array);
     }
 
@@ -83,7 +85,7 @@ impl SearchTable {
     /// One column per key, named as in `cells`: Float64 for a numeric key, Utf8 (the label)
     /// for a categorical one. `rows` hold a value per key (a label's index for a categorical
     /// key).
-    pub(crate) fn keys(&mut self, keys: &[SearchKey], rows: &[Vec<f64>]) {
+    pub(crate) fn keys(&mut self, keys: &[SearchKey], rows: &[&[f64]]) {
         for (k, key) in keys.iter().enumerate() {
             let desc = format!(
                 "The value of {} (as the `{}` column of cells).",
