@@ -216,3 +216,31 @@ fn schema_doc_lists_the_sensitivity_columns() {
         assert!(section.contains(&row), "docs/schema.md lacks {row}");
     }
 }
+
+/// A paired difference of two mechanisms that agree on the base samples A and B up to rounding
+/// (a few ulps) but not on the mixed points: the base variance is rounding, and the indices
+/// and their intervals stay finite and small instead of ±1e31.
+#[test]
+fn sobol_intervals_stay_sane_when_the_base_samples_agree_to_rounding() {
+    let (dims, n) = (2, 64);
+    let step = 2 * dims + 2;
+    let mut y = Vec::new();
+    for j in 0..n {
+        let tiny = f64::EPSILON * (j % 3) as f64;
+        y.push(0.25 + tiny);
+        for k in 0..2 * dims {
+            y.push(((j * 7 + k * 3) % 11) as f64 / 11.0);
+        }
+        y.push(0.25 - tiny);
+    }
+    assert_eq!(y.len(), n * step);
+    for ix in sobol_indices(&y, dims, 1).unwrap().iter().flatten() {
+        let conf = ix.conf.unwrap();
+        assert!(
+            ix.value.abs() <= 10.0 && conf.is_finite() && conf <= 10.0,
+            "{} = {} ± {conf}",
+            ix.name,
+            ix.value
+        );
+    }
+}

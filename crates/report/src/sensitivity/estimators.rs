@@ -100,6 +100,11 @@ impl Saltelli {
     }
 }
 
+/// The outputs are standardised (variance 1 over the whole design): a variance of the base
+/// samples A and B below this is rounding (a paired `--minus` difference of mechanisms that
+/// agree on them), and dividing by it gave intervals of ±1.8e31. No index is estimated from it.
+const VARIANCE_FLOOR: f64 = 1e-12;
+
 /// Sobol first-order and total indices of each of `dims` axes from outputs `y` of a Saltelli
 /// design (blocks of 2·dims + 2: A, AB₁..AB_D, BA₁..BA_D, B), as `[S1, ST]` per axis.
 ///
@@ -111,7 +116,7 @@ pub fn sobol_indices(y: &[f64], dims: usize, seed: u64) -> Result<Vec<[Index; 2]
     let estimate = |js: &[usize], i: usize| -> (f64, f64) {
         let m = js.len() as f64;
         let var = d.var(js);
-        if var <= 0.0 {
+        if var <= VARIANCE_FLOOR {
             return (0.0, 0.0);
         }
         let s1 = d.first(js, i, var);
@@ -175,7 +180,7 @@ pub fn sobol_second_order(
     let estimates = |js: &[usize]| -> Vec<f64> {
         let m = js.len() as f64;
         let var = d.var(js);
-        if var <= 0.0 {
+        if var <= VARIANCE_FLOOR {
             return vec![0.0; pairs.len()];
         }
         let first: Vec<f64> = (0..dims).map(|p| d.first(js, p, var)).collect();
