@@ -29,6 +29,12 @@ pub(crate) fn sensitivity(
                 .collect();
             println!("  {axis:<16} {}", shown.join("   "));
         }
+        if let Some(share) = r.noise_share {
+            println!(
+                "  replication noise: {:.1}% of the variance across points (mean SE² / variance)",
+                100.0 * share
+            );
+        }
         for (p, q, ix) in &r.pairs {
             let conf = ix.conf.map(|c| format!(" ± {c:.3}")).unwrap_or_default();
             println!("  {:<16} S2 = {:.3}{conf}", format!("{p} × {q}"), ix.value);

@@ -146,6 +146,9 @@ fn a_designed_run_is_analysed_end_to_end() {
         ("value", "payment", "S2")
     );
     assert_eq!(with_s2.responses[0].axes, a.responses[0].axes);
+    // The paired SE of M − S is there (in this tiny design, about all of M − S's spread is noise).
+    let share = a.responses[0].noise_share.unwrap();
+    assert!(share > 0.0 && share.is_finite(), "noise share {share}");
     assert_eq!(a.responses[0].mechanism, "M-S");
     let axes: Vec<&str> = a.responses[0]
         .axes
@@ -207,7 +210,7 @@ fn schema_doc_lists_the_sensitivity_columns() {
         .nth(1)
         .expect("section in docs/schema.md");
     for (name, ty, what) in datapact_report::sensitivity::SENSITIVITY_COLUMNS {
-        let nullable = if name == "conf" || name == "axis2" {
+        let nullable = if matches!(name, "conf" | "axis2" | "noise_share") {
             "yes"
         } else {
             "no"

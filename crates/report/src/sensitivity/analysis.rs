@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use datapact_trace::arrow::array::{Array, Float64Array};
+use datapact_trace::arrow::array::{Array, Float64Array, StringArray, UInt32Array};
 use datapact_trace::arrow::datatypes::DataType;
 use datapact_trace::manifest::DesignRecord;
 use datapact_trace::{CellsColumns, Table, read_table};
@@ -34,6 +34,10 @@ pub struct Response {
     pub axes: Vec<(String, Vec<Index>)>,
     /// Second-order indices (`S2`), one per pair of axes in design order, when asked for.
     pub pairs: Vec<(String, String, Index)>,
+    /// The share of the analysed values' variance across points that is replication noise:
+    /// mean SE² over the points / their variance (the paired SE for a contrast). `None` when the
+    /// metric has no SE column.
+    pub noise_share: Option<f64>,
 }
 
 /// A run's sensitivity analysis.
@@ -97,6 +101,11 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
         ));
     }
     let values = read_metric(dir, &manifest.mechanisms, &request.metric, manifest.cells)?;
+    // The SE of each value, for the noise share (absent for a metric without an SE column).
+    let ses = se_column(&request.metric).and_then(|(cells_se, diff_se)| match &request.minus {
+        None => read_metric(dir, &manifest.mechanisms, &cells_se, manifest.cells).ok(),
+        Some(_) => read_contrast_se(dir, &manifest.mechanisms, &diff_se, manifest.cells).ok(),
+    });
     let points = design.points.len();
     let mechanisms: Vec<usize> = match &request.mechanism {
         Some(m) => vec![manifest.mechanisms.iter().position(|x| x == m).unwrap_or(0)],
@@ -110,12 +119,18 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
     for g in 0..design.grid_cells {
         for &m in &mechanisms {
             let mut y = Vec::with_capacity(points);
+            let mut se = Vec::with_capacity(points);
             for p in 0..points {
                 let cell = g * points + p;
                 let v = values[m][cell].and_then(|v| match minus {
                     Some(o) => values[o][cell].map(|w| v - w),
                     None => Some(v),
                 });
+                se.push(ses.as_ref().and_then(|s| match minus {
+                    // Contrasts are stored once per pair, in the run's mechanism order.
+                    Some(o) => s[m.min(o) * manifest.mechanisms.len() + m.max(o)][cell],
+                    None => s[m][cell],
+                }));
                 y.push(v.ok_or_else(|| {
                     ReportError::Data(format!(
                         "{shown}: cell {cell} has no {} for {}",
@@ -127,14 +142,16 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
                 Some(o) => format!("{}-{}", manifest.mechanisms[m], manifest.mechanisms[o]),
                 None => manifest.mechanisms[m].clone(),
             };
-            responses.push(analyze_response(
+            let mut response = analyze_response(
                 &design,
                 &y,
                 manifest.seed,
                 name,
                 g as u32,
                 request.second_order,
-            )?);
+            )?;
+            response.noise_share = noise_share(&y, &se);
+            responses.push(response);
         }
     }
     Ok(Analysis {
@@ -181,7 +198,71 @@ fn analyze_response(
         grid_cell,
         axes: design.columns.iter().cloned().zip(indices).collect(),
         pairs,
+        noise_share: None,
     })
+}
+
+/// mean SE² / variance of `y` (population, over the points); `None` without every SE or with
+/// no variance.
+fn noise_share(y: &[f64], se: &[Option<f64>]) -> Option<f64> {
+    let se: Vec<f64> = se.iter().copied().collect::<Option<_>>()?;
+    let n = y.len() as f64;
+    let mean = y.iter().sum::<f64>() / n;
+    let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    let noise = se.iter().map(|s| s * s).sum::<f64>() / n;
+    (var > 0.0 && noise.is_finite()).then(|| noise / var)
+}
+
+/// The SE columns of a `cells` metric: in `cells` (`welfare_mean` → `welfare_se`) and in
+/// `contrasts` (`welfare_diff_se`).
+fn se_column(metric: &str) -> Option<(String, String)> {
+    let stem = metric
+        .strip_suffix("_mean")
+        .or_else(|| metric.strip_suffix("_rate"))?;
+    Some((format!("{stem}_se"), format!("{stem}_diff_se")))
+}
+
+/// `column` of the `contrasts` table's last round per (pair a·k + b, a before b) per cell.
+fn read_contrast_se(
+    dir: &Path,
+    mechanisms: &[String],
+    column: &str,
+    cells: usize,
+) -> Result<Vec<Vec<Option<f64>>>, ReportError> {
+    let k = mechanisms.len();
+    let mut rows: Vec<(u32, usize, usize, Option<f64>)> = Vec::new();
+    for b in &read_table(dir, Table::Contrasts)? {
+        let col = |name: &str| b.column_by_name(name).map(|c| c.as_any());
+        let (Some(a), Some(bm), Some(cell), Some(round), Some(v)) = (
+            col("mechanism_a").and_then(|c| c.downcast_ref::<StringArray>()),
+            col("mechanism_b").and_then(|c| c.downcast_ref::<StringArray>()),
+            col("cell").and_then(|c| c.downcast_ref::<UInt32Array>()),
+            col("round").and_then(|c| c.downcast_ref::<UInt32Array>()),
+            col(column).and_then(|c| c.downcast_ref::<Float64Array>()),
+        ) else {
+            return Err(ReportError::Data(format!("contrasts has no {column}")));
+        };
+        let index = |name: &str| mechanisms.iter().position(|m| m == name);
+        for i in 0..b.num_rows() {
+            if let (Some(x), Some(y)) = (index(a.value(i)), index(bm.value(i))) {
+                let value = (!v.is_null(i)).then(|| v.value(i));
+                rows.push((
+                    round.value(i),
+                    x.min(y) * k + x.max(y),
+                    cell.value(i) as usize,
+                    value,
+                ));
+            }
+        }
+    }
+    let last = rows.iter().map(|r| r.0).max().unwrap_or(0);
+    let mut out = vec![vec![None; cells]; k * k];
+    for (round, pair, cell, v) in rows {
+        if round == last && cell < cells {
+            out[pair][cell] = v;
+        }
+    }
+    Ok(out)
 }
 
 /// `metric` per mechanism (manifest order) per cell, from the last round of the `cells` table.

@@ -13,7 +13,7 @@ use crate::ReportError;
 
 /// The columns of `sensitivity.parquet`: name, type and meaning (the one declaration
 /// docs/schema.md's section is checked against).
-pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 10] = [
+pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 11] = [
     ("scenario", "Utf8", "Scenario name of the analysed run."),
     ("method", "Utf8", "`sobol` or `morris`: the design's kind."),
     (
@@ -48,6 +48,11 @@ pub const SENSITIVITY_COLUMNS: [(&str, &str, &str); 10] = [
         "Float64",
         "Half-width of the 95% bootstrap interval (1000 resamples); null for `mu` and `sigma`.",
     ),
+    (
+        "noise_share",
+        "Float64",
+        "The response's replication noise: mean SE² over the points / the variance of the analysed values across them (paired SE for a contrast); null without an SE column.",
+    ),
 ];
 
 /// The analysis as one record batch, one row per (response, axis, index).
@@ -76,7 +81,7 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
                 "UInt32" => DataType::UInt32,
                 _ => DataType::Float64,
             };
-            Field::new(*name, dt, *name == "conf" || *name == "axis2")
+            Field::new(*name, dt, matches!(*name, "conf" | "axis2" | "noise_share"))
         })
         .collect();
     let arrays: Vec<ArrayRef> = vec![
@@ -96,6 +101,9 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
             rows.iter().map(|r| r.3.value),
         )),
         Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.3.conf))),
+        Arc::new(Float64Array::from_iter(
+            rows.iter().map(|r| r.0.noise_share),
+        )),
     ];
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
         .map_err(|e| ReportError::Data(format!("sensitivity table: {e}")))
