@@ -1,5 +1,6 @@
 //! `datapact plugins`: what the app registered, with every parameter's key, range, default and
-//! meaning, derived from the declarations (nothing here is written twice).
+//! meaning, derived from the declarations (nothing here is written twice), then the core's own
+//! keys ([`datapact_model::GAME_KEYS`]) and cost distributions ([`datapact_model::COST_DISTS`]).
 
 use datapact_model::param::ParamSpec;
 use datapact_sim::PluginSet;
@@ -42,5 +43,47 @@ pub(crate) fn print(plugins: &PluginSet) {
     println!("metrics (rounds: NAME; cells: NAME_mean, NAME_se)");
     for m in plugins.metrics() {
         println!("  {:<20} {}", m.name, m.description);
+    }
+    core_keys();
+}
+
+/// The keys of a game and the cost distributions, as declared.
+fn core_keys() {
+    println!("game keys (population.users and [game]; each sweepable under [sweep])");
+    for k in &datapact_model::GAME_KEYS {
+        let (default, allowed) = match k.choice(k.default) {
+            Some(name) => (name.to_string(), format!("one of {}", k.choices.join(", "))),
+            None => (k.default.to_string(), k.rule.desc()),
+        };
+        let drawn = if k.drawn {
+            " (enters the draw key)"
+        } else {
+            ""
+        };
+        let doc = match k.symbol {
+            "" => k.doc.to_string(),
+            symbol => format!("{symbol}: {}", k.doc),
+        };
+        println!(
+            "  {:<22} default {default:<12} {allowed:<24} {doc}{drawn}",
+            k.path()
+        );
+    }
+    println!(
+        "cost distributions (population.cost = {{ dist = NAME, parameters }}; each enters the draw key)"
+    );
+    for d in &datapact_model::COST_DISTS {
+        println!("  {:<12} {}", d.name, d.doc);
+        for p in d.params {
+            let default = p
+                .default
+                .map_or("required".to_string(), |v| format!("default {v}"));
+            println!(
+                "      population.cost.{:<10} {default:<12} {:<20} {}",
+                p.name,
+                p.rule.desc(),
+                p.doc
+            );
+        }
     }
 }

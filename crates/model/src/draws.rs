@@ -13,15 +13,17 @@ use rand_distr::{Distribution, StandardNormal};
 
 use sha2::{Digest, Sha256};
 
-use crate::cost::{CostDist, CostSampler};
-use crate::params::Game;
+use crate::cost::CostSampler;
+use crate::params::{GAME_KEYS, Game};
 pub(crate) use crate::rng::stream;
 pub use crate::rng::{campaign_rng, unit_f64};
 
 /// The key of a cell's random streams: the first 8 bytes (little-endian) of the SHA-256 of
 /// `"datapact.draws.v1"`, then per parameter that changes what is drawn its name, `=`, and its
-/// value's little-endian bits, `;`-separated: `population.users` (n, as a `u64`),
-/// `population.cost.dist` (its name) and each parameter of F (`f64` bits).
+/// value's little-endian bits, `;`-separated: each key of [`GAME_KEYS`] declared `drawn`
+/// (today `population.users`, n as a `u64`; a key declared [`crate::Written::UnlessDefault`]
+/// only away from its default), then `population.cost.dist` (its name) and each written
+/// parameter of F ([`crate::CostDist::params`], `f64` bits).
 ///
 /// Everything else (θ, V, p, b0, σ_o, σ_w, ρ, R, the order, strategies, mechanism parameters,
 /// dynamics) leaves the draws unchanged: the shocks are standardised and every user draws the
@@ -31,17 +33,19 @@ pub use crate::rng::{campaign_rng, unit_f64};
 pub fn draw_key(game: &Game) -> u64 {
     let mut h = Sha256::new();
     h.update(b"datapact.draws.v1");
-    h.update(b";population.users=");
-    h.update((game.users as u64).to_le_bytes());
+    for k in GAME_KEYS.iter().filter(|k| k.drawn && k.is_written(game)) {
+        h.update(format!(";{}=", k.path()).as_bytes());
+        let v = (k.get)(game);
+        if k.rule.is_int() {
+            h.update((v as u64).to_le_bytes());
+        } else {
+            // +0.0 and -0.0 draw alike; give them one key.
+            h.update((v + 0.0).to_bits().to_le_bytes());
+        }
+    }
     h.update(b";population.cost.dist=");
     h.update(game.cost.name().as_bytes());
-    let params: Vec<(&str, f64)> = match game.cost {
-        CostDist::Uniform { low, high } => vec![("low", low), ("high", high)],
-        CostDist::Beta { alpha, beta } => vec![("alpha", alpha), ("beta", beta)],
-        CostDist::LogNormal { mu, sigma } => vec![("mu", mu), ("sigma", sigma)],
-        CostDist::Constant { value } => vec![("value", value)],
-    };
-    for (name, v) in params {
+    for (name, v) in game.cost.params() {
         h.update(b";population.cost.");
         h.update(name.as_bytes());
         h.update(b"=");
@@ -106,6 +110,7 @@ pub fn mean_one_factor(sigma: f64, z: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cost::CostDist;
 
     #[test]
     fn draw_key_follows_the_population_only() {

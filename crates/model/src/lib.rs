@@ -41,13 +41,15 @@ pub mod withdraw;
 
 pub use campaign::{Kernel, Workspace, run_campaign, run_profile, run_round};
 pub use catalog::{Catalog, MechanismDecl, Stage, Stages};
-pub use cost::{CostDist, CostSampler, kappa};
+pub use cost::{COST_DISTS, CostDist, CostDistSpec, CostParam, CostSampler, kappa};
 pub use draws::{Draws, campaign_rng, draw_key};
 pub use dynamics::{CostProcess, Dynamics, Learning, Memory};
 pub use events::{Event, EventKind, EventSink, NoEvents};
 pub use network::{Cascade, Csr, Network, Threshold, threshold_cascade};
 pub use param::{NoParams, ParamSpec, ParamValues, Params, Rule};
-pub use params::{Game, Order, Population, PopulationKey, StrategyShare};
+pub use params::{
+    GAME_KEYS, Game, GameKey, Order, Population, PopulationKey, StrategyShare, Written,
+};
 pub use settle::{Outcome, Status};
 pub use strategy::{
     AmountKind, AmountRule, AmountStrategy, Choosing, Deciding, ReportRule, ReportStrategy, Rules,

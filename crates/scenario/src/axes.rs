@@ -2,15 +2,14 @@
 //! [`Game`]), and the axes written under `[sweep]`.
 
 use datapact_model::{
-    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyKind,
-    StrategyShare,
+    COST_DISTS, Catalog, CostDist, CostProcess, GAME_KEYS, Game, Learning, ParamValues, Rule,
+    StrategyKind, StrategyShare,
 };
 
 use crate::linspace::{MAX_STEPS, linspace};
 use crate::read::{Cx, Res, as_table, check, choice, integer, number, raw_number};
 use crate::sections::{
-    COST_PROCESSES, DynamicsRead, GAME_NUM, LEARNINGS, ORDERS, StrategyRead, USERS_RULE, cost_dist,
-    dist_params,
+    COST_PROCESSES, DynamicsRead, LEARNINGS, StrategyRead, cost_dist, dist_spec,
 };
 use crate::tree::{Node, Val};
 use crate::{MechanismRef, column_name};
@@ -18,12 +17,11 @@ use crate::{MechanismRef, column_name};
 /// Where a swept value goes in a cell's game.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
-    /// A numeric `[game]` key (its position in the reader's key list).
+    /// A numeric key of a game: its position in [`GAME_KEYS`] (`population.users` or a `[game]`
+    /// key).
     Game(usize),
-    /// `population.users`.
-    Users,
-    /// A parameter of the cost distribution.
-    Cost(&'static str),
+    /// A parameter of the cost distribution: its position in the distribution's declaration.
+    Cost(usize),
     /// The share of users holding the strategy of a kind (`population.KIND.share`).
     Share(StrategyKind),
     /// Parameter `i` of the strategy of a kind (`population.KIND.KEY`).
@@ -42,8 +40,14 @@ pub enum Target {
 /// One value of a categorical axis (an enumerated key swept with `{ values = [...] }`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Category {
-    /// `game.order`.
-    Order(Order),
+    /// A `[game]` key written as a name, such as `game.order`: the key's position in
+    /// [`GAME_KEYS`] and the name's position among its choices.
+    Choice {
+        /// The key's position in [`GAME_KEYS`].
+        key: usize,
+        /// The value's position among the key's names.
+        value: usize,
+    },
     /// `population.cost.dist`, with its parameters.
     Cost(CostDist),
     /// `dynamics.cost_process` (an AR(1)'s persistence is `[dynamics] persistence`).
@@ -130,7 +134,7 @@ impl Category {
     /// suffices.
     pub fn label(&self) -> String {
         match self {
-            Category::Order(o) => o.as_str().to_string(),
+            Category::Choice { key, value } => GAME_KEYS[*key].choices[*value].to_string(),
             Category::Cost(c) => {
                 let p: Vec<String> = c
                     .params()
@@ -184,7 +188,7 @@ impl Category {
 
     fn apply(&self, game: &mut Game) {
         match self {
-            Category::Order(o) => game.order = *o,
+            Category::Choice { key, value } => (GAME_KEYS[*key].set)(game, *value as f64),
             Category::Cost(c) => game.cost = c.clone(),
             Category::CostProcess(p) => game.dynamics.cost_process = *p,
             Category::Learning(l) => game.dynamics.learning = *l,
@@ -197,7 +201,8 @@ impl Category {
 /// The enumerated keys that may be swept, and how one value of each is read.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Choices {
-    Order,
+    /// A `[game]` key written as a name (its position in [`GAME_KEYS`]).
+    Key(usize),
     Cost,
     CostProcess,
     Learning,
@@ -239,11 +244,25 @@ impl Choices {
                 .join(", ")
         };
         match self {
-            Choices::Order => quote(&ORDERS.map(|o| o.as_str())),
-            Choices::Cost => "cost tables { dist = \"uniform\", low = .., high = .. }, \
-                 { dist = \"beta\", alpha = .., beta = .. }, { dist = \"lognormal\", mu = .., sigma = .. } \
-                 or { dist = \"constant\", value = .. }"
-                .to_string(),
+            Choices::Key(k) => quote(GAME_KEYS[k].choices),
+            Choices::Cost => {
+                let tables: Vec<String> = COST_DISTS
+                    .iter()
+                    .map(|d| {
+                        let params: String = d
+                            .params
+                            .iter()
+                            .map(|p| format!(", {} = ..", p.name))
+                            .collect();
+                        format!("{{ dist = \"{}\"{params} }}", d.name)
+                    })
+                    .collect();
+                match tables.split_last() {
+                    Some((last, [])) => format!("cost tables {last}"),
+                    Some((last, rest)) => format!("cost tables {} or {last}", rest.join(", ")),
+                    None => "cost tables".to_string(),
+                }
+            }
             Choices::CostProcess => quote(&COST_PROCESSES),
             Choices::Learning => quote(&LEARNINGS),
             Choices::Strategy(kind) => quote(&ax.strategies(kind).0),
@@ -268,15 +287,11 @@ impl Choices {
             choice(cx, key, n, options)
         };
         Ok(match self {
-            Choices::Order => {
-                let all = ORDERS.map(|o| o.as_str());
-                let s = pick(&all)?;
-                Category::Order(
-                    ORDERS
-                        .into_iter()
-                        .find(|o| o.as_str() == s)
-                        .unwrap_or_default(),
-                )
+            Choices::Key(key) => {
+                let names = GAME_KEYS[key].choices;
+                let s = pick(names)?;
+                let value = names.iter().position(|n| *n == s).unwrap_or(0);
+                Category::Choice { key, value }
             }
             Choices::Cost => {
                 let Val::Table(_) = &n.val else {
@@ -342,27 +357,13 @@ impl Target {
     /// Sets this target of `game` to `v` (validated at load time).
     pub fn apply(&self, game: &mut Game, v: f64) {
         match *self {
-            Target::Game(i) => (GAME_NUM[i].2)(game, v),
-            Target::Users => game.users = v as usize,
-            Target::Cost(p) => set_cost(&mut game.cost, p, v),
+            Target::Game(i) => (GAME_KEYS[i].set)(game, v),
+            Target::Cost(i) => game.cost = game.cost.with_param(i, v),
             Target::Share(kind) => game.population.of_mut(kind).share = v,
             Target::StrategyParam(kind, i) => game.population.of_mut(kind).params.0[i] = v,
             Target::Mechanism { mechanism, param } => game.mechanism_params[mechanism].0[param] = v,
             Target::Category(ref values) => values[v as usize].apply(game),
         }
-    }
-}
-
-fn set_cost(cost: &mut CostDist, p: &str, v: f64) {
-    match (cost, p) {
-        (CostDist::Uniform { low, .. }, "low") => *low = v,
-        (CostDist::Uniform { high, .. }, "high") => *high = v,
-        (CostDist::Beta { alpha, .. }, "alpha") => *alpha = v,
-        (CostDist::Beta { beta, .. }, "beta") => *beta = v,
-        (CostDist::LogNormal { mu, .. }, "mu") => *mu = v,
-        (CostDist::LogNormal { sigma, .. }, "sigma") => *sigma = v,
-        (CostDist::Constant { value }, "value") => *value = v,
-        (cost, p) => unreachable!("{p} is not a parameter of {cost:?}"),
     }
 }
 
@@ -430,16 +431,29 @@ pub(crate) fn sweepable(
     game: &Game,
     names_swept: [bool; 5],
 ) -> Vec<Sweepable> {
-    let mut v: Vec<Sweepable> = GAME_NUM
-        .iter()
-        .enumerate()
-        .map(|(i, (k, r, _))| key(format!("game.{k}"), *r, Target::Game(i)))
-        .collect();
-    v.push(categorical("game.order", Choices::Order));
-    v.push(key("population.users".into(), USERS_RULE, Target::Users));
+    // The [game] keys, then the population's (users), as declared.
+    let mut v: Vec<Sweepable> = Vec::new();
+    for table in ["game", "population"] {
+        for (i, k) in GAME_KEYS
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.table == table)
+        {
+            v.push(if k.choices.is_empty() {
+                key(k.path(), k.rule, Target::Game(i))
+            } else {
+                categorical(&k.path(), Choices::Key(i))
+            });
+        }
+    }
     v.push(categorical("population.cost.dist", Choices::Cost));
-    for (p, r) in dist_params(dist).unwrap_or(&[]) {
-        v.push(key(format!("population.cost.{p}"), *r, Target::Cost(p)));
+    let params = dist_spec(dist).map_or(&[][..], |d| d.params);
+    for (i, p) in params.iter().enumerate() {
+        v.push(key(
+            format!("population.cost.{}", p.name),
+            p.rule,
+            Target::Cost(i),
+        ));
     }
     for kind in StrategyKind::ALL {
         let strategies: Vec<Declared> = catalog.strategies(kind);

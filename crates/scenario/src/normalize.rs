@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use datapact_model::GAME_KEYS;
+
 use crate::Scenario;
 use crate::linspace::linspace;
 use crate::toml_text::{float, string};
@@ -14,6 +16,22 @@ pub(crate) fn number(v: f64, rule: datapact_model::Rule) -> String {
         format!("{}", v as i64)
     } else {
         float(v)
+    }
+}
+
+/// The keys of `table` declared in [`GAME_KEYS`], in declaration order, each that is written
+/// ([`datapact_model::GameKey::is_written`]: a key added later only away from its default).
+fn keys(o: &mut String, table: &str, g: &datapact_model::Game) {
+    for k in GAME_KEYS
+        .iter()
+        .filter(|k| k.table == table && k.is_written(g))
+    {
+        let v = (k.get)(g);
+        let text = match k.choice(v) {
+            Some(name) => string(name),
+            None => number(v, k.rule),
+        };
+        let _ = writeln!(o, "{} = {text}", k.name);
     }
 }
 
@@ -142,7 +160,7 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     }
 
     let _ = writeln!(o, "\n[population]");
-    let _ = writeln!(o, "users = {}", g.users);
+    keys(&mut o, "population", g);
     let params: Vec<String> = g
         .cost
         .params()
@@ -251,15 +269,7 @@ pub(crate) fn normalized(s: &Scenario) -> String {
     }
 
     let _ = writeln!(o, "\n[game]");
-    let _ = writeln!(o, "threshold = {}", float(g.threshold));
-    let _ = writeln!(o, "value = {}", float(g.value));
-    let _ = writeln!(o, "payment = {}", float(g.payment));
-    let _ = writeln!(o, "belief = {}", float(g.belief));
-    let _ = writeln!(o, "obs_noise = {}", float(g.obs_noise));
-    let _ = writeln!(o, "drift = {}", float(g.drift));
-    let _ = writeln!(o, "irreversible = {}", float(g.irreversible));
-    let _ = writeln!(o, "recovery_rounds = {}", g.recovery_rounds);
-    let _ = writeln!(o, "order = {}", string(g.order.as_str()));
+    keys(&mut o, "game", g);
 
     // A grid [design] is written as [sweep]: the same cells, the same hash.
     let (grid, points) = s.sweep.split_at(s.design.first_axis);

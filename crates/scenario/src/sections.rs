@@ -4,57 +4,20 @@
 
 use std::sync::Arc;
 
+use datapact_model::params::USERS;
 use datapact_model::{
-    Catalog, CostDist, CostProcess, Game, Learning, Order, ParamValues, Rule, StrategyKind,
-    StrategyShare,
+    COST_DISTS, Catalog, CostDist, CostDistSpec, CostProcess, GAME_KEYS, Game, Learning,
+    ParamValues, Rule, StrategyKind, StrategyShare,
 };
 
 use crate::read::{Cx, Res, Tbl, choice, integer, number, string};
 use crate::tree::Node;
 use crate::tree::Val;
-use crate::{MAX_CAMPAIGN_USERS, MechanismRef, TraceLevel};
+use crate::{MechanismRef, TraceLevel};
 
-/// A numeric key of `[game]`: its name, range and where its (validated) value goes.
-pub(crate) type GameKey = (&'static str, Rule, fn(&mut Game, f64));
-
-/// The numeric keys of `[game]`, in file order: the one declaration the table reader, the sweep
-/// and its targets read.
-pub(crate) const GAME_NUM: [GameKey; 8] = [
-    ("threshold", Rule::UnitOpen0, |g, v| g.threshold = v),
-    ("value", Rule::NonNeg, |g, v| g.value = v),
-    ("payment", Rule::NonNeg, |g, v| g.payment = v),
-    ("belief", Rule::NonNeg, |g, v| g.belief = v),
-    ("obs_noise", Rule::NonNeg, |g, v| g.obs_noise = v),
-    ("drift", Rule::NonNeg, |g, v| g.drift = v),
-    ("irreversible", Rule::Unit, |g, v| g.irreversible = v),
-    (
-        "recovery_rounds",
-        Rule::Int { min: 0, max: 1000 },
-        |g, v| g.recovery_rounds = v as u32,
-    ),
-];
-
-pub(crate) const USERS_RULE: Rule = Rule::Int {
-    min: 1,
-    max: MAX_CAMPAIGN_USERS as i64,
-};
-
-pub(crate) const ORDERS: [Order; 4] = [
-    Order::SmallFirst,
-    Order::LargeFirst,
-    Order::Random,
-    Order::CostAscending,
-];
-
-/// The parameters of each cost distribution.
-pub(crate) fn dist_params(dist: &str) -> Option<&'static [(&'static str, Rule)]> {
-    Some(match dist {
-        "uniform" => &[("low", Rule::NonNeg), ("high", Rule::NonNeg)],
-        "beta" => &[("alpha", Rule::Pos), ("beta", Rule::Pos)],
-        "lognormal" => &[("mu", Rule::Any), ("sigma", Rule::NonNeg)],
-        "constant" => &[("value", Rule::NonNeg)],
-        _ => return None,
-    })
+/// The cost distribution declared as `name`.
+pub(crate) fn dist_spec(name: &str) -> Option<&'static CostDistSpec> {
+    COST_DISTS.iter().find(|d| d.name == name)
 }
 
 /// `mechanisms = [...]`: registered names, no duplicates, in catalog order.
@@ -349,7 +312,8 @@ pub(crate) fn population(
     let mut allowed = vec!["users", "cost"];
     allowed.extend(StrategyKind::ALL.iter().map(|k| k.as_str()));
     pop.check_keys(cx, &allowed)?;
-    game.users = pop.int(cx, "users", USERS_RULE, 20)? as usize;
+    let users = pop.int(cx, USERS.name, USERS.rule, USERS.default as i64)?;
+    (USERS.set)(game, users as f64);
     if let Some(cost) = pop.sub(cx, "cost")? {
         game.cost = cost_dist(cx, &cost)?;
         read.dist = game.cost.name().to_string();
@@ -377,39 +341,27 @@ pub(crate) fn population(
     Ok(read)
 }
 
-/// The cost distributions a scenario may name, as written in `dist`.
-pub(crate) const DISTS: [&str; 4] = ["uniform", "beta", "lognormal", "constant"];
-
 /// A cost distribution table `{ dist = "...", <its parameters> }` (`population.cost`, or a value
-/// of a swept `population.cost.dist`): the one reader of both. Parameters are range-checked as
-/// `population.cost.<p>`.
+/// of a swept `population.cost.dist`): the one reader of both, over the declarations
+/// ([`COST_DISTS`]). Parameters are range-checked as `population.cost.<p>`.
 pub(crate) fn cost_dist(cx: &Cx, cost: &Tbl) -> Res<CostDist> {
     let dist_n = cost.require(cx, "dist")?;
-    let dist = choice(cx, &cost.full("dist"), dist_n, &DISTS)?;
-    let params = dist_params(&dist).unwrap_or(&[]);
+    let names: Vec<&str> = COST_DISTS.iter().map(|d| d.name).collect();
+    let dist = choice(cx, &cost.full("dist"), dist_n, &names)?;
+    let spec = dist_spec(&dist).expect("choice is a declared name");
     let mut allowed = vec!["dist"];
-    allowed.extend(params.iter().map(|(p, _)| *p));
+    allowed.extend(spec.params.iter().map(|p| p.name));
     cost.check_keys(cx, &allowed)?;
     let mut vals = Vec::new();
-    for (p, rule) in params {
-        let key = format!("population.cost.{p}");
-        vals.push(number(cx, &key, cost.require(cx, p)?, *rule)?);
+    for p in spec.params {
+        let key = format!("population.cost.{}", p.name);
+        vals.push(match (cost.get(p.name), p.default) {
+            (Some(n), _) => number(cx, &key, n, p.rule)?,
+            (None, Some(default)) => default,
+            (None, None) => number(cx, &key, cost.require(cx, p.name)?, p.rule)?,
+        });
     }
-    Ok(match dist.as_str() {
-        "uniform" => CostDist::Uniform {
-            low: vals[0],
-            high: vals[1],
-        },
-        "beta" => CostDist::Beta {
-            alpha: vals[0],
-            beta: vals[1],
-        },
-        "lognormal" => CostDist::LogNormal {
-            mu: vals[0],
-            sigma: vals[1],
-        },
-        _ => CostDist::Constant { value: vals[0] },
-    })
+    Ok((spec.make)(&vals))
 }
 
 /// `[population.report|withdraw]`: `strategy` (a registered name; the first is the default),
@@ -458,29 +410,33 @@ fn strategy_share(
     Ok((chosen, read))
 }
 
-/// `[game]`: the numeric keys and the decision order of M.
+/// `[game]`: its keys as declared in [`GAME_KEYS`] (numbers, and names such as M's decision
+/// order).
 pub(crate) fn game_table(cx: &Cx, g: Option<Tbl>, game: &mut Game) -> Res<()> {
     let Some(g) = g else { return Ok(()) };
-    let mut allowed: Vec<&str> = GAME_NUM.iter().map(|(k, _, _)| *k).collect();
-    allowed.push("order");
+    let keys = GAME_KEYS.iter().filter(|k| k.table == "game");
+    let allowed: Vec<&str> = keys.clone().map(|k| k.name).collect();
     g.check_keys(cx, &allowed)?;
-    for (k, rule, set) in GAME_NUM {
-        if g.get(k).is_none() {
+    for k in keys {
+        if !k.choices.is_empty() {
+            let default = k
+                .choice(k.default)
+                .expect("a choice's default is one of its names");
+            let name = g.choice(cx, k.name, k.choices, default)?;
+            let position = k.choices.iter().position(|c| *c == name);
+            (k.set)(game, position.unwrap_or(k.default as usize) as f64);
             continue;
         }
-        let v = if rule.is_int() {
-            g.int(cx, k, rule, 0)? as f64
+        if g.get(k.name).is_none() {
+            continue;
+        }
+        let v = if k.rule.is_int() {
+            g.int(cx, k.name, k.rule, 0)? as f64
         } else {
-            g.num(cx, k, rule, 0.0)?
+            g.num(cx, k.name, k.rule, 0.0)?
         };
-        set(game, v);
+        (k.set)(game, v);
     }
-    let names: Vec<&str> = ORDERS.iter().map(|o| o.as_str()).collect();
-    let order = g.choice(cx, "order", &names, Order::SmallFirst.as_str())?;
-    game.order = ORDERS
-        .into_iter()
-        .find(|o| o.as_str() == order)
-        .unwrap_or_default();
     Ok(())
 }
 

@@ -178,13 +178,23 @@ samples = 5
 game.value = { from = 0.0, to = 0.3 }
 "#);
     assert_eq!(s.hash(), t.hash());
-    assert!(matches!(
+    let order = datapact_model::GAME_KEYS
+        .iter()
+        .position(|k| k.path() == "game.order")
+        .expect("game.order is declared");
+    assert_eq!(
         s.sweep[0].categories(),
         [
-            Category::Order(Order::SmallFirst),
-            Category::Order(Order::LargeFirst)
+            Category::Choice {
+                key: order,
+                value: Order::SmallFirst.index()
+            },
+            Category::Choice {
+                key: order,
+                value: Order::LargeFirst.index()
+            }
         ]
-    ));
+    );
 }
 
 #[test]

@@ -483,3 +483,132 @@ fn overriding_an_axis_keeps_its_place() {
     assert_eq!(s.sweep[0].values, vec![0.5]);
     assert_eq!(s.cell_count(), 2 * 3 * 2);
 }
+
+/// Every key declared in `GAME_KEYS` and every parameter of every declared cost distribution
+/// reaches the scenario hash (two scenarios that differ only in it hash apart), set in its table
+/// or swept, and changes the draw key exactly when it is declared drawn: a key missing from the
+/// canonical text would make two different runs look identical to `--resume`, `verify` and the
+/// report; a drawn key missing from the draw key would make cells silently reuse another cell's
+/// draws, and a key wrongly in it would break common random numbers across cells.
+#[test]
+fn every_declared_key_reaches_the_hash_and_the_draw_key_when_drawn() {
+    use datapact_model::{COST_DISTS, GAME_KEYS, draw_key};
+    const HEAD: &str = "[scenario]\nname = \"keys\"\nseed = 1\nreplications = 1\n";
+    let base = load(HEAD);
+    let base_key = draw_key(&base.cell(0).game);
+    for k in &GAME_KEYS {
+        let (v, other) = match k.choice(k.default) {
+            Some(name) => {
+                let other = k
+                    .choice((k.default + 1.0) % k.choices.len() as f64)
+                    .unwrap();
+                (format!("\"{name}\""), format!("\"{other}\""))
+            }
+            None if k.rule.is_int() => (
+                format!("{}", k.default as i64),
+                format!("{}", k.default as i64 + 1),
+            ),
+            None => {
+                let other = [k.default + 0.05, k.default - 0.05]
+                    .into_iter()
+                    .find(|v| k.rule.ok(*v))
+                    .expect("a valid neighbour");
+                (format!("{:?}", k.default), format!("{other:?}"))
+            }
+        };
+        let path = k.path();
+        let set = load_set(HEAD, &[&format!("{path}={other}")]);
+        assert_ne!(set.hash(), base.hash(), "{path} does not reach the hash");
+        let moved = draw_key(&set.cell(0).game) != base_key;
+        assert_eq!(moved, k.drawn, "{path}: drawn = {}", k.drawn);
+        let swept = load(&format!(
+            "{HEAD}[sweep]\n{path} = {{ values = [{v}, {other}] }}\n"
+        ));
+        assert_ne!(swept.hash(), base.hash(), "{path} swept");
+        let keys = [0, 1].map(|c| draw_key(&swept.cell(c).game));
+        assert_eq!(keys[0], base_key, "{path} swept: its default cell");
+        assert_eq!(
+            keys[0] != keys[1],
+            k.drawn,
+            "{path} swept: drawn = {}",
+            k.drawn
+        );
+    }
+    for spec in &COST_DISTS {
+        let table = |values: &[f64]| {
+            let params: Vec<String> = spec
+                .params
+                .iter()
+                .zip(values)
+                .map(|(p, v)| format!("{} = {v:?}", p.name))
+                .collect();
+            format!(
+                "{HEAD}[population]\ncost = {{ dist = \"{}\", {} }}\n",
+                spec.name,
+                params.join(", ")
+            )
+        };
+        let values: Vec<f64> = (0..spec.params.len())
+            .map(|i| 0.3 + 0.2 * i as f64)
+            .collect();
+        let s = load(&table(&values));
+        let key = draw_key(&s.cell(0).game);
+        assert_ne!(
+            key, base_key,
+            "{}: its name is not in the draw key",
+            spec.name
+        );
+        for (i, p) in spec.params.iter().enumerate() {
+            let mut moved = values.clone();
+            moved[i] += 0.05;
+            let t = load(&table(&moved));
+            let what = format!("{} {}", spec.name, p.name);
+            assert_ne!(t.hash(), s.hash(), "{what} does not reach the hash");
+            assert_ne!(
+                draw_key(&t.cell(0).game),
+                key,
+                "{what} is not in the draw key"
+            );
+            let swept = load(&format!(
+                "{}[sweep]\npopulation.cost.{} = {{ values = [{:?}, {:?}] }}\n",
+                table(&values),
+                p.name,
+                values[i],
+                moved[i]
+            ));
+            let keys = [0, 1].map(|c| draw_key(&swept.cell(c).game));
+            assert_eq!(keys, [key, draw_key(&t.cell(0).game)], "{what} swept");
+        }
+    }
+}
+
+/// The docs name every declared key and cost distribution: `docs/model.md`'s parameter table
+/// has a row per key, its list of distributions each distribution and parameter, and
+/// `scenarios/baseline.toml` (which documents every key) mentions each `[game]` key.
+#[test]
+fn docs_name_every_declared_key() {
+    use datapact_model::{COST_DISTS, GAME_KEYS};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let model = std::fs::read_to_string(root.join("docs/model.md")).unwrap();
+    let baseline = std::fs::read_to_string(root.join("scenarios/baseline.toml")).unwrap();
+    for k in &GAME_KEYS {
+        let row = format!("| `{}` |", k.path());
+        assert!(model.contains(&row), "docs/model.md has no row {row}");
+        assert!(
+            baseline.contains(k.name),
+            "scenarios/baseline.toml does not mention {}",
+            k.name
+        );
+    }
+    for spec in &COST_DISTS {
+        let mut names = vec![spec.name];
+        names.extend(spec.params.iter().map(|p| p.name));
+        for name in names {
+            assert!(
+                model.contains(&format!("`{name}`")),
+                "docs/model.md does not name `{name}` (cost distribution {})",
+                spec.name
+            );
+        }
+    }
+}
