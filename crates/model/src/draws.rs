@@ -31,6 +31,28 @@ pub use crate::rng::{campaign_rng, unit_f64};
 /// (common random numbers across cells as well as across mechanisms), and the key, unlike a grid
 /// index, does not move when values are added to or removed from a sweep.
 pub fn draw_key(game: &Game) -> u64 {
+    // Whether each field of a game changes what is drawn is decided here: a field added to
+    // `Game` stops this from compiling until it is declared in `GAME_KEYS` (with its `drawn`) or
+    // placed below.
+    let Game {
+        // GAME_KEYS: keyed when declared `drawn` (today only `users`).
+        users: _,
+        threshold: _,
+        value: _,
+        payment: _,
+        belief: _,
+        obs_noise: _,
+        drift: _,
+        irreversible: _,
+        recovery_rounds: _,
+        order: _,
+        // Keyed: its name and every written parameter.
+        cost: _,
+        // Not drawn: strategies, mechanism parameters and dynamics use the same draws.
+        population: _,
+        mechanism_params: _,
+        dynamics: _,
+    } = game;
     let mut h = Sha256::new();
     h.update(b"datapact.draws.v1");
     for k in GAME_KEYS.iter().filter(|k| k.drawn && k.is_written(game)) {

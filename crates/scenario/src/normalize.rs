@@ -99,6 +99,24 @@ fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis]) {
 
 pub(crate) fn normalized(s: &Scenario) -> String {
     let g = &s.base;
+    // Every field of a game reaches the text below: a field added to `Game` stops this from
+    // compiling until it is declared in `GAME_KEYS` (written by `keys`) or written here.
+    let datapact_model::Game {
+        users: _,
+        threshold: _,
+        value: _,
+        payment: _,
+        belief: _,
+        obs_noise: _,
+        drift: _,
+        irreversible: _,
+        recovery_rounds: _,
+        order: _,
+        cost: _,
+        population: _,
+        mechanism_params: _,
+        dynamics: _,
+    } = g;
     let mut o = String::new();
     let mechs: Vec<String> = s.mechanisms.iter().map(|m| string(m.name)).collect();
     let _ = writeln!(o, "mechanisms = [{}]", mechs.join(", "));
