@@ -1,6 +1,7 @@
 //! Repeated games: `rounds = 1` reproduces the single campaign exactly; persistent costs, learning
 //! and free-riders do what their definitions say.
 
+use datapact_model::stats::Stat;
 use datapact_model::{CostProcess, Dynamics, Game, Learning};
 use datapact_runner::Shard;
 use datapact_sim::{Backend, CellJob, CellOutput, Depth, RunSpec, run_cell};
@@ -198,16 +199,16 @@ fn free_riders_withdraw_when_not_pivotal_under_m_but_cannot_tell_under_s() {
     assert_eq!(stats(&sincere, S), stats(&riders, S));
     // Under M the undecided users' caps are revealed: early deciders see they are not pivotal.
     let (w0, w1) = (
-        stats(&sincere, M).withdrawals.mean(),
-        stats(&riders, M).withdrawals.mean(),
+        stats(&sincere, M)[Stat::Withdrawals].mean(),
+        stats(&riders, M)[Stat::Withdrawals].mean(),
     );
     assert!(
         w1 > w0 + 1.0,
         "free-riders should withdraw more under M: {w0} vs {w1}"
     );
     let (s0, s1) = (
-        stats(&sincere, M).success.mean(),
-        stats(&riders, M).success.mean(),
+        stats(&sincere, M)[Stat::Success].mean(),
+        stats(&riders, M)[Stat::Success].mean(),
     );
     assert!(
         s1 <= s0,

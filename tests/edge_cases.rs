@@ -35,16 +35,9 @@ fn run(game: Game, reps: u32) -> CellOutput {
         );
     }
     for (_, s) in ecs.summaries.iter().flat_map(|r| &r.stats) {
-        for w in [
-            &s.success,
-            &s.welfare,
-            &s.privacy_cost,
-            &s.subsidy,
-            &s.leakage,
-            &s.data,
-            &s.withdrawals,
-        ] {
-            assert!(w.mean().is_finite() && w.se().is_finite());
+        for stat in datapact_model::stats::Stat::ALL {
+            let w = &s[stat];
+            assert!(w.mean().is_finite() && w.se().is_finite(), "{stat:?}");
         }
     }
     ecs

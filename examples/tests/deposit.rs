@@ -32,7 +32,11 @@ fn a_deposit_deters_withdrawals_and_is_forfeited_by_those_who_withdraw() {
     let game = with_params(&p, typical(), "deposit", vec![0.2]);
     let out = run(&p, game, &["M", "deposit"], Depth::Rounds);
     let stats = &out.summaries[0].stats;
-    let (m, d) = (&stats[0].1.withdrawals, &stats[1].1.withdrawals);
+    use datapact_model::stats::Stat;
+    let (m, d) = (
+        &stats[0].1[Stat::Withdrawals],
+        &stats[1].1[Stat::Withdrawals],
+    );
     let se = (m.se().powi(2) + d.se().powi(2)).sqrt();
     assert!(
         m.mean() - d.mean() > 3.0 * se,

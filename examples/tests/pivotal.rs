@@ -8,6 +8,7 @@ mod pivotal;
 mod common;
 
 use common::*;
+use datapact_model::stats::Stat;
 use datapact_model::{ParamValues, StrategyShare};
 use pivotal::{deposit, random_order};
 
@@ -59,12 +60,12 @@ fn pivotal_users_run_under_every_protocol_and_withdraw_more_under_m() {
         );
         assert_eq!(b.reps(), 300, "{name}");
         if *name == "M" {
-            let se = (a.withdrawals.se().powi(2) + b.withdrawals.se().powi(2)).sqrt();
+            let se = (a[Stat::Withdrawals].se().powi(2) + b[Stat::Withdrawals].se().powi(2)).sqrt();
             assert!(
-                b.withdrawals.mean() - a.withdrawals.mean() > 3.0 * se,
+                b[Stat::Withdrawals].mean() - a[Stat::Withdrawals].mean() > 3.0 * se,
                 "M: sincere {} vs pivotal {} withdrawals",
-                a.withdrawals.mean(),
-                b.withdrawals.mean()
+                a[Stat::Withdrawals].mean(),
+                b[Stat::Withdrawals].mean()
             );
         }
     }

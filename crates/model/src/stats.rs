@@ -41,46 +41,32 @@ impl Welford {
     }
 }
 
-/// Per cell and mechanism: every outcome metric's mean and standard error.
+/// Per cell and mechanism: every core statistic's mean and standard error, read by the
+/// statistic (`stats[Stat::Welfare]`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellStats {
-    /// Success indicator 1{success}: its mean is the success rate.
-    pub success: Welford,
-    /// Welfare W.
-    pub welfare: Welford,
-    /// Privacy cost borne, Σ κ(c^w_i, x_i).
-    pub privacy_cost: Welford,
-    /// Payments made.
-    pub subsidy: Welford,
-    /// Payments made without improvement.
-    pub leakage: Welford,
-    /// Data kept for training.
-    pub data: Welford,
-    /// Number of users who withdrew.
-    pub withdrawals: Welford,
-    /// Null-outcome indicator: its mean is the null rate.
-    pub null: Welford,
-    /// Backstoppers k (users assigned below their cap).
-    pub backstoppers: Welford,
+    by_stat: [Welford; Stat::ALL.len()],
 }
 
 impl CellStats {
-    /// Folds one campaign's outcome in.
+    /// Folds one campaign's outcome in: each statistic's declared value.
+    #[inline]
     pub fn push(&mut self, o: &Outcome) {
-        self.success.push(o.success() as u8 as f64);
-        self.welfare.push(o.welfare);
-        self.privacy_cost.push(o.privacy_cost);
-        self.subsidy.push(o.subsidy);
-        self.leakage.push(o.leakage);
-        self.data.push(o.data);
-        self.withdrawals.push(o.withdrawals as f64);
-        self.null.push((o.status == Status::Null) as u8 as f64);
-        self.backstoppers.push(o.backstoppers as f64);
+        for stat in Stat::ALL {
+            self.by_stat[stat.index()].push((stat.spec().value)(o));
+        }
     }
 
     /// Replications folded in.
     pub fn reps(&self) -> u64 {
-        self.success.count
+        self[Stat::Success].count
+    }
+}
+
+impl std::ops::Index<Stat> for CellStats {
+    type Output = Welford;
+    fn index(&self, stat: Stat) -> &Welford {
+        &self.by_stat[stat.index()]
     }
 }
 
@@ -183,68 +169,229 @@ impl DiagnosticStats {
     }
 }
 
-/// An outcome metric whose mean and standard error the `cells` table holds: what an adaptive
-/// replication rule may target (`replications = { target_se, metric, … }`). Declared once here;
-/// the scenario reader lists the names and the simulator reads the SE through [`SeMetric::of`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SeMetric {
-    /// `success_rate` (SE `success_se`).
-    Success,
-    /// `welfare_mean` (SE `welfare_se`).
-    Welfare,
-    /// `privacy_cost_mean` (SE `privacy_cost_se`).
-    PrivacyCost,
-    /// `subsidy_mean` (SE `subsidy_se`).
-    Subsidy,
-    /// `leakage_mean` (SE `leakage_se`).
-    Leakage,
-    /// `data_mean` (SE `data_se`).
-    Data,
-    /// `withdrawals_mean` (SE `withdrawals_se`).
-    Withdrawals,
+/// Whether a statistic is better when higher or when lower (the `contrasts` table's
+/// `{stem}_a_better` counts the replications where A is strictly better).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    /// Higher is better (success, welfare, data).
+    Higher,
+    /// Lower is better (privacy cost, subsidy, withdrawals).
+    Lower,
 }
 
-impl SeMetric {
-    /// Every metric, in `cells` column order.
-    pub const ALL: [SeMetric; 7] = [
-        SeMetric::Success,
-        SeMetric::Welfare,
-        SeMetric::PrivacyCost,
-        SeMetric::Subsidy,
-        SeMetric::Leakage,
-        SeMetric::Data,
-        SeMetric::Withdrawals,
+/// The declaration of one outcome statistic: what it reads from a campaign's [`Outcome`],
+/// where the `cells` table writes its mean and standard error, and whether (and which way) the
+/// `contrasts` table compares it. The one place a core statistic is written: [`CellStats`],
+/// the simulator's paired contrasts, the runner's rows, `datapact diff`, the report and the
+/// scenario reader's lists of metrics iterate [`Stat::ALL`] and read these fields by name.
+#[derive(Clone, Copy, Debug)]
+pub struct StatSpec {
+    /// Its stem: `welfare`. Its contrast columns are `{stem}_diff`, `{stem}_diff_se` and
+    /// `{stem}_a_better`.
+    pub stem: &'static str,
+    /// Its `cells` column, the mean over the replications: `welfare_mean`, `success_rate`.
+    pub column: &'static str,
+    /// Its standard-error column in `cells` (`{stem}_se`), or `None` when none is written.
+    pub se_column: Option<&'static str>,
+    /// Its value in one campaign's outcome.
+    pub value: fn(&Outcome) -> f64,
+    /// `Some(better)` when the `contrasts` table compares it; `None` when it does not.
+    pub contrast: Option<Better>,
+    /// What it is, as the report labels it.
+    pub label: &'static str,
+}
+
+/// A core outcome statistic of the `cells` table. Declared once, in [`Stat::spec`]; plugin
+/// metrics join the tables at run time after these (`{name}_mean`, `{name}_se`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stat {
+    /// The success indicator 1{success}: its mean is the success rate.
+    Success,
+    /// Welfare W.
+    Welfare,
+    /// Privacy cost borne, Σ κ(c^w_i, x_i).
+    PrivacyCost,
+    /// Payments made.
+    Subsidy,
+    /// Payments made without improvement.
+    Leakage,
+    /// Data kept for training.
+    Data,
+    /// Number of users who withdrew.
+    Withdrawals,
+    /// The null-outcome indicator: its mean is the null rate.
+    Null,
+    /// Backstoppers k (users assigned below their cap).
+    Backstoppers,
+}
+
+/// How many statistics [`Stat::CONTRASTED`] holds (checked when compiling).
+const N_CONTRASTED: usize = 6;
+/// How many statistics [`Stat::WITH_SE`] holds (checked when compiling).
+const N_WITH_SE: usize = 7;
+
+impl Stat {
+    /// Every core statistic, in the `cells` table's column order.
+    pub const ALL: [Stat; 9] = [
+        Stat::Success,
+        Stat::Welfare,
+        Stat::PrivacyCost,
+        Stat::Subsidy,
+        Stat::Leakage,
+        Stat::Data,
+        Stat::Withdrawals,
+        Stat::Null,
+        Stat::Backstoppers,
     ];
 
-    /// The metric's `cells` column, as written in scenario files.
+    /// The statistics with a standard-error column, in column order: what an adaptive rule or
+    /// a search may target.
+    pub const WITH_SE: [Stat; N_WITH_SE] = Stat::filtered(true);
+
+    /// The statistics the `contrasts` table compares, in its column order.
+    pub const CONTRASTED: [Stat; N_CONTRASTED] = Stat::filtered(false);
+
+    /// The declaration of each statistic.
+    pub const fn spec(self) -> StatSpec {
+        const fn spec(
+            stem: &'static str,
+            column: &'static str,
+            se_column: Option<&'static str>,
+            value: fn(&Outcome) -> f64,
+            contrast: Option<Better>,
+            label: &'static str,
+        ) -> StatSpec {
+            StatSpec {
+                stem,
+                column,
+                se_column,
+                value,
+                contrast,
+                label,
+            }
+        }
+        use Better::{Higher, Lower};
+        match self {
+            Stat::Success => spec(
+                "success",
+                "success_rate",
+                Some("success_se"),
+                |o| o.success() as u8 as f64,
+                Some(Higher),
+                "success probability",
+            ),
+            Stat::Welfare => spec(
+                "welfare",
+                "welfare_mean",
+                Some("welfare_se"),
+                |o| o.welfare,
+                Some(Higher),
+                "mean welfare per campaign",
+            ),
+            Stat::PrivacyCost => spec(
+                "privacy_cost",
+                "privacy_cost_mean",
+                Some("privacy_cost_se"),
+                |o| o.privacy_cost,
+                Some(Lower),
+                "mean privacy cost per campaign",
+            ),
+            Stat::Subsidy => spec(
+                "subsidy",
+                "subsidy_mean",
+                Some("subsidy_se"),
+                |o| o.subsidy,
+                Some(Lower),
+                "mean subsidy per campaign",
+            ),
+            // Not contrasted: S and M never leak.
+            Stat::Leakage => spec(
+                "leakage",
+                "leakage_mean",
+                Some("leakage_se"),
+                |o| o.leakage,
+                None,
+                "mean leakage per campaign",
+            ),
+            Stat::Data => spec(
+                "data",
+                "data_mean",
+                Some("data_se"),
+                |o| o.data,
+                Some(Higher),
+                "mean data kept per campaign",
+            ),
+            Stat::Withdrawals => spec(
+                "withdrawals",
+                "withdrawals_mean",
+                Some("withdrawals_se"),
+                |o| o.withdrawals as f64,
+                Some(Lower),
+                "mean withdrawals per campaign",
+            ),
+            Stat::Null => spec(
+                "null",
+                "null_rate",
+                None,
+                |o| (o.status == Status::Null) as u8 as f64,
+                None,
+                "null-outcome probability",
+            ),
+            Stat::Backstoppers => spec(
+                "backstoppers",
+                "backstoppers_mean",
+                None,
+                |o| o.backstoppers as f64,
+                None,
+                "mean backstoppers per campaign",
+            ),
+        }
+    }
+
+    /// The statistics of [`Stat::ALL`] with an SE column (`se`) or contrasted (`!se`), in order;
+    /// compiling fails if the count is not the array's length.
+    const fn filtered<const N: usize>(se: bool) -> [Stat; N] {
+        let mut out = [Stat::Success; N];
+        let (mut i, mut k) = (0, 0);
+        while i < Stat::ALL.len() {
+            let s = Stat::ALL[i].spec();
+            if (se && s.se_column.is_some()) || (!se && s.contrast.is_some()) {
+                out[k] = Stat::ALL[i];
+                k += 1;
+            }
+            i += 1;
+        }
+        assert!(
+            k == N,
+            "N_WITH_SE or N_CONTRASTED disagrees with the declarations"
+        );
+        out
+    }
+
+    /// Its position in [`Stat::ALL`] (and in [`CellStats`]).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Its position in [`Stat::CONTRASTED`], or `None` when it is not contrasted.
+    pub fn contrast_index(self) -> Option<usize> {
+        Stat::CONTRASTED.iter().position(|s| *s == self)
+    }
+
+    /// Its `cells` column, as written in scenario files (`welfare_mean`).
     pub fn column(self) -> &'static str {
-        match self {
-            SeMetric::Success => "success_rate",
-            SeMetric::Welfare => "welfare_mean",
-            SeMetric::PrivacyCost => "privacy_cost_mean",
-            SeMetric::Subsidy => "subsidy_mean",
-            SeMetric::Leakage => "leakage_mean",
-            SeMetric::Data => "data_mean",
-            SeMetric::Withdrawals => "withdrawals_mean",
-        }
+        self.spec().column
     }
 
-    /// The metric named by its `cells` column.
-    pub fn parse(column: &str) -> Option<SeMetric> {
-        SeMetric::ALL.into_iter().find(|m| m.column() == column)
+    /// The statistic with an SE column named by its `cells` column: what an adaptive rule or a
+    /// search may target.
+    pub fn parse(column: &str) -> Option<Stat> {
+        Stat::WITH_SE.into_iter().find(|m| m.column() == column)
     }
 
-    /// The metric's running statistics in a cell's.
+    /// Its running statistics in a cell's.
     pub fn of(self, s: &CellStats) -> &Welford {
-        match self {
-            SeMetric::Success => &s.success,
-            SeMetric::Welfare => &s.welfare,
-            SeMetric::PrivacyCost => &s.privacy_cost,
-            SeMetric::Subsidy => &s.subsidy,
-            SeMetric::Leakage => &s.leakage,
-            SeMetric::Data => &s.data,
-            SeMetric::Withdrawals => &s.withdrawals,
-        }
+        &s[self]
     }
 }
 
@@ -252,8 +399,8 @@ impl SeMetric {
 /// `cells` column `NAME_mean`, SE `NAME_se`), by its position among the app's metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TargetMetric {
-    /// A core outcome metric.
-    Core(SeMetric),
+    /// A core statistic with an SE column (one of [`Stat::WITH_SE`]).
+    Core(Stat),
     /// The plugin metric at this position in [`crate::Catalog::metrics`], with its name.
     Plugin {
         /// Position among the registered metrics (their column order).
@@ -274,7 +421,7 @@ impl TargetMetric {
 
     /// The metric named by its `cells` column, among the core's and `plugin_metrics`'.
     pub fn parse(column: &str, plugin_metrics: &[&'static str]) -> Option<TargetMetric> {
-        SeMetric::parse(column).map(TargetMetric::Core).or_else(|| {
+        Stat::parse(column).map(TargetMetric::Core).or_else(|| {
             let name = column.strip_suffix("_mean")?;
             let index = plugin_metrics.iter().position(|m| *m == name)?;
             Some(TargetMetric::Plugin {
@@ -330,9 +477,52 @@ mod tests {
 
     #[test]
     fn metrics_round_trip_their_column_names() {
-        for m in SeMetric::ALL {
-            assert_eq!(SeMetric::parse(m.column()), Some(m));
+        for m in Stat::WITH_SE {
+            assert_eq!(Stat::parse(m.column()), Some(m));
         }
-        assert_eq!(SeMetric::parse("null_rate"), None);
+        assert_eq!(Stat::parse("null_rate"), None);
+    }
+
+    /// `Stat::ALL` lists every statistic once, at its own index; the SE columns are
+    /// `{stem}_se` and the filtered lists keep `ALL`'s order.
+    #[test]
+    fn statistics_are_declared_once_in_order() {
+        for (i, s) in Stat::ALL.into_iter().enumerate() {
+            assert_eq!(s.index(), i, "{s:?}");
+            let spec = s.spec();
+            if let Some(se) = spec.se_column {
+                assert_eq!(se, format!("{}_se", spec.stem));
+            }
+            assert!(spec.column.starts_with(spec.stem), "{s:?}");
+        }
+        let positions = |l: &[Stat]| l.iter().map(|s| s.index()).collect::<Vec<_>>();
+        for list in [&Stat::WITH_SE[..], &Stat::CONTRASTED[..]] {
+            let p = positions(list);
+            assert!(p.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
+        for s in Stat::ALL {
+            assert_eq!(s.contrast_index().is_some(), s.spec().contrast.is_some());
+        }
+    }
+
+    /// Each statistic reads its own field of an outcome.
+    #[test]
+    fn statistics_read_their_own_outcome_field() {
+        let o = Outcome {
+            status: Status::Success,
+            welfare: 1.5,
+            privacy_cost: 2.5,
+            subsidy: 3.5,
+            leakage: 4.5,
+            data: 5.5,
+            withdrawals: 6,
+            backstoppers: 7,
+        };
+        let v = |s: Stat| (s.spec().value)(&o);
+        assert_eq!(
+            Stat::ALL.map(v),
+            [1.0, 1.5, 2.5, 3.5, 4.5, 5.5, 6.0, 0.0, 7.0]
+        );
+        assert_eq!((Stat::Null.spec().value)(&Outcome::null(0)), 1.0);
     }
 }

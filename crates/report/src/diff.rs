@@ -1,7 +1,7 @@
 //! `datapact diff A B`: two runs of the same grid compared cell by cell, for checking a change of
-//! model or version. For every statistic of `cells` that has a standard-error column (the column
-//! right after it, `*_se`: success, welfare, privacy cost, subsidy, leakage, data, withdrawals and
-//! the plugins' metrics) and every cell × mechanism × round, the difference B − A and
+//! model or version. For every statistic of `cells` that has a standard-error column (the core
+//! statistics of `datapact_model::stats::Stat::WITH_SE`: success, welfare, privacy cost,
+//! subsidy, leakage, data, withdrawals; then the plugins' metrics, `{m}_mean` and `{m}_se`) and every cell × mechanism × round, the difference B − A and
 //! z = (B − A) / √(se_A² + se_B²). Independent runs of the same model (other seeds) give |z| of a
 //! standard normal; a change of model gives large |z|.
 //!
@@ -18,6 +18,8 @@ use datapact_trace::arrow::array::{
 };
 use datapact_trace::arrow::datatypes::{DataType, Field, Schema};
 use datapact_trace::{Table, described_field, read_table, typed_column};
+
+use datapact_model::stats::Stat;
 
 use crate::ReportError;
 
@@ -186,20 +188,29 @@ fn load_side(dir: &Path) -> Result<Side, ReportError> {
         .clone();
     let swept: Vec<String> = manifest.sweep.iter().map(|(_, c)| c.clone()).collect();
     let batches = read_table(dir, Table::Cells)?;
-    let Some(first) = batches.first() else {
+    if batches.is_empty() {
         return Err(ReportError::Data(format!(
             "{}: its cells table has no rows",
             dir.display()
         )));
-    };
-    // Every statistic with an SE: the column before each `*_se` column, as declared.
-    let fields = first.schema().fields().clone();
-    let statistics: Vec<(String, String)> = fields
+    }
+    // Every statistic with an SE, by name: the core statistics' declared columns
+    // (`Stat::WITH_SE`, in column order), then each plugin metric's `{m}_mean` and `{m}_se`.
+    let statistics: Vec<(String, String)> = Stat::WITH_SE
         .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, f)| f.name().ends_with("_se") && f.data_type() == &DataType::Float64)
-        .map(|(i, f)| (fields[i - 1].name().clone(), f.name().clone()))
+        .map(|s| {
+            let spec = s.spec();
+            let se = spec
+                .se_column
+                .expect("a statistic of WITH_SE has an SE column");
+            (spec.column.to_string(), se.to_string())
+        })
+        .chain(
+            manifest
+                .metrics
+                .iter()
+                .map(|m| (format!("{m}_mean"), format!("{m}_se"))),
+        )
         .collect();
     let mut rows = BTreeMap::new();
     for b in &batches {

@@ -1,5 +1,7 @@
 //! Rows: a chunk's table builders and part writers, and the rows one cell's output adds to them.
 
+use datapact_model::stats::{CellStats, Stat};
+use datapact_sim::contrasts::PairStats;
 use datapact_sim::{CellOutput, PluginSet, RunSpec};
 use datapact_trace::{
     BatchBuilder, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder, DiagnosticsBuilder,
@@ -90,30 +92,14 @@ pub(crate) fn append(
                     se: (m.count > 0).then(|| m.se()),
                 })
                 .collect();
-            w.cells.1.append(&CellRow {
+            w.cells.1.append(&cell_row(
                 cell,
                 coords,
                 round,
-                mechanism: name(*mechanism),
-                reps: s.reps() as u32,
-                success_rate: s.success.mean(),
-                success_se: s.success.se(),
-                welfare_mean: s.welfare.mean(),
-                welfare_se: s.welfare.se(),
-                privacy_cost_mean: s.privacy_cost.mean(),
-                privacy_cost_se: s.privacy_cost.se(),
-                subsidy_mean: s.subsidy.mean(),
-                subsidy_se: s.subsidy.se(),
-                leakage_mean: s.leakage.mean(),
-                leakage_se: s.leakage.se(),
-                data_mean: s.data.mean(),
-                data_se: s.data.se(),
-                withdrawals_mean: s.withdrawals.mean(),
-                withdrawals_se: s.withdrawals.se(),
-                null_rate: s.null.mean(),
-                backstoppers_mean: s.backstoppers.mean(),
-                metrics: &metrics,
-            });
+                name(*mechanism),
+                s,
+                &metrics,
+            ));
             // The summary table reports the last round (the only one for single campaigns).
             if round + 1 == o.summaries.len() as u32
                 && let Some((_, m)) = summary
@@ -122,10 +108,10 @@ pub(crate) fn append(
                     .find(|(x, _)| *x == name(*mechanism))
             {
                 m.cells += 1;
-                m.success += s.success.mean();
-                m.welfare += s.welfare.mean();
-                m.leakage += s.leakage.mean();
-                m.leaky_cells += (s.leakage.mean() > 0.0) as usize;
+                m.success += s[Stat::Success].mean();
+                m.welfare += s[Stat::Welfare].mean();
+                m.leakage += s[Stat::Leakage].mean();
+                m.leaky_cells += (s[Stat::Leakage].mean() > 0.0) as usize;
             }
         }
         let d = &summary_of_round.diagnostics;
@@ -152,34 +138,14 @@ pub(crate) fn append(
     for (round, summary) in o.summaries.iter().enumerate() {
         for &(a, b) in &w.pairs {
             let (k, reversed) = datapact_sim::contrasts::pair_index(m, a, b);
-            let [success, welfare, privacy_cost, subsidy, data, withdrawals] =
-                summary.pairs[k].map(|p| p.oriented(reversed));
-            w.contrasts.1.append(&ContrastRow {
+            w.contrasts.1.append(&contrast_row(
                 cell,
                 coords,
-                round: round as u32,
-                mechanism_a: name(spec.mechanisms[a]),
-                mechanism_b: name(spec.mechanisms[b]),
-                reps: summary.pairs[k][0].diff.count as u32,
-                success_diff: success.0,
-                success_diff_se: success.1,
-                success_a_better: success.2,
-                welfare_diff: welfare.0,
-                welfare_diff_se: welfare.1,
-                welfare_a_better: welfare.2,
-                privacy_cost_diff: privacy_cost.0,
-                privacy_cost_diff_se: privacy_cost.1,
-                privacy_cost_a_better: privacy_cost.2,
-                subsidy_diff: subsidy.0,
-                subsidy_diff_se: subsidy.1,
-                subsidy_a_better: subsidy.2,
-                data_diff: data.0,
-                data_diff_se: data.1,
-                data_a_better: data.2,
-                withdrawals_diff: withdrawals.0,
-                withdrawals_diff_se: withdrawals.1,
-                withdrawals_a_better: withdrawals.2,
-            });
+                round as u32,
+                (name(spec.mechanisms[a]), name(spec.mechanisms[b])),
+                &summary.pairs[k],
+                reversed,
+            ));
         }
     }
     flush(&mut w.contrasts, false)?;
@@ -263,6 +229,88 @@ pub(crate) fn append(
     Ok(())
 }
 
+/// One `cells` row: each core statistic of `s` in the columns its declaration
+/// ([`Stat::spec`]) names (guarded by `each_statistic_lands_in_its_declared_column`).
+fn cell_row<'a>(
+    cell: u32,
+    coords: &'a [f64],
+    round: u32,
+    mechanism: &'a str,
+    s: &CellStats,
+    metrics: &'a [MetricSummary],
+) -> CellRow<'a> {
+    CellRow {
+        cell,
+        coords,
+        round,
+        mechanism,
+        reps: s.reps() as u32,
+        success_rate: s[Stat::Success].mean(),
+        success_se: s[Stat::Success].se(),
+        welfare_mean: s[Stat::Welfare].mean(),
+        welfare_se: s[Stat::Welfare].se(),
+        privacy_cost_mean: s[Stat::PrivacyCost].mean(),
+        privacy_cost_se: s[Stat::PrivacyCost].se(),
+        subsidy_mean: s[Stat::Subsidy].mean(),
+        subsidy_se: s[Stat::Subsidy].se(),
+        leakage_mean: s[Stat::Leakage].mean(),
+        leakage_se: s[Stat::Leakage].se(),
+        data_mean: s[Stat::Data].mean(),
+        data_se: s[Stat::Data].se(),
+        withdrawals_mean: s[Stat::Withdrawals].mean(),
+        withdrawals_se: s[Stat::Withdrawals].se(),
+        null_rate: s[Stat::Null].mean(),
+        backstoppers_mean: s[Stat::Backstoppers].mean(),
+        metrics,
+    }
+}
+
+/// One `contrasts` row of the pair (A, B) = `mechanisms`: each contrasted statistic of `pair`
+/// (A − B, or B − A when `reversed`) in the columns its declaration names.
+fn contrast_row<'a>(
+    cell: u32,
+    coords: &'a [f64],
+    round: u32,
+    mechanisms: (&'a str, &'a str),
+    pair: &PairStats,
+    reversed: bool,
+) -> ContrastRow<'a> {
+    let c = |stat: Stat| {
+        pair.get(stat)
+            .expect("a contrasts column of a contrasted statistic")
+            .oriented(reversed)
+    };
+    let (success, welfare, privacy_cost) =
+        (c(Stat::Success), c(Stat::Welfare), c(Stat::PrivacyCost));
+    let (subsidy, data, withdrawals) = (c(Stat::Subsidy), c(Stat::Data), c(Stat::Withdrawals));
+    ContrastRow {
+        cell,
+        coords,
+        round,
+        mechanism_a: mechanisms.0,
+        mechanism_b: mechanisms.1,
+        reps: pair.reps() as u32,
+        success_diff: success.0,
+        success_diff_se: success.1,
+        success_a_better: success.2,
+        welfare_diff: welfare.0,
+        welfare_diff_se: welfare.1,
+        welfare_a_better: welfare.2,
+        privacy_cost_diff: privacy_cost.0,
+        privacy_cost_diff_se: privacy_cost.1,
+        privacy_cost_a_better: privacy_cost.2,
+        subsidy_diff: subsidy.0,
+        subsidy_diff_se: subsidy.1,
+        subsidy_a_better: subsidy.2,
+        data_diff: data.0,
+        data_diff_se: data.1,
+        data_a_better: data.2,
+        withdrawals_diff: withdrawals.0,
+        withdrawals_diff_se: withdrawals.1,
+        withdrawals_a_better: withdrawals.2,
+    }
+}
+
 /// A decision as the `users` table writes it: the kind of the event that records it.
 fn decision_kind(d: datapact_model::Decision) -> Option<&'static str> {
     use datapact_model::{Decision, EventKind};
@@ -270,5 +318,146 @@ fn decision_kind(d: datapact_model::Decision) -> Option<&'static str> {
         Decision::Stay => Some(EventKind::Stay.as_str()),
         Decision::Withdraw => Some(EventKind::Withdraw.as_str()),
         Decision::Undecided => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datapact_model::stats::{Better, CellStats, Stat};
+    use datapact_model::{Outcome, Status};
+    use datapact_sim::contrasts::{PairStats, fold};
+    use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch};
+    use datapact_trace::{CellsBuilder, ContrastsBuilder, Table};
+
+    /// The columns of `table` after `reps` and before any metric: what the trace declares.
+    fn declared(table: Table) -> Vec<&'static str> {
+        let names: Vec<&str> = table.columns().iter().map(|c| c.name).collect();
+        let reps = names.iter().position(|n| *n == "reps").unwrap();
+        names[reps + 1..].to_vec()
+    }
+
+    /// The statistics' columns as the model declares them, in the tables' order: the trace's
+    /// column declarations and `Stat::ALL` cannot drift apart.
+    #[test]
+    fn the_tables_hold_the_declared_statistics_in_order() {
+        let mut cells = Vec::new();
+        for stat in Stat::ALL {
+            let spec = stat.spec();
+            cells.push(spec.column.to_string());
+            cells.extend(spec.se_column.map(str::to_string));
+        }
+        assert_eq!(declared(Table::Cells), cells);
+        let contrasts: Vec<String> = Stat::CONTRASTED
+            .iter()
+            .flat_map(|s| {
+                ["_diff", "_diff_se", "_a_better"].map(|x| format!("{}{x}", s.spec().stem))
+            })
+            .collect();
+        assert_eq!(declared(Table::Contrasts), contrasts);
+    }
+
+    /// Replication r of mechanism A: every statistic moves on its own pattern (its sign flips
+    /// after a different replication), so that each column's mean, SE and share differ.
+    fn outcome_a(r: u32) -> Outcome {
+        let f = |k: u32, base: f64| {
+            let v = base + f64::from(r) * (1.0 + f64::from(k));
+            if r <= k { v } else { -v }
+        };
+        Outcome {
+            status: if r == 0 {
+                Status::Success
+            } else if r >= 6 {
+                Status::Null
+            } else {
+                Status::Failure
+            },
+            welfare: f(1, 10.0),
+            privacy_cost: f(2, 20.0),
+            subsidy: f(3, 30.0),
+            leakage: f(4, 40.0),
+            data: f(5, 50.0),
+            withdrawals: if r <= 6 { 60 + r } else { 200 + r },
+            backstoppers: 70 + 3 * r,
+        }
+    }
+
+    /// Mechanism B: nothing but 100 withdrawals.
+    fn outcome_b() -> Outcome {
+        Outcome {
+            withdrawals: 100,
+            status: Status::Failure,
+            ..Outcome::null(0)
+        }
+    }
+
+    fn column(batch: &RecordBatch, name: &str) -> f64 {
+        let c = batch
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        c.as_any().downcast_ref::<Float64Array>().unwrap().value(0)
+    }
+
+    fn all_distinct(values: &[f64]) {
+        for (i, a) in values.iter().enumerate() {
+            for b in &values[i + 1..] {
+                assert_ne!(a, b, "the test needs distinct values: {values:?}");
+            }
+        }
+    }
+
+    /// `rows.rs` writes each statistic into the column its declaration names: swapping two
+    /// statistics' fields there fails this test.
+    #[test]
+    fn each_statistic_lands_in_its_declared_column() {
+        let mut s = CellStats::default();
+        let mut pairs = [PairStats::default()];
+        for r in 0..8 {
+            s.push(&outcome_a(r));
+            fold(&mut pairs, &[outcome_a(r), outcome_b()]);
+        }
+        let no_axes: [String; 0] = [];
+        let mut cells = CellsBuilder::new("t", 1, &no_axes, &[]).unwrap();
+        cells.append(&super::cell_row(0, &[], 0, "A", &s, &[]));
+        let batch = cells.finish_batch();
+        let mut expected = Vec::new();
+        for stat in Stat::ALL {
+            let spec = stat.spec();
+            assert_eq!(column(&batch, spec.column), s[stat].mean(), "{stat:?}");
+            expected.push(s[stat].mean());
+            if let Some(se) = spec.se_column {
+                assert_eq!(column(&batch, se), s[stat].se(), "{stat:?}");
+                expected.push(s[stat].se());
+            }
+        }
+        all_distinct(&expected);
+
+        let mut contrasts = ContrastsBuilder::new("t", 1, &no_axes);
+        contrasts.append(&super::contrast_row(
+            0,
+            &[],
+            0,
+            ("A", "B"),
+            &pairs[0],
+            false,
+        ));
+        let batch = contrasts.finish_batch();
+        let mut expected = Vec::new();
+        for stat in Stat::CONTRASTED {
+            let stem = stat.spec().stem;
+            let (mean, se, share) = pairs[0].get(stat).unwrap().oriented(false);
+            assert_eq!(column(&batch, &format!("{stem}_diff")), mean, "{stat:?}");
+            assert_eq!(column(&batch, &format!("{stem}_diff_se")), se, "{stat:?}");
+            assert_eq!(
+                column(&batch, &format!("{stem}_a_better")),
+                share,
+                "{stat:?}"
+            );
+            expected.extend([mean, se]);
+            // Shares: distinct per statistic, and on the declared side.
+            let better = stat.spec().contrast.unwrap();
+            assert!(share > 0.0 || better == Better::Lower, "{stat:?}");
+            expected.push(share + 10.0);
+        }
+        all_distinct(&expected);
     }
 }

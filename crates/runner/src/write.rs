@@ -399,7 +399,7 @@ fn run_chunk(
 
 #[cfg(test)]
 mod tests {
-    use datapact_model::stats::SeMetric;
+    use datapact_model::stats::Stat;
     use datapact_trace::Table;
 
     /// The metrics an adaptive rule may target are `cells` columns, each with its SE column
@@ -408,14 +408,10 @@ mod tests {
     #[test]
     fn adaptive_metrics_are_cells_columns_with_an_se() {
         let names: Vec<&str> = Table::Cells.columns().iter().map(|c| c.name).collect();
-        for m in SeMetric::ALL {
-            let column = m.column();
-            let stem = column
-                .strip_suffix("_mean")
-                .or_else(|| column.strip_suffix("_rate"))
-                .expect("a mean or a rate");
+        for m in Stat::WITH_SE {
+            let (column, se) = (m.column(), m.spec().se_column.unwrap());
             assert!(names.contains(&column), "{column}");
-            assert!(names.contains(&format!("{stem}_se").as_str()), "{stem}_se");
+            assert!(names.contains(&se), "{se}");
         }
     }
 }

@@ -3,7 +3,7 @@
 //! (`docs/designs.md`, "Adaptive replications").
 
 use datapact_model::Rule;
-use datapact_model::stats::{SeMetric, TargetMetric};
+use datapact_model::stats::{Stat, TargetMetric};
 
 use crate::read::{Cx, Res, as_table, integer, number, string};
 use crate::tree::{Node, Val};
@@ -83,7 +83,7 @@ pub(crate) fn read(
             let metric_n = t.require(cx, "metric")?;
             let name = string(cx, &metric_key, metric_n)?;
             let allowed = || {
-                SeMetric::ALL
+                Stat::WITH_SE
                     .iter()
                     .map(|m| m.column().to_string())
                     .chain(plugin_metrics.iter().map(|m| format!("{m}_mean")))
@@ -135,17 +135,16 @@ pub(crate) fn read(
                 Some(c) => {
                     let key = t.full("contrast");
                     let pair = crate::sections::contrast_pair(cx, &key, c, mechs)?;
-                    // The `contrasts` table pairs the core outcome metrics except leakage.
-                    if !matches!(metric, TargetMetric::Core(m) if m != SeMetric::Leakage) {
+                    // The `contrasts` table pairs the core statistics declared contrasted.
+                    if !matches!(metric, TargetMetric::Core(m) if m.contrast_index().is_some()) {
                         return Err(cx.err(
                             &metric_n.loc,
                             &metric_key,
                             format!(
                                 "{metric_key} = {name:?} has no paired contrast; with {key}, \
                                  allowed: {}",
-                                SeMetric::ALL
+                                Stat::CONTRASTED
                                     .iter()
-                                    .filter(|m| **m != SeMetric::Leakage)
                                     .map(|m| format!("\"{}\"", m.column()))
                                     .collect::<Vec<_>>()
                                     .join(", ")

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use datapact_model::stats::{SeMetric, TargetMetric};
+use datapact_model::stats::{Stat, TargetMetric};
 use datapact_model::{Catalog, Rule};
 
 use crate::axes::{AxisCx, Sweepable, read_axis, walk_sweep};
@@ -73,24 +73,25 @@ pub enum Measure {
         /// The pair.
         pair: ContrastPair,
         /// The core metric (any but leakage, which is not contrasted).
-        metric: SeMetric,
+        metric: Stat,
     },
 }
 
 /// The stem of a core metric's `contrasts` columns: `welfare` for `welfare_mean`, `success`
-/// for `success_rate` (its columns are `<stem>_diff`, `<stem>_diff_se`).
-pub fn contrast_stem(metric: SeMetric) -> &'static str {
-    let c = metric.column();
-    c.strip_suffix("_mean")
-        .or_else(|| c.strip_suffix("_rate"))
-        .unwrap_or(c)
+/// for `success_rate` (its columns are `<stem>_diff`, `<stem>_diff_se`), as declared.
+pub fn contrast_stem(metric: Stat) -> &'static str {
+    metric.spec().stem
 }
 
 /// The SE column of a `cells` metric: `success_se` for `success_rate`, `welfare_se` for
 /// `welfare_mean`, `forfeited_se` for a plugin's `forfeited_mean`.
 pub fn se_column(metric: &TargetMetric) -> String {
     match metric {
-        TargetMetric::Core(m) => format!("{}_se", contrast_stem(*m)),
+        TargetMetric::Core(m) => m
+            .spec()
+            .se_column
+            .expect("a targeted statistic has an SE column")
+            .to_string(),
         TargetMetric::Plugin { name, .. } => format!("{name}_se"),
     }
 }
@@ -737,7 +738,7 @@ fn measure(s: &SearchCx, item: &Tbl, key: &str) -> Res<Measure> {
                 ));
             };
             let Some(metric) = TargetMetric::parse(name, &s.catalog.metrics) else {
-                let allowed: Vec<String> = SeMetric::ALL
+                let allowed: Vec<String> = Stat::WITH_SE
                     .iter()
                     .map(|m| m.column().to_string())
                     .chain(s.catalog.metrics.iter().map(|m| format!("{m}_mean")))
@@ -758,11 +759,8 @@ fn measure(s: &SearchCx, item: &Tbl, key: &str) -> Res<Measure> {
         (None, Some(c)) => {
             let pair =
                 crate::sections::contrast_pair(s.cx, &item.full("contrast"), c, s.mechanisms)?;
-            let contrasted: Vec<SeMetric> = SeMetric::ALL
-                .into_iter()
-                .filter(|m| *m != SeMetric::Leakage)
-                .collect();
-            let Some(metric) = SeMetric::parse(name).filter(|m| contrasted.contains(m)) else {
+            let contrasted = Stat::CONTRASTED;
+            let Some(metric) = Stat::parse(name).filter(|m| contrasted.contains(m)) else {
                 let allowed: Vec<String> = contrasted
                     .iter()
                     .map(|m| format!("\"{}\"", m.column()))

@@ -1,7 +1,7 @@
 //! `[scenario] replications`: a fixed count or an adaptive rule; each invalid rule is an error
 //! naming the file, line, key and allowed range; the rule survives normalisation.
 
-use datapact_model::stats::{SeMetric, TargetMetric};
+use datapact_model::stats::{Stat, TargetMetric};
 use datapact_scenario::{Scenario, ScenarioError};
 
 /// A scenario whose `replications` (line 4) is `value`.
@@ -40,7 +40,7 @@ fn a_count_is_fixed_and_a_table_is_adaptive() {
         (a.target_se, a.metric, a.min, a.max, a.batch, a.contrast),
         (
             0.005,
-            TargetMetric::Core(SeMetric::Success),
+            TargetMetric::Core(Stat::Success),
             200,
             100_000,
             200,

@@ -5,34 +5,7 @@
 //! means no per-campaign record is kept for the `contrasts` table.
 
 use datapact_model::Outcome;
-use datapact_model::stats::{SeMetric, Welford};
-
-/// A contrasted metric: its value in an outcome, and whether higher is better.
-type Contrasted = (fn(&Outcome) -> f64, bool);
-
-/// The contrasted metrics, in the `contrasts` table's column order.
-pub const CONTRASTED: [Contrasted; 6] = [
-    (|o| o.success() as u8 as f64, true),
-    (|o| o.welfare, true),
-    (|o| o.privacy_cost, false),
-    (|o| o.subsidy, false),
-    (|o| o.data, true),
-    (|o| o.withdrawals as f64, false),
-];
-
-/// The position in [`CONTRASTED`] of a `cells` metric (`None` for leakage, which is not
-/// contrasted: S and M never leak).
-pub fn contrasted(metric: SeMetric) -> Option<usize> {
-    match metric {
-        SeMetric::Success => Some(0),
-        SeMetric::Welfare => Some(1),
-        SeMetric::PrivacyCost => Some(2),
-        SeMetric::Subsidy => Some(3),
-        SeMetric::Leakage => None,
-        SeMetric::Data => Some(4),
-        SeMetric::Withdrawals => Some(5),
-    }
-}
+use datapact_model::stats::{Better, Stat, Welford};
 
 /// One metric's paired statistics for the pair (i, j), i before j in the run's mechanisms.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -64,9 +37,22 @@ impl Paired {
     }
 }
 
-/// The paired statistics of one pair in one round: `[success, welfare, privacy_cost, subsidy,
-/// data, withdrawals]`.
-pub type PairStats = [Paired; 6];
+/// The paired statistics of one pair in one round, one per statistic of
+/// [`Stat::CONTRASTED`], read by the statistic ([`PairStats::get`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PairStats([Paired; Stat::CONTRASTED.len()]);
+
+impl PairStats {
+    /// The paired statistics of `stat`; `None` when it is not contrasted.
+    pub fn get(&self, stat: Stat) -> Option<&Paired> {
+        stat.contrast_index().map(|i| &self.0[i])
+    }
+
+    /// The paired replications folded in.
+    pub fn reps(&self) -> u64 {
+        self.0[0].diff.count
+    }
+}
 
 /// The unordered pairs (i, j), i < j, of `mechanisms` positions, in the order
 /// [`RoundSummary::pairs`](crate::RoundSummary::pairs) holds them.
@@ -85,16 +71,16 @@ pub fn pair_index(mechanisms: usize, a: usize, b: usize) -> (usize, bool) {
 
 /// Folds one replication's outcomes (one per mechanism, in run order) into `stats`.
 #[inline]
-pub(crate) fn fold(stats: &mut [PairStats], outcomes: &[Outcome]) {
+pub fn fold(stats: &mut [PairStats], outcomes: &[Outcome]) {
     for (s, (i, j)) in stats.iter_mut().zip(pairs(outcomes.len())) {
         let (oi, oj) = (&outcomes[i], &outcomes[j]);
-        for (p, (value, higher_is_better)) in s.iter_mut().zip(CONTRASTED) {
-            let d = value(oi) - value(oj);
+        for (p, stat) in s.0.iter_mut().zip(Stat::CONTRASTED) {
+            let spec = stat.spec();
+            let d = (spec.value)(oi) - (spec.value)(oj);
             p.diff.push(d);
-            let (i_wins, j_wins) = if higher_is_better {
-                (d > 0.0, d < 0.0)
-            } else {
-                (d < 0.0, d > 0.0)
+            let (i_wins, j_wins) = match spec.contrast {
+                Some(Better::Lower) => (d < 0.0, d > 0.0),
+                _ => (d > 0.0, d < 0.0),
             };
             p.i_better += i_wins as u64;
             p.j_better += j_wins as u64;
@@ -106,8 +92,10 @@ pub(crate) fn fold(stats: &mut [PairStats], outcomes: &[Outcome]) {
 mod tests {
     use super::*;
 
+    /// Each contrasted statistic's paired difference is the difference of the statistic the
+    /// cells table averages, and its side is its declared better direction.
     #[test]
-    fn contrasted_metrics_read_the_same_outcome_field() {
+    fn contrasts_follow_the_declared_statistics() {
         let o = Outcome {
             status: datapact_model::Status::Success,
             welfare: 1.5,
@@ -119,19 +107,25 @@ mod tests {
             backstoppers: 2,
         };
         let zero = Outcome::null(0);
-        for metric in SeMetric::ALL {
-            let Some(c) = contrasted(metric) else {
-                assert_eq!(metric, SeMetric::Leakage);
+        let mut stats = [PairStats::default()];
+        fold(&mut stats, &[o, zero]);
+        let mut cell = datapact_model::stats::CellStats::default();
+        cell.push(&o);
+        for stat in Stat::ALL {
+            let Some(p) = stats[0].get(stat) else {
+                assert_eq!(stat.spec().contrast, None, "{stat:?}");
                 continue;
             };
-            // The contrast of o against a null outcome is o's own value of the metric.
-            let mut stats = datapact_model::stats::CellStats::default();
-            stats.push(&o);
+            // The contrast of o against a null outcome is o's own value of the statistic.
+            assert_eq!(p.diff.mean(), stat.of(&cell).mean(), "{stat:?}");
+            let higher = stat.spec().contrast == Some(Better::Higher);
             assert_eq!(
-                CONTRASTED[c].0(&o) - CONTRASTED[c].0(&zero),
-                metric.of(&stats).mean()
+                (p.i_better, p.j_better),
+                (higher as u64, !higher as u64),
+                "{stat:?}"
             );
         }
+        assert_eq!(stats[0].reps(), 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use datapact_model::param::ParamValues;
-use datapact_model::stats::SeMetric;
+use datapact_model::stats::Stat;
 use datapact_model::{
     CostDist, CostProcess, Dynamics, Game, Learning, NoEvents, Order, Population, StrategyShare,
 };
@@ -289,7 +289,7 @@ proptest! {
         users in 2usize..12, value in 0.0f64..0.3, payment in 0.0f64..0.3, rounds in 1u32..3,
         target in 0.01f64..0.3, min in 2u32..30, batch in 1u32..40, max in 30u32..300,
         contrast in any::<bool>(),
-        metric in prop_oneof![Just(SeMetric::Success), Just(SeMetric::Welfare), Just(SeMetric::Data)],
+        metric in prop_oneof![Just(Stat::Success), Just(Stat::Welfare), Just(Stat::Data)],
     ) {
         let game = Game { users, value, payment, dynamics: Dynamics { rounds, ..Dynamics::default() }, ..Game::default() };
         let job = CellJob { index: 3, game };

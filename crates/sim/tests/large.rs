@@ -119,9 +119,7 @@ fn adaptive_cells_stop_alike_on_the_large_path() {
     };
     let rule = datapact_sim::StopRule {
         target_se: 3.0,
-        metric: datapact_model::stats::TargetMetric::Core(
-            datapact_model::stats::SeMetric::Withdrawals,
-        ),
+        metric: datapact_model::stats::TargetMetric::Core(datapact_model::stats::Stat::Withdrawals),
         min: 3,
         max: 40,
         batch: 2,

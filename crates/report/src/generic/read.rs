@@ -8,21 +8,17 @@ use datapact_trace::{CellsColumns, ContrastsColumns, Table, read_table, typed_co
 use super::run::{ContrastRow, RunContrasts, RunStats, Stat, StatRow};
 use crate::ReportError;
 
-/// The core statistics every run has, with their standard-error columns and labels.
-const CORE_STATS: [(&str, &str, &str); 4] = [
-    ("success_rate", "success_se", "success probability"),
-    ("welfare_mean", "welfare_se", "mean welfare per campaign"),
-    (
-        "withdrawals_mean",
-        "withdrawals_se",
-        "mean withdrawals per campaign",
-    ),
-    (
-        "privacy_cost_mean",
-        "privacy_cost_se",
-        "mean privacy cost per campaign",
-    ),
-];
+/// The core statistics the generic figures draw, in their order (columns and labels as
+/// declared in [`datapact_model::stats::Stat::spec`]).
+const CORE_STATS: [datapact_model::stats::Stat; 4] = {
+    use datapact_model::stats::Stat;
+    [
+        Stat::Success,
+        Stat::Welfare,
+        Stat::Withdrawals,
+        Stat::PrivacyCost,
+    ]
+};
 
 /// Reads round `round` of `dir`'s `contrasts` table; `None` when the run has no such table.
 pub fn load_contrasts(
@@ -35,11 +31,10 @@ pub fn load_contrasts(
         return Ok(None);
     }
     let batches = read_table(dir, Table::Contrasts)?;
-    // The metrics are whatever `{m}_diff` columns the table declares, in its order.
-    let metrics: Vec<String> = Table::Contrasts
-        .columns()
+    // The contrasted statistics, as declared (their `{stem}_diff` columns, in table order).
+    let metrics: Vec<String> = datapact_model::stats::Stat::CONTRASTED
         .iter()
-        .filter_map(|c| c.name.strip_suffix("_diff").map(str::to_string))
+        .map(|s| s.spec().stem.to_string())
         .collect();
     let mut out = RunContrasts {
         metrics,
@@ -103,10 +98,16 @@ pub fn load_stats(dir: &Path) -> Result<RunStats, ReportError> {
     let batches = read_table(dir, Table::Cells)?;
     let mut stats: Vec<Stat> = CORE_STATS
         .iter()
-        .map(|(c, se, label)| Stat {
-            column: c.to_string(),
-            se_column: se.to_string(),
-            label: label.to_string(),
+        .map(|s| {
+            let spec = s.spec();
+            Stat {
+                column: spec.column.to_string(),
+                se_column: spec
+                    .se_column
+                    .expect("a drawn statistic has an SE column")
+                    .to_string(),
+                label: spec.label.to_string(),
+            }
         })
         .collect();
     stats.extend(manifest.metrics.iter().map(|m| Stat {

@@ -26,7 +26,7 @@ pub struct StopRule {
     pub batch: u32,
     /// `(a, b)`, positions in [`RunSpec::mechanisms`]: target the SE of the paired difference
     /// a − b instead of each mechanism's own (the metric must be contrasted,
-    /// [`crate::contrasts::contrasted`]).
+    /// [`datapact_model::stats::Stat::CONTRASTED`]).
     pub contrast: Option<(usize, usize)>,
 }
 
@@ -63,12 +63,16 @@ impl StopRule {
                 let TargetMetric::Core(metric) = self.metric else {
                     unreachable!("the scenario reader refuses a plugin metric with a contrast")
                 };
-                let c = crate::contrasts::contrasted(metric)
-                    .expect("the scenario reader refuses an uncontrasted metric with a contrast");
-                precise_enough(
-                    folder.pairs.iter().map(|round| round[k][c].diff.se()),
-                    self.target_se,
-                )
+                let se = |round: &Vec<crate::contrasts::PairStats>| {
+                    round[k]
+                        .get(metric)
+                        .expect(
+                            "the scenario reader refuses an uncontrasted metric with a contrast",
+                        )
+                        .diff
+                        .se()
+                };
+                precise_enough(folder.pairs.iter().map(se), self.target_se)
             }
         }
     }
