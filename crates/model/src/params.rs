@@ -361,6 +361,9 @@ pub struct Game {
     pub mechanism_params: Vec<ParamValues>,
     /// Repeated rounds, cost process, learning.
     pub dynamics: crate::dynamics::Dynamics,
+    /// The network among a campaign's users (`[population.network]`); `None`: no ties (every
+    /// protocol as without a network).
+    pub network: Option<crate::network::Network>,
 }
 
 impl Default for Game {
@@ -385,6 +388,7 @@ impl Default for Game {
             population: Population::default(),
             mechanism_params: Vec::new(),
             dynamics: crate::dynamics::Dynamics::default(),
+            network: None,
         }
     }
 }

@@ -26,6 +26,8 @@ pub enum Target {
     Share(StrategyKind),
     /// Parameter `i` of the strategy of a kind (`population.KIND.KEY`).
     StrategyParam(StrategyKind, usize),
+    /// A numeric key of `[population.network]` (of the base game's model).
+    Network(&'static str),
     /// Parameter `param` of the mechanism with catalog index `mechanism`.
     Mechanism {
         /// Catalog index.
@@ -65,6 +67,9 @@ pub enum Category {
         /// The label.
         label: &'static str,
     },
+    /// `population.network.model`, with the keys `[population.network]` gives it (`None`: no
+    /// network).
+    Network(Option<datapact_model::Network>),
 }
 
 /// Where a parameter's value goes in a cell's game.
@@ -156,6 +161,7 @@ impl Category {
             .to_string(),
             Category::Strategy(_, s) => s.name.to_string(),
             Category::Label { label, .. } => label.to_string(),
+            Category::Network(n) => crate::network::name(n).to_string(),
         }
     }
 
@@ -194,6 +200,7 @@ impl Category {
             Category::Learning(l) => game.dynamics.learning = *l,
             Category::Strategy(kind, s) => s.apply(game.population.of_mut(*kind)),
             Category::Label { target, index, .. } => target.set(game, *index as f64),
+            Category::Network(n) => game.network = n.clone(),
         }
     }
 }
@@ -209,6 +216,7 @@ pub(crate) enum Choices {
     Strategy(StrategyKind),
     /// A categorical parameter's labels.
     Labels(&'static [&'static str], ParamTarget),
+    NetworkModel,
 }
 
 /// What reading an axis's values needs beyond the value itself: the catalog's strategy names
@@ -218,6 +226,8 @@ pub(crate) struct AxisCx<'a> {
     pub dynamics: DynamicsRead,
     /// What each kind's `[population.KIND]` table wrote, by [`StrategyKind::index`].
     pub strategies: &'a [StrategyRead],
+    /// What `[population.network]` wrote.
+    pub network: crate::network::NetworkRead,
 }
 
 impl AxisCx<'_> {
@@ -267,6 +277,7 @@ impl Choices {
             Choices::Learning => quote(&LEARNINGS),
             Choices::Strategy(kind) => quote(&ax.strategies(kind).0),
             Choices::Labels(labels, _) => quote(labels),
+            Choices::NetworkModel => quote(&crate::network::MODELS),
         }
     }
 
@@ -349,6 +360,10 @@ impl Choices {
                 };
                 Category::Strategy(kind, choice)
             }
+            Choices::NetworkModel => {
+                let s = pick(&crate::network::MODELS)?;
+                Category::Network(crate::network::model(&s, &ax.network))
+            }
         })
     }
 }
@@ -361,6 +376,7 @@ impl Target {
             Target::Cost(i) => game.cost = game.cost.with_param(i, v),
             Target::Share(kind) => game.population.of_mut(kind).share = v,
             Target::StrategyParam(kind, i) => game.population.of_mut(kind).params.0[i] = v,
+            Target::Network(p) => crate::network::set(&mut game.network, p, v),
             Target::Mechanism { mechanism, param } => game.mechanism_params[mechanism].0[param] = v,
             Target::Category(ref values) => values[v as usize].apply(game),
         }
@@ -547,6 +563,20 @@ pub(crate) fn sweepable(
                 },
             ));
         }
+    }
+    v.push(categorical(
+        "population.network.model",
+        Choices::NetworkModel,
+    ));
+    let model = crate::network::name(&game.network);
+    for (k, rule, _, of) in crate::network::KEYS {
+        let mut sw = key(format!("population.network.{k}"), rule, Target::Network(k));
+        if of != model {
+            sw.no_effect = Some(format!(
+                "has no effect unless population.network.model = \"{of}\" (it is \"{model}\")"
+            ));
+        }
+        v.push(sw);
     }
     v.push(categorical("dynamics.cost_process", Choices::CostProcess));
     v.push(categorical("dynamics.learning", Choices::Learning));

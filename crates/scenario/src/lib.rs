@@ -15,6 +15,7 @@ mod axes;
 pub mod design;
 mod error;
 mod linspace;
+mod network;
 mod normalize;
 mod points_file;
 mod read;
@@ -477,6 +478,8 @@ pub fn column_name(key: &str) -> String {
         format!("report_{x}")
     } else if let Some(x) = key.strip_prefix("population.withdraw.") {
         format!("withdraw_{x}")
+    } else if let Some(x) = key.strip_prefix("population.network.") {
+        format!("network_{x}")
     } else if let Some((kind, x)) = key
         .strip_prefix("population.")
         .and_then(|rest| rest.split_once('.'))

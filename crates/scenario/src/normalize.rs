@@ -235,6 +235,7 @@ pub(crate) fn normalized(s: &Scenario) -> String {
             }
         }
     }
+    crate::network::normalized(&mut o, s);
     // Written only when not the single-campaign default, so `rounds = 1` hashes like no [dynamics];
     // a swept cost process or learning rule writes the parameter its values use.
     let swept = |pick: fn(&crate::Category) -> Option<f64>| {

@@ -252,6 +252,8 @@ pub(crate) fn mechanism_params(
 /// its share and parameters there).
 pub(crate) struct PopulationRead {
     pub dist: String,
+    /// What `[population.network]` wrote (a swept `population.network.model` reads its keys).
+    pub network: crate::network::NetworkRead,
     /// What each kind's table wrote, by [`StrategyKind::index`].
     pub strategies: Vec<StrategyRead>,
 }
@@ -301,6 +303,7 @@ pub(crate) fn population(
         .collect();
     let mut read = PopulationRead {
         dist: "uniform".into(),
+        network: Default::default(),
         strategies: StrategyKind::ALL
             .iter()
             .map(|k| StrategyRead::defaults(&declared[k.index()], k.default_share()))
@@ -309,9 +312,12 @@ pub(crate) fn population(
     let Some(pop) = pop else {
         return Ok(read);
     };
-    let mut allowed = vec!["users", "cost"];
+    let mut allowed = vec!["users", "cost", "network"];
     allowed.extend(StrategyKind::ALL.iter().map(|k| k.as_str()));
     pop.check_keys(cx, &allowed)?;
+    if let Some(t) = pop.sub(cx, "network")? {
+        read.network = crate::network::read(cx, &t, game)?;
+    }
     let users = pop.int(cx, USERS.name, USERS.rule, USERS.default as i64)?;
     (USERS.set)(game, users as f64);
     if let Some(cost) = pop.sub(cx, "cost")? {

@@ -193,6 +193,7 @@ fn build_all(
         catalog,
         dynamics,
         strategies: &population.strategies,
+        network: population.network,
     };
 
     // [sweep], then [design]
@@ -370,6 +371,8 @@ fn build_all(
     }
 
     strategy_axes(&cx, &sweep, &axis_locs, &population, &mut game)?;
+    crate::network::model_axis(&cx, &sweep, &axis_locs, &mut game)?;
+    crate::network::check(&cx, &root, &game, &sweep, &axis_locs)?;
     let variants = variant_reads
         .iter()
         .map(|v| variant_set(&cx, catalog, v, &allowed, &sweep, &ax))

@@ -1,0 +1,277 @@
+//! `[population.network]`: the network among a campaign's users (issue 28).
+//!
+//! ```toml
+//! [population.network]
+//! model = "watts-strogatz"   # "none" (default) | "erdos-renyi" | "watts-strogatz" | "barabasi-albert"
+//! mean_degree = 4.0          # erdos-renyi: expected degree, in [0, n - 1]
+//! k = 4                      # watts-strogatz: lattice degree, even, in [0, n - 1]
+//! rewire = 0.1               # watts-strogatz: rewiring probability, in [0, 1]
+//! m = 2                      # barabasi-albert: ties per new user, in [1, n - 1] (mean degree → 2m)
+//! ```
+//!
+//! The keys of every model are accepted (so `model` may be swept, each value taking its own keys
+//! from the table); only the chosen model's are used and written in the canonical text. The
+//! numeric keys are sweepable (`population.network.k`, …), `population.network.model` is a
+//! categorical axis. A scenario without the table, or with `model = "none"`, holds no network:
+//! its canonical text (and hash) is that of a scenario written before networks existed.
+
+use std::fmt::Write;
+
+use datapact_model::{Game, Network, Rule};
+
+use crate::read::{Cx, Res, Tbl};
+use crate::toml_text::{float, string};
+use crate::tree::{self, Entries, Loc};
+use crate::{Category, Scenario, SweepAxis, Target};
+
+/// The models of `population.network.model`, "none" first (the default).
+pub(crate) const MODELS: [&str; 4] = ["none", "erdos-renyi", "watts-strogatz", "barabasi-albert"];
+
+/// The most users a network indexes (`u32` user ids); also bounds `k` and `m`.
+const MAX_INDEX: i64 = u32::MAX as i64;
+
+/// The numeric keys of `[population.network]`: name, rule, default, and the model they belong to.
+pub(crate) const KEYS: [(&str, Rule, f64, &str); 4] = [
+    ("mean_degree", Rule::NonNeg, 4.0, "erdos-renyi"),
+    (
+        "k",
+        Rule::Int {
+            min: 0,
+            max: MAX_INDEX,
+        },
+        4.0,
+        "watts-strogatz",
+    ),
+    ("rewire", Rule::Unit, 0.0, "watts-strogatz"),
+    (
+        "m",
+        Rule::Int {
+            min: 1,
+            max: MAX_INDEX,
+        },
+        2.0,
+        "barabasi-albert",
+    ),
+];
+
+/// What `[population.network]` wrote: each numeric key's value (its default where absent), in
+/// [`KEYS`] order, whichever model is chosen (a swept `model` takes its keys from here).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct NetworkRead(pub [f64; 4]);
+
+impl Default for NetworkRead {
+    fn default() -> Self {
+        NetworkRead(KEYS.map(|(_, _, d, _)| d))
+    }
+}
+
+impl NetworkRead {
+    fn get(&self, key: &str) -> f64 {
+        let i = KEYS.iter().position(|(k, ..)| *k == key).expect("a key");
+        self.0[i]
+    }
+}
+
+/// The network named `model` with the parameters `read` gives it (`None` for "none").
+pub(crate) fn model(name: &str, read: &NetworkRead) -> Option<Network> {
+    Some(match name {
+        "erdos-renyi" => Network::ErdosRenyi {
+            mean_degree: read.get("mean_degree"),
+        },
+        "watts-strogatz" => Network::WattsStrogatz {
+            k: read.get("k") as usize,
+            rewire: read.get("rewire"),
+        },
+        "barabasi-albert" => Network::BarabasiAlbert {
+            m: read.get("m") as usize,
+        },
+        _ => return None,
+    })
+}
+
+/// The name of a game's network model ("none" without one).
+pub(crate) fn name(network: &Option<Network>) -> &'static str {
+    network.as_ref().map_or("none", Network::name)
+}
+
+/// The parameters of a network as (key, value), in [`KEYS`] order.
+pub(crate) fn params(network: &Network) -> Vec<(&'static str, f64)> {
+    KEYS.iter()
+        .filter(|(_, _, _, m)| *m == network.name())
+        .map(|(k, ..)| (*k, param(network, k)))
+        .collect()
+}
+
+fn param(network: &Network, key: &str) -> f64 {
+    match (network, key) {
+        (Network::ErdosRenyi { mean_degree }, "mean_degree") => *mean_degree,
+        (Network::WattsStrogatz { k, .. }, "k") => *k as f64,
+        (Network::WattsStrogatz { rewire, .. }, "rewire") => *rewire,
+        (Network::BarabasiAlbert { m }, "m") => *m as f64,
+        (n, k) => unreachable!("{k} is not a parameter of {n:?}"),
+    }
+}
+
+/// Sets parameter `key` of the game's network to `v` (a swept `population.network.KEY`; the
+/// loader refuses the key unless the network has it).
+pub(crate) fn set(network: &mut Option<Network>, key: &str, v: f64) {
+    match (network, key) {
+        (Some(Network::ErdosRenyi { mean_degree }), "mean_degree") => *mean_degree = v,
+        (Some(Network::WattsStrogatz { k, .. }), "k") => *k = v as usize,
+        (Some(Network::WattsStrogatz { rewire, .. }), "rewire") => *rewire = v,
+        (Some(Network::BarabasiAlbert { m }), "m") => *m = v as usize,
+        (n, k) => unreachable!("{k} is not a parameter of {n:?}"),
+    }
+}
+
+/// `[population.network]`: the model and its keys (range-checked; the checks that depend on n
+/// come after the sweep, [`check`]).
+pub(crate) fn read(cx: &Cx, t: &Tbl, game: &mut Game) -> Res<NetworkRead> {
+    let mut allowed = vec!["model"];
+    allowed.extend(KEYS.iter().map(|(k, ..)| *k));
+    t.check_keys(cx, &allowed)?;
+    let chosen = t.choice(cx, "model", &MODELS, MODELS[0])?;
+    let mut read = NetworkRead::default();
+    for (i, (k, rule, default, _)) in KEYS.iter().enumerate() {
+        read.0[i] = if rule.is_int() {
+            t.int(cx, k, *rule, *default as i64)? as f64
+        } else {
+            t.num(cx, k, *rule, *default)?
+        };
+    }
+    game.network = model(&chosen, &read);
+    Ok(read)
+}
+
+/// The canonical text of the network: nothing without one (so scenarios without a network keep
+/// their hash); else the model and its keys, and with `model` swept the keys of every swept
+/// model (the base game then holds no network: the sweep sets each cell's).
+pub(crate) fn normalized(o: &mut String, s: &Scenario) {
+    let swept: Vec<&Network> = s
+        .sweep
+        .iter()
+        .flat_map(SweepAxis::categories)
+        .filter_map(|c| match c {
+            Category::Network(Some(n)) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let model_swept = s.sweep.iter().any(|a| a.key == "population.network.model");
+    if s.base.network.is_none() && !model_swept {
+        return;
+    }
+    let _ = writeln!(o, "\n[population.network]");
+    let _ = writeln!(o, "model = {}", string(name(&s.base.network)));
+    let mut written: Vec<&str> = Vec::new();
+    for n in s.base.network.iter().chain(swept) {
+        for (k, v) in params(n) {
+            if written.contains(&k) {
+                continue;
+            }
+            written.push(k);
+            let rule = KEYS.iter().find(|(key, ..)| *key == k).expect("a key").1;
+            let text = if rule.is_int() {
+                format!("{}", v as i64)
+            } else {
+                float(v)
+            };
+            let _ = writeln!(o, "{k} = {text}");
+        }
+    }
+}
+
+/// A swept `population.network.model`: the base game holds no network (each cell's is the
+/// sweep's), and a numeric network key cannot be swept beside it (each model takes its keys
+/// from the table).
+pub(crate) fn model_axis(
+    cx: &Cx,
+    sweep: &[SweepAxis],
+    axis_locs: &[Loc],
+    game: &mut Game,
+) -> Res<()> {
+    if !sweep.iter().any(|a| a.key == "population.network.model") {
+        return Ok(());
+    }
+    game.network = None;
+    if let Some(i) = sweep
+        .iter()
+        .position(|a| matches!(a.target, Target::Network(_)))
+    {
+        let key = &sweep[i].key;
+        return Err(cx.err(
+            &axis_locs[i],
+            key,
+            format!(
+                "{key} cannot be swept while population.network.model is swept: each model \
+                 takes its keys from [population.network]; to sweep {key}, fix \
+                 population.network.model instead"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The checks that depend on n: in every cell, the network's parameters fit its users
+/// (`k` even and at most n − 1, `mean_degree` at most n − 1, `m` at most n − 1), against the
+/// fewest users any cell has.
+pub(crate) fn check(
+    cx: &Cx,
+    root: &Entries,
+    game: &Game,
+    sweep: &[SweepAxis],
+    axis_locs: &[Loc],
+) -> Res<()> {
+    let (users, users_where) = match sweep.iter().find(|a| a.key == "population.users") {
+        Some(a) => (
+            a.values.iter().copied().fold(f64::MAX, f64::min) as usize,
+            "the fewest users of a cell (swept population.users)".to_string(),
+        ),
+        None => (game.users, format!("population.users = {}", game.users)),
+    };
+    // Every network a cell can hold, with where each value comes from.
+    let mut networks: Vec<Network> = game.network.iter().cloned().collect();
+    networks.extend(
+        sweep
+            .iter()
+            .flat_map(SweepAxis::categories)
+            .filter_map(|c| match c {
+                Category::Network(n) => n.clone(),
+                _ => None,
+            }),
+    );
+    for net in &networks {
+        for (k, v) in params(net) {
+            let key = format!("population.network.{k}");
+            let (values, loc, what) = match sweep.iter().position(|a| a.key == key) {
+                Some(i) => (
+                    sweep[i].values.clone(),
+                    axis_locs[i].clone(),
+                    format!("sweep.{key}"),
+                ),
+                None => (
+                    vec![v],
+                    tree::get_path(root, &["population", "network", k])
+                        .map_or(Loc::File(None), |n| n.loc.clone()),
+                    key.clone(),
+                ),
+            };
+            for v in values {
+                let mut some = Some(net.clone());
+                set(&mut some, k, v);
+                let one = some.expect("set keeps the network");
+                if let Err(e) = one.validate(users) {
+                    return Err(cx.err(
+                        &loc,
+                        &what,
+                        format!(
+                            "{what} = {}: {} network: {e} ({users_where})",
+                            crate::read::fmt_num(v),
+                            one.name()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}

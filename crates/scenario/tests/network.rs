@@ -1,0 +1,249 @@
+//! `[population.network]`: the model and its keys read into the game, sweepable numeric keys,
+//! `model` as a categorical axis, the canonical text (a network left at "none" never enters
+//! it), and errors naming the file, key and allowed range.
+
+use datapact_model::Network;
+use datapact_scenario::{Category, Scenario, ScenarioError};
+
+const MIN: &str = r#"
+[scenario]
+name = "net"
+seed = 1
+replications = 10
+"#;
+
+fn load(rest: &str) -> Result<Scenario, ScenarioError> {
+    Scenario::from_str(&format!("{MIN}{rest}"), "net.toml", &[])
+}
+
+fn ok(rest: &str) -> Scenario {
+    load(rest).unwrap_or_else(|e| panic!("unexpected error: {e}"))
+}
+
+fn err(rest: &str) -> String {
+    match load(rest) {
+        Ok(_) => panic!("expected an error for:\n{rest}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_issues_network_is_read_into_the_game() {
+    let s = ok(r#"
+[population]
+users = 40
+[population.network]
+model = "watts-strogatz"
+k = 4
+rewire = 0.1
+"#);
+    assert_eq!(
+        s.base.network,
+        Some(Network::WattsStrogatz { k: 4, rewire: 0.1 })
+    );
+    let text = s.normalized();
+    assert!(
+        text.contains("[population.network]\nmodel = \"watts-strogatz\"\nk = 4\nrewire = 0.1\n"),
+        "{text}"
+    );
+    // Only the chosen model's keys are written: equal games hash alike.
+    let with_other_keys = ok(r#"
+[population]
+users = 40
+[population.network]
+model = "watts-strogatz"
+k = 4
+rewire = 0.1
+m = 3
+mean_degree = 7.0
+"#);
+    assert_eq!(s.hash(), with_other_keys.hash());
+}
+
+#[test]
+fn no_network_and_model_none_keep_the_hash_of_a_scenario_without_the_table() {
+    let plain = ok("[population]\nusers = 40\n");
+    let none = ok("[population]\nusers = 40\n[population.network]\nmodel = \"none\"\nk = 6\n");
+    let empty = ok("[population]\nusers = 40\n[population.network]\n");
+    assert_eq!(plain.base.network, None);
+    assert_eq!(none.base.network, None);
+    assert_eq!(plain.hash(), none.hash());
+    assert_eq!(plain.hash(), empty.hash());
+    assert!(!plain.normalized().contains("network"));
+}
+
+#[test]
+fn each_model_reads_its_own_keys() {
+    let er = ok("[population.network]\nmodel = \"erdos-renyi\"\nmean_degree = 3.5\n");
+    assert_eq!(
+        er.base.network,
+        Some(Network::ErdosRenyi { mean_degree: 3.5 })
+    );
+    let ba = ok("[population.network]\nmodel = \"barabasi-albert\"\nm = 3\n");
+    assert_eq!(ba.base.network, Some(Network::BarabasiAlbert { m: 3 }));
+    // Defaults: mean_degree 4, k 4, rewire 0, m 2.
+    let ws = ok("[population.network]\nmodel = \"watts-strogatz\"\n");
+    assert_eq!(
+        ws.base.network,
+        Some(Network::WattsStrogatz { k: 4, rewire: 0.0 })
+    );
+}
+
+#[test]
+fn numeric_keys_are_sweepable() {
+    let s = ok(r#"
+[population]
+users = 40
+[population.network]
+model = "watts-strogatz"
+[sweep]
+population.network.k = { values = [2, 4, 8] }
+population.network.rewire = { from = 0.0, to = 1.0, steps = 3 }
+"#);
+    assert_eq!(s.cell_count(), 9);
+    assert_eq!(s.sweep[0].column, "network_k");
+    assert_eq!(s.sweep[1].column, "network_rewire");
+    let games: Vec<_> = (0..9).map(|i| s.cell(i).game.network.unwrap()).collect();
+    assert_eq!(games[0], Network::WattsStrogatz { k: 2, rewire: 0.0 });
+    assert_eq!(games[5], Network::WattsStrogatz { k: 4, rewire: 1.0 });
+    assert_eq!(games[7], Network::WattsStrogatz { k: 8, rewire: 0.5 });
+    assert!(
+        s.normalized()
+            .contains("population.network.k = { values = [2.0, 4.0, 8.0] }")
+    );
+}
+
+#[test]
+fn the_model_is_a_categorical_axis_whose_values_take_their_keys_from_the_table() {
+    let s = ok(r#"
+[population]
+users = 40
+[population.network]
+model = "watts-strogatz"
+k = 6
+rewire = 0.2
+mean_degree = 5.0
+[sweep]
+population.network.model = { values = ["none", "erdos-renyi", "watts-strogatz"] }
+"#);
+    assert_eq!(s.sweep[0].column, "network_model");
+    assert_eq!(
+        s.sweep[0].labels(),
+        ["none", "erdos-renyi", "watts-strogatz"]
+    );
+    assert_eq!(s.base.network, None);
+    assert_eq!(s.cell(0).game.network, None);
+    assert_eq!(
+        s.cell(1).game.network,
+        Some(Network::ErdosRenyi { mean_degree: 5.0 })
+    );
+    assert_eq!(
+        s.cell(2).game.network,
+        Some(Network::WattsStrogatz { k: 6, rewire: 0.2 })
+    );
+    assert!(matches!(
+        s.sweep[0].categories()[1],
+        Category::Network(Some(_))
+    ));
+    let text = s.normalized();
+    assert!(
+        text.contains(
+            "[population.network]\nmodel = \"none\"\nmean_degree = 5.0\nk = 6\nrewire = 0.2\n"
+        ),
+        "{text}"
+    );
+    // The canonical text loads back to the same scenario.
+    let back = Scenario::from_str(&text, "back.toml", &[]).unwrap();
+    assert_eq!(back.hash(), s.hash());
+    assert_eq!(back.cell(2).game, s.cell(2).game);
+}
+
+#[test]
+fn errors_name_the_file_key_and_allowed_range() {
+    let e = err("[population.network]\nmodel = \"small-world\"\n");
+    assert!(
+        e.contains("net.toml") && e.contains("population.network.model"),
+        "{e}"
+    );
+    assert!(e.contains("\"watts-strogatz\""), "{e}");
+
+    let e = err("[population.network]\nmodel = \"watts-strogatz\"\nrewire = 1.5\n");
+    assert!(
+        e.contains("population.network.rewire") && e.contains("[0, 1]"),
+        "{e}"
+    );
+
+    let e = err("[population.network]\nmodel = \"watts-strogatz\"\nk = 3\n");
+    assert!(
+        e.contains("population.network.k") && e.contains("even"),
+        "{e}"
+    );
+
+    let e =
+        err("[population]\nusers = 5\n[population.network]\nmodel = \"watts-strogatz\"\nk = 6\n");
+    assert!(
+        e.contains("population.network.k") && e.contains("n - 1 = 4"),
+        "{e}"
+    );
+
+    let e =
+        err("[population]\nusers = 3\n[population.network]\nmodel = \"barabasi-albert\"\nm = 3\n");
+    assert!(
+        e.contains("population.network.m") && e.contains("[1, n - 1 = 2]"),
+        "{e}"
+    );
+
+    let e = err("[population.network]\nmodel = \"erdos-renyi\"\nmean_degree = -1.0\n");
+    assert!(e.contains("population.network.mean_degree"), "{e}");
+
+    let e = err("[population.network]\nmodel = \"watts-strogatz\"\nradius = 2\n");
+    assert!(e.contains("unknown key `population.network.radius`"), "{e}");
+
+    // Against the fewest users of a swept population.
+    let e = err(r#"
+[population.network]
+model = "watts-strogatz"
+k = 8
+[sweep]
+population.users = { values = [40, 6] }
+"#);
+    assert!(
+        e.contains("population.network.k") && e.contains("fewest users"),
+        "{e}"
+    );
+
+    // An odd swept k.
+    let e = err(r#"
+[population.network]
+model = "watts-strogatz"
+[sweep]
+population.network.k = { values = [2, 3] }
+"#);
+    assert!(
+        e.contains("sweep.population.network.k") && e.contains("even"),
+        "{e}"
+    );
+
+    // A key of another model swept, and a key swept beside a swept model.
+    let e = err(r#"
+[population.network]
+model = "watts-strogatz"
+[sweep]
+population.network.m = { values = [1, 2] }
+"#);
+    assert!(
+        e.contains("no effect") && e.contains("barabasi-albert"),
+        "{e}"
+    );
+    let e = err(r#"
+[population.network]
+model = "watts-strogatz"
+[sweep]
+population.network.model = { values = ["none", "watts-strogatz"] }
+population.network.k = { values = [2, 4] }
+"#);
+    assert!(
+        e.contains("cannot be swept while population.network.model"),
+        "{e}"
+    );
+}
