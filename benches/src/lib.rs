@@ -173,6 +173,7 @@ impl AsyncCampaign {
             rule: &self.rule,
             rules: self.rules.withdraw(),
             absorbed: &self.absorbed,
+            peers: None,
         };
         let mut rng = datapact_model::asynchronous::regret_rng(7, 0, 0, 0);
         let end = datapact_model::asynchronous::asynchronous(

@@ -33,7 +33,6 @@ use crate::cost::kappa;
 use crate::draws::{mean_one_factor, unit_f64};
 use crate::events::EventSink;
 use crate::params::Game;
-use crate::strategy::Deciding;
 use crate::withdraw::{
     Decision, ProtocolEnd, ProtocolScratch, WithdrawState, decide, decision_order, reassign_rest,
 };
@@ -69,6 +68,8 @@ pub enum Due {
     Regret(u32),
     /// The re-assignment of the shortfall.
     Reassign,
+    /// On a network: the news of this user's withdrawal reaches her neighbours.
+    Peer(u32),
 }
 
 impl Due {
@@ -80,6 +81,7 @@ impl Due {
             Due::Answer(_) => (1 << 32) | answer_key as u64,
             Due::Regret(i) => (2 << 32) | i as u64,
             Due::Reassign => 3 << 32,
+            Due::Peer(i) => (4 << 32) | i as u64,
         }
     }
 }
@@ -123,7 +125,7 @@ fn next_regret(cal: &mut Calendar<Due>, rng: &mut ChaCha8Rng, p: &AsyncParams, n
 /// regret stream ([`regret_rng`]).
 #[allow(clippy::too_many_arguments)]
 pub fn asynchronous<S: EventSink>(
-    st: WithdrawState<'_>,
+    mut st: WithdrawState<'_>,
     cost: &mut [f64],
     params: &AsyncParams,
     order_key: &[f64],
@@ -161,22 +163,12 @@ pub fn asynchronous<S: EventSink>(
     let incremental = scratch.reassign.start(n);
     let mut popped = 0u64;
     let mut end = ProtocolEnd::Trained { committed: 0.0 };
-    let stays = |i: usize, cost: &[f64], burden: &[f64], pivotal: Option<bool>| {
-        st.rules.stays(
-            st.rule[i],
-            &Deciding {
-                realized_cost: cost[i],
-                burden: burden[i],
-                value: game.value,
-                payment: game.payment,
-                pivotal,
-                absorbed: st.absorbed[i],
-            },
-        )
-    };
+    let mut ask = Vec::new();
     while let Some((t, due)) = cal.pop() {
         popped += 1;
         let time = ASSIGN_TIME + t;
+        // On a network, each withdrawal's news reaches the neighbours after the delay d.
+        let news = st.networked() && t + p.reassign_delay < p.deadline;
         let withdrew = match due {
             Due::Deadline => break,
             Due::Answer(i) => {
@@ -185,11 +177,14 @@ pub fn asynchronous<S: EventSink>(
                 scratch.reassign.decide(i, st.burden);
                 undecided_caps -= st.cap[i];
                 let pivotal = staggered.then_some(undecided_caps < need - committed - tol);
-                let stay = stays(i, cost, st.burden, pivotal);
+                let stay = st.ask_at(i, cost[i], game, pivotal);
                 decide(i, stay, time, &mut *st.decision, st.burden, cost, sink);
                 if stay {
                     committed += st.burden[i];
                     committed_estimate += kappa(st.observed[i], st.burden[i]);
+                } else if news {
+                    let at = t + p.reassign_delay;
+                    cal.schedule(at, Due::Peer(i as u32).key(0), Due::Peer(i as u32));
                 }
                 !stay
             }
@@ -202,13 +197,40 @@ pub fn asynchronous<S: EventSink>(
                 cost[i] *= mean_one_factor(p.regret_size, z);
                 next_regret(cal, rng, p, t, i as u32);
                 // Only a user who answered `stay` has something to reconsider now.
-                if st.decision[i] != Decision::Stay || stays(i, cost, st.burden, None) {
+                if st.decision[i] != Decision::Stay || st.stays_again(i, cost[i], game, None) {
                     continue;
                 }
                 decide(i, false, time, &mut *st.decision, st.burden, cost, sink);
                 committed -= st.burden[i];
                 committed_estimate -= kappa(st.observed[i], st.burden[i]);
+                if news {
+                    let at = t + p.reassign_delay;
+                    cal.schedule(at, Due::Peer(i as u32).key(0), Due::Peer(i as u32));
+                }
                 true
+            }
+            Due::Peer(u) => {
+                // Her neighbours learn of it; those who stayed and read their neighbours are
+                // asked again on their cost and burden now.
+                ask.clear();
+                st.stayers_to_ask(u as usize, &mut ask);
+                st.tell_neighbours(u as usize);
+                let mut any = false;
+                for &v in &ask {
+                    let v = v as usize;
+                    if st.stays_again(v, cost[v], game, None) {
+                        continue;
+                    }
+                    decide(v, false, time, &mut *st.decision, st.burden, cost, sink);
+                    committed -= st.burden[v];
+                    committed_estimate -= kappa(st.observed[v], st.burden[v]);
+                    if news {
+                        let at = t + p.reassign_delay;
+                        cal.schedule(at, Due::Peer(v as u32).key(0), Due::Peer(v as u32));
+                    }
+                    any = true;
+                }
+                any
             }
             Due::Reassign => {
                 reassign_pending = false;

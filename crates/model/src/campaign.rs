@@ -241,6 +241,7 @@ fn play<S: EventSink>(
             rule: &ws.rule,
             rules: rules.withdraw(),
             absorbed: &ws.absorbed,
+            peers: None,
         };
         if kernel == Kernel::Simultaneous {
             simultaneous(st, game, &mut ws.protocol, sink)

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use crate::param::{ParamSpec, ParamValues, Params};
 use crate::params::Game;
 use crate::strategy::{
-    AmountKind, AmountRule, AmountRules, AmountStrategy, FreeRider, Optimal, ReportRule,
-    ReportStrategy, Rules, Shade, Sincere, StrategyKind, Truthful, WithdrawRule, WithdrawStrategy,
+    AmountKind, AmountRule, AmountRules, AmountStrategy, FreeRider, Optimal, PeerThreshold,
+    ReportRule, ReportStrategy, Rules, Shade, Sincere, StrategyKind, Truthful, WithdrawRule,
+    WithdrawStrategy,
 };
 
 /// A shared stage of a round: systems the engine runs once for the campaigns of every mechanism
@@ -255,7 +256,7 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// C, S, M and async; truthful and shade; sincere and free-rider.
+    /// C, S, M and async; truthful and shade; sincere, free-rider and threshold.
     pub fn core() -> Catalog {
         let mut c = Catalog::default();
         for m in [SUBSIDY, SIMULTANEOUS, SEQUENTIAL, ASYNCHRONOUS] {
@@ -266,6 +267,7 @@ impl Catalog {
             .and_then(|_| c.add_withdraw_strategy::<Sincere>())
             .and_then(|_| c.add_withdraw_strategy::<FreeRider>())
             .and_then(|_| c.add_amount_strategy::<Optimal>())
+            .and_then(|_| c.add_withdraw_strategy::<PeerThreshold>())
             .expect("core names are distinct");
         c
     }

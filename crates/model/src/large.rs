@@ -211,6 +211,7 @@ fn withdrawal(
             rule: &rule,
             rules: rules.withdraw(),
             absorbed: &absorbed,
+            peers: None,
         };
         if kernel == Kernel::Simultaneous {
             simultaneous(st, game, &mut scratch, &mut NoEvents)

@@ -664,3 +664,72 @@ pub fn threshold_cascade(
     }
     cascade
 }
+
+/// A campaign's network as the withdraw protocols read it, and what they record on it
+/// (`docs/model.md`, "Users on a network"): each user's count of neighbours known to have
+/// withdrawn, what she saw at her decision, and whether she withdrew through her ties.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Peers {
+    /// The graph over the campaign's users.
+    pub graph: Csr,
+    /// Per user: her neighbours known to have withdrawn (grown by [`Peers::withdrew`]).
+    pub withdrawn: Vec<u32>,
+    /// Per user: `withdrawn` at her (last) decision.
+    pub seen: Vec<u32>,
+    /// Per user: the neighbour whose withdrawal she learned of last ([`Peers::NOBODY`]: none);
+    /// for a user who withdrew through her ties, the neighbour who triggered it.
+    pub last: Vec<u32>,
+    /// Per user: whether she withdrew through her ties (her rule would have kept her without
+    /// what she saw of her neighbours).
+    pub through_ties: Vec<bool>,
+}
+
+impl Peers {
+    /// "Nobody" in [`Peers::last`].
+    pub const NOBODY: u32 = u32::MAX;
+
+    /// The protocols' view of `graph`, nobody withdrawn yet.
+    pub fn new(graph: Csr) -> Peers {
+        let mut p = Peers {
+            graph,
+            ..Peers::default()
+        };
+        p.reset();
+        p
+    }
+
+    /// Forgets every withdrawal (a new campaign on the same graph).
+    pub fn reset(&mut self) {
+        let n = self.graph.nodes();
+        for (v, x) in [(&mut self.withdrawn, 0), (&mut self.seen, 0)] {
+            v.clear();
+            v.resize(n, x);
+        }
+        self.last.clear();
+        self.last.resize(n, Self::NOBODY);
+        self.through_ties.clear();
+        self.through_ties.resize(n, false);
+    }
+
+    /// What user `i` sees of her neighbours now.
+    #[inline]
+    pub fn neighbours(&self, i: usize) -> crate::strategy::Neighbours {
+        crate::strategy::Neighbours {
+            degree: self.graph.degree(i) as u32,
+            withdrawn: self.withdrawn[i],
+        }
+    }
+
+    /// Records that user `u`'s withdrawal reached her neighbours.
+    pub fn withdrew(&mut self, u: usize) {
+        for &v in self.graph.neighbours(u) {
+            self.withdrawn[v as usize] += 1;
+            self.last[v as usize] = u as u32;
+        }
+    }
+
+    /// Withdrawals through ties so far (the campaign's cascade size).
+    pub fn cascade(&self) -> usize {
+        self.through_ties.iter().filter(|&&t| t).count()
+    }
+}

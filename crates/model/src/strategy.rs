@@ -49,10 +49,49 @@ impl Deciding {
     }
 }
 
+/// What a user of a population on a network (`[population.network]`) sees of her neighbours
+/// when she decides: how many she has, and how many have withdrawn as far as the protocol lets
+/// her know (`docs/model.md`, "Users on a network").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Neighbours {
+    /// Her degree.
+    pub degree: u32,
+    /// Her neighbours known to have withdrawn.
+    pub withdrawn: u32,
+}
+
+impl Neighbours {
+    /// withdrawn / degree (0 without neighbours).
+    #[inline]
+    pub fn withdrawn_share(self) -> f64 {
+        if self.degree == 0 {
+            0.0
+        } else {
+            self.withdrawn as f64 / self.degree as f64
+        }
+    }
+}
+
 /// Whether a user stays before training. Protocols call it once per decision.
 pub trait WithdrawRule: Send + Sync + std::fmt::Debug + 'static {
     /// True to stay, false to withdraw.
     fn stays(&self, user: &Deciding) -> bool;
+
+    /// On a network: whether she stays knowing also what she sees of her neighbours. The
+    /// default ignores them (every rule that does not read neighbours answers as [`stays`]).
+    ///
+    /// [`stays`]: WithdrawRule::stays
+    fn stays_among(&self, user: &Deciding, neighbours: Neighbours) -> bool {
+        let _ = neighbours;
+        self.stays(user)
+    }
+
+    /// True if [`WithdrawRule::stays_among`] reads the neighbours: then the protocols ask a
+    /// user who has stayed again when a neighbour withdraws (M until training, S in its recovery
+    /// rounds, `async` when the news arrives).
+    fn reads_neighbours(&self) -> bool {
+        false
+    }
 
     /// True only if `stays` is exactly [`Deciding::sincere`]: a population whose rules all are
     /// sincere is decided inline, without a call through the trait object per decision.
@@ -335,6 +374,22 @@ impl WithdrawRules {
             self.rules[rule as usize].stays(user)
         }
     }
+
+    /// Whether user with strategy index `rule` stays, knowing `user` and her `neighbours`.
+    #[inline]
+    pub fn stays_among(&self, rule: u16, user: &Deciding, neighbours: Neighbours) -> bool {
+        if self.all_sincere {
+            user.sincere()
+        } else {
+            self.rules[rule as usize].stays_among(user, neighbours)
+        }
+    }
+
+    /// Whether the rule with strategy index `rule` reads the neighbours.
+    #[inline]
+    pub fn reads_neighbours(&self, rule: u16) -> bool {
+        !self.all_sincere && self.rules[rule as usize].reads_neighbours()
+    }
 }
 
 impl Rules {
@@ -475,6 +530,47 @@ impl WithdrawStrategy for FreeRider {
     type Params = NoParams;
     fn new(_: NoParams) -> Self {
         FreeRider
+    }
+}
+
+crate::params! {
+    /// Parameters of [`PeerThreshold`].
+    pub struct PeerThresholdParams {
+        /// φ: she withdraws once the share of her neighbours who have withdrawn reaches φ (and at least one has).
+        threshold: f64 = 0.25, Unit;
+    }
+}
+
+/// Withdraws when her sincere rule says so, or when the share of her neighbours who have
+/// withdrawn (as far as the protocol lets her know) reaches her threshold φ, at least one of
+/// them having withdrawn: Watts's (2002) threshold rule on top of the sincere one. Without a
+/// network (or before any neighbour withdraws) she is sincere.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerThreshold(pub PeerThresholdParams);
+
+impl WithdrawRule for PeerThreshold {
+    #[inline]
+    fn stays(&self, user: &Deciding) -> bool {
+        user.sincere()
+    }
+
+    #[inline]
+    fn stays_among(&self, user: &Deciding, neighbours: Neighbours) -> bool {
+        user.sincere()
+            && !(neighbours.withdrawn > 0 && neighbours.withdrawn_share() >= self.0.threshold)
+    }
+
+    fn reads_neighbours(&self) -> bool {
+        true
+    }
+}
+
+impl WithdrawStrategy for PeerThreshold {
+    const NAME: &'static str = "threshold";
+    const DESCRIPTION: &'static str = "sincere, but withdraws once the share of her withdrawn neighbours reaches threshold (population.network)";
+    type Params = PeerThresholdParams;
+    fn new(params: PeerThresholdParams) -> Self {
+        PeerThreshold(params)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::cost::kappa;
 use crate::events::{Event, EventKind, EventSink};
+use crate::network::Peers;
 use crate::params::{Game, Order};
 use crate::reassign::{Reassign, total_key};
 use crate::strategy::{Deciding, WithdrawRules};
@@ -52,6 +53,9 @@ pub struct WithdrawState<'a> {
     pub rules: &'a WithdrawRules,
     /// Each user's memory: were past withdrawals absorbed more often than not (false in a first round).
     pub absorbed: &'a [bool],
+    /// The campaign's network (`[population.network]`), if any: what users see of their
+    /// neighbours, and what the protocol records of it.
+    pub peers: Option<&'a mut Peers>,
 }
 
 /// Buffers reused across campaigns.
@@ -72,20 +76,102 @@ pub struct ProtocolScratch {
 impl WithdrawState<'_> {
     /// Whether user `i` stays on her current burden, by her strategy. `pivotal` is what the
     /// protocol lets her infer: whether the campaign would fall short without her (`None`: it
-    /// reveals nothing).
+    /// reveals nothing). On a network she also sees her neighbours' withdrawals so far. Records
+    /// nothing: protocols ask through [`WithdrawState::ask`], which also records what she saw.
     #[inline(always)]
     pub fn stays(&self, i: usize, game: &Game, pivotal: Option<bool>) -> bool {
-        self.rules.stays(
-            self.rule[i],
-            &Deciding {
-                realized_cost: self.realized[i],
-                burden: self.burden[i],
-                value: game.value,
-                payment: game.payment,
-                pivotal,
-                absorbed: self.absorbed[i],
-            },
-        )
+        let user = self.deciding(i, self.realized[i], game, pivotal);
+        match self.peers.as_deref() {
+            None => self.rules.stays(self.rule[i], &user),
+            Some(peers) => self
+                .rules
+                .stays_among(self.rule[i], &user, peers.neighbours(i)),
+        }
+    }
+
+    /// [`WithdrawState::stays`], recording on a network what she saw (her withdrawn neighbours
+    /// at this decision, and whether she withdraws through her ties).
+    #[inline(always)]
+    pub fn ask(&mut self, i: usize, game: &Game, pivotal: Option<bool>) -> bool {
+        self.answer(i, self.realized[i], game, pivotal, true)
+    }
+
+    fn deciding(&self, i: usize, cost: f64, game: &Game, pivotal: Option<bool>) -> Deciding {
+        Deciding {
+            realized_cost: cost,
+            burden: self.burden[i],
+            value: game.value,
+            payment: game.payment,
+            pivotal,
+            absorbed: self.absorbed[i],
+        }
+    }
+
+    /// [`WithdrawState::ask`] on unit cost `cost` (`async`'s cost after regret shocks).
+    #[inline(always)]
+    pub fn ask_at(&mut self, i: usize, cost: f64, game: &Game, pivotal: Option<bool>) -> bool {
+        self.answer(i, cost, game, pivotal, true)
+    }
+
+    /// A user who has stayed, asked again on unit cost `cost` (a neighbour's withdrawal reached
+    /// her, or a regret shock): what she saw is recorded only if she withdraws now (a user's
+    /// record is her last decision).
+    #[inline]
+    pub fn stays_again(&mut self, i: usize, cost: f64, game: &Game, pivotal: Option<bool>) -> bool {
+        self.answer(i, cost, game, pivotal, false)
+    }
+
+    #[inline(always)]
+    fn answer(
+        &mut self,
+        i: usize,
+        cost: f64,
+        game: &Game,
+        pivotal: Option<bool>,
+        record_stay: bool,
+    ) -> bool {
+        let user = self.deciding(i, cost, game, pivotal);
+        let rule = self.rule[i];
+        match self.peers.as_deref_mut() {
+            None => self.rules.stays(rule, &user),
+            Some(peers) => {
+                let seen = peers.neighbours(i);
+                let stay = self.rules.stays_among(rule, &user, seen);
+                if record_stay || !stay {
+                    peers.seen[i] = seen.withdrawn;
+                    peers.through_ties[i] =
+                        !stay && self.rules.reads_neighbours(rule) && self.rules.stays(rule, &user);
+                }
+                stay
+            }
+        }
+    }
+
+    /// Whether the campaign is on a network.
+    #[inline(always)]
+    pub fn networked(&self) -> bool {
+        self.peers.is_some()
+    }
+
+    /// Records that user `u`'s withdrawal reached her neighbours (nothing without a network).
+    #[inline]
+    pub fn tell_neighbours(&mut self, u: usize) {
+        if let Some(peers) = self.peers.as_deref_mut() {
+            peers.withdrew(u);
+        }
+    }
+
+    /// The users who have stayed, hold a rule that reads neighbours, and neighbour `u` (the
+    /// ones to ask again once `u`'s withdrawal reaches them), appended to `out` in neighbour
+    /// order.
+    pub fn stayers_to_ask(&self, u: usize, out: &mut Vec<u32>) {
+        let Some(peers) = self.peers.as_deref() else {
+            return;
+        };
+        out.extend(peers.graph.neighbours(u).iter().copied().filter(|&v| {
+            self.decision[v as usize] == Decision::Stay
+                && self.rules.reads_neighbours(self.rule[v as usize])
+        }));
     }
 }
 
@@ -100,8 +186,9 @@ fn decide_at_once<S: EventSink>(
     sink: &mut S,
 ) -> f64 {
     let mut committed = 0.0;
+    let mut withdrew = Vec::new();
     for i in users {
-        let stay = st.stays(i, game, None);
+        let stay = st.ask(i, game, None);
         decide(
             i,
             stay,
@@ -113,7 +200,14 @@ fn decide_at_once<S: EventSink>(
         );
         if stay {
             committed += st.burden[i];
+        } else if st.networked() {
+            withdrew.push(i);
         }
+    }
+    // On a network, the batch's withdrawals reach the neighbours once everyone has answered:
+    // they see them in the next batch (a recovery round).
+    for u in withdrew {
+        st.tell_neighbours(u);
     }
     committed
 }
@@ -294,7 +388,7 @@ fn rank_order_float<const DESCENDING: bool>(key: &[f64], out: &mut [u32]) {
 /// After a withdrawal, Q − Σ committed is re-assigned among the undecided (same water-filling and
 /// caps; the sustainability test counts committed burdens); if that fails the provider stops.
 pub fn sequential<S: EventSink>(
-    st: WithdrawState<'_>,
+    mut st: WithdrawState<'_>,
     order_key: &[f64],
     game: &Game,
     scratch: &mut ProtocolScratch,
@@ -320,7 +414,7 @@ pub fn sequential<S: EventSink>(
         scratch.reassign.decide(i, st.burden);
         undecided_caps -= st.cap[i];
         let pivotal = undecided_caps < need - committed - tol;
-        let stay = st.stays(i, game, Some(pivotal));
+        let stay = st.ask(i, game, Some(pivotal));
         decide(
             i,
             stay,
@@ -334,6 +428,11 @@ pub fn sequential<S: EventSink>(
             committed += st.burden[i];
             committed_estimate += kappa(st.observed[i], st.burden[i]);
             continue;
+        }
+        if st.networked() {
+            let left = withdrawal_cascade(&mut st, i, time, game, undecided_caps, committed, sink);
+            committed -= left.0;
+            committed_estimate -= left.1;
         }
         let rest = &order[pos + 1..];
         if rest.is_empty() {
@@ -357,6 +456,56 @@ pub fn sequential<S: EventSink>(
     scratch.reassign.finish(st.burden);
     scratch.order = order;
     end.unwrap_or(ProtocolEnd::Trained { committed })
+}
+
+/// M on a network: user `from` has just withdrawn. Her withdrawal reaches her neighbours at once;
+/// each neighbour who has stayed and whose rule reads neighbours is asked again on her burden
+/// (pivotal as the undecided users' caps reveal it), and whoever withdraws now passes it on,
+/// breadth first, all at `time`. Returns the burden and estimated privacy cost that left the
+/// committed data (`committed` is what was committed before).
+fn withdrawal_cascade<S: EventSink>(
+    st: &mut WithdrawState<'_>,
+    from: usize,
+    time: u32,
+    game: &Game,
+    undecided_caps: f64,
+    mut committed: f64,
+    sink: &mut S,
+) -> (f64, f64) {
+    let (need, tol) = (game.need(), game.tolerance());
+    let mut left = (0.0, 0.0);
+    let mut queue = vec![from as u32];
+    let mut next = 0;
+    let mut ask = Vec::new();
+    while next < queue.len() {
+        let u = queue[next] as usize;
+        next += 1;
+        ask.clear();
+        st.stayers_to_ask(u, &mut ask);
+        st.tell_neighbours(u);
+        for &v in &ask {
+            let v = v as usize;
+            let pivotal = undecided_caps < need - (committed - st.burden[v]) - tol;
+            let cost = st.realized[v];
+            if st.decision[v] != Decision::Stay || st.stays_again(v, cost, game, Some(pivotal)) {
+                continue;
+            }
+            decide(
+                v,
+                false,
+                time,
+                &mut st.decision[..],
+                st.burden,
+                st.realized,
+                sink,
+            );
+            committed -= st.burden[v];
+            left.0 += st.burden[v];
+            left.1 += kappa(st.observed[v], st.burden[v]);
+            queue.push(v as u32);
+        }
+    }
+    left
 }
 
 /// Re-assigns the shortfall `remaining` to the undecided users `rest` after a withdrawal: M's

@@ -85,6 +85,7 @@ fn play<S: EventSink>(
             rule: &rule,
             rules: rules.withdraw(),
             absorbed: &absorbed,
+            peers: None,
         },
         &mut cost,
         sink,

@@ -541,3 +541,70 @@ proptest! {
         }
     }
 }
+
+/// M on a network, by hand: A (burden 0.1) stays, B (0.2, cost 100) withdraws; A's only
+/// neighbour is B, so with threshold 0.5 A withdraws at B's step although staying pays her
+/// (through ties), and the whole shortfall goes to the undecided C, who stays. Sincere users
+/// on the same instance: A stays.
+#[test]
+fn under_m_a_stayer_withdraws_when_her_neighbours_share_reaches_her_threshold() {
+    use datapact_model::strategy::{
+        PeerThreshold, PeerThresholdParams, Rules, Sincere, Truthful, WithdrawRule,
+    };
+    use datapact_model::withdraw::{ProtocolScratch, WithdrawState, sequential};
+    use datapact_model::{Decision, Peers, ProtocolEnd};
+    use std::sync::Arc;
+
+    let game = Game {
+        users: 3,
+        threshold: 0.2,
+        value: 0.1,
+        payment: 0.1,
+        ..Game::default()
+    };
+    let play = |threshold_rule: bool| {
+        let withdraw: Vec<Arc<dyn WithdrawRule>> = vec![
+            Arc::new(Sincere),
+            Arc::new(PeerThreshold(PeerThresholdParams { threshold: 0.5 })),
+        ];
+        let rules = Rules::new(vec![Arc::new(Truthful)], withdraw);
+        let mut peers = Peers::new(Csr::from_edges(3, &[(0, 1)]).unwrap());
+        let mut burden = vec![0.1, 0.2, 0.3];
+        let mut decision = vec![Decision::Undecided; 3];
+        let rule = vec![u16::from(threshold_rule); 3];
+        let st = WithdrawState {
+            observed: &[0.1, 100.0, 0.1],
+            realized: &[0.1, 100.0, 0.1],
+            cap: &[1.0, 1.0, 1.0],
+            burden: &mut burden,
+            decision: &mut decision,
+            rule: &rule,
+            rules: rules.withdraw(),
+            absorbed: &[false; 3],
+            peers: Some(&mut peers),
+        };
+        let end = sequential(
+            st,
+            &[0.0; 3],
+            &game,
+            &mut ProtocolScratch::default(),
+            &mut datapact_model::events::NoEvents,
+        );
+        (end, burden, decision, peers)
+    };
+    let (end, burden, decision, peers) = play(true);
+    assert_eq!(
+        decision,
+        [Decision::Withdraw, Decision::Withdraw, Decision::Stay]
+    );
+    assert!((burden[2] - 0.6).abs() < 1e-12, "{burden:?}");
+    assert!(matches!(end, ProtocolEnd::Trained { committed } if (committed - 0.6).abs() < 1e-12));
+    assert_eq!(peers.seen, [1, 0, 0]);
+    assert_eq!(peers.through_ties, [true, false, false]);
+    assert_eq!(peers.last[0], 1);
+    assert_eq!(peers.cascade(), 1);
+
+    let (_, _, decision, peers) = play(false);
+    assert_eq!(decision[0], Decision::Stay);
+    assert_eq!(peers.cascade(), 0);
+}

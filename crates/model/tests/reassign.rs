@@ -69,6 +69,7 @@ fn play<S: EventSink>(inst: &Instance, min_users: usize, sink: &mut S) -> Run {
         rule: &inst.rule,
         rules: rules.withdraw(),
         absorbed: &inst.absorbed,
+        peers: None,
     };
     let end = sequential(st, &inst.order_key, &inst.game, &mut scratch, sink);
     Run {

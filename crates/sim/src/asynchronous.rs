@@ -58,6 +58,7 @@ pub fn withdraw_asynchronously<S: Sink>(
     mut table: ResMut<CampaignTable>,
     mut scratch: ResMut<Scratch>,
     mut sinks: ResMut<Sinks<S>>,
+    mut networks: ResMut<crate::network::Networks>,
     mut buffers: Local<AsyncBuffers>,
     mut users: Query<(
         &Member,
@@ -102,6 +103,7 @@ pub fn withdraw_asynchronously<S: Sink>(
                 rule: WithdrawsBy::peel_slice(&rule[rows.clone()]),
                 rules: batch.rules.withdraw(),
                 absorbed: &scratch.absorbed,
+                peers: networks.campaign(batch, c),
             };
             let rep = batch.first_rep + (c / m) as u64;
             let mut rng = regret_rng(batch.seed, batch.draw_key, rep, batch.round);

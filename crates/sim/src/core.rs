@@ -6,7 +6,7 @@
 //! `datapact_model::catalog`.
 
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
-use datapact_model::strategy::{FreeRider, Optimal, Shade, Sincere, Truthful};
+use datapact_model::strategy::{FreeRider, Optimal, PeerThreshold, Shade, Sincere, Truthful};
 use datapact_model::{NoParams, Stages};
 
 use crate::engine::Phase;
@@ -86,8 +86,8 @@ impl<T: Mechanism> Plugin for CoreMechanism<T> {
     }
 }
 
-/// Registers truthful (the default) and shade reporting, sincere (the default) and free-rider
-/// withdrawal, and the optimal contribution (C's users).
+/// Registers truthful (the default) and shade reporting, sincere (the default), free-rider and
+/// threshold (users on a network) withdrawal, and the optimal contribution (C's users).
 pub struct CoreStrategiesPlugin;
 
 impl Plugin for CoreStrategiesPlugin {
@@ -96,6 +96,7 @@ impl Plugin for CoreStrategiesPlugin {
             .add_report_strategy::<Shade>()
             .add_withdraw_strategy::<Sincere>()
             .add_withdraw_strategy::<FreeRider>()
+            .add_withdraw_strategy::<PeerThreshold>()
             .add_amount_strategy::<Optimal>();
     }
     fn name(&self) -> &str {

@@ -123,6 +123,7 @@ impl<S: Sink> Engine<S> {
         world.insert_resource(Columns::default());
         world.insert_resource(CampaignTable::default());
         world.insert_resource(Scratch::default());
+        world.insert_resource(crate::network::Networks::default());
         world.insert_resource(Sinks::<S>(Vec::new()));
         world.insert_resource(Metrics::new(&plugins));
         world.insert_resource(SettleTerms::default());

@@ -17,6 +17,7 @@ pub mod contrasts;
 pub mod core;
 pub mod engine;
 pub mod large;
+pub mod network;
 pub mod plugin;
 pub mod profiles;
 pub mod sweep;

@@ -101,12 +101,20 @@ fn play_cell(
     spec: &RunSpec,
     cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<CellOutput, Halt> {
-    if crate::large::is_large(job, spec) {
+    // Users on a network play on the ECS only (the direct kernel and the large path know no
+    // neighbours).
+    let networked = job.game.network.is_some();
+    if !networked && crate::large::is_large(job, spec) {
         return crate::large::play_large(job, spec, cancel);
     }
     let rules = spec.plugins.catalog().rules(&job.game);
+    let backend = if networked {
+        Backend::Ecs
+    } else {
+        spec.backend
+    };
     // Users are read from their campaigns' event logs: trace ≥ users plays with events.
-    match (spec.backend, spec.depth >= Depth::Users) {
+    match (backend, spec.depth >= Depth::Users) {
         (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents, cancel),
         (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new(), cancel),
         (Backend::Ecs, false) => ENGINES.with(|e| {

@@ -43,8 +43,10 @@ pub fn drift_costs(
 pub fn open_withdrawal(
     batch: Res<Batch>,
     mut table: ResMut<CampaignTable>,
+    mut networks: ResMut<crate::network::Networks>,
     mut users: Query<(&Member, &mut Choice)>,
 ) {
+    networks.open();
     table.end.clear();
     table.end.resize(batch.campaigns(), ProtocolEnd::Cancelled);
     table.train_at.clear();
@@ -84,6 +86,7 @@ pub struct WithdrawPhase<'w, 's, S: Sink> {
     table: ResMut<'w, CampaignTable>,
     scratch: ResMut<'w, Scratch>,
     sinks: ResMut<'w, Sinks<S>>,
+    networks: ResMut<'w, crate::network::Networks>,
     users: Query<
         'w,
         's,
@@ -120,6 +123,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
         let batch = &*self.batch;
         let (columns, table) = (&*self.columns, &mut *self.table);
         let (scratch, sinks) = (&mut *self.scratch, &mut *self.sinks);
+        let networks = &mut *self.networks;
         for (members, true_cost, observed, realized, cap, mut burden, mut choice, rule, memory) in
             self.users.contiguous_iter_mut().expect("dense query")
         {
@@ -156,6 +160,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                     rule: WithdrawsBy::peel_slice(&rule[rows]),
                     rules: batch.rules.withdraw(),
                     absorbed: &scratch.absorbed,
+                    peers: networks.campaign(batch, c),
                 };
                 table.end[c] = protocol(Protocol {
                     campaign: c,

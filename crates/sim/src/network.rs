@@ -1,0 +1,67 @@
+//! Users on a network (`[population.network]`, `docs/model.md` section 16) in the ECS: each
+//! replication's graph is drawn once per batch from its own stream (the same graph for every
+//! mechanism of the replication), and every campaign's withdraw protocol plays on its own
+//! [`Peers`] (the graph, and the counts the protocol keeps on it), which stay readable until the
+//! next batch: what each user saw at her decision and the campaign's cascade size.
+
+use bevy_ecs::prelude::Resource;
+use datapact_model::Peers;
+
+use crate::batch::Batch;
+
+/// The networks of the batch's campaigns (empty without a network).
+#[derive(Resource, Default)]
+pub struct Networks {
+    /// What the graphs were drawn for: (seed, network key, first replication, replications,
+    /// mechanisms).
+    drawn: Option<(u64, u64, u64, usize, usize)>,
+    /// Per campaign slot of the batch.
+    peers: Vec<Peers>,
+    /// Per campaign slot: whether its protocol played on its network in this round.
+    played: Vec<bool>,
+}
+
+impl Networks {
+    /// Campaign `c`'s network, nobody withdrawn yet (its replication's graphs are drawn first if
+    /// this batch has not drawn them); `None` without a network.
+    pub fn campaign(&mut self, batch: &Batch, c: usize) -> Option<&mut Peers> {
+        let network = batch.game.network.as_ref()?;
+        let n = batch.game.users;
+        let m = batch.mechanisms.len();
+        let key = (batch.seed, network.key(n), batch.first_rep, batch.reps, m);
+        if self.drawn != Some(key) {
+            self.peers.clear();
+            for r in 0..batch.reps {
+                let graph = network.generate(n, batch.seed, batch.first_rep + r as u64);
+                let peers = Peers::new(graph);
+                for _ in 1..m {
+                    self.peers.push(peers.clone());
+                }
+                self.peers.push(peers);
+            }
+            self.drawn = Some(key);
+        }
+        if self.played.len() <= c {
+            self.played.resize(c + 1, false);
+        }
+        self.played[c] = true;
+        let peers = &mut self.peers[c];
+        peers.reset();
+        Some(peers)
+    }
+
+    /// A new withdraw phase: no campaign has played yet.
+    pub fn open(&mut self) {
+        self.played.clear();
+    }
+
+    /// What campaign `c`'s protocol recorded (`None` without a network, or before the batch's
+    /// first withdraw phase).
+    pub fn of(&self, batch: &Batch, c: usize) -> Option<&Peers> {
+        batch.game.network.as_ref()?;
+        if !self.played.get(c).copied().unwrap_or(false) {
+            return None;
+        }
+        self.peers.get(c)
+    }
+}
