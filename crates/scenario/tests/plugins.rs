@@ -201,7 +201,8 @@ fn plugin_strategies_take_shares_and_are_refused_where_they_do_nothing() {
     ))
     .unwrap();
     let w = &s.base.population.withdraw;
-    assert_eq!((w.strategy, w.share), (2, 0.5));
+    let stubborn = s.catalog.withdraw_strategy("stubborn").unwrap();
+    assert_eq!((w.strategy, w.share), (stubborn, 0.5));
     let e = error(&format!(
         "{HEAD}[population.withdraw]\nstrategy = \"bold\"\n"
     ));
@@ -245,7 +246,8 @@ fn a_plugin_strategy_is_a_value_of_a_swept_strategy_name() {
         "{HEAD}[sweep]\npopulation.withdraw.strategy = {{ values = [\"free-rider\", \"fickle\"] }}\n"
     ));
     assert!(
-        e.contains("t.toml:7") && e.contains("\"sincere\", \"free-rider\", \"stubborn\""),
+        e.contains("t.toml:7")
+            && e.contains("\"sincere\", \"free-rider\", \"threshold\", \"stubborn\""),
         "{e}"
     );
 }
