@@ -178,6 +178,11 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Decide every claim under K independent seeds: seed s (the paper's) in DIR, and seeds
+        /// s + 1, …, s + K − 1 of the runs the claims read in DIR/seeds/<k>; claims.json counts
+        /// `seeds` and `seeds_held` (1 to 1000).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        seeds: u32,
         /// No progress bars.
         #[arg(long, short)]
         quiet: bool,
@@ -344,10 +349,11 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
         Command::Reproduce {
             out,
             threads,
+            seeds,
             quiet,
         } => {
             let threads = thread_count(threads)?;
-            reproduce_cmd::reproduce(cx, out, threads, quiet)
+            reproduce_cmd::reproduce(cx, out, threads, seeds, quiet)
         }
         Command::Audit {
             out,

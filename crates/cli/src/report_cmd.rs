@@ -33,7 +33,15 @@ pub(crate) fn print_report(out: &ReportOutput) {
         println!("claims:");
     }
     for c in &out.claims {
-        println!("  {}. {:<10} {}", c.id, c.verdict.as_str(), c.statement);
+        println!(
+            "  {}. {:<10} test {:<10} held under {} of {} seeds  {}",
+            c.id,
+            c.verdict.as_str(),
+            c.test_verdict.as_str(),
+            c.seeds_held,
+            c.seeds,
+            c.statement
+        );
     }
     if !out.findings.is_empty() {
         println!("scaling (F11):");

@@ -1,4 +1,5 @@
-//! `datapact reproduce`: every embedded paper scenario (skipping finished ones), then the report.
+//! `datapact reproduce`: every embedded paper scenario (skipping finished ones), then the report;
+//! with `--seeds K`, the runs the claims read also under K − 1 further seeds.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,23 +22,22 @@ fn already_done(dir: &Path, scenario: &Scenario) -> bool {
     })
 }
 
-/// `datapact reproduce [--out DIR] [--threads N]`.
-pub(crate) fn reproduce(
+/// Runs the embedded paper scenarios named by `only` (all if None), seeds raised by `offset`,
+/// into `out/<name>`, skipping finished ones.
+fn run_paper(
     cx: &Context,
-    out: Option<PathBuf>,
+    out: &Path,
+    offset: u64,
+    only: Option<&[&str]>,
     threads: usize,
     quiet: bool,
+    signals: &Signals,
 ) -> Result<(), Failure> {
-    let out = out.unwrap_or_else(|| PathBuf::from("results").join("paper"));
-    let started = Instant::now();
-    let signals = Signals::install()?;
     for (name, text) in embedded::PAPER {
-        let scenario = Scenario::from_str_with(
-            &cx.catalog,
-            text,
-            &format!("<embedded>/paper/{name}.toml"),
-            &[],
-        )?;
+        if only.is_some_and(|o| !o.contains(name)) {
+            continue;
+        }
+        let scenario = crate::paper_scenario(&cx.catalog, name, text, offset)?;
         let dir = out.join(&scenario.name);
         if already_done(&dir, &scenario) {
             println!(
@@ -72,7 +72,36 @@ pub(crate) fn reproduce(
             dir.display()
         );
     }
-    let output = datapact_report::render_report(&out, &out.join("report"), &reference(cx)?)?;
+    Ok(())
+}
+
+/// `datapact reproduce [--out DIR] [--threads N] [--seeds K]`.
+pub(crate) fn reproduce(
+    cx: &Context,
+    out: Option<PathBuf>,
+    threads: usize,
+    seeds: u32,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join("paper"));
+    let started = Instant::now();
+    let signals = Signals::install()?;
+    run_paper(cx, &out, 0, None, threads, quiet, &signals)?;
+    // Seed s + k − 1 of the runs the claims read, in DIR/seeds/<k> (k = 2..K).
+    let mut seeded = Vec::new();
+    for k in 2..=u64::from(seeds) {
+        let dir = out.join("seeds").join(k.to_string());
+        println!("seed {k} of {seeds} (paper seed + {}):", k - 1);
+        let only = datapact_report::runs::CLAIMS;
+        run_paper(cx, &dir, k - 1, Some(&only), threads, quiet, &signals)?;
+        seeded.push((dir, crate::paper_reference_seeded(&cx.catalog, k - 1)?));
+    }
+    let output = datapact_report::render_report_with_seeds(
+        &out,
+        &out.join("report"),
+        &reference(cx)?,
+        &seeded,
+    )?;
     print_report(&output);
     println!(
         "reproduction done in {:.1} s",

@@ -231,6 +231,11 @@ mod tests {
                 rule: "",
                 verdict,
                 numbers: format!("n{i}"),
+                test_verdict: verdict,
+                test_rule: "",
+                test_numbers: String::new(),
+                seeds: 1,
+                seeds_held: u32::from(verdict == Verdict::Held),
             })
             .collect()
     }

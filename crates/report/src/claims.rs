@@ -41,6 +41,17 @@ pub struct Claim {
     pub verdict: Verdict,
     /// The numbers that decide the verdict, in words.
     pub numbers: String,
+    /// The claim decided as a test, with intervals and multiple-testing control
+    /// ([`crate::verdicts`]).
+    pub test_verdict: Verdict,
+    /// The rule of `test_verdict`.
+    pub test_rule: &'static str,
+    /// The statistics that decide `test_verdict`.
+    pub test_numbers: String,
+    /// Under how many independent seeds the claim was decided (`datapact reproduce --seeds K`).
+    pub seeds: u32,
+    /// Under how many of those seeds `test_verdict` was "held".
+    pub seeds_held: u32,
 }
 
 pub const STATEMENTS: [&str; 6] = [
@@ -68,6 +79,11 @@ fn claim(id: u8, verdict: Verdict, numbers: String) -> Claim {
         rule: RULES[id as usize - 1],
         verdict,
         numbers,
+        test_verdict: Verdict::NotTested,
+        test_rule: "",
+        test_numbers: String::new(),
+        seeds: 0,
+        seeds_held: 0,
     }
 }
 

@@ -13,7 +13,8 @@
 //! (heatmaps, lines or bars), in `REPORT_DIR/<run>/`.
 //!
 //! The claims are plain functions over small typed tables ([`tables`], [`claims`]), so that
-//! they can be tested on hand-made tables.
+//! they can be tested on hand-made tables; [`verdicts`] decides them again as tests (intervals,
+//! Holm over cells), printed beside the literal rules.
 //!
 //! Modules by job: [`load`] finds and reads runs, [`tables`] holds the typed tables,
 //! [`registry`] maps the paper's figures and claims to runs, [`figures`] draws heatmaps and
@@ -34,7 +35,8 @@ pub mod registry;
 pub mod search;
 pub mod sensitivity;
 pub mod tables;
+pub mod verdicts;
 
 pub use error::ReportError;
-pub use output::{ReportOutput, render_report};
+pub use output::{ReportOutput, render_report, render_report_with_seeds};
 pub use registry::{PaperScenario, Reference, build_figures, evaluate_claims, runs};

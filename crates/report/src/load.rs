@@ -6,7 +6,8 @@ use datapact_trace::{Table, read_table};
 
 use crate::ReportError;
 use crate::tables::{
-    CellTable, DiagTable, RoundTable, cells_from_batches, diags_from_batches, rounds_from_batches,
+    CellTable, ContrastTable, DiagTable, RoundTable, cells_from_batches, contrasts_from_batches,
+    diags_from_batches, rounds_from_batches,
 };
 
 /// One run's outputs: a directory with a `manifest.json`.
@@ -22,6 +23,8 @@ pub struct Run {
     pub adaptive: Option<datapact_trace::manifest::AdaptiveRecord>,
     pub cells: CellTable,
     pub diagnostics: DiagTable,
+    /// The paired contrasts (empty for a run with fewer than two mechanisms).
+    pub contrasts: ContrastTable,
     pub rounds: Option<RoundTable>,
 }
 
@@ -91,7 +94,7 @@ pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
     let manifest = view.finished().map_err(ReportError::Data)?.clone();
     let reads_rounds =
         traces_rounds(&manifest.trace) && rounds_for.contains(&manifest.scenario_name.as_str());
-    let mut read = vec![Table::Cells, Table::Diagnostics];
+    let mut read = vec![Table::Cells, Table::Diagnostics, Table::Contrasts];
     if reads_rounds {
         read.push(Table::Rounds);
     }
@@ -106,6 +109,12 @@ pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
     let cells = cells_from_batches(&swept, categories, &read_table(dir, Table::Cells)?)?;
     let diagnostics =
         diags_from_batches(&swept, categories, &read_table(dir, Table::Diagnostics)?)?;
+    // Runs written before the table existed have no `contrasts` directory.
+    let contrasts = if dir.join(Table::Contrasts.dir_name()).is_dir() {
+        contrasts_from_batches(&swept, categories, &read_table(dir, Table::Contrasts)?)?
+    } else {
+        ContrastTable::default()
+    };
     let rounds = if traces_rounds(&trace) && rounds_for.contains(&&*name) {
         Some(rounds_from_batches(&read_table(dir, Table::Rounds)?)?)
     } else {
@@ -119,6 +128,7 @@ pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
         adaptive: manifest.adaptive,
         cells,
         diagnostics,
+        contrasts,
         rounds,
     })
 }

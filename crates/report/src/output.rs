@@ -37,6 +37,19 @@ pub fn render_report(
     out: &Path,
     reference: &Reference,
 ) -> Result<ReportOutput, ReportError> {
+    render_report_with_seeds(results, out, reference, &[])
+}
+
+/// [`render_report`], with the claims also decided under further independent seeds: each
+/// `(dir, reference)` of `seeds` is a directory of paper runs under another seed and the paper
+/// scenarios with that seed (a run counts only if its scenario hash is one of them). Each claim's
+/// `seeds` counts the main seed and these, `seeds_held` those under which its test held.
+pub fn render_report_with_seeds(
+    results: &Path,
+    out: &Path,
+    reference: &Reference,
+    seeds: &[(PathBuf, Reference)],
+) -> Result<ReportOutput, ReportError> {
     // Only claim 2 reads a rounds table.
     let runs = load::load_runs(results, &[runs::NULLS])?;
     if runs.is_empty() {
@@ -133,11 +146,20 @@ pub fn render_report(
             }
         }
     }
-    let claims = if paper_present {
+    let mut claims = if paper_present {
         evaluate_claims(&paper_runs)
     } else {
         Vec::new()
     };
+    let mut others_claims = Vec::new();
+    for (dir, seed_ref) in seeds {
+        let runs: Vec<Run> = load::load_runs(dir, &[runs::NULLS])?
+            .into_iter()
+            .filter(|r| seed_ref.paper_of(r).is_some())
+            .collect();
+        others_claims.push(evaluate_claims(&runs));
+    }
+    registry::add_seeds(&mut claims, &others_claims);
     let contents = Contents {
         paper: paper_present.then_some(Paper {
             figures: &figs,

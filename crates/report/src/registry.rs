@@ -10,6 +10,7 @@ use crate::figures::{Figure, Grid, Panel, Scale};
 use crate::generic::{self, RunStats};
 use crate::load::Run;
 use crate::tables::{CellRecord, CellTable, DiagRecord, DiagTable};
+use crate::verdicts;
 
 /// Scenario names of the paper runs the report looks for.
 pub mod runs {
@@ -31,6 +32,8 @@ pub mod runs {
     /// The scaling study's large populations, few replications (outcomes are nearly
     /// deterministic there, so few suffice).
     pub const F11_LARGE: &str = "f11_scaling_large";
+    /// The runs the six claims are decided from (what `reproduce --seeds K` reruns per seed).
+    pub const CLAIMS: [&str; 7] = [F3, F4, F5, F6, F7, F9, NULLS];
     /// Every paper run: these get the paper's figures and claims, never generic figures.
     pub const ALL: [&str; 13] = [
         F1, F2, F3, F4, F5, F6, F7, F8, F9, NULLS, F10, F11, F11_LARGE,
@@ -72,8 +75,50 @@ fn find<'a>(runs: &'a [Run], name: &str) -> Option<&'a Run> {
     runs.iter().find(|r| r.name == name)
 }
 
-/// The six claims evaluated on `runs`.
+/// The six claims evaluated on `runs`: the literal rules and, beside them, the tests
+/// ([`crate::verdicts`]); `seeds` = 1, `seeds_held` = 1 iff the test held.
 pub fn evaluate_claims(runs: &[Run]) -> Vec<Claim> {
+    let cells = |n: &str| find(runs, n).map(|r| &r.cells);
+    let con = |n: &str| find(runs, n).map(|r| &r.contrasts);
+    let all: Vec<&CellTable> = runs.iter().map(|r| &r.cells).collect();
+    let tests = [
+        verdicts::claim1(cells(runs::F9), &all),
+        verdicts::claim2(find(runs, runs::NULLS).and_then(|r| r.rounds.as_ref())),
+        verdicts::claim3(cells(runs::F3), con(runs::F3)),
+        verdicts::claim4(con(runs::F3), find(runs, runs::F7).map(|r| &r.diagnostics)),
+        verdicts::claim5(&[
+            ("uniform", con(runs::F3)),
+            ("Beta(2,5)", con(runs::F4)),
+            ("Beta(5,2)", con(runs::F5)),
+        ]),
+        verdicts::claim6(cells(runs::F6), con(runs::F6)),
+    ];
+    let mut claims = literal_claims(runs);
+    for (c, t) in claims.iter_mut().zip(tests) {
+        c.seeds = 1;
+        c.seeds_held = u32::from(t.verdict == claims::Verdict::Held);
+        c.test_verdict = t.verdict;
+        c.test_rule = t.rule;
+        c.test_numbers = t.numbers;
+    }
+    claims
+}
+
+/// Adds the claims decided under further independent seeds (`datapact reproduce --seeds K`):
+/// `seeds` counts every seed, `seeds_held` those whose test held.
+pub fn add_seeds(claims: &mut [Claim], others: &[Vec<Claim>]) {
+    for other in others {
+        for c in claims.iter_mut() {
+            if let Some(o) = other.iter().find(|o| o.id == c.id) {
+                c.seeds += o.seeds;
+                c.seeds_held += o.seeds_held;
+            }
+        }
+    }
+}
+
+/// The six claims under their literal (point-estimate) rules.
+fn literal_claims(runs: &[Run]) -> Vec<Claim> {
     let cells = |n: &str| find(runs, n).map(|r| &r.cells);
     let all: Vec<&CellTable> = runs.iter().map(|r| &r.cells).collect();
     vec![

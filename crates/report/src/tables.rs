@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch, StringArray};
-use datapact_trace::{CellsColumns, DiagnosticsColumns, RoundsColumns, Table, typed_column};
+use datapact_trace::{
+    CellsColumns, ContrastsColumns, DiagnosticsColumns, RoundsColumns, Table, typed_column,
+};
 
 use crate::ReportError;
 
@@ -28,6 +30,7 @@ pub struct CellRecord {
     pub privacy_cost_mean: f64,
     pub subsidy_mean: f64,
     pub leakage_mean: f64,
+    pub leakage_se: f64,
     pub data_mean: f64,
     pub withdrawals_mean: f64,
     pub null_rate: f64,
@@ -51,6 +54,8 @@ pub struct DiagRecord {
     pub m_success_k2: Option<f64>,
     pub common_success_k2: Option<u32>,
     pub pc_gap_mean: Option<f64>,
+    /// Standard error of `pc_gap_mean` (None when it is null).
+    pub pc_gap_se: Option<f64>,
     pub pareto_loss_share: Option<f64>,
     pub pareto_compensation: Option<f64>,
 }
@@ -60,6 +65,47 @@ pub struct DiagRecord {
 pub struct DiagTable {
     pub swept: Vec<String>,
     pub rows: Vec<DiagRecord>,
+}
+
+/// A paired difference A − B over a cell's replications and its standard error.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Paired {
+    pub diff: f64,
+    pub se: f64,
+}
+
+/// One row of `contrasts`: one cell × ordered pair of mechanisms (A − B on the same draws).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContrastRecord {
+    pub cell: u32,
+    pub round: u32,
+    pub coords: Vec<f64>,
+    pub a: String,
+    pub b: String,
+    pub reps: u32,
+    pub success: Paired,
+    pub welfare: Paired,
+    pub privacy_cost: Paired,
+    pub subsidy: Paired,
+}
+
+/// The `contrasts` table of one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContrastTable {
+    pub swept: Vec<String>,
+    pub rows: Vec<ContrastRecord>,
+}
+
+impl ContrastTable {
+    /// The value of swept column `name` in `row` (None if the column is not swept).
+    pub fn coord(&self, row: &ContrastRecord, name: &str) -> Option<f64> {
+        swept_index(&self.swept, name).and_then(|i| row.coords.get(i).copied())
+    }
+
+    /// Rows of the contrast `a` − `b`, in table order.
+    pub fn pair<'a>(&'a self, a: &'a str, b: &'a str) -> impl Iterator<Item = &'a ContrastRecord> {
+        self.rows.iter().filter(move |r| r.a == a && r.b == b)
+    }
 }
 
 /// One row of `rounds`: one campaign × mechanism.
@@ -201,6 +247,7 @@ pub fn cells_from_batches(
                 privacy_cost_mean: c.privacy_cost_mean.value(i),
                 subsidy_mean: c.subsidy_mean.value(i),
                 leakage_mean: c.leakage_mean.value(i),
+                leakage_se: c.leakage_se.value(i),
                 data_mean: c.data_mean.value(i),
                 withdrawals_mean: c.withdrawals_mean.value(i),
                 null_rate: c.null_rate.value(i),
@@ -233,12 +280,48 @@ pub fn diags_from_batches(
                 common_success_k2: (!c.common_success_k2.is_null(i))
                     .then(|| c.common_success_k2.value(i)),
                 pc_gap_mean: opt_f64(c.pc_gap_mean, i),
+                pc_gap_se: opt_f64(c.pc_gap_se, i),
                 pareto_loss_share: opt_f64(c.pareto_loss_share, i),
                 pareto_compensation: opt_f64(c.pareto_compensation, i),
             });
         }
     }
     Ok(DiagTable {
+        swept: swept.to_vec(),
+        rows,
+    })
+}
+
+/// Builds a [`ContrastTable`] from `contrasts` record batches.
+pub fn contrasts_from_batches(
+    swept: &[String],
+    categories: &BTreeMap<String, Vec<String>>,
+    batches: &[RecordBatch],
+) -> Result<ContrastTable, ReportError> {
+    let mut rows = Vec::new();
+    for b in batches {
+        let coords = coords_of(b, Table::Contrasts, swept, categories)?;
+        let c = ContrastsColumns::new(b)?;
+        let paired = |d: &Float64Array, se: &Float64Array, i: usize| Paired {
+            diff: d.value(i),
+            se: se.value(i),
+        };
+        for i in 0..b.num_rows() {
+            rows.push(ContrastRecord {
+                cell: c.cell.value(i),
+                round: c.round.value(i),
+                coords: coords.iter().map(|x| x.value(i)).collect(),
+                a: c.mechanism_a.value(i).to_string(),
+                b: c.mechanism_b.value(i).to_string(),
+                reps: c.reps.value(i),
+                success: paired(c.success_diff, c.success_diff_se, i),
+                welfare: paired(c.welfare_diff, c.welfare_diff_se, i),
+                privacy_cost: paired(c.privacy_cost_diff, c.privacy_cost_diff_se, i),
+                subsidy: paired(c.subsidy_diff, c.subsidy_diff_se, i),
+            });
+        }
+    }
+    Ok(ContrastTable {
         swept: swept.to_vec(),
         rows,
     })

@@ -26,16 +26,25 @@ const SCENARIOS: [&str; 10] = [
 /// Runs every paper scenario, shrunk, into `dir/<name>`; returns them as the paper the report
 /// recognises (by hash).
 fn run_small(dir: &Path) -> Reference {
+    run_small_seeded(dir, &SCENARIOS, None)
+}
+
+/// [`run_small`] of the scenarios `names`, with `scenario.seed` set to `seed` if given.
+fn run_small_seeded(dir: &Path, names: &[&str], seed: Option<u64>) -> Reference {
     let mut reference = Reference::default();
     let paper = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/paper");
-    for name in SCENARIOS {
+    for &name in names {
         let text = std::fs::read_to_string(paper.join(format!("{name}.toml"))).unwrap();
         assert!(text.contains("steps = 31"));
         let small = text
             .replace("steps = 31", "steps = 4")
             .replace("replications = 2500", "replications = 40")
             .replace("replications = 100", "replications = 40");
-        let scenario = Scenario::from_str(&small, name, &[]).unwrap();
+        let overrides: Vec<String> = seed
+            .map(|s| format!("scenario.seed={s}"))
+            .into_iter()
+            .collect();
+        let scenario = Scenario::from_str(&small, name, &overrides).unwrap();
         let opts = RunOptions {
             threads: 2,
             shard: Shard::WHOLE,
@@ -148,11 +157,25 @@ fn report_renders_from_small_runs() {
         })
         .map(|l| l.split(" | ").map(str::to_string).collect())
         .collect();
-    assert_eq!(rows.len(), 6, "claims rows in REPORT.md");
+    // the literal rules, then the same claims decided as tests
+    assert_eq!(rows.len(), 12, "claims rows in REPORT.md");
     for (row, claim) in rows.iter().zip(&report.claims) {
         assert_eq!(row[0], format!("| {}", claim.id));
         assert_eq!(row[2], claim.verdict.as_str());
         assert!(html.contains(&format!("<td><b>{}</b></td>", claim.verdict.as_str())));
+    }
+    for (row, claim) in rows[6..].iter().zip(&report.claims) {
+        assert_eq!(row[0], format!("| {}", claim.id));
+        assert_eq!(row[1], claim.test_verdict.as_str());
+        assert_eq!(row[2], claim.verdict.as_str());
+        assert_eq!(row[3], format!("{} of 1", claim.seeds_held));
+        assert_eq!(claim.seeds, 1);
+        assert_ne!(
+            claim.test_verdict,
+            Verdict::NotTested,
+            "{}",
+            claim.test_numbers
+        );
     }
     for id in ["F1", "F5", "F9"] {
         assert!(html.contains(&format!("<img src=\"{id}.png\"")));
@@ -161,6 +184,11 @@ fn report_renders_from_small_runs() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("claims.json")).unwrap()).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 6);
+    for (entry, claim) in json.as_array().unwrap().iter().zip(&report.claims) {
+        assert_eq!(entry["seeds"], 1);
+        assert_eq!(entry["seeds_held"], claim.seeds_held);
+        assert_eq!(entry["test_verdict"], format!("{:?}", claim.test_verdict));
+    }
 
     // verdicts follow from the data: claim 1 recomputed from the Parquet files directly
     let c_max = max_leakage(&results.join("f9_leakage"), &["C"]);
@@ -336,4 +364,54 @@ fn scaling_figure_and_finding_from_small_runs() {
     assert!(md.contains("](F11.png)"));
     assert!(md.contains(&report.findings[0]));
     assert!(md.contains("grow or vanish"));
+}
+
+/// `datapact reproduce --seeds 2`'s report: the runs the claims read, again under another seed in
+/// `seeds/2`, recognised by that seed's hashes; every claim then counts 2 seeds and the seeds
+/// under which its test held, in the report's claims and in claims.json.
+#[test]
+fn claims_counted_over_two_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let reference = run_small(&results);
+    let other = results.join("seeds").join("2");
+    let claims_runs = datapact_report::runs::CLAIMS;
+    let seeded = run_small_seeded(&other, &claims_runs, Some(20260509));
+    let out = dir.path().join("report");
+    let one = datapact_report::render_report(&results, &out, &reference).unwrap();
+    let two = datapact_report::render_report_with_seeds(
+        &results,
+        &out,
+        &reference,
+        &[(other.clone(), seeded.clone())],
+    )
+    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("claims.json")).unwrap()).unwrap();
+    for ((c1, c2), entry) in one
+        .claims
+        .iter()
+        .zip(&two.claims)
+        .zip(json.as_array().unwrap())
+    {
+        assert_eq!(c1.seeds, 1);
+        assert_eq!(c2.seeds, 2);
+        assert_eq!(entry["seeds"], 2);
+        assert_eq!(entry["seeds_held"], c2.seeds_held);
+        // the main seed's verdicts are unchanged; the second seed adds 0 or 1
+        assert_eq!(c2.test_verdict, c1.test_verdict);
+        assert!(c2.seeds_held == c1.seeds_held || c2.seeds_held == c1.seeds_held + 1);
+    }
+    // a directory of runs under another seed is ignored with the main seed's hashes (a run
+    // counts only by hash): every claim is then not tested there, held under 0 more seeds
+    let ignored = datapact_report::render_report_with_seeds(
+        &results,
+        &dir.path().join("report2"),
+        &reference,
+        &[(other, reference.clone())],
+    )
+    .unwrap();
+    for (c1, c) in one.claims.iter().zip(&ignored.claims) {
+        assert_eq!((c.seeds, c.seeds_held), (2, c1.seeds_held));
+    }
 }
