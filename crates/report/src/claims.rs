@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::tables::{CellTable, DiagTable, RoundTable};
+use crate::tables::{CellTable, DiagTable, RoundRecord, RoundTable};
 
 /// Whether a claim held on the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -133,21 +133,28 @@ pub fn claim1(f9: Option<&CellTable>, all: &[&CellTable]) -> Claim {
     )
 }
 
+/// The S and M campaigns of a rounds table, those with status "null", and how many of these
+/// have data, subsidy or welfare ≠ 0 (claim 2's counterexamples).
+pub(crate) fn null_campaigns(rounds: &RoundTable) -> (Vec<&RoundRecord>, Vec<&RoundRecord>, usize) {
+    let sm: Vec<&RoundRecord> = rounds
+        .rows
+        .iter()
+        .filter(|r| r.mechanism == "S" || r.mechanism == "M")
+        .collect();
+    let nulls: Vec<&RoundRecord> = sm.iter().copied().filter(|r| r.status == "null").collect();
+    let bad = nulls
+        .iter()
+        .filter(|r| r.data != 0.0 || r.subsidy != 0.0 || r.welfare != 0.0)
+        .count();
+    (sm, nulls, bad)
+}
+
 /// Claim 2: the rounds of the campaign-level run.
 pub fn claim2(rounds: Option<&RoundTable>) -> Claim {
     let Some(rounds) = rounds else {
         return not_tested(2, "no campaign-level (rounds) run");
     };
-    let sm: Vec<_> = rounds
-        .rows
-        .iter()
-        .filter(|r| r.mechanism == "S" || r.mechanism == "M")
-        .collect();
-    let nulls: Vec<_> = sm.iter().filter(|r| r.status == "null").collect();
-    let bad = nulls
-        .iter()
-        .filter(|r| r.data != 0.0 || r.subsidy != 0.0 || r.welfare != 0.0)
-        .count();
+    let (sm, nulls, bad) = null_campaigns(rounds);
     let pc_bad = nulls.iter().filter(|r| r.privacy_cost != 0.0).count();
     let by_mech = |m: &str| nulls.iter().filter(|r| r.mechanism == m).count();
     let numbers = format!(

@@ -177,16 +177,7 @@ pub fn claim2(rounds: Option<&RoundTable>) -> Test {
     let Some(rounds) = rounds else {
         return not_tested(2, "no campaign-level (rounds) run");
     };
-    let sm: Vec<_> = rounds
-        .rows
-        .iter()
-        .filter(|r| r.mechanism == "S" || r.mechanism == "M")
-        .collect();
-    let nulls: Vec<_> = sm.iter().filter(|r| r.status == "null").collect();
-    let bad = nulls
-        .iter()
-        .filter(|r| r.data != 0.0 || r.subsidy != 0.0 || r.welfare != 0.0)
-        .count();
+    let (sm, nulls, bad) = crate::claims::null_campaigns(rounds);
     let mut parts = vec![format!(
         "identity: {bad} of {} S/M null campaigns with data, subsidy or welfare ≠ 0",
         nulls.len()

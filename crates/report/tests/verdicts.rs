@@ -28,22 +28,29 @@ fn baseline(diffs: &[(f64, f64)], withdrawals: f64) -> (CellTable, ContrastTable
             })
             .collect(),
     };
-    let contrasts = ContrastTable {
-        swept,
+    (cells, m_minus_s(diffs, |r, x| r.success = x))
+}
+
+/// One M − S contrast row per cell with (difference, SE) set by `set`.
+fn m_minus_s(diffs: &[(f64, f64)], set: fn(&mut ContrastRecord, Paired)) -> ContrastTable {
+    ContrastTable {
+        swept: vec!["value".to_string()],
         rows: diffs
             .iter()
             .enumerate()
-            .map(|(c, &(d, se))| ContrastRecord {
-                cell: c as u32,
-                coords: vec![c as f64],
-                a: "M".into(),
-                b: "S".into(),
-                success: p(d, se),
-                ..Default::default()
+            .map(|(c, &(d, se))| {
+                let mut r = ContrastRecord {
+                    cell: c as u32,
+                    coords: vec![c as f64],
+                    a: "M".into(),
+                    b: "S".into(),
+                    ..Default::default()
+                };
+                set(&mut r, p(d, se));
+                r
             })
             .collect(),
-    };
-    (cells, contrasts)
+    }
 }
 
 #[test]
@@ -98,21 +105,7 @@ fn diag(gaps: &[(f64, f64)]) -> DiagTable {
 }
 
 fn pc_contrasts(diffs: &[(f64, f64)]) -> ContrastTable {
-    ContrastTable {
-        swept: vec!["value".into()],
-        rows: diffs
-            .iter()
-            .enumerate()
-            .map(|(c, &(d, se))| ContrastRecord {
-                cell: c as u32,
-                coords: vec![c as f64],
-                a: "M".into(),
-                b: "S".into(),
-                privacy_cost: p(d, se),
-                ..Default::default()
-            })
-            .collect(),
-    }
+    m_minus_s(diffs, |r, x| r.privacy_cost = x)
 }
 
 #[test]
