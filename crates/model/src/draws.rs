@@ -52,6 +52,9 @@ pub fn draw_key(game: &Game) -> u64 {
         population: _,
         mechanism_params: _,
         dynamics: _,
+        // Not drawn here: the graph has a stream of its own, keyed by its own parameters
+        // (`Network::key`), so adding a network leaves every cost and shock as it was.
+        network: _,
     } = game;
     let mut h = Sha256::new();
     h.update(b"datapact.draws.v1");

@@ -116,6 +116,8 @@ pub(crate) fn normalized(s: &Scenario) -> String {
         population: _,
         mechanism_params: _,
         dynamics: _,
+        // Written by `crate::network::normalized`, only when there is a network.
+        network: _,
     } = g;
     let mut o = String::new();
     let mechs: Vec<String> = s.mechanisms.iter().map(|m| string(m.name)).collect();
