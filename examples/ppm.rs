@@ -59,6 +59,7 @@ impl Mechanism for Ppm {
     // No reports, no assignment: users pledge (its own phase); withdrawal and settlement are
     // the shared stages.
     const STAGES: Stages = Stages::NONE.with(Stage::Withdraw).with(Stage::Settle);
+    const AMOUNTS: &'static [AmountKind] = &[AmountKind::Pledge];
     type Params = PpmParams;
 
     fn systems<S: Sink>(systems: &mut PhaseSystems) {

@@ -310,3 +310,87 @@ fn a_plugin_strategy_is_swept_by_name() {
         ["sincere", "pivotal", "free-rider"]
     );
 }
+
+#[test]
+fn a_run_lists_only_the_plugins_it_uses() {
+    let version = env!("CARGO_PKG_VERSION");
+    let core = Arc::new(datapact::PluginSet::core());
+    let mut extended = datapact::PluginSet::core();
+    extended.add_plugins((
+        pivotal::random_order::RandomOrderPlugin,
+        pivotal::PivotalPlugin,
+    ));
+    let extended = Arc::new(extended);
+    let load = |plugins: &datapact::PluginSet, text: &str| {
+        let catalog = Arc::new(plugins.catalog().clone());
+        Scenario::from_str_with(&catalog, text, "<test>", &[]).expect("the scenario loads")
+    };
+    let s_and_m =
+        "mechanisms = [\"S\", \"M\"]\n[scenario]\nname = \"sm\"\nseed = 7\nreplications = 20\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let (with_core, with_more) = (tmp.path().join("core"), tmp.path().join("more"));
+    run(
+        &load(&core, s_and_m),
+        &core,
+        &with_core,
+        Shard::WHOLE,
+        false,
+    );
+    run(
+        &load(&extended, s_and_m),
+        &extended,
+        &with_more,
+        Shard::WHOLE,
+        false,
+    );
+    // The plugins S and M come from, and the core strategies their users hold; not C, async,
+    // random_order or pivotal, which the app has and the run does not use.
+    let expected: Vec<String> = [
+        "datapact-core",
+        "datapact-core/strategies",
+        "datapact-core/S",
+        "datapact-core/M",
+    ]
+    .iter()
+    .map(|p| format!("{p} {version}"))
+    .collect();
+    assert_eq!(read_manifest(&with_core).unwrap().plugins, expected);
+    // So an app with more plugins writes the same run, file for file.
+    assert_eq!(read_manifest(&with_more).unwrap().plugins, expected);
+    let parts = |dir: &Path| {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join("cells"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read(f).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(parts(&with_core), parts(&with_more));
+
+    // A strategy the scenario names brings its plugin, and a mechanism its plugin.
+    let named = concat!(
+        "mechanisms = [\"M\", \"random_order\"]\n[scenario]\nname = \"named\"\nseed = 7\nreplications = 20\n",
+        "[population.withdraw]\nstrategy = \"pivotal\"\nshare = 0.5\n"
+    );
+    let dir = tmp.path().join("named");
+    run(
+        &load(&extended, named),
+        &extended,
+        &dir,
+        Shard::WHOLE,
+        false,
+    );
+    let listed = read_manifest(&dir).unwrap().plugins;
+    let expected: Vec<String> = [
+        format!("datapact-core {version}"),
+        format!("datapact-core/strategies {version}"),
+        format!("datapact-core/M {version}"),
+        "random_order 1.0".into(),
+        "pivotal 1.0".into(),
+    ]
+    .into();
+    assert_eq!(listed, expected);
+}

@@ -30,7 +30,7 @@ pub(crate) fn identity_of(
         scenario_hash: scenario.hash(),
         seed: scenario.seed,
         version: VERSION.to_string(),
-        plugins: plugin_list(plugins),
+        plugins: plugin_list(plugins, scenario),
         replications: scenario.replications,
         mechanisms: scenario
             .mechanisms

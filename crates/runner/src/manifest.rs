@@ -76,7 +76,7 @@ pub(crate) fn manifest_of(
             .iter()
             .map(|m| m.name.to_string())
             .collect(),
-        plugins: plugin_list(plugins),
+        plugins: plugin_list(plugins, scenario),
         metrics: plugins
             .metrics()
             .iter()

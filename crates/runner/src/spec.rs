@@ -2,14 +2,29 @@
 //! written, the plugin list recorded, the adaptive rule and the contrast pairs as positions in
 //! the run's mechanisms.
 
+use datapact_model::StrategyKind;
 use datapact_scenario::{Scenario, TraceLevel};
 use datapact_sim::{Depth, PluginSet};
 use datapact_trace::Table;
 
-/// The plugin set as recorded in outputs: `name version` per plugin, in order.
-pub fn plugin_list(plugins: &PluginSet) -> Vec<String> {
+/// The plugins a run of `scenario` uses, as recorded in outputs: `name version` per plugin, in
+/// the order they were added ([`PluginSet::plugins_used`]).
+pub fn plugin_list(plugins: &PluginSet, scenario: &Scenario) -> Vec<String> {
+    plugin_names(
+        plugins,
+        &scenario.mechanisms_played(),
+        &scenario.strategies_named(),
+    )
+}
+
+/// `name version` of each plugin a run of `mechanisms` whose users hold `strategies` uses.
+pub(crate) fn plugin_names(
+    plugins: &PluginSet,
+    mechanisms: &[usize],
+    strategies: &[(StrategyKind, usize)],
+) -> Vec<String> {
     plugins
-        .plugins()
+        .plugins_used(mechanisms, strategies)
         .iter()
         .map(|p| {
             if p.version.is_empty() {

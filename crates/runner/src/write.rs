@@ -144,7 +144,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         // equivalent file (CRLF, comments, key order) must write identical parts.
         extra: vec![(
             "datapact.plugins".into(),
-            plugin_list(&opts.plugins).join("\n"),
+            plugin_list(&opts.plugins, scenario).join("\n"),
         )],
     };
     if let Some(r) = opts.replication {

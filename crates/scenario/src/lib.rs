@@ -416,6 +416,37 @@ impl Scenario {
         self.variants.iter().find(|v| v.index == index)
     }
 
+    /// The registered mechanisms a run plays (catalog indices; a named variant as its base).
+    pub fn mechanisms_played(&self) -> Vec<usize> {
+        self.mechanisms
+            .iter()
+            .map(|m| {
+                self.catalog.mechanisms[m.index]
+                    .variant_of
+                    .unwrap_or(m.index)
+            })
+            .collect()
+    }
+
+    /// The strategies other than the defaults that the scenario names for its users (kind,
+    /// catalog index): the base population's and every swept value's.
+    pub fn strategies_named(&self) -> Vec<(datapact_model::StrategyKind, usize)> {
+        let base = datapact_model::StrategyKind::ALL
+            .into_iter()
+            .map(|kind| (kind, self.base.population.of(kind).strategy));
+        let swept = self
+            .sweep
+            .iter()
+            .flat_map(|a| a.categories())
+            .filter_map(|c| match c {
+                Category::Strategy(kind, choice) => Some((*kind, choice.index)),
+                _ => None,
+            });
+        let mut named: Vec<_> = base.chain(swept).filter(|&(_, i)| i != 0).collect();
+        named.dedup();
+        named
+    }
+
     /// cells × replications × mechanisms (with an adaptive rule, the most it may play).
     pub fn campaigns(&self) -> u128 {
         self.cell_count() as u128 * self.replications as u128 * self.mechanisms.len() as u128

@@ -250,6 +250,27 @@ pub struct SearchFile {
 }
 
 impl SearchFile {
+    /// The strategies other than the defaults its candidates may give users: the scenario's
+    /// ([`Scenario::strategies_named`]) and each searched strategy label.
+    pub fn strategies_named(&self) -> Vec<(datapact_model::StrategyKind, usize)> {
+        let keys = self.optimize.iter().flat_map(|o| &o.keys);
+        let keys = keys.chain(self.calibrate.iter().flat_map(|c| &c.keys));
+        let mut named = self.scenario.strategies_named();
+        for k in keys {
+            if let Domain::Labels(labels) = &k.domain {
+                named.extend(labels.iter().filter_map(|c| match c {
+                    crate::Category::Strategy(kind, choice) if choice.index != 0 => {
+                        Some((*kind, choice.index))
+                    }
+                    _ => None,
+                }));
+            }
+        }
+        named.sort_by_key(|&(kind, i)| (kind.index(), i));
+        named.dedup();
+        named
+    }
+
     /// Reads and checks a scenario file with search tables against `catalog`, `--set`
     /// overrides applied first (they may set search keys too, e.g.
     /// `optimize.generations=4`).

@@ -7,7 +7,7 @@
 
 use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
 use datapact_model::strategy::{FreeRider, Optimal, PeerThreshold, Shade, Sincere, Truthful};
-use datapact_model::{NoParams, Stages};
+use datapact_model::{AmountKind, NoParams, Stages};
 
 use crate::engine::Phase;
 use crate::plugin::{Mechanism, PhaseSystems, Plugin, PluginSet, Sink};
@@ -21,6 +21,7 @@ impl Mechanism for Subsidy {
     const DESCRIPTION: &'static str = SUBSIDY.description;
     const STAGES: Stages = SUBSIDY.stages;
     const PAYS_ONLY_ON_SUCCESS: bool = SUBSIDY.pays_only_on_success;
+    const AMOUNTS: &'static [AmountKind] = &[AmountKind::Contribute];
     type Params = NoParams;
     fn systems<S: Sink>(systems: &mut PhaseSystems) {
         systems

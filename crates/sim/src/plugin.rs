@@ -25,8 +25,8 @@ use bevy_ecs::system::ScheduleSystem;
 use datapact_model::catalog::DuplicateName;
 use datapact_model::settle::Terms;
 use datapact_model::{
-    AmountStrategy, Catalog, EventSink, MechanismDecl, ParamValues, Params, ReportStrategy, Stages,
-    WithdrawStrategy,
+    AmountKind, AmountStrategy, Catalog, EventSink, MechanismDecl, ParamValues, Params,
+    ReportStrategy, Stage, Stages, StrategyKind, WithdrawStrategy,
 };
 
 use crate::engine::Phase;
@@ -103,6 +103,10 @@ pub trait Mechanism: Send + Sync + 'static {
     const STAGES: Stages = Stages::NONE;
     /// Whether it must never pay without improvement (checked on every campaign).
     const PAYS_ONLY_ON_SUCCESS: bool = true;
+    /// The amounts its users choose by an amount strategy (`rules.amount(kind)`): C's users
+    /// contribute. Only the plugins a run lists depend on it: a run uses the plugin that
+    /// registered the default strategy of each kind its mechanisms ask for.
+    const AMOUNTS: &'static [AmountKind] = &[];
     /// The keys of `[mechanism.NAME]`.
     type Params: Params;
     /// Adds its systems, each in a phase: `systems.add(Phase::Withdraw, my_protocol::<S>)`.
@@ -263,6 +267,23 @@ pub struct PluginSet {
     plugins: Vec<PluginInfo>,
     added: Vec<TypeId>,
     errors: Vec<String>,
+    provenance: Provenance,
+}
+
+/// Which plugin registered what, so that a run lists only the plugins it uses
+/// ([`PluginSet::plugins_used`]). Registrations made outside any plugin have no owner.
+#[derive(Default)]
+struct Provenance {
+    /// The plugin whose `build` is running (the innermost, for a group adding members).
+    building: Option<usize>,
+    /// Per plugin, the plugin that added it (a group's members name the group).
+    parent: Vec<Option<usize>>,
+    /// Per registered mechanism (catalog index): its plugin and the amount kinds it asks for.
+    mechanisms: Vec<(usize, Option<usize>, &'static [AmountKind])>,
+    /// Per registered strategy (kind, index among the kind's): its plugin.
+    strategies: Vec<(StrategyKind, usize, Option<usize>)>,
+    /// Plugins that registered what acts on every run: a metric, systems or a setup.
+    every_run: Vec<usize>,
 }
 
 impl std::fmt::Debug for PluginSet {
@@ -307,11 +328,15 @@ impl PluginSet {
             return self;
         }
         self.added.push(id);
+        let index = self.plugins.len();
         self.plugins.push(PluginInfo {
             name: plugin.name().to_string(),
             version: plugin.version().to_string(),
         });
+        self.provenance.parent.push(self.provenance.building);
+        let outer = self.provenance.building.replace(index);
         plugin.build(self);
+        self.provenance.building = outer;
         self
     }
 
@@ -339,12 +364,17 @@ impl PluginSet {
             return self;
         }
         match self.catalog.add_mechanism(decl) {
-            Ok(id) => self.slots.push(SlotFns {
-                plain: add_mechanism_systems::<T, datapact_model::NoEvents>,
-                traced: add_mechanism_systems::<T, Vec<datapact_model::Event>>,
-                bind: Some(bind_mechanism::<T>),
-                mechanism: Some(id as u16),
-            }),
+            Ok(id) => {
+                self.provenance
+                    .mechanisms
+                    .push((id, self.provenance.building, T::AMOUNTS));
+                self.slots.push(SlotFns {
+                    plain: add_mechanism_systems::<T, datapact_model::NoEvents>,
+                    traced: add_mechanism_systems::<T, Vec<datapact_model::Event>>,
+                    bind: Some(bind_mechanism::<T>),
+                    mechanism: Some(id as u16),
+                })
+            }
             Err(e) => self.errors.push(e.to_string()),
         }
         self
@@ -352,29 +382,43 @@ impl PluginSet {
 
     /// Registers report strategy `T` (usable under every mechanism with reporting users).
     pub fn add_report_strategy<T: ReportStrategy>(&mut self) -> &mut Self {
-        self.check(|c| c.add_report_strategy::<T>())
+        self.check(StrategyKind::Report, |c| c.add_report_strategy::<T>())
     }
 
     /// Registers withdraw strategy `T` (usable under every protocol that asks users to decide).
     pub fn add_withdraw_strategy<T: WithdrawStrategy>(&mut self) -> &mut Self {
-        self.check(|c| c.add_withdraw_strategy::<T>())
+        self.check(StrategyKind::Withdraw, |c| c.add_withdraw_strategy::<T>())
     }
 
     /// Registers amount strategy `T` of its kind (`contribute`, `pledge` or `bid`): usable under
     /// every mechanism that asks its users for that kind of amount
     /// ([`datapact_model::strategy::AmountRules::choose`]). The first of a kind is its default.
     pub fn add_amount_strategy<T: AmountStrategy>(&mut self) -> &mut Self {
-        self.check(|c| c.add_amount_strategy::<T>())
+        self.check(StrategyKind::Amount(T::KIND), |c| {
+            c.add_amount_strategy::<T>()
+        })
     }
 
     fn check(
         &mut self,
+        kind: StrategyKind,
         add: impl FnOnce(&mut Catalog) -> Result<usize, DuplicateName>,
     ) -> &mut Self {
-        if let Err(e) = add(&mut self.catalog) {
-            self.errors.push(e.to_string());
+        match add(&mut self.catalog) {
+            Ok(index) => self
+                .provenance
+                .strategies
+                .push((kind, index, self.provenance.building)),
+            Err(e) => self.errors.push(e.to_string()),
         }
         self
+    }
+
+    /// The plugin being built acts on every run (a metric, systems, a setup).
+    fn acts_on_every_run(&mut self) {
+        if let Some(p) = self.provenance.building {
+            self.provenance.every_run.push(p);
+        }
     }
 
     /// Registers metric `T`: a column of `rounds`, and `NAME_mean`, `NAME_se` of `cells`.
@@ -400,6 +444,7 @@ impl PluginSet {
                 description: T::DESCRIPTION,
             });
             self.catalog.metrics.push(T::NAME);
+            self.acts_on_every_run();
         }
         self
     }
@@ -412,6 +457,7 @@ impl PluginSet {
             bind: None,
             mechanism: None,
         });
+        self.acts_on_every_run();
         self
     }
 
@@ -419,6 +465,7 @@ impl PluginSet {
     /// some users may carry `SparseSet` ones) or resources.
     pub fn add_setup(&mut self, setup: fn(&mut World)) -> &mut Self {
         self.setups.push(setup);
+        self.acts_on_every_run();
         self
     }
 
@@ -444,6 +491,60 @@ impl PluginSet {
     /// The plugins added, in order.
     pub fn plugins(&self) -> &[PluginInfo] {
         &self.plugins
+    }
+
+    /// The plugins a run uses, in the order they were added: those that registered a
+    /// mechanism in `mechanisms` (catalog indices of registered mechanisms: a named variant
+    /// counts as its base), a strategy in `held` (kind, index: the strategies the scenario
+    /// gives its users), the default strategy of each kind those mechanisms ask for (report and
+    /// withdraw by their stages, amounts by [`Mechanism::AMOUNTS`]), or anything that acts on
+    /// every run (a metric, systems, a setup); and the groups that added them. So adding a
+    /// plugin to an app changes no earlier run's identity or files.
+    pub fn plugins_used(
+        &self,
+        mechanisms: &[usize],
+        held: &[(StrategyKind, usize)],
+    ) -> Vec<&PluginInfo> {
+        let p = &self.provenance;
+        let mut used = vec![false; self.plugins.len()];
+        let mut kinds: Vec<(StrategyKind, usize)> = held.to_vec();
+        for &(id, owner, amounts) in &p.mechanisms {
+            if !mechanisms.contains(&id) {
+                continue;
+            }
+            if let Some(o) = owner {
+                used[o] = true;
+            }
+            let stages = self.catalog.mechanisms[id].stages;
+            for (stage, kind) in [
+                (Stage::Report, StrategyKind::Report),
+                (Stage::Withdraw, StrategyKind::Withdraw),
+            ] {
+                if stages.has(stage) {
+                    kinds.push((kind, 0));
+                }
+            }
+            kinds.extend(amounts.iter().map(|&a| (StrategyKind::Amount(a), 0)));
+        }
+        for &(kind, index, owner) in &p.strategies {
+            if let Some(o) = owner.filter(|_| kinds.contains(&(kind, index))) {
+                used[o] = true;
+            }
+        }
+        for &o in &p.every_run {
+            used[o] = true;
+        }
+        // A group is used when a member is (members are added after their group).
+        for i in (0..used.len()).rev() {
+            if let (true, Some(parent)) = (used[i], p.parent[i]) {
+                used[parent] = true;
+            }
+        }
+        self.plugins
+            .iter()
+            .zip(used)
+            .filter_map(|(info, u)| u.then_some(info))
+            .collect()
     }
 
     /// Every registration error (duplicate or malformed names); empty if the set can run.

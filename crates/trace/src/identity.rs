@@ -21,7 +21,7 @@ pub struct RunIdentity {
     pub seed: u64,
     /// datapact version.
     pub version: String,
-    /// The plugins the outputs were made with (`name version`, in order).
+    /// The plugins the run uses (`name version`, in the order the app added them).
     pub plugins: Vec<String>,
     /// Replications per cell.
     pub replications: u32,

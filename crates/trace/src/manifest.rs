@@ -62,7 +62,7 @@ pub struct Manifest {
     pub adaptive: Option<AdaptiveRecord>,
     /// Mechanism names, in output order.
     pub mechanisms: Vec<String>,
-    /// The plugins the run was made with (`name version`, in registration order); empty in
+    /// The plugins the run uses (`name version`, in registration order); empty in
     /// manifests written before plugins existed.
     #[serde(default)]
     pub plugins: Vec<String>,

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::VERSION;
 use crate::error::{RunnerError, io_err};
-use crate::spec::plugin_list;
+use crate::spec::plugin_names;
 use datapact_trace::atomic::write_json_atomic;
 
 pub use batch::block_seed;
@@ -94,6 +94,15 @@ struct SearchIdentity {
     plugins: Vec<String>,
 }
 
+/// The plugins a search's candidates use (its scenario's, and those of searched strategies).
+fn search_plugins(plugins: &datapact_sim::PluginSet, file: &SearchFile) -> Vec<String> {
+    plugin_names(
+        plugins,
+        &file.scenario.mechanisms_played(),
+        &file.strategies_named(),
+    )
+}
+
 /// Claims `opts.out` for a search of `kind` over `file`: a new (or empty) directory, or with
 /// `resume` the directory of the same search. Returns whether a search was already there.
 fn claim(file: &SearchFile, kind: &str, opts: &SearchOptions) -> Result<bool, RunnerError> {
@@ -102,7 +111,7 @@ fn claim(file: &SearchFile, kind: &str, opts: &SearchOptions) -> Result<bool, Ru
         kind: kind.to_string(),
         hash: file.hash(),
         version: VERSION.to_string(),
-        plugins: plugin_list(&opts.plugins),
+        plugins: search_plugins(&opts.plugins, file),
     };
     let id_path = out.join("search.json");
     let refuse = |why: String| RunnerError::Refused(format!("--out {}: {why}", out.display()));
@@ -297,7 +306,7 @@ fn table_metadata(
         ("datapact.version".to_string(), VERSION.to_string()),
         (
             "datapact.plugins".to_string(),
-            plugin_list(&opts.plugins).join("\n"),
+            search_plugins(&opts.plugins, file).join("\n"),
         ),
         (
             "datapact.search.keys".to_string(),
