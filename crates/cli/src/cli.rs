@@ -148,7 +148,8 @@ enum Command {
         /// Analyse the contrast MECHANISM minus this mechanism (e.g. --mechanism M --minus S).
         #[arg(long)]
         minus: Option<String>,
-        /// Also the second-order Sobol indices S2 of each pair of axes (Sobol designs).
+        /// Also the second-order Sobol indices S2 of each pair of axes (Sobol designs run without
+        /// `second_order = false`).
         #[arg(long)]
         second_order: bool,
         /// Where to write (default: DIR/sensitivity).

@@ -37,12 +37,8 @@ impl From<RunnerError> for Failure {
 
 impl From<datapact_report::ReportError> for Failure {
     fn from(e: datapact_report::ReportError) -> Self {
-        let code = match &e {
-            datapact_report::ReportError::Refused(_) => 2,
-            _ => 1,
-        };
         Failure {
-            code,
+            code: e.exit_code(),
             message: e.to_string(),
         }
     }

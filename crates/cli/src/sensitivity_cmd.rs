@@ -13,6 +13,9 @@ pub(crate) fn sensitivity(
     use datapact_report::sensitivity::{analyze, write_outputs};
     let out = out.unwrap_or_else(|| dir.join("sensitivity"));
     let analysis = analyze(dir, &request)?;
+    for w in &analysis.warnings {
+        eprintln!("warning: {w}");
+    }
     let files = write_outputs(&analysis, &out)?;
     for r in &analysis.responses {
         println!(

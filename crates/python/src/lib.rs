@@ -550,7 +550,7 @@ fn report_error(py: Python<'_>, e: datapact_report::ReportError) -> PyErr {
         py,
         "OutputError",
         e.to_string(),
-        &[("exit_code", obj(py, 1u8))],
+        &[("exit_code", obj(py, e.exit_code()))],
     )
 }
 
@@ -574,15 +574,22 @@ fn sensitivity<'py>(
         minus,
         second_order,
     };
-    let batch = py
+    let (batch, warnings) = py
         .detach(|| {
             let analysis = analyze(&dir, &request)?;
             if let Some(out) = &out {
                 write_outputs(&analysis, out)?;
             }
-            to_batch(&analysis)
+            Ok((to_batch(&analysis)?, analysis.warnings))
         })
         .map_err(|e| report_error(py, e))?;
+    // The command line prints these to stderr; Python raises them as UserWarnings at the
+    // caller's line (stacklevel 2: past the package's wrapper).
+    for w in warnings {
+        let message = std::ffi::CString::new(w).unwrap_or_default();
+        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        PyErr::warn(py, category.as_any(), &message, 2)?;
+    }
     let schema = batch.schema();
     to_pyarrow_table(py, vec![batch], schema)
 }

@@ -63,6 +63,26 @@ def test_s1_s2_st_equal_salib_estimates(sobol_run, mechanism, minus):
     assert len(s2) == 3 and all(0 < r["conf"] < 10 for r in s2)
 
 
+def test_a_first_order_design_equals_salib_without_second_order(tmp_path):
+    """``calc_second_order=False`` (SALib's name): N·(D + 2) points; S1 and ST equal SALib's
+    ``analyze(calc_second_order=False)`` on the same outputs; S2 is refused."""
+    problem = {"num_vars": len(AXES), "names": list(AXES), "bounds": [list(b) for b in AXES.values()]}
+    design = datapact.design_from_problem(problem, samples=16, calc_second_order=False)
+    assert design["second_order"] is False
+    run = datapact.run({**SOBOL, "design": design}, out=tmp_path / "run", progress=False)
+    y = outputs(run, "M")
+    assert len(y) == 16 * (len(AXES) + 2)
+    columns = run.manifest["design"]["columns"]
+    salib = salib_sobol.analyze({**problem, "names": list(columns)}, y, calc_second_order=False, num_resamples=10, seed=1)
+    got = {(r["index"], r["axis"]): r["value"] for r in datapact.sensitivity(run, mechanism="M").to_pylist()}
+    for i, a in enumerate(columns):
+        assert got[("S1", a)] == pytest.approx(salib["S1"][i], abs=1e-12)
+        assert got[("ST", a)] == pytest.approx(salib["ST"][i], abs=1e-12)
+    with pytest.raises(OutputError, match="second_order = false") as refused:
+        datapact.sensitivity(run, mechanism="M", second_order=True)
+    assert refused.value.exit_code == 2  # refused, as the command line exits
+
+
 def test_second_order_leaves_s1_and_st_as_they_were(sobol_run):
     without = datapact.sensitivity(sobol_run, mechanism="M")
     with_s2 = datapact.sensitivity(sobol_run, mechanism="M", second_order=True)

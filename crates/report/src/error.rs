@@ -20,6 +20,15 @@ pub enum ReportError {
 }
 
 impl ReportError {
+    /// The exit code the command line ends with (and Python's `exit_code`): 2 for a refused
+    /// request (bad input, nothing written), 1 for anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ReportError::Refused(_) => 2,
+            _ => 1,
+        }
+    }
+
     pub(crate) fn io(path: &Path, e: std::io::Error) -> ReportError {
         ReportError::Io {
             path: path.to_path_buf(),

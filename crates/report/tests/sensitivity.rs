@@ -31,29 +31,33 @@ fn ishigami_indices() -> [(f64, f64); 3] {
 fn sobol_indices_of_ishigami_fall_in_their_intervals() {
     let truth = ishigami_indices();
     assert!((truth[0].0 - 0.314).abs() < 1e-3 && (truth[2].1 - 0.244).abs() < 1e-3);
-    let points = unit_points(DesignKind::Sobol, 1024, 3, 20260508);
-    let y: Vec<f64> = points.iter().map(|p| ishigami(p)).collect();
-    let indices = sobol_indices(&y, 3, 1).unwrap();
-    for (i, ((s1, st), ix)) in truth.iter().zip(&indices).enumerate() {
-        for (want, got) in [(s1, &ix[0]), (st, &ix[1])] {
-            let conf = got.conf.unwrap();
-            assert!(
-                conf > 0.0 && conf < 0.1,
-                "x{i} {}: interval ±{conf}",
-                got.name
-            );
-            assert!(
-                (got.value - want).abs() <= conf,
-                "x{i} {}: {} ± {conf}, true {want}",
-                got.name,
-                got.value
-            );
+    // Both layouts: N·(2D + 2) points, and N·(D + 2) without the BA blocks.
+    for first_order_only in [false, true] {
+        let points = unit_points(DesignKind::Sobol, 1024, 3, first_order_only, 20260508);
+        assert_eq!(points.len(), 1024 * if first_order_only { 5 } else { 8 });
+        let y: Vec<f64> = points.iter().map(|p| ishigami(p)).collect();
+        let indices = sobol_indices(&y, 3, first_order_only, 1).unwrap();
+        for (i, ((s1, st), ix)) in truth.iter().zip(&indices).enumerate() {
+            for (want, got) in [(s1, &ix[0]), (st, &ix[1])] {
+                let conf = got.conf.unwrap();
+                assert!(
+                    conf > 0.0 && conf < 0.1,
+                    "x{i} {}: interval ±{conf}",
+                    got.name
+                );
+                assert!(
+                    (got.value - want).abs() <= conf,
+                    "x{i} {} (first order only: {first_order_only}): {} ± {conf}, true {want}",
+                    got.name,
+                    got.value
+                );
+            }
         }
+        // Reproducible: the bootstrap is seeded.
+        assert_eq!(sobol_indices(&y, 3, first_order_only, 1).unwrap(), indices);
+        // A layout that is not Saltelli's is refused.
+        assert!(sobol_indices(&y[1..], 3, first_order_only, 1).is_err());
     }
-    // Reproducible: the bootstrap is seeded.
-    assert_eq!(sobol_indices(&y, 3, 1).unwrap(), indices);
-    // A layout that is not Saltelli's is refused.
-    assert!(sobol_indices(&y[1..], 3, 1).is_err());
 }
 
 #[test]
@@ -63,7 +67,7 @@ fn second_order_indices_of_ishigami_fall_in_their_intervals() {
     let v13 = b * b * PI.powi(8) * (1.0 / 18.0 - 1.0 / 50.0);
     let v = 0.5 * (1.0 + b * PI.powi(4) / 5.0).powi(2) + a * a / 8.0 + v13;
     let truth = [(0, 1, 0.0), (0, 2, v13 / v), (1, 2, 0.0)];
-    let points = unit_points(DesignKind::Sobol, 1024, 3, 20260508);
+    let points = unit_points(DesignKind::Sobol, 1024, 3, false, 20260508);
     let y: Vec<f64> = points.iter().map(|p| ishigami(p)).collect();
     let s2 = sobol_second_order(&y, 3, 1).unwrap();
     assert_eq!(s2.len(), 3);
@@ -86,7 +90,7 @@ fn second_order_indices_of_ishigami_fall_in_their_intervals() {
 #[test]
 fn morris_effects_of_a_linear_function_are_its_slopes() {
     let dims = 3;
-    let unit = unit_points(DesignKind::Morris, 20, dims, 5);
+    let unit = unit_points(DesignKind::Morris, 20, dims, false, 5);
     let y: Vec<f64> = unit.iter().map(|u| 3.0 * u[0] - 2.0 * u[2]).collect();
     let e = morris_effects(&y, &unit, dims, 1).unwrap();
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
@@ -200,6 +204,64 @@ fn a_designed_run_is_analysed_end_to_end() {
     );
 }
 
+#[test]
+fn a_first_order_design_gives_s1_and_st_and_refuses_s2() {
+    let dir = tempfile::tempdir().unwrap();
+    let axes = "game.value = { from = 0.0, to = 0.3 }\ngame.payment = { from = 0.0, to = 0.3 }";
+    let full = run(
+        &dir.path().join("full"),
+        &format!("kind = \"sobol\"\nsamples = 8\n{axes}"),
+    );
+    let first = run(
+        &dir.path().join("first"),
+        &format!("kind = \"sobol\"\nsamples = 8\nsecond_order = false\n{axes}"),
+    );
+    let request = Request {
+        metric: "welfare_mean".into(),
+        mechanism: Some("M".into()),
+        minus: None,
+        second_order: false,
+    };
+    let a = analyze(&first, &request).unwrap();
+    let names: Vec<&str> = a.responses[0].axes[0].1.iter().map(|ix| ix.name).collect();
+    assert_eq!(names, ["S1", "ST"]);
+    assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+    // The manifest says so (the analysis reads 8·4 points, not 8·6).
+    let m = datapact_trace::read_manifest(&first).unwrap();
+    assert!(m.design.as_ref().unwrap().first_order_only);
+    assert_eq!(m.cells, 8 * 4);
+    assert!(
+        !datapact_trace::read_manifest(&full)
+            .unwrap()
+            .design
+            .unwrap()
+            .first_order_only
+    );
+    let s2 = Request {
+        second_order: true,
+        ..request.clone()
+    };
+    let err = analyze(&first, &s2).unwrap_err();
+    assert!(
+        matches!(err, datapact_report::ReportError::Refused(_))
+            && err.to_string().contains("second_order = false"),
+        "{err}"
+    );
+    assert!(analyze(&full, &s2).is_ok());
+    // A sample count that is not a power of 2 is analysed, with a warning.
+    let odd = run(
+        &dir.path().join("odd"),
+        &format!("kind = \"sobol\"\nsamples = 6\n{axes}"),
+    );
+    let warned = analyze(&odd, &request).unwrap();
+    assert!(
+        warned.warnings.len() == 1
+            && warned.warnings[0].contains("6 base samples, not a power of 2"),
+        "{:?}",
+        warned.warnings
+    );
+}
+
 /// docs/schema.md lists the columns of `sensitivity.parquet` as declared.
 #[test]
 fn schema_doc_lists_the_sensitivity_columns() {
@@ -237,7 +299,7 @@ fn sobol_intervals_stay_sane_when_the_base_samples_agree_to_rounding() {
         y.push(0.25 - tiny);
     }
     assert_eq!(y.len(), n * step);
-    for ix in sobol_indices(&y, dims, 1).unwrap().iter().flatten() {
+    for ix in sobol_indices(&y, dims, false, 1).unwrap().iter().flatten() {
         let conf = ix.conf.unwrap();
         assert!(
             ix.value.abs() <= 10.0 && conf.is_finite() && conf <= 10.0,

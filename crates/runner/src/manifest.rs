@@ -29,6 +29,7 @@ fn design_record(scenario: &Scenario) -> Option<datapact_trace::manifest::Design
     Some(datapact_trace::manifest::DesignRecord {
         kind: d.kind.as_str().to_string(),
         samples: d.samples,
+        first_order_only: d.first_order_only,
         keys: axes.iter().map(|a| a.key.clone()).collect(),
         columns: axes.iter().map(|a| a.column.clone()).collect(),
         grid_cells: scenario.cell_count() / d.points,

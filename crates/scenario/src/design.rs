@@ -120,6 +120,10 @@ pub struct Design {
     pub kind: DesignKind,
     /// `samples` of a sampled kind (0 otherwise).
     pub samples: usize,
+    /// A Sobol design without the BA blocks (`[design] second_order = false`): N·(D + 2) points
+    /// (A, AB₁..AB_D, B), enough for S1 and ST but not S2, as SALib's
+    /// `saltelli.sample(calc_second_order=False)` lays them out.
+    pub first_order_only: bool,
     /// Index in `Scenario::sweep` of the first point axis.
     pub first_axis: usize,
     /// Number of points (0 when there are no point axes).
@@ -135,21 +139,31 @@ pub struct Design {
 /// the arguments.
 ///
 /// # Panics
+/// `first_order_only` (Sobol only) leaves out the BA blocks ([`Design::first_order_only`]).
+///
+/// # Panics
 /// If `kind` is not sampled, or a Sobol design exceeds [`MAX_SOBOL_SAMPLES`] or
 /// [`MAX_SOBOL_AXES`] (the loader rejects those first).
-pub fn unit_points(kind: DesignKind, samples: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
+pub fn unit_points(
+    kind: DesignKind,
+    samples: usize,
+    dims: usize,
+    first_order_only: bool,
+    seed: u64,
+) -> Vec<Vec<f64>> {
     let mut rng = design_rng(seed);
     match kind {
         DesignKind::Lhs => lhs(samples, dims, &mut rng),
-        DesignKind::Sobol => saltelli(samples, dims, rng.next_u32()),
+        DesignKind::Sobol => saltelli(samples, dims, !first_order_only, rng.next_u32()),
         DesignKind::Morris => morris(samples, dims, &mut rng),
         _ => panic!("{} designs are not sampled", kind.as_str()),
     }
 }
 
 /// Number of points of a sampled design with `samples` and `dims` axes.
-pub fn point_count(kind: DesignKind, samples: usize, dims: usize) -> usize {
+pub fn point_count(kind: DesignKind, samples: usize, dims: usize, first_order_only: bool) -> usize {
     match kind {
+        DesignKind::Sobol if first_order_only => samples.saturating_mul(dims + 2),
         DesignKind::Sobol => samples.saturating_mul(2 * dims + 2),
         DesignKind::Morris => samples.saturating_mul(dims + 1),
         _ => samples,
@@ -204,8 +218,8 @@ fn lhs(n: usize, dims: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
 
 /// Saltelli's A/B cross-sampling on the first 2D dimensions of an Owen-scrambled Sobol sequence
 /// (A = dimensions 0..D, B = D..2D), in SALib's order: per base sample A, AB₁..AB_D (A with
-/// column i from B), BA₁..BA_D (B with column i from A), B.
-fn saltelli(n: usize, dims: usize, scramble: u32) -> Vec<Vec<f64>> {
+/// column i from B), BA₁..BA_D (B with column i from A; only with `second_order`), B.
+fn saltelli(n: usize, dims: usize, second_order: bool, scramble: u32) -> Vec<Vec<f64>> {
     assert!(n <= MAX_SOBOL_SAMPLES && dims <= MAX_SOBOL_AXES);
     let mut points = Vec::with_capacity(n * (2 * dims + 2));
     for j in 0..n {
@@ -218,7 +232,7 @@ fn saltelli(n: usize, dims: usize, scramble: u32) -> Vec<Vec<f64>> {
             ab[i] = b[i];
             points.push(ab);
         }
-        for i in 0..dims {
+        for i in (0..dims).filter(|_| second_order) {
             let mut ba = b.clone();
             ba[i] = a[i];
             points.push(ba);
@@ -253,14 +267,15 @@ fn morris(r: usize, dims: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
 }
 
 /// The keys `[design]` reserves; every other entry is an axis.
-pub(crate) const RESERVED: [&str; 4] = ["kind", "samples", "points", "file"];
+pub(crate) const RESERVED: [&str; 5] = ["kind", "samples", "second_order", "points", "file"];
 
-/// `kind` and `samples` of a `[design]` table, checked against each other.
+/// `kind`, `samples` and `second_order` of a `[design]` table, checked against each other;
+/// `second_order = false` is returned as `first_order_only`.
 pub(crate) fn kind_and_samples(
     cx: &Cx,
     t: &crate::read::Tbl,
     axes: usize,
-) -> Res<(DesignKind, usize)> {
+) -> Res<(DesignKind, usize, bool)> {
     let kn = t.require(cx, "kind")?;
     let names: Vec<&str> = DesignKind::ALL.iter().map(|k| k.as_str()).collect();
     let kind =
@@ -302,6 +317,32 @@ pub(crate) fn kind_and_samples(
         }
         (false, None) => 0,
     };
+    let first_order_only = match t.get("second_order") {
+        None => false,
+        Some(n) => match (&n.val, kind) {
+            (Val::Bool(b), DesignKind::Sobol) => !*b,
+            (Val::Bool(_), _) => {
+                return Err(cx.err(
+                    &n.loc,
+                    "design.second_order",
+                    format!(
+                        "design.second_order is only for design.kind = \"sobol\" (found kind = \"{}\")",
+                        kind.as_str()
+                    ),
+                ));
+            }
+            (other, _) => {
+                return Err(cx.err(
+                    &n.loc,
+                    "design.second_order",
+                    format!(
+                        "design.second_order must be a boolean (true: N·(2D + 2) points for S1, ST and S2; false: N·(D + 2) for S1 and ST), found {}",
+                        other.type_name()
+                    ),
+                ));
+            }
+        },
+    };
     for k in ["points", "file"] {
         if kind != DesignKind::Points
             && let Some(n) = t.get(k)
@@ -333,7 +374,7 @@ pub(crate) fn kind_and_samples(
             format!("a sobol design takes at most {MAX_SOBOL_AXES} axes, found {axes}"),
         ));
     }
-    let count = point_count(kind, samples, axes);
+    let count = point_count(kind, samples, axes, first_order_only);
     if count > MAX_POINTS {
         return Err(cx.err(
             &t.loc,
@@ -341,7 +382,7 @@ pub(crate) fn kind_and_samples(
             format!("design has {count} points, more than the limit of {MAX_POINTS}"),
         ));
     }
-    Ok((kind, samples))
+    Ok((kind, samples, first_order_only))
 }
 
 /// A sampled axis: `{ from, to, log = false }`, both ends valid values of the key.

@@ -197,6 +197,7 @@ impl SweepAxis {
 /// [design]                      # instead of, or crossed with, [sweep]
 /// kind = "lhs"                   # grid | lhs | sobol | morris | points
 /// samples = 64                   # lhs: points; sobol: base N (N·(2D+2) points); morris: trajectories
+/// # second_order = false         # sobol only: N·(D+2) points, S1 and ST without S2
 /// game.belief = { from = 0.05, to = 0.5, log = true }   # a sampled axis: from < to
 /// # kind = "points": points = [{ game.value = 0.1, game.payment = 0.2 }, ...] or file = "p.csv"
 /// [output]

@@ -84,6 +84,10 @@ fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis]) {
         let _ = writeln!(o, "]");
     } else {
         let _ = writeln!(o, "samples = {}", d.samples);
+        // Written only away from its default, so existing designs keep their hashes.
+        if d.first_order_only {
+            let _ = writeln!(o, "second_order = false");
+        }
         for (a, r) in axes.iter().zip(&d.ranges) {
             let _ = writeln!(
                 o,

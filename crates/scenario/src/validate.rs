@@ -225,7 +225,7 @@ fn build_all(
             &dist_name,
         )?;
         let numeric = found.iter().filter(|(s, _)| s.choices.is_none()).count();
-        let (kind, samples) = design::kind_and_samples(&cx, &dt, numeric)?;
+        let (kind, samples, first_order_only) = design::kind_and_samples(&cx, &dt, numeric)?;
         // A categorical axis of a sampled or listed design is crossed with its points: it joins
         // the grid (every point × every category), exactly as if written under [sweep].
         let (categorical, found): (Vec<_>, Vec<_>) = found
@@ -244,6 +244,7 @@ fn build_all(
         }
         design.kind = kind;
         design.samples = samples;
+        design.first_order_only = first_order_only;
         let duplicate = |key: &str, loc: &Loc, sweep: &[crate::SweepAxis]| {
             if sweep.iter().any(|a| a.key == key) {
                 Err(cx.err(
@@ -338,7 +339,8 @@ fn build_all(
                         .push(design::parse_range(&cx, "design", &s.key, s.rule, n)?);
                     axes.push((s, n));
                 }
-                design.unit = design::unit_points(kind, samples, axes.len(), seed);
+                design.unit =
+                    design::unit_points(kind, samples, axes.len(), first_order_only, seed);
                 design.points = design.unit.len();
                 for (d, (s, n)) in axes.into_iter().enumerate() {
                     let range = design.ranges[d];

@@ -95,10 +95,48 @@ fn sobol_has_n_times_2d_plus_2_points_in_saltelli_blocks() {
 }
 
 #[test]
+fn sobol_without_second_order_leaves_out_the_ba_blocks() {
+    let (n, d) = (16, 3);
+    let axes = "game.value = { from = 0.0, to = 0.3 }\n\
+                game.payment = { from = 0.0, to = 0.3 }\ngame.threshold = { from = 0.2, to = 1.0 }";
+    let full = load(&with_design(&format!(
+        "kind = \"sobol\"\nsamples = {n}\n{axes}"
+    )));
+    let first = load(&with_design(&format!(
+        "kind = \"sobol\"\nsamples = {n}\nsecond_order = false\n{axes}"
+    )));
+    assert!(first.design.first_order_only && !full.design.first_order_only);
+    assert_eq!(first.cell_count(), n * (d + 2));
+    assert_eq!(
+        first.cell_count(),
+        point_count(DesignKind::Sobol, n, d, true)
+    );
+    // The same A, AB and B points as the full layout, block by block, without BA.
+    let (fs, ss) = (2 * d + 2, d + 2);
+    for j in 0..n {
+        let kept: Vec<&Vec<f64>> = (0..=d)
+            .map(|k| &full.design.unit[j * fs + k])
+            .chain([&full.design.unit[j * fs + fs - 1]])
+            .collect();
+        let got: Vec<&Vec<f64>> = (0..ss).map(|k| &first.design.unit[j * ss + k]).collect();
+        assert_eq!(got, kept, "block {j}");
+    }
+    // Written into the canonical text (and the hash) only when false.
+    assert!(first.normalized().contains("second_order = false"));
+    assert!(!full.normalized().contains("second_order"));
+    let explicit = load(&with_design(&format!(
+        "kind = \"sobol\"\nsamples = {n}\nsecond_order = true\n{axes}"
+    )));
+    assert_eq!(explicit.hash(), full.hash());
+    assert_ne!(first.hash(), full.hash());
+    assert_eq!(load(&first.normalized()).design, first.design);
+}
+
+#[test]
 fn morris_steps_change_one_axis_by_delta() {
     let (r, d) = (10, 4);
-    let points = unit_points(DesignKind::Morris, r, d, 3);
-    assert_eq!(points.len(), point_count(DesignKind::Morris, r, d));
+    let points = unit_points(DesignKind::Morris, r, d, false, 3);
+    assert_eq!(points.len(), point_count(DesignKind::Morris, r, d, false));
     for t in 0..r {
         let traj = &points[t * (d + 1)..(t + 1) * (d + 1)];
         let mut moved = Vec::new();
@@ -300,6 +338,14 @@ fn a_grid_design_is_the_sweep() {
 fn bad_designs_name_the_key_and_the_allowed_range() {
     let cases: &[(&str, &str)] = &[
         ("kind = \"cube\"", "design.kind"),
+        (
+            "kind = \"lhs\"\nsamples = 4\nsecond_order = false\ngame.value = { from = 0.0, to = 0.3 }",
+            "design.second_order is only for design.kind = \"sobol\"",
+        ),
+        (
+            "kind = \"sobol\"\nsamples = 4\nsecond_order = 0\ngame.value = { from = 0.0, to = 0.3 }",
+            "design.second_order must be a boolean",
+        ),
         (
             "kind = \"lhs\"\ngame.value = { from = 0.0, to = 0.3 }",
             "needs design.samples",

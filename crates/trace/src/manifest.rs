@@ -149,6 +149,10 @@ pub struct DesignRecord {
     pub kind: String,
     /// `samples` of a sampled kind (0 for points).
     pub samples: usize,
+    /// A Sobol design without the BA blocks (`second_order = false`: N·(D + 2) points); absent
+    /// (false) otherwise, so earlier manifests read and digest as they did.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub first_order_only: bool,
     /// The design's keys, in axis order (the last entries of `sweep`).
     pub keys: Vec<String>,
     /// Their output columns.
@@ -160,6 +164,10 @@ pub struct DesignRecord {
     pub points: Vec<Vec<f64>>,
     /// Each point's unit-cube coordinates (sampled kinds; empty for points).
     pub unit: Vec<Vec<f64>>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Where shard `shard` of `shards` records its parts: `out/_shards/shard-IIIII-of-NNNNN.json`.

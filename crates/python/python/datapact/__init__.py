@@ -281,15 +281,6 @@ def sensitivity(
     :func:`sensitivity_wide` gives SALib's ``to_df()`` layout. Warns when a Sobol design's
     base sample count is not a power of 2 (the Sobol sequence loses its balance).
     """
-    if isinstance(run, Run):
-        design = run.manifest.get("design") or {}
-        samples = design.get("samples", 0)
-        if design.get("kind") == "sobol" and samples & (samples - 1):
-            warnings.warn(
-                f"the Sobol design has {samples} base samples, not a power of 2: the Sobol sequence "
-                "is balanced only at powers of 2 and the indices converge more slowly",
-                stacklevel=2,
-            )
     return _native.sensitivity(_run_dir(run), metric, mechanism, minus, second_order, _out_dir(out))
 
 
@@ -340,7 +331,9 @@ def audit(
     return _native.audit(where, None if spec is None else os.fspath(spec), threads, progress)
 
 
-def design_from_problem(problem: Mapping[str, Any], *, kind: str = "sobol", samples: int = 1024) -> Dict[str, Any]:
+def design_from_problem(
+    problem: Mapping[str, Any], *, kind: str = "sobol", samples: int = 1024, calc_second_order: bool = True
+) -> Dict[str, Any]:
     """A ``[design]`` table from a SALib ``problem`` dict (``names`` are scenario keys such as
     ``"game.value"``, ``bounds`` their ``[from, to]``), for a dict scenario or ``set=``:
 
@@ -348,7 +341,9 @@ def design_from_problem(problem: Mapping[str, Any], *, kind: str = "sobol", samp
     >>> datapact.run("baseline", set={"sweep": {}, "design": datapact.design_from_problem(problem, samples=256)})
 
     ``kind`` is ``"sobol"`` (Saltelli's layout, as ``SALib.sample.sobol``), ``"morris"`` or
-    ``"lhs"``; ``samples`` is N (base samples, trajectories or points)."""
+    ``"lhs"``; ``samples`` is N (base samples, trajectories or points). ``calc_second_order=False``
+    (Sobol only, SALib's argument of that name) writes ``second_order = false``: N·(D + 2) points,
+    S1 and ST without S2."""
     names = list(problem["names"])
     bounds = [list(b) for b in problem["bounds"]]
     if len(names) != len(bounds) or ("num_vars" in problem and problem["num_vars"] != len(names)):
@@ -356,6 +351,8 @@ def design_from_problem(problem: Mapping[str, Any], *, kind: str = "sobol", samp
     if problem.get("dists") is not None:
         raise ValueError("problem: only uniform inputs (no 'dists') map to a datapact design")
     design: Dict[str, Any] = {"kind": kind, "samples": samples}
+    if not calc_second_order:
+        design["second_order"] = False
     for name, b in zip(names, bounds):
         if len(b) != 2:
             raise ValueError(f"problem: bounds of {name!r} must be [low, high]")

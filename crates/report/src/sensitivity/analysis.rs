@@ -51,6 +51,9 @@ pub struct Analysis {
     pub metric: String,
     /// Every response.
     pub responses: Vec<Response>,
+    /// What the reader should know about the design (a Sobol sample count that is not a power
+    /// of 2); the command line prints each to stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Analyses the run in `dir` (a Sobol or Morris design): the last round of its `cells` table.
@@ -90,10 +93,24 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
         }
     }
     if request.second_order && design.kind != "sobol" {
-        return Err(ReportError::Data(format!(
+        return Err(ReportError::Refused(format!(
             "{shown}: second-order indices need a design of kind \"sobol\", found \"{}\"",
             design.kind
         )));
+    }
+    if request.second_order && design.first_order_only {
+        return Err(ReportError::Refused(format!(
+            "{shown}: second-order indices need the BA blocks, and this Sobol design was run with \
+             [design] second_order = false (N·(D + 2) points); run it without that key"
+        )));
+    }
+    let mut warnings = Vec::new();
+    if design.kind == "sobol" && !design.samples.is_power_of_two() {
+        warnings.push(format!(
+            "the Sobol design has {} base samples, not a power of 2: the Sobol sequence is \
+             balanced only at powers of 2 and the indices converge more slowly",
+            design.samples
+        ));
     }
     if request.minus.is_some() && request.mechanism.is_none() {
         return Err(ReportError::Refused(
@@ -159,6 +176,7 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
         method: design.kind,
         metric: request.metric.clone(),
         responses,
+        warnings,
     })
 }
 
@@ -181,7 +199,7 @@ fn analyze_response(
         Vec::new()
     };
     let indices: Vec<Vec<Index>> = if design.kind == "sobol" {
-        sobol_indices(y, dims, seed)
+        sobol_indices(y, dims, design.first_order_only, seed)
             .map_err(ReportError::Data)?
             .into_iter()
             .map(Vec::from)

@@ -22,8 +22,9 @@ pub struct Index {
     pub conf: Option<f64>,
 }
 
-/// The standardised outputs of a Saltelli design with second-order terms: blocks of 2·dims + 2
-/// points (A, AB₁..AB_D, BA₁..BA_D, B) per base sample, as SALib's `saltelli.sample` orders them.
+/// The standardised outputs of a Saltelli design: blocks of 2·dims + 2 points (A, AB₁..AB_D,
+/// BA₁..BA_D, B) per base sample, or dims + 2 (A, AB₁..AB_D, B) without the second-order BA
+/// blocks, as SALib's `saltelli.sample` orders them.
 struct Saltelli {
     z: Vec<f64>,
     dims: usize,
@@ -34,8 +35,8 @@ struct Saltelli {
 
 impl Saltelli {
     /// Checks and standardises `y` (mean 0, population standard deviation 1, as SALib does).
-    fn new(y: &[f64], dims: usize) -> Result<Saltelli, String> {
-        let step = 2 * dims + 2;
+    fn new(y: &[f64], dims: usize, second_order: bool) -> Result<Saltelli, String> {
+        let step = if second_order { 2 * dims + 2 } else { dims + 2 };
         if dims == 0 || y.is_empty() || !y.len().is_multiple_of(step) {
             return Err(format!(
                 "a Saltelli design over {dims} axes has a multiple of {step} points, found {}",
@@ -106,12 +107,18 @@ impl Saltelli {
 const VARIANCE_FLOOR: f64 = 1e-12;
 
 /// Sobol first-order and total indices of each of `dims` axes from outputs `y` of a Saltelli
-/// design (blocks of 2·dims + 2: A, AB₁..AB_D, BA₁..BA_D, B), as `[S1, ST]` per axis.
+/// design (blocks of 2·dims + 2: A, AB₁..AB_D, BA₁..BA_D, B; or of dims + 2 without the BA
+/// blocks when `first_order_only`), as `[S1, ST]` per axis. Both layouts use A, AB and B only.
 ///
 /// # Errors
-/// If `y.len()` is not a multiple of 2·dims + 2, or holds a non-finite value.
-pub fn sobol_indices(y: &[f64], dims: usize, seed: u64) -> Result<Vec<[Index; 2]>, String> {
-    let d = Saltelli::new(y, dims)?;
+/// If `y.len()` is not a multiple of the block size, or holds a non-finite value.
+pub fn sobol_indices(
+    y: &[f64],
+    dims: usize,
+    first_order_only: bool,
+    seed: u64,
+) -> Result<Vec<[Index; 2]>, String> {
+    let d = Saltelli::new(y, dims, !first_order_only)?;
     // Both indices over the base samples `js` (all of them, or a bootstrap resample).
     let estimate = |js: &[usize], i: usize| -> (f64, f64) {
         let m = js.len() as f64;
@@ -172,7 +179,7 @@ pub fn sobol_second_order(
     dims: usize,
     seed: u64,
 ) -> Result<Vec<(usize, usize, Index)>, String> {
-    let d = Saltelli::new(y, dims)?;
+    let d = Saltelli::new(y, dims, true)?;
     let pairs: Vec<(usize, usize)> = (0..dims)
         .flat_map(|p| (p + 1..dims).map(move |q| (p, q)))
         .collect();
