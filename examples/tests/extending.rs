@@ -1,10 +1,24 @@
 //! `docs/extending.md` cannot drift from the code: part 1's Rust blocks, in order, are one
-//! module (a reader's `src/main.rs`, assembled by `build.rs`) that compiles here and whose own
-//! tests run here; part 2's Rust blocks are verbatim excerpts of `examples/ppm.rs`.
+//! module (a reader's `src/main.rs`, assembled by `build.rs`, and what `datapact new` writes)
+//! that compiles here and whose own tests run here, and its `scenario.toml` loads with its
+//! plugin; part 2's Rust blocks are verbatim excerpts of `examples/ppm.rs`.
 
 #[allow(dead_code)]
 mod tutorial {
     include!(concat!(env!("OUT_DIR"), "/extending_part1.rs"));
+}
+
+#[test]
+fn part_1_scenario_loads_with_part_1_plugin() {
+    use datapact::prelude::PluginSet;
+    let mut plugins = PluginSet::core();
+    plugins.add_plugins(tutorial::DepositPlugin);
+    plugins.validate().unwrap();
+    let catalog = std::sync::Arc::new(plugins.catalog().clone());
+    let text = include_str!(concat!(env!("OUT_DIR"), "/extending_scenario.toml"));
+    let s = datapact_scenario::Scenario::from_str_with(&catalog, text, "scenario.toml", &[])
+        .unwrap_or_else(|e| panic!("docs/extending.md's scenario.toml: {e}"));
+    assert!(s.normalized().contains("deposit"), "{}", s.normalized());
 }
 
 /// The non-empty lines of `text`, trimmed.

@@ -12,9 +12,9 @@ use crate::context::{Context, thread_count};
 use crate::failure::Failure;
 use crate::optimize_cmd::SearchArgs;
 use crate::{
-    audit_cmd, calibrate_cmd, diff_cmd, optimize_cmd, plugins_cmd, report_cmd, reproduce_cmd,
-    run_cmd, scenarios_cmd, schema_cmd, sensitivity_cmd, status_cmd, submit_cmd, validate_cmd,
-    verify_cmd,
+    audit_cmd, calibrate_cmd, diff_cmd, new_cmd, optimize_cmd, plugins_cmd, report_cmd,
+    reproduce_cmd, run_cmd, scenarios_cmd, schema_cmd, sensitivity_cmd, status_cmd, submit_cmd,
+    validate_cmd, verify_cmd,
 };
 
 #[derive(Parser)]
@@ -204,6 +204,23 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Write a new plugin crate: docs/extending.md's deposit mechanism, to change into yours.
+    ///
+    /// PATH gets Cargo.toml (depending on datapact by path, with datapact's build profiles),
+    /// the checkout's Cargo.lock, src/main.rs (the tutorial's part 1: a mechanism, a metric, a
+    /// plugin, `run_cli` and tests), scenario.toml and .gitignore. Then: `cd PATH && cargo
+    /// test && cargo run --release -- run scenario.toml`. If PATH exists or its name is not a
+    /// valid crate name, nothing is written (exit code 2).
+    New {
+        /// The new crate's directory (must not exist; its parent must). Its last component is
+        /// the crate's name: letters, digits, - and _, starting with a letter; not a Rust
+        /// keyword nor the name of a datapact crate.
+        path: PathBuf,
+        /// The datapact checkout the crate depends on (by path), and whose Cargo.lock and
+        /// docs/extending.md (the code and the scenario) it copies.
+        #[arg(long, value_name = "DIR", default_value_os_t = new_cmd::default_checkout())]
+        datapact_path: PathBuf,
+    },
 }
 
 /// The flags of `optimize` and `calibrate`.
@@ -369,6 +386,10 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             scenarios_cmd::list();
             Ok(())
         }
+        Command::New {
+            path,
+            datapact_path,
+        } => new_cmd::new(&path, &datapact_path),
     }
 }
 

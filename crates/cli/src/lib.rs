@@ -24,6 +24,7 @@ mod context;
 mod diff_cmd;
 pub mod embedded;
 mod failure;
+mod new_cmd;
 mod oom;
 mod optimize_cmd;
 mod plugins_cmd;
@@ -36,6 +37,7 @@ mod sensitivity_cmd;
 mod signals;
 mod status_cmd;
 mod submit_cmd;
+mod tutorial;
 mod validate_cmd;
 mod verify_cmd;
 

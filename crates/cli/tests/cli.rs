@@ -575,3 +575,159 @@ fn strategy_axes_validate_and_select_by_label() {
         text(&o)
     );
 }
+
+// `datapact new`: the crate it writes is the tutorial's (docs/extending.md part 1) and points at
+// this checkout; bad input writes nothing and exits with code 2. (CI builds and tests the
+// written crate: `.ci/run`, "datapact new".)
+
+/// The checkout these tests run in.
+fn checkout_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Every entry under `dir`, relative, sorted (hidden ones included).
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            out.push(p.strip_prefix(root).unwrap().display().to_string());
+            if p.is_dir() {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn new_writes_the_tutorials_crate_depending_on_this_checkout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("my-deposit");
+    let o = datapact(&["new", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("cargo test"), "{}", text(&o));
+    assert_eq!(
+        tree(tmp.path()),
+        [
+            "my-deposit",
+            "my-deposit/.gitignore",
+            "my-deposit/Cargo.lock",
+            "my-deposit/Cargo.toml",
+            "my-deposit/scenario.toml",
+            "my-deposit/src",
+            "my-deposit/src/main.rs",
+        ],
+        "the crate's files, and no temporary left beside it"
+    );
+    let root = checkout_root();
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(path.join("Cargo.toml")).unwrap()).unwrap();
+    assert_eq!(manifest["package"]["name"].as_str(), Some("my-deposit"));
+    let dep = manifest["dependencies"]["datapact"]["path"]
+        .as_str()
+        .unwrap();
+    assert_eq!(Path::new(dep), root.join("crates/cli"));
+    assert_eq!(
+        std::fs::read(path.join("Cargo.lock")).unwrap(),
+        std::fs::read(root.join("Cargo.lock")).unwrap(),
+        "the checkout's lock file pins the random streams"
+    );
+    // src/main.rs is part 1's Rust blocks, in order: each one where the previous ended.
+    let doc = std::fs::read_to_string(root.join("docs/extending.md")).unwrap();
+    let part1 = doc.split("\n## Part 2").next().unwrap();
+    let main = std::fs::read_to_string(path.join("src/main.rs")).unwrap();
+    let mut rest = main.as_str();
+    let blocks: Vec<&str> = part1
+        .split("```rust\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 5, "part 1 shows the crate's code");
+    for block in blocks {
+        let at = rest
+            .find(block)
+            .unwrap_or_else(|| panic!("src/main.rs lacks, in order, the doc's block\n{block}"));
+        rest = &rest[at + block.len()..];
+    }
+    for piece in ["fn main()", ".run_cli()", "impl Plugin for", "#[cfg(test)]"] {
+        assert!(main.contains(piece), "src/main.rs has no {piece}");
+    }
+    let scenario: toml::Table =
+        toml::from_str(&std::fs::read_to_string(path.join("scenario.toml")).unwrap()).unwrap();
+    let mechanisms = scenario["mechanisms"].as_array().unwrap();
+    assert!(mechanisms.iter().any(|m| m.as_str() == Some("deposit")));
+    assert!(doc.contains(&std::fs::read_to_string(path.join("scenario.toml")).unwrap()));
+
+    // Written once: a second `new` of the same path is refused and changes nothing.
+    let before = std::fs::read(path.join("src/main.rs")).unwrap();
+    std::fs::write(path.join("src/main.rs"), b"// mine\n").unwrap();
+    let o = datapact(&["new", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("already exists"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read(path.join("src/main.rs")).unwrap(),
+        b"// mine\n"
+    );
+    assert_ne!(before, b"// mine\n");
+}
+
+#[test]
+fn bad_input_writes_nothing_and_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("empty")).unwrap();
+    std::fs::write(dir.join("file"), "x").unwrap();
+    let not_a_checkout = dir.join("empty");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![dir.join("2fast").display().to_string()],
+            "starts with a letter",
+        ),
+        (
+            vec![dir.join("my crate").display().to_string()],
+            "only letters",
+        ),
+        (vec![dir.join("fn").display().to_string()], "Rust keyword"),
+        (
+            vec![dir.join("datapact-sim").display().to_string()],
+            "datapact crate",
+        ),
+        (
+            vec![dir.join("empty").display().to_string()],
+            "already exists",
+        ),
+        (
+            vec![dir.join("file").display().to_string()],
+            "already exists",
+        ),
+        (
+            vec![dir.join("no/such").display().to_string()],
+            "no such directory",
+        ),
+        (
+            vec![
+                dir.join("fine").display().to_string(),
+                "--datapact-path".into(),
+                not_a_checkout.display().to_string(),
+            ],
+            "is not a datapact checkout",
+        ),
+    ];
+    let before = tree(dir);
+    for (args, why) in cases {
+        let mut all = vec!["new".to_string()];
+        all.extend(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let o = datapact(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}: {}", text(&o));
+        assert!(text(&o).contains(why), "{all:?}: {}", text(&o));
+        assert!(text(&o).contains("nothing was written"), "{}", text(&o));
+        assert_eq!(tree(dir), before, "{all:?} wrote something");
+    }
+}
