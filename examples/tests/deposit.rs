@@ -115,3 +115,28 @@ fn an_adaptive_rule_can_target_a_plugin_metric() {
         assert_eq!(out.summaries[0].stats[1].1.reps(), reps as u64);
     }
 }
+
+/// Report titles list only settings fixed in every cell: the swept deposit amount's base value
+/// (`[mechanism.deposit] amount = 0.05`) is not one, the payment is.
+#[test]
+fn report_titles_list_only_fixed_settings() {
+    let p = plugins(deposit::DepositPlugin);
+    let catalog = std::sync::Arc::new(p.catalog().clone());
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/deposit.toml");
+    let text = std::fs::read_to_string(file).unwrap();
+    let run = datapact_scenario::Scenario::from_str_with(&catalog, &text, file, &[]).unwrap();
+    let reference = datapact::paper_reference(&catalog).unwrap();
+    let changed =
+        datapact_report::generic::changed_settings(&run.normalized(), &reference.defaults_toml);
+    assert!(
+        changed.iter().any(|s| s.starts_with("game.payment = 0.05")),
+        "{changed:?}"
+    );
+    assert!(
+        !changed
+            .iter()
+            .any(|s| s.contains("amount") || s.starts_with("game.value")),
+        "{changed:?}\n{}",
+        run.normalized()
+    );
+}

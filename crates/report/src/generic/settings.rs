@@ -10,9 +10,25 @@ use datapact_trace::Table;
 use super::run::RunStats;
 use crate::ReportError;
 
+/// A table header's dotted key as scenario keys are spelled: `mechanism."deposit"` (how the
+/// normalized text quotes a mechanism's name) is `mechanism.deposit`, as in `[sweep]`.
+fn unquoted(header: &str) -> String {
+    header
+        .split('.')
+        .map(|part| {
+            let part = part.trim();
+            part.strip_prefix('"')
+                .and_then(|p| p.strip_suffix('"'))
+                .unwrap_or(part)
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The settings of a normalized scenario (`datapact.scenario` of its files) as `section.key =
 /// value` lines, without the name and description, the sweep, design and output keys, and
-/// without the base value of a swept key or design axis (unused).
+/// without the base value of a swept key or design axis (unused): only settings that are fixed
+/// in every cell.
 fn flat_settings(toml: &str) -> Vec<(String, String)> {
     let mut section = String::new();
     let mut out = Vec::new();
@@ -21,7 +37,20 @@ fn flat_settings(toml: &str) -> Vec<(String, String)> {
             continue;
         }
         if let Some(h) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = h.to_string();
+            section = unquoted(h);
+            continue;
+        }
+        // A point of a `points` design, `{ game.value = 0.1, game.payment = 0.2 },`: its keys
+        // are design axes.
+        if section == "design"
+            && let Some(point) = line.strip_prefix('{')
+        {
+            let point = point.trim_end_matches(',').trim_end_matches('}');
+            for kv in point.split(", ") {
+                if let Some((k, v)) = kv.split_once(" = ") {
+                    out.push((format!("design.{}", k.trim()), v.trim().to_string()));
+                }
+            }
             continue;
         }
         if let Some((k, v)) = line.split_once(" = ") {
@@ -114,4 +143,60 @@ pub(super) fn settings_caption(run: &RunStats) -> String {
         run.settings_reference,
         run.settings.join("; ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn normalized(text: &str) -> String {
+        let plugins = datapact_sim::PluginSet::core();
+        let catalog = Arc::new(plugins.catalog().clone());
+        datapact_scenario::Scenario::from_str_with(&catalog, text, "t.toml", &[])
+            .unwrap()
+            .normalized()
+    }
+
+    const DEFAULTS: &str = "[scenario]\nname = \"d\"\nseed = 0\nreplications = 1\n";
+
+    /// Titles and captions list what is fixed in every cell: a design's axes are not.
+    #[test]
+    fn the_axes_of_a_points_design_are_not_fixed_settings() {
+        let run = normalized(
+            "[scenario]\nname = \"p\"\nseed = 1\nreplications = 2\n\
+             [game]\npayment = 0.05\nvalue = 0.3\n\
+             [design]\nkind = \"points\"\n\
+             points = [{ game.value = 0.1, game.drift = 0.2 }, { game.value = 0.2, game.drift = 0.1 }]\n",
+        );
+        let changed = changed_settings(&run, &normalized(DEFAULTS));
+        let keys: Vec<&str> = changed
+            .iter()
+            .filter_map(|s| s.split(" = ").next())
+            .collect();
+        let fixed = |key| keys.contains(&key);
+        assert!(
+            fixed("game.payment") && !fixed("game.value") && !fixed("game.drift"),
+            "{changed:?}\n{run}"
+        );
+    }
+
+    /// A swept plugin key's base value (a mechanism's section header is quoted) is not a fixed
+    /// setting; its other keys are.
+    #[test]
+    fn a_swept_mechanism_key_is_not_a_fixed_setting() {
+        let run = "mechanisms = [\"S\", \"deposit\"]\n\n[mechanism.\"deposit\"]\namount = 0.05\n\
+                   rate = 2\n\n[scenario]\nname = \"x\"\n\n[game]\nvalue = 0.1\n\n[sweep]\n\
+                   mechanism.deposit.amount = { values = [0, 0.1] }\n";
+        let reference = "mechanisms = [\"S\"]\n\n[scenario]\nname = \"y\"\n\n[game]\nvalue = 0.1\n";
+        assert_eq!(
+            changed_settings(run, reference),
+            [
+                "mechanisms = [\"S\", \"deposit\"] (vs [\"S\"])",
+                "mechanism.deposit.rate = 2 (new)"
+            ]
+        );
+        assert_eq!(unquoted("population.withdraw"), "population.withdraw");
+    }
 }
