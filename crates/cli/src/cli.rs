@@ -209,8 +209,8 @@ enum Command {
     /// PATH gets Cargo.toml (depending on datapact by path, with datapact's build profiles),
     /// the checkout's Cargo.lock, src/main.rs (the tutorial's part 1: a mechanism, a metric, a
     /// plugin, `run_cli` and tests), scenario.toml and .gitignore. Then: `cd PATH && cargo
-    /// test && cargo run --release -- run scenario.toml`. If PATH exists or its name is not a
-    /// valid crate name, nothing is written (exit code 2).
+    /// test --release && cargo run --release -- run scenario.toml`. If PATH exists or its name
+    /// is not a valid crate name, nothing is written (exit code 2).
     New {
         /// The new crate's directory (must not exist; its parent must). Its last component is
         /// the crate's name: letters, digits, - and _, starting with a letter; not a Rust

@@ -240,7 +240,7 @@ pub(crate) fn new(path: &Path, datapact: &Path) -> Result<(), Failure> {
     let _ = tmp.keep();
     println!(
         "Created the plugin crate `{name}` in {shown} (datapact: {}).\n\
-         Next: cd {shown} && cargo test && cargo run --release -- run scenario.toml\n\
+         Next: cd {shown} && cargo test --release && cargo run --release -- run scenario.toml\n\
          (the first build takes a while: docs/extending.md §1)",
         checkout.cli.display()
     );
