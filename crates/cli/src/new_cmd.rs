@@ -194,11 +194,13 @@ pub(crate) fn new(path: &Path, datapact: &Path) -> Result<(), Failure> {
     })?;
     let checkout = read_checkout(datapact)?;
     check_name(name, &checkout.packages).map_err(refused)?;
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Err(refused(format!(
+    let free = || match std::fs::symlink_metadata(path) {
+        Ok(_) => Err(refused(format!(
             "{shown} already exists; give a new directory"
-        )));
-    }
+        ))),
+        Err(_) => Ok(()),
+    };
+    free()?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -229,13 +231,9 @@ pub(crate) fn new(path: &Path, datapact: &Path) -> Result<(), Failure> {
     for (rel, bytes) in &files {
         std::fs::write(tmp.path().join(rel), bytes).map_err(|e| io(rel, e))?;
     }
-    // A rename never replaces a directory that has files, nor a file; a directory created at
-    // PATH since the check above is refused here unless it is empty.
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Err(refused(format!(
-            "{shown} already exists; give a new directory"
-        )));
-    }
+    // Checked again just before the rename, which could replace an empty directory created at
+    // PATH meanwhile (never one with files, nor a file).
+    free()?;
     std::fs::rename(tmp.path(), path).map_err(|e| io("the crate", e))?;
     let _ = tmp.keep();
     println!(
