@@ -18,6 +18,32 @@ use crate::settle::{Outcome, Status};
 use crate::strategy::{
     Deciding, FreeRider, ReportRule, Rules, Shade, ShadeParams, Sincere, Truthful, WithdrawRule,
 };
+use crate::vcg::{VcgWorkspace, run_vcg_profile};
+
+/// What a profile is played under: a campaign kernel (C, S, M) or `vcg` ([`crate::vcg`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Played {
+    /// C, S or M.
+    Kernel(Kernel),
+    /// The Clarke-pivot mechanism with its welfare-maximising allocation.
+    Vcg,
+}
+
+impl Played {
+    /// The mechanism's name in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Played::Kernel(k) => k.name(),
+            Played::Vcg => "vcg",
+        }
+    }
+}
+
+impl From<Kernel> for Played {
+    fn from(k: Kernel) -> Played {
+        Played::Kernel(k)
+    }
+}
 
 /// The withdraw rules a deviator may play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -186,14 +212,20 @@ pub fn user_at_quantile(cost: &[f64], q: f64) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct DeviationScratch {
     ws: Workspace,
+    vcg: VcgWorkspace,
+    /// Whether the last campaign played was `vcg`'s (its payoffs are in `vcg`).
+    last_vcg: bool,
     report: Vec<u16>,
     withdraw: Vec<u16>,
 }
 
 impl DeviationScratch {
-    fn play(
+    /// Plays one campaign under `played` on `draws`: every user plays `base`, except the
+    /// `deviator` (her index and choice), if any; per-user payoffs are then in
+    /// [`DeviationScratch::payoffs`].
+    pub fn play(
         &mut self,
-        kernel: Kernel,
+        played: Played,
         game: &Game,
         menu: &Menu,
         draws: &Draws,
@@ -209,35 +241,51 @@ impl DeviationScratch {
             self.report[who] = dev.report;
             self.withdraw[who] = dev.withdraw as u16;
         }
-        run_profile(
-            kernel,
-            game,
-            &menu.rules,
-            draws,
-            &self.report,
-            &self.withdraw,
-            &mut self.ws,
-            &mut NoEvents,
-        )
+        self.last_vcg = played == Played::Vcg;
+        match played {
+            Played::Kernel(kernel) => run_profile(
+                kernel,
+                game,
+                &menu.rules,
+                draws,
+                &self.report,
+                &self.withdraw,
+                &mut self.ws,
+                &mut NoEvents,
+            ),
+            Played::Vcg => run_vcg_profile(
+                game,
+                &menu.rules,
+                draws,
+                &self.report,
+                &self.withdraw,
+                &mut self.vcg,
+                &mut NoEvents,
+            ),
+        }
     }
 
     /// Per-user payoffs of the last campaign played.
     pub fn payoffs(&self) -> &[f64] {
-        &self.ws.payoff
+        if self.last_vcg {
+            self.vcg.payoff()
+        } else {
+            &self.ws.payoff
+        }
     }
 }
 
-/// Plays `kernel` on `draws` with every user playing `base`; per-user payoffs are then in
+/// Plays `played` on `draws` with every user playing `base`; per-user payoffs are then in
 /// [`DeviationScratch::payoffs`].
 pub fn play_symmetric(
-    kernel: Kernel,
+    played: impl Into<Played>,
     game: &Game,
     menu: &Menu,
     draws: &Draws,
     base: Choice,
     scratch: &mut DeviationScratch,
 ) -> Outcome {
-    scratch.play(kernel, game, menu, draws, base, None)
+    scratch.play(played.into(), game, menu, draws, base, None)
 }
 
 /// For each deviator `who[k]` and each deviation `devs[j]`: her utility when she plays
@@ -247,7 +295,7 @@ pub fn play_symmetric(
 /// The `game`'s own strategy shares are ignored: the profile is given by `base` and the deviation.
 #[allow(clippy::too_many_arguments)]
 pub fn gains(
-    kernel: Kernel,
+    played: impl Into<Played>,
     game: &Game,
     menu: &Menu,
     draws: &Draws,
@@ -257,16 +305,17 @@ pub fn gains(
     scratch: &mut DeviationScratch,
     out: &mut Vec<f64>,
 ) {
-    scratch.play(kernel, game, menu, draws, base, None);
-    let base_payoff: Vec<f64> = who.iter().map(|&i| scratch.ws.payoff[i]).collect();
+    let played = played.into();
+    scratch.play(played, game, menu, draws, base, None);
+    let base_payoff: Vec<f64> = who.iter().map(|&i| scratch.payoffs()[i]).collect();
     out.clear();
     for (&i, u0) in who.iter().zip(&base_payoff) {
         for &dev in devs {
             let gain = if dev == base {
                 0.0
             } else {
-                scratch.play(kernel, game, menu, draws, base, Some((i, dev)));
-                scratch.ws.payoff[i] - u0
+                scratch.play(played, game, menu, draws, base, Some((i, dev)));
+                scratch.payoffs()[i] - u0
             };
             out.push(gain);
         }
@@ -408,6 +457,64 @@ mod tests {
         assert_eq!(out[never], 0.0);
         run(Kernel::Simultaneous, &mut scratch, &mut out);
         assert_eq!(out[free], 0.0);
+    }
+
+    /// The same two users (c = (0.5, 1), V = 0.1, Q = 1) under `vcg`. Truthful: burdens
+    /// (2/3, 1/3), K = 1/6 ≤ nV = 0.2; without either user the other alone covers Q at a cost
+    /// (0.5 or 0.25) above (n − 1)V = 0.1, so the pivot terms are 0 and each is paid
+    /// t_i = V − κ of the other: U_i = nV − K = 1/30 for both. A report moves only the
+    /// allocation, and U_i = nV − (true cost of the allocation) whenever the campaign goes ahead,
+    /// which the truthful allocation minimises: no report factor gains, and a cancelling one
+    /// (user 0 at ×2: K > nV) loses all of 1/30.
+    #[test]
+    fn no_report_gains_under_vcg_in_the_two_user_case() {
+        let menu = Menu::new(&[0.5, 0.8, 1.25, 1.5, 2.0]);
+        let devs: Vec<Choice> = menu
+            .unilateral()
+            .into_iter()
+            .filter(|d| d.report != 0)
+            .collect();
+        assert_eq!(devs.len(), 5);
+        let mut scratch = DeviationScratch::default();
+        play_symmetric(
+            Played::Vcg,
+            &game(0.1),
+            &menu,
+            &draws([0.5, 1.0]),
+            Choice::TRUTHFUL,
+            &mut scratch,
+        );
+        for u in scratch.payoffs() {
+            assert!((u - 1.0 / 30.0).abs() < 1e-12, "{:?}", scratch.payoffs());
+        }
+        let mut out = Vec::new();
+        gains(
+            Played::Vcg,
+            &game(0.1),
+            &menu,
+            &draws([0.5, 1.0]),
+            Choice::TRUTHFUL,
+            &[0, 1],
+            &devs,
+            &mut scratch,
+            &mut out,
+        );
+        assert!(out.iter().all(|&g| g <= 1e-15), "{out:?}");
+        assert!(out.iter().any(|&g| g < -1e-3), "{out:?}");
+        assert!((out[4] + 1.0 / 30.0).abs() < 1e-12, "{out:?}");
+        // under S the same over-report pays (the first test): the kernels differ
+        gains(
+            Kernel::Simultaneous,
+            &game(0.1),
+            &menu,
+            &draws([0.5, 1.0]),
+            Choice::TRUTHFUL,
+            &[1],
+            &devs,
+            &mut scratch,
+            &mut out,
+        );
+        assert!(out[2] > 0.0, "{out:?}");
     }
 
     #[test]

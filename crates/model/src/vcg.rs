@@ -15,6 +15,7 @@
 //! n·V·1{go} − Σ κ(c̃_j, x_j) exactly (to rounding).
 
 use crate::campaign::Workspace;
+use crate::catalog::{MechanismDecl, Stage, Stages};
 use crate::cost::kappa;
 use crate::draws::Draws;
 use crate::events::{Event, EventKind, EventSink};
@@ -310,6 +311,20 @@ pub fn settle_vcg<S: EventSink>(
     }
     outcome
 }
+
+/// The declaration of `vcg` (name, description), for a catalog that audits it through its direct
+/// kernel ([`run_vcg_profile`]); the simulator does not register it yet, so `datapact run` does
+/// not know the name.
+pub const VCG: MechanismDecl = MechanismDecl {
+    name: "vcg",
+    description: "reported costs, the allocation that minimises reported cost (unit caps), Clarke payments on success, simultaneous one-shot withdrawal",
+    params: &[],
+    // its own allocation (no caps) and Clarke settlement: of the shared stages, only reports
+    // (with observation noise) and withdrawal
+    stages: Stages::NONE.with(Stage::Report).with(Stage::Withdraw),
+    pays_only_on_success: true,
+    variant_of: None,
+};
 
 /// Per-user buffers of one `vcg` campaign, reused across campaigns: S's (reports, observed and
 /// realised costs, burdens, decisions, payoffs, strategies) and `vcg`'s own (payments, costs
