@@ -1,15 +1,22 @@
 //! Parts 1 and 2 of the audit on one scenario's cells: each cell's unilateral deviation gains
 //! (every audited mechanism, common random numbers) and its symmetric best-response dynamics.
 //! Every campaign is played by the app's engine with the users' strategies overridden
-//! (`datapact_sim::profiles`): the mechanism's own systems, plugins' included, decide.
+//! (`datapact_sim::profiles`): the mechanism's own systems, plugins' included, decide. The one
+//! exception is `vcg` while the simulator does not register it: its campaigns are played by its
+//! direct kernel (`datapact_model::vcg`) on the same draws.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::ops::Range;
 use std::sync::Arc;
 
-use datapact_model::deviation::{Choice, Menu, WithdrawChoice, succeeded, user_at_quantile};
+use datapact_model::deviation::{
+    Choice, DeviationScratch, Menu, Played, WithdrawChoice, succeeded, user_at_quantile,
+};
+use datapact_model::dynamics::round_rng;
 use datapact_model::stats::Welford;
-use datapact_model::{Catalog, Game, Stage};
+use datapact_model::vcg::VCG;
+use datapact_model::{Catalog, Draws, Game, Outcome, Stage};
 use datapact_scenario::Variant;
 use datapact_sim::PluginSet;
 use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
@@ -17,7 +24,7 @@ use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
 use crate::table::Value;
 
 /// A gain counts as paying above this (the model's Pareto tolerance).
-const PAYS: f64 = 1e-12;
+pub const PAYS: f64 = 1e-12;
 
 /// A mechanism the audit measures: one with reports or withdrawal (C has neither).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,11 +35,16 @@ pub struct Audited {
     pub name: &'static str,
     /// For a named variant, its catalog index (its game is the cell's with its settings).
     pub variant: Option<usize>,
+    /// `Some` when its campaigns are played by this direct kernel instead of the engine: `vcg`
+    /// (or a variant of it) while the app does not register it.
+    pub direct: Option<Played>,
 }
 
 /// The mechanisms of `names` (a scenario's, in its order) whose users report or may withdraw;
-/// a named variant is audited as its base plays it, with its own settings.
-pub fn audited(catalog: &Catalog, names: &[&'static str]) -> Vec<Audited> {
+/// a named variant is audited as its base plays it, with its own settings. `registered` is the
+/// app's catalog (what its engine plays): `vcg` declared only for the audit
+/// ([`datapact_model::vcg::VCG`]) is played by its direct kernel.
+pub fn audited(catalog: &Catalog, registered: &Catalog, names: &[&'static str]) -> Vec<Audited> {
     names
         .iter()
         .filter_map(|name| {
@@ -40,10 +52,14 @@ pub fn audited(catalog: &Catalog, names: &[&'static str]) -> Vec<Audited> {
             let decl = &catalog.mechanisms[index];
             // A variant's declaration carries its base's stages.
             let (id, stages) = (catalog.plays_as(index), decl.stages);
+            let direct = (catalog.mechanisms[id].name == VCG.name
+                && registered.mechanism(VCG.name).is_none())
+            .then_some(Played::Vcg);
             (stages.has(Stage::Report) || stages.has(Stage::Withdraw)).then_some(Audited {
                 id: id as u16,
                 name,
                 variant: decl.variant_of.map(|_| index),
+                direct,
             })
         })
         .collect()
@@ -168,8 +184,12 @@ impl CellAudit<'_> {
     }
 }
 
-/// The profile in which everyone plays `c`, with one user playing `dev`.
-fn profile(base: Choice, deviator: Option<(usize, Choice)>) -> Profile {
+/// One campaign's strategies: everyone plays the first choice, except the deviator (her index
+/// and choice), if any.
+type Strategies = (Choice, Option<(usize, Choice)>);
+
+/// The engine's profile of [`Strategies`].
+fn profile((base, deviator): Strategies) -> Profile {
     let of = |c: Choice| (c.report, c.withdraw as u16);
     Profile {
         base: of(base),
@@ -195,6 +215,45 @@ fn cell_of<'a>(
     }
 }
 
+/// Plays, for each replication in `reps`, the campaigns `profiles(rep, costs)` of `mechanism` in
+/// cell `cell` and hands each one's outcome and payoffs to `each(rep, profile, outcome,
+/// payoffs)`, as [`play_profiles`] does: by the app's engine, or by the mechanism's direct kernel
+/// on the draws the engine would play (the cell's key and the replication: common random numbers
+/// across mechanisms too).
+fn play(
+    mechanism: Audited,
+    game: &Game,
+    cell: usize,
+    a: &CellAudit,
+    reps: Range<u32>,
+    profiles: impl Fn(u32, &[f64]) -> Vec<Strategies>,
+    each: impl FnMut(u32, usize, &Outcome, &[f64]),
+) {
+    let pc = cell_of(mechanism, game, cell, a);
+    let Some(played) = mechanism.direct else {
+        return play_profiles(
+            &pc,
+            reps,
+            |rep, cost| profiles(rep, cost).into_iter().map(profile).collect(),
+            each,
+        );
+    };
+    let mut each = each;
+    let sampler = game.cost.sampler().expect("validated cost distribution");
+    let (mut draws, mut scratch) = (Draws::default(), DeviationScratch::default());
+    for rep in reps {
+        draws.fill(
+            game.users,
+            &sampler,
+            &mut round_rng(pc.seed, pc.key, u64::from(rep), 0),
+        );
+        for (k, (base, deviator)) in profiles(rep, &draws.cost).into_iter().enumerate() {
+            let outcome = scratch.play(played, game, a.menu, &draws, base, deviator);
+            each(rep, k, &outcome, scratch.payoffs());
+        }
+    }
+}
+
 /// Gains of every deviation in `devs` from the symmetric profile `base`: per deviator quantile
 /// `(welford, pays)` at `[q * devs.len() + j]`, and per deviation the mean over the quantiles
 /// (a representative deviator) at `[j]` of the second vector.
@@ -214,8 +273,11 @@ fn gain_stats(
     // The deviators of each replication, found from its costs when its profiles are made.
     let who: RefCell<Vec<Vec<usize>>> = RefCell::new(vec![Vec::new(); reps as usize]);
     let mut base_payoff = Vec::new();
-    play_profiles(
-        &cell_of(mechanism, game, cell, a),
+    play(
+        mechanism,
+        game,
+        cell,
+        a,
         0..reps,
         |rep, cost| {
             let deviators: Vec<usize> = a
@@ -223,9 +285,9 @@ fn gain_stats(
                 .iter()
                 .map(|&quantile| user_at_quantile(cost, quantile))
                 .collect();
-            let mut profiles = vec![profile(base, None)];
+            let mut profiles = vec![(base, None)];
             for &i in &deviators {
-                profiles.extend(devs.iter().map(|&dev| profile(base, Some((i, dev)))));
+                profiles.extend(devs.iter().map(|&dev| (base, Some((i, dev)))));
             }
             who.borrow_mut()[rep as usize] = deviators;
             profiles
@@ -315,10 +377,13 @@ fn symmetric_outcome(
     symmetric: Choice,
 ) -> (f64, f64) {
     let (mut success, mut welfare) = (Welford::default(), Welford::default());
-    play_profiles(
-        &cell_of(mechanism, game, cell, a),
+    play(
+        mechanism,
+        game,
+        cell,
+        a,
         0..a.dynamics_replications,
-        |_, _| vec![profile(symmetric, None)],
+        |_, _| vec![(symmetric, None)],
         |_, _, o, _| {
             success.push(f64::from(u8::from(succeeded(o))));
             welfare.push(o.welfare);

@@ -65,7 +65,7 @@ pub const DEVIATIONS: TableDecl = TableDecl {
         (
             "mechanism",
             Ty::Str,
-            "an audited mechanism: one with reports or withdrawal (S, M, plugins', named variants)",
+            "an audited mechanism: one with reports or withdrawal (S, M, `vcg`, plugins', named variants)",
         ),
         (
             "deviation",
@@ -114,7 +114,7 @@ pub const EQUILIBRIA: TableDecl = TableDecl {
         (
             "mechanism",
             Ty::Str,
-            "an audited mechanism: one with reports or withdrawal (S, M, plugins', named variants)",
+            "an audited mechanism: one with reports or withdrawal (S, M, `vcg`, plugins', named variants)",
         ),
         (
             "status",

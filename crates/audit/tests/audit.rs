@@ -39,13 +39,23 @@ fn run(
     threads: usize,
     spec: &str,
 ) -> Result<datapact_audit::AuditSummary, datapact_audit::AuditError> {
+    run_from(out, threads, spec, "tiny.toml")
+}
+
+/// [`run`] with the settings read as if from the file `origin`.
+fn run_from(
+    out: &Path,
+    threads: usize,
+    spec: &str,
+    origin: &str,
+) -> Result<datapact_audit::AuditSummary, datapact_audit::AuditError> {
     let paper = paper();
     let paper: Vec<(&str, &str)> = paper
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
     datapact_audit::run(&AuditInputs {
-        spec: (spec, "tiny.toml"),
+        spec: (spec, origin),
         paper: &paper,
         catalog: Arc::new(Catalog::core()),
         plugins: Arc::new(PluginSet::core()),
@@ -113,4 +123,127 @@ fn bad_settings_stop_before_any_output() {
         e.contains("analysis.scenario") && e.contains("f3_welfare"),
         "{e}"
     );
+}
+
+/// The acceptance test of `vcg`: a scenario file (a path in the settings, relative to the
+/// settings file) with S and `vcg`, no observation noise, no drift, R = 0, on V, p ∈ {0, 0.15,
+/// 0.3}, 300 replications. Under `vcg` no report deviation gains more than 1e-9 with gain / SE > 4
+/// in any cell × cost quantile, and none pays in any single campaign (Clarke payments on the
+/// welfare-maximising allocation: truthful reporting is dominant); under S some does
+/// (over-reporting raises her payment where her cap binds).
+#[test]
+fn vcg_shows_no_profitable_report_deviation_and_s_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/baseline.toml"),
+    )
+    .unwrap();
+    let scenario = base
+        .replace(
+            "mechanisms = [\"C\", \"S\", \"M\"]",
+            "mechanisms = [\"S\", \"vcg\"]",
+        )
+        .replace("drift = 0.5 ", "drift = 0.0 ")
+        .replace("steps = 31 }", "steps = 3 }");
+    assert!(scenario.contains("\"vcg\"") && scenario.contains("drift = 0.0 "));
+    assert!(scenario.contains("obs_noise = 0.0 ") && scenario.contains("recovery_rounds = 0 "));
+    assert_eq!(scenario.matches("steps = 3 }").count(), 2);
+    std::fs::write(tmp.path().join("s_vcg.toml"), &scenario).unwrap();
+    let spec = tiny_spec()
+        .replace("scenario = \"f3_welfare\"", "scenario = \"s_vcg.toml\"")
+        .replace("replications = 6 ", "replications = 300 ");
+    let out = tmp.path().join("out");
+    let spec_path = tmp.path().join("spec.toml");
+    run_from(&out, 2, &spec, spec_path.to_str().unwrap()).unwrap();
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        report.contains("s_vcg.toml") && report.contains("mechanisms S, vcg"),
+        "{report}"
+    );
+    let row = |m: &str| -> Vec<String> {
+        report
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("| {m} | "))
+                    && l.contains(" of ")
+                    && l.contains("cost quantile")
+            })
+            .unwrap_or_else(|| panic!("no incentive-compatibility row for {m}:\n{report}"))
+            .split(" | ")
+            .map(str::to_string)
+            .collect()
+    };
+    // 9 cells × 4 cost quantiles × 4 report factors
+    let vcg = row("vcg");
+    println!("{vcg:?}");
+    assert!(vcg[1].starts_with("0 of 144"), "{vcg:?}");
+    let largest: f64 = vcg[2].split(' ').next().unwrap().parse().unwrap();
+    assert!(largest <= 1e-9, "{vcg:?}");
+    let pays: f64 = vcg[4].parse().unwrap();
+    assert_eq!(
+        pays, 0.0,
+        "a report deviation pays in some campaign: {vcg:?}"
+    );
+    assert!(vcg[5].starts_with("optimal"), "{vcg:?}");
+    let s = row("S");
+    println!("{s:?}");
+    let bad: u32 = s[1].split(' ').next().unwrap().parse().unwrap();
+    assert!(bad > 0 && s[1].ends_with(" of 144"), "{s:?}");
+    assert!(s[5].starts_with("not optimal"), "{s:?}");
+}
+
+/// A mechanism played by a direct kernel (as `vcg` is) is played on the draws the engine plays:
+/// S by its direct kernel gives the engine's S rows bit for bit (so `vcg` and S are compared on
+/// common random numbers).
+#[test]
+fn a_direct_kernel_plays_the_engines_draws() {
+    use datapact_audit::deviations::{Audited, CellAudit, deviation_rows};
+    use datapact_model::deviation::{Menu, Played};
+    use datapact_model::{Game, Kernel};
+
+    let plugins = Arc::new(PluginSet::core());
+    let menu = Menu::new(&[0.5, 2.0]);
+    let engine = Audited {
+        id: plugins.catalog().mechanism("S").unwrap() as u16,
+        name: "S",
+        variant: None,
+        direct: None,
+    };
+    let direct = Audited {
+        direct: Some(Played::Kernel(Kernel::Simultaneous)),
+        ..engine
+    };
+    let game = Game {
+        value: 0.2,
+        payment: 0.05,
+        obs_noise: 0.1,
+        ..Game::default()
+    };
+    let rows = |m: Audited| {
+        let mechanisms = [m];
+        let a = CellAudit {
+            plugins: &plugins,
+            mechanisms: &mechanisms,
+            variants: &[],
+            seed: 11,
+            menu: &menu,
+            quantiles: &[0.25, 0.75],
+            replications: 50,
+            dynamics_replications: 10,
+            max_rounds: 2,
+        };
+        deviation_rows(3, &game, &a)
+    };
+    let (e, d) = (rows(engine), rows(direct));
+    assert_eq!(e.len(), 2 * 5);
+    assert!(e.iter().any(|r| r.gain_mean != 0.0));
+    for (e, d) in e.iter().zip(&d) {
+        assert_eq!(
+            e.gain_mean.to_bits(),
+            d.gain_mean.to_bits(),
+            "{e:?} vs {d:?}"
+        );
+        assert_eq!(e.gain_se.to_bits(), d.gain_se.to_bits(), "{e:?} vs {d:?}");
+        assert_eq!(e.pays_share, d.pays_share);
+    }
 }
