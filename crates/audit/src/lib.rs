@@ -19,14 +19,18 @@
 //!    [`datapact_report::evaluate_claims`]; `claims_variants.json` and a figure. For any other
 //!    scenario the spec's `steps` and `[analysis.variants]` are read and skipped, and REPORT.md
 //!    says so.
-//! 4. `REPORT.md`: ε-best responses per mechanism, the equilibria, the claims × variants table
-//!    and "What each claim needs".
+//! 4. **Which S?** ([`recovery`], paper scenarios only): S and M truthful and sincere on the
+//!    same draws at S's recovery rounds R = 0 and R = 1, campaign by campaign — the reason
+//!    claims 3 and 4 cannot hold as stated at R = 0.
+//! 5. `REPORT.md`: ε-best responses per mechanism, the equilibria, the claims × variants table
+//!    (R = 0 and R = 1 side by side), the campaign-level comparison and "What each claim needs".
 //!
 //! The settings (grid sizes, replications, report factors) are `scenarios/audit.toml`
 //! ([`spec`]); everything derives from the scenario seed, so the output is the same whatever
 //! the thread count.
 
 pub mod deviations;
+pub mod recovery;
 mod render;
 pub mod spec;
 pub mod table;
@@ -251,6 +255,34 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
             })
             .collect()
     });
+    // Which S? The paper's claims 3 and 4 turn on S's recovery rounds: S and M side by side,
+    // campaign by campaign, at R = 0 and R = 1 (paper scenarios, whose claims these are).
+    let side_by_side: Vec<recovery::SideBySide> = if paper {
+        recovery::RECOVERY
+            .iter()
+            .map(|&r| {
+                let cells: Vec<recovery::SideBySide> = pool.install(|| {
+                    (0..scenario.cell_count())
+                        .into_par_iter()
+                        .map(|i| {
+                            recovery::compare_cell(
+                                &inputs.plugins,
+                                &scenario.catalog,
+                                i,
+                                &scenario.cell(i).game,
+                                scenario.seed,
+                                a.replications,
+                                r,
+                            )
+                        })
+                        .collect()
+                });
+                recovery::SideBySide::total(r, &cells)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let devs: Vec<DeviationRow> = per_cell.iter().flat_map(|c| c.0.clone()).collect();
     let eqs: Vec<EquilibriumRow> = per_cell.into_iter().flat_map(|c| c.1).collect();
     let dev_values: Vec<_> = devs.iter().map(|r| r.values(&menu)).collect();
@@ -279,6 +311,7 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
         mechanisms: &audited_names,
         scenario: &audited,
         skipped: &skipped,
+        side_by_side: &side_by_side,
     };
     let report = render::write(&inputs.out, &spec, &menu, &what, &devs, &eqs, &claims)?;
     Ok(AuditSummary {

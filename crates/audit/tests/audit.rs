@@ -90,6 +90,7 @@ fn audit_writes_every_output_and_is_thread_independent() {
     for section in [
         "ε-best response",
         "## 4. What each claim needs",
+        "**Which S? Claims 3 and 4 at R = 0 and R = 1, campaign by campaign.**",
         "| baseline | paper settings |",
     ] {
         assert!(report.contains(section), "REPORT.md lacks {section:?}");
@@ -246,4 +247,40 @@ fn a_direct_kernel_plays_the_engines_draws() {
         assert_eq!(e.gain_se.to_bits(), d.gain_se.to_bits(), "{e:?} vs {d:?}");
         assert_eq!(e.pays_share, d.pays_share);
     }
+}
+
+/// Which S? At R = 0, M ⊇ S campaign by campaign and the two bear the same privacy cost on the
+/// common successes (exactly: claims 3 and 4 are identities there); at R = 1 S succeeds in
+/// campaigns M fails. The model's defaults (σ_w = 0.5) at V = 0.1, p = 0.05, where users withdraw.
+#[test]
+fn m_contains_s_campaign_by_campaign_at_r0_but_not_at_r1() {
+    use datapact_audit::recovery::{SideBySide, compare_cell};
+    use datapact_model::Game;
+
+    let plugins = Arc::new(PluginSet::core());
+    let catalog = plugins.catalog().clone();
+    let game = Game {
+        value: 0.1,
+        payment: 0.05,
+        ..Game::default()
+    };
+    assert!(game.drift > 0.0);
+    let side = |r: u32| {
+        let cells: Vec<SideBySide> = (0..4)
+            .map(|cell| compare_cell(&plugins, &catalog, cell, &game, 20260508, 400, r))
+            .collect();
+        SideBySide::total(r, &cells)
+    };
+    let (r0, r1) = (side(0), side(1));
+    println!("{r0:?}\n{r1:?}");
+    assert_eq!(r0.campaigns, 1600);
+    // withdrawals happen: M rescues campaigns S loses
+    assert!(r0.m_only > 0 && r0.both > 0, "{r0:?}");
+    assert_eq!(r0.s_only, 0, "{r0:?}");
+    assert_eq!(r0.pc_differ, 0, "{r0:?}");
+    assert_eq!(r0.pc_max_gap, 0.0, "{r0:?}");
+    // M does not depend on S's R
+    assert_eq!((r0.m_success, r1.m_success), (r0.m_success, r0.m_success));
+    assert!(r1.s_only > 0, "{r1:?}");
+    assert!(r1.s_success > r0.s_success, "{r0:?} {r1:?}");
 }
