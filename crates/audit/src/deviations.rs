@@ -90,6 +90,9 @@ pub struct DeviationRow {
     pub gain_se: f64,
     /// Share of campaigns where it pays.
     pub pays_share: f64,
+    /// The gain over the even and over the odd replications (the held-out ε's selection and
+    /// estimation halves; not in the table).
+    pub halves: [Welford; 2],
     /// The best response of its cell × mechanism × quantile.
     pub best: bool,
 }
@@ -254,6 +257,9 @@ fn play(
     }
 }
 
+/// One deviation's gains: all replications, how many pay, and the even and odd replications.
+type GainStats = (Welford, u32, [Welford; 2]);
+
 /// Gains of every deviation in `devs` from the symmetric profile `base`: per deviator quantile
 /// `(welford, pays)` at `[q * devs.len() + j]`, and per deviation the mean over the quantiles
 /// (a representative deviator) at `[j]` of the second vector.
@@ -265,9 +271,9 @@ fn gain_stats(
     reps: u32,
     base: Choice,
     devs: &[Choice],
-) -> (Vec<(Welford, u32)>, Vec<Welford>) {
+) -> (Vec<GainStats>, Vec<Welford>) {
     let (q, d) = (a.quantiles.len(), devs.len());
-    let mut stats = vec![(Welford::default(), 0u32); q * d];
+    let mut stats = vec![(Welford::default(), 0u32, [Welford::default(); 2]); q * d];
     let mut pooled = vec![Welford::default(); d];
     let mut sum = vec![0.0; d];
     // The deviators of each replication, found from its costs when its profiles are made.
@@ -309,6 +315,7 @@ fn gain_stats(
             let s = &mut stats[qi * d + j];
             s.0.push(gain);
             s.1 += u32::from(gain > PAYS);
+            s.2[(rep % 2) as usize].push(gain);
             sum[j] += gain;
             if k == q * d {
                 for (w, g) in pooled.iter_mut().zip(&sum) {
@@ -338,7 +345,7 @@ pub fn deviation_rows(index: usize, cell: &Game, a: &CellAudit) -> Vec<Deviation
         for (qi, &q) in a.quantiles.iter().enumerate() {
             let first = rows.len();
             for (j, &choice) in devs.iter().enumerate() {
-                let (w, pays) = &stats[qi * devs.len() + j];
+                let (w, pays, halves) = &stats[qi * devs.len() + j];
                 rows.push(DeviationRow {
                     cell: index as u32,
                     value: game.value,
@@ -351,6 +358,7 @@ pub fn deviation_rows(index: usize, cell: &Game, a: &CellAudit) -> Vec<Deviation
                     gain_mean: w.mean(),
                     gain_se: w.se(),
                     pays_share: *pays as f64 / a.replications as f64,
+                    halves: *halves,
                     best: false,
                 });
             }

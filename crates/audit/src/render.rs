@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use datapact_model::deviation::{Menu, WithdrawChoice};
+use datapact_model::inference::{HeldOutAccumulator, holm, p_upper, z_statistic};
 use datapact_report::audit::{
     VariantClaims, needs_markdown, render_claims_grid, variants_markdown,
 };
@@ -78,9 +79,43 @@ fn ic_text(menu: &Menu, mechanisms: &[&str], devs: &[DeviationRow]) -> String {
     s
 }
 
-/// The largest mean gain among `rows`, with the row.
+/// The largest mean gain among `rows`, with the row: the first among exact ties (in table
+/// order, as the `best` column picks within a cell × quantile).
 fn max_gain<'a>(rows: impl Iterator<Item = &'a DeviationRow>) -> Option<&'a DeviationRow> {
-    rows.max_by(|a, b| a.gain_mean.total_cmp(&b.gain_mean))
+    rows.fold(None, |top: Option<&DeviationRow>, r| match top {
+        Some(t) if t.gain_mean >= r.gain_mean => Some(t),
+        _ => Some(r),
+    })
+}
+
+/// A row's deviation and where: "`report ×2` at V = 0.3, p = 0, quantile 0.375".
+fn named(menu: &Menu, r: &DeviationRow) -> String {
+    format!(
+        "`{}` at V = {}, p = {}, quantile {}",
+        choice_name(menu, r.choice),
+        r.value,
+        r.payment,
+        r.quantile
+    )
+}
+
+/// The rows other than `top` with exactly its mean gain, named (a few) or counted.
+fn ties_text(menu: &Menu, rows: &[&DeviationRow], top: &DeviationRow) -> String {
+    let tied: Vec<&&DeviationRow> = rows
+        .iter()
+        .filter(|r| r.gain_mean == top.gain_mean && !std::ptr::eq(**r, top))
+        .collect();
+    match tied.len() {
+        0 => String::new(),
+        1..=3 => format!(
+            " (tied with {})",
+            tied.iter()
+                .map(|r| named(menu, r))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        n => format!(" (tied with {n} others)"),
+    }
 }
 
 fn epsilon_text(menu: &Menu, devs: &[DeviationRow], mech: &str, report: bool) -> String {
@@ -104,12 +139,13 @@ fn epsilon_text(menu: &Menu, devs: &[DeviationRow], mech: &str, report: bool) ->
     let verdict = if significant(top.gain_mean, top.gain_se) {
         format!(
             "is an ε-best response only for ε ≥ {eps:.5} (SE {:.5}): the largest gain, by `{}` at V = {}, p = {}, \
-             deviator at cost quantile {}, pays in {:.0}% of campaigns",
+             deviator at cost quantile {}{}, pays in {:.0}% of campaigns",
             top.gain_se,
             choice_name(menu, top.choice),
             top.value,
             top.payment,
             top.quantile,
+            ties_text(menu, &rows, top),
             100.0 * top.pays_share
         )
     } else {
@@ -119,7 +155,63 @@ fn epsilon_text(menu: &Menu, devs: &[DeviationRow], mech: &str, report: bool) ->
         )
     };
     format!(
-        "- {what} {verdict}; a deviation gains significantly (> 0 and > 2 SE) in {sig} of {} cell × quantile × deviation combinations.\n",
+        "- {what} {verdict}; a deviation gains significantly (> 0 and > 2 SE) in {sig} of {} cell × quantile × deviation combinations.\n{}",
+        rows.len(),
+        held_out_text(menu, &rows)
+    )
+}
+
+/// Family-wise level of the Holm count and confidence level of the held-out interval.
+const LEVEL: f64 = 0.05;
+
+/// The unbiased companions of ε over `rows` (one mechanism, one kind of deviation): the held-out
+/// ε (the combination with the largest mean gain over the even replications, its gain estimated
+/// on the odd ones; exact ties named) and the count of gains significant after Holm's procedure
+/// (one-sided, family-wise level [`LEVEL`] over the combinations).
+fn held_out_text(menu: &Menu, rows: &[&DeviationRow]) -> String {
+    let acc = HeldOutAccumulator::from_halves(
+        rows.iter().map(|r| r.halves[0]).collect(),
+        rows.iter().map(|r| r.halves[1]).collect(),
+    );
+    let Some(h) = acc.finish(1.0 - LEVEL, 0.0) else {
+        return String::new();
+    };
+    let p: Vec<f64> = rows
+        .iter()
+        .map(|r| p_upper(z_statistic(r.gain_mean, r.gain_se)))
+        .collect();
+    let holm_sig = holm(&p, LEVEL)
+        .iter()
+        .zip(rows)
+        .filter(|(rejected, r)| **rejected && r.gain_mean > PAYS)
+        .count();
+    let top = rows[h.best];
+    let ties = match h.ties.len() {
+        1 => String::new(),
+        2..=3 => format!(
+            " (tied on that half with {})",
+            h.ties
+                .iter()
+                .filter(|&&k| k != h.best)
+                .map(|&k| named(menu, rows[k]))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        n => format!(" (one of {n} tied on that half)"),
+    };
+    format!(
+        "  - held out (unbiased): chosen on the even replications, `{}` at V = {}, p = {}, cost quantile {}{ties} \
+         gains {:.5} (SE {:.5}, {:.0}% CI [{:.5}, {:.5}]) on the odd ones; after Holm's correction (one-sided, \
+         family-wise {LEVEL}) a deviation gains significantly in {holm_sig} of {}.\n",
+        choice_name(menu, top.choice),
+        top.value,
+        top.payment,
+        top.quantile,
+        h.estimate,
+        h.se,
+        100.0 * (1.0 - LEVEL),
+        h.interval.low,
+        h.interval.high,
         rows.len()
     )
 }
@@ -455,7 +547,10 @@ pub fn write(
     md.push_str(
         "ε is the largest mean gain of a unilateral deviation (everyone else truthful and sincere) over the \
          grid, the deviations and the cost quantiles; as a maximum over many noisy means it is biased \
-         upwards, so the count of significant gains is given beside it.\n\n",
+         upwards (the winner's curse), and the count of gains above 2 SE is not corrected for the many \
+         combinations. Below each, the held-out ε (the deviation chosen on half of the replications, its \
+         gain estimated on the other half: unbiased for the deviation it names) with its interval, and \
+         the count of significant gains after Holm's correction.\n\n",
     );
     for &k in mechanisms {
         let _ = writeln!(md, "**{k}**\n");
@@ -541,4 +636,73 @@ pub fn write(
 
 fn write_text(path: &Path, text: &str) -> Result<(), AuditError> {
     std::fs::write(path, text).map_err(|e| AuditError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use datapact_model::deviation::Choice;
+    use datapact_model::stats::Welford;
+
+    use super::*;
+
+    fn welford(values: &[f64]) -> Welford {
+        let mut w = Welford::default();
+        for &v in values {
+            w.push(v);
+        }
+        w
+    }
+
+    /// A report ×F row in cell `cell` whose even and odd replications are `even` and `odd`.
+    fn row(cell: u32, even: &[f64], odd: &[f64]) -> DeviationRow {
+        let all: Vec<f64> = even.iter().chain(odd).copied().collect();
+        let w = welford(&all);
+        DeviationRow {
+            cell,
+            value: 0.1 * f64::from(cell),
+            payment: 0.0,
+            mechanism: "S",
+            choice: Choice {
+                report: 1,
+                withdraw: WithdrawChoice::Sincere,
+            },
+            factor: 2.0,
+            quantile: 0.5,
+            replications: all.len() as u32,
+            gain_mean: w.mean(),
+            gain_se: w.se(),
+            pays_share: 0.0,
+            halves: [welford(even), welford(odd)],
+            best: false,
+        }
+    }
+
+    /// The held-out ε names the combination with the best even half and reports its odd half
+    /// (not the in-sample winner's mean); Holm counts fewer gains than "> 2 SE" over many
+    /// combinations that each sit at about 3 SE.
+    #[test]
+    fn held_out_epsilon_reports_the_other_half_and_holm_corrects() {
+        let menu = Menu::new(&[2.0]);
+        // cell 0: lucky on the even half, nothing on the odd; cell 1: steady 0.01
+        let lucky = row(0, &[0.05, 0.07, 0.06], &[0.0, 0.001, -0.001]);
+        let steady = row(1, &[0.01, 0.011, 0.009], &[0.01, 0.011, 0.009]);
+        let text = held_out_text(&menu, &[&lucky, &steady]);
+        assert!(text.contains("at V = 0, p = 0"), "{text}");
+        assert!(text.contains("gains 0.00000 (SE 0.00058"), "{text}");
+        // 40 combinations at 2.9 SE each: all above 2 SE, none after Holm (40 · 0.0019 > 0.05)
+        let noisy: Vec<DeviationRow> = (0..40)
+            .map(|c| {
+                let g = [0.012, 0.048, 0.012, 0.048];
+                row(c, &g[..2], &g[2..])
+            })
+            .collect();
+        let refs: Vec<&DeviationRow> = noisy.iter().collect();
+        assert!(
+            refs.iter()
+                .all(|r| significant(r.gain_mean, r.gain_se) && r.gain_mean < 3.1 * r.gain_se)
+        );
+        let text = held_out_text(&menu, &refs);
+        assert!(text.contains("in 0 of 40"), "{text}");
+        assert!(text.contains("one of 40 tied"), "{text}");
+    }
 }

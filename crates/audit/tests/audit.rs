@@ -191,6 +191,24 @@ fn vcg_shows_no_profitable_report_deviation_and_s_does() {
     let bad: u32 = s[1].split(' ').next().unwrap().parse().unwrap();
     assert!(bad > 0 && s[1].ends_with(" of 144"), "{s:?}");
     assert!(s[5].starts_with("not optimal"), "{s:?}");
+    // the held-out ε of report deviations (the first held-out line of each mechanism) and Holm
+    let held = |m: &str| -> &str {
+        report
+            .split(&format!("**{m}**"))
+            .nth(1)
+            .and_then(|t| t.lines().find(|l| l.starts_with("  - held out")))
+            .unwrap_or_else(|| panic!("no held-out line for {m}"))
+    };
+    let (v, s) = (held("vcg"), held("S"));
+    println!("{v}\n{s}");
+    assert!(
+        v.contains(" gains 0.00000 (SE 0.00000") && v.ends_with(" in 0 of 144."),
+        "{v}"
+    );
+    assert!(
+        !s.contains(" gains 0.0000") && !s.ends_with(" in 0 of 144."),
+        "{s}"
+    );
 }
 
 /// A mechanism played by a direct kernel (as `vcg` is) is played on the draws the engine plays:

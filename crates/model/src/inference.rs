@@ -379,6 +379,24 @@ impl HeldOutAccumulator {
         }
     }
 
+    /// An accumulator from each deviation's two halves already folded (selection: the even
+    /// replications, estimation: the odd ones), e.g. by callers that stream one deviation at a
+    /// time.
+    ///
+    /// # Panics
+    /// If the halves do not hold one accumulator per deviation each.
+    pub fn from_halves(selection: Vec<Welford>, estimation: Vec<Welford>) -> Self {
+        assert_eq!(
+            selection.len(),
+            estimation.len(),
+            "one of each half per deviation"
+        );
+        HeldOutAccumulator {
+            selection,
+            estimation,
+        }
+    }
+
     /// Folds replication `replication`'s gains (one per deviation, in the accumulator's order).
     ///
     /// # Panics
