@@ -106,6 +106,289 @@ fn the_cascade_raises_ms_withdrawals_above_sincere_users_on_the_same_draws() {
     // trace = "users": one row per user of every campaign.
     let users = read(dir.path(), Table::Users);
     assert_eq!(u32s(&users, "user").len(), 3 * 2 * 3 * 400 * 40);
+    // Each user's degree: Watts–Strogatz keeps the lattice's k·n/2 edges, so the mean degree
+    // over every user of every campaign is 4 up to rounding (and some users' degree differs
+    // from 4: the rewiring moved ties).
+    let degree = opt_u32s(&users, "degree");
+    assert!(degree.iter().all(Option::is_some), "a null degree");
+    let degree: Vec<f64> = degree.iter().map(|d| d.unwrap() as f64).collect();
+    let mean = degree.iter().sum::<f64>() / degree.len() as f64;
+    assert!((mean - 4.0).abs() < 1e-9, "mean degree {mean}");
+    assert!(degree.iter().any(|&d| d != 4.0));
+    the_cascade_columns_agree(dir.path(), &get);
+}
+
+/// `rounds.cascade` counts the campaign's `users.through_ties`, never exceeds its withdrawals,
+/// is 0 for sincere users, and is positive for M at V = 0.1 by more than 3 standard errors;
+/// `cells.cascade_mean`/`_se` are its mean and standard error.
+fn the_cascade_columns_agree(
+    out: &std::path::Path,
+    withdrawals: &dyn Fn(&str, &str, &str) -> Vec<f64>,
+) {
+    let rounds = read(out, Table::Rounds);
+    let cascade: Vec<u32> = opt_u32s(&rounds, "cascade")
+        .into_iter()
+        .map(|c| c.expect("a cascade on every campaign of a network"))
+        .collect();
+    let w = u32s(&rounds, "withdrawals");
+    let strategy = strings(&rounds, "withdraw_strategy");
+    let (value, mechanism) = (f64s(&rounds, "value"), strings(&rounds, "mechanism"));
+    let cell = u32s(&rounds, "cell");
+    let rep = u32s(&rounds, "rep");
+    for i in 0..cascade.len() {
+        assert!(cascade[i] <= w[i]);
+        if strategy[i] == "sincere" {
+            assert_eq!(cascade[i], 0);
+        }
+    }
+    // Per campaign, the users' through_ties add up to it.
+    let users = read(out, Table::Users);
+    let (ucell, urep, umech) = (
+        u32s(&users, "cell"),
+        u32s(&users, "rep"),
+        strings(&users, "mechanism"),
+    );
+    let through = opt_bools(&users, "through_ties");
+    let mut count = std::collections::HashMap::new();
+    for i in 0..through.len() {
+        *count
+            .entry((ucell[i], urep[i], umech[i].clone()))
+            .or_insert(0u32) += u32::from(through[i] == Some(true));
+    }
+    for i in 0..cascade.len() {
+        let key = (cell[i], rep[i], mechanism[i].clone());
+        assert_eq!(count[&key], cascade[i], "campaign {key:?}");
+    }
+    // M at V = 0.1: cascades happen.
+    let m: Vec<f64> = (0..cascade.len())
+        .filter(|&i| value[i] == 0.1 && strategy[i] == "threshold" && mechanism[i] == "M")
+        .map(|i| cascade[i] as f64)
+        .collect();
+    let (mean, se) = mean_se(&m);
+    assert!(mean > 3.0 * se, "M's cascade at V = 0.1: {mean} (SE {se})");
+    // It accounts for the rise of M's withdrawals over sincere users' on the same draws: the
+    // cascade is a lower bound of the withdrawals that sincere users would not have made.
+    let rise = mean_se(
+        &withdrawals("0.1", "threshold", "M")
+            .iter()
+            .zip(withdrawals("0.1", "sincere", "M"))
+            .map(|(t, s)| t - s)
+            .collect::<Vec<_>>(),
+    )
+    .0;
+    assert!(mean > 0.0 && rise > 0.0);
+    // cells: the mean and SE over the replications.
+    let cells = read(out, Table::Cells);
+    let (ccell, cmech) = (u32s(&cells, "cell"), strings(&cells, "mechanism"));
+    let (cmean, cse) = (
+        opt_f64s(&cells, "cascade_mean"),
+        opt_f64s(&cells, "cascade_se"),
+    );
+    for j in 0..ccell.len() {
+        let of: Vec<f64> = (0..cascade.len())
+            .filter(|&i| cell[i] == ccell[j] && mechanism[i] == cmech[j])
+            .map(|i| cascade[i] as f64)
+            .collect();
+        let (mean, se) = mean_se(&of);
+        assert!((cmean[j].unwrap() - mean).abs() < 1e-12);
+        assert!((cse[j].unwrap() - se).abs() < 1e-12);
+    }
+}
+
+fn mean_se(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+fn column<'a>(
+    b: &'a datapact_trace::arrow::array::RecordBatch,
+    name: &str,
+) -> &'a datapact_trace::arrow::array::ArrayRef {
+    b.column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+fn opt_u32s(batches: &[datapact_trace::arrow::array::RecordBatch], name: &str) -> Vec<Option<u32>> {
+    use datapact_trace::arrow::array::AsArray;
+    use datapact_trace::arrow::datatypes::UInt32Type;
+    batches
+        .iter()
+        .flat_map(|b| {
+            column(b, name)
+                .as_primitive::<UInt32Type>()
+                .iter()
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn opt_f64s(batches: &[datapact_trace::arrow::array::RecordBatch], name: &str) -> Vec<Option<f64>> {
+    use datapact_trace::arrow::array::AsArray;
+    use datapact_trace::arrow::datatypes::Float64Type;
+    batches
+        .iter()
+        .flat_map(|b| {
+            column(b, name)
+                .as_primitive::<Float64Type>()
+                .iter()
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn opt_bools(
+    batches: &[datapact_trace::arrow::array::RecordBatch],
+    name: &str,
+) -> Vec<Option<bool>> {
+    use datapact_trace::arrow::array::AsArray;
+    batches
+        .iter()
+        .flat_map(|b| column(b, name).as_boolean().iter().collect::<Vec<_>>())
+        .collect()
+}
+
+/// trace = "events": the withdraw event of each user who withdrew through her ties names a
+/// neighbour (in the replication's graph) who withdrew before her in the campaign; no other
+/// event names one. The users' `withdrawn_neighbours` is at least 1 for them.
+#[test]
+fn events_name_the_neighbour_whose_withdrawal_triggered_a_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ISSUE
+        .replace("replications = 400", "replications = 60")
+        .replace("trace = \"users\"", "trace = \"events\"")
+        .replace(
+            "[sweep]\ngame.value = { values = [0.1, 0.15, 0.2] }\npopulation.withdraw.strategy = { values = [\"sincere\", \"threshold\"] }",
+            "[game]\nvalue = 0.1\nrecovery_rounds = 2",
+        );
+    assert!(text.contains("recovery_rounds"), "{text}");
+    run(&scenario(&text, &[]), dir.path(), 2, Shard::WHOLE);
+    let events = read(dir.path(), Table::Events);
+    let (rep, mech, seq) = (
+        u32s(&events, "rep"),
+        strings(&events, "mechanism"),
+        u32s(&events, "seq"),
+    );
+    let (kind, user, trigger) = (
+        strings(&events, "kind"),
+        opt_u32s(&events, "user"),
+        opt_u32s(&events, "trigger"),
+    );
+    let users = read(dir.path(), Table::Users);
+    let (urep, umech, uuser) = (
+        u32s(&users, "rep"),
+        strings(&users, "mechanism"),
+        u32s(&users, "user"),
+    );
+    let (through, seen) = (
+        opt_bools(&users, "through_ties"),
+        opt_u32s(&users, "withdrawn_neighbours"),
+    );
+    let net = Network::WattsStrogatz { k: 4, rewire: 0.1 };
+    let mut named = [0usize; 3];
+    for i in 0..kind.len() {
+        let Some(t) = trigger[i] else { continue };
+        assert_eq!(kind[i], "withdraw", "a trigger on a {} event", kind[i]);
+        let u = user[i].unwrap();
+        let graph = net.generate(40, 28, rep[i] as u64);
+        assert!(
+            graph.has_edge(u as usize, t as usize),
+            "{t} is not {u}'s neighbour"
+        );
+        // The trigger withdrew earlier in the same campaign.
+        assert!(
+            (0..kind.len()).any(|j| rep[j] == rep[i]
+                && mech[j] == mech[i]
+                && kind[j] == "withdraw"
+                && user[j] == Some(t)
+                && seq[j] < seq[i]),
+            "{t} did not withdraw before {u}"
+        );
+        named[["S", "M", "async"]
+            .iter()
+            .position(|m| *m == mech[i])
+            .unwrap()] += 1;
+    }
+    // Every withdrawal through ties is named, and only those.
+    let mut through_ties = [0usize; 3];
+    for j in 0..through.len() {
+        if through[j] == Some(true) {
+            through_ties[["S", "M", "async"]
+                .iter()
+                .position(|m| *m == umech[j])
+                .unwrap()] += 1;
+            assert!(seen[j].unwrap() >= 1);
+            assert!((0..kind.len()).any(|i| rep[i] == urep[j]
+                && mech[i] == umech[j]
+                && user[i] == Some(uuser[j])
+                && trigger[i].is_some()));
+        }
+    }
+    assert_eq!(named, through_ties);
+    // Each protocol's cascades happened (S through its recovery rounds).
+    assert!(
+        named.iter().all(|&c| c > 0),
+        "withdrawals through ties: {named:?}"
+    );
+}
+
+/// A scenario without a network writes no network column; one that sweeps the model writes
+/// them, null in the cells without a network.
+#[test]
+fn network_columns_only_with_a_network_null_in_cells_without_one() {
+    let plain = ISSUE
+        .replace("replications = 400", "replications = 5")
+        .replace(
+            "[population.network]\nmodel = \"watts-strogatz\"\nk = 4\nrewire = 0.1\n",
+            "",
+        );
+    assert!(!plain.contains("watts"));
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        &scenario(&plain, &["output.trace=events"]),
+        dir.path(),
+        1,
+        Shard::WHOLE,
+    );
+    for (table, columns) in [
+        (Table::Cells, &["cascade_mean", "cascade_se"][..]),
+        (Table::Rounds, &["cascade"]),
+        (
+            Table::Users,
+            &["degree", "withdrawn_neighbours", "through_ties"],
+        ),
+        (Table::Events, &["trigger"]),
+    ] {
+        let names: Vec<&str> = table.network_columns().iter().map(|c| c.name).collect();
+        assert_eq!(names, columns);
+        let schema = read(dir.path(), table)[0].schema();
+        for c in columns {
+            assert!(
+                schema.field_with_name(c).is_err(),
+                "{table}: {c} without a network"
+            );
+        }
+    }
+    let swept = ISSUE
+        .replace("replications = 400", "replications = 5")
+        .replace(
+            "[sweep]\n",
+            "[sweep]\npopulation.network.model = { values = [\"none\", \"watts-strogatz\"] }\n",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    run(&scenario(&swept, &[]), dir.path(), 1, Shard::WHOLE);
+    let users = read(dir.path(), Table::Users);
+    let model = strings(&users, "network_model");
+    let degree = opt_u32s(&users, "degree");
+    for (m, d) in model.iter().zip(&degree) {
+        assert_eq!(d.is_some(), m == "watts-strogatz", "{m}: degree {d:?}");
+    }
+    let rounds = read(dir.path(), Table::Rounds);
+    let model = strings(&rounds, "network_model");
+    for (m, c) in model.iter().zip(opt_u32s(&rounds, "cascade")) {
+        assert_eq!(c.is_some(), m == "watts-strogatz");
+    }
 }
 
 #[test]

@@ -676,12 +676,15 @@ pub struct Peers {
     pub withdrawn: Vec<u32>,
     /// Per user: `withdrawn` at her (last) decision.
     pub seen: Vec<u32>,
-    /// Per user: the neighbour whose withdrawal she learned of last ([`Peers::NOBODY`]: none);
-    /// for a user who withdrew through her ties, the neighbour who triggered it.
+    /// Per user: the neighbour whose withdrawal she learned of last ([`Peers::NOBODY`]: none).
     pub last: Vec<u32>,
     /// Per user: whether she withdrew through her ties (her rule would have kept her without
     /// what she saw of her neighbours).
     pub through_ties: Vec<bool>,
+    /// Per user who withdrew through her ties: `last` at her withdrawal, the neighbour whose
+    /// withdrawal set it off (kept, unlike `last`, when later withdrawals reach her);
+    /// [`Peers::NOBODY`] for everyone else.
+    pub trigger: Vec<u32>,
 }
 
 impl Peers {
@@ -705,8 +708,10 @@ impl Peers {
             v.clear();
             v.resize(n, x);
         }
-        self.last.clear();
-        self.last.resize(n, Self::NOBODY);
+        for v in [&mut self.last, &mut self.trigger] {
+            v.clear();
+            v.resize(n, Self::NOBODY);
+        }
         self.through_ties.clear();
         self.through_ties.resize(n, false);
     }

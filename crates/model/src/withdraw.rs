@@ -139,8 +139,14 @@ impl WithdrawState<'_> {
                 let stay = self.rules.stays_among(rule, &user, seen);
                 if record_stay || !stay {
                     peers.seen[i] = seen.withdrawn;
-                    peers.through_ties[i] =
+                    let through =
                         !stay && self.rules.reads_neighbours(rule) && self.rules.stays(rule, &user);
+                    peers.through_ties[i] = through;
+                    peers.trigger[i] = if through {
+                        peers.last[i]
+                    } else {
+                        Peers::NOBODY
+                    };
                 }
                 stay
             }

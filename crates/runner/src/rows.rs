@@ -4,9 +4,10 @@ use datapact_model::stats::{CellStats, Stat};
 use datapact_sim::contrasts::PairStats;
 use datapact_sim::{CellOutput, PluginSet, RunSpec};
 use datapact_trace::{
-    BatchBuilder, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder, DiagnosticsBuilder,
-    DiagnosticsRow, EventRow, EventsBuilder, MetricColumn, MetricSummary, PartWriter, RoundRow,
-    RoundStatus, RoundsBuilder, UserRow, UsersBuilder,
+    BatchBuilder, CellNetwork, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder,
+    DiagnosticsBuilder, DiagnosticsRow, EventNetwork, EventRow, EventsBuilder, MetricColumn,
+    MetricSummary, PartWriter, RoundNetwork, RoundRow, RoundStatus, RoundsBuilder, UserNetwork,
+    UserRow, UsersBuilder,
 };
 
 use crate::error::RunnerError;
@@ -92,14 +93,14 @@ pub(crate) fn append(
                     se: (m.count > 0).then(|| m.se()),
                 })
                 .collect();
-            w.cells.1.append(&cell_row(
-                cell,
-                coords,
-                round,
-                name(*mechanism),
-                s,
-                &metrics,
-            ));
+            let cascade = &summary_of_round.cascade[k];
+            w.cells.1.append_networked(
+                &cell_row(cell, coords, round, name(*mechanism), s, &metrics),
+                &CellNetwork {
+                    cascade_mean: (cascade.count > 0).then(|| cascade.mean()),
+                    cascade_se: (cascade.count > 0).then(|| cascade.se()),
+                },
+            );
             // The summary table reports the last round (the only one for single campaigns).
             if round + 1 == o.summaries.len() as u32
                 && let Some((_, m)) = summary
@@ -157,72 +158,89 @@ pub(crate) fn append(
                 .iter()
                 .map(|v| (!v.is_nan()).then_some(*v))
                 .collect();
-            r.1.append(&RoundRow {
-                cell,
-                coords,
-                rep: rec.rep,
-                round: rec.round,
-                mechanism: name(rec.mechanism),
-                status: match oc.status {
-                    datapact_model::Status::Success => RoundStatus::Success,
-                    datapact_model::Status::Failure => RoundStatus::Failure,
-                    datapact_model::Status::Null => RoundStatus::Null,
+            r.1.append_networked(
+                &RoundRow {
+                    cell,
+                    coords,
+                    rep: rec.rep,
+                    round: rec.round,
+                    mechanism: name(rec.mechanism),
+                    status: match oc.status {
+                        datapact_model::Status::Success => RoundStatus::Success,
+                        datapact_model::Status::Failure => RoundStatus::Failure,
+                        datapact_model::Status::Null => RoundStatus::Null,
+                    },
+                    welfare: oc.welfare,
+                    privacy_cost: oc.privacy_cost,
+                    subsidy: oc.subsidy,
+                    leakage: oc.leakage,
+                    data: oc.data,
+                    withdrawals: oc.withdrawals,
+                    backstoppers: oc.backstoppers,
+                    metrics: &metrics,
                 },
-                welfare: oc.welfare,
-                privacy_cost: oc.privacy_cost,
-                subsidy: oc.subsidy,
-                leakage: oc.leakage,
-                data: oc.data,
-                withdrawals: oc.withdrawals,
-                backstoppers: oc.backstoppers,
-                metrics: &metrics,
-            });
+                &RoundNetwork {
+                    cascade: rec.cascade,
+                },
+            );
             flush(r, false)?;
         }
     }
     if let Some(t) = w.users.as_mut() {
         for u in &o.users {
-            t.1.append(&UserRow {
-                cell,
-                coords,
-                rep: u.rep,
-                round: u.round,
-                mechanism: name(u.mechanism),
-                user: u.user,
-                true_cost: u.true_cost,
-                reported_cost: u.reported_cost,
-                observed_cost: u.observed_cost,
-                drifted_cost: u.drifted_cost,
-                settled_cost: u.settled_cost,
-                cap: u.cap,
-                assigned_burden: u.assigned_burden,
-                decision: u.decision.and_then(decision_kind),
-                decision_time: u.decision_time,
-                decided_burden: u.decided_burden,
-                final_burden: u.final_burden,
-                paid: u.payment,
-                privacy_cost: u.privacy_cost,
-                utility: u.utility,
-            });
+            t.1.append_networked(
+                &UserRow {
+                    cell,
+                    coords,
+                    rep: u.rep,
+                    round: u.round,
+                    mechanism: name(u.mechanism),
+                    user: u.user,
+                    true_cost: u.true_cost,
+                    reported_cost: u.reported_cost,
+                    observed_cost: u.observed_cost,
+                    drifted_cost: u.drifted_cost,
+                    settled_cost: u.settled_cost,
+                    cap: u.cap,
+                    assigned_burden: u.assigned_burden,
+                    decision: u.decision.and_then(decision_kind),
+                    decision_time: u.decision_time,
+                    decided_burden: u.decided_burden,
+                    final_burden: u.final_burden,
+                    paid: u.payment,
+                    privacy_cost: u.privacy_cost,
+                    utility: u.utility,
+                },
+                &UserNetwork {
+                    degree: u.degree,
+                    withdrawn_neighbours: u.withdrawn_neighbours,
+                    through_ties: u.through_ties,
+                },
+            );
             flush(t, false)?;
         }
     }
     if let Some(e) = w.events.as_mut() {
         for rec in &o.events {
             let ev = &rec.event;
-            e.1.append(&EventRow {
-                cell,
-                coords,
-                rep: rec.rep,
-                round: rec.round,
-                mechanism: name(rec.mechanism),
-                time: ev.time,
-                seq: rec.seq,
-                kind: ev.kind.as_str(),
-                user: ev.user,
-                burden: ev.burden,
-                cost: ev.cost,
-            });
+            e.1.append_networked(
+                &EventRow {
+                    cell,
+                    coords,
+                    rep: rec.rep,
+                    round: rec.round,
+                    mechanism: name(rec.mechanism),
+                    time: ev.time,
+                    seq: rec.seq,
+                    kind: ev.kind.as_str(),
+                    user: ev.user,
+                    burden: ev.burden,
+                    cost: ev.cost,
+                },
+                &EventNetwork {
+                    trigger: rec.trigger,
+                },
+            );
             flush(e, false)?;
         }
     }

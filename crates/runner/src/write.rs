@@ -287,20 +287,23 @@ fn run_chunk(
     metadata
         .extra
         .push((CHUNK_KEY.to_string(), chunk.to_string()));
+    // A scenario with a network writes each table's network columns (none otherwise: its
+    // files are those of a run before networks existed).
+    let network = scenario.has_network();
     let create = |t: Table| {
         PartWriter::create(
             out,
             t,
             &name,
-            datapact_trace::schema(t, columns, &metrics)?,
+            datapact_trace::schema_of(t, columns, &metrics, network)?,
             &metadata,
         )
     };
     let mut w = ChunkWriters {
-        cells: (
-            create(Table::Cells)?,
-            CellsBuilder::new(scen, seed, columns, &metrics)?,
-        ),
+        cells: (create(Table::Cells)?, {
+            let b = CellsBuilder::new(scen, seed, columns, &metrics)?;
+            if network { b.with_network() } else { b }
+        }),
         diagnostics: (
             create(Table::Diagnostics)?,
             DiagnosticsBuilder::new(scen, seed, columns),
@@ -311,26 +314,26 @@ fn run_chunk(
         ),
         pairs: contrast_positions(scenario),
         rounds: if tables.contains(&Table::Rounds) {
-            Some((
-                create(Table::Rounds)?,
-                RoundsBuilder::new(scen, seed, columns, &metrics)?,
-            ))
+            Some((create(Table::Rounds)?, {
+                let b = RoundsBuilder::new(scen, seed, columns, &metrics)?;
+                if network { b.with_network() } else { b }
+            }))
         } else {
             None
         },
         users: if tables.contains(&Table::Users) {
-            Some((
-                create(Table::Users)?,
-                UsersBuilder::new(scen, seed, columns),
-            ))
+            Some((create(Table::Users)?, {
+                let b = UsersBuilder::new(scen, seed, columns);
+                if network { b.with_network() } else { b }
+            }))
         } else {
             None
         },
         events: if tables.contains(&Table::Events) {
-            Some((
-                create(Table::Events)?,
-                EventsBuilder::new(scen, seed, columns),
-            ))
+            Some((create(Table::Events)?, {
+                let b = EventsBuilder::new(scen, seed, columns);
+                if network { b.with_network() } else { b }
+            }))
         } else {
             None
         },

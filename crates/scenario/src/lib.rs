@@ -378,6 +378,13 @@ impl Scenario {
         grid * self.design.points.max(1)
     }
 
+    /// Whether some cell has a network (`[population.network]`, or a swept model other than
+    /// `none`): its output tables then carry their network columns
+    /// (`datapact_trace::Table::network_columns`).
+    pub fn has_network(&self) -> bool {
+        network::any(self)
+    }
+
     /// The cell at `index` in row-major order: the first grid axis varies slowest, the last
     /// fastest, and the design's point (if any) faster still.
     ///

@@ -180,6 +180,15 @@ pub(crate) fn normalized(o: &mut String, s: &Scenario) {
     }
 }
 
+/// Whether some cell of `s` has a network: the base game's, or a swept model's.
+pub(crate) fn any(s: &Scenario) -> bool {
+    s.base.network.is_some()
+        || s.sweep
+            .iter()
+            .flat_map(SweepAxis::categories)
+            .any(|c| matches!(c, Category::Network(Some(_))))
+}
+
 /// A swept `population.network.model`: the base game holds no network (each cell's is the
 /// sweep's), and a numeric network key cannot be swept beside it (each model takes its keys
 /// from the table).

@@ -320,6 +320,8 @@ impl<S: Sink> Engine<S> {
             table: self.world.resource::<CampaignTable>(),
             columns: self.world.resource::<Columns>(),
             metrics: self.world.resource::<Metrics>(),
+            networks: self.world.resource::<crate::network::Networks>(),
+            batch: self.world.resource::<Batch>(),
             events,
             users,
         }
@@ -405,6 +407,8 @@ pub struct BatchView<'w, S> {
     table: &'w CampaignTable,
     columns: &'w Columns,
     metrics: &'w Metrics,
+    networks: &'w crate::network::Networks,
+    batch: &'w Batch,
     events: Vec<S>,
     users: usize,
 }
@@ -430,6 +434,22 @@ impl<S: Default> BatchView<'_, S> {
     #[inline]
     pub fn metric(&self, m: usize, c: usize) -> f64 {
         self.metrics.get(m, c)
+    }
+
+    /// The cascade size of campaign slot `c` (its withdrawals through ties); `None` without a
+    /// network.
+    #[inline]
+    pub fn cascade(&self, c: usize) -> Option<u32> {
+        self.networks.cascade(self.batch, c)
+    }
+
+    /// Per user of campaign slot `c`, the neighbour whose withdrawal set off her withdrawal
+    /// through ties ([`datapact_model::Peers::NOBODY`] for the others); `None` when its
+    /// protocol did not play on a network.
+    pub fn triggers(&self, c: usize) -> Option<&[u32]> {
+        self.networks
+            .of(self.batch, c)
+            .map(|p| p.trigger.as_slice())
     }
 
     /// Takes the event log of campaign slot `c`, leaving it empty.

@@ -105,6 +105,7 @@ pub(crate) fn play_large(
                 0,
                 &outcomes,
                 |_, _| f64::NAN,
+                &[],
                 pareto.then_some(uc),
                 pareto.then_some(um),
             )?;

@@ -25,7 +25,22 @@ impl Networks {
     /// Campaign `c`'s network, nobody withdrawn yet (its replication's graphs are drawn first if
     /// this batch has not drawn them); `None` without a network.
     pub fn campaign(&mut self, batch: &Batch, c: usize) -> Option<&mut Peers> {
-        let network = batch.game.network.as_ref()?;
+        batch.game.network.as_ref()?;
+        self.draw(batch);
+        if self.played.len() <= c {
+            self.played.resize(c + 1, false);
+        }
+        self.played[c] = true;
+        let peers = &mut self.peers[c];
+        peers.reset();
+        Some(peers)
+    }
+
+    /// Draws the batch's graphs unless drawn already (nothing without a network).
+    fn draw(&mut self, batch: &Batch) {
+        let Some(network) = batch.game.network.as_ref() else {
+            return;
+        };
         let n = batch.game.users;
         let m = batch.mechanisms.len();
         let key = (batch.seed, network.key(n), batch.first_rep, batch.reps, m);
@@ -41,18 +56,36 @@ impl Networks {
             }
             self.drawn = Some(key);
         }
-        if self.played.len() <= c {
-            self.played.resize(c + 1, false);
-        }
-        self.played[c] = true;
-        let peers = &mut self.peers[c];
-        peers.reset();
-        Some(peers)
     }
 
-    /// A new withdraw phase: no campaign has played yet.
-    pub fn open(&mut self) {
+    /// A new withdraw phase: no campaign has played yet (the batch's graphs are drawn, so that
+    /// campaigns that do not play, a null outcome, still show their users' degrees).
+    pub fn open(&mut self, batch: &Batch) {
         self.played.clear();
+        self.draw(batch);
+    }
+
+    /// Campaign `c`'s graph (`None` without a network, or when no withdraw phase of this
+    /// batch drew it: a mechanism without one, C).
+    pub fn graph(&self, batch: &Batch, c: usize) -> Option<&datapact_model::Csr> {
+        let network = batch.game.network.as_ref()?;
+        let key = (
+            batch.seed,
+            network.key(batch.game.users),
+            batch.first_rep,
+            batch.reps,
+            batch.mechanisms.len(),
+        );
+        (self.drawn == Some(key))
+            .then(|| self.peers.get(c).map(|p| &p.graph))
+            .flatten()
+    }
+
+    /// Campaign `c`'s cascade size: its withdrawals through ties (0 when its protocol did not
+    /// play: a null outcome, or a mechanism without a withdraw phase); `None` without a network.
+    pub fn cascade(&self, batch: &Batch, c: usize) -> Option<u32> {
+        batch.game.network.as_ref()?;
+        Some(self.of(batch, c).map_or(0, |p| p.cascade() as u32))
     }
 
     /// What campaign `c`'s protocol recorded (`None` without a network, or before the batch's

@@ -56,6 +56,12 @@ pub struct UserRecord {
     pub privacy_cost: Option<f64>,
     /// U_i.
     pub utility: f64,
+    /// On a network: her degree d_i (`None` without one).
+    pub degree: Option<u32>,
+    /// On a network: w_i at her last decision (`None` when she never decided).
+    pub withdrawn_neighbours: Option<u32>,
+    /// On a network: whether she withdrew through her ties (`None` when she never decided).
+    pub through_ties: Option<bool>,
 }
 
 /// One campaign's per-user columns after settlement. A column a mechanism's stages do not
@@ -75,6 +81,17 @@ pub(crate) struct CampaignUsers<'a> {
     pub(crate) decision: Option<&'a [Decision]>,
     /// What settlement recorded for each user (`NaN`: not recorded).
     pub(crate) settlement: &'a [Settled],
+    /// On a network: what the campaign's protocol recorded of it.
+    pub(crate) network: Option<CampaignPeers<'a>>,
+}
+
+/// One campaign's network as the `users` records read it.
+pub(crate) struct CampaignPeers<'a> {
+    /// Each user's degree.
+    pub(crate) degree: &'a [u32],
+    /// Each user's withdrawn neighbours at her last decision and whether she withdrew through
+    /// her ties; `None` when the protocol did not play (nobody decided).
+    pub(crate) seen: Option<(&'a [u32], &'a [bool])>,
 }
 
 /// Where a campaign's records go, and what identifies them.
@@ -104,6 +121,7 @@ pub(crate) fn push_users(
             .map(|d| d[i])
             .filter(|d| *d != Decision::Undecided);
         let settled = u.settlement[i];
+        let seen = u.network.as_ref().and_then(|p| p.seen);
         UserRecord {
             rep: id.rep,
             round: id.round,
@@ -123,6 +141,9 @@ pub(crate) fn push_users(
             payment: known(settled.paid),
             privacy_cost: known(settled.borne),
             utility: u.payoff[i],
+            degree: u.network.as_ref().map(|p| p.degree[i]),
+            withdrawn_neighbours: decided.and(seen.map(|(w, _)| w[i])),
+            through_ties: decided.and(seen.map(|(_, t)| t[i])),
         }
     }));
 }
@@ -140,6 +161,13 @@ pub(crate) struct BatchUsers {
     pub(crate) cap: Vec<f64>,
     pub(crate) decision: Vec<Decision>,
     pub(crate) settlement: Vec<Settled>,
+    /// On a network, by `campaign·n + slot`: degree, withdrawn neighbours seen, through ties.
+    pub(crate) degree: Vec<u32>,
+    pub(crate) seen: Vec<u32>,
+    pub(crate) through: Vec<bool>,
+    /// Per campaign: whether its graph was drawn, and whether its protocol played on it.
+    pub(crate) drawn: Vec<bool>,
+    pub(crate) played: Vec<bool>,
 }
 
 impl BatchUsers {
@@ -164,6 +192,7 @@ impl BatchUsers {
         self.settlement.clear();
         self.settlement
             .extend_from_slice(&world.resource::<Columns>().settled[..len]);
+        self.read_network(world, n, campaigns);
         let mut users = world.query::<(
             &Member,
             (&TrueCost, &Shocks, &RealizedCost, &Burden, &Payoff),
@@ -197,6 +226,41 @@ impl BatchUsers {
         }
     }
 
+    /// Reads what the batch's networks recorded (nothing without a network).
+    fn read_network(&mut self, world: &World, n: usize, campaigns: usize) {
+        let (batch, networks) = (
+            world.resource::<crate::batch::Batch>(),
+            world.resource::<crate::network::Networks>(),
+        );
+        self.drawn.clear();
+        self.played.clear();
+        for v in [&mut self.degree, &mut self.seen] {
+            v.clear();
+            v.resize(n * campaigns, 0);
+        }
+        self.through.clear();
+        self.through.resize(n * campaigns, false);
+        if batch.game.network.is_none() {
+            return;
+        }
+        for c in 0..campaigns {
+            let r = c * n..(c + 1) * n;
+            let graph = networks.graph(batch, c);
+            if let Some(g) = graph {
+                for (i, d) in self.degree[r.clone()].iter_mut().enumerate() {
+                    *d = g.degree(i) as u32;
+                }
+            }
+            self.drawn.push(graph.is_some());
+            let peers = networks.of(batch, c);
+            if let Some(p) = peers {
+                self.seen[r.clone()].copy_from_slice(&p.seen);
+                self.through[r].copy_from_slice(&p.through_ties);
+            }
+            self.played.push(peers.is_some());
+        }
+    }
+
     /// Campaign slot `c`'s users, whose mechanism has `stages`.
     pub(crate) fn campaign(&self, c: usize, n: usize, stages: Stages) -> CampaignUsers<'_> {
         let r = c * n..(c + 1) * n;
@@ -213,7 +277,15 @@ impl BatchUsers {
             decision: stages
                 .has(Stage::Withdraw)
                 .then(|| &self.decision[r.clone()]),
-            settlement: &self.settlement[r],
+            settlement: &self.settlement[r.clone()],
+            network: self
+                .drawn
+                .get(c)
+                .is_some_and(|&d| d)
+                .then(|| CampaignPeers {
+                    degree: &self.degree[r.clone()],
+                    seen: self.played[c].then(|| (&self.seen[r.clone()], &self.through[r])),
+                }),
         }
     }
 }

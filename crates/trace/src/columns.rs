@@ -150,9 +150,15 @@ macro_rules! declare_table {
         table $table:ident, row $row:ident, builder $builder:ident, builders $builders:ident,
         reader $reader:ident, specs $specs:ident $(, metrics $metric:ty)?;
         { $($columns:tt)* }
+        $(
+            $(#[$net_meta:meta])*
+            network $netrow:ident, builders $netbuilders:ident, specs $netspecs:ident;
+            { $($nname:ident : $nty:ty => $ndesc:expr),* $(,)? }
+        )?
     ) => {
         declare_table!(@munch
-            [$(#[$row_meta])* $table $row $builder $builders $reader $specs [$($metric)?]]
+            [$(#[$row_meta])* $table $row $builder $builders $reader $specs [$($metric)?]
+                [$([$(#[$net_meta])*] $netrow $netbuilders $netspecs [$(($nname, $nty, $ndesc))*])?]]
             fields []
             columns []
             $($columns)*
@@ -179,7 +185,9 @@ macro_rules! declare_table {
     (@munch
         [$(#[$row_meta:meta])* $table:ident $row:ident $builder:ident $builders:ident $reader:ident
             $specs:ident
-            [$($metric:ty)?]]
+            [$($metric:ty)?]
+            [$([$(#[$net_meta:meta])*] $netrow:ident $netbuilders:ident $netspecs:ident
+                [$(($nname:ident, $nty:ty, $ndesc:expr))*])?]]
         fields [$($field:ident: $field_ty:ty,)*]
         columns [$(($name:ident, $ty:ty, $source:tt, $desc:expr))*]
     ) => {
@@ -197,6 +205,83 @@ macro_rules! declare_table {
             }
             &specs()
         };
+
+        $(
+            /// The table's network columns, in schema order: present only in the output of a
+            /// run whose scenario has a network (`[population.network]`), after the own columns.
+            pub(crate) const $netspecs: &[$crate::schema::ColumnSpec] = {
+                const fn specs() -> [$crate::schema::ColumnSpec; [$(stringify!($nname)),*].len()] {
+                    [$($crate::schema::ColumnSpec {
+                        name: stringify!($nname),
+                        ty: <$nty as $crate::columns::ColumnValue>::TYPE,
+                        nullable: <$nty as $crate::columns::ColumnValue>::NULLABLE,
+                        description: $ndesc,
+                    }),*]
+                }
+                &specs()
+            };
+
+            $(#[$net_meta])*
+            ///
+            /// Every field fills the network column of the same name (see
+            /// [`Table::network_columns`](crate::Table::network_columns)); the default (all
+            /// null) is what a row appended without network values holds.
+            #[derive(Clone, Copy, Debug, Default, PartialEq)]
+            #[allow(missing_docs)]
+            pub struct $netrow {
+                $(pub $nname: $nty,)*
+            }
+
+            /// The builders of the network columns.
+            #[derive(Debug)]
+            struct $netbuilders {
+                $($nname: <$nty as $crate::columns::ColumnValue>::Builder,)*
+            }
+
+            impl $netbuilders {
+                fn new() -> Self {
+                    $netbuilders {
+                        $($nname: <$nty as $crate::columns::ColumnValue>::builder(),)*
+                    }
+                }
+
+                #[inline]
+                fn append(&mut self, row: &$netrow) {
+                    $($crate::columns::ColumnValue::append_to(row.$nname, &mut self.$nname);)*
+                }
+
+                fn finish(&mut self, cols: &mut Vec<arrow::array::ArrayRef>) {
+                    $(cols.push(arrow::array::ArrayBuilder::finish(&mut self.$nname));)*
+                }
+            }
+
+            impl $builder {
+                /// The builder with the table's network columns added after its own columns (a
+                /// run whose scenario has a network). Rows appended with
+                /// [`append`](Self::append) hold nulls there.
+                pub fn with_network(mut self) -> Self {
+                    if self.network.is_none() {
+                        self.id.insert_network($crate::schema::Table::$table);
+                        self.network = Some($netbuilders::new());
+                    }
+                    self
+                }
+
+                /// Appends one row with the values of its network columns (ignored by a
+                /// builder without them).
+                ///
+                /// # Panics
+                /// As [`append`](Self::append).
+                #[inline]
+                pub fn append_networked(&mut self, row: &$row<'_>, network: &$netrow) {
+                    self.push_own(row);
+                    if let Some(n) = self.network.as_mut() {
+                        n.append(network);
+                    }
+                    self.push_metrics(row);
+                }
+            }
+        )?
 
         $(#[$row_meta])*
         ///
@@ -222,6 +307,7 @@ macro_rules! declare_table {
         pub struct $builder {
             id: $crate::rows::Identity,
             columns: $builders<'static>,
+            $(network: Option<$netbuilders>,)?
         }
 
         /// The builders of the own columns. The lifetime only names the row types' borrows
@@ -257,6 +343,7 @@ macro_rules! declare_table {
                         metrics,
                     )?,
                     columns: $builders::new(),
+                    $(network: None::<$netbuilders>,)?
                 })
             }
 
@@ -267,6 +354,18 @@ macro_rules! declare_table {
             /// value per metric column).
             #[inline]
             pub fn append(&mut self, row: &$row<'_>) {
+                self.push_own(row);
+                $(
+                    if let Some(n) = self.network.as_mut() {
+                        n.append(&<$netrow>::default());
+                    }
+                )?
+                self.push_metrics(row);
+            }
+
+            /// Appends the identity, swept and own columns of `row`.
+            #[inline]
+            fn push_own(&mut self, row: &$row<'_>) {
                 self.id.append(row.cell, row.coords);
                 $(
                     $crate::columns::ColumnValue::append_to(
@@ -274,6 +373,12 @@ macro_rules! declare_table {
                         &mut self.columns.$name,
                     );
                 )*
+            }
+
+            /// Appends the metric columns of `row` (none for a table without them).
+            #[inline]
+            #[allow(unused_variables)]
+            fn push_metrics(&mut self, row: &$row<'_>) {
                 $(self.id.append_metrics::<$metric>(row.metrics);)?
             }
 
@@ -281,6 +386,12 @@ macro_rules! declare_table {
             pub fn finish_batch(&mut self) -> arrow::array::RecordBatch {
                 let mut cols = self.id.finish($specs.len());
                 $(cols.push(arrow::array::ArrayBuilder::finish(&mut self.columns.$name));)*
+                $(
+                    if let Some(n) = self.network.as_mut() {
+                        let _: &mut $netbuilders = n;
+                        n.finish(&mut cols);
+                    }
+                )?
                 self.id.finish_metrics(&mut cols);
                 self.id.batch(cols)
             }

@@ -48,16 +48,16 @@ pub use read::{
     count_rows, inspect_part, part_files, read_metadata, read_part, read_table, sha256_file,
 };
 pub use rows::{
-    BatchBuilder, CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder,
-    ContrastsColumns, DiagnosticsBuilder, DiagnosticsColumns, DiagnosticsRow, EventRow,
-    EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundRow, RoundStatus, RoundsBuilder,
-    RoundsColumns, UserRow, UsersBuilder, UsersColumns,
+    BatchBuilder, CellNetwork, CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder,
+    ContrastsColumns, DiagnosticsBuilder, DiagnosticsColumns, DiagnosticsRow, EventNetwork,
+    EventRow, EventsBuilder, EventsColumns, MetricSummary, MetricValue, RoundNetwork, RoundRow,
+    RoundStatus, RoundsBuilder, RoundsColumns, UserNetwork, UserRow, UsersBuilder, UsersColumns,
 };
 pub use run_view::RunView;
 pub use schema::{
     Categorical, ColumnSpec, ColumnType, DESCRIPTION_KEY, IDENTITY_COLUMNS, MetricColumn,
     SCHEMA_VERSION, SweptColumn, Table, categorical_description, described_field, markdown_columns,
-    schema, swept_columns_conflict, swept_description,
+    schema, schema_of, swept_columns_conflict, swept_description,
 };
 pub use verify::{Verification, verify};
 pub use writer::{

@@ -71,6 +71,19 @@ impl Table {
             Table::Events => EVENTS_COLUMNS,
         }
     }
+
+    /// The table's network columns: present, after the own columns, only in the output of a run
+    /// whose scenario has a network (`[population.network]`); none for `diagnostics` and
+    /// `contrasts`.
+    pub fn network_columns(self) -> &'static [ColumnSpec] {
+        match self {
+            Table::Cells => CELLS_NETWORK_COLUMNS,
+            Table::Rounds => ROUNDS_NETWORK_COLUMNS,
+            Table::Users => USERS_NETWORK_COLUMNS,
+            Table::Events => EVENTS_NETWORK_COLUMNS,
+            Table::Diagnostics | Table::Contrasts => &[],
+        }
+    }
 }
 
 /// One metric of one `cells` row: its mean and standard error over the cell × mechanism's
@@ -229,6 +242,21 @@ impl Identity {
         cols
     }
 
+    /// Adds `table`'s network columns to the schema, right after its own columns (before any
+    /// metric column).
+    pub(crate) fn insert_network(&mut self, table: Table) {
+        let at = IDENTITY_COLUMNS.len() + self.coords.len() + table.columns().len();
+        let mut fields: Vec<arrow::datatypes::FieldRef> = self.schema.fields().to_vec();
+        fields.splice(
+            at..at,
+            table.network_columns().iter().map(|c| Arc::new(c.field())),
+        );
+        self.schema = Arc::new(arrow::datatypes::Schema::new_with_metadata(
+            fields,
+            self.schema.metadata().clone(),
+        ));
+    }
+
     /// Appends the metric arrays of the pending rows (after the table's own columns).
     pub(crate) fn finish_metrics(&mut self, cols: &mut Vec<ArrayRef>) {
         for b in &mut self.metrics {
@@ -273,6 +301,12 @@ declare_table! {
         withdrawals_se: f64 => "Standard error of withdrawals_mean.",
         null_rate: f64 => "Fraction of replications that ended in a null outcome (unsustainable: no data, no payment).",
         backstoppers_mean: f64 => "Mean number of backstoppers per campaign (users assigned a burden below their cap).",
+    }
+    /// The network columns of one `cells` row.
+    network CellNetwork, builders CellNetworkBuilders, specs CELLS_NETWORK_COLUMNS;
+    {
+        cascade_mean: Option<f64> => "Network runs only. Mean cascade size per campaign: the number of users who withdrew through their ties (withdrawals their own rule alone would not have made; docs/model.md section 16). Null for a cell without a network.",
+        cascade_se: Option<f64> => "Network runs only. Standard error of cascade_mean; null for a cell without a network.",
     }
 }
 
@@ -345,6 +379,11 @@ declare_table! {
         withdrawals: u32 => "Number of users who withdrew.",
         backstoppers: u32 => "Number of backstoppers: users whose assigned burden is below their cap.",
     }
+    /// The network columns of one `rounds` row.
+    network RoundNetwork, builders RoundNetworkBuilders, specs ROUNDS_NETWORK_COLUMNS;
+    {
+        cascade: Option<u32> => "Network runs only. Cascade size: the number of users who withdrew through their ties (their own rule alone would have kept them; docs/model.md section 16), at most withdrawals; 0 for a campaign nobody withdrew from through ties (C, a null outcome). Null for a cell without a network.",
+    }
 }
 
 declare_table! {
@@ -372,6 +411,13 @@ declare_table! {
         privacy_cost: Option<f64> => "borne_i, the privacy cost she bears, with κ(c, x) = c·x²/2 at settled_cost. C: κ(c^w_i, x_i). S, M, async: κ if she stayed and the model improved; ρ·κ if she withdrew, or stayed in a failure or a stopped campaign; 0 if she never decided. Null for contributing plugins. Sums to rounds.privacy_cost.",
         utility: f64 => "U_i = V·1{success} + paid_i − borne_i (what the mechanism's settlement leaves her; a plugin's settlement may adjust it). rounds.welfare = Σ utility − Σ paid.",
     }
+    /// The network columns of one `users` row.
+    network UserNetwork, builders UserNetworkBuilders, specs USERS_NETWORK_COLUMNS;
+    {
+        degree: Option<u32> => "Network runs only. d_i, her number of neighbours in the campaign's graph (the same graph under every mechanism of the replication). Null for a cell without a network.",
+        withdrawn_neighbours: Option<u32> => "Network runs only. w_i at her last decision: how many of her neighbours she knew to have withdrawn (what the protocol lets her see, docs/model.md section 16). Null when decision is null or the cell has no network.",
+        through_ties: Option<bool> => "Network runs only. Whether she withdrew through her ties: she withdrew, and her rule would have kept her without what she saw of her neighbours; rounds.cascade is its count. Null when decision is null or the cell has no network.",
+    }
 }
 
 declare_table! {
@@ -388,6 +434,11 @@ declare_table! {
         user: Option<u32> => "Index (0-based) of the user concerned; null for campaign-level events.",
         burden: Option<f64> => "Data (units of data) the event concerns: a user's burden, or the campaign's data for train_* (see Event kinds below); null when not applicable.",
         cost: Option<f64> => "Unit cost the event concerns (reported, observed, true or realised, per kind: see Event kinds below); null for campaign-level events.",
+    }
+    /// The network columns of one `events` row.
+    network EventNetwork, builders EventNetworkBuilders, specs EVENTS_NETWORK_COLUMNS;
+    {
+        trigger: Option<u32> => "Network runs only. On the withdraw event of a user who withdrew through her ties: the neighbour (user index) whose withdrawal, reaching her, set off her decision (the last one she learned of). Null on every other event and for a cell without a network.",
     }
 }
 

@@ -174,7 +174,11 @@ pub fn swept_columns_conflict(swept_columns: &[String]) -> Option<&str> {
     for (i, name) in swept_columns.iter().enumerate() {
         let fixed = IDENTITY_COLUMNS
             .iter()
-            .chain(Table::ALL.iter().flat_map(|t| t.columns()))
+            .chain(
+                Table::ALL
+                    .iter()
+                    .flat_map(|t| t.columns().iter().chain(t.network_columns())),
+            )
             .any(|c| c.name == name);
         if name.is_empty() || fixed || swept_columns[..i].contains(name) {
             return Some(name);
@@ -269,6 +273,7 @@ fn check_metrics(
             let taken = IDENTITY_COLUMNS
                 .iter()
                 .chain(table.columns())
+                .chain(table.network_columns())
                 .any(|c| c.name == name)
                 || swept_columns.iter().any(|c| c == name);
             if taken {
@@ -298,6 +303,23 @@ pub fn schema<S: SweptColumn>(
     swept_columns: &[S],
     metrics: &[MetricColumn],
 ) -> Result<SchemaRef, TraceError> {
+    schema_of(table, swept_columns, metrics, false)
+}
+
+/// [`schema`], with the table's network columns ([`Table::network_columns`]) after its own
+/// columns when `network` (a run whose scenario has a network).
+///
+/// # Errors
+/// As [`schema`].
+///
+/// # Panics
+/// As [`schema`].
+pub fn schema_of<S: SweptColumn>(
+    table: Table,
+    swept_columns: &[S],
+    metrics: &[MetricColumn],
+    network: bool,
+) -> Result<SchemaRef, TraceError> {
     let names: Vec<String> = swept_columns.iter().map(|c| c.name().to_string()).collect();
     if let Some(bad) = swept_columns_conflict(&names) {
         panic!("swept column name {bad:?} is empty, repeated, or a reserved column name");
@@ -318,6 +340,9 @@ pub fn schema<S: SweptColumn>(
         }
     }));
     fields.extend(table.columns().iter().map(ColumnSpec::field));
+    if network {
+        fields.extend(table.network_columns().iter().map(ColumnSpec::field));
+    }
     fields.extend(metric_fields);
     Ok(Arc::new(Schema::new(fields)))
 }
@@ -350,6 +375,7 @@ pub fn markdown_columns(table: Table) -> String {
         "One column per swept scenario key, named after it (e.g. `value`, `payment`, `order`, `cost_dist`), in sweep order: the key's value in this cell. Float64 for a numeric key; Utf8 for a categorical key (`game.order`, `population.cost.dist`, `dynamics.cost_process`, `dynamics.learning`, `population.report.strategy`, `population.withdraw.strategy`), holding the canonical text of its value (e.g. `small-first`, `beta(alpha=2,beta=5)`, `ar1`, `free-rider`). Present in every table, right after `cell`.",
     ));
     s.extend(table.columns().iter().map(spec_row));
+    s.extend(table.network_columns().iter().map(spec_row));
     match table {
         Table::Cells => s.push_str(&row(
             "*metric columns*",

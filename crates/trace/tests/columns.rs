@@ -9,8 +9,9 @@ use datapact_trace::arrow::array::{
 use datapact_trace::arrow::datatypes::DataType;
 use datapact_trace::{
     CellRow, CellsBuilder, CellsColumns, DESCRIPTION_KEY, DiagnosticsBuilder, DiagnosticsColumns,
-    DiagnosticsRow, EventRow, EventsBuilder, EventsColumns, MetricColumn, MetricSummary, RoundRow,
-    RoundStatus, RoundsBuilder, RoundsColumns, Table, TraceError, schema, typed_column,
+    DiagnosticsRow, EventRow, EventsBuilder, EventsColumns, MetricColumn, MetricSummary,
+    RoundNetwork, RoundRow, RoundStatus, RoundsBuilder, RoundsColumns, Table, TraceError, schema,
+    schema_of, typed_column,
 };
 
 /// A cell value read back from a batch, whatever its Arrow type.
@@ -272,6 +273,72 @@ fn rounds_fields_land_in_their_columns() {
     assert_eq!(c.withdrawals.value(0), 6);
     let regret: &Float64Array = typed_column(&batch, Table::Rounds, "regret2").unwrap();
     assert_eq!(regret.value(0), 101.0);
+}
+
+/// A builder with its network columns places them after the own columns and before the metric
+/// columns, as `schema_of(.., true)` does; a row appended without network values holds nulls.
+#[test]
+fn network_columns_follow_the_own_columns_and_are_null_unless_given() {
+    let mut b = RoundsBuilder::new("scen", 9_000_000_000, &swept(), &metrics())
+        .unwrap()
+        .with_network();
+    assert_eq!(
+        b.schema(),
+        &schema_of(Table::Rounds, &swept(), &metrics(), true).unwrap()
+    );
+    assert_ne!(
+        b.schema(),
+        &schema(Table::Rounds, &swept(), &metrics()).unwrap()
+    );
+    let row = RoundRow {
+        cell: 7,
+        coords: &[0.125, 0.25],
+        rep: 11,
+        round: 3,
+        mechanism: "M",
+        status: RoundStatus::Failure,
+        welfare: 1.0,
+        privacy_cost: 2.0,
+        subsidy: 3.0,
+        leakage: 4.0,
+        data: 5.0,
+        withdrawals: 6,
+        backstoppers: 8,
+        metrics: &[Some(201.0), Some(101.0)],
+    };
+    b.append_networked(&row, &RoundNetwork { cascade: Some(5) });
+    b.append(&row);
+    let batch = b.finish_batch();
+    let mut expected = identity(7);
+    expected.extend([
+        ("rep", U64(11)),
+        ("round", U64(3)),
+        ("mechanism", Str("M".into())),
+        ("status", Str("failure".into())),
+        ("success", Bool(false)),
+        ("welfare", F64(1.0)),
+        ("privacy_cost", F64(2.0)),
+        ("subsidy", F64(3.0)),
+        ("leakage", F64(4.0)),
+        ("data", F64(5.0)),
+        ("withdrawals", U64(6)),
+        ("backstoppers", U64(8)),
+        ("cascade", U64(5)),
+        ("gini", F64(201.0)),
+        ("regret2", F64(101.0)),
+    ]);
+    assert_columns(&batch, &expected);
+    let cascade: &UInt32Array = typed_column(&batch, Table::Rounds, "cascade").unwrap();
+    assert!(cascade.is_null(1));
+    // Without network columns, network values are ignored and the layout is the plain one.
+    let mut plain = RoundsBuilder::new("scen", 1, &swept(), &metrics()).unwrap();
+    plain.append_networked(&row, &RoundNetwork { cascade: Some(5) });
+    let batch = plain.finish_batch();
+    assert!(batch.schema().field_with_name("cascade").is_err());
+    assert_eq!(
+        batch.schema(),
+        schema(Table::Rounds, &swept(), &metrics()).unwrap()
+    );
 }
 
 #[test]

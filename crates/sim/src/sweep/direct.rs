@@ -80,7 +80,14 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                     memo = std::mem::take(&mut ws.memo);
                     outcomes.push(o);
                     if S::ENABLED && spec.depth >= Depth::Events {
-                        push_events(&mut events, rep, round, spec.mechanisms[k], sink.as_ref());
+                        push_events(
+                            &mut events,
+                            rep,
+                            round,
+                            spec.mechanisms[k],
+                            sink.as_ref(),
+                            None,
+                        );
                     }
                     if spec.depth >= Depth::Users {
                         let reporting = *kernel != Kernel::Subsidy;
@@ -113,6 +120,7 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                             cap: reporting.then_some(&ws.cap[..]),
                             decision: reporting.then_some(&ws.decision[..]),
                             settlement: &settlement,
+                            network: None,
                         };
                         folder.users(rep, round, spec.mechanisms[k], &users, sink.as_ref());
                     }
@@ -120,7 +128,15 @@ pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(
                 let payoff_c = folder.index_c.map(|k| workspaces[k].payoff.as_slice());
                 let payoff_m = folder.index_m.map(|k| workspaces[k].payoff.as_slice());
                 // The core mechanisms compute no plugin metric.
-                folder.fold(rep, round, &outcomes, |_, _| f64::NAN, payoff_c, payoff_m)?;
+                folder.fold(
+                    rep,
+                    round,
+                    &outcomes,
+                    |_, _| f64::NAN,
+                    &[],
+                    payoff_c,
+                    payoff_m,
+                )?;
                 // Learn: C's users update beliefs from the round; reporting users remember it.
                 if round + 1 < rounds {
                     for (k, kernel) in kernels.iter().enumerate() {

@@ -79,6 +79,10 @@ struct Round<S> {
     payoff_c: Vec<f64>,
     payoff_m: Vec<f64>,
     logs: Vec<S>,
+    /// Each slot's cascade size (`None` without a network).
+    cascade: Vec<Option<u32>>,
+    /// Each slot's triggers (trace = events, on a network; empty otherwise).
+    triggers: Vec<Vec<u32>>,
 }
 
 pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
@@ -107,6 +111,8 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
         payoff_c: Vec::new(),
         payoff_m: Vec::new(),
         logs: Vec::new(),
+        cascade: Vec::new(),
+        triggers: Vec::new(),
     };
     // Trace ≥ users: each world's users after a round.
     let mut batch_users = BatchUsers::default();
@@ -140,6 +146,10 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                 r.metrics.resize(reps * m * metrics, f64::NAN);
                 r.logs.clear();
                 r.logs.resize_with(reps * m, S::default);
+                r.cascade.clear();
+                r.cascade.resize(reps * m, None);
+                r.triggers.resize_with(reps * m, Vec::new);
+                r.triggers.iter_mut().for_each(Vec::clear);
                 for (engine, group) in engines.iter_mut().zip(groups) {
                     play_group(engine, group, spec, &folder, round, reps, r);
                     // Checked before the outcomes are read: a cancelled round skipped phases.
@@ -170,8 +180,9 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                     folder.fold(
                         first + rep as u32,
                         round,
-                        &r.outcomes[slots],
+                        &r.outcomes[slots.clone()],
                         metric,
+                        &r.cascade[slots],
                         payoff_c,
                         payoff_m,
                     )?;
@@ -183,6 +194,10 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                                 round,
                                 spec.mechanisms[k],
                                 r.logs[rep * m + k].as_ref(),
+                                job.game
+                                    .network
+                                    .is_some()
+                                    .then_some(r.triggers[rep * m + k].as_slice()),
                             );
                         }
                     }
@@ -224,8 +239,12 @@ fn play_group<S: crate::plugin::Sink>(
                     payoffs[rep * n..(rep + 1) * n].copy_from_slice(view.payoffs(c));
                 }
             }
+            out.cascade[slot] = view.cascade(c);
             if S::ENABLED {
                 out.logs[slot] = view.take_events(c);
+                if let Some(t) = view.triggers(c) {
+                    out.triggers[slot].extend_from_slice(t);
+                }
             }
         }
     }

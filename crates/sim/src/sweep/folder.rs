@@ -20,6 +20,8 @@ pub(crate) struct Folder {
     pub(super) metrics: Vec<Vec<Vec<Welford>>>,
     diagnostics: Vec<DiagnosticStats>,
     pub(super) pairs: Vec<Vec<crate::contrasts::PairStats>>,
+    /// Per round, per mechanism: the cascade sizes of the campaigns played on a network.
+    cascade: Vec<Vec<Welford>>,
     rounds: Vec<RoundRecord>,
     users: Vec<UserRecord>,
     trails: Vec<datapact_model::events::UserTrail>,
@@ -52,6 +54,7 @@ impl Folder {
                 ];
                 rounds as usize
             ],
+            cascade: vec![vec![Welford::default(); spec.mechanisms.len()]; rounds as usize],
             rounds: Vec::new(),
             users: Vec::new(),
             trails: Vec::new(),
@@ -63,20 +66,28 @@ impl Folder {
         }
     }
 
-    /// Folds one replication's round: its outcomes and each campaign's metrics
-    /// (`metric(k, m)` for mechanism k, metric m; NaN when not computed).
+    /// Folds one replication's round: its outcomes, each campaign's metrics (`metric(k, m)`
+    /// for mechanism k, metric m; NaN when not computed) and, on a network, each campaign's
+    /// cascade size (`cascade[k]`; an empty slice without a network).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn fold(
         &mut self,
         rep: u32,
         round: u32,
         outcomes: &[Outcome],
         metric: impl Fn(usize, usize) -> f64,
+        cascade: &[Option<u32>],
         payoff_c: Option<&[f64]>,
         payoff_m: Option<&[f64]>,
     ) -> Result<(), InvariantViolation> {
         let stats = &mut self.stats[round as usize];
         let metrics = &mut self.metrics[round as usize];
+        let cascades = &mut self.cascade[round as usize];
         for (k, o) in outcomes.iter().enumerate() {
+            let cascade = cascade.get(k).copied().flatten();
+            if let Some(c) = cascade {
+                cascades[k].push(c as f64);
+            }
             let mechanism = stats[k].0;
             check(self.cell, rep, &self.decls[k], o)?;
             stats[k].1.push(o);
@@ -93,6 +104,7 @@ impl Folder {
                     mechanism,
                     outcome: *o,
                     metrics: (0..metrics[k].len()).map(|m| metric(k, m)).collect(),
+                    cascade,
                 });
             }
         }
@@ -133,14 +145,18 @@ impl Folder {
             .zip(self.metrics)
             .zip(&self.diagnostics)
             .zip(self.pairs)
+            .zip(self.cascade)
             .enumerate()
-            .map(|(round, (((stats, metrics), d), pairs))| RoundSummary {
-                round: round as u32,
-                stats,
-                metrics,
-                diagnostics: d.finish(has_s, has_m, has_c),
-                pairs,
-            })
+            .map(
+                |(round, ((((stats, metrics), d), pairs), cascade))| RoundSummary {
+                    round: round as u32,
+                    stats,
+                    metrics,
+                    diagnostics: d.finish(has_s, has_m, has_c),
+                    pairs,
+                    cascade,
+                },
+            )
             .collect();
         // Canonical order, whatever order batches and rounds were played in.
         self.rounds.sort_by_key(|r| (r.round, r.rep, r.mechanism));

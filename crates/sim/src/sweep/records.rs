@@ -29,6 +29,8 @@ pub struct RoundRecord {
     /// The registered metrics' values (`NaN`: not computed by this mechanism); empty when the
     /// app registers none.
     pub metrics: Box<[f64]>,
+    /// Its cascade size (withdrawals through ties); `None` without a network.
+    pub cascade: Option<u32>,
 }
 
 /// One event (trace = events); `seq` orders the campaign's events.
@@ -44,6 +46,9 @@ pub struct EventRecord {
     pub seq: u32,
     /// The event.
     pub event: Event,
+    /// On the withdraw event of a user who withdrew through her ties, the neighbour whose
+    /// withdrawal set it off; `None` otherwise.
+    pub trigger: Option<u32>,
 }
 
 /// The statistics of one round of a cell, over its replications.
@@ -61,6 +66,9 @@ pub struct RoundSummary {
     /// Per pair (i, j), i < j, of the run's mechanisms ([`crate::contrasts::pairs`] order): the
     /// CRN-paired differences of the outcome metrics.
     pub pairs: Vec<crate::contrasts::PairStats>,
+    /// Per mechanism, in run order: the cascade size over the replications played on a
+    /// network (empty Welford without a network).
+    pub cascade: Vec<Welford>,
 }
 
 /// Everything a cell produced: per-round statistics, and per-campaign records and events sorted
@@ -80,12 +88,16 @@ pub struct CellOutput {
     pub events: Vec<EventRecord>,
 }
 
+/// Appends a campaign's events. `triggers` (on a network): per user, the neighbour whose
+/// withdrawal set off her withdrawal through ties (`Peers::NOBODY` for the others), named on
+/// her withdraw event.
 pub(crate) fn push_events(
     out: &mut Vec<EventRecord>,
     rep: u32,
     round: u32,
     mechanism: u16,
     events: &[Event],
+    triggers: Option<&[u32]>,
 ) {
     out.extend(events.iter().enumerate().map(|(seq, e)| EventRecord {
         rep,
@@ -93,5 +105,11 @@ pub(crate) fn push_events(
         mechanism,
         seq: seq as u32,
         event: *e,
+        trigger: triggers.and_then(|t| {
+            let user = e.user? as usize;
+            let by = *t.get(user)?;
+            (e.kind == datapact_model::EventKind::Withdraw && by != datapact_model::Peers::NOBODY)
+                .then_some(by)
+        }),
     }));
 }

@@ -46,7 +46,7 @@ pub fn open_withdrawal(
     mut networks: ResMut<crate::network::Networks>,
     mut users: Query<(&Member, &mut Choice)>,
 ) {
-    networks.open();
+    networks.open(&batch);
     table.end.clear();
     table.end.resize(batch.campaigns(), ProtocolEnd::Cancelled);
     table.train_at.clear();
