@@ -632,3 +632,50 @@ fn a_categorical_design_axis_keeps_its_labels() {
     let svg = std::fs::read_to_string(&files.svg).unwrap();
     assert!(svg.contains("small-first") && svg.contains("large-first"));
 }
+
+/// A run on a network draws its cascade size (the `cells` network columns) after the core
+/// statistics, as a heatmap per mechanism; a run without one does not (the ids above).
+#[test]
+fn a_network_run_draws_its_cascade_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+mechanisms = ["S", "M"]
+[scenario]
+name = "net"
+seed = 7
+replications = 40
+[population]
+users = 20
+[population.withdraw]
+strategy = "threshold"
+share = 1.0
+[population.network]
+model = "watts-strogatz"
+[game]
+value = 0.1
+[sweep]
+population.network.k = { values = [2, 4] }
+population.withdraw.threshold = { values = [0.25, 0.5] }
+"#;
+    let scenario = Scenario::from_str(text, "net", &[]).unwrap();
+    let out = tmp.path().join("net");
+    let opts = RunOptions {
+        threads: 1,
+        shard: Shard::WHOLE,
+        ..RunOptions::new(out.clone())
+    };
+    datapact_runner::run(&scenario, &opts).unwrap();
+    let figs = generic::build_run_figures(&generic::load_stats(&out).unwrap()).unwrap();
+    let ids: Vec<&str> = figs.figures.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids[..STATS.len()], STATS);
+    assert_eq!(ids[STATS.len()], "cascade_mean");
+    let Chart::Heatmaps(heat) = &figs.figures[STATS.len()].chart else {
+        panic!("two swept axes must give heatmaps")
+    };
+    let titles: Vec<_> = heat.rows[0].iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(titles, ["S", "M"]);
+    assert!(
+        data_range(&out, "cascade_mean").1 > 0.0,
+        "no cascade at all"
+    );
+}

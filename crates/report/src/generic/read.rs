@@ -115,6 +115,25 @@ pub fn load_stats(dir: &Path) -> Result<RunStats, ReportError> {
         se_column: format!("{m}_se"),
         label: format!("{m} (mean per campaign)"),
     }));
+    // A run with a network: each network statistic of `cells` (its `_mean` and `_se` columns,
+    // as declared), drawn like the core ones.
+    let network = Table::Cells.network_columns();
+    if batches.first().is_some_and(|b| {
+        network
+            .iter()
+            .all(|c| b.schema().field_with_name(c.name).is_ok())
+    }) {
+        stats.extend(
+            network
+                .iter()
+                .filter_map(|c| c.name.strip_suffix("_mean"))
+                .map(|stem| Stat {
+                    column: format!("{stem}_mean"),
+                    se_column: format!("{stem}_se"),
+                    label: format!("{stem} (withdrawals through ties per campaign)"),
+                }),
+        );
+    }
     let swept: Vec<&str> = manifest.sweep.iter().map(|(_, c)| c.as_str()).collect();
     let mut rows: Vec<(u32, StatRow)> = Vec::new();
     for b in &batches {
