@@ -405,3 +405,42 @@ fn each_replication_meets_its_own_graph_with_mean_degree_k() {
     assert_eq!(peers.neighbours(3).withdrawn, 0);
     assert_eq!(peers.cascade(), 0);
 }
+
+/// `model = "file"`: the ring of 40 users written as an edge list plays exactly as the
+/// Watts–Strogatz lattice with k = 2 and no rewiring (the same graph in every replication), and
+/// its users' degrees are 2.
+#[test]
+fn an_edge_list_file_plays_as_the_same_graph_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring: String = (0..40).map(|i| format!("{i},{}\n", (i + 1) % 40)).collect();
+    std::fs::write(
+        dir.path().join("ring.csv"),
+        format!("source,target\n{ring}"),
+    )
+    .unwrap();
+    let base = ISSUE
+        .replace("replications = 400", "replications = 50")
+        .replace("k = 4\nrewire = 0.1\n", "k = 2\nrewire = 0.0\n");
+    let file = base.replace(
+        "model = \"watts-strogatz\"\nk = 2\nrewire = 0.0\n",
+        "model = \"file\"\npath = \"ring.csv\"\n",
+    );
+    assert!(file.contains("ring.csv"));
+    let path = dir.path().join("ring.toml");
+    std::fs::write(&path, &file).unwrap();
+    let from_file = datapact_scenario::Scenario::load(&path, &[]).unwrap();
+    let (a, b) = (dir.path().join("lattice"), dir.path().join("file"));
+    run(&scenario(&base, &[]), &a, 1, Shard::WHOLE);
+    run(&from_file, &b, 1, Shard::WHOLE);
+    for table in [Table::Rounds, Table::Users] {
+        let (x, y) = (read(&a, table), read(&b, table));
+        assert_eq!(rows(&x, &["scenario"]), rows(&y, &["scenario"]), "{table}");
+    }
+    let degree = opt_u32s(&read(&b, Table::Users), "degree");
+    assert!(degree.iter().all(|d| *d == Some(2)));
+    assert!(
+        opt_u32s(&read(&b, Table::Rounds), "cascade")
+            .iter()
+            .any(|c| *c > Some(0))
+    );
+}

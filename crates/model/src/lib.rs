@@ -45,7 +45,7 @@ pub use cost::{COST_DISTS, CostDist, CostDistSpec, CostParam, CostSampler, kappa
 pub use draws::{Draws, campaign_rng, draw_key};
 pub use dynamics::{CostProcess, Dynamics, Learning, Memory};
 pub use events::{Event, EventKind, EventSink, NoEvents};
-pub use network::{Cascade, Csr, Network, Peers, Threshold, threshold_cascade};
+pub use network::{Cascade, Csr, Network, Peers, Threshold, edges_sha256, threshold_cascade};
 pub use param::{NoParams, ParamSpec, ParamValues, Params, Rule};
 pub use params::{
     GAME_KEYS, Game, GameKey, Order, Population, PopulationKey, StrategyShare, Written,

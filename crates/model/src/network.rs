@@ -23,9 +23,8 @@ const NETWORK_TAG: u64 = u64::from_le_bytes(*b"network\0");
 /// The tag of the threshold stream (`"thresh\0\0"` as a little-endian `u64`).
 const THRESHOLD_TAG: u64 = u64::from_le_bytes(*b"thresh\0\0");
 
-/// A random graph model over the n users of a campaign (the models of `[population.network]`;
-/// `"none"` and `"file"` are not random and live in the scenario layer, a file's edges reach
-/// the model through [`Csr::from_edges`]).
+/// A graph model over the n users of a campaign (the models of `[population.network]`; `"none"`
+/// lives in the scenario layer): three random models, and a fixed edge list read from a file.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Network {
     /// Erdős–Rényi G(n, p): each of the n(n − 1)/2 pairs is an edge independently with
@@ -50,6 +49,28 @@ pub enum Network {
         /// Edges per new user (1 ≤ m < n).
         m: usize,
     },
+    /// A fixed edge list (`model = "file"`): the same graph in every replication, no draw.
+    File {
+        /// The file's path as the scenario wrote it (relative to the scenario's folder).
+        path: String,
+        /// The undirected edges (a simple graph: no self-loop, no pair twice), in file order.
+        edges: std::sync::Arc<[(u32, u32)]>,
+        /// SHA-256 of the edges ([`edges_sha256`]): what the network key holds of them.
+        sha256: [u8; 32],
+    },
+}
+
+/// SHA-256 of an edge list: `"datapact.edges.v1"`, then each edge's two ends as little-endian
+/// `u32`, in order. Two files holding the same edges in the same order (CSV or Parquet) have
+/// the same digest.
+pub fn edges_sha256(edges: &[(u32, u32)]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"datapact.edges.v1");
+    for (a, b) in edges {
+        h.update(a.to_le_bytes());
+        h.update(b.to_le_bytes());
+    }
+    h.finalize().into()
 }
 
 impl Network {
@@ -59,6 +80,7 @@ impl Network {
             Network::ErdosRenyi { .. } => "erdos-renyi",
             Network::WattsStrogatz { .. } => "watts-strogatz",
             Network::BarabasiAlbert { .. } => "barabasi-albert",
+            Network::File { .. } => "file",
         }
     }
 
@@ -68,15 +90,15 @@ impl Network {
             return Err(format!("a network has at most {} users, got {n}", u32::MAX));
         }
         let most = n.saturating_sub(1);
-        match *self {
-            Network::ErdosRenyi { mean_degree } => {
+        match self {
+            &Network::ErdosRenyi { mean_degree } => {
                 if !(mean_degree >= 0.0 && mean_degree <= most as f64) {
                     return Err(format!(
                         "mean_degree must be in [0, n - 1 = {most}] for n = {n}, got {mean_degree}"
                     ));
                 }
             }
-            Network::WattsStrogatz { k, rewire } => {
+            &Network::WattsStrogatz { k, rewire } => {
                 if k % 2 != 0 || k > most {
                     return Err(format!(
                         "k must be even and in [0, n - 1 = {most}] for n = {n}, got {k}"
@@ -86,12 +108,19 @@ impl Network {
                     return Err(format!("rewire must be in [0, 1], got {rewire}"));
                 }
             }
-            Network::BarabasiAlbert { m } => {
+            &Network::BarabasiAlbert { m } => {
                 if m == 0 || m >= n {
                     return Err(format!(
                         "m must be in [1, n - 1 = {most}] for n = {n}, got {m}"
                     ));
                 }
+            }
+            Network::File { edges, .. } => {
+                let pairs: Vec<(usize, usize)> = edges
+                    .iter()
+                    .map(|&(a, b)| (a as usize, b as usize))
+                    .collect();
+                Csr::from_edges(n, &pairs).map_err(|e| e.to_string())?;
             }
         }
         Ok(())
@@ -106,12 +135,16 @@ impl Network {
     /// The key depends on nothing else (not on the costs, the mechanism or the grid), so every
     /// mechanism and every cell with the same n and network meets the same graph.
     pub fn key(&self, n: usize) -> u64 {
-        let params: Vec<(&str, u64)> = match *self {
-            Network::ErdosRenyi { mean_degree } => vec![("mean_degree", f64_key(mean_degree))],
-            Network::WattsStrogatz { k, rewire } => {
+        let params: Vec<(&str, u64)> = match self {
+            &Network::ErdosRenyi { mean_degree } => vec![("mean_degree", f64_key(mean_degree))],
+            &Network::WattsStrogatz { k, rewire } => {
                 vec![("k", k as u64), ("rewire", f64_key(rewire))]
             }
-            Network::BarabasiAlbert { m } => vec![("m", m as u64)],
+            &Network::BarabasiAlbert { m } => vec![("m", m as u64)],
+            Network::File { sha256, .. } => vec![(
+                "edges_sha256",
+                u64::from_le_bytes(sha256[..8].try_into().expect("32 bytes")),
+            )],
         };
         spec_key(
             b"datapact.network.v1",
@@ -142,10 +175,17 @@ impl Network {
         if let Err(e) = self.validate(n) {
             panic!("{} network: {e}", self.name());
         }
-        match *self {
-            Network::ErdosRenyi { mean_degree } => erdos_renyi(n, mean_degree, rng),
-            Network::WattsStrogatz { k, rewire } => watts_strogatz(n, k, rewire, rng),
-            Network::BarabasiAlbert { m } => barabasi_albert(n, m, rng),
+        match self {
+            &Network::ErdosRenyi { mean_degree } => erdos_renyi(n, mean_degree, rng),
+            &Network::WattsStrogatz { k, rewire } => watts_strogatz(n, k, rewire, rng),
+            &Network::BarabasiAlbert { m } => barabasi_albert(n, m, rng),
+            Network::File { edges, .. } => {
+                let pairs: Vec<(usize, usize)> = edges
+                    .iter()
+                    .map(|&(a, b)| (a as usize, b as usize))
+                    .collect();
+                Csr::from_edges(n, &pairs).expect("validated edge list")
+            }
         }
     }
 }

@@ -362,6 +362,16 @@ impl Choices {
             }
             Choices::NetworkModel => {
                 let s = pick(&crate::network::MODELS)?;
+                if s == "file" && ax.network.1.is_none() {
+                    return Err(cx.err(
+                        &n.loc,
+                        key,
+                        format!(
+                            "{key}: \"file\" needs population.network.path (the edge list) in \
+                             [population.network]"
+                        ),
+                    ));
+                }
                 Category::Network(crate::network::model(&s, &ax.network))
             }
         })

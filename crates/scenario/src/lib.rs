@@ -13,6 +13,7 @@
 
 mod axes;
 pub mod design;
+mod edges_file;
 mod error;
 mod linspace;
 mod network;

@@ -2,11 +2,12 @@
 //!
 //! ```toml
 //! [population.network]
-//! model = "watts-strogatz"   # "none" (default) | "erdos-renyi" | "watts-strogatz" | "barabasi-albert"
+//! model = "watts-strogatz"   # "none" (default) | "erdos-renyi" | "watts-strogatz" | "barabasi-albert" | "file"
 //! mean_degree = 4.0          # erdos-renyi: expected degree, in [0, n - 1]
 //! k = 4                      # watts-strogatz: lattice degree, even, in [0, n - 1]
 //! rewire = 0.1               # watts-strogatz: rewiring probability, in [0, 1]
 //! m = 2                      # barabasi-albert: ties per new user, in [1, n - 1] (mean degree → 2m)
+//! path = "edges.csv"         # file: an edge list (CSV, or Parquet if the name ends in .parquet)
 //! ```
 //!
 //! The keys of every model are accepted (so `model` may be swept, each value taking its own keys
@@ -25,7 +26,13 @@ use crate::tree::{self, Entries, Loc};
 use crate::{Category, Scenario, SweepAxis, Target};
 
 /// The models of `population.network.model`, "none" first (the default).
-pub(crate) const MODELS: [&str; 4] = ["none", "erdos-renyi", "watts-strogatz", "barabasi-albert"];
+pub(crate) const MODELS: [&str; 5] = [
+    "none",
+    "erdos-renyi",
+    "watts-strogatz",
+    "barabasi-albert",
+    "file",
+];
 
 /// The most users a network indexes (`u32` user ids); also bounds `k` and `m`.
 const MAX_INDEX: i64 = u32::MAX as i64;
@@ -55,13 +62,14 @@ pub(crate) const KEYS: [(&str, Rule, f64, &str); 4] = [
 ];
 
 /// What `[population.network]` wrote: each numeric key's value (its default where absent), in
-/// [`KEYS`] order, whichever model is chosen (a swept `model` takes its keys from here).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct NetworkRead(pub [f64; 4]);
+/// [`KEYS`] order, whichever model is chosen (a swept `model` takes its keys from here), and the
+/// edge list of `path` if given.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NetworkRead(pub [f64; 4], pub Option<Network>);
 
 impl Default for NetworkRead {
     fn default() -> Self {
-        NetworkRead(KEYS.map(|(_, _, d, _)| d))
+        NetworkRead(KEYS.map(|(_, _, d, _)| d), None)
     }
 }
 
@@ -85,6 +93,7 @@ pub(crate) fn model(name: &str, read: &NetworkRead) -> Option<Network> {
         "barabasi-albert" => Network::BarabasiAlbert {
             m: read.get("m") as usize,
         },
+        "file" => return read.1.clone(),
         _ => return None,
     })
 }
@@ -127,11 +136,28 @@ pub(crate) fn set(network: &mut Option<Network>, key: &str, v: f64) {
 /// `[population.network]`: the model and its keys (range-checked; the checks that depend on n
 /// come after the sweep, [`check`]).
 pub(crate) fn read(cx: &Cx, t: &Tbl, game: &mut Game) -> Res<NetworkRead> {
-    let mut allowed = vec!["model"];
+    let mut allowed = vec!["model", "path", "edges_sha256"];
     allowed.extend(KEYS.iter().map(|(k, ..)| *k));
     t.check_keys(cx, &allowed)?;
     let chosen = t.choice(cx, "model", &MODELS, MODELS[0])?;
     let mut read = NetworkRead::default();
+    if let Some(n) = t.get("path") {
+        read.1 = Some(crate::edges_file::read(cx, n, t.get("edges_sha256"))?);
+    } else if chosen == "file" {
+        return Err(cx.err(
+            &t.loc,
+            "population.network.path",
+            "population.network.model = \"file\" needs population.network.path: an edge list \
+             (CSV: two user indices per line, 0-based; or Parquet: two integer columns)",
+        ));
+    } else if let Some(n) = t.get("edges_sha256") {
+        return Err(cx.err(
+            &n.loc,
+            "population.network.edges_sha256",
+            "population.network.edges_sha256 checks the edges of population.network.path, \
+             which is not given",
+        ));
+    }
     for (i, (k, rule, default, _)) in KEYS.iter().enumerate() {
         read.0[i] = if rule.is_int() {
             t.int(cx, k, *rule, *default as i64)? as f64
@@ -162,6 +188,17 @@ pub(crate) fn normalized(o: &mut String, s: &Scenario) {
     }
     let _ = writeln!(o, "\n[population.network]");
     let _ = writeln!(o, "model = {}", string(name(&s.base.network)));
+    if let Some(Network::File { path, sha256, .. }) = s
+        .base
+        .network
+        .iter()
+        .chain(swept.iter().copied())
+        .find(|n| matches!(n, Network::File { .. }))
+    {
+        let _ = writeln!(o, "path = {}", string(path));
+        let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+        let _ = writeln!(o, "edges_sha256 = {}", string(&hex));
+    }
     let mut written: Vec<&str> = Vec::new();
     for n in s.base.network.iter().chain(swept) {
         for (k, v) in params(n) {
@@ -249,6 +286,21 @@ pub(crate) fn check(
             }),
     );
     for net in &networks {
+        // An edge list: every index below the fewest users of a cell.
+        if let Network::File { path, .. } = net
+            && let Err(e) = net.validate(users)
+        {
+            let loc = tree::get_path(root, &["population", "network", "path"])
+                .map_or(Loc::File(None), |n| n.loc.clone());
+            return Err(cx.err(
+                &loc,
+                "population.network.path",
+                format!(
+                    "population.network.path {path}: {e} (edges in file order, from 0; \
+                     {users_where})"
+                ),
+            ));
+        }
         for (k, v) in params(net) {
             let key = format!("population.network.{k}");
             let (values, loc, what) = match sweep.iter().position(|a| a.key == key) {

@@ -193,7 +193,7 @@ fn build_all(
         catalog,
         dynamics,
         strategies: &population.strategies,
-        network: population.network,
+        network: population.network.clone(),
     };
 
     // [sweep], then [design]

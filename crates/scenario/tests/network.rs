@@ -247,3 +247,147 @@ population.network.k = { values = [2, 4] }
         "{e}"
     );
 }
+
+/// Writes `scenario` (after MIN) and `files` (name, contents) into a temp dir and loads it.
+fn load_in_dir(
+    rest: &str,
+    files: &[(&str, &str)],
+) -> (tempfile::TempDir, Result<Scenario, ScenarioError>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let path = dir.path().join("net.toml");
+    std::fs::write(&path, format!("{MIN}{rest}")).unwrap();
+    let s = Scenario::load(&path, &[]);
+    (dir, s)
+}
+
+const FILE_NET: &str = r#"
+[population]
+users = 5
+[population.network]
+model = "file"
+path = "edges.csv"
+"#;
+
+#[test]
+fn an_edge_list_file_is_read_into_the_game_and_its_digest_into_the_canonical_text() {
+    let csv = "# a ring of five\nsource,target\n0,1\n1,2\n\n2,3\n3,4\n4,0\n";
+    let (_dir, s) = load_in_dir(FILE_NET, &[("edges.csv", csv)]);
+    let s = s.unwrap();
+    let Some(Network::File {
+        path,
+        edges,
+        sha256,
+    }) = &s.base.network
+    else {
+        panic!("{:?}", s.base.network)
+    };
+    assert_eq!(path, "edges.csv");
+    assert_eq!(&edges[..], &[(0, 1), (1, 2), (2, 3), (3, 4), (4, 0)]);
+    let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    let text = s.normalized();
+    assert!(
+        text.contains(&format!(
+            "[population.network]\nmodel = \"file\"\npath = \"edges.csv\"\nedges_sha256 = \"{hex}\"\n"
+        )),
+        "{text}"
+    );
+    // The same edges as Parquet (any integer type): the same graph.
+    let g = s.base.network.as_ref().unwrap().generate(5, 1, 0);
+    assert_eq!(g.mean_degree(), 2.0);
+    let dir = tempfile::tempdir().unwrap();
+    {
+        use arrow::array::{ArrayRef, Int32Array, UInt64Array};
+        use std::sync::Arc;
+        write_parquet(
+            &dir.path().join("edges.parquet"),
+            vec![
+                (
+                    "i",
+                    Arc::new(Int32Array::from(vec![0, 1, 2, 3, 4])) as ArrayRef,
+                ),
+                (
+                    "j",
+                    Arc::new(UInt64Array::from(vec![1, 2, 3, 4, 0])) as ArrayRef,
+                ),
+            ],
+        );
+    }
+    let path = dir.path().join("net.toml");
+    std::fs::write(
+        &path,
+        format!("{MIN}{}", FILE_NET.replace("edges.csv", "edges.parquet")),
+    )
+    .unwrap();
+    let p = Scenario::load(&path, &[]).unwrap();
+    let Some(Network::File { sha256: p_sha, .. }) = &p.base.network else {
+        panic!()
+    };
+    assert_eq!(p_sha, sha256);
+    assert_eq!(p.base.network.as_ref().unwrap().generate(5, 9, 3), g);
+    // Other edges: another digest, so another scenario hash; the digest written back is checked.
+    let (_d, other) = load_in_dir(FILE_NET, &[("edges.csv", "0,1\n1,2\n2,3\n3,4\n")]);
+    assert_ne!(other.unwrap().hash(), s.hash());
+    let pinned = format!("{FILE_NET}edges_sha256 = \"{hex}\"\n");
+    let (_d, again) = load_in_dir(&pinned, &[("edges.csv", csv)]);
+    assert_eq!(again.unwrap().hash(), s.hash());
+    let (_d, changed) = load_in_dir(&pinned, &[("edges.csv", "0,1\n1,2\n")]);
+    let e = changed.unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("population.network.edges_sha256"));
+    assert!(
+        e.message
+            .contains("not the one the scenario was written with"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bad_edge_list_names_the_file_its_line_the_key_and_the_allowed_range() {
+    let cases: [(&str, Option<usize>, &str); 6] = [
+        ("0,1\n1,2\n2,2\n", Some(3), "self-loop"),
+        ("0,1\n1,2\n2,1\n", Some(3), "repeats the edge of line 2"),
+        (
+            "0,1\n1,x\n",
+            Some(2),
+            "\"x\" is not a user index: an integer in [0, 4294967294]",
+        ),
+        ("0,1\n1,2,3\n", Some(2), "line has 3 values"),
+        ("# nothing\n", None, "no edges"),
+        // Users are 0..5: index 5 is out of range (checked against population.users).
+        ("0,1\n1,5\n", None, "users are 0..5 (0 to 4)"),
+    ];
+    for (csv, line, what) in cases {
+        let (dir, s) = load_in_dir(FILE_NET, &[("edges.csv", csv)]);
+        let e = s.expect_err(csv);
+        assert_eq!(e.key.as_deref(), Some("population.network.path"), "{e}");
+        assert!(e.message.contains(what), "{csv:?}: {e}");
+        assert_eq!(e.line, line.or(e.line), "{e}");
+        if line.is_some() {
+            // The error points into the edge file, at the offending line.
+            assert_eq!(e.origin, dir.path().join("edges.csv").display().to_string());
+        } else {
+            assert!(e.to_string().contains("edges.csv"), "{e}");
+        }
+    }
+    let (_d, s) = load_in_dir(FILE_NET, &[]);
+    let e = s.unwrap_err();
+    assert!(e.message.contains("cannot read it"), "{e}");
+    let e = err("[population.network]\nmodel = \"file\"\n");
+    assert!(e.contains("needs population.network.path"), "{e}");
+    // A swept users count below the file's indices: the fewest users of a cell decide.
+    let swept = format!("{FILE_NET}[sweep]\npopulation.users = {{ values = [5, 3] }}\n");
+    let (_d, s) = load_in_dir(&swept, &[("edges.csv", "0,1\n1,4\n")]);
+    let e = s.unwrap_err();
+    assert!(e.message.contains("users are 0..3"), "{e}");
+}
+
+/// Writes `columns` (name, array) to a Parquet file at `path`.
+fn write_parquet(path: &std::path::Path, columns: Vec<(&str, arrow::array::ArrayRef)>) {
+    let batch = arrow::record_batch::RecordBatch::try_from_iter(columns).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
