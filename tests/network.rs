@@ -210,32 +210,29 @@ fn column<'a>(
         .unwrap_or_else(|| panic!("no column {name}"))
 }
 
-fn opt_u32s(batches: &[datapact_trace::arrow::array::RecordBatch], name: &str) -> Vec<Option<u32>> {
+/// Column `name` of every batch, nulls as `None`.
+fn opt<T: datapact_trace::arrow::datatypes::ArrowPrimitiveType>(
+    batches: &[datapact_trace::arrow::array::RecordBatch],
+    name: &str,
+) -> Vec<Option<T::Native>> {
     use datapact_trace::arrow::array::AsArray;
-    use datapact_trace::arrow::datatypes::UInt32Type;
     batches
         .iter()
         .flat_map(|b| {
             column(b, name)
-                .as_primitive::<UInt32Type>()
+                .as_primitive::<T>()
                 .iter()
                 .collect::<Vec<_>>()
         })
         .collect()
 }
 
+fn opt_u32s(batches: &[datapact_trace::arrow::array::RecordBatch], name: &str) -> Vec<Option<u32>> {
+    opt::<datapact_trace::arrow::datatypes::UInt32Type>(batches, name)
+}
+
 fn opt_f64s(batches: &[datapact_trace::arrow::array::RecordBatch], name: &str) -> Vec<Option<f64>> {
-    use datapact_trace::arrow::array::AsArray;
-    use datapact_trace::arrow::datatypes::Float64Type;
-    batches
-        .iter()
-        .flat_map(|b| {
-            column(b, name)
-                .as_primitive::<Float64Type>()
-                .iter()
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    opt::<datapact_trace::arrow::datatypes::Float64Type>(batches, name)
 }
 
 fn opt_bools(

@@ -1,6 +1,9 @@
 //! `[design]`: the sampled kinds' defining properties, listed points, crossing with a grid,
 //! normalization and the validation errors.
 
+mod support;
+use support::write_parquet;
+
 use datapact_scenario::design::{MORRIS_DELTA, point_count, unit_points};
 use datapact_scenario::{DesignKind, Scenario};
 
@@ -180,15 +183,6 @@ fn points_from_csv_equal_inline_points() {
     assert_eq!(file.sweep, inline.sweep);
     assert_eq!(file.hash(), inline.hash());
     assert_eq!(column(&file, "game.payment"), vec![0.2, 0.3, 0.0]);
-}
-
-/// Writes `columns` (name, array) to a Parquet file at `path`.
-fn write_parquet(path: &std::path::Path, columns: Vec<(&str, arrow::array::ArrayRef)>) {
-    let batch = arrow::record_batch::RecordBatch::try_from_iter(columns).unwrap();
-    let file = std::fs::File::create(path).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
 }
 
 #[test]

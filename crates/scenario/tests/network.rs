@@ -2,6 +2,9 @@
 //! `model` as a categorical axis, the canonical text (a network left at "none" never enters
 //! it), and errors naming the file, key and allowed range.
 
+mod support;
+use support::write_parquet;
+
 use datapact_model::Network;
 use datapact_scenario::{Category, Scenario, ScenarioError};
 
@@ -381,13 +384,4 @@ fn a_bad_edge_list_names_the_file_its_line_the_key_and_the_allowed_range() {
     let (_d, s) = load_in_dir(&swept, &[("edges.csv", "0,1\n1,4\n")]);
     let e = s.unwrap_err();
     assert!(e.message.contains("users are 0..3"), "{e}");
-}
-
-/// Writes `columns` (name, array) to a Parquet file at `path`.
-fn write_parquet(path: &std::path::Path, columns: Vec<(&str, arrow::array::ArrayRef)>) {
-    let batch = arrow::record_batch::RecordBatch::try_from_iter(columns).unwrap();
-    let file = std::fs::File::create(path).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
 }
