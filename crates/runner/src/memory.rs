@@ -97,6 +97,17 @@ impl SimulatorCosts {
     }
 }
 
+/// Bytes of a campaign's network (`[population.network]`) per user, on top of its mechanism's
+/// figure: each campaign slot holds its graph (CSR offsets and both ends of every edge) and the
+/// protocol's per-user counts, and the graph's generation keeps its edge lists until the CSR is
+/// built. Measured (M alone, Watts–Strogatz, one replication, one thread, n = 10^6; peak RSS
+/// 560, 601 and 694 MiB for k = 2, 10 and 20): about 7.8 bytes per user per unit of mean
+/// degree, on top of M's ECS figure; the constants round up (the estimate errs high).
+/// Networked cells always play on the ECS.
+const NETWORK_PER_USER: u64 = 32;
+/// See [`NETWORK_PER_USER`]: bytes per user per unit of mean degree.
+const NETWORK_PER_DEGREE: u64 = 8;
+
 /// The process before any cell: binary, allocator arenas, the writers' buffers (measured 10 to
 /// 15 MiB with one small cell).
 const BASELINE: u64 = 32 << 20;
@@ -162,16 +173,22 @@ pub fn estimate_peak_bytes(
     };
     let cells = scenario.cell_count().max(1);
     let m = scenario.mechanisms.len().max(1);
+    // A network: every campaign slot holds its graph (see `NETWORK_PER_USER`).
+    let network = scenario.max_mean_degree().map_or(0, |z| {
+        NETWORK_PER_USER + NETWORK_PER_DEGREE * z.ceil().max(0.0) as u64
+    });
     let per_user_campaign: u64 = costs.shared
         + scenario
             .mechanisms
             .iter()
             .map(|r| {
                 costs.per_user(&scenario.catalog.mechanisms[scenario.catalog.plays_as(r.index)])
+                    + network
             })
             .sum::<u64>();
     // Large cells off the ECS (see `LARGE_COSTS`): one replication at a time, mechanisms in turn.
     let large_path = backend == Backend::Ecs
+        && !scenario.has_network()
         && scenario.trace <= TraceLevel::Rounds
         && scenario.base.dynamics.rounds <= 1
         && kernels_only
@@ -534,6 +551,32 @@ mod tests {
             1_000_000 * (LARGE_COSTS.shared + LARGE_COSTS.reporting)
         );
         assert!(large.simulator * 10 < big.simulator);
+    }
+
+    /// A networked cell plays on the ECS (never the large path), and each campaign slot counts
+    /// its graph: 10^6 users under M on Watts–Strogatz k = 10 hold M's ECS world plus
+    /// 32 + 8·10 bytes per user (measured: 601 MiB peak, under the estimate).
+    #[test]
+    fn a_network_counts_its_edges_and_stays_on_the_ecs() {
+        let net = "mechanisms = [\"M\"]\n[population]\nusers = 1000000\n\
+                   [population.network]\nmodel = \"watts-strogatz\"\nk = 10";
+        let e = estimate_peak_bytes(&scenario(net), 1, Backend::Ecs, 1, true);
+        assert_eq!(
+            e.simulator,
+            1_000_000 * (ECS_COSTS.shared + ECS_COSTS.reporting + 32 + 8 * 10)
+        );
+        assert!(e.peak() > 601 << 20, "{} below the measured peak", e.peak());
+        // Denser: more bytes; a swept k counts its largest value.
+        let swept = format!("{net}\n[sweep]\npopulation.network.k = {{ values = [2, 20] }}");
+        let d = estimate_peak_bytes(&scenario(&swept), 1, Backend::Ecs, 1, true);
+        assert_eq!(d.simulator - e.simulator, 1_000_000 * 8 * 10);
+        // Without the network the same cell leaves the ECS.
+        let plain = "mechanisms = [\"M\"]\n[population]\nusers = 1000000";
+        let p = estimate_peak_bytes(&scenario(plain), 1, Backend::Ecs, 1, true);
+        assert_eq!(
+            p.simulator,
+            1_000_000 * (LARGE_COSTS.shared + LARGE_COSTS.reporting)
+        );
     }
 
     #[test]

@@ -386,6 +386,12 @@ impl Scenario {
         network::any(self)
     }
 
+    /// The largest mean degree of any cell's network (`None` without a network): what the
+    /// memory estimate counts of the edges.
+    pub fn max_mean_degree(&self) -> Option<f64> {
+        network::max_mean_degree(self)
+    }
+
     /// The cell at `index` in row-major order: the first grid axis varies slowest, the last
     /// fastest, and the design's point (if any) faster still.
     ///

@@ -226,6 +226,41 @@ pub(crate) fn any(s: &Scenario) -> bool {
             .any(|c| matches!(c, Category::Network(Some(_))))
 }
 
+/// The largest mean degree any cell's network has (`None` without a network): the base
+/// network's and each swept model's, with a swept `k`, `mean_degree` or `m` at its largest value
+/// (Watts–Strogatz k, Erdős–Rényi z, Barabási–Albert 2m, a file 2·edges/n at the fewest users).
+pub(crate) fn max_mean_degree(s: &Scenario) -> Option<f64> {
+    let swept_max = |key: &str| {
+        s.sweep
+            .iter()
+            .find(|a| a.key == format!("population.network.{key}"))
+            .map(|a| a.values.iter().copied().fold(f64::MIN, f64::max))
+    };
+    let fewest = match s.sweep.iter().find(|a| a.key == "population.users") {
+        Some(a) => a.values.iter().copied().fold(f64::MAX, f64::min),
+        None => s.base.users as f64,
+    };
+    s.base
+        .network
+        .iter()
+        .chain(
+            s.sweep
+                .iter()
+                .flat_map(SweepAxis::categories)
+                .filter_map(|c| match c {
+                    Category::Network(n) => n.as_ref(),
+                    _ => None,
+                }),
+        )
+        .map(|n| match n {
+            Network::ErdosRenyi { mean_degree } => swept_max("mean_degree").unwrap_or(*mean_degree),
+            Network::WattsStrogatz { k, .. } => swept_max("k").unwrap_or(*k as f64),
+            Network::BarabasiAlbert { m } => 2.0 * swept_max("m").unwrap_or(*m as f64),
+            Network::File { edges, .. } => 2.0 * edges.len() as f64 / fewest.max(1.0),
+        })
+        .reduce(f64::max)
+}
+
 /// A swept `population.network.model`: the base game holds no network (each cell's is the
 /// sweep's), and a numeric network key cannot be swept beside it (each model takes its keys
 /// from the table).
