@@ -327,6 +327,30 @@ fn load_str(text: &str, overrides: &[String]) -> Result<Scenario, ScenarioError>
     Err(not_found(text))
 }
 
+/// What `datapact.run(..., app=APP)` hands the app's command line: `(toml, sets)`, the TOML
+/// text of a dict scenario (`None` for any other form, which the app reads itself) and `set=`'s
+/// items as `--set KEY=VALUE` strs, serialized exactly as [`load`] serializes them.
+#[pyfunction]
+#[pyo3(signature = (scenario, overrides))]
+fn app_args(
+    py: Python<'_>,
+    scenario: &Bound<'_, PyAny>,
+    overrides: Vec<Bound<'_, PyAny>>,
+) -> PyResult<(Option<String>, Vec<String>)> {
+    let sets = overrides
+        .iter()
+        .map(|o| override_text(py, o))
+        .collect::<PyResult<Vec<String>>>()?;
+    let text = match scenario.cast::<PyDict>() {
+        Ok(dict) => Some(
+            toml::to_string(&toml_table(dict, "", 0)?)
+                .map_err(|e| PyValueError::new_err(format!("scenario dict: {e}")))?,
+        ),
+        Err(_) => None,
+    };
+    Ok((text, sets))
+}
+
 /// `scenario` of `datapact.run`/`validate`: a `Scenario`, a dict (or any mapping), TOML text,
 /// an `os.PathLike` (always a path), or a str naming a file or an embedded scenario.
 /// `overrides` are `set=`'s items (see [`override_text`]).
@@ -963,7 +987,7 @@ mod _native {
     use super::search::search;
     #[pymodule_export]
     use super::{
-        PyScenario, audit, diff, load, main, read_table, report, run, scenarios, schema,
+        PyScenario, app_args, audit, diff, load, main, read_table, report, run, scenarios, schema,
         sensitivity, verify,
     };
 

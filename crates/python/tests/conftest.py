@@ -37,6 +37,22 @@ def cli() -> Path:
     pytest.skip("no datapact binary (cargo build --release -p datapact, or set DATAPACT_BIN)")
 
 
+@pytest.fixture(scope="session")
+def app() -> Path:
+    """A researcher's app with plugins: $DATAPACT_APP, else examples/deposit in target/release or
+    target/debug (`cargo build --release -p datapact-examples --example deposit`). Skipped when
+    there is none, except in CI (CI set), where that is a failure."""
+    candidates = [os.environ.get("DATAPACT_APP")] + [
+        str(REPO / "target" / p / "examples" / "deposit") for p in ("release", "debug")
+    ]
+    for c in candidates:
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return Path(c)
+    if os.environ.get("CI"):
+        pytest.fail("no app binary: cargo build --release -p datapact-examples --example deposit, or set DATAPACT_APP")
+    pytest.skip("no app binary (cargo build --release -p datapact-examples --example deposit, or set DATAPACT_APP)")
+
+
 @pytest.fixture
 def baseline_toml() -> Path:
     return REPO / "scenarios" / "baseline.toml"

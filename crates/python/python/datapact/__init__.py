@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, 
 
 from . import _native
 from ._errors import (
+    AppError,
     DatapactError,
     InterruptedRun,
     InvariantError,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __version__: str = _native.VERSION
 
 __all__ = [
+    "AppError",
     "DatapactError",
     "InterruptedRun",
     "InvariantError",
@@ -153,6 +155,7 @@ def run(
     trace: Optional[str] = "cells",
     progress: bool = True,
     resume: bool = False,
+    app: Union[str, "os.PathLike[str]", None] = None,
 ) -> Run:
     """Run a scenario, as ``datapact run`` does, and return its :class:`Run`.
 
@@ -176,6 +179,14 @@ def run(
     resume
         Keep the complete chunks an interrupted run left in ``out`` and compute only the rest
         (``datapact run --resume``); the outputs equal those of an uninterrupted run.
+    app
+        A researcher's app: the binary of a crate built on datapact's ``App`` with its plugins
+        (``datapact new``, ``examples/deposit``). The run is then ``APP run`` in a subprocess, so
+        plugin mechanisms, strategies and metrics run without building this package again; the
+        returned :class:`Run` reads the app's outputs through the same verified view. ``set=``
+        values are serialized as without ``app``; a dict scenario is written to a temporary TOML
+        file. No progress bar is drawn (``progress`` is ignored). A failure raises
+        :class:`AppError` with the app's exit code and message.
 
     Raises :class:`ScenarioError` for a bad scenario (before any work), :class:`OutputError`
     when ``out`` holds another scenario's outputs or cannot be written, ``KeyboardInterrupt``
@@ -184,6 +195,8 @@ def run(
     overrides = _overrides(set)
     if trace is not None:
         overrides.append(("output.trace", trace))
+    if app is not None:
+        return _run_app(os.fspath(app), scenario, overrides, out, threads, resume)
     loaded = _native.load(_scenario_arg(scenario), overrides)
     owned = out is None
     if owned and resume:
@@ -213,6 +226,56 @@ def run(
         if owned:
             shutil.rmtree(directory, ignore_errors=True)
         raise
+
+
+def _run_app(app: str, scenario: ScenarioLike, overrides: list, out: Any, threads: Optional[int], resume: bool) -> "Run":
+    """``datapact.run(..., app=APP)``: ``APP run`` in a subprocess, then its outputs as a Run."""
+    import builtins
+    import subprocess
+
+    if isinstance(scenario, Scenario):
+        scenario = scenario.toml
+    text, sets = _native.app_args(_scenario_arg(scenario), overrides)
+    owned = out is None
+    if owned and resume:
+        raise ValueError("resume=True needs out= (the directory the interrupted run wrote into)")
+    if not owned and os.fspath(out) == "":
+        raise ValueError('out="" is no directory: give a path (or None for a temporary directory)')
+    directory = Path(tempfile.mkdtemp(prefix="datapact-")) if owned else Path(os.path.abspath(os.fspath(out)))
+    with tempfile.TemporaryDirectory(prefix="datapact-app-") as scratch:
+        if text is None and isinstance(scenario, str) and ("\n" in scenario or ("=" in scenario and not Path(scenario).exists())):
+            text = scenario  # TOML text (a path or an embedded name is passed as it is)
+        if text is not None:
+            source = os.path.join(scratch, "scenario.toml")
+            with builtins.open(source, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            source = os.fspath(scenario)
+        command = [app, "run", source, "--out", str(directory), "--quiet"]
+        command += [arg for s in sets for arg in ("--set", s)]
+        if threads is not None:
+            command += ["--threads", str(int(threads))]
+        if resume:
+            command.append("--resume")
+        try:
+            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except KeyboardInterrupt:
+            if owned:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise
+        except OSError as e:
+            if owned:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise AppError(f"{app}: cannot be run: {e}") from None
+    if done.returncode != 0:
+        if owned:
+            shutil.rmtree(directory, ignore_errors=True)
+        if done.returncode in (130, 143):
+            raise KeyboardInterrupt(f"{app} run interrupted; finished chunks are kept in {str(directory)!r} (resume=True continues)")
+        error = AppError(done.stderr.strip() or f"{app} exited with {done.returncode}")
+        error.exit_code, error.stderr, error.command = done.returncode, done.stderr, command
+        raise error
+    return Run(directory, _owned=owned)
 
 
 def open(dir: Union[str, "os.PathLike[str]"], *, verify: bool = True) -> Run:

@@ -33,6 +33,16 @@ class VerifyError(OutputError):
     unexpected: "list[str]"
 
 
+class AppError(DatapactError):
+    """A researcher's app (``datapact.run(..., app=APP)``) exited with an error: ``exit_code`` is
+    its exit code (2 for bad input: a scenario, a key or an output directory it refuses), ``stderr``
+    what it printed (the message names the file, the key and the allowed range), ``command`` the
+    command line it was run with."""
+
+    stderr: str
+    command: "list[str]"
+
+
 class InvariantError(DatapactError):
     """A model invariant was violated: a bug in datapact; please report the scenario."""
 
