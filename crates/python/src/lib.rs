@@ -111,14 +111,55 @@ impl PyScenario {
     fn mechanisms(&self) -> Vec<&'static str> {
         self.inner.mechanisms.iter().map(|m| m.name).collect()
     }
-    /// The sweep axes: `(key, output column, values)`, first axis slowest.
+    /// The grid axes (`[sweep]`, and the categories a design is crossed with): `(key, output
+    /// column, values)`, first axis slowest. A design's points are not listed here (a Sobol
+    /// design has tens of thousands): see `design`.
     #[getter]
     fn sweep(&self) -> Vec<(String, String, Vec<f64>)> {
-        self.inner
-            .sweep
-            .iter()
+        let d = &self.inner.design;
+        let grid = if d.points > 0 {
+            &self.inner.sweep[..d.first_axis]
+        } else {
+            &self.inner.sweep[..]
+        };
+        grid.iter()
             .map(|a| (a.key.clone(), a.column.clone(), a.values.clone()))
             .collect()
+    }
+    /// The design's summary, or `None` without points: `kind`, `samples`, `points` (how many),
+    /// `second_order` (Sobol) and `axes`, one dict per axis with `key`, `column` and, for a sampled
+    /// kind, `from`, `to`, `log`. The points themselves are in a run's
+    /// `manifest["design"]["points"]` and its `experiments()` table.
+    #[getter]
+    fn design<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let d = &self.inner.design;
+        if d.points == 0 {
+            return Ok(None);
+        }
+        let out = PyDict::new(py);
+        out.set_item("kind", d.kind.as_str())?;
+        out.set_item("samples", d.samples)?;
+        out.set_item("points", d.points)?;
+        if d.kind == datapact_scenario::DesignKind::Sobol {
+            out.set_item("second_order", !d.first_order_only)?;
+        }
+        let axes = self.inner.sweep[d.first_axis..]
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let axis = PyDict::new(py);
+                axis.set_item("key", &a.key)?;
+                axis.set_item("column", &a.column)?;
+                if let Some(r) = d.ranges.get(i) {
+                    axis.set_item("from", r.from)?;
+                    axis.set_item("to", r.to)?;
+                    axis.set_item("log", r.log)?;
+                }
+                Ok(axis)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        out.set_item("axes", axes)?;
+        Ok(Some(out))
     }
     /// Number of grid cells.
     #[getter]

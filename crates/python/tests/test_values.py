@@ -98,3 +98,22 @@ def test_empty_out_is_refused(tiny):
         datapact.run("baseline", set=tiny, out="", progress=False)
     with pytest.raises(ValueError, match="resume=True needs out="):
         datapact.run("baseline", set=tiny, resume=True, progress=False)
+
+
+def test_a_designed_scenario_lists_its_grid_and_summarises_its_design():
+    s = datapact.validate(
+        {
+            "scenario": {"name": "designed", "seed": 1, "replications": 2},
+            "sweep": {"game.order": {"values": ["small-first", "random"]}},
+            "design": {"kind": "sobol", "samples": 1024, "second_order": False,
+                       "game.value": {"from": 0.0, "to": 0.3}, "game.payment": {"from": 0.01, "to": 0.3, "log": True}},
+        }
+    )
+    # The grid axis only: not the 1024 x 4 points of the design.
+    assert [a[0] for a in s.sweep] == ["game.order"] and len(s.sweep[0][2]) == 2
+    d = s.design
+    assert (d["kind"], d["samples"], d["points"], d["second_order"]) == ("sobol", 1024, 1024 * 4, False)
+    assert [(a["key"], a["from"], a["to"], a["log"]) for a in d["axes"]] == [
+        ("game.value", 0.0, 0.3, False), ("game.payment", 0.01, 0.3, True)]
+    assert s.cells == 2 * 1024 * 4
+    assert datapact.validate("baseline").design is None

@@ -24,7 +24,13 @@ class Scenario:
         """The mechanisms, in canonical order (``"C"``, ``"S"``, ``"M"``)."""
     @property
     def sweep(self) -> List[Tuple[str, str, List[float]]]:
-        """The sweep axes: ``(key, output column, values)``, first axis slowest."""
+        """The grid axes: ``(key, output column, values)``, first axis slowest; a design's
+        points are summarised by ``design``, not listed."""
+    @property
+    def design(self) -> Optional[Dict[str, Any]]:
+        """``None`` without a design's points; else ``kind``, ``samples``, ``points``,
+        ``second_order`` (Sobol) and ``axes`` (``key``, ``column``; ``from``, ``to``, ``log`` for a
+        sampled kind)."""
     @property
     def cells(self) -> int:
         """Number of grid cells."""
@@ -77,3 +83,7 @@ def sensitivity(
 def diff(a: str, b: str, z: float, out: Optional[str] = None) -> Tuple[pyarrow.Table, List[Dict[str, Any]], int, float, int]: ...
 def report(dir: str, out: str) -> Dict[str, Any]: ...
 def audit(out: str, spec: Optional[str], threads: Optional[int], progress: bool) -> Dict[str, Any]: ...
+
+def app_args(scenario: Any, overrides: List[Any]) -> Tuple[Optional[str], List[str]]:
+    """A dict scenario's TOML text (``None`` otherwise) and ``set=`` as ``--set`` strs, for
+    ``run(..., app=APP)``."""
