@@ -2,28 +2,16 @@
 //! `[design]`: what each cell's game gets, the hash of equivalent writings, and the errors.
 
 use datapact_model::{CostDist, CostProcess, Learning, Order};
-use datapact_scenario::{Category, Scenario, ScenarioError};
+use datapact_scenario::{Category, Scenario};
 
-const MIN: &str = r#"
-[scenario]
-name = "cat"
-seed = 1
-replications = 10
-"#;
-
-fn load(rest: &str) -> Result<Scenario, ScenarioError> {
-    Scenario::from_str(&format!("{MIN}{rest}"), "cat.toml", &[])
-}
+mod support;
 
 fn ok(rest: &str) -> Scenario {
-    load(rest).unwrap_or_else(|e| panic!("unexpected error: {e}"))
+    support::ok_after_header("cat", rest)
 }
 
 fn err(rest: &str) -> String {
-    match load(rest) {
-        Ok(_) => panic!("expected an error for:\n{rest}"),
-        Err(e) => e.to_string(),
-    }
+    support::err_after_header("cat", rest)
 }
 
 #[test]
@@ -502,7 +490,10 @@ fn bad_strategy_axes_name_file_line_key_and_allowed_values() {
 
     // Overriding the swept name directly.
     let e = Scenario::from_str(
-        &format!("{MIN}[sweep]\npopulation.withdraw.strategy = {{ values = [\"sincere\"] }}\n"),
+        &format!(
+            "{}[sweep]\npopulation.withdraw.strategy = {{ values = [\"sincere\"] }}\n",
+            support::header("cat")
+        ),
         "cat.toml",
         &["population.withdraw.strategy=\"free-rider\"".to_string()],
     )

@@ -8,26 +8,12 @@ use support::write_parquet;
 use datapact_model::Network;
 use datapact_scenario::{Category, Scenario, ScenarioError};
 
-const MIN: &str = r#"
-[scenario]
-name = "net"
-seed = 1
-replications = 10
-"#;
-
-fn load(rest: &str) -> Result<Scenario, ScenarioError> {
-    Scenario::from_str(&format!("{MIN}{rest}"), "net.toml", &[])
-}
-
 fn ok(rest: &str) -> Scenario {
-    load(rest).unwrap_or_else(|e| panic!("unexpected error: {e}"))
+    support::ok_after_header("net", rest)
 }
 
 fn err(rest: &str) -> String {
-    match load(rest) {
-        Ok(_) => panic!("expected an error for:\n{rest}"),
-        Err(e) => e.to_string(),
-    }
+    support::err_after_header("net", rest)
 }
 
 #[test]
@@ -251,7 +237,7 @@ population.network.k = { values = [2, 4] }
     );
 }
 
-/// Writes `scenario` (after MIN) and `files` (name, contents) into a temp dir and loads it.
+/// Writes `rest` (after the header) and `files` (name, contents) into a temp dir and loads it.
 fn load_in_dir(
     rest: &str,
     files: &[(&str, &str)],
@@ -261,7 +247,7 @@ fn load_in_dir(
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let path = dir.path().join("net.toml");
-    std::fs::write(&path, format!("{MIN}{rest}")).unwrap();
+    std::fs::write(&path, format!("{}{rest}", support::header("net"))).unwrap();
     let s = Scenario::load(&path, &[]);
     (dir, s)
 }
@@ -321,7 +307,11 @@ fn an_edge_list_file_is_read_into_the_game_and_its_digest_into_the_canonical_tex
     let path = dir.path().join("net.toml");
     std::fs::write(
         &path,
-        format!("{MIN}{}", FILE_NET.replace("edges.csv", "edges.parquet")),
+        format!(
+            "{}{}",
+            support::header("net"),
+            FILE_NET.replace("edges.csv", "edges.parquet")
+        ),
     )
     .unwrap();
     let p = Scenario::load(&path, &[]).unwrap();
