@@ -11,10 +11,13 @@ pub(crate) fn schema(cx: &Context) -> Result<(), Failure> {
     for table in Table::ALL {
         println!("{} ({}/*.parquet)", table, table.dir_name());
         let metrics = datapact_runner::metric_columns(&cx.plugins);
-        let schema = datapact_trace::schema(table, &swept, &metrics).map_err(|e| Failure {
-            code: 2,
-            message: e.to_string(),
-        })?;
+        // With the network columns (their descriptions say they come only with a
+        // [population.network]).
+        let schema =
+            datapact_trace::schema_of(table, &swept, &metrics, true).map_err(|e| Failure {
+                code: 2,
+                message: e.to_string(),
+            })?;
         for field in schema.fields() {
             let description = field
                 .metadata()

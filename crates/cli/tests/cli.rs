@@ -298,6 +298,15 @@ fn validate_schema_and_summary() {
     ] {
         assert!(t.contains(column), "schema lacks {column}");
     }
+    // A network's columns are listed, saying they come only with a network.
+    for column in ["degree", "cascade_mean", "trigger"] {
+        assert!(
+            t.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{column} "))
+                    && l.contains("Network runs only")),
+            "schema lacks the marked network column {column}:\n{t}"
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "small.toml", SMALL);
     let out = dir.path().join("out");

@@ -970,10 +970,11 @@ fn read_table<'py>(
     to_pyarrow_table(py, batches, schema)
 }
 
-/// The Arrow schema of every output table, with `swept` as the swept columns.
+/// The Arrow schema of every output table, with `swept` as the swept columns, and with the
+/// network columns when `network` (a scenario with `[population.network]`).
 #[pyfunction]
-#[pyo3(signature = (swept=Vec::new()))]
-fn schema<'py>(py: Python<'py>, swept: Vec<String>) -> PyResult<Bound<'py, PyDict>> {
+#[pyo3(signature = (swept=Vec::new(), network=false))]
+fn schema<'py>(py: Python<'py>, swept: Vec<String>, network: bool) -> PyResult<Bound<'py, PyDict>> {
     if let Some(bad) = datapact_trace::swept_columns_conflict(&swept) {
         return Err(PyValueError::new_err(format!(
             "swept column {bad:?} is empty, repeated, or collides with a fixed column"
@@ -982,7 +983,7 @@ fn schema<'py>(py: Python<'py>, swept: Vec<String>) -> PyResult<Bound<'py, PyDic
     let pa_schema = py.import("pyarrow")?.getattr("Schema")?;
     let d = PyDict::new(py);
     for table in Table::ALL {
-        let schema = datapact_trace::schema(table, &swept, &[])
+        let schema = datapact_trace::schema_of(table, &swept, &[], network)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let c_schema = FFI_ArrowSchema::try_from(schema.as_ref())
             .map_err(|e| PyValueError::new_err(e.to_string()))?;

@@ -96,6 +96,10 @@ def test_schema_matches_the_tables(tiny):
     field = schemas["cells"].field("welfare_mean")
     assert field.metadata[b"description"]
     assert "value" not in datapact.schema()["cells"].names
+    # A network's columns only with network=True, as a run without a network has none of them.
+    assert "degree" not in schemas["users"].names
+    assert {"degree", "withdrawn_neighbours"} <= set(datapact.schema(network=True)["users"].names)
+    assert "cascade_mean" in datapact.schema(network=True)["cells"].names
     with pytest.raises(ValueError, match="collides"):
         datapact.schema(["mechanism"])
 

@@ -451,10 +451,12 @@ def sensitivity_wide(table: "pyarrow.Table") -> Dict[str, "pyarrow.Table"]:
     return out
 
 
-def schema(swept: Iterable[str] = ()) -> Dict[str, "pyarrow.Schema"]:
+def schema(swept: Iterable[str] = (), *, network: bool = False) -> Dict[str, "pyarrow.Schema"]:
     """The Arrow schema of every output table (``datapact schema``), with ``swept`` as the
-    swept columns. Each field's metadata holds its ``description``."""
-    return _native.schema(list(swept))
+    swept columns, and with ``network=True`` the columns a run whose scenario has a
+    ``[population.network]`` adds (``degree``, ``cascade``, ``trigger``, ...). Each field's
+    metadata holds its ``description``."""
+    return _native.schema(list(swept), network)
 
 
 def scenarios() -> Dict[str, str]:
