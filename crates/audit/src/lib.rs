@@ -66,9 +66,21 @@ pub enum AuditError {
     /// A scenario (with the audit's overrides) is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// The output directory cannot be claimed (another run's, a user's non-empty directory,
+    /// inside a run); nothing was written. The message names it.
+    #[error("{0}")]
+    Refused(String),
     /// A claim run failed.
     #[error(transparent)]
     Runner(#[from] datapact_runner::RunnerError),
+    /// SIGINT/SIGTERM (`AuditInputs::cancel`) stopped the audit. Nothing is half-written;
+    /// the claim runs already finished are kept.
+    #[error(
+        "interrupted: run the same command again (same --spec, same --out) to continue: the \
+         claim runs already finished are kept and the one in progress resumes; the deviations \
+         and dynamics are recomputed"
+    )]
+    Interrupted,
     /// Reading the claim runs or drawing failed.
     #[error(transparent)]
     Report(#[from] datapact_report::ReportError),
@@ -90,6 +102,9 @@ impl AuditError {
         }
     }
 }
+
+/// The kind an audit's directory is marked with (`_output.json`).
+pub const OUTPUT_KIND: &str = "audit";
 
 /// What the audit runs on.
 pub struct AuditInputs<'a> {
@@ -221,7 +236,11 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
             ),
         });
     }
-    std::fs::create_dir_all(&inputs.out).map_err(|e| AuditError::io(&inputs.out, e))?;
+    // Created, or adopted only when empty or an earlier audit's (`_output.json`); never a
+    // user's directory, a run or anywhere inside one. The claim runs the audit nests under
+    // `variants/` are its own: runs of its own directory, resumed when it is adopted.
+    datapact_trace::claim::claim_output_dir_outside_runs(&inputs.out, OUTPUT_KIND)
+        .map_err(AuditError::Refused)?;
     let started = Instant::now();
     let menu = Menu::new(&a.deviation.report_factors);
     let cx = CellAudit {
@@ -242,44 +261,59 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
             path: inputs.out.clone(),
             message: format!("cannot start worker threads: {e}"),
         })?;
+    // A signal stops the audit between cells (the command line's watcher ends a cell that
+    // takes longer than its grace period).
+    let stopped = || {
+        inputs
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    fn unless_stopped<T>(rows: Option<T>) -> Result<T, AuditError> {
+        rows.ok_or(AuditError::Interrupted)
+    }
     // cells are independent and collected in cell order: the same rows whatever the threads
-    let per_cell: Vec<(Vec<DeviationRow>, Vec<EquilibriumRow>)> = pool.install(|| {
-        (0..scenario.cell_count())
-            .into_par_iter()
-            .map(|i| {
-                let cell = scenario.cell(i);
-                (
-                    deviations::deviation_rows(i, &cell.game, &cx),
-                    deviations::equilibrium_rows(i, &cell.game, &cx),
-                )
-            })
-            .collect()
-    });
+    let per_cell: Vec<(Vec<DeviationRow>, Vec<EquilibriumRow>)> =
+        unless_stopped(pool.install(|| {
+            (0..scenario.cell_count())
+                .into_par_iter()
+                .map(|i| {
+                    let cell = scenario.cell(i);
+                    let devs =
+                        (!stopped()).then(|| deviations::deviation_rows(i, &cell.game, &cx))?;
+                    let eqs =
+                        (!stopped()).then(|| deviations::equilibrium_rows(i, &cell.game, &cx))?;
+                    Some((devs, eqs))
+                })
+                .collect::<Option<Vec<_>>>()
+        }))?;
     // Which S? The paper's claims 3 and 4 turn on S's recovery rounds: S and M side by side,
     // campaign by campaign, at R = 0 and R = 1 (paper scenarios, whose claims these are).
     let side_by_side: Vec<recovery::SideBySide> = if paper {
         recovery::RECOVERY
             .iter()
             .map(|&r| {
-                let cells: Vec<recovery::SideBySide> = pool.install(|| {
+                let cells: Vec<recovery::SideBySide> = unless_stopped(pool.install(|| {
                     (0..scenario.cell_count())
                         .into_par_iter()
                         .map(|i| {
-                            recovery::compare_cell(
-                                &inputs.plugins,
-                                &scenario.catalog,
-                                i,
-                                &scenario.cell(i).game,
-                                scenario.seed,
-                                a.replications,
-                                r,
-                            )
+                            (!stopped()).then(|| {
+                                recovery::compare_cell(
+                                    &inputs.plugins,
+                                    &scenario.catalog,
+                                    i,
+                                    &scenario.cell(i).game,
+                                    scenario.seed,
+                                    a.replications,
+                                    r,
+                                )
+                            })
                         })
-                        .collect()
-                });
-                recovery::SideBySide::total(r, &cells)
+                        .collect::<Option<Vec<_>>>()
+                }))?;
+                Ok(recovery::SideBySide::total(r, &cells))
             })
-            .collect()
+            .collect::<Result<_, AuditError>>()?
     } else {
         Vec::new()
     };

@@ -634,8 +634,9 @@ pub fn write(
     Ok(report)
 }
 
+/// `REPORT.md` and `claims_variants.json`: whole or absent, through the one atomic path.
 fn write_text(path: &Path, text: &str) -> Result<(), AuditError> {
-    std::fs::write(path, text).map_err(|e| AuditError::io(path, e))
+    datapact_trace::atomic::write_atomic(path, text.as_bytes()).map_err(|e| AuditError::io(path, e))
 }
 
 #[cfg(test)]

@@ -229,23 +229,25 @@ impl TableDecl {
         RecordBatch::try_new(self.schema(), arrays).expect("columns match the schema")
     }
 
-    /// Writes the rows to `out/<name>/part-00000.parquet`, atomically (a temporary file renamed
-    /// when complete).
+    /// Writes the rows to `out/<name>/part-00000.parquet` through the one atomic path
+    /// ([`datapact_trace::atomic::AtomicFile`]): a hidden temporary with a random name, created
+    /// exclusively (never through a planted symlink), renamed when complete, deleted if the
+    /// write fails or a signal ends the process.
     pub fn write(&self, out: &Path, rows: &[Vec<Value>]) -> Result<(), AuditError> {
         let dir = out.join(self.name);
         std::fs::create_dir_all(&dir).map_err(|e| AuditError::io(&dir, e))?;
         let path = dir.join("part-00000.parquet");
-        let tmp = dir.join(".part-00000.parquet.tmp");
-        let file = std::fs::File::create(&tmp).map_err(|e| AuditError::io(&tmp, e))?;
         let batch = self.batch(rows);
         let parquet = |e: parquet::errors::ParquetError| AuditError::Io {
-            path: tmp.clone(),
+            path: path.clone(),
             message: e.to_string(),
         };
-        let mut w = ArrowWriter::try_new(file, batch.schema(), None).map_err(parquet)?;
+        let mut file = datapact_trace::atomic::AtomicFile::create(&path)
+            .map_err(|e| AuditError::io(&path, e))?;
+        let mut w = ArrowWriter::try_new(file.file(), batch.schema(), None).map_err(parquet)?;
         w.write(&batch).map_err(parquet)?;
         w.close().map_err(parquet)?;
-        std::fs::rename(&tmp, &path).map_err(|e| AuditError::io(&path, e))
+        file.commit().map_err(|e| AuditError::io(&path, e))
     }
 
     /// The table's section of `docs/schema.md`.

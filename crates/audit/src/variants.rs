@@ -228,7 +228,13 @@ pub fn decide_all(
                 plugins: inputs.plugins.clone(),
                 ..RunOptions::new(run_dir)
             };
-            datapact_runner::run(&scenario, &opts)?;
+            match datapact_runner::run(&scenario, &opts) {
+                // The audit's own advice: its claim runs resume when the audit is rerun.
+                Err(datapact_runner::RunnerError::Interrupted) => {
+                    return Err(AuditError::Interrupted);
+                }
+                other => other?,
+            };
         }
         let loaded = load_runs(&dir, &[runs::NULLS])?;
         out.push(VariantClaims {

@@ -13,12 +13,16 @@ use crate::signals::Signals;
 
 fn failure(signals: &Signals, e: AuditError) -> Failure {
     match e {
-        AuditError::Spec { .. } => Failure {
+        AuditError::Spec { .. } | AuditError::Refused(_) => Failure {
             code: 2,
             message: e.to_string(),
         },
         AuditError::Scenario(e) => e.into(),
         AuditError::Runner(e) => signals.exit_code(e),
+        AuditError::Interrupted => Failure {
+            code: signals.interrupted_code(),
+            message: e.to_string(),
+        },
         AuditError::Report(_) | AuditError::Io { .. } => Failure {
             code: 1,
             message: e.to_string(),
@@ -48,6 +52,7 @@ pub(crate) fn audit(
         ),
     };
     let signals = Signals::install()?;
+    signals.watch_audit();
     let started = Instant::now();
     let inputs = AuditInputs {
         spec: (&text, &origin),

@@ -190,8 +190,10 @@ enum Command {
     },
     /// Incentive audit: unilateral deviations, best-response dynamics and the paper's claims
     /// re-decided under one changed assumption at a time (settings: scenarios/audit.toml).
+    /// Interrupted, the same command again continues it (its finished claim runs are kept).
     Audit {
-        /// Output directory (default: results/audit).
+        /// Output directory (default: results/audit): created, or adopted if empty or an
+        /// earlier audit's; never a user's non-empty directory nor inside a run.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Audit settings (default: the embedded scenarios/audit.toml).

@@ -62,6 +62,19 @@ impl Signals {
         });
     }
 
+    /// [`Signals::watch`] for `datapact audit`: a cell of its deviation phase may take longer
+    /// than [`GRACE`] (it does not look at the flag inside a cell), so past the deadline the
+    /// process exits (130/143), its in-flight temporaries deleted; its claim runs delete what a
+    /// dead process left in their directories when the rerun resumes them.
+    pub(crate) fn watch_audit(&self) {
+        self.deadline(|| {
+            eprintln!(
+                "datapact: {} (the step in flight was abandoned)",
+                datapact_audit::AuditError::Interrupted
+            );
+        });
+    }
+
     /// After a signal and [`GRACE`], `abandon` then `_exit(130/143)`, on a thread of its own.
     fn deadline(&self, abandon: impl FnOnce() + Send + 'static) {
         let (stop, terminated) = (self.stop.clone(), self.terminated.clone());
@@ -91,9 +104,18 @@ impl Signals {
     pub(crate) fn exit_code(&self, e: RunnerError) -> Failure {
         let interrupted = matches!(e, RunnerError::Interrupted);
         let mut failure = Failure::from(e);
-        if interrupted && self.terminated.load(Ordering::Relaxed) {
-            failure.code = 143;
+        if interrupted {
+            failure.code = self.interrupted_code();
         }
         failure
+    }
+
+    /// 143 after SIGTERM, else 130 (SIGINT).
+    pub(crate) fn interrupted_code(&self) -> u8 {
+        if self.terminated.load(Ordering::Relaxed) {
+            143
+        } else {
+            130
+        }
     }
 }

@@ -812,6 +812,20 @@ fn audit<'py>(
             e.to_string(),
             &[("exit_code", obj(py, 2u8))],
         ),
+        AuditError::Interrupted => error(
+            py,
+            "InterruptedRun",
+            e.to_string()
+                .replace("--spec", "spec=")
+                .replace("--out", "out="),
+            &[("exit_code", obj(py, 130u8))],
+        ),
+        AuditError::Refused(_) => error(
+            py,
+            "OutputError",
+            e.to_string(),
+            &[("exit_code", obj(py, 2u8))],
+        ),
         other => error(py, "OutputError", other.to_string(), &[]),
     })?;
     let d = PyDict::new(py);

@@ -126,8 +126,19 @@ fn is_leftover_temporary(name: &str) -> bool {
 /// inside a run other than a new name directly in it ([`check_not_inside_a_run`]). Writes
 /// the marker. The error is a sentence naming `out`.
 pub fn claim_output_dir(out: &Path, kind: &str) -> Result<(), String> {
+    claim_dir(out, kind, true)
+}
+
+/// As [`claim_output_dir`], for an output that is no analysis of one run (the audit, whose
+/// own claim runs are nested in it): refused anywhere inside a run, a new name directly in
+/// it included.
+pub fn claim_output_dir_outside_runs(out: &Path, kind: &str) -> Result<(), String> {
+    claim_dir(out, kind, false)
+}
+
+fn claim_dir(out: &Path, kind: &str, derived: bool) -> Result<(), String> {
     let shown = out.display();
-    check_not_inside_a_run(out, false, true)?;
+    check_not_inside_a_run(out, false, derived)?;
     match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(out).map_err(|e| format!("{shown}: cannot create it: {e}"))?;
@@ -282,6 +293,14 @@ mod tests {
         std::fs::create_dir(&empty).unwrap();
         std::fs::write(empty.join(".x.md.AbC123.tmp"), "").unwrap();
         claim_output_dir(&empty, "audit").unwrap();
+        // An output that is no analysis of a run takes no name in one either.
+        let run = tmp.path().join("A");
+        run_at(&run);
+        assert!(claim_output_dir(&run.join("report"), "report").is_ok());
+        let err = claim_output_dir_outside_runs(&run.join("audit"), "audit").unwrap_err();
+        assert!(err.contains("inside the datapact run"), "{err}");
+        assert!(!run.join("audit").exists());
+        claim_output_dir_outside_runs(&empty, "audit").unwrap();
     }
 
     #[test]

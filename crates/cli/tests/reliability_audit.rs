@@ -1,0 +1,353 @@
+//! Reliability of `datapact audit` (issue 25, items 2 and 6): it claims its output directory as
+//! every writer does and writes every file through the one atomic path; SIGINT/SIGTERM stop it
+//! within about a second, and the way to continue it names (the same command again) exists.
+//!
+//! `DATAPACT_BIN` runs these tests against another build of the binary (how each was checked to
+//! fail on the code before its guarantee existed).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+fn bin() -> Command {
+    match std::env::var_os("DATAPACT_BIN") {
+        Some(b) => Command::new(b),
+        None => Command::new(env!("CARGO_BIN_EXE_datapact")),
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const SPEC: &str = include_str!("../../../scenarios/audit.toml");
+
+/// The audit settings with every size reduced (as `tests/audit.rs`'s), then `edit` applied.
+fn spec(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let tiny = SPEC
+        .replace("replications = 500 ", "replications = 4 ")
+        .replace("steps = 11 ", "steps = 2 ")
+        .replace("replications = 200 ", "replications = 4 ")
+        .replace("replications = 1000 ", "replications = 4 ")
+        .replace("steps = 16 ", "steps = 2 ");
+    let p = dir.join(name);
+    std::fs::write(&p, edit(tiny)).unwrap();
+    p
+}
+
+fn audit(spec: &Path, out: &Path) -> Output {
+    run(&[
+        "audit",
+        "--spec",
+        s(spec),
+        "--out",
+        s(out),
+        "-q",
+        "--threads",
+        "2",
+    ])
+}
+
+/// Every file under `dir` (hidden ones included) with its bytes, but the lock files, which
+/// name the process that held them.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "_locks") {
+                    stack.push(p);
+                }
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_path_buf();
+                out.push((rel, std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn hidden(dir: &Path) -> Vec<PathBuf> {
+    snapshot(dir)
+        .into_iter()
+        .map(|f| f.0)
+        .filter(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect()
+}
+
+fn assert_refused(o: &Output, what: &str, says: &str) {
+    let t = text(o);
+    assert_eq!(o.status.code(), Some(2), "{what}: {t}");
+    assert!(t.contains(says), "{what}: {t}");
+    assert!(!t.contains("panicked"), "{what}: {t}");
+}
+
+#[test]
+fn the_audit_claims_its_directory_and_writes_every_file_atomically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = spec(tmp.path(), "audit.toml", |t| t);
+
+    // A user's own directory: refused, nothing touched.
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir_all(mine.join("deviations")).unwrap();
+    std::fs::write(mine.join("REPORT.md"), "my notes").unwrap();
+    std::fs::write(mine.join("deviations/part-00000.parquet"), "my data").unwrap();
+    let before = snapshot(&mine);
+    assert_refused(
+        &audit(&settings, &mine),
+        "a user's directory",
+        "is not empty",
+    );
+    assert_eq!(snapshot(&mine), before);
+
+    // A run, anything inside it, and another kind of output: refused, the run still verified.
+    let scenario = tmp.path().join("run.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nname = \"r\"\nseed = 1\nreplications = 2\n[population]\nusers = 5\n",
+    )
+    .unwrap();
+    let a = tmp.path().join("A");
+    let o = run(&["run", s(&scenario), "--out", s(&a), "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["report", s(&a)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let run_before = snapshot(&a);
+    assert_refused(&audit(&settings, &a), "the run", "is a datapact run");
+    for inside in [a.join("audit"), a.join("cells/x")] {
+        assert_refused(
+            &audit(&settings, &inside),
+            &inside.display().to_string(),
+            "inside the datapact run",
+        );
+    }
+    assert_refused(
+        &audit(&settings, &a.join("report")),
+        "a report",
+        "inside the datapact run",
+    );
+    assert_eq!(snapshot(&a), run_before);
+    let o = run(&["verify", s(&a)]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Its own directory: created, then adopted; its nested claim runs are its own. A symlink
+    // planted at a final name or at a temporary name the old writer used is never followed.
+    let out = tmp.path().join("audit");
+    let o = audit(&settings, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let marker = std::fs::read_to_string(out.join("_output.json")).unwrap();
+    assert!(marker.contains("\"audit\""), "{marker}");
+    #[cfg(unix)]
+    {
+        let victim = |n: &str| {
+            let p = tmp.path().join(n);
+            std::fs::write(&p, "keep").unwrap();
+            p
+        };
+        let planted = [
+            (out.join("REPORT.md"), victim("v1")),
+            (out.join("claims_variants.json"), victim("v2")),
+            (out.join("deviations/.part-00000.parquet.tmp"), victim("v3")),
+            (out.join("equilibria/part-00000.parquet"), victim("v4")),
+        ];
+        for (link, target) in &planted {
+            let _ = std::fs::remove_file(link);
+            std::os::unix::fs::symlink(target, link).unwrap();
+        }
+        let o = audit(&settings, &out);
+        assert!(o.status.success(), "{}", text(&o));
+        for (link, target) in &planted {
+            assert_eq!(
+                std::fs::read(target).unwrap(),
+                b"keep",
+                "{}",
+                link.display()
+            );
+        }
+        for name in [
+            "REPORT.md",
+            "claims_variants.json",
+            "equilibria/part-00000.parquet",
+        ] {
+            let meta = std::fs::symlink_metadata(out.join(name)).unwrap();
+            assert!(meta.is_file(), "{name} is still a symlink");
+        }
+        let _ = std::fs::remove_file(out.join("deviations/.part-00000.parquet.tmp"));
+    }
+    assert_eq!(hidden(&out), Vec::<PathBuf>::new());
+    // Not another kind's: an audit directory is no report.
+    let o = run(&["report", s(&a), "--out", s(&out)]);
+    assert_refused(
+        &o,
+        "a report into an audit",
+        "holds a datapact audit output",
+    );
+}
+
+fn start_audit(spec: &Path, out: &Path) -> Child {
+    bin()
+        .args([
+            "audit",
+            "--spec",
+            s(spec),
+            "--out",
+            s(out),
+            "-q",
+            "--threads",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &Child, name: &str) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// Waits for `child` at most `limit` (then kills it): its exit code, stderr and how long it
+/// took.
+fn wait_for(child: &mut Child, limit: Duration) -> (Option<i32>, String, Duration) {
+    let sent = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if sent.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = sent.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (code, stderr, took)
+}
+
+/// The continuation an interrupted audit names: no `--resume` (the audit has none), the same
+/// command again.
+fn assert_names_the_continuation(stderr: &str, what: &str) {
+    assert!(stderr.contains("interrupted"), "{what}: {stderr}");
+    assert!(!stderr.contains("--resume"), "{what}: {stderr}");
+    assert!(
+        stderr.contains("run the same command again"),
+        "{what}: {stderr}"
+    );
+}
+
+fn manifests(out: &Path) -> Vec<(PathBuf, SystemTime)> {
+    let mut found = Vec::new();
+    for variant in std::fs::read_dir(out.join("variants"))
+        .into_iter()
+        .flatten()
+    {
+        for run in std::fs::read_dir(variant.unwrap().path())
+            .into_iter()
+            .flatten()
+        {
+            let m = run.unwrap().path().join("manifest.json");
+            if let Ok(meta) = std::fs::metadata(&m) {
+                found.push((m, meta.modified().unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn sigint_and_sigterm_stop_the_audit_within_a_second_and_the_same_command_continues() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Deviations and dynamics of 100 000 replications per cell: seconds inside each cell
+    // (release build), so the signal lands inside one (the audit looks at the flag only
+    // between cells; its watcher ends the cell).
+    let slow = spec(tmp.path(), "slow.toml", |t| {
+        t.replacen("replications = 4 ", "replications = 100000 ", 2)
+    });
+    for (name, code) in [("-INT", 130), ("-TERM", 143)] {
+        let out = tmp.path().join(format!("dev{code}"));
+        let mut child = start_audit(&slow, &out);
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{name}: the deviation phase ended before the signal: make it longer"
+        );
+        signal(&child, name);
+        let (got, stderr, took) = wait_for(&mut child, Duration::from_secs(10));
+        // Generous (not a speed test): 0.5 s of grace, then the watcher ends the process.
+        assert!(
+            took < Duration::from_millis(2500),
+            "{name}: exited {took:?} after the signal ({got:?}): {stderr}"
+        );
+        assert_eq!(got, Some(code), "{name}: {stderr}");
+        assert_names_the_continuation(&stderr, name);
+        assert_eq!(hidden(&out), Vec::<PathBuf>::new(), "{name}");
+        assert!(!out.join("REPORT.md").exists(), "{name}");
+    }
+
+    // Interrupted among its claim runs, then the same command again: the finished runs are
+    // kept (not rewritten), and the audit ends with the bytes of an uninterrupted one.
+    let settings = spec(tmp.path(), "audit.toml", |t| t);
+    let out = tmp.path().join("resumed");
+    let mut child = start_audit(&settings, &out);
+    let started = Instant::now();
+    while manifests(&out).is_empty() && started.elapsed() < Duration::from_secs(60) {
+        assert!(child.try_wait().unwrap().is_none(), "ended too soon");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal(&child, "-INT");
+    let (got, stderr, took) = wait_for(&mut child, Duration::from_secs(10));
+    assert!(
+        took < Duration::from_millis(2500),
+        "exited {took:?}: {stderr}"
+    );
+    assert_eq!(got, Some(130), "{stderr}");
+    assert_names_the_continuation(&stderr, "claim runs");
+    let kept = manifests(&out);
+    assert!(!kept.is_empty() && !out.join("REPORT.md").exists());
+    let o = audit(&settings, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    for (m, modified) in &kept {
+        let now = std::fs::metadata(m).unwrap().modified().unwrap();
+        assert_eq!(now, *modified, "{} was rewritten", m.display());
+    }
+    let fresh = tmp.path().join("fresh");
+    let o = audit(&settings, &fresh);
+    assert!(o.status.success(), "{}", text(&o));
+    let (resumed, uninterrupted) = (snapshot(&out), snapshot(&fresh));
+    assert_eq!(
+        resumed.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        uninterrupted.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (r, u) in resumed.iter().zip(&uninterrupted) {
+        assert!(r.1 == u.1, "{} differs", r.0.display());
+    }
+}
