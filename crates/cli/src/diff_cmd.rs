@@ -18,6 +18,7 @@ pub(crate) fn diff(
             message: format!("--z must be a positive number, got {threshold}"),
         });
     }
+    let _signals = crate::signals::Signals::stop_and_rerun("redo the comparison")?;
     let d = datapact_report::diff::diff_runs(a, b, threshold).map_err(|e| Failure {
         code: 2,
         message: format!("diff {} {}: {e}", a.display(), b.display()),

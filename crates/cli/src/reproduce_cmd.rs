@@ -14,6 +14,11 @@ use crate::failure::Failure;
 use crate::report_cmd::{print_report, reference};
 use crate::signals::Signals;
 
+/// What an interrupted reproduction says: how it continues.
+const INTERRUPTED: &str = "interrupted: run the same command again (same --out and --seeds) to \
+     continue: finished runs are skipped, the one in progress keeps its finished chunks, and \
+     the report is drawn at the end";
+
 /// Whether `dir` already holds the finished, consistent outputs of `scenario` (same hash).
 fn already_done(dir: &Path, scenario: &Scenario) -> bool {
     datapact_runner::RunView::open(dir).is_ok_and(|view| {
@@ -61,7 +66,15 @@ fn run_paper(
             replication: None,
         };
         let t = Instant::now();
-        let summary = datapact_runner::run(&scenario, &opts).map_err(|e| signals.exit_code(e))?;
+        let summary = datapact_runner::run(&scenario, &opts).map_err(|e| {
+            let interrupted = matches!(e, datapact_runner::RunnerError::Interrupted);
+            let mut failure = signals.exit_code(e);
+            if interrupted {
+                // `reproduce` has no --resume: it always resumes.
+                failure.message = INTERRUPTED.to_string();
+            }
+            failure
+        })?;
         println!(
             "{}: {} cells × {} replications, {} chunks kept, {:.1} s -> {}",
             scenario.name,
@@ -86,6 +99,8 @@ pub(crate) fn reproduce(
     let out = out.unwrap_or_else(|| PathBuf::from("results").join("paper"));
     let started = Instant::now();
     let signals = Signals::install()?;
+    // A cell or the report may take longer than the grace period: then the process ends.
+    signals.watch_rerun(INTERRUPTED.to_string());
     run_paper(cx, &out, 0, None, threads, quiet, &signals)?;
     // Seed s + k − 1 of the runs the claims read, in DIR/seeds/<k> (k = 2..K).
     let mut seeded = Vec::new();

@@ -12,6 +12,7 @@ pub(crate) fn sensitivity(
 ) -> Result<(), Failure> {
     use datapact_report::sensitivity::{analyze, write_outputs};
     let out = out.unwrap_or_else(|| dir.join("sensitivity"));
+    let _signals = crate::signals::Signals::stop_and_rerun("redo the analysis")?;
     let analysis = analyze(dir, &request)?;
     for w in &analysis.warnings {
         eprintln!("warning: {w}");

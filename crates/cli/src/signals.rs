@@ -67,12 +67,29 @@ impl Signals {
     /// process exits (130/143), its in-flight temporaries deleted; its claim runs delete what a
     /// dead process left in their directories when the rerun resumes them.
     pub(crate) fn watch_audit(&self) {
-        self.deadline(|| {
-            eprintln!(
-                "datapact: {} (the step in flight was abandoned)",
-                datapact_audit::AuditError::Interrupted
-            );
+        self.watch_rerun(datapact_audit::AuditError::Interrupted.to_string());
+    }
+
+    /// For a command whose continuation is to run it again (`audit`, `reproduce`, `report`,
+    /// `sensitivity`, `diff`): past [`GRACE`] after a signal, `message` (which says so) and
+    /// exit 130/143, the in-flight temporaries deleted. Every file these commands write appears
+    /// by rename, and the runs they nest delete what a dead process left when resumed.
+    pub(crate) fn watch_rerun(&self, message: String) {
+        self.deadline(move || {
+            eprintln!("datapact: {message} (the step in flight was abandoned)");
         });
+    }
+
+    /// [`Signals::install`] and [`Signals::watch_rerun`] for a command that does not look at
+    /// the flag itself (`report`, `sensitivity`, `diff`): it is redone whole by running it again
+    /// (its output directory or file is its own, adopted).
+    pub(crate) fn stop_and_rerun(what: &str) -> Result<Signals, Failure> {
+        let signals = Signals::install()?;
+        signals.watch_rerun(format!(
+            "interrupted: no file was half-written (each appears by rename); run the same \
+             command again to {what}"
+        ));
+        Ok(signals)
     }
 
     /// After a signal and [`GRACE`], `abandon` then `_exit(130/143)`, on a thread of its own.

@@ -1,6 +1,7 @@
-//! Reliability of `datapact audit` (issue 25, items 2 and 6): it claims its output directory as
-//! every writer does and writes every file through the one atomic path; SIGINT/SIGTERM stop it
-//! within about a second, and the way to continue it names (the same command again) exists.
+//! Reliability of the long commands (issue 25, items 2 and 6): `audit` claims its output
+//! directory as every writer does and writes every file through the one atomic path; SIGINT and
+//! SIGTERM stop `audit`, `reproduce`, `report`, `sensitivity` and `diff` within about a second,
+//! and the way to continue each names (the same command again) exists.
 //!
 //! `DATAPACT_BIN` runs these tests against another build of the binary (how each was checked to
 //! fail on the code before its guarantee existed).
@@ -66,7 +67,8 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
+        // (a directory not created: nothing in it)
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
             if p.is_dir() {
                 if p.file_name().is_some_and(|n| n != "_locks") {
@@ -252,7 +254,7 @@ fn wait_for(child: &mut Child, limit: Duration) -> (Option<i32>, String, Duratio
     (code, stderr, took)
 }
 
-/// The continuation an interrupted audit names: no `--resume` (the audit has none), the same
+/// The continuation an interrupted command names: no `--resume` (none of these has one), the same
 /// command again.
 fn assert_names_the_continuation(stderr: &str, what: &str) {
     assert!(stderr.contains("interrupted"), "{what}: {stderr}");
@@ -350,4 +352,133 @@ fn sigint_and_sigterm_stop_the_audit_within_a_second_and_the_same_command_contin
     for (r, u) in resumed.iter().zip(&uninterrupted) {
         assert!(r.1 == u.1, "{} differs", r.0.display());
     }
+}
+
+/// A Sobol design of 65 536 base samples over three axes (327 680 points): `sensitivity`,
+/// `diff` and `report` of it take seconds (6, 12 and 40 s in a debug build).
+const SOBOL: &str = r#"mechanisms = ["S", "M"]
+[scenario]
+name = "sobol-large"
+seed = 3
+replications = 2
+[population]
+users = 5
+[design]
+kind = "sobol"
+samples = 65536
+game.value = { from = 0.05, to = 0.3 }
+game.payment = { from = 0.0, to = 0.2 }
+game.threshold = { from = 0.3, to = 0.9 }
+"#;
+
+fn start(args: &[&str]) -> Child {
+    bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Signals `child` (still running: else the workload is too small) and asserts it stops within
+/// 2.5 s with 130/143, naming the same command as its continuation.
+fn interrupt(mut child: Child, name: &str, what: &str) {
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "{what}: ended before the signal: make it bigger"
+    );
+    signal(&child, name);
+    let (got, stderr, took) = wait_for(&mut child, Duration::from_secs(60));
+    assert!(
+        took < Duration::from_millis(2500),
+        "{what}: exited {took:?} after {name} ({got:?}): {stderr}"
+    );
+    let code = if name == "-INT" { 130 } else { 143 };
+    assert_eq!(got, Some(code), "{what}: {stderr}");
+    assert_names_the_continuation(&stderr, what);
+}
+
+#[test]
+fn report_sensitivity_and_diff_stop_within_a_second_and_the_same_command_redoes_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("sobol.toml");
+    std::fs::write(&file, SOBOL).unwrap();
+    let run_dir = tmp.path().join("S");
+    let o = run(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&run_dir),
+        "-q",
+        "--threads",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (rep, sens, diff) = (
+        tmp.path().join("rep"),
+        tmp.path().join("sens"),
+        tmp.path().join("d/diff.parquet"),
+    );
+    let sensitivity = [
+        "sensitivity",
+        s(&run_dir),
+        "--metric",
+        "welfare_mean",
+        "--out",
+        s(&sens),
+    ];
+    let commands: [(&str, Vec<&str>); 3] = [
+        ("-INT", vec!["report", s(&run_dir), "--out", s(&rep)]),
+        ("-TERM", sensitivity.to_vec()),
+        (
+            "-INT",
+            vec!["diff", s(&run_dir), s(&run_dir), "--out", s(&diff)],
+        ),
+    ];
+    for (name, args) in &commands {
+        let child = start(args);
+        std::thread::sleep(Duration::from_millis(1500));
+        interrupt(child, name, args[0]);
+    }
+    // Nothing half-written: no temporary left, no diff under its final name.
+    assert_eq!(hidden(&rep), Vec::<PathBuf>::new());
+    assert_eq!(hidden(&sens), Vec::<PathBuf>::new());
+    assert_eq!(hidden(&tmp.path().join("d")), Vec::<PathBuf>::new());
+    // The same command again redoes it into the directory it left.
+    let o = run(&sensitivity);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(sens.join("sensitivity.parquet").is_file());
+}
+
+#[test]
+fn reproduce_stops_within_a_second_and_the_same_command_continues_it() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("paper");
+    let reproduce = ["reproduce", "--out", s(&out), "-q", "--threads", "2"];
+    // Interrupted after its first run has finished (inside the second).
+    let mut child = start(&reproduce);
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let finished = first.split(':').next().unwrap().to_string();
+    assert!(first.contains("cells ×"), "{first}");
+    std::thread::sleep(Duration::from_millis(300));
+    interrupt(child, "-INT", "reproduce");
+    // The same command skips the finished run (its files untouched) and goes on.
+    let manifest = out.join(&finished).join("manifest.json");
+    let modified = std::fs::metadata(&manifest).unwrap().modified().unwrap();
+    let mut child = start(&reproduce);
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let again = lines.next().unwrap().unwrap();
+    assert!(
+        again.starts_with(&format!("{finished}: already computed")),
+        "{again}"
+    );
+    let second = lines.next().unwrap().unwrap();
+    assert!(second.contains("cells ×"), "{second}");
+    interrupt(child, "-TERM", "reproduce again");
+    assert_eq!(
+        std::fs::metadata(&manifest).unwrap().modified().unwrap(),
+        modified
+    );
 }
