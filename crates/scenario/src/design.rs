@@ -538,7 +538,7 @@ pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
     let shown = path.display().to_string();
     if shown.to_ascii_lowercase().ends_with(".parquet") {
         let fcx = Cx { origin: &shown };
-        let rows = crate::points_file::parquet_rows(&path)
+        let rows = crate::points_file::parquet_rows(&path, MAX_POINTS)
             .map_err(|why| cx.err(&n.loc, "design.file", format!("design.file {shown}: {why}")))?;
         return collect_rows(&fcx, "design.file", rows).map_err(|mut e| {
             if e.origin == shown {
@@ -547,25 +547,62 @@ pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
             e
         });
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        cx.err(
-            &n.loc,
-            "design.file",
-            format!("cannot read design.file {shown}: {e}"),
-        )
-    })?;
+    // Streamed line by line: a regular file of bounded size (never a FIFO or /dev/zero), its
+    // points counted in a first pass before any is kept (a second pass reads them).
+    let refused =
+        |why: String| cx.err(&n.loc, "design.file", format!("design.file {shown}: {why}"));
+    let (file, _) = crate::points_file::open_bounded(&path).map_err(refused)?;
     let fcx = Cx { origin: &shown };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    let Some((_, header)) = lines.next() else {
+    let lines = || {
+        let reader = std::io::BufReader::new(std::io::Read::take(
+            &file,
+            crate::points_file::MAX_POINTS_FILE_BYTES,
+        ));
+        std::io::BufRead::lines(reader)
+            .enumerate()
+            .map(|(i, l)| {
+                l.map(|l| (i, l)).map_err(|e| {
+                    fcx.err(
+                        &Loc::File(Some(i + 1)),
+                        "design.file",
+                        format!("cannot read design.file {shown}: {e}"),
+                    )
+                })
+            })
+            .filter(|l| {
+                l.as_ref().map_or(true, |(_, l)| {
+                    !l.trim().is_empty() && !l.trim_start().starts_with('#')
+                })
+            })
+    };
+    // the header, then at most MAX_POINTS points (a line that cannot be read ends the count:
+    // the second pass names it)
+    if let Some(beyond) = lines().take_while(Result::is_ok).nth(MAX_POINTS + 1) {
+        let (i, _) = beyond?;
+        return Err(fcx.err(
+            &Loc::File(Some(i + 1)),
+            "design.file",
+            format!("more than the limit of {MAX_POINTS} design points"),
+        ));
+    }
+    std::io::Seek::rewind(&mut &file).map_err(|e| refused(format!("cannot read it again: {e}")))?;
+    let mut lines = lines();
+    let Some(header) = lines.next() else {
         return Err(fcx.err(&Loc::File(None), "design.file", "the file is empty"));
     };
+    let (_, header) = header?;
     let keys: Vec<String> = header.split(',').map(|k| k.trim().to_string()).collect();
     let mut rows = Vec::new();
-    for (i, line) in lines {
+    for line in lines {
+        let (i, line) = line?;
         let loc = Loc::File(Some(i + 1));
+        if rows.len() == MAX_POINTS {
+            return Err(fcx.err(
+                &loc,
+                "design.file",
+                format!("more than the limit of {MAX_POINTS} design points"),
+            ));
+        }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         if cells.len() != keys.len() {
             return Err(fcx.err(

@@ -381,7 +381,7 @@ fn bad_designs_name_the_key_and_the_allowed_range() {
         ),
         (
             "kind = \"points\"\nfile = \"missing.csv\"",
-            "cannot read design.file",
+            "missing.csv: cannot read it",
         ),
     ];
     for (design, want) in cases {
@@ -394,4 +394,104 @@ fn bad_designs_name_the_key_and_the_allowed_range() {
         with_design("kind = \"lhs\"\nsamples = 4\ngame.value = { from = 0.0, to = 0.3 }")
     ));
     assert!(e.contains("both under [sweep] and [design]"), "{e}");
+}
+
+/// Loads `file` on a thread: its result, or `None` if it has not returned after 20 s (a read
+/// that blocks on a FIFO or never ends on a device).
+fn load_within(file: &std::path::Path) -> Option<Result<Scenario, String>> {
+    let file = file.to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Scenario::load(&file, &[]).map_err(|e| e.to_string()));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20)).ok()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_points_file_that_is_a_fifo_or_a_device_is_refused_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.csv")).unwrap();
+    for name in ["fifo.csv", "zero.csv"] {
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            with_design(&format!("kind = \"points\"\nfile = \"{name}\"")),
+        )
+        .unwrap();
+        let e = load_within(&path)
+            .unwrap_or_else(|| panic!("{name}: still reading after 20 s"))
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"));
+        assert!(
+            e.contains(name) && e.contains("is not a regular file") && e.contains("s.toml"),
+            "{name}: {e}"
+        );
+    }
+}
+
+#[test]
+fn points_files_beyond_the_limits_are_refused_before_their_points_are_read() {
+    use arrow::array::{ArrayRef, Float64Array};
+    use datapact_scenario::design::MAX_POINTS;
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |name: &str| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            with_design(&format!("kind = \"points\"\nfile = \"{name}\"")),
+        )
+        .unwrap();
+        path
+    };
+    let refused = |name: &str, want: &str| {
+        let e = load_within(&scenario(name))
+            .unwrap_or_else(|| panic!("{name}: still reading after 20 s"))
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"));
+        assert!(e.contains(name) && e.contains(want), "{name}: {e}");
+    };
+    // 1 GiB + 1 byte (sparse: no disk used), refused by its size before a byte is read.
+    let big = std::fs::File::create(dir.path().join("big.csv")).unwrap();
+    big.set_len((1 << 30) + 1).unwrap();
+    refused("big.csv", "more than the limit of 1073741824 bytes");
+    // One point more than a design may have: the CSV's 20 MB are counted, not kept; the
+    // Parquet file's footer (a few KB for a constant column) says so before a row is read.
+    let mut csv = String::from("game.value\n");
+    csv.push_str(&"0.1\n".repeat(MAX_POINTS + 1));
+    std::fs::write(dir.path().join("many.csv"), csv).unwrap();
+    // named at its own path and line
+    refused("many.csv", &format!("many.csv:{}:", MAX_POINTS + 2));
+    refused(
+        "many.csv",
+        &format!("more than the limit of {MAX_POINTS} design points"),
+    );
+    let values: ArrayRef = std::sync::Arc::new(Float64Array::from(vec![0.1; MAX_POINTS + 1]));
+    write_parquet(
+        &dir.path().join("many.parquet"),
+        vec![("game.value", values)],
+    );
+    refused(
+        "many.parquet",
+        &format!(
+            "{} rows, more than the limit of {MAX_POINTS} design points",
+            MAX_POINTS + 1
+        ),
+    );
+    // At the limit's edge a file still loads (a few points; the limits are not the sizes).
+    std::fs::write(dir.path().join("few.csv"), "game.value\n0.1\n0.2\n").unwrap();
+    assert_eq!(
+        Scenario::load(&scenario("few.csv"), &[])
+            .unwrap()
+            .cell_count(),
+        2
+    );
 }
