@@ -309,7 +309,7 @@ pub struct Cell {
     pub game: Game,
 }
 
-/// Upper bound on cells × replications × mechanisms × max users.
+/// Upper bound on cells × replications × mechanisms × max users × rounds (`dynamics.rounds`).
 pub const MAX_CAMPAIGN_USERS: u128 = 100_000_000_000;
 
 impl Scenario {

@@ -424,18 +424,27 @@ fn build_all(
         .map_or(game.users as f64, |a| {
             a.values.iter().copied().fold(0.0, f64::max)
         }) as u128;
+    // A repeated game plays every user-campaign once per round (`dynamics.rounds`).
+    let rounds = u128::from(game.dynamics.rounds.max(1));
     let total = cells
         .saturating_mul(replications as u128)
         .saturating_mul(mechs.len() as u128)
-        .saturating_mul(max_users);
+        .saturating_mul(max_users)
+        .saturating_mul(rounds);
     if total > MAX_CAMPAIGN_USERS {
+        let per_round = if rounds > 1 {
+            format!(" x {rounds} rounds")
+        } else {
+            String::new()
+        };
         return Err(ScenarioError {
             origin: origin.to_string(),
             line: None,
             key: None,
             message: format!(
                 "scenario too large: {cells} cells x {replications} replications x {} mechanisms \
-                 x {max_users} users = {total} campaign-users, more than the limit of {MAX_CAMPAIGN_USERS}",
+                 x {max_users} users{per_round} = {total} campaign-users, more than the limit of \
+                 {MAX_CAMPAIGN_USERS}",
                 mechs.len()
             ),
         });

@@ -585,6 +585,21 @@ fn size_guard() {
     assert!(e.to_string().contains("sweep.game.value.steps"), "{e}");
 }
 
+/// A repeated game plays each user-campaign once per round: the guard counts the rounds.
+#[test]
+fn size_guard_counts_the_rounds_of_a_repeated_game() {
+    // 1 000 cells x 2 replications x 3 mechanisms x 10^6 users = 6·10^9: allowed in one round,
+    // not in 100 000 (6·10^14).
+    let grid =
+        "[population]\nusers = 1000000\n[sweep]\ngame.value = { from = 0, to = 1, steps = 1000 }\n";
+    Scenario::from_str(&with(grid), "ok.toml", &[]).unwrap();
+    let e = err(&with(&format!("{grid}[dynamics]\nrounds = 100000\n"))).to_string();
+    assert!(
+        e.contains("too large") && e.contains("x 100000 rounds") && e.contains("600000000000000 "),
+        "{e}"
+    );
+}
+
 #[test]
 fn override_errors_name_set() {
     let e = err_set(HEAD, &["game.threshold=1.5"]);
