@@ -493,10 +493,27 @@ fn flatten(cx: &Cx, path: String, n: &Node, out: &mut Vec<(String, f64)>) -> Res
 }
 
 /// Rows of (key, value) into columns; every row must set the same keys.
+/// The first key that appears twice in `keys`, if any.
+fn duplicate(keys: &[String]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    keys.iter()
+        .find(|k| !seen.insert(k.as_str()))
+        .map(String::as_str)
+}
+
 fn collect_rows(cx: &Cx, what: &str, rows: Vec<(Vec<(String, f64)>, Loc)>) -> Res<Listed> {
     let Some((first, first_loc)) = rows.first() else {
         return Err(cx.err(&Loc::File(None), what, format!("{what} lists no points")));
     };
+    // (a Parquet file may name a column twice; a CSV header is checked where it is read)
+    let first_keys: Vec<String> = first.iter().map(|(k, _)| k.clone()).collect();
+    if let Some(k) = duplicate(&first_keys) {
+        return Err(cx.err(
+            first_loc,
+            what,
+            format!("{what} names `{k}` twice; each key is one column"),
+        ));
+    }
     let mut cols: Listed = first
         .iter()
         .map(|(k, _)| (k.clone(), Vec::with_capacity(rows.len()), first_loc.clone()))
@@ -590,8 +607,17 @@ pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
     let Some(header) = lines.next() else {
         return Err(fcx.err(&Loc::File(None), "design.file", "the file is empty"));
     };
-    let (_, header) = header?;
+    let (at, header) = header?;
+    // A UTF-8 byte-order mark (spreadsheet exports write one) is no part of the first key.
+    let header = header.strip_prefix('\u{feff}').unwrap_or(&header);
     let keys: Vec<String> = header.split(',').map(|k| k.trim().to_string()).collect();
+    if let Some(k) = duplicate(&keys) {
+        return Err(fcx.err(
+            &Loc::File(Some(at + 1)),
+            "design.file",
+            format!("the header names `{k}` twice; each key is one column"),
+        ));
+    }
     let mut rows = Vec::new();
     for line in lines {
         let (i, line) = line?;

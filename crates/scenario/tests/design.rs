@@ -495,3 +495,43 @@ fn points_files_beyond_the_limits_are_refused_before_their_points_are_read() {
         2
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_stripped_and_a_duplicate_column_is_named() {
+    use arrow::array::{ArrayRef, Float64Array};
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |name: &str| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            with_design(&format!("kind = \"points\"\nfile = \"{name}\"")),
+        )
+        .unwrap();
+        Scenario::load(&path, &[]).map_err(|e| e.to_string())
+    };
+    std::fs::write(dir.path().join("plain.csv"), "game.value\n0.1\n0.2\n").unwrap();
+    std::fs::write(dir.path().join("bom.csv"), "\u{feff}game.value\n0.1\n0.2\n").unwrap();
+    let (plain, bom) = (scenario("plain.csv").unwrap(), scenario("bom.csv").unwrap());
+    assert_eq!(bom.sweep, plain.sweep);
+    assert_eq!(bom.hash(), plain.hash());
+    std::fs::write(
+        dir.path().join("dup.csv"),
+        "# points\ngame.value, game.value\n0.1,0.2\n",
+    )
+    .unwrap();
+    let e = scenario("dup.csv").unwrap_err();
+    assert!(
+        e.contains("dup.csv:2:") && e.contains("names `game.value` twice"),
+        "{e}"
+    );
+    let col = |v: f64| -> ArrayRef { std::sync::Arc::new(Float64Array::from(vec![v])) };
+    write_parquet(
+        &dir.path().join("dup.parquet"),
+        vec![("game.value", col(0.1)), ("game.value", col(0.2))],
+    );
+    let e = scenario("dup.parquet").unwrap_err();
+    assert!(
+        e.contains("dup.parquet") && e.contains("names `game.value` twice"),
+        "{e}"
+    );
+}
