@@ -546,7 +546,8 @@ fn collect_rows(cx: &Cx, what: &str, rows: Vec<(Vec<(String, f64)>, Loc)>) -> Re
 /// blank lines and lines starting with `#` are skipped. `file = "points.parquet"` (any name
 /// ending in `.parquet`): one numeric column per key, one row per point. A relative path is
 /// relative to the scenario file's folder.
-pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
+/// Returns the points, the file's path as shown in errors and each point's line (or row).
+pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<(Listed, String, Vec<Loc>)> {
     let name = string(cx, "design.file", n)?;
     let base = std::path::Path::new(cx.origin)
         .parent()
@@ -557,12 +558,15 @@ pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
         let fcx = Cx { origin: &shown };
         let rows = crate::points_file::parquet_rows(&path, MAX_POINTS)
             .map_err(|why| cx.err(&n.loc, "design.file", format!("design.file {shown}: {why}")))?;
-        return collect_rows(&fcx, "design.file", rows).map_err(|mut e| {
-            if e.origin == shown {
-                e.message = format!("{} (in design.file of {})", e.message, cx.origin);
-            }
-            e
-        });
+        let lines: Vec<Loc> = rows.iter().map(|r| r.1.clone()).collect();
+        return collect_rows(&fcx, "design.file", rows)
+            .map(|listed| (listed, shown.clone(), lines))
+            .map_err(|mut e| {
+                if e.origin == shown {
+                    e.message = format!("{} (in design.file of {})", e.message, cx.origin);
+                }
+                e
+            });
     }
     // Streamed line by line: a regular file of bounded size (never a FIFO or /dev/zero), its
     // points counted in a first pass before any is kept (a second pass reads them).
@@ -650,10 +654,13 @@ pub(crate) fn file_points(cx: &Cx, n: &Node) -> Res<Listed> {
         }
         rows.push((row, loc));
     }
-    collect_rows(&fcx, "design.file", rows).map_err(|mut e| {
-        if e.origin == shown {
-            e.message = format!("{} (in design.file of {})", e.message, cx.origin);
-        }
-        e
-    })
+    let lines: Vec<Loc> = rows.iter().map(|r| r.1.clone()).collect();
+    collect_rows(&fcx, "design.file", rows)
+        .map(|listed| (listed, shown.clone(), lines))
+        .map_err(|mut e| {
+            if e.origin == shown {
+                e.message = format!("{} (in design.file of {})", e.message, cx.origin);
+            }
+            e
+        })
 }

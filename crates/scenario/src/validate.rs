@@ -265,9 +265,23 @@ fn build_all(
                 }
             }
             DesignKind::Points => {
-                let listed = match (dt.get("points"), dt.get("file")) {
-                    (Some(p), None) => design::inline_points(&cx, p)?,
-                    (None, Some(f)) => design::file_points(&cx, f)?,
+                // A points file's own errors (unknown key, value out of range) are shown at its
+                // path and line; what concerns the scenario (a key also swept, the grid's later
+                // checks) at the scenario's `file =` line.
+                let (listed, points_origin, file_loc, lines) = match (
+                    dt.get("points"),
+                    dt.get("file"),
+                ) {
+                    (Some(p), None) => (
+                        design::inline_points(&cx, p)?,
+                        origin.to_string(),
+                        None,
+                        Vec::new(),
+                    ),
+                    (None, Some(f)) => {
+                        let (listed, shown, lines) = design::file_points(&cx, f)?;
+                        (listed, shown, Some(f.loc.clone()), lines)
+                    }
                     (Some(_), Some(f)) => {
                         return Err(cx.err(
                             &f.loc,
@@ -291,29 +305,34 @@ fn build_all(
                     ));
                 }
                 design.first_axis = sweep.len();
+                let pcx = Cx {
+                    origin: &points_origin,
+                };
                 for (key, values, loc) in listed {
                     let Some(s) = allowed.iter().find(|s| s.key == key && s.choices.is_none())
                     else {
                         let list: Vec<&str> = allowed.iter().map(|s| s.key.as_str()).collect();
-                        return Err(cx.err(
+                        return Err(pcx.err(
                             &loc,
                             &format!("design.points.{key}"),
                             format!("unknown design key `{key}`; allowed: {}", list.join(", ")),
                         ));
                     };
                     if let Some(why) = &s.no_effect {
-                        return Err(cx.err(
+                        return Err(pcx.err(
                             &loc,
                             &format!("design.{key}"),
                             format!("design.{key} {why}"),
                         ));
                     }
-                    duplicate(&key, &loc, &sweep)?;
+                    // a key also swept concerns the scenario: shown at its `file =` line
+                    let scenario_loc = file_loc.clone().unwrap_or_else(|| loc.clone());
+                    duplicate(&key, &scenario_loc, &sweep)?;
                     for (i, &v) in values.iter().enumerate() {
                         check(
-                            &cx,
+                            &pcx,
                             &key,
-                            &loc,
+                            lines.get(i).unwrap_or(&loc),
                             v,
                             s.rule,
                             &match dt.get("file").map(|f| &f.val) {
@@ -325,7 +344,7 @@ fn build_all(
                         )?;
                     }
                     design.points = values.len();
-                    axis_locs.push(loc);
+                    axis_locs.push(scenario_loc);
                     sweep.push(axis(s, values));
                 }
             }

@@ -535,3 +535,45 @@ fn a_byte_order_mark_is_stripped_and_a_duplicate_column_is_named() {
         "{e}"
     );
 }
+
+/// What is wrong in a points file is shown at that file's path and line (the line of the point
+/// that is wrong); what concerns the scenario (a key also swept) at the scenario's `file =` line.
+#[test]
+fn points_file_errors_name_the_points_file_and_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let load_err = |csv: &str, toml_extra: &str| {
+        std::fs::write(dir.path().join("p.csv"), csv).unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "{}{toml_extra}",
+                with_design("kind = \"points\"\nfile = \"p.csv\"")
+            ),
+        )
+        .unwrap();
+        Scenario::load(&path, &[]).unwrap_err()
+    };
+    let e = load_err("# comment\ngame.valu\n0.1\n", "");
+    assert!(e.origin.ends_with("p.csv") && e.line == Some(3), "{e}");
+    assert!(
+        e.to_string().contains("unknown design key `game.valu`"),
+        "{e}"
+    );
+    let e = load_err("game.value\n0.1\n\n-3\n", "");
+    assert!(e.origin.ends_with("p.csv") && e.line == Some(4), "{e}");
+    assert!(
+        e.to_string().contains("point 2 of design.file p.csv"),
+        "{e}"
+    );
+    // `file =` is line 9 of the scenario (HEAD of 6 lines, [design], kind, file).
+    let e = load_err(
+        "game.value\n0.1\n",
+        "[sweep]\ngame.value = { values = [0.2] }\n",
+    );
+    assert!(e.origin.ends_with("s.toml") && e.line == Some(9), "{e}");
+    assert!(
+        e.to_string().contains("both under [sweep] and [design]"),
+        "{e}"
+    );
+}
