@@ -396,6 +396,17 @@ fn bad_designs_name_the_key_and_the_allowed_range() {
     assert!(e.contains("both under [sweep] and [design]"), "{e}");
 }
 
+/// Writes `DIR/NAME.toml`, a points design read from the file `NAME` beside it; its path.
+fn points_scenario(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        with_design(&format!("kind = \"points\"\nfile = \"{name}\"")),
+    )
+    .unwrap();
+    path
+}
+
 /// Loads `file` on a thread: its result, or `None` if it has not returned after 20 s (a read
 /// that blocks on a FIFO or never ends on a device).
 fn load_within(file: &std::path::Path) -> Option<Result<Scenario, String>> {
@@ -443,15 +454,7 @@ fn points_files_beyond_the_limits_are_refused_before_their_points_are_read() {
     use arrow::array::{ArrayRef, Float64Array};
     use datapact_scenario::design::MAX_POINTS;
     let dir = tempfile::tempdir().unwrap();
-    let scenario = |name: &str| {
-        let path = dir.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &path,
-            with_design(&format!("kind = \"points\"\nfile = \"{name}\"")),
-        )
-        .unwrap();
-        path
-    };
+    let scenario = |name: &str| points_scenario(dir.path(), name);
     let refused = |name: &str, want: &str| {
         let e = load_within(&scenario(name))
             .unwrap_or_else(|| panic!("{name}: still reading after 20 s"))
@@ -501,13 +504,7 @@ fn a_byte_order_mark_is_stripped_and_a_duplicate_column_is_named() {
     use arrow::array::{ArrayRef, Float64Array};
     let dir = tempfile::tempdir().unwrap();
     let scenario = |name: &str| {
-        let path = dir.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &path,
-            with_design(&format!("kind = \"points\"\nfile = \"{name}\"")),
-        )
-        .unwrap();
-        Scenario::load(&path, &[]).map_err(|e| e.to_string())
+        Scenario::load(&points_scenario(dir.path(), name), &[]).map_err(|e| e.to_string())
     };
     std::fs::write(dir.path().join("plain.csv"), "game.value\n0.1\n0.2\n").unwrap();
     std::fs::write(dir.path().join("bom.csv"), "\u{feff}game.value\n0.1\n0.2\n").unwrap();
