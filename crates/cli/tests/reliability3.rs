@@ -499,3 +499,33 @@ fn only_prefers_the_exact_axis_value_to_a_neighbour_within_1e_9() {
         assert!(identity.contains(&wanted), "{value}: {identity}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Errors name what differs.
+
+/// A directory of `--rep 0` reused by `--rep 1` (or by a whole run) is refused naming the
+/// replication each plays, not with two identical descriptions of the scenario.
+#[test]
+fn a_rep_directory_mismatch_names_the_replications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("rep0");
+    run_ok(&file, &out, &["--rep", "0"]);
+    for (extra, wants) in [
+        (
+            vec!["--rep", "1"],
+            "this run asks for replication 1 alone (--rep 1)",
+        ),
+        (vec![], "this run asks for every replication (no --rep)"),
+    ] {
+        let mut args = vec!["run", s(&file), "--out", s(&out), "-q"];
+        args.extend(&extra);
+        let o = run(&args);
+        assert_refused(&o, 2, &args.join(" "));
+        let t = text(&o);
+        assert!(
+            t.contains("holds replication 0 alone (--rep 0)") && t.contains(wants),
+            "{t}"
+        );
+    }
+}

@@ -146,6 +146,26 @@ pub(crate) fn claim_directory(
             found.shards
         )));
     }
+    // `--rep R` runs of the same scenario differ only in the replication they play: say so,
+    // rather than print two identical descriptions.
+    let same_but_replication = RunIdentity {
+        replication: identity.replication,
+        ..found.clone()
+    } == identity;
+    if same_but_replication {
+        let played = |r: Option<u32>| match r {
+            Some(r) => format!("replication {r} alone (--rep {r})"),
+            None => "every replication (no --rep)".to_string(),
+        };
+        return Err(RunnerError::Refused(format!(
+            "{} holds {} of scenario {:?} and this run asks for {}; runs of different \
+             replications never mix: use another --out directory (one per --rep)",
+            out.display(),
+            played(found.replication),
+            identity.scenario_name,
+            played(identity.replication)
+        )));
+    }
     Err(RunnerError::Refused(format!(
         "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}, plugins {}), not of {:?} (hash {}, seed {}, datapact {}, plugins {}); \
          use another --out directory",
