@@ -135,7 +135,8 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Sobol indices (a `kind = "sobol"` design) or Morris effects (`kind = "morris"`) of a
-    /// `cells` column; writes sensitivity.parquet and sensitivity.png.
+    /// `cells` column; writes sensitivity.parquet and sensitivity.png (and, for Morris, the
+    /// μ*–σ plot sensitivity-mu-sigma.png).
     Sensitivity {
         /// The run's output directory.
         dir: PathBuf,

@@ -35,6 +35,8 @@ pub struct LineChart {
     pub zero_line: bool,
     /// For a categorical x axis (x = a category's position 0, 1, …): the labels of the ticks.
     pub x_labels: Option<Vec<String>>,
+    /// Mechanisms' colours, or contrasts'.
+    pub colors: Palette,
 }
 
 /// One bar per mechanism: (name, mean, standard error), None = null.
@@ -43,6 +45,8 @@ pub struct BarChart {
     pub title: String,
     pub y_desc: String,
     pub bars: Vec<(String, Option<f64>, Option<f64>)>,
+    /// Mechanisms' colours, or contrasts'.
+    pub colors: Palette,
 }
 
 /// One mechanism's (or pair's) dots in a scatter panel: its name and (x, value) per point.
@@ -63,6 +67,8 @@ pub struct ScatterChart {
     pub title: String,
     pub y_desc: String,
     pub panels: Vec<ScatterPanel>,
+    /// Mechanisms' colours, or contrasts'.
+    pub colors: Palette,
 }
 
 /// Pixel size of one scatter panel, and panels per row.
@@ -81,7 +87,7 @@ impl ScatterChart {
         let (rows, cols) = self.grid();
         (
             (SCATTER_W * cols as u32).max(CHART_W),
-            TITLE_H + SCATTER_H * rows as u32,
+            TITLE_H + LEGEND_H + SCATTER_H * rows as u32,
         )
     }
 }
@@ -97,22 +103,146 @@ pub fn category_label(names: &[String], x: f64) -> String {
     }
 }
 
-/// Colour of the `i`-th mechanism (Tableau 10, readable on white).
+/// The colour lists of every chart, declared once. Mechanisms (C, S, M, …) wear Tableau 10;
+/// contrasts (M − S, …) wear colours of their own (Paul Tol's muted scheme, less the hues near
+/// Tableau's), so that a contrast panel never reads as a mechanism's.
+const MECHANISM_COLORS: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+];
+const CONTRAST_COLORS: [(u8, u8, u8); 6] = [
+    (136, 34, 85),
+    (51, 34, 136),
+    (68, 170, 153),
+    (221, 204, 119),
+    (170, 68, 153),
+    (0, 0, 0),
+];
+
+/// Which colours a chart's series wear.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Palette {
+    /// One colour per mechanism.
+    #[default]
+    Mechanisms,
+    /// One colour per contrast A − B, none of them a mechanism's.
+    Contrasts,
+}
+
+impl Palette {
+    /// The colour of the `i`-th series.
+    pub fn color(self, i: usize) -> RGBColor {
+        let list: &[(u8, u8, u8)] = match self {
+            Palette::Mechanisms => &MECHANISM_COLORS,
+            Palette::Contrasts => &CONTRAST_COLORS,
+        };
+        let (r, g, b) = list[i % list.len()];
+        RGBColor(r, g, b)
+    }
+
+    /// How many distinct colours it has.
+    pub fn count(self) -> usize {
+        match self {
+            Palette::Mechanisms => MECHANISM_COLORS.len(),
+            Palette::Contrasts => CONTRAST_COLORS.len(),
+        }
+    }
+}
+
+/// Colour of the `i`-th mechanism.
 pub fn palette(i: usize) -> RGBColor {
-    const COLORS: [(u8, u8, u8); 10] = [
-        (31, 119, 180),
-        (255, 127, 14),
-        (44, 160, 44),
-        (214, 39, 40),
-        (148, 103, 189),
-        (140, 86, 75),
-        (227, 119, 194),
-        (127, 127, 127),
-        (188, 189, 34),
-        (23, 190, 207),
-    ];
-    let (r, g, b) = COLORS[i % COLORS.len()];
-    RGBColor(r, g, b)
+    Palette::Mechanisms.color(i)
+}
+
+/// A number as a tick label or in a title: plotters' shortest form (at most 5 decimals), and
+/// never a negative zero ("-0", "-0.0"): a tick computed as −1e-17 or −0.0 reads 0.
+pub fn num_label(v: f64) -> String {
+    let s = plotters::data::float::FloatPrettyPrinter {
+        allow_scientific: false,
+        min_decimal: 1,
+        max_decimal: 5,
+    }
+    .print(v);
+    unsigned_zero(s)
+}
+
+/// `s` without its minus sign if the number it writes is zero ("-0.00" → "0.00").
+pub fn unsigned_zero(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest)
+            if rest.chars().any(|c| c.is_ascii_digit())
+                && rest.chars().all(|c| c == '0' || c == '.') =>
+        {
+            rest.to_string()
+        }
+        _ => s,
+    }
+}
+
+/// Opacity of one dot in a scatter-like plot of `n` dots: 0.8 up to 200 dots, then falling as
+/// 1/√n to 0.1 (about 13,000 dots), so that where dots pile up their density shows and the
+/// series drawn last does not hide the others.
+pub fn point_alpha(n: usize) -> f64 {
+    (0.8 * (200.0 / n.max(1) as f64).sqrt()).clamp(0.1, 0.8)
+}
+
+/// How a legend entry is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    Line,
+    Dot,
+    Square,
+}
+
+/// Height of a legend strip.
+pub const LEGEND_H: u32 = 30;
+
+/// A legend in a strip of its own (outside every data area): `items` centred in one row,
+/// each a marker in its colour (None: grey, a series with no value) and its name.
+pub fn legend_strip<DB: DrawingBackend>(
+    strip: &DrawingArea<DB, Shift>,
+    items: &[(String, Option<RGBColor>)],
+    marker: Marker,
+) -> DrawResult<DB> {
+    let (width, height) = strip.dim_in_pixel();
+    let item_w = items
+        .iter()
+        .map(|(n, _)| n.chars().count() as i32 * 9 + 60)
+        .max()
+        .unwrap_or(0);
+    let left = (width as i32 - item_w * items.len() as i32).max(0) / 2;
+    let y = (height / 2) as i32;
+    for (i, (name, color)) in items.iter().enumerate() {
+        let x = left + item_w * i as i32;
+        let color = color.unwrap_or(RGBColor(150, 150, 150));
+        match marker {
+            Marker::Line => strip.draw(&PathElement::new(
+                [(x, y), (x + 30, y)],
+                color.stroke_width(3),
+            ))?,
+            Marker::Dot => strip.draw(&Circle::new((x + 15, y), 5, color.filled()))?,
+            Marker::Square => strip.draw(&Rectangle::new(
+                [(x + 8, y - 7), (x + 22, y + 7)],
+                color.filled(),
+            ))?,
+        }
+        strip.draw(&Text::new(
+            name.clone(),
+            (x + 38, y),
+            TextStyle::from(("sans-serif", 16).into_font())
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    Ok(())
 }
 
 /// The interval drawn around a mean: ± 1.96·SE, or the mean alone without a standard error.
@@ -166,6 +296,16 @@ fn draw_scatter<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
 ) -> DrawResult<DB> {
     let body = title_band(root, &c.title)?;
+    // The legend in a strip of its own: inside a panel it would hide dots.
+    let (strip, body) = body.split_vertically(LEGEND_H);
+    let names = c.panels.first().map_or_else(Vec::new, |p| {
+        p.series
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.0.clone(), Some(c.colors.color(k))))
+            .collect()
+    });
+    legend_strip(&strip, &names, Marker::Dot)?;
     // One y scale for every panel, so that the axes' effects compare by eye.
     let (y0, y1) = y_range(
         c.panels
@@ -203,46 +343,36 @@ fn draw_scatter<DB: DrawingBackend>(
             panel
                 .x_labels
                 .as_deref()
-                .map_or_else(String::new, |l| crate::figures::label_tick(l, *x))
+                .map_or_else(|| num_label(*x), |l| crate::figures::label_tick(l, *x))
         };
+        let y_label = |y: &f64| num_label(*y);
         let mut mesh = chart.configure_mesh();
         mesh.light_line_style(RGBColor(235, 235, 235))
             .x_labels(5)
+            .x_label_formatter(&label)
+            .y_label_formatter(&y_label)
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 14))
             .x_desc(&panel.x_desc)
             .y_desc(if i % cols == 0 { c.y_desc.as_str() } else { "" });
         if let Some(l) = &panel.x_labels {
-            mesh.x_labels(l.len() * 2 + 1).x_label_formatter(&label);
+            mesh.x_labels(l.len() * 2 + 1);
         }
         mesh.draw()?;
-        for (k, (name, points)) in panel.series.iter().enumerate() {
-            let color = palette(k);
-            let drawn = chart.draw_series(
+        let alpha = point_alpha(panel.series.iter().map(|s| s.1.len()).sum());
+        for (k, (_, points)) in panel.series.iter().enumerate() {
+            let color = c.colors.color(k);
+            chart.draw_series(
                 points
                     .iter()
-                    .map(|&p| Circle::new(p, 3, color.mix(0.6).filled())),
+                    .map(|&p| Circle::new(p, 3, color.mix(alpha).filled())),
             )?;
-            if i == 0 {
-                drawn
-                    .label(name.clone())
-                    .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
-            }
-        }
-        if i == 0 {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 13))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()?;
         }
     }
     Ok(())
 }
 
-fn title_band<DB: DrawingBackend>(
+pub(crate) fn title_band<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
@@ -263,7 +393,26 @@ fn title_band<DB: DrawingBackend>(
 
 fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     let body = title_band(root, &c.title)?;
-    draw_line_panel(c, &body, false, true)
+    // The legend in a strip of its own, under the title: inside the panel it would hide data.
+    let (strip, body) = body.split_vertically(LEGEND_H);
+    legend_strip(&strip, &line_legend(c), Marker::Line)?;
+    draw_line_panel(c, &body, false)
+}
+
+/// The legend entries of a line chart: each series in its colour, or grey and "n/a (not
+/// computed)" when it has no value at all.
+fn line_legend(c: &LineChart) -> Vec<(String, Option<RGBColor>)> {
+    c.series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if s.points.iter().all(|p| p.1.is_none()) {
+                (format!("{}: n/a (not computed)", s.name), None)
+            } else {
+                (s.name.clone(), Some(c.colors.color(i)))
+            }
+        })
+        .collect()
 }
 
 /// Several line charts side by side under one title: e.g. one panel per metric of a scaling
@@ -308,24 +457,7 @@ fn draw_line_figure<DB: DrawingBackend>(
     // One legend for every panel, in a strip of its own: inside a panel it would hide data.
     let (strip, body) = body.split_vertically(LEGEND_H);
     if let Some(first) = fig.panels.first() {
-        let names: Vec<&str> = first.series.iter().map(|s| s.name.as_str()).collect();
-        let item_w = 260;
-        let left = (fig.size().0 as i32 - item_w * names.len() as i32) / 2;
-        let y = (LEGEND_H / 2) as i32;
-        for (i, name) in names.iter().enumerate() {
-            let x = left + item_w * i as i32;
-            strip.draw(&PathElement::new(
-                [(x, y), (x + 30, y)],
-                palette(i).stroke_width(3),
-            ))?;
-            strip.draw(&Text::new(
-                name.to_string(),
-                (x + 38, y),
-                TextStyle::from(("sans-serif", 16).into_font())
-                    .color(&BLACK)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
-        }
+        legend_strip(&strip, &line_legend(first), Marker::Line)?;
     }
     let areas = body.split_evenly((1, fig.panels.len().max(1)));
     for (panel, area) in fig.panels.iter().zip(&areas) {
@@ -337,16 +469,13 @@ fn draw_line_figure<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Center, VPos::Center)),
             ((LINE_PANEL_W / 2) as i32, (PANEL_TITLE_H / 2) as i32),
         )?;
-        draw_line_panel(panel, &plot, fig.log_x, false)?;
+        draw_line_panel(panel, &plot, fig.log_x)?;
     }
     Ok(())
 }
 
 /// Height of a panel's title band in a [`LineFigure`].
 const PANEL_TITLE_H: u32 = 30;
-
-/// Height of a [`LineFigure`]'s legend strip, under its title.
-const LEGEND_H: u32 = 30;
 
 /// A tick label of a log10 axis at exponent `e`: "10³" at integer exponents, else the value.
 fn log_tick(e: f64) -> String {
@@ -361,7 +490,7 @@ fn log_tick(e: f64) -> String {
         format!("10{digits}")
     } else {
         let v = 10f64.powf(e);
-        format!("{}", (v * 100.0).round() / 100.0)
+        num_label((v * 100.0).round() / 100.0)
     }
 }
 
@@ -369,7 +498,6 @@ fn draw_line_panel<DB: DrawingBackend>(
     c: &LineChart,
     body: &DrawingArea<DB, Shift>,
     log_x: bool,
-    legend: bool,
 ) -> DrawResult<DB> {
     // On a log axis points are placed at log10(x); ticks say 10^k.
     let tx = |x: f64| if log_x { x.log10() } else { x };
@@ -400,10 +528,12 @@ fn draw_line_panel<DB: DrawingBackend>(
     let label = |x: &f64| {
         c.x_labels
             .as_deref()
-            .map_or_else(String::new, |l| crate::figures::label_tick(l, *x))
+            .map_or_else(|| num_label(*x), |l| crate::figures::label_tick(l, *x))
     };
+    let y_label = |y: &f64| num_label(*y);
+    mesh.x_label_formatter(&label).y_label_formatter(&y_label);
     if let Some(l) = &c.x_labels {
-        mesh.x_labels(l.len() * 2 + 1).x_label_formatter(&label);
+        mesh.x_labels(l.len() * 2 + 1);
     }
     mesh.light_line_style(RGBColor(235, 235, 235))
         .label_style(("sans-serif", 14))
@@ -426,7 +556,7 @@ fn draw_line_panel<DB: DrawingBackend>(
         ))?;
     }
     for (i, s) in c.series.iter().enumerate() {
-        let color = palette(i);
+        let color = c.colors.color(i);
         // Consecutive non-null points form one segment; a null makes a gap, never a zero.
         let mut segments: Vec<Vec<(f64, f64, f64, f64)>> = vec![Vec::new()];
         for &(x, m, se) in &s.points {
@@ -442,11 +572,6 @@ fn draw_line_panel<DB: DrawingBackend>(
             }
         }
         segments.retain(|seg| !seg.is_empty());
-        let name = if segments.is_empty() {
-            format!("{}: n/a (not computed)", s.name)
-        } else {
-            s.name.clone()
-        };
         for seg in &segments {
             let band: Vec<(f64, f64)> = seg
                 .iter()
@@ -461,46 +586,14 @@ fn draw_line_panel<DB: DrawingBackend>(
                 seg.iter()
                     .map(|p| Circle::new((p.0, p.1), 3, color.filled())),
             )?;
+            chart.draw_series(LineSeries::new(
+                seg.iter().map(|p| (p.0, p.1)),
+                color.stroke_width(2),
+            ))?;
         }
-        // The legend entry is attached to the first segment's line (or an empty one if n/a).
-        let mut first = true;
-        for seg in segments
-            .iter()
-            .map(|s| s.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())
-        {
-            let drawn = chart.draw_series(LineSeries::new(seg, color.stroke_width(2)))?;
-            if first {
-                drawn.label(name.clone()).legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-                first = false;
-            }
-        }
-        if first {
-            chart
-                .draw_series(LineSeries::new(std::iter::empty(), color.stroke_width(2)))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], MASK_LINE));
-        }
-    }
-    if legend {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()?;
     }
     Ok(())
 }
-
-/// Legend stroke of a mechanism with no value.
-const MASK_LINE: ShapeStyle = ShapeStyle {
-    color: RGBAColor(150, 150, 150, 1.0),
-    filled: false,
-    stroke_width: 2,
-};
 
 fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     let body = title_band(root, &c.title)?;
@@ -524,6 +617,7 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
         .light_line_style(RGBColor(235, 235, 235))
         .x_labels(n)
         .x_label_formatter(&|x: &f64| category_label(&names, *x))
+        .y_label_formatter(&|y: &f64| num_label(*y))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .x_desc("mechanism")
@@ -536,7 +630,7 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
                 let (lo, hi) = interval(*m, *se);
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x - 0.3, 0.0), (x + 0.3, *m)],
-                    palette(i).filled(),
+                    c.colors.color(i).filled(),
                 )))?;
                 chart.draw_series(std::iter::once(PathElement::new(
                     [(x, lo), (x, hi)],
@@ -562,4 +656,117 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_label_is_a_negative_zero() {
+        // What plotters' own formatter prints "-0.0" for: −0.0 and ticks a rounding error below 0.
+        let plotters_default = |v: f64| {
+            plotters::data::float::FloatPrettyPrinter {
+                allow_scientific: false,
+                min_decimal: 1,
+                max_decimal: 5,
+            }
+            .print(v)
+        };
+        assert_eq!(plotters_default(-0.0), "-0.0");
+        for v in [-0.0, -1e-17, -2.7e-12, -4e-7, 0.0, 1e-17] {
+            assert_eq!(num_label(v), "0.0", "{v}");
+        }
+        assert_eq!(num_label(-0.2), "-0.2");
+        assert_eq!(num_label(-1e-4), "-0.0001");
+        assert_eq!(num_label(1.5), "1.5");
+        for s in ["-0", "-0.0", "-0.000", "-.0"] {
+            assert!(!unsigned_zero(s.into()).starts_with('-'), "{s}");
+        }
+        for s in ["-0.01", "-1", "-10.0", "-", "-e"] {
+            assert_eq!(unsigned_zero(s.into()), s);
+        }
+    }
+
+    #[test]
+    fn contrast_colours_are_none_of_the_mechanisms() {
+        let dist = |a: RGBColor, b: RGBColor| {
+            let d = |x: u8, y: u8| (f64::from(x) - f64::from(y)).powi(2);
+            (d(a.0, b.0) + d(a.1, b.1) + d(a.2, b.2)).sqrt()
+        };
+        for i in 0..Palette::Contrasts.count() {
+            for j in 0..Palette::Mechanisms.count() {
+                let (c, m) = (Palette::Contrasts.color(i), Palette::Mechanisms.color(j));
+                assert!(
+                    dist(c, m) > 50.0,
+                    "contrast {i} {c:?} ~ mechanism {j} {m:?}"
+                );
+            }
+        }
+        // Within each palette the colours differ, and the default is the mechanisms'.
+        for p in [Palette::Mechanisms, Palette::Contrasts] {
+            for i in 0..p.count() {
+                for j in 0..i {
+                    assert!(dist(p.color(i), p.color(j)) > 50.0, "{p:?} {i} {j}");
+                }
+            }
+        }
+        assert_eq!(Palette::default().color(2), palette(2));
+    }
+
+    #[test]
+    fn dots_fade_as_they_multiply() {
+        assert_eq!(point_alpha(0), 0.8);
+        assert_eq!(point_alpha(200), 0.8);
+        let counts = [200, 500, 1_000, 3_000, 10_000];
+        for w in counts.windows(2) {
+            assert!(point_alpha(w[1]) < point_alpha(w[0]), "{w:?}");
+        }
+        assert!(point_alpha(30_000) >= 0.1 && point_alpha(30_000) < point_alpha(10_000) + 1e-12);
+        assert_eq!(point_alpha(1_000_000), 0.1);
+    }
+
+    #[test]
+    fn legends_are_drawn_above_the_plot_not_in_it() {
+        // The legend sits in a strip between the title band and the plot, never over data.
+        let chart = LineChart {
+            title: "t".into(),
+            x_desc: "x".into(),
+            y_desc: "y".into(),
+            series: vec![Series {
+                name: "M − S".into(),
+                points: (0..5).map(|i| (f64::from(i), Some(1.0), None)).collect(),
+            }],
+            zero_line: false,
+            x_labels: None,
+            colors: Palette::Contrasts,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        render_lines(&chart, dir.path(), "c").unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("c.svg")).unwrap();
+        // The legend's name is written once, in the strip.
+        let at = svg.find("M − S").expect("legend text");
+        let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+        let y: f64 = tag
+            .split("y=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap();
+        // Centred in the strip; drawn inside the plot's corner (as before), it sat at y = 83,
+        // under the plot's top edge at TITLE_H + 12 = 68.
+        let mid = f64::from(TITLE_H + LEGEND_H / 2);
+        assert!(
+            (y - mid).abs() < 2.0,
+            "legend at y = {y}, strip centre {mid}"
+        );
+        assert_eq!(svg.matches("M − S").count(), 1);
+        // Drawn in the contrast colour, not the first mechanism's.
+        let c = Palette::Contrasts.color(0);
+        let hex = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        assert!(svg.contains(&hex), "{hex}");
+        let m = palette(0);
+        let mech = format!("#{:02X}{:02X}{:02X}", m.0, m.1, m.2);
+        assert!(!svg.contains(&mech), "{mech}");
+    }
 }

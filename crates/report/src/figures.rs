@@ -346,7 +346,7 @@ fn title_size(title: &str, width: u32) -> f64 {
 }
 
 fn tick(v: &f64) -> String {
-    format!("{v:.2}")
+    crate::charts::unsigned_zero(format!("{v:.2}"))
 }
 
 /// Tick label of an axis drawn at positions 0, 1, …: the value at a whole position, else none.
@@ -357,7 +357,8 @@ fn value_tick(values: &[f64], v: f64) -> String {
     }
     values.get(i as usize).map_or_else(String::new, |x| {
         let s = format!("{x:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        crate::charts::unsigned_zero(if s.is_empty() || s == "-" { "0" } else { s }.to_string())
     })
 }
 
@@ -384,7 +385,7 @@ fn bar_tick(v: f64, decimals: usize) -> String {
     if v == 0.0 {
         "0".into()
     } else {
-        format!("{v:.decimals$}")
+        crate::charts::unsigned_zero(format!("{v:.decimals$}"))
     }
 }
 
@@ -515,4 +516,22 @@ fn draw_panel<DB: DrawingBackend>(
         .y_desc(&p.bar_label)
         .draw()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heatmap_and_colour_bar_ticks_are_never_negative_zeros() {
+        for v in [-0.0, -1e-17, -0.004] {
+            assert_eq!(tick(&v), "0.00", "{v}");
+            assert!(!bar_tick(v, 2).starts_with('-'), "{v}");
+        }
+        assert_eq!(bar_tick(-0.004, 2), "0.00");
+        assert_eq!(bar_tick(-0.25, 2), "-0.25");
+        assert_eq!(value_tick(&[-0.0, -1e-7, -0.5], 0.0), "0");
+        assert_eq!(value_tick(&[-0.0, -1e-7, -0.5], 1.0), "0");
+        assert_eq!(value_tick(&[-0.0, -1e-7, -0.5], 2.0), "-0.5");
+    }
 }

@@ -600,6 +600,7 @@ pub fn scaling_figure(runs: &[(RunStats, u32)]) -> Scaling {
                 series,
                 zero_line: per_user && column == "welfare_mean",
                 x_labels: None,
+                colors: crate::charts::Palette::Mechanisms,
             }
         })
         .collect();

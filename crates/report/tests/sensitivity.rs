@@ -164,6 +164,10 @@ fn a_designed_run_is_analysed_end_to_end() {
     let table = datapact_trace::read_part(&files[0]).unwrap();
     assert_eq!(table.iter().map(|b| b.num_rows()).sum::<usize>(), 2 * 2);
     assert!(std::fs::metadata(&files[1]).unwrap().len() > 1000);
+    // A Sobol design gets its bar chart and no μ*–σ plot.
+    assert_eq!(files.len(), 2);
+    assert!(!dir.path().join("sens/sensitivity-mu-sigma.png").exists());
+    assert!(a.responses[0].contrast);
 
     // Every mechanism when none is named; bad requests are clear errors.
     let all = Request {
@@ -308,4 +312,49 @@ fn sobol_intervals_stay_sane_when_the_base_samples_agree_to_rounding() {
             ix.value
         );
     }
+}
+
+#[test]
+fn a_morris_run_gets_its_mu_sigma_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "kind = \"morris\"\nsamples = 4\ngame.value = { from = 0.0, to = 0.3 }\n\
+         game.payment = { from = 0.0, to = 0.3 }",
+    );
+    let all = Request {
+        metric: "welfare_mean".into(),
+        mechanism: None,
+        minus: None,
+        second_order: false,
+    };
+    let a = analyze(&out, &all).unwrap();
+    assert!(a.responses.iter().all(|r| !r.contrast));
+    let sens = dir.path().join("sens");
+    let files = write_outputs(&a, &sens).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "sensitivity.parquet",
+            "sensitivity.png",
+            "sensitivity-mu-sigma.png"
+        ]
+    );
+    let png = std::fs::read(sens.join("sensitivity-mu-sigma.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 1000);
+    // A contrast is flagged as one (its charts wear the contrasts' colours).
+    let contrast = analyze(
+        &out,
+        &Request {
+            mechanism: Some("M".into()),
+            minus: Some("S".into()),
+            ..all
+        },
+    )
+    .unwrap();
+    assert!(contrast.responses.iter().all(|r| r.contrast));
 }

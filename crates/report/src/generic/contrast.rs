@@ -1,6 +1,6 @@
 //! Contrast figures: paired differences A − B per metric of the `contrasts` table.
 
-use crate::charts::{BarChart, LineChart, Series, Z95};
+use crate::charts::{BarChart, LineChart, Palette, Series, Z95};
 use crate::figures::{Figure, Grid, Panel, Scale};
 
 use super::facets::Facets;
@@ -60,6 +60,7 @@ pub(super) fn contrast_figures(
                             )
                         })
                         .collect(),
+                    colors: Palette::Contrasts,
                 })
             }
             1 => {
@@ -89,6 +90,7 @@ pub(super) fn contrast_figures(
                         .collect(),
                     zero_line: true,
                     x_labels: run.labels(0),
+                    colors: Palette::Contrasts,
                 })
             }
             _ => {

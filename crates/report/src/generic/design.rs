@@ -2,7 +2,7 @@
 //! against each swept axis.
 
 use crate::ReportError;
-use crate::charts::{ScatterChart, ScatterPanel, ScatterSeries};
+use crate::charts::{Palette, ScatterChart, ScatterPanel, ScatterSeries};
 
 use super::figure::{Chart, RunFigures, StatFigure};
 use super::run::{RunStats, range};
@@ -77,6 +77,7 @@ pub fn design_figures(run: &RunStats, kind: &str) -> Result<RunFigures, ReportEr
                         .map(|m| (m.clone(), of(m, a)))
                         .collect()
                 }),
+                colors: Palette::Mechanisms,
             }),
             value_range,
         });
@@ -119,6 +120,7 @@ pub fn design_figures(run: &RunStats, kind: &str) -> Result<RunFigures, ReportEr
                             })
                             .collect()
                     }),
+                    colors: Palette::Contrasts,
                 }),
                 value_range,
             });

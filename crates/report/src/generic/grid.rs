@@ -2,7 +2,7 @@
 //! one, bars over none, then the contrast figures.
 
 use crate::ReportError;
-use crate::charts::{BarChart, LineChart, Series};
+use crate::charts::{BarChart, LineChart, Palette, Series};
 use crate::figures::{Figure, Grid, Panel, Scale};
 
 use super::contrast::contrast_figures;
@@ -195,6 +195,7 @@ fn lines(run: &RunStats, rows: &[&StatRow], k: usize, stat: &Stat, title: &str) 
         series,
         zero_line: false,
         x_labels: run.labels(0),
+        colors: Palette::Mechanisms,
     }
 }
 
@@ -211,5 +212,6 @@ fn bars(run: &RunStats, rows: &[&StatRow], k: usize, stat: &Stat, title: &str) -
         title: title.to_string(),
         y_desc: stat.label.clone(),
         bars,
+        colors: Palette::Mechanisms,
     }
 }

@@ -99,6 +99,18 @@ pub(super) fn fmt_value(v: f64) -> String {
     if s.is_empty() || s == "-" {
         "0".into()
     } else {
-        s.to_string()
+        crate::charts::unsigned_zero(s.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_value_in_a_title_is_never_a_negative_zero() {
+        for v in [-0.0, -1e-9, -0.00004] {
+            assert_eq!(super::fmt_value(v), "0", "{v}");
+        }
+        assert_eq!(super::fmt_value(-0.25), "-0.25");
+        assert_eq!(super::fmt_value(0.1), "0.1");
     }
 }

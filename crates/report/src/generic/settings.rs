@@ -121,12 +121,17 @@ pub(super) fn settings_title(run: &RunStats) -> String {
         0 => String::new(),
         n => {
             // Seed and replications go to the caption only.
-            let short: Vec<&str> = run
+            let short: Vec<String> = run
                 .settings
                 .iter()
                 .filter(|s| !s.starts_with("scenario."))
                 .take(3)
                 .map(|s| s.split(" (").next().unwrap_or(s))
+                .map(|s| match s.split_once(" = ") {
+                    // A value written -0.0 in the scenario reads 0 in a title.
+                    Some((k, v)) => format!("{k} = {}", crate::charts::unsigned_zero(v.into())),
+                    None => s.to_string(),
+                })
                 .collect();
             format!(" [{}{}]", short.join(", "), if n > 3 { ", …" } else { "" })
         }

@@ -28,6 +28,8 @@ pub struct Request {
 pub struct Response {
     /// The mechanism, or `M-S` for a contrast.
     pub mechanism: String,
+    /// Whether it is a contrast (`mechanism − minus`): drawn in the contrasts' colours.
+    pub contrast: bool,
     /// Index of the grid cell the design is crossed with (0 without a grid).
     pub grid_cell: u32,
     /// One entry per design axis: its output column and its indices.
@@ -168,6 +170,7 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
                 request.second_order,
             )?;
             response.noise_share = noise_share(&y, &se);
+            response.contrast = minus.is_some();
             responses.push(response);
         }
     }
@@ -213,6 +216,7 @@ fn analyze_response(
     };
     Ok(Response {
         mechanism,
+        contrast: false,
         grid_cell,
         axes: design.columns.iter().cloned().zip(indices).collect(),
         pairs,

@@ -11,7 +11,7 @@
 //!
 //! [`analyze`] reads a run directory (its manifest's design record and `cells` table) and
 //! [`write_outputs`] writes `sensitivity.parquet` (columns in [`SENSITIVITY_COLUMNS`]) and one
-//! bar chart per grid cell.
+//! bar chart per grid cell (for Morris also a μ*–σ plot per grid cell).
 
 mod analysis;
 mod chart;

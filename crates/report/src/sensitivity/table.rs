@@ -7,7 +7,7 @@ use datapact_trace::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringAr
 use datapact_trace::arrow::datatypes::{DataType, Field, Schema};
 
 use super::analysis::{Analysis, Response};
-use super::chart::draw_chart;
+use super::chart::{draw_chart, draw_mu_sigma};
 use super::estimators::Index;
 use crate::ReportError;
 
@@ -118,7 +118,8 @@ pub fn write_outputs(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportErr
 }
 
 /// Writes `out/sensitivity.parquet` (through a temporary file: whole or absent) and a bar chart
-/// per grid cell, `out/sensitivity.png` (`sensitivity-gG.png` when crossed with a grid), each
+/// per grid cell, `out/sensitivity.png` (`sensitivity-gG.png` when crossed with a grid), and
+/// for a Morris design its μ*–σ plot `out/sensitivity-mu-sigma.png` (`-gG` likewise), each
 /// written to a temporary and renamed. Returns the files written. (`out` is a directory the
 /// caller has claimed: the report's folder of the run, or [`write_outputs`]'s.)
 pub fn write_files(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
@@ -143,16 +144,26 @@ pub fn write_files(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError
         .max()
         .unwrap_or(1);
     for g in 0..grids {
-        let name = if grids == 1 {
-            "sensitivity.png".to_string()
-        } else {
-            format!("sensitivity-g{g}.png")
+        let name = |stem: &str| {
+            if grids == 1 {
+                format!("{stem}.png")
+            } else {
+                format!("{stem}-g{g}.png")
+            }
         };
-        let png = out.join(name);
         let responses: Vec<&Response> = a.responses.iter().filter(|r| r.grid_cell == g).collect();
+        let png = out.join(name("sensitivity"));
         let io = |e| ReportError::io(&png, e);
         datapact_trace::atomic::render_atomic(&png, io, |tmp| draw_chart(a, &responses, tmp))?;
         files.push(png);
+        if a.method == "morris" {
+            let png = out.join(name("sensitivity-mu-sigma"));
+            let io = |e| ReportError::io(&png, e);
+            datapact_trace::atomic::render_atomic(&png, io, |tmp| {
+                draw_mu_sigma(a, &responses, tmp)
+            })?;
+            files.push(png);
+        }
     }
     Ok(files)
 }
