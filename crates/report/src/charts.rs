@@ -217,7 +217,9 @@ pub fn legend_strip<DB: DrawingBackend>(
         .iter()
         .map(|(n, _)| n.chars().count() as i32 * 9 + 60)
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        // Many long names: squeezed into the width rather than cut off at the right.
+        .min(width as i32 / items.len().max(1) as i32);
     let left = (width as i32 - item_w * items.len() as i32).max(0) / 2;
     let y = (height / 2) as i32;
     for (i, (name, color)) in items.iter().enumerate() {
@@ -620,7 +622,10 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
         .y_label_formatter(&|y: &f64| num_label(*y))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
-        .x_desc("mechanism")
+        .x_desc(match c.colors {
+            Palette::Mechanisms => "mechanism",
+            Palette::Contrasts => "pair (A − B)",
+        })
         .y_desc(&c.y_desc)
         .draw()?;
     for (i, (_, mean, se)) in c.bars.iter().enumerate() {

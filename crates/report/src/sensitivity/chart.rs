@@ -71,7 +71,7 @@ pub(super) fn draw_chart(
     let label = if a.method == "sobol" {
         "Sobol index (S1 solid, ST light; 95% bootstrap CI)"
     } else {
-        "Morris mu* (95% bootstrap CI)"
+        "Morris μ* (95% bootstrap CI)"
     };
     let title = format!("{}: sensitivity of {}", a.scenario, a.metric);
     let body = title_band(&root, &title).map_err(|e| err(e.to_string()))?;
