@@ -126,12 +126,7 @@ fn a_designed_run_is_analysed_end_to_end() {
         "kind = \"sobol\"\nsamples = 8\ngame.value = { from = 0.0, to = 0.3 }\n\
          game.payment = { from = 0.0, to = 0.3 }",
     );
-    let request = Request {
-        metric: "welfare_mean".into(),
-        mechanism: Some("M".into()),
-        minus: Some("S".into()),
-        second_order: false,
-    };
+    let request = welfare(Some("M"), Some("S"));
     let a = analyze(&out, &request).unwrap();
     assert_eq!(a.responses.len(), 1);
     assert!(a.responses[0].pairs.is_empty());
@@ -322,13 +317,7 @@ fn a_morris_run_gets_its_mu_sigma_plot() {
         "kind = \"morris\"\nsamples = 4\ngame.value = { from = 0.0, to = 0.3 }\n\
          game.payment = { from = 0.0, to = 0.3 }",
     );
-    let all = Request {
-        metric: "welfare_mean".into(),
-        mechanism: None,
-        minus: None,
-        second_order: false,
-    };
-    let a = analyze(&out, &all).unwrap();
+    let a = analyze(&out, &welfare(None, None)).unwrap();
     assert!(a.responses.iter().all(|r| !r.contrast));
     let sens = dir.path().join("sens");
     let files = write_outputs(&a, &sens).unwrap();
@@ -347,14 +336,16 @@ fn a_morris_run_gets_its_mu_sigma_plot() {
     let png = std::fs::read(sens.join("sensitivity-mu-sigma.png")).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 1000);
     // A contrast is flagged as one (its charts wear the contrasts' colours).
-    let contrast = analyze(
-        &out,
-        &Request {
-            mechanism: Some("M".into()),
-            minus: Some("S".into()),
-            ..all
-        },
-    )
-    .unwrap();
+    let contrast = analyze(&out, &welfare(Some("M"), Some("S"))).unwrap();
     assert!(contrast.responses.iter().all(|r| r.contrast));
+}
+
+/// The sensitivity of `welfare_mean`, first order only.
+fn welfare(mechanism: Option<&str>, minus: Option<&str>) -> Request {
+    Request {
+        metric: "welfare_mean".into(),
+        mechanism: mechanism.map(Into::into),
+        minus: minus.map(Into::into),
+        second_order: false,
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::analysis::{Analysis, Response};
@@ -26,6 +27,20 @@ fn legend(responses: &[&Response]) -> Vec<(String, Option<RGBColor>)> {
         .enumerate()
         .map(|(i, r)| (r.mechanism.replace('-', " − "), Some(color(r, i))))
         .collect()
+}
+
+/// Draws the title band and, under it, the legend of the responses in a strip of its own
+/// (inside the plot it would cover bars or dots); returns the area left for the plot.
+fn head<'a>(
+    root: &DrawingArea<BitMapBackend<'a>, Shift>,
+    title: &str,
+    responses: &[&Response],
+    marker: Marker,
+) -> Result<DrawingArea<BitMapBackend<'a>, Shift>, String> {
+    let body = title_band(root, title).map_err(|e| e.to_string())?;
+    let (strip, body) = body.split_vertically(LEGEND_H);
+    legend_strip(&strip, &legend(responses), marker).map_err(|e| e.to_string())?;
+    Ok(body)
 }
 
 /// Bars per axis: for Sobol S1 (solid) and ST (light) per response, for Morris μ*; 95% whiskers.
@@ -74,10 +89,7 @@ pub(super) fn draw_chart(
         "Morris μ* (95% bootstrap CI)"
     };
     let title = format!("{}: sensitivity of {}", a.scenario, a.metric);
-    let body = title_band(&root, &title).map_err(|e| err(e.to_string()))?;
-    // The legend in a strip of its own: inside the plot it would cover bars.
-    let (strip, body) = body.split_vertically(LEGEND_H);
-    legend_strip(&strip, &legend(responses), Marker::Square).map_err(|e| err(e.to_string()))?;
+    let body = head(&root, &title, responses, Marker::Square).map_err(err)?;
     let mut chart = ChartBuilder::on(&body)
         .margin(14)
         .x_label_area_size(44)
@@ -172,9 +184,7 @@ pub(super) fn draw_mu_sigma(
     let (x1, y1) = (top(|d| d.2), top(|d| d.3));
     let root = BitMapBackend::new(png, (760, 600)).into_drawing_area();
     let title = format!("{}: Morris μ* and σ of {}", a.scenario, a.metric);
-    let body = title_band(&root, &title).map_err(|e| err(e.to_string()))?;
-    let (strip, body) = body.split_vertically(LEGEND_H);
-    legend_strip(&strip, &legend(responses), Marker::Dot).map_err(|e| err(e.to_string()))?;
+    let body = head(&root, &title, responses, Marker::Dot).map_err(err)?;
     let mut chart = ChartBuilder::on(&body)
         .margin(14)
         .margin_right(30)
@@ -222,18 +232,32 @@ pub(super) fn draw_mu_sigma(
             )))
             .map_err(|e| err(e.to_string()))?;
     }
-    chart
-        .draw_series(dots.iter().map(|&(ri, axis, x, y)| {
-            let c = color(responses[ri], ri);
-            EmptyElement::at((x, y))
-                + Circle::new((0, 0), 5, c.filled())
-                + Text::new(
-                    axis.to_string(),
-                    (7, -16),
-                    ("sans-serif", 13).into_font().color(&c),
-                )
-        }))
-        .map_err(|e| err(e.to_string()))?;
+    // Each label above and right of its dot, moved up a line while it would overlap one
+    // already placed (dots of unimportant axes crowd the origin).
+    let mut placed: Vec<(i32, i32)> = Vec::new();
+    for &(ri, axis, x, y) in &dots {
+        let (px, py) = chart.backend_coord(&(x, y));
+        let mut dy = -16;
+        while placed
+            .iter()
+            .any(|&(qx, qy)| (qx - px).abs() < 70 && (qy - (py + dy)).abs() < 13)
+        {
+            dy -= 13;
+        }
+        placed.push((px, py + dy));
+        let c = color(responses[ri], ri);
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((x, y))
+                    + Circle::new((0, 0), 5, c.filled())
+                    + Text::new(
+                        axis.to_string(),
+                        (7, dy),
+                        ("sans-serif", 13).into_font().color(&c),
+                    ),
+            ))
+            .map_err(|e| err(e.to_string()))?;
+    }
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
 }
