@@ -200,6 +200,7 @@ pub enum Marker {
     Line,
     Dot,
     Square,
+    Cross,
 }
 
 /// Height of a legend strip.
@@ -212,19 +213,32 @@ pub fn legend_strip<DB: DrawingBackend>(
     items: &[(String, Option<RGBColor>)],
     marker: Marker,
 ) -> DrawResult<DB> {
-    let (width, height) = strip.dim_in_pixel();
-    let item_w = items
+    let grey = RGBColor(150, 150, 150);
+    let items: Vec<(String, RGBColor, Marker)> = items
         .iter()
-        .map(|(n, _)| n.chars().count() as i32 * 9 + 60)
-        .max()
-        .unwrap_or(0)
-        // Many long names: squeezed into the width rather than cut off at the right.
-        .min(width as i32 / items.len().max(1) as i32);
-    let left = (width as i32 - item_w * items.len() as i32).max(0) / 2;
+        .map(|(n, c)| (n.clone(), c.unwrap_or(grey), marker))
+        .collect();
+    legend_row(strip, &items)
+}
+
+/// A legend in a strip of its own, each entry with its own marker: centred in one row, in a
+/// font small enough (down from 16 px) for the row to fit the strip's width.
+pub fn legend_row<DB: DrawingBackend>(
+    strip: &DrawingArea<DB, Shift>,
+    items: &[(String, RGBColor, Marker)],
+) -> DrawResult<DB> {
+    let (width, height) = strip.dim_in_pixel();
+    // Per entry: 38 px of marker and gap, the name (DejaVu Sans as plotters draws it: about
+    // 0.5 em a character), 22 px.
+    let chars: usize = items.iter().map(|i| i.0.chars().count()).sum();
+    let fixed = 60.0 * items.len() as f64;
+    let size = ((f64::from(width) - fixed) / (0.5 * chars.max(1) as f64)).clamp(9.0, 16.0);
+    let item_w = |name: &str| (name.chars().count() as f64 * 0.5 * size + 60.0) as i32;
+    let total: i32 = items.iter().map(|i| item_w(&i.0)).sum();
+    let mut x = (width as i32 - total).max(0) / 2;
     let y = (height / 2) as i32;
-    for (i, (name, color)) in items.iter().enumerate() {
-        let x = left + item_w * i as i32;
-        let color = color.unwrap_or(RGBColor(150, 150, 150));
+    for (name, color, marker) in items {
+        let color = *color;
         match marker {
             Marker::Line => strip.draw(&PathElement::new(
                 [(x, y), (x + 30, y)],
@@ -235,14 +249,16 @@ pub fn legend_strip<DB: DrawingBackend>(
                 [(x + 8, y - 7), (x + 22, y + 7)],
                 color.filled(),
             ))?,
+            Marker::Cross => strip.draw(&Cross::new((x + 15, y), 4, color.stroke_width(1)))?,
         }
         strip.draw(&Text::new(
             name.clone(),
             (x + 38, y),
-            TextStyle::from(("sans-serif", 16).into_font())
+            TextStyle::from(("sans-serif", size).into_font())
                 .color(&BLACK)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
+        x += item_w(name);
     }
     Ok(())
 }

@@ -10,12 +10,11 @@ use std::path::{Path, PathBuf};
 use datapact_search::weighted_quantile;
 use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch, StringArray, UInt32Array};
 use datapact_trace::{read_metadata, read_part};
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde::Deserialize;
 
 use crate::ReportError;
-use crate::charts::Z95;
+use crate::charts::{LEGEND_H, Marker, Z95, legend_row, num_label, point_alpha};
 use crate::figures::register_font;
 
 /// A searched key as the tables' metadata describes it.
@@ -176,20 +175,17 @@ pub fn front_figure(dir: &Path) -> Result<PathBuf, ReportError> {
     Ok(png)
 }
 
-/// The legend (upper right, on a white box) and the file.
-fn finish<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    root: &DrawingArea<DB, plotters::coord::Shift>,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+/// The head of a front figure: its title band and, under it, the legend `items` in a strip
+/// of its own (inside the plot it would cover evaluations); returns the area left for the plot.
+fn head<'a>(
+    root: &DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>,
+    title: &str,
+    items: &[(String, RGBColor, Marker)],
+) -> Result<DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>, String> {
+    let body = crate::charts::title_band(root, title).map_err(|e| e.to_string())?;
+    let (strip, body) = body.split_vertically(LEGEND_H);
+    legend_row(&strip, items).map_err(|e| e.to_string())?;
+    Ok(body)
 }
 
 fn axis_name(o: &ObjectiveMeta) -> String {
@@ -217,13 +213,36 @@ fn draw_pair(
     let xr = range(evals[0].iter().chain(&front[0]).copied());
     let yr = range(evals[1].iter().chain(&front[1]).copied());
     let root = BitMapBackend::new(png, (960, 720)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let title = format!(
         "{name}: Pareto front, {n} points ({} evaluations)",
         evals[0].len()
     );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(&title, ("sans-serif", 22))
+    let grey = RGBColor(170, 170, 170);
+    let pale = RGBColor(230, 150, 150);
+    let blue = crate::charts::palette(0);
+    let bad: Vec<(f64, f64)> = (0..evals[0].len())
+        .filter(|&i| !feasible[i])
+        .map(|i| (evals[0][i], evals[1][i]))
+        .collect();
+    let mut items = vec![(
+        "evaluations (one replication block each)".to_string(),
+        grey,
+        Marker::Dot,
+    )];
+    if !bad.is_empty() {
+        items.push((
+            "evaluations violating a constraint".into(),
+            pale,
+            Marker::Cross,
+        ));
+    }
+    items.push((
+        "Pareto front (pooled means, ±1.96 SE)".into(),
+        blue,
+        Marker::Dot,
+    ));
+    let body = head(&root, &title, &items).map_err(&err)?;
+    let mut chart = ChartBuilder::on(&body)
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(80)
@@ -232,35 +251,29 @@ fn draw_pair(
     chart
         .configure_mesh()
         .light_line_style(RGBColor(235, 235, 235))
+        .x_label_formatter(&|v: &f64| num_label(*v))
+        .y_label_formatter(&|v: &f64| num_label(*v))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .x_desc(axis_name(&objectives[0]))
         .y_desc(axis_name(&objectives[1]))
         .draw()
         .map_err(|e| err(e.to_string()))?;
-    let grey = RGBColor(170, 170, 170);
-    let pale = RGBColor(230, 150, 150);
     let ok: Vec<(f64, f64)> = (0..evals[0].len())
         .filter(|&i| feasible[i])
         .map(|i| (evals[0][i], evals[1][i]))
         .collect();
-    let bad: Vec<(f64, f64)> = (0..evals[0].len())
-        .filter(|&i| !feasible[i])
-        .map(|i| (evals[0][i], evals[1][i]))
-        .collect();
     chart
-        .draw_series(ok.iter().map(|&p| Circle::new(p, 3, grey.filled())))
-        .map_err(|e| err(e.to_string()))?
-        .label("evaluations (one replication block each)")
-        .legend(move |(x, y)| Circle::new((x + 7, y), 3, grey.filled()));
+        .draw_series(
+            ok.iter()
+                .map(|&p| Circle::new(p, 3, grey.mix(point_alpha(ok.len())).filled())),
+        )
+        .map_err(|e| err(e.to_string()))?;
     if !bad.is_empty() {
         chart
             .draw_series(bad.iter().map(|&p| Cross::new(p, 3, pale.stroke_width(1))))
-            .map_err(|e| err(e.to_string()))?
-            .label("evaluations violating a constraint")
-            .legend(move |(x, y)| Cross::new((x + 7, y), 3, pale.stroke_width(1)));
+            .map_err(|e| err(e.to_string()))?;
     }
-    let blue = crate::charts::palette(0);
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| front[0][a].total_cmp(&front[0][b]));
     chart
@@ -288,10 +301,8 @@ fn draw_pair(
                 .iter()
                 .map(|&i| Circle::new((front[0][i], front[1][i]), 5, blue.filled())),
         )
-        .map_err(|e| err(e.to_string()))?
-        .label("Pareto front (pooled means, ±1.96 SE)")
-        .legend(move |(x, y)| Circle::new((x + 7, y), 5, blue.filled()));
-    finish(&mut chart, &root).map_err(err)
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
 }
 
 /// Three or more objectives: parallel coordinates, one vertical axis per objective scaled to
@@ -413,12 +424,19 @@ fn draw_single(
     let last = generation.iter().copied().max().unwrap_or(0) as f64;
     let yr = range(evals.iter().chain(front).copied());
     let root = BitMapBackend::new(png, (900, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("{name}: {} by generation", objective.column),
-            ("sans-serif", 22),
-        )
+    let grey = RGBColor(160, 160, 160);
+    let blue = crate::charts::palette(0);
+    let items: Vec<(String, RGBColor, Marker)> =
+        std::iter::once(("evaluations".to_string(), grey, Marker::Dot))
+            .chain(
+                front
+                    .iter()
+                    .map(|v| (format!("best: {v:.5}"), blue, Marker::Line)),
+            )
+            .collect();
+    let title = format!("{name}: {} by generation", objective.column);
+    let body = head(&root, &title, &items).map_err(&err)?;
+    let mut chart = ChartBuilder::on(&body)
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(80)
@@ -427,32 +445,32 @@ fn draw_single(
     chart
         .configure_mesh()
         .light_line_style(RGBColor(235, 235, 235))
+        .y_label_formatter(&|v: &f64| num_label(*v))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .x_desc("generation")
         .y_desc(axis_name(objective))
         .draw()
         .map_err(|e| err(e.to_string()))?;
-    let grey = RGBColor(160, 160, 160);
+    let alpha = point_alpha(feasible.iter().filter(|f| **f).count());
     chart
-        .draw_series(
-            (0..evals.len())
-                .filter(|&i| feasible[i])
-                .map(|i| Circle::new((generation[i] as f64, evals[i]), 3, grey.filled())),
-        )
+        .draw_series((0..evals.len()).filter(|&i| feasible[i]).map(|i| {
+            Circle::new(
+                (generation[i] as f64, evals[i]),
+                3,
+                grey.mix(alpha).filled(),
+            )
+        }))
         .map_err(|e| err(e.to_string()))?;
-    let blue = crate::charts::palette(0);
     for v in front {
         chart
             .draw_series(std::iter::once(PathElement::new(
                 [(-0.5, *v), (last + 0.5, *v)],
                 blue.stroke_width(2),
             )))
-            .map_err(|e| err(e.to_string()))?
-            .label(format!("best: {v:.5}"))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], blue.stroke_width(2)));
+            .map_err(|e| err(e.to_string()))?;
     }
-    finish(&mut chart, &root).map_err(err)
+    root.present().map_err(|e| err(e.to_string()))
 }
 
 /// Draws `DIR/posterior.png` from `DIR/posterior.parquet`: per numeric key a weighted
@@ -510,6 +528,7 @@ pub fn posterior_figure(dir: &Path) -> Result<PathBuf, ReportError> {
                     .disable_x_mesh()
                     .x_labels(labels.len())
                     .x_label_formatter(&|x: &f64| crate::charts::category_label(labels, *x))
+                    .y_label_formatter(&|v: &f64| num_label(*v))
                     .y_desc("posterior probability")
                     .label_style(("sans-serif", 13))
                     .draw()
@@ -569,6 +588,8 @@ pub fn posterior_figure(dir: &Path) -> Result<PathBuf, ReportError> {
             chart
                 .configure_mesh()
                 .light_line_style(RGBColor(235, 235, 235))
+                .x_label_formatter(&|v: &f64| num_label(*v))
+                .y_label_formatter(&|v: &f64| num_label(*v))
                 .x_desc(format!("{} ({prior})", key.column))
                 .y_desc("density")
                 .label_style(("sans-serif", 13))
