@@ -790,4 +790,40 @@ mod tests {
         let mech = format!("#{:02X}{:02X}{:02X}", m.0, m.1, m.2);
         assert!(!svg.contains(&mech), "{mech}");
     }
+
+    #[test]
+    fn a_long_legend_fits_its_width() {
+        // Three long entries on a 960 px strip: before the font shrank they ran to x ≈ 1180.
+        let items: Vec<(String, RGBColor, Marker)> = [
+            "evaluations (one replication block each)",
+            "evaluations violating a constraint",
+            "Pareto front (pooled means, ±1.96 SE)",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), palette(0), Marker::Dot))
+        .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.svg");
+        {
+            let root = SVGBackend::new(&path, (960, 30)).into_drawing_area();
+            legend_row(&root, &items).unwrap();
+            root.present().unwrap();
+        }
+        let svg = std::fs::read_to_string(&path).unwrap();
+        let attr = |tag: &str, name: &str| -> f64 {
+            tag.split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap()
+        };
+        let texts: Vec<&str> = svg.split("<text").skip(1).collect();
+        assert_eq!(texts.len(), 3);
+        let last = texts[2];
+        let (x, size) = (attr(last, "x"), attr(last, "font-size"));
+        let chars = items[2].0.chars().count() as f64;
+        assert!(x + 0.5 * size * chars <= 960.0, "x {x}, size {size}");
+        assert!((9.0..16.0).contains(&size), "{size}");
+        assert!(attr(texts[0], "x") >= 0.0);
+    }
 }
