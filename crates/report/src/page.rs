@@ -36,7 +36,8 @@ const SCALING_QUESTION: &str = "Does M's advantage over S grow or vanish as the 
 /// What the report's sensitivity charts show (the analysis itself is in `sensitivity/`).
 const SENSITIVITY_CAPTION: &str = "Computed by `datapact sensitivity DIR --metric welfare_mean` for each \
 mechanism: Sobol first-order (S1) and total (ST) indices with 95% bootstrap intervals for a `sobol` \
-design, Morris μ* and σ for a `morris` design; the table is `sensitivity.parquet` (schema in \
+design, Morris μ* and σ for a `morris` design (bars of μ*, then the μ*–σ plane: an axis far along \
+μ* matters, one above the σ = μ* ray acts through interactions or curvature); the table is `sensitivity.parquet` (schema in \
 docs/schema.md). Run `datapact sensitivity` with `--metric` or `--minus` for another metric or a \
 paired contrast.";
 
