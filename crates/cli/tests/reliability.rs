@@ -5,26 +5,9 @@
 //! to fail on the code before these guarantees existed).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn bin() -> Command {
-    match std::env::var_os("DATAPACT_BIN") {
-        Some(b) => Command::new(b),
-        None => Command::new(env!("CARGO_BIN_EXE_datapact")),
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod support;
+use support::{bin, run, text};
 
 /// 6 cells in chunks of 2: three parts per table.
 const SMALL: &str = r#"mechanisms = ["C", "S", "M"]

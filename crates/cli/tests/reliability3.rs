@@ -5,27 +5,11 @@
 //! fail on the code before its guarantee existed).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    match std::env::var_os("DATAPACT_BIN") {
-        Some(b) => Command::new(b),
-        None => Command::new(env!("CARGO_BIN_EXE_datapact")),
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod support;
+use support::{bin, run, text};
 
 fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
     let p = dir.join(name);

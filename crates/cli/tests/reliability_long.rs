@@ -10,24 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-fn bin() -> Command {
-    match std::env::var_os("DATAPACT_BIN") {
-        Some(b) => Command::new(b),
-        None => Command::new(env!("CARGO_BIN_EXE_datapact")),
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod support;
+use support::{bin, run, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
