@@ -55,12 +55,14 @@ def test_console_script_run_writes_what_the_binary_writes(cli, tmp_path, tiny):
 
 def test_interrupted_run_finishes_with_resume(tmp_path, cli):
     """SIGINT mid-run keeps finished chunks; resume=True computes only the rest, and the outputs
-    are those of an uninterrupted run, byte for byte (the baseline: 961 cells x 3 mechanisms)."""
+    are those of an uninterrupted run, byte for byte (the baseline: 961 cells x 3 mechanisms).
+    One cell per chunk: the first part appears after about 1/961 of the run, so the interrupt
+    lands mid-run however fast the build (with the default chunks a release build finished first)."""
     out = tmp_path / "resumed"
     code = (
         "import sys, datapact\n"
         "try:\n"
-        f"    datapact.run('baseline', set={{'scenario.replications': 2000}}, out={str(out)!r}, threads=1, progress=False)\n"
+        f"    datapact.run('baseline', set={{'scenario.replications': 2000, 'output.chunk_cells': 1}}, out={str(out)!r}, threads=1, progress=False)\n"
         "except KeyboardInterrupt as e:\n"
         "    print(e, flush=True); sys.exit(42)\n"
     )
@@ -77,12 +79,12 @@ def test_interrupted_run_finishes_with_resume(tmp_path, cli):
     assert "resume=True" in stdout and str(out) in stdout, stdout
     assert not (out / "manifest.json").exists(), "the run finished before the interrupt: too fast to test"
     kept = len(list(parts.glob("*.parquet")))
-    run = datapact.run("baseline", set={"scenario.replications": 2000}, out=out, resume=True, progress=False)
+    run = datapact.run("baseline", set={"scenario.replications": 2000, "output.chunk_cells": 1}, out=out, resume=True, progress=False)
     assert run.cells.num_rows == 2883
     assert kept > 0 and run.summary["cells_run"] < 961, run.summary
     whole = tmp_path / "whole"
     subprocess.run(
-        [str(cli), "run", "baseline", "--set", "scenario.replications=2000", "--out", str(whole), "--quiet"],
+        [str(cli), "run", "baseline", "--set", "scenario.replications=2000", "--set", "output.chunk_cells=1", "--out", str(whole), "--quiet"],
         check=True,
     )
     assert tree_bytes(out) == tree_bytes(whole)
