@@ -3,7 +3,7 @@
 //! fills one as plugins register (the core's is [`Catalog::core`]).
 //!
 //! The core mechanisms are declared here once ([`SUBSIDY`], [`SIMULTANEOUS`], [`SEQUENTIAL`],
-//! [`ASYNCHRONOUS`]);
+//! [`ASYNCHRONOUS`]; `vcg`'s beside its mathematics, [`crate::vcg::VCG`]);
 //! the simulator's core plugins register these declarations with their systems.
 
 use std::sync::Arc;
@@ -256,10 +256,16 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// C, S, M and async; truthful and shade; sincere, free-rider and threshold.
+    /// C, S, M, async and vcg; truthful and shade; sincere, free-rider and threshold.
     pub fn core() -> Catalog {
         let mut c = Catalog::default();
-        for m in [SUBSIDY, SIMULTANEOUS, SEQUENTIAL, ASYNCHRONOUS] {
+        for m in [
+            SUBSIDY,
+            SIMULTANEOUS,
+            SEQUENTIAL,
+            ASYNCHRONOUS,
+            crate::vcg::VCG,
+        ] {
             c.add_mechanism(m).expect("core names are distinct");
         }
         c.add_report_strategy::<Truthful>()
@@ -429,7 +435,7 @@ mod tests {
     fn core_catalog_names_and_defaults() {
         let c = Catalog::core();
         let names: Vec<_> = c.mechanisms.iter().map(|m| m.name).collect();
-        assert_eq!(names, ["C", "S", "M", "async"]);
+        assert_eq!(names, ["C", "S", "M", "async", "vcg"]);
         assert_eq!(c.report[0].name, "truthful");
         assert_eq!(c.withdraw[0].name, "sincere");
         assert_eq!(c.report_strategy("shade"), Some(1));

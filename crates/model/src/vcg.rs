@@ -21,7 +21,7 @@ use crate::draws::Draws;
 use crate::events::{Event, EventKind, EventSink};
 use crate::params::Game;
 use crate::report::{observe, realize, report};
-use crate::settle::{Outcome, settle_withdrawal_at};
+use crate::settle::{Outcome, Settled, Status, settle_withdrawal_at};
 use crate::strategy::{Deciding, Rules, WithdrawRules};
 use crate::waterfill::{FillScratch, water_fill};
 use crate::withdraw::{Decision, ProtocolEnd, decide};
@@ -228,6 +228,37 @@ pub fn clarke_payments(
     }
 }
 
+/// The price phase of a campaign the provider goes ahead with ([`Allocation::go`]): the costs
+/// without each user into `without` ([`costs_without`]), every user's Clarke payment into
+/// `payment` ([`clarke_payments`]), then each user's `assign` event (time 1: her burden and
+/// observed cost). The direct kernel and the simulator's `vcg` plugin both call it.
+#[allow(clippy::too_many_arguments)]
+pub fn price<S: EventSink>(
+    observed: &[f64],
+    burden: &[f64],
+    allocation: Allocation,
+    game: &Game,
+    without: &mut [f64],
+    payment: &mut [f64],
+    scratch: &mut VcgScratch,
+    sink: &mut S,
+) {
+    costs_without(observed, game.need(), game.tolerance(), without, scratch);
+    clarke_payments(
+        observed,
+        burden,
+        allocation.cost,
+        without,
+        game.value,
+        payment,
+    );
+    if S::ENABLED {
+        for (i, (x, c)) in burden.iter().zip(observed).enumerate() {
+            sink.emit(Event::user(1, EventKind::Assign, i, Some(*x), *c));
+        }
+    }
+}
+
 /// The withdraw phase of `vcg`: every user decides at once (time 2, in user order, nothing
 /// revealed) whether to keep her contract, burden x_i for payment t_i on success. Her withdraw
 /// rule sees the contract as a price per unit t_i/x_i (0 when x_i = 0, where t_i = 0), so the
@@ -312,9 +343,8 @@ pub fn settle_vcg<S: EventSink>(
     outcome
 }
 
-/// The declaration of `vcg` (name, description), for a catalog that audits it through its direct
-/// kernel ([`run_vcg_profile`]); the simulator does not register it yet, so `datapact run` does
-/// not know the name.
+/// The declaration of `vcg` (name, description, stages): the simulator's core plugin registers
+/// it with its systems; [`run_vcg`] is its direct kernel.
 pub const VCG: MechanismDecl = MechanismDecl {
     name: "vcg",
     description: "reported costs, the allocation that minimises reported cost (unit caps), Clarke payments on success, simultaneous one-shot withdrawal",
@@ -325,6 +355,38 @@ pub const VCG: MechanismDecl = MechanismDecl {
     pays_only_on_success: true,
     variant_of: None,
 };
+
+/// What settlement decided for each user of a settled `vcg` campaign (the `users` table's
+/// `final_burden`, `payment`, `privacy_cost`), into `record`: section 6's shares at p = 0
+/// ([`Settled::withdrawal`]), and t_i paid to a stayer of a success, as [`settle_vcg`] pays.
+pub fn record_vcg(
+    outcome: &Outcome,
+    realized: &[f64],
+    burden: &[f64],
+    payment: &[f64],
+    decision: &[Decision],
+    game: &Game,
+    record: &mut [Settled],
+) {
+    let unpaid = Game {
+        payment: 0.0,
+        ..game.clone()
+    };
+    let (success, trained) = (outcome.success(), outcome.status != Status::Null);
+    for (i, r) in record.iter_mut().enumerate() {
+        *r = Settled::withdrawal(
+            decision[i],
+            success,
+            trained,
+            burden[i],
+            realized[i],
+            &unpaid,
+        );
+        if success && decision[i] == Decision::Stay {
+            r.paid = payment[i];
+        }
+    }
+}
 
 /// Per-user buffers of one `vcg` campaign, reused across campaigns: S's (reports, observed and
 /// realised costs, burdens, decisions, payoffs, strategies) and `vcg`'s own (payments, costs
@@ -462,26 +524,16 @@ fn play<S: EventSink>(
     let allocation = allocate(&core.observed, game, &mut core.burden, &mut ws.scratch);
     ws.allocation = Some(allocation);
     let end = if allocation.go {
-        costs_without(
-            &core.observed,
-            game.need(),
-            game.tolerance(),
-            &mut ws.without,
-            &mut ws.scratch,
-        );
-        clarke_payments(
+        price(
             &core.observed,
             &core.burden,
-            allocation.cost,
-            &ws.without,
-            game.value,
+            allocation,
+            game,
+            &mut ws.without,
             &mut ws.payment,
+            &mut ws.scratch,
+            sink,
         );
-        if S::ENABLED {
-            for (i, (x, c)) in core.burden.iter().zip(&core.observed).enumerate() {
-                sink.emit(Event::user(1, EventKind::Assign, i, Some(*x), *c));
-            }
-        }
         let committed = decide_at_once(
             &core.realized,
             &core.burden,

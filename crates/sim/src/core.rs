@@ -1,6 +1,7 @@
 //! The core mechanisms and strategies as plugins of the same API a researcher uses: C
 //! ([`Subsidy`]), S ([`Simultaneous`]), M ([`Sequential`]) and async
-//! ([`crate::asynchronous::Asynchronous`], event-driven), and the strategies truthful, shade,
+//! ([`crate::asynchronous::Asynchronous`], event-driven), `vcg` ([`crate::vcg::Vcg`], Clarke
+//! payments), and the strategies truthful, shade,
 //! sincere and free-rider, gathered by [`CorePlugins`]. Their systems live in the phase files of
 //! [`crate::systems`]; their declarations (names, descriptions) once, in
 //! `datapact_model::catalog`.
@@ -108,7 +109,7 @@ impl Plugin for CoreStrategiesPlugin {
     }
 }
 
-/// C, S, M, async and the core strategies: the plugin group every app starts from.
+/// C, S, M, async, vcg and the core strategies: the plugin group every app starts from.
 pub struct CorePlugins;
 
 impl Plugin for CorePlugins {
@@ -119,6 +120,7 @@ impl Plugin for CorePlugins {
             CoreMechanism::<Simultaneous>::default(),
             CoreMechanism::<Sequential>::default(),
             CoreMechanism::<crate::asynchronous::Asynchronous>::default(),
+            CoreMechanism::<crate::vcg::Vcg>::default(),
         ));
     }
     fn name(&self) -> &str {

@@ -193,7 +193,7 @@ impl<S: Sink> Engine<S> {
         table.end = vec![ProtocolEnd::Cancelled; campaigns];
         self.world.resource_mut::<Sinks<S>>().0 = (0..campaigns).map(|_| S::default()).collect();
         let plugins = self.plugins.clone();
-        plugins.setup(&mut self.world);
+        plugins.setup(&mut self.world, mechanisms);
         // Checked once per world (cheap next to a batch): what `campaign_blocks` relies on.
         if !users_in_campaign_order(&mut self.world, users) {
             let names: Vec<&str> = plugins.plugins().iter().map(|p| p.name.as_str()).collect();

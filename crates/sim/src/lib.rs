@@ -23,6 +23,7 @@ pub mod profiles;
 pub mod sweep;
 pub mod systems;
 pub mod users;
+pub mod vcg;
 
 pub use core::CorePlugins;
 pub use engine::{Engine, Phase, phase_schedule};

@@ -118,6 +118,13 @@ pub trait Mechanism: Send + Sync + 'static {
         let _ = params;
         None
     }
+    /// Inserts the resources its own systems share across phases (per-campaign buffers, say)
+    /// into a fresh world; none by default. Runs only in worlds that play it (its systems are
+    /// scheduled in every world of the app: take such a resource as `Option<Res<_>>` and return
+    /// when it is absent), so a run without it pays nothing for it.
+    fn init(world: &mut World) {
+        let _ = world;
+    }
 }
 
 /// Systems that are not a mechanism's (a metric computed for every mechanism, say).
@@ -211,6 +218,8 @@ struct SlotFns {
     /// For a mechanism: inserts `This<T>` with its id and its settlement terms; refreshes
     /// both per cell.
     bind: Option<fn(&mut World, u16, &ParamValues)>,
+    /// For a mechanism: [`Mechanism::init`].
+    init: Option<fn(&mut World)>,
     mechanism: Option<u16>,
 }
 
@@ -307,7 +316,8 @@ impl PluginSet {
         Self::default()
     }
 
-    /// C, S and M with the core strategies: what the `datapact` binary runs.
+    /// The core mechanisms (C, S, M, async, vcg) with the core strategies: what the `datapact`
+    /// binary runs.
     pub fn core() -> Self {
         let mut set = Self::new();
         set.add_plugins(crate::core::CorePlugins);
@@ -372,6 +382,7 @@ impl PluginSet {
                     plain: add_mechanism_systems::<T, datapact_model::NoEvents>,
                     traced: add_mechanism_systems::<T, Vec<datapact_model::Event>>,
                     bind: Some(bind_mechanism::<T>),
+                    init: Some(T::init),
                     mechanism: Some(id as u16),
                 })
             }
@@ -455,6 +466,7 @@ impl PluginSet {
             plain: add_plugin_systems::<T, datapact_model::NoEvents>,
             traced: add_plugin_systems::<T, Vec<datapact_model::Event>>,
             bind: None,
+            init: None,
             mechanism: None,
         });
         self.acts_on_every_run();
@@ -600,8 +612,16 @@ impl PluginSet {
         }
     }
 
-    /// Runs every setup hook on a fresh world.
-    pub(crate) fn setup(&self, world: &mut World) {
+    /// Runs, on a fresh world, the [`Mechanism::init`] of each mechanism among `mechanisms`
+    /// (catalog ids the world plays), then every setup hook.
+    pub(crate) fn setup(&self, world: &mut World, mechanisms: &[u16]) {
+        for slot in &self.slots {
+            if let (Some(init), Some(id)) = (slot.init, slot.mechanism)
+                && mechanisms.contains(&id)
+            {
+                init(world);
+            }
+        }
         for setup in &self.setups {
             setup(world);
         }

@@ -116,15 +116,15 @@ impl RunSpec {
         }
     }
 
-    /// Whether every mechanism of the run has a direct kernel (the core's do, and their
-    /// variants).
+    /// Whether every mechanism of the run has a direct kernel (C, S and M do, and their
+    /// variants; `async`, `vcg` and plugins' mechanisms run on the ECS only).
     pub fn direct_kernels(&self) -> Result<Vec<Kernel>, String> {
         self.mechanisms
             .iter()
             .map(|&m| {
                 Kernel::of(self.name(self.plays_as(m))).ok_or_else(|| {
                     format!(
-                        "mechanism {:?} is a plugin and runs on the ECS only (drop --direct)",
+                        "mechanism {:?} has no direct kernel and runs on the ECS only (drop --direct)",
                         self.name(m)
                     )
                 })
