@@ -1,22 +1,16 @@
 //! Parts 1 and 2 of the audit on one scenario's cells: each cell's unilateral deviation gains
 //! (every audited mechanism, common random numbers) and its symmetric best-response dynamics.
 //! Every campaign is played by the app's engine with the users' strategies overridden
-//! (`datapact_sim::profiles`): the mechanism's own systems, plugins' included, decide. The one
-//! exception is `vcg` while the simulator does not register it: its campaigns are played by its
-//! direct kernel (`datapact_model::vcg`) on the same draws.
+//! (`datapact_sim::profiles`): the mechanism's own systems, plugins' included, decide.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Arc;
 
-use datapact_model::deviation::{
-    Choice, DeviationScratch, Menu, Played, WithdrawChoice, succeeded, user_at_quantile,
-};
-use datapact_model::dynamics::round_rng;
+use datapact_model::deviation::{Choice, Menu, WithdrawChoice, succeeded, user_at_quantile};
 use datapact_model::stats::Welford;
-use datapact_model::vcg::VCG;
-use datapact_model::{Catalog, Draws, Game, Outcome, Stage};
+use datapact_model::{Catalog, Game, Outcome, Stage};
 use datapact_scenario::Variant;
 use datapact_sim::PluginSet;
 use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
@@ -35,16 +29,11 @@ pub struct Audited {
     pub name: &'static str,
     /// For a named variant, its catalog index (its game is the cell's with its settings).
     pub variant: Option<usize>,
-    /// `Some` when its campaigns are played by this direct kernel instead of the engine: `vcg`
-    /// (or a variant of it) while the app does not register it.
-    pub direct: Option<Played>,
 }
 
 /// The mechanisms of `names` (a scenario's, in its order) whose users report or may withdraw;
-/// a named variant is audited as its base plays it, with its own settings. `registered` is the
-/// app's catalog (what its engine plays): `vcg` declared only for the audit
-/// ([`datapact_model::vcg::VCG`]) is played by its direct kernel.
-pub fn audited(catalog: &Catalog, registered: &Catalog, names: &[&'static str]) -> Vec<Audited> {
+/// a named variant is audited as its base plays it, with its own settings.
+pub fn audited(catalog: &Catalog, names: &[&'static str]) -> Vec<Audited> {
     names
         .iter()
         .filter_map(|name| {
@@ -52,14 +41,10 @@ pub fn audited(catalog: &Catalog, registered: &Catalog, names: &[&'static str]) 
             let decl = &catalog.mechanisms[index];
             // A variant's declaration carries its base's stages.
             let (id, stages) = (catalog.plays_as(index), decl.stages);
-            let direct = (catalog.mechanisms[id].name == VCG.name
-                && registered.mechanism(VCG.name).is_none())
-            .then_some(Played::Vcg);
             (stages.has(Stage::Report) || stages.has(Stage::Withdraw)).then_some(Audited {
                 id: id as u16,
                 name,
                 variant: decl.variant_of.map(|_| index),
-                direct,
             })
         })
         .collect()
@@ -219,10 +204,9 @@ fn cell_of<'a>(
 }
 
 /// Plays, for each replication in `reps`, the campaigns `profiles(rep, costs)` of `mechanism` in
-/// cell `cell` and hands each one's outcome and payoffs to `each(rep, profile, outcome,
-/// payoffs)`, as [`play_profiles`] does: by the app's engine, or by the mechanism's direct kernel
-/// on the draws the engine would play (the cell's key and the replication: common random numbers
-/// across mechanisms too).
+/// cell `cell` by the app's engine and hands each one's outcome and payoffs to `each(rep,
+/// profile, outcome, payoffs)`, as [`play_profiles`] does (the cell's key and the replication
+/// key the draws: common random numbers across profiles and mechanisms).
 fn play(
     mechanism: Audited,
     game: &Game,
@@ -232,29 +216,12 @@ fn play(
     profiles: impl Fn(u32, &[f64]) -> Vec<Strategies>,
     each: impl FnMut(u32, usize, &Outcome, &[f64]),
 ) {
-    let pc = cell_of(mechanism, game, cell, a);
-    let Some(played) = mechanism.direct else {
-        return play_profiles(
-            &pc,
-            reps,
-            |rep, cost| profiles(rep, cost).into_iter().map(profile).collect(),
-            each,
-        );
-    };
-    let mut each = each;
-    let sampler = game.cost.sampler().expect("validated cost distribution");
-    let (mut draws, mut scratch) = (Draws::default(), DeviationScratch::default());
-    for rep in reps {
-        draws.fill(
-            game.users,
-            &sampler,
-            &mut round_rng(pc.seed, pc.key, u64::from(rep), 0),
-        );
-        for (k, (base, deviator)) in profiles(rep, &draws.cost).into_iter().enumerate() {
-            let outcome = scratch.play(played, game, a.menu, &draws, base, deviator);
-            each(rep, k, &outcome, scratch.payoffs());
-        }
-    }
+    play_profiles(
+        &cell_of(mechanism, game, cell, a),
+        reps,
+        |rep, cost| profiles(rep, cost).into_iter().map(profile).collect(),
+        each,
+    );
 }
 
 /// One deviation's gains: all replications, how many pay, and the even and odd replications.

@@ -3,8 +3,8 @@
 //!
 //! `analysis.scenario` names a paper scenario (audited on the spec's V × p grid) or is the path
 //! of any scenario file of the app (audited on its own cells, from a sweep or a design, and its
-//! own mechanisms: every one with reports or withdrawal, plugins' and named variants included,
-//! and `vcg`, declared for the audit and played by its direct kernel).
+//! own mechanisms: every one with reports or withdrawal, `vcg`, plugins' and named variants
+//! included).
 //!
 //! 1. **Unilateral deviations** ([`deviations::deviation_rows`]): in each cell, one user — the
 //!    user at a given quantile of true cost — reports `factor × cost` or withdraws by another
@@ -43,7 +43,6 @@ use std::time::Instant;
 
 use datapact_model::Catalog;
 use datapact_model::deviation::Menu;
-use datapact_model::vcg::VCG;
 use datapact_report::audit::VariantClaims;
 use datapact_scenario::{Scenario, ScenarioError};
 use datapact_sim::PluginSet;
@@ -201,15 +200,7 @@ fn audited_scenario(
             ),
         });
     };
-    // `vcg` is audited by its direct kernel: a scenario file may name it although the app's
-    // simulator does not register it (then `datapact run` does not know the name).
-    let mut catalog = (*inputs.catalog).clone();
-    if catalog.mechanism(VCG.name).is_none() {
-        catalog
-            .add_mechanism(VCG)
-            .expect("the name is not declared yet");
-    }
-    Ok((Scenario::load_with(&Arc::new(catalog), &path, &[])?, false))
+    Ok((Scenario::load_with(&inputs.catalog, &path, &[])?, false))
 }
 
 /// Runs the whole audit into `inputs.out`.
@@ -218,7 +209,7 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     let a = &spec.analysis;
     let (scenario, paper) = audited_scenario(inputs, &spec)?;
     let names = scenario.mechanism_names();
-    let mechanisms = deviations::audited(&scenario.catalog, &inputs.catalog, &names);
+    let mechanisms = deviations::audited(&scenario.catalog, &names);
     let audited_names: Vec<&'static str> = mechanisms.iter().map(|m| m.name).collect();
     let skipped: Vec<&'static str> = names
         .iter()

@@ -211,59 +211,87 @@ fn vcg_shows_no_profitable_report_deviation_and_s_does() {
     );
 }
 
-/// A mechanism played by a direct kernel (as `vcg` is) is played on the draws the engine plays:
-/// S by its direct kernel gives the engine's S rows bit for bit (so `vcg` and S are compared on
-/// common random numbers).
+/// The audit plays every mechanism, `vcg` included, by the engine, on the draws its direct
+/// kernel plays: the engine's deviation rows of S and of `vcg` equal, bit for bit, a replay by
+/// the model's direct kernels (`datapact_model::deviation`, `datapact_model::vcg`) on the
+/// replications' draws (so `vcg` and S are compared on common random numbers).
 #[test]
 fn a_direct_kernel_plays_the_engines_draws() {
     use datapact_audit::deviations::{Audited, CellAudit, deviation_rows};
-    use datapact_model::deviation::{Menu, Played};
-    use datapact_model::{Game, Kernel};
+    use datapact_model::deviation::{Choice, DeviationScratch, Menu, Played, user_at_quantile};
+    use datapact_model::dynamics::round_rng;
+    use datapact_model::stats::Welford;
+    use datapact_model::{Draws, Game, Kernel};
 
     let plugins = Arc::new(PluginSet::core());
     let menu = Menu::new(&[0.5, 2.0]);
-    let engine = Audited {
-        id: plugins.catalog().mechanism("S").unwrap() as u16,
-        name: "S",
-        variant: None,
-        direct: None,
-    };
-    let direct = Audited {
-        direct: Some(Played::Kernel(Kernel::Simultaneous)),
-        ..engine
-    };
     let game = Game {
         value: 0.2,
         payment: 0.05,
         obs_noise: 0.1,
         ..Game::default()
     };
-    let rows = |m: Audited| {
-        let mechanisms = [m];
+    let (seed, cell, reps, quantiles) = (11, 3, 50, [0.25, 0.75]);
+    for (name, played) in [
+        ("S", Played::Kernel(Kernel::Simultaneous)),
+        ("vcg", Played::Vcg),
+    ] {
+        let mechanisms = [Audited {
+            id: plugins.catalog().mechanism(name).unwrap() as u16,
+            name,
+            variant: None,
+        }];
         let a = CellAudit {
             plugins: &plugins,
             mechanisms: &mechanisms,
             variants: &[],
-            seed: 11,
+            seed,
             menu: &menu,
-            quantiles: &[0.25, 0.75],
-            replications: 50,
+            quantiles: &quantiles,
+            replications: reps,
             dynamics_replications: 10,
             max_rounds: 2,
         };
-        deviation_rows(3, &game, &a)
-    };
-    let (e, d) = (rows(engine), rows(direct));
-    assert_eq!(e.len(), 2 * 5);
-    assert!(e.iter().any(|r| r.gain_mean != 0.0));
-    for (e, d) in e.iter().zip(&d) {
-        assert_eq!(
-            e.gain_mean.to_bits(),
-            d.gain_mean.to_bits(),
-            "{e:?} vs {d:?}"
-        );
-        assert_eq!(e.gain_se.to_bits(), d.gain_se.to_bits(), "{e:?} vs {d:?}");
-        assert_eq!(e.pays_share, d.pays_share);
+        let rows = deviation_rows(cell, &game, &a);
+        assert_eq!(rows.len(), 2 * 5);
+        assert!(rows.iter().any(|r| r.gain_mean != 0.0), "{name}");
+        // The replay: the same draws, the deviators at the same quantiles, the same gains.
+        let devs = menu.unilateral();
+        let mut gains = vec![Welford::default(); quantiles.len() * devs.len()];
+        let (mut draws, mut scratch) = (Draws::default(), DeviationScratch::default());
+        let sampler = game.cost.sampler().unwrap();
+        for rep in 0..reps {
+            draws.fill(
+                game.users,
+                &sampler,
+                &mut round_rng(seed, cell as u64, u64::from(rep), 0),
+            );
+            scratch.play(played, &game, &menu, &draws, Choice::TRUTHFUL, None);
+            let base = scratch.payoffs().to_vec();
+            for (qi, &q) in quantiles.iter().enumerate() {
+                let who = user_at_quantile(&draws.cost, q);
+                for (j, &dev) in devs.iter().enumerate() {
+                    let gain = if dev == Choice::TRUTHFUL {
+                        0.0
+                    } else {
+                        scratch.play(
+                            played,
+                            &game,
+                            &menu,
+                            &draws,
+                            Choice::TRUTHFUL,
+                            Some((who, dev)),
+                        );
+                        scratch.payoffs()[who] - base[who]
+                    };
+                    gains[qi * devs.len() + j].push(gain);
+                }
+            }
+        }
+        for (r, w) in rows.iter().zip(&gains) {
+            assert_eq!(r.gain_mean.to_bits(), w.mean().to_bits(), "{name}: {r:?}");
+            assert_eq!(r.gain_se.to_bits(), w.se().to_bits(), "{name}: {r:?}");
+        }
     }
 }
 

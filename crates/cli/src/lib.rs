@@ -58,7 +58,8 @@ pub struct App {
 }
 
 impl App {
-    /// An app with no plugins yet (add [`CorePlugins`] for C, S, M and the core strategies).
+    /// An app with no plugins yet (add [`CorePlugins`] for C, S, M, async, vcg and the core
+    /// strategies).
     pub fn new() -> Self {
         Self::default()
     }
