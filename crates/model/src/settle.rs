@@ -167,6 +167,22 @@ impl Settled {
         }
     }
 
+    /// Every user of a campaign settled as `outcome` under the paper's terms ([`Settled::withdrawal`]
+    /// per user), into `record`.
+    pub fn withdrawals(
+        outcome: &Outcome,
+        decision: &[Decision],
+        burden: &[f64],
+        realized: &[f64],
+        game: &Game,
+        record: &mut [Settled],
+    ) {
+        let (success, trained) = (outcome.success(), outcome.status != Status::Null);
+        for (i, r) in record.iter_mut().enumerate() {
+            *r = Settled::withdrawal(decision[i], success, trained, burden[i], realized[i], game);
+        }
+    }
+
     /// C's user: her contribution is delivered, paid and borne whatever happens.
     #[inline]
     pub fn subsidy(x: f64, cw: f64, game: &Game) -> Settled {

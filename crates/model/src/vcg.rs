@@ -21,7 +21,7 @@ use crate::draws::Draws;
 use crate::events::{Event, EventKind, EventSink};
 use crate::params::Game;
 use crate::report::{observe, realize, report};
-use crate::settle::{Outcome, Settled, Status, settle_withdrawal_at};
+use crate::settle::{Outcome, Settled, settle_withdrawal_at};
 use crate::strategy::{Deciding, Rules, WithdrawRules};
 use crate::waterfill::{FillScratch, water_fill};
 use crate::withdraw::{Decision, ProtocolEnd, decide};
@@ -372,18 +372,12 @@ pub fn record_vcg(
         payment: 0.0,
         ..game.clone()
     };
-    let (success, trained) = (outcome.success(), outcome.status != Status::Null);
-    for (i, r) in record.iter_mut().enumerate() {
-        *r = Settled::withdrawal(
-            decision[i],
-            success,
-            trained,
-            burden[i],
-            realized[i],
-            &unpaid,
-        );
-        if success && decision[i] == Decision::Stay {
-            r.paid = payment[i];
+    Settled::withdrawals(outcome, decision, burden, realized, &unpaid, record);
+    if outcome.success() {
+        for ((r, d), t) in record.iter_mut().zip(decision).zip(payment) {
+            if *d == Decision::Stay {
+                r.paid = *t;
+            }
         }
     }
 }

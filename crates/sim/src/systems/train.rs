@@ -4,8 +4,8 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
+use datapact_model::Stage;
 use datapact_model::settle::{self, Settled};
-use datapact_model::{Stage, Status};
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
@@ -70,17 +70,14 @@ pub fn settle_withdrawal<S: Sink>(
                         &mut sinks.0[c],
                     );
                     if S::ENABLED {
-                        let (success, trained) = (o.success(), o.status != Status::Null);
-                        for (k, r) in record.iter_mut().enumerate() {
-                            *r = Settled::withdrawal(
-                                decision_c[k],
-                                success,
-                                trained,
-                                burden_c[k],
-                                realized_c[k],
-                                &batch.game,
-                            );
-                        }
+                        Settled::withdrawals(
+                            &o,
+                            decision_c,
+                            burden_c,
+                            realized_c,
+                            &batch.game,
+                            record,
+                        );
                     }
                     o
                 }
