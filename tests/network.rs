@@ -247,8 +247,9 @@ fn opt_bools(
 }
 
 /// trace = "events": the withdraw event of each user who withdrew through her ties names a
-/// neighbour (in the replication's graph) who withdrew before her in the campaign; no other
-/// event names one. The users' `withdrawn_neighbours` is at least 1 for them.
+/// neighbour (in the replication's graph) who withdrew before her in the campaign, and so does
+/// each `stay_again` event (a stayer asked again by that withdrawal, who stays: M and async);
+/// no other event names one. The users' `withdrawn_neighbours` is at least 1 for them.
 #[test]
 fn events_name_the_neighbour_whose_withdrawal_triggered_a_decision() {
     let dir = tempfile::tempdir().unwrap();
@@ -284,9 +285,17 @@ fn events_name_the_neighbour_whose_withdrawal_triggered_a_decision() {
     );
     let net = Network::WattsStrogatz { k: 4, rewire: 0.1 };
     let mut named = [0usize; 3];
+    let mut again = [0usize; 3];
     for i in 0..kind.len() {
-        let Some(t) = trigger[i] else { continue };
-        assert_eq!(kind[i], "withdraw", "a trigger on a {} event", kind[i]);
+        let Some(t) = trigger[i] else {
+            assert_ne!(kind[i], "stay_again", "a stay_again event names nobody");
+            continue;
+        };
+        assert!(
+            kind[i] == "withdraw" || kind[i] == "stay_again",
+            "a trigger on a {} event",
+            kind[i]
+        );
         let u = user[i].unwrap();
         let graph = net.generate(40, 28, rep[i] as u64);
         assert!(
@@ -302,11 +311,30 @@ fn events_name_the_neighbour_whose_withdrawal_triggered_a_decision() {
                 && seq[j] < seq[i]),
             "{t} did not withdraw before {u}"
         );
-        named[["S", "M", "async"]
+        let m = ["S", "M", "async"]
             .iter()
             .position(|m| *m == mech[i])
-            .unwrap()] += 1;
+            .unwrap();
+        if kind[i] == "stay_again" {
+            // She had answered `stay` before, in the same campaign.
+            assert!(
+                (0..kind.len()).any(|j| rep[j] == rep[i]
+                    && mech[j] == mech[i]
+                    && kind[j] == "stay"
+                    && user[j] == Some(u)
+                    && seq[j] < seq[i]),
+                "{u} stays again without having stayed"
+            );
+            again[m] += 1;
+        } else {
+            named[m] += 1;
+        }
     }
+    // Stayers asked again by a neighbour's withdrawal who stay: M's cascade step and async's
+    // news write them; S asks nobody again for a neighbour (its recovery rounds ask every
+    // stayer on her new burden).
+    assert_eq!(again[0], 0, "stay_again under S");
+    assert!(again[1] > 0 && again[2] > 0, "stay_again events: {again:?}");
     // Every withdrawal through ties is named, and only those.
     let mut through_ties = [0usize; 3];
     for j in 0..through.len() {
@@ -439,5 +467,142 @@ fn an_edge_list_file_plays_as_the_same_graph_drawn() {
         opt_u32s(&read(&b, Table::Rounds), "cascade")
             .iter()
             .any(|c| *c > Some(0))
+    );
+}
+
+/// Repeated rounds (`[dynamics] rounds = 2`, R = 0): a campaign's users enter round 2 knowing
+/// which of their neighbours withdrew in round 1. Under S, round 1 is sincere (nobody sees an
+/// answer: no withdrawal through ties, exactly), and round 2's first batch already sees round 1's
+/// withdrawals, so withdrawals through ties happen (mean cascade above 3 standard errors, fixed
+/// seed). M and async remember the previous round the same way.
+#[test]
+fn repeated_rounds_remember_the_previous_rounds_withdrawals() {
+    let text = ISSUE
+        .replace("replications = 400", "replications = 200")
+        .replace("trace = \"users\"", "trace = \"rounds\"")
+        .replace(
+            "[sweep]\ngame.value = { values = [0.1, 0.15, 0.2] }\npopulation.withdraw.strategy = { values = [\"sincere\", \"threshold\"] }",
+            "[game]\nvalue = 0.1\nrecovery_rounds = 0\n[dynamics]\nrounds = 2",
+        );
+    assert!(text.contains("rounds = 2"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    run(&scenario(&text, &[]), dir.path(), 2, Shard::WHOLE);
+    let rounds = read(dir.path(), Table::Rounds);
+    let (round, mechanism) = (u32s(&rounds, "round"), strings(&rounds, "mechanism"));
+    let cascade: Vec<f64> = opt_u32s(&rounds, "cascade")
+        .iter()
+        .map(|c| c.expect("a cascade on every campaign of a network") as f64)
+        .collect();
+    let of = |m: &str, r: u32| -> Vec<f64> {
+        (0..cascade.len())
+            .filter(|&i| mechanism[i] == m && round[i] == r)
+            .map(|i| cascade[i])
+            .collect()
+    };
+    let first = of("S", 0);
+    assert_eq!(first.len(), 200);
+    assert!(
+        first.iter().all(|&c| c == 0.0),
+        "S's first round: {first:?}"
+    );
+    // Measured: 0.245 (SE 0.064).
+    let (mean, se) = mean_se(&of("S", 1));
+    assert!(
+        mean > 3.0 * se,
+        "S's second round: withdrawals through ties {mean} (SE {se})"
+    );
+    // M and async: the second round adds the remembered withdrawals to the round's own
+    // cascades, so their second rounds' cascades exceed the first's on average (paired by
+    // replication; rounds draw costs independently, so only the sign is checked; measured:
+    // M +1.21 (SE 0.58), async +4.13 (SE 0.96)).
+    for m in ["M", "async"] {
+        let d: Vec<f64> = of(m, 1).iter().zip(of(m, 0)).map(|(b, a)| b - a).collect();
+        let (mean, se) = mean_se(&d);
+        assert!(mean > 0.0, "{m}: round 2 - round 1 = {mean} (SE {se})");
+    }
+}
+
+/// `[population.withdraw] threshold = { dist = ... }`: each user's φ_i is drawn on the
+/// threshold's own stream (`Threshold::draw` per seed, replication and user), the same under
+/// every mechanism; a constant distribution plays exactly as the number; Beta(2, 5) thresholds
+/// change the cascades; and the φ_i the protocols used have the distribution's mean.
+#[test]
+fn drawn_thresholds_are_each_users_own_on_their_own_stream() {
+    use datapact_model::{CostDist, Threshold};
+    let base = ISSUE.replace("replications = 400", "replications = 200").replace(
+        "[sweep]\ngame.value = { values = [0.1, 0.15, 0.2] }\npopulation.withdraw.strategy = { values = [\"sincere\", \"threshold\"] }",
+        "[game]\nvalue = 0.1\nrecovery_rounds = 1",
+    );
+    assert!(base.contains("recovery_rounds = 1"), "{base}");
+    let with = |threshold: &str| {
+        let text = base.replace("threshold = 0.25", &format!("threshold = {threshold}"));
+        let dir = tempfile::tempdir().unwrap();
+        run(&scenario(&text, &[]), dir.path(), 2, Shard::WHOLE);
+        dir
+    };
+    let fixed = with("0.25");
+    let constant = with("{ dist = \"constant\", value = 0.25 }");
+    let beta = with("{ dist = \"beta\", alpha = 2.0, beta = 5.0 }");
+    // A constant distribution is the number: the same campaigns, user by user.
+    for table in [Table::Rounds, Table::Users] {
+        assert_eq!(
+            rows(&read(fixed.path(), table), &["scenario"]),
+            rows(&read(constant.path(), table), &["scenario"]),
+            "{table}"
+        );
+    }
+    // Beta(2, 5) thresholds change the cascades (on the same costs: the cost draws are not moved).
+    let cascades = |dir: &std::path::Path| -> Vec<Option<u32>> {
+        opt_u32s(&read(dir, Table::Rounds), "cascade")
+    };
+    assert_ne!(cascades(fixed.path()), cascades(beta.path()));
+    let users = |dir: &std::path::Path| f64s(&read(dir, Table::Users), "drifted_cost");
+    assert_eq!(users(fixed.path()), users(beta.path()));
+
+    // The φ_i each user decided on are Threshold::draw's: a user who withdrew through her ties
+    // saw a share of withdrawn neighbours ≥ φ_i; one who answered `stay` on a network saw none,
+    // or a share below φ_i.
+    let dist = CostDist::Beta {
+        alpha: 2.0,
+        beta: 5.0,
+    };
+    let phi: Vec<Vec<f64>> = (0..200)
+        .map(|r| Threshold::Drawn(dist.clone()).draw(40, 28, r))
+        .collect();
+    let u = read(beta.path(), Table::Users);
+    let (rep, user, decision) = (u32s(&u, "rep"), u32s(&u, "user"), strings(&u, "decision"));
+    let (degree, seen, through) = (
+        opt_u32s(&u, "degree"),
+        opt_u32s(&u, "withdrawn_neighbours"),
+        opt_bools(&u, "through_ties"),
+    );
+    let (mut checked_through, mut checked_stay) = (0, 0);
+    for i in 0..rep.len() {
+        let (Some(d), Some(w)) = (degree[i], seen[i]) else {
+            continue;
+        };
+        let phi_i = phi[rep[i] as usize][user[i] as usize];
+        let share = if d == 0 { 0.0 } else { w as f64 / d as f64 };
+        if through[i] == Some(true) {
+            assert!(w > 0 && share >= phi_i, "row {i}: {w}/{d} < φ = {phi_i}");
+            checked_through += 1;
+        } else if decision[i] == "stay" {
+            assert!(
+                w == 0 || share < phi_i,
+                "row {i}: stayed at {w}/{d} ≥ φ = {phi_i}"
+            );
+            checked_stay += u32::from(w > 0);
+        }
+    }
+    assert!(
+        checked_through > 0 && checked_stay > 0,
+        "{checked_through} through ties, {checked_stay} stayers who saw a withdrawal"
+    );
+    // The drawn φ_i have Beta(2, 5)'s mean 2/7, within 4 standard errors (8000 draws).
+    let all: Vec<f64> = phi.concat();
+    let (mean, se) = mean_se(&all);
+    assert!(
+        (mean - 2.0 / 7.0).abs() < 4.0 * se,
+        "mean φ {mean} (SE {se}) vs 2/7"
     );
 }

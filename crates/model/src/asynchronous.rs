@@ -35,6 +35,7 @@ use crate::events::EventSink;
 use crate::params::Game;
 use crate::withdraw::{
     Decision, ProtocolEnd, ProtocolScratch, WithdrawState, decide, decision_order, reassign_rest,
+    stayed_again,
 };
 
 crate::params! {
@@ -219,6 +220,7 @@ pub fn asynchronous<S: EventSink>(
                 for &v in &ask {
                     let v = v as usize;
                     if st.stays_again(v, cost[v], game, None) {
+                        stayed_again(v, u as usize, time, st.burden[v], cost[v], sink);
                         continue;
                     }
                     decide(v, false, time, &mut *st.decision, st.burden, cost, sink);

@@ -195,6 +195,18 @@ impl CostDist {
         (spec.make)(&values)
     }
 
+    /// The smallest and largest values it can draw (the closure of its support): what a draw
+    /// that must lie in a range (a threshold in [0, 1]) is checked against.
+    pub fn support(&self) -> (f64, f64) {
+        match *self {
+            CostDist::Uniform { low, high } => (low, high),
+            CostDist::Beta { .. } => (0.0, 1.0),
+            CostDist::LogNormal { sigma: 0.0, mu } => (mu.exp(), mu.exp()),
+            CostDist::LogNormal { .. } => (0.0, f64::INFINITY),
+            CostDist::Constant { value } => (value, value),
+        }
+    }
+
     /// Checks the parameters and prepares a sampler; the error says which parameter is wrong.
     pub fn sampler(&self) -> Result<CostSampler, String> {
         let finite = |v: f64, k: &str| {

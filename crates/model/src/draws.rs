@@ -55,6 +55,8 @@ pub fn draw_key(game: &Game) -> u64 {
         // Not drawn here: the graph has a stream of its own, keyed by its own parameters
         // (`Network::key`), so adding a network leaves every cost and shock as it was.
         network: _,
+        // Not drawn here: drawn thresholds have a stream of their own (`Threshold::key`).
+        peer_threshold: _,
     } = game;
     let mut h = Sha256::new();
     h.update(b"datapact.draws.v1");

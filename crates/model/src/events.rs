@@ -32,11 +32,16 @@ pub enum EventKind {
     /// A user bids a price per unit of data (burden = the data she offers, cost = her bid; a
     /// plugin's auction).
     Bid,
+    /// On a network: a user who had stayed is asked again because a neighbour's withdrawal
+    /// reached her (M's cascade step, `async`'s news), and stays (burden = x she keeps
+    /// committed, cost = the cost she decides on; [`Event::trigger`] = that neighbour). Not a
+    /// decision of the users table: her decision stays her `stay` answer.
+    StayAgain,
 }
 
 impl EventKind {
     /// Every kind, in declaration order (what the `events` table's `kind` column can hold).
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Report,
         EventKind::Respond,
         EventKind::Assign,
@@ -48,6 +53,7 @@ impl EventKind {
         EventKind::TrainFailure,
         EventKind::Pledge,
         EventKind::Bid,
+        EventKind::StayAgain,
     ];
 
     /// The position of `self` in [`EventKind::ALL`]; its exhaustive match makes a new kind a
@@ -65,6 +71,7 @@ impl EventKind {
             EventKind::TrainFailure => 8,
             EventKind::Pledge => 9,
             EventKind::Bid => 10,
+            EventKind::StayAgain => 11,
         }
     }
 
@@ -82,6 +89,7 @@ impl EventKind {
             EventKind::TrainFailure => "train_failure",
             EventKind::Pledge => "pledge",
             EventKind::Bid => "bid",
+            EventKind::StayAgain => "stay_again",
         }
     }
 }
@@ -101,6 +109,10 @@ pub struct Event {
     /// The cost the event refers to (reported, observed, true or realised: see [`EventKind`]);
     /// `None` for campaign-level events.
     pub cost: Option<f64>,
+    /// On a network: the neighbour whose withdrawal, reaching the user, made her decide again
+    /// ([`EventKind::StayAgain`]); `None` on every other event (a withdrawal through ties is
+    /// named from [`crate::Peers::trigger`] when the events are written).
+    pub trigger: Option<u32>,
 }
 
 impl Event {
@@ -119,6 +131,16 @@ impl Event {
             user: Some(user as u32),
             burden,
             cost: Some(cost),
+            trigger: None,
+        }
+    }
+
+    /// This event naming `neighbour` as the one whose withdrawal made the user decide.
+    #[inline]
+    pub fn triggered_by(self, neighbour: usize) -> Self {
+        Event {
+            trigger: Some(neighbour as u32),
+            ..self
         }
     }
 
@@ -131,6 +153,7 @@ impl Event {
             user: None,
             burden: data,
             cost: None,
+            trigger: None,
         }
     }
 }

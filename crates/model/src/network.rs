@@ -579,14 +579,29 @@ pub enum Threshold {
 }
 
 impl Threshold {
-    /// Checks the threshold (finite, ≥ 0) or the distribution's parameters.
+    /// Checks the threshold (finite, ≥ 0) or the distribution: its parameters, and that it
+    /// draws in [0, 1] ([`CostDist::support`]: `beta`, `uniform` with `high` ≤ 1, `constant`
+    /// with `value` ≤ 1; not `lognormal`, unbounded).
     pub fn validate(&self) -> Result<(), String> {
         match self {
             Threshold::Same(phi) if !(phi.is_finite() && *phi >= 0.0) => {
                 Err(format!("threshold must be a finite number >= 0, got {phi}"))
             }
             Threshold::Same(_) => Ok(()),
-            Threshold::Drawn(dist) => dist.sampler().map(|_| ()),
+            Threshold::Drawn(dist) => {
+                dist.sampler()?;
+                let (low, high) = dist.support();
+                if low >= 0.0 && high <= 1.0 {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "a drawn threshold must lie in [0, 1]: {} draws in [{low}, {high}] \
+                         (allowed: beta, uniform with 0 <= low <= high <= 1, constant with \
+                         value in [0, 1])",
+                        dist.name()
+                    ))
+                }
+            }
         }
     }
 
@@ -725,6 +740,14 @@ pub struct Peers {
     /// withdrawal set it off (kept, unlike `last`, when later withdrawals reach her);
     /// [`Peers::NOBODY`] for everyone else.
     pub trigger: Vec<u32>,
+    /// Per user: her own threshold φ_i when the population's thresholds are drawn
+    /// ([`Threshold::Drawn`], [`Peers::with_thresholds`]); empty when they are one number
+    /// (the `threshold` strategy's parameter).
+    pub thresholds: Vec<f64>,
+    /// The users who withdrew in the previous round on this graph (repeated games,
+    /// [`Peers::remember`]), in user order: each campaign starts with their withdrawals known
+    /// to their neighbours ([`Peers::reset`]). Empty in a first round.
+    pub previous: Vec<u32>,
 }
 
 impl Peers {
@@ -741,8 +764,37 @@ impl Peers {
         p
     }
 
-    /// Forgets every withdrawal (a new campaign on the same graph).
+    /// A new campaign on the same graph: forgets the last campaign's records, and starts with
+    /// the previous round's withdrawals ([`Peers::previous`]) known to the withdrawers'
+    /// neighbours, delivered in user order (so [`Peers::last`] is the highest-indexed of them).
+    /// Nobody is withdrawn in a first round.
     pub fn reset(&mut self) {
+        self.clear();
+        for k in 0..self.previous.len() {
+            self.withdrew(self.previous[k] as usize);
+        }
+    }
+
+    /// Forgets every withdrawal, the previous round's included (a new population on the graph).
+    pub fn forget(&mut self) {
+        self.previous.clear();
+        self.clear();
+    }
+
+    /// Remembers who withdrew in the round just played (`withdrew(i)` for user i), for the
+    /// campaign of the next round ([`Peers::reset`]): the previous round only, earlier rounds
+    /// are forgotten.
+    pub fn remember(&mut self, withdrew: impl Fn(usize) -> bool) {
+        self.previous.clear();
+        self.previous.extend(
+            (0..self.graph.nodes())
+                .filter(|&i| withdrew(i))
+                .map(|i| i as u32),
+        );
+    }
+
+    /// Nobody withdrawn, nothing recorded.
+    fn clear(&mut self) {
         let n = self.graph.nodes();
         for (v, x) in [(&mut self.withdrawn, 0), (&mut self.seen, 0)] {
             v.clear();
@@ -756,12 +808,28 @@ impl Peers {
         self.through_ties.resize(n, false);
     }
 
-    /// What user `i` sees of her neighbours now.
+    /// These peers with each user's own threshold φ_i (`thresholds[i]`, one per user: a
+    /// [`Threshold::draw`]).
+    ///
+    /// # Panics
+    /// If there is not one threshold per user.
+    pub fn with_thresholds(mut self, thresholds: Vec<f64>) -> Peers {
+        assert_eq!(
+            thresholds.len(),
+            self.graph.nodes(),
+            "one threshold per user"
+        );
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// What user `i` sees of her neighbours now (and her own threshold, when drawn).
     #[inline]
     pub fn neighbours(&self, i: usize) -> crate::strategy::Neighbours {
         crate::strategy::Neighbours {
             degree: self.graph.degree(i) as u32,
             withdrawn: self.withdrawn[i],
+            threshold: self.thresholds.get(i).copied(),
         }
     }
 

@@ -364,6 +364,10 @@ pub struct Game {
     /// The network among a campaign's users (`[population.network]`); `None`: no ties (every
     /// protocol as without a network).
     pub network: Option<crate::network::Network>,
+    /// The `threshold` withdraw strategy's φ drawn per user from this distribution
+    /// (`[population.withdraw] threshold = { dist = ... }`, [`crate::Threshold::Drawn`]);
+    /// `None`: φ is the strategy's number.
+    pub peer_threshold: Option<CostDist>,
 }
 
 impl Default for Game {
@@ -389,6 +393,7 @@ impl Default for Game {
             mechanism_params: Vec::new(),
             dynamics: crate::dynamics::Dynamics::default(),
             network: None,
+            peer_threshold: None,
         }
     }
 }

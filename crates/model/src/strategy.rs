@@ -51,13 +51,17 @@ impl Deciding {
 
 /// What a user of a population on a network (`[population.network]`) sees of her neighbours
 /// when she decides: how many she has, and how many have withdrawn as far as the protocol lets
-/// her know (`docs/model.md`, "Users on a network").
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// her know (`docs/model.md`, "Users on a network"); and her own threshold when the population's
+/// thresholds are drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Neighbours {
     /// Her degree.
     pub degree: u32,
     /// Her neighbours known to have withdrawn.
     pub withdrawn: u32,
+    /// Her own threshold φ_i, drawn per user (`[population.withdraw] threshold = { dist = ...
+    /// }`, [`crate::Threshold::Drawn`]); `None`: the rule's own number.
+    pub threshold: Option<f64>,
 }
 
 impl Neighbours {
@@ -543,8 +547,10 @@ crate::params! {
 
 /// Withdraws when her sincere rule says so, or when the share of her neighbours who have
 /// withdrawn (as far as the protocol lets her know) reaches her threshold φ, at least one of
-/// them having withdrawn: Watts's (2002) threshold rule on top of the sincere one. Without a
-/// network (or before any neighbour withdraws) she is sincere.
+/// them having withdrawn: Watts's (2002) threshold rule on top of the sincere one. φ is the
+/// parameter, or her own φ_i when the population's thresholds are drawn
+/// ([`Neighbours::threshold`]). Without a network (or before any neighbour withdraws) she is
+/// sincere.
 #[derive(Clone, Copy, Debug)]
 pub struct PeerThreshold(pub PeerThresholdParams);
 
@@ -556,8 +562,8 @@ impl WithdrawRule for PeerThreshold {
 
     #[inline]
     fn stays_among(&self, user: &Deciding, neighbours: Neighbours) -> bool {
-        user.sincere()
-            && !(neighbours.withdrawn > 0 && neighbours.withdrawn_share() >= self.0.threshold)
+        let phi = neighbours.threshold.unwrap_or(self.0.threshold);
+        user.sincere() && !(neighbours.withdrawn > 0 && neighbours.withdrawn_share() >= phi)
     }
 
     fn reads_neighbours(&self) -> bool {

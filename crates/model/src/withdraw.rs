@@ -493,7 +493,11 @@ fn withdrawal_cascade<S: EventSink>(
             let v = v as usize;
             let pivotal = undecided_caps < need - (committed - st.burden[v]) - tol;
             let cost = st.realized[v];
-            if st.decision[v] != Decision::Stay || st.stays_again(v, cost, game, Some(pivotal)) {
+            if st.decision[v] != Decision::Stay {
+                continue;
+            }
+            if st.stays_again(v, cost, game, Some(pivotal)) {
+                stayed_again(v, u, time, st.burden[v], cost, sink);
                 continue;
             }
             decide(
@@ -608,6 +612,24 @@ pub fn decide<S: EventSink>(
             EventKind::Withdraw
         };
         sink.emit(Event::user(time, kind, i, Some(burden[i]), realized[i]));
+    }
+}
+
+/// A stayer asked again because neighbour `by`'s withdrawal reached her keeps her data: when
+/// traced, a `stay_again` event at `time` with her burden and the cost she decided on, naming
+/// `by`.
+#[inline]
+pub(crate) fn stayed_again<S: EventSink>(
+    i: usize,
+    by: usize,
+    time: impl Into<f64>,
+    burden: f64,
+    cost: f64,
+    sink: &mut S,
+) {
+    if S::ENABLED {
+        let event = Event::user(time, EventKind::StayAgain, i, Some(burden), cost);
+        sink.emit(event.triggered_by(by));
     }
 }
 

@@ -431,6 +431,99 @@ fn thresholds_are_one_number_or_drawn_on_their_own_stream() {
     assert_ne!(Threshold::Same(0.25).key(n), Threshold::Same(0.3).key(n));
 }
 
+/// A drawn threshold must draw in [0, 1]: beta, uniform and constant within it; lognormal and
+/// ranges beyond it are refused, with the range in the message.
+#[test]
+fn a_drawn_threshold_must_draw_in_the_unit_interval() {
+    let ok = [
+        CostDist::Beta {
+            alpha: 2.0,
+            beta: 5.0,
+        },
+        CostDist::Uniform {
+            low: 0.0,
+            high: 1.0,
+        },
+        CostDist::Constant { value: 1.0 },
+    ];
+    for d in ok {
+        assert_eq!(Threshold::Drawn(d.clone()).validate(), Ok(()), "{d:?}");
+    }
+    let bad = [
+        CostDist::LogNormal {
+            mu: -2.0,
+            sigma: 0.1,
+        },
+        CostDist::Uniform {
+            low: 0.5,
+            high: 1.2,
+        },
+        CostDist::Constant { value: 1.5 },
+    ];
+    for d in bad {
+        let e = Threshold::Drawn(d.clone()).validate().unwrap_err();
+        assert!(e.contains("[0, 1]"), "{d:?}: {e}");
+    }
+}
+
+/// The `threshold` rule reads her own φ_i when drawn (`Neighbours::threshold`), else its number.
+#[test]
+fn the_threshold_rule_reads_her_own_drawn_threshold() {
+    use datapact_model::strategy::{PeerThresholdParams, WithdrawRule};
+    use datapact_model::{Deciding, Neighbours, PeerThreshold};
+    let rule = PeerThreshold(PeerThresholdParams { threshold: 0.25 });
+    let user = Deciding {
+        realized_cost: 0.0,
+        burden: 0.1,
+        value: 0.1,
+        payment: 0.0,
+        pivotal: None,
+        absorbed: false,
+    };
+    assert!(user.sincere());
+    let one_of_four = |threshold| Neighbours {
+        degree: 4,
+        withdrawn: 1,
+        threshold,
+    };
+    assert!(!rule.stays_among(&user, one_of_four(None)));
+    assert!(rule.stays_among(&user, one_of_four(Some(0.3))));
+    assert!(!rule.stays_among(&user, one_of_four(Some(0.25))));
+    // Peers hand each user her own.
+    let peers = datapact_model::Peers::new(path(3)).with_thresholds(vec![0.1, 0.2, 0.3]);
+    assert_eq!(peers.neighbours(2).threshold, Some(0.3));
+    assert_eq!(
+        datapact_model::Peers::new(path(3)).neighbours(2).threshold,
+        None
+    );
+}
+
+/// Repeated rounds: a campaign starts knowing the previous round's withdrawals (and only those),
+/// delivered in user order; `forget` starts a new population.
+#[test]
+fn peers_remember_the_previous_round_only() {
+    let mut peers = datapact_model::Peers::new(path(5));
+    // Round 1: users 1 and 3 withdraw.
+    peers.withdrew(1);
+    peers.withdrew(3);
+    peers.remember(|i| i == 1 || i == 3);
+    // Round 2 starts with them delivered: user 2 sees both, the last one 3; user 0 sees 1.
+    peers.reset();
+    assert_eq!(peers.withdrawn, vec![1, 0, 2, 0, 1]);
+    assert_eq!(peers.last[2], 3);
+    assert_eq!(peers.last[0], 1);
+    assert_eq!(peers.cascade(), 0);
+    // Round 2: only user 4 withdraws; round 3 knows of 4 alone.
+    peers.remember(|i| i == 4);
+    peers.reset();
+    assert_eq!(peers.withdrawn, vec![0, 0, 0, 1, 0]);
+    // A new population forgets.
+    peers.forget();
+    peers.reset();
+    assert_eq!(peers.withdrawn, vec![0; 5]);
+    assert_eq!(peers.last, vec![datapact_model::Peers::NOBODY; 5]);
+}
+
 /// The path 0 – 1 – ... – (n − 1).
 fn path(n: usize) -> Csr {
     let edges: Vec<(usize, usize)> = (1..n).map(|i| (i - 1, i)).collect();

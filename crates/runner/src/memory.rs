@@ -107,6 +107,10 @@ impl SimulatorCosts {
 const NETWORK_PER_USER: u64 = 32;
 /// See [`NETWORK_PER_USER`]: bytes per user per unit of mean degree.
 const NETWORK_PER_DEGREE: u64 = 8;
+/// Bytes per user of a campaign slot whose thresholds are drawn
+/// (`[population.withdraw] threshold = { dist = ... }`): her φ_i, an `f64` (not measured: the
+/// vector's size).
+const DRAWN_THRESHOLD_PER_USER: u64 = 8;
 
 /// The process before any cell: binary, allocator arenas, the writers' buffers (measured 10 to
 /// 15 MiB with one small cell).
@@ -175,7 +179,12 @@ pub fn estimate_peak_bytes(
     let m = scenario.mechanisms.len().max(1);
     // A network: every campaign slot holds its graph (see `NETWORK_PER_USER`).
     let network = scenario.max_mean_degree().map_or(0, |z| {
-        NETWORK_PER_USER + NETWORK_PER_DEGREE * z.ceil().max(0.0) as u64
+        let thresholds = scenario
+            .base
+            .peer_threshold
+            .as_ref()
+            .map_or(0, |_| DRAWN_THRESHOLD_PER_USER);
+        NETWORK_PER_USER + NETWORK_PER_DEGREE * z.ceil().max(0.0) as u64 + thresholds
     });
     let per_user_campaign: u64 = costs.shared
         + scenario
@@ -570,6 +579,16 @@ mod tests {
         let swept = format!("{net}\n[sweep]\npopulation.network.k = {{ values = [2, 20] }}");
         let d = estimate_peak_bytes(&scenario(&swept), 1, Backend::Ecs, 1, true);
         assert_eq!(d.simulator - e.simulator, 1_000_000 * 8 * 10);
+        // Drawn thresholds add each user's φ_i.
+        let drawn = format!(
+            "{net}\n[population.withdraw]\nstrategy = \"threshold\"\nshare = 1.0\n\
+             threshold = {{ dist = \"beta\", alpha = 2.0, beta = 5.0 }}"
+        );
+        let t = estimate_peak_bytes(&scenario(&drawn), 1, Backend::Ecs, 1, true);
+        assert_eq!(
+            t.simulator - e.simulator,
+            1_000_000 * DRAWN_THRESHOLD_PER_USER
+        );
         // Without the network the same cell leaves the ECS.
         let plain = "mechanisms = [\"M\"]\n[population]\nusers = 1000000";
         let p = estimate_peak_bytes(&scenario(plain), 1, Backend::Ecs, 1, true);

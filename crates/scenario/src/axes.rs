@@ -176,18 +176,7 @@ impl Category {
     /// The value as TOML, as written in `values = [...]` (the canonical form the hash is taken of).
     pub fn toml(&self) -> String {
         match self {
-            Category::Cost(c) => {
-                let p: Vec<String> = c
-                    .params()
-                    .iter()
-                    .map(|(k, v)| format!("{k} = {}", crate::toml_text::float(*v)))
-                    .collect();
-                format!(
-                    "{{ dist = {}, {} }}",
-                    crate::toml_text::string(c.name()),
-                    p.join(", ")
-                )
-            }
+            Category::Cost(c) => crate::toml_text::distribution(c),
             other => crate::toml_text::string(&other.label()),
         }
     }

@@ -6,7 +6,7 @@ use datapact_model::GAME_KEYS;
 
 use crate::Scenario;
 use crate::linspace::linspace;
-use crate::toml_text::{float, string};
+use crate::toml_text::{distribution, float, string};
 
 /// A parameter value as TOML: an integer for integer keys, the label for categorical ones.
 pub(crate) fn number(v: f64, rule: datapact_model::Rule) -> String {
@@ -122,6 +122,8 @@ pub(crate) fn normalized(s: &Scenario) -> String {
         dynamics: _,
         // Written by `crate::network::normalized`, only when there is a network.
         network: _,
+        // Written with the `threshold` strategy's parameters below, only when drawn.
+        peer_threshold: _,
     } = g;
     let mut o = String::new();
     let mechs: Vec<String> = s.mechanisms.iter().map(|m| string(m.name)).collect();
@@ -185,18 +187,7 @@ pub(crate) fn normalized(s: &Scenario) -> String {
 
     let _ = writeln!(o, "\n[population]");
     keys(&mut o, "population", g);
-    let params: Vec<String> = g
-        .cost
-        .params()
-        .iter()
-        .map(|(k, v)| format!("{k} = {}", float(*v)))
-        .collect();
-    let _ = writeln!(
-        o,
-        "cost = {{ dist = {}, {} }}",
-        string(g.cost.name()),
-        params.join(", ")
-    );
+    let _ = writeln!(o, "cost = {}", distribution(&g.cost));
 
     // Only the chosen strategies are written (the loader folds an unheld, unswept strategy into
     // the default, so equal games normalise alike). A swept strategy name writes the share and
@@ -231,12 +222,16 @@ pub(crate) fn normalized(s: &Scenario) -> String {
                         continue;
                     }
                     written.push(spec.key);
-                    let _ = writeln!(
-                        o,
-                        "{} = {}",
-                        spec.key,
-                        number(params.at(specs, i), spec.rule)
-                    );
+                    // The `threshold` strategy's φ drawn per user: its distribution instead.
+                    let drawn = (strategy_kind == datapact_model::StrategyKind::Withdraw
+                        && spec.key == crate::sections::drawn_threshold_key())
+                    .then_some(g.peer_threshold.as_ref())
+                    .flatten();
+                    let value = match drawn {
+                        Some(dist) => distribution(dist),
+                        None => number(params.at(specs, i), spec.rule),
+                    };
+                    let _ = writeln!(o, "{} = {value}", spec.key);
                 }
             }
         }

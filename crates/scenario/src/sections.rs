@@ -341,16 +341,70 @@ pub(crate) fn population(
                 ),
             ));
         }
+        // `threshold = { dist = ... }`: φ drawn per user; the strategy's number keeps its
+        // default (read from the table without the key).
+        let kept: Vec<(String, Node)>;
+        let t = match (kind, drawn_threshold(cx, &t)?) {
+            (StrategyKind::Withdraw, Some(dist)) => {
+                game.peer_threshold = Some(dist);
+                let key = drawn_threshold_key();
+                kept = t
+                    .entries
+                    .iter()
+                    .filter(|(k, _)| k != key)
+                    .cloned()
+                    .collect();
+                Tbl {
+                    path: t.path.clone(),
+                    loc: t.loc.clone(),
+                    entries: &kept,
+                }
+            }
+            _ => t,
+        };
         (*game.population.of_mut(kind), read.strategies[kind.index()]) =
             strategy_share(cx, &t, strategies, kind.default_share())?;
     }
     Ok(read)
 }
 
+/// The key of the `threshold` withdraw strategy's φ in `[population.withdraw]` (its
+/// declaration's), which may also hold a distribution ([`drawn_threshold`]).
+pub(crate) fn drawn_threshold_key() -> &'static str {
+    use datapact_model::Params;
+    datapact_model::strategy::PeerThresholdParams::SPECS[0].key
+}
+
+/// `[population.withdraw] threshold = { dist = "...", <its parameters> }`: the `threshold`
+/// strategy's φ drawn per user from a distribution, read as a cost distribution is
+/// ([`cost_dist_at`], its parameters named `population.withdraw.threshold.<p>`), which must
+/// draw in [0, 1] ([`datapact_model::Threshold::validate`]). `None` when the key is absent or
+/// a number.
+pub(crate) fn drawn_threshold(cx: &Cx, t: &Tbl) -> Res<Option<CostDist>> {
+    let key = t.full(drawn_threshold_key());
+    let Some(n) = t.get(drawn_threshold_key()) else {
+        return Ok(None);
+    };
+    if !matches!(n.val, Val::Table(_)) {
+        return Ok(None);
+    }
+    let dist = cost_dist_at(cx, &crate::read::as_table(cx, &key, n)?, &key)?;
+    datapact_model::Threshold::Drawn(dist.clone())
+        .validate()
+        .map_err(|e| cx.err(&n.loc, &key, format!("{key}: {e}")))?;
+    Ok(Some(dist))
+}
+
 /// A cost distribution table `{ dist = "...", <its parameters> }` (`population.cost`, or a value
 /// of a swept `population.cost.dist`): the one reader of both, over the declarations
 /// ([`COST_DISTS`]). Parameters are range-checked as `population.cost.<p>`.
 pub(crate) fn cost_dist(cx: &Cx, cost: &Tbl) -> Res<CostDist> {
+    cost_dist_at(cx, cost, "population.cost")
+}
+
+/// [`cost_dist`] of a distribution written at `key` (its parameters range-checked as
+/// `key.<p>`): the reader of every table of a [`COST_DISTS`] distribution.
+pub(crate) fn cost_dist_at(cx: &Cx, cost: &Tbl, key: &str) -> Res<CostDist> {
     let dist_n = cost.require(cx, "dist")?;
     let names: Vec<&str> = COST_DISTS.iter().map(|d| d.name).collect();
     let dist = choice(cx, &cost.full("dist"), dist_n, &names)?;
@@ -360,7 +414,7 @@ pub(crate) fn cost_dist(cx: &Cx, cost: &Tbl) -> Res<CostDist> {
     cost.check_keys(cx, &allowed)?;
     let mut vals = Vec::new();
     for p in spec.params {
-        let key = format!("population.cost.{}", p.name);
+        let key = format!("{key}.{}", p.name);
         vals.push(match (cost.get(p.name), p.default) {
             (Some(n), _) => number(cx, &key, n, p.rule)?,
             (None, Some(default)) => default,

@@ -29,3 +29,14 @@ pub(crate) fn string(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// A distribution as TOML: `{ dist = "NAME", <its written parameters> }` (`population.cost`, a
+/// value of a swept `population.cost.dist`, a drawn `population.withdraw.threshold`).
+pub(crate) fn distribution(d: &datapact_model::CostDist) -> String {
+    let params: Vec<String> = d
+        .params()
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", float(*v)))
+        .collect();
+    format!("{{ dist = {}, {} }}", string(d.name()), params.join(", "))
+}

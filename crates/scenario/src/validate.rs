@@ -511,6 +511,8 @@ fn build_all(
         }
     }
 
+    drawn_threshold(&cx, catalog, &sweep, &axis_locs, &mut game)?;
+
     let searches = if searching {
         if let Some((axis, loc)) = sweep.iter().zip(&axis_locs).next() {
             return Err(cx.err(
@@ -721,6 +723,46 @@ fn section_axes<'a>(
         }
     }
     Ok(found)
+}
+
+/// `[population.withdraw] threshold = { dist = ... }` (φ drawn per user): its number cannot also
+/// be swept, and it is kept only when some cell's withdraw strategy reads it (the `threshold`
+/// strategy held or swept), so that equal games normalise alike.
+fn drawn_threshold(
+    cx: &Cx,
+    catalog: &Catalog,
+    sweep: &[crate::SweepAxis],
+    axis_locs: &[Loc],
+    game: &mut Game,
+) -> Res<()> {
+    if game.peer_threshold.is_none() {
+        return Ok(());
+    }
+    let name = crate::sections::drawn_threshold_key();
+    let key = format!("population.withdraw.{name}");
+    if let Some(i) = sweep.iter().position(|a| a.key == key) {
+        return Err(cx.err(
+            &axis_locs[i],
+            &key,
+            format!(
+                "{key} is swept, but [population.withdraw] draws it from a distribution \
+                 ({key} = {{ dist = ... }}): give one number in [0, 1] to sweep it, or a \
+                 distribution without sweeping it"
+            ),
+        ));
+    }
+    let strategies = catalog.strategies(StrategyKind::Withdraw);
+    let reads = |i: usize| i != 0 && strategies[i].1.iter().any(|s| s.key == name);
+    let swept = sweep
+        .iter()
+        .filter(|a| a.key == "population.withdraw.strategy")
+        .flat_map(|a| a.categories())
+        .filter_map(|c| c.strategy())
+        .any(|c| reads(c.index));
+    if !swept && !reads(game.population.withdraw.strategy) {
+        game.peer_threshold = None;
+    }
+    Ok(())
 }
 
 /// A swept strategy name: some cell must hold a non-default strategy (a share above 0 in some

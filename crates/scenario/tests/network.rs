@@ -375,3 +375,140 @@ fn a_bad_edge_list_names_the_file_its_line_the_key_and_the_allowed_range() {
     let e = s.unwrap_err();
     assert!(e.message.contains("users are 0..3"), "{e}");
 }
+
+const DRAWN: &str = r#"
+[population]
+users = 40
+[population.withdraw]
+strategy = "threshold"
+share = 1.0
+threshold = { dist = "beta", alpha = 2.0, beta = 5.0 }
+[population.network]
+model = "watts-strogatz"
+"#;
+
+/// `[population.withdraw] threshold = { dist = ... }`: read as a cost distribution is, into the
+/// game; the canonical text holds the table only when it is given (a number keeps today's text
+/// and hash), and only where the `threshold` strategy is held or swept.
+#[test]
+fn a_drawn_threshold_is_read_as_a_distribution_and_written_only_when_given() {
+    use datapact_model::CostDist;
+    let s = ok(DRAWN);
+    let beta = CostDist::Beta {
+        alpha: 2.0,
+        beta: 5.0,
+    };
+    assert_eq!(s.base.peer_threshold, Some(beta.clone()));
+    let text = s.normalized();
+    assert!(
+        text.contains(
+            "[population.withdraw]\nstrategy = \"threshold\"\nshare = 1.0\n\
+             threshold = { dist = \"beta\", alpha = 2.0, beta = 5.0 }\n"
+        ),
+        "{text}"
+    );
+    // The canonical text loads back to the same game.
+    let population = text.split_once("\n[population]").unwrap().1;
+    let back = support::ok_after_header("net", &format!("[population]{population}"));
+    assert_eq!(back.base.peer_threshold, Some(beta.clone()));
+    // A number (the default 0.25 written or not) is as before: no distribution, its own text.
+    let number = ok(&DRAWN.replace(
+        "threshold = { dist = \"beta\", alpha = 2.0, beta = 5.0 }",
+        "threshold = 0.25",
+    ));
+    let absent = ok(&DRAWN.replace(
+        "threshold = { dist = \"beta\", alpha = 2.0, beta = 5.0 }\n",
+        "",
+    ));
+    assert_eq!(number.base.peer_threshold, None);
+    assert_eq!(number.hash(), absent.hash());
+    assert_ne!(number.hash(), s.hash());
+    assert!(number.normalized().contains("threshold = 0.25\n"));
+    // Other distributions in [0, 1].
+    let uniform = ok(&DRAWN.replace(
+        "{ dist = \"beta\", alpha = 2.0, beta = 5.0 }",
+        "{ dist = \"uniform\", low = 0.1, high = 0.4 }",
+    ));
+    assert_eq!(
+        uniform.base.peer_threshold,
+        Some(CostDist::Uniform {
+            low: 0.1,
+            high: 0.4
+        })
+    );
+    // Nobody holds the threshold strategy: the distribution is dropped, the hash is sincere's.
+    let sincere = ok(&DRAWN.replace("strategy = \"threshold\"", "strategy = \"sincere\""));
+    let sincere_plain = ok(&absent_text(
+        &DRAWN.replace("strategy = \"threshold\"", "strategy = \"sincere\""),
+    ));
+    assert_eq!(sincere.base.peer_threshold, None);
+    assert_eq!(sincere.hash(), sincere_plain.hash());
+    // A swept strategy keeps it (the cells holding `threshold` draw), and writes it.
+    let swept = ok(&format!(
+        "{}[sweep]\npopulation.withdraw.strategy = {{ values = [\"sincere\", \"threshold\"] }}\n",
+        DRAWN
+    ));
+    assert_eq!(swept.base.peer_threshold, Some(beta));
+    assert!(
+        swept
+            .normalized()
+            .contains("threshold = { dist = \"beta\", alpha = 2.0, beta = 5.0 }"),
+        "{}",
+        swept.normalized()
+    );
+}
+
+fn absent_text(text: &str) -> String {
+    text.replace(
+        "threshold = { dist = \"beta\", alpha = 2.0, beta = 5.0 }\n",
+        "",
+    )
+}
+
+#[test]
+fn a_bad_drawn_threshold_names_the_file_key_and_allowed_range() {
+    let with =
+        |table: &str| err(&DRAWN.replace("{ dist = \"beta\", alpha = 2.0, beta = 5.0 }", table));
+    let e = with("{ dist = \"lognormal\", mu = -1.0, sigma = 0.5 }");
+    assert!(
+        e.contains("net.toml")
+            && e.contains("population.withdraw.threshold")
+            && e.contains("[0, 1]"),
+        "{e}"
+    );
+    let e = with("{ dist = \"uniform\", low = 0.2, high = 1.5 }");
+    assert!(
+        e.contains("population.withdraw.threshold") && e.contains("[0, 1]"),
+        "{e}"
+    );
+    let e = with("{ dist = \"constant\", value = 2.0 }");
+    assert!(e.contains("[0, 1]"), "{e}");
+    let e = with("{ dist = \"beta\", alpha = -1.0, beta = 5.0 }");
+    assert!(e.contains("population.withdraw.threshold.alpha"), "{e}");
+    let e = with("{ dist = \"gamma\", k = 2.0 }");
+    assert!(
+        e.contains("population.withdraw.threshold.dist") && e.contains("\"beta\""),
+        "{e}"
+    );
+    let e = with("{ dist = \"beta\", alpha = 2.0, beta = 5.0, mean = 0.3 }");
+    assert!(
+        e.contains("unknown key `population.withdraw.threshold.mean`"),
+        "{e}"
+    );
+    let e = with("{ alpha = 2.0, beta = 5.0 }");
+    assert!(e.contains("population.withdraw.threshold.dist"), "{e}");
+    // A number out of range is checked as before.
+    let e = with("1.5");
+    assert!(
+        e.contains("population.withdraw.threshold") && e.contains("[0, 1]"),
+        "{e}"
+    );
+    // Its number cannot also be swept.
+    let e = err(&format!(
+        "{DRAWN}[sweep]\npopulation.withdraw.threshold = {{ values = [0.2, 0.3] }}\n"
+    ));
+    assert!(
+        e.contains("population.withdraw.threshold") && e.contains("distribution"),
+        "{e}"
+    );
+}

@@ -80,7 +80,7 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
         // Stage::Settle: training and settlement with each mechanism's terms.
         train::settle_withdrawal::<S>.in_set(Shared(Phase::Train)),
         // Stage::Withdraw: users remember whether withdrawals were absorbed.
-        learn::remember_outcome.in_set(Shared(Phase::Learn)),
+        (learn::remember_outcome, learn::remember_withdrawals).in_set(Shared(Phase::Learn)),
     ));
     plugins.schedule_into(&mut schedule, S::ENABLED);
     schedule
@@ -293,6 +293,10 @@ impl<S: Sink> Engine<S> {
             }
         }
         self.population_for = (game.dynamics.rounds <= 1).then_some(game.belief.to_bits());
+        // Nor does any campaign remember its neighbours' withdrawals of an earlier batch.
+        self.world
+            .resource_mut::<crate::network::Networks>()
+            .forget();
     }
 
     /// Makes the rounds played from now on skip their remaining phases once `flag` is set (a

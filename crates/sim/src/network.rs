@@ -5,16 +5,19 @@
 //! next batch: what each user saw at her decision and the campaign's cascade size.
 
 use bevy_ecs::prelude::Resource;
-use datapact_model::Peers;
+use datapact_model::{Peers, Threshold};
 
 use crate::batch::Batch;
+
+/// (seed, network key, threshold key (0: one number), first replication, replications,
+/// mechanisms).
+type DrawnFor = (u64, u64, u64, u64, usize, usize);
 
 /// The networks of the batch's campaigns (empty without a network).
 #[derive(Resource, Default)]
 pub struct Networks {
-    /// What the graphs were drawn for: (seed, network key, first replication, replications,
-    /// mechanisms).
-    drawn: Option<(u64, u64, u64, usize, usize)>,
+    /// What the graphs were drawn for ([`Networks::key`]).
+    drawn: Option<DrawnFor>,
     /// Per campaign slot of the batch.
     peers: Vec<Peers>,
     /// Per campaign slot: whether its protocol played on its network in this round.
@@ -36,19 +39,44 @@ impl Networks {
         Some(peers)
     }
 
-    /// Draws the batch's graphs unless drawn already (nothing without a network).
+    /// What the batch's graphs and thresholds are drawn for (`None` without a network).
+    fn key(batch: &Batch) -> Option<DrawnFor> {
+        let network = batch.game.network.as_ref()?;
+        let n = batch.game.users;
+        let thresholds = batch
+            .game
+            .peer_threshold
+            .as_ref()
+            .map_or(0, |d| Threshold::Drawn(d.clone()).key(n));
+        Some((
+            batch.seed,
+            network.key(n),
+            thresholds,
+            batch.first_rep,
+            batch.reps,
+            batch.mechanisms.len(),
+        ))
+    }
+
+    /// Draws the batch's graphs unless drawn already (nothing without a network), and each
+    /// replication's thresholds when they are drawn (`Threshold::draw`, their own stream): the
+    /// same graph and thresholds under every mechanism of a replication.
     fn draw(&mut self, batch: &Batch) {
-        let Some(network) = batch.game.network.as_ref() else {
+        let (Some(network), Some(key)) = (batch.game.network.as_ref(), Self::key(batch)) else {
             return;
         };
         let n = batch.game.users;
         let m = batch.mechanisms.len();
-        let key = (batch.seed, network.key(n), batch.first_rep, batch.reps, m);
         if self.drawn != Some(key) {
             self.peers.clear();
+            let thresholds = batch.game.peer_threshold.clone().map(Threshold::Drawn);
             for r in 0..batch.reps {
-                let graph = network.generate(n, batch.seed, batch.first_rep + r as u64);
-                let peers = Peers::new(graph);
+                let rep = batch.first_rep + r as u64;
+                let graph = network.generate(n, batch.seed, rep);
+                let mut peers = Peers::new(graph);
+                if let Some(t) = &thresholds {
+                    peers = peers.with_thresholds(t.draw(n, batch.seed, rep));
+                }
                 for _ in 1..m {
                     self.peers.push(peers.clone());
                 }
@@ -68,14 +96,7 @@ impl Networks {
     /// Campaign `c`'s graph (`None` without a network, or when no withdraw phase of this
     /// batch drew it: a mechanism without one, C).
     pub fn graph(&self, batch: &Batch, c: usize) -> Option<&datapact_model::Csr> {
-        let network = batch.game.network.as_ref()?;
-        let key = (
-            batch.seed,
-            network.key(batch.game.users),
-            batch.first_rep,
-            batch.reps,
-            batch.mechanisms.len(),
-        );
+        let key = Self::key(batch)?;
         (self.drawn == Some(key))
             .then(|| self.peers.get(c).map(|p| &p.graph))
             .flatten()
@@ -86,6 +107,30 @@ impl Networks {
     pub fn cascade(&self, batch: &Batch, c: usize) -> Option<u32> {
         batch.game.network.as_ref()?;
         Some(self.of(batch, c).map_or(0, |p| p.cascade() as u32))
+    }
+
+    /// Campaign slot `c` remembers who withdrew in the round just played, for its next round
+    /// (`docs/model.md` section 16: the previous round only): `withdrew(i)` for its user i, or
+    /// nobody when its protocol did not play (cancelled at assignment, or no withdraw phase).
+    pub fn remember(&mut self, batch: &Batch, c: usize, withdrew: impl Fn(usize) -> bool) {
+        if batch.game.network.is_none() {
+            return;
+        }
+        let played = self.played.get(c).copied().unwrap_or(false);
+        if let Some(peers) = self.peers.get_mut(c) {
+            if played {
+                peers.remember(withdrew);
+            } else {
+                peers.remember(|_| false);
+            }
+        }
+    }
+
+    /// A new population (a batch starts): no campaign remembers an earlier round.
+    pub fn forget(&mut self) {
+        for peers in &mut self.peers {
+            peers.forget();
+        }
     }
 
     /// What campaign `c`'s protocol recorded (`None` without a network, or before the batch's

@@ -438,7 +438,7 @@ declare_table! {
     /// The network columns of one `events` row.
     network EventNetwork, builders EventNetworkBuilders, specs EVENTS_NETWORK_COLUMNS;
     {
-        trigger: Option<u32> => "Network runs only. On the withdraw event of a user who withdrew through her ties: the neighbour (user index) whose withdrawal, reaching her, set off her decision (the last one she learned of). Null on every other event and for a cell without a network.",
+        trigger: Option<u32> => "Network runs only. The neighbour (user index) whose withdrawal, reaching the user, set off her decision: on the withdraw event of a user who withdrew through her ties (the last withdrawal she learned of), and on every stay_again event (the withdrawal that made her decide again). Null on every other event and for a cell without a network.",
     }
 }
 

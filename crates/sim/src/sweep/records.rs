@@ -90,7 +90,7 @@ pub struct CellOutput {
 
 /// Appends a campaign's events. `triggers` (on a network): per user, the neighbour whose
 /// withdrawal set off her withdrawal through ties (`Peers::NOBODY` for the others), named on
-/// her withdraw event.
+/// her withdraw event; an event that names its own trigger (`stay_again`) keeps it.
 pub(crate) fn push_events(
     out: &mut Vec<EventRecord>,
     rep: u32,
@@ -105,7 +105,8 @@ pub(crate) fn push_events(
         mechanism,
         seq: seq as u32,
         event: *e,
-        trigger: triggers.and_then(|t| {
+        trigger: e.trigger.or_else(|| {
+            let t = triggers?;
             let user = e.user? as usize;
             let by = *t.get(user)?;
             (e.kind == datapact_model::EventKind::Withdraw && by != datapact_model::Peers::NOBODY)

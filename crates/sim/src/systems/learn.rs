@@ -1,14 +1,15 @@
-//! Learn: after training, reporting users remember whether withdrawals were absorbed (shared)
-//! and C's users update their belief from the round's outcome (repeated games; no effect on a
+//! Learn: after training, reporting users remember whether withdrawals were absorbed and, on a
+//! network, which of their neighbours withdrew (shared), and C's users update their belief from the round's outcome (repeated games; no effect on a
 //! single campaign).
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
+use datapact_model::Decision;
 use datapact_model::dynamics::learn_beliefs;
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable};
-use crate::components::{Belief, Burden, Member, Remembers};
+use crate::components::{Belief, Burden, Choice, Member, Remembers};
 use crate::core::Subsidy;
 use crate::plugin::This;
 
@@ -33,6 +34,24 @@ pub fn remember_outcome(
                     m.0.remember(o.withdrawals, o.success());
                 }
             }
+        }
+    }
+}
+
+/// On a network, every campaign remembers which of its users withdrew, so that in the next round
+/// each user starts knowing her neighbours' withdrawals of this one (`docs/model.md` section 16).
+pub fn remember_withdrawals(
+    batch: Res<Batch>,
+    mut networks: ResMut<crate::network::Networks>,
+    deciders: Query<(&Member, &Choice)>,
+) {
+    if batch.game.network.is_none() || !next_round(&batch) {
+        return;
+    }
+    for (members, choice) in deciders.contiguous_iter().expect("dense query") {
+        for (c, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
+            let decision = &choice[rows];
+            networks.remember(&batch, c, |i| decision[i].0 == Decision::Withdraw);
         }
     }
 }
