@@ -302,29 +302,25 @@ fn events_name_the_neighbour_whose_withdrawal_triggered_a_decision() {
             graph.has_edge(u as usize, t as usize),
             "{t} is not {u}'s neighbour"
         );
+        // An earlier event of the same campaign: `what` by user `who`.
+        let before = |what: &str, who: u32| {
+            (0..kind.len()).any(|j| {
+                rep[j] == rep[i]
+                    && mech[j] == mech[i]
+                    && kind[j] == what
+                    && user[j] == Some(who)
+                    && seq[j] < seq[i]
+            })
+        };
         // The trigger withdrew earlier in the same campaign.
-        assert!(
-            (0..kind.len()).any(|j| rep[j] == rep[i]
-                && mech[j] == mech[i]
-                && kind[j] == "withdraw"
-                && user[j] == Some(t)
-                && seq[j] < seq[i]),
-            "{t} did not withdraw before {u}"
-        );
+        assert!(before("withdraw", t), "{t} did not withdraw before {u}");
         let m = ["S", "M", "async"]
             .iter()
             .position(|m| *m == mech[i])
             .unwrap();
         if kind[i] == "stay_again" {
             // She had answered `stay` before, in the same campaign.
-            assert!(
-                (0..kind.len()).any(|j| rep[j] == rep[i]
-                    && mech[j] == mech[i]
-                    && kind[j] == "stay"
-                    && user[j] == Some(u)
-                    && seq[j] < seq[i]),
-                "{u} stays again without having stayed"
-            );
+            assert!(before("stay", u), "{u} stays again without having stayed");
             again[m] += 1;
         } else {
             named[m] += 1;

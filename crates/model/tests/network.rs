@@ -435,34 +435,32 @@ fn thresholds_are_one_number_or_drawn_on_their_own_stream() {
 /// ranges beyond it are refused, with the range in the message.
 #[test]
 fn a_drawn_threshold_must_draw_in_the_unit_interval() {
-    let ok = [
-        CostDist::Beta {
-            alpha: 2.0,
-            beta: 5.0,
-        },
-        CostDist::Uniform {
-            low: 0.0,
-            high: 1.0,
-        },
-        CostDist::Constant { value: 1.0 },
+    let uniform = |low, high| CostDist::Uniform { low, high };
+    let cases = [
+        (uniform(0.0, 1.0), true),
+        (uniform(0.5, 1.2), false),
+        (CostDist::Constant { value: 1.0 }, true),
+        (CostDist::Constant { value: 1.5 }, false),
+        (
+            CostDist::Beta {
+                alpha: 2.0,
+                beta: 5.0,
+            },
+            true,
+        ),
+        (
+            CostDist::LogNormal {
+                mu: -2.0,
+                sigma: 0.1,
+            },
+            false,
+        ),
     ];
-    for d in ok {
-        assert_eq!(Threshold::Drawn(d.clone()).validate(), Ok(()), "{d:?}");
-    }
-    let bad = [
-        CostDist::LogNormal {
-            mu: -2.0,
-            sigma: 0.1,
-        },
-        CostDist::Uniform {
-            low: 0.5,
-            high: 1.2,
-        },
-        CostDist::Constant { value: 1.5 },
-    ];
-    for d in bad {
-        let e = Threshold::Drawn(d.clone()).validate().unwrap_err();
-        assert!(e.contains("[0, 1]"), "{d:?}: {e}");
+    for (d, ok) in cases {
+        match Threshold::Drawn(d.clone()).validate() {
+            Ok(()) => assert!(ok, "{d:?} accepted"),
+            Err(e) => assert!(!ok && e.contains("[0, 1]"), "{d:?}: {e}"),
+        }
     }
 }
 

@@ -467,48 +467,45 @@ fn absent_text(text: &str) -> String {
 
 #[test]
 fn a_bad_drawn_threshold_names_the_file_key_and_allowed_range() {
-    let with =
-        |table: &str| err(&DRAWN.replace("{ dist = \"beta\", alpha = 2.0, beta = 5.0 }", table));
-    let e = with("{ dist = \"lognormal\", mu = -1.0, sigma = 0.5 }");
-    assert!(
-        e.contains("net.toml")
-            && e.contains("population.withdraw.threshold")
-            && e.contains("[0, 1]"),
-        "{e}"
-    );
-    let e = with("{ dist = \"uniform\", low = 0.2, high = 1.5 }");
-    assert!(
-        e.contains("population.withdraw.threshold") && e.contains("[0, 1]"),
-        "{e}"
-    );
-    let e = with("{ dist = \"constant\", value = 2.0 }");
-    assert!(e.contains("[0, 1]"), "{e}");
-    let e = with("{ dist = \"beta\", alpha = -1.0, beta = 5.0 }");
-    assert!(e.contains("population.withdraw.threshold.alpha"), "{e}");
-    let e = with("{ dist = \"gamma\", k = 2.0 }");
-    assert!(
-        e.contains("population.withdraw.threshold.dist") && e.contains("\"beta\""),
-        "{e}"
-    );
-    let e = with("{ dist = \"beta\", alpha = 2.0, beta = 5.0, mean = 0.3 }");
-    assert!(
-        e.contains("unknown key `population.withdraw.threshold.mean`"),
-        "{e}"
-    );
-    let e = with("{ alpha = 2.0, beta = 5.0 }");
-    assert!(e.contains("population.withdraw.threshold.dist"), "{e}");
-    // A number out of range is checked as before.
-    let e = with("1.5");
-    assert!(
-        e.contains("population.withdraw.threshold") && e.contains("[0, 1]"),
-        "{e}"
-    );
+    let key = "population.withdraw.threshold";
+    let cases: [(&str, &[&str]); 8] = [
+        (
+            "{ dist = \"lognormal\", mu = -1.0, sigma = 0.5 }",
+            &["net.toml", key, "[0, 1]"],
+        ),
+        (
+            "{ dist = \"uniform\", low = 0.2, high = 1.5 }",
+            &[key, "[0, 1]"],
+        ),
+        ("{ dist = \"constant\", value = 2.0 }", &[key, "[0, 1]"]),
+        (
+            "{ dist = \"beta\", alpha = -1.0, beta = 5.0 }",
+            &["population.withdraw.threshold.alpha"],
+        ),
+        (
+            "{ dist = \"gamma\", k = 2.0 }",
+            &["population.withdraw.threshold.dist", "\"beta\""],
+        ),
+        (
+            "{ dist = \"beta\", alpha = 2.0, beta = 5.0, mean = 0.3 }",
+            &["unknown key `population.withdraw.threshold.mean`"],
+        ),
+        (
+            "{ alpha = 2.0, beta = 5.0 }",
+            &["population.withdraw.threshold.dist"],
+        ),
+        // A number out of range is checked as before.
+        ("1.5", &[key, "[0, 1]"]),
+    ];
+    for (table, expected) in cases {
+        let e = err(&DRAWN.replace("{ dist = \"beta\", alpha = 2.0, beta = 5.0 }", table));
+        for x in expected {
+            assert!(e.contains(x), "{table}: {e} lacks {x}");
+        }
+    }
     // Its number cannot also be swept.
     let e = err(&format!(
         "{DRAWN}[sweep]\npopulation.withdraw.threshold = {{ values = [0.2, 0.3] }}\n"
     ));
-    assert!(
-        e.contains("population.withdraw.threshold") && e.contains("distribution"),
-        "{e}"
-    );
+    assert!(e.contains(key) && e.contains("distribution"), "{e}");
 }
