@@ -161,7 +161,7 @@ pub struct CellAudit<'a> {
 impl CellAudit<'_> {
     /// The game `mechanism` plays in a cell whose game is `cell` (a named variant's settings
     /// applied; the draws are the cell's).
-    fn game_of<'g>(&self, mechanism: Audited, cell: &'g Game) -> Cow<'g, Game> {
+    pub(crate) fn game_of<'g>(&self, mechanism: Audited, cell: &'g Game) -> Cow<'g, Game> {
         match mechanism
             .variant
             .and_then(|index| self.variants.iter().find(|v| v.index == index))
@@ -187,7 +187,7 @@ fn profile((base, deviator): Strategies) -> Profile {
 
 /// Where `mechanism`'s campaigns of cell `cell` are played: its draws are keyed by the cell's
 /// index (the audit's own streams, independent of the scenario's draw keys).
-fn cell_of<'a>(
+pub(crate) fn cell_of<'a>(
     mechanism: Audited,
     game: &'a Game,
     cell: usize,

@@ -29,6 +29,7 @@
 //! ([`spec`]); everything derives from the scenario seed, so the output is the same whatever
 //! the thread count.
 
+pub mod bins;
 pub mod deviations;
 pub mod recovery;
 mod render;
@@ -314,6 +315,10 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     table::DEVIATIONS.write(&inputs.out, &dev_values)?;
     let eq_values: Vec<_> = eqs.iter().map(EquilibriumRow::values).collect();
     table::EQUILIBRIA.write(&inputs.out, &eq_values)?;
+    let settings = bins::settings(&spec.analysis.bins);
+    let bin_rows =
+        unless_stopped(pool.install(|| bins::all_cells(&scenario, &cx, settings, &stopped)))?;
+    bins::write(&inputs.out, &menu, &bin_rows)?;
     let part1 = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -337,6 +342,7 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
         scenario: &audited,
         skipped: &skipped,
         side_by_side: &side_by_side,
+        bins: (settings, &bin_rows),
     };
     let report = render::write(&inputs.out, &spec, &menu, &what, &devs, &eqs, &claims)?;
     Ok(AuditSummary {

@@ -404,6 +404,8 @@ pub struct Audited<'a> {
     pub skipped: &'a [&'static str],
     /// S and M campaign by campaign at each R of [`crate::recovery::RECOVERY`] (paper scenarios).
     pub side_by_side: &'a [SideBySide],
+    /// The cost-dependent equilibria and their settings.
+    pub bins: (crate::bins::BinsSettings, &'a [crate::bins::BinsRow]),
 }
 
 /// Claims 3 and 4 at R = 0 and R = 1, campaign by campaign: the table and what it shows.
@@ -586,6 +588,13 @@ pub fn write(
     );
     md.push_str(&dynamics_text(menu, mechanisms, eqs));
     if !paper {
+        md.push('\n');
+        md.push_str(&crate::bins::markdown(
+            menu,
+            mechanisms,
+            what.bins.0,
+            what.bins.1,
+        ));
         md.push_str(
             "\n## 3. The paper's claims\n\nSkipped: this scenario is not one of the paper's, so the spec's \
              `steps` (the paper's V × p grid) and `[analysis.variants]` (the paper's claims re-decided \
@@ -597,6 +606,12 @@ pub fn write(
         return Ok(report);
     }
     md.push_str("\n![equilibrium welfare](figures/equilibrium_welfare.png)\n\n");
+    md.push_str(&crate::bins::markdown(
+        menu,
+        mechanisms,
+        what.bins.0,
+        what.bins.1,
+    ));
     md.push_str("## 3. The claims across model variants\n\n");
     let _ = writeln!(
         md,

@@ -32,6 +32,31 @@ pub struct Analysis {
     pub dynamics: DynamicsSpec,
     /// `[analysis.variants]`.
     pub variants: VariantsSpec,
+    /// `[analysis.bins]` (optional: the defaults of [`BinsSpec`]).
+    #[serde(default)]
+    pub bins: BinsSpec,
+}
+
+/// `[analysis.bins]`: the cost-dependent equilibria ([`crate::bins`]).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BinsSpec {
+    /// Cost bins B (by the user's cost rank in the campaign).
+    pub bins: u32,
+    /// Sweeps of bin-by-bin best responses before giving up.
+    pub max_sweeps: u32,
+    /// Replications per evaluation (every sweep and bin, and the outcomes).
+    pub replications: u32,
+}
+
+impl Default for BinsSpec {
+    fn default() -> BinsSpec {
+        BinsSpec {
+            bins: 3,
+            max_sweeps: 8,
+            replications: 200,
+        }
+    }
 }
 
 /// `[analysis.deviation]`.
@@ -94,6 +119,9 @@ impl AuditSpec {
         int("dynamics.replications", a.dynamics.replications, 2, 100_000)?;
         int("variants.replications", a.variants.replications, 2, 100_000)?;
         int("variants.steps", a.variants.steps, 2, 31)?;
+        int("bins.bins", a.bins.bins, 1, 8)?;
+        int("bins.max_sweeps", a.bins.max_sweeps, 1, 100)?;
+        int("bins.replications", a.bins.replications, 2, 100_000)?;
         let f = &a.deviation.report_factors;
         if f.is_empty()
             || f.len() > 16
@@ -123,6 +151,14 @@ mod tests {
     fn shipped_settings_parse() {
         let s = AuditSpec::parse(DEFAULT_SPEC, "audit.toml").unwrap();
         assert_eq!(s.analysis.deviation.report_factors, [0.5, 0.8, 1.25, 2.0]);
+        assert_eq!(s.analysis.bins, BinsSpec::default());
+        // `[analysis.bins]` may be left out: its defaults
+        let start = DEFAULT_SPEC.find("[analysis.bins]").unwrap();
+        let end = start + DEFAULT_SPEC[start..].find("\n\n").unwrap();
+        let text = format!("{}{}", &DEFAULT_SPEC[..start], &DEFAULT_SPEC[end..]);
+        assert!(!text.contains("max_sweeps"));
+        let t = AuditSpec::parse(&text, "audit.toml").unwrap();
+        assert_eq!(t.analysis.bins, BinsSpec::default());
     }
 
     #[test]
@@ -138,6 +174,12 @@ mod tests {
         let text = DEFAULT_SPEC.replace("steps = 11 ", "steps = 70 ");
         let e = AuditSpec::parse(&text, "my.toml").unwrap_err().to_string();
         assert!(e.contains("analysis.steps") && e.contains("[2, 31]"), "{e}");
+        let text = DEFAULT_SPEC.replace("bins = 3 ", "bins = 9 ");
+        let e = AuditSpec::parse(&text, "my.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("analysis.bins.bins") && e.contains("[1, 8]"),
+            "{e}"
+        );
         let text = DEFAULT_SPEC.replace("max_rounds", "max_round");
         let e = AuditSpec::parse(&text, "my.toml").unwrap_err().to_string();
         assert!(e.contains("my.toml") && e.contains("max_round"), "{e}");

@@ -161,6 +161,109 @@ pub const EQUILIBRIA: TableDecl = TableDecl {
     ],
 };
 
+/// `equilibria_bins/`: one row per cell × mechanism × cost bin.
+pub const EQUILIBRIA_BINS: TableDecl = TableDecl {
+    name: "equilibria_bins",
+    row: "cell × audited mechanism × cost bin: Gauss–Seidel best responses of cost-dependent profiles from truthful-sincere (the cell's columns repeated in each of its bins' rows)",
+    columns: &[
+        (
+            "cell",
+            Ty::U32,
+            "cell index (the paper's V × p grid, or the audited scenario's own cells)",
+        ),
+        ("value", Ty::F64, "V"),
+        ("payment", Ty::F64, "p"),
+        (
+            "mechanism",
+            Ty::Str,
+            "an audited mechanism played by the app's engine",
+        ),
+        ("bins", Ty::U32, "B, the number of cost bins"),
+        (
+            "bin",
+            Ty::U32,
+            "this row's bin b: the users of cost rank r (ascending, ties by index) with ⌊r·B/n⌋ = b",
+        ),
+        ("quantile_low", Ty::F64, "b/B"),
+        ("quantile_high", Ty::F64, "(b + 1)/B"),
+        (
+            "report_factor",
+            Ty::F64,
+            "the bin's report factor in the final profile (report = factor × true cost)",
+        ),
+        (
+            "withdraw",
+            Ty::Str,
+            "the bin's withdraw rule in the final profile",
+        ),
+        (
+            "converged",
+            Ty::Bool,
+            "a sweep switched no bin (no bin's deviation gains > 0 and > 2 SE)",
+        ),
+        (
+            "status",
+            Ty::Str,
+            "`converged`, `cycle` (a profile recurred after a sweep) or `limit` (max_sweeps reached)",
+        ),
+        (
+            "sweeps",
+            Ty::U32,
+            "sweeps made (each evaluates every bin once)",
+        ),
+        ("switches", Ty::U32, "bin switches made"),
+        (
+            "last_switch",
+            Ty::Str,
+            "the last switch: sweep, bin, from → to, its gain ± SE (empty if none)",
+        ),
+        (
+            "residual_gain",
+            Ty::F64,
+            "the largest mean gain of a unilateral bin deviation from the final profile",
+        ),
+        ("residual_se", Ty::F64, "its standard error"),
+        ("residual_bin", Ty::U32, "the bin of that deviation"),
+        ("replications", Ty::U32, "campaigns per evaluation"),
+        (
+            "success_rate",
+            Ty::F64,
+            "success rate under the final profile",
+        ),
+        ("success_se", Ty::F64, "its standard error"),
+        (
+            "welfare_mean",
+            Ty::F64,
+            "mean welfare under the final profile",
+        ),
+        ("welfare_se", Ty::F64, "its standard error"),
+        (
+            "privacy_cost_mean",
+            Ty::F64,
+            "mean privacy cost borne under the final profile",
+        ),
+        ("privacy_cost_se", Ty::F64, "its standard error"),
+        (
+            "truthful_success_rate",
+            Ty::F64,
+            "success rate when everyone is truthful and sincere (same draws)",
+        ),
+        ("truthful_success_se", Ty::F64, "its standard error"),
+        (
+            "truthful_welfare_mean",
+            Ty::F64,
+            "mean welfare when everyone is truthful and sincere (same draws)",
+        ),
+        ("truthful_welfare_se", Ty::F64, "its standard error"),
+        (
+            "truthful_privacy_cost_mean",
+            Ty::F64,
+            "mean privacy cost when everyone is truthful and sincere (same draws)",
+        ),
+        ("truthful_privacy_cost_se", Ty::F64, "its standard error"),
+    ],
+};
+
 fn wrong(table: &str, column: &str) -> ! {
     panic!("{table}.{column}: value of the wrong type")
 }
@@ -279,7 +382,7 @@ mod tests {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema.md"),
         )
         .unwrap();
-        for t in [&DEVIATIONS, &EQUILIBRIA] {
+        for t in [&DEVIATIONS, &EQUILIBRIA, &EQUILIBRIA_BINS] {
             assert!(
                 doc.contains(&t.markdown()),
                 "docs/schema.md must contain, verbatim:\n{}",

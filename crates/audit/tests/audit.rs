@@ -78,7 +78,7 @@ fn audit_writes_every_output_and_is_thread_independent() {
     for v in &summary.variants {
         assert_eq!(v.claims.len(), 6, "{}", v.id);
     }
-    for table in ["deviations", "equilibria"] {
+    for table in ["deviations", "equilibria", "equilibria_bins"] {
         let file = |d: &Path| std::fs::read(d.join(table).join("part-00000.parquet")).unwrap();
         assert_eq!(
             file(&one),
@@ -92,6 +92,8 @@ fn audit_writes_every_output_and_is_thread_independent() {
         "## 4. What each claim needs",
         "**Which S? Claims 3 and 4 at R = 0 and R = 1, campaign by campaign.**",
         "| baseline | paper settings |",
+        "### Cost-dependent equilibria",
+        "20^3 = 8000 profiles",
     ] {
         assert!(report.contains(section), "REPORT.md lacks {section:?}");
     }
@@ -329,4 +331,134 @@ fn m_contains_s_campaign_by_campaign_at_r0_but_not_at_r1() {
     assert_eq!((r0.m_success, r1.m_success), (r0.m_success, r0.m_success));
     assert!(r1.s_only > 0, "{r1:?}");
     assert!(r1.s_success > r0.s_success, "{r0:?} {r1:?}");
+}
+
+/// With as many bins as users each bin is one cost rank, so a bin's deviator is the user the
+/// unilateral deviations put at quantile b/n: from truthful play in every bin, the engine's
+/// per-user profiles give the deviation rows' gains bit for bit (same draws, same deviators).
+#[test]
+fn one_user_per_bin_gives_the_unilateral_deviation_gains() {
+    use datapact_audit::bins::bin_gains;
+    use datapact_audit::deviations::{Audited, CellAudit, deviation_rows};
+    use datapact_model::Game;
+    use datapact_model::deviation::{Choice, Menu};
+
+    let plugins = Arc::new(PluginSet::core());
+    let menu = Menu::new(&[0.5, 2.0]);
+    let game = Game {
+        users: 4,
+        value: 0.2,
+        payment: 0.05,
+        obs_noise: 0.1,
+        ..Game::default()
+    };
+    for name in ["S", "M"] {
+        let mechanisms = [Audited {
+            id: plugins.catalog().mechanism(name).unwrap() as u16,
+            name,
+            variant: None,
+            direct: None,
+        }];
+        let quantiles = [0.0, 0.25, 0.5, 0.75];
+        let a = CellAudit {
+            plugins: &plugins,
+            mechanisms: &mechanisms,
+            variants: &[],
+            seed: 11,
+            menu: &menu,
+            quantiles: &quantiles,
+            replications: 60,
+            dynamics_replications: 10,
+            max_rounds: 2,
+        };
+        let rows = deviation_rows(3, &game, &a);
+        let all: Vec<Choice> = menu.choices().collect();
+        let profile = [Choice::TRUTHFUL; 4];
+        let mut compared = 0;
+        for (b, q) in quantiles.iter().enumerate() {
+            let gains = bin_gains(mechanisms[0], &game, 3, &a, 60, &all, &profile, b);
+            assert_eq!(gains[0].mean(), 0.0, "truthful against itself");
+            for r in rows.iter().filter(|r| r.quantile == *q) {
+                let j = all.iter().position(|&c| c == r.choice).unwrap();
+                assert_eq!(gains[j].count, 60);
+                assert_eq!(
+                    gains[j].mean().to_bits(),
+                    r.gain_mean.to_bits(),
+                    "{name} {r:?}"
+                );
+                assert_eq!(gains[j].se().to_bits(), r.gain_se.to_bits(), "{name} {r:?}");
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 4 * 5);
+        assert!(rows.iter().any(|r| r.gain_mean != 0.0));
+    }
+}
+
+/// The tiny audit's `equilibria_bins/`: B rows per cell × mechanism, each cell's bins agreeing
+/// on its columns; a converged cell's residual gain is not significant, and a profile truthful
+/// in every bin has the truthful outcomes exactly (the same draws).
+#[test]
+fn bin_equilibria_rows_are_consistent() {
+    use datapact_audit::bins::{BinsEnd, bins_rows};
+    use datapact_audit::deviations::{Audited, CellAudit, significant};
+    use datapact_model::Game;
+    use datapact_model::deviation::{Choice, Menu};
+
+    let plugins = Arc::new(PluginSet::core());
+    let menu = Menu::new(&[0.5, 0.8, 1.25, 2.0]);
+    let mechanisms: Vec<Audited> = ["S", "M"]
+        .map(|name| Audited {
+            id: plugins.catalog().mechanism(name).unwrap() as u16,
+            name,
+            variant: None,
+            direct: None,
+        })
+        .to_vec();
+    let a = CellAudit {
+        plugins: &plugins,
+        mechanisms: &mechanisms,
+        variants: &[],
+        seed: 20260508,
+        menu: &menu,
+        quantiles: &[0.5],
+        replications: 10,
+        dynamics_replications: 10,
+        max_rounds: 2,
+    };
+    let settings = datapact_audit::bins::BinsSettings {
+        bins: 3,
+        max_sweeps: 6,
+        replications: 120,
+    };
+    let mut moved = 0;
+    for (cell, (v, p)) in [(0.1, 0.05), (0.3, 0.0)].into_iter().enumerate() {
+        let game = Game {
+            users: 20,
+            threshold: 0.6,
+            value: v,
+            payment: p,
+            ..Game::default()
+        };
+        let rows = bins_rows(cell, &game, &a, settings);
+        assert_eq!(rows.len(), 2);
+        for r in &rows {
+            let d = &r.dynamics;
+            assert_eq!(r.profile.len(), 3);
+            assert_eq!(r.values(&menu).len(), 3);
+            if d.end == BinsEnd::Converged {
+                assert!(!significant(d.residual.0, d.residual.1), "{r:?}");
+            } else {
+                assert!(d.last.is_some(), "{r:?}");
+            }
+            if r.profile.iter().all(|&c| c == Choice::TRUTHFUL) {
+                assert_eq!(r.outcomes[0], r.outcomes[1], "{r:?}");
+            } else {
+                moved += 1;
+                assert!(d.switches > 0 && d.last.is_some(), "{r:?}");
+            }
+        }
+    }
+    // truthful play is not an equilibrium of S or M there (the audit's unilateral gains)
+    assert!(moved > 0);
 }

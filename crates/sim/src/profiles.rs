@@ -26,7 +26,15 @@ pub struct Profile {
     pub deviator: Option<(usize, (u16, u16))>,
 }
 
-impl Profile {
+/// Who plays what in one campaign: each user's (report, withdraw) strategy indices into the
+/// rules. [`Profile`] is a symmetric profile with at most one deviator; the audit's
+/// cost-dependent profiles give each cost bin its own strategies.
+pub trait Strategies {
+    /// The (report, withdraw) strategy indices of `user`.
+    fn of(&self, user: usize) -> (u16, u16);
+}
+
+impl Strategies for Profile {
     fn of(&self, user: usize) -> (u16, u16) {
         match self.deviator {
             Some((who, s)) if who == user => s,
@@ -60,10 +68,10 @@ thread_local! {
 /// for every replication; `costs` are the replication's true costs) as campaigns of
 /// `cell.mechanism` on the replication's draws, and hands each campaign's outcome and its users'
 /// payoffs to `each(rep, profile, outcome, payoffs)`, in replication and profile order.
-pub fn play_profiles(
+pub fn play_profiles<P: Strategies>(
     cell: &ProfileCell,
     reps: Range<u32>,
-    profiles: impl Fn(u32, &[f64]) -> Vec<Profile>,
+    profiles: impl Fn(u32, &[f64]) -> Vec<P>,
     mut each: impl FnMut(u32, usize, &Outcome, &[f64]),
 ) {
     let n = cell.game.users;
@@ -73,7 +81,7 @@ pub fn play_profiles(
         .sampler()
         .expect("validated cost distribution");
     let mut draws = Draws::default();
-    let mut batch: Vec<Vec<Profile>> = Vec::new();
+    let mut batch: Vec<Vec<P>> = Vec::new();
     ENGINE.with(|slot| {
         let mut slots = slot.borrow_mut();
         let engine = &mut crate::sweep::engines_for(&mut slots, cell.plugins, 1)[0];
