@@ -670,6 +670,73 @@ pub fn markdown(menu: &Menu, mechanisms: &[&str], s: BinsSettings, rows: &[BinsR
     md
 }
 
+/// The grid of `datapact reproduce`'s cost-dependent equilibria: `f3_welfare` at V ∈ {0.1, 0.2,
+/// 0.3} × p ∈ {0, 0.05, 0.1} (9 cells: a reduced size, for the time CI gives the reproduction).
+pub const REPRODUCE_GRID: [&str; 2] = [
+    "sweep.game.value={ from = 0.1, to = 0.3, steps = 3 }",
+    "sweep.game.payment={ from = 0.0, to = 0.1, steps = 3 }",
+];
+
+/// `datapact reproduce`'s cost-dependent equilibria: the paper scenario `f3_welfare` (its text
+/// `f3`) on [`REPRODUCE_GRID`], with the shipped audit settings' menu and `[analysis.bins]`;
+/// writes `out/equilibria_bins/` and returns REPORT.md's section. `cancel` stops it between cells
+/// ([`crate::AuditError::Interrupted`]).
+pub fn reproduce(
+    catalog: &std::sync::Arc<datapact_model::Catalog>,
+    plugins: &std::sync::Arc<datapact_sim::PluginSet>,
+    f3: &str,
+    out: &std::path::Path,
+    threads: usize,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<String, crate::AuditError> {
+    let spec = crate::AuditSpec::parse(crate::DEFAULT_SPEC, "<embedded>/audit.toml")?;
+    let a = &spec.analysis;
+    let overrides: Vec<String> = REPRODUCE_GRID.iter().map(|s| s.to_string()).collect();
+    let scenario = datapact_scenario::Scenario::from_str_with(
+        catalog,
+        f3,
+        "<embedded>/paper/f3_welfare.toml",
+        &overrides,
+    )?;
+    let names = scenario.mechanism_names();
+    let mechanisms = crate::deviations::audited(&scenario.catalog, catalog, &names);
+    let audited: Vec<&'static str> = mechanisms.iter().map(|m| m.name).collect();
+    let menu = Menu::new(&a.deviation.report_factors);
+    let cx = CellAudit {
+        plugins,
+        mechanisms: &mechanisms,
+        variants: &scenario.variants,
+        seed: scenario.seed,
+        menu: &menu,
+        quantiles: &a.deviation.cost_quantiles,
+        replications: a.replications,
+        dynamics_replications: a.dynamics.replications,
+        max_rounds: a.dynamics.max_rounds,
+    };
+    let s = settings(&a.bins);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| crate::AuditError::Io {
+            path: out.to_path_buf(),
+            message: format!("cannot start worker threads: {e}"),
+        })?;
+    let stopped = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+    let rows = pool
+        .install(|| all_cells(&scenario, &cx, s, &stopped))
+        .ok_or(crate::AuditError::Interrupted)?;
+    write(out, &menu, &rows)?;
+    Ok(format!(
+        "## Cost-dependent equilibria\n\nThe incentive audit's cost-dependent equilibria \
+         (`datapact audit`, docs/model.md §11) of `{}` at a reduced size: V ∈ {{0.1, 0.2, 0.3}} × \
+         p ∈ {{0, 0.05, 0.1}}, the audit's strategy menu (report factors {:?} and truthful × the \
+         withdraw rules). `datapact audit` has every cell of its grid.\n\n{}",
+        scenario.name,
+        a.deviation.report_factors,
+        markdown(&menu, &audited, s, &rows)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use crate::embedded;
 use crate::failure::Failure;
 use crate::signals::Signals;
 
-fn failure(signals: &Signals, e: AuditError) -> Failure {
+pub(crate) fn failure(signals: &Signals, e: AuditError) -> Failure {
     match e {
         AuditError::Spec { .. } | AuditError::Refused(_) => Failure {
             code: 2,

@@ -88,6 +88,52 @@ fn run_paper(
     Ok(())
 }
 
+/// Issue 26 item 4 in REPORT.md: the audit's cost-dependent equilibria of `f3_welfare` at a
+/// reduced size, their table in `equilibria_bins/` beside REPORT.md and their section appended
+/// to it.
+fn cost_dependent_equilibria(
+    cx: &Context,
+    report: &Path,
+    threads: usize,
+    signals: &Signals,
+) -> Result<(), Failure> {
+    let t = Instant::now();
+    let (_, f3) = embedded::PAPER
+        .iter()
+        .find(|(name, _)| *name == "f3_welfare")
+        .expect("f3_welfare is a paper scenario");
+    let section = datapact_audit::bins::reproduce(
+        &cx.catalog,
+        &cx.plugins,
+        f3,
+        report,
+        threads,
+        Some(&signals.stop),
+    )
+    .map_err(|e| {
+        let interrupted = matches!(e, datapact_audit::AuditError::Interrupted);
+        let mut failure = crate::audit_cmd::failure(signals, e);
+        if interrupted {
+            failure.message = INTERRUPTED.to_string();
+        }
+        failure
+    })?;
+    let path = report.join("REPORT.md");
+    let io = |e: std::io::Error| Failure {
+        code: 1,
+        message: format!("{}: {e}", path.display()),
+    };
+    let text = std::fs::read_to_string(&path).map_err(io)?;
+    let text = format!("{}\n\n{section}", text.trim_end());
+    datapact_trace::atomic::write_atomic(&path, text.as_bytes()).map_err(io)?;
+    println!(
+        "cost-dependent equilibria: {:.1} s -> {}",
+        t.elapsed().as_secs_f64(),
+        report.join("equilibria_bins").display()
+    );
+    Ok(())
+}
+
 /// `datapact reproduce [--out DIR] [--threads N] [--seeds K]`.
 pub(crate) fn reproduce(
     cx: &Context,
@@ -118,6 +164,7 @@ pub(crate) fn reproduce(
         &seeded,
     )?;
     print_report(&output);
+    cost_dependent_equilibria(cx, &output.dir, threads, &signals)?;
     println!(
         "reproduction done in {:.1} s",
         started.elapsed().as_secs_f64()
