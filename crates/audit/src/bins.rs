@@ -144,16 +144,6 @@ pub fn best_responses(
     let mut profile = start;
     let mut seen = vec![profile.clone()];
     let (mut sweeps, mut switches, mut last) = (0, 0, None);
-    let residual_at =
-        |profile: &[usize], gains: &mut dyn FnMut(&[usize], usize) -> Vec<(f64, f64)>| {
-            (0..bins)
-                .map(|b| {
-                    let (j, m, s) = best_of(&gains(profile, b));
-                    (m, s, b, j)
-                })
-                .max_by(|x, y| x.0.total_cmp(&y.0).then(y.2.cmp(&x.2)))
-                .unwrap_or((0.0, 0.0, 0, 0))
-        };
     let end = loop {
         sweeps += 1;
         let mut changed = false;
@@ -194,7 +184,14 @@ pub fn best_responses(
         }
         seen.push(profile.clone());
     };
-    let residual = residual_at(&profile, &mut gains);
+    // the largest gain of a bin deviation from the final profile
+    let residual = (0..bins)
+        .map(|b| {
+            let (j, m, s) = best_of(&gains(&profile, b));
+            (m, s, b, j)
+        })
+        .max_by(|x, y| x.0.total_cmp(&y.0).then(y.2.cmp(&x.2)))
+        .unwrap_or((0.0, 0.0, 0, 0));
     BinsDynamics {
         end,
         sweeps,
@@ -727,7 +724,7 @@ pub fn reproduce(
         .ok_or(crate::AuditError::Interrupted)?;
     write(out, &menu, &rows)?;
     Ok(format!(
-        "## Cost-dependent equilibria\n\nThe incentive audit's cost-dependent equilibria \
+        "## Equilibria with cost-dependent strategies\n\nThe incentive audit's cost-dependent equilibria \
          (`datapact audit`, docs/model.md §11) of `{}` at a reduced size: V ∈ {{0.1, 0.2, 0.3}} × \
          p ∈ {{0, 0.05, 0.1}}, the audit's strategy menu (report factors {:?} and truthful × the \
          withdraw rules). `datapact audit` has every cell of its grid.\n\n{}",
