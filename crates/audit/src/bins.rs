@@ -348,9 +348,8 @@ pub struct BinsSettings {
     pub replications: u32,
 }
 
-/// The cost-dependent equilibria of one cell: every audited mechanism the engine plays (a
-/// direct kernel's, `vcg`'s while the simulator does not register it, is skipped), from
-/// truthful-sincere in every bin.
+/// The cost-dependent equilibria of one cell: every audited mechanism, from truthful-sincere
+/// in every bin.
 pub fn bins_rows(index: usize, cell: &Game, a: &CellAudit, s: BinsSettings) -> Vec<BinsRow> {
     let all: Vec<Choice> = a.menu.choices().collect();
     let truthful = all
@@ -359,7 +358,6 @@ pub fn bins_rows(index: usize, cell: &Game, a: &CellAudit, s: BinsSettings) -> V
         .expect("the menu has truthful-sincere");
     a.mechanisms
         .iter()
-        .filter(|m| m.direct.is_none())
         .map(|&mechanism| {
             let game = &*a.game_of(mechanism, cell);
             let dynamics = best_responses(vec![truthful; s.bins], s.max_sweeps, |p, b| {
@@ -528,11 +526,6 @@ pub fn markdown(menu: &Menu, mechanisms: &[&str], s: BinsSettings, rows: &[BinsR
     md.push_str(
         "\n| mechanism | converged / cycle / limit | most frequent profiles, bins from low to high cost (cells) | largest residual gain | success: equilibrium vs truthful | welfare: equilibrium vs truthful | privacy cost: equilibrium vs truthful |\n|---|---|---|---|---|---|---|\n",
     );
-    let skipped: Vec<&str> = mechanisms
-        .iter()
-        .copied()
-        .filter(|m| !rows.iter().any(|r| r.mechanism == *m))
-        .collect();
     for &k in mechanisms {
         let these: Vec<&BinsRow> = rows.iter().filter(|r| r.mechanism == k).collect();
         if these.is_empty() {
@@ -588,15 +581,7 @@ pub fn markdown(menu: &Menu, mechanisms: &[&str], s: BinsSettings, rows: &[BinsR
             pm(mean(1, 2)),
         );
     }
-    md.push_str("\nMeans over the cells, each ± the SE of that mean.");
-    if !skipped.is_empty() {
-        let _ = write!(
-            md,
-            " Not played by the app's engine, so without cost-dependent equilibria here: {}.",
-            skipped.join(", ")
-        );
-    }
-    md.push('\n');
+    md.push_str("\nMeans over the cells, each ± the SE of that mean.\n");
     let unconverged: Vec<&BinsRow> = rows
         .iter()
         .filter(|r| r.dynamics.end != BinsEnd::Converged)
@@ -696,28 +681,12 @@ pub fn reproduce(
         &overrides,
     )?;
     let names = scenario.mechanism_names();
-    let mechanisms = crate::deviations::audited(&scenario.catalog, catalog, &names);
+    let mechanisms = crate::deviations::audited(&scenario.catalog, &names);
     let audited: Vec<&'static str> = mechanisms.iter().map(|m| m.name).collect();
     let menu = Menu::new(&a.deviation.report_factors);
-    let cx = CellAudit {
-        plugins,
-        mechanisms: &mechanisms,
-        variants: &scenario.variants,
-        seed: scenario.seed,
-        menu: &menu,
-        quantiles: &a.deviation.cost_quantiles,
-        replications: a.replications,
-        dynamics_replications: a.dynamics.replications,
-        max_rounds: a.dynamics.max_rounds,
-    };
+    let cx = crate::cell_audit(plugins, &mechanisms, &scenario, &menu, a);
     let s = settings(&a.bins);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .map_err(|e| crate::AuditError::Io {
-            path: out.to_path_buf(),
-            message: format!("cannot start worker threads: {e}"),
-        })?;
+    let pool = crate::pool(threads, out)?;
     let stopped = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
     let rows = pool
         .install(|| all_cells(&scenario, &cx, s, &stopped))

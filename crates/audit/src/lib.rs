@@ -145,6 +145,38 @@ pub(crate) fn grid_overrides(steps: u32) -> Vec<String> {
         .collect()
 }
 
+/// What every cell's audit of `scenario` shares, with the settings `a`.
+pub(crate) fn cell_audit<'a>(
+    plugins: &'a Arc<PluginSet>,
+    mechanisms: &'a [deviations::Audited],
+    scenario: &'a Scenario,
+    menu: &'a Menu,
+    a: &'a spec::Analysis,
+) -> CellAudit<'a> {
+    CellAudit {
+        plugins,
+        mechanisms,
+        variants: &scenario.variants,
+        seed: scenario.seed,
+        menu,
+        quantiles: &a.deviation.cost_quantiles,
+        replications: a.replications,
+        dynamics_replications: a.dynamics.replications,
+        max_rounds: a.dynamics.max_rounds,
+    }
+}
+
+/// The audit's worker threads (`out` names the output in the error).
+pub(crate) fn pool(threads: usize, out: &Path) -> Result<rayon::ThreadPool, AuditError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| AuditError::Io {
+            path: out.to_path_buf(),
+            message: format!("cannot start worker threads: {e}"),
+        })
+}
+
 /// The scenario an audit ran on.
 #[derive(Clone, Debug)]
 pub struct AuditedScenario {
@@ -235,24 +267,8 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
         .map_err(AuditError::Refused)?;
     let started = Instant::now();
     let menu = Menu::new(&a.deviation.report_factors);
-    let cx = CellAudit {
-        plugins: &inputs.plugins,
-        mechanisms: &mechanisms,
-        variants: &scenario.variants,
-        seed: scenario.seed,
-        menu: &menu,
-        quantiles: &a.deviation.cost_quantiles,
-        replications: a.replications,
-        dynamics_replications: a.dynamics.replications,
-        max_rounds: a.dynamics.max_rounds,
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(inputs.threads.max(1))
-        .build()
-        .map_err(|e| AuditError::Io {
-            path: inputs.out.clone(),
-            message: format!("cannot start worker threads: {e}"),
-        })?;
+    let cx = cell_audit(&inputs.plugins, &mechanisms, &scenario, &menu, a);
+    let pool = pool(inputs.threads, &inputs.out)?;
     // A signal stops the audit between cells (the command line's watcher ends a cell that
     // takes longer than its grace period).
     let stopped = || {

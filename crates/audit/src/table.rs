@@ -50,23 +50,50 @@ pub struct TableDecl {
     pub columns: &'static [Column],
 }
 
+// Columns several tables share.
+const CELL: Column = (
+    "cell",
+    Ty::U32,
+    "cell index (the paper's V × p grid, or the audited scenario's own cells)",
+);
+const VALUE: Column = ("value", Ty::F64, "V");
+const PAYMENT: Column = ("payment", Ty::F64, "p");
+const MECHANISM: Column = (
+    "mechanism",
+    Ty::Str,
+    "an audited mechanism: one with reports or withdrawal (S, M, `vcg`, plugins', named variants)",
+);
+const RESIDUAL_SE: Column = ("residual_se", Ty::F64, "its standard error");
+const SUCCESS_RATE: Column = (
+    "success_rate",
+    Ty::F64,
+    "success rate under the final profile",
+);
+const WELFARE_MEAN: Column = (
+    "welfare_mean",
+    Ty::F64,
+    "mean welfare under the final profile",
+);
+const TRUTHFUL_SUCCESS: Column = (
+    "truthful_success_rate",
+    Ty::F64,
+    "success rate when everyone is truthful and sincere (same draws)",
+);
+const TRUTHFUL_WELFARE: Column = (
+    "truthful_welfare_mean",
+    Ty::F64,
+    "mean welfare when everyone is truthful and sincere (same draws)",
+);
+
 /// `deviations/`: one row per cell × mechanism × deviation × deviator's cost quantile.
 pub const DEVIATIONS: TableDecl = TableDecl {
     name: "deviations",
     row: "cell × audited mechanism × unilateral deviation × deviator's cost quantile",
     columns: &[
-        (
-            "cell",
-            Ty::U32,
-            "cell index (the paper's V × p grid, or the audited scenario's own cells)",
-        ),
-        ("value", Ty::F64, "V"),
-        ("payment", Ty::F64, "p"),
-        (
-            "mechanism",
-            Ty::Str,
-            "an audited mechanism: one with reports or withdrawal (S, M, `vcg`, plugins', named variants)",
-        ),
+        CELL,
+        VALUE,
+        PAYMENT,
+        MECHANISM,
         (
             "deviation",
             Ty::Str,
@@ -104,18 +131,10 @@ pub const EQUILIBRIA: TableDecl = TableDecl {
     name: "equilibria",
     row: "cell × audited mechanism: symmetric best-response dynamics from truthful-sincere",
     columns: &[
-        (
-            "cell",
-            Ty::U32,
-            "cell index (the paper's V × p grid, or the audited scenario's own cells)",
-        ),
-        ("value", Ty::F64, "V"),
-        ("payment", Ty::F64, "p"),
-        (
-            "mechanism",
-            Ty::Str,
-            "an audited mechanism: one with reports or withdrawal (S, M, `vcg`, plugins', named variants)",
-        ),
+        CELL,
+        VALUE,
+        PAYMENT,
+        MECHANISM,
         (
             "status",
             Ty::Str,
@@ -137,27 +156,11 @@ pub const EQUILIBRIA: TableDecl = TableDecl {
             Ty::F64,
             "the largest mean gain of a unilateral deviation from the final profile",
         ),
-        ("residual_se", Ty::F64, "its standard error"),
-        (
-            "success_rate",
-            Ty::F64,
-            "success rate under the final profile",
-        ),
-        (
-            "welfare_mean",
-            Ty::F64,
-            "mean welfare under the final profile",
-        ),
-        (
-            "truthful_success_rate",
-            Ty::F64,
-            "success rate when everyone is truthful and sincere (same draws)",
-        ),
-        (
-            "truthful_welfare_mean",
-            Ty::F64,
-            "mean welfare when everyone is truthful and sincere (same draws)",
-        ),
+        RESIDUAL_SE,
+        SUCCESS_RATE,
+        WELFARE_MEAN,
+        TRUTHFUL_SUCCESS,
+        TRUTHFUL_WELFARE,
     ],
 };
 
@@ -166,18 +169,10 @@ pub const EQUILIBRIA_BINS: TableDecl = TableDecl {
     name: "equilibria_bins",
     row: "cell × audited mechanism × cost bin: Gauss–Seidel best responses of cost-dependent profiles from truthful-sincere (the cell's columns repeated in each of its bins' rows)",
     columns: &[
-        (
-            "cell",
-            Ty::U32,
-            "cell index (the paper's V × p grid, or the audited scenario's own cells)",
-        ),
-        ("value", Ty::F64, "V"),
-        ("payment", Ty::F64, "p"),
-        (
-            "mechanism",
-            Ty::Str,
-            "an audited mechanism played by the app's engine",
-        ),
+        CELL,
+        VALUE,
+        PAYMENT,
+        MECHANISM,
         ("bins", Ty::U32, "B, the number of cost bins"),
         (
             "bin",
@@ -222,20 +217,12 @@ pub const EQUILIBRIA_BINS: TableDecl = TableDecl {
             Ty::F64,
             "the largest mean gain of a unilateral bin deviation from the final profile",
         ),
-        ("residual_se", Ty::F64, "its standard error"),
+        RESIDUAL_SE,
         ("residual_bin", Ty::U32, "the bin of that deviation"),
         ("replications", Ty::U32, "campaigns per evaluation"),
-        (
-            "success_rate",
-            Ty::F64,
-            "success rate under the final profile",
-        ),
+        SUCCESS_RATE,
         ("success_se", Ty::F64, "its standard error"),
-        (
-            "welfare_mean",
-            Ty::F64,
-            "mean welfare under the final profile",
-        ),
+        WELFARE_MEAN,
         ("welfare_se", Ty::F64, "its standard error"),
         (
             "privacy_cost_mean",
@@ -243,17 +230,9 @@ pub const EQUILIBRIA_BINS: TableDecl = TableDecl {
             "mean privacy cost borne under the final profile",
         ),
         ("privacy_cost_se", Ty::F64, "its standard error"),
-        (
-            "truthful_success_rate",
-            Ty::F64,
-            "success rate when everyone is truthful and sincere (same draws)",
-        ),
+        TRUTHFUL_SUCCESS,
         ("truthful_success_se", Ty::F64, "its standard error"),
-        (
-            "truthful_welfare_mean",
-            Ty::F64,
-            "mean welfare when everyone is truthful and sincere (same draws)",
-        ),
+        TRUTHFUL_WELFARE,
         ("truthful_welfare_se", Ty::F64, "its standard error"),
         (
             "truthful_privacy_cost_mean",

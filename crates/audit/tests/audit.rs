@@ -66,6 +66,40 @@ fn run_from(
     })
 }
 
+/// A cell's audit of `mechanisms` with the strategy `menu` and deviators at `quantiles` (seed
+/// 11 unless given; 10 replications per round of the dynamics, at most 2 rounds).
+fn cell_audit<'a>(
+    plugins: &'a Arc<PluginSet>,
+    mechanisms: &'a [datapact_audit::deviations::Audited],
+    menu: &'a datapact_model::deviation::Menu,
+    quantiles: &'a [f64],
+    replications: u32,
+) -> datapact_audit::deviations::CellAudit<'a> {
+    datapact_audit::deviations::CellAudit {
+        plugins,
+        mechanisms,
+        variants: &[],
+        seed: 11,
+        menu,
+        quantiles,
+        replications,
+        dynamics_replications: 10,
+        max_rounds: 2,
+    }
+}
+
+/// The engine's `name` as an audited mechanism.
+fn engine_mechanism(
+    plugins: &PluginSet,
+    name: &'static str,
+) -> datapact_audit::deviations::Audited {
+    datapact_audit::deviations::Audited {
+        id: plugins.catalog().mechanism(name).unwrap() as u16,
+        name,
+        variant: None,
+    }
+}
+
 #[test]
 fn audit_writes_every_output_and_is_thread_independent() {
     let tmp = tempfile::tempdir().unwrap();
@@ -339,7 +373,7 @@ fn m_contains_s_campaign_by_campaign_at_r0_but_not_at_r1() {
 #[test]
 fn one_user_per_bin_gives_the_unilateral_deviation_gains() {
     use datapact_audit::bins::bin_gains;
-    use datapact_audit::deviations::{Audited, CellAudit, deviation_rows};
+    use datapact_audit::deviations::deviation_rows;
     use datapact_model::Game;
     use datapact_model::deviation::{Choice, Menu};
 
@@ -353,24 +387,9 @@ fn one_user_per_bin_gives_the_unilateral_deviation_gains() {
         ..Game::default()
     };
     for name in ["S", "M"] {
-        let mechanisms = [Audited {
-            id: plugins.catalog().mechanism(name).unwrap() as u16,
-            name,
-            variant: None,
-            direct: None,
-        }];
+        let mechanisms = [engine_mechanism(&plugins, name)];
         let quantiles = [0.0, 0.25, 0.5, 0.75];
-        let a = CellAudit {
-            plugins: &plugins,
-            mechanisms: &mechanisms,
-            variants: &[],
-            seed: 11,
-            menu: &menu,
-            quantiles: &quantiles,
-            replications: 60,
-            dynamics_replications: 10,
-            max_rounds: 2,
-        };
+        let a = cell_audit(&plugins, &mechanisms, &menu, &quantiles, 60);
         let rows = deviation_rows(3, &game, &a);
         let all: Vec<Choice> = menu.choices().collect();
         let profile = [Choice::TRUTHFUL; 4];
@@ -401,31 +420,15 @@ fn one_user_per_bin_gives_the_unilateral_deviation_gains() {
 #[test]
 fn bin_equilibria_rows_are_consistent() {
     use datapact_audit::bins::{BinsEnd, bins_rows};
-    use datapact_audit::deviations::{Audited, CellAudit, significant};
+    use datapact_audit::deviations::significant;
     use datapact_model::Game;
     use datapact_model::deviation::{Choice, Menu};
 
     let plugins = Arc::new(PluginSet::core());
     let menu = Menu::new(&[0.5, 0.8, 1.25, 2.0]);
-    let mechanisms: Vec<Audited> = ["S", "M"]
-        .map(|name| Audited {
-            id: plugins.catalog().mechanism(name).unwrap() as u16,
-            name,
-            variant: None,
-            direct: None,
-        })
-        .to_vec();
-    let a = CellAudit {
-        plugins: &plugins,
-        mechanisms: &mechanisms,
-        variants: &[],
-        seed: 20260508,
-        menu: &menu,
-        quantiles: &[0.5],
-        replications: 10,
-        dynamics_replications: 10,
-        max_rounds: 2,
-    };
+    let mechanisms = ["S", "M"].map(|name| engine_mechanism(&plugins, name));
+    let mut a = cell_audit(&plugins, &mechanisms, &menu, &[0.5], 10);
+    a.seed = 20260508;
     let settings = datapact_audit::bins::BinsSettings {
         bins: 3,
         max_sweeps: 6,
