@@ -36,6 +36,7 @@ mod render;
 pub mod spec;
 pub mod table;
 pub mod variants;
+pub mod which_s;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -298,30 +299,13 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     // Which S? The paper's claims 3 and 4 turn on S's recovery rounds: S and M side by side,
     // campaign by campaign, at R = 0 and R = 1 (paper scenarios, whose claims these are).
     let side_by_side: Vec<recovery::SideBySide> = if paper {
-        recovery::RECOVERY
-            .iter()
-            .map(|&r| {
-                let cells: Vec<recovery::SideBySide> = unless_stopped(pool.install(|| {
-                    (0..scenario.cell_count())
-                        .into_par_iter()
-                        .map(|i| {
-                            (!stopped()).then(|| {
-                                recovery::compare_cell(
-                                    &inputs.plugins,
-                                    &scenario.catalog,
-                                    i,
-                                    &scenario.cell(i).game,
-                                    scenario.seed,
-                                    a.replications,
-                                    r,
-                                )
-                            })
-                        })
-                        .collect::<Option<Vec<_>>>()
-                }))?;
-                Ok(recovery::SideBySide::total(r, &cells))
-            })
-            .collect::<Result<_, AuditError>>()?
+        recovery::side_by_side(
+            &pool,
+            &inputs.plugins,
+            &scenario,
+            a.replications,
+            inputs.cancel.as_ref(),
+        )?
     } else {
         Vec::new()
     };

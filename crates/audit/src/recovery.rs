@@ -4,11 +4,16 @@
 //! and whether they bear the same privacy cost where both succeed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use datapact_model::deviation::{Menu, succeeded};
 use datapact_model::{Catalog, Game};
+use datapact_scenario::Scenario;
 use datapact_sim::PluginSet;
 use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
+use rayon::prelude::*;
+
+use crate::AuditError;
 
 /// The recovery rounds compared: the paper's R = 0 and R = 1.
 pub const RECOVERY: [u32; 2] = [0, 1];
@@ -131,4 +136,44 @@ pub fn compare_cell(
         }
     }
     r
+}
+
+/// S against M campaign by campaign over every cell of `scenario` (a paper scenario on the
+/// audit's grid), `reps` replications each, at each R of [`RECOVERY`], the cells in parallel on
+/// `pool` and summed in cell order (the same totals whatever the threads). `cancel` stops it
+/// between cells ([`AuditError::Interrupted`]).
+pub fn side_by_side(
+    pool: &rayon::ThreadPool,
+    plugins: &Arc<PluginSet>,
+    scenario: &Scenario,
+    reps: u32,
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<Vec<SideBySide>, AuditError> {
+    let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    RECOVERY
+        .iter()
+        .map(|&r| {
+            let cells: Vec<SideBySide> = pool
+                .install(|| {
+                    (0..scenario.cell_count())
+                        .into_par_iter()
+                        .map(|i| {
+                            (!stopped()).then(|| {
+                                compare_cell(
+                                    plugins,
+                                    &scenario.catalog,
+                                    i,
+                                    &scenario.cell(i).game,
+                                    scenario.seed,
+                                    reps,
+                                    r,
+                                )
+                            })
+                        })
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or(AuditError::Interrupted)?;
+            Ok(SideBySide::total(r, &cells))
+        })
+        .collect()
 }

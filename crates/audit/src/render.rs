@@ -409,7 +409,7 @@ pub struct Audited<'a> {
 }
 
 /// Claims 3 and 4 at R = 0 and R = 1, campaign by campaign: the table and what it shows.
-fn side_by_side_text(cells: usize, reps: u32, rows: &[SideBySide]) -> String {
+pub(crate) fn side_by_side_text(cells: usize, reps: u32, rows: &[SideBySide]) -> String {
     let mut s = format!(
         "\n**Which S? Claims 3 and 4 at R = 0 and R = 1, campaign by campaign.** S and M truthful and \
          sincere on the same draws ({cells} cells × {reps} replications), with S's recovery rounds R = 0 \

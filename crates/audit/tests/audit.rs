@@ -465,3 +465,47 @@ fn bin_equilibria_rows_are_consistent() {
     // truthful play is not an equilibrium of S or M there (the audit's unilateral gains)
     assert!(moved > 0);
 }
+
+/// `datapact reproduce`'s "Which S?" section is the audit's: the claims at R = 0 and R = 1
+/// (its `baseline` and `recovery_1` rows, decided on the same runs) and S against M campaign by
+/// campaign, word for word as the audit's REPORT.md says them under the same settings.
+#[test]
+fn which_s_section_is_the_audits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tiny_spec();
+    run(&tmp.path().join("audit"), 2, &spec).unwrap();
+    let report = std::fs::read_to_string(tmp.path().join("audit/REPORT.md")).unwrap();
+    let paper = paper();
+    let paper: Vec<(&str, &str)> = paper
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let section = datapact_audit::which_s::section(&AuditInputs {
+        spec: (&spec, "tiny.toml"),
+        paper: &paper,
+        catalog: Arc::new(Catalog::core()),
+        plugins: Arc::new(PluginSet::core()),
+        out: tmp.path().join("which_s"),
+        threads: 2,
+        progress: false,
+        cancel: None,
+    })
+    .unwrap();
+    println!("{section}");
+    assert!(section.starts_with("## Which S? The claims at R = 0 and R = 1"));
+    for row in ["| baseline | paper settings | ", "| recovery_1 | R = 1 | "] {
+        let line = |text: &str| {
+            text.lines()
+                .find(|l| l.starts_with(row))
+                .unwrap_or_else(|| panic!("no row {row:?}"))
+                .to_string()
+        };
+        assert_eq!(line(&section), line(&report));
+    }
+    let which = section
+        .find("**Which S?")
+        .expect("the campaign-level comparison");
+    let text = section[which..].trim_end();
+    assert!(report.contains(text), "{text}");
+    assert!(text.contains("At R = 0: ") && text.contains("At R = 1: "));
+}

@@ -110,14 +110,62 @@ fn cost_dependent_equilibria(
         threads,
         Some(&signals.stop),
     )
-    .map_err(|e| {
-        let interrupted = matches!(e, datapact_audit::AuditError::Interrupted);
-        let mut failure = crate::audit_cmd::failure(signals, e);
-        if interrupted {
-            failure.message = INTERRUPTED.to_string();
-        }
-        failure
-    })?;
+    .map_err(|e| audit_failure(signals, e))?;
+    append_to_report(report, &section)?;
+    println!(
+        "cost-dependent equilibria: {:.1} s -> {}",
+        t.elapsed().as_secs_f64(),
+        report.join("equilibria_bins").display()
+    );
+    Ok(())
+}
+
+/// Issue 26 item 2 in REPORT.md: the claims decided at S's recovery rounds R = 0 and R = 1 side
+/// by side, with S against M campaign by campaign (the audit's "Which S?" section, by its own
+/// functions, at its default settings; runs kept in `out/which_s/`), appended to the report's
+/// REPORT.md.
+fn which_s(
+    cx: &Context,
+    out: &Path,
+    report: &Path,
+    threads: usize,
+    quiet: bool,
+    signals: &Signals,
+) -> Result<(), Failure> {
+    let t = Instant::now();
+    let inputs = datapact_audit::AuditInputs {
+        spec: (datapact_audit::DEFAULT_SPEC, "<embedded>/audit.toml"),
+        paper: embedded::PAPER,
+        catalog: cx.catalog.clone(),
+        plugins: cx.plugins.clone(),
+        out: out.join(datapact_audit::which_s::DIR),
+        threads,
+        progress: !quiet,
+        cancel: Some(signals.stop.clone()),
+    };
+    let section =
+        datapact_audit::which_s::section(&inputs).map_err(|e| audit_failure(signals, e))?;
+    append_to_report(report, &section)?;
+    println!(
+        "which S (claims at R = 0 and R = 1): {:.1} s -> {}",
+        t.elapsed().as_secs_f64(),
+        inputs.out.display()
+    );
+    Ok(())
+}
+
+/// An audit part's error as `reproduce` reports it (an interruption: how to continue).
+fn audit_failure(signals: &Signals, e: datapact_audit::AuditError) -> Failure {
+    let interrupted = matches!(e, datapact_audit::AuditError::Interrupted);
+    let mut failure = crate::audit_cmd::failure(signals, e);
+    if interrupted {
+        failure.message = INTERRUPTED.to_string();
+    }
+    failure
+}
+
+/// Appends `section` to `report`'s REPORT.md (one atomic write).
+fn append_to_report(report: &Path, section: &str) -> Result<(), Failure> {
     let path = report.join("REPORT.md");
     let io = |e: std::io::Error| Failure {
         code: 1,
@@ -125,13 +173,7 @@ fn cost_dependent_equilibria(
     };
     let text = std::fs::read_to_string(&path).map_err(io)?;
     let text = format!("{}\n\n{section}", text.trim_end());
-    datapact_trace::atomic::write_atomic(&path, text.as_bytes()).map_err(io)?;
-    println!(
-        "cost-dependent equilibria: {:.1} s -> {}",
-        t.elapsed().as_secs_f64(),
-        report.join("equilibria_bins").display()
-    );
-    Ok(())
+    datapact_trace::atomic::write_atomic(&path, text.as_bytes()).map_err(io)
 }
 
 /// `datapact reproduce [--out DIR] [--threads N] [--seeds K]`.
@@ -164,6 +206,7 @@ pub(crate) fn reproduce(
         &seeded,
     )?;
     print_report(&output);
+    which_s(cx, &out, &output.dir, threads, quiet, &signals)?;
     cost_dependent_equilibria(cx, &output.dir, threads, &signals)?;
     println!(
         "reproduction done in {:.1} s",
