@@ -350,27 +350,60 @@ fn not_found(name: &str) -> ScenarioError {
     }
 }
 
+/// What a str scenario is.
+enum StrScenario {
+    /// A file on disk.
+    File,
+    /// An embedded scenario's text.
+    Embedded(&'static str),
+    /// TOML text.
+    Text,
+}
+
 /// A str scenario, told apart by what exists rather than by its characters: a file on disk (a
 /// path may hold `=`), else an embedded scenario's name (as on the command line, a file wins),
 /// else TOML text when it has a line break or a `key = value`, else a missing file.
-fn load_str(text: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+fn classify_str(text: &str) -> Result<StrScenario, ScenarioError> {
     let one_line = !text.contains('\n');
-    let path = Path::new(text);
-    if one_line && !text.is_empty() && path.exists() {
-        return Scenario::load(path, overrides);
+    if one_line && !text.is_empty() && Path::new(text).exists() {
+        return Ok(StrScenario::File);
     }
     if one_line && let Some(found) = embedded::find(text) {
-        return Scenario::from_str(found, &format!("<embedded>/{text}"), overrides);
+        return Ok(StrScenario::Embedded(found));
     }
     if !one_line || (text.contains('=') && !text.trim_end().ends_with(".toml")) {
-        return Scenario::from_str(text, "<string>", overrides);
+        return Ok(StrScenario::Text);
     }
     Err(not_found(text))
 }
 
-/// What `datapact.run(..., app=APP)` hands the app's command line: `(toml, sets)`, the TOML
-/// text of a dict scenario (`None` for any other form, which the app reads itself) and `set=`'s
-/// items as `--set KEY=VALUE` strs, serialized exactly as [`load`] serializes them.
+/// A str scenario loaded as [`classify_str`] tells it apart.
+fn load_str(text: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    match classify_str(text)? {
+        StrScenario::File => Scenario::load(Path::new(text), overrides),
+        StrScenario::Embedded(found) => {
+            Scenario::from_str(found, &format!("<embedded>/{text}"), overrides)
+        }
+        StrScenario::Text => Scenario::from_str(text, "<string>", overrides),
+    }
+}
+
+/// `set=`'s items as `--set KEY=VALUE` strs (see [`override_text`]).
+fn override_texts(py: Python<'_>, overrides: &[Bound<'_, PyAny>]) -> PyResult<Vec<String>> {
+    overrides.iter().map(|o| override_text(py, o)).collect()
+}
+
+/// A dict scenario as TOML text.
+fn dict_toml(dict: &Bound<'_, PyDict>) -> PyResult<String> {
+    toml::to_string(&toml_table(dict, "", 0)?)
+        .map_err(|e| PyValueError::new_err(format!("scenario dict: {e}")))
+}
+
+/// What `datapact.run(..., app=APP)` hands the app's command line: `(toml, sets)`. `toml` is
+/// the text to write to a file for a `Scenario` (its canonical text), a dict or TOML text, and
+/// `None` for a path or an embedded name, which the app reads itself (a str is told apart as
+/// [`load`] tells it apart); `sets` are `set=`'s items as `--set KEY=VALUE` strs, serialized
+/// exactly as [`load`] serializes them.
 #[pyfunction]
 #[pyo3(signature = (scenario, overrides))]
 fn app_args(
@@ -378,16 +411,19 @@ fn app_args(
     scenario: &Bound<'_, PyAny>,
     overrides: Vec<Bound<'_, PyAny>>,
 ) -> PyResult<(Option<String>, Vec<String>)> {
-    let sets = overrides
-        .iter()
-        .map(|o| override_text(py, o))
-        .collect::<PyResult<Vec<String>>>()?;
-    let text = match scenario.cast::<PyDict>() {
-        Ok(dict) => Some(
-            toml::to_string(&toml_table(dict, "", 0)?)
-                .map_err(|e| PyValueError::new_err(format!("scenario dict: {e}")))?,
-        ),
-        Err(_) => None,
+    let sets = override_texts(py, &overrides)?;
+    let text = if let Ok(s) = scenario.cast::<PyScenario>() {
+        Some(s.get().inner.normalized())
+    } else if let Ok(dict) = scenario.cast::<PyDict>() {
+        Some(dict_toml(dict)?)
+    } else if scenario.is_instance_of::<PyString>() {
+        let text: String = scenario.extract()?;
+        match classify_str(&text).map_err(|e| scenario_error(py, e))? {
+            StrScenario::Text => Some(text),
+            StrScenario::File | StrScenario::Embedded(_) => None,
+        }
+    } else {
+        None
     };
     Ok((text, sets))
 }
@@ -402,10 +438,7 @@ fn load(
     scenario: &Bound<'_, PyAny>,
     overrides: Vec<Bound<'_, PyAny>>,
 ) -> PyResult<PyScenario> {
-    let overrides = overrides
-        .iter()
-        .map(|o| override_text(py, o))
-        .collect::<PyResult<Vec<String>>>()?;
+    let overrides = override_texts(py, &overrides)?;
     let loaded = if let Ok(s) = scenario.cast::<PyScenario>() {
         let s = s.get();
         if overrides.is_empty() {
@@ -425,9 +458,7 @@ fn load(
         let text: String = scenario.extract()?;
         py.detach(|| load_str(&text, &overrides))
     } else if let Ok(dict) = scenario.cast::<PyDict>() {
-        let text = toml::to_string(&toml_table(dict, "", 0)?)
-            .map_err(|e| PyValueError::new_err(format!("scenario dict: {e}")))?;
-        Scenario::from_str(&text, "<dict>", &overrides)
+        Scenario::from_str(&dict_toml(dict)?, "<dict>", &overrides)
     } else if let Ok(path) = py
         .import("os")?
         .call_method1("fspath", (scenario,))

@@ -22,35 +22,29 @@ def tiny():
     return dict(TINY)
 
 
-@pytest.fixture(scope="session")
-def cli() -> Path:
-    """The `datapact` binary: $DATAPACT_BIN, else target/release or target/debug of the repo.
+def _binary(env: str, relative: str, build: str) -> Path:
+    """An executable: $ENV, else `relative` under target/release or target/debug of the repo.
     Skipped when there is none, except in CI (CI set), where that is a failure."""
-    candidates = [os.environ.get("DATAPACT_BIN")] + [
-        str(REPO / "target" / p / "datapact") for p in ("release", "debug")
-    ]
+    candidates = [os.environ.get(env)] + [str(REPO / "target" / p / relative) for p in ("release", "debug")]
     for c in candidates:
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             return Path(c)
     if os.environ.get("CI"):
-        pytest.fail("no datapact binary: build it (cargo build --release -p datapact) or set DATAPACT_BIN")
-    pytest.skip("no datapact binary (cargo build --release -p datapact, or set DATAPACT_BIN)")
+        pytest.fail(f"no {relative} binary: {build}, or set {env}")
+    pytest.skip(f"no {relative} binary ({build}, or set {env})")
+
+
+@pytest.fixture(scope="session")
+def cli() -> Path:
+    """The `datapact` binary: $DATAPACT_BIN, else target/release or target/debug of the repo."""
+    return _binary("DATAPACT_BIN", "datapact", "cargo build --release -p datapact")
 
 
 @pytest.fixture(scope="session")
 def app() -> Path:
     """A researcher's app with plugins: $DATAPACT_APP, else examples/deposit in target/release or
-    target/debug (`cargo build --release -p datapact-examples --example deposit`). Skipped when
-    there is none, except in CI (CI set), where that is a failure."""
-    candidates = [os.environ.get("DATAPACT_APP")] + [
-        str(REPO / "target" / p / "examples" / "deposit") for p in ("release", "debug")
-    ]
-    for c in candidates:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return Path(c)
-    if os.environ.get("CI"):
-        pytest.fail("no app binary: cargo build --release -p datapact-examples --example deposit, or set DATAPACT_APP")
-    pytest.skip("no app binary (cargo build --release -p datapact-examples --example deposit, or set DATAPACT_APP)")
+    target/debug."""
+    return _binary("DATAPACT_APP", "examples/deposit", "cargo build --release -p datapact-examples --example deposit")
 
 
 @pytest.fixture

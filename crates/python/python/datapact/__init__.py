@@ -198,12 +198,7 @@ def run(
     if app is not None:
         return _run_app(os.fspath(app), scenario, overrides, out, threads, resume)
     loaded = _native.load(_scenario_arg(scenario), overrides)
-    owned = out is None
-    if owned and resume:
-        raise ValueError("resume=True needs out= (the directory the interrupted run wrote into)")
-    if not owned and os.fspath(out) == "":
-        raise ValueError('out="" is no directory: give a path (or None for a temporary directory)')
-    directory = Path(tempfile.mkdtemp(prefix="datapact-")) if owned else Path(os.path.abspath(os.fspath(out)))
+    directory, owned = _out_directory(out, resume)
     try:
         update, close, stderr_bar = _progress_callback(progress)
         try:
@@ -228,23 +223,25 @@ def run(
         raise
 
 
-def _run_app(app: str, scenario: ScenarioLike, overrides: list, out: Any, threads: Optional[int], resume: bool) -> "Run":
-    """``datapact.run(..., app=APP)``: ``APP run`` in a subprocess, then its outputs as a Run."""
-    import builtins
-    import subprocess
-
-    if isinstance(scenario, Scenario):
-        scenario = scenario.toml
-    text, sets = _native.app_args(_scenario_arg(scenario), overrides)
+def _out_directory(out: Any, resume: bool) -> Tuple[Path, bool]:
+    """``run``'s output directory (absolute) and whether it is a temporary one the Run owns."""
     owned = out is None
     if owned and resume:
         raise ValueError("resume=True needs out= (the directory the interrupted run wrote into)")
     if not owned and os.fspath(out) == "":
         raise ValueError('out="" is no directory: give a path (or None for a temporary directory)')
     directory = Path(tempfile.mkdtemp(prefix="datapact-")) if owned else Path(os.path.abspath(os.fspath(out)))
+    return directory, owned
+
+
+def _run_app(app: str, scenario: ScenarioLike, overrides: list, out: Any, threads: Optional[int], resume: bool) -> "Run":
+    """``datapact.run(..., app=APP)``: ``APP run`` in a subprocess, then its outputs as a Run."""
+    import builtins
+    import subprocess
+
+    text, sets = _native.app_args(_scenario_arg(scenario), overrides)
+    directory, owned = _out_directory(out, resume)
     with tempfile.TemporaryDirectory(prefix="datapact-app-") as scratch:
-        if text is None and isinstance(scenario, str) and ("\n" in scenario or ("=" in scenario and not Path(scenario).exists())):
-            text = scenario  # TOML text (a path or an embedded name is passed as it is)
         if text is not None:
             source = os.path.join(scratch, "scenario.toml")
             with builtins.open(source, "w", encoding="utf-8") as f:
@@ -271,6 +268,8 @@ def _run_app(app: str, scenario: ScenarioLike, overrides: list, out: Any, thread
         if owned:
             shutil.rmtree(directory, ignore_errors=True)
         if done.returncode in (130, 143):
+            if owned:
+                raise KeyboardInterrupt(f"{app} run interrupted; its temporary directory was deleted (give out= to keep finished chunks)")
             raise KeyboardInterrupt(f"{app} run interrupted; finished chunks are kept in {str(directory)!r} (resume=True continues)")
         error = AppError(done.stderr.strip() or f"{app} exited with {done.returncode}")
         error.exit_code, error.stderr, error.command = done.returncode, done.stderr, command
