@@ -6,9 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_datapact"))
-}
+mod support;
+use support::{bin, hidden, snapshot as files};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -37,32 +36,6 @@ fn signal(child: &Child, name: &str) {
 
 /// The run's files (hidden ones included), by path relative to `dir`, with their bytes; all but
 /// the lock files, which name the process that held them.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if !p.starts_with(dir.join("_locks")) {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn hidden(dir: &Path) -> Vec<String> {
-    files(dir)
-        .into_iter()
-        .map(|f| f.0)
-        .filter(|f| f.rsplit('/').next().is_some_and(|n| n.starts_with('.')))
-        .collect()
-}
-
 /// One cell of 10^6 users and 20 replications under C, S and M: many seconds of work in one
 /// cell, so a signal after a second lands inside it.
 const HUGE: &str = r#"
@@ -166,9 +139,14 @@ fn resume_after_a_signal_inside_a_cell_writes_the_uninterrupted_bytes() {
     assert!(status.success());
     assert!(!stale.exists(), "the stale temporary is left");
     let resumed = files(&out);
-    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    let names =
+        |v: &[(std::path::PathBuf, Vec<u8>)]| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
     assert_eq!(names(&resumed), names(&expected));
     for (a, b) in resumed.iter().zip(&expected) {
-        assert!(a.1 == b.1, "{} differs after the signal and --resume", a.0);
+        assert!(
+            a.1 == b.1,
+            "{} differs after the signal and --resume",
+            a.0.display()
+        );
     }
 }

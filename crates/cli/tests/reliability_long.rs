@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 mod support;
-use support::{bin, run, text};
+use support::{bin, hidden, run, snapshot, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -35,40 +35,6 @@ fn spec(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
 /// `datapact audit --spec SPEC --out OUT -q --threads 2`, to its end.
 fn audit(spec: &Path, out: &Path) -> Output {
     start_audit(spec, out).wait_with_output().unwrap()
-}
-
-/// Every file under `dir` (hidden ones included) with its bytes, but the lock files, which
-/// name the process that held them.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        // (a directory not created: nothing in it)
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                if p.file_name().is_some_and(|n| n != "_locks") {
-                    stack.push(p);
-                }
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_path_buf();
-                out.push((rel, std::fs::read(&p).unwrap_or_default()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn hidden(dir: &Path) -> Vec<PathBuf> {
-    snapshot(dir)
-        .into_iter()
-        .map(|f| f.0)
-        .filter(|f| {
-            f.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect()
 }
 
 fn assert_refused(o: &Output, what: &str, says: &str) {
