@@ -88,16 +88,10 @@ struct Checkout {
     packages: Vec<String>,
 }
 
-/// The package name in a `Cargo.toml` (its first `name = "..."` line).
+/// The package name in a `Cargo.toml` (`[package] name`), parsed as TOML.
 fn package_name(manifest: &str) -> Option<String> {
-    manifest.lines().find_map(|l| {
-        let value = l
-            .trim()
-            .strip_prefix("name")?
-            .trim_start()
-            .strip_prefix('=')?;
-        Some(value.trim().trim_matches('"').to_string())
-    })
+    let table: toml::Table = toml::from_str(manifest).ok()?;
+    Some(table.get("package")?.get("name")?.as_str()?.to_string())
 }
 
 fn read_checkout(dir: &Path) -> Result<Checkout, Failure> {
