@@ -458,6 +458,7 @@ impl Scenario {
                 _ => None,
             });
         let mut named: Vec<_> = base.chain(swept).filter(|&(_, i)| i != 0).collect();
+        named.sort_by_key(|&(kind, i)| (kind.index(), i));
         named.dedup();
         named
     }
