@@ -116,6 +116,7 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
     };
     // Trace ≥ users: each world's users after a round.
     let mut batch_users = BatchUsers::default();
+    let networked = job.game.network.is_some();
     // The replications of a batch (fixed or adaptive) in worlds of at most `capacity`.
     while let Some((start, count)) = batches.next(&folder) {
         let end = start + count;
@@ -146,10 +147,16 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                 r.metrics.resize(reps * m * metrics, f64::NAN);
                 r.logs.clear();
                 r.logs.resize_with(reps * m, S::default);
+                // Cascades and triggers exist only on a network: without one the fold gets an
+                // empty slice and no slot is touched (this loop runs every round of every cell).
                 r.cascade.clear();
-                r.cascade.resize(reps * m, None);
-                r.triggers.resize_with(reps * m, Vec::new);
-                r.triggers.iter_mut().for_each(Vec::clear);
+                if networked {
+                    r.cascade.resize(reps * m, None);
+                    if S::ENABLED {
+                        r.triggers.resize_with(reps * m, Vec::new);
+                        r.triggers.iter_mut().for_each(Vec::clear);
+                    }
+                }
                 for (engine, group) in engines.iter_mut().zip(groups) {
                     play_group(engine, group, spec, &folder, round, reps, r);
                     // Checked before the outcomes are read: a cancelled round skipped phases.
@@ -182,7 +189,7 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                         round,
                         &r.outcomes[slots.clone()],
                         metric,
-                        &r.cascade[slots],
+                        r.cascade.get(slots).unwrap_or_default(),
                         payoff_c,
                         payoff_m,
                     )?;
@@ -194,10 +201,7 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                                 round,
                                 spec.mechanisms[k],
                                 r.logs[rep * m + k].as_ref(),
-                                job.game
-                                    .network
-                                    .is_some()
-                                    .then_some(r.triggers[rep * m + k].as_slice()),
+                                networked.then(|| r.triggers[rep * m + k].as_slice()),
                             );
                         }
                     }
@@ -239,7 +243,9 @@ fn play_group<S: crate::plugin::Sink>(
                     payoffs[rep * n..(rep + 1) * n].copy_from_slice(view.payoffs(c));
                 }
             }
-            out.cascade[slot] = view.cascade(c);
+            if let Some(cascade) = out.cascade.get_mut(slot) {
+                *cascade = view.cascade(c);
+            }
             if S::ENABLED {
                 out.logs[slot] = view.take_events(c);
                 if let Some(t) = view.triggers(c) {
