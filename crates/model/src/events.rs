@@ -163,6 +163,9 @@ impl Event {
 pub trait EventSink {
     /// Whether events are recorded; `false` compiles event code away.
     const ENABLED: bool;
+    /// Whether M's re-assignments are recorded user by user; `false` lets the protocol leave the
+    /// undecided users' burdens implied by the re-assignment level, as when nothing is recorded.
+    const REASSIGNS: bool = Self::ENABLED;
     /// Records one event.
     fn emit(&mut self, event: Event);
 }
@@ -191,6 +194,37 @@ impl EventSink for Vec<Event> {
     }
 }
 
+/// The events [`user_trails`] reads (assignments and decisions) and no others: what the users
+/// trace plays with. M re-assigns every undecided user after each withdrawal, so a campaign's
+/// whole log grows as n × withdrawals (4.2 GB of peak memory for one M campaign of 10^5 users
+/// at MODEL.md defaults); this one holds about 2n events.
+#[derive(Clone, Debug, Default)]
+pub struct TrailEvents(Vec<Event>);
+
+impl TrailEvents {
+    /// Empties the log for the next campaign.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl AsRef<[Event]> for TrailEvents {
+    fn as_ref(&self) -> &[Event] {
+        &self.0
+    }
+}
+
+impl EventSink for TrailEvents {
+    const ENABLED: bool = true;
+    const REASSIGNS: bool = false;
+    #[inline]
+    fn emit(&mut self, event: Event) {
+        if UserTrail::reads(event.kind) {
+            self.0.push(event);
+        }
+    }
+}
+
 /// What a campaign's event log tells of one user: the burden of her first `assign` event and
 /// the time and burden of her last `stay` or `withdraw` event (`None`: no such event).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -201,6 +235,16 @@ pub struct UserTrail {
     pub decided_at: Option<f64>,
     /// Her burden at her last decision.
     pub decided_burden: Option<f64>,
+}
+
+impl UserTrail {
+    /// The kinds of event [`user_trails`] reads.
+    pub const fn reads(kind: EventKind) -> bool {
+        matches!(
+            kind,
+            EventKind::Assign | EventKind::Stay | EventKind::Withdraw
+        )
+    }
 }
 
 /// Each user's [`UserTrail`] from one campaign's events (in emission order); `trails` gets one

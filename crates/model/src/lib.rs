@@ -44,7 +44,7 @@ pub use catalog::{Catalog, MechanismDecl, Stage, Stages};
 pub use cost::{COST_DISTS, CostDist, CostDistSpec, CostParam, CostSampler, kappa};
 pub use draws::{Draws, campaign_rng, draw_key};
 pub use dynamics::{CostProcess, Dynamics, Learning, Memory};
-pub use events::{Event, EventKind, EventSink, NoEvents};
+pub use events::{Event, EventKind, EventSink, NoEvents, TrailEvents};
 pub use network::{Cascade, Csr, Network, Peers, Threshold, edges_sha256, threshold_cascade};
 pub use param::{NoParams, ParamSpec, ParamValues, Params, Rule};
 pub use params::{

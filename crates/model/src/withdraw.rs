@@ -280,7 +280,7 @@ pub fn simultaneous<S: EventSink>(
         for (k, &i) in scratch.members.iter().enumerate() {
             let i = i as usize;
             st.burden[i] = scratch.sub_out[k];
-            if S::ENABLED {
+            if S::REASSIGNS {
                 sink.emit(Event::user(
                     time,
                     EventKind::Reassign,
@@ -522,7 +522,7 @@ fn withdrawal_cascade<S: EventSink>(
 /// step, and `async`'s after its delay. The new burdens must be sustainable (the committed
 /// users' estimated privacy cost plus the new assignment's within `budget`); otherwise a `null`
 /// event and `false` (the campaign aborts). With `incremental`, the burdens are implied by the
-/// re-assignment structure's level and written out only when events are traced.
+/// re-assignment structure's level and written out only when re-assignments are traced.
 pub(crate) fn reassign_rest<S: EventSink>(
     scratch: &mut ProtocolScratch,
     (observed, cap, burden): (&[f64], &[f64], &mut [f64]),
@@ -564,7 +564,7 @@ pub(crate) fn reassign_rest<S: EventSink>(
     if incremental {
         // The undecided users' burdens are implied by the new level; written only for events.
         scratch.reassign.commit();
-        if !S::ENABLED {
+        if !S::REASSIGNS {
             return true;
         }
     }
@@ -575,7 +575,7 @@ pub(crate) fn reassign_rest<S: EventSink>(
         } else {
             scratch.sub_out[k]
         };
-        if S::ENABLED {
+        if S::REASSIGNS {
             sink.emit(Event::user(
                 time,
                 EventKind::Reassign,

@@ -4,7 +4,7 @@
 //! instances with ties, zero costs, zero caps, infeasible and unsustainable re-assignments, all
 //! four orders and both withdrawal rules. Each path is forced with `Reassign::set_min_users`.
 
-use datapact_model::events::{Event, EventSink};
+use datapact_model::events::{Event, EventSink, TrailEvents, UserTrail};
 use datapact_model::reassign::INCREMENTAL_MIN_USERS;
 use datapact_model::waterfill::{FillScratch, water_fill};
 use datapact_model::withdraw::{Decision, ProtocolEnd, ProtocolScratch, WithdrawState, sequential};
@@ -116,6 +116,35 @@ fn assert_same(fresh: &Run, incremental: &Run) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The users trace's sink ([`TrailEvents`]) against the whole log, on one path: the same
+/// decisions, ending and burdens bit for bit, and exactly the whole log's assignment and decision
+/// events (so the same user trails), without the per-user re-assignments.
+fn assert_trail_log_matches(inst: &Instance, min_users: usize) -> Result<(), TestCaseError> {
+    let full = play_traced(inst, min_users);
+    let mut trail = TrailEvents::default();
+    let played = play(inst, min_users, &mut trail);
+    prop_assert_eq!(&played.decision, &full.decision);
+    prop_assert_eq!(played.end, full.end);
+    for (j, (a, b)) in played.burden.iter().zip(&full.burden).enumerate() {
+        prop_assert_eq!(
+            a.to_bits(),
+            b.to_bits(),
+            "user {}: burden {} vs {}",
+            j,
+            a,
+            b
+        );
+    }
+    let kept: Vec<Event> = full
+        .events
+        .iter()
+        .copied()
+        .filter(|e| UserTrail::reads(e.kind))
+        .collect();
+    prop_assert_eq!(trail.as_ref(), kept.as_slice());
+    Ok(())
+}
+
 /// A cost: zero, one of a few tied values, or continuous.
 fn cost() -> impl Strategy<Value = f64> {
     prop_oneof![1 => Just(0.0), 1 => Just(0.25), 1 => Just(0.5), 6 => 0.001f64..1.5]
@@ -217,6 +246,8 @@ proptest! {
     fn incremental_m_equals_fresh_water_filling_small(inst in instance(1..60)) {
         assert_same(&play(&inst, usize::MAX, &mut NoEvents), &play(&inst, 0, &mut NoEvents))?;
         assert_same(&play_traced(&inst, usize::MAX), &play_traced(&inst, 0))?;
+        assert_trail_log_matches(&inst, usize::MAX)?;
+        assert_trail_log_matches(&inst, 0)?;
     }
 }
 
@@ -236,6 +267,7 @@ proptest! {
         prop_assert_eq!(&traced.decision, &incremental.decision);
         prop_assert_eq!(traced.end, incremental.end);
         prop_assert!(traced.burden.iter().zip(&incremental.burden).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_trail_log_matches(&inst, INCREMENTAL_MIN_USERS)?;
     }
 }
 

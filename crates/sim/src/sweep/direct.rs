@@ -171,6 +171,12 @@ impl Clear for NoEvents {
     fn clear(&mut self) {}
 }
 
+impl Clear for datapact_model::TrailEvents {
+    fn clear(&mut self) {
+        datapact_model::TrailEvents::clear(self)
+    }
+}
+
 impl Clear for Vec<Event> {
     fn clear(&mut self) {
         Vec::clear(self)

@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use datapact_model::{Event, NoEvents};
+use datapact_model::{Event, NoEvents, TrailEvents};
 use rayon::prelude::*;
 
 use crate::engine::Engine;
@@ -39,6 +39,7 @@ pub use spec::{Backend, Depth, RunSpec, VariantSpec};
 
 thread_local! {
     static ENGINES: RefCell<Vec<Engine<NoEvents>>> = const { RefCell::new(Vec::new()) };
+    static USERS_ENGINES: RefCell<Vec<Engine<TrailEvents>>> = const { RefCell::new(Vec::new()) };
     static TRACING_ENGINES: RefCell<Vec<Engine<Vec<Event>>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -113,23 +114,41 @@ fn play_cell(
     } else {
         spec.backend
     };
-    // Users are read from their campaigns' event logs: trace ≥ users plays with events.
-    match (backend, spec.depth >= Depth::Users) {
-        (Backend::Direct, false) => run_cell_direct(job, spec, &rules, &mut NoEvents, cancel),
-        (Backend::Direct, true) => run_cell_direct(job, spec, &rules, &mut Vec::new(), cancel),
-        (Backend::Ecs, false) => ENGINES.with(|e| {
-            let groups = ecs::groups(job, spec, &rules);
-            let engines = &mut e.borrow_mut();
-            let engines = engines_for(engines, &spec.plugins, groups.len());
-            run_cell_ecs(engines, job, spec, &groups, cancel)
-        }),
-        (Backend::Ecs, true) => TRACING_ENGINES.with(|e| {
-            let groups = ecs::groups(job, spec, &rules);
-            let engines = &mut e.borrow_mut();
-            let engines = engines_for(engines, &spec.plugins, groups.len());
-            run_cell_ecs(engines, job, spec, &groups, cancel)
-        }),
+    // Users are read from their campaigns' event logs: the users trace plays with the events
+    // that give each user's assignment and decision (O(n) a campaign), the events trace with all.
+    match (backend, spec.depth) {
+        (Backend::Direct, Depth::Cells | Depth::Rounds) => {
+            run_cell_direct(job, spec, &rules, &mut NoEvents, cancel)
+        }
+        (Backend::Direct, Depth::Users) => {
+            run_cell_direct(job, spec, &rules, &mut TrailEvents::default(), cancel)
+        }
+        (Backend::Direct, Depth::Events) => {
+            run_cell_direct(job, spec, &rules, &mut Vec::new(), cancel)
+        }
+        (Backend::Ecs, Depth::Cells | Depth::Rounds) => {
+            ENGINES.with(|e| run_cell_on(&mut e.borrow_mut(), job, spec, &rules, cancel))
+        }
+        (Backend::Ecs, Depth::Users) => {
+            USERS_ENGINES.with(|e| run_cell_on(&mut e.borrow_mut(), job, spec, &rules, cancel))
+        }
+        (Backend::Ecs, Depth::Events) => {
+            TRACING_ENGINES.with(|e| run_cell_on(&mut e.borrow_mut(), job, spec, &rules, cancel))
+        }
     }
+}
+
+/// Plays `job` on this thread's engines of sink type `S`.
+fn run_cell_on<S: crate::plugin::Sink + AsRef<[Event]>>(
+    slots: &mut Vec<Engine<S>>,
+    job: &CellJob,
+    spec: &RunSpec,
+    rules: &datapact_model::Rules,
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<CellOutput, Halt> {
+    let groups = ecs::groups(job, spec, rules);
+    let engines = engines_for(slots, &spec.plugins, groups.len());
+    run_cell_ecs(engines, job, spec, &groups, cancel)
 }
 
 /// Runs `jobs` on `pool`, `window` cells at a time, and hands each cell's output to `deliver` in

@@ -17,8 +17,8 @@ pub enum Depth {
     Cells,
     /// Also one record per campaign.
     Rounds,
-    /// Also one record per user of every campaign (plays with events traced, to read each
-    /// user's assignment and decision time from her campaign's log, but keeps no events).
+    /// Also one record per user of every campaign (plays with the events that give each user's
+    /// assignment and decision time, [`datapact_model::TrailEvents`], and keeps none).
     Users,
     /// Also every event of every campaign.
     Events,
