@@ -82,7 +82,7 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
         // Stage::Withdraw: users remember whether withdrawals were absorbed.
         (learn::remember_outcome, learn::remember_withdrawals).in_set(Shared(Phase::Learn)),
     ));
-    plugins.schedule_into(&mut schedule, S::ENABLED);
+    plugins.schedule_into::<S>(&mut schedule);
     schedule
 }
 

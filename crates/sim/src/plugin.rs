@@ -32,7 +32,8 @@ use datapact_model::{
 use crate::engine::Phase;
 
 /// The event sinks systems are generic over: `NoEvents` when events are not traced (every
-/// emission compiles away), `Vec<Event>` when they are.
+/// emission compiles away), `TrailEvents` for the users trace (assignments and decisions),
+/// `Vec<Event>` when every event is traced.
 pub trait Sink: EventSink + Send + Sync + Default + 'static {}
 impl<S: EventSink + Send + Sync + Default + 'static> Sink for S {}
 
@@ -210,10 +211,11 @@ impl PhaseSystems<'_> {
 
 type AddSystems = fn(&mut PhaseSystems);
 
-/// A registration's systems, monomorphised for both sink types.
+/// A registration's systems, monomorphised for each sink type (see [`Sink`]).
 #[derive(Clone, Copy)]
 struct SlotFns {
     plain: AddSystems,
+    trails: AddSystems,
     traced: AddSystems,
     /// For a mechanism: inserts `This<T>` with its id and its settlement terms; refreshes
     /// both per cell.
@@ -380,6 +382,7 @@ impl PluginSet {
                     .push((id, self.provenance.building, T::AMOUNTS));
                 self.slots.push(SlotFns {
                     plain: add_mechanism_systems::<T, datapact_model::NoEvents>,
+                    trails: add_mechanism_systems::<T, datapact_model::TrailEvents>,
                     traced: add_mechanism_systems::<T, Vec<datapact_model::Event>>,
                     bind: Some(bind_mechanism::<T>),
                     init: Some(T::init),
@@ -464,6 +467,7 @@ impl PluginSet {
     pub fn add_systems<T: Systems>(&mut self) -> &mut Self {
         self.slots.push(SlotFns {
             plain: add_plugin_systems::<T, datapact_model::NoEvents>,
+            trails: add_plugin_systems::<T, datapact_model::TrailEvents>,
             traced: add_plugin_systems::<T, Vec<datapact_model::Event>>,
             bind: None,
             init: None,
@@ -579,15 +583,22 @@ impl PluginSet {
         }
     }
 
-    /// Adds every registration's systems to `schedule` (for the sink type `traced` says) and
+    /// Adds every registration's systems to `schedule` (monomorphised for the sink `S`) and
     /// orders their slots within each phase.
-    pub(crate) fn schedule_into(&self, schedule: &mut Schedule, traced: bool) {
+    pub(crate) fn schedule_into<S: Sink>(&self, schedule: &mut Schedule) {
         for (index, slot) in self.slots.iter().enumerate() {
             let mut systems = PhaseSystems {
                 schedule,
                 slot: index,
             };
-            (if traced { slot.traced } else { slot.plain })(&mut systems);
+            let add = if TypeId::of::<S>() == TypeId::of::<datapact_model::TrailEvents>() {
+                slot.trails
+            } else if S::ENABLED {
+                slot.traced
+            } else {
+                slot.plain
+            };
+            add(&mut systems);
         }
         for phase in Phase::ALL {
             schedule.configure_sets(Shared(phase).in_set(phase));
