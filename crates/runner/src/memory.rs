@@ -57,19 +57,22 @@ pub const ECS_COSTS: SimulatorCosts = SimulatorCosts {
     shared: 40,
     subsidy: 240,
     simultaneous: 420,
-    reporting: 560,
+    // M measured 568 − 33 at 10^5..10^6 (above); async, which also counts here, 602 bytes per
+    // user in all (slope of 2 replications of 10^5 and 10^6 users, trace = cells,
+    // tools/bench/memory_table.sh, 2026-12-07).
+    reporting: 600,
     contributing: 240,
 };
 
 /// The large-campaign path (`datapact_sim::large`: core kernels from 2^16 user-campaigns per
 /// replication, one round, trace ≤ rounds), which plays the mechanisms one after another, so
-/// its peak is `shared` plus the largest mechanism's figure, not their sum. Measured
-/// (BENCHMARKS.md, "Very large populations in little memory"): C ≈ 0, S 55, M 82 (+ 8 with a
-/// random order) bytes per user at n = 10^6..10^8, plus 8 for C's payoffs kept for the M-vs-C
-/// diagnostic; `shared` holds those 8 and a margin.
+/// its peak is the largest mechanism's figure, not their sum, plus `shared` when C and M are
+/// both played (C's payoffs kept for the M-vs-C diagnostic). Measured (BENCHMARKS.md, "Very
+/// large populations in little memory", and the memory table): C ≈ 0, S 55, M 82 (+ 8 with a
+/// random order) bytes per user at n = 10^6..10^8.
 pub const LARGE_COSTS: SimulatorCosts = SimulatorCosts {
-    shared: 16,
-    subsidy: 8,
+    shared: 8,
+    subsidy: 0,
     simultaneous: 60,
     reporting: 96,
     contributing: 8,
@@ -112,13 +115,14 @@ const NETWORK_PER_DEGREE: u64 = 8;
 /// vector's size).
 const DRAWN_THRESHOLD_PER_USER: u64 = 8;
 
-/// The process before any cell: binary, allocator arenas, the writers' buffers (measured 10 to
-/// 15 MiB with one small cell).
-const BASELINE: u64 = 32 << 20;
+/// The process before any cell: binary, allocator arenas, the writers' buffers (measured 12 to
+/// 13 MiB with one cell played off the ECS: tools/bench/memory_table.sh, C at 10^5 and 10^6
+/// users).
+const BASELINE: u64 = 16 << 20;
 
 /// Per worker thread: its stack, the world's fixed part (schedule, resources) and the draws it
 /// keeps from cell to cell (at most `DRAW_BANK_USERS` users of 48 bytes, 3 MiB).
-const PER_THREAD: u64 = (4 << 20) + (datapact_sim::systems::draw::DRAW_BANK_USERS as u64) * 48;
+const PER_THREAD: u64 = (2 << 20) + (datapact_sim::systems::draw::DRAW_BANK_USERS as u64) * 48;
 
 /// Bytes a held `rounds` or `events` row costs beyond its record in the window of cell outputs
 /// (the Arrow builders and the writer's buffered row group hold at most a row group of them).
@@ -126,10 +130,25 @@ const PER_THREAD: u64 = (4 << 20) + (datapact_sim::systems::draw::DRAW_BANK_USER
 /// replications of one user, C, S and M: 9·10^5 and 3·10^6 rows) and 74 an `events` row.
 const ROW_BUFFERED: u64 = 40;
 
-/// Events a campaign emits per user, on average over the core mechanisms (report, respond,
-/// assign, re-assign, stay or withdraw): measured 2.5 for C, S and M at n = 100 (1 489 754
-/// events in 6 000 campaigns); plus a few per campaign.
-const EVENTS_PER_USER: u64 = 3;
+/// Events a campaign of `decl` emits per user at `n` users (measured at MODEL.md defaults,
+/// n = 10^4, tools/bench/memory_table.sh): C 1 (its response), S 3 (report, assign,
+/// decision), async 5.7 (re-assignments and regret re-decisions: 6), others 3. M emits one
+/// more per undecided user at every re-assignment, n × withdrawals in all: 7.5 per user at
+/// n = 10^3, 25 at 3·10^3, 60 at 10^4 (about n/170); counted as 3 + n/150. Parameters with many
+/// more withdrawals than the defaults make more (at most n/2 per user).
+fn events_per_user(decl: &datapact_model::MechanismDecl, n: u64) -> u64 {
+    use datapact_model::catalog::{ASYNCHRONOUS, SEQUENTIAL, SUBSIDY};
+    match decl.name {
+        name if name == SUBSIDY.name => 1,
+        name if name == SEQUENTIAL.name => 3 + n / 150,
+        name if name == ASYNCHRONOUS.name => 6,
+        _ => 3,
+    }
+}
+
+/// Events the users trace keeps per user of a campaign while it plays (`TrailEvents`: her
+/// assignment and her decision, and async's regret re-decisions: 3 leaves a margin).
+const TRAIL_EVENTS_PER_USER: u64 = 3;
 
 /// Bytes a cell's statistics cost per mechanism and round while held (its cells, diagnostics
 /// and contrasts rows): measured about 1 300 (262 144 one-user cells, windows of 16 384).
@@ -186,15 +205,28 @@ pub fn estimate_peak_bytes(
             .map_or(0, |_| DRAWN_THRESHOLD_PER_USER);
         NETWORK_PER_USER + NETWORK_PER_DEGREE * z.ceil().max(0.0) as u64 + thresholds
     });
-    let per_user_campaign: u64 = costs.shared
-        + scenario
-            .mechanisms
-            .iter()
-            .map(|r| {
-                costs.per_user(&scenario.catalog.mechanisms[scenario.catalog.plays_as(r.index)])
-                    + network
-            })
-            .sum::<u64>();
+    let decls: Vec<&datapact_model::MechanismDecl> = scenario
+        .mechanisms
+        .iter()
+        .map(|r| &scenario.catalog.mechanisms[scenario.catalog.plays_as(r.index)])
+        .collect();
+    // A traced campaign keeps its event log in the world until it is read: the users trace the
+    // assignments and decisions (`TrailEvents`), the events trace every event.
+    let log = |decl: &datapact_model::MechanismDecl, n: usize| -> u64 {
+        std::mem::size_of::<datapact_model::Event>() as u64
+            * match scenario.trace {
+                TraceLevel::Users => TRAIL_EVENTS_PER_USER,
+                TraceLevel::Events => events_per_user(decl, n as u64),
+                _ => 0,
+            }
+    };
+    let per_user_campaign = |n: usize| -> u64 {
+        costs.shared
+            + decls
+                .iter()
+                .map(|d| costs.per_user(d) + network + log(d, n))
+                .sum::<u64>()
+    };
     // Large cells off the ECS (see `LARGE_COSTS`): one replication at a time, mechanisms in turn.
     let large_path = backend == Backend::Ecs
         && !scenario.has_network()
@@ -207,7 +239,14 @@ pub fn estimate_peak_bytes(
             )
             .is_some()
         });
-    let large_per_user: u64 = LARGE_COSTS.shared
+    let plays = |decl: &datapact_model::MechanismDecl| {
+        scenario.mechanisms.iter().any(|r| {
+            scenario.catalog.mechanisms[scenario.catalog.plays_as(r.index)].name == decl.name
+        })
+    };
+    let payoffs_kept =
+        plays(&datapact_model::catalog::SUBSIDY) && plays(&datapact_model::catalog::SEQUENTIAL);
+    let large_per_user: u64 = if payoffs_kept { LARGE_COSTS.shared } else { 0 }
         + scenario
             .mechanisms
             .iter()
@@ -243,7 +282,7 @@ pub fn estimate_peak_bytes(
         let reps = batch_capacity(n, m, replications) as u64;
         (n as u64)
             .saturating_mul(reps)
-            .saturating_mul(per_user_campaign)
+            .saturating_mul(per_user_campaign(n))
     };
     // The `busy` largest cells may be in flight together.
     let mut simulator = 0u64;
@@ -270,8 +309,13 @@ pub fn estimate_peak_bytes(
         outputs = outputs.saturating_add(held_rows(rows, std::mem::size_of::<UserRecord>() as u64));
     }
     if scenario.trace >= TraceLevel::Events {
-        let per_campaign = EVENTS_PER_USER * largest as u64 + 4;
-        let rows = window.saturating_mul(campaigns_per_cell.saturating_mul(per_campaign));
+        // Events of one replication's campaigns (all mechanisms), a few per campaign besides.
+        let per_replication: u64 = decls
+            .iter()
+            .map(|d| events_per_user(d, largest as u64).saturating_mul(largest as u64) + 4)
+            .sum();
+        let rows =
+            window.saturating_mul((replications as u64 * rounds).saturating_mul(per_replication));
         outputs =
             outputs.saturating_add(held_rows(rows, std::mem::size_of::<EventRecord>() as u64));
     }
@@ -560,6 +604,15 @@ mod tests {
             1_000_000 * (LARGE_COSTS.shared + LARGE_COSTS.reporting)
         );
         assert!(large.simulator * 10 < big.simulator);
+        // C alone keeps no payoffs for the M-vs-C diagnostic, and its kernel holds nothing per user.
+        let c_alone = estimate_peak_bytes(
+            &scenario("mechanisms = [\"C\"]\n[population]\nusers = 1000000"),
+            1,
+            Backend::Ecs,
+            10,
+            true,
+        );
+        assert_eq!(c_alone.simulator, 1_000_000 * LARGE_COSTS.subsidy);
     }
 
     /// A networked cell plays on the ECS (never the large path), and each campaign slot counts
@@ -589,13 +642,10 @@ mod tests {
             t.simulator - e.simulator,
             1_000_000 * DRAWN_THRESHOLD_PER_USER
         );
-        // Without the network the same cell leaves the ECS.
+        // Without the network the same cell leaves the ECS (M alone: no C payoffs kept).
         let plain = "mechanisms = [\"M\"]\n[population]\nusers = 1000000";
         let p = estimate_peak_bytes(&scenario(plain), 1, Backend::Ecs, 1, true);
-        assert_eq!(
-            p.simulator,
-            1_000_000 * (LARGE_COSTS.shared + LARGE_COSTS.reporting)
-        );
+        assert_eq!(p.simulator, 1_000_000 * LARGE_COSTS.reporting);
     }
 
     #[test]
