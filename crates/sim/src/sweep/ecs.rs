@@ -158,9 +158,7 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
                     }
                 }
                 for (engine, group) in engines.iter_mut().zip(groups) {
-                    play_group(engine, group, spec, &folder, round, reps, r);
-                    // Checked before the outcomes are read: a cancelled round skipped phases.
-                    check_cancel(cancel)?;
+                    play_group(engine, group, spec, &folder, round, reps, r, cancel)?;
                     if spec.depth >= Depth::Users {
                         let mg = group.ids.len();
                         engine.read_users(&mut batch_users, reps * mg);
@@ -214,7 +212,7 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
 }
 
 /// Plays round `round` of one world and copies what the statistics read into `out`, by the
-/// run's campaign slots.
+/// run's campaign slots; [`Halt`] when the run was cancelled during the round.
 fn play_group<S: crate::plugin::Sink>(
     engine: &mut Engine<S>,
     group: &Group,
@@ -223,10 +221,14 @@ fn play_group<S: crate::plugin::Sink>(
     round: u32,
     reps: usize,
     out: &mut Round<S>,
-) {
+    cancel: Option<&Arc<AtomicBool>>,
+) -> Result<(), Halt> {
     let (m, mg, n) = (spec.mechanisms.len(), group.ids.len(), group.game.users);
     let metrics = spec.plugins.metrics().len();
     let mut view = engine.run_round(round);
+    // Checked before any outcome is read: a round cancelled mid-way skipped its remaining
+    // phases, so its campaigns are unsettled (and the table may still have another batch's size).
+    check_cancel(cancel)?;
     for rep in 0..reps {
         for (kg, &k) in group.positions.iter().enumerate() {
             let (c, slot) = (rep * mg + kg, rep * m + k);
@@ -254,4 +256,5 @@ fn play_group<S: crate::plugin::Sink>(
             }
         }
     }
+    Ok(())
 }
