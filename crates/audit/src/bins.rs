@@ -28,20 +28,13 @@
 use std::ops::Range;
 use std::rc::Rc;
 
-use datapact_model::deviation::{Choice, Menu, succeeded};
+use datapact_model::deviation::{Choice, Menu, by_cost, succeeded};
 use datapact_model::stats::Welford;
 use datapact_model::{Game, Outcome};
 use datapact_sim::profiles::{Strategies, play_profiles};
 
 use crate::deviations::{Audited, CellAudit, choice_name, significant};
 use crate::table::Value;
-
-/// The users in ascending true cost, ties by user index.
-fn by_cost(cost: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..cost.len()).collect();
-    order.sort_by(|&a, &b| cost[a].total_cmp(&cost[b]).then(a.cmp(&b)));
-    order
-}
 
 /// The ranks (0-based, ascending cost) of bin `b` of `bins` among `n` users:
 /// [⌈b·n/B⌉, ⌈(b+1)·n/B⌉).

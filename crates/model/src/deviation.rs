@@ -203,9 +203,15 @@ impl Menu {
 pub fn user_at_quantile(cost: &[f64], q: f64) -> usize {
     let n = cost.len();
     let rank = ((q * n as f64).floor() as usize).min(n.saturating_sub(1));
-    let mut order: Vec<usize> = (0..n).collect();
+    by_cost(cost)[rank]
+}
+
+/// Users' indices in ascending true cost, ties by index: the one order by which deviators are
+/// chosen (by quantile here, by cost bin in the audit).
+pub fn by_cost(cost: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cost.len()).collect();
     order.sort_by(|&a, &b| cost[a].total_cmp(&cost[b]).then(a.cmp(&b)));
-    order[rank]
+    order
 }
 
 /// Per-user buffers for [`gains`] and [`play_symmetric`], reused across campaigns.
