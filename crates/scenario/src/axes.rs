@@ -7,7 +7,7 @@ use datapact_model::{
 };
 
 use crate::linspace::{MAX_STEPS, linspace};
-use crate::read::{Cx, Res, as_table, check, choice, integer, number, raw_number};
+use crate::read::{Cx, Res, as_table, check, choice, integer, raw_number};
 use crate::sections::{
     COST_PROCESSES, DynamicsRead, LEARNINGS, StrategyRead, cost_dist, dist_spec,
 };
@@ -716,8 +716,9 @@ pub(crate) fn parse_axis(cx: &Cx, section: &str, key: &str, rule: Rule, n: &Node
         let from_n = t.require(cx, "from")?;
         let to_n = t.require(cx, "to")?;
         let steps_n = t.require(cx, "steps")?;
-        let from = number(cx, &format!("{skey}.from"), from_n, Rule::Any)?;
-        let to = number(cx, &format!("{skey}.to"), to_n, Rule::Any)?;
+        // Checked below against the key's own rule and bound, not the generic 1e6 of real keys.
+        let from = raw_number(cx, &format!("{skey}.from"), from_n)?;
+        let to = raw_number(cx, &format!("{skey}.to"), to_n)?;
         let steps = integer(
             cx,
             &format!("{skey}.steps"),

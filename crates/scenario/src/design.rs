@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 
 use datapact_model::Rule;
 
-use crate::read::{Cx, Res, as_table, check, integer, number, raw_number, string};
+use crate::read::{Cx, Res, as_table, check, integer, raw_number, string};
 use crate::tree::{Loc, Node, Val};
 
 /// How a scenario's points are chosen.
@@ -398,8 +398,11 @@ pub(crate) fn parse_range(
     t.check_keys(cx, &["from", "to", "log"])?;
     let from_n = t.require(cx, "from")?;
     let to_n = t.require(cx, "to")?;
-    let from = number(cx, &format!("{dkey}.from"), from_n, Rule::Any)?;
-    let to = number(cx, &format!("{dkey}.to"), to_n, Rule::Any)?;
+    // The ends are checked against the key's own rule and bound (finite, its range, its
+    // magnitude bound for a real key), not a generic one: `population.users` may go to its own
+    // maximum, above the 1e6 that bounds real-valued keys.
+    let from = raw_number(cx, &format!("{dkey}.from"), from_n)?;
+    let to = raw_number(cx, &format!("{dkey}.to"), to_n)?;
     check(
         cx,
         key,

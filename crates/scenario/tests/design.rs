@@ -396,6 +396,65 @@ fn bad_designs_name_the_key_and_the_allowed_range() {
     assert!(e.contains("both under [sweep] and [design]"), "{e}");
 }
 
+/// A sampled axis's ends are checked against the key's own range and bound, not the 1e6 that
+/// bounds real-valued keys: `population.users` runs to 2 000 000 under `[population]`, so it may
+/// on an axis too (it was refused as an overflow), while a real key keeps its magnitude bound and
+/// a key's range is still enforced at both ends.
+#[test]
+fn design_ranges_use_the_keys_own_bounds() {
+    let s = load(&with_design(
+        "kind = \"lhs\"\nsamples = 4\npopulation.users = { from = 10, to = 2000000 }",
+    ));
+    let users = column(&s, "population.users");
+    assert_eq!(users.len(), 4);
+    assert!(
+        users
+            .iter()
+            .all(|&u| (10.0..=2e6).contains(&u) && u.fract() == 0.0)
+    );
+    assert!(users.iter().any(|&u| u > 1e6), "{users:?}");
+    let cases: &[(&str, &str)] = &[
+        // A real key keeps the magnitude bound, named with the axis end it came from.
+        (
+            "game.value = { from = 0.0, to = 2e6 }",
+            "game.value = 2000000 (in design.game.value.to) is out of range",
+        ),
+        (
+            "population.users = { from = 0, to = 20 }",
+            "population.users = 0 (in design.population.users.from) is out of range",
+        ),
+        (
+            "population.users = { from = 10, to = 1e300 }",
+            "(in design.population.users.to) is out of range",
+        ),
+        ("game.value = { from = 0.0, to = nan }", "is not finite"),
+        (
+            "game.value = { from = \"a\", to = 0.3 }",
+            "design.game.value.from must be a number",
+        ),
+    ];
+    for (axis, want) in cases {
+        let e = err(&with_design(&format!(
+            "kind = \"lhs\"\nsamples = 4\n{axis}"
+        )));
+        assert!(e.contains(want), "{axis}: {e}");
+    }
+    // The same under [sweep], whose `{ from, to, steps }` was refused alike.
+    let s = load(
+        "[scenario]\nname = \"d\"\nseed = 7\nreplications = 4\n[population]\nusers = 6\n\
+         [sweep]\npopulation.users = { from = 10, to = 2000000, steps = 3 }\n",
+    );
+    assert_eq!(column(&s, "population.users"), [10.0, 1000005.0, 2e6]);
+    let e = err(
+        "[scenario]\nname = \"d\"\nseed = 7\nreplications = 4\n[sweep]\n\
+         game.value = { from = 0.0, to = 2e6, steps = 3 }\n",
+    );
+    assert!(
+        e.contains("game.value = 2000000 (in sweep.game.value.to) is out of range"),
+        "{e}"
+    );
+}
+
 /// Writes `DIR/NAME.toml`, a points design read from the file `NAME` beside it; its path.
 fn points_scenario(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
     let path = dir.join(format!("{name}.toml"));
