@@ -30,6 +30,7 @@ mod optimize_cmd;
 mod plugins_cmd;
 mod report_cmd;
 mod reproduce_cmd;
+mod run_arg;
 mod run_cmd;
 mod scenarios_cmd;
 mod schema_cmd;

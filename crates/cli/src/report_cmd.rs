@@ -57,6 +57,7 @@ pub(crate) fn reference(cx: &Context) -> Result<datapact_report::Reference, Fail
 }
 
 pub(crate) fn report(cx: &Context, dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
+    crate::run_arg::require_dir(dir)?;
     let out = out.unwrap_or_else(|| dir.join("report"));
     let _signals = crate::signals::Signals::stop_and_rerun("redraw the report")?;
     let started = Instant::now();

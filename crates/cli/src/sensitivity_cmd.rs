@@ -11,6 +11,7 @@ pub(crate) fn sensitivity(
     out: Option<PathBuf>,
 ) -> Result<(), Failure> {
     use datapact_report::sensitivity::{analyze, write_outputs};
+    crate::run_arg::require_run_dir(dir)?;
     let out = out.unwrap_or_else(|| dir.join("sensitivity"));
     let _signals = crate::signals::Signals::stop_and_rerun("redo the analysis")?;
     let analysis = analyze(dir, &request)?;

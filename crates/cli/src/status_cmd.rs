@@ -7,6 +7,7 @@ use crate::failure::Failure;
 
 /// `datapact status DIR`.
 pub(crate) fn status(dir: &Path) -> Result<(), Failure> {
+    crate::run_arg::require_run_dir(dir)?;
     let view = datapact_runner::RunView::open(dir).map_err(|m| Failure {
         code: 1,
         message: m,

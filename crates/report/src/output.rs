@@ -53,7 +53,8 @@ pub fn render_report_with_seeds(
     // Only claim 2 reads a rounds table.
     let runs = load::load_runs(results, &[runs::NULLS])?;
     if runs.is_empty() {
-        return Err(ReportError::Data(format!(
+        // Bad input (a directory with no run in it), not damage: exit 2.
+        return Err(ReportError::Refused(format!(
             "{}: no run found (no manifest.json in it or its subdirectories)",
             results.display()
         )));
