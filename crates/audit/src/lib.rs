@@ -67,10 +67,11 @@ pub enum AuditError {
     /// A scenario (with the audit's overrides) is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    /// The output directory cannot be claimed (another run's, a user's non-empty directory,
-    /// inside a run); nothing was written. The message names it.
-    #[error("{0}")]
-    Refused(String),
+    /// The output directory cannot be claimed: refused (another run's, a user's non-empty
+    /// directory, inside a run: bad input, nothing written) or not created (I/O), as its kind
+    /// says. The message names it.
+    #[error(transparent)]
+    File(#[from] datapact_trace::FileError),
     /// A claim run failed.
     #[error(transparent)]
     Runner(#[from] datapact_runner::RunnerError),
@@ -86,12 +87,13 @@ pub enum AuditError {
     #[error(transparent)]
     Report(#[from] datapact_report::ReportError),
     /// A file could not be written.
-    #[error("{path}: {message}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
-        message: String,
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -99,7 +101,7 @@ impl AuditError {
     pub(crate) fn io(path: &Path, e: std::io::Error) -> AuditError {
         AuditError::Io {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source: e,
         }
     }
 }
@@ -174,7 +176,7 @@ pub(crate) fn pool(threads: usize, out: &Path) -> Result<rayon::ThreadPool, Audi
         .build()
         .map_err(|e| AuditError::Io {
             path: out.to_path_buf(),
-            message: format!("cannot start worker threads: {e}"),
+            source: std::io::Error::other(format!("cannot start worker threads: {e}")),
         })
 }
 
@@ -264,8 +266,7 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     // Created, or adopted only when empty or an earlier audit's (`_output.json`); never a
     // user's directory, a run or anywhere inside one. The claim runs the audit nests under
     // `variants/` are its own: runs of its own directory, resumed when it is adopted.
-    datapact_trace::claim::claim_output_dir_outside_runs(&inputs.out, OUTPUT_KIND)
-        .map_err(AuditError::Refused)?;
+    datapact_trace::claim::claim_output_dir_outside_runs(&inputs.out, OUTPUT_KIND)?;
     let started = Instant::now();
     let menu = Menu::new(&a.deviation.report_factors);
     let cx = cell_audit(&inputs.plugins, &mechanisms, &scenario, &menu, a);

@@ -493,7 +493,7 @@ pub fn write(
         render_claims_grid(vs, &figs)?;
         let json = serde_json::to_string_pretty(vs).map_err(|e| AuditError::Io {
             path: out.join("claims_variants.json"),
-            message: e.to_string(),
+            source: e.into(),
         })?;
         write_text(&out.join("claims_variants.json"), &(json + "\n"))?;
     }

@@ -322,7 +322,7 @@ impl TableDecl {
         let batch = self.batch(rows);
         let parquet = |e: parquet::errors::ParquetError| AuditError::Io {
             path: path.clone(),
-            message: e.to_string(),
+            source: std::io::Error::other(e),
         };
         let mut file = datapact_trace::atomic::AtomicFile::create(&path)
             .map_err(|e| AuditError::io(&path, e))?;

@@ -13,8 +13,12 @@ use crate::signals::Signals;
 
 pub(crate) fn failure(signals: &Signals, e: AuditError) -> Failure {
     match e {
-        AuditError::Spec { .. } | AuditError::Refused(_) => Failure {
+        AuditError::Spec { .. } => Failure {
             code: 2,
+            message: e.to_string(),
+        },
+        AuditError::File(e) => Failure {
+            code: e.exit_code(),
             message: e.to_string(),
         },
         AuditError::Scenario(e) => e.into(),

@@ -205,7 +205,10 @@ pub(crate) fn new(path: &Path, datapact: &Path) -> Result<(), Failure> {
             parent.display()
         )));
     }
-    datapact_trace::claim::check_not_inside_a_run(path, false, false).map_err(refused)?;
+    datapact_trace::claim::check_not_inside_a_run(path, false, false).map_err(|e| Failure {
+        code: e.exit_code(),
+        message: format!("{e}; nothing was written"),
+    })?;
     let files = files(name, &checkout)?;
 
     let io = |what: &str, e: std::io::Error| Failure {

@@ -8,10 +8,7 @@ use crate::failure::Failure;
 /// `datapact status DIR`.
 pub(crate) fn status(dir: &Path) -> Result<(), Failure> {
     crate::run_arg::require_run_dir(dir)?;
-    let view = datapact_runner::RunView::open(dir).map_err(|m| Failure {
-        code: 1,
-        message: m,
-    })?;
+    let view = datapact_runner::RunView::open(dir)?;
     // N comes from the run's identity, never from the records found: a record of another N is
     // a problem, not the directory's shard count. Nothing here allocates by N.
     let count = view.identity.shards;

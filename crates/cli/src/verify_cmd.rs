@@ -7,10 +7,7 @@ use crate::failure::Failure;
 /// `datapact verify DIR`.
 pub(crate) fn verify(dir: &Path) -> Result<(), Failure> {
     crate::run_arg::require_run_dir(dir)?;
-    let v = datapact_runner::verify(dir).map_err(|m| Failure {
-        code: 1,
-        message: m,
-    })?;
+    let v = datapact_runner::verify(dir)?;
     for file in &v.missing {
         println!("missing     {file}");
     }

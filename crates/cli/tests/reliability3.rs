@@ -139,9 +139,46 @@ fn counts_read_from_run_json_are_bounded_before_any_loop() {
             assert_refused(&o, 1, &format!("{key}: {}", args[0]));
             assert!(text(&o).contains(says), "{key}: {}: {}", args[0], text(&o));
         }
+        // A damaged `_run.json` is damaged output (exit 1), not bad input (2).
         let o = run(&["run", s(&file), "--out", s(&out), "-q", "--resume"]);
-        assert_refused(&o, 2, &format!("{key}: --resume"));
+        assert_refused(&o, 1, &format!("{key}: --resume"));
     }
+}
+
+/// The exit code follows the error's kind: a `_run.json` that does not read (not JSON, or a
+/// directory in its place) is damaged output, exit 1 for `--resume` as for `verify`, never 2
+/// ("bad input") because the runner happened to carry the message as a refusal. A directory
+/// of another scenario stays bad input (2).
+#[test]
+fn an_unreadable_run_json_exits_1_not_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "rel3.toml", SMALL);
+    let out = dir.path().join("run");
+    run_ok(&file, &out, &[]);
+    std::fs::write(out.join("_run.json"), "{ not json").unwrap();
+    for args in [
+        vec!["run", s(&file), "--out", s(&out), "-q", "--resume"],
+        vec!["verify", s(&out)],
+        vec!["status", s(&out)],
+    ] {
+        let o = run(&args);
+        assert_refused(&o, 1, args[0]);
+        assert!(text(&o).contains("_run.json"), "{}: {}", args[0], text(&o));
+    }
+    std::fs::remove_file(out.join("_run.json")).unwrap();
+    std::fs::create_dir(out.join("_run.json")).unwrap();
+    let o = run(&["run", s(&file), "--out", s(&out), "-q", "--resume"]);
+    assert_refused(&o, 1, "a directory as _run.json");
+    assert!(text(&o).contains("not a regular file"), "{}", text(&o));
+    let other = write(
+        dir.path(),
+        "other.toml",
+        &SMALL.replace("name = \"rel3\"", "name = \"other\""),
+    );
+    let fresh = dir.path().join("fresh");
+    run_ok(&file, &fresh, &[]);
+    let o = run(&["run", s(&other), "--out", s(&fresh), "-q", "--resume"]);
+    assert_refused(&o, 2, "another scenario's directory");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

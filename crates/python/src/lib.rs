@@ -65,11 +65,11 @@ fn scenario_error(py: Python<'_>, e: ScenarioError) -> PyErr {
 
 /// The exception for a runner error, with the exit code the command line would give.
 fn runner_error(py: Python<'_>, e: RunnerError) -> PyErr {
-    let (class, code) = match &e {
-        RunnerError::Refused(_) => ("OutputError", 2u8),
-        RunnerError::Invariant(_) => ("InvariantError", 3),
-        RunnerError::Interrupted => ("InterruptedRun", 130),
-        _ => ("OutputError", 1),
+    let code = e.exit_code();
+    let class = match &e {
+        RunnerError::Invariant(_) => "InvariantError",
+        RunnerError::Interrupted => "InterruptedRun",
+        _ => "OutputError",
     };
     // The command line's advice, in the terms of `datapact.run`'s arguments.
     let message = e
@@ -851,11 +851,11 @@ fn audit<'py>(
                 .replace("--out", "out="),
             &[("exit_code", obj(py, 130u8))],
         ),
-        AuditError::Refused(_) => error(
+        AuditError::File(f) => error(
             py,
             "OutputError",
-            e.to_string(),
-            &[("exit_code", obj(py, 2u8))],
+            f.to_string(),
+            &[("exit_code", obj(py, f.exit_code()))],
         ),
         other => error(py, "OutputError", other.to_string(), &[]),
     })?;
@@ -966,8 +966,8 @@ fn read_table<'py>(
     let held: datapact_trace::Manifest = serde_json::from_str(manifest)
         .map_err(|e| PyValueError::new_err(format!("manifest: {e}")))?;
     let read = || -> Result<Vec<RecordBatch>, String> {
-        let view = datapact_trace::RunView::open(&dir)?;
-        let on_disk = view.verified(&[table])?;
+        let view = datapact_trace::RunView::open(&dir).map_err(|e| e.to_string())?;
+        let on_disk = view.verified(&[table]).map_err(|e| e.to_string())?;
         if *on_disk != held {
             return Err(format!(
                 "{}: the directory now holds other outputs than when this Run was opened (run \

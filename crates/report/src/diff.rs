@@ -180,12 +180,9 @@ fn value_at(a: &Float64Array, i: usize) -> Option<f64> {
 fn load_side(dir: &Path) -> Result<Side, ReportError> {
     // Through the verified view, as every reader: a damaged or unfinished run is refused with
     // the reason, never compared as if it were whole.
-    let view = datapact_trace::RunView::open(dir)
-        .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?;
-    let manifest = view
-        .verified(&[Table::Cells])
-        .map_err(|e| ReportError::Data(format!("{}: {e}", dir.display())))?
-        .clone();
+    let shown = |e: datapact_trace::FileError| e.context(|e| format!("{}: {e}", dir.display()));
+    let view = datapact_trace::RunView::open(dir).map_err(shown)?;
+    let manifest = view.verified(&[Table::Cells]).map_err(shown)?.clone();
     let swept: Vec<String> = manifest.sweep.iter().map(|(_, c)| c.clone()).collect();
     let batches = read_table(dir, Table::Cells)?;
     if batches.is_empty() {
@@ -482,8 +479,7 @@ fn is_diff(path: &Path) -> bool {
 /// claimed first: created, or replaced only if it is an earlier diff; never inside a run but
 /// directly in its directory.
 pub fn write_diff(d: &Diff, path: &Path) -> Result<PathBuf, ReportError> {
-    datapact_trace::claim::claim_output_file(path, "diff", is_diff)
-        .map_err(ReportError::Refused)?;
+    datapact_trace::claim::claim_output_file(path, "diff", is_diff)?;
     let batch = diff_batch(d);
     let write = || -> Result<(), Box<dyn std::error::Error>> {
         let mut file = datapact_trace::atomic::AtomicFile::create(path)?;

@@ -90,15 +90,15 @@ fn traces_rounds(trace: &str) -> bool {
 /// carries the run's metadata); its `rounds` table only if the run is named in `rounds_for`
 /// and traced them.
 pub fn load_run(dir: &Path, rounds_for: &[&str]) -> Result<Run, ReportError> {
-    let view = datapact_trace::RunView::open(dir).map_err(ReportError::Data)?;
-    let manifest = view.finished().map_err(ReportError::Data)?.clone();
+    let view = datapact_trace::RunView::open(dir)?;
+    let manifest = view.finished()?.clone();
     let reads_rounds =
         traces_rounds(&manifest.trace) && rounds_for.contains(&manifest.scenario_name.as_str());
     let mut read = vec![Table::Cells, Table::Diagnostics, Table::Contrasts];
     if reads_rounds {
         read.push(Table::Rounds);
     }
-    view.verified(&read).map_err(ReportError::Data)?;
+    view.verified(&read)?;
     let swept: Vec<String> = manifest
         .sweep
         .iter()

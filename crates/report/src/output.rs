@@ -115,7 +115,7 @@ pub fn render_report_with_seeds(
     };
     // Created, or adopted only if empty or an earlier report; never inside a run but as a
     // new name directly in it (the default, RUN/report).
-    datapact_trace::claim::claim_output_dir(out, "report").map_err(ReportError::Refused)?;
+    datapact_trace::claim::claim_output_dir(out, "report")?;
     let (figs, missing) = if paper_present {
         build_figures(&paper_runs)
     } else {

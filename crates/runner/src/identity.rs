@@ -12,7 +12,7 @@ use crate::error::{RunnerError, io_err};
 use crate::plan::{Shard, chunk_plan};
 use crate::spec::{plugin_list, tables_of};
 use datapact_trace::atomic::create_json_exclusive;
-use datapact_trace::{MAX_SHARDS, RunIdentity, identity_path, read_identity};
+use datapact_trace::{FileError, MAX_SHARDS, RunIdentity, identity_path, read_identity};
 
 /// The identity a run of `scenario` split into `shard.count` shards claims.
 pub(crate) fn identity_of(
@@ -63,22 +63,27 @@ fn is_claim_temporary(name: &str) -> bool {
 /// overwritten).
 pub(crate) fn check_out_dir(out: &Path) -> Result<(), RunnerError> {
     let refuse = |why: String| RunnerError::Refused(format!("--out {}: {why}", out.display()));
+    // A failure of the operating system, not of the request: exit 1, the io::Error kept.
+    let failed = |why: &str, e: std::io::Error| {
+        RunnerError::File(FileError::io(
+            format!("--out {}: {why} ({e})", out.display()),
+            e,
+        ))
+    };
     // Never inside another run (a run into A/cells/sub would leave A failing `verify`).
     datapact_trace::claim::check_not_inside_a_run(out, true, false)
-        .map_err(|why| RunnerError::Refused(format!("--out {why}")))?;
+        .map_err(|e| e.context(|why| format!("--out {why}")))?;
     match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(refuse(format!("cannot inspect it ({e})"))),
+        Err(e) => return Err(failed("cannot inspect it", e)),
         Ok(_) => {}
     }
-    let meta = std::fs::metadata(out).map_err(|e| {
-        refuse(match e.raw_os_error() {
-            Some(40) => "is a symlink loop".to_string(),
-            _ if e.kind() == std::io::ErrorKind::NotFound => {
-                "is a dangling symlink (its target does not exist)".to_string()
-            }
-            _ => format!("cannot follow it ({e})"),
-        })
+    let meta = std::fs::metadata(out).map_err(|e| match e.raw_os_error() {
+        Some(40) => refuse("is a symlink loop".to_string()),
+        _ if e.kind() == std::io::ErrorKind::NotFound => {
+            refuse("is a dangling symlink (its target does not exist)".to_string())
+        }
+        _ => failed("cannot follow it", e),
     })?;
     if !meta.is_dir() {
         return Err(refuse(
@@ -88,7 +93,7 @@ pub(crate) fn check_out_dir(out: &Path) -> Result<(), RunnerError> {
     if identity_path(out).exists() {
         return Ok(());
     }
-    let entries = std::fs::read_dir(out).map_err(|e| refuse(format!("cannot list it ({e})")))?;
+    let entries = std::fs::read_dir(out).map_err(|e| failed("cannot list it", e))?;
     let foreign: Vec<String> = entries
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -125,7 +130,8 @@ pub(crate) fn claim_directory(
     if create_json_exclusive(&path, &identity).map_err(io_err(&path))? {
         return Ok(());
     }
-    let found = read_identity(out).map_err(RunnerError::Refused)?;
+    // Unreadable or damaged: not bad input (exit 1, by the error's kind).
+    let found = read_identity(out)?;
     if found == identity {
         return Ok(());
     }

@@ -119,10 +119,10 @@ pub(crate) fn lock_shard(out: &Path, shard: Shard) -> Result<ShardLock, RunnerEr
             )));
         }
         Err(std::fs::TryLockError::Error(e)) => {
-            return Err(RunnerError::Io {
-                path,
-                message: format!("cannot lock: {e}"),
-            });
+            return Err(RunnerError::File(datapact_trace::FileError::io(
+                format!("{}: cannot lock: {e}", path.display()),
+                e,
+            )));
         }
     }
     let mut write = || -> std::io::Result<()> {

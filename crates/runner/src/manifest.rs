@@ -117,7 +117,7 @@ pub fn merge_manifest(
     plan: &ChunkPlan,
     shards: usize,
 ) -> Result<bool, RunnerError> {
-    let view = datapact_trace::RunView::open(out).map_err(RunnerError::Unreadable)?;
+    let view = datapact_trace::RunView::open(out)?;
     if view.identity.shards != shards || view.records.len() != shards {
         return Ok(false);
     }

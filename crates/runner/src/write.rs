@@ -116,7 +116,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     // Held until this function returns: a second writer of this shard is refused.
     let _lock = lock_shard(&opts.out, opts.shard)?;
     remove_stale_temporaries(&opts.out, opts.shard)?;
-    let view = RunView::open(&opts.out).map_err(RunnerError::Refused)?;
+    let view = RunView::open(&opts.out)?;
     if !view.strays.is_empty() {
         return Err(RunnerError::Refused(format!(
             "{} holds files no chunk of this run writes: {}; move them away, they would be \

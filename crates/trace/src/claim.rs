@@ -13,6 +13,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::FileError;
+
 /// The file that marks a directory as a datapact output of a kind (not a run).
 pub const OUTPUT_MARKER: &str = "_output.json";
 
@@ -36,8 +38,9 @@ pub fn reserved_in_run(name: &str) -> bool {
 
 /// `path` made absolute and free of `.`/`..` and of symlinks as far as it exists (the deepest
 /// existing ancestor canonicalised, the rest appended): where writing to it actually goes.
-fn resolved(path: &Path) -> Result<PathBuf, String> {
-    let absolute = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn resolved(path: &Path) -> Result<PathBuf, FileError> {
+    let absolute = std::path::absolute(path)
+        .map_err(|e| FileError::io(format!("{}: {e}", path.display()), e))?;
     let mut rest: Vec<std::ffi::OsString> = Vec::new();
     let mut at = absolute.as_path();
     loop {
@@ -81,7 +84,7 @@ pub fn check_not_inside_a_run(
     out: &Path,
     out_may_be_a_run: bool,
     derived: bool,
-) -> Result<(), String> {
+) -> Result<(), FileError> {
     let target = resolved(out)?;
     let mut child: Option<&std::ffi::OsStr> = None;
     for (depth, dir) in target.ancestors().enumerate() {
@@ -96,7 +99,7 @@ pub fn check_not_inside_a_run(
                 } else {
                     format!("is inside the datapact run {}", dir.display())
                 };
-                return Err(format!(
+                return Err(FileError::bad_input(format!(
                     "{} {how}; writing there would mix files into that run's outputs (or \
                      damage them): give a directory outside it{}",
                     out.display(),
@@ -105,7 +108,7 @@ pub fn check_not_inside_a_run(
                     } else {
                         ""
                     }
-                ));
+                )));
             }
         }
         child = dir.file_name();
@@ -125,54 +128,59 @@ fn is_leftover_temporary(name: &str) -> bool {
 /// directory that is no datapact output (its files could be overwritten), and any place
 /// inside a run other than a new name directly in it ([`check_not_inside_a_run`]). Writes
 /// the marker. The error is a sentence naming `out`.
-pub fn claim_output_dir(out: &Path, kind: &str) -> Result<(), String> {
+pub fn claim_output_dir(out: &Path, kind: &str) -> Result<(), FileError> {
     claim_dir(out, kind, true)
 }
 
 /// As [`claim_output_dir`], for an output that is no analysis of one run (the audit, whose
 /// own claim runs are nested in it): refused anywhere inside a run, a new name directly in
 /// it included.
-pub fn claim_output_dir_outside_runs(out: &Path, kind: &str) -> Result<(), String> {
+pub fn claim_output_dir_outside_runs(out: &Path, kind: &str) -> Result<(), FileError> {
     claim_dir(out, kind, false)
 }
 
-fn claim_dir(out: &Path, kind: &str, derived: bool) -> Result<(), String> {
+fn claim_dir(out: &Path, kind: &str, derived: bool) -> Result<(), FileError> {
     let shown = out.display();
     check_not_inside_a_run(out, false, derived)?;
     match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(out).map_err(|e| format!("{shown}: cannot create it: {e}"))?;
+            std::fs::create_dir_all(out)
+                .map_err(|e| FileError::io(format!("{shown}: cannot create it: {e}"), e))?;
         }
-        Err(e) => return Err(format!("{shown}: cannot inspect it: {e}")),
+        Err(e) => return Err(FileError::io(format!("{shown}: cannot inspect it: {e}"), e)),
         Ok(_) => {
             let meta = std::fs::metadata(out).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
-                    format!("{shown}: is a dangling symlink (its target does not exist)")
+                    FileError::bad_input(format!(
+                        "{shown}: is a dangling symlink (its target does not exist)"
+                    ))
                 } else {
-                    format!("{shown}: cannot follow it: {e}")
+                    FileError::io(format!("{shown}: cannot follow it: {e}"), e)
                 }
             })?;
             if !meta.is_dir() {
-                return Err(format!(
+                return Err(FileError::bad_input(format!(
                     "{shown}: exists and is not a directory; give a new or empty directory"
-                ));
+                )));
             }
             let marker = out.join(OUTPUT_MARKER);
             if std::fs::symlink_metadata(&marker).is_ok() {
                 let found: OutputMarker =
                     crate::files::read_json(&marker, 1 << 16).map_err(|e| {
-                        format!("{e}; {shown} is not a datapact output this version can adopt")
+                        e.context(|e| {
+                            format!("{e}; {shown} is not a datapact output this version can adopt")
+                        })
                     })?;
                 if found.kind != kind {
-                    return Err(format!(
+                    return Err(FileError::bad_input(format!(
                         "{shown}: holds a datapact {} output, not a {kind}; give another \
                          directory",
                         crate::files::clip(&found.kind, 40)
-                    ));
+                    )));
                 }
             } else {
-                let entries =
-                    std::fs::read_dir(out).map_err(|e| format!("{shown}: cannot list it: {e}"))?;
+                let entries = std::fs::read_dir(out)
+                    .map_err(|e| FileError::io(format!("{shown}: cannot list it: {e}"), e))?;
                 let foreign: Vec<String> = entries
                     .flatten()
                     .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -180,7 +188,7 @@ fn claim_dir(out: &Path, kind: &str, derived: bool) -> Result<(), String> {
                     .take(3)
                     .collect();
                 if !foreign.is_empty() {
-                    return Err(format!(
+                    return Err(FileError::bad_input(format!(
                         "{shown}: is not empty ({}{}) and not a datapact {kind} (no \
                          {OUTPUT_MARKER}); its files could be overwritten, so give a new or \
                          empty directory",
@@ -190,7 +198,7 @@ fn claim_dir(out: &Path, kind: &str, derived: bool) -> Result<(), String> {
                             .collect::<Vec<_>>()
                             .join(", "),
                         if foreign.len() == 3 { ", ..." } else { "" }
-                    ));
+                    )));
                 }
             }
         }
@@ -200,7 +208,7 @@ fn claim_dir(out: &Path, kind: &str, derived: bool) -> Result<(), String> {
         datapact_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     crate::atomic::write_json_atomic(&out.join(OUTPUT_MARKER), &marker)
-        .map_err(|e| format!("{shown}: cannot write {OUTPUT_MARKER}: {e}"))
+        .map_err(|e| FileError::io(format!("{shown}: cannot write {OUTPUT_MARKER}: {e}"), e))
 }
 
 /// Claims file `out` for an output that `is_own` recognises (e.g. a `diff.parquet` by its
@@ -211,26 +219,27 @@ pub fn claim_output_file(
     out: &Path,
     what: &str,
     is_own: impl FnOnce(&Path) -> bool,
-) -> Result<(), String> {
+) -> Result<(), FileError> {
     let shown = out.display();
     check_not_inside_a_run(out, false, true)?;
     match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("{}: cannot create it: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    FileError::io(format!("{}: cannot create it: {e}", dir.display()), e)
+                })?;
             }
             Ok(())
         }
-        Err(e) => Err(format!("{shown}: cannot inspect it: {e}")),
+        Err(e) => Err(FileError::io(format!("{shown}: cannot inspect it: {e}"), e)),
         Ok(m) if m.is_file() && is_own(out) => Ok(()),
-        Ok(m) if m.is_file() => Err(format!(
+        Ok(m) if m.is_file() => Err(FileError::bad_input(format!(
             "{shown}: exists and is not a {what} written by datapact; it would be overwritten, \
              so give another path"
-        )),
-        Ok(_) => Err(format!(
+        ))),
+        Ok(_) => Err(FileError::bad_input(format!(
             "{shown}: exists and is not a regular file; give a file path for the {what}"
-        )),
+        ))),
     }
 }
 
@@ -275,12 +284,12 @@ mod tests {
         claim_output_dir(&out, "report").unwrap();
         std::fs::write(out.join("REPORT.md"), "x").unwrap();
         claim_output_dir(&out, "report").unwrap();
-        let err = claim_output_dir(&out, "sensitivity").unwrap_err();
+        let err = claim_output_dir(&out, "sensitivity").unwrap_err().message;
         assert!(err.contains("holds a datapact report output"), "{err}");
         let mine = tmp.path().join("mine");
         std::fs::create_dir(&mine).unwrap();
         std::fs::write(mine.join("REPORT.md"), "my notes").unwrap();
-        let err = claim_output_dir(&mine, "report").unwrap_err();
+        let err = claim_output_dir(&mine, "report").unwrap_err().message;
         assert!(err.contains("is not empty (REPORT.md)"), "{err}");
         assert_eq!(
             std::fs::read_to_string(mine.join("REPORT.md")).unwrap(),
@@ -297,7 +306,9 @@ mod tests {
         let run = tmp.path().join("A");
         run_at(&run);
         assert!(claim_output_dir(&run.join("report"), "report").is_ok());
-        let err = claim_output_dir_outside_runs(&run.join("audit"), "audit").unwrap_err();
+        let err = claim_output_dir_outside_runs(&run.join("audit"), "audit")
+            .unwrap_err()
+            .message;
         assert!(err.contains("inside the datapact run"), "{err}");
         assert!(!run.join("audit").exists());
         claim_output_dir_outside_runs(&empty, "audit").unwrap();
@@ -310,7 +321,9 @@ mod tests {
         claim_output_file(&out, "diff", |_| false).unwrap();
         std::fs::write(&out, "x").unwrap();
         assert!(claim_output_file(&out, "diff", |_| true).is_ok());
-        let err = claim_output_file(&out, "diff", |_| false).unwrap_err();
+        let err = claim_output_file(&out, "diff", |_| false)
+            .unwrap_err()
+            .message;
         assert!(err.contains("not a diff written by datapact"), "{err}");
         assert!(claim_output_file(tmp.path(), "diff", |_| true).is_err());
     }

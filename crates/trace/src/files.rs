@@ -6,6 +6,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::FileError;
+
 /// Largest `_run.json` read: it holds the normalised scenario, whose listed design points are
 /// bounded by the scenario loader (about 10^7 numbers).
 pub const MAX_IDENTITY_BYTES: u64 = 1 << 30;
@@ -20,7 +22,9 @@ pub const MAX_RECORD_BYTES: u64 = 1 << 30;
 /// The bytes of the regular file at `path`, at most `limit` of them. A symlink, a directory, a
 /// FIFO, a socket or a device is refused without reading (and without blocking: the file is
 /// opened non-blocking and checked after opening, so a file swapped in between is caught too).
-pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+/// An operating system's failure is [`crate::FileErrorKind::Io`] (with its source); anything else
+/// refused is [`crate::FileErrorKind::Damaged`].
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let shown = path.display();
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -32,31 +36,37 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     let file = options.open(path).map_err(|e| {
         #[cfg(unix)]
         if e.raw_os_error() == Some(libc::ELOOP) {
-            return format!("{shown}: is a symbolic link; datapact reads its own files only");
+            return FileError::damaged(format!(
+                "{shown}: is a symbolic link; datapact reads its own files only"
+            ));
         }
-        format!("{shown}: {e}")
+        FileError::io(format!("{shown}: {e}"), e)
     })?;
-    let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| FileError::io(format!("{shown}: {e}"), e))?;
     if !meta.is_file() {
-        return Err(format!(
+        return Err(FileError::damaged(format!(
             "{shown}: is not a regular file ({}); datapact reads its own files only",
             kind(&meta)
-        ));
+        )));
     }
     if meta.len() > limit {
-        return Err(format!(
+        return Err(FileError::damaged(format!(
             "{shown}: {} bytes, more than the {} bytes any run writes",
             meta.len(),
             limit
-        ));
+        )));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // `take`: a file growing while it is read is still read only up to the limit.
     file.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("{shown}: {e}"))?;
+        .map_err(|e| FileError::io(format!("{shown}: {e}"), e))?;
     if bytes.len() as u64 > limit {
-        return Err(format!("{shown}: grew past {limit} bytes while being read"));
+        return Err(FileError::damaged(format!(
+            "{shown}: grew past {limit} bytes while being read"
+        )));
     }
     Ok(bytes)
 }
@@ -95,10 +105,12 @@ fn kind(meta: &std::fs::Metadata) -> &'static str {
     "not a file"
 }
 
-/// A JSON file of type `T`, read with [`read_regular`]; the error names the path.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, limit: u64) -> Result<T, String> {
+/// A JSON file of type `T`, read with [`read_regular`]; the error names the path (JSON that
+/// does not parse as `T` is [`crate::FileErrorKind::Damaged`]).
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, limit: u64) -> Result<T, FileError> {
     let bytes = read_regular(path, limit)?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| FileError::damaged(format!("{}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -119,22 +131,22 @@ mod tests {
         let file = dir.path().join("a.json");
         std::fs::write(&file, b"[1, 2]").unwrap();
         assert_eq!(read_json::<Vec<u8>>(&file, 100).unwrap(), vec![1, 2]);
-        let err = read_regular(&file, 3).unwrap_err();
+        let err = read_regular(&file, 3).unwrap_err().message;
         assert!(err.contains("6 bytes, more than the 3"), "{err}");
-        let err = read_regular(dir.path(), 100).unwrap_err();
+        let err = read_regular(dir.path(), 100).unwrap_err().message;
         assert!(err.contains("not a regular file (a directory)"), "{err}");
         #[cfg(unix)]
         {
             let link = dir.path().join("link.json");
             std::os::unix::fs::symlink(&file, &link).unwrap();
-            let err = read_regular(&link, 100).unwrap_err();
+            let err = read_regular(&link, 100).unwrap_err().message;
             assert!(err.contains("symbolic link"), "{err}");
             // A FIFO would block a plain open for reading until a writer comes: refused at once.
             let fifo = dir.path().join("fifo.json");
             let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
             // SAFETY: a valid NUL-terminated path.
             assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-            let err = read_regular(&fifo, 100).unwrap_err();
+            let err = read_regular(&fifo, 100).unwrap_err().message;
             assert!(err.contains("a FIFO"), "{err}");
         }
     }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::FileError;
 use crate::layout::{ChunkPlan, MAX_CELLS, MAX_CHUNKS, MAX_SHARDS};
 
 /// The datapact version that reads and writes run directories.
@@ -106,23 +107,28 @@ pub fn identity_path(out: &Path) -> std::path::PathBuf {
 /// counts every reader loops over or allocates by (cells, chunks, shards) against what any run
 /// can have, before anything uses them. The error says the directory is not (or not yet) a
 /// datapact run, or what in its identity is impossible.
-pub fn read_identity(out: &Path) -> Result<RunIdentity, String> {
+pub fn read_identity(out: &Path) -> Result<RunIdentity, FileError> {
     let path = identity_path(out);
     let bytes =
         crate::files::read_regular(&path, crate::files::MAX_IDENTITY_BYTES).map_err(|e| {
-            format!(
-                "{e}; {} is not a datapact run (or one made before datapact {VERSION})",
-                out.display()
-            )
+            e.context(|e| {
+                format!(
+                    "{e}; {} is not a datapact run (or one made before datapact {VERSION})",
+                    out.display()
+                )
+            })
         })?;
     let identity: RunIdentity = serde_json::from_slice(&bytes).map_err(|e| {
-        format!(
+        FileError::damaged(format!(
             "{}: unreadable ({e}); not a datapact run of this version?",
             path.display()
-        )
+        ))
     })?;
-    identity
-        .check_counts()
-        .map_err(|why| format!("{}: {why}; no datapact run has that", path.display()))?;
+    identity.check_counts().map_err(|why| {
+        FileError::damaged(format!(
+            "{}: {why}; no datapact run has that",
+            path.display()
+        ))
+    })?;
     Ok(identity)
 }

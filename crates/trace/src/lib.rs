@@ -27,6 +27,7 @@ mod columns;
 pub mod atomic;
 pub mod claim;
 mod error;
+mod file_error;
 pub mod files;
 mod identity;
 mod layout;
@@ -41,6 +42,7 @@ mod writer;
 
 pub use columns::{ColumnValue, typed_column};
 pub use error::TraceError;
+pub use file_error::{FileError, FileErrorKind};
 pub use identity::{RunIdentity, identity_path, read_identity};
 pub use layout::{CHUNK_KEY, ChunkPlan, MAX_CELLS, MAX_CHUNKS, MAX_SHARDS, Shard, chunk_of_file};
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};

@@ -197,12 +197,12 @@ pub fn shard_records(out: &Path) -> std::io::Result<Vec<(usize, usize)>> {
 /// Reads `out/manifest.json` (a regular file of bounded size, [`crate::files`]); the error
 /// names the file. Its contents are not checked here: [`crate::RunView`] checks them against
 /// the run's identity.
-pub fn read_manifest(out: &Path) -> Result<Manifest, String> {
+pub fn read_manifest(out: &Path) -> Result<Manifest, crate::FileError> {
     crate::files::read_json(&out.join("manifest.json"), crate::files::MAX_MANIFEST_BYTES)
 }
 
 /// Reads one shard record (a regular file of bounded size); the error names the file.
-pub fn read_shard_record(path: &Path) -> Result<ShardRecord, String> {
+pub fn read_shard_record(path: &Path) -> Result<ShardRecord, crate::FileError> {
     crate::files::read_json(path, crate::files::MAX_RECORD_BYTES)
 }
 
@@ -214,6 +214,6 @@ pub fn chunk_record_path(out: &Path, chunk: usize) -> PathBuf {
 
 /// Reads one chunk record: the parts a finished chunk wrote (a regular file of bounded size);
 /// the error names the file.
-pub fn read_chunk_record(path: &Path) -> Result<Vec<PartEntry>, String> {
+pub fn read_chunk_record(path: &Path) -> Result<Vec<PartEntry>, crate::FileError> {
     crate::files::read_json(path, crate::files::MAX_RECORD_BYTES)
 }

@@ -13,7 +13,7 @@ use crate::layout::{CHUNK_KEY, ChunkPlan, chunk_of_file};
 use crate::manifest::{
     Manifest, ShardRecord, read_manifest, read_shard_record, shard_record_path, shard_records,
 };
-use crate::{Table, keys};
+use crate::{FileError, Table, keys};
 
 /// An output directory as its identity says it must be, with every disagreement found.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ pub struct RunView {
 impl RunView {
     /// Reads and cross-checks `dir` without opening any part file (cheap). Errs if `dir` is not
     /// a datapact run (no readable `_run.json`).
-    pub fn open(dir: &Path) -> Result<RunView, String> {
+    pub fn open(dir: &Path) -> Result<RunView, FileError> {
         let identity = read_identity(dir)?;
         let mut view = RunView {
             dir: dir.to_path_buf(),
@@ -94,29 +94,30 @@ impl RunView {
         self.records.keys().copied().collect()
     }
 
-    /// The manifest of a finished run with no problem found so far; otherwise why not.
-    pub fn finished(&self) -> Result<&Manifest, String> {
+    /// The manifest of a finished run with no problem found so far; otherwise why not (a
+    /// [`crate::FileErrorKind::Damaged`] error: an inconsistent or unfinished run).
+    pub fn finished(&self) -> Result<&Manifest, FileError> {
         let strays = self
             .strays
             .iter()
             .map(|f| format!("{f}: no chunk of this run writes this file"));
         let problems: Vec<String> = self.problems.iter().cloned().chain(strays).collect();
         if !problems.is_empty() {
-            return Err(format!(
+            return Err(FileError::damaged(format!(
                 "{}: {} problem(s): {}",
                 self.dir.display(),
                 problems.len(),
                 problems.join("; ")
-            ));
+            )));
         }
         self.manifest.as_ref().ok_or_else(|| {
-            format!(
+            FileError::damaged(format!(
                 "{}: the run has not finished (no manifest.json; {} of {} shards recorded; \
                  see `datapact status`)",
                 self.dir.display(),
                 self.records.len(),
                 self.identity.shards
-            )
+            ))
         })
     }
 
@@ -172,7 +173,7 @@ impl RunView {
             let record = match read_shard_record(&path) {
                 Ok(r) => r,
                 Err(e) => {
-                    self.problems.push(e);
+                    self.problems.push(e.message);
                     continue;
                 }
             };
@@ -211,7 +212,7 @@ impl RunView {
         let m = match read_manifest(&self.dir) {
             Ok(m) => m,
             Err(e) => {
-                self.problems.push(e);
+                self.problems.push(e.message);
                 return;
             }
         };
@@ -403,7 +404,7 @@ impl RunView {
     /// A finished, consistent run whose parts of `tables` all match the manifest (checksum,
     /// rows read back) and carry this run's metadata: what a reader of those tables needs.
     /// The error names the directory and every problem found.
-    pub fn verified(&self, tables: &[Table]) -> Result<&Manifest, String> {
+    pub fn verified(&self, tables: &[Table]) -> Result<&Manifest, FileError> {
         let manifest = self.finished()?;
         let mut problems = Vec::new();
         for p in &manifest.parts {
@@ -428,12 +429,12 @@ impl RunView {
         if problems.is_empty() {
             Ok(manifest)
         } else {
-            Err(format!(
+            Err(FileError::damaged(format!(
                 "{}: {} damaged part(s) (`datapact verify` lists them): {}",
                 self.dir.display(),
                 problems.len(),
                 problems.join("; ")
-            ))
+            )))
         }
     }
 

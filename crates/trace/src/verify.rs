@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::FileError;
 use crate::read::inspect_part;
 use crate::run_view::RunView;
 
@@ -39,9 +40,13 @@ impl Verification {
 /// Checks a finished run: the manifest against `_run.json`, and every part file the chunk plan
 /// needs against the manifest (SHA-256, rows read back) and the run (metadata). Errs when the
 /// directory is not a run or has no manifest (the run did not finish).
-pub fn verify(out: &Path) -> Result<Verification, String> {
+pub fn verify(out: &Path) -> Result<Verification, FileError> {
     let view = RunView::open(out).map_err(|e| {
-        format!("{e}: the run has not finished or is not a datapact run (see `datapact status`)")
+        e.context(|e| {
+            format!(
+                "{e}: the run has not finished or is not a datapact run (see `datapact status`)"
+            )
+        })
     })?;
     let Some(manifest) = view.manifest.as_ref() else {
         // A manifest.json that is there but unreadable (damaged, a FIFO, a symlink) is named.
@@ -50,7 +55,7 @@ pub fn verify(out: &Path) -> Result<Verification, String> {
         } else {
             view.problems.join("; ")
         };
-        return Err(format!("{}: {why}", out.display()));
+        return Err(FileError::damaged(format!("{}: {why}", out.display())));
     };
     let mut v = Verification {
         inconsistent: view.problems.clone(),

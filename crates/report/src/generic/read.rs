@@ -94,7 +94,7 @@ fn value_at(a: Option<&Float64Array>, i: usize) -> Option<f64> {
 /// Reads the last round of `dir`'s `cells` table and the statistics to draw from it: the core
 /// ones, then each plugin metric's `{m}_mean` listed in the manifest.
 pub fn load_stats(dir: &Path) -> Result<RunStats, ReportError> {
-    let manifest = datapact_trace::read_manifest(dir).map_err(ReportError::Data)?;
+    let manifest = datapact_trace::read_manifest(dir)?;
     let batches = read_table(dir, Table::Cells)?;
     let mut stats: Vec<Stat> = CORE_STATS
         .iter()

@@ -69,12 +69,9 @@ pub fn analyze(dir: &Path, request: &Request) -> Result<Analysis, ReportError> {
     let shown = dir.display();
     // Through the verified view, as every reader: a part replaced by another run's, a stray
     // part or a manifest edited against `_run.json` is refused, never analysed.
-    let view = datapact_trace::RunView::open(dir)
-        .map_err(|e| ReportError::Data(format!("{shown}: {e}")))?;
-    let manifest = view
-        .verified(&[Table::Cells])
-        .map_err(ReportError::Data)?
-        .clone();
+    let view =
+        datapact_trace::RunView::open(dir).map_err(|e| e.context(|e| format!("{shown}: {e}")))?;
+    let manifest = view.verified(&[Table::Cells])?.clone();
     let Some(design) = manifest.design.clone() else {
         return Err(ReportError::Refused(format!(
             "{shown}: the run has no [design] (sensitivity needs kind = \"sobol\" or \"morris\")"

@@ -29,7 +29,7 @@ use crate::ReportError;
 /// For `datapact report`: the run in `dir`, if it has a Sobol or Morris design, gets the
 /// sensitivity of `welfare_mean` for each mechanism written into `out` (nothing otherwise).
 pub fn render_for_report(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let manifest = datapact_trace::read_manifest(dir).map_err(ReportError::Data)?;
+    let manifest = datapact_trace::read_manifest(dir)?;
     match manifest.design {
         Some(d) if d.kind == "sobol" || d.kind == "morris" => {
             let request = Request {

@@ -113,7 +113,7 @@ pub fn to_batch(a: &Analysis) -> Result<RecordBatch, ReportError> {
 /// analysis; never inside a run but as a new name directly in it, the default
 /// RUN/sensitivity), then writes its files ([`write_files`]).
 pub fn write_outputs(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    datapact_trace::claim::claim_output_dir(out, "sensitivity").map_err(ReportError::Refused)?;
+    datapact_trace::claim::claim_output_dir(out, "sensitivity")?;
     write_files(a, out)
 }
 

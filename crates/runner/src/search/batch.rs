@@ -239,7 +239,7 @@ fn read_measures(
     measures: &[Measure],
     cells: usize,
 ) -> Result<Vec<(Vec<Estimate>, u64)>, RunnerError> {
-    let view = RunView::open(dir).map_err(RunnerError::Unreadable)?;
+    let view = RunView::open(dir)?;
     let contrasts = measures
         .iter()
         .any(|m| matches!(m, Measure::Contrast { .. }));
@@ -247,7 +247,7 @@ fn read_measures(
     if contrasts {
         tables.push(Table::Contrasts);
     }
-    view.verified(&tables).map_err(RunnerError::Unreadable)?;
+    view.verified(&tables)?;
     let shown = dir.display().to_string();
     let cells_batches = read_table(dir, Table::Cells)?;
     let contrast_batches = if contrasts {

@@ -123,9 +123,11 @@ impl SearchTable {
                     .collect(),
             ))
             .build();
-        let parquet_err = |e: parquet::errors::ParquetError| RunnerError::Io {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+        let parquet_err = |source: parquet::errors::ParquetError| {
+            RunnerError::Trace(datapact_trace::TraceError::Parquet {
+                path: path.to_path_buf(),
+                source,
+            })
         };
         let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props)).map_err(parquet_err)?;
         w.write(&batch).map_err(parquet_err)?;
