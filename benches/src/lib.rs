@@ -6,6 +6,8 @@
 //! `pipeline` (a small grid of cells through the ECS, through the direct kernel, and through the
 //! simplest possible direct loop). See BENCHMARKS.md at the repository root.
 
+#![warn(missing_docs)]
+
 use datapact_model::{Draws, Game, Kernel, NoEvents, Rules, Workspace, campaign_rng};
 
 /// A deterministic water-filling instance of `n` users: costs in (0.01, 1.01), caps in

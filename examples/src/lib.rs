@@ -1,1 +1,3 @@
 //! Worked examples of extending datapact (see `examples/*.rs`).
+
+#![warn(missing_docs)]

@@ -29,6 +29,8 @@
 //! ([`spec`]); everything derives from the scenario seed, so the output is the same whatever
 //! the thread count.
 
+#![warn(missing_docs)]
+
 pub mod bins;
 pub mod deviations;
 pub mod recovery;

@@ -8,6 +8,8 @@
 //! copying a buffer. A run simulates on a worker thread with the GIL released, while the calling
 //! thread polls for Ctrl-C (`Python::check_signals`) and reports progress.
 
+#![warn(missing_docs)]
+
 use datapact::embedded;
 mod search;
 

@@ -12,6 +12,7 @@ use crate::figures::{FigureFiles, TITLE_H, render_png_svg};
 
 /// Pixel size of a line or bar chart.
 pub const CHART_W: u32 = 900;
+/// Pixel height of a line or bar chart.
 pub const CHART_H: u32 = 560;
 
 /// z of a two-sided 95% normal interval.
@@ -20,16 +21,22 @@ pub const Z95: f64 = 1.96;
 /// One mechanism's line: (x, mean, standard error), None = null.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
+    /// The mechanism's (or pair's) name, in the legend.
     pub name: String,
+    /// (x, mean, standard error) per point; None = null.
     pub points: Vec<(f64, Option<f64>, Option<f64>)>,
 }
 
 /// All mechanisms' lines over one swept axis, in one panel.
 #[derive(Clone, Debug)]
 pub struct LineChart {
+    /// Title above the panel.
     pub title: String,
+    /// What the x axis shows, with units.
     pub x_desc: String,
+    /// What the y axis shows, with units.
     pub y_desc: String,
+    /// One line per mechanism (or pair).
     pub series: Vec<Series>,
     /// Draw a dashed line at y = 0 (and keep 0 in range): for differences.
     pub zero_line: bool,
@@ -42,8 +49,11 @@ pub struct LineChart {
 /// One bar per mechanism: (name, mean, standard error), None = null.
 #[derive(Clone, Debug)]
 pub struct BarChart {
+    /// Title above the chart.
     pub title: String,
+    /// What the y axis shows, with units.
     pub y_desc: String,
+    /// (name, mean, standard error) per bar; None = null.
     pub bars: Vec<(String, Option<f64>, Option<f64>)>,
     /// Mechanisms' colours, or contrasts'.
     pub colors: Palette,
@@ -55,7 +65,9 @@ pub type ScatterSeries = (String, Vec<(f64, f64)>);
 /// One axis's panel of a [`ScatterChart`]: per mechanism, (x, value) at every design point.
 #[derive(Clone, Debug)]
 pub struct ScatterPanel {
+    /// What the panel's x axis shows, with units.
     pub x_desc: String,
+    /// One series of dots per mechanism (or pair).
     pub series: Vec<ScatterSeries>,
     /// A categorical axis's labels: x = 0, 1, … is drawn as these (None: a numeric axis).
     pub x_labels: Option<Vec<String>>,
@@ -64,8 +76,11 @@ pub struct ScatterPanel {
 /// A design's values against each of its axes: one panel per axis, on a shared y scale.
 #[derive(Clone, Debug)]
 pub struct ScatterChart {
+    /// Title above the panels.
     pub title: String,
+    /// What the shared y axis shows, with units.
     pub y_desc: String,
+    /// One panel per axis of the design.
     pub panels: Vec<ScatterPanel>,
     /// Mechanisms' colours, or contrasts'.
     pub colors: Palette,
@@ -197,9 +212,13 @@ pub fn point_alpha(n: usize) -> f64 {
 /// How a legend entry is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Marker {
+    /// A short line (a series with its band).
     Line,
+    /// A filled circle.
     Dot,
+    /// A filled square.
     Square,
+    /// A cross (a hatched or masked cell).
     Cross,
 }
 
@@ -439,6 +458,7 @@ fn line_legend(c: &LineChart) -> Vec<(String, Option<RGBColor>)> {
 pub struct LineFigure {
     /// File stem, e.g. "F11".
     pub id: String,
+    /// Title above the panels.
     pub title: String,
     /// One panel each, left to right; each panel's `title` is drawn above it.
     pub panels: Vec<LineChart>,
@@ -448,6 +468,7 @@ pub struct LineFigure {
 
 /// Pixel size of one panel of a [`LineFigure`].
 pub const LINE_PANEL_W: u32 = 620;
+/// Pixel height of one panel of a [`LineFigure`].
 pub const LINE_PANEL_H: u32 = 520;
 
 impl LineFigure {

@@ -9,7 +9,9 @@ use crate::tables::{CellTable, DiagTable, RoundRecord, RoundTable};
 /// Whether a claim held on the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Verdict {
+    /// The data satisfy the claim's decision rule.
     Held,
+    /// The data contradict it.
     NotHeld,
     /// The data needed to decide is missing (a run was not found, or the claim's premise is
     /// absent from the data, e.g. no null outcome at all).
@@ -17,6 +19,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict as the report writes it ("held", "not held", "not tested").
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Held => "held",
@@ -33,11 +36,13 @@ impl Verdict {
 /// One row of the claims table.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Claim {
+    /// The claim's number, 1 to 6, as MODEL.md numbers them.
     pub id: u8,
     /// The claim, as MODEL.md states it.
     pub statement: &'static str,
     /// The decision rule applied.
     pub rule: &'static str,
+    /// Whether the claim held by its rule.
     pub verdict: Verdict,
     /// The numbers that decide the verdict, in words.
     pub numbers: String,
@@ -54,6 +59,7 @@ pub struct Claim {
     pub seeds_held: u32,
 }
 
+/// The six claims, as MODEL.md states them (claim i is `STATEMENTS[i - 1]`).
 pub const STATEMENTS: [&str; 6] = [
     "C pays subsidies without improvement somewhere on the grid; S and M never do.",
     "S and M turn every unsustainable instance into a null outcome (no data, no payment).",
@@ -63,6 +69,7 @@ pub const STATEMENTS: [&str; 6] = [
     "Under noisy cost observation M loses less success than S.",
 ];
 
+/// The decision rule of each claim, aligned with [`STATEMENTS`].
 pub const RULES: [&str; 6] = [
     "Held iff the largest C `leakage_mean` over the F9 grid is > 0 AND the largest S and M `leakage_mean` over every run is exactly 0.",
     "In the campaign-level run (`rounds`), held iff every S/M campaign with status \"null\" has data = 0, subsidy = 0 and welfare = 0 (also reported: privacy cost). Not tested if there is no null campaign.",
@@ -346,6 +353,7 @@ pub enum Trend {
 }
 
 impl Trend {
+    /// The trend as the report writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Trend::Grows => "grows with n",

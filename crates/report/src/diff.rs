@@ -90,23 +90,37 @@ pub const DIFF_COLUMNS: [(&str, DataType, bool, &str); 10] = [
 /// One compared statistic of one cell × mechanism × round.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DiffRow {
+    /// Swept values of the cell, aligned with [`Diff::swept`].
     pub coords: Vec<f64>,
+    /// Round of the repeated game (0 for single campaigns).
     pub round: u32,
+    /// The mechanism compared.
     pub mechanism: String,
+    /// The statistic compared (a `cells` column stem).
     pub statistic: String,
+    /// Run A's (mean, standard error); None = null.
     pub a: (Option<f64>, Option<f64>),
+    /// Run B's (mean, standard error); None = null.
     pub b: (Option<f64>, Option<f64>),
+    /// B − A, when both are present.
     pub diff: Option<f64>,
+    /// The difference over √(se_A² + se_B²) (floored at rounding level): about standard normal
+    /// for independent runs of the same model.
     pub z: Option<f64>,
 }
 
 /// Per statistic: rows compared, the largest |z|, and how many exceed 3 and the threshold.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatSummary {
+    /// The statistic.
     pub statistic: String,
+    /// Rows compared (both values present).
     pub compared: usize,
+    /// The largest |z| over them.
     pub max_abs_z: f64,
+    /// How many have |z| > 3.
     pub over_3: usize,
+    /// How many have |z| above [`Diff::threshold`].
     pub over_threshold: usize,
 }
 
@@ -118,10 +132,13 @@ pub struct Diff {
     /// Per swept column, the categories of a categorical axis (whose coordinates are their
     /// positions); empty for a numeric axis.
     pub categories: Vec<Vec<String>>,
+    /// One row per cell × mechanism × round × statistic.
     pub rows: Vec<DiffRow>,
+    /// One summary per statistic, in declaration order.
     pub summary: Vec<StatSummary>,
     /// Distinct cells (swept points) compared.
     pub cells: usize,
+    /// The |z| above which a row is flagged (`--z`).
     pub threshold: f64,
 }
 

@@ -16,10 +16,12 @@ use crate::ReportError;
 
 /// Axis descriptions of every heatmap.
 pub const X_DESC: &str = "value of improvement V (per user)";
+/// Axis description of every heatmap's y axis.
 pub const Y_DESC: &str = "payment p (per unit of data)";
 
 /// Pixel size of one panel (heatmap plus its colour bar) in the PNG.
 pub const PANEL_W: u32 = 600;
+/// Pixel height of one panel.
 pub const PANEL_H: u32 = 500;
 /// Height of the figure title band.
 pub const TITLE_H: u32 = 56;
@@ -47,16 +49,21 @@ pub fn register_font() {
 /// A value grid over (x, y): `z[iy * xs.len() + ix]`, None = masked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Grid {
+    /// The x values (columns), ascending.
     pub xs: Vec<f64>,
+    /// The y values (rows), ascending.
     pub ys: Vec<f64>,
+    /// The value of each cell, row by row; None = masked.
     pub z: Vec<Option<f64>>,
     /// For an axis whose values are unevenly spaced: those values, drawn as equally wide
     /// columns (rows) at positions 0, 1, …, which `xs` (`ys`) then hold; see [`Grid::evenly`].
     pub x_values: Option<Vec<f64>>,
+    /// As `x_values`, for the rows.
     pub y_values: Option<Vec<f64>>,
     /// For a categorical axis: the label of each column (row), drawn at positions 0, 1, …,
     /// which `xs` (`ys`) then hold; see [`Grid::labelled`].
     pub x_labels: Option<Vec<String>>,
+    /// As `x_labels`, for the rows.
     pub y_labels: Option<Vec<String>>,
     /// Cells drawn hatched over their colour, aligned with `z` (empty: none): a contrast not
     /// distinguishable from 0.
@@ -145,10 +152,20 @@ impl Grid {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scale {
     /// Viridis from `min` (dark) to `max` (yellow).
-    Sequential { min: f64, max: f64 },
+    Sequential {
+        /// The value drawn darkest.
+        min: f64,
+        /// The value drawn yellow.
+        max: f64,
+    },
     /// Blue below zero, white exactly at zero, orange to red above; each side scaled to its own
     /// extreme, so zero is white whatever the range.
-    Diverging { min: f64, max: f64 },
+    Diverging {
+        /// The most negative value (deepest blue).
+        min: f64,
+        /// The most positive value (deepest red).
+        max: f64,
+    },
 }
 
 impl Scale {
@@ -165,6 +182,7 @@ impl Scale {
         Scale::Diverging { min, max }
     }
 
+    /// The range the scale covers, (min, max).
     pub fn bounds(&self) -> (f64, f64) {
         match *self {
             Scale::Sequential { min, max } | Scale::Diverging { min, max } => (min, max),
@@ -217,8 +235,11 @@ fn ramp(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {
 /// One heatmap.
 #[derive(Clone, Debug)]
 pub struct Panel {
+    /// Title above the heatmap.
     pub title: String,
+    /// The values drawn.
     pub grid: Grid,
+    /// How they map to colours.
     pub scale: Scale,
     /// Label of the colour bar (what the colour means, with units).
     pub bar_label: String,
@@ -229,7 +250,9 @@ pub struct Panel {
 pub struct Figure {
     /// E.g. "F1"; also the file stem.
     pub id: String,
+    /// Title above the panels.
     pub title: String,
+    /// The panels, row by row.
     pub rows: Vec<Vec<Panel>>,
     /// One paragraph for the report: what is shown and from which run.
     pub caption: String,
@@ -238,6 +261,7 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// The number of panel columns (the longest row; at least 1).
     pub fn cols(&self) -> usize {
         self.rows.iter().map(Vec::len).max().unwrap_or(1).max(1)
     }
@@ -254,8 +278,11 @@ impl Figure {
 /// Files written for one figure.
 #[derive(Clone, Debug)]
 pub struct FigureFiles {
+    /// The figure's id, also the files' stem.
     pub id: String,
+    /// The PNG written.
     pub png: PathBuf,
+    /// The SVG written.
     pub svg: PathBuf,
 }
 

@@ -1,10 +1,11 @@
 //! Reads datapact's Parquet outputs through Arrow and renders the paper's figures and the claims
 //! table; knows nothing of how they were simulated.
 //!
-//! Input: a directory of runs, each a subdirectory with a `manifest.json` and the `cells/`,
-//! `diagnostics/` (and, for one run, `rounds/`) Parquet datasets described in `docs/schema.md`.
-//! The figures F1–F9 of MODEL.md are looked up by the scenario names of `scenarios/paper/`
-//! ([`runs`]). Output ([`render_report`]): one PNG and one SVG per figure, `index.html`,
+//! Input: a directory of runs, each a subdirectory read through the verified view
+//! (`datapact_trace::RunView`: `_run.json`, `manifest.json` and every part checked) with the
+//! `cells/`, `diagnostics/`, `contrasts/` (and, for the claims' campaign-level run, `rounds/`)
+//! Parquet datasets described in `docs/schema.md`. The paper's figures (F1–F11) are drawn for
+//! the runs whose scenario hash is one of `scenarios/paper/`'s ([`runs`], [`registry`]). Output ([`render_report`]): one PNG and one SVG per figure, `index.html`,
 //! `REPORT.md` and `claims.json`. A figure or claim whose run is missing is reported as such,
 //! never invented.
 //!
@@ -19,7 +20,11 @@
 //! Modules by job: [`load`] finds and reads runs, [`tables`] holds the typed tables,
 //! [`registry`] maps the paper's figures and claims to runs, [`figures`] draws heatmaps and
 //! [`charts`] lines and bars, [`generic`] builds the figures of any run, [`claims`]
-//! decides the claims, and [`output`] writes the report files.
+//! decides the claims, and [`output`] writes the report files; [`diff`] compares two runs
+//! (`datapact diff`), [`sensitivity`] turns a design into Sobol or Morris indices, [`search`]
+//! draws a search's front or posterior and [`audit`] the audit's claims × variants table.
+
+#![warn(missing_docs)]
 
 pub mod audit;
 pub mod charts;

@@ -15,16 +15,21 @@ use crate::tables::{
 pub struct Run {
     /// Scenario name from the manifest.
     pub name: String,
+    /// The run's directory.
     pub dir: PathBuf,
+    /// The SHA-256 of its normalized scenario (`_run.json`).
     pub scenario_hash: String,
     /// Replications per cell (an adaptive run's `max`).
     pub replications: u32,
     /// The adaptive replication rule, if the run had one (cells then differ in `reps`).
     pub adaptive: Option<datapact_trace::manifest::AdaptiveRecord>,
+    /// Its `cells` table.
     pub cells: CellTable,
+    /// Its `diagnostics` table.
     pub diagnostics: DiagTable,
     /// The paired contrasts (empty for a run with fewer than two mechanisms).
     pub contrasts: ContrastTable,
+    /// Its `rounds` table, if the run wrote one.
     pub rounds: Option<RoundTable>,
 }
 

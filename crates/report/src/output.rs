@@ -13,7 +13,9 @@ use crate::registry::{self, Reference, build_figures, evaluate_claims, runs};
 /// What [`render_report`] produced.
 #[derive(Clone, Debug)]
 pub struct ReportOutput {
+    /// The report's directory.
     pub dir: PathBuf,
+    /// The figures drawn, in the report's order.
     pub figures: Vec<FigureFiles>,
     /// Figures not drawn, with the reason (their run is missing).
     pub missing: Vec<String>,

@@ -14,14 +14,23 @@ use crate::verdicts;
 
 /// Scenario names of the paper runs the report looks for.
 pub mod runs {
+    /// F1: M's success over V × p.
     pub const F1: &str = "f1_success_m";
+    /// F2: C's success over V × p.
     pub const F2: &str = "f2_success_c";
+    /// F3: welfare of C, S and M (uniform costs; the baseline).
     pub const F3: &str = "f3_welfare";
+    /// F4: success and welfare under Beta(2,5) costs.
     pub const F4: &str = "f4_beta25";
+    /// F5: success and welfare under Beta(5,2) costs.
     pub const F5: &str = "f5_beta52";
+    /// F6: success under noisy cost observation.
     pub const F6: &str = "f6_obs_noise";
+    /// F7: privacy cost of S and M (cost efficiency).
     pub const F7: &str = "f7_cost_efficiency";
+    /// F8: the Pareto comparison with C.
     pub const F8: &str = "f8_pareto";
+    /// F9: C's leakage (subsidies paid without improvement).
     pub const F9: &str = "f9_leakage";
     /// Campaign-level run for claim 2.
     pub const NULLS: &str = "claims_nulls";
@@ -43,8 +52,11 @@ pub mod runs {
 /// An embedded paper scenario: its name, the hash of its normalized text, and that text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaperScenario {
+    /// The scenario's name.
     pub name: String,
+    /// The SHA-256 of its normalized text.
     pub hash: String,
+    /// Its normalized text.
     pub toml: String,
 }
 
@@ -53,7 +65,9 @@ pub struct PaperScenario {
 /// every default, which other runs' changed settings are listed against.
 #[derive(Clone, Debug, Default)]
 pub struct Reference {
+    /// The paper's embedded scenarios.
     pub paper: Vec<PaperScenario>,
+    /// The normalized text of a scenario with every default.
     pub defaults_toml: String,
 }
 
@@ -503,7 +517,9 @@ fn free_rider_figure(r: &Run) -> Figure {
 /// F11, the scaling study, and what it finds about M's advantage over S.
 #[derive(Clone, Debug)]
 pub struct Scaling {
+    /// The figure: success, welfare and withdrawals over log n.
     pub figure: LineFigure,
+    /// One paragraph for the report.
     pub caption: String,
     /// One line per contrasted metric: "M − S success: … : grows with n", from `contrasts`.
     pub findings: Vec<(String, Option<Trend>)>,

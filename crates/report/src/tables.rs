@@ -17,22 +17,35 @@ use crate::ReportError;
 /// One row of `cells`: one cell × mechanism.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellRecord {
+    /// The cell's index in the run's grid.
     pub cell: u32,
     /// Round of the repeated game (0 for single campaigns).
     pub round: u32,
     /// Swept values, aligned with the table's `swept` names.
     pub coords: Vec<f64>,
+    /// The mechanism of this row (`"C"`, `"S"`, …).
     pub mechanism: String,
+    /// Replications aggregated in this row.
     pub reps: u32,
+    /// Fraction of its campaigns that succeeded.
     pub success_rate: f64,
+    /// Standard error of `success_rate`.
     pub success_se: f64,
+    /// Mean social welfare per campaign.
     pub welfare_mean: f64,
+    /// Mean privacy cost borne per campaign.
     pub privacy_cost_mean: f64,
+    /// Mean subsidy paid per campaign.
     pub subsidy_mean: f64,
+    /// Mean subsidy paid in campaigns where the model did not improve.
     pub leakage_mean: f64,
+    /// Standard error of `leakage_mean`.
     pub leakage_se: f64,
+    /// Mean data collected per campaign.
     pub data_mean: f64,
+    /// Mean number of withdrawals per campaign.
     pub withdrawals_mean: f64,
+    /// Fraction of campaigns that ended in a null outcome (unsustainable: no data, no payment).
     pub null_rate: f64,
 }
 
@@ -41,58 +54,87 @@ pub struct CellRecord {
 pub struct CellTable {
     /// Names of the swept columns, e.g. `["value", "payment"]`.
     pub swept: Vec<String>,
+    /// The rows, in table order.
     pub rows: Vec<CellRecord>,
 }
 
 /// One row of `diagnostics`: one cell.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiagRecord {
+    /// The cell's index in the run's grid.
     pub cell: u32,
+    /// Round of the repeated game (0 for single campaigns).
     pub round: u32,
+    /// Swept values, aligned with the table's `swept` names.
     pub coords: Vec<f64>,
+    /// Pr(S succeeds with at least 2 backstoppers); None when S was not run.
     pub s_success_k2: Option<f64>,
+    /// Pr(M succeeds with at least 2 backstoppers); None when M was not run.
     pub m_success_k2: Option<f64>,
+    /// Replications where both S and M succeed with at least 2 backstoppers; None when S or M
+    /// was not run.
     pub common_success_k2: Option<u32>,
+    /// Mean of PC(M) − PC(S) over the common-success replications; None when fewer than 30
+    /// (masked) or not computable.
     pub pc_gap_mean: Option<f64>,
     /// Standard error of `pc_gap_mean` (None when it is null).
     pub pc_gap_se: Option<f64>,
+    /// Mean share of users whose utility under M is below their utility under C; None when M or
+    /// C was not run.
     pub pareto_loss_share: Option<f64>,
+    /// Mean per-user compensation (1/n)·Σ max(0, u_C − u_M) that removes every loss of M vs C.
     pub pareto_compensation: Option<f64>,
 }
 
 /// The `diagnostics` table of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiagTable {
+    /// Names of the swept columns, e.g. `["value", "payment"]`.
     pub swept: Vec<String>,
+    /// The rows, in table order.
     pub rows: Vec<DiagRecord>,
 }
 
 /// A paired difference A − B over a cell's replications and its standard error.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Paired {
+    /// The mean of A − B.
     pub diff: f64,
+    /// Its standard error.
     pub se: f64,
 }
 
 /// One row of `contrasts`: one cell × ordered pair of mechanisms (A − B on the same draws).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContrastRecord {
+    /// The cell's index in the run's grid.
     pub cell: u32,
+    /// Round of the repeated game (0 for single campaigns).
     pub round: u32,
+    /// Swept values, aligned with the table's `swept` names.
     pub coords: Vec<f64>,
+    /// Mechanism A of the difference A − B.
     pub a: String,
+    /// Mechanism B of the difference A − B.
     pub b: String,
+    /// Replications paired.
     pub reps: u32,
+    /// Success rate, A − B.
     pub success: Paired,
+    /// Welfare, A − B.
     pub welfare: Paired,
+    /// Privacy cost, A − B.
     pub privacy_cost: Paired,
+    /// Subsidy paid, A − B.
     pub subsidy: Paired,
 }
 
 /// The `contrasts` table of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContrastTable {
+    /// Names of the swept columns, in grid order.
     pub swept: Vec<String>,
+    /// The rows, in table order.
     pub rows: Vec<ContrastRecord>,
 }
 
@@ -111,22 +153,32 @@ impl ContrastTable {
 /// One row of `rounds`: one campaign × mechanism.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoundRecord {
+    /// The cell's index in the run's grid.
     pub cell: u32,
+    /// The replication (campaign) within the cell.
     pub rep: u32,
+    /// The mechanism that ran the campaign.
     pub mechanism: String,
     /// "success", "failure" or "null".
     pub status: String,
+    /// Whether the campaign succeeded (the model improved).
     pub success: bool,
+    /// Its social welfare.
     pub welfare: f64,
+    /// The privacy cost its users bore.
     pub privacy_cost: f64,
+    /// The subsidy it paid.
     pub subsidy: f64,
+    /// The subsidy it paid without improvement.
     pub leakage: f64,
+    /// The data it collected.
     pub data: f64,
 }
 
 /// The `rounds` table of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoundTable {
+    /// The campaigns, in table order.
     pub rows: Vec<RoundRecord>,
 }
 
@@ -153,6 +205,7 @@ impl CellTable {
 }
 
 impl DiagTable {
+    /// The value of swept column `name` in `row` (None if the column is not swept).
     pub fn coord(&self, row: &DiagRecord, name: &str) -> Option<f64> {
         swept_index(&self.swept, name).and_then(|i| row.coords.get(i).copied())
     }

@@ -16,8 +16,11 @@ pub const ALPHA: f64 = 0.05;
 /// One claim decided with uncertainty: the verdict, its rule and the numbers that decide it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Test {
+    /// Whether the claim held as a test.
     pub verdict: Verdict,
+    /// The rule applied.
     pub rule: &'static str,
+    /// The statistics that decide it, in words.
     pub numbers: String,
 }
 

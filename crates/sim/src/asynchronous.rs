@@ -7,7 +7,7 @@
 //! system it registers in `Phase::Withdraw`.
 //!
 //! Campaigns are independent, so one calendar buffer, cleared per campaign, serves them in slot
-//! order; each campaign's regret shocks come from its own stream (seed, cell, replication,
+//! order; each campaign's regret shocks come from its own stream (seed, draw key, replication,
 //! round), so results do not depend on batching or threads.
 
 use bevy_ecs::prelude::*;

@@ -4,7 +4,9 @@
 //!
 //! Invariants: this crate knows nothing of files or formats; the game's mathematics lives in
 //! `datapact-model` and is only orchestrated here; every random draw derives from
-//! (seed, cell, replication), so results do not depend on threads, batch sizes or sharding.
+//! (seed, draw key, replication, round), the draw key being `datapact_model::draw_key`, a hash
+//! of the cell's n and cost distribution F (never its grid index), so results do not depend on
+//! threads, batch sizes, sharding or the other cells of a sweep.
 
 #![warn(missing_docs)]
 // Bevy systems take their world access as parameters; long parameter lists are idiomatic there.

@@ -275,7 +275,8 @@ const CELL_ROUND: &str = "Round (0-based) of the repeated game ([dynamics] round
 /// `round` of the per-campaign tables (`rounds`, `events`).
 const CAMPAIGN_ROUND: &str = "Round (0-based) of the repeated game within the replication ([dynamics] rounds); 0 for single campaigns.";
 /// `mechanism` of the per-campaign tables (`rounds`, `events`).
-const CAMPAIGN_MECHANISM: &str = "Mechanism that ran the campaign: \"C\", \"S\" or \"M\".";
+const CAMPAIGN_MECHANISM: &str =
+    "Mechanism that ran the campaign: \"C\", \"S\", \"M\", \"async\", \"vcg\" or a plugin's.";
 
 declare_table! {
     /// One row of the `cells` table (one cell × mechanism).
@@ -283,7 +284,7 @@ declare_table! {
         reader CellsColumns, specs CELLS_COLUMNS, metrics MetricSummary;
     {
         round: u32 => CELL_ROUND,
-        mechanism: &'a str => "Mechanism evaluated: \"C\" (posted subsidy), \"S\" (simultaneous withdrawal) or \"M\" (sequential withdrawal).",
+        mechanism: &'a str => "Mechanism evaluated: \"C\" (posted subsidy), \"S\" (simultaneous withdrawal), \"M\" (sequential withdrawal), \"async\" (event-driven withdrawal), \"vcg\" (Clarke payments) or a plugin's.",
         reps: u32 => "Number of replications (independent campaigns) aggregated in this row.",
         success_rate: f64 => "Fraction of replications whose campaign succeeded (the model improved).",
         success_se: f64 => "Standard error of success_rate.",
@@ -394,7 +395,7 @@ declare_table! {
     {
         rep: u32 => "Replication index (0-based) within the cell; the users of one (cell, rep, round) are the same people, with the same draws, under every mechanism.",
         round: u32 => CAMPAIGN_ROUND,
-        mechanism: &'a str => "Mechanism that ran the campaign: \"C\", \"S\", \"M\", \"async\" or a plugin's.",
+        mechanism: &'a str => "Mechanism that ran the campaign: \"C\", \"S\", \"M\", \"async\", \"vcg\" or a plugin's.",
         user: u32 => "Index i (0-based) of the user in her campaign (the `user` of her events).",
         true_cost: f64 => "c_i, her true unit cost at reporting time (after the [dynamics] cost process in rounds ≥ 1); the same under every mechanism of the replication.",
         reported_cost: Option<f64> => "ĉ_i, the cost she reports (S, M, async, reporting plugins); null for C and contributing plugins, which take no reports.",
@@ -428,7 +429,7 @@ declare_table! {
         rep: u32 => "Replication index (0-based) within the cell.",
         round: u32 => CAMPAIGN_ROUND,
         mechanism: &'a str => CAMPAIGN_MECHANISM,
-        time: f64 => "Model time of the campaign at which the event happened; events of a campaign are in non-decreasing time. Round-based mechanisms (C, S, M) write their logical step (report 0, assign 1, decisions from 2, training last); event-driven ones (async) continuous time (assignment at 1, deadline T at 1 + T).",
+        time: f64 => "Model time of the campaign at which the event happened; events of a campaign are in non-decreasing time. Round-based mechanisms (C, S, M, vcg) write their logical step (report 0, assign 1, decisions from 2, training last); event-driven ones (async) continuous time (assignment at 1, deadline T at 1 + T).",
         seq: u32 => "Sequence number (0-based) of the event within the campaign; orders events totally.",
         kind: &'a str => "Kind of event: report, respond, assign, reassign, stay, withdraw, null, train_success, train_failure, or a plugin's pledge or bid (see Event kinds below).",
         user: Option<u32> => "Index (0-based) of the user concerned; null for campaign-level events.",

@@ -9,9 +9,13 @@ use crate::figures::{self, Figure, FigureFiles};
 /// A generic figure, in the form its sweep calls for.
 #[derive(Clone, Debug)]
 pub enum Chart {
+    /// Heatmaps over two swept axes (small multiples beyond two).
     Heatmaps(Figure),
+    /// Lines over one swept axis, with 95% bands.
     Lines(LineChart),
+    /// Bars, for a run with no swept axis.
     Bars(BarChart),
+    /// Scatter panels, for a sampled or listed design.
     Scatter(ScatterChart),
 }
 
@@ -20,8 +24,11 @@ pub enum Chart {
 pub struct StatFigure {
     /// File stem: the statistic's column.
     pub id: String,
+    /// Title above the figure.
     pub title: String,
+    /// One paragraph for the report: what is shown and from which run.
     pub caption: String,
+    /// The chart.
     pub chart: Chart,
     /// Smallest and largest value drawn (means only); for heatmaps, the shared colour scale.
     pub value_range: (f64, f64),
@@ -30,7 +37,9 @@ pub struct StatFigure {
 /// The figures of one run.
 #[derive(Clone, Debug)]
 pub struct RunFigures {
+    /// The run's scenario name.
     pub run: String,
+    /// One figure per statistic, in declaration order.
     pub figures: Vec<StatFigure>,
     /// A remark shown above the figures (e.g. why a paper-named run is drawn generically).
     pub note: Option<String>,

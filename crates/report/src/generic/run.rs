@@ -4,14 +4,18 @@
 /// One statistic: its `cells` column, its standard-error column, and what it means.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stat {
+    /// The `cells` column of its mean.
     pub column: String,
+    /// The `cells` column of its standard error.
     pub se_column: String,
+    /// What it means, with units (titles and axes).
     pub label: String,
 }
 
 /// One row of `cells` in the last round, with the values of the run's statistics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatRow {
+    /// The mechanism of the row.
     pub mechanism: String,
     /// Swept values, aligned with [`RunStats::axes`].
     pub coords: Vec<f64>,
@@ -22,15 +26,20 @@ pub struct StatRow {
 /// The statistics of one run's last round, as read from its `cells` table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunStats {
+    /// The run's scenario name.
     pub name: String,
+    /// Its mechanisms, in catalog order.
     pub mechanisms: Vec<String>,
     /// Swept (key, column) pairs, in grid order (first varies slowest).
     pub axes: Vec<(String, String)>,
     /// Per axis, the labels of a categorical axis (whose coordinates are their positions 0,
     /// 1, …); empty for a numeric axis (or for every axis when this is empty).
     pub categories: Vec<Vec<String>>,
+    /// The round drawn (the last).
     pub round: u32,
+    /// The statistics drawn, in declaration order (plugin metrics after the core's).
     pub stats: Vec<Stat>,
+    /// One row per cell × mechanism.
     pub rows: Vec<StatRow>,
     /// The run's fixed settings that differ from a reference (`key = value`), shown in titles and
     /// captions; see [`super::changed_settings`].
@@ -44,7 +53,9 @@ pub struct RunStats {
 /// One row of `contrasts` in the last round: a pair's paired differences in one cell.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContrastRow {
+    /// Mechanism A of the difference A − B.
     pub a: String,
+    /// Mechanism B.
     pub b: String,
     /// Swept values, aligned with [`RunStats::axes`].
     pub coords: Vec<f64>,
@@ -59,6 +70,7 @@ pub struct RunContrasts {
     pub metrics: Vec<String>,
     /// The pairs (A, B), in table order.
     pub pairs: Vec<(String, String)>,
+    /// One row per cell × pair.
     pub rows: Vec<ContrastRow>,
 }
 
