@@ -106,24 +106,29 @@ pub enum Kernel {
 impl Kernel {
     /// The direct kernel of the core mechanism called `name` ("C", "S" or "M").
     pub fn of(name: &str) -> Option<Kernel> {
-        use crate::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
-        [
-            (SUBSIDY.name, Kernel::Subsidy),
-            (SIMULTANEOUS.name, Kernel::Simultaneous),
-            (SEQUENTIAL.name, Kernel::Sequential),
-        ]
-        .into_iter()
-        .find_map(|(n, k)| (n == name).then_some(k))
+        use crate::catalog::CoreMechanism as Core;
+        match Core::named(name)? {
+            Core::Subsidy => Some(Kernel::Subsidy),
+            Core::Simultaneous => Some(Kernel::Simultaneous),
+            Core::Sequential => Some(Kernel::Sequential),
+            // Played on the ECS (`async`) or by its own kernel (`vcg`, [`crate::vcg`]).
+            Core::Asynchronous | Core::Vcg => None,
+        }
+    }
+
+    /// The core mechanism this kernel plays.
+    pub fn mechanism(self) -> crate::catalog::CoreMechanism {
+        use crate::catalog::CoreMechanism as Core;
+        match self {
+            Kernel::Subsidy => Core::Subsidy,
+            Kernel::Simultaneous => Core::Simultaneous,
+            Kernel::Sequential => Core::Sequential,
+        }
     }
 
     /// The name of the core mechanism this kernel plays.
     pub fn name(self) -> &'static str {
-        use crate::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
-        match self {
-            Kernel::Subsidy => SUBSIDY.name,
-            Kernel::Simultaneous => SIMULTANEOUS.name,
-            Kernel::Sequential => SEQUENTIAL.name,
-        }
+        self.mechanism().name()
     }
 }
 

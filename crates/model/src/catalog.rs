@@ -2,9 +2,12 @@
 //! parameters. The scenario loader validates against a [`Catalog`]; the simulator's plugin set
 //! fills one as plugins register (the core's is [`Catalog::core`]).
 //!
-//! The core mechanisms are declared here once ([`SUBSIDY`], [`SIMULTANEOUS`], [`SEQUENTIAL`],
-//! [`ASYNCHRONOUS`]; `vcg`'s beside its mathematics, [`crate::vcg::VCG`]);
-//! the simulator's core plugins register these declarations with their systems.
+//! The core mechanisms are declared here once: [`CoreMechanism`] lists them, each with its
+//! declaration ([`SUBSIDY`], [`SIMULTANEOUS`], [`SEQUENTIAL`], [`ASYNCHRONOUS`]; `vcg`'s beside
+//! its mathematics, [`crate::vcg::VCG`]), its label and its direct kernel; the simulator's core
+//! plugins register these declarations with their systems, and everything else that names a
+//! core mechanism (the core catalog, the kernels, the memory estimate, the report's panel
+//! titles) reads them from there.
 
 use std::sync::Arc;
 
@@ -169,6 +172,68 @@ pub const ASYNCHRONOUS: MechanismDecl = MechanismDecl {
     variant_of: None,
 };
 
+/// The core mechanisms, declared once, in catalog order. Each has its [`MechanismDecl`]
+/// ([`CoreMechanism::decl`]), its label in figure titles and, for C, S and M, its direct kernel
+/// ([`crate::Kernel`]). Code that treats core mechanisms differently matches on this enum
+/// (never on name strings), so adding one does not compile until each such place says what it
+/// does with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CoreMechanism {
+    /// C, a posted subsidy ([`SUBSIDY`]).
+    Subsidy,
+    /// S, simultaneous withdrawal ([`SIMULTANEOUS`]).
+    Simultaneous,
+    /// M, sequential withdrawal with re-assignment ([`SEQUENTIAL`]).
+    Sequential,
+    /// `async`, withdrawal in continuous time ([`ASYNCHRONOUS`]).
+    Asynchronous,
+    /// `vcg`, Clarke payments ([`crate::vcg::VCG`]).
+    Vcg,
+}
+
+impl CoreMechanism {
+    /// Every core mechanism, in catalog order (the order of outputs).
+    pub const ALL: [CoreMechanism; 5] = [
+        CoreMechanism::Subsidy,
+        CoreMechanism::Simultaneous,
+        CoreMechanism::Sequential,
+        CoreMechanism::Asynchronous,
+        CoreMechanism::Vcg,
+    ];
+
+    /// Its declaration.
+    pub const fn decl(self) -> MechanismDecl {
+        match self {
+            CoreMechanism::Subsidy => SUBSIDY,
+            CoreMechanism::Simultaneous => SIMULTANEOUS,
+            CoreMechanism::Sequential => SEQUENTIAL,
+            CoreMechanism::Asynchronous => ASYNCHRONOUS,
+            CoreMechanism::Vcg => crate::vcg::VCG,
+        }
+    }
+
+    /// Its name in scenarios and outputs (`"C"`, `"S"`, `"M"`, `"async"`, `"vcg"`).
+    pub const fn name(self) -> &'static str {
+        self.decl().name
+    }
+
+    /// A few words for figure titles ("C (posted subsidy)").
+    pub const fn label(self) -> &'static str {
+        match self {
+            CoreMechanism::Subsidy => "posted subsidy",
+            CoreMechanism::Simultaneous => "simultaneous",
+            CoreMechanism::Sequential => "sequential",
+            CoreMechanism::Asynchronous => "continuous time",
+            CoreMechanism::Vcg => "Clarke payments",
+        }
+    }
+
+    /// The core mechanism called `name`, if one is (a scenario's variant of it is not).
+    pub fn named(name: &str) -> Option<CoreMechanism> {
+        CoreMechanism::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
 /// A user strategy's declaration and its constructor.
 pub struct StrategyDecl<R: ?Sized> {
     /// The name in `[population.KIND] strategy = "..."` (`report`, `withdraw`, or an
@@ -259,14 +324,8 @@ impl Catalog {
     /// C, S, M, async and vcg; truthful and shade; sincere, free-rider and threshold.
     pub fn core() -> Catalog {
         let mut c = Catalog::default();
-        for m in [
-            SUBSIDY,
-            SIMULTANEOUS,
-            SEQUENTIAL,
-            ASYNCHRONOUS,
-            crate::vcg::VCG,
-        ] {
-            c.add_mechanism(m).expect("core names are distinct");
+        for m in CoreMechanism::ALL {
+            c.add_mechanism(m.decl()).expect("core names are distinct");
         }
         c.add_report_strategy::<Truthful>()
             .and_then(|_| c.add_report_strategy::<Shade>())
@@ -440,6 +499,30 @@ mod tests {
         assert_eq!(c.withdraw[0].name, "sincere");
         assert_eq!(c.report_strategy("shade"), Some(1));
         assert_eq!(c.withdraw_strategy("free-rider"), Some(1));
+    }
+
+    /// The core catalog, the kernels and the names all come from `CoreMechanism`: each core
+    /// mechanism is found by its name, in catalog order, and a kernel names the mechanism it
+    /// plays.
+    #[test]
+    fn core_mechanisms_are_declared_once() {
+        let c = Catalog::core();
+        assert_eq!(c.mechanisms.len(), CoreMechanism::ALL.len());
+        for (i, m) in CoreMechanism::ALL.into_iter().enumerate() {
+            assert_eq!(c.mechanisms[i], m.decl(), "{}", m.name());
+            assert_eq!(c.mechanism(m.name()), Some(i));
+            assert_eq!(CoreMechanism::named(m.name()), Some(m));
+            if let Some(k) = crate::Kernel::of(m.name()) {
+                assert_eq!(k.mechanism(), m);
+                assert_eq!(k.name(), m.name());
+            }
+        }
+        assert_eq!(CoreMechanism::named("S_R1"), None);
+        let kernels: Vec<_> = CoreMechanism::ALL
+            .into_iter()
+            .filter_map(|m| crate::Kernel::of(m.name()))
+            .collect();
+        assert_eq!(kernels.len(), 3, "C, S and M have direct kernels");
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl Played {
     pub fn name(self) -> &'static str {
         match self {
             Played::Kernel(k) => k.name(),
-            Played::Vcg => "vcg",
+            Played::Vcg => crate::catalog::CoreMechanism::Vcg.name(),
         }
     }
 }

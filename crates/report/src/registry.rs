@@ -11,6 +11,7 @@ use crate::generic::{self, RunStats};
 use crate::load::Run;
 use crate::tables::{CellRecord, CellTable, DiagRecord, DiagTable};
 use crate::verdicts;
+use datapact_model::catalog::CoreMechanism;
 
 /// Scenario names of the paper runs the report looks for.
 pub mod runs {
@@ -152,13 +153,16 @@ fn literal_claims(runs: &[Run]) -> Vec<Claim> {
     ]
 }
 
-/// Full name of a mechanism for panel titles.
-fn mech_name(m: &str) -> &'static str {
-    match m {
-        "C" => "C (posted subsidy)",
-        "S" => "S (simultaneous)",
-        "M" => "M (sequential)",
-        _ => "?",
+/// The paper's mechanisms, by their one declaration.
+const C: &str = CoreMechanism::Subsidy.name();
+const S: &str = CoreMechanism::Simultaneous.name();
+const M: &str = CoreMechanism::Sequential.name();
+
+/// Full name of a mechanism for panel titles: "C (posted subsidy)", from its declaration.
+fn mech_name(m: &str) -> String {
+    match CoreMechanism::named(m) {
+        Some(core) => format!("{m} ({})", core.label()),
+        None => m.to_string(),
     }
 }
 
@@ -209,7 +213,7 @@ fn success_panel(t: &CellTable, m: &str, filter: Option<(&str, f64)>, title: Str
 
 /// Welfare panels of C, S, M on one diverging scale (zero white).
 fn welfare_row(t: &CellTable) -> Vec<Panel> {
-    let grids: Vec<_> = ["C", "S", "M"]
+    let grids: Vec<_> = [C, S, M]
         .iter()
         .map(|m| (*m, cell_grid(t, m, None, |r| r.welfare_mean)))
         .collect();
@@ -253,7 +257,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
             id: "F1".into(),
             axes: None,
             title: "F1 · Success probability of M (uniform costs)".into(),
-            rows: vec![vec![success_panel(&r.cells, "M", None, format!("{}: success", mech_name("M")))]],
+            rows: vec![vec![success_panel(&r.cells, M, None, format!("{}: success", mech_name(M)))]],
             caption: format!("Share of campaigns in which the model improves under the small-first sequential protocol M; {}.", reps_note(r)),
         });
     }
@@ -264,9 +268,9 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
             title: "F2 · Success probability of C (uniform costs)".into(),
             rows: vec![vec![success_panel(
                 &r.cells,
-                "C",
+                C,
                 None,
-                format!("{}: success", mech_name("C")),
+                format!("{}: success", mech_name(C)),
             )]],
             caption: format!(
                 "Share of campaigns in which the model improves under the posted subsidy C; {}.",
@@ -288,7 +292,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
         ("F5", runs::F5, "Beta(5,2) costs: mass at high cost"),
     ] {
         if let Some(r) = need(id, name) {
-            let success = ["C", "S", "M"]
+            let success = [C, S, M]
                 .iter()
                 .map(|m| success_panel(&r.cells, m, None, format!("{}: success", mech_name(m))))
                 .collect();
@@ -312,7 +316,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
         sigmas.dedup();
         let rows = if sigmas.is_empty() {
             vec![
-                ["S", "M", "C"]
+                [S, M, C]
                     .iter()
                     .filter(|m| t.has(m))
                     .map(|m| success_panel(t, m, None, format!("{}: success", mech_name(m))))
@@ -322,7 +326,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
             sigmas
                 .iter()
                 .map(|s| {
-                    ["S", "M", "C"]
+                    [S, M, C]
                         .iter()
                         .filter(|m| t.has(m))
                         .map(|m| {
@@ -378,7 +382,7 @@ pub fn build_figures(runs: &[Run]) -> (Vec<Figure>, Vec<String>) {
         });
     }
     if let Some(r) = need("F9", runs::F9) {
-        let g = cell_grid(&r.cells, "C", None, |x| x.leakage_mean);
+        let g = cell_grid(&r.cells, C, None, |x| x.leakage_mean);
         let top = g.range().map(|(_, b)| b).unwrap_or(1.0);
         figs.push(Figure {
             id: "F9".into(),
@@ -435,8 +439,8 @@ fn free_rider_figure(r: &Run) -> Figure {
             }),
     );
     let (pc_s, pc_m) = (
-        cells("S", |x| x.privacy_cost_mean),
-        cells("M", |x| x.privacy_cost_mean),
+        cells(S, |x| x.privacy_cost_mean),
+        cells(M, |x| x.privacy_cost_mean),
     );
     let pc_top = [&pc_s, &pc_m]
         .iter()
@@ -463,19 +467,19 @@ fn free_rider_figure(r: &Run) -> Figure {
             vec![
                 panel(
                     "S: success",
-                    cells("S", |x| x.success_rate),
+                    cells(S, |x| x.success_rate),
                     Scale::sequential(0.0, 1.0),
                     SUCCESS,
                 ),
                 panel(
                     "M: success",
-                    cells("M", |x| x.success_rate),
+                    cells(M, |x| x.success_rate),
                     Scale::sequential(0.0, 1.0),
                     SUCCESS,
                 ),
                 panel(
                     "M: withdrawals",
-                    cells("M", |x| x.withdrawals_mean),
+                    cells(M, |x| x.withdrawals_mean),
                     Scale::sequential(0.0, 20.0),
                     "mean withdrawals per campaign",
                 ),
@@ -670,7 +674,7 @@ fn advantage_line(stats: &[&RunStats], metric: &str) -> (String, Option<Trend>) 
         let Some(k) = c.metrics.iter().position(|m| m == metric) else {
             continue;
         };
-        for r in c.rows.iter().filter(|r| r.a == "M" && r.b == "S") {
+        for r in c.rows.iter().filter(|r| r.a == M && r.b == S) {
             let n = r.coords[u];
             let scale = if metric == "welfare" { n } else { 1.0 };
             points.push((n, r.values[k].0 / scale, r.values[k].1 / scale));

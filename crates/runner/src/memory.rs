@@ -90,12 +90,13 @@ pub const DIRECT_COSTS: SimulatorCosts = SimulatorCosts {
 impl SimulatorCosts {
     /// Bytes per user of one campaign of `mechanism`.
     fn per_user(&self, mechanism: &datapact_model::MechanismDecl) -> u64 {
-        use datapact_model::catalog::{SIMULTANEOUS, SUBSIDY};
-        match mechanism.name {
-            name if name == SUBSIDY.name => self.subsidy,
-            name if name == SIMULTANEOUS.name => self.simultaneous,
-            _ if mechanism.stages.has(Stage::Report) => self.reporting,
-            _ => self.contributing,
+        use datapact_model::catalog::CoreMechanism as Core;
+        match Core::named(mechanism.name) {
+            Some(Core::Subsidy) => self.subsidy,
+            Some(Core::Simultaneous) => self.simultaneous,
+            Some(Core::Sequential | Core::Asynchronous | Core::Vcg) => self.reporting,
+            None if mechanism.stages.has(Stage::Report) => self.reporting,
+            None => self.contributing,
         }
     }
 }
@@ -137,12 +138,12 @@ const ROW_BUFFERED: u64 = 40;
 /// n = 10^3, 25 at 3·10^3, 60 at 10^4 (about n/170); counted as 3 + n/150. Parameters with many
 /// more withdrawals than the defaults make more (at most n/2 per user).
 fn events_per_user(decl: &datapact_model::MechanismDecl, n: u64) -> u64 {
-    use datapact_model::catalog::{ASYNCHRONOUS, SEQUENTIAL, SUBSIDY};
-    match decl.name {
-        name if name == SUBSIDY.name => 1,
-        name if name == SEQUENTIAL.name => 3 + n / 150,
-        name if name == ASYNCHRONOUS.name => 6,
-        _ => 3,
+    use datapact_model::catalog::CoreMechanism as Core;
+    match Core::named(decl.name) {
+        Some(Core::Subsidy) => 1,
+        Some(Core::Sequential) => 3 + n / 150,
+        Some(Core::Asynchronous) => 6,
+        Some(Core::Simultaneous | Core::Vcg) | None => 3,
     }
 }
 
