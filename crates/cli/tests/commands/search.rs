@@ -9,22 +9,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use crate::support::{run as datapact, s};
 use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch, StringArray};
 use datapact_trace::read_part;
 
-fn datapact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datapact"))
-        .args(args)
-        .output()
-        .expect("run datapact")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// The example, as shipped.
-const PAYMENT_THRESHOLD: &str = include_str!("../../../scenarios/search/payment_threshold.toml");
+const PAYMENT_THRESHOLD: &str = include_str!("../../../../scenarios/search/payment_threshold.toml");
 
 fn table(path: &Path) -> (Vec<String>, HashMap<String, Vec<f64>>, Vec<RecordBatch>) {
     let batches = read_part(path).unwrap();

@@ -2,6 +2,7 @@
 //! same bytes as an uninterrupted run; SIGINT/SIGTERM stop cleanly with 130/143; `verify` names
 //! missing and damaged files.
 
+use crate::support::{bin, run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -20,14 +21,6 @@ game.payment = { from = 0.0, to = 0.3, steps = 8 }
 trace = "rounds"
 chunk_cells = 3
 "#;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_datapact"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap()
-}
 
 /// `datapact run FILE --out OUT -q --resume`.
 fn resume(file: &Path, out: &Path) -> Output {

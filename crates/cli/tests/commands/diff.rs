@@ -2,24 +2,9 @@
 //! against another grid.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+use crate::support::{run as datapact, text};
 use datapact_trace::arrow::array::{Array, Float64Array};
-
-fn datapact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datapact"))
-        .args(args)
-        .output()
-        .expect("run datapact")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// Runs the baseline on a 3×3 grid with 200 replications and `sets` into `dir/name`.
 fn run(dir: &Path, name: &str, sets: &[&str]) -> String {

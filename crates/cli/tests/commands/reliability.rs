@@ -4,10 +4,9 @@
 //! `DATAPACT_BIN` runs these tests against another build of the binary (how they were checked
 //! to fail on the code before these guarantees existed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-mod support;
-use support::{bin, run, text};
+use crate::support::{bin, run, run_ok, s, text, write};
 
 /// 6 cells in chunks of 2: three parts per table.
 const SMALL: &str = r#"mechanisms = ["C", "S", "M"]
@@ -24,24 +23,6 @@ game.payment = { values = [0.0, 0.2] }
 trace = "rounds"
 chunk_cells = 2
 "#;
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Runs `file` into `out` (extra args appended); asserts success.
-fn run_ok(file: &Path, out: &Path, extra: &[&str]) {
-    let mut args = vec!["run", s(file), "--out", s(out), "-q", "--threads", "2"];
-    args.extend(extra);
-    let o = run(&args);
-    assert!(o.status.success(), "{}", text(&o));
-}
 
 /// The part files of a run, by path, with their bytes.
 fn parts(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -6,12 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod support;
-use support::{bin, hidden, snapshot as files};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use crate::support::{bin, hidden, s, snapshot as files};
 
 fn start(file: &Path, out: &Path, extra: &[&str]) -> Child {
     bin()

@@ -2,25 +2,8 @@
 //! both figures in the message), and an allocation failure is a message and exit 1, not SIGABRT,
 //! with no part file left under a final name.
 
+use crate::support::{bin, s, text};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_datapact"))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// A repeated game of 10^8 users under C, S and M: played on the ECS (single campaigns of that
 /// size leave it and fit), tens of GiB.

@@ -5,39 +5,9 @@
 //! fail on the code before its guarantee existed).
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-mod support;
-use support::{bin, run, text};
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Runs `file` into `out` (extra args appended); asserts success.
-fn run_ok(file: &Path, out: &Path, extra: &[&str]) {
-    let mut args = vec!["run", s(file), "--out", s(out), "-q", "--threads", "2"];
-    args.extend(extra);
-    let o = run(&args);
-    assert!(o.status.success(), "{}", text(&o));
-}
-
-/// Asserts a command failed cleanly: the exit code wanted, no panic, no backtrace.
-fn assert_refused(o: &Output, code: i32, what: &str) {
-    let t = text(o);
-    assert_eq!(o.status.code(), Some(code), "{what}: {t}");
-    assert!(
-        !t.contains("panicked") && !t.contains("RUST_BACKTRACE"),
-        "{what}: {t}"
-    );
-}
+use crate::support::{assert_refused, bin, copy_dir, edit_json, run, run_ok, s, text, write};
 
 /// 6 cells in chunks of 2: three parts per table.
 const SMALL: &str = r#"mechanisms = ["C", "S", "M"]
@@ -69,13 +39,6 @@ samples = 4
 game.value = { from = 0.05, to = 0.3 }
 game.payment = { from = 0.0, to = 0.2 }
 "#;
-
-fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    edit(&mut v);
-    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Run metadata parsed defensively.
@@ -179,19 +142,6 @@ fn an_unreadable_run_json_exits_1_not_2() {
     run_ok(&file, &fresh, &[]);
     let o = run(&["run", s(&other), "--out", s(&fresh), "-q", "--resume"]);
     assert_refused(&o, 2, "another scenario's directory");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -1,16 +1,9 @@
 //! `datapact audit` as a user meets it: bad settings exit 2 naming file and key and write
 //! nothing; a tiny audit writes its report and prints the claims of every variant.
 
-use std::process::{Command, Output};
+use crate::support::run as datapact;
 
-fn datapact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datapact"))
-        .args(args)
-        .output()
-        .expect("run datapact")
-}
-
-const SPEC: &str = include_str!("../../../scenarios/audit.toml");
+const SPEC: &str = include_str!("../../../../scenarios/audit.toml");
 
 fn tiny() -> String {
     SPEC.replace("replications = 500 ", "replications = 4 ")

@@ -2,6 +2,7 @@
 //! tests/slurm/multinode.sh), and `datapact status` while the shards come in: the job script it
 //! writes is run here as Slurm would run each task.
 
+use crate::support::text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -70,14 +71,6 @@ fn datapact(f: &Fake, path: &Path, envs: &[(&str, &str)], args: &[&str]) -> Outp
         .envs(envs.iter().copied())
         .output()
         .expect("run datapact")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// One recorded sbatch call: its arguments and the DATAPACT_ variables it was given.
@@ -172,7 +165,7 @@ fn submit_queues_the_array_and_the_report_and_status_follows_the_shards() {
     assert_eq!(args.last().unwrap(), &script.display().to_string());
     assert_eq!(
         std::fs::read_to_string(&script).unwrap(),
-        include_str!("../../../tools/slurm/datapact-array.sbatch")
+        include_str!("../../../../tools/slurm/datapact-array.sbatch")
     );
     assert_eq!(var(vars, "DATAPACT_SHARDS"), "3");
     assert_eq!(var(vars, "DATAPACT_OUT"), out.display().to_string());

@@ -10,14 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-mod support;
-use support::{bin, hidden, run, snapshot, text};
+use crate::support::{bin, hidden, run, s, snapshot, text};
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-const SPEC: &str = include_str!("../../../scenarios/audit.toml");
+const SPEC: &str = include_str!("../../../../scenarios/audit.toml");
 
 /// The audit settings with every size reduced (as `tests/audit.rs`'s), then `edit` applied.
 fn spec(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {

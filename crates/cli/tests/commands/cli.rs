@@ -1,23 +1,9 @@
 //! The command line as a user meets it: exit codes, messages that name the problem, outputs
 //! that do not depend on the thread count, and no output at all when the input is bad.
 
+use crate::support::{run as datapact, text, write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn datapact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datapact"))
-        .args(args)
-        .output()
-        .expect("run datapact")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use std::process::Command;
 
 const SMALL: &str = r#"
 mechanisms = ["C", "S", "M"]
@@ -35,12 +21,6 @@ game.payment = { values = [0.0, 0.2] }
 [output]
 trace = "events"
 "#;
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p
-}
 
 /// Replaces the first line starting with `key =` in `SMALL` (or appends under `table`).
 fn variant(key: &str, value: &str) -> String {
