@@ -31,6 +31,27 @@ impl Welford {
         self.mean
     }
 
+    /// Folds one value into each accumulator of `acc`, which share one count (they have all
+    /// folded in the same number of values): [`Welford::push`]'s arithmetic for each, in the
+    /// same order (δ = x − mean; mean += δ/count; m2 += δ·(x − mean)), so every mean and m2
+    /// is bit for bit what pushing them one by one gives. The count is incremented and
+    /// converted once, and the subtractions, divisions and products run lane by lane over the
+    /// accumulators (packed on any x86-64: no fused multiply-add, each lane rounds as the scalar
+    /// operation does).
+    #[inline]
+    pub fn push_together<const N: usize>(acc: [&mut Welford; N], x: [f64; N]) {
+        let count = acc.first().map_or(1, |w| w.count + 1);
+        debug_assert!(acc.iter().all(|w| w.count + 1 == count), "counts differ");
+        let n = count as f64;
+        let delta: [f64; N] = std::array::from_fn(|i| x[i] - acc[i].mean);
+        let mean: [f64; N] = std::array::from_fn(|i| acc[i].mean + delta[i] / n);
+        for (i, w) in acc.into_iter().enumerate() {
+            w.count = count;
+            w.mean = mean[i];
+            w.m2 += delta[i] * (x[i] - mean[i]);
+        }
+    }
+
     /// Standard error of the mean, s/√count with the unbiased s (0 when count < 2).
     pub fn se(&self) -> f64 {
         if self.count < 2 {
@@ -52,9 +73,14 @@ impl CellStats {
     /// Folds one campaign's outcome in: each statistic's declared value.
     #[inline]
     pub fn push(&mut self, o: &Outcome) {
-        for stat in Stat::ALL {
-            self.by_stat[stat.index()].push((stat.spec().value)(o));
-        }
+        self.push_values(Stat::values(o));
+    }
+
+    /// Folds in one campaign's values of every statistic ([`Stat::values`]), all accumulators
+    /// together (they share one count: [`Welford::push_together`]).
+    #[inline]
+    pub fn push_values(&mut self, values: [f64; Stat::ALL.len()]) {
+        Welford::push_together(self.by_stat.each_mut(), values);
     }
 
     /// Replications folded in.
@@ -132,6 +158,12 @@ impl DiagnosticStats {
         if let (true, true, Some(s), Some(m)) = (s_ok, m_ok, s, m) {
             self.pc_gap.push(m.privacy_cost - s.privacy_cost);
         }
+        self.push_pareto(payoff_c, payoff_m);
+    }
+
+    /// The M-vs-C Pareto diagnostics of one replication (both accumulators share one count).
+    #[inline]
+    fn push_pareto(&mut self, payoff_c: Option<&[f64]>, payoff_m: Option<&[f64]>) {
         if let (Some(uc), Some(um)) = (payoff_c, payoff_m) {
             let n = uc.len().max(1) as f64;
             let mut losers = 0usize;
@@ -143,8 +175,10 @@ impl DiagnosticStats {
                 losers += loses as usize;
                 compensation += if loses { loss } else { 0.0 };
             }
-            self.pareto_loss_share.push(losers as f64 / n);
-            self.pareto_compensation.push(compensation / n);
+            Welford::push_together(
+                [&mut self.pareto_loss_share, &mut self.pareto_compensation],
+                [losers as f64 / n, compensation / n],
+            );
         }
     }
 
@@ -368,6 +402,12 @@ impl Stat {
         out
     }
 
+    /// Every statistic's value in one campaign's outcome, in [`Stat::ALL`]'s order.
+    #[inline]
+    pub fn values(o: &Outcome) -> [f64; Stat::ALL.len()] {
+        Stat::ALL.map(|s| (s.spec().value)(o))
+    }
+
     /// Its position in [`Stat::ALL`] (and in [`CellStats`]).
     pub const fn index(self) -> usize {
         self as usize
@@ -450,6 +490,31 @@ pub fn precise_enough(ses: impl IntoIterator<Item = f64>, target: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Accumulators folded together hold exactly the bits of accumulators folded one by one,
+    /// and the test fails if one lane's arithmetic differs (a value pushed twice).
+    #[test]
+    fn pushing_together_equals_pushing_one_by_one() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 10.0 - 3.0
+        };
+        let (mut together, mut alone) = ([Welford::default(); 5], [Welford::default(); 5]);
+        for _ in 0..1_000 {
+            let x: [f64; 5] = std::array::from_fn(|_| next());
+            Welford::push_together(together.each_mut(), x);
+            for (w, v) in alone.iter_mut().zip(x) {
+                w.push(v);
+            }
+        }
+        let bits = |w: &Welford| (w.count, w.mean.to_bits(), w.m2.to_bits());
+        assert_eq!(together.map(|w| bits(&w)), alone.map(|w| bits(&w)));
+        alone[2].push(1.0);
+        assert_ne!(together.map(|w| bits(&w)), alone.map(|w| bits(&w)));
+    }
 
     #[test]
     fn batches_start_at_min_then_step_by_batch_up_to_max() {

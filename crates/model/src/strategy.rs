@@ -369,6 +369,13 @@ pub struct WithdrawRules {
 }
 
 impl WithdrawRules {
+    /// Whether every rule is sincere ([`Deciding::sincere`]): then a protocol may decide each
+    /// user inline, without reading her strategy index or memory.
+    #[inline(always)]
+    pub fn all_sincere(&self) -> bool {
+        self.all_sincere
+    }
+
     /// Whether user with strategy index `rule` stays, knowing `user`.
     #[inline(always)]
     pub fn stays(&self, rule: u16, user: &Deciding) -> bool {

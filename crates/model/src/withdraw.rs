@@ -130,6 +130,11 @@ impl WithdrawState<'_> {
         pivotal: Option<bool>,
         record_stay: bool,
     ) -> bool {
+        // Sincere users off a network: `Deciding::sincere` on her cost and burden alone (her
+        // strategy index and memory are not read, nor bounds-checked, per decision).
+        if self.peers.is_none() && self.rules.all_sincere() {
+            return crate::caps::sincere_stays(cost, self.burden[i], game.payment, game.value);
+        }
         let user = self.deciding(i, cost, game, pivotal);
         let rule = self.rule[i];
         match self.peers.as_deref_mut() {
@@ -416,8 +421,11 @@ pub fn sequential<S: EventSink>(
     for pos in 0..n {
         let i = order[pos] as usize;
         let time = 2 + pos as u32;
-        // Large campaigns: her burden is implied by the last re-assignment; she leaves the tree.
-        scratch.reassign.decide(i, st.burden);
+        // Large campaigns: her burden is implied by the last re-assignment; she leaves the tree
+        // (nothing to do unless the incremental re-assignment is on).
+        if incremental {
+            scratch.reassign.decide(i, st.burden);
+        }
         undecided_caps -= st.cap[i];
         let pivotal = undecided_caps < need - committed - tol;
         let stay = st.ask(i, game, Some(pivotal));

@@ -40,7 +40,7 @@ impl Paired {
 /// The paired statistics of one pair in one round, one per statistic of
 /// [`Stat::CONTRASTED`], read by the statistic ([`PairStats::get`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct PairStats([Paired; Stat::CONTRASTED.len()]);
+pub struct PairStats([Paired; N_CONTRASTED]);
 
 impl PairStats {
     /// The paired statistics of `stat`; `None` when it is not contrasted.
@@ -72,13 +72,43 @@ pub fn pair_index(mechanisms: usize, a: usize, b: usize) -> (usize, bool) {
 /// Folds one replication's outcomes (one per mechanism, in run order) into `stats`.
 #[inline]
 pub fn fold(stats: &mut [PairStats], outcomes: &[Outcome]) {
+    let mut values = [[0.0; N_CONTRASTED]; MAX_FOLDED];
+    if outcomes.len() > MAX_FOLDED {
+        // More mechanisms than the stack buffer holds: each outcome's values read per pair.
+        for (s, (i, j)) in stats.iter_mut().zip(pairs(outcomes.len())) {
+            s.push(&contrasted(&outcomes[i]), &contrasted(&outcomes[j]));
+        }
+        return;
+    }
+    for (v, o) in values.iter_mut().zip(outcomes) {
+        *v = contrasted(o);
+    }
     for (s, (i, j)) in stats.iter_mut().zip(pairs(outcomes.len())) {
-        let (oi, oj) = (&outcomes[i], &outcomes[j]);
-        for (p, stat) in s.0.iter_mut().zip(Stat::CONTRASTED) {
-            let spec = stat.spec();
-            let d = (spec.value)(oi) - (spec.value)(oj);
-            p.diff.push(d);
-            let (i_wins, j_wins) = match spec.contrast {
+        s.push(&values[i], &values[j]);
+    }
+}
+
+/// How many statistics the `contrasts` table compares.
+const N_CONTRASTED: usize = Stat::CONTRASTED.len();
+
+/// Up to this many mechanisms, [`fold`] reads each outcome's values once.
+const MAX_FOLDED: usize = 8;
+
+/// One outcome's values of the contrasted statistics, in [`Stat::CONTRASTED`]'s order.
+#[inline]
+fn contrasted(o: &Outcome) -> [f64; N_CONTRASTED] {
+    Stat::CONTRASTED.map(|stat| (stat.spec().value)(o))
+}
+
+impl PairStats {
+    /// Folds one replication's values of the pair (i, j): every statistic's difference (the
+    /// accumulators share one count and are updated together) and who is strictly better.
+    #[inline]
+    fn push(&mut self, vi: &[f64; N_CONTRASTED], vj: &[f64; N_CONTRASTED]) {
+        let d: [f64; N_CONTRASTED] = std::array::from_fn(|k| vi[k] - vj[k]);
+        Welford::push_together(self.0.each_mut().map(|p| &mut p.diff), d);
+        for ((p, stat), d) in self.0.iter_mut().zip(Stat::CONTRASTED).zip(d) {
+            let (i_wins, j_wins) = match stat.spec().contrast {
                 Some(Better::Lower) => (d < 0.0, d > 0.0),
                 _ => (d > 0.0, d < 0.0),
             };

@@ -19,13 +19,14 @@ use crate::systems::{assign, draw, learn, report, train, withdraw};
 /// [`Shared`]), then each plugin's, in registration order (in its [`crate::plugin::Slot`]).
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
-    /// Nature draws costs and shocks.
+    /// Nature draws costs and shocks (and gives each user her drifted cost at training time).
     Draw,
     /// Users report; the provider observes.
     Report,
     /// The provider assigns burdens (C: users choose contributions).
     Assign,
-    /// Costs drift; users decide whether to stay, by the mechanism's protocol.
+    /// Users decide whether to stay, by the mechanism's protocol (on the costs drifted in the
+    /// draw).
     Withdraw,
     /// Training and settlement.
     Train,
@@ -67,16 +68,12 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
     schedule.add_systems((
         // Nature, for every user.
         draw::draw_nature.in_set(Shared(Phase::Draw)),
-        // Stage::Report: reports by strategy, then what the provider observes.
-        (report::report_costs::<S>, report::observe_costs)
-            .chain()
-            .in_set(Shared(Phase::Report)),
+        // Stage::Report: reports by strategy and what the provider observes.
+        report::report_costs::<S>.in_set(Shared(Phase::Report)),
         // Stage::Assign: caps, water-filling, the sustainability test.
         assign::assign_burdens::<S>.in_set(Shared(Phase::Assign)),
-        // Drift for every user; Stage::Withdraw: every campaign opens undecided.
-        (withdraw::drift_costs, withdraw::open_withdrawal)
-            .chain()
-            .in_set(Shared(Phase::Withdraw)),
+        // Stage::Withdraw: every campaign opens undecided (costs drifted in the draw).
+        withdraw::open_withdrawal.in_set(Shared(Phase::Withdraw)),
         // Stage::Settle: training and settlement with each mechanism's terms.
         train::settle_withdrawal::<S>.in_set(Shared(Phase::Train)),
         // Stage::Withdraw: users remember whether withdrawals were absorbed.

@@ -13,17 +13,46 @@ use datapact_model::dynamics::{evolve_costs, round_rng};
 
 use super::campaign_blocks;
 use crate::batch::{Batch, Columns};
-use crate::components::{Member, Shocks, TrueCost};
+use crate::components::{Member, RealizedCost, Shocks, TrueCost};
 
 /// Each replication's shocks by slot, with the multipliers computed once per user of a
 /// replication rather than once per mechanism.
 #[derive(Default)]
 pub struct Nature {
-    shocks: Vec<Arc<Vec<Shocks>>>,
+    shocks: Vec<Arc<Multiplied>>,
 }
 
-/// At most this many users' draws are kept in a thread's [`DrawBank`] (48 bytes each: ≈ 3 MiB).
-/// The baseline's population (2000 replications of 20 users) fits; larger ones are drawn afresh.
+/// One replication's multipliers under the cell's σ_w and σ_o, and what they make of its fresh
+/// costs: computed once per user of a replication, copied to the users of each mechanism.
+#[derive(Clone, Default)]
+struct Multiplied {
+    /// Each user's drift and observation multipliers.
+    shocks: Vec<Shocks>,
+    /// Each user's fresh cost drifted to training time, c_i·drift_i: her `RealizedCost` in a
+    /// round that takes the fresh costs (round 0), the same product the users of each
+    /// mechanism would compute.
+    drifted: Vec<f64>,
+}
+
+impl Multiplied {
+    /// Refills `self` from `draws` under the batch's σ_w and σ_o.
+    fn fill(&mut self, batch: &Batch, draws: &Draws) {
+        self.shocks.clear();
+        self.shocks.extend(multipliers(batch, draws));
+        self.drifted.clear();
+        self.drifted.extend(
+            draws
+                .cost
+                .iter()
+                .zip(&self.shocks)
+                .map(|(c, s)| c * s.drift),
+        );
+    }
+}
+
+/// At most this many users' draws are kept in a thread's [`DrawBank`] (56 bytes each: ≈ 3.5
+/// MiB). The baseline's population (2000 replications of 20 users) fits; larger ones are drawn
+/// afresh.
 pub const DRAW_BANK_USERS: usize = 1 << 16;
 
 /// Replications' draws kept from one cell to the next. Draws are a function of (seed, draw key,
@@ -43,7 +72,7 @@ pub struct DrawBank {
 struct Banked {
     draws: Arc<Draws>,
     sigmas: (u64, u64),
-    shocks: Arc<Vec<Shocks>>,
+    shocks: Arc<Multiplied>,
 }
 
 impl DrawBank {
@@ -54,7 +83,7 @@ impl DrawBank {
         batch: &Batch,
         replication: u64,
         draws: &mut Arc<Draws>,
-        shocks: &mut Arc<Vec<Shocks>>,
+        shocks: &mut Arc<Multiplied>,
     ) {
         let n = batch.users();
         let stream = (batch.seed, batch.draw_key);
@@ -68,7 +97,9 @@ impl DrawBank {
         if let Some(banked) = self.entries.get_mut(&key) {
             if banked.sigmas != sigmas {
                 banked.sigmas = sigmas;
-                banked.shocks = Arc::new(multipliers(batch, &banked.draws).collect());
+                let mut fresh = Multiplied::default();
+                fresh.fill(batch, &banked.draws);
+                banked.shocks = Arc::new(fresh);
             }
             *draws = Arc::clone(&banked.draws);
             *shocks = Arc::clone(&banked.shocks);
@@ -78,9 +109,7 @@ impl DrawBank {
         let fresh = Arc::make_mut(draws);
         let mut rng = round_rng(batch.seed, batch.draw_key, replication, batch.round);
         fresh.fill(n, &batch.sampler, &mut rng);
-        let multiplied = Arc::make_mut(shocks);
-        multiplied.clear();
-        multiplied.extend(multipliers(batch, fresh));
+        Arc::make_mut(shocks).fill(batch, fresh);
         if self.users + n <= DRAW_BANK_USERS {
             self.users += n;
             self.entries.insert(
@@ -109,13 +138,16 @@ fn multipliers<'a>(batch: &Batch, draws: &'a Draws) -> impl Iterator<Item = Shoc
 }
 
 /// Draws each replication's costs c_i and its drift and observation multipliers once, for the users
-/// of every mechanism of that replication (common random numbers).
+/// of every mechanism of that replication (common random numbers), and gives each user her cost
+/// at training time c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2) (= `report::realized_cost`, with the
+/// multiplier drawn once per user of a replication) in the same pass over her components: the
+/// drift is nature's, and nothing between the draw and the withdraw phase moves c_i.
 pub fn draw_nature(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
     mut nature: Local<Nature>,
     mut bank: Local<DrawBank>,
-    mut users: Query<(&Member, &mut TrueCost, &mut Shocks)>,
+    mut users: Query<(&Member, &mut TrueCost, &mut Shocks, &mut RealizedCost)>,
 ) {
     let n = batch.users();
     let columns = &mut *columns;
@@ -137,11 +169,14 @@ pub fn draw_nature(
         bank.fill(&batch, batch.first_rep + r as u64, draws, shocks);
     }
     let (m, process) = (batch.mechanisms.len(), batch.game.dynamics.cost_process);
-    for (members, mut cost, mut shocks) in users.contiguous_iter_mut().expect("dense query") {
+    for (members, mut cost, mut shocks, mut realized) in
+        users.contiguous_iter_mut().expect("dense query")
+    {
         let (cost, shocks) = (
             TrueCost::peel_slice_mut(cost.bypass_change_detection()),
             shocks.bypass_change_detection(),
         );
+        let realized = RealizedCost::peel_slice_mut(realized.bypass_change_detection());
         for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
             let rep = c / m;
             let fresh = &columns.draws[rep].cost;
@@ -152,7 +187,21 @@ pub fn draw_nature(
                 fresh,
                 &mut cost[rows.clone()],
             );
-            shocks[rows].copy_from_slice(&nature[rep]);
+            let multiplied = &nature[rep];
+            shocks[rows.clone()].copy_from_slice(&multiplied.shocks);
+            if batch.round == 0 {
+                // The fresh costs (`evolve_costs` copied them): their drifted values are the
+                // replication's, computed once.
+                realized[rows].copy_from_slice(&multiplied.drifted);
+            } else {
+                for ((w, c), s) in realized[rows.clone()]
+                    .iter_mut()
+                    .zip(&cost[rows])
+                    .zip(&multiplied.shocks)
+                {
+                    *w = c * s.drift;
+                }
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The systems of each phase, one file per phase, in the order the schedule runs them:
 //! [`draw`] (nature draws costs and shocks), [`report`] (report, observe), [`assign`] (caps and
-//! burdens; C's response), [`withdraw`] (drift, then protocol S, M or C's commitment),
+//! burdens; C's response), [`withdraw`] (protocol S, M or C's commitment; costs drift in the draw),
 //! [`train`] (train, settle), [`learn`] (repeated games). Shared systems serve every mechanism
 //! of their kind of users; the systems of C, S and M are registered by their plugins
 //! ([`crate::core`]).

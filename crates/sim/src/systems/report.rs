@@ -1,5 +1,5 @@
 //! Report and observe (shared by every reporting mechanism): users report ĉ by their strategy;
-//! the provider observes c̃.
+//! the provider observes c̃ (one system, one pass over each campaign's users).
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
@@ -10,49 +10,46 @@ use super::campaign_blocks;
 use crate::batch::{Batch, Sinks};
 use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, Shocks, TrueCost};
 
-/// Each user reports ĉ_i by her report strategy (every reporting mechanism).
+/// Each user reports ĉ_i by her report strategy (every reporting mechanism), and the provider
+/// observes c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2), in the same pass over the campaign's users.
+#[allow(clippy::type_complexity)]
 pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut sinks: ResMut<Sinks<S>>,
-    mut users: Query<(&Member, &TrueCost, &ReportsWith, &mut ReportedCost)>,
+    mut users: Query<(
+        &Member,
+        &TrueCost,
+        &ReportsWith,
+        &Shocks,
+        &mut ReportedCost,
+        &mut ObservedCost,
+    )>,
 ) {
     let n = batch.users();
-    for (members, cost, strategy, mut reported) in users.contiguous_iter_mut().expect("dense query")
+    for (members, cost, strategy, shocks, mut reported, mut observed) in
+        users.contiguous_iter_mut().expect("dense query")
     {
         let (cost, strategy) = (
             TrueCost::peel_slice(cost),
             ReportsWith::peel_slice(strategy),
         );
         let reported = ReportedCost::peel_slice_mut(reported.bypass_change_detection());
+        let observed = ObservedCost::peel_slice_mut(observed.bypass_change_detection());
         for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
             report(
                 &cost[rows.clone()],
                 &strategy[rows.clone()],
                 &batch.rules.report,
-                &mut reported[rows],
+                &mut reported[rows.clone()],
                 &mut sinks.0[c],
             );
-        }
-    }
-}
-
-/// The provider observes c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2).
-pub fn observe_costs(
-    batch: Res<Batch>,
-    mut users: Query<(&Member, &ReportedCost, &Shocks, &mut ObservedCost)>,
-) {
-    for (members, reported, shocks, mut observed) in
-        users.contiguous_iter_mut().expect("dense query")
-    {
-        let observed = observed.bypass_change_detection();
-        for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
             for ((o, r), s) in observed[rows.clone()]
                 .iter_mut()
                 .zip(&reported[rows.clone()])
                 .zip(&shocks[rows])
             {
                 // = report::observed_cost(ĉ, η, σ_o): the multiplier is precomputed.
-                o.0 = r.0 * s.observation;
+                *o = r * s.observation;
             }
         }
     }

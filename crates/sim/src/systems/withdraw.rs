@@ -1,4 +1,5 @@
-//! Withdraw: costs drift to their training-time value (shared), every campaign opens cancelled
+//! Withdraw (costs drifted to their training-time value when nature drew them, in
+//! [`super::draw::draw_nature`]): every campaign opens cancelled
 //! with its users undecided (shared); then each mechanism's protocol plays its sustainable
 //! campaigns: S all at once, M one by one with re-assignment, C commits what its users chose.
 //! A plugin's protocol is a system like [`withdraw_sequentially`], built on [`WithdrawPhase`].
@@ -12,31 +13,10 @@ use datapact_model::{Decision, Game, ProtocolEnd};
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{
-    Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, Shocks, TrueCost,
-    WithdrawsBy,
+    Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, TrueCost, WithdrawsBy,
 };
 use crate::core::{Sequential, Simultaneous, Subsidy};
 use crate::plugin::{Sink, This};
-
-/// Drift: c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2) (= `report::realized_cost`), with the multiplier
-/// nature drew once per user of a replication.
-pub fn drift_costs(
-    batch: Res<Batch>,
-    mut users: Query<(&Member, &TrueCost, &Shocks, &mut RealizedCost)>,
-) {
-    for (members, cost, shocks, mut realized) in users.contiguous_iter_mut().expect("dense query") {
-        let realized = realized.bypass_change_detection();
-        for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
-            for ((w, c), s) in realized[rows.clone()]
-                .iter_mut()
-                .zip(&cost[rows.clone()])
-                .zip(&shocks[rows])
-            {
-                w.0 = c.0 * s.drift;
-            }
-        }
-    }
-}
 
 /// Every campaign's withdraw phase starts cancelled (a protocol overwrites the end of the
 /// campaigns it plays) and every reporting user undecided.
