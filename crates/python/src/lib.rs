@@ -82,6 +82,71 @@ fn runner_error(py: Python<'_>, e: RunnerError) -> PyErr {
     error(py, class, message, &[("exit_code", obj(py, code))])
 }
 
+/// Bytes this process may still take, and the limit that leaves that: the least of what the
+/// runner's own check sees (`MemAvailable`, the cgroup's limit, `DATAPACT_MEMORY_LIMIT`) and what
+/// the address-space limit (`RLIMIT_AS`: `ulimit -v`, `resource.setrlimit`) leaves above the
+/// process's present size. An interpreter cannot survive an allocation failure inside the
+/// extension (Rust aborts the process), so work that would not fit is refused before it starts.
+fn memory_room() -> Option<(u64, String)> {
+    let available = datapact_runner::available_memory()
+        .ok()
+        .flatten()
+        .map(|a| (a.bytes, a.source.to_string()));
+    let address_space =
+        address_space_room().map(|b| (b, "the address-space limit (RLIMIT_AS)".into()));
+    match (available, address_space) {
+        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// `RLIMIT_AS`'s soft limit minus the process's virtual size (`VmSize`), when a limit is set.
+fn address_space_room() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max address space"))?;
+    let soft: u64 = line
+        .trim_start_matches("Max address space")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?; // "unlimited" does not parse: no limit
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmSize:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(soft.saturating_sub(kb.saturating_mul(1024)))
+}
+
+/// `MemoryError` (as `datapact.OutOfMemory`) when `need` bytes do not fit in what is left.
+fn check_room(py: Python<'_>, need: u64, what: &str, exit_code: u8) -> PyResult<()> {
+    let Some((room, source)) = memory_room() else {
+        return Ok(());
+    };
+    if need <= room {
+        return Ok(());
+    }
+    Err(error(
+        py,
+        "OutOfMemory",
+        format!(
+            "{what} needs ~{} and {source} leaves {}; nothing was done",
+            datapact_runner::format_bytes(need),
+            datapact_runner::format_bytes(room)
+        ),
+        &[
+            ("exit_code", obj(py, exit_code)),
+            ("needed", obj(py, need)),
+            ("available", obj(py, room)),
+        ],
+    ))
+}
+
 /// A validated scenario: what `datapact.validate` returns and `datapact.run` runs.
 #[pyclass(frozen, name = "Scenario", module = "datapact")]
 struct PyScenario {
@@ -556,6 +621,21 @@ fn run<'py>(
         cells_done.clone(),
     );
     let total_cells = datapact_runner::chunk_plan(&scenario.inner).cells;
+    // The runner refuses a run beyond the machine's memory itself; the address-space limit is
+    // checked here, where an allocation failure would abort the interpreter.
+    let estimate = datapact_runner::estimate_peak_bytes(
+        &scenario.inner,
+        threads,
+        datapact_sim::Backend::Ecs,
+        scenario.inner.replications,
+        CORE.plays_kernels_only(),
+    );
+    check_room(
+        py,
+        estimate.peak(),
+        &format!("the run of {}", scenario.inner.origin),
+        2,
+    )?;
     let clock = std::time::Instant::now();
     let job = scenario.inner.clone();
     let progress = || match &on_progress {
@@ -967,7 +1047,7 @@ fn read_table<'py>(
     let table = table_named(name)?;
     let held: datapact_trace::Manifest = serde_json::from_str(manifest)
         .map_err(|e| PyValueError::new_err(format!("manifest: {e}")))?;
-    let read = || -> Result<Vec<RecordBatch>, String> {
+    let verified = || -> Result<(Vec<PathBuf>, u64), String> {
         let view = datapact_trace::RunView::open(&dir).map_err(|e| e.to_string())?;
         let on_disk = view.verified(&[table]).map_err(|e| e.to_string())?;
         if *on_disk != held {
@@ -985,15 +1065,35 @@ fn read_table<'py>(
             .filter(|f| f.starts_with(&prefix))
             .collect();
         files.sort_unstable();
+        let files: Vec<PathBuf> = files.into_iter().map(|f| dir.join(f)).collect();
+        let mut need = 0u64;
+        for f in &files {
+            need =
+                need.saturating_add(datapact_trace::decoded_bytes(f).map_err(|e| e.to_string())?);
+        }
+        Ok((files, need))
+    };
+    let output_error = |e: String| error(py, "OutputError", e, &[("exit_code", obj(py, 1u8))]);
+    let (files, need) = py.detach(verified).map_err(output_error)?;
+    // Decoded, with room for the batch being decoded: refused before, not an abort half-way.
+    check_room(
+        py,
+        need.saturating_add(need / 4).saturating_add(16 << 20),
+        &format!("table {name} of {}", dir.display()),
+        1,
+    )?;
+    let read = || -> Result<Vec<RecordBatch>, String> {
         let mut batches = Vec::new();
-        for f in files {
-            batches.extend(datapact_trace::read_part(&dir.join(f)).map_err(|e| e.to_string())?);
+        for f in &files {
+            let part = datapact_trace::read_part(f).map_err(|e| e.to_string())?;
+            batches
+                .try_reserve(part.len())
+                .map_err(|e| format!("{}: {e}", f.display()))?;
+            batches.extend(part);
         }
         Ok(batches)
     };
-    let batches = py
-        .detach(read)
-        .map_err(|e| error(py, "OutputError", e, &[("exit_code", obj(py, 1u8))]))?;
+    let batches = py.detach(read).map_err(output_error)?;
     // Every part of a run carries the same file metadata, hence the same schema; a part that
     // does not (written by another run) would make pyarrow refuse the table, so say so here.
     let schema = match batches.first() {

@@ -82,6 +82,33 @@ pub fn read_part(path: &Path) -> Result<Vec<RecordBatch>, TraceError> {
         .map_err(arrow_err(path))
 }
 
+/// An upper estimate of the bytes [`read_part`] holds for one part file, from its footer alone
+/// (nothing decoded): per row group, the larger of its uncompressed size and 8 bytes per value
+/// (a dictionary-encoded or bit-packed column decodes to more than it stores), plus the Arrow
+/// offsets of its string columns. A reader checks it against the memory it may use before
+/// decoding, so a table too large is an error, not an allocation failure.
+pub fn decoded_bytes(path: &Path) -> Result<u64, TraceError> {
+    let f = File::open(path).map_err(|e| TraceError::io(path, "open", e))?;
+    let reader = SerializedFileReader::new(f).map_err(|e| TraceError::parquet(path, e))?;
+    let meta = reader.metadata();
+    let mut total = 0u64;
+    for rg in meta.row_groups() {
+        let rows = u64::try_from(rg.num_rows()).unwrap_or(0);
+        let stored = u64::try_from(rg.total_byte_size()).unwrap_or(0);
+        let values = rows.saturating_mul(rg.num_columns() as u64);
+        let strings: u64 = rg
+            .columns()
+            .iter()
+            .filter(|c| c.column_type() == parquet::basic::Type::BYTE_ARRAY)
+            .map(|_| rows.saturating_mul(8))
+            .sum();
+        total = total
+            .saturating_add(stored.max(values.saturating_mul(8)))
+            .saturating_add(strings);
+    }
+    Ok(total)
+}
+
 /// The rows of one part file, decoding every page (so damage is found) but holding one batch
 /// at a time: a part of tens of millions of events is checked in bounded memory.
 pub fn count_rows(path: &Path) -> Result<u64, TraceError> {

@@ -43,6 +43,17 @@ class AppError(DatapactError):
     command: "list[str]"
 
 
+class OutOfMemory(DatapactError, MemoryError):
+    """Work that would not fit in the memory the process may still take (the machine's, a
+    cgroup's, or the address-space limit ``RLIMIT_AS``), refused before it started: ``needed`` and
+    ``available`` are the two figures in bytes. An allocation failure inside the extension would
+    abort the interpreter, so datapact checks first. ``exit_code`` is 2 for a run (as the command
+    line refuses one), 1 for a table read."""
+
+    needed: int
+    available: int
+
+
 class InvariantError(DatapactError):
     """A model invariant was violated: a bug in datapact; please report the scenario."""
 
