@@ -3,12 +3,10 @@
 /// Mechanism C's privately optimal contribution x = min(1, (p + b0·V)/c) (x = 1 when c = 0).
 #[inline]
 pub fn subsidy_response(cost: f64, payment: f64, belief: f64, value: f64) -> f64 {
-    let marginal = payment + belief * value;
-    if cost <= 0.0 {
-        1.0
-    } else {
-        (marginal / cost).min(1.0)
-    }
+    // Computed whatever the cost and then selected (as in `ir_cap`): a loop of responses
+    // vectorises, where a branch around the division kept it scalar.
+    let interior = ((payment + belief * value) / cost).min(1.0);
+    if cost <= 0.0 { 1.0 } else { interior }
 }
 
 /// The individual-rationality cap: the largest burden x with V + p·x − c·x²/2 ≥ 0, at most 1
