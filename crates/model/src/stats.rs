@@ -495,16 +495,12 @@ mod tests {
     /// and the test fails if one lane's arithmetic differs (a value pushed twice).
     #[test]
     fn pushing_together_equals_pushing_one_by_one() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 10.0 - 3.0
-        };
         let (mut together, mut alone) = ([Welford::default(); 5], [Welford::default(); 5]);
-        for _ in 0..1_000 {
-            let x: [f64; 5] = std::array::from_fn(|_| next());
+        for t in 0..1_000usize {
+            // Values spread over [−3, 7) by the golden ratio's fractional parts.
+            let x: [f64; 5] = std::array::from_fn(|j| {
+                ((t * 5 + j) as f64 * 0.618_033_988_749_895).fract() * 10.0 - 3.0
+            });
             Welford::push_together(together.each_mut(), x);
             for (w, v) in alone.iter_mut().zip(x) {
                 w.push(v);
