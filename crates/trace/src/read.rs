@@ -143,7 +143,9 @@ pub fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartInfo, Str
         return Err(format!(
             "checksum {} != recorded {}",
             &sha256[..12],
-            &r[..12.min(r.len())]
+            // The recorded value comes from disk: cut by characters, not bytes (a non-ASCII
+            // record cut at byte 12 panicked; found by the run-metadata fuzz).
+            r.chars().take(12).collect::<String>()
         ));
     }
     let rows = count_rows(path).map_err(|e| e.to_string())?;
@@ -152,4 +154,23 @@ pub fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartInfo, Str
         rows,
         sha256,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inspect_part;
+
+    /// A recorded checksum read from a damaged manifest may be any string: a non-ASCII one is
+    /// reported, not sliced inside a character (it panicked).
+    #[test]
+    fn a_non_ascii_recorded_checksum_is_an_error_not_a_panic() {
+        let dir = std::env::temp_dir().join(format!("datapact-inspect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let part = dir.join("part.parquet");
+        std::fs::write(&part, b"not a part").unwrap();
+        let recorded = "aéééééééééééééééé"; // byte 12 falls inside an é
+        let err = inspect_part(&part, Some(recorded)).unwrap_err();
+        assert!(err.contains("recorded aééééééééééé"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
