@@ -88,7 +88,7 @@ pub fn check_not_inside_a_run(
     let target = resolved(out)?;
     let mut child: Option<&std::ffi::OsStr> = None;
     for (depth, dir) in target.ancestors().enumerate() {
-        let is_run = std::fs::symlink_metadata(dir.join("_run.json")).is_ok();
+        let is_run = std::fs::symlink_metadata(crate::identity_path(dir)).is_ok();
         if is_run && !(depth == 0 && out_may_be_a_run) {
             let beside = depth == 1
                 && derived
