@@ -13,9 +13,10 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::{
-    CORE, cancellable, error, override_text, runner_error, scenario_error, thread_count, toml_table,
-};
+use crate::convert::{override_text, toml_table};
+use crate::errors::{error, runner_error, scenario_error};
+use crate::run::CORE;
+use crate::worker::{cancellable, thread_count};
 
 /// A search file from what `datapact.optimize`/`calibrate` take: a dict, a path, or TOML text
 /// (a line break or `=`, and no such file).
