@@ -7,13 +7,13 @@
 #[allow(dead_code)]
 mod deposit;
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, Float64Array, StringArray, UInt32Array};
 use datapact_audit::{AuditInputs, DEFAULT_SPEC};
+
+use crate::common;
 
 const SCENARIO: &str = r#"
 mechanisms = ["C", "M", "deposit", "deposit_big"]

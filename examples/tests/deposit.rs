@@ -5,9 +5,7 @@
 #[allow(dead_code)]
 mod deposit;
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn a_zero_deposit_is_m_campaign_by_campaign() {

@@ -5,9 +5,7 @@
 #[allow(dead_code)]
 mod pivotal;
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use datapact_model::stats::Stat;
 use datapact_model::{ParamValues, StrategyShare};
 use pivotal::{deposit, random_order};

@@ -6,9 +6,7 @@
 #[allow(dead_code)]
 mod ppm;
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use datapact_model::settle::settle_withdrawal_with;
 use datapact_model::{AmountKind, CostDist, EventKind, NoEvents, ParamValues, StrategyShare};
 

@@ -5,9 +5,7 @@
 #[allow(dead_code)]
 mod random_order;
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use datapact_model::Order;
 
 #[test]

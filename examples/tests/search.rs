@@ -6,12 +6,10 @@
 #[allow(dead_code)]
 mod deposit;
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 
-use common::plugins;
+use crate::common::plugins;
 use datapact_runner::search::{SearchOptions, optimize};
 use datapact_scenario::search::SearchFile;
 use datapact_trace::arrow::array::{Array, Float64Array};

@@ -4,7 +4,7 @@
 use datapact_model::{CostDist, CostProcess, Learning, Order};
 use datapact_scenario::{Category, Scenario};
 
-mod support;
+use crate::support;
 
 fn ok(rest: &str) -> Scenario {
     support::ok_after_header("cat", rest)

@@ -1,8 +1,7 @@
 //! `[design]`: the sampled kinds' defining properties, listed points, crossing with a grid,
 //! normalization and the validation errors.
 
-mod support;
-use support::write_parquet;
+use crate::support::write_parquet;
 
 use datapact_scenario::design::{MORRIS_DELTA, point_count, unit_points};
 use datapact_scenario::{DesignKind, Scenario};

@@ -2,7 +2,7 @@
 //!
 //! Case counts are bounded for CI (about 2 300 inputs in all, seconds in the debug profile);
 //! `DATAPACT_FUZZ_CASES=N` runs N cases of each property instead, e.g. a local run of > 10^6
-//! inputs: `DATAPACT_FUZZ_CASES=250000 cargo test --release -p datapact-scenario --test fuzz`.
+//! inputs: `DATAPACT_FUZZ_CASES=250000 cargo test --release -p datapact-scenario --test scenario fuzz::`.
 
 use datapact_scenario::Scenario;
 use proptest::prelude::*;

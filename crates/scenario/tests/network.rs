@@ -2,8 +2,7 @@
 //! `model` as a categorical axis, the canonical text (a network left at "none" never enters
 //! it), and errors naming the file, key and allowed range.
 
-mod support;
-use support::write_parquet;
+use crate::support::{self, write_parquet};
 
 use datapact_model::Network;
 use datapact_scenario::{Category, Scenario, ScenarioError};

@@ -1,6 +1,6 @@
 //! Helpers shared by datapact's test binaries: running a command-line binary and reading what it
 //! printed, writing scenario files, editing a run's JSON metadata, and taking snapshots of output
-//! directories (to show that a refused command touched nothing). A dev-dependency only; no
+//! directories (to show that a refused command touched nothing), and checking that a test binary built from one `main.rs` lists every test file of its directory. A dev-dependency only; no
 //! shipped crate depends on it.
 
 #![warn(missing_docs)]
@@ -106,4 +106,36 @@ pub fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     edit(&mut v);
     std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+/// Asserts that every `*.rs` file directly in `tests_dir` (a test binary's directory, built with
+/// `autotests = false` from its `main.rs`) is declared as a module in `main_rs`, the text of that
+/// `main.rs`: a file left out would compile into nothing and its tests would never run.
+///
+/// # Panics
+/// Naming the first file without its `mod NAME;` line, or when the directory cannot be read.
+pub fn assert_every_file_is_a_module(tests_dir: &Path, main_rs: &str) {
+    let declared: Vec<&str> = main_rs
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("mod ")?.strip_suffix(';'))
+        .collect();
+    let entries =
+        std::fs::read_dir(tests_dir).unwrap_or_else(|e| panic!("{}: {e}", tests_dir.display()));
+    let mut files = 0;
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|x| x == "rs") && stem != "main" {
+            files += 1;
+            assert!(
+                declared.contains(&stem),
+                "{}: not a module of {}/main.rs (add `mod {stem};` there, or its tests never run)",
+                path.display(),
+                tests_dir.display()
+            );
+        }
+    }
+    assert!(files > 0, "{}: no test file found", tests_dir.display());
 }
