@@ -2,27 +2,20 @@
 
 use std::path::Path;
 
+use datapact_model::catalog::CoreMechanism;
 use datapact_runner::{RunOptions, Shard};
 use datapact_scenario::Scenario;
 use datapact_trace::Table;
 use datapact_trace::arrow::array::{Array, AsArray, RecordBatch};
 use datapact_trace::arrow::datatypes::{Float64Type, UInt32Type};
 
-/// Catalog ids of the core mechanisms C, S and M (their order in `Catalog::core()`, checked by
-/// `core_ids_match_the_catalog`).
-pub const C: u16 = 0;
+/// Catalog ids of the core mechanisms C, S and M, as the model declares them
+/// ([`CoreMechanism::id`]).
+pub const C: u16 = CoreMechanism::Subsidy.id();
 /// See [`C`].
-pub const S: u16 = 1;
+pub const S: u16 = CoreMechanism::Simultaneous.id();
 /// See [`C`].
-pub const M: u16 = 2;
-
-#[test]
-fn core_ids_match_the_catalog() {
-    let catalog = datapact_model::Catalog::core();
-    for (id, name) in [(C, "C"), (S, "S"), (M, "M")] {
-        assert_eq!(catalog.mechanism(name), Some(id as usize));
-    }
-}
+pub const M: u16 = CoreMechanism::Sequential.id();
 
 pub fn scenario(text: &str, overrides: &[&str]) -> Scenario {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();

@@ -228,6 +228,18 @@ impl CoreMechanism {
         }
     }
 
+    /// Its id in [`Catalog::core`]: its position in [`CoreMechanism::ALL`] (C 0, S 1, M 2, …).
+    pub const fn id(self) -> u16 {
+        let mut i = 0;
+        while i < CoreMechanism::ALL.len() {
+            if CoreMechanism::ALL[i] as u8 == self as u8 {
+                return i as u16;
+            }
+            i += 1;
+        }
+        panic!("every core mechanism is in CoreMechanism::ALL")
+    }
+
     /// The core mechanism called `name`, if one is (a scenario's variant of it is not).
     pub fn named(name: &str) -> Option<CoreMechanism> {
         CoreMechanism::ALL.into_iter().find(|m| m.name() == name)
@@ -511,6 +523,7 @@ mod tests {
         for (i, m) in CoreMechanism::ALL.into_iter().enumerate() {
             assert_eq!(c.mechanisms[i], m.decl(), "{}", m.name());
             assert_eq!(c.mechanism(m.name()), Some(i));
+            assert_eq!(usize::from(m.id()), i, "{}", m.name());
             assert_eq!(CoreMechanism::named(m.name()), Some(m));
             if let Some(k) = crate::Kernel::of(m.name()) {
                 assert_eq!(k.mechanism(), m);
