@@ -3,10 +3,6 @@
 //! by deviation (same draws, same engine), a variant's deposit changes the gains, and REPORT.md says the
 //! paper's claims were skipped.
 
-#[path = "../deposit.rs"]
-#[allow(dead_code)]
-mod deposit;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -14,6 +10,7 @@ use arrow::array::{Array, Float64Array, StringArray, UInt32Array};
 use datapact_audit::{AuditInputs, DEFAULT_SPEC};
 
 use crate::common;
+use crate::example_pivotal::deposit;
 
 const SCENARIO: &str = r#"
 mechanisms = ["C", "M", "deposit", "deposit_big"]

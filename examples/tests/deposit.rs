@@ -1,9 +1,7 @@
 //! The deposit example: a zero deposit is M campaign by campaign; a deposit deters withdrawals
 //! and is forfeited by those who withdraw.
 
-#[path = "../deposit.rs"]
-#[allow(dead_code)]
-mod deposit;
+use crate::example_pivotal::deposit;
 
 use crate::common::*;
 

@@ -5,6 +5,15 @@
 
 mod common;
 
+/// The example apps, each file loaded once: `pivotal.rs` loads `deposit.rs` and `random_order.rs`
+/// as its modules `deposit` and `random_order`, as its binary does.
+#[path = "../pivotal.rs"]
+#[allow(dead_code)]
+mod example_pivotal;
+#[path = "../ppm.rs"]
+#[allow(dead_code)]
+mod example_ppm;
+
 mod audit;
 mod deposit;
 mod extending;

@@ -1,9 +1,7 @@
 //! The pivotal example: the rule by hand, and pivotal users under S, M and both example
 //! mechanisms.
 
-#[path = "../pivotal.rs"]
-#[allow(dead_code)]
-mod pivotal;
+use crate::example_pivotal as pivotal;
 
 use crate::common::*;
 use datapact_model::stats::Stat;

@@ -2,9 +2,7 @@
 //! per-user records, the money-back guarantee, and the users and events tables showing only
 //! what the mechanism did (pledges, decisions, settlement; no report, cap or assignment).
 
-#[path = "../ppm.rs"]
-#[allow(dead_code)]
-mod ppm;
+use crate::example_ppm as ppm;
 
 use crate::common::*;
 use datapact_model::settle::settle_withdrawal_with;

@@ -1,9 +1,7 @@
 //! The random_order example: without a growth cap it is M in random order, bit for bit; with
 //! one, no re-assignment raises a burden past it.
 
-#[path = "../random_order.rs"]
-#[allow(dead_code)]
-mod random_order;
+use crate::example_pivotal::random_order;
 
 use crate::common::*;
 use datapact_model::Order;

@@ -2,15 +2,13 @@
 //! strategy's share, runs through the runner like any other: sharded and resumed runs give the
 //! whole run's files byte for byte, the outputs name the plugins, and the metric columns exist.
 
-#[path = "../pivotal.rs"]
-#[allow(dead_code)]
-mod pivotal;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datapact_runner::{RunOptions, Shard, read_manifest};
 use datapact_scenario::Scenario;
+
+use crate::example_pivotal as pivotal;
 
 fn plugins() -> Arc<datapact::PluginSet> {
     let mut set = datapact::PluginSet::core();

@@ -2,14 +2,11 @@
 //! constraints like the core's: the deposit study's search (examples/scenarios/deposit_front/),
 //! small, through the library the example app's `optimize` calls.
 
-#[path = "../deposit.rs"]
-#[allow(dead_code)]
-mod deposit;
-
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::common::plugins;
+use crate::example_pivotal::deposit;
 use datapact_runner::search::{SearchOptions, optimize};
 use datapact_scenario::search::SearchFile;
 use datapact_trace::arrow::array::{Array, Float64Array};
