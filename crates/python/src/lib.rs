@@ -31,27 +31,19 @@ mod worker;
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use super::audit::audit;
-    #[pymodule_export]
-    use super::cli::main;
-    #[pymodule_export]
-    use super::diff::diff;
-    #[pymodule_export]
-    use super::load::{app_args, load, scenarios};
-    #[pymodule_export]
-    use super::report::report;
-    #[pymodule_export]
-    use super::run::run;
-    #[pymodule_export]
-    use super::scenario::PyScenario;
-    #[pymodule_export]
-    use super::search::search;
-    #[pymodule_export]
-    use super::sensitivity::sensitivity;
-    #[pymodule_export]
-    use super::tables::{read_table, schema};
-    #[pymodule_export]
-    use super::verify::verify;
+    use super::{
+        audit::audit,
+        cli::main,
+        diff::diff,
+        load::{app_args, load, scenarios},
+        report::report,
+        run::run,
+        scenario::PyScenario,
+        search::search,
+        sensitivity::sensitivity,
+        tables::{read_table, schema},
+        verify::verify,
+    };
 
     #[pymodule_export]
     const VERSION: &str = datapact_runner::VERSION;
