@@ -25,8 +25,9 @@
 //! answers form one batch as in S. Events are written at model time `ASSIGN_TIME + t`, after
 //! the report (0) and assignment (1) steps of the round-based phases.
 
+use crate::variates::StandardNormal;
+use rand::distr::Distribution;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::calendar::Calendar;
 use crate::cost::kappa;
@@ -107,7 +108,7 @@ pub fn regret_rng(seed: u64, draw_key: u64, replication: u64, round: u32) -> Cha
 /// An exponential waiting time of rate `rate` (> 0).
 #[inline]
 fn exponential(rng: &mut ChaCha8Rng, rate: f64) -> f64 {
-    -(1.0 - unit_f64(rng)).ln() / rate
+    -crate::variates::ln(1.0 - unit_f64(rng)) / rate
 }
 
 /// Schedules user `i`'s next regret shock after `now`, if it falls before the deadline.

@@ -1,7 +1,8 @@
 //! Cost distributions F and the privacy cost κ.
 
+use crate::variates::{Beta, LogNormal};
 use rand::Rng;
-use rand_distr::{Beta, Distribution, LogNormal};
+use rand::distr::Distribution;
 
 use crate::param::Rule;
 
@@ -48,9 +49,9 @@ pub enum CostSampler {
         width: f64,
     },
     /// Beta(α, β).
-    Beta(Beta<f64>),
+    Beta(Beta),
     /// exp(μ + σZ).
-    LogNormal(LogNormal<f64>),
+    LogNormal(LogNormal),
     /// A fixed cost.
     Constant(f64),
 }
@@ -201,7 +202,9 @@ impl CostDist {
         match *self {
             CostDist::Uniform { low, high } => (low, high),
             CostDist::Beta { .. } => (0.0, 1.0),
-            CostDist::LogNormal { sigma: 0.0, mu } => (mu.exp(), mu.exp()),
+            CostDist::LogNormal { sigma: 0.0, mu } => {
+                (crate::variates::exp(mu), crate::variates::exp(mu))
+            }
             CostDist::LogNormal { .. } => (0.0, f64::INFINITY),
             CostDist::Constant { value } => (value, value),
         }

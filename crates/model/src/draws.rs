@@ -8,8 +8,9 @@
 //! standardised (ζ, η), and scaled by σ_w and σ_o only when used, so sweeping a σ keeps the same
 //! underlying draws.
 
+use crate::variates::StandardNormal;
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
+use rand::distr::Distribution;
 
 use sha2::{Digest, Sha256};
 
@@ -130,7 +131,7 @@ pub fn mean_one_factor(sigma: f64, z: f64) -> f64 {
     if sigma == 0.0 {
         1.0
     } else {
-        (sigma * z - 0.5 * sigma * sigma).exp()
+        crate::variates::exp(sigma * z - 0.5 * sigma * sigma)
     }
 }
 

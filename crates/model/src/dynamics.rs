@@ -150,7 +150,7 @@ impl CostDist {
         match *self {
             CostDist::Uniform { low, high } => 0.5 * (low + high),
             CostDist::Beta { alpha, beta } => alpha / (alpha + beta),
-            CostDist::LogNormal { mu, sigma } => (mu + 0.5 * sigma * sigma).exp(),
+            CostDist::LogNormal { mu, sigma } => crate::variates::exp(mu + 0.5 * sigma * sigma),
             CostDist::Constant { value } => value,
         }
     }

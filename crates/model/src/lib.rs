@@ -35,6 +35,7 @@ pub mod rng;
 pub mod settle;
 pub mod stats;
 pub mod strategy;
+pub mod variates;
 pub mod vcg;
 pub mod waterfill;
 pub mod withdraw;

@@ -463,7 +463,7 @@ fn erdos_renyi<R: Rng + ?Sized>(n: usize, mean_degree: f64, rng: &mut R) -> Csr 
     }
     let p = mean_degree / (n - 1) as f64;
     // 1/ln(1 − p); −0 when p = 1, when every gap is 0 (the complete graph).
-    let inv_log_q = 1.0 / (-p).ln_1p();
+    let inv_log_q = 1.0 / crate::variates::ln_1p(-p);
     let total_pairs = (n as u64) * (n as u64 - 1) / 2;
     let mut pairs: Vec<(u32, u32)> =
         Vec::with_capacity((p * total_pairs as f64 * 1.05) as usize + 16);
@@ -473,7 +473,7 @@ fn erdos_renyi<R: Rng + ?Sized>(n: usize, mean_degree: f64, rng: &mut R) -> Csr 
     loop {
         // Geometric(p) by inversion, ⌊ln(1 − U)/ln(1 − p)⌋ (≥ 0, so `as` truncates to the
         // floor). A gap past every remaining pair ends the graph; clamping keeps c in range.
-        let gap = ((1.0 - unit_f64(rng)).ln() * inv_log_q) as u64;
+        let gap = (crate::variates::ln(1.0 - unit_f64(rng)) * inv_log_q) as u64;
         c += gap.min(total_pairs);
         while c >= v && v < n64 {
             c -= v;

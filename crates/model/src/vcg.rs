@@ -680,7 +680,7 @@ mod tests {
             let cost: Vec<f64> = (0..n)
                 .map(|_| match kind {
                     0 => next(),
-                    1 => (3.0 * (next() - 0.5)).exp() * next(),
+                    1 => crate::variates::exp(3.0 * (next() - 0.5)) * next(),
                     2 => (next() * 4.0).floor() / 4.0, // ties and zeros
                     3 => {
                         if next() < 0.3 {
@@ -689,7 +689,7 @@ mod tests {
                             next()
                         }
                     }
-                    _ => (8.0 * (next() - 0.5)).exp(),
+                    _ => crate::variates::exp(8.0 * (next() - 0.5)),
                 })
                 .collect();
             let theta = match trial % 7 {

@@ -320,8 +320,8 @@ fn cost_distributions_have_their_means() {
                 mu: 0.0,
                 sigma: 0.5,
             },
-            (0.125f64).exp(),
-            ((0.25f64).exp_m1() * (0.25f64).exp()).sqrt(),
+            libm::exp(0.125),
+            (libm::expm1(0.25) * libm::exp(0.25)).sqrt(),
         ),
     ];
     for (dist, mean, sd) in cases {

@@ -380,7 +380,7 @@ pub fn advantage_trend(points: &[(f64, f64, f64)]) -> Option<Trend> {
     let z = crate::charts::Z95;
     let sig = |(_, d, se): &(f64, f64, f64)| d.abs() > z * se && *d != 0.0;
     let (d1, d2) = (first.1, last.1);
-    let change_se = first.2.hypot(last.2);
+    let change_se = datapact_model::variates::hypot(first.2, last.2);
     Some(match (sig(first), sig(last)) {
         (false, false) => Trend::Absent,
         (true, false) if d1 > 0.0 => Trend::Vanishes,

@@ -162,9 +162,8 @@ pub const RELATIVE_SE_FLOOR: f64 = 1e-9;
 /// [`RELATIVE_SE_FLOOR`] × max(|a|, |b|).
 fn z_score(a: f64, b: f64, se_a: f64, se_b: f64) -> f64 {
     let diff = b - a;
-    let se = se_a
-        .hypot(se_b)
-        .max(RELATIVE_SE_FLOOR * a.abs().max(b.abs()));
+    let se =
+        datapact_model::variates::hypot(se_a, se_b).max(RELATIVE_SE_FLOOR * a.abs().max(b.abs()));
     if diff == 0.0 {
         0.0
     } else if se == 0.0 {

@@ -394,7 +394,7 @@ pub fn claim6(cells: Option<&CellTable>, con: Option<&ContrastTable>) -> Test {
         };
         let gap = Paired {
             diff: x.diff - zero.diff,
-            se: x.se.hypot(zero.se),
+            se: datapact_model::variates::hypot(x.se, zero.se),
         };
         let rel = match (
             success_at("S", 0.0),

@@ -101,7 +101,9 @@ impl AxisRange {
     /// The value at unit coordinate `u` ∈ [0, 1], rounded for integer keys, within [from, to].
     pub fn at(&self, u: f64, rule: Rule) -> f64 {
         let v = if self.log {
-            (self.from.ln() + u * (self.to.ln() - self.from.ln())).exp()
+            // libm's exp and ln (datapact_model::variates): the same points on every platform.
+            use datapact_model::variates::{exp, ln};
+            exp(ln(self.from) + u * (ln(self.to) - ln(self.from)))
         } else {
             self.from + u * (self.to - self.from)
         };

@@ -130,11 +130,11 @@ fn sbx_pair(p1: f64, p2: f64, lower: f64, upper: f64, eta: f64, r: f64) -> (f64,
     let (y1, y2) = if p1 < p2 { (p1, p2) } else { (p2, p1) };
     let delta = y2 - y1;
     let betaq = |beta: f64| {
-        let alpha = 2.0 - beta.powf(-(eta + 1.0));
+        let alpha = 2.0 - libm::pow(beta, -(eta + 1.0));
         if r <= 1.0 / alpha {
-            (r * alpha).powf(1.0 / (eta + 1.0))
+            libm::pow(r * alpha, 1.0 / (eta + 1.0))
         } else {
-            (1.0 / (2.0 - r * alpha)).powf(1.0 / (eta + 1.0))
+            libm::pow(1.0 / (2.0 - r * alpha), 1.0 / (eta + 1.0))
         }
     };
     let c1 = 0.5 * ((y1 + y2) - betaq(1.0 + 2.0 * (y1 - lower) / delta) * delta);
@@ -177,11 +177,11 @@ fn polynomial(x: f64, lower: f64, upper: f64, eta: f64, r: f64) -> f64 {
     let (delta1, delta2) = ((x - lower) / range, (upper - x) / range);
     let power = 1.0 / (eta + 1.0);
     let deltaq = if r <= 0.5 {
-        let val = 2.0 * r + (1.0 - 2.0 * r) * (1.0 - delta1).powf(eta + 1.0);
-        val.powf(power) - 1.0
+        let val = 2.0 * r + (1.0 - 2.0 * r) * libm::pow(1.0 - delta1, eta + 1.0);
+        libm::pow(val, power) - 1.0
     } else {
-        let val = 2.0 * (1.0 - r) + 2.0 * (r - 0.5) * (1.0 - delta2).powf(eta + 1.0);
-        1.0 - val.powf(power)
+        let val = 2.0 * (1.0 - r) + 2.0 * (r - 0.5) * libm::pow(1.0 - delta2, eta + 1.0);
+        1.0 - libm::pow(val, power)
     };
     (x + deltaq * range).clamp(lower, upper)
 }

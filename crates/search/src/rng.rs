@@ -48,7 +48,7 @@ pub(crate) fn normal(rng: &mut ChaCha8Rng) -> f64 {
     // 1 - u lies in (0, 1]: the logarithm is finite.
     let u1 = 1.0 - uniform(rng);
     let u2 = uniform(rng);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2)
 }
 
 /// A uniformly random permutation of `0..n` (Fisher–Yates).

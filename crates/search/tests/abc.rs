@@ -22,7 +22,7 @@ fn uniform(rng: &mut ChaCha8Rng) -> f64 {
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
     let u1 = 1.0 - uniform(rng);
     let u2 = uniform(rng);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2)
 }
 
 /// The cheap model: n = 40 draws from Normal(μ, σ²), summarised by their mean and SD.

@@ -29,7 +29,7 @@ fn noise(id: u64, batch: u32, k: u64) -> f64 {
     let mut rng = ChaCha8Rng::seed_from_u64(id * 1000 + u64::from(batch) * 10 + k);
     let u1 = 1.0 - (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2)
 }
 
 fn truth(point: &[Value]) -> [f64; 2] {

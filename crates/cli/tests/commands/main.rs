@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod cancel;
 mod cli;
+mod determinism;
 mod diff;
 mod memory;
 mod reliability;

@@ -28,6 +28,8 @@ mod calibrate;
 mod optimize;
 mod tables;
 
+// libm's exp and ln: the same key values on every platform (issue 25 item 8).
+use datapact_model::variates::{exp, ln};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -230,7 +232,7 @@ fn space(keys: &[SearchKey]) -> Result<Space, RunnerError> {
         .map(|k| match &k.domain {
             Domain::Real { from, to, log } => {
                 if *log {
-                    Variable::real(&k.column, from.ln(), to.ln())
+                    Variable::real(&k.column, ln(*from), ln(*to))
                 } else {
                     Variable::real(&k.column, *from, *to)
                 }
@@ -255,7 +257,7 @@ fn key_values(keys: &[SearchKey], point: &Point) -> Vec<KeyValue> {
                     log: true,
                 },
                 Value::Real(x),
-            ) => KeyValue::Number(x.exp().clamp(*from, *to)),
+            ) => KeyValue::Number(exp(*x).clamp(*from, *to)),
             (_, Value::Label(i)) => KeyValue::Label(*i),
             (_, v) => KeyValue::Number(v.as_f64()),
         })
