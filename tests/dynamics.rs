@@ -199,16 +199,16 @@ fn free_riders_withdraw_when_not_pivotal_under_m_but_cannot_tell_under_s() {
     assert_eq!(stats(&sincere, S), stats(&riders, S));
     // Under M the undecided users' caps are revealed: early deciders see they are not pivotal.
     let (w0, w1) = (
-        stats(&sincere, M)[Stat::Withdrawals].mean(),
-        stats(&riders, M)[Stat::Withdrawals].mean(),
+        stats(&sincere, M).get(Stat::Withdrawals).mean(),
+        stats(&riders, M).get(Stat::Withdrawals).mean(),
     );
     assert!(
         w1 > w0 + 1.0,
         "free-riders should withdraw more under M: {w0} vs {w1}"
     );
     let (s0, s1) = (
-        stats(&sincere, M)[Stat::Success].mean(),
-        stats(&riders, M)[Stat::Success].mean(),
+        stats(&sincere, M).get(Stat::Success).mean(),
+        stats(&riders, M).get(Stat::Success).mean(),
     );
     assert!(
         s1 <= s0,

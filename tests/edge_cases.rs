@@ -36,7 +36,7 @@ fn run(game: Game, reps: u32) -> CellOutput {
     }
     for (_, s) in ecs.summaries.iter().flat_map(|r| &r.stats) {
         for stat in datapact_model::stats::Stat::ALL {
-            let w = &s[stat];
+            let w = s.get(stat);
             assert!(w.mean().is_finite() && w.se().is_finite(), "{stat:?}");
         }
     }

@@ -30,8 +30,8 @@ fn a_deposit_deters_withdrawals_and_is_forfeited_by_those_who_withdraw() {
     let stats = &out.summaries[0].stats;
     use datapact_model::stats::Stat;
     let (m, d) = (
-        &stats[0].1[Stat::Withdrawals],
-        &stats[1].1[Stat::Withdrawals],
+        stats[0].1.get(Stat::Withdrawals),
+        stats[1].1.get(Stat::Withdrawals),
     );
     let se = (m.se().powi(2) + d.se().powi(2)).sqrt();
     assert!(

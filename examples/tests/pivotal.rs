@@ -56,12 +56,14 @@ fn pivotal_users_run_under_every_protocol_and_withdraw_more_under_m() {
         );
         assert_eq!(b.reps(), 300, "{name}");
         if *name == "M" {
-            let se = (a[Stat::Withdrawals].se().powi(2) + b[Stat::Withdrawals].se().powi(2)).sqrt();
+            let se = (a.get(Stat::Withdrawals).se().powi(2)
+                + b.get(Stat::Withdrawals).se().powi(2))
+            .sqrt();
             assert!(
-                b[Stat::Withdrawals].mean() - a[Stat::Withdrawals].mean() > 3.0 * se,
+                b.get(Stat::Withdrawals).mean() - a.get(Stat::Withdrawals).mean() > 3.0 * se,
                 "M: sincere {} vs pivotal {} withdrawals",
-                a[Stat::Withdrawals].mean(),
-                b[Stat::Withdrawals].mean()
+                a.get(Stat::Withdrawals).mean(),
+                b.get(Stat::Withdrawals).mean()
             );
         }
     }

@@ -31,27 +31,6 @@ impl Welford {
         self.mean
     }
 
-    /// Folds one value into each accumulator of `acc`, which share one count (they have all
-    /// folded in the same number of values): [`Welford::push`]'s arithmetic for each, in the
-    /// same order (δ = x − mean; mean += δ/count; m2 += δ·(x − mean)), so every mean and m2
-    /// is bit for bit what pushing them one by one gives. The count is incremented and
-    /// converted once, and the subtractions, divisions and products run lane by lane over the
-    /// accumulators (packed on any x86-64: no fused multiply-add, each lane rounds as the scalar
-    /// operation does).
-    #[inline]
-    pub fn push_together<const N: usize>(acc: [&mut Welford; N], x: [f64; N]) {
-        let count = acc.first().map_or(1, |w| w.count + 1);
-        debug_assert!(acc.iter().all(|w| w.count + 1 == count), "counts differ");
-        let n = count as f64;
-        let delta: [f64; N] = std::array::from_fn(|i| x[i] - acc[i].mean);
-        let mean: [f64; N] = std::array::from_fn(|i| acc[i].mean + delta[i] / n);
-        for (i, w) in acc.into_iter().enumerate() {
-            w.count = count;
-            w.mean = mean[i];
-            w.m2 += delta[i] * (x[i] - mean[i]);
-        }
-    }
-
     /// Standard error of the mean, s/√count with the unbiased s (0 when count < 2).
     pub fn se(&self) -> f64 {
         if self.count < 2 {
@@ -62,11 +41,67 @@ impl Welford {
     }
 }
 
+/// `N` running means and variances that share one count (they have all folded in the same
+/// number of values), as a structure of arrays: the count, then every mean, then every m2.
+/// [`WelfordLanes::push`] folds one value into each with [`Welford::push`]'s arithmetic, in the
+/// same order (δ = x − mean; mean += δ/count; m2 += δ·(x − mean)), so every mean and m2 is bit
+/// for bit what pushing them one by one gives; the count is incremented and converted once, and
+/// with the means and m2s contiguous the subtractions, divisions and products pack two to an
+/// SSE2 register (no fused multiply-add on plain x86-64: each lane rounds as the scalar
+/// operation does).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WelfordLanes<const N: usize> {
+    count: u64,
+    mean: [f64; N],
+    m2: [f64; N],
+}
+
+impl<const N: usize> Default for WelfordLanes<N> {
+    fn default() -> Self {
+        WelfordLanes {
+            count: 0,
+            mean: [0.0; N],
+            m2: [0.0; N],
+        }
+    }
+}
+
+impl<const N: usize> WelfordLanes<N> {
+    /// Folds one value into each accumulator: `x[i]` into accumulator `i`.
+    #[inline]
+    pub fn push(&mut self, x: [f64; N]) {
+        self.count += 1;
+        let n = self.count as f64;
+        for ((mean, m2), x) in self.mean.iter_mut().zip(&mut self.m2).zip(x) {
+            let delta = x - *mean;
+            *mean += delta / n;
+            *m2 += delta * (x - *mean);
+        }
+    }
+
+    /// Values folded into each accumulator.
+    #[inline]
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Accumulator `i`, as a [`Welford`].
+    #[inline]
+    pub fn get(&self, i: usize) -> Welford {
+        Welford {
+            count: self.count,
+            mean: self.mean[i],
+            m2: self.m2[i],
+        }
+    }
+}
+
 /// Per cell and mechanism: every core statistic's mean and standard error, read by the
-/// statistic (`stats[Stat::Welfare]`).
+/// statistic (`stats.get(Stat::Welfare)`). The statistics share one count and are held as a
+/// structure of arrays ([`WelfordLanes`]), so a campaign's nine updates pack.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellStats {
-    by_stat: [Welford; Stat::ALL.len()],
+    by_stat: WelfordLanes<{ Stat::ALL.len() }>,
 }
 
 impl CellStats {
@@ -77,22 +112,21 @@ impl CellStats {
     }
 
     /// Folds in one campaign's values of every statistic ([`Stat::values`]), all accumulators
-    /// together (they share one count: [`Welford::push_together`]).
+    /// together ([`WelfordLanes::push`]).
     #[inline]
     pub fn push_values(&mut self, values: [f64; Stat::ALL.len()]) {
-        Welford::push_together(self.by_stat.each_mut(), values);
+        self.by_stat.push(values);
     }
 
     /// Replications folded in.
     pub fn reps(&self) -> u64 {
-        self[Stat::Success].count
+        self.by_stat.count()
     }
-}
 
-impl std::ops::Index<Stat> for CellStats {
-    type Output = Welford;
-    fn index(&self, stat: Stat) -> &Welford {
-        &self.by_stat[stat.index()]
+    /// The running statistics of `stat`.
+    #[inline]
+    pub fn get(&self, stat: Stat) -> Welford {
+        self.by_stat.get(stat.index())
     }
 }
 
@@ -107,10 +141,9 @@ pub struct DiagnosticStats {
     pub m_success_k2: u64,
     /// PC^M − PC^S over replications where both succeed and k ≥ 2.
     pub pc_gap: Welford,
-    /// Per replication: share of users with u^M_i < u^C_i.
-    pub pareto_loss_share: Welford,
-    /// Per replication: (1/n)·Σ max(0, u^C_i − u^M_i).
-    pub pareto_compensation: Welford,
+    /// Per replication, sharing one count: the share of users with u^M_i < u^C_i (accumulator
+    /// 0) and (1/n)·Σ max(0, u^C_i − u^M_i) (accumulator 1).
+    pub pareto: WelfordLanes<2>,
 }
 
 /// The finished diagnostics of one cell; `None` where a mechanism is missing or masked.
@@ -175,10 +208,7 @@ impl DiagnosticStats {
                 losers += loses as usize;
                 compensation += if loses { loss } else { 0.0 };
             }
-            Welford::push_together(
-                [&mut self.pareto_loss_share, &mut self.pareto_compensation],
-                [losers as f64 / n, compensation / n],
-            );
+            self.pareto.push([losers as f64 / n, compensation / n]);
         }
     }
 
@@ -188,6 +218,7 @@ impl DiagnosticStats {
         let both = has_s && has_m;
         let masked = self.pc_gap.count < MIN_COMMON_SUCCESSES;
         let pareto = has_c && has_m;
+        let (loss, compensation) = (self.pareto.get(0), self.pareto.get(1));
         Diagnostics {
             reps: self.reps,
             s_success_k2: has_s.then(|| self.s_success_k2 as f64 / reps),
@@ -195,10 +226,10 @@ impl DiagnosticStats {
             common_success_k2: both.then_some(self.pc_gap.count),
             pc_gap_mean: (both && !masked).then(|| self.pc_gap.mean()),
             pc_gap_se: (both && !masked).then(|| self.pc_gap.se()),
-            pareto_loss_share: pareto.then(|| self.pareto_loss_share.mean()),
-            pareto_loss_share_se: pareto.then(|| self.pareto_loss_share.se()),
-            pareto_compensation: pareto.then(|| self.pareto_compensation.mean()),
-            pareto_compensation_se: pareto.then(|| self.pareto_compensation.se()),
+            pareto_loss_share: pareto.then(|| loss.mean()),
+            pareto_loss_share_se: pareto.then(|| loss.se()),
+            pareto_compensation: pareto.then(|| compensation.mean()),
+            pareto_compensation_se: pareto.then(|| compensation.se()),
         }
     }
 }
@@ -430,8 +461,8 @@ impl Stat {
     }
 
     /// Its running statistics in a cell's.
-    pub fn of(self, s: &CellStats) -> &Welford {
-        &s[self]
+    pub fn of(self, s: &CellStats) -> Welford {
+        s.get(self)
     }
 }
 
@@ -495,18 +526,19 @@ mod tests {
     /// and the test fails if one lane's arithmetic differs (a value pushed twice).
     #[test]
     fn pushing_together_equals_pushing_one_by_one() {
-        let (mut together, mut alone) = ([Welford::default(); 5], [Welford::default(); 5]);
+        let (mut together, mut alone) = (WelfordLanes::<5>::default(), [Welford::default(); 5]);
         for t in 0..1_000usize {
             // Values spread over [−3, 7) by the golden ratio's fractional parts.
             let x: [f64; 5] = std::array::from_fn(|j| {
                 ((t * 5 + j) as f64 * 0.618_033_988_749_895).fract() * 10.0 - 3.0
             });
-            Welford::push_together(together.each_mut(), x);
+            together.push(x);
             for (w, v) in alone.iter_mut().zip(x) {
                 w.push(v);
             }
         }
         let bits = |w: &Welford| (w.count, w.mean.to_bits(), w.m2.to_bits());
+        let together: [Welford; 5] = std::array::from_fn(|i| together.get(i));
         assert_eq!(together.map(|w| bits(&w)), alone.map(|w| bits(&w)));
         alone[2].push(1.0);
         assert_ne!(together.map(|w| bits(&w)), alone.map(|w| bits(&w)));

@@ -109,10 +109,10 @@ pub(crate) fn append(
                     .find(|(x, _)| *x == name(*mechanism))
             {
                 m.cells += 1;
-                m.success += s[Stat::Success].mean();
-                m.welfare += s[Stat::Welfare].mean();
-                m.leakage += s[Stat::Leakage].mean();
-                m.leaky_cells += (s[Stat::Leakage].mean() > 0.0) as usize;
+                m.success += s.get(Stat::Success).mean();
+                m.welfare += s.get(Stat::Welfare).mean();
+                m.leakage += s.get(Stat::Leakage).mean();
+                m.leaky_cells += (s.get(Stat::Leakage).mean() > 0.0) as usize;
             }
         }
         let d = &summary_of_round.diagnostics;
@@ -263,22 +263,22 @@ fn cell_row<'a>(
         round,
         mechanism,
         reps: s.reps() as u32,
-        success_rate: s[Stat::Success].mean(),
-        success_se: s[Stat::Success].se(),
-        welfare_mean: s[Stat::Welfare].mean(),
-        welfare_se: s[Stat::Welfare].se(),
-        privacy_cost_mean: s[Stat::PrivacyCost].mean(),
-        privacy_cost_se: s[Stat::PrivacyCost].se(),
-        subsidy_mean: s[Stat::Subsidy].mean(),
-        subsidy_se: s[Stat::Subsidy].se(),
-        leakage_mean: s[Stat::Leakage].mean(),
-        leakage_se: s[Stat::Leakage].se(),
-        data_mean: s[Stat::Data].mean(),
-        data_se: s[Stat::Data].se(),
-        withdrawals_mean: s[Stat::Withdrawals].mean(),
-        withdrawals_se: s[Stat::Withdrawals].se(),
-        null_rate: s[Stat::Null].mean(),
-        backstoppers_mean: s[Stat::Backstoppers].mean(),
+        success_rate: s.get(Stat::Success).mean(),
+        success_se: s.get(Stat::Success).se(),
+        welfare_mean: s.get(Stat::Welfare).mean(),
+        welfare_se: s.get(Stat::Welfare).se(),
+        privacy_cost_mean: s.get(Stat::PrivacyCost).mean(),
+        privacy_cost_se: s.get(Stat::PrivacyCost).se(),
+        subsidy_mean: s.get(Stat::Subsidy).mean(),
+        subsidy_se: s.get(Stat::Subsidy).se(),
+        leakage_mean: s.get(Stat::Leakage).mean(),
+        leakage_se: s.get(Stat::Leakage).se(),
+        data_mean: s.get(Stat::Data).mean(),
+        data_se: s.get(Stat::Data).se(),
+        withdrawals_mean: s.get(Stat::Withdrawals).mean(),
+        withdrawals_se: s.get(Stat::Withdrawals).se(),
+        null_rate: s.get(Stat::Null).mean(),
+        backstoppers_mean: s.get(Stat::Backstoppers).mean(),
         metrics,
     }
 }
@@ -440,11 +440,11 @@ mod tests {
         let mut expected = Vec::new();
         for stat in Stat::ALL {
             let spec = stat.spec();
-            assert_eq!(column(&batch, spec.column), s[stat].mean(), "{stat:?}");
-            expected.push(s[stat].mean());
+            assert_eq!(column(&batch, spec.column), s.get(stat).mean(), "{stat:?}");
+            expected.push(s.get(stat).mean());
             if let Some(se) = spec.se_column {
-                assert_eq!(column(&batch, se), s[stat].se(), "{stat:?}");
-                expected.push(s[stat].se());
+                assert_eq!(column(&batch, se), s.get(stat).se(), "{stat:?}");
+                expected.push(s.get(stat).se());
             }
         }
         all_distinct(&expected);

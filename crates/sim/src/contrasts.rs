@@ -5,7 +5,7 @@
 //! means no per-campaign record is kept for the `contrasts` table.
 
 use datapact_model::Outcome;
-use datapact_model::stats::{Better, Stat, Welford};
+use datapact_model::stats::{Better, Stat, Welford, WelfordLanes};
 
 /// One metric's paired statistics for the pair (i, j), i before j in the run's mechanisms.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -38,19 +38,29 @@ impl Paired {
 }
 
 /// The paired statistics of one pair in one round, one per statistic of
-/// [`Stat::CONTRASTED`], read by the statistic ([`PairStats::get`]).
+/// [`Stat::CONTRASTED`], read by the statistic ([`PairStats::get`]). Held as a structure of
+/// arrays (the differences' accumulators share one count: [`WelfordLanes`]), so a replication's
+/// six updates pack.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct PairStats([Paired; N_CONTRASTED]);
+pub struct PairStats {
+    diff: WelfordLanes<N_CONTRASTED>,
+    i_better: [u64; N_CONTRASTED],
+    j_better: [u64; N_CONTRASTED],
+}
 
 impl PairStats {
     /// The paired statistics of `stat`; `None` when it is not contrasted.
-    pub fn get(&self, stat: Stat) -> Option<&Paired> {
-        stat.contrast_index().map(|i| &self.0[i])
+    pub fn get(&self, stat: Stat) -> Option<Paired> {
+        stat.contrast_index().map(|i| Paired {
+            diff: self.diff.get(i),
+            i_better: self.i_better[i],
+            j_better: self.j_better[i],
+        })
     }
 
     /// The paired replications folded in.
     pub fn reps(&self) -> u64 {
-        self.0[0].diff.count
+        self.diff.count()
     }
 }
 
@@ -72,18 +82,29 @@ pub fn pair_index(mechanisms: usize, a: usize, b: usize) -> (usize, bool) {
 /// Folds one replication's outcomes (one per mechanism, in run order) into `stats`.
 #[inline]
 pub fn fold(stats: &mut [PairStats], outcomes: &[Outcome]) {
+    fold_each(stats, outcomes.len(), |k| &outcomes[k]);
+}
+
+/// [`fold`] reading the outcome of the `mechanisms` mechanisms where they lie (`outcome(k)`,
+/// k in run order).
+#[inline]
+pub fn fold_each<'o>(
+    stats: &mut [PairStats],
+    mechanisms: usize,
+    outcome: impl Fn(usize) -> &'o Outcome,
+) {
     let mut values = [[0.0; N_CONTRASTED]; MAX_FOLDED];
-    if outcomes.len() > MAX_FOLDED {
+    if mechanisms > MAX_FOLDED {
         // More mechanisms than the stack buffer holds: each outcome's values read per pair.
-        for (s, (i, j)) in stats.iter_mut().zip(pairs(outcomes.len())) {
-            s.push(&contrasted(&outcomes[i]), &contrasted(&outcomes[j]));
+        for (s, (i, j)) in stats.iter_mut().zip(pairs(mechanisms)) {
+            s.push(&contrasted(outcome(i)), &contrasted(outcome(j)));
         }
         return;
     }
-    for (v, o) in values.iter_mut().zip(outcomes) {
-        *v = contrasted(o);
+    for (k, v) in values.iter_mut().take(mechanisms).enumerate() {
+        *v = contrasted(outcome(k));
     }
-    for (s, (i, j)) in stats.iter_mut().zip(pairs(outcomes.len())) {
+    for (s, (i, j)) in stats.iter_mut().zip(pairs(mechanisms)) {
         s.push(&values[i], &values[j]);
     }
 }
@@ -106,14 +127,14 @@ impl PairStats {
     #[inline]
     fn push(&mut self, vi: &[f64; N_CONTRASTED], vj: &[f64; N_CONTRASTED]) {
         let d: [f64; N_CONTRASTED] = std::array::from_fn(|k| vi[k] - vj[k]);
-        Welford::push_together(self.0.each_mut().map(|p| &mut p.diff), d);
-        for ((p, stat), d) in self.0.iter_mut().zip(Stat::CONTRASTED).zip(d) {
+        self.diff.push(d);
+        for (k, stat) in Stat::CONTRASTED.into_iter().enumerate() {
             let (i_wins, j_wins) = match stat.spec().contrast {
-                Some(Better::Lower) => (d < 0.0, d > 0.0),
-                _ => (d > 0.0, d < 0.0),
+                Some(Better::Lower) => (d[k] < 0.0, d[k] > 0.0),
+                _ => (d[k] > 0.0, d[k] < 0.0),
             };
-            p.i_better += i_wins as u64;
-            p.j_better += j_wins as u64;
+            self.i_better[k] += i_wins as u64;
+            self.j_better[k] += j_wins as u64;
         }
     }
 }
@@ -147,7 +168,7 @@ mod tests {
                 continue;
             };
             // The contrast of o against a null outcome is o's own value of the statistic.
-            assert_eq!(p.diff.mean(), stat.of(&cell).mean(), "{stat:?}");
+            assert_eq!(p.diff.mean(), cell.get(stat).mean(), "{stat:?}");
             let higher = stat.spec().contrast == Some(Better::Higher);
             assert_eq!(
                 (p.i_better, p.j_better),

@@ -425,6 +425,17 @@ impl<S: Default> BatchView<'_, S> {
         self.table.outcome[c].expect("every active campaign is settled by its mechanism")
     }
 
+    /// The outcome of campaign slot `c`, where the round left it ([`BatchView::outcome`]).
+    ///
+    /// # Panics
+    /// As [`BatchView::outcome`].
+    #[inline]
+    pub fn settled(&self, c: usize) -> &Outcome {
+        self.table.outcome[c]
+            .as_ref()
+            .expect("every active campaign is settled by its mechanism")
+    }
+
     /// The payoffs of campaign slot `c`'s users.
     #[inline]
     pub fn payoffs(&self, c: usize) -> &[f64] {

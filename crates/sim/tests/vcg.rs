@@ -171,7 +171,7 @@ fn vcg_deficit_against_s_at_equal_success() {
         let job = CellJob { index: 0, game };
         let out = run_cell(&job, &spec(Depth::Cells, 800, vec![s, m, vcg])).unwrap();
         let summary = &out.summaries[0];
-        let stat = |mech: usize, what: Stat| summary.stats[mech].1[what];
+        let stat = |mech: usize, what: Stat| summary.stats[mech].1.get(what);
         let (success_s, success_vcg) =
             (stat(0, Stat::Success).mean(), stat(2, Stat::Success).mean());
         assert!(

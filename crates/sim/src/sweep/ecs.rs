@@ -117,6 +117,9 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
     // Trace ≥ users: each world's users after a round.
     let mut batch_users = BatchUsers::default();
     let networked = job.game.network.is_some();
+    // The common case: one world playing the run's mechanisms in order (no variant), nothing
+    // traced per user or event, so the fold reads the world's campaign table in place.
+    let straight = groups.len() == 1 && spec.depth < Depth::Users && !S::ENABLED;
     // The replications of a batch (fixed or adaptive) in worlds of at most `capacity`.
     while let Some((start, count)) = batches.next(&folder) {
         let end = start + count;
@@ -140,6 +143,28 @@ pub(super) fn run_cell_ecs<S: crate::plugin::Sink + AsRef<[Event]>>(
             }
             for round in 0..rounds {
                 check_cancel(cancel)?;
+                if straight {
+                    // One world in the run's mechanism order: its outcomes, metrics and payoffs
+                    // are folded where the round left them, with no copy by slot.
+                    let view = engines[0].run_round(round);
+                    // Checked before any outcome is read (see `play_group`).
+                    check_cancel(cancel)?;
+                    for rep in 0..reps {
+                        let c0 = rep * m;
+                        let payoff_c = folder.index_c.map(|k| view.payoffs(c0 + k));
+                        let payoff_m = folder.index_m.map(|k| view.payoffs(c0 + k));
+                        folder.fold_with(
+                            first + rep as u32,
+                            round,
+                            |k| view.settled(c0 + k),
+                            |k, j| view.metric(j, c0 + k),
+                            |k| view.cascade(c0 + k),
+                            payoff_c,
+                            payoff_m,
+                        )?;
+                    }
+                    continue;
+                }
                 let r = &mut round_out;
                 r.outcomes.clear();
                 r.outcomes.resize(reps * m, Outcome::null(0));

@@ -80,11 +80,39 @@ impl Folder {
         payoff_c: Option<&[f64]>,
         payoff_m: Option<&[f64]>,
     ) -> Result<(), InvariantViolation> {
+        debug_assert_eq!(outcomes.len(), self.decls.len());
+        self.fold_with(
+            rep,
+            round,
+            |k| &outcomes[k],
+            metric,
+            |k| cascade.get(k).copied().flatten(),
+            payoff_c,
+            payoff_m,
+        )
+    }
+
+    /// [`Folder::fold`] reading each mechanism's outcome (`outcome(k)`, k in the run's
+    /// mechanism order) and cascade size (`cascade(k)`, `None` without a network) where it lies:
+    /// the ECS path folds a batch's outcomes straight from its campaign table.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) fn fold_with<'o>(
+        &mut self,
+        rep: u32,
+        round: u32,
+        outcome: impl Fn(usize) -> &'o Outcome,
+        metric: impl Fn(usize, usize) -> f64,
+        cascade: impl Fn(usize) -> Option<u32>,
+        payoff_c: Option<&[f64]>,
+        payoff_m: Option<&[f64]>,
+    ) -> Result<(), InvariantViolation> {
         let stats = &mut self.stats[round as usize];
         let metrics = &mut self.metrics[round as usize];
         let cascades = &mut self.cascade[round as usize];
-        for (k, o) in outcomes.iter().enumerate() {
-            let cascade = cascade.get(k).copied().flatten();
+        for k in 0..stats.len() {
+            let o = outcome(k);
+            let cascade = cascade(k);
             if let Some(c) = cascade {
                 cascades[k].push(c as f64);
             }
@@ -108,9 +136,9 @@ impl Folder {
                 });
             }
         }
-        crate::contrasts::fold(&mut self.pairs[round as usize], outcomes);
-        let s = self.index_s.map(|k| &outcomes[k]);
-        let m = self.index_m.map(|k| &outcomes[k]);
+        crate::contrasts::fold_each(&mut self.pairs[round as usize], stats.len(), &outcome);
+        let s = self.index_s.map(&outcome);
+        let m = self.index_m.map(&outcome);
         self.diagnostics[round as usize].push(s, m, payoff_c, payoff_m);
         Ok(())
     }
