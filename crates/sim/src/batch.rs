@@ -9,6 +9,8 @@ use datapact_model::settle::Settled;
 use datapact_model::withdraw::ProtocolScratch;
 use datapact_model::{CostSampler, Draws, Game, Outcome, ProtocolEnd, Rules, Stages};
 
+use crate::components::Shocks;
+
 /// The batch: one cell's game, and a run of replications, each played by every mechanism.
 /// Campaign slot `r·M + m` is replication `first_rep + r` under `mechanisms[m]`.
 #[derive(Resource, Clone, Debug)]
@@ -80,6 +82,22 @@ pub struct Columns {
     /// One draw set per replication of the batch (shared by its mechanisms: common random numbers,
     /// and with the thread's bank of kept draws).
     pub draws: Vec<Arc<Draws>>,
+    /// Per replication of the batch, its users' multipliers at the cell's σ_w and σ_o (shared
+    /// like `draws`): the users of every mechanism of replication r read slot i's at
+    /// `multipliers[r].shocks[i]`.
+    pub multipliers: Vec<Arc<Multipliers>>,
+}
+
+/// One replication's multipliers under the cell's σ_w and σ_o, and what they make of its fresh
+/// costs: computed once per user of a replication, read by the users of each mechanism.
+#[derive(Clone, Debug, Default)]
+pub struct Multipliers {
+    /// Each user's drift and observation multipliers, by slot.
+    pub shocks: Vec<Shocks>,
+    /// Each user's fresh cost drifted to training time, c_i·drift_i: her `RealizedCost` in a
+    /// round that takes the fresh costs (round 0), the same product the users of each
+    /// mechanism would compute.
+    pub drifted: Vec<f64>,
 }
 
 impl Columns {

@@ -22,10 +22,11 @@ pub struct Member {
 pub struct TrueCost(pub f64);
 
 /// Nature's shocks to one user's cost, as the mean-one multipliers exp(σ·z − σ²/2) of her
-/// standardised draws ζ_i and η_i at this cell's σ_w and σ_o (computed once per user of a
-/// replication, not once per mechanism). (M's random-order keys are read per campaign from the
-/// replication's draws, in `Columns::draws`.)
-#[derive(Component, Clone, Copy, Debug, Default)]
+/// standardised draws ζ_i and η_i at this cell's σ_w and σ_o: computed once per user of a
+/// replication and read in place by the users of each of its mechanisms
+/// (`Columns::multipliers`), not copied into them. (M's random-order keys are read per campaign
+/// from the replication's draws, in `Columns::draws`.)
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Shocks {
     /// c^w_i = c_i · drift.
     pub drift: f64,

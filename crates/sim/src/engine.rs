@@ -338,7 +338,7 @@ impl<S: Sink> Engine<S> {
     }
 }
 
-/// Spawns users of a mechanism with `stages`: every user's costs, shocks, burden and payoff, and
+/// Spawns users of a mechanism with `stages`: every user's costs, burden and payoff, and
 /// the components of each stage it opts into (report: strategy, reported and observed cost;
 /// assign: cap; withdraw: decision, withdraw strategy, memory). Users of a mechanism without the
 /// report stage choose their own amounts and carry a belief (C's perceived impact b_i).
@@ -346,7 +346,6 @@ fn spawn_users(world: &mut World, stages: Stages, members: impl Iterator<Item = 
     let base = || {
         (
             TrueCost::default(),
-            Shocks::default(),
             RealizedCost::default(),
             Burden::default(),
             Payoff::default(),

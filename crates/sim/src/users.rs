@@ -13,7 +13,7 @@ use datapact_model::{Stage, Stages};
 
 use crate::batch::Columns;
 use crate::components::{
-    Burden, Cap, Choice, Member, ObservedCost, Payoff, RealizedCost, ReportedCost, Shocks, TrueCost,
+    Burden, Cap, Choice, Member, ObservedCost, Payoff, RealizedCost, ReportedCost, TrueCost,
 };
 
 /// One user of one campaign (trace ≥ users). `None`: not defined for the mechanism (see the
@@ -193,22 +193,27 @@ impl BatchUsers {
         self.settlement
             .extend_from_slice(&world.resource::<Columns>().settled[..len]);
         self.read_network(world, n, campaigns);
+        let (columns, batch) = (
+            world.resource::<Columns>(),
+            world.resource::<crate::batch::Batch>(),
+        );
+        // Each replication's multipliers, in campaign-slot order of its mechanisms.
+        let (multipliers, m) = (columns.multipliers.clone(), batch.mechanisms.len());
         let mut users = world.query::<(
             &Member,
-            (&TrueCost, &Shocks, &RealizedCost, &Burden, &Payoff),
+            (&TrueCost, &RealizedCost, &Burden, &Payoff),
             Option<(&ReportedCost, &ObservedCost)>,
             Option<&Cap>,
             Option<&Choice>,
         )>();
-        for (member, (c, shocks, realized, burden, payoff), reports, cap, choice) in
-            users.iter(world)
-        {
+        for (member, (c, realized, burden, payoff), reports, cap, choice) in users.iter(world) {
             let k = member.campaign as usize * n + member.slot as usize;
             if k >= len {
                 continue;
             }
             self.true_cost[k] = c.0;
             // The drift system's product (bit for bit); `async` later moves `RealizedCost`.
+            let shocks = multipliers[member.campaign as usize / m].shocks[member.slot as usize];
             self.drifted[k] = c.0 * shocks.drift;
             self.settled[k] = realized.0;
             self.burden[k] = burden.0;

@@ -1,6 +1,7 @@
 //! Nature: every replication's costs and shocks, drawn once from (seed, draw key, replication, round)
-//! and given to the users of each of its mechanisms (common random numbers). In repeated games,
-//! costs move from round to round by the scenario's cost process.
+//! and given to the users of each of its mechanisms (common random numbers): costs copied into
+//! their components, the shocks' multipliers read in place (`Columns::multipliers`). In repeated
+//! games, costs move from round to round by the scenario's cost process.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,29 +13,10 @@ use datapact_model::draws::{Draws, mean_one_factor};
 use datapact_model::dynamics::{evolve_costs, round_rng};
 
 use super::campaign_blocks;
-use crate::batch::{Batch, Columns};
+use crate::batch::{Batch, Columns, Multipliers};
 use crate::components::{Member, RealizedCost, Shocks, TrueCost};
 
-/// Each replication's shocks by slot, with the multipliers computed once per user of a
-/// replication rather than once per mechanism.
-#[derive(Default)]
-pub struct Nature {
-    shocks: Vec<Arc<Multiplied>>,
-}
-
-/// One replication's multipliers under the cell's σ_w and σ_o, and what they make of its fresh
-/// costs: computed once per user of a replication, copied to the users of each mechanism.
-#[derive(Clone, Default)]
-struct Multiplied {
-    /// Each user's drift and observation multipliers.
-    shocks: Vec<Shocks>,
-    /// Each user's fresh cost drifted to training time, c_i·drift_i: her `RealizedCost` in a
-    /// round that takes the fresh costs (round 0), the same product the users of each
-    /// mechanism would compute.
-    drifted: Vec<f64>,
-}
-
-impl Multiplied {
+impl Multipliers {
     /// Refills `self` from `draws` under the batch's σ_w and σ_o.
     fn fill(&mut self, batch: &Batch, draws: &Draws) {
         self.shocks.clear();
@@ -72,7 +54,7 @@ pub struct DrawBank {
 struct Banked {
     draws: Arc<Draws>,
     sigmas: (u64, u64),
-    shocks: Arc<Multiplied>,
+    shocks: Arc<Multipliers>,
 }
 
 impl DrawBank {
@@ -83,7 +65,7 @@ impl DrawBank {
         batch: &Batch,
         replication: u64,
         draws: &mut Arc<Draws>,
-        shocks: &mut Arc<Multiplied>,
+        shocks: &mut Arc<Multipliers>,
     ) {
         let n = batch.users();
         let stream = (batch.seed, batch.draw_key);
@@ -97,7 +79,7 @@ impl DrawBank {
         if let Some(banked) = self.entries.get_mut(&key) {
             if banked.sigmas != sigmas {
                 banked.sigmas = sigmas;
-                let mut fresh = Multiplied::default();
+                let mut fresh = Multipliers::default();
                 fresh.fill(batch, &banked.draws);
                 banked.shocks = Arc::new(fresh);
             }
@@ -138,44 +120,40 @@ fn multipliers<'a>(batch: &Batch, draws: &'a Draws) -> impl Iterator<Item = Shoc
 }
 
 /// Draws each replication's costs c_i and its drift and observation multipliers once, for the users
-/// of every mechanism of that replication (common random numbers), and gives each user her cost
+/// of every mechanism of that replication (common random numbers; the multipliers stay in
+/// `Columns::multipliers`, where the report system reads them), and gives each user her cost
 /// at training time c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2) (= `report::realized_cost`, with the
 /// multiplier drawn once per user of a replication) in the same pass over her components: the
 /// drift is nature's, and nothing between the draw and the withdraw phase moves c_i.
 pub fn draw_nature(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
-    mut nature: Local<Nature>,
     mut bank: Local<DrawBank>,
-    mut users: Query<(&Member, &mut TrueCost, &mut Shocks, &mut RealizedCost)>,
+    mut users: Query<(&Member, &mut TrueCost, &mut RealizedCost)>,
 ) {
     let n = batch.users();
     let columns = &mut *columns;
     if columns.draws.len() < batch.reps {
         columns.draws.resize_with(batch.reps, Default::default);
     }
-    let nature = &mut nature.shocks;
-    if nature.len() < batch.reps {
-        nature.resize_with(batch.reps, Default::default);
+    if columns.multipliers.len() < batch.reps {
+        columns
+            .multipliers
+            .resize_with(batch.reps, Default::default);
     }
-    for (r, (draws, shocks)) in columns
+    for (r, (draws, multipliers)) in columns
         .draws
         .iter_mut()
-        .zip(nature.iter_mut())
+        .zip(columns.multipliers.iter_mut())
         .take(batch.reps)
         .enumerate()
     {
         // Round 0 is the single campaign's stream; later rounds have their own.
-        bank.fill(&batch, batch.first_rep + r as u64, draws, shocks);
+        bank.fill(&batch, batch.first_rep + r as u64, draws, multipliers);
     }
     let (m, process) = (batch.mechanisms.len(), batch.game.dynamics.cost_process);
-    for (members, mut cost, mut shocks, mut realized) in
-        users.contiguous_iter_mut().expect("dense query")
-    {
-        let (cost, shocks) = (
-            TrueCost::peel_slice_mut(cost.bypass_change_detection()),
-            shocks.bypass_change_detection(),
-        );
+    for (members, mut cost, mut realized) in users.contiguous_iter_mut().expect("dense query") {
+        let cost = TrueCost::peel_slice_mut(cost.bypass_change_detection());
         let realized = RealizedCost::peel_slice_mut(realized.bypass_change_detection());
         for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
             let rep = c / m;
@@ -187,8 +165,8 @@ pub fn draw_nature(
                 fresh,
                 &mut cost[rows.clone()],
             );
-            let multiplied = &nature[rep];
-            shocks[rows.clone()].copy_from_slice(&multiplied.shocks);
+            // The replication's multipliers are read where they lie (`Columns::multipliers`).
+            let multiplied = &columns.multipliers[rep];
             if batch.round == 0 {
                 // The fresh costs (`evolve_costs` copied them): their drifted values are the
                 // replication's, computed once.

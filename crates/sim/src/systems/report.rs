@@ -7,26 +7,27 @@ use datapact_model::EventSink;
 use datapact_model::report::report;
 
 use super::campaign_blocks;
-use crate::batch::{Batch, Sinks};
-use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, Shocks, TrueCost};
+use crate::batch::{Batch, Columns, Sinks};
+use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, TrueCost};
 
 /// Each user reports ĉ_i by her report strategy (every reporting mechanism), and the provider
-/// observes c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2), in the same pass over the campaign's users.
+/// observes c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2), in the same pass over the campaign's users (the
+/// multiplier read in place, from the replication's `Columns::multipliers`).
 #[allow(clippy::type_complexity)]
 pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
+    columns: Res<Columns>,
     mut sinks: ResMut<Sinks<S>>,
     mut users: Query<(
         &Member,
         &TrueCost,
         &ReportsWith,
-        &Shocks,
         &mut ReportedCost,
         &mut ObservedCost,
     )>,
 ) {
-    let n = batch.users();
-    for (members, cost, strategy, shocks, mut reported, mut observed) in
+    let (n, m) = (batch.users(), batch.mechanisms.len());
+    for (members, cost, strategy, mut reported, mut observed) in
         users.contiguous_iter_mut().expect("dense query")
     {
         let (cost, strategy) = (
@@ -45,8 +46,8 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
             );
             for ((o, r), s) in observed[rows.clone()]
                 .iter_mut()
-                .zip(&reported[rows.clone()])
-                .zip(&shocks[rows])
+                .zip(&reported[rows])
+                .zip(&columns.multipliers[c / m].shocks)
             {
                 // = report::observed_cost(ĉ, η, σ_o): the multiplier is precomputed.
                 *o = r * s.observation;
