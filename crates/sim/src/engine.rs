@@ -50,8 +50,52 @@ impl Phase {
 /// and the stages of [`datapact_model::Stage`], each serving the users of the mechanisms that
 /// opted into it: they alone carry its components), then the plugins' systems. Ambiguity
 /// detection is an error: any two systems that could touch the same data in an undetermined
-/// order fail the build.
+/// order fail the build. Every registered system is in it; an [`Engine`] runs the smaller
+/// schedule of what its world plays ([`Uses`]).
 pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
+    phase_schedule_for::<S>(plugins, &Uses::EVERYTHING)
+}
+
+/// What a world plays, which decides the systems its schedule holds: a system that would find
+/// nothing to do in it is not scheduled (a mechanism's systems when the world plays none of its
+/// campaigns, e.g. `async`'s and `vcg`'s in the baseline; the shared learning step of single
+/// campaigns; the network's memory without a network).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Uses {
+    /// The catalog ids the world plays (`None`: every registered mechanism).
+    pub mechanisms: Option<Vec<u16>>,
+    /// Whether rounds follow one another (a repeated game: users learn between rounds).
+    pub repeated: bool,
+    /// Whether campaigns play on a network.
+    pub networked: bool,
+}
+
+impl Uses {
+    /// Everything registered: the full schedule.
+    pub const EVERYTHING: Uses = Uses {
+        mechanisms: None,
+        repeated: true,
+        networked: true,
+    };
+
+    /// What a world playing `mechanisms` (catalog ids) in `game` uses.
+    pub fn of(mechanisms: &[u16], game: &Game) -> Uses {
+        Uses {
+            mechanisms: Some(mechanisms.to_vec()),
+            repeated: game.dynamics.rounds > 1,
+            networked: game.network.is_some(),
+        }
+    }
+
+    /// Whether the world plays mechanism `id`.
+    fn plays(&self, id: u16) -> bool {
+        self.mechanisms.as_ref().is_none_or(|m| m.contains(&id))
+    }
+}
+
+/// [`phase_schedule`] holding only the systems a world that plays `uses` runs; the others would
+/// find no user or campaign of theirs (or, for the learning step, no next round) and return.
+pub fn phase_schedule_for<S: Sink>(plugins: &PluginSet, uses: &Uses) -> Schedule {
     let mut schedule = Schedule::default();
     schedule.set_build_settings(ScheduleBuildSettings {
         ambiguity_detection: LogLevel::Error,
@@ -65,6 +109,8 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
     for phase in Phase::ALL {
         schedule.configure_sets(phase.run_if(not_cancelled));
     }
+    // The shared systems run whatever the world plays: besides their stage's users, they reset
+    // the batch's per-campaign tables (assignments, ends, outcomes) every mechanism reads.
     schedule.add_systems((
         // Nature, for every user.
         draw::draw_nature.in_set(Shared(Phase::Draw)),
@@ -76,10 +122,16 @@ pub fn phase_schedule<S: Sink>(plugins: &PluginSet) -> Schedule {
         withdraw::open_withdrawal.in_set(Shared(Phase::Withdraw)),
         // Stage::Settle: training and settlement with each mechanism's terms.
         train::settle_withdrawal::<S>.in_set(Shared(Phase::Train)),
-        // Stage::Withdraw: users remember whether withdrawals were absorbed.
-        (learn::remember_outcome, learn::remember_withdrawals).in_set(Shared(Phase::Learn)),
     ));
-    plugins.schedule_into::<S>(&mut schedule);
+    if uses.repeated {
+        // Stage::Withdraw: users remember whether withdrawals were absorbed (and, on a
+        // network, which neighbours withdrew); nothing to remember without a next round.
+        schedule.add_systems(learn::remember_outcome.in_set(Shared(Phase::Learn)));
+        if uses.networked {
+            schedule.add_systems(learn::remember_withdrawals.in_set(Shared(Phase::Learn)));
+        }
+    }
+    plugins.schedule_into::<S>(&mut schedule, |id| uses.plays(id));
     schedule
 }
 
@@ -101,10 +153,15 @@ struct Shape {
     mechanisms: Vec<u16>,
 }
 
-/// A world and its schedule for one plugin set.
+/// How many schedules (one per [`Uses`]) an engine keeps for its world.
+const SCHEDULES_KEPT: usize = 4;
+
+/// A world and its schedules for one plugin set.
 pub struct Engine<S: Sink> {
     world: World,
-    schedule: Schedule,
+    /// The schedules built for this world, by what they play; the last one runs. Few: a run's
+    /// cells differ at most in rounds and network.
+    schedules: Vec<(Uses, Schedule)>,
     shape: Option<Shape>,
     strategies_for: Option<datapact_model::PopulationKey>,
     plugins: Arc<PluginSet>,
@@ -124,10 +181,9 @@ impl<S: Sink> Engine<S> {
         world.insert_resource(Sinks::<S>(Vec::new()));
         world.insert_resource(Metrics::new(&plugins));
         world.insert_resource(SettleTerms::default());
-        let schedule = phase_schedule::<S>(&plugins);
         Engine {
             world,
-            schedule,
+            schedules: Vec::new(),
             shape: None,
             strategies_for: None,
             population_for: None,
@@ -203,6 +259,24 @@ impl<S: Sink> Engine<S> {
         self.shape = Some(shape);
     }
 
+    /// Makes the schedule of `uses` the one [`Engine::run_round`] runs (built once per world).
+    fn ensure_schedule(&mut self, uses: Uses) {
+        let schedules = &mut self.schedules;
+        match schedules.iter().position(|(u, _)| *u == uses) {
+            Some(k) => {
+                let last = schedules.len() - 1;
+                schedules.swap(k, last);
+            }
+            None => {
+                if schedules.len() == SCHEDULES_KEPT {
+                    schedules.remove(0);
+                }
+                let schedule = phase_schedule_for::<S>(&self.plugins, &uses);
+                schedules.push((uses, schedule));
+            }
+        }
+    }
+
     /// Gives users their strategy indices for this cell's population.
     fn ensure_strategies(&mut self, game: &Game) {
         if self
@@ -259,6 +333,7 @@ impl<S: Sink> Engine<S> {
         capacity: usize,
     ) {
         self.ensure_shape(game.users, capacity, mechanisms);
+        self.ensure_schedule(Uses::of(mechanisms, game));
         self.ensure_strategies(game);
         self.plugins.clone().bind(&mut self.world, game);
         self.world.insert_resource(Batch {
@@ -315,7 +390,11 @@ impl<S: Sink> Engine<S> {
             sinks.0.resize_with(len, S::default);
         }
         self.world.resource_mut::<Metrics>().reset(campaigns);
-        self.schedule.run(&mut self.world);
+        let (_, schedule) = self
+            .schedules
+            .last_mut()
+            .expect("a batch started (Engine::start_batch) before its rounds");
+        schedule.run(&mut self.world);
         let events = std::mem::take(&mut self.world.resource_mut::<Sinks<S>>().0);
         BatchView {
             table: self.world.resource::<CampaignTable>(),

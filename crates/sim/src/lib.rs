@@ -28,7 +28,7 @@ pub mod users;
 pub mod vcg;
 
 pub use core::CorePlugins;
-pub use engine::{Engine, Phase, phase_schedule};
+pub use engine::{Engine, Phase, Uses, phase_schedule, phase_schedule_for};
 pub use plugin::{
     Mechanism, Metric, MetricDecl, Metrics, PhaseSystems, Plugin, PluginError, PluginInfo,
     PluginSet, Plugins, Sink, Systems, This,

@@ -583,10 +583,18 @@ impl PluginSet {
         }
     }
 
-    /// Adds every registration's systems to `schedule` (monomorphised for the sink `S`) and
-    /// orders their slots within each phase.
-    pub(crate) fn schedule_into<S: Sink>(&self, schedule: &mut Schedule) {
+    /// Adds the registrations' systems to `schedule` (monomorphised for the sink `S`), a
+    /// mechanism's only when `plays(its id)`, and orders their slots within each phase.
+    pub(crate) fn schedule_into<S: Sink>(
+        &self,
+        schedule: &mut Schedule,
+        plays: impl Fn(u16) -> bool,
+    ) {
         for (index, slot) in self.slots.iter().enumerate() {
+            // A mechanism's systems only where its campaigns are played.
+            if slot.mechanism.is_some_and(|id| !plays(id)) {
+                continue;
+            }
             let mut systems = PhaseSystems {
                 schedule,
                 slot: index,

@@ -92,6 +92,49 @@ fn cost() -> impl Strategy<Value = CostDist> {
     ]
 }
 
+/// A world playing C, S and M in single campaigns off a network schedules neither `async`'s nor
+/// `vcg`'s systems, nor the shared learning step; the full schedule has them, and so does the
+/// schedule of a repeated game on a network playing `async` (the test fails if `Uses` is
+/// ignored, or ignores a mechanism the world plays). Counted, since bevy names systems only
+/// with its debug feature.
+#[test]
+fn a_world_schedules_only_the_systems_it_uses() {
+    use datapact_sim::{Uses, phase_schedule_for};
+    let plugins = core();
+    let count = |uses: &Uses| {
+        let mut world = bevy_ecs::world::World::new();
+        let mut schedule = phase_schedule_for::<NoEvents>(&plugins, uses);
+        schedule
+            .initialize(&mut world)
+            .expect("builds without ambiguities");
+        schedule.systems().expect("initialized").count()
+    };
+    let id = |name: &str| plugins.catalog().mechanism(name).expect("core mechanism") as u16;
+    // Shared: draw, report, assign, open, settle (+ remember outcome and withdrawals when
+    // repeated on a network); C: respond, commit, settle, learn; S, M, async: one protocol
+    // each; vcg: allocate, decide, settle.
+    let (shared, learn, c, s, m, asynchronous, vcg) = (5, 2, 4, 1, 1, 1, 3);
+    assert_eq!(
+        count(&Uses::EVERYTHING),
+        shared + learn + c + s + m + asynchronous + vcg
+    );
+    assert_eq!(
+        count(&Uses::of(&[C, S, M], &Game::default())),
+        shared + c + s + m
+    );
+    let repeated_async = Uses {
+        mechanisms: Some(vec![id("async")]),
+        repeated: true,
+        networked: true,
+    };
+    assert_eq!(count(&repeated_async), shared + learn + asynchronous);
+    let repeated_alone = Uses {
+        networked: false,
+        ..repeated_async
+    };
+    assert_eq!(count(&repeated_alone), shared + 1 + asynchronous);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
