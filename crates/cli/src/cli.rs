@@ -48,8 +48,13 @@ enum Command {
         /// Keep complete chunks of an interrupted run and compute only the rest.
         #[arg(long)]
         resume: bool,
-        /// Run campaigns with the direct kernel instead of the ECS world (identical numbers; for comparison).
-        #[arg(long, hide = true)]
+        /// Run campaigns with the direct kernel instead of the ECS world (identical numbers; the
+        /// slower reference, for comparison).
+        ///
+        /// The reference the ECS path is tested against, not the path to time: it draws every
+        /// replication afresh in every cell (no draw bank shared across cells) and recomputes the
+        /// drift and observation multipliers per campaign, so it is slower than the default.
+        #[arg(long)]
         direct: bool,
         /// No progress bar.
         #[arg(long, short)]
