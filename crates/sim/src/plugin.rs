@@ -111,6 +111,9 @@ pub trait Mechanism: Send + Sync + 'static {
     /// The keys of `[mechanism.NAME]`.
     type Params: Params;
     /// Adds its systems, each in a phase: `systems.add(Phase::Withdraw, my_protocol::<S>)`.
+    /// They are scheduled only in worlds that play the mechanism's campaigns
+    /// ([`crate::Uses`]), so they act on its own campaigns only
+    /// ([`crate::systems::campaign_blocks_of`]).
     fn systems<S: Sink>(systems: &mut PhaseSystems);
     /// Its per-user terms in the shared settlement ([`datapact_model::Stage::Settle`]) for one
     /// cell's parameters: the data of a stayer kept, the value of the improvement to each user,
