@@ -9,7 +9,8 @@
 //!
 //! Phases, one file each, in time order: [`report`] (report, observe, drift), [`assign`]
 //! (caps and water-filling for S/M; the privately optimal response for C), [`withdraw`]
-//! (protocols S and M), [`settle`] (train and settle). [`campaign`] composes them.
+//! (protocols S and M), [`settle`] (train and settle). [`campaign`] composes them; [`lanes`] runs
+//! several campaigns of one cell in lock step, bit for bit as these functions.
 
 #![warn(missing_docs)]
 
@@ -25,6 +26,7 @@ pub mod draws;
 pub mod dynamics;
 pub mod events;
 pub mod inference;
+pub mod lanes;
 pub mod large;
 pub mod network;
 pub mod param;

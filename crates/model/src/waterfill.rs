@@ -103,7 +103,7 @@ fn sorted_level(cost: &[f64], hi: &[f64], need: f64, free: f64, scratch: &mut Fi
 }
 
 /// Up to this many users, [`water_fill`] finds the level without sorting (see [`small_level`]).
-const SMALL: usize = 48;
+pub(crate) const SMALL: usize = 48;
 
 /// The level λ of Σ min(hi_i, λ/c_i) = need − free over the positive-cost users, without sorting:
 /// the fixed point of "cap every user whose breakpoint hi_i·c_i lies below the current level,

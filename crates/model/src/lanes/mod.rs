@@ -1,0 +1,192 @@
+//! Lock-step kernels across replications: several campaigns of one cell computed together, one
+//! campaign per *lane*, in structure-of-arrays form.
+//!
+//! A batch holds many replications of one cell (the ECS engine's campaign slots `r·M + m`), and
+//! the campaigns of one mechanism in it run the same code on different draws. The scalar
+//! kernels ([`crate::waterfill`], [`crate::assign`], …) sum over users in user order, so a
+//! campaign's sums are serial and cannot use vector registers without changing bits; across
+//! campaigns they can: with `L` campaigns side by side, user i of every lane is one `[f64; L]`,
+//! and each of the scalar code's operations becomes one vector operation over the lanes.
+//!
+//! **Exactness.** Each lane performs exactly the scalar code's floating-point operations, in the
+//! same order, on the same values: the same expressions (the scalar `#[inline]` functions are
+//! called element by element, never re-derived), sums started from the value Rust's `Sum`
+//! starts from (−0.0) and skipped terms added as −0.0 (the exact identity of `+`) where the
+//! scalar code filters, `+0.0` where it adds `+0.0`. No fused multiply-add is ever formed (Rust
+//! does not contract `a * b + c`, whatever the target features), no sum is reassociated, and
+//! transcendental functions are not called here. A lane whose control flow leaves the common
+//! path (infeasible, free data covering the need, more users than the sort-free level handles)
+//! is computed by the scalar function itself. So a lane equals the scalar function bit for bit;
+//! the tests in `crates/model/tests/lanes.rs` check it with `to_bits` on random campaigns.
+//!
+//! **Width and dispatch.** The kernels are written once, generic over the lane count `L`, on
+//! plain arrays that LLVM vectorises; [`Isa::detect`] picks at run time (the build targets plain
+//! x86-64) 8 lanes compiled for AVX-512F, 4 for AVX2, or 4 on the baseline (SSE2 pairs).
+//!
+//! **Layout.** A batch's columns hold each campaign's n users contiguously (campaign block
+//! `start..start + n`); a kernel gathers `L` blocks into lanes (`lanes[i][l]` = user i of block
+//! l), computes, and scatters the results back. Fewer than `L` blocks fill the spare lanes with
+//! copies of the last block, computed and discarded.
+
+pub mod assign;
+pub mod settle;
+pub mod waterfill;
+
+/// The vector instruction set a lane kernel is compiled for, chosen at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// Plain x86-64 (SSE2) or another architecture: 4 lanes.
+    Baseline,
+    /// AVX2: 4 lanes in one 256-bit register.
+    Avx2,
+    /// AVX-512F: 8 lanes in one 512-bit register.
+    Avx512,
+}
+
+impl Isa {
+    /// The widest instruction set this CPU runs (detected once; the check is cached by std).
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
+    }
+
+    /// Every instruction set this CPU runs (for tests comparing each with the scalar code).
+    pub fn available() -> Vec<Isa> {
+        let mut all = vec![Isa::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                all.push(Isa::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                all.push(Isa::Avx512);
+            }
+        }
+        all
+    }
+
+    /// Campaigns computed together under this instruction set.
+    pub fn lanes(self) -> usize {
+        match self {
+            Isa::Baseline | Isa::Avx2 => 4,
+            Isa::Avx512 => 8,
+        }
+    }
+}
+
+/// Buffers of the lane kernels, reused across batches (nothing is allocated in steady state).
+#[derive(Clone, Debug, Default)]
+pub struct LaneScratch {
+    /// Lanes of costs, caps and burdens (`n·L` values each, user-major).
+    pub(crate) a: Vec<f64>,
+    pub(crate) b: Vec<f64>,
+    pub(crate) c: Vec<f64>,
+    /// Lanes of decisions.
+    pub(crate) decision: Vec<crate::withdraw::Decision>,
+    /// What a lane computed by the scalar code needs.
+    pub(crate) fallback: Fallback,
+}
+
+/// Buffers of the scalar fallback: one lane's columns and the scalar water-filling's scratch.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Fallback {
+    pub(crate) cost: Vec<f64>,
+    pub(crate) hi: Vec<f64>,
+    pub(crate) out: Vec<f64>,
+    pub(crate) fill: crate::waterfill::FillScratch,
+}
+
+/// Runs `kernel` compiled for `isa`: the kernel (and everything it calls, `#[inline(always)]`)
+/// is inlined into a function with the instruction set's target features enabled.
+#[inline(always)]
+pub(crate) fn run<R>(isa: Isa, kernel: impl FnOnce(Isa) -> R) -> R {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => {
+            assert!(std::arch::is_x86_feature_detected!("avx512f"));
+            // SAFETY: the CPU runs AVX-512F (checked above).
+            unsafe { with_avx512(kernel) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            assert!(std::arch::is_x86_feature_detected!("avx2"));
+            // SAFETY: the CPU runs AVX2 (checked above).
+            unsafe { with_avx2(kernel) }
+        }
+        _ => kernel(isa),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn with_avx512<R>(kernel: impl FnOnce(Isa) -> R) -> R {
+    kernel(Isa::Avx512)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn with_avx2<R>(kernel: impl FnOnce(Isa) -> R) -> R {
+    kernel(Isa::Avx2)
+}
+
+/// `buffer` resized to `n` users of `L` lanes, viewed as lanes.
+#[inline(always)]
+pub(crate) fn lanes_of<const L: usize>(buffer: &mut Vec<f64>, n: usize) -> &mut [[f64; L]] {
+    buffer.resize(n * L, 0.0);
+    buffer.as_chunks_mut::<L>().0
+}
+
+/// The block starts of one group: `starts` padded to `L` with its last entry.
+#[inline(always)]
+pub(crate) fn padded<const L: usize>(starts: &[usize]) -> [usize; L] {
+    debug_assert!(!starts.is_empty() && starts.len() <= L);
+    std::array::from_fn(|l| starts[l.min(starts.len() - 1)])
+}
+
+/// Lanes from campaign blocks: `out[i][l] = column[starts[l] + i]`.
+#[inline(always)]
+pub(crate) fn gather<const L: usize>(column: &[f64], starts: &[usize; L], out: &mut [[f64; L]]) {
+    for (i, user) in out.iter_mut().enumerate() {
+        for l in 0..L {
+            user[l] = column[starts[l] + i];
+        }
+    }
+}
+
+/// Campaign blocks from lanes: `column[starts[l] + i] = lanes[i][l]` for the first `used` lanes.
+#[inline(always)]
+pub(crate) fn scatter<const L: usize>(
+    lanes: &[[f64; L]],
+    starts: &[usize; L],
+    used: usize,
+    column: &mut [f64],
+) {
+    for (l, &start) in starts.iter().enumerate().take(used) {
+        for (i, user) in lanes.iter().enumerate() {
+            column[start + i] = user[l];
+        }
+    }
+}
+
+/// Lane `l` of `lanes`, as a column.
+#[inline(always)]
+pub(crate) fn lane<const L: usize>(lanes: &[[f64; L]], l: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(lanes.iter().map(|user| user[l]));
+}
+
+/// Lane `l` of `lanes` set from a column.
+#[inline(always)]
+pub(crate) fn set_lane<const L: usize>(lanes: &mut [[f64; L]], l: usize, column: &[f64]) {
+    for (user, v) in lanes.iter_mut().zip(column) {
+        user[l] = *v;
+    }
+}

@@ -1,0 +1,200 @@
+//! [`crate::waterfill::water_fill`] on `L` campaigns at once: the sort-free level of
+//! [`crate::waterfill`]'s small instances iterated in lock step, each lane masked once it has
+//! converged, until every lane has.
+
+use super::{Fallback, Isa, LaneScratch, gather, lane, lanes_of, padded, run, scatter, set_lane};
+use crate::waterfill::{Infeasible, SMALL, water_fill as scalar_water_fill};
+
+/// [`crate::waterfill::water_fill`] of each campaign block: `cost` and `hi` are columns holding
+/// `n` users per block from each of `starts`; block k's burdens go to `out[starts[k]..][..n]`
+/// and its result to `results[k]` (cleared first). Blocks are computed `isa.lanes()` at a time.
+#[allow(clippy::too_many_arguments)]
+pub fn water_fill_blocks(
+    isa: Isa,
+    (cost, hi): (&[f64], &[f64]),
+    n: usize,
+    starts: &[usize],
+    (need, tol): (f64, f64),
+    out: &mut [f64],
+    scratch: &mut LaneScratch,
+    results: &mut Vec<Result<f64, Infeasible>>,
+) {
+    results.clear();
+    run(isa, |isa| match isa.lanes() {
+        8 => blocks::<8>(cost, hi, n, starts, (need, tol), out, scratch, results),
+        _ => blocks::<4>(cost, hi, n, starts, (need, tol), out, scratch, results),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn blocks<const L: usize>(
+    cost: &[f64],
+    hi: &[f64],
+    n: usize,
+    starts: &[usize],
+    (need, tol): (f64, f64),
+    out: &mut [f64],
+    scratch: &mut LaneScratch,
+    results: &mut Vec<Result<f64, Infeasible>>,
+) {
+    for group in starts.chunks(L) {
+        let starts = padded::<L>(group);
+        let cost_l = lanes_of::<L>(&mut scratch.a, n);
+        gather(cost, &starts, cost_l);
+        let hi_l = lanes_of::<L>(&mut scratch.b, n);
+        gather(hi, &starts, hi_l);
+        let out_l = lanes_of::<L>(&mut scratch.c, n);
+        gather(out, &starts, out_l);
+        let (cost_l, hi_l) = (scratch.a.as_chunks::<L>().0, scratch.b.as_chunks::<L>().0);
+        let out_l = scratch.c.as_chunks_mut::<L>().0;
+        let r = water_fill(cost_l, hi_l, need, tol, out_l, &mut scratch.fallback);
+        scatter(out_l, &starts, group.len(), out);
+        results.extend_from_slice(&r[..group.len()]);
+    }
+}
+
+/// [`crate::waterfill::water_fill`] of each lane (`cost[i][l]`, `hi[i][l]`: user i of lane l),
+/// bit for bit; an infeasible lane's `out` is left as it was, as the scalar function leaves it.
+#[inline(always)]
+pub(crate) fn water_fill<const L: usize>(
+    cost: &[[f64; L]],
+    hi: &[[f64; L]],
+    need: f64,
+    tol: f64,
+    out: &mut [[f64; L]],
+    fallback: &mut Fallback,
+) -> [Result<f64, Infeasible>; L] {
+    let n = cost.len();
+    // Σ hi_i, and Σ hi_i over the zero-cost users, in user order from Rust's −0.0 (a filtered-out
+    // user adds −0.0, which leaves every sum's bits as they are).
+    let (mut capacity, mut free) = ([-0.0f64; L], [-0.0f64; L]);
+    for (c, h) in cost.iter().zip(hi) {
+        for l in 0..L {
+            capacity[l] += h[l];
+            free[l] += if c[l] <= 0.0 { h[l] } else { -0.0 };
+        }
+    }
+    let mut results = [Ok(0.0); L];
+    // Lanes on the sort-free path; the others are infeasible or computed by the scalar code.
+    let mut common = [false; L];
+    for l in 0..L {
+        if capacity[l] < need - tol {
+            results[l] = Err(Infeasible {
+                capacity: capacity[l],
+            });
+        } else if free[l] >= need - tol || n > SMALL {
+            let f = &mut *fallback;
+            lane(cost, l, &mut f.cost);
+            lane(hi, l, &mut f.hi);
+            lane(out, l, &mut f.out);
+            results[l] = scalar_water_fill(&f.cost, &f.hi, need, tol, &mut f.out, &mut f.fill);
+            set_lane(out, l, &f.out);
+        } else {
+            common[l] = true;
+        }
+    }
+    if !common.contains(&true) {
+        return results;
+    }
+    let level = small_level(cost, hi, need, &free, &common);
+    for (x, c) in out.iter_mut().zip(cost) {
+        for l in 0..L {
+            let v = level[l] / c[l];
+            x[l] = if common[l] { v } else { x[l] };
+        }
+    }
+    for ((x, c), h) in out.iter_mut().zip(cost).zip(hi) {
+        for l in 0..L {
+            let v = if c[l] <= 0.0 { h[l] } else { x[l].min(h[l]) };
+            x[l] = if common[l] { v } else { x[l] };
+        }
+    }
+    for l in 0..L {
+        if common[l] {
+            results[l] = Ok(level[l]);
+        }
+    }
+    results
+}
+
+/// `crate::waterfill::small_level` of each lane in `active`, in lock step: every round sums
+/// all lanes; a lane that has converged keeps its answer while the others go on.
+#[inline(always)]
+fn small_level<const L: usize>(
+    cost: &[[f64; L]],
+    hi: &[[f64; L]],
+    need: f64,
+    free: &[f64; L],
+    active: &[bool; L],
+) -> [f64; L] {
+    let n = cost.len();
+    let (mut inv, mut cap, mut breakpoint) = (
+        [[0.0f64; L]; SMALL],
+        [[0.0f64; L]; SMALL],
+        [[0.0f64; L]; SMALL],
+    );
+    for (v, c) in inv[..n].iter_mut().zip(cost) {
+        for l in 0..L {
+            v[l] = 1.0 / c[l];
+        }
+    }
+    for i in 0..n {
+        for l in 0..L {
+            let positive = cost[i][l] > 0.0;
+            inv[i][l] = if positive { inv[i][l] } else { 0.0 };
+            cap[i][l] = if positive { hi[i][l] } else { 0.0 };
+            breakpoint[i][l] = if positive {
+                hi[i][l] * cost[i][l]
+            } else {
+                f64::INFINITY
+            };
+        }
+    }
+    let (inv, cap, breakpoint) = (&inv[..n], &cap[..n], &breakpoint[..n]);
+    let mut level = [0.0f64; L];
+    let mut last = [false; L];
+    let mut running = *active;
+    let mut answer = [0.0f64; L];
+    loop {
+        let mut capped = *free;
+        let mut slope = [0.0f64; L];
+        let mut count = [0u64; L];
+        for i in 0..n {
+            for l in 0..L {
+                let is_capped = breakpoint[i][l] < level[l];
+                capped[l] += if is_capped { cap[i][l] } else { 0.0 };
+                slope[l] += if is_capped { 0.0 } else { inv[i][l] };
+                count[l] += is_capped as u64;
+            }
+        }
+        let mut next = [0.0f64; L];
+        for l in 0..L {
+            let q = (need - capped[l]) / slope[l];
+            next[l] = if slope[l] > 0.0 { q } else { f64::INFINITY };
+        }
+        let mut capped_at_next = [0u64; L];
+        for b in breakpoint {
+            for l in 0..L {
+                capped_at_next[l] += (b[l] < next[l]) as u64;
+            }
+        }
+        let mut any = false;
+        for l in 0..L {
+            if !running[l] {
+                continue;
+            }
+            if next[l] == f64::INFINITY || last[l] || capped_at_next[l] == count[l] {
+                answer[l] = next[l];
+                running[l] = false;
+            } else {
+                last[l] = capped_at_next[l] < count[l];
+                level[l] = next[l];
+                any = true;
+            }
+        }
+        if !any {
+            return answer;
+        }
+    }
+}
