@@ -1,11 +1,15 @@
 //! Assign: for every reporting mechanism the provider computes caps and water-fills Q over
 //! observed costs (shared); under C each user chooses her privately optimal contribution.
 
+use std::ops::Range;
+
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
 use datapact_model::AmountKind;
 use datapact_model::EventSink;
-use datapact_model::assign::contribute;
+use datapact_model::assign::{Assignment, contribute, same_bits};
+use datapact_model::lanes::assign::assign_blocks;
+use datapact_model::lanes::{Isa, LaneScratch};
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Scratch, Sinks};
@@ -14,11 +18,18 @@ use crate::core::Subsidy;
 use crate::plugin::This;
 
 /// Caps and water-filling over the observed costs of every reporting campaign.
+///
+/// Untraced, the campaigns of a table are computed in lock step, several at a time
+/// ([`datapact_model::lanes::assign`], bit for bit the scalar assignment); a campaign whose
+/// observed costs equal the previous campaign's bit for bit (M after S of the same replication:
+/// common random numbers) copies its assignment instead, as the scalar path's memo does.
+/// Traced, each campaign logs its own assignment through the scalar function.
 pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     mut table: ResMut<CampaignTable>,
     mut scratch: ResMut<Scratch>,
     mut sinks: ResMut<Sinks<S>>,
+    mut lanes: Local<AssignLanes>,
     mut assigned_users: Query<(&Member, &ObservedCost, &mut Cap, &mut Burden)>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
@@ -33,6 +44,17 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
             Cap::peel_slice_mut(cap.bypass_change_detection()),
             Burden::peel_slice_mut(burden.bypass_change_detection()),
         );
+        if !S::ENABLED {
+            assign_in_lanes(
+                &batch,
+                &mut table,
+                &mut lanes,
+                (members, observed),
+                cap,
+                burden,
+            );
+            continue;
+        }
         for (c, rows) in campaign_blocks(members, n, active) {
             // The memo gives M the assignment S just computed from the same observed costs.
             table.assignment[c] = Some(scratch.memo.assign(
@@ -45,6 +67,66 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
             ));
         }
     }
+}
+
+/// The assignments of one table's campaigns (its `members`' blocks), untraced: the distinct
+/// ones in lanes, the repeats copied from the campaign before.
+fn assign_in_lanes(
+    batch: &Batch,
+    table: &mut CampaignTable,
+    lanes: &mut AssignLanes,
+    (members, observed): (&[Member], &[f64]),
+    cap: &mut [f64],
+    burden: &mut [f64],
+) {
+    let (n, active) = (batch.users(), batch.campaigns());
+    lanes.fresh.clear();
+    lanes.repeats.clear();
+    let mut previous: Option<Range<usize>> = None;
+    for (c, rows) in campaign_blocks(members, n, active) {
+        match previous {
+            Some(ref p) if same_bits(&observed[p.clone()], &observed[rows.clone()]) => {
+                lanes.repeats.push((c, rows.start, p.start));
+            }
+            _ => lanes.fresh.push((c, rows.start)),
+        }
+        previous = Some(rows);
+    }
+    lanes.starts.clear();
+    lanes
+        .starts
+        .extend(lanes.fresh.iter().map(|(_, start)| *start));
+    assign_blocks(
+        Isa::detect(),
+        observed,
+        n,
+        &lanes.starts,
+        &batch.game,
+        (cap, burden),
+        &mut lanes.scratch,
+        &mut lanes.assignments,
+    );
+    for ((c, _), a) in lanes.fresh.iter().zip(&lanes.assignments) {
+        table.assignment[*c] = Some(*a);
+    }
+    // In table order: a repeat's source is fresh or a repeat already copied.
+    for &(c, start, from) in &lanes.repeats {
+        cap.copy_within(from..from + n, start);
+        burden.copy_within(from..from + n, start);
+        table.assignment[c] = table.assignment[members[from].campaign as usize];
+    }
+}
+
+/// Buffers of [`assign_burdens`]' lock-step path, kept across batches.
+#[derive(Default)]
+pub struct AssignLanes {
+    /// (campaign slot, first row) of the campaigns computed.
+    fresh: Vec<(usize, usize)>,
+    /// (campaign slot, first row, first row of the campaign it repeats) of the others.
+    repeats: Vec<(usize, usize, usize)>,
+    starts: Vec<usize>,
+    assignments: Vec<Assignment>,
+    scratch: LaneScratch,
 }
 
 /// C: each user's contribution by her contribute strategy (the privately optimal one unless

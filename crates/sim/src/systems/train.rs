@@ -4,8 +4,10 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
-use datapact_model::Stage;
+use datapact_model::lanes::settle::{ToSettle, settle_blocks};
+use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::settle::{self, Settled};
+use datapact_model::{Outcome, Stage};
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
@@ -22,6 +24,7 @@ pub fn settle_withdrawal<S: Sink>(
     mut columns: ResMut<Columns>,
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
+    mut lanes: Local<SettleLanes>,
     mut withdrawing_users: Query<(&Member, &RealizedCost, &Burden, &Choice, &mut Payoff)>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
@@ -43,11 +46,23 @@ pub fn settle_withdrawal<S: Sink>(
             Choice::peel_slice(choice),
             Payoff::peel_slice_mut(payoff.bypass_change_detection()),
         );
+        // Untraced campaigns under the paper's terms: settled in lock step, below.
+        lanes.campaigns.clear();
+        lanes.slots.clear();
         for (c, rows) in campaign_blocks(members, n, active) {
             if !batch.stages(c).has(Stage::Settle) {
                 continue;
             }
             let backstoppers = table.assignment[c].map_or(0, |a| a.backstoppers);
+            if !S::ENABLED && terms.of(batch.mechanism(c)).is_none() {
+                lanes.campaigns.push(ToSettle {
+                    start: rows.start,
+                    end: table.end[c],
+                    backstoppers,
+                });
+                lanes.slots.push(c);
+                continue;
+            }
             let train_time =
                 table.train_at[c].unwrap_or_else(|| settle::train_step(n, &batch.game));
             let record = &mut columns.settled[c * n..(c + 1) * n];
@@ -99,7 +114,38 @@ pub fn settle_withdrawal<S: Sink>(
             // Kept by campaign slot for the statistics (per-user welfare of C and M).
             columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
         }
+        let lanes = &mut *lanes;
+        settle_blocks(
+            Isa::detect(),
+            (realized, burden, decision),
+            n,
+            &lanes.campaigns,
+            &batch.game,
+            payoff,
+            &mut lanes.scratch,
+            &mut lanes.outcomes,
+        );
+        for ((&c, campaign), outcome) in lanes
+            .slots
+            .iter()
+            .zip(&lanes.campaigns)
+            .zip(&lanes.outcomes)
+        {
+            table.outcome[c] = Some(*outcome);
+            let rows = campaign.start..campaign.start + n;
+            columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
+        }
     }
+}
+
+/// Buffers of [`settle_withdrawal`]'s lock-step path
+/// ([`datapact_model::lanes::settle`], bit for bit the scalar settlement), kept across batches.
+#[derive(Default)]
+pub struct SettleLanes {
+    campaigns: Vec<ToSettle>,
+    slots: Vec<usize>,
+    outcomes: Vec<Outcome>,
+    scratch: LaneScratch,
 }
 
 /// C: success iff Σ x ≥ Q; payments and privacy costs whatever happens.
