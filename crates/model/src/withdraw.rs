@@ -315,14 +315,31 @@ pub fn decision_order(
     order_key: &[f64],
     out: &mut Vec<u32>,
 ) {
-    out.clear();
-    out.extend(0..burden.len() as u32);
-    let key: &[f64] = match order {
+    let key = order_key_of(order, burden, observed, order_key);
+    order_by(key, order == Order::LargeFirst, out);
+}
+
+/// The key M's decision order sorts by: burdens (small- or large-first), the replication's
+/// random keys, or observed costs.
+#[inline]
+pub fn order_key_of<'a>(
+    order: Order,
+    burden: &'a [f64],
+    observed: &'a [f64],
+    order_key: &'a [f64],
+) -> &'a [f64] {
+    match order {
         Order::SmallFirst | Order::LargeFirst => burden,
         Order::Random => order_key,
         Order::CostAscending => observed,
-    };
-    let descending = order == Order::LargeFirst;
+    }
+}
+
+/// The permutation of the stable sort of `key` (descending or ascending, in `f64::total_cmp`'s
+/// order; ties by index), in `out`.
+pub(crate) fn order_by(key: &[f64], descending: bool, out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(0..key.len() as u32);
     if key.len() <= RANK_SORT_MAX {
         // Keys from +0.0 to +∞ (burdens, costs and order keys always are) compare as floats in
         // `f64::total_cmp`'s order; the integer keys serve the rest (−0.0, negatives, NaN).
@@ -350,7 +367,7 @@ pub fn decision_order(
 }
 
 /// Up to this many users, [`decision_order`] ranks by counting instead of sorting.
-const RANK_SORT_MAX: usize = 64;
+pub(crate) const RANK_SORT_MAX: usize = 64;
 
 /// The same permutation as the stable sort by (key, index), by counting: user i goes to position
 /// #{j : key_j < key_i} + #{j < i : key_j = key_i}. Each pair i < j is compared once, and the
@@ -399,8 +416,24 @@ fn rank_order_float<const DESCENDING: bool>(key: &[f64], out: &mut [u32]) {
 /// After a withdrawal, Q − Σ committed is re-assigned among the undecided (same water-filling and
 /// caps; the sustainability test counts committed burdens); if that fails the provider stops.
 pub fn sequential<S: EventSink>(
-    mut st: WithdrawState<'_>,
+    st: WithdrawState<'_>,
     order_key: &[f64],
+    game: &Game,
+    scratch: &mut ProtocolScratch,
+    sink: &mut S,
+) -> ProtocolEnd {
+    let mut order = std::mem::take(&mut scratch.order);
+    decision_order(game.order, st.burden, st.observed, order_key, &mut order);
+    let end = sequential_in_order(st, &order, game, scratch, sink);
+    scratch.order = order;
+    end
+}
+
+/// [`sequential`] with its decision order already computed ([`decision_order`] of the game's
+/// order, e.g. by [`crate::lanes::order`] for several campaigns at once).
+pub fn sequential_in_order<S: EventSink>(
+    mut st: WithdrawState<'_>,
+    order: &[u32],
     game: &Game,
     scratch: &mut ProtocolScratch,
     sink: &mut S,
@@ -409,8 +442,6 @@ pub fn sequential<S: EventSink>(
     let need = game.need();
     let tol = game.tolerance();
     let budget = n as f64 * game.value;
-    let mut order = std::mem::take(&mut scratch.order);
-    decision_order(game.order, st.burden, st.observed, order_key, &mut order);
     let mut committed = 0.0;
     let mut committed_estimate = 0.0;
     let mut end = None;
@@ -468,7 +499,6 @@ pub fn sequential<S: EventSink>(
         }
     }
     scratch.reassign.finish(st.burden);
-    scratch.order = order;
     end.unwrap_or(ProtocolEnd::Trained { committed })
 }
 

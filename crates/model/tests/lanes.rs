@@ -4,12 +4,14 @@
 
 use datapact_model::assign::{Assignment, assign};
 use datapact_model::lanes::assign::assign_blocks;
+use datapact_model::lanes::order::order_blocks;
 use datapact_model::lanes::settle::{ToSettle, settle_blocks};
 use datapact_model::lanes::waterfill::water_fill_blocks;
 use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::settle::{Outcome, settle_withdrawal_at};
 use datapact_model::waterfill::{FillScratch, Infeasible, water_fill};
-use datapact_model::{Decision, Game, NoEvents, ProtocolEnd};
+use datapact_model::withdraw::decision_order;
+use datapact_model::{Decision, Game, NoEvents, Order, ProtocolEnd};
 use proptest::prelude::*;
 
 /// A column of `blocks` campaigns of `n` costs each, from the seeds: uniform and exponential-like
@@ -223,6 +225,40 @@ proptest! {
                 prop_assert!(same_outcome(a, b), "{:?}: {:?} vs scalar {:?}", isa, a, b);
             }
             prop_assert!(same(&payoff, &expected_payoff), "{:?}: payoffs differ", isa);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn lane_order_is_the_scalar_order(
+        n in 1usize..80, blocks in 1usize..20, seed in any::<u64>(), zeros in 0.0f64..0.5,
+        order in prop::sample::select(Order::ALL.to_vec()), shared in any::<bool>(),
+        odd in prop::sample::select(vec![None, Some(-0.0), Some(-1.0), Some(f64::NAN), Some(f64::INFINITY)]),
+        odd_at in 0usize..2000,
+    ) {
+        // Keys with ties (repeats, zeros), sometimes one outside [+0, +∞] in one campaign.
+        let mut column = costs(n, blocks, seed, zeros, shared);
+        if let Some(x) = odd {
+            let at = odd_at % column.len();
+            column[at] = x;
+        }
+        let keys: Vec<&[f64]> = column.chunks(n).collect();
+        let mut expected = Vec::new();
+        let mut one = Vec::new();
+        for key in &keys {
+            // The key as each order reads it: burdens, costs and random keys alike.
+            decision_order(order, key, key, key, &mut one);
+            expected.extend_from_slice(&one);
+        }
+        for isa in Isa::available() {
+            let mut out = Vec::new();
+            order_blocks(
+                isa, &keys, n, order == Order::LargeFirst, &mut out, &mut LaneScratch::default(),
+            );
+            prop_assert_eq!(&out, &expected, "{:?}", isa);
         }
     }
 }

@@ -29,6 +29,7 @@
 //! copies of the last block, computed and discarded.
 
 pub mod assign;
+pub mod order;
 pub mod settle;
 pub mod waterfill;
 
@@ -89,6 +90,8 @@ pub struct LaneScratch {
     pub(crate) a: Vec<f64>,
     pub(crate) b: Vec<f64>,
     pub(crate) c: Vec<f64>,
+    /// One campaign's order, for the scalar fallback.
+    pub(crate) order: Vec<u32>,
     /// Lanes of decisions.
     pub(crate) decision: Vec<crate::withdraw::Decision>,
     /// What a lane computed by the scalar code needs.

@@ -7,8 +7,12 @@
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
 use bytemuck::TransparentWrapper;
-use datapact_model::withdraw::{ProtocolScratch, WithdrawState, sequential, simultaneous};
-use datapact_model::{Decision, Game, ProtocolEnd};
+use datapact_model::lanes::order::order_blocks;
+use datapact_model::lanes::{Isa, LaneScratch};
+use datapact_model::withdraw::{
+    ProtocolScratch, WithdrawState, order_key_of, sequential_in_order, simultaneous,
+};
+use datapact_model::{Decision, Game, Order, ProtocolEnd};
 
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
@@ -155,16 +159,84 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
     }
 }
 
+impl<S: Sink> WithdrawPhase<'_, '_, S> {
+    /// The decision order ([`datapact_model::withdraw::decision_order`] of the game's order) of
+    /// every campaign of `mechanism` that [`WithdrawPhase::play`] will play, computed in lock
+    /// step into `lanes.by_slot`.
+    pub fn decision_orders(&mut self, mechanism: u16, lanes: &mut OrderLanes) {
+        let batch = &*self.batch;
+        let (columns, table) = (&*self.columns, &*self.table);
+        let n = batch.users();
+        let order = batch.game.order;
+        lanes.by_slot.resize(batch.campaigns() * n, 0);
+        for (members, true_cost, observed, _, _, burden, ..) in
+            self.users.contiguous_iter_mut().expect("dense query")
+        {
+            let burden = Burden::peel_slice(&burden);
+            let observed =
+                observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
+            let mut keys: Vec<&[f64]> = Vec::new();
+            lanes.slots.clear();
+            for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
+                if table.assignment[c].is_some_and(|a| !a.sustainable) {
+                    continue;
+                }
+                keys.push(order_key_of(
+                    order,
+                    &burden[rows.clone()],
+                    &observed[rows],
+                    &columns.draws[c / batch.mechanisms.len()].order_key,
+                ));
+                lanes.slots.push(c);
+            }
+            order_blocks(
+                Isa::detect(),
+                &keys,
+                n,
+                order == Order::LargeFirst,
+                &mut lanes.orders,
+                &mut lanes.scratch,
+            );
+            for (k, &c) in lanes.slots.iter().enumerate() {
+                lanes.by_slot[c * n..(c + 1) * n]
+                    .copy_from_slice(&lanes.orders[k * n..(k + 1) * n]);
+            }
+        }
+    }
+}
+
 /// S: everyone decides at once (then recovery rounds).
 pub fn withdraw_simultaneously<S: Sink>(me: Res<This<Simultaneous>>, mut phase: WithdrawPhase<S>) {
     phase.play(me.id, |p| simultaneous(p.state, p.game, p.scratch, p.sink));
 }
 
-/// M: one by one in the announced order, re-assigning after each withdrawal.
-pub fn withdraw_sequentially<S: Sink>(me: Res<This<Sequential>>, mut phase: WithdrawPhase<S>) {
+/// M: one by one in the announced order, re-assigning after each withdrawal. The decision
+/// orders of all its campaigns are computed first, in lock step ([`datapact_model::lanes::order`],
+/// the scalar order exactly, ties included).
+pub fn withdraw_sequentially<S: Sink>(
+    me: Res<This<Sequential>>,
+    mut phase: WithdrawPhase<S>,
+    mut lanes: Local<OrderLanes>,
+) {
+    let lanes = &mut *lanes;
+    phase.decision_orders(me.id, lanes);
+    let n = phase.batch().users();
     phase.play(me.id, |p| {
-        sequential(p.state, p.order_key, p.game, p.scratch, p.sink)
+        let order = &lanes.by_slot[p.campaign * n..(p.campaign + 1) * n];
+        sequential_in_order(p.state, order, p.game, p.scratch, p.sink)
     });
+}
+
+/// The decision orders of a batch's campaigns of one mechanism, by campaign slot, and the
+/// lock-step kernel's buffers; kept across batches.
+#[derive(Default)]
+pub struct OrderLanes {
+    /// Campaign slot c's order at `c·n..(c + 1)·n`.
+    by_slot: Vec<u32>,
+    /// One table's orders, in the order of its campaigns.
+    orders: Vec<u32>,
+    slots: Vec<usize>,
+    scratch: LaneScratch,
 }
 
 /// C: training runs on whatever its users chose to contribute.
