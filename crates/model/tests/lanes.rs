@@ -7,11 +7,13 @@ use datapact_model::lanes::assign::assign_blocks;
 use datapact_model::lanes::order::order_blocks;
 use datapact_model::lanes::settle::{ToSettle, settle_blocks};
 use datapact_model::lanes::waterfill::water_fill_blocks;
+use datapact_model::lanes::withdraw::decide_at_once_blocks;
 use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::settle::{Outcome, settle_withdrawal_at};
 use datapact_model::waterfill::{FillScratch, Infeasible, water_fill};
 use datapact_model::withdraw::decision_order;
-use datapact_model::{Decision, Game, NoEvents, Order, ProtocolEnd};
+use datapact_model::withdraw::{ProtocolScratch, WithdrawState, simultaneous};
+use datapact_model::{Decision, Game, NoEvents, Order, ProtocolEnd, Rules};
 use proptest::prelude::*;
 
 /// A column of `blocks` campaigns of `n` costs each, from the seeds: uniform and exponential-like
@@ -259,6 +261,58 @@ proptest! {
                 isa, &keys, n, order == Order::LargeFirst, &mut out, &mut LaneScratch::default(),
             );
             prop_assert_eq!(&out, &expected, "{:?}", isa);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn lane_decisions_are_s_decisions(
+        n in 1usize..60, blocks in 1usize..20, seed in any::<u64>(), zeros in 0.0f64..0.3,
+        value in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]), payment in 0.0f64..0.3,
+        threshold in 0.0f64..1.0, rotate in 0usize..20, shared in any::<bool>(),
+    ) {
+        let realized = costs(n, blocks, seed, zeros, shared);
+        let burden: Vec<f64> = costs(n, blocks, seed ^ 0x99, zeros, shared)
+            .into_iter()
+            .map(|x| x.min(1.0))
+            .collect();
+        let g = game(n, value, payment, threshold); // no recovery rounds
+        let rules = Rules::default();
+        let starts = starts(n, blocks, rotate % blocks);
+        let mut expected_decision = vec![Decision::Undecided; n * blocks];
+        let mut expected = Vec::new();
+        let mut scratch = ProtocolScratch::default();
+        let (rule, absorbed) = (vec![0u16; n], vec![false; n]);
+        for &s in &starts {
+            let mut b = burden[s..s + n].to_vec();
+            let st = WithdrawState {
+                observed: &realized[s..s + n],
+                realized: &realized[s..s + n],
+                cap: &realized[s..s + n],
+                burden: &mut b,
+                decision: &mut expected_decision[s..s + n],
+                rule: &rule,
+                rules: rules.withdraw(),
+                absorbed: &absorbed,
+                peers: None,
+            };
+            match simultaneous(st, &g, &mut scratch, &mut NoEvents) {
+                ProtocolEnd::Trained { committed } => expected.push(committed),
+                other => prop_assert!(false, "{:?}", other),
+            }
+        }
+        for isa in Isa::available() {
+            let mut decision = vec![Decision::Undecided; n * blocks];
+            let mut committed = Vec::new();
+            decide_at_once_blocks(
+                isa, (&realized, &burden), n, &starts, &g, &mut decision,
+                &mut LaneScratch::default(), &mut committed,
+            );
+            prop_assert!(same(&committed, &expected), "{:?}: committed differ", isa);
+            prop_assert_eq!(&decision, &expected_decision, "{:?}", isa);
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod assign;
 pub mod order;
 pub mod settle;
 pub mod waterfill;
+pub mod withdraw;
 
 /// The vector instruction set a lane kernel is compiled for, chosen at run time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
 use bytemuck::TransparentWrapper;
 use datapact_model::lanes::order::order_blocks;
+use datapact_model::lanes::withdraw::decide_at_once_blocks;
 use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::withdraw::{
     ProtocolScratch, WithdrawState, order_key_of, sequential_in_order, simultaneous,
@@ -99,9 +100,16 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
     /// (a mechanism whose users chose their own burdens), every campaign is played, each user's
     /// burden is her cap and the provider sees her true cost (what a re-assigning protocol
     /// would water-fill on).
-    pub fn play(
+    pub fn play(&mut self, mechanism: u16, protocol: impl FnMut(Protocol<'_, S>) -> ProtocolEnd) {
+        self.play_where(mechanism, |_| false, protocol);
+    }
+
+    /// [`WithdrawPhase::play`] except on the campaign slots for which `done` holds (played
+    /// already, their ends recorded).
+    pub fn play_where(
         &mut self,
         mechanism: u16,
+        done: impl Fn(usize) -> bool,
         mut protocol: impl FnMut(Protocol<'_, S>) -> ProtocolEnd,
     ) {
         let batch = &*self.batch;
@@ -118,7 +126,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
             let observed =
                 observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
             for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
-                if table.assignment[c].is_some_and(|a| !a.sustainable) {
+                if table.assignment[c].is_some_and(|a| !a.sustainable) || done(c) {
                     continue;
                 }
                 scratch.absorbed.clear();
@@ -203,11 +211,87 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
             }
         }
     }
+
+    /// S's first decision batch of every campaign of `mechanism` that [`WithdrawPhase::play`]
+    /// would play, in lock step ([`datapact_model::lanes::withdraw`]), for sincere users off a
+    /// network: a campaign that needs no recovery round is done (its end recorded,
+    /// `lanes.done[c]`); the others are left to the scalar protocol, which decides again.
+    pub fn decide_sincerely_at_once(&mut self, mechanism: u16, lanes: &mut DecideLanes) {
+        let batch = &*self.batch;
+        let table = &mut *self.table;
+        let (n, game) = (batch.users(), &batch.game);
+        lanes.done.clear();
+        lanes.done.resize(batch.campaigns(), false);
+        for (members, _, _, realized, _, burden, mut choice, ..) in
+            self.users.contiguous_iter_mut().expect("dense query")
+        {
+            let (realized, burden) = (
+                RealizedCost::peel_slice(realized),
+                Burden::peel_slice(&burden),
+            );
+            let decision = Choice::peel_slice_mut(choice.bypass_change_detection());
+            lanes.slots.clear();
+            lanes.starts.clear();
+            for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
+                if table.assignment[c].is_some_and(|a| !a.sustainable) {
+                    continue;
+                }
+                lanes.slots.push(c);
+                lanes.starts.push(rows.start);
+            }
+            decide_at_once_blocks(
+                Isa::detect(),
+                (realized, burden),
+                n,
+                &lanes.starts,
+                game,
+                decision,
+                &mut lanes.scratch,
+                &mut lanes.committed,
+            );
+            for (&c, &committed) in lanes.slots.iter().zip(&lanes.committed) {
+                // `simultaneous` goes on to recovery rounds exactly then.
+                if committed < game.need() - game.tolerance() && game.recovery_rounds > 0 {
+                    continue;
+                }
+                table.end[c] = ProtocolEnd::Trained { committed };
+                lanes.done[c] = true;
+            }
+        }
+    }
 }
 
-/// S: everyone decides at once (then recovery rounds).
-pub fn withdraw_simultaneously<S: Sink>(me: Res<This<Simultaneous>>, mut phase: WithdrawPhase<S>) {
-    phase.play(me.id, |p| simultaneous(p.state, p.game, p.scratch, p.sink));
+/// Buffers of S's lock-step decisions, kept across batches.
+#[derive(Default)]
+pub struct DecideLanes {
+    /// Per campaign slot: played in lock step.
+    done: Vec<bool>,
+    slots: Vec<usize>,
+    starts: Vec<usize>,
+    committed: Vec<f64>,
+    scratch: LaneScratch,
+}
+
+/// S: everyone decides at once (then recovery rounds). Sincere users off a network, untraced,
+/// decide in lock step across the batch's campaigns; a campaign short of Q with recovery rounds
+/// to play is played by the scalar protocol.
+pub fn withdraw_simultaneously<S: Sink>(
+    me: Res<This<Simultaneous>>,
+    mut phase: WithdrawPhase<S>,
+    mut lanes: Local<DecideLanes>,
+) {
+    let batch = phase.batch();
+    if S::ENABLED || !batch.rules.withdraw().all_sincere() || batch.game.network.is_some() {
+        phase.play(me.id, |p| simultaneous(p.state, p.game, p.scratch, p.sink));
+        return;
+    }
+    let lanes = &mut *lanes;
+    phase.decide_sincerely_at_once(me.id, lanes);
+    phase.play_where(
+        me.id,
+        |c| lanes.done[c],
+        |p| simultaneous(p.state, p.game, p.scratch, p.sink),
+    );
 }
 
 /// M: one by one in the announced order, re-assigning after each withdrawal. The decision
