@@ -190,6 +190,12 @@ impl Reassign {
         self.min_users = users;
     }
 
+    /// Whether a campaign of `users` users would re-assign incrementally ([`Reassign::start`]'s
+    /// answer, without starting one).
+    pub fn incremental_for(&self, users: usize) -> bool {
+        users >= self.min_users && users < NONE as usize / 2
+    }
+
     /// Compact storage: the lowest [`COMPACT_LEVELS`] levels of the tree are computed when read
     /// (same results bit for bit, ≈ 16× less memory for nodes, more work per operation), and
     /// the sort buffer is released after the build. For campaigns of millions of users.

@@ -7,12 +7,13 @@ use datapact_model::lanes::assign::assign_blocks;
 use datapact_model::lanes::order::order_blocks;
 use datapact_model::lanes::settle::{ToSettle, settle_blocks};
 use datapact_model::lanes::waterfill::water_fill_blocks;
-use datapact_model::lanes::withdraw::decide_at_once_blocks;
+use datapact_model::lanes::withdraw::{decide_at_once_blocks, sequential_blocks};
 use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::settle::{Outcome, settle_withdrawal_at};
 use datapact_model::waterfill::{FillScratch, Infeasible, water_fill};
-use datapact_model::withdraw::decision_order;
-use datapact_model::withdraw::{ProtocolScratch, WithdrawState, simultaneous};
+use datapact_model::withdraw::{
+    ProtocolScratch, WithdrawState, decision_order, sequential, simultaneous,
+};
 use datapact_model::{Decision, Game, NoEvents, Order, ProtocolEnd, Rules};
 use proptest::prelude::*;
 
@@ -313,6 +314,85 @@ proptest! {
             );
             prop_assert!(same(&committed, &expected), "{:?}: committed differ", isa);
             prop_assert_eq!(&decision, &expected_decision, "{:?}", isa);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn lane_m_loop_is_m_until_a_reassignment(
+        n in 1usize..60, blocks in 1usize..20, seed in any::<u64>(), zeros in 0.0f64..0.3,
+        value in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]), payment in 0.0f64..0.3,
+        threshold in 0.0f64..1.0, rotate in 0usize..20, shared in any::<bool>(),
+        order in prop::sample::select(Order::ALL.to_vec()), stay_bias in 0.0f64..3.0,
+    ) {
+        // Realized costs scaled down so that often nobody withdraws (the common case), or
+        // only the last user does.
+        let realized: Vec<f64> = costs(n, blocks, seed, zeros, shared)
+            .into_iter()
+            .map(|c| c * (1.0 - stay_bias / 3.0))
+            .collect();
+        let observed = costs(n, blocks, seed ^ 0x31, zeros, shared);
+        let burden: Vec<f64> = costs(n, blocks, seed ^ 0x99, zeros, shared)
+            .into_iter()
+            .map(|x| x.min(1.0))
+            .collect();
+        let g = Game { order, ..game(n, value, payment, threshold) };
+        let rules = Rules::default();
+        let starts = starts(n, blocks, rotate % blocks);
+        let (rule, absorbed) = (vec![0u16; n], vec![false; n]);
+        let mut scratch = ProtocolScratch::default();
+        let mut orders = Vec::new();
+        let mut one = Vec::new();
+        let mut expected = Vec::new();
+        let mut expected_decision = vec![Decision::Undecided; n * blocks];
+        for &s in &starts {
+            let r = s..s + n;
+            decision_order(order, &burden[r.clone()], &observed[r.clone()], &realized[r.clone()], &mut one);
+            orders.extend_from_slice(&one);
+            let mut b = burden[r.clone()].to_vec();
+            let st = WithdrawState {
+                observed: &observed[r.clone()],
+                realized: &realized[r.clone()],
+                cap: &burden[r.clone()],
+                burden: &mut b,
+                decision: &mut expected_decision[r.clone()],
+                rule: &rule,
+                rules: rules.withdraw(),
+                absorbed: &absorbed,
+                peers: None,
+            };
+            let end = sequential(st, &realized[r.clone()], &g, &mut scratch, &mut NoEvents);
+            // Withdrawals before the last position re-assign.
+            let early = one[..n - 1]
+                .iter()
+                .any(|&i| expected_decision[s + i as usize] == Decision::Withdraw);
+            expected.push((end, early));
+        }
+        for isa in Isa::available() {
+            let mut decision = vec![Decision::Undecided; n * blocks];
+            let mut ends = Vec::new();
+            sequential_blocks(
+                isa, (&realized, &burden), n, &starts, &orders, &g, &mut decision,
+                &mut LaneScratch::default(), &mut ends,
+            );
+            prop_assert_eq!(ends.len(), blocks);
+            for (k, (got, &(end, early))) in ends.iter().zip(&expected).enumerate() {
+                match got {
+                    None => prop_assert!(early, "{:?}: block {} handed back without reason", isa, k),
+                    Some(got) => {
+                        prop_assert!(!early, "{:?}: block {} re-assigns", isa, k);
+                        let (ProtocolEnd::Trained { committed: a }, ProtocolEnd::Trained { committed: b }) = (*got, end) else {
+                            return Err(TestCaseError::fail(format!("{isa:?}: {got:?} vs {end:?}")));
+                        };
+                        prop_assert_eq!(a.to_bits(), b.to_bits(), "{:?}", isa);
+                        let r = starts[k]..starts[k] + n;
+                        prop_assert_eq!(&decision[r.clone()], &expected_decision[r], "{:?}", isa);
+                    }
+                }
+            }
         }
     }
 }

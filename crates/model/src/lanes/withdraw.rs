@@ -1,11 +1,14 @@
-//! S's decisions ([`crate::withdraw::simultaneous`]'s first batch) of `L` campaigns at once,
-//! for a population of sincere users off a network, without events: every user's stay-or-leave
-//! and the data committed, lane by lane bit for bit.
+//! S's decisions ([`crate::withdraw::simultaneous`]'s first batch) and M's loop
+//! ([`crate::withdraw::sequential_in_order`]) of `L` campaigns at once, for a population of
+//! sincere users off a network, without events: every user's stay-or-leave and the data
+//! committed, lane by lane bit for bit. M's lanes run until their first withdrawal that calls
+//! for a re-assignment; such a lane is handed back (the caller plays it with the scalar
+//! protocol, which decides the same users the same way up to there).
 
 use super::{Isa, LaneScratch, gather, lanes_of, run};
 use crate::caps::sincere_stays;
 use crate::params::Game;
-use crate::withdraw::Decision;
+use crate::withdraw::{Decision, ProtocolEnd};
 
 /// The simultaneous decisions of each campaign block at `starts` (n users each, columns
 /// `realized` and `burden`): each user's decision goes to `decision` at her row and the
@@ -100,4 +103,109 @@ pub(crate) fn decide_at_once<const L: usize>(
         }
     }
     committed
+}
+
+/// M's loop ([`crate::withdraw::sequential_in_order`]) of each campaign block at `starts`
+/// (columns `realized` and `burden`, n users each), block k in the order
+/// `orders[k·n..(k + 1)·n]`: `ends[k]` (cleared first) is its end, or `None` if a user withdrew
+/// before the last decision (a re-assignment: the caller plays that campaign with the scalar
+/// protocol; its decisions here are partial). Every user must be sincere, the campaign off a
+/// network and too small for the incremental re-assignment (the caller checks).
+#[allow(clippy::too_many_arguments)]
+pub fn sequential_blocks(
+    isa: Isa,
+    (realized, burden): (&[f64], &[f64]),
+    n: usize,
+    starts: &[usize],
+    orders: &[u32],
+    game: &Game,
+    decision: &mut [Decision],
+    scratch: &mut LaneScratch,
+    ends: &mut Vec<Option<ProtocolEnd>>,
+) {
+    ends.clear();
+    let columns = (realized, burden);
+    run(isa, |isa| match isa.lanes() {
+        8 => sequential_lanes::<8>(columns, n, starts, orders, game, decision, scratch, ends),
+        _ => sequential_lanes::<4>(columns, n, starts, orders, game, decision, scratch, ends),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn sequential_lanes<const L: usize>(
+    (realized, burden): (&[f64], &[f64]),
+    n: usize,
+    starts: &[usize],
+    orders: &[u32],
+    game: &Game,
+    decision: &mut [Decision],
+    scratch: &mut LaneScratch,
+    ends: &mut Vec<Option<ProtocolEnd>>,
+) {
+    for (g, group) in starts.chunks(L).enumerate() {
+        let lane = |l: usize| l.min(group.len() - 1);
+        // Users in each lane's decision order.
+        let order = |l: usize, pos: usize| orders[(g * L + lane(l)) * n + pos] as usize;
+        let realized_l = lanes_of::<L>(&mut scratch.a, n);
+        for (pos, user) in realized_l.iter_mut().enumerate() {
+            for l in 0..L {
+                user[l] = realized[group[lane(l)] + order(l, pos)];
+            }
+        }
+        let burden_l = lanes_of::<L>(&mut scratch.b, n);
+        for (pos, user) in burden_l.iter_mut().enumerate() {
+            for l in 0..L {
+                user[l] = burden[group[lane(l)] + order(l, pos)];
+            }
+        }
+        scratch.decision.resize(n * L, Decision::Undecided);
+        let decided = scratch.decision.as_chunks_mut::<L>().0;
+        let (committed, reassigns) = sequential(
+            scratch.a.as_chunks::<L>().0,
+            scratch.b.as_chunks::<L>().0,
+            game,
+            decided,
+        );
+        for l in 0..group.len() {
+            if reassigns[l] {
+                ends.push(None);
+                continue;
+            }
+            for (pos, user) in decided.iter().enumerate() {
+                decision[group[l] + order(l, pos)] = user[l];
+            }
+            ends.push(Some(ProtocolEnd::Trained {
+                committed: committed[l],
+            }));
+        }
+    }
+}
+
+/// Users decide one at a time in each lane's order (`realized[pos]`, `burden[pos]`: the user at
+/// position pos): each lane's committed data, and whether it met a withdrawal before its last
+/// position (then its later decisions are meaningless).
+#[inline(always)]
+fn sequential<const L: usize>(
+    realized: &[[f64; L]],
+    burden: &[[f64; L]],
+    game: &Game,
+    decision: &mut [[Decision; L]],
+) -> ([f64; L], [bool; L]) {
+    let n = burden.len();
+    let mut committed = [0.0f64; L];
+    let mut reassigns = [false; L];
+    for (pos, ((cw, x), d)) in realized.iter().zip(burden).zip(decision).enumerate() {
+        for l in 0..L {
+            let stay = sincere_stays(cw[l], x[l], game.payment, game.value);
+            d[l] = if stay {
+                Decision::Stay
+            } else {
+                Decision::Withdraw
+            };
+            committed[l] += if stay { x[l] } else { -0.0 };
+            reassigns[l] |= !stay && pos + 1 < n;
+        }
+    }
+    (committed, reassigns)
 }

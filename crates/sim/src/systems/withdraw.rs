@@ -8,7 +8,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
 use bytemuck::TransparentWrapper;
 use datapact_model::lanes::order::order_blocks;
-use datapact_model::lanes::withdraw::decide_at_once_blocks;
+use datapact_model::lanes::withdraw::{decide_at_once_blocks, sequential_blocks};
 use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::withdraw::{
     ProtocolScratch, WithdrawState, order_key_of, sequential_in_order, simultaneous,
@@ -212,14 +212,34 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
         }
     }
 
-    /// S's first decision batch of every campaign of `mechanism` that [`WithdrawPhase::play`]
-    /// would play, in lock step ([`datapact_model::lanes::withdraw`]), for sincere users off a
-    /// network: a campaign that needs no recovery round is done (its end recorded,
-    /// `lanes.done[c]`); the others are left to the scalar protocol, which decides again.
-    pub fn decide_sincerely_at_once(&mut self, mechanism: u16, lanes: &mut DecideLanes) {
+    /// Whether a mechanism's protocol can be played in lock step this batch: untraced, every
+    /// user sincere, off a network, campaigns too small for M's incremental re-assignment.
+    pub fn in_lock_step(&self) -> bool {
+        let batch = &*self.batch;
+        !S::ENABLED
+            && batch.rules.withdraw().all_sincere()
+            && batch.game.network.is_none()
+            && !self
+                .scratch
+                .protocol
+                .reassign
+                .incremental_for(batch.users())
+    }
+
+    /// Plays the campaigns of `mechanism` that [`WithdrawPhase::play`] would play with a
+    /// lock-step `kernel` (sincere users off a network: see [`WithdrawPhase::in_lock_step`]).
+    /// The kernel gets a table's realized costs, burdens and decisions and `lanes.starts`/
+    /// `lanes.slots` (first row and slot of each campaign), and leaves in `lanes.ends` each
+    /// campaign's end, or `None` for one the scalar protocol is to play (`lanes.done` says
+    /// which are played).
+    fn play_in_lock_step(
+        &mut self,
+        mechanism: u16,
+        lanes: &mut DecideLanes,
+        mut kernel: impl FnMut(&Batch, (&[f64], &[f64]), &mut [Decision], &mut DecideLanes),
+    ) {
         let batch = &*self.batch;
         let table = &mut *self.table;
-        let (n, game) = (batch.users(), &batch.game);
         lanes.done.clear();
         lanes.done.resize(batch.campaigns(), false);
         for (members, _, _, realized, _, burden, mut choice, ..) in
@@ -239,36 +259,28 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                 lanes.slots.push(c);
                 lanes.starts.push(rows.start);
             }
-            decide_at_once_blocks(
-                Isa::detect(),
-                (realized, burden),
-                n,
-                &lanes.starts,
-                game,
-                decision,
-                &mut lanes.scratch,
-                &mut lanes.committed,
-            );
-            for (&c, &committed) in lanes.slots.iter().zip(&lanes.committed) {
-                // `simultaneous` goes on to recovery rounds exactly then.
-                if committed < game.need() - game.tolerance() && game.recovery_rounds > 0 {
-                    continue;
+            kernel(batch, (realized, burden), decision, lanes);
+            for (&c, end) in lanes.slots.iter().zip(&lanes.ends) {
+                if let Some(end) = end {
+                    table.end[c] = *end;
+                    lanes.done[c] = true;
                 }
-                table.end[c] = ProtocolEnd::Trained { committed };
-                lanes.done[c] = true;
             }
         }
     }
 }
 
-/// Buffers of S's lock-step decisions, kept across batches.
+/// Buffers of the lock-step protocols, kept across batches.
 #[derive(Default)]
 pub struct DecideLanes {
     /// Per campaign slot: played in lock step.
     done: Vec<bool>,
+    /// One table's campaigns: slots, first rows, orders (M) and ends.
     slots: Vec<usize>,
     starts: Vec<usize>,
+    orders: Vec<u32>,
     committed: Vec<f64>,
+    ends: Vec<Option<ProtocolEnd>>,
     scratch: LaneScratch,
 }
 
@@ -280,13 +292,30 @@ pub fn withdraw_simultaneously<S: Sink>(
     mut phase: WithdrawPhase<S>,
     mut lanes: Local<DecideLanes>,
 ) {
-    let batch = phase.batch();
-    if S::ENABLED || !batch.rules.withdraw().all_sincere() || batch.game.network.is_some() {
+    if !phase.in_lock_step() {
         phase.play(me.id, |p| simultaneous(p.state, p.game, p.scratch, p.sink));
         return;
     }
     let lanes = &mut *lanes;
-    phase.decide_sincerely_at_once(me.id, lanes);
+    phase.play_in_lock_step(me.id, lanes, |batch, columns, decision, lanes| {
+        let (n, game) = (batch.users(), &batch.game);
+        decide_at_once_blocks(
+            Isa::detect(),
+            columns,
+            n,
+            &lanes.starts,
+            game,
+            decision,
+            &mut lanes.scratch,
+            &mut lanes.committed,
+        );
+        lanes.ends.clear();
+        lanes.ends.extend(lanes.committed.iter().map(|&committed| {
+            // `simultaneous` goes on to recovery rounds exactly then.
+            let recovers = committed < game.need() - game.tolerance() && game.recovery_rounds > 0;
+            (!recovers).then_some(ProtocolEnd::Trained { committed })
+        }));
+    });
     phase.play_where(
         me.id,
         |c| lanes.done[c],
@@ -300,15 +329,46 @@ pub fn withdraw_simultaneously<S: Sink>(
 pub fn withdraw_sequentially<S: Sink>(
     me: Res<This<Sequential>>,
     mut phase: WithdrawPhase<S>,
-    mut lanes: Local<OrderLanes>,
+    mut orders: Local<OrderLanes>,
+    mut lanes: Local<DecideLanes>,
 ) {
-    let lanes = &mut *lanes;
-    phase.decision_orders(me.id, lanes);
+    let (orders, lanes) = (&mut *orders, &mut *lanes);
+    phase.decision_orders(me.id, orders);
     let n = phase.batch().users();
-    phase.play(me.id, |p| {
-        let order = &lanes.by_slot[p.campaign * n..(p.campaign + 1) * n];
-        sequential_in_order(p.state, order, p.game, p.scratch, p.sink)
-    });
+    if phase.in_lock_step() {
+        // Campaigns in which nobody withdraws before the last decision need no re-assignment:
+        // played in lock step; the others by the scalar protocol.
+        phase.play_in_lock_step(me.id, lanes, |batch, columns, decision, lanes| {
+            lanes.orders.clear();
+            for &c in &lanes.slots {
+                lanes
+                    .orders
+                    .extend_from_slice(&orders.by_slot[c * n..(c + 1) * n]);
+            }
+            sequential_blocks(
+                Isa::detect(),
+                columns,
+                n,
+                &lanes.starts,
+                &lanes.orders,
+                &batch.game,
+                decision,
+                &mut lanes.scratch,
+                &mut lanes.ends,
+            );
+        });
+    } else {
+        lanes.done.clear();
+        lanes.done.resize(phase.batch().campaigns(), false);
+    }
+    phase.play_where(
+        me.id,
+        |c| lanes.done[c],
+        |p| {
+            let order = &orders.by_slot[p.campaign * n..(p.campaign + 1) * n];
+            sequential_in_order(p.state, order, p.game, p.scratch, p.sink)
+        },
+    );
 }
 
 /// The decision orders of a batch's campaigns of one mechanism, by campaign slot, and the
