@@ -24,10 +24,14 @@ pub fn assign_blocks(
     out: &mut Vec<Assignment>,
 ) {
     out.clear();
-    run(isa, |isa| match isa.lanes() {
-        8 => blocks::<8>(observed, n, starts, game, cap, burden, scratch, out),
-        _ => blocks::<4>(observed, n, starts, game, cap, burden, scratch, out),
-    })
+    run(
+        isa,
+        #[inline(always)]
+        |isa| match isa.lanes() {
+            8 => blocks::<8>(observed, n, starts, game, cap, burden, scratch, out),
+            _ => blocks::<4>(observed, n, starts, game, cap, burden, scratch, out),
+        },
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -19,12 +19,16 @@ pub fn order_blocks(
 ) {
     out.clear();
     out.resize(keys.len() * n, 0);
-    run(isa, |isa| match (isa.lanes(), descending) {
-        (8, false) => blocks::<8, false>(keys, n, out, scratch),
-        (8, true) => blocks::<8, true>(keys, n, out, scratch),
-        (_, false) => blocks::<4, false>(keys, n, out, scratch),
-        (_, true) => blocks::<4, true>(keys, n, out, scratch),
-    })
+    run(
+        isa,
+        #[inline(always)]
+        |isa| match (isa.lanes(), descending) {
+            (8, false) => blocks::<8, false>(keys, n, out, scratch),
+            (8, true) => blocks::<8, true>(keys, n, out, scratch),
+            (_, false) => blocks::<4, false>(keys, n, out, scratch),
+            (_, true) => blocks::<4, true>(keys, n, out, scratch),
+        },
+    )
 }
 
 #[inline(always)]

@@ -34,10 +34,14 @@ pub fn settle_blocks(
 ) {
     out.clear();
     let columns = (realized, burden, decision);
-    run(isa, |isa| match isa.lanes() {
-        8 => blocks::<8>(columns, n, campaigns, game, payoff, scratch, out),
-        _ => blocks::<4>(columns, n, campaigns, game, payoff, scratch, out),
-    })
+    run(
+        isa,
+        #[inline(always)]
+        |isa| match isa.lanes() {
+            8 => blocks::<8>(columns, n, campaigns, game, payoff, scratch, out),
+            _ => blocks::<4>(columns, n, campaigns, game, payoff, scratch, out),
+        },
+    )
 }
 
 #[inline(always)]

@@ -20,10 +20,14 @@ pub fn water_fill_blocks(
     results: &mut Vec<Result<f64, Infeasible>>,
 ) {
     results.clear();
-    run(isa, |isa| match isa.lanes() {
-        8 => blocks::<8>(cost, hi, n, starts, (need, tol), out, scratch, results),
-        _ => blocks::<4>(cost, hi, n, starts, (need, tol), out, scratch, results),
-    })
+    run(
+        isa,
+        #[inline(always)]
+        |isa| match isa.lanes() {
+            8 => blocks::<8>(cost, hi, n, starts, (need, tol), out, scratch, results),
+            _ => blocks::<4>(cost, hi, n, starts, (need, tol), out, scratch, results),
+        },
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

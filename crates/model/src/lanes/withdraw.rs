@@ -27,26 +27,30 @@ pub fn decide_at_once_blocks(
     committed: &mut Vec<f64>,
 ) {
     committed.clear();
-    run(isa, |isa| match isa.lanes() {
-        8 => blocks::<8>(
-            (realized, burden),
-            n,
-            starts,
-            game,
-            decision,
-            scratch,
-            committed,
-        ),
-        _ => blocks::<4>(
-            (realized, burden),
-            n,
-            starts,
-            game,
-            decision,
-            scratch,
-            committed,
-        ),
-    })
+    run(
+        isa,
+        #[inline(always)]
+        |isa| match isa.lanes() {
+            8 => blocks::<8>(
+                (realized, burden),
+                n,
+                starts,
+                game,
+                decision,
+                scratch,
+                committed,
+            ),
+            _ => blocks::<4>(
+                (realized, burden),
+                n,
+                starts,
+                game,
+                decision,
+                scratch,
+                committed,
+            ),
+        },
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -125,10 +129,14 @@ pub fn sequential_blocks(
 ) {
     ends.clear();
     let columns = (realized, burden);
-    run(isa, |isa| match isa.lanes() {
-        8 => sequential_lanes::<8>(columns, n, starts, orders, game, decision, scratch, ends),
-        _ => sequential_lanes::<4>(columns, n, starts, orders, game, decision, scratch, ends),
-    })
+    run(
+        isa,
+        #[inline(always)]
+        |isa| match isa.lanes() {
+            8 => sequential_lanes::<8>(columns, n, starts, orders, game, decision, scratch, ends),
+            _ => sequential_lanes::<4>(columns, n, starts, orders, game, decision, scratch, ends),
+        },
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
