@@ -10,9 +10,11 @@
 //!
 //! **Exactness.** Each lane performs exactly the scalar code's floating-point operations, in the
 //! same order, on the same values: the same expressions (the scalar `#[inline]` functions are
-//! called element by element, never re-derived), sums started from the value Rust's `Sum`
-//! starts from (−0.0) and skipped terms added as −0.0 (the exact identity of `+`) where the
-//! scalar code filters, `+0.0` where it adds `+0.0`. No fused multiply-add is ever formed (Rust
+//! called element by element where they are branch-free; where a scalar function selects, the
+//! lane code writes the same arithmetic with the select as a bit mask, [`pick`], which LLVM
+//! vectorises), sums started from the value Rust's `Sum` starts from (−0.0) and skipped terms
+//! added as −0.0 (the exact identity of `+`) where the scalar code filters, `+0.0` where it adds
+//! `+0.0`. No fused multiply-add is ever formed (Rust
 //! does not contract `a * b + c`, whatever the target features), no sum is reassociated, and
 //! transcendental functions are not called here. A lane whose control flow leaves the common
 //! path (infeasible, free data covering the need, more users than the sort-free level handles)
@@ -178,6 +180,14 @@ pub(crate) fn scatter<const L: usize>(
             column[start + i] = user[l];
         }
     }
+}
+
+/// `if cond { a } else { b }`, bit for bit, as bit masks: LLVM vectorises a loop of these across
+/// lanes, where it turned a loop of selects into a branch per lane.
+#[inline(always)]
+pub fn pick(cond: bool, a: f64, b: f64) -> f64 {
+    let mask = 0u64.wrapping_sub(cond as u64);
+    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
 /// Lane `l` of `lanes`, as a column.

@@ -1,9 +1,10 @@
 //! [`crate::settle::settle_withdrawal_at`] on `L` campaigns at once (the paper's terms, without
 //! events): every user's share and payoff, and the campaign's totals, lane by lane bit for bit.
 
-use super::{Isa, LaneScratch, gather, lanes_of, run, scatter};
+use super::{Isa, LaneScratch, gather, lanes_of, pick, run, scatter};
+use crate::cost::kappa;
 use crate::params::Game;
-use crate::settle::{Outcome, Status, trained_burden, withdrawal_share};
+use crate::settle::{Outcome, Status};
 use crate::withdraw::{Decision, ProtocolEnd};
 
 /// One campaign to settle: its first row in the columns, how its withdraw phase ended and its
@@ -110,14 +111,20 @@ pub(crate) fn settle<const L: usize>(
     let mut withdrawals = [0u32; L];
     for i in 0..n {
         for l in 0..L {
-            let d = decision[i][l];
-            let share = withdrawal_share(d, success[l], burden[i][l], realized[i][l], game);
+            // `withdrawal_share` and `trained_burden` with their selects as bit masks (the
+            // same products and sums; see the tests against the scalar settlement).
+            let (d, x) = (decision[i][l], burden[i][l]);
+            let (stay, decided) = (d == Decision::Stay, d != Decision::Undecided);
+            let full = stay && success[l];
+            let borne = kappa(realized[i][l], x);
+            let paid = pick(full, game.payment * x, 0.0);
+            let borne = pick(full, borne, pick(decided, game.irreversible * borne, 0.0));
             withdrawals[l] += (d == Decision::Withdraw) as u32;
-            kept[l] += trained_burden(d, trained[l], burden[i][l]);
-            privacy_cost[l] += share.borne;
-            paid_total[l] += share.paid;
-            let u = if success[l] { v } else { 0.0 } + share.paid - share.borne;
-            payoff[i][l] = if cancelled[l] { 0.0 } else { u };
+            kept[l] += pick(stay && trained[l], x, 0.0);
+            privacy_cost[l] += borne;
+            paid_total[l] += paid;
+            let u = pick(success[l], v, 0.0) + paid - borne;
+            payoff[i][l] = pick(cancelled[l], 0.0, u);
         }
     }
     std::array::from_fn(|l| {

@@ -2,7 +2,9 @@
 //! [`crate::waterfill`]'s small instances iterated in lock step, each lane masked once it has
 //! converged, until every lane has.
 
-use super::{Fallback, Isa, LaneScratch, gather, lane, lanes_of, padded, run, scatter, set_lane};
+use super::{
+    Fallback, Isa, LaneScratch, gather, lane, lanes_of, padded, pick, run, scatter, set_lane,
+};
 use crate::waterfill::{Infeasible, SMALL, water_fill as scalar_water_fill};
 
 /// [`crate::waterfill::water_fill`] of each campaign block: `cost` and `hi` are columns holding
@@ -76,7 +78,7 @@ pub(crate) fn water_fill<const L: usize>(
     for (c, h) in cost.iter().zip(hi) {
         for l in 0..L {
             capacity[l] += h[l];
-            free[l] += if c[l] <= 0.0 { h[l] } else { -0.0 };
+            free[l] += pick(c[l] <= 0.0, h[l], -0.0);
         }
     }
     let mut results = [Ok(0.0); L];
@@ -105,13 +107,13 @@ pub(crate) fn water_fill<const L: usize>(
     for (x, c) in out.iter_mut().zip(cost) {
         for l in 0..L {
             let v = level[l] / c[l];
-            x[l] = if common[l] { v } else { x[l] };
+            x[l] = pick(common[l], v, x[l]);
         }
     }
     for ((x, c), h) in out.iter_mut().zip(cost).zip(hi) {
         for l in 0..L {
-            let v = if c[l] <= 0.0 { h[l] } else { x[l].min(h[l]) };
-            x[l] = if common[l] { v } else { x[l] };
+            let v = pick(c[l] <= 0.0, h[l], x[l].min(h[l]));
+            x[l] = pick(common[l], v, x[l]);
         }
     }
     for l in 0..L {
@@ -146,13 +148,9 @@ fn small_level<const L: usize>(
     for i in 0..n {
         for l in 0..L {
             let positive = cost[i][l] > 0.0;
-            inv[i][l] = if positive { inv[i][l] } else { 0.0 };
-            cap[i][l] = if positive { hi[i][l] } else { 0.0 };
-            breakpoint[i][l] = if positive {
-                hi[i][l] * cost[i][l]
-            } else {
-                f64::INFINITY
-            };
+            inv[i][l] = pick(positive, inv[i][l], 0.0);
+            cap[i][l] = pick(positive, hi[i][l], 0.0);
+            breakpoint[i][l] = pick(positive, hi[i][l] * cost[i][l], f64::INFINITY);
         }
     }
     let (inv, cap, breakpoint) = (&inv[..n], &cap[..n], &breakpoint[..n]);
@@ -164,18 +162,20 @@ fn small_level<const L: usize>(
         let mut capped = *free;
         let mut slope = [0.0f64; L];
         let mut count = [0u64; L];
-        for i in 0..n {
+        for ((b, u), v) in breakpoint.iter().zip(cap).zip(inv) {
             for l in 0..L {
-                let is_capped = breakpoint[i][l] < level[l];
-                capped[l] += if is_capped { cap[i][l] } else { 0.0 };
-                slope[l] += if is_capped { 0.0 } else { inv[i][l] };
-                count[l] += is_capped as u64;
+                // All ones where capped: the selects as bit masks (+0.0 is all zeros), which
+                // vectorise where LLVM turned the selects into branches per lane.
+                let capped_mask = 0u64.wrapping_sub((b[l] < level[l]) as u64);
+                capped[l] += f64::from_bits(u[l].to_bits() & capped_mask);
+                slope[l] += f64::from_bits(v[l].to_bits() & !capped_mask);
+                count[l] = count[l].wrapping_sub(capped_mask);
             }
         }
         let mut next = [0.0f64; L];
         for l in 0..L {
             let q = (need - capped[l]) / slope[l];
-            next[l] = if slope[l] > 0.0 { q } else { f64::INFINITY };
+            next[l] = pick(slope[l] > 0.0, q, f64::INFINITY);
         }
         let mut capped_at_next = [0u64; L];
         for b in breakpoint {

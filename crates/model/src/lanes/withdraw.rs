@@ -103,7 +103,7 @@ pub(crate) fn decide_at_once<const L: usize>(
             } else {
                 Decision::Withdraw
             };
-            committed[l] += if stay { x[l] } else { -0.0 };
+            committed[l] += super::pick(stay, x[l], -0.0);
         }
     }
     committed
@@ -211,7 +211,7 @@ fn sequential<const L: usize>(
             } else {
                 Decision::Withdraw
             };
-            committed[l] += if stay { x[l] } else { -0.0 };
+            committed[l] += super::pick(stay, x[l], -0.0);
             reassigns[l] |= !stay && pos + 1 < n;
         }
     }
