@@ -270,59 +270,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
-    fn lane_decisions_are_s_decisions(
-        n in 1usize..60, blocks in 1usize..20, seed in any::<u64>(), zeros in 0.0f64..0.3,
-        value in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]), payment in 0.0f64..0.3,
-        threshold in 0.0f64..1.0, rotate in 0usize..20, shared in any::<bool>(),
-    ) {
-        let realized = costs(n, blocks, seed, zeros, shared);
-        let burden: Vec<f64> = costs(n, blocks, seed ^ 0x99, zeros, shared)
-            .into_iter()
-            .map(|x| x.min(1.0))
-            .collect();
-        let g = game(n, value, payment, threshold); // no recovery rounds
-        let rules = Rules::default();
-        let starts = starts(n, blocks, rotate % blocks);
-        let mut expected_decision = vec![Decision::Undecided; n * blocks];
-        let mut expected = Vec::new();
-        let mut scratch = ProtocolScratch::default();
-        let (rule, absorbed) = (vec![0u16; n], vec![false; n]);
-        for &s in &starts {
-            let mut b = burden[s..s + n].to_vec();
-            let st = WithdrawState {
-                observed: &realized[s..s + n],
-                realized: &realized[s..s + n],
-                cap: &realized[s..s + n],
-                burden: &mut b,
-                decision: &mut expected_decision[s..s + n],
-                rule: &rule,
-                rules: rules.withdraw(),
-                absorbed: &absorbed,
-                peers: None,
-            };
-            match simultaneous(st, &g, &mut scratch, &mut NoEvents) {
-                ProtocolEnd::Trained { committed } => expected.push(committed),
-                other => prop_assert!(false, "{:?}", other),
-            }
-        }
-        for isa in Isa::available() {
-            let mut decision = vec![Decision::Undecided; n * blocks];
-            let mut committed = Vec::new();
-            decide_at_once_blocks(
-                isa, (&realized, &burden), n, &starts, &g, &mut decision,
-                &mut LaneScratch::default(), &mut committed,
-            );
-            prop_assert!(same(&committed, &expected), "{:?}: committed differ", isa);
-            prop_assert_eq!(&decision, &expected_decision, "{:?}", isa);
-        }
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
-
-    #[test]
-    fn lane_m_loop_is_m_until_a_reassignment(
+    fn lane_decisions_are_s_and_m_until_a_reassignment(
         n in 1usize..60, blocks in 1usize..20, seed in any::<u64>(), zeros in 0.0f64..0.3,
         value in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]), payment in 0.0f64..0.3,
         threshold in 0.0f64..1.0, rotate in 0usize..20, shared in any::<bool>(),
@@ -371,6 +319,7 @@ proptest! {
                 .any(|&i| expected_decision[s + i as usize] == Decision::Withdraw);
             expected.push((end, early));
         }
+        s_decisions_match(&realized, &burden, n, &starts, &g)?;
         for isa in Isa::available() {
             let mut decision = vec![Decision::Undecided; n * blocks];
             let mut ends = Vec::new();
@@ -395,6 +344,57 @@ proptest! {
             }
         }
     }
+}
+
+/// S's first decisions in lanes equal `simultaneous`'s (without recovery rounds) bit for bit.
+fn s_decisions_match(
+    realized: &[f64],
+    burden: &[f64],
+    n: usize,
+    starts: &[usize],
+    g: &Game,
+) -> Result<(), TestCaseError> {
+    let rules = Rules::default();
+    let mut expected_decision = vec![Decision::Undecided; burden.len()];
+    let mut expected = Vec::new();
+    let mut scratch = ProtocolScratch::default();
+    let (rule, absorbed) = (vec![0u16; n], vec![false; n]);
+    for &s in starts {
+        let r = s..s + n;
+        let mut b = burden[r.clone()].to_vec();
+        let st = WithdrawState {
+            observed: &realized[r.clone()],
+            realized: &realized[r.clone()],
+            cap: &realized[r.clone()],
+            burden: &mut b,
+            decision: &mut expected_decision[r],
+            rule: &rule,
+            rules: rules.withdraw(),
+            absorbed: &absorbed,
+            peers: None,
+        };
+        match simultaneous(st, g, &mut scratch, &mut NoEvents) {
+            ProtocolEnd::Trained { committed } => expected.push(committed),
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+    for isa in Isa::available() {
+        let mut decision = vec![Decision::Undecided; burden.len()];
+        let mut committed = Vec::new();
+        decide_at_once_blocks(
+            isa,
+            (realized, burden),
+            n,
+            starts,
+            g,
+            &mut decision,
+            &mut LaneScratch::default(),
+            &mut committed,
+        );
+        prop_assert!(same(&committed, &expected), "{:?}: committed differ", isa);
+        prop_assert_eq!(&decision, &expected_decision, "{:?}", isa);
+    }
+    Ok(())
 }
 
 /// The instruction sets of this CPU include the baseline, and the lane counts are as documented.

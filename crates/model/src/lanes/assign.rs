@@ -2,7 +2,7 @@
 //! sustainability test, lane by lane bit for bit (without events: a traced campaign logs its
 //! assignment through the scalar function).
 
-use super::{Isa, LaneScratch, gather, lanes_of, padded, run, scatter};
+use super::{Isa, LaneScratch, gather, lanes_of, padded, scatter};
 use crate::assign::Assignment;
 use crate::caps::ir_cap;
 use crate::cost::kappa;
@@ -24,41 +24,21 @@ pub fn assign_blocks(
     out: &mut Vec<Assignment>,
 ) {
     out.clear();
-    run(
-        isa,
-        #[inline(always)]
-        |isa| match isa.lanes() {
-            8 => blocks::<8>(observed, n, starts, game, cap, burden, scratch, out),
-            _ => blocks::<4>(observed, n, starts, game, cap, burden, scratch, out),
-        },
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn blocks<const L: usize>(
-    observed: &[f64],
-    n: usize,
-    starts: &[usize],
-    game: &Game,
-    cap: &mut [f64],
-    burden: &mut [f64],
-    scratch: &mut LaneScratch,
-    out: &mut Vec<Assignment>,
-) {
-    for group in starts.chunks(L) {
-        let starts = padded::<L>(group);
-        gather(observed, &starts, lanes_of::<L>(&mut scratch.a, n));
-        gather(burden, &starts, lanes_of::<L>(&mut scratch.c, n));
-        lanes_of::<L>(&mut scratch.b, n);
-        let observed_l = scratch.a.as_chunks::<L>().0;
-        let cap_l = scratch.b.as_chunks_mut::<L>().0;
-        let burden_l = scratch.c.as_chunks_mut::<L>().0;
-        let a = assign(observed_l, game, cap_l, burden_l, &mut scratch.fallback);
-        scatter(cap_l, &starts, group.len(), cap);
-        scatter(burden_l, &starts, group.len(), burden);
-        out.extend_from_slice(&a[..group.len()]);
-    }
+    for_lanes!(isa, L => {
+        for group in starts.chunks(L) {
+            let starts = padded::<L>(group);
+            gather(observed, &starts, lanes_of::<L>(&mut scratch.a, n));
+            gather(burden, &starts, lanes_of::<L>(&mut scratch.c, n));
+            lanes_of::<L>(&mut scratch.b, n);
+            let observed_l = scratch.a.as_chunks::<L>().0;
+            let cap_l = scratch.b.as_chunks_mut::<L>().0;
+            let burden_l = scratch.c.as_chunks_mut::<L>().0;
+            let a = assign(observed_l, game, cap_l, burden_l, &mut scratch.fallback);
+            scatter(cap_l, &starts, group.len(), cap);
+            scatter(burden_l, &starts, group.len(), burden);
+            out.extend_from_slice(&a[..group.len()]);
+        }
+    })
 }
 
 /// [`crate::assign::assign`] of each lane, bit for bit.

@@ -30,6 +30,27 @@
 //! l), computes, and scatters the results back. Fewer than `L` blocks fill the spare lanes with
 //! copies of the last block, computed and discarded.
 
+/// Runs `$body` compiled for the instruction set `$isa` with the lane count bound to the const
+/// `$l` (8 for AVX-512, 4 otherwise): the body is inlined into a function with the instruction
+/// set's target features (see [`run`]).
+macro_rules! for_lanes {
+    ($isa:expr, $l:ident => $body:block) => {
+        $crate::lanes::run(
+            $isa,
+            #[inline(always)]
+            |isa: $crate::lanes::Isa| {
+                if isa.lanes() == 8 {
+                    const $l: usize = 8;
+                    $body
+                } else {
+                    const $l: usize = 4;
+                    $body
+                }
+            },
+        )
+    };
+}
+
 pub mod assign;
 pub mod order;
 pub mod settle;

@@ -1,7 +1,7 @@
 //! M's decision order ([`crate::withdraw::decision_order`]) of `L` campaigns at once: the same
 //! counting rank as the scalar code, each comparison one vector comparison across the lanes.
 
-use super::{Isa, LaneScratch, lanes_of, run};
+use super::{Isa, LaneScratch, lanes_of};
 use crate::withdraw::{RANK_SORT_MAX, order_by};
 
 /// The decision order of each campaign whose sort key is `keys[k]` (n users each; see
@@ -19,62 +19,49 @@ pub fn order_blocks(
 ) {
     out.clear();
     out.resize(keys.len() * n, 0);
-    run(
-        isa,
-        #[inline(always)]
-        |isa| match (isa.lanes(), descending) {
-            (8, false) => blocks::<8, false>(keys, n, out, scratch),
-            (8, true) => blocks::<8, true>(keys, n, out, scratch),
-            (_, false) => blocks::<4, false>(keys, n, out, scratch),
-            (_, true) => blocks::<4, true>(keys, n, out, scratch),
-        },
-    )
-}
-
-#[inline(always)]
-fn blocks<const L: usize, const DESCENDING: bool>(
-    keys: &[&[f64]],
-    n: usize,
-    out: &mut [u32],
-    scratch: &mut LaneScratch,
-) {
-    for (g, group) in keys.chunks(L).enumerate() {
-        let key = |l: usize| group[l.min(group.len() - 1)];
-        // Keys from +0.0 to +∞ compare as floats in `f64::total_cmp`'s order (the scalar
-        // code's fast path); the others, and large campaigns, take the scalar code.
-        let mut scalar = [n > RANK_SORT_MAX; L];
-        for (l, s) in scalar.iter_mut().enumerate() {
-            *s |= !key(l)
-                .iter()
-                .all(|x| x.to_bits() <= f64::INFINITY.to_bits());
-        }
-        let (first, used) = (g * L, group.len());
-        if scalar[..used].iter().any(|s| !s) {
-            let mut lanes_buf = std::mem::take(&mut scratch.a);
-            let lanes = lanes_of::<L>(&mut lanes_buf, n);
-            for (i, user) in lanes.iter_mut().enumerate() {
-                for l in 0..L {
-                    user[l] = if scalar[l] { 0.0 } else { key(l)[i] };
-                }
+    for_lanes!(isa, L => {
+        for (g, group) in keys.chunks(L).enumerate() {
+            let key = |l: usize| group[l.min(group.len() - 1)];
+            // Keys from +0.0 to +∞ compare as floats in `f64::total_cmp`'s order (the scalar
+            // code's fast path); the others, and large campaigns, take the scalar code.
+            let mut scalar = [n > RANK_SORT_MAX; L];
+            for (l, s) in scalar.iter_mut().enumerate() {
+                *s |= !key(l)
+                    .iter()
+                    .all(|x| x.to_bits() <= f64::INFINITY.to_bits());
             }
-            let mut rank = [[0u64; L]; RANK_SORT_MAX];
-            rank_lanes::<L, DESCENDING>(lanes, &mut rank[..n]);
-            for (i, r) in rank[..n].iter().enumerate() {
-                for l in 0..used {
-                    if !scalar[l] {
-                        out[(first + l) * n + r[l] as usize] = i as u32;
+            let (first, used) = (g * L, group.len());
+            if scalar[..used].iter().any(|s| !s) {
+                let mut lanes_buf = std::mem::take(&mut scratch.a);
+                let lanes = lanes_of::<L>(&mut lanes_buf, n);
+                for (i, user) in lanes.iter_mut().enumerate() {
+                    for l in 0..L {
+                        user[l] = if scalar[l] { 0.0 } else { key(l)[i] };
                     }
                 }
+                let mut rank = [[0u64; L]; RANK_SORT_MAX];
+                if descending {
+                    rank_lanes::<L, true>(lanes, &mut rank[..n]);
+                } else {
+                    rank_lanes::<L, false>(lanes, &mut rank[..n]);
+                }
+                for (i, r) in rank[..n].iter().enumerate() {
+                    for l in 0..used {
+                        if !scalar[l] {
+                            out[(first + l) * n + r[l] as usize] = i as u32;
+                        }
+                    }
+                }
+                scratch.a = lanes_buf;
             }
-            scratch.a = lanes_buf;
+            for l in (0..used).filter(|l| scalar[*l]) {
+                let mut order = std::mem::take(&mut scratch.order);
+                order_by(key(l), descending, &mut order);
+                out[(first + l) * n..(first + l + 1) * n].copy_from_slice(&order);
+                scratch.order = order;
+            }
         }
-        for l in (0..used).filter(|l| scalar[*l]) {
-            let mut order = std::mem::take(&mut scratch.order);
-            order_by(key(l), DESCENDING, &mut order);
-            out[(first + l) * n..(first + l + 1) * n].copy_from_slice(&order);
-            scratch.order = order;
-        }
-    }
+    })
 }
 
 /// `crate::withdraw::rank_order_float` of each lane: user i's position is

@@ -1,7 +1,7 @@
 //! [`crate::settle::settle_withdrawal_at`] on `L` campaigns at once (the paper's terms, without
 //! events): every user's share and payoff, and the campaign's totals, lane by lane bit for bit.
 
-use super::{Isa, LaneScratch, gather, lanes_of, pick, run, scatter};
+use super::{Isa, LaneScratch, gather, lanes_of, pick, scatter};
 use crate::cost::kappa;
 use crate::params::Game;
 use crate::settle::{Outcome, Status};
@@ -34,54 +34,35 @@ pub fn settle_blocks(
     out: &mut Vec<Outcome>,
 ) {
     out.clear();
-    let columns = (realized, burden, decision);
-    run(
-        isa,
-        #[inline(always)]
-        |isa| match isa.lanes() {
-            8 => blocks::<8>(columns, n, campaigns, game, payoff, scratch, out),
-            _ => blocks::<4>(columns, n, campaigns, game, payoff, scratch, out),
-        },
-    )
-}
-
-#[inline(always)]
-fn blocks<const L: usize>(
-    (realized, burden, decision): (&[f64], &[f64], &[Decision]),
-    n: usize,
-    campaigns: &[ToSettle],
-    game: &Game,
-    payoff: &mut [f64],
-    scratch: &mut LaneScratch,
-    out: &mut Vec<Outcome>,
-) {
-    for group in campaigns.chunks(L) {
-        let campaign = |l: usize| group[l.min(group.len() - 1)];
-        let starts: [usize; L] = std::array::from_fn(|l| campaign(l).start);
-        gather(realized, &starts, lanes_of::<L>(&mut scratch.a, n));
-        gather(burden, &starts, lanes_of::<L>(&mut scratch.b, n));
-        lanes_of::<L>(&mut scratch.c, n);
-        scratch.decision.resize(n * L, Decision::Undecided);
-        let decisions = scratch.decision.as_chunks_mut::<L>().0;
-        for (i, user) in decisions.iter_mut().enumerate() {
-            for l in 0..L {
-                user[l] = decision[starts[l] + i];
+    for_lanes!(isa, L => {
+        for group in campaigns.chunks(L) {
+            let campaign = |l: usize| group[l.min(group.len() - 1)];
+            let starts: [usize; L] = std::array::from_fn(|l| campaign(l).start);
+            gather(realized, &starts, lanes_of::<L>(&mut scratch.a, n));
+            gather(burden, &starts, lanes_of::<L>(&mut scratch.b, n));
+            lanes_of::<L>(&mut scratch.c, n);
+            scratch.decision.resize(n * L, Decision::Undecided);
+            let decisions = scratch.decision.as_chunks_mut::<L>().0;
+            for (i, user) in decisions.iter_mut().enumerate() {
+                for l in 0..L {
+                    user[l] = decision[starts[l] + i];
+                }
             }
+            let ends: [ProtocolEnd; L] = std::array::from_fn(|l| campaign(l).end);
+            let backstoppers: [u32; L] = std::array::from_fn(|l| campaign(l).backstoppers);
+            let payoff_l = scratch.c.as_chunks_mut::<L>().0;
+            let o = settle(
+                scratch.a.as_chunks::<L>().0,
+                scratch.b.as_chunks::<L>().0,
+                scratch.decision.as_chunks::<L>().0,
+                (ends, backstoppers),
+                game,
+                payoff_l,
+            );
+            scatter(payoff_l, &starts, group.len(), payoff);
+            out.extend_from_slice(&o[..group.len()]);
         }
-        let ends: [ProtocolEnd; L] = std::array::from_fn(|l| campaign(l).end);
-        let backstoppers: [u32; L] = std::array::from_fn(|l| campaign(l).backstoppers);
-        let payoff_l = scratch.c.as_chunks_mut::<L>().0;
-        let o = settle(
-            scratch.a.as_chunks::<L>().0,
-            scratch.b.as_chunks::<L>().0,
-            scratch.decision.as_chunks::<L>().0,
-            (ends, backstoppers),
-            game,
-            payoff_l,
-        );
-        scatter(payoff_l, &starts, group.len(), payoff);
-        out.extend_from_slice(&o[..group.len()]);
-    }
+    })
 }
 
 /// [`crate::settle::settle_withdrawal_at`] of each lane, bit for bit.

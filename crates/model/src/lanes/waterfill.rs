@@ -2,9 +2,7 @@
 //! [`crate::waterfill`]'s small instances iterated in lock step, each lane masked once it has
 //! converged, until every lane has.
 
-use super::{
-    Fallback, Isa, LaneScratch, gather, lane, lanes_of, padded, pick, run, scatter, set_lane,
-};
+use super::{Fallback, Isa, LaneScratch, gather, lane, lanes_of, padded, pick, scatter, set_lane};
 use crate::waterfill::{Infeasible, SMALL, water_fill as scalar_water_fill};
 
 /// [`crate::waterfill::water_fill`] of each campaign block: `cost` and `hi` are columns holding
@@ -22,42 +20,22 @@ pub fn water_fill_blocks(
     results: &mut Vec<Result<f64, Infeasible>>,
 ) {
     results.clear();
-    run(
-        isa,
-        #[inline(always)]
-        |isa| match isa.lanes() {
-            8 => blocks::<8>(cost, hi, n, starts, (need, tol), out, scratch, results),
-            _ => blocks::<4>(cost, hi, n, starts, (need, tol), out, scratch, results),
-        },
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn blocks<const L: usize>(
-    cost: &[f64],
-    hi: &[f64],
-    n: usize,
-    starts: &[usize],
-    (need, tol): (f64, f64),
-    out: &mut [f64],
-    scratch: &mut LaneScratch,
-    results: &mut Vec<Result<f64, Infeasible>>,
-) {
-    for group in starts.chunks(L) {
-        let starts = padded::<L>(group);
-        let cost_l = lanes_of::<L>(&mut scratch.a, n);
-        gather(cost, &starts, cost_l);
-        let hi_l = lanes_of::<L>(&mut scratch.b, n);
-        gather(hi, &starts, hi_l);
-        let out_l = lanes_of::<L>(&mut scratch.c, n);
-        gather(out, &starts, out_l);
-        let (cost_l, hi_l) = (scratch.a.as_chunks::<L>().0, scratch.b.as_chunks::<L>().0);
-        let out_l = scratch.c.as_chunks_mut::<L>().0;
-        let r = water_fill(cost_l, hi_l, need, tol, out_l, &mut scratch.fallback);
-        scatter(out_l, &starts, group.len(), out);
-        results.extend_from_slice(&r[..group.len()]);
-    }
+    for_lanes!(isa, L => {
+        for group in starts.chunks(L) {
+            let starts = padded::<L>(group);
+            let cost_l = lanes_of::<L>(&mut scratch.a, n);
+            gather(cost, &starts, cost_l);
+            let hi_l = lanes_of::<L>(&mut scratch.b, n);
+            gather(hi, &starts, hi_l);
+            let out_l = lanes_of::<L>(&mut scratch.c, n);
+            gather(out, &starts, out_l);
+            let (cost_l, hi_l) = (scratch.a.as_chunks::<L>().0, scratch.b.as_chunks::<L>().0);
+            let out_l = scratch.c.as_chunks_mut::<L>().0;
+            let r = water_fill(cost_l, hi_l, need, tol, out_l, &mut scratch.fallback);
+            scatter(out_l, &starts, group.len(), out);
+            results.extend_from_slice(&r[..group.len()]);
+        }
+    })
 }
 
 /// [`crate::waterfill::water_fill`] of each lane (`cost[i][l]`, `hi[i][l]`: user i of lane l),

@@ -5,7 +5,7 @@
 //! for a re-assignment; such a lane is handed back (the caller plays it with the scalar
 //! protocol, which decides the same users the same way up to there).
 
-use super::{Isa, LaneScratch, gather, lanes_of, run};
+use super::{Isa, LaneScratch, gather, lanes_of};
 use crate::caps::sincere_stays;
 use crate::params::Game;
 use crate::withdraw::{Decision, ProtocolEnd};
@@ -27,86 +27,27 @@ pub fn decide_at_once_blocks(
     committed: &mut Vec<f64>,
 ) {
     committed.clear();
-    run(
-        isa,
-        #[inline(always)]
-        |isa| match isa.lanes() {
-            8 => blocks::<8>(
-                (realized, burden),
-                n,
-                starts,
+    for_lanes!(isa, L => {
+        for group in starts.chunks(L) {
+            let starts = super::padded::<L>(group);
+            gather(realized, &starts, lanes_of::<L>(&mut scratch.a, n));
+            gather(burden, &starts, lanes_of::<L>(&mut scratch.b, n));
+            scratch.decision.resize(n * L, Decision::Undecided);
+            let decided = scratch.decision.as_chunks_mut::<L>().0;
+            let (c, _) = decide_in_turn(
+                scratch.a.as_chunks::<L>().0,
+                scratch.b.as_chunks::<L>().0,
                 game,
-                decision,
-                scratch,
-                committed,
-            ),
-            _ => blocks::<4>(
-                (realized, burden),
-                n,
-                starts,
-                game,
-                decision,
-                scratch,
-                committed,
-            ),
-        },
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn blocks<const L: usize>(
-    (realized, burden): (&[f64], &[f64]),
-    n: usize,
-    starts: &[usize],
-    game: &Game,
-    decision: &mut [Decision],
-    scratch: &mut LaneScratch,
-    committed: &mut Vec<f64>,
-) {
-    for group in starts.chunks(L) {
-        let starts = super::padded::<L>(group);
-        gather(realized, &starts, lanes_of::<L>(&mut scratch.a, n));
-        gather(burden, &starts, lanes_of::<L>(&mut scratch.b, n));
-        scratch.decision.resize(n * L, Decision::Undecided);
-        let decided = scratch.decision.as_chunks_mut::<L>().0;
-        let c = decide_at_once(
-            scratch.a.as_chunks::<L>().0,
-            scratch.b.as_chunks::<L>().0,
-            game,
-            decided,
-        );
-        for (l, &start) in starts.iter().enumerate().take(group.len()) {
-            for (i, user) in decided.iter().enumerate() {
-                decision[start + i] = user[l];
+                decided,
+            );
+            for (l, &start) in starts.iter().enumerate().take(group.len()) {
+                for (i, user) in decided.iter().enumerate() {
+                    decision[start + i] = user[l];
+                }
             }
+            committed.extend_from_slice(&c[..group.len()]);
         }
-        committed.extend_from_slice(&c[..group.len()]);
-    }
-}
-
-/// Every user of each lane decides sincerely on her burden; returns each lane's committed data
-/// (from +0.0 in user order; a leaver adds −0.0, which leaves the sum's bits as they are).
-#[inline(always)]
-pub(crate) fn decide_at_once<const L: usize>(
-    realized: &[[f64; L]],
-    burden: &[[f64; L]],
-    game: &Game,
-    decision: &mut [[Decision; L]],
-) -> [f64; L] {
-    let mut committed = [0.0f64; L];
-    for ((cw, x), d) in realized.iter().zip(burden).zip(decision) {
-        for l in 0..L {
-            let stay = sincere_stays(cw[l], x[l], game.payment, game.value);
-            d[l] = if stay {
-                Decision::Stay
-            } else {
-                Decision::Withdraw
-            };
-            committed[l] += super::pick(stay, x[l], -0.0);
-        }
-    }
-    committed
+    })
 }
 
 /// M's loop ([`crate::withdraw::sequential_in_order`]) of each campaign block at `starts`
@@ -128,73 +69,54 @@ pub fn sequential_blocks(
     ends: &mut Vec<Option<ProtocolEnd>>,
 ) {
     ends.clear();
-    let columns = (realized, burden);
-    run(
-        isa,
-        #[inline(always)]
-        |isa| match isa.lanes() {
-            8 => sequential_lanes::<8>(columns, n, starts, orders, game, decision, scratch, ends),
-            _ => sequential_lanes::<4>(columns, n, starts, orders, game, decision, scratch, ends),
-        },
-    )
+    for_lanes!(isa, L => {
+        for (g, group) in starts.chunks(L).enumerate() {
+            let lane = |l: usize| l.min(group.len() - 1);
+            // Users in each lane's decision order.
+            let order = |l: usize, pos: usize| orders[(g * L + lane(l)) * n + pos] as usize;
+            let realized_l = lanes_of::<L>(&mut scratch.a, n);
+            for (pos, user) in realized_l.iter_mut().enumerate() {
+                for l in 0..L {
+                    user[l] = realized[group[lane(l)] + order(l, pos)];
+                }
+            }
+            let burden_l = lanes_of::<L>(&mut scratch.b, n);
+            for (pos, user) in burden_l.iter_mut().enumerate() {
+                for l in 0..L {
+                    user[l] = burden[group[lane(l)] + order(l, pos)];
+                }
+            }
+            scratch.decision.resize(n * L, Decision::Undecided);
+            let decided = scratch.decision.as_chunks_mut::<L>().0;
+            let (committed, reassigns) = decide_in_turn(
+                scratch.a.as_chunks::<L>().0,
+                scratch.b.as_chunks::<L>().0,
+                game,
+                decided,
+            );
+            for l in 0..group.len() {
+                if reassigns[l] {
+                    ends.push(None);
+                    continue;
+                }
+                for (pos, user) in decided.iter().enumerate() {
+                    decision[group[l] + order(l, pos)] = user[l];
+                }
+                ends.push(Some(ProtocolEnd::Trained {
+                    committed: committed[l],
+                }));
+            }
+        }
+    })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Every user of each lane decides sincerely on her burden, in turn (`realized[pos]`,
+/// `burden[pos]`: the user at position pos, in user order for S, in decision order for M):
+/// each lane's committed data (from +0.0 in turn; a leaver adds −0.0, which leaves the sum's
+/// bits as they are), and whether someone withdrew before the last position (M re-assigns
+/// then, and its later decisions here are meaningless).
 #[inline(always)]
-fn sequential_lanes<const L: usize>(
-    (realized, burden): (&[f64], &[f64]),
-    n: usize,
-    starts: &[usize],
-    orders: &[u32],
-    game: &Game,
-    decision: &mut [Decision],
-    scratch: &mut LaneScratch,
-    ends: &mut Vec<Option<ProtocolEnd>>,
-) {
-    for (g, group) in starts.chunks(L).enumerate() {
-        let lane = |l: usize| l.min(group.len() - 1);
-        // Users in each lane's decision order.
-        let order = |l: usize, pos: usize| orders[(g * L + lane(l)) * n + pos] as usize;
-        let realized_l = lanes_of::<L>(&mut scratch.a, n);
-        for (pos, user) in realized_l.iter_mut().enumerate() {
-            for l in 0..L {
-                user[l] = realized[group[lane(l)] + order(l, pos)];
-            }
-        }
-        let burden_l = lanes_of::<L>(&mut scratch.b, n);
-        for (pos, user) in burden_l.iter_mut().enumerate() {
-            for l in 0..L {
-                user[l] = burden[group[lane(l)] + order(l, pos)];
-            }
-        }
-        scratch.decision.resize(n * L, Decision::Undecided);
-        let decided = scratch.decision.as_chunks_mut::<L>().0;
-        let (committed, reassigns) = sequential(
-            scratch.a.as_chunks::<L>().0,
-            scratch.b.as_chunks::<L>().0,
-            game,
-            decided,
-        );
-        for l in 0..group.len() {
-            if reassigns[l] {
-                ends.push(None);
-                continue;
-            }
-            for (pos, user) in decided.iter().enumerate() {
-                decision[group[l] + order(l, pos)] = user[l];
-            }
-            ends.push(Some(ProtocolEnd::Trained {
-                committed: committed[l],
-            }));
-        }
-    }
-}
-
-/// Users decide one at a time in each lane's order (`realized[pos]`, `burden[pos]`: the user at
-/// position pos): each lane's committed data, and whether it met a withdrawal before its last
-/// position (then its later decisions are meaningless).
-#[inline(always)]
-fn sequential<const L: usize>(
+fn decide_in_turn<const L: usize>(
     realized: &[[f64; L]],
     burden: &[[f64; L]],
     game: &Game,
