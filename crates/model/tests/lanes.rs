@@ -41,7 +41,7 @@ fn costs(n: usize, blocks: usize, seed: u64, zeros: f64, shared: bool) -> Vec<f6
             } else if u < 0.6 {
                 next() * 2.0
             } else {
-                -next().max(1e-300).ln() * 0.5
+                -libm::log(next().max(1e-300)) * 0.5
             };
             column.push(v);
         }
