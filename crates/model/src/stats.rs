@@ -244,26 +244,65 @@ pub enum Better {
     Lower,
 }
 
+/// How the `contrasts` table compares a statistic: which way is better, and the words its
+/// column descriptions are made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Contrast {
+    /// Which way is better (`{stem}_a_better` counts the replications where A is strictly better).
+    pub better: Better,
+    /// What is differenced, as `{stem}_diff`'s description names it: "the privacy cost borne".
+    pub of: &'static str,
+    /// When A is strictly better, as `{stem}_a_better`'s description says it: "A paid less than B".
+    pub a_better: &'static str,
+}
+
+/// How the `rounds` table (one row per campaign) gives a statistic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoundsColumn {
+    /// A `Float64` column named by the stem, with this description.
+    Real(&'static str),
+    /// A `UInt32` column (a count) named by the stem, with this description.
+    Count(&'static str),
+    /// No column of its own: the campaign's `status` says it (success, null outcome).
+    Status,
+}
+
 /// The declaration of one outcome statistic: what it reads from a campaign's [`Outcome`],
-/// where the `cells` table writes its mean and standard error, and whether (and which way) the
-/// `contrasts` table compares it. The one place a core statistic is written: [`CellStats`],
-/// the simulator's paired contrasts, the runner's rows, `datapact diff`, the report and the
-/// scenario reader's lists of metrics iterate [`Stat::ALL`] and read these fields by name.
+/// the columns it makes in the `cells`, `rounds` and `contrasts` tables (names, descriptions),
+/// and whether (and which way) the `contrasts` table compares it. The one place a core
+/// statistic is written: [`CellStats`], the simulator's paired contrasts, the trace's column
+/// declarations, the runner's rows, `datapact diff`, the report and the scenario reader's lists
+/// of metrics iterate [`Stat::ALL`] and read these fields by name.
 #[derive(Clone, Copy, Debug)]
 pub struct StatSpec {
-    /// Its stem: `welfare`. Its contrast columns are `{stem}_diff`, `{stem}_diff_se` and
-    /// `{stem}_a_better`.
+    /// Its stem: `welfare`. Its `rounds` column is `{stem}`, its contrast columns are
+    /// `{stem}_diff`, `{stem}_diff_se` and `{stem}_a_better`.
     pub stem: &'static str,
     /// Its `cells` column, the mean over the replications: `welfare_mean`, `success_rate`.
     pub column: &'static str,
-    /// Its standard-error column in `cells` (`{stem}_se`), or `None` when none is written.
+    /// Its standard-error column in `cells` (`{stem}_se`, described as "Standard error of
+    /// {column}."), or `None` when none is written.
     pub se_column: Option<&'static str>,
     /// Its value in one campaign's outcome.
     pub value: fn(&Outcome) -> f64,
-    /// `Some(better)` when the `contrasts` table compares it; `None` when it does not.
-    pub contrast: Option<Better>,
+    /// `Some` when the `contrasts` table compares it; `None` when it does not.
+    pub contrast: Option<Contrast>,
     /// What it is, as the report labels it.
     pub label: &'static str,
+    /// The description of its `cells` column (the trace's field metadata and `docs/schema.md`).
+    pub doc: &'static str,
+    /// Its column in the `rounds` table.
+    pub rounds: RoundsColumn,
+}
+
+impl StatSpec {
+    /// Which way is better, when the `contrasts` table compares it.
+    pub const fn better(&self) -> Option<Better> {
+        match self.contrast {
+            Some(c) => Some(c.better),
+            None => None,
+        }
+    }
 }
 
 /// A core outcome statistic of the `cells` table. Declared once, in [`Stat::spec`]; plugin
@@ -316,100 +355,130 @@ impl Stat {
     /// The statistics the `contrasts` table compares, in its column order.
     pub const CONTRASTED: [Stat; N_CONTRASTED] = Stat::filtered(false);
 
-    /// The declaration of each statistic.
+    /// The declaration of each statistic: adding one is a variant, its arm here (its columns
+    /// follow) and its place in [`Stat::ALL`].
     pub const fn spec(self) -> StatSpec {
-        const fn spec(
-            stem: &'static str,
-            column: &'static str,
-            se_column: Option<&'static str>,
-            value: fn(&Outcome) -> f64,
-            contrast: Option<Better>,
-            label: &'static str,
-        ) -> StatSpec {
-            StatSpec {
-                stem,
-                column,
-                se_column,
-                value,
-                contrast,
-                label,
-            }
-        }
         use Better::{Higher, Lower};
         match self {
-            Stat::Success => spec(
-                "success",
-                "success_rate",
-                Some("success_se"),
-                |o| o.success() as u8 as f64,
-                Some(Higher),
-                "success probability",
-            ),
-            Stat::Welfare => spec(
-                "welfare",
-                "welfare_mean",
-                Some("welfare_se"),
-                |o| o.welfare,
-                Some(Higher),
-                "mean welfare per campaign",
-            ),
-            Stat::PrivacyCost => spec(
-                "privacy_cost",
-                "privacy_cost_mean",
-                Some("privacy_cost_se"),
-                |o| o.privacy_cost,
-                Some(Lower),
-                "mean privacy cost per campaign",
-            ),
-            Stat::Subsidy => spec(
-                "subsidy",
-                "subsidy_mean",
-                Some("subsidy_se"),
-                |o| o.subsidy,
-                Some(Lower),
-                "mean subsidy per campaign",
-            ),
+            Stat::Success => StatSpec {
+                stem: "success",
+                column: "success_rate",
+                se_column: Some("success_se"),
+                value: |o| o.success() as u8 as f64,
+                contrast: Some(Contrast {
+                    better: Higher,
+                    of: "the success indicator 1{success}",
+                    a_better: "A succeeded and B did not",
+                }),
+                label: "success probability",
+                doc: "Fraction of replications whose campaign succeeded (the model improved).",
+                rounds: RoundsColumn::Status,
+            },
+            Stat::Welfare => StatSpec {
+                stem: "welfare",
+                column: "welfare_mean",
+                se_column: Some("welfare_se"),
+                value: |o| o.welfare,
+                contrast: Some(Contrast {
+                    better: Higher,
+                    of: "welfare",
+                    a_better: "A's welfare exceeds B's",
+                }),
+                label: "mean welfare per campaign",
+                doc: "Mean social welfare per campaign: n·V·1{success} minus the privacy cost borne.",
+                rounds: RoundsColumn::Real(
+                    "Social welfare of the campaign: n·V·1{success} minus the privacy cost borne.",
+                ),
+            },
+            Stat::PrivacyCost => StatSpec {
+                stem: "privacy_cost",
+                column: "privacy_cost_mean",
+                se_column: Some("privacy_cost_se"),
+                value: |o| o.privacy_cost,
+                contrast: Some(Contrast {
+                    better: Lower,
+                    of: "the privacy cost borne",
+                    a_better: "A's privacy cost is below B's",
+                }),
+                label: "mean privacy cost per campaign",
+                doc: "Mean total privacy cost actually borne by users per campaign.",
+                rounds: RoundsColumn::Real("Total privacy cost actually borne by users."),
+            },
+            Stat::Subsidy => StatSpec {
+                stem: "subsidy",
+                column: "subsidy_mean",
+                se_column: Some("subsidy_se"),
+                value: |o| o.subsidy,
+                contrast: Some(Contrast {
+                    better: Lower,
+                    of: "the subsidy paid",
+                    a_better: "A paid less than B",
+                }),
+                label: "mean subsidy per campaign",
+                doc: "Mean total payment made by the provider per campaign.",
+                rounds: RoundsColumn::Real("Total payment made by the provider."),
+            },
             // Not contrasted: S and M never leak.
-            Stat::Leakage => spec(
-                "leakage",
-                "leakage_mean",
-                Some("leakage_se"),
-                |o| o.leakage,
-                None,
-                "mean leakage per campaign",
-            ),
-            Stat::Data => spec(
-                "data",
-                "data_mean",
-                Some("data_se"),
-                |o| o.data,
-                Some(Higher),
-                "mean data kept per campaign",
-            ),
-            Stat::Withdrawals => spec(
-                "withdrawals",
-                "withdrawals_mean",
-                Some("withdrawals_se"),
-                |o| o.withdrawals as f64,
-                Some(Lower),
-                "mean withdrawals per campaign",
-            ),
-            Stat::Null => spec(
-                "null",
-                "null_rate",
-                None,
-                |o| (o.status == Status::Null) as u8 as f64,
-                None,
-                "null-outcome probability",
-            ),
-            Stat::Backstoppers => spec(
-                "backstoppers",
-                "backstoppers_mean",
-                None,
-                |o| o.backstoppers as f64,
-                None,
-                "mean backstoppers per campaign",
-            ),
+            Stat::Leakage => StatSpec {
+                stem: "leakage",
+                column: "leakage_mean",
+                se_column: Some("leakage_se"),
+                value: |o| o.leakage,
+                contrast: None,
+                label: "mean leakage per campaign",
+                doc: "Mean subsidy paid in campaigns where the model did not improve.",
+                rounds: RoundsColumn::Real("Subsidy paid although the model did not improve."),
+            },
+            Stat::Data => StatSpec {
+                stem: "data",
+                column: "data_mean",
+                se_column: Some("data_se"),
+                value: |o| o.data,
+                contrast: Some(Contrast {
+                    better: Higher,
+                    of: "the data kept",
+                    a_better: "A kept more data than B",
+                }),
+                label: "mean data kept per campaign",
+                doc: "Mean total data kept for training per campaign (units of data).",
+                rounds: RoundsColumn::Real("Total data kept for training (units of data)."),
+            },
+            Stat::Withdrawals => StatSpec {
+                stem: "withdrawals",
+                column: "withdrawals_mean",
+                se_column: Some("withdrawals_se"),
+                value: |o| o.withdrawals as f64,
+                contrast: Some(Contrast {
+                    better: Lower,
+                    of: "the number of withdrawals",
+                    a_better: "fewer users withdrew under A than under B",
+                }),
+                label: "mean withdrawals per campaign",
+                doc: "Mean number of users who withdrew per campaign.",
+                rounds: RoundsColumn::Count("Number of users who withdrew."),
+            },
+            Stat::Null => StatSpec {
+                stem: "null",
+                column: "null_rate",
+                se_column: None,
+                value: |o| (o.status == Status::Null) as u8 as f64,
+                contrast: None,
+                label: "null-outcome probability",
+                doc: "Fraction of replications that ended in a null outcome (unsustainable: no data, no payment).",
+                rounds: RoundsColumn::Status,
+            },
+            Stat::Backstoppers => StatSpec {
+                stem: "backstoppers",
+                column: "backstoppers_mean",
+                se_column: None,
+                value: |o| o.backstoppers as f64,
+                contrast: None,
+                label: "mean backstoppers per campaign",
+                doc: "Mean number of backstoppers per campaign (users assigned a burden below their cap).",
+                rounds: RoundsColumn::Count(
+                    "Number of backstoppers: users whose assigned burden is below their cap.",
+                ),
+            },
         }
     }
 

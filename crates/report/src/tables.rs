@@ -2,11 +2,13 @@
 //!
 //! Only the columns the figures and claims need are kept; they are read through the typed
 //! column readers that `datapact-trace` generates from its column declarations, so a renamed or
-//! retyped column is a compile error here, not a runtime one. Swept columns are carried as
+//! retyped column is a compile error here, not a runtime one; the statistic columns are read by
+//! the names the model's statistic declarations give them (`Stat::spec`). Swept columns are carried as
 //! `coords` in the order of [`CellTable::swept`] (etc.), so a table from any scenario loads.
 
 use std::collections::BTreeMap;
 
+use datapact_model::stats::Stat;
 use datapact_trace::arrow::array::{Array, Float64Array, RecordBatch, StringArray};
 use datapact_trace::{
     CellsColumns, ContrastsColumns, DiagnosticsColumns, RoundsColumns, Table, typed_column,
@@ -287,6 +289,17 @@ pub fn cells_from_batches(
     for b in batches {
         let coords = coords_of(b, Table::Cells, swept, categories)?;
         let c = CellsColumns::new(b)?;
+        // The statistic columns, by the names the model declares.
+        let mean = |s: Stat| typed_column::<Float64Array>(b, Table::Cells, s.column());
+        let se = |s: Stat| {
+            let column = s.spec().se_column.unwrap_or_default();
+            typed_column::<Float64Array>(b, Table::Cells, column)
+        };
+        let (success, success_se) = (mean(Stat::Success)?, se(Stat::Success)?);
+        let (welfare, privacy_cost) = (mean(Stat::Welfare)?, mean(Stat::PrivacyCost)?);
+        let (subsidy, data) = (mean(Stat::Subsidy)?, mean(Stat::Data)?);
+        let (leakage, leakage_se) = (mean(Stat::Leakage)?, se(Stat::Leakage)?);
+        let (withdrawals, null) = (mean(Stat::Withdrawals)?, mean(Stat::Null)?);
         for i in 0..b.num_rows() {
             rows.push(CellRecord {
                 cell: c.cell.value(i),
@@ -294,16 +307,16 @@ pub fn cells_from_batches(
                 coords: coords.iter().map(|x| x.value(i)).collect(),
                 mechanism: c.mechanism.value(i).to_string(),
                 reps: c.reps.value(i),
-                success_rate: c.success_rate.value(i),
-                success_se: c.success_se.value(i),
-                welfare_mean: c.welfare_mean.value(i),
-                privacy_cost_mean: c.privacy_cost_mean.value(i),
-                subsidy_mean: c.subsidy_mean.value(i),
-                leakage_mean: c.leakage_mean.value(i),
-                leakage_se: c.leakage_se.value(i),
-                data_mean: c.data_mean.value(i),
-                withdrawals_mean: c.withdrawals_mean.value(i),
-                null_rate: c.null_rate.value(i),
+                success_rate: success.value(i),
+                success_se: success_se.value(i),
+                welfare_mean: welfare.value(i),
+                privacy_cost_mean: privacy_cost.value(i),
+                subsidy_mean: subsidy.value(i),
+                leakage_mean: leakage.value(i),
+                leakage_se: leakage_se.value(i),
+                data_mean: data.value(i),
+                withdrawals_mean: withdrawals.value(i),
+                null_rate: null.value(i),
             });
         }
     }
@@ -355,7 +368,18 @@ pub fn contrasts_from_batches(
     for b in batches {
         let coords = coords_of(b, Table::Contrasts, swept, categories)?;
         let c = ContrastsColumns::new(b)?;
-        let paired = |d: &Float64Array, se: &Float64Array, i: usize| Paired {
+        // `{stem}_diff` and `{stem}_diff_se` of a contrasted statistic, by its declared stem.
+        let columns = |s: Stat| -> Result<_, ReportError> {
+            let stem = s.spec().stem;
+            let column = |name: String| typed_column::<Float64Array>(b, Table::Contrasts, &name);
+            Ok((
+                column(format!("{stem}_diff"))?,
+                column(format!("{stem}_diff_se"))?,
+            ))
+        };
+        let (success, welfare) = (columns(Stat::Success)?, columns(Stat::Welfare)?);
+        let (privacy_cost, subsidy) = (columns(Stat::PrivacyCost)?, columns(Stat::Subsidy)?);
+        let paired = |(d, se): (&Float64Array, &Float64Array), i: usize| Paired {
             diff: d.value(i),
             se: se.value(i),
         };
@@ -367,10 +391,10 @@ pub fn contrasts_from_batches(
                 a: c.mechanism_a.value(i).to_string(),
                 b: c.mechanism_b.value(i).to_string(),
                 reps: c.reps.value(i),
-                success: paired(c.success_diff, c.success_diff_se, i),
-                welfare: paired(c.welfare_diff, c.welfare_diff_se, i),
-                privacy_cost: paired(c.privacy_cost_diff, c.privacy_cost_diff_se, i),
-                subsidy: paired(c.subsidy_diff, c.subsidy_diff_se, i),
+                success: paired(success, i),
+                welfare: paired(welfare, i),
+                privacy_cost: paired(privacy_cost, i),
+                subsidy: paired(subsidy, i),
             });
         }
     }
@@ -385,6 +409,14 @@ pub fn rounds_from_batches(batches: &[RecordBatch]) -> Result<RoundTable, Report
     let mut rows = Vec::new();
     for b in batches {
         let c = RoundsColumns::new(b)?;
+        // A statistic's column, named by its declared stem.
+        let value = |s: Stat| typed_column::<Float64Array>(b, Table::Rounds, s.spec().stem);
+        let (welfare, privacy_cost) = (value(Stat::Welfare)?, value(Stat::PrivacyCost)?);
+        let (subsidy, leakage, data) = (
+            value(Stat::Subsidy)?,
+            value(Stat::Leakage)?,
+            value(Stat::Data)?,
+        );
         for i in 0..b.num_rows() {
             rows.push(RoundRecord {
                 cell: c.cell.value(i),
@@ -392,11 +424,11 @@ pub fn rounds_from_batches(batches: &[RecordBatch]) -> Result<RoundTable, Report
                 mechanism: c.mechanism.value(i).to_string(),
                 status: c.status.value(i).to_string(),
                 success: c.success.value(i),
-                welfare: c.welfare.value(i),
-                privacy_cost: c.privacy_cost.value(i),
-                subsidy: c.subsidy.value(i),
-                leakage: c.leakage.value(i),
-                data: c.data.value(i),
+                welfare: welfare.value(i),
+                privacy_cost: privacy_cost.value(i),
+                subsidy: subsidy.value(i),
+                leakage: leakage.value(i),
+                data: data.value(i),
             });
         }
     }

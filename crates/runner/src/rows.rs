@@ -6,8 +6,8 @@ use datapact_sim::{CellOutput, PluginSet, RunSpec};
 use datapact_trace::{
     BatchBuilder, CellNetwork, CellRow, CellsBuilder, ContrastRow, ContrastsBuilder,
     DiagnosticsBuilder, DiagnosticsRow, EventNetwork, EventRow, EventsBuilder, MetricColumn,
-    MetricSummary, PartWriter, RoundNetwork, RoundRow, RoundStatus, RoundsBuilder, UserNetwork,
-    UserRow, UsersBuilder,
+    MetricSummary, PairedSummaries, PairedSummary, PartWriter, RoundNetwork, RoundRow, RoundStatus,
+    RoundsBuilder, StatSummaries, StatSummary, StatValues, UserNetwork, UserRow, UsersBuilder,
 };
 
 use crate::error::RunnerError;
@@ -170,13 +170,7 @@ pub(crate) fn append(
                         datapact_model::Status::Failure => RoundStatus::Failure,
                         datapact_model::Status::Null => RoundStatus::Null,
                     },
-                    welfare: oc.welfare,
-                    privacy_cost: oc.privacy_cost,
-                    subsidy: oc.subsidy,
-                    leakage: oc.leakage,
-                    data: oc.data,
-                    withdrawals: oc.withdrawals,
-                    backstoppers: oc.backstoppers,
+                    stats: StatValues::of(oc),
                     metrics: &metrics,
                 },
                 &RoundNetwork {
@@ -247,8 +241,8 @@ pub(crate) fn append(
     Ok(())
 }
 
-/// One `cells` row: each core statistic of `s` in the columns its declaration
-/// ([`Stat::spec`]) names (guarded by `each_statistic_lands_in_its_declared_column`).
+/// One `cells` row: each core statistic's mean and SE from `s`, by statistic (the trace puts
+/// each in the columns its declaration, [`Stat::spec`], names).
 fn cell_row<'a>(
     cell: u32,
     coords: &'a [f64],
@@ -263,28 +257,16 @@ fn cell_row<'a>(
         round,
         mechanism,
         reps: s.reps() as u32,
-        success_rate: s.get(Stat::Success).mean(),
-        success_se: s.get(Stat::Success).se(),
-        welfare_mean: s.get(Stat::Welfare).mean(),
-        welfare_se: s.get(Stat::Welfare).se(),
-        privacy_cost_mean: s.get(Stat::PrivacyCost).mean(),
-        privacy_cost_se: s.get(Stat::PrivacyCost).se(),
-        subsidy_mean: s.get(Stat::Subsidy).mean(),
-        subsidy_se: s.get(Stat::Subsidy).se(),
-        leakage_mean: s.get(Stat::Leakage).mean(),
-        leakage_se: s.get(Stat::Leakage).se(),
-        data_mean: s.get(Stat::Data).mean(),
-        data_se: s.get(Stat::Data).se(),
-        withdrawals_mean: s.get(Stat::Withdrawals).mean(),
-        withdrawals_se: s.get(Stat::Withdrawals).se(),
-        null_rate: s.get(Stat::Null).mean(),
-        backstoppers_mean: s.get(Stat::Backstoppers).mean(),
+        stats: StatSummaries::from_fn(|stat| StatSummary {
+            mean: s.get(stat).mean(),
+            se: s.get(stat).se(),
+        }),
         metrics,
     }
 }
 
 /// One `contrasts` row of the pair (A, B) = `mechanisms`: each contrasted statistic of `pair`
-/// (A − B, or B − A when `reversed`) in the columns its declaration names.
+/// (A − B, or B − A when `reversed`), by statistic.
 fn contrast_row<'a>(
     cell: u32,
     coords: &'a [f64],
@@ -293,14 +275,6 @@ fn contrast_row<'a>(
     pair: &PairStats,
     reversed: bool,
 ) -> ContrastRow<'a> {
-    let c = |stat: Stat| {
-        pair.get(stat)
-            .expect("a contrasts column of a contrasted statistic")
-            .oriented(reversed)
-    };
-    let (success, welfare, privacy_cost) =
-        (c(Stat::Success), c(Stat::Welfare), c(Stat::PrivacyCost));
-    let (subsidy, data, withdrawals) = (c(Stat::Subsidy), c(Stat::Data), c(Stat::Withdrawals));
     ContrastRow {
         cell,
         coords,
@@ -308,24 +282,13 @@ fn contrast_row<'a>(
         mechanism_a: mechanisms.0,
         mechanism_b: mechanisms.1,
         reps: pair.reps() as u32,
-        success_diff: success.0,
-        success_diff_se: success.1,
-        success_a_better: success.2,
-        welfare_diff: welfare.0,
-        welfare_diff_se: welfare.1,
-        welfare_a_better: welfare.2,
-        privacy_cost_diff: privacy_cost.0,
-        privacy_cost_diff_se: privacy_cost.1,
-        privacy_cost_a_better: privacy_cost.2,
-        subsidy_diff: subsidy.0,
-        subsidy_diff_se: subsidy.1,
-        subsidy_a_better: subsidy.2,
-        data_diff: data.0,
-        data_diff_se: data.1,
-        data_a_better: data.2,
-        withdrawals_diff: withdrawals.0,
-        withdrawals_diff_se: withdrawals.1,
-        withdrawals_a_better: withdrawals.2,
+        stats: PairedSummaries::from_fn(|stat| {
+            let (diff, se, a_better) = pair
+                .get(stat)
+                .expect("a contrasts column of a contrasted statistic")
+                .oriented(reversed);
+            PairedSummary { diff, se, a_better }
+        }),
     }
 }
 
@@ -472,7 +435,7 @@ mod tests {
             );
             expected.extend([mean, se]);
             // Shares: distinct per statistic, and on the declared side.
-            let better = stat.spec().contrast.unwrap();
+            let better = stat.spec().better().unwrap();
             assert!(share > 0.0 || better == Better::Lower, "{stat:?}");
             expected.push(share + 10.0);
         }

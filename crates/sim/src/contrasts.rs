@@ -129,7 +129,7 @@ impl PairStats {
         let d: [f64; N_CONTRASTED] = std::array::from_fn(|k| vi[k] - vj[k]);
         self.diff.push(d);
         for (k, stat) in Stat::CONTRASTED.into_iter().enumerate() {
-            let (i_wins, j_wins) = match stat.spec().contrast {
+            let (i_wins, j_wins) = match stat.spec().better() {
                 Some(Better::Lower) => (d[k] < 0.0, d[k] > 0.0),
                 _ => (d[k] > 0.0, d[k] < 0.0),
             };
@@ -169,7 +169,7 @@ mod tests {
             };
             // The contrast of o against a null outcome is o's own value of the statistic.
             assert_eq!(p.diff.mean(), cell.get(stat).mean(), "{stat:?}");
-            let higher = stat.spec().contrast == Some(Better::Higher);
+            let higher = stat.spec().better() == Some(Better::Higher);
             assert_eq!(
                 (p.i_better, p.j_better),
                 (higher as u64, !higher as u64),

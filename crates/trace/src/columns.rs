@@ -138,17 +138,21 @@ macro_rules! column_cell {
 
 /// Declares one table's own columns (those after the identity and swept columns), in schema
 /// order. Each entry is `name: RowType => description`, or `name: RowType = |row| expr =>
-/// description` for a column derived from the other fields (not a field of the row). Generates
-/// the `$specs` constant, the `$row` struct (with `cell` and `coords` first, then a `metrics`
-/// slice if the table has metric columns), the `$builder` struct with `with_metrics`, `append`
-/// and `finish_batch`, and the `$reader` struct of typed column references.
+/// description` for a column derived from the other fields (not a field of the row). With
+/// `stats S`, the table's statistic columns follow the declared ones: they are not listed here
+/// but derived from the model's statistic declarations (`crate::stat_columns`), and the row
+/// gives their values in a `stats: S` field. Generates the `$specs` constant (the declared
+/// columns), the `$row` struct (with `cell` and `coords` first, then the declared fields, then
+/// `stats` and a `metrics` slice if the table has them), the `$builder` struct with
+/// `with_metrics`, `append` and `finish_batch`, and the `$reader` struct of typed references to
+/// the declared columns.
 macro_rules! declare_table {
     // Entry: normalise every column to `(name, type, source, description)` and collect the row
     // fields, then generate.
     (
         $(#[$row_meta:meta])*
         table $table:ident, row $row:ident, builder $builder:ident, builders $builders:ident,
-        reader $reader:ident, specs $specs:ident $(, metrics $metric:ty)?;
+        reader $reader:ident, specs $specs:ident $(, stats $stats:ty)? $(, metrics $metric:ty)?;
         { $($columns:tt)* }
         $(
             $(#[$net_meta:meta])*
@@ -157,7 +161,7 @@ macro_rules! declare_table {
         )?
     ) => {
         declare_table!(@munch
-            [$(#[$row_meta])* $table $row $builder $builders $reader $specs [$($metric)?]
+            [$(#[$row_meta])* $table $row $builder $builders $reader $specs [$($stats)?] [$($metric)?]
                 [$([$(#[$net_meta])*] $netrow $netbuilders $netspecs [$(($nname, $nty, $ndesc))*])?]]
             fields []
             columns []
@@ -185,6 +189,7 @@ macro_rules! declare_table {
     (@munch
         [$(#[$row_meta:meta])* $table:ident $row:ident $builder:ident $builders:ident $reader:ident
             $specs:ident
+            [$($stats:ty)?]
             [$($metric:ty)?]
             [$([$(#[$net_meta:meta])*] $netrow:ident $netbuilders:ident $netspecs:ident
                 [$(($nname:ident, $nty:ty, $ndesc:expr))*])?]]
@@ -295,6 +300,11 @@ macro_rules! declare_table {
             pub coords: &'a [f64],
             $(pub $field: $field_ty,)*
             $(
+                /// The values of the statistic columns, by statistic (the columns follow the
+                /// model's statistic declarations).
+                pub stats: $stats,
+            )?
+            $(
                 /// One value per metric column the builder was created with, in that order.
                 pub metrics: &'a [$metric],
             )?
@@ -307,6 +317,7 @@ macro_rules! declare_table {
         pub struct $builder {
             id: $crate::rows::Identity,
             columns: $builders<'static>,
+            $(stats: $crate::stat_columns::StatBuilders<$stats>,)?
             $(network: Option<$netbuilders>,)?
         }
 
@@ -343,6 +354,7 @@ macro_rules! declare_table {
                         metrics,
                     )?,
                     columns: $builders::new(),
+                    $(stats: $crate::stat_columns::StatBuilders::<$stats>::new(),)?
                     $(network: None::<$netbuilders>,)?
                 })
             }
@@ -373,6 +385,12 @@ macro_rules! declare_table {
                         &mut self.columns.$name,
                     );
                 )*
+                $(
+                    $crate::stat_columns::StatBuilders::<$stats>::append(
+                        &mut self.stats,
+                        &row.stats,
+                    );
+                )?
             }
 
             /// Appends the metric columns of `row` (none for a table without them).
@@ -384,8 +402,11 @@ macro_rules! declare_table {
 
             /// Takes the appended rows as a record batch and empties the builder.
             pub fn finish_batch(&mut self) -> arrow::array::RecordBatch {
-                let mut cols = self.id.finish($specs.len());
+                let mut cols = self.id.finish($crate::schema::Table::$table.columns().len());
                 $(cols.push(arrow::array::ArrayBuilder::finish(&mut self.columns.$name));)*
+                $(
+                    $crate::stat_columns::StatBuilders::<$stats>::finish(&mut self.stats, &mut cols);
+                )?
                 $(
                     if let Some(n) = self.network.as_mut() {
                         let _: &mut $netbuilders = n;
@@ -426,8 +447,8 @@ macro_rules! declare_table {
 
         #[doc = concat!(
             "Typed references to the identity and own columns of one `", stringify!($table),
-            "` record batch, one field per column of the same name (swept and metric columns",
-            " are read by name with [`typed_column`](crate::typed_column))."
+            "` record batch, one field per declared column of the same name (swept, statistic",
+            " and metric columns are read by name with [`typed_column`](crate::typed_column))."
         )]
         #[derive(Clone, Copy, Debug)]
         #[allow(missing_docs)]

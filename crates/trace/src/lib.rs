@@ -1,5 +1,6 @@
 //! Traces out: the stable Arrow schemas of datapact's outputs and streaming, atomic Parquet
-//! writers. Knows nothing of the game's rules.
+//! writers. Knows nothing of the game's rules (the outcome statistics' columns follow their
+//! declarations in the pure model crate).
 //!
 //! An output directory holds up to six datasets ([`Table`]), each a directory of Parquet part
 //! files: `out/cells/*.parquet`, `out/diagnostics/*.parquet`, `out/contrasts/*.parquet`,
@@ -8,7 +9,10 @@
 //!
 //! Every table's own columns are declared once (in `rows.rs`); the schema ([`Table::columns`]),
 //! the row structs, the builders, the typed readers ([`CellsColumns`], ...) and the column
-//! tables of `docs/schema.md` ([`markdown_columns`]) are generated from that declaration.
+//! tables of `docs/schema.md` ([`markdown_columns`]) are generated from that declaration. The
+//! statistic columns of `cells`, `rounds` and `contrasts` are not written here: they follow the
+//! model's statistic declarations (`datapact_model::stats::Stat::spec`, `stat_columns.rs`), and a
+//! row gives their values by statistic ([`StatSummaries`], [`StatValues`], [`PairedSummaries`]).
 //! Plugins add metric columns to `cells` and `rounds` at run time ([`MetricColumn`]).
 //!
 //! Typical use: build rows with a table builder ([`CellsBuilder`], [`DiagnosticsBuilder`],
@@ -36,6 +40,7 @@ mod read;
 mod rows;
 mod run_view;
 mod schema;
+mod stat_columns;
 mod table;
 mod verify;
 mod writer;
@@ -62,6 +67,7 @@ pub use schema::{
     SCHEMA_VERSION, SweptColumn, Table, categorical_description, described_field, markdown_columns,
     schema, schema_of, swept_columns_conflict, swept_description,
 };
+pub use stat_columns::{PairedSummaries, PairedSummary, StatSummaries, StatSummary, StatValues};
 pub use verify::{Verification, verify};
 pub use writer::{
     FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX, keys,

@@ -21,6 +21,7 @@ use crate::error::TraceError;
 use crate::schema::{
     ColumnSpec, ColumnType, IDENTITY_COLUMNS, MetricColumn, SweptColumn, metric_fields, schema,
 };
+use crate::stat_columns::{PairedSummaries, StatSummaries, StatValues, own_columns};
 use crate::table::Table;
 
 /// Outcome of one campaign, as stored in `rounds.status`.
@@ -60,13 +61,15 @@ impl ColumnValue for RoundStatus {
 }
 
 impl Table {
-    /// The table's own columns, which follow the identity and swept columns.
+    /// The table's own columns, which follow the identity and swept columns: its declared
+    /// columns, then (`cells`, `rounds`, `contrasts`) its statistic columns, derived from the
+    /// model's statistic declarations (`Stat::spec`).
     pub fn columns(self) -> &'static [ColumnSpec] {
         match self {
-            Table::Cells => CELLS_COLUMNS,
+            Table::Cells => own_columns(self, CELLS_COLUMNS),
             Table::Diagnostics => DIAGNOSTICS_COLUMNS,
-            Table::Contrasts => CONTRASTS_COLUMNS,
-            Table::Rounds => ROUNDS_COLUMNS,
+            Table::Contrasts => own_columns(self, CONTRASTS_COLUMNS),
+            Table::Rounds => own_columns(self, ROUNDS_COLUMNS),
             Table::Users => USERS_COLUMNS,
             Table::Events => EVENTS_COLUMNS,
         }
@@ -281,27 +284,13 @@ const CAMPAIGN_MECHANISM: &str =
 declare_table! {
     /// One row of the `cells` table (one cell × mechanism).
     table Cells, row CellRow, builder CellsBuilder, builders CellBuilders,
-        reader CellsColumns, specs CELLS_COLUMNS, metrics MetricSummary;
+        reader CellsColumns, specs CELLS_COLUMNS, stats StatSummaries, metrics MetricSummary;
     {
         round: u32 => CELL_ROUND,
         mechanism: &'a str => "Mechanism evaluated: \"C\" (posted subsidy), \"S\" (simultaneous withdrawal), \"M\" (sequential withdrawal), \"async\" (event-driven withdrawal), \"vcg\" (Clarke payments) or a plugin's.",
         reps: u32 => "Number of replications (independent campaigns) aggregated in this row.",
-        success_rate: f64 => "Fraction of replications whose campaign succeeded (the model improved).",
-        success_se: f64 => "Standard error of success_rate.",
-        welfare_mean: f64 => "Mean social welfare per campaign: n·V·1{success} minus the privacy cost borne.",
-        welfare_se: f64 => "Standard error of welfare_mean.",
-        privacy_cost_mean: f64 => "Mean total privacy cost actually borne by users per campaign.",
-        privacy_cost_se: f64 => "Standard error of privacy_cost_mean.",
-        subsidy_mean: f64 => "Mean total payment made by the provider per campaign.",
-        subsidy_se: f64 => "Standard error of subsidy_mean.",
-        leakage_mean: f64 => "Mean subsidy paid in campaigns where the model did not improve.",
-        leakage_se: f64 => "Standard error of leakage_mean.",
-        data_mean: f64 => "Mean total data kept for training per campaign (units of data).",
-        data_se: f64 => "Standard error of data_mean.",
-        withdrawals_mean: f64 => "Mean number of users who withdrew per campaign.",
-        withdrawals_se: f64 => "Standard error of withdrawals_mean.",
-        null_rate: f64 => "Fraction of replications that ended in a null outcome (unsustainable: no data, no payment).",
-        backstoppers_mean: f64 => "Mean number of backstoppers per campaign (users assigned a burden below their cap).",
+        // Then each statistic's mean and SE columns (`stats`: `success_rate`, `success_se`,
+        // `welfare_mean`, …, `backstoppers_mean`), from the model's `Stat` declarations.
     }
     /// The network columns of one `cells` row.
     network CellNetwork, builders CellNetworkBuilders, specs CELLS_NETWORK_COLUMNS;
@@ -333,30 +322,14 @@ declare_table! {
 declare_table! {
     /// One row of the `contrasts` table (one cell × ordered pair of mechanisms).
     table Contrasts, row ContrastRow, builder ContrastsBuilder, builders ContrastBuilders,
-        reader ContrastsColumns, specs CONTRASTS_COLUMNS;
+        reader ContrastsColumns, specs CONTRASTS_COLUMNS, stats PairedSummaries;
     {
         round: u32 => CELL_ROUND,
         mechanism_a: &'a str => "Mechanism A of the contrast (the minuend of every difference).",
         mechanism_b: &'a str => "Mechanism B of the contrast (the subtrahend): by default every pair of the run's mechanisms with A after B in the scenario's order (M−S, M−C, S−C), or the pairs of [output] contrasts.",
         reps: u32 => "Number of paired replications (the cell's replications: A and B play the same draws in each).",
-        success_diff: f64 => "Paired mean difference of the success indicator 1{success}, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
-        success_diff_se: f64 => "Standard error of success_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
-        success_a_better: f64 => "Share of replications where A is strictly better (higher is better): A succeeded and B did not. Ties count as not better.",
-        welfare_diff: f64 => "Paired mean difference of welfare, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
-        welfare_diff_se: f64 => "Standard error of welfare_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
-        welfare_a_better: f64 => "Share of replications where A is strictly better (higher is better): A's welfare exceeds B's. Ties count as not better.",
-        privacy_cost_diff: f64 => "Paired mean difference of the privacy cost borne, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
-        privacy_cost_diff_se: f64 => "Standard error of privacy_cost_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
-        privacy_cost_a_better: f64 => "Share of replications where A is strictly better (lower is better): A's privacy cost is below B's. Ties count as not better.",
-        subsidy_diff: f64 => "Paired mean difference of the subsidy paid, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
-        subsidy_diff_se: f64 => "Standard error of subsidy_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
-        subsidy_a_better: f64 => "Share of replications where A is strictly better (lower is better): A paid less than B. Ties count as not better.",
-        data_diff: f64 => "Paired mean difference of the data kept, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
-        data_diff_se: f64 => "Standard error of data_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
-        data_a_better: f64 => "Share of replications where A is strictly better (higher is better): A kept more data than B. Ties count as not better.",
-        withdrawals_diff: f64 => "Paired mean difference of the number of withdrawals, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.",
-        withdrawals_diff_se: f64 => "Standard error of withdrawals_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2).",
-        withdrawals_a_better: f64 => "Share of replications where A is strictly better (lower is better): fewer users withdrew under A than under B. Ties count as not better.",
+        // Then each contrasted statistic's `{stem}_diff`, `{stem}_diff_se` and
+        // `{stem}_a_better` (`stats`), from the model's `Stat` declarations.
     }
 }
 
@@ -364,7 +337,7 @@ declare_table! {
     /// One row of the `rounds` table (one campaign × mechanism). The `success` column is
     /// derived from `status`.
     table Rounds, row RoundRow, builder RoundsBuilder, builders RoundBuilders,
-        reader RoundsColumns, specs ROUNDS_COLUMNS, metrics Option<f64>;
+        reader RoundsColumns, specs ROUNDS_COLUMNS, stats StatValues, metrics Option<f64>;
     {
         rep: u32 => "Replication index (0-based) within the cell; all mechanisms of one (cell, rep) share the same random draws.",
         round: u32 => CAMPAIGN_ROUND,
@@ -372,13 +345,8 @@ declare_table! {
         status: RoundStatus => "Outcome: \"success\" (model improved), \"failure\" (data fell short) or \"null\" (unsustainable instance: no data, no payment).",
         success: bool = |row| row.status == RoundStatus::Success
             => "Whether the model improved; equals status = \"success\".",
-        welfare: f64 => "Social welfare of the campaign: n·V·1{success} minus the privacy cost borne.",
-        privacy_cost: f64 => "Total privacy cost actually borne by users.",
-        subsidy: f64 => "Total payment made by the provider.",
-        leakage: f64 => "Subsidy paid although the model did not improve.",
-        data: f64 => "Total data kept for training (units of data).",
-        withdrawals: u32 => "Number of users who withdrew.",
-        backstoppers: u32 => "Number of backstoppers: users whose assigned burden is below their cap.",
+        // Then each statistic's value in the campaign (`stats`: `welfare`, …, `backstoppers`;
+        // success and null outcomes are `status`), from the model's `Stat` declarations.
     }
     /// The network columns of one `rounds` row.
     network RoundNetwork, builders RoundNetworkBuilders, specs ROUNDS_NETWORK_COLUMNS;

@@ -3,16 +3,24 @@
 
 use std::collections::BTreeMap;
 
+use datapact_model::stats::{Better, RoundsColumn, Stat};
+use datapact_model::{Outcome, Status};
 use datapact_trace::arrow::array::{
     Array, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
 };
 use datapact_trace::arrow::datatypes::DataType;
 use datapact_trace::{
-    CellRow, CellsBuilder, CellsColumns, DESCRIPTION_KEY, DiagnosticsBuilder, DiagnosticsColumns,
-    DiagnosticsRow, EventRow, EventsBuilder, EventsColumns, MetricColumn, MetricSummary,
-    RoundNetwork, RoundRow, RoundStatus, RoundsBuilder, RoundsColumns, Table, TraceError, schema,
-    schema_of, typed_column,
+    CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder, DESCRIPTION_KEY,
+    DiagnosticsBuilder, DiagnosticsColumns, DiagnosticsRow, EventRow, EventsBuilder, EventsColumns,
+    MetricColumn, MetricSummary, PairedSummaries, PairedSummary, RoundNetwork, RoundRow,
+    RoundStatus, RoundsBuilder, RoundsColumns, StatSummaries, StatSummary, StatValues, Table,
+    TraceError, schema, schema_of, typed_column,
 };
+
+/// A `cells` statistic's mean and SE.
+fn summary(mean: f64, se: f64) -> StatSummary {
+    StatSummary { mean, se }
+}
 
 /// A cell value read back from a batch, whatever its Arrow type.
 #[derive(Clone, Debug, PartialEq)]
@@ -130,22 +138,18 @@ fn cells_fields_land_in_their_columns() {
         round: 3,
         mechanism: "M",
         reps: 500,
-        success_rate: 1.0,
-        success_se: 2.0,
-        welfare_mean: 3.0,
-        welfare_se: 4.0,
-        privacy_cost_mean: 5.0,
-        privacy_cost_se: 6.0,
-        subsidy_mean: 7.0,
-        subsidy_se: 8.0,
-        leakage_mean: 9.0,
-        leakage_se: 10.0,
-        data_mean: 11.0,
-        data_se: 12.0,
-        withdrawals_mean: 13.0,
-        withdrawals_se: 14.0,
-        null_rate: 15.0,
-        backstoppers_mean: 16.0,
+        stats: StatSummaries::from_fn(|s| match s {
+            Stat::Success => summary(1.0, 2.0),
+            Stat::Welfare => summary(3.0, 4.0),
+            Stat::PrivacyCost => summary(5.0, 6.0),
+            Stat::Subsidy => summary(7.0, 8.0),
+            Stat::Leakage => summary(9.0, 10.0),
+            Stat::Data => summary(11.0, 12.0),
+            Stat::Withdrawals => summary(13.0, 14.0),
+            // No SE columns: their SEs are written nowhere.
+            Stat::Null => summary(15.0, -1.0),
+            Stat::Backstoppers => summary(16.0, -2.0),
+        }),
         metrics: &metric_values,
     });
     let batch = b.finish_batch();
@@ -183,10 +187,180 @@ fn cells_fields_land_in_their_columns() {
         ("scen", 9_000_000_000, 7)
     );
     assert_eq!((c.round.value(0), c.mechanism.value(0)), (3, "M"));
-    assert_eq!(
-        (c.success_se.value(0), c.backstoppers_mean.value(0)),
-        (2.0, 16.0)
-    );
+    let stat: &Float64Array = typed_column(&batch, Table::Cells, "backstoppers_mean").unwrap();
+    assert_eq!(stat.value(0), 16.0);
+}
+
+/// The own columns of `table` after `last_fixed`: its statistic columns, as (name, Arrow type,
+/// description).
+fn stat_columns(table: Table, last_fixed: &str) -> Vec<(String, DataType, String)> {
+    let own = table.columns();
+    let at = own.iter().position(|c| c.name == last_fixed).unwrap();
+    own[at + 1..]
+        .iter()
+        .map(|c| {
+            assert!(!c.nullable, "{}", c.name);
+            (
+                c.name.to_string(),
+                c.ty.data_type(),
+                c.description.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The statistic columns are made from the model's declarations (`Stat::spec`), table by
+/// table: each statistic's `cells` mean and SE columns, its `rounds` column named by its stem
+/// (none when `status` says it), and a contrasted statistic's three `contrasts` columns, with
+/// the declared descriptions. So adding a statistic is its declaration and nothing in the trace;
+/// a column missing, extra, out of order or described otherwise fails here, and one filled with
+/// another statistic's value fails `statistics_land_in_their_declared_columns`.
+#[test]
+fn statistic_columns_follow_the_declarations() {
+    let (mut cells, mut rounds, mut contrasts) = (Vec::new(), Vec::new(), Vec::new());
+    for stat in Stat::ALL {
+        let spec = stat.spec();
+        let f64_column = |name: &str, doc: String| (name.to_string(), DataType::Float64, doc);
+        cells.push(f64_column(spec.column, spec.doc.to_string()));
+        if let Some(se) = spec.se_column {
+            cells.push(f64_column(
+                se,
+                format!("Standard error of {}.", spec.column),
+            ));
+        }
+        match spec.rounds {
+            RoundsColumn::Real(doc) => rounds.push(f64_column(spec.stem, doc.to_string())),
+            RoundsColumn::Count(doc) => {
+                rounds.push((spec.stem.to_string(), DataType::UInt32, doc.to_string()))
+            }
+            RoundsColumn::Status => {}
+        }
+        if let Some(c) = spec.contrast {
+            let stem = spec.stem;
+            let way = if c.better == Better::Higher {
+                "higher"
+            } else {
+                "lower"
+            };
+            contrasts.extend([
+                f64_column(
+                    &format!("{stem}_diff"),
+                    format!("Paired mean difference of {}, A − B: the mean over the replications of (value under mechanism_a) − (value under mechanism_b), the two campaigns sharing the replication's draws.", c.of),
+                ),
+                f64_column(
+                    &format!("{stem}_diff_se"),
+                    format!("Standard error of {stem}_diff: the standard deviation of the per-replication differences / √reps (0 when reps < 2)."),
+                ),
+                f64_column(
+                    &format!("{stem}_a_better"),
+                    format!("Share of replications where A is strictly better ({way} is better): {}. Ties count as not better.", c.a_better),
+                ),
+            ]);
+        }
+    }
+    assert_eq!(stat_columns(Table::Cells, "reps"), cells);
+    assert_eq!(stat_columns(Table::Rounds, "success"), rounds);
+    assert_eq!(stat_columns(Table::Contrasts, "reps"), contrasts);
+    for table in [Table::Diagnostics, Table::Users, Table::Events] {
+        let names: Vec<&str> = table.columns().iter().map(|c| c.name).collect();
+        for stat in Stat::ALL {
+            assert!(!names.contains(&stat.spec().column), "{table}: {stat:?}");
+        }
+    }
+}
+
+/// Every statistic's values land in the columns its declaration names (each value distinct).
+#[test]
+fn statistics_land_in_their_declared_columns() {
+    let float = |batch: &RecordBatch, table: Table, name: &str| -> f64 {
+        let column = batch.column_by_name(name).unwrap();
+        match column.data_type() {
+            DataType::UInt32 => f64::from(
+                typed_column::<UInt32Array>(batch, table, name)
+                    .unwrap()
+                    .value(0),
+            ),
+            _ => typed_column::<Float64Array>(batch, table, name)
+                .unwrap()
+                .value(0),
+        }
+    };
+    let k = |s: Stat| s.index() as f64 * 10.0;
+    let none: [String; 0] = [];
+
+    let mut b = CellsBuilder::new("s", 0, &none, &[]).unwrap();
+    b.append(&CellRow {
+        cell: 0,
+        coords: &[],
+        round: 0,
+        mechanism: "M",
+        reps: 2,
+        stats: StatSummaries::from_fn(|s| summary(k(s) + 1.0, k(s) + 2.0)),
+        metrics: &[],
+    });
+    let batch = b.finish_batch();
+    for stat in Stat::ALL {
+        let spec = stat.spec();
+        assert_eq!(
+            float(&batch, Table::Cells, spec.column),
+            k(stat) + 1.0,
+            "{stat:?}"
+        );
+        if let Some(se) = spec.se_column {
+            assert_eq!(float(&batch, Table::Cells, se), k(stat) + 2.0, "{stat:?}");
+        }
+    }
+
+    let mut b = RoundsBuilder::new("s", 0, &none, &[]).unwrap();
+    b.append(&RoundRow {
+        cell: 0,
+        coords: &[],
+        rep: 0,
+        round: 0,
+        mechanism: "M",
+        status: RoundStatus::Success,
+        stats: StatValues::from_fn(|s| k(s) + 3.0),
+        metrics: &[],
+    });
+    let batch = b.finish_batch();
+    for stat in Stat::ALL {
+        if stat.spec().rounds != RoundsColumn::Status {
+            assert_eq!(
+                float(&batch, Table::Rounds, stat.spec().stem),
+                k(stat) + 3.0,
+                "{stat:?}"
+            );
+        }
+    }
+
+    let mut b = ContrastsBuilder::new("s", 0, &none);
+    b.append(&ContrastRow {
+        cell: 0,
+        coords: &[],
+        round: 0,
+        mechanism_a: "M",
+        mechanism_b: "S",
+        reps: 2,
+        stats: PairedSummaries::from_fn(|s| PairedSummary {
+            diff: k(s) + 4.0,
+            se: k(s) + 5.0,
+            a_better: k(s) + 6.0,
+        }),
+    });
+    let batch = b.finish_batch();
+    for stat in Stat::CONTRASTED {
+        let stem = stat.spec().stem;
+        let got = [
+            float(&batch, Table::Contrasts, &format!("{stem}_diff")),
+            float(&batch, Table::Contrasts, &format!("{stem}_diff_se")),
+            float(&batch, Table::Contrasts, &format!("{stem}_a_better")),
+        ];
+        assert_eq!(
+            got,
+            [k(stat) + 4.0, k(stat) + 5.0, k(stat) + 6.0],
+            "{stat:?}"
+        );
+    }
 }
 
 #[test]
@@ -239,13 +413,16 @@ fn rounds_fields_land_in_their_columns() {
         round: 3,
         mechanism: "S",
         status: RoundStatus::Success,
-        welfare: 1.0,
-        privacy_cost: 2.0,
-        subsidy: 3.0,
-        leakage: 4.0,
-        data: 5.0,
-        withdrawals: 6,
-        backstoppers: 8,
+        stats: StatValues::of(&Outcome {
+            status: Status::Failure,
+            welfare: 1.0,
+            privacy_cost: 2.0,
+            subsidy: 3.0,
+            leakage: 4.0,
+            data: 5.0,
+            withdrawals: 6,
+            backstoppers: 8,
+        }),
         metrics: &[None, Some(101.0)],
     });
     let batch = b.finish_batch();
@@ -270,7 +447,8 @@ fn rounds_fields_land_in_their_columns() {
 
     let c = RoundsColumns::new(&batch).unwrap();
     assert_eq!((c.status.value(0), c.success.value(0)), ("success", true));
-    assert_eq!(c.withdrawals.value(0), 6);
+    let withdrawals: &UInt32Array = typed_column(&batch, Table::Rounds, "withdrawals").unwrap();
+    assert_eq!(withdrawals.value(0), 6);
     let regret: &Float64Array = typed_column(&batch, Table::Rounds, "regret2").unwrap();
     assert_eq!(regret.value(0), 101.0);
 }
@@ -297,13 +475,16 @@ fn network_columns_follow_the_own_columns_and_are_null_unless_given() {
         round: 3,
         mechanism: "M",
         status: RoundStatus::Failure,
-        welfare: 1.0,
-        privacy_cost: 2.0,
-        subsidy: 3.0,
-        leakage: 4.0,
-        data: 5.0,
-        withdrawals: 6,
-        backstoppers: 8,
+        stats: StatValues::of(&Outcome {
+            status: Status::Failure,
+            welfare: 1.0,
+            privacy_cost: 2.0,
+            subsidy: 3.0,
+            leakage: 4.0,
+            data: 5.0,
+            withdrawals: 6,
+            backstoppers: 8,
+        }),
         metrics: &[Some(201.0), Some(101.0)],
     };
     b.append_networked(&row, &RoundNetwork { cascade: Some(5) });
@@ -357,13 +538,7 @@ fn rounds_success_follows_status() {
             round: 0,
             mechanism: "C",
             status,
-            welfare: 0.0,
-            privacy_cost: 0.0,
-            subsidy: 0.0,
-            leakage: 0.0,
-            data: 0.0,
-            withdrawals: 0,
-            backstoppers: 0,
+            stats: StatValues::default(),
             metrics: &[],
         });
     }
@@ -462,13 +637,7 @@ fn metrics_are_null_across_batches_when_absent() {
             round: 0,
             mechanism: "M",
             status: RoundStatus::Failure,
-            welfare: 0.0,
-            privacy_cost: 0.0,
-            subsidy: 0.0,
-            leakage: 0.0,
-            data: 0.0,
-            withdrawals: 0,
-            backstoppers: 0,
+            stats: StatValues::default(),
             metrics: values,
         });
     }
@@ -492,22 +661,7 @@ fn row_with_wrong_metric_count_panics() {
         round: 0,
         mechanism: "C",
         reps: 1,
-        success_rate: 0.0,
-        success_se: 0.0,
-        welfare_mean: 0.0,
-        welfare_se: 0.0,
-        privacy_cost_mean: 0.0,
-        privacy_cost_se: 0.0,
-        subsidy_mean: 0.0,
-        subsidy_se: 0.0,
-        leakage_mean: 0.0,
-        leakage_se: 0.0,
-        data_mean: 0.0,
-        data_se: 0.0,
-        withdrawals_mean: 0.0,
-        withdrawals_se: 0.0,
-        null_rate: 0.0,
-        backstoppers_mean: 0.0,
+        stats: StatSummaries::default(),
         metrics: &[MetricSummary::default()],
     });
 }

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, UInt32Type};
+use datapact_model::{Outcome, Status};
 use datapact_trace::{
     BatchBuilder, CellRow, CellsBuilder, DESCRIPTION_KEY, DiagnosticsBuilder, DiagnosticsRow,
     EventRow, EventsBuilder, FileMetadata, PartWriter, RoundRow, RoundStatus, RoundsBuilder,
-    SCHEMA_VERSION, Table, TraceError, count_rows, keys, read_metadata, read_part, read_table,
-    schema, sha256_file,
+    SCHEMA_VERSION, StatSummaries, StatSummary, StatValues, Table, TraceError, count_rows, keys,
+    read_metadata, read_part, read_table, schema, sha256_file,
 };
 
 /// A fresh, empty directory under the target dir (no tempfile crate needed).
@@ -48,22 +49,13 @@ fn cells_batches() -> Vec<RecordBatch> {
                 round: 0,
                 mechanism: m,
                 reps: 1000 + cell,
-                success_rate: x,
-                success_se: x + 1.0,
-                welfare_mean: -x,
-                welfare_se: x + 2.0,
-                privacy_cost_mean: x + 3.0,
-                privacy_cost_se: x + 4.0,
-                subsidy_mean: x + 5.0,
-                subsidy_se: x + 6.0,
-                leakage_mean: x + 7.0,
-                leakage_se: x + 8.0,
-                data_mean: x + 9.0,
-                data_se: x + 10.0,
-                withdrawals_mean: x + 11.0,
-                withdrawals_se: x + 12.0,
-                null_rate: x + 13.0,
-                backstoppers_mean: x + 14.0,
+                stats: StatSummaries::from_fn(|s| {
+                    let k = 2.0 * s.index() as f64;
+                    StatSummary {
+                        mean: x + k,
+                        se: -x - k,
+                    }
+                }),
                 metrics: &[],
             });
         }
@@ -117,13 +109,16 @@ fn rounds_batches() -> Vec<RecordBatch> {
                 round: 0,
                 mechanism: m,
                 status: statuses[(rep as usize + i) % 3],
-                welfare: x,
-                privacy_cost: x * 2.0,
-                subsidy: x * 3.0,
-                leakage: x * 4.0,
-                data: x * 5.0,
-                withdrawals: rep,
-                backstoppers: rep + 1,
+                stats: StatValues::of(&Outcome {
+                    status: Status::Failure,
+                    welfare: x,
+                    privacy_cost: x * 2.0,
+                    subsidy: x * 3.0,
+                    leakage: x * 4.0,
+                    data: x * 5.0,
+                    withdrawals: rep,
+                    backstoppers: rep + 1,
+                }),
                 metrics: &[],
             });
         }
@@ -317,13 +312,16 @@ fn no_swept_columns() {
         round: 0,
         mechanism: "C",
         status: RoundStatus::Failure,
-        welfare: -1.0,
-        privacy_cost: 1.0,
-        subsidy: 0.5,
-        leakage: 0.5,
-        data: 3.0,
-        withdrawals: 0,
-        backstoppers: 0,
+        stats: StatValues::of(&Outcome {
+            status: Status::Failure,
+            welfare: -1.0,
+            privacy_cost: 1.0,
+            subsidy: 0.5,
+            leakage: 0.5,
+            data: 3.0,
+            withdrawals: 0,
+            backstoppers: 0,
+        }),
         metrics: &[],
     });
     let batch = b.finish_batch();
