@@ -403,6 +403,21 @@ fn diagnostics_fields_land_in_their_columns() {
     assert!(c.pareto_compensation_se.is_null(0));
 }
 
+/// The statistics of one campaign: welfare 1, privacy cost 2, subsidy 3, leakage 4, data 5,
+/// 6 withdrawals, 8 backstoppers.
+fn campaign() -> StatValues {
+    StatValues::of(&Outcome {
+        status: Status::Failure,
+        welfare: 1.0,
+        privacy_cost: 2.0,
+        subsidy: 3.0,
+        leakage: 4.0,
+        data: 5.0,
+        withdrawals: 6,
+        backstoppers: 8,
+    })
+}
+
 #[test]
 fn rounds_fields_land_in_their_columns() {
     let mut b = RoundsBuilder::new("scen", 9_000_000_000, &swept(), &metrics()).unwrap();
@@ -413,16 +428,7 @@ fn rounds_fields_land_in_their_columns() {
         round: 3,
         mechanism: "S",
         status: RoundStatus::Success,
-        stats: StatValues::of(&Outcome {
-            status: Status::Failure,
-            welfare: 1.0,
-            privacy_cost: 2.0,
-            subsidy: 3.0,
-            leakage: 4.0,
-            data: 5.0,
-            withdrawals: 6,
-            backstoppers: 8,
-        }),
+        stats: campaign(),
         metrics: &[None, Some(101.0)],
     });
     let batch = b.finish_batch();
@@ -475,16 +481,7 @@ fn network_columns_follow_the_own_columns_and_are_null_unless_given() {
         round: 3,
         mechanism: "M",
         status: RoundStatus::Failure,
-        stats: StatValues::of(&Outcome {
-            status: Status::Failure,
-            welfare: 1.0,
-            privacy_cost: 2.0,
-            subsidy: 3.0,
-            leakage: 4.0,
-            data: 5.0,
-            withdrawals: 6,
-            backstoppers: 8,
-        }),
+        stats: campaign(),
         metrics: &[Some(201.0), Some(101.0)],
     };
     b.append_networked(&row, &RoundNetwork { cascade: Some(5) });
