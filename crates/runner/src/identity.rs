@@ -11,8 +11,12 @@ use crate::VERSION;
 use crate::error::{RunnerError, io_err};
 use crate::plan::{Shard, chunk_plan};
 use crate::spec::{plugin_list, tables_of};
-use datapact_trace::atomic::create_json_exclusive;
-use datapact_trace::{FileError, MAX_SHARDS, RunIdentity, identity_path, read_identity};
+use datapact_trace::atomic::{create_json_exclusive, write_atomic};
+use datapact_trace::manifest::PartEntry;
+use datapact_trace::{
+    DESIGN_POINTS_FILE, FileError, MAX_SHARDS, RunIdentity, design_points_bytes,
+    design_points_entry, identity_path, read_identity,
+};
 
 /// The identity a run of `scenario` split into `shard.count` shards claims.
 pub(crate) fn identity_of(
@@ -47,7 +51,37 @@ pub(crate) fn identity_of(
         scenario: scenario.normalized(),
         replication,
         manifest_fields,
+        design_points: design_points_of(scenario).map(|(_, entry)| entry),
     }
+}
+
+/// A listed design's `design_points.parquet`: its bytes and what `_run.json` records of them
+/// (`None` for any other design).
+pub(crate) fn design_points_of(scenario: &Scenario) -> Option<(Vec<u8>, PartEntry)> {
+    let (keys, points) = scenario.listed_points()?;
+    // Float64 columns of checked values: encoding them cannot fail.
+    let bytes = design_points_bytes(&keys, &points, &scenario.hash(), scenario.seed, VERSION)
+        .expect("a listed design's points encode as Parquet");
+    let entry = design_points_entry(&bytes, points.len());
+    Some((bytes, entry))
+}
+
+/// Writes a listed design's `design_points.parquet` into the claimed directory `out` unless it
+/// is already there with the bytes `_run.json` records (every shard and resume writes the same
+/// bytes; atomically, so a reader never sees half of it). Before any part names it.
+pub(crate) fn write_design_points(out: &Path, scenario: &Scenario) -> Result<(), RunnerError> {
+    let Some((bytes, entry)) = design_points_of(scenario) else {
+        return Ok(());
+    };
+    let path = out.join(DESIGN_POINTS_FILE);
+    let current = std::fs::symlink_metadata(&path)
+        .ok()
+        .filter(|m| m.is_file())
+        .and_then(|_| std::fs::read(&path).ok());
+    if current.is_some_and(|c| design_points_entry(&c, entry.rows as usize) == entry) {
+        return Ok(());
+    }
+    write_atomic(&path, &bytes).map_err(io_err(&path))
 }
 
 /// Whether a directory entry is what a run in progress leaves before `_run.json` is in place

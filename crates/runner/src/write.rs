@@ -116,6 +116,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
     // Held until this function returns: a second writer of this shard is refused.
     let _lock = lock_shard(&opts.out, opts.shard)?;
     remove_stale_temporaries(&opts.out, opts.shard)?;
+    crate::identity::write_design_points(&opts.out, scenario)?;
     let view = RunView::open(&opts.out)?;
     if !view.strays.is_empty() {
         return Err(RunnerError::Refused(format!(
@@ -136,7 +137,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         .collect();
     let mut metadata = FileMetadata {
         scenario_name: scenario.name.clone(),
-        scenario_toml: scenario.normalized(),
+        // A listed design's points are stored once, in `design_points.parquet`: the parts
+        // name that file (and its checksum, below) instead of listing every point.
+        scenario_toml: scenario.normalized_with_points_file(datapact_trace::DESIGN_POINTS_FILE),
         scenario_hash: scenario.hash(),
         version: VERSION.to_string(),
         seed: scenario.seed,
@@ -147,6 +150,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             plugin_list(&opts.plugins, scenario).join("\n"),
         )],
     };
+    if let Some((_, points)) = crate::identity::design_points_of(scenario) {
+        metadata
+            .extra
+            .push((datapact_trace::keys::DESIGN_POINTS.into(), points.sha256));
+    }
     if let Some(r) = opts.replication {
         metadata
             .extra

@@ -471,7 +471,31 @@ impl Scenario {
     /// Canonical TOML of the effective scenario (defaults filled, overrides applied), independent
     /// of key order, whitespace and comments in the source. It loads back to the same scenario.
     pub fn normalized(&self) -> String {
-        normalize::normalized(self)
+        normalize::normalized(self, None)
+    }
+
+    /// [`Scenario::normalized`] with a listed design's points (`kind = "points"`) replaced by
+    /// `file = "FILE"`, a points file holding them (a run's `design_points.parquet`): what a
+    /// run's parts embed, so that a listed design's points are stored once per run, not in every
+    /// part. Saved next to that file, it loads back to this scenario (same
+    /// [`Scenario::hash`]). Any other scenario's text is [`Scenario::normalized`].
+    pub fn normalized_with_points_file(&self, file: &str) -> String {
+        normalize::normalized(self, Some(file))
+    }
+
+    /// A listed design's (`kind = "points"`) keys and its points' values (point by point, in
+    /// the keys' order); `None` for any other design.
+    pub fn listed_points(&self) -> Option<(Vec<String>, Vec<Vec<f64>>)> {
+        let d = &self.design;
+        if d.kind != DesignKind::Points || d.points == 0 {
+            return None;
+        }
+        let axes = &self.sweep[d.first_axis..];
+        let keys = axes.iter().map(|a| a.key.clone()).collect();
+        let points = (0..d.points)
+            .map(|p| axes.iter().map(|a| a.values[p]).collect())
+            .collect();
+        Some((keys, points))
     }
 
     /// Hex SHA-256 of [`Scenario::normalized`].

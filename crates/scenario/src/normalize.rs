@@ -63,8 +63,9 @@ fn axis_spec(axis: &crate::SweepAxis) -> String {
 }
 
 /// A design's points: its sampled axes' ranges (the points follow from them and the seed), or
-/// the listed points inline (so a `file` design loads back without its file).
-fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis]) {
+/// the listed points inline (so a `file` design loads back without its file), or, given
+/// `points_file`, `file = "FILE"` in their place (a file that holds them).
+fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis], points_file: Option<&str>) {
     use crate::DesignKind;
     let d = &s.design;
     if axes.is_empty() {
@@ -72,7 +73,9 @@ fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis]) {
     }
     let _ = writeln!(o, "\n[design]");
     let _ = writeln!(o, "kind = {}", string(d.kind.as_str()));
-    if d.kind == DesignKind::Points {
+    if let (DesignKind::Points, Some(file)) = (d.kind, points_file) {
+        let _ = writeln!(o, "file = {}", string(file));
+    } else if d.kind == DesignKind::Points {
         let _ = writeln!(o, "points = [");
         for p in 0..d.points {
             let kv: Vec<String> = axes
@@ -101,7 +104,7 @@ fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis]) {
     }
 }
 
-pub(crate) fn normalized(s: &Scenario) -> String {
+pub(crate) fn normalized(s: &Scenario, points_file: Option<&str>) -> String {
     let g = &s.base;
     // Every field of a game reaches the text below: a field added to `Game` stops this from
     // compiling until it is declared in `GAME_KEYS` (written by `keys`) or written here.
@@ -299,7 +302,7 @@ pub(crate) fn normalized(s: &Scenario) -> String {
             let _ = writeln!(o, "{} = {}", a.key, axis_spec(a));
         }
     }
-    design(&mut o, s, points);
+    design(&mut o, s, points, points_file);
 
     let _ = writeln!(o, "\n[output]");
     let _ = writeln!(o, "trace = {}", string(s.trace.as_str()));

@@ -46,6 +46,10 @@ pub struct RunIdentity {
     /// datapact recorded them (readers then name the manifest unchecked).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub manifest_fields: std::collections::BTreeMap<String, String>,
+    /// A listed design's `design_points.parquet`: rows and SHA-256 (absent for any other run,
+    /// whose `_run.json` is then as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design_points: Option<crate::manifest::PartEntry>,
 }
 
 impl RunIdentity {

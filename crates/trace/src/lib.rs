@@ -30,6 +30,7 @@
 mod columns;
 pub mod atomic;
 pub mod claim;
+mod design_points;
 mod error;
 mod file_error;
 pub mod files;
@@ -46,6 +47,10 @@ mod verify;
 mod writer;
 
 pub use columns::{ColumnValue, typed_column};
+pub use design_points::{
+    DESIGN_POINTS_FILE, DESIGN_POINTS_TABLE, check_design_points, design_points_bytes,
+    design_points_entry,
+};
 pub use error::TraceError;
 pub use file_error::{FileError, FileErrorKind};
 pub use identity::{RunIdentity, identity_path, read_identity};

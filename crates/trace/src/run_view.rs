@@ -402,11 +402,15 @@ impl RunView {
     }
 
     /// A finished, consistent run whose parts of `tables` all match the manifest (checksum,
-    /// rows read back) and carry this run's metadata: what a reader of those tables needs.
+    /// rows read back) and carry this run's metadata, and whose `design_points.parquet` (a
+    /// listed design's) matches `_run.json`: what a reader of those tables needs.
     /// The error names the directory and every problem found.
     pub fn verified(&self, tables: &[Table]) -> Result<&Manifest, FileError> {
         let manifest = self.finished()?;
         let mut problems = Vec::new();
+        if let Err(why) = crate::check_design_points(&self.dir, &self.identity) {
+            problems.push(format!("{}: {why}", crate::DESIGN_POINTS_FILE));
+        }
         for p in &manifest.parts {
             if !tables
                 .iter()
@@ -451,12 +455,19 @@ impl RunView {
             .identity
             .replication
             .map_or("<absent>".to_string(), |r| r.to_string());
+        // A listed design's parts name its points by the checksum of the run's one points file.
+        let design_points = self
+            .identity
+            .design_points
+            .as_ref()
+            .map_or("<absent>", |e| e.sha256.as_str());
         for (key, expected) in [
             (keys::SEED, seed.as_str()),
             (keys::SCENARIO_HASH, self.identity.scenario_hash.as_str()),
             (keys::TABLE, table),
             (CHUNK_KEY, chunk.as_str()),
             (keys::REPLICATION, replication.as_str()),
+            (keys::DESIGN_POINTS, design_points),
         ] {
             let found = meta.get(key).map(String::as_str).unwrap_or("<absent>");
             if found != expected {

@@ -1,6 +1,7 @@
 //! `datapact verify`: an output directory checked file by file through its [`RunView`]: every
 //! part the run's chunk plan needs is present, matches the manifest's checksum and row count,
-//! and carries this run's metadata; the manifest and shard records agree with `_run.json`.
+//! and carries this run's metadata; the manifest and shard records agree with `_run.json`, and
+//! so does a listed design's `design_points.parquet`.
 
 use std::path::Path;
 
@@ -79,6 +80,15 @@ pub fn verify(out: &Path) -> Result<Verification, FileError> {
             });
         if let Err(why) = checked {
             v.damaged.push((file, why));
+        }
+    }
+    if view.identity.design_points.is_some() {
+        let file = crate::DESIGN_POINTS_FILE.to_string();
+        v.checked += 1;
+        match crate::check_design_points(out, &view.identity) {
+            Ok(()) => {}
+            Err(_) if !out.join(&file).is_file() => v.missing.push(file),
+            Err(why) => v.damaged.push((file, why)),
         }
     }
     for table in view.tables() {

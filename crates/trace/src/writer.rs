@@ -42,6 +42,10 @@ pub mod keys {
     pub const SCHEMA_VERSION: &str = "datapact.schema_version";
     /// The one replication a `--rep R` run played, in decimal (absent for a whole run).
     pub const REPLICATION: &str = "datapact.replication";
+    /// In a part of a run with a listed design: the SHA-256 of the run's
+    /// `design_points.parquet`, which holds the points its `datapact.scenario` names by
+    /// `file = "design_points.parquet"` (absent otherwise).
+    pub const DESIGN_POINTS: &str = "datapact.design_points";
     /// The Arrow schema, IPC-encoded and base64'd, written by the Parquet library.
     pub const ARROW_SCHEMA: &str = "ARROW:schema";
 

@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod cancel;
 mod cli;
+mod design_points;
 mod determinism;
 mod diff;
 mod memory;

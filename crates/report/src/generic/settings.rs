@@ -95,9 +95,13 @@ pub fn changed_settings(run_toml: &str, reference_toml: &str) -> Vec<String> {
         .collect()
 }
 
-/// The normalized scenario of a run, from the metadata of its first `cells` part (empty when
-/// it has none).
+/// The normalized scenario of a run, from its `_run.json` (a listed design's parts name their
+/// points file instead of listing the points), else from the metadata of its first `cells` part
+/// (empty when it has none).
 pub fn scenario_toml(dir: &Path) -> Result<String, ReportError> {
+    if let Ok(identity) = datapact_trace::read_identity(dir) {
+        return Ok(identity.scenario);
+    }
     let parts = datapact_trace::part_files(dir, Table::Cells)?;
     // No part: nothing to compare (the figures then fail with their own reason).
     let Some(first) = parts.first() else {

@@ -1,0 +1,114 @@
+//! A listed design's points, stored once per run: `design_points.parquet` at the run's root,
+//! one Float64 column per design key (named by the key, so the file is itself a valid
+//! `[design] file = …` points file), one row per point in point order. `_run.json` records its
+//! rows and SHA-256 ([`crate::RunIdentity::design_points`]) and every part names the same
+//! SHA-256 under [`crate::keys::DESIGN_POINTS`], in place of the points its embedded scenario
+//! would otherwise list inline (`file = "design_points.parquet"` instead).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{WriterProperties, WriterVersion};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::PartEntry;
+use crate::{RunIdentity, SCHEMA_VERSION, keys};
+
+/// The file's name, relative to the run directory.
+pub const DESIGN_POINTS_FILE: &str = "design_points.parquet";
+
+/// The `datapact.table` value in the file's metadata.
+pub const DESIGN_POINTS_TABLE: &str = "design_points";
+
+/// The file's bytes for a listed design over `keys` with `points` (point by point, each in the
+/// keys' order), stamped with the run's scenario hash, seed and datapact version: a pure
+/// function of its arguments, so every shard and every resume writes the same bytes.
+pub fn design_points_bytes(
+    keys: &[String],
+    points: &[Vec<f64>],
+    scenario_hash: &str,
+    seed: u64,
+    version: &str,
+) -> Result<Vec<u8>, String> {
+    let fields: Vec<Field> = keys
+        .iter()
+        .map(|k| Field::new(k, DataType::Float64, false))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let columns: Vec<ArrayRef> = (0..keys.len())
+        .map(|i| {
+            Arc::new(Float64Array::from_iter_values(
+                points.iter().map(|p| p.get(i).copied().unwrap_or(f64::NAN)),
+            )) as ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
+    let kv = vec![
+        KeyValue::new(keys::SCENARIO_HASH.into(), scenario_hash.to_string()),
+        KeyValue::new(keys::VERSION.into(), version.to_string()),
+        KeyValue::new(keys::SEED.into(), seed.to_string()),
+        KeyValue::new(keys::TABLE.into(), DESIGN_POINTS_TABLE.to_string()),
+        KeyValue::new(keys::SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string()),
+    ];
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_writer_version(WriterVersion::PARQUET_1_0)
+        .set_max_row_group_row_count(Some(crate::MAX_ROW_GROUP_ROWS))
+        .set_created_by(parquet::file::properties::DEFAULT_CREATED_BY.to_string())
+        .set_key_value_metadata(Some(kv))
+        .build();
+    let mut bytes = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new(&mut bytes, schema, Some(props)).map_err(|e| e.to_string())?;
+    writer.write(&batch).map_err(|e| e.to_string())?;
+    writer.close().map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// What `_run.json` records of the file: its name, rows and SHA-256.
+pub fn design_points_entry(bytes: &[u8], rows: usize) -> PartEntry {
+    PartEntry {
+        file: DESIGN_POINTS_FILE.to_string(),
+        rows: rows as u64,
+        sha256: crate::writer::hex(&Sha256::digest(bytes)),
+    }
+}
+
+/// Checks a run's `design_points.parquet` against what its identity records: present, the
+/// recorded SHA-256 and rows, and this run's scenario hash, seed and table in its metadata.
+/// `Ok` for a run without one.
+pub fn check_design_points(dir: &Path, identity: &RunIdentity) -> Result<(), String> {
+    let Some(entry) = &identity.design_points else {
+        return Ok(());
+    };
+    let path = dir.join(DESIGN_POINTS_FILE);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err("missing (the run's listed design points)".to_string());
+    }
+    let info = crate::read::inspect_part(&path, Some(&entry.sha256))?;
+    if info.rows != entry.rows {
+        return Err(format!("{} rows, _run.json says {}", info.rows, entry.rows));
+    }
+    let meta = crate::read_metadata(&path).map_err(|e| e.to_string())?;
+    let seed = identity.seed.to_string();
+    for (key, expected) in [
+        (keys::SEED, seed.as_str()),
+        (keys::SCENARIO_HASH, identity.scenario_hash.as_str()),
+        (keys::TABLE, DESIGN_POINTS_TABLE),
+    ] {
+        let found = meta.get(key).map(String::as_str).unwrap_or("<absent>");
+        if found != expected {
+            return Err(format!(
+                "metadata {key} = {}, this run's is {}",
+                crate::files::clip(found, 16),
+                crate::files::clip(expected, 16)
+            ));
+        }
+    }
+    Ok(())
+}
