@@ -78,6 +78,7 @@ fn a_plugin_scenario_is_audited_on_its_own_cells_and_mechanisms() {
         threads: 2,
         progress: false,
         cancel: None,
+        resume: false,
     })
     .expect("the audit runs");
     assert!(

@@ -31,7 +31,9 @@ use std::rc::Rc;
 use datapact_model::deviation::{Choice, Menu, by_cost, succeeded};
 use datapact_model::stats::Welford;
 use datapact_model::{Game, Outcome};
-use datapact_sim::profiles::{Strategies, play_profiles};
+use datapact_sim::profiles::Strategies;
+
+use crate::deviations::{SLICE_USER_CAMPAIGNS, play_cancellable};
 
 use crate::deviations::{Audited, CellAudit, choice_name, significant};
 use crate::table::Value;
@@ -239,9 +241,11 @@ pub fn bin_gains(
     let mut out = vec![Welford::default(); all.len()];
     let who = std::cell::RefCell::new(vec![None; reps as usize]);
     let mut base = 0.0;
-    play_profiles(
+    play_cancellable(
         &crate::deviations::cell_of(mechanism, game, cell, a),
         0..reps,
+        a.cancel,
+        SLICE_USER_CAMPAIGNS,
         |rep, cost| {
             let each = Rc::new(per_user(cost, profile));
             let deviator = bin_deviator(cost, bins, b, rep);
@@ -289,9 +293,11 @@ fn outcomes(
 ) -> Outcomes {
     let mut w = [[Welford::default(); 3]; 2];
     let truthful = vec![Choice::TRUTHFUL; profile.len()];
-    play_profiles(
+    play_cancellable(
         &crate::deviations::cell_of(mechanism, game, cell, a),
         0..reps,
+        a.cancel,
+        SLICE_USER_CAMPAIGNS,
         |_, cost| {
             [profile, &truthful[..]]
                 .map(|p| ByBin {
@@ -457,7 +463,11 @@ pub fn all_cells(
     use rayon::prelude::*;
     let per_cell: Option<Vec<Vec<BinsRow>>> = (0..scenario.cell_count())
         .into_par_iter()
-        .map(|i| (!stopped()).then(|| bins_rows(i, &scenario.cell(i).game, a, s)))
+        .map(|i| {
+            // A cell played while the flag was set is partial: discarded.
+            let rows = (!stopped()).then(|| bins_rows(i, &scenario.cell(i).game, a, s))?;
+            (!stopped()).then_some(rows)
+        })
         .collect();
     Some(per_cell?.into_iter().flatten().collect())
 }
@@ -677,7 +687,7 @@ pub fn reproduce(
     let mechanisms = crate::deviations::audited(&scenario.catalog, &names);
     let audited: Vec<&'static str> = mechanisms.iter().map(|m| m.name).collect();
     let menu = Menu::new(&a.deviation.report_factors);
-    let cx = crate::cell_audit(plugins, &mechanisms, &scenario, &menu, a);
+    let cx = crate::cell_audit(plugins, &mechanisms, &scenario, &menu, a, cancel);
     let s = settings(&a.bins);
     let pool = crate::pool(threads, out)?;
     let stopped = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));

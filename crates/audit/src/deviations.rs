@@ -13,7 +13,10 @@ use datapact_model::stats::Welford;
 use datapact_model::{Catalog, Game, Outcome, Stage};
 use datapact_scenario::Variant;
 use datapact_sim::PluginSet;
-use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
+use datapact_sim::profiles::{
+    Profile, ProfileCell, Strategies as ProfileStrategies, play_profiles,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::table::Value;
 
@@ -99,6 +102,9 @@ pub enum DynamicsEnd {
 }
 
 impl DynamicsEnd {
+    /// Every end, in the order of the resume records' indices.
+    pub const ALL: [DynamicsEnd; 3] = [DynamicsEnd::Fixed, DynamicsEnd::Cycle, DynamicsEnd::Limit];
+
     /// The name in tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -152,6 +158,10 @@ pub struct CellAudit<'a> {
     pub quantiles: &'a [f64],
     /// Replications of the deviation analysis.
     pub replications: u32,
+    /// Set by SIGINT/SIGTERM (or Ctrl-C in Python): every campaign loop looks at it between
+    /// slices of a fraction of a second ([`play_cancellable`]), so a signal stops a cell,
+    /// whose rows the caller then discards.
+    pub cancel: Option<&'a AtomicBool>,
     /// Replications per round of the dynamics.
     pub dynamics_replications: u32,
     /// Round limit of the dynamics.
@@ -216,12 +226,55 @@ fn play(
     profiles: impl Fn(u32, &[f64]) -> Vec<Strategies>,
     each: impl FnMut(u32, usize, &Outcome, &[f64]),
 ) {
-    play_profiles(
+    play_cancellable(
         &cell_of(mechanism, game, cell, a),
         reps,
+        a.cancel,
+        SLICE_USER_CAMPAIGNS,
         |rep, cost| profiles(rep, cost).into_iter().map(profile).collect(),
         each,
     );
+}
+
+/// User-campaigns played between two looks at the cancel flag: about a third of a second at
+/// the engine's 0.35 µs per user-campaign (release build).
+pub(crate) const SLICE_USER_CAMPAIGNS: u64 = 1 << 20;
+
+/// [`play_profiles`] over `reps` in slices of about `slice` user-campaigns, looking at `cancel`
+/// before each: a signal stops a cell within a fraction of a second. Returns whether every
+/// replication was played (if not, the caller's statistics are partial: the phases discard
+/// a cell played while the flag was set). The first slice is one replication (to learn the
+/// profiles per replication); every replication's draws and the order of `each`'s calls are
+/// those of one call over `reps`, so the results are the same bit for bit.
+pub(crate) fn play_cancellable<P: ProfileStrategies>(
+    cell: &ProfileCell,
+    reps: Range<u32>,
+    cancel: Option<&AtomicBool>,
+    slice: u64,
+    profiles: impl Fn(u32, &[f64]) -> Vec<P>,
+    mut each: impl FnMut(u32, usize, &Outcome, &[f64]),
+) -> bool {
+    let Some(cancel) = cancel else {
+        play_profiles(cell, reps, profiles, each);
+        return true;
+    };
+    let users = cell.game.users.max(1) as u64;
+    let (mut start, mut step) = (reps.start, 1u32);
+    while start < reps.end {
+        if cancel.load(Ordering::Relaxed) {
+            return false;
+        }
+        let end = start.saturating_add(step).min(reps.end);
+        let mut campaigns = 0u64;
+        play_profiles(cell, start..end, &profiles, |rep, k, o, payoffs| {
+            campaigns += 1;
+            each(rep, k, o, payoffs)
+        });
+        let per_rep = (campaigns / u64::from(end - start)).max(1) * users;
+        step = u32::try_from((slice / per_rep).max(1)).unwrap_or(u32::MAX);
+        start = end;
+    }
+    true
 }
 
 /// One deviation's gains: all replications, how many pay, and the even and odd replications.
@@ -477,5 +530,83 @@ impl EquilibriumRow {
             Value::F64(self.truthful.0),
             Value::F64(self.truthful.1),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every campaign of `reps` of a deviation profile in cell `cell`: (rep, profile, welfare
+    /// and payoffs as bits), played by [`play_cancellable`] in slices of `slice`.
+    fn played(
+        cell: &ProfileCell,
+        cancel: Option<&AtomicBool>,
+        slice: u64,
+    ) -> Vec<(u32, usize, Vec<u64>)> {
+        let deviation = Choice {
+            report: 1,
+            withdraw: WithdrawChoice::FreeRider,
+        };
+        let mut seen = Vec::new();
+        let done = play_cancellable(
+            cell,
+            3..41,
+            cancel,
+            slice,
+            |rep, _| {
+                [
+                    (Choice::TRUTHFUL, None),
+                    (Choice::TRUTHFUL, Some((rep as usize % 5, deviation))),
+                ]
+                .map(profile)
+                .into()
+            },
+            |rep, k, o, payoffs| {
+                let bits = std::iter::once(o.welfare).chain(payoffs.iter().copied());
+                seen.push((rep, k, bits.map(f64::to_bits).collect()));
+            },
+        );
+        assert!(done);
+        seen
+    }
+
+    #[test]
+    fn a_sliced_cancellable_play_is_the_whole_play_bit_for_bit_and_stops_on_the_flag() {
+        let plugins = Arc::new(PluginSet::core());
+        let catalog = Catalog::core();
+        let menu = Menu::new(&[0.5, 2.0]);
+        let game = Game {
+            users: 7,
+            ..Game::default()
+        };
+        for mechanism in audited(&catalog, &["S", "M"]) {
+            let cell = ProfileCell {
+                plugins: &plugins,
+                game: &game,
+                rules: menu.rules(),
+                mechanism: mechanism.id,
+                seed: 3,
+                key: 1,
+            };
+            let whole = played(&cell, None, 0);
+            assert_eq!(whole.len(), 2 * 38);
+            let flag = AtomicBool::new(false);
+            // Slices of one replication, of a few, and one slice after the first replication.
+            for slice in [1, 20, 100, SLICE_USER_CAMPAIGNS] {
+                assert!(played(&cell, Some(&flag), slice) == whole, "{slice}");
+            }
+            flag.store(true, Ordering::Relaxed);
+            let mut campaigns = 0;
+            let done = play_cancellable(
+                &cell,
+                0..10,
+                Some(&flag),
+                1,
+                |_, _| vec![profile((Choice::TRUTHFUL, None))],
+                |_, _, _, _| campaigns += 1,
+            );
+            assert!(!done && campaigns == 0);
+        }
     }
 }

@@ -35,6 +35,7 @@ pub mod bins;
 pub mod deviations;
 pub mod recovery;
 mod render;
+pub mod resume;
 pub mod spec;
 pub mod table;
 pub mod variants;
@@ -80,9 +81,9 @@ pub enum AuditError {
     /// SIGINT/SIGTERM (`AuditInputs::cancel`) stopped the audit. Nothing is half-written;
     /// the claim runs already finished are kept.
     #[error(
-        "interrupted: run the same command again (same --spec, same --out) to continue: the \
-         claim runs already finished are kept and the one in progress resumes; the deviations \
-         and dynamics are recomputed"
+        "interrupted: run the same command again with --resume (same --spec, same --out) to \
+         continue: the cells of the deviations and dynamics already finished and the claim runs \
+         already finished are kept, the claim run in progress resumes"
     )]
     Interrupted,
     /// Reading the claim runs or drawing failed.
@@ -127,8 +128,12 @@ pub struct AuditInputs<'a> {
     pub threads: usize,
     /// Progress bars for the claim runs.
     pub progress: bool,
-    /// Set to stop the claim runs.
+    /// Set to stop the audit (every phase looks at it within a fraction of a second).
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Keep the deviations' and dynamics' cells an earlier, interrupted audit into `out`
+    /// finished (`--resume`: their records in `_cells/`, used only when they are this audit's;
+    /// [`resume`]); without it every cell is computed (the claim runs resume either way).
+    pub resume: bool,
 }
 
 /// What the audit wrote.
@@ -157,6 +162,7 @@ pub(crate) fn cell_audit<'a>(
     scenario: &'a Scenario,
     menu: &'a Menu,
     a: &'a spec::Analysis,
+    cancel: Option<&'a AtomicBool>,
 ) -> CellAudit<'a> {
     CellAudit {
         plugins,
@@ -168,6 +174,7 @@ pub(crate) fn cell_audit<'a>(
         replications: a.replications,
         dynamics_replications: a.dynamics.replications,
         max_rounds: a.dynamics.max_rounds,
+        cancel,
     }
 }
 
@@ -271,7 +278,14 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     datapact_trace::claim::claim_output_dir_outside_runs(&inputs.out, OUTPUT_KIND)?;
     let started = Instant::now();
     let menu = Menu::new(&a.deviation.report_factors);
-    let cx = cell_audit(&inputs.plugins, &mechanisms, &scenario, &menu, a);
+    let cx = cell_audit(
+        &inputs.plugins,
+        &mechanisms,
+        &scenario,
+        &menu,
+        a,
+        inputs.cancel.as_deref(),
+    );
     let pool = pool(inputs.threads, &inputs.out)?;
     // A signal stops the audit between cells (the command line's watcher ends a cell that
     // takes longer than its grace period).
@@ -284,21 +298,38 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     fn unless_stopped<T>(rows: Option<T>) -> Result<T, AuditError> {
         rows.ok_or(AuditError::Interrupted)
     }
+    // Each finished cell's rows are recorded in `_cells/`; `--resume` reads back the records
+    // that are this audit's instead of computing their cells.
+    let records = resume::CellRecords::new(
+        &inputs.out,
+        inputs.spec.0,
+        &scenario,
+        &datapact_runner::plugin_list(&inputs.plugins, &scenario),
+        &cx,
+        inputs.resume,
+    )?;
     // cells are independent and collected in cell order: the same rows whatever the threads
-    let per_cell: Vec<(Vec<DeviationRow>, Vec<EquilibriumRow>)> =
-        unless_stopped(pool.install(|| {
-            (0..scenario.cell_count())
-                .into_par_iter()
-                .map(|i| {
-                    let cell = scenario.cell(i);
-                    let devs =
-                        (!stopped()).then(|| deviations::deviation_rows(i, &cell.game, &cx))?;
-                    let eqs =
-                        (!stopped()).then(|| deviations::equilibrium_rows(i, &cell.game, &cx))?;
-                    Some((devs, eqs))
-                })
-                .collect::<Option<Vec<_>>>()
-        }))?;
+    let per_cell: Vec<(Vec<DeviationRow>, Vec<EquilibriumRow>)> = pool.install(|| {
+        (0..scenario.cell_count())
+            .into_par_iter()
+            .map(|i| {
+                if let Some(kept) = records.kept(i) {
+                    return Ok(kept);
+                }
+                let cell = scenario.cell(i);
+                let devs = unless_stopped(
+                    (!stopped()).then(|| deviations::deviation_rows(i, &cell.game, &cx)),
+                )?;
+                let eqs = unless_stopped(
+                    (!stopped()).then(|| deviations::equilibrium_rows(i, &cell.game, &cx)),
+                )?;
+                // A cell played while the flag was set is partial: never recorded nor used.
+                unless_stopped((!stopped()).then_some(()))?;
+                records.write(i, &devs, &eqs)?;
+                Ok((devs, eqs))
+            })
+            .collect::<Result<Vec<_>, AuditError>>()
+    })?;
     // Which S? The paper's claims 3 and 4 turn on S's recovery rounds: S and M side by side,
     // campaign by campaign, at R = 0 and R = 1 (paper scenarios, whose claims these are).
     let side_by_side: Vec<recovery::SideBySide> = if paper {

@@ -10,7 +10,9 @@ use datapact_model::deviation::{Menu, succeeded};
 use datapact_model::{Catalog, Game};
 use datapact_scenario::Scenario;
 use datapact_sim::PluginSet;
-use datapact_sim::profiles::{Profile, ProfileCell, play_profiles};
+use datapact_sim::profiles::{Profile, ProfileCell};
+
+use crate::deviations::{SLICE_USER_CAMPAIGNS, play_cancellable};
 use rayon::prelude::*;
 
 use crate::AuditError;
@@ -71,9 +73,12 @@ impl SideBySide {
 
 /// S and M truthful and sincere in one cell (its game with S's recovery rounds set to
 /// `recovery`), replications `0..reps` on the cell's draws (key `cell`, as the deviations).
+/// `cancel` cuts the campaigns short within a fraction of a second (the result is then partial:
+/// [`side_by_side`] discards it).
 ///
 /// # Panics
 /// If the app does not register S or M.
+#[allow(clippy::too_many_arguments)]
 pub fn compare_cell(
     plugins: &Arc<PluginSet>,
     catalog: &Catalog,
@@ -82,6 +87,7 @@ pub fn compare_cell(
     seed: u64,
     reps: u32,
     recovery: u32,
+    cancel: Option<&AtomicBool>,
 ) -> SideBySide {
     let game = Game {
         recovery_rounds: recovery,
@@ -93,7 +99,7 @@ pub fn compare_cell(
             .mechanism(name)
             .expect("S and M are core mechanisms") as u16;
         let mut out = Vec::with_capacity(reps as usize);
-        play_profiles(
+        play_cancellable(
             &ProfileCell {
                 plugins,
                 game: &game,
@@ -103,6 +109,8 @@ pub fn compare_cell(
                 key: cell as u64,
             },
             0..reps,
+            cancel,
+            SLICE_USER_CAMPAIGNS,
             |_, _| {
                 vec![Profile {
                     base: (0, 0),
@@ -158,7 +166,7 @@ pub fn side_by_side(
                     (0..scenario.cell_count())
                         .into_par_iter()
                         .map(|i| {
-                            (!stopped()).then(|| {
+                            let cell = (!stopped()).then(|| {
                                 compare_cell(
                                     plugins,
                                     &scenario.catalog,
@@ -167,8 +175,11 @@ pub fn side_by_side(
                                     scenario.seed,
                                     reps,
                                     r,
+                                    cancel.map(|c| &**c),
                                 )
-                            })
+                            })?;
+                            // A cell played while the flag was set is partial: discarded.
+                            (!stopped()).then_some(cell)
                         })
                         .collect::<Option<Vec<_>>>()
                 })

@@ -63,6 +63,7 @@ fn run_from(
         threads,
         progress: false,
         cancel: None,
+        resume: false,
     })
 }
 
@@ -85,6 +86,7 @@ fn cell_audit<'a>(
         replications,
         dynamics_replications: 10,
         max_rounds: 2,
+        cancel: None,
     }
 }
 
@@ -287,6 +289,7 @@ fn a_direct_kernel_plays_the_engines_draws() {
             replications: reps,
             dynamics_replications: 10,
             max_rounds: 2,
+            cancel: None,
         };
         let rows = deviation_rows(cell, &game, &a);
         assert_eq!(rows.len(), 2 * 5);
@@ -349,7 +352,7 @@ fn m_contains_s_campaign_by_campaign_at_r0_but_not_at_r1() {
     assert!(game.drift > 0.0);
     let side = |r: u32| {
         let cells: Vec<SideBySide> = (0..4)
-            .map(|cell| compare_cell(&plugins, &catalog, cell, &game, 20260508, 400, r))
+            .map(|cell| compare_cell(&plugins, &catalog, cell, &game, 20260508, 400, r, None))
             .collect();
         SideBySide::total(r, &cells)
     };
@@ -489,6 +492,7 @@ fn which_s_section_is_the_audits() {
         threads: 2,
         progress: false,
         cancel: None,
+        resume: false,
     })
     .unwrap();
     println!("{section}");

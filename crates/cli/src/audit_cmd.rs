@@ -34,12 +34,13 @@ pub(crate) fn failure(signals: &Signals, e: AuditError) -> Failure {
     }
 }
 
-/// `datapact audit [--out DIR] [--spec FILE] [--threads N]`.
+/// `datapact audit [--out DIR] [--spec FILE] [--threads N] [--resume]`.
 pub(crate) fn audit(
     cx: &Context,
     out: Option<PathBuf>,
     spec: Option<PathBuf>,
     threads: usize,
+    resume: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
     let (text, origin) = match &spec {
@@ -67,6 +68,7 @@ pub(crate) fn audit(
         threads,
         progress: !quiet,
         cancel: Some(signals.stop.clone()),
+        resume,
     };
     let summary = datapact_audit::run(&inputs).map_err(|e| failure(&signals, e))?;
     println!(

@@ -196,7 +196,7 @@ enum Command {
     },
     /// Incentive audit: unilateral deviations, best-response dynamics and the paper's claims
     /// re-decided under one changed assumption at a time (settings: scenarios/audit.toml).
-    /// Interrupted, the same command again continues it (its finished claim runs are kept).
+    /// Interrupted, the same command with --resume continues it.
     Audit {
         /// Output directory (default: results/audit): created, or adopted if empty or an
         /// earlier audit's; never a user's non-empty directory nor inside a run.
@@ -208,6 +208,12 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Continue an interrupted audit into the same --out with the same --spec: the cells of
+        /// the deviations and dynamics it finished (their records in OUT/_cells, used only when
+        /// they are this audit's) and its finished claim runs are kept. Without it every cell is
+        /// computed again (the claim runs resume either way).
+        #[arg(long)]
+        resume: bool,
         /// No progress bars.
         #[arg(long, short)]
         quiet: bool,
@@ -385,10 +391,11 @@ fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {
             out,
             spec,
             threads,
+            resume,
             quiet,
         } => {
             let threads = thread_count(threads)?;
-            audit_cmd::audit(cx, out, spec, threads, quiet)
+            audit_cmd::audit(cx, out, spec, threads, resume, quiet)
         }
         Command::Scenarios => {
             scenarios_cmd::list();

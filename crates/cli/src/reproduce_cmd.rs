@@ -142,6 +142,7 @@ fn which_s(
         threads,
         progress: !quiet,
         cancel: Some(signals.stop.clone()),
+        resume: false,
     };
     let section =
         datapact_audit::which_s::section(&inputs).map_err(|e| audit_failure(signals, e))?;

@@ -17,6 +17,17 @@ pub struct Welford {
 }
 
 impl Welford {
+    /// The running state (count, mean, sum of squared deviations from the mean), to store it
+    /// and rebuild it bit for bit with [`Welford::from_parts`] (the audit's resume records).
+    pub fn parts(&self) -> (u64, f64, f64) {
+        (self.count, self.mean, self.m2)
+    }
+
+    /// The accumulator whose [`Welford::parts`] are these.
+    pub fn from_parts(count: u64, mean: f64, m2: f64) -> Welford {
+        Welford { count, mean, m2 }
+    }
+
     /// Folds one value in.
     #[inline]
     pub fn push(&mut self, x: f64) {

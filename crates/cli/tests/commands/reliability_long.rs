@@ -222,8 +222,8 @@ fn manifests(out: &Path) -> Vec<(PathBuf, SystemTime)> {
 fn sigint_and_sigterm_stop_the_audit_within_a_second_and_the_same_command_continues() {
     let tmp = tempfile::tempdir().unwrap();
     // Deviations and dynamics of 100 000 replications per cell: seconds inside each cell
-    // (release build), so the signal lands inside one (the audit looks at the flag only
-    // between cells; its watcher ends the cell).
+    // (release build), so the signal lands inside one (the campaigns look at the flag between
+    // slices of a fraction of a second; the watcher ends a cell that still runs 0.5 s on).
     let slow = spec(tmp.path(), "slow.toml", |t| {
         t.replacen("replications = 4 ", "replications = 100000 ", 2)
     });
@@ -232,7 +232,7 @@ fn sigint_and_sigterm_stop_the_audit_within_a_second_and_the_same_command_contin
         let child = start_audit(&slow, &out);
         std::thread::sleep(Duration::from_millis(1500));
         // still in the deviation phase (`interrupt` checks the process is running)
-        interrupt(child, name, name);
+        interrupt_audit(child, name, name);
         assert_eq!(hidden(&out), Vec::<PathBuf>::new(), "{name}");
         assert!(!out.join("REPORT.md").exists(), "{name}");
     }
@@ -247,7 +247,7 @@ fn sigint_and_sigterm_stop_the_audit_within_a_second_and_the_same_command_contin
         assert!(child.try_wait().unwrap().is_none(), "ended too soon");
         std::thread::sleep(Duration::from_millis(5));
     }
-    interrupt(child, "-INT", "claim runs");
+    interrupt_audit(child, "-INT", "claim runs");
     let kept = manifests(&out);
     assert!(!kept.is_empty() && !out.join("REPORT.md").exists());
     let o = audit(&settings, &out);
@@ -297,7 +297,23 @@ fn start(args: &[&str]) -> Child {
 
 /// Signals `child` (still running: else the workload is too small) and asserts it stops within
 /// 2.5 s with 130/143, naming the same command as its continuation.
-fn interrupt(mut child: Child, name: &str, what: &str) {
+fn interrupt(child: Child, name: &str, what: &str) {
+    let stderr = stops_within_a_second(child, name, what);
+    assert_names_the_continuation(&stderr, what);
+}
+
+/// [`interrupt`] for the audit, whose continuation is the same command with `--resume`.
+fn interrupt_audit(child: Child, name: &str, what: &str) {
+    let stderr = stops_within_a_second(child, name, what);
+    assert!(stderr.contains("interrupted"), "{what}: {stderr}");
+    assert!(
+        stderr.contains("run the same command again with --resume"),
+        "{what}: {stderr}"
+    );
+}
+
+/// Signals `child` (still running) and asserts it exits 130/143 within 2.5 s; its stderr.
+fn stops_within_a_second(mut child: Child, name: &str, what: &str) -> String {
     assert!(
         child.try_wait().unwrap().is_none(),
         "{what}: ended before the signal: make it bigger"
@@ -310,7 +326,7 @@ fn interrupt(mut child: Child, name: &str, what: &str) {
     );
     let code = if name == "-INT" { 130 } else { 143 };
     assert_eq!(got, Some(code), "{what}: {stderr}");
-    assert_names_the_continuation(&stderr, what);
+    stderr
 }
 
 #[test]
@@ -396,4 +412,118 @@ fn reproduce_stops_within_a_second_and_the_same_command_continues_it() {
         std::fs::metadata(&manifest).unwrap().modified().unwrap(),
         modified
     );
+}
+
+/// The records of the deviation phase's finished cells, with their modification times.
+fn cell_records(out: &Path) -> Vec<(PathBuf, SystemTime)> {
+    let mut found: Vec<(PathBuf, SystemTime)> = std::fs::read_dir(out.join("_cells"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap()))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn audit_resume_continues_the_deviation_phase_from_its_verified_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 9 cells of 3 000 deviation replications: each cell takes a moment, so the signal lands
+    // after some cells are recorded and before all are.
+    let settings = spec(tmp.path(), "audit.toml", |t| {
+        t.replacen("replications = 4 ", "replications = 3000 ", 1)
+            .replacen("steps = 2 ", "steps = 3 ", 1)
+    });
+    let out = tmp.path().join("resumed");
+    let mut child = start_audit(&settings, &out);
+    let started = Instant::now();
+    while cell_records(&out).len() < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "ended too soon");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no cell in 300 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    interrupt_audit(child, "-INT", "deviation phase");
+    let kept = cell_records(&out);
+    assert!(
+        kept.len() >= 2 && kept.len() < 9 && !out.join("REPORT.md").exists(),
+        "{} of 9 cells recorded",
+        kept.len()
+    );
+    assert_eq!(hidden(&out), Vec::<PathBuf>::new());
+    // One record damaged (a value changed, its digest not): not used, its cell computed again.
+    let damaged = kept[0].0.clone();
+    crate::support::edit_json(&damaged, |v| {
+        let gain = v["deviations"][0][9].as_u64().unwrap();
+        v["deviations"][0][9] = (gain ^ 1).into();
+    });
+    let touched = std::fs::metadata(&damaged).unwrap().modified().unwrap();
+
+    std::thread::sleep(Duration::from_millis(20));
+    let o = start(&[
+        "audit",
+        "--spec",
+        s(&settings),
+        "--out",
+        s(&out),
+        "-q",
+        "--threads",
+        "2",
+        "--resume",
+    ])
+    .wait_with_output()
+    .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    // The other finished cells were read back, not computed (their records not rewritten); the
+    // damaged one was computed and rewritten.
+    for (record, modified) in &kept[1..] {
+        let now = std::fs::metadata(record).unwrap().modified().unwrap();
+        assert_eq!(now, *modified, "{} was rewritten", record.display());
+    }
+    assert_ne!(
+        std::fs::metadata(&damaged).unwrap().modified().unwrap(),
+        touched,
+        "the damaged record was used"
+    );
+    // The bytes of an uninterrupted audit (its records included).
+    let fresh = tmp.path().join("fresh");
+    let o = audit(&settings, &fresh);
+    assert!(o.status.success(), "{}", text(&o));
+    let (resumed, uninterrupted) = (snapshot(&out), snapshot(&fresh));
+    assert_eq!(
+        resumed.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        uninterrupted.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (r, u) in resumed.iter().zip(&uninterrupted) {
+        assert!(r.1 == u.1, "{} differs", r.0.display());
+    }
+    // Records of other settings are never used: another spec, resumed into the same
+    // directory, computes every cell (same cells, other replications) and rewrites them all.
+    let other = spec(tmp.path(), "other.toml", |t| {
+        t.replacen("replications = 4 ", "replications = 3001 ", 1)
+            .replacen("steps = 2 ", "steps = 3 ", 1)
+    });
+    let before = cell_records(&out);
+    std::thread::sleep(Duration::from_millis(20));
+    let o = start(&[
+        "audit",
+        "--spec",
+        s(&other),
+        "--out",
+        s(&out),
+        "-q",
+        "--threads",
+        "2",
+        "--resume",
+    ])
+    .wait_with_output()
+    .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    for ((record, was), (_, now)) in before.iter().zip(&cell_records(&out)) {
+        assert_ne!(was, now, "{} of other settings was used", record.display());
+    }
 }

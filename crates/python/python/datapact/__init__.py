@@ -384,15 +384,18 @@ def audit(
     spec: Union[str, "os.PathLike[str]", None] = None,
     threads: Optional[int] = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> Dict[str, Any]:
     """The incentive audit (``datapact audit``): unilateral deviations, best-response dynamics
     and the paper's claims under model variants, written to ``out`` (``REPORT.md``). ``spec``
-    is an audit settings file (default: the embedded ``audit.toml``). Ctrl-C stops it. Returns
-    ``report`` (the path of ``REPORT.md``), ``variants`` (variant id -> its claims) and
-    ``seconds``."""
+    is an audit settings file (default: the embedded ``audit.toml``). Ctrl-C stops it within
+    about a second, inside a cell (``KeyboardInterrupt``; nothing half-written); ``resume=True``
+    (``--resume``) then continues it into the same ``out`` with the same ``spec``, keeping the
+    deviation phase's finished cells and the finished claim runs. Returns ``report`` (the path
+    of ``REPORT.md``), ``variants`` (variant id -> its claims) and ``seconds``."""
     where = _out_dir(out)
     assert where is not None
-    return _native.audit(where, None if spec is None else os.fspath(spec), threads, progress)
+    return _native.audit(where, None if spec is None else os.fspath(spec), threads, progress, resume)
 
 
 def design_from_problem(
