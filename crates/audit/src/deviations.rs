@@ -159,7 +159,7 @@ pub struct CellAudit<'a> {
     /// Replications of the deviation analysis.
     pub replications: u32,
     /// Set by SIGINT/SIGTERM (or Ctrl-C in Python): every campaign loop looks at it between
-    /// slices of a fraction of a second ([`play_cancellable`]), so a signal stops a cell,
+    /// slices of a fraction of a second (`play_cancellable`), so a signal stops a cell,
     /// whose rows the caller then discards.
     pub cancel: Option<&'a AtomicBool>,
     /// Replications per round of the dynamics.
