@@ -169,15 +169,47 @@ impl<'a> CellRecords<'a> {
         })
     }
 
+    /// The fields every row starts with: cell, mechanism, choice (report, withdraw), V, p.
+    fn encode_head(
+        &self,
+        cell: u32,
+        mechanism: &str,
+        choice: Choice,
+        value: f64,
+        payment: f64,
+    ) -> Vec<u64> {
+        vec![
+            u64::from(cell),
+            self.mechanism_index(mechanism),
+            u64::from(choice.report),
+            choice.withdraw as u64,
+            value.to_bits(),
+            payment.to_bits(),
+        ]
+    }
+
+    /// [`CellRecords::encode_head`] read back (the cell must be `cell`), and the row's other
+    /// fields.
+    fn decode_head<'v>(
+        &self,
+        v: &'v [u64],
+        cell: u32,
+    ) -> Option<(&'static str, Choice, f64, f64, &'v [u64])> {
+        let (&[c, mechanism, report, withdraw, value, payment], rest) = v.split_first_chunk()?;
+        (c == u64::from(cell)).then_some(())?;
+        Some((
+            self.mechanism(mechanism)?,
+            self.choice(report, withdraw)?,
+            f64::from_bits(value),
+            f64::from_bits(payment),
+            rest,
+        ))
+    }
+
     fn encode_deviation(&self, r: &DeviationRow) -> Vec<u64> {
         let [h0, h1] = r.halves.map(|w| w.parts());
-        vec![
-            u64::from(r.cell),
-            self.mechanism_index(r.mechanism),
-            u64::from(r.choice.report),
-            r.choice.withdraw as u64,
-            r.value.to_bits(),
-            r.payment.to_bits(),
+        let mut v = self.encode_head(r.cell, r.mechanism, r.choice, r.value, r.payment);
+        v.extend([
             r.factor.to_bits(),
             r.quantile.to_bits(),
             u64::from(r.replications),
@@ -191,17 +223,13 @@ impl<'a> CellRecords<'a> {
             h1.1.to_bits(),
             h1.2.to_bits(),
             u64::from(r.best),
-        ]
+        ]);
+        v
     }
 
     fn decode_deviation(&self, v: &[u64], cell: u32) -> Option<DeviationRow> {
+        let (mechanism, choice, value, payment, rest) = self.decode_head(v, cell)?;
         let &[
-            c,
-            mechanism,
-            report,
-            withdraw,
-            value,
-            payment,
             factor,
             quantile,
             replications,
@@ -215,18 +243,18 @@ impl<'a> CellRecords<'a> {
             mean1,
             m1,
             best,
-        ] = v
+        ] = rest
         else {
             return None;
         };
         let f = f64::from_bits;
-        (c == u64::from(cell) && best <= 1).then_some(())?;
+        (best <= 1).then_some(())?;
         Some(DeviationRow {
             cell,
-            value: f(value),
-            payment: f(payment),
-            mechanism: self.mechanism(mechanism)?,
-            choice: self.choice(report, withdraw)?,
+            value,
+            payment,
+            mechanism,
+            choice,
             factor: f(factor),
             quantile: f(quantile),
             replications: u32::try_from(replications).ok()?,
@@ -242,18 +270,11 @@ impl<'a> CellRecords<'a> {
     }
 
     fn encode_equilibrium(&self, r: &EquilibriumRow) -> Vec<u64> {
-        vec![
-            u64::from(r.cell),
-            self.mechanism_index(r.mechanism),
-            DynamicsEnd::ALL
-                .iter()
-                .position(|e| *e == r.end)
-                .unwrap_or(usize::MAX) as u64,
+        let mut v = self.encode_head(r.cell, r.mechanism, r.profile, r.value, r.payment);
+        let end = DynamicsEnd::ALL.iter().position(|e| *e == r.end);
+        v.extend([
+            end.unwrap_or(usize::MAX) as u64,
             u64::from(r.rounds),
-            u64::from(r.profile.report),
-            r.profile.withdraw as u64,
-            r.value.to_bits(),
-            r.payment.to_bits(),
             r.factor.to_bits(),
             r.residual.0.to_bits(),
             r.residual.1.to_bits(),
@@ -261,40 +282,24 @@ impl<'a> CellRecords<'a> {
             r.outcome.1.to_bits(),
             r.truthful.0.to_bits(),
             r.truthful.1.to_bits(),
-        ]
+        ]);
+        v
     }
 
     fn decode_equilibrium(&self, v: &[u64], cell: u32) -> Option<EquilibriumRow> {
-        let &[
-            c,
-            mechanism,
-            end,
-            rounds,
-            report,
-            withdraw,
-            value,
-            payment,
-            factor,
-            r0,
-            r1,
-            o0,
-            o1,
-            t0,
-            t1,
-        ] = v
-        else {
+        let (mechanism, profile, value, payment, rest) = self.decode_head(v, cell)?;
+        let &[end, rounds, factor, r0, r1, o0, o1, t0, t1] = rest else {
             return None;
         };
         let f = f64::from_bits;
-        (c == u64::from(cell)).then_some(())?;
         Some(EquilibriumRow {
             cell,
-            value: f(value),
-            payment: f(payment),
-            mechanism: self.mechanism(mechanism)?,
+            value,
+            payment,
+            mechanism,
             end: *DynamicsEnd::ALL.get(usize::try_from(end).ok()?)?,
             rounds: u32::try_from(rounds).ok()?,
-            profile: self.choice(report, withdraw)?,
+            profile,
             factor: f(factor),
             residual: (f(r0), f(r1)),
             outcome: (f(o0), f(o1)),

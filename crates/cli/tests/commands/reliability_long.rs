@@ -141,9 +141,9 @@ fn the_audit_claims_its_directory_and_writes_every_file_atomically() {
     );
 }
 
-/// `datapact audit --spec SPEC --out OUT -q --threads 2`, started.
-fn start_audit(spec: &Path, out: &Path) -> Child {
-    start(&[
+/// `datapact audit --spec SPEC --out OUT -q --threads 2`, then `more`, started.
+fn start_audit_with(spec: &Path, out: &Path, more: &[&str]) -> Child {
+    let mut args = vec![
         "audit",
         "--spec",
         s(spec),
@@ -152,7 +152,14 @@ fn start_audit(spec: &Path, out: &Path) -> Child {
         "-q",
         "--threads",
         "2",
-    ])
+    ];
+    args.extend(more);
+    start(&args)
+}
+
+/// `datapact audit --spec SPEC --out OUT -q --threads 2`, started.
+fn start_audit(spec: &Path, out: &Path) -> Child {
+    start_audit_with(spec, out, &[])
 }
 
 fn signal(child: &Child, name: &str) {
@@ -198,24 +205,46 @@ fn assert_names_the_continuation(stderr: &str, what: &str) {
     );
 }
 
-fn manifests(out: &Path) -> Vec<(PathBuf, SystemTime)> {
-    let mut found = Vec::new();
-    for variant in std::fs::read_dir(out.join("variants"))
+/// `paths` that exist, with their modification times, sorted.
+fn stamped(paths: impl IntoIterator<Item = PathBuf>) -> Vec<(PathBuf, SystemTime)> {
+    let mut found: Vec<(PathBuf, SystemTime)> = paths
         .into_iter()
-        .flatten()
-    {
-        for run in std::fs::read_dir(variant.unwrap().path())
-            .into_iter()
-            .flatten()
-        {
-            let m = run.unwrap().path().join("manifest.json");
-            if let Ok(meta) = std::fs::metadata(&m) {
-                found.push((m, meta.modified().unwrap()));
-            }
-        }
-    }
+        .filter_map(|p| {
+            let modified = std::fs::metadata(&p).ok()?.modified().unwrap();
+            Some((p, modified))
+        })
+        .collect();
     found.sort();
     found
+}
+
+/// The entries of directory `dir` (none if it is absent).
+fn entries(dir: &Path) -> impl Iterator<Item = PathBuf> + use<> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().path())
+}
+
+/// The manifests of the audit's finished claim runs.
+fn manifests(out: &Path) -> Vec<(PathBuf, SystemTime)> {
+    stamped(
+        entries(&out.join("variants"))
+            .flat_map(|variant| entries(&variant).map(|run| run.join("manifest.json"))),
+    )
+}
+
+/// Waits (at most `limit`) until `done`, `child` still running.
+fn wait_until(child: &mut Child, limit: Duration, what: &str, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{what}: ended too soon"
+        );
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 #[test]
@@ -242,11 +271,9 @@ fn sigint_and_sigterm_stop_the_audit_within_a_second_and_the_same_command_contin
     let settings = spec(tmp.path(), "audit.toml", |t| t);
     let out = tmp.path().join("resumed");
     let mut child = start_audit(&settings, &out);
-    let started = Instant::now();
-    while manifests(&out).is_empty() && started.elapsed() < Duration::from_secs(60) {
-        assert!(child.try_wait().unwrap().is_none(), "ended too soon");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(&mut child, Duration::from_secs(60), "a claim run", || {
+        !manifests(&out).is_empty()
+    });
     interrupt_audit(child, "-INT", "claim runs");
     let kept = manifests(&out);
     assert!(!kept.is_empty() && !out.join("REPORT.md").exists());
@@ -259,14 +286,7 @@ fn sigint_and_sigterm_stop_the_audit_within_a_second_and_the_same_command_contin
     let fresh = tmp.path().join("fresh");
     let o = audit(&settings, &fresh);
     assert!(o.status.success(), "{}", text(&o));
-    let (resumed, uninterrupted) = (snapshot(&out), snapshot(&fresh));
-    assert_eq!(
-        resumed.iter().map(|f| &f.0).collect::<Vec<_>>(),
-        uninterrupted.iter().map(|f| &f.0).collect::<Vec<_>>()
-    );
-    for (r, u) in resumed.iter().zip(&uninterrupted) {
-        assert!(r.1 == u.1, "{} differs", r.0.display());
-    }
+    assert_same_files(&out, &fresh);
 }
 
 /// A Sobol design of 65 536 base samples over three axes (327 680 points): `sensitivity`,
@@ -414,17 +434,29 @@ fn reproduce_stops_within_a_second_and_the_same_command_continues_it() {
     );
 }
 
+/// `datapact audit --resume` into `out` with the settings `spec`, to completion.
+fn resume_audit(spec: &Path, out: &Path) -> Output {
+    start_audit_with(spec, out, &["--resume"])
+        .wait_with_output()
+        .unwrap()
+}
+
+/// The same files with the same bytes under `a` and `b` (an interrupted audit continued, and
+/// an uninterrupted one), lock files aside.
+fn assert_same_files(a: &Path, b: &Path) {
+    let (a, b) = (snapshot(a), snapshot(b));
+    assert_eq!(
+        a.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        b.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (r, u) in a.iter().zip(&b) {
+        assert!(r.1 == u.1, "{} differs", r.0.display());
+    }
+}
+
 /// The records of the deviation phase's finished cells, with their modification times.
 fn cell_records(out: &Path) -> Vec<(PathBuf, SystemTime)> {
-    let mut found: Vec<(PathBuf, SystemTime)> = std::fs::read_dir(out.join("_cells"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
-        .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap()))
-        .collect();
-    found.sort();
-    found
+    stamped(entries(&out.join("_cells")).filter(|p| p.extension().is_some_and(|e| e == "json")))
 }
 
 #[test]
@@ -438,15 +470,9 @@ fn audit_resume_continues_the_deviation_phase_from_its_verified_records() {
     });
     let out = tmp.path().join("resumed");
     let mut child = start_audit(&settings, &out);
-    let started = Instant::now();
-    while cell_records(&out).len() < 2 {
-        assert!(child.try_wait().unwrap().is_none(), "ended too soon");
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "no cell in 300 s"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(&mut child, Duration::from_secs(300), "two cells", || {
+        cell_records(&out).len() >= 2
+    });
     interrupt_audit(child, "-INT", "deviation phase");
     let kept = cell_records(&out);
     assert!(
@@ -464,19 +490,7 @@ fn audit_resume_continues_the_deviation_phase_from_its_verified_records() {
     let touched = std::fs::metadata(&damaged).unwrap().modified().unwrap();
 
     std::thread::sleep(Duration::from_millis(20));
-    let o = start(&[
-        "audit",
-        "--spec",
-        s(&settings),
-        "--out",
-        s(&out),
-        "-q",
-        "--threads",
-        "2",
-        "--resume",
-    ])
-    .wait_with_output()
-    .unwrap();
+    let o = resume_audit(&settings, &out);
     assert!(o.status.success(), "{}", text(&o));
     // The other finished cells were read back, not computed (their records not rewritten); the
     // damaged one was computed and rewritten.
@@ -493,14 +507,7 @@ fn audit_resume_continues_the_deviation_phase_from_its_verified_records() {
     let fresh = tmp.path().join("fresh");
     let o = audit(&settings, &fresh);
     assert!(o.status.success(), "{}", text(&o));
-    let (resumed, uninterrupted) = (snapshot(&out), snapshot(&fresh));
-    assert_eq!(
-        resumed.iter().map(|f| &f.0).collect::<Vec<_>>(),
-        uninterrupted.iter().map(|f| &f.0).collect::<Vec<_>>()
-    );
-    for (r, u) in resumed.iter().zip(&uninterrupted) {
-        assert!(r.1 == u.1, "{} differs", r.0.display());
-    }
+    assert_same_files(&out, &fresh);
     // Records of other settings are never used: another spec, resumed into the same
     // directory, computes every cell (same cells, other replications) and rewrites them all.
     let other = spec(tmp.path(), "other.toml", |t| {
@@ -509,19 +516,7 @@ fn audit_resume_continues_the_deviation_phase_from_its_verified_records() {
     });
     let before = cell_records(&out);
     std::thread::sleep(Duration::from_millis(20));
-    let o = start(&[
-        "audit",
-        "--spec",
-        s(&other),
-        "--out",
-        s(&out),
-        "-q",
-        "--threads",
-        "2",
-        "--resume",
-    ])
-    .wait_with_output()
-    .unwrap();
+    let o = resume_audit(&other, &out);
     assert!(o.status.success(), "{}", text(&o));
     for ((record, was), (_, now)) in before.iter().zip(&cell_records(&out)) {
         assert_ne!(was, now, "{} of other settings was used", record.display());
