@@ -19,7 +19,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type, UInt64Type};
 use sha2::{Digest, Sha256};
 
-use crate::support::{run, text};
+use crate::support::{run_ok, write};
 
 const SCENARIO: &str = r#"mechanisms = ["C", "S", "M", "async"]
 [scenario]
@@ -101,19 +101,9 @@ fn cells_checksum(dir: &Path) -> (String, usize) {
 #[test]
 fn a_small_run_through_every_transcendental_path_has_the_pinned_checksum() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("determinism.toml");
-    std::fs::write(&file, SCENARIO).unwrap();
+    let file = write(tmp.path(), "determinism.toml", SCENARIO);
     let out = tmp.path().join("out");
-    let o = run(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-        "--threads",
-        "2",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    run_ok(&file, &out, &[]);
     let (sum, rows) = cells_checksum(&out);
     // 3 cost distributions (log-normal; Beta by Cheng's BC and BB) x 3 design points x 4
     // mechanisms.
