@@ -302,6 +302,7 @@ pub(crate) fn main_from(
             code: 2,
             message: e.to_string(),
         })
+        .and_then(|()| choose_isa_from_env())
         .and_then(|()| {
             let catalog = Arc::new(plugins.catalog().clone());
             dispatch(&Context { plugins, catalog }, cli.command)
@@ -313,6 +314,26 @@ pub(crate) fn main_from(
             f.code
         }
     }
+}
+
+/// `DATAPACT_ISA` (`baseline`, `avx2` or `avx512`), when set, is the instruction set of the
+/// lock-step kernels instead of the default (AVX2 where the CPU runs it): for timing one width
+/// against another.
+/// Outputs are the same bits under every width.
+fn choose_isa_from_env() -> Result<(), Failure> {
+    use datapact_model::lanes::Isa;
+    let Some(value) = std::env::var_os("DATAPACT_ISA") else {
+        return Ok(());
+    };
+    let refused = |why: String| Failure {
+        code: 2,
+        message: format!("DATAPACT_ISA={}: {why}", value.to_string_lossy()),
+    };
+    let isa = value
+        .to_str()
+        .and_then(Isa::from_name)
+        .ok_or_else(|| refused("allowed values are baseline, avx2 and avx512".into()))?;
+    Isa::choose(isa).map_err(refused)
 }
 
 fn dispatch(cx: &Context, command: Command) -> Result<(), Failure> {

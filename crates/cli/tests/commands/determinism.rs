@@ -19,7 +19,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type, UInt64Type};
 use sha2::{Digest, Sha256};
 
-use crate::support::{run_ok, write};
+use crate::support::{assert_refused, bin, run_ok, s, text, write};
 
 const SCENARIO: &str = r#"mechanisms = ["C", "S", "M", "async"]
 [scenario]
@@ -117,3 +117,54 @@ fn a_small_run_through_every_transcendental_path_has_the_pinned_checksum() {
 /// SHA-256 of the values above, computed on x86-64 Linux (glibc 2.36, whose libm the run no
 /// longer calls).
 const PINNED: &str = "da88901993ef5058d69f95b74c46a168a856739088c1944368ecf794550f479e";
+
+/// C, S and M at n = 20, untraced: the lock-step kernels' path (issue 31), 19 replications
+/// per cell so that every lane width fills its lanes and leaves a partial group.
+const LANES: &str = r#"mechanisms = ["C", "S", "M"]
+[scenario]
+name = "lanes"
+seed = 31
+replications = 19
+[population]
+users = 20
+[game]
+drift = 0.2
+obs_noise = 0.1
+[sweep]
+game.value = { from = 0.05, to = 0.4, steps = 4 }
+"#;
+
+/// `DATAPACT_ISA` picks the lock-step kernels' width; every width this CPU runs writes the
+/// same values as the default, and an unknown name is refused before any work.
+#[test]
+fn every_instruction_set_writes_the_same_values() {
+    use datapact_model::lanes::Isa;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "lanes.toml", LANES);
+    let checksum = |isa: Option<Isa>| {
+        let out = tmp.path().join(isa.map_or("default", Isa::name));
+        let mut cmd = bin();
+        cmd.args(["run", s(&file), "--out", s(&out), "-q", "--threads", "2"]);
+        if let Some(isa) = isa {
+            cmd.env("DATAPACT_ISA", isa.name());
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        cells_checksum(&out)
+    };
+    let default = checksum(None);
+    assert_eq!(default.1, 12);
+    for isa in Isa::available() {
+        assert_eq!(checksum(Some(isa)), default, "{isa:?}");
+    }
+
+    let out = tmp.path().join("refused");
+    let o = bin()
+        .args(["run", s(&file), "--out", s(&out), "-q"])
+        .env("DATAPACT_ISA", "avx9")
+        .output()
+        .unwrap();
+    assert_refused(&o, 2, "an unknown DATAPACT_ISA");
+    assert!(text(&o).contains("baseline, avx2 and avx512"));
+    assert!(!out.exists(), "nothing written before the refusal");
+}

@@ -69,13 +69,69 @@ pub enum Isa {
 }
 
 impl Isa {
-    /// The widest instruction set this CPU runs (detected once; the check is cached by std).
+    /// The instruction set the lane kernels use: the one [`Isa::choose`] set for this process,
+    /// or else AVX2 where the CPU runs it, else the baseline (the check is cached by std).
     pub fn detect() -> Isa {
+        match CHOSEN.load(std::sync::atomic::Ordering::Relaxed) {
+            1 => return Isa::Baseline,
+            2 => return Isa::Avx2,
+            3 => return Isa::Avx512,
+            _ => {}
+        }
+        Isa::default_for_cpu()
+    }
+
+    /// Makes every later [`Isa::detect`] in this process return `isa` (for timing one width
+    /// against another: outputs are the same bits under every width). The CLI sets it from
+    /// `DATAPACT_ISA`.
+    ///
+    /// # Errors
+    /// If this CPU does not run `isa`; nothing is changed then.
+    pub fn choose(isa: Isa) -> Result<(), String> {
+        if !Isa::available().contains(&isa) {
+            return Err(format!(
+                "this CPU does not run {} (it runs {})",
+                isa.name(),
+                Isa::available()
+                    .iter()
+                    .map(|i| i.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let code = match isa {
+            Isa::Baseline => 1,
+            Isa::Avx2 => 2,
+            Isa::Avx512 => 3,
+        };
+        CHOSEN.store(code, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The instruction set named `name` (`baseline`, `avx2` or `avx512`).
+    pub fn from_name(name: &str) -> Option<Isa> {
+        [Isa::Baseline, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .find(|isa| isa.name() == name)
+    }
+
+    /// The name [`Isa::from_name`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Baseline => "baseline",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+        }
+    }
+
+    /// The default: AVX2's 4 lanes where the CPU runs AVX2, even where it also runs AVX-512.
+    /// Measured on the baseline, one core (BENCHMARKS.md, "Lane widths"), 8 lanes under
+    /// AVX-512F took 1.37x the time of 4 under AVX2: the gather into lanes and the wider
+    /// registers cost more than the extra lanes save at n = 20. `DATAPACT_ISA=avx512` still
+    /// selects them.
+    fn default_for_cpu() -> Isa {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Isa::Avx512;
-            }
             if std::arch::is_x86_feature_detected!("avx2") {
                 return Isa::Avx2;
             }
@@ -106,6 +162,10 @@ impl Isa {
         }
     }
 }
+
+/// What [`Isa::choose`] set: 0 for nothing (the default for the CPU), else 1, 2, 3 for
+/// baseline, AVX2, AVX-512.
+static CHOSEN: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 /// Buffers of the lane kernels, reused across batches (nothing is allocated in steady state).
 #[derive(Clone, Debug, Default)]
