@@ -28,8 +28,10 @@ pub fn assign_blocks(
         for group in starts.chunks(L) {
             let starts = padded::<L>(group);
             gather(observed, &starts, lanes_of::<L>(&mut scratch.a, n));
-            gather(burden, &starts, lanes_of::<L>(&mut scratch.c, n));
+            // No burdens gathered: the water-filling writes every burden of a feasible lane
+            // and `assign` zeroes an infeasible lane's, as the scalar `assign` does.
             lanes_of::<L>(&mut scratch.b, n);
+            lanes_of::<L>(&mut scratch.c, n);
             let observed_l = scratch.a.as_chunks::<L>().0;
             let cap_l = scratch.b.as_chunks_mut::<L>().0;
             let burden_l = scratch.c.as_chunks_mut::<L>().0;

@@ -176,19 +176,23 @@ pub struct LaneScratch {
     pub(crate) c: Vec<f64>,
     /// One campaign's order, for the scalar fallback.
     pub(crate) order: Vec<u32>,
+    /// Lanes of ranks (M's order, `n·L`).
+    pub(crate) rank: Vec<u64>,
     /// Lanes of decisions.
     pub(crate) decision: Vec<crate::withdraw::Decision>,
     /// What a lane computed by the scalar code needs.
     pub(crate) fallback: Fallback,
 }
 
-/// Buffers of the scalar fallback: one lane's columns and the scalar water-filling's scratch.
+/// Buffers of the scalar fallback (one lane's columns and the scalar water-filling's scratch)
+/// and of the lanes' sort-free level (per-user slopes, caps and breakpoints, `n·L` each).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Fallback {
     pub(crate) cost: Vec<f64>,
     pub(crate) hi: Vec<f64>,
     pub(crate) out: Vec<f64>,
     pub(crate) fill: crate::waterfill::FillScratch,
+    pub(crate) level: [Vec<f64>; 3],
 }
 
 /// Runs `kernel` compiled for `isa`: the kernel (and everything it calls, `#[inline(always)]`)

@@ -39,13 +39,15 @@ pub fn order_blocks(
                         user[l] = if scalar[l] { 0.0 } else { key(l)[i] };
                     }
                 }
-                let mut rank = [[0u64; L]; RANK_SORT_MAX];
+                // Every rank is written before it is read: no zeroed array.
+                scratch.rank.resize(n * L, 0);
+                let rank = scratch.rank.as_chunks_mut::<L>().0;
                 if descending {
-                    rank_lanes::<L, true>(lanes, &mut rank[..n]);
+                    rank_lanes::<L, true>(lanes, rank);
                 } else {
-                    rank_lanes::<L, false>(lanes, &mut rank[..n]);
+                    rank_lanes::<L, false>(lanes, rank);
                 }
-                for (i, r) in rank[..n].iter().enumerate() {
+                for (i, r) in rank.iter().enumerate() {
                     for l in 0..used {
                         if !scalar[l] {
                             out[(first + l) * n + r[l] as usize] = i as u32;

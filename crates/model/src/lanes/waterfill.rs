@@ -81,7 +81,7 @@ pub(crate) fn water_fill<const L: usize>(
     if !common.contains(&true) {
         return results;
     }
-    let level = small_level(cost, hi, need, &free, &common);
+    let level = small_level(cost, hi, need, &free, &common, fallback);
     for (x, c) in out.iter_mut().zip(cost) {
         for l in 0..L {
             let v = level[l] / c[l];
@@ -103,7 +103,8 @@ pub(crate) fn water_fill<const L: usize>(
 }
 
 /// `crate::waterfill::small_level` of each lane in `active`, in lock step: every round sums
-/// all lanes; a lane that has converged keeps its answer while the others go on.
+/// all lanes; a lane that has converged keeps its answer while the others go on. The per-user
+/// terms live in `buffers` (every one written before it is read: no zeroed stack arrays).
 #[inline(always)]
 fn small_level<const L: usize>(
     cost: &[[f64; L]],
@@ -111,27 +112,31 @@ fn small_level<const L: usize>(
     need: f64,
     free: &[f64; L],
     active: &[bool; L],
+    buffers: &mut Fallback,
 ) -> [f64; L] {
     let n = cost.len();
-    let (mut inv, mut cap, mut breakpoint) = (
-        [[0.0f64; L]; SMALL],
-        [[0.0f64; L]; SMALL],
-        [[0.0f64; L]; SMALL],
+    debug_assert!(n <= SMALL);
+    let [inv, cap, breakpoint] = &mut buffers.level;
+    let (inv, cap, breakpoint) = (
+        lanes_of::<L>(inv, n),
+        lanes_of::<L>(cap, n),
+        lanes_of::<L>(breakpoint, n),
     );
-    for (v, c) in inv[..n].iter_mut().zip(cost) {
+    for ((((v, u), b), c), h) in inv
+        .iter_mut()
+        .zip(cap.iter_mut())
+        .zip(breakpoint.iter_mut())
+        .zip(cost)
+        .zip(hi)
+    {
         for l in 0..L {
-            v[l] = 1.0 / c[l];
+            let positive = c[l] > 0.0;
+            v[l] = pick(positive, 1.0 / c[l], 0.0);
+            u[l] = pick(positive, h[l], 0.0);
+            b[l] = pick(positive, h[l] * c[l], f64::INFINITY);
         }
     }
-    for i in 0..n {
-        for l in 0..L {
-            let positive = cost[i][l] > 0.0;
-            inv[i][l] = pick(positive, inv[i][l], 0.0);
-            cap[i][l] = pick(positive, hi[i][l], 0.0);
-            breakpoint[i][l] = pick(positive, hi[i][l] * cost[i][l], f64::INFINITY);
-        }
-    }
-    let (inv, cap, breakpoint) = (&inv[..n], &cap[..n], &breakpoint[..n]);
+    let (inv, cap, breakpoint) = (&*inv, &*cap, &*breakpoint);
     let mut level = [0.0f64; L];
     let mut last = [false; L];
     let mut running = *active;
