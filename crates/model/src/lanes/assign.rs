@@ -27,7 +27,7 @@ pub fn assign_blocks(
     for_lanes!(isa, L => {
         for group in starts.chunks(L) {
             let starts = padded::<L>(group);
-            gather(observed, &starts, lanes_of::<L>(&mut scratch.a, n));
+            gather(isa, observed, &starts, lanes_of::<L>(&mut scratch.a, n));
             // No burdens gathered: the water-filling writes every burden of a feasible lane
             // and `assign` zeroes an infeasible lane's, as the scalar `assign` does.
             lanes_of::<L>(&mut scratch.b, n);
@@ -36,8 +36,8 @@ pub fn assign_blocks(
             let cap_l = scratch.b.as_chunks_mut::<L>().0;
             let burden_l = scratch.c.as_chunks_mut::<L>().0;
             let a = assign(observed_l, game, cap_l, burden_l, &mut scratch.fallback);
-            scatter(cap_l, &starts, group.len(), cap);
-            scatter(burden_l, &starts, group.len(), burden);
+            scatter(isa, cap_l, &starts, group.len(), cap);
+            scatter(isa, burden_l, &starts, group.len(), burden);
             out.extend_from_slice(&a[..group.len()]);
         }
     })

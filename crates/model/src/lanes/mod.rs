@@ -27,8 +27,10 @@
 //!
 //! **Layout.** A batch's columns hold each campaign's n users contiguously (campaign block
 //! `start..start + n`); a kernel gathers `L` blocks into lanes (`lanes[i][l]` = user i of block
-//! l), computes, and scatters the results back. Fewer than `L` blocks fill the spare lanes with
-//! copies of the last block, computed and discarded.
+//! l), computes, and scatters the results back (under AVX2 and AVX-512 as 4 × 4 transposes in
+//! vector registers; M's loop gathers its users in decision order, value by
+//! value). Fewer than `L` blocks fill the spare lanes with copies of the last block, computed and
+//! discarded.
 
 /// Runs `$body` compiled for the instruction set `$isa` with the lane count bound to the const
 /// `$l` (8 for AVX-512, 4 otherwise): the body is inlined into a function with the instruction
@@ -242,28 +244,169 @@ pub(crate) fn padded<const L: usize>(starts: &[usize]) -> [usize; L] {
     std::array::from_fn(|l| starts[l.min(starts.len() - 1)])
 }
 
-/// Lanes from campaign blocks: `out[i][l] = column[starts[l] + i]`.
+/// Lanes from campaign blocks: `out[i][l] = column[starts[l] + i]`. Under AVX2 or AVX-512 the
+/// blocks are transposed four users by four lanes at a time in vector registers (4 loads,
+/// 8 shuffles, 4 stores per 16 values; see [`x86::gather_tiles`]), else value by value.
 #[inline(always)]
-pub(crate) fn gather<const L: usize>(column: &[f64], starts: &[usize; L], out: &mut [[f64; L]]) {
-    for (i, user) in out.iter_mut().enumerate() {
+pub(crate) fn gather<const L: usize>(
+    isa: Isa,
+    column: &[f64],
+    starts: &[usize; L],
+    out: &mut [[f64; L]],
+) {
+    let n = out.len();
+    let blocks: [&[f64]; L] = std::array::from_fn(|l| &column[starts[l]..starts[l] + n]);
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if isa != Isa::Baseline && L.is_multiple_of(4) {
+        // SAFETY: an `Isa` other than the baseline reaches a kernel only through [`run`], which
+        // checked that the CPU runs it (AVX2 or AVX-512F, each with AVX).
+        done = unsafe { x86::gather_tiles(&blocks, out) };
+    }
+    let _ = isa;
+    for (i, user) in out.iter_mut().enumerate().skip(done) {
         for l in 0..L {
-            user[l] = column[starts[l] + i];
+            user[l] = blocks[l][i];
         }
     }
 }
 
-/// Campaign blocks from lanes: `column[starts[l] + i] = lanes[i][l]` for the first `used` lanes.
+/// Campaign blocks from lanes: `column[starts[l] + i] = lanes[i][l]` for the first `used` lanes
+/// (transposed in registers under AVX2 or AVX-512 when every lane is used; see [`gather`]).
 #[inline(always)]
 pub(crate) fn scatter<const L: usize>(
+    isa: Isa,
     lanes: &[[f64; L]],
     starts: &[usize; L],
     used: usize,
     column: &mut [f64],
 ) {
+    let n = lanes.len();
+    #[cfg(target_arch = "x86_64")]
+    if isa != Isa::Baseline && L.is_multiple_of(4) && used == L {
+        assert!(starts.iter().all(|&start| start + n <= column.len()));
+        let base = column.as_mut_ptr();
+        // SAFETY: every block start..start + n lies in `column` (checked above).
+        let ptrs = starts.map(|start| unsafe { base.add(start) });
+        // SAFETY: as in `gather` for the instruction set; every pointer starts `n` values of
+        // `column`, written through raw pointers only while no reference to it is used.
+        let done = unsafe { x86::scatter_tiles(lanes, &ptrs) };
+        for (l, &start) in starts.iter().enumerate() {
+            for (i, user) in lanes.iter().enumerate().skip(done) {
+                column[start + i] = user[l];
+            }
+        }
+        return;
+    }
+    let _ = isa;
     for (l, &start) in starts.iter().enumerate().take(used) {
         for (i, user) in lanes.iter().enumerate() {
             column[start + i] = user[l];
         }
+    }
+}
+
+/// The 4 × 4 transposes of [`gather`] and [`scatter`] (AVX: `vunpcklpd`/`vunpckhpd` and
+/// `vperm2f128`; AVX-512F implies AVX). Moves only: every value keeps its bits.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::{
+        __m256d, _mm256_loadu_pd, _mm256_permute2f128_pd, _mm256_storeu_pd, _mm256_unpackhi_pd,
+        _mm256_unpacklo_pd,
+    };
+
+    /// Rows `[a, b, c, d]` (4 values each) transposed: result j holds value j of each row.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    fn transpose(r: [__m256d; 4]) -> [__m256d; 4] {
+        let t0 = _mm256_unpacklo_pd(r[0], r[1]);
+        let t1 = _mm256_unpackhi_pd(r[0], r[1]);
+        let t2 = _mm256_unpacklo_pd(r[2], r[3]);
+        let t3 = _mm256_unpackhi_pd(r[2], r[3]);
+        [
+            _mm256_permute2f128_pd::<0x20>(t0, t2),
+            _mm256_permute2f128_pd::<0x20>(t1, t3),
+            _mm256_permute2f128_pd::<0x31>(t0, t2),
+            _mm256_permute2f128_pd::<0x31>(t1, t3),
+        ]
+    }
+
+    /// Four vectors of four values loaded from `from`, transposed, stored to `to`.
+    ///
+    /// # Safety
+    /// Each of `from` points to 4 readable values, each of `to` to 4 writable ones.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn move_tile(from: [*const f64; 4], to: [*mut f64; 4]) {
+        // SAFETY: the caller's promise.
+        unsafe {
+            let moved = transpose(from.map(|p| _mm256_loadu_pd(p)));
+            for (p, v) in to.into_iter().zip(moved) {
+                _mm256_storeu_pd(p, v);
+            }
+        }
+    }
+
+    /// `out[i][l] = blocks[l][i]` for the users of whole tiles of four (`L` a multiple of 4,
+    /// every block `out.len()` long); returns how many users it moved.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    pub(super) fn gather_tiles<const L: usize>(
+        blocks: &[&[f64]; L],
+        out: &mut [[f64; L]],
+    ) -> usize {
+        let lanes = out.as_mut_ptr().cast::<f64>();
+        // SAFETY: i + 4 ≤ out.len(), every block's length; lanes q..q + 4 ≤ L.
+        unsafe {
+            tiles::<L>(
+                out.len(),
+                |i, q| std::array::from_fn(|k| blocks[q + k].as_ptr().add(i)),
+                |i, q| std::array::from_fn(|j| lanes.add((i + j) * L + q)),
+            )
+        }
+    }
+
+    /// `blocks[l][i] = lanes[i][l]` for the users of whole tiles of four (`L` a multiple of 4);
+    /// returns how many users it moved.
+    ///
+    /// # Safety
+    /// Each of `blocks` points to `lanes.len()` writable values.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn scatter_tiles<const L: usize>(
+        lanes: &[[f64; L]],
+        blocks: &[*mut f64; L],
+    ) -> usize {
+        let values = lanes.as_ptr().cast::<f64>();
+        // SAFETY: i + 4 ≤ lanes.len(), the length of every block (the caller's promise).
+        unsafe {
+            tiles::<L>(
+                lanes.len(),
+                |i, q| std::array::from_fn(|j| values.add((i + j) * L + q)),
+                |i, q| std::array::from_fn(|k| blocks[q + k].add(i)),
+            )
+        }
+    }
+
+    /// [`move_tile`] of every tile (users i..i + 4, lanes q..q + 4) of the whole tiles of four
+    /// among `users` users; returns how many users it moved.
+    ///
+    /// # Safety
+    /// `from(i, q)` and `to(i, q)` point to 4 readable, resp. writable, values.
+    #[inline(always)]
+    unsafe fn tiles<const L: usize>(
+        users: usize,
+        from: impl Fn(usize, usize) -> [*const f64; 4],
+        to: impl Fn(usize, usize) -> [*mut f64; 4],
+    ) -> usize {
+        let whole = users / 4 * 4;
+        for i in (0..whole).step_by(4) {
+            for q in (0..L).step_by(4) {
+                // SAFETY: the caller's promise.
+                unsafe { move_tile(from(i, q), to(i, q)) };
+            }
+        }
+        whole
     }
 }
 

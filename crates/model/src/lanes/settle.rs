@@ -38,8 +38,8 @@ pub fn settle_blocks(
         for group in campaigns.chunks(L) {
             let campaign = |l: usize| group[l.min(group.len() - 1)];
             let starts: [usize; L] = std::array::from_fn(|l| campaign(l).start);
-            gather(realized, &starts, lanes_of::<L>(&mut scratch.a, n));
-            gather(burden, &starts, lanes_of::<L>(&mut scratch.b, n));
+            gather(isa, realized, &starts, lanes_of::<L>(&mut scratch.a, n));
+            gather(isa, burden, &starts, lanes_of::<L>(&mut scratch.b, n));
             lanes_of::<L>(&mut scratch.c, n);
             scratch.decision.resize(n * L, Decision::Undecided);
             let decisions = scratch.decision.as_chunks_mut::<L>().0;
@@ -59,7 +59,7 @@ pub fn settle_blocks(
                 game,
                 payoff_l,
             );
-            scatter(payoff_l, &starts, group.len(), payoff);
+            scatter(isa, payoff_l, &starts, group.len(), payoff);
             out.extend_from_slice(&o[..group.len()]);
         }
     })

@@ -24,15 +24,15 @@ pub fn water_fill_blocks(
         for group in starts.chunks(L) {
             let starts = padded::<L>(group);
             let cost_l = lanes_of::<L>(&mut scratch.a, n);
-            gather(cost, &starts, cost_l);
+            gather(isa, cost, &starts, cost_l);
             let hi_l = lanes_of::<L>(&mut scratch.b, n);
-            gather(hi, &starts, hi_l);
+            gather(isa, hi, &starts, hi_l);
             let out_l = lanes_of::<L>(&mut scratch.c, n);
-            gather(out, &starts, out_l);
+            gather(isa, out, &starts, out_l);
             let (cost_l, hi_l) = (scratch.a.as_chunks::<L>().0, scratch.b.as_chunks::<L>().0);
             let out_l = scratch.c.as_chunks_mut::<L>().0;
             let r = water_fill(cost_l, hi_l, need, tol, out_l, &mut scratch.fallback);
-            scatter(out_l, &starts, group.len(), out);
+            scatter(isa, out_l, &starts, group.len(), out);
             results.extend_from_slice(&r[..group.len()]);
         }
     })

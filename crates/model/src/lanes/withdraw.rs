@@ -30,8 +30,8 @@ pub fn decide_at_once_blocks(
     for_lanes!(isa, L => {
         for group in starts.chunks(L) {
             let starts = super::padded::<L>(group);
-            gather(realized, &starts, lanes_of::<L>(&mut scratch.a, n));
-            gather(burden, &starts, lanes_of::<L>(&mut scratch.b, n));
+            gather(isa, realized, &starts, lanes_of::<L>(&mut scratch.a, n));
+            gather(isa, burden, &starts, lanes_of::<L>(&mut scratch.b, n));
             scratch.decision.resize(n * L, Decision::Undecided);
             let decided = scratch.decision.as_chunks_mut::<L>().0;
             let (c, _) = decide_in_turn(
