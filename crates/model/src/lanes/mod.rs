@@ -182,6 +182,8 @@ pub struct LaneScratch {
     pub(crate) rank: Vec<u64>,
     /// Lanes of decisions.
     pub(crate) decision: Vec<crate::withdraw::Decision>,
+    /// Lanes of stay masks (S's and M's decisions: all ones for a user who stays).
+    pub(crate) stays: Vec<u64>,
     /// What a lane computed by the scalar code needs.
     pub(crate) fallback: Fallback,
 }

@@ -32,17 +32,17 @@ pub fn decide_at_once_blocks(
             let starts = super::padded::<L>(group);
             gather(isa, realized, &starts, lanes_of::<L>(&mut scratch.a, n));
             gather(isa, burden, &starts, lanes_of::<L>(&mut scratch.b, n));
-            scratch.decision.resize(n * L, Decision::Undecided);
-            let decided = scratch.decision.as_chunks_mut::<L>().0;
+            scratch.stays.resize(n * L, 0);
+            let stays = scratch.stays.as_chunks_mut::<L>().0;
             let (c, _) = decide_in_turn(
                 scratch.a.as_chunks::<L>().0,
                 scratch.b.as_chunks::<L>().0,
                 game,
-                decided,
+                stays,
             );
             for (l, &start) in starts.iter().enumerate().take(group.len()) {
-                for (i, user) in decided.iter().enumerate() {
-                    decision[start + i] = user[l];
+                for (d, stay) in decision[start..start + n].iter_mut().zip(&*stays) {
+                    *d = decided(stay[l]);
                 }
             }
             committed.extend_from_slice(&c[..group.len()]);
@@ -72,35 +72,38 @@ pub fn sequential_blocks(
     for_lanes!(isa, L => {
         for (g, group) in starts.chunks(L).enumerate() {
             let lane = |l: usize| l.min(group.len() - 1);
+            // Each lane's block of the columns and decision order, sliced once per group.
+            let order: [&[u32]; L] =
+                std::array::from_fn(|l| &orders[(g * L + lane(l)) * n..][..n]);
+            let realized_b: [&[f64]; L] =
+                std::array::from_fn(|l| &realized[group[lane(l)]..][..n]);
+            let burden_b: [&[f64]; L] = std::array::from_fn(|l| &burden[group[lane(l)]..][..n]);
             // Users in each lane's decision order.
-            let order = |l: usize, pos: usize| orders[(g * L + lane(l)) * n + pos] as usize;
             let realized_l = lanes_of::<L>(&mut scratch.a, n);
-            for (pos, user) in realized_l.iter_mut().enumerate() {
-                for l in 0..L {
-                    user[l] = realized[group[lane(l)] + order(l, pos)];
-                }
-            }
             let burden_l = lanes_of::<L>(&mut scratch.b, n);
-            for (pos, user) in burden_l.iter_mut().enumerate() {
+            for (pos, (cw, x)) in realized_l.iter_mut().zip(burden_l.iter_mut()).enumerate() {
                 for l in 0..L {
-                    user[l] = burden[group[lane(l)] + order(l, pos)];
+                    let i = order[l][pos] as usize;
+                    cw[l] = realized_b[l][i];
+                    x[l] = burden_b[l][i];
                 }
             }
-            scratch.decision.resize(n * L, Decision::Undecided);
-            let decided = scratch.decision.as_chunks_mut::<L>().0;
+            scratch.stays.resize(n * L, 0);
+            let stays = scratch.stays.as_chunks_mut::<L>().0;
             let (committed, reassigns) = decide_in_turn(
                 scratch.a.as_chunks::<L>().0,
                 scratch.b.as_chunks::<L>().0,
                 game,
-                decided,
+                stays,
             );
             for l in 0..group.len() {
                 if reassigns[l] {
                     ends.push(None);
                     continue;
                 }
-                for (pos, user) in decided.iter().enumerate() {
-                    decision[group[l] + order(l, pos)] = user[l];
+                let d = &mut decision[group[l]..group[l] + n];
+                for (&i, stay) in order[l].iter().zip(&*stays) {
+                    d[i as usize] = decided(stay[l]);
                 }
                 ends.push(Some(ProtocolEnd::Trained {
                     committed: committed[l],
@@ -112,30 +115,38 @@ pub fn sequential_blocks(
 
 /// Every user of each lane decides sincerely on her burden, in turn (`realized[pos]`,
 /// `burden[pos]`: the user at position pos, in user order for S, in decision order for M):
-/// each lane's committed data (from +0.0 in turn; a leaver adds −0.0, which leaves the sum's
-/// bits as they are), and whether someone withdrew before the last position (M re-assigns
-/// then, and its later decisions here are meaningless).
+/// whether she stays (`stays[pos][l]`, all ones or zero: [`decided`] makes it a decision), each
+/// lane's committed data (from +0.0 in turn; a leaver adds −0.0, which leaves the sum's bits as
+/// they are), and whether someone withdrew before the last position (M re-assigns then, and its
+/// later decisions here are meaningless).
 #[inline(always)]
 fn decide_in_turn<const L: usize>(
     realized: &[[f64; L]],
     burden: &[[f64; L]],
     game: &Game,
-    decision: &mut [[Decision; L]],
+    stays: &mut [[u64; L]],
 ) -> ([f64; L], [bool; L]) {
     let n = burden.len();
     let mut committed = [0.0f64; L];
     let mut reassigns = [false; L];
-    for (pos, ((cw, x), d)) in realized.iter().zip(burden).zip(decision).enumerate() {
+    for (pos, ((cw, x), s)) in realized.iter().zip(burden).zip(stays).enumerate() {
         for l in 0..L {
             let stay = sincere_stays(cw[l], x[l], game.payment, game.value);
-            d[l] = if stay {
-                Decision::Stay
-            } else {
-                Decision::Withdraw
-            };
+            // A mask of the lanes' width (not a byte-sized `Decision`), so the loop vectorises.
+            s[l] = 0u64.wrapping_sub(stay as u64);
             committed[l] += super::pick(stay, x[l], -0.0);
             reassigns[l] |= !stay && pos + 1 < n;
         }
     }
     (committed, reassigns)
+}
+
+/// The decision a stay mask of [`decide_in_turn`] stands for.
+#[inline(always)]
+fn decided(stay: u64) -> Decision {
+    if stay != 0 {
+        Decision::Stay
+    } else {
+        Decision::Withdraw
+    }
 }
