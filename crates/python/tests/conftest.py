@@ -16,6 +16,12 @@ TINY = {
 }
 TINY_ARGS = [f"{k}={v}" for k, v in TINY.items()]
 
+# The first lines of a child interpreter a test sends SIGINT to. A child started with SIGINT
+# ignored (a CI job launched in the background by a shell without job control) inherits SIG_IGN,
+# and Python then installs no KeyboardInterrupt handler: the interrupt would be lost and the work
+# finish (the flaky "assert 0 == 42"). The child restores Python's handler.
+INTERRUPTIBLE_CHILD = "import signal, sys, datapact\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
 
 @pytest.fixture
 def tiny():

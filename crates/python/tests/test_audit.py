@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import datapact
+from conftest import INTERRUPTIBLE_CHILD
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -40,11 +41,8 @@ def test_ctrl_c_stops_the_audit_inside_a_cell(tmp_path):
     # inside one (before, the audit looked at Ctrl-C only between cells and ran on).
     settings = spec(tmp_path, "slow.toml", 100000)
     out = tmp_path / "audit"
-    # The child restores Python's SIGINT handler (a CI shell may start it with SIGINT ignored).
     code = (
-        "import signal, sys, datapact\n"
-        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "try:\n"
+        INTERRUPTIBLE_CHILD + "try:\n"
         f"    datapact.audit({str(out)!r}, spec={str(settings)!r}, threads=2, progress=False)\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted', flush=True); sys.exit(42)\n"

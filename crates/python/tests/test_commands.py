@@ -12,7 +12,7 @@ import pytest
 
 import datapact
 from datapact import OutputError, VerifyError
-from conftest import tree_bytes
+from conftest import INTERRUPTIBLE_CHILD, tree_bytes
 
 
 def console_script() -> Path:
@@ -59,13 +59,8 @@ def test_interrupted_run_finishes_with_resume(tmp_path, cli):
     One cell per chunk: the first part appears after about 1/961 of the run, so the interrupt
     lands mid-run however fast the build (with the default chunks a release build finished first)."""
     out = tmp_path / "resumed"
-    # A child started with SIGINT ignored (a CI job launched in the background by a shell without
-    # job control) would inherit SIG_IGN, and Python then installs no KeyboardInterrupt handler:
-    # the interrupt would be lost and the run finish. The child restores Python's handler.
     code = (
-        "import signal, sys, datapact\n"
-        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "try:\n"
+        INTERRUPTIBLE_CHILD + "try:\n"
         f"    datapact.run('baseline', set={{'scenario.replications': 2000, 'output.chunk_cells': 1}}, out={str(out)!r}, threads=1, progress=False)\n"
         "except KeyboardInterrupt as e:\n"
         "    print(e, flush=True); sys.exit(42)\n"

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 import datapact
-from conftest import TINY_ARGS, tree_bytes
+from conftest import INTERRUPTIBLE_CHILD, TINY_ARGS, tree_bytes
 
 
 def test_cells_table_has_a_row_per_cell_and_mechanism(tiny):
@@ -167,8 +167,7 @@ def test_gil_is_released_while_simulating():
 def test_ctrl_c_stops_a_run():
     # A run of many minutes; SIGINT must end it within seconds with KeyboardInterrupt.
     code = (
-        "import sys, datapact\n"
-        "try:\n"
+        INTERRUPTIBLE_CHILD + "try:\n"
         "    datapact.run('baseline', set={'scenario.replications': 100000}, threads=1, progress=False)\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted', flush=True); sys.exit(42)\n"
