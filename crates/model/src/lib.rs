@@ -31,6 +31,7 @@ pub mod large;
 pub mod network;
 pub mod param;
 pub mod params;
+pub mod points;
 pub mod reassign;
 pub mod report;
 pub mod rng;

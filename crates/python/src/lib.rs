@@ -35,7 +35,7 @@ mod _native {
         audit::audit,
         cli::main,
         diff::diff,
-        load::{app_args, load, scenarios},
+        load::{app_args, load, load_run_scenario, scenarios},
         report::report,
         run::run,
         scenario::PyScenario,

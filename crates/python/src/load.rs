@@ -147,6 +147,21 @@ pub(crate) fn load(
         .map_err(|e| scenario_error(py, e))
 }
 
+/// The scenario a run's `manifest.json` records (`scenario`, its canonical text) of the run in
+/// `dir`: loaded as if it were a file in `dir`, so that a listed design's
+/// `file = "design_points.parquet"` reads the run's own points file (and its `points_sha256`
+/// checks them).
+#[pyfunction]
+pub(crate) fn load_run_scenario(py: Python<'_>, text: &str, dir: PathBuf) -> PyResult<PyScenario> {
+    let origin = dir.join("manifest.json").display().to_string();
+    py.detach(|| Scenario::from_str(text, &origin, &[]))
+        .map(|inner| PyScenario {
+            inner,
+            overrides: Vec::new(),
+        })
+        .map_err(|e| scenario_error(py, e))
+}
+
 /// The embedded scenarios: `(name, first comment line, TOML text)`.
 #[pyfunction]
 pub(crate) fn scenarios() -> Vec<(&'static str, String, &'static str)> {

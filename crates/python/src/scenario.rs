@@ -52,8 +52,8 @@ impl PyScenario {
     }
     /// The design's summary, or `None` without points: `kind`, `samples`, `points` (how many),
     /// `second_order` (Sobol) and `axes`, one dict per axis with `key`, `column` and, for a sampled
-    /// kind, `from`, `to`, `log`. The points themselves are in a run's
-    /// `manifest["design"]["points"]` and its `experiments()` table.
+    /// kind, `from`, `to`, `log`. The points themselves are in a run's `experiments()` table and
+    /// `manifest["design"]["points"]` (a listed design's, once, in its `design_points.parquet`).
     #[getter]
     fn design<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let d = &self.inner.design;
@@ -110,7 +110,9 @@ impl PyScenario {
     fn origin(&self) -> &str {
         &self.inner.origin
     }
-    /// The effective scenario (defaults filled, overrides applied) as canonical TOML.
+    /// The effective scenario (defaults filled, overrides applied) as normalised TOML, a listed
+    /// design's points inline (its `hash` is of the text a run stores, which names them by
+    /// digest instead).
     #[getter]
     fn toml(&self) -> String {
         self.inner.normalized()

@@ -110,3 +110,27 @@ def test_a_sobol_sample_size_not_a_power_of_two_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         datapact.sensitivity(good, mechanism="M")
+
+
+def test_a_listed_design_run_reads_its_scenario_from_its_points_file(tmp_path, monkeypatch):
+    # A listed design's points are stored once, in the run's design_points.parquet: the scenario
+    # text the manifest holds names that file and the points' digest instead of listing them.
+    points = [{"game.value": 0.01 * i, "game.payment": 0.005 * i} for i in range(12)]
+    scenario = {
+        "scenario": {"name": "listed", "seed": 2, "replications": 3},
+        "population": {"users": 4},
+        "design": {"kind": "points", "points": points},
+    }
+    out = tmp_path / "listed"
+    run = datapact.run(scenario, out=str(out), progress=False)
+    assert "points = [" not in run.manifest["scenario"]
+    assert 'file = "design_points.parquet"' in run.manifest["scenario"]
+    assert run.manifest["design"]["points"] == []
+    assert run.manifest["design"]["points_file"]["rows"] == 12
+    loaded = run.scenario
+    assert loaded.hash == run.manifest["scenario_hash"] == datapact.validate(scenario).hash
+    assert loaded.design["points"] == 12
+    # Read from elsewhere, as datapact.open would (the points file is the run's, not the cwd's).
+    monkeypatch.chdir(tmp_path.parent)
+    assert datapact.open(str(out)).scenario.hash == run.manifest["scenario_hash"]
+    assert datapact.open(str(out)).experiments().num_rows == 12

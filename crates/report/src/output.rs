@@ -88,6 +88,14 @@ pub fn render_report_with_seeds(
                 "the defaults".to_string(),
             ),
         };
+        // A design's axes vary from point to point: never a fixed setting (a listed design's
+        // text names its points file instead of listing the points, so its keys come from the
+        // manifest's design record).
+        if let Some(d) = &design {
+            stats
+                .settings
+                .retain(|s| !d.keys.iter().any(|k| s.starts_with(&format!("{k} = "))));
+        }
         let mut figs = match &design {
             Some(d) => generic::design_figures(&stats, &d.kind)?,
             None => generic::build_run_figures(&stats)?,

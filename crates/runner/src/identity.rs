@@ -12,6 +12,7 @@ use crate::error::{RunnerError, io_err};
 use crate::plan::{Shard, chunk_plan};
 use crate::spec::{plugin_list, tables_of};
 use datapact_trace::atomic::{create_json_exclusive, write_atomic};
+use datapact_trace::files::clip;
 use datapact_trace::manifest::PartEntry;
 use datapact_trace::{
     DESIGN_POINTS_FILE, FileError, MAX_SHARDS, RunIdentity, design_points_bytes,
@@ -48,7 +49,9 @@ pub(crate) fn identity_of(
         cells: plan.cells,
         chunk_cells: plan.chunk_cells,
         shards: shard.count,
-        scenario: scenario.normalized(),
+        // A listed design's points are named (file and digest), not listed: stored once, in
+        // `design_points.parquet`.
+        scenario: scenario.canonical(),
         replication,
         manifest_fields,
         design_points: design_points_of(scenario).map(|(_, entry)| entry),
@@ -169,11 +172,13 @@ pub(crate) fn claim_directory(
     if found == identity {
         return Ok(());
     }
-    let same_but_shards = RunIdentity {
-        shards: identity.shards,
-        manifest_fields: identity.manifest_fields.clone(),
-        ..found.clone()
-    } == identity;
+    // (Only when N differs: the manifest fields record N, so they are set aside with it.)
+    let same_but_shards = found.shards != identity.shards
+        && RunIdentity {
+            shards: identity.shards,
+            manifest_fields: identity.manifest_fields.clone(),
+            ..found.clone()
+        } == identity;
     if same_but_shards {
         return Err(RunnerError::Refused(format!(
             "{} is written as {} shard(s) and this run asks for {} (--shard {}/{}); \
@@ -207,20 +212,89 @@ pub(crate) fn claim_directory(
         )));
     }
     Err(RunnerError::Refused(format!(
-        "{} holds outputs of scenario {:?} (hash {}, seed {}, datapact {}, plugins {}), not of {:?} (hash {}, seed {}, datapact {}, plugins {}); \
-         use another --out directory",
+        "{} holds outputs of scenario {:?} that differ from this run's: {}; use another --out \
+         directory",
         out.display(),
-        datapact_trace::files::clip(&found.scenario_name, 200),
-        datapact_trace::files::clip(&found.scenario_hash, 12),
-        found.seed,
-        datapact_trace::files::clip(&found.version, 40),
-        datapact_trace::files::clip(&found.plugins.join(", "), 400),
-        identity.scenario_name,
-        datapact_trace::files::clip(&identity.scenario_hash, 12),
-        identity.seed,
-        identity.version,
-        identity.plugins.join(", ")
+        clip(&found.scenario_name, 200),
+        identity_differences(&found, &identity).join("; ")
     )))
+}
+
+/// What differs between the identity a directory holds (`found`) and the one a run claims, in
+/// words, each with both values (`found`'s first): the scenario's first differing line of its
+/// canonical text when the hashes differ, so that two descriptions of one name never look
+/// identical. Values read from disk are clipped (a damaged `_run.json` may hold anything).
+fn identity_differences(found: &RunIdentity, this: &RunIdentity) -> Vec<String> {
+    type Field = fn(&RunIdentity) -> String;
+    let points: Field = |i| match &i.design_points {
+        Some(e) => format!(
+            "{} ({} rows, SHA-256 {})",
+            e.file,
+            e.rows,
+            clip(&e.sha256, 12)
+        ),
+        None => "none".to_string(),
+    };
+    let fields: [(&str, Field); 13] = [
+        ("scenario name", |i| format!("{:?}", i.scenario_name)),
+        ("scenario hash", |i| i.scenario_hash.clone()),
+        ("seed", |i| i.seed.to_string()),
+        ("datapact version", |i| i.version.clone()),
+        ("plugins", |i| format!("[{}]", i.plugins.join(", "))),
+        ("replications", |i| i.replications.to_string()),
+        ("mechanisms", |i| i.mechanisms.join(", ")),
+        ("replication played (--rep)", |i| {
+            i.replication.map_or("all".to_string(), |r| r.to_string())
+        }),
+        ("shards", |i| i.shards.to_string()),
+        ("tables", |i| i.tables.join(", ")),
+        ("cells", |i| i.cells.to_string()),
+        ("cells per chunk", |i| i.chunk_cells.to_string()),
+        ("listed design points file", points),
+    ];
+    let mut out: Vec<String> = fields
+        .iter()
+        .map(|(what, field)| (what, field(found), field(this)))
+        .filter(|(_, a, b)| a != b)
+        .map(|(what, a, b)| format!("{what} {} here, {b} in this run", clip(&a, 200)))
+        .collect();
+    if found.scenario != this.scenario {
+        let (a, b): (Vec<&str>, Vec<&str>) = (
+            found.scenario.lines().collect(),
+            this.scenario.lines().collect(),
+        );
+        let line = (0..a.len().max(b.len()))
+            .find(|&i| a.get(i) != b.get(i))
+            .unwrap_or(0);
+        let at = |l: &[&str]| {
+            l.get(line).map_or("(no such line)".to_string(), |t| {
+                format!("`{}`", clip(t, 120))
+            })
+        };
+        out.push(format!(
+            "their scenario text first differs at line {}: {} here, {} in this run",
+            line + 1,
+            at(&a),
+            at(&b)
+        ));
+    }
+    if out.is_empty() {
+        let keys: std::collections::BTreeSet<&String> = found
+            .manifest_fields
+            .keys()
+            .chain(this.manifest_fields.keys())
+            .collect();
+        let fields: Vec<&str> = keys
+            .into_iter()
+            .filter(|k| found.manifest_fields.get(*k) != this.manifest_fields.get(*k))
+            .map(String::as_str)
+            .collect();
+        out.push(format!(
+            "the manifest fields they record ({})",
+            clip(&fields.join(", "), 200)
+        ));
+    }
+    out
 }
 
 /// The app's plugins are consistent and the scenario was loaded against their catalog.
@@ -265,4 +339,16 @@ pub fn claim(
         },
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// A listed design's canonical text names the file the runner writes and `verify` checks.
+    #[test]
+    fn the_scenario_names_the_points_file_the_run_writes() {
+        assert_eq!(
+            datapact_scenario::RUN_POINTS_FILE,
+            datapact_trace::DESIGN_POINTS_FILE
+        );
+    }
 }

@@ -19,12 +19,15 @@ pub use datapact_trace::manifest::{
     Manifest, PartEntry, ShardRecord, shard_record_path, shard_records,
 };
 
-/// The design's points for the manifest (`None` for a grid).
+/// The design's points for the manifest (`None` for a grid). A listed design's are named, not
+/// listed: `points_file` (its `design_points.parquet`, rows and SHA-256), as `_run.json` names
+/// them.
 fn design_record(scenario: &Scenario) -> Option<datapact_trace::manifest::DesignRecord> {
     let d = &scenario.design;
     if d.points == 0 {
         return None;
     }
+    let points_file = crate::identity::design_points_of(scenario).map(|(_, entry)| entry);
     let axes = &scenario.sweep[d.first_axis..];
     Some(datapact_trace::manifest::DesignRecord {
         kind: d.kind.as_str().to_string(),
@@ -33,10 +36,14 @@ fn design_record(scenario: &Scenario) -> Option<datapact_trace::manifest::Design
         keys: axes.iter().map(|a| a.key.clone()).collect(),
         columns: axes.iter().map(|a| a.column.clone()).collect(),
         grid_cells: scenario.cell_count() / d.points,
-        points: (0..d.points)
-            .map(|p| axes.iter().map(|a| a.values[p]).collect())
-            .collect(),
+        points: match points_file {
+            Some(_) => Vec::new(),
+            None => (0..d.points)
+                .map(|p| axes.iter().map(|a| a.values[p]).collect())
+                .collect(),
+        },
         unit: d.unit.clone(),
+        points_file,
     })
 }
 
@@ -101,7 +108,7 @@ pub(crate) fn manifest_of(
         shards,
         rows,
         parts,
-        scenario: scenario.normalized(),
+        scenario: scenario.canonical(),
         design: design_record(scenario),
     }
 }

@@ -139,7 +139,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
         scenario_name: scenario.name.clone(),
         // A listed design's points are stored once, in `design_points.parquet`: the parts
         // name that file (and its checksum, below) instead of listing every point.
-        scenario_toml: scenario.normalized_with_points_file(datapact_trace::DESIGN_POINTS_FILE),
+        scenario_toml: scenario.canonical(),
         scenario_hash: scenario.hash(),
         version: VERSION.to_string(),
         seed: scenario.seed,

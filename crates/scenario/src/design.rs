@@ -269,7 +269,14 @@ fn morris(r: usize, dims: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
 }
 
 /// The keys `[design]` reserves; every other entry is an axis.
-pub(crate) const RESERVED: [&str; 5] = ["kind", "samples", "second_order", "points", "file"];
+pub(crate) const RESERVED: [&str; 6] = [
+    "kind",
+    "samples",
+    "second_order",
+    "points",
+    "file",
+    "points_sha256",
+];
 
 /// `kind`, `samples` and `second_order` of a `[design]` table, checked against each other;
 /// `second_order = false` is returned as `first_order_only`.
@@ -345,7 +352,7 @@ pub(crate) fn kind_and_samples(
             }
         },
     };
-    for k in ["points", "file"] {
+    for k in ["points", "file", "points_sha256"] {
         if kind != DesignKind::Points
             && let Some(n) = t.get(k)
         {
@@ -446,6 +453,38 @@ pub(crate) fn parse_range(
 
 /// The listed points: `(key, values per point, location)` per axis, keys in first-seen order.
 pub(crate) type Listed = Vec<(String, Vec<f64>, Loc)>;
+
+/// `design.points_sha256`, if given: the digest of the listed points
+/// ([`datapact_model::points::points_sha256_hex`]) must be the one written (a run's canonical
+/// scenario names its points file this way; a user may pin a points file with it). `shown`
+/// names where the points came from.
+pub(crate) fn check_points_sha256(
+    cx: &Cx,
+    given: Option<&Node>,
+    listed: &Listed,
+    shown: &str,
+) -> Res<()> {
+    let Some(n) = given else {
+        return Ok(());
+    };
+    let given = string(cx, "design.points_sha256", n)?;
+    let keys: Vec<String> = listed.iter().map(|(k, ..)| k.clone()).collect();
+    let points = listed.first().map_or(0, |(_, v, _)| v.len());
+    let values = (0..points).flat_map(|p| listed.iter().map(move |(_, v, _)| &v[p]));
+    let found = datapact_model::points::points_sha256_hex(&keys, points, values);
+    if !given.eq_ignore_ascii_case(&found) {
+        return Err(cx.err(
+            &n.loc,
+            "design.points_sha256",
+            format!(
+                "design.points_sha256 = {given:?}, but the {points} points of {shown} ({}) have \
+                 {found}: the points are not the ones this scenario names",
+                keys.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// `points = [{ game.value = 0.1, ... }, ...]`: every point sets the same keys.
 pub(crate) fn inline_points(cx: &Cx, n: &Node) -> Res<Listed> {

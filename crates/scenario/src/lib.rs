@@ -468,41 +468,66 @@ impl Scenario {
         self.cell_count() as u128 * self.replications as u128 * self.mechanisms.len() as u128
     }
 
-    /// Canonical TOML of the effective scenario (defaults filled, overrides applied), independent
-    /// of key order, whitespace and comments in the source. It loads back to the same scenario.
+    /// TOML of the effective scenario (defaults filled, overrides applied), independent of key
+    /// order, whitespace and comments in the source, every point of a listed design inline: what
+    /// `validate` shows and a job array reads. It loads back to the same scenario (same
+    /// [`Scenario::hash`]). It is [`Scenario::canonical`] but for a listed design.
     pub fn normalized(&self) -> String {
         normalize::normalized(self, None)
     }
 
-    /// [`Scenario::normalized`] with a listed design's points (`kind = "points"`) replaced by
-    /// `file = "FILE"`, a points file holding them (a run's `design_points.parquet`): what a
-    /// run's parts embed, so that a listed design's points are stored once per run, not in every
-    /// part. Saved next to that file, it loads back to this scenario (same
-    /// [`Scenario::hash`]). Any other scenario's text is [`Scenario::normalized`].
-    pub fn normalized_with_points_file(&self, file: &str) -> String {
-        normalize::normalized(self, Some(file))
+    /// The canonical text of the scenario, which [`Scenario::hash`] hashes and a run stores
+    /// (`_run.json`, `manifest.json`, each part's `datapact.scenario`): [`Scenario::normalized`],
+    /// except that a listed design (`kind = "points"`) names its points instead of listing them:
+    /// `file = "design_points.parquet"` ([`RUN_POINTS_FILE`], the run's one copy of them) and
+    /// `points_sha256` ([`Scenario::points_sha256`]), so the points are stored once per run and
+    /// the hash still tells any two sets of points apart. Saved next to a points file holding
+    /// those points, it loads back to this scenario (a file with other points is refused).
+    pub fn canonical(&self) -> String {
+        normalize::normalized(self, Some(RUN_POINTS_FILE))
     }
 
     /// A listed design's (`kind = "points"`) keys and its points' values (point by point, in
     /// the keys' order); `None` for any other design.
     pub fn listed_points(&self) -> Option<(Vec<String>, Vec<Vec<f64>>)> {
-        let d = &self.design;
-        if d.kind != DesignKind::Points || d.points == 0 {
-            return None;
-        }
-        let axes = &self.sweep[d.first_axis..];
+        let (axes, points) = self.listed_axes()?;
         let keys = axes.iter().map(|a| a.key.clone()).collect();
-        let points = (0..d.points)
+        let points = (0..points)
             .map(|p| axes.iter().map(|a| a.values[p]).collect())
             .collect();
         Some((keys, points))
     }
 
-    /// Hex SHA-256 of [`Scenario::normalized`].
+    /// The digest of a listed design's keys and points
+    /// ([`datapact_model::points::points_sha256_hex`]); `None` for any other design.
+    pub fn points_sha256(&self) -> Option<String> {
+        let (axes, points) = self.listed_axes()?;
+        let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
+        let values = (0..points).flat_map(|p| axes.iter().map(move |a| &a.values[p]));
+        Some(datapact_model::points::points_sha256_hex(
+            &keys, points, values,
+        ))
+    }
+
+    /// A listed design's axes and number of points.
+    fn listed_axes(&self) -> Option<(&[SweepAxis], usize)> {
+        let d = &self.design;
+        if d.kind != DesignKind::Points || d.points == 0 {
+            return None;
+        }
+        Some((&self.sweep[d.first_axis..], d.points))
+    }
+
+    /// Hex SHA-256 of [`Scenario::canonical`]: the scenario's identity (a run's `scenario_hash`).
+    /// For any scenario but one with a listed design, the SHA-256 of [`Scenario::normalized`].
     pub fn hash(&self) -> String {
-        sha256_hex(&self.normalized())
+        sha256_hex(&self.canonical())
     }
 }
+
+/// The points file a listed design's canonical text names ([`Scenario::canonical`]): a run's
+/// `design_points.parquet`, at its root beside `_run.json` and `manifest.json`.
+pub const RUN_POINTS_FILE: &str = "design_points.parquet";
 
 /// Hex SHA-256 of canonical text (a scenario's or a search file's identity).
 pub(crate) fn sha256_hex(text: &str) -> String {

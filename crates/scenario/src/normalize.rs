@@ -64,7 +64,8 @@ fn axis_spec(axis: &crate::SweepAxis) -> String {
 
 /// A design's points: its sampled axes' ranges (the points follow from them and the seed), or
 /// the listed points inline (so a `file` design loads back without its file), or, given
-/// `points_file`, `file = "FILE"` in their place (a file that holds them).
+/// `points_file`, `file = "FILE"` and `points_sha256` (their digest) in their place: a file that
+/// holds them, and which points it must hold.
 fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis], points_file: Option<&str>) {
     use crate::DesignKind;
     let d = &s.design;
@@ -75,6 +76,8 @@ fn design(o: &mut String, s: &Scenario, axes: &[crate::SweepAxis], points_file: 
     let _ = writeln!(o, "kind = {}", string(d.kind.as_str()));
     if let (DesignKind::Points, Some(file)) = (d.kind, points_file) {
         let _ = writeln!(o, "file = {}", string(file));
+        let digest = s.points_sha256().unwrap_or_default();
+        let _ = writeln!(o, "points_sha256 = {}", string(&digest));
     } else if d.kind == DesignKind::Points {
         let _ = writeln!(o, "points = [");
         for p in 0..d.points {

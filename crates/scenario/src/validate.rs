@@ -304,6 +304,11 @@ fn build_all(
                         "a points design lists its keys in its points, not as axes",
                     ));
                 }
+                let shown = match &file_loc {
+                    Some(_) => format!("design.file {points_origin}"),
+                    None => "design.points".to_string(),
+                };
+                design::check_points_sha256(&cx, dt.get("points_sha256"), &listed, &shown)?;
                 design.first_axis = sweep.len();
                 let pcx = Cx {
                     origin: &points_origin,

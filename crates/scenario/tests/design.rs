@@ -632,3 +632,58 @@ fn points_file_errors_name_the_points_file_and_its_line() {
         "{e}"
     );
 }
+
+/// A listed design's canonical text (what the hash hashes and a run stores) names its points by
+/// a file and their digest, `points_sha256`, instead of listing them; the digest pins the
+/// points, so other points are another hash, and a `points_sha256` that does not match the
+/// points is refused, naming the key. Other designs' canonical text is their normalised text.
+#[test]
+fn a_listed_designs_canonical_text_names_its_points_by_digest() {
+    use sha2::Digest;
+    let listed = "kind = \"points\"\npoints = [{ game.value = 0.1, game.payment = 0.2 }, \
+                  { game.value = 0.05, game.payment = -0.0 }]";
+    let s = load(&with_design(listed));
+    let digest = s.points_sha256().unwrap();
+    let canonical = s.canonical();
+    assert!(!canonical.contains("points = ["), "{canonical}");
+    assert!(
+        canonical.contains(&format!(
+            "file = \"design_points.parquet\"\npoints_sha256 = \"{digest}\"\n"
+        )),
+        "{canonical}"
+    );
+    let hex: String = sha2::Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(s.hash(), hex);
+    // The normalised text lists the points and loads back to the same hash.
+    assert!(s.normalized().contains("points = ["));
+    assert_eq!(load(&s.normalized()).hash(), s.hash());
+    // One value one ulp apart: another digest and hash.
+    let moved = load(&with_design(&listed.replace("0.05", "0.05000000000000001")));
+    assert_ne!(moved.points_sha256().unwrap(), digest);
+    assert_ne!(moved.hash(), s.hash());
+    // Written by hand, it pins the points: the right digest loads, another is refused.
+    let pinned = format!("{listed}\npoints_sha256 = \"{digest}\"");
+    assert_eq!(load(&with_design(&pinned)).hash(), s.hash());
+    let e = err(&with_design(&pinned.replace(&digest[..4], "0000")));
+    assert!(
+        e.contains("design.points_sha256") && e.contains("not the ones this scenario names"),
+        "{e}"
+    );
+    let e = err(&with_design(&format!(
+        "kind = \"lhs\"\nsamples = 3\ngame.value = {{ from = 0.0, to = 0.3 }}\n\
+         points_sha256 = \"{digest}\""
+    )));
+    assert!(e.contains("only for design.kind = \"points\""), "{e}");
+    // Any other design: canonical = normalised.
+    for design in [
+        "kind = \"lhs\"\nsamples = 3\ngame.value = { from = 0.0, to = 0.3 }",
+        "kind = \"grid\"\ngame.value = { values = [0.1, 0.2] }",
+    ] {
+        let s = load(&with_design(design));
+        assert_eq!(s.canonical(), s.normalized(), "{design}");
+        assert_eq!(s.points_sha256(), None);
+    }
+}

@@ -80,8 +80,9 @@ pub fn design_points_entry(bytes: &[u8], rows: usize) -> PartEntry {
 }
 
 /// Checks a run's `design_points.parquet` against what its identity records: present, the
-/// recorded SHA-256 and rows, and this run's scenario hash, seed and table in its metadata.
-/// `Ok` for a run without one.
+/// recorded SHA-256 and rows, this run's scenario hash, seed and table in its metadata, and its
+/// points the ones the run's scenario names (`points_sha256` in its `[design]` table, which the
+/// scenario hash covers). `Ok` for a run without one.
 pub fn check_design_points(dir: &Path, identity: &RunIdentity) -> Result<(), String> {
     let Some(entry) = &identity.design_points else {
         return Ok(());
@@ -110,5 +111,55 @@ pub fn check_design_points(dir: &Path, identity: &RunIdentity) -> Result<(), Str
             ));
         }
     }
+    let named = named_points_sha256(&identity.scenario)
+        .ok_or("the run's scenario names no points_sha256 in its [design] table")?;
+    let found = points_sha256_of(&path)?;
+    if found != named {
+        return Err(format!(
+            "its points have digest {}…, the run's scenario names points_sha256 = {}…",
+            &found[..12],
+            crate::files::clip(named, 12)
+        ));
+    }
     Ok(())
+}
+
+/// The `points_sha256` a canonical scenario text names in its `[design]` table (the text is
+/// datapact's own: one `key = value` line each).
+pub fn named_points_sha256(scenario: &str) -> Option<&str> {
+    let mut in_design = false;
+    for line in scenario.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_design = line == "[design]";
+        } else if in_design && let Some(v) = line.strip_prefix("points_sha256 = ") {
+            return v.strip_prefix('"')?.strip_suffix('"');
+        }
+    }
+    None
+}
+
+/// The digest of the points a `design_points.parquet` holds
+/// ([`datapact_model::points::points_sha256_hex`] of its columns' names and values).
+fn points_sha256_of(path: &Path) -> Result<String, String> {
+    let batches = crate::read_part(path).map_err(|e| e.to_string())?;
+    let Some(first) = batches.first() else {
+        return Err("no columns".to_string());
+    };
+    let schema = first.schema();
+    let keys: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); keys.len()];
+    for b in &batches {
+        for (i, c) in b.columns().iter().enumerate() {
+            let c = c
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| format!("column {:?} is not Float64", keys[i]))?;
+            columns[i].extend(c.values().iter());
+        }
+    }
+    let points = columns.first().map_or(0, Vec::len);
+    let values = (0..points).flat_map(|p| columns.iter().map(move |c| &c[p]));
+    Ok(datapact_model::points::points_sha256_hex(
+        &keys, points, values,
+    ))
 }

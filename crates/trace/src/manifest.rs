@@ -160,10 +160,16 @@ pub struct DesignRecord {
     /// Cells of the grid the design is crossed with (1 without one); cell = grid cell · points +
     /// point.
     pub grid_cells: usize,
-    /// Each point's values, in the axes' units, point by point.
+    /// Each point's values, in the axes' units, point by point (empty for a listed design:
+    /// they are in `points_file`).
     pub points: Vec<Vec<f64>>,
     /// Each point's unit-cube coordinates (sampled kinds; empty for points).
     pub unit: Vec<Vec<f64>>,
+    /// A listed design's (`kind = "points"`) one copy of its points: `design_points.parquet`,
+    /// its rows and SHA-256, as `_run.json` records it (absent for the sampled kinds, whose
+    /// points are listed above, so their manifests read and digest as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_file: Option<PartEntry>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -39,6 +39,14 @@ chunk_cells = {chunk_cells}
     )
 }
 
+/// A listed design of 40 points in chunks of 10 cells, run into `dir/run`: its file and run.
+fn forty_points_run(dir: &Path) -> (PathBuf, PathBuf) {
+    let file = listed(dir, 40, 10);
+    let out = dir.join("run");
+    run_ok(&file, &out, &[]);
+    (file, out)
+}
+
 /// Bytes of every file under `dir`.
 fn bytes_under(dir: &Path) -> u64 {
     let mut total = 0;
@@ -88,8 +96,12 @@ fn a_listed_designs_points_are_stored_once_per_run_not_in_every_part() {
         "{embedded}"
     );
     assert_eq!(md[datapact_trace::keys::DESIGN_POINTS], entry.sha256);
-    // What every part embedded before: the scenario with the points inline.
-    let inline = (identity.scenario.len() - embedded.len()) as u64;
+    // What every part embedded before (and `_run.json` and the manifest held): the scenario with
+    // the points inline.
+    let normalized = datapact_scenario::Scenario::load(&file, &[])
+        .unwrap()
+        .normalized();
+    let inline = (normalized.len() - embedded.len()) as u64;
     eprintln!(
         "{points} points, {parts} parts: parts {part_bytes} bytes, run {total} bytes; \
          the points inline {inline} bytes"
@@ -102,11 +114,41 @@ fn a_listed_designs_points_are_stored_once_per_run_not_in_every_part() {
         part_bytes < parts as u64 * 30_000,
         "{part_bytes} bytes in {parts} parts"
     );
-    // The run's other files hold the points a bounded number of times (`_run.json`'s scenario,
-    // the manifest's scenario and design record, `design_points.parquet`), whatever its parts.
+    // Stored once: `design_points.parquet` is the one copy. `_run.json` and `manifest.json` (its
+    // scenario text and its design record) name the file, its rows and SHA-256, and the points'
+    // digest, and list no point (before, they held 1.6 MB and 3.1 MB at 30 000 points).
+    let points_file = std::fs::metadata(out.join("design_points.parquet"))
+        .unwrap()
+        .len();
+    let run_json = std::fs::read_to_string(out.join("_run.json")).unwrap();
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    let a_value = format!("{:?}", 0.3 * 50.0 / 97.0);
+    assert!(normalized.contains(&a_value), "{a_value}");
+    for (name, json) in [("_run.json", &run_json), ("manifest.json", &manifest)] {
+        assert!(
+            !json.contains("points = [") && !json.contains(&a_value),
+            "{name} lists the points"
+        );
+    }
+    assert_eq!(identity.scenario, *embedded, "one canonical text");
     assert!(
-        total < part_bytes + 5 * inline,
-        "the run ({total} bytes) holds the points a bounded number of times"
+        run_json.len() < 8_000,
+        "_run.json: {} bytes",
+        run_json.len()
+    );
+    let record: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(record["design"]["points"], serde_json::json!([]));
+    assert_eq!(
+        record["design"]["points_file"],
+        serde_json::to_value(&entry).unwrap()
+    );
+    // Beyond its parts and the points file, the run's records (a few hundred bytes per part in
+    // the manifest, shard and chunk records) take less than one copy of the points as text.
+    let records = total - part_bytes - points_file;
+    eprintln!("points file {points_file} bytes; the other records {records} bytes");
+    assert!(
+        records < inline,
+        "the run's records take {records} bytes, the points inline {inline}"
     );
     // The part's scenario, saved next to the points file, is the run's scenario (same hash):
     // the part with its run's points file is still enough to run it again.
@@ -142,9 +184,7 @@ fn a_listed_designs_points_are_stored_once_per_run_not_in_every_part() {
 #[test]
 fn a_swapped_edited_or_missing_points_file_is_caught() {
     let dir = tempfile::tempdir().unwrap();
-    let file = listed(dir.path(), 40, 10);
-    let out = dir.path().join("run");
-    run_ok(&file, &out, &[]);
+    let (file, out) = forty_points_run(dir.path());
     assert!(run(&["verify", s(&out)]).status.success());
     // Another run's points: the same keys, other values.
     let other_dir = dir.path().join("other");
@@ -222,4 +262,80 @@ fn a_swapped_edited_or_missing_points_file_is_caught() {
     run_ok(&file, &out, &["--resume"]);
     assert_eq!(std::fs::read(&points).unwrap(), genuine);
     assert!(run(&["verify", s(&out)]).status.success());
+}
+
+/// The canonical text names the points by their digest (`points_sha256`), so the scenario hash
+/// is still a faithful identity of the points: other points are another scenario, refused by a
+/// resume, and a points file with other points is refused by the text that names them.
+#[test]
+fn other_points_are_another_scenario_though_no_text_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, out) = forty_points_run(dir.path());
+    let identity = datapact_trace::read_identity(&out).unwrap();
+    // The text `_run.json` holds is what its hash hashes, and names the points' digest.
+    let scenario = datapact_scenario::Scenario::load(&file, &[]).unwrap();
+    let digest = scenario.points_sha256().expect("a listed design");
+    assert!(
+        identity
+            .scenario
+            .contains(&format!("points_sha256 = \"{digest}\"")),
+        "{}",
+        identity.scenario
+    );
+    use sha2::Digest;
+    let hashed: String = sha2::Sha256::digest(identity.scenario.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hashed, identity.scenario_hash);
+    assert_eq!(scenario.hash(), identity.scenario_hash);
+
+    // The same keys and count, one value of one point moved by one ulp.
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let other = listed(&other_dir, 40, 10);
+    let csv = std::fs::read_to_string(other_dir.join("points.csv")).unwrap();
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let (v, p) = lines[8].split_once(',').unwrap();
+    let bumped = f64::from_bits(v.parse::<f64>().unwrap().to_bits() + 1);
+    lines[8] = format!("{bumped:?},{p}");
+    write(&other_dir, "points.csv", &(lines.join("\n") + "\n"));
+    let moved = datapact_scenario::Scenario::load(&other, &[]).unwrap();
+    assert_ne!(moved.hash(), identity.scenario_hash);
+    let o = run(&["run", s(&other), "--out", s(&out), "-q", "--resume"]);
+    assert_refused(&o, 2, "other points into the run");
+    assert!(text(&o).contains("points_sha256 = "), "{}", text(&o));
+
+    // The run's text beside a points file with other points: refused, naming the key.
+    let beside = dir.path().join("beside");
+    std::fs::create_dir(&beside).unwrap();
+    let other_out = other_dir.join("run");
+    run_ok(&other, &other_out, &[]);
+    std::fs::copy(
+        other_out.join("design_points.parquet"),
+        beside.join("design_points.parquet"),
+    )
+    .unwrap();
+    let saved = write(&beside, "scenario.toml", &identity.scenario);
+    let e = datapact_scenario::Scenario::load(&saved, &[]).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("design.points_sha256"), "{e}");
+    assert!(e.to_string().contains("design_points.parquet"), "{e}");
+    assert_refused(
+        &run(&["validate", s(&saved)]),
+        2,
+        "validate beside other points",
+    );
+    // With its own points it is the run's scenario, and `datapact run` of it resumes the run.
+    std::fs::copy(
+        out.join("design_points.parquet"),
+        beside.join("design_points.parquet"),
+    )
+    .unwrap();
+    let again = datapact_scenario::Scenario::load(&saved, &[]).unwrap();
+    assert_eq!(again.hash(), identity.scenario_hash);
+    run_ok(&saved, &out, &["--resume"]);
+    assert!(run(&["verify", s(&out)]).status.success());
+    // The verified readers read it: a report of the run.
+    let o = run(&["report", s(&out), "--out", s(&dir.path().join("report"))]);
+    assert!(o.status.success(), "{}", text(&o));
 }

@@ -501,6 +501,84 @@ fn a_rep_directory_mismatch_names_the_replications() {
     }
 }
 
+/// A directory of the same scenario name whose identity differs in what its description did not
+/// show (a listed design's points file, the manifest fields it records, its scenario text) is
+/// refused naming what differs, with both values: before, the message printed the name, hash,
+/// seed, version and plugins of each side, two identical halves.
+#[test]
+fn a_directory_mismatch_names_what_differs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = String::from("game.value,game.payment\n");
+    for i in 0..12 {
+        csv.push_str(&format!("{},{}\n", 0.02 * i as f64, 0.01 * i as f64));
+    }
+    write(tmp.path(), "points.csv", &csv);
+    let file = write(
+        tmp.path(),
+        "listed.toml",
+        "mechanisms = [\"C\", \"S\"]\n[scenario]\nname = \"listed\"\nseed = 5\n\
+         replications = 2\n[population]\nusers = 4\n[design]\nkind = \"points\"\n\
+         file = \"points.csv\"\n[output]\nchunk_cells = 4\n",
+    );
+    let out = tmp.path().join("run");
+    run_ok(&file, &out, &[]);
+    let genuine = std::fs::read(out.join("_run.json")).unwrap();
+    let resume = || {
+        let o = run(&["run", s(&file), "--out", s(&out), "-q", "--resume"]);
+        assert_refused(&o, 2, "--resume");
+        let t = text(&o);
+        assert!(
+            t.contains("holds outputs of scenario \"listed\" that differ"),
+            "{t}"
+        );
+        t
+    };
+    // As a run made before the points file existed recorded it: no `design_points`.
+    edit_json(&out.join("_run.json"), |v| {
+        v.as_object_mut().unwrap().remove("design_points");
+    });
+    let t = resume();
+    assert!(
+        t.contains("listed design points file none here, design_points.parquet (12 rows"),
+        "{t}"
+    );
+    // Another record of the manifest's fields: the only difference.
+    std::fs::write(out.join("_run.json"), &genuine).unwrap();
+    edit_json(&out.join("_run.json"), |v| {
+        v["manifest_fields"]["design"] = "0".repeat(64).into();
+    });
+    let t = resume();
+    assert!(
+        t.contains("the manifest fields they record (design)"),
+        "{t}"
+    );
+    // Another scenario text of the same name (the points listed inline, as an earlier datapact
+    // stored them) and its hash: the hashes and the first line that differs.
+    std::fs::write(out.join("_run.json"), &genuine).unwrap();
+    let inline = datapact_scenario::Scenario::load(&file, &[])
+        .unwrap()
+        .normalized();
+    edit_json(&out.join("_run.json"), |v| {
+        use sha2::Digest;
+        v["scenario_hash"] = sha2::Sha256::digest(inline.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into();
+        v["scenario"] = inline.clone().into();
+    });
+    let t = resume();
+    assert!(t.contains("scenario hash "), "{t}");
+    assert!(
+        t.contains("first differs at line")
+            && t.contains("`points = [` here, `file = \"design_points.parquet\"` in this run"),
+        "{t}"
+    );
+    // Nothing was written: the directory is still the run it was.
+    std::fs::write(out.join("_run.json"), &genuine).unwrap();
+    assert!(run(&["verify", s(&out)]).status.success());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Every command exits 2 on bad input.
 

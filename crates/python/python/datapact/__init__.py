@@ -518,8 +518,9 @@ class Run:
 
     @property
     def scenario(self) -> Scenario:
-        """The effective scenario the outputs were made with."""
-        return _native.load(self.manifest["scenario"], [])
+        """The effective scenario the outputs were made with (a listed design's points read
+        from the run's ``design_points.parquet``, which its canonical text names)."""
+        return _native.load_run_scenario(self.manifest["scenario"], str(self.dir))
 
     @property
     def swept_columns(self) -> Tuple[str, ...]:

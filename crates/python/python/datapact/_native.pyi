@@ -48,9 +48,12 @@ class Scenario:
         """Where it came from: a file path, ``<embedded>/NAME``, ``<string>`` or ``<dict>``."""
     @property
     def toml(self) -> str:
-        """The effective scenario (defaults filled, overrides applied) as canonical TOML."""
+        """The effective scenario (defaults filled, overrides applied) as normalised TOML, a
+        listed design's points inline (``hash`` is of the text a run stores, which names them by
+        digest instead)."""
 
 def load(scenario: Union[str, "os.PathLike[str]", Dict[str, Any], Scenario], overrides: List[Union[str, Tuple[str, Any]]]) -> Scenario: ...
+def load_run_scenario(text: str, dir: str) -> Scenario: ...
 def run(
     scenario: Scenario,
     out: str,

@@ -95,9 +95,9 @@ pub fn changed_settings(run_toml: &str, reference_toml: &str) -> Vec<String> {
         .collect()
 }
 
-/// The normalized scenario of a run, from its `_run.json` (a listed design's parts name their
-/// points file instead of listing the points), else from the metadata of its first `cells` part
-/// (empty when it has none).
+/// The canonical scenario of a run, from its `_run.json`, else from the metadata of its first
+/// `cells` part (empty when it has none). A listed design's names its points file instead of
+/// listing the points: the design's keys are in the manifest's design record.
 pub fn scenario_toml(dir: &Path) -> Result<String, ReportError> {
     if let Ok(identity) = datapact_trace::read_identity(dir) {
         return Ok(identity.scenario);
