@@ -74,6 +74,9 @@ pub enum BinsEnd {
 }
 
 impl BinsEnd {
+    /// Every end, in a fixed order (the resume records store the position).
+    pub const ALL: [BinsEnd; 3] = [BinsEnd::Converged, BinsEnd::Cycle, BinsEnd::Limit];
+
     /// The name in tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -452,24 +455,38 @@ pub fn settings(spec: &crate::spec::BinsSpec) -> BinsSettings {
     }
 }
 
-/// The rows of every cell of `scenario`, in cell order (the same whatever the threads); `None`
-/// when `stopped` says so between cells. Run inside the caller's thread pool.
+/// The rows of every cell of `scenario`, in cell order (the same whatever the threads);
+/// [`crate::AuditError::Interrupted`] when `stopped` says so. With `records`, each finished
+/// cell's rows are recorded, and a cell whose record is this audit's (`--resume`) is read back
+/// instead of played ([`crate::resume`]). Run inside the caller's thread pool.
 pub fn all_cells(
     scenario: &datapact_scenario::Scenario,
     a: &CellAudit,
     s: BinsSettings,
     stopped: &(dyn Fn() -> bool + Sync),
-) -> Option<Vec<BinsRow>> {
+    records: Option<&crate::resume::CellRecords>,
+) -> Result<Vec<BinsRow>, crate::AuditError> {
     use rayon::prelude::*;
-    let per_cell: Option<Vec<Vec<BinsRow>>> = (0..scenario.cell_count())
+    let per_cell: Vec<Vec<BinsRow>> = (0..scenario.cell_count())
         .into_par_iter()
         .map(|i| {
-            // A cell played while the flag was set is partial: discarded.
-            let rows = (!stopped()).then(|| bins_rows(i, &scenario.cell(i).game, a, s))?;
-            (!stopped()).then_some(rows)
+            if let Some(kept) = records.and_then(|r| r.kept_bins(i, s)) {
+                return Ok(kept);
+            }
+            // A cell played while the flag was set is partial: discarded, never recorded.
+            let rows = (!stopped())
+                .then(|| bins_rows(i, &scenario.cell(i).game, a, s))
+                .ok_or(crate::AuditError::Interrupted)?;
+            if stopped() {
+                return Err(crate::AuditError::Interrupted);
+            }
+            if let Some(r) = records {
+                r.write_bins(i, &rows)?;
+            }
+            Ok(rows)
         })
-        .collect();
-    Some(per_cell?.into_iter().flatten().collect())
+        .collect::<Result<_, _>>()?;
+    Ok(per_cell.into_iter().flatten().collect())
 }
 
 /// Writes [`crate::table::EQUILIBRIA_BINS`].
@@ -691,9 +708,7 @@ pub fn reproduce(
     let s = settings(&a.bins);
     let pool = crate::pool(threads, out)?;
     let stopped = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
-    let rows = pool
-        .install(|| all_cells(&scenario, &cx, s, &stopped))
-        .ok_or(crate::AuditError::Interrupted)?;
+    let rows = pool.install(|| all_cells(&scenario, &cx, s, &stopped, None))?;
     write(out, &menu, &rows)?;
     Ok(format!(
         "## Equilibria with cost-dependent strategies\n\nThe incentive audit's cost-dependent equilibria \

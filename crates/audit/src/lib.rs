@@ -82,8 +82,9 @@ pub enum AuditError {
     /// the claim runs already finished are kept.
     #[error(
         "interrupted: run the same command again with --resume (same --spec, same --out) to \
-         continue: the cells of the deviations and dynamics already finished and the claim runs \
-         already finished are kept, the claim run in progress resumes"
+         continue: the cells already finished (deviations and dynamics, \"which S?\", cost-bin \
+         equilibria) and the claim runs already finished are kept, the claim run in progress \
+         resumes"
     )]
     Interrupted,
     /// Reading the claim runs or drawing failed.
@@ -130,9 +131,10 @@ pub struct AuditInputs<'a> {
     pub progress: bool,
     /// Set to stop the audit (every phase looks at it within a fraction of a second).
     pub cancel: Option<Arc<AtomicBool>>,
-    /// Keep the deviations' and dynamics' cells an earlier, interrupted audit into `out`
-    /// finished (`--resume`: their records in `_cells/`, used only when they are this audit's;
-    /// [`resume`]); without it every cell is computed (the claim runs resume either way).
+    /// Keep the cells an earlier, interrupted audit into `out` finished, in every phase that
+    /// plays campaigns (deviations and dynamics, "which S?", cost-bin equilibria): `--resume`,
+    /// their records in `_cells/`, used only when they are this audit's ([`resume`]); without it
+    /// every cell is computed (the claim runs resume either way).
     pub resume: bool,
 }
 
@@ -339,6 +341,7 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
             &scenario,
             a.replications,
             inputs.cancel.as_ref(),
+            Some(&records),
         )?
     } else {
         Vec::new()
@@ -351,7 +354,7 @@ pub fn run(inputs: &AuditInputs) -> Result<AuditSummary, AuditError> {
     table::EQUILIBRIA.write(&inputs.out, &eq_values)?;
     let settings = bins::settings(&spec.analysis.bins);
     let bin_rows =
-        unless_stopped(pool.install(|| bins::all_cells(&scenario, &cx, settings, &stopped)))?;
+        pool.install(|| bins::all_cells(&scenario, &cx, settings, &stopped, Some(&records)))?;
     bins::write(&inputs.out, &menu, &bin_rows)?;
     let part1 = started.elapsed().as_secs_f64();
 

@@ -149,24 +149,30 @@ pub fn compare_cell(
 /// S against M campaign by campaign over every cell of `scenario` (a paper scenario on the
 /// audit's grid), `reps` replications each, at each R of [`RECOVERY`], the cells in parallel on
 /// `pool` and summed in cell order (the same totals whatever the threads). `cancel` stops it
-/// between cells ([`AuditError::Interrupted`]).
+/// within a fraction of a second ([`AuditError::Interrupted`]). With `records`, each finished
+/// (cell, R) is recorded, and one whose record is this audit's (`--resume`) is read back instead
+/// of played ([`crate::resume`]).
 pub fn side_by_side(
     pool: &rayon::ThreadPool,
     plugins: &Arc<PluginSet>,
     scenario: &Scenario,
     reps: u32,
     cancel: Option<&Arc<AtomicBool>>,
+    records: Option<&crate::resume::CellRecords>,
 ) -> Result<Vec<SideBySide>, AuditError> {
     let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     RECOVERY
         .iter()
         .map(|&r| {
-            let cells: Vec<SideBySide> = pool
-                .install(|| {
-                    (0..scenario.cell_count())
-                        .into_par_iter()
-                        .map(|i| {
-                            let cell = (!stopped()).then(|| {
+            let cells: Vec<SideBySide> = pool.install(|| {
+                (0..scenario.cell_count())
+                    .into_par_iter()
+                    .map(|i| {
+                        if let Some(kept) = records.and_then(|k| k.kept_side_by_side(r, i)) {
+                            return Ok(kept);
+                        }
+                        let cell = (!stopped())
+                            .then(|| {
                                 compare_cell(
                                     plugins,
                                     &scenario.catalog,
@@ -177,13 +183,20 @@ pub fn side_by_side(
                                     r,
                                     cancel.map(|c| &**c),
                                 )
-                            })?;
-                            // A cell played while the flag was set is partial: discarded.
-                            (!stopped()).then_some(cell)
-                        })
-                        .collect::<Option<Vec<_>>>()
-                })
-                .ok_or(AuditError::Interrupted)?;
+                            })
+                            .ok_or(AuditError::Interrupted)?;
+                        // A cell played while the flag was set is partial: discarded, never
+                        // recorded.
+                        if stopped() {
+                            return Err(AuditError::Interrupted);
+                        }
+                        if let Some(k) = records {
+                            k.write_side_by_side(i, &cell)?;
+                        }
+                        Ok(cell)
+                    })
+                    .collect::<Result<Vec<_>, AuditError>>()
+            })?;
             Ok(SideBySide::total(r, &cells))
         })
         .collect()

@@ -54,6 +54,7 @@ pub fn section(inputs: &AuditInputs) -> Result<String, AuditError> {
         &scenario,
         a.replications,
         inputs.cancel.as_ref(),
+        None,
     )?;
     let mut md = format!(
         "## Which S? The claims at R = 0 and R = 1\n\n\

@@ -208,10 +208,11 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Continue an interrupted audit into the same --out with the same --spec: the cells of
-        /// the deviations and dynamics it finished (their records in OUT/_cells, used only when
-        /// they are this audit's) and its finished claim runs are kept. Without it every cell is
-        /// computed again (the claim runs resume either way).
+        /// Continue an interrupted audit into the same --out with the same --spec: the cells it
+        /// finished in every phase (deviations and dynamics, "which S?", cost-bin equilibria;
+        /// their records in OUT/_cells, used only when they are this audit's) and its finished
+        /// claim runs are kept. Without it every cell is computed again (the claim runs resume
+        /// either way).
         #[arg(long)]
         resume: bool,
         /// No progress bars.

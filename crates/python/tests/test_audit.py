@@ -1,5 +1,5 @@
 """`datapact.audit` from Python: Ctrl-C stops it inside a cell (KeyboardInterrupt within about a
-second, nothing half-written), and `resume=True` keeps the deviation phase's finished cells."""
+second, nothing half-written), and `resume=True` keeps the finished cells of every phase."""
 
 import os
 import signal

@@ -454,9 +454,44 @@ fn assert_same_files(a: &Path, b: &Path) {
     }
 }
 
+/// The records of the finished cells of the phase whose record names start with `phase`
+/// (`cell-` the deviations and dynamics, `which-s-` "which S?", `bins-` the cost-bin equilibria),
+/// with their modification times.
+fn phase_records(out: &Path, phase: &str) -> Vec<(PathBuf, SystemTime)> {
+    stamped(entries(&out.join("_cells")).filter(|p| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        name.starts_with(phase) && name.ends_with(".json")
+    }))
+}
+
+/// Checks an audit of 9 cells interrupted in the phase whose records are `recorded` (some of its
+/// cells recorded, not all; no `REPORT.md`, no hidden temporary), then damages `record`: bit 0
+/// of `field[0][index]` flipped, its digest not (a resume must compute that cell again). Its
+/// path and modification time.
+fn interrupted_then_damaged(
+    out: &Path,
+    recorded: &[(PathBuf, SystemTime)],
+    record: &Path,
+    field: &str,
+    index: usize,
+) -> (PathBuf, SystemTime) {
+    assert!(
+        !recorded.is_empty() && recorded.len() < 9 && !out.join("REPORT.md").exists(),
+        "{} of 9 cells recorded",
+        recorded.len()
+    );
+    assert_eq!(hidden(out), Vec::<PathBuf>::new());
+    crate::support::edit_json(record, |v| {
+        let x = v[field][0][index].as_u64().unwrap();
+        v[field][0][index] = (x ^ 1).into();
+    });
+    let touched = std::fs::metadata(record).unwrap().modified().unwrap();
+    (record.to_path_buf(), touched)
+}
+
 /// The records of the deviation phase's finished cells, with their modification times.
 fn cell_records(out: &Path) -> Vec<(PathBuf, SystemTime)> {
-    stamped(entries(&out.join("_cells")).filter(|p| p.extension().is_some_and(|e| e == "json")))
+    phase_records(out, "cell-")
 }
 
 #[test]
@@ -475,19 +510,9 @@ fn audit_resume_continues_the_deviation_phase_from_its_verified_records() {
     });
     interrupt_audit(child, "-INT", "deviation phase");
     let kept = cell_records(&out);
-    assert!(
-        kept.len() >= 2 && kept.len() < 9 && !out.join("REPORT.md").exists(),
-        "{} of 9 cells recorded",
-        kept.len()
-    );
-    assert_eq!(hidden(&out), Vec::<PathBuf>::new());
+    assert!(kept.len() >= 2, "{} of 9 cells recorded", kept.len());
     // One record damaged (a value changed, its digest not): not used, its cell computed again.
-    let damaged = kept[0].0.clone();
-    crate::support::edit_json(&damaged, |v| {
-        let gain = v["deviations"][0][9].as_u64().unwrap();
-        v["deviations"][0][9] = (gain ^ 1).into();
-    });
-    let touched = std::fs::metadata(&damaged).unwrap().modified().unwrap();
+    let (damaged, touched) = interrupted_then_damaged(&out, &kept, &kept[0].0, "deviations", 9);
 
     std::thread::sleep(Duration::from_millis(20));
     let o = resume_audit(&settings, &out);
@@ -521,4 +546,56 @@ fn audit_resume_continues_the_deviation_phase_from_its_verified_records() {
     for ((record, was), (_, now)) in before.iter().zip(&cell_records(&out)) {
         assert_ne!(was, now, "{} of other settings was used", record.display());
     }
+}
+
+/// `audit --resume` keeps the later phases' finished cells too: "which S?" (S and M side by side
+/// at R = 0 and R = 1) and the cost-bin equilibria record each cell when it finishes, and a
+/// resume reads back the records that are this audit's instead of playing their cells. Before,
+/// both phases were computed whole again on every resume.
+#[test]
+fn audit_resume_continues_which_s_and_the_cost_bin_phase_from_their_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 9 cells; the cost-bin equilibria at 600 replications per evaluation take a moment per
+    // cell, so the signal lands among them.
+    let settings = spec(tmp.path(), "audit.toml", |t| {
+        t.replacen("steps = 2 ", "steps = 3 ", 1).replace(
+            "replications = 4        # per evaluation",
+            "replications = 600      # per evaluation",
+        )
+    });
+    let out = tmp.path().join("resumed");
+    let mut child = start_audit(&settings, &out);
+    wait_until(
+        &mut child,
+        Duration::from_secs(600),
+        "a cost-bin cell",
+        || !phase_records(&out, "bins-").is_empty(),
+    );
+    interrupt_audit(child, "-TERM", "cost-bin phase");
+    let deviations = cell_records(&out);
+    let which_s = phase_records(&out, "which-s-");
+    let bins = phase_records(&out, "bins-");
+    assert_eq!(deviations.len(), 9);
+    assert_eq!(which_s.len(), 2 * 9, "R = 0 and R = 1 of every cell");
+    // One "which S?" record damaged (a count changed, its digest not): computed again.
+    let (damaged, touched) = interrupted_then_damaged(&out, &bins, &which_s[3].0, "rows", 6);
+
+    std::thread::sleep(Duration::from_millis(20));
+    let o = resume_audit(&settings, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    // Every other record was read back, not computed (none rewritten).
+    for (record, modified) in deviations.iter().chain(&which_s).chain(&bins) {
+        let now = std::fs::metadata(record).unwrap().modified().unwrap();
+        if *record == damaged {
+            assert_ne!(now, touched, "the damaged record was used");
+        } else {
+            assert_eq!(now, *modified, "{} was rewritten", record.display());
+        }
+    }
+    assert_eq!(phase_records(&out, "bins-").len(), 9);
+    // The bytes of an uninterrupted audit (its records included).
+    let fresh = tmp.path().join("fresh");
+    let o = audit(&settings, &fresh);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_same_files(&out, &fresh);
 }

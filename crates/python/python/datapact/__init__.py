@@ -391,7 +391,7 @@ def audit(
     is an audit settings file (default: the embedded ``audit.toml``). Ctrl-C stops it within
     about a second, inside a cell (``KeyboardInterrupt``; nothing half-written); ``resume=True``
     (``--resume``) then continues it into the same ``out`` with the same ``spec``, keeping the
-    deviation phase's finished cells and the finished claim runs. Returns ``report`` (the path
+    cells every phase finished and the finished claim runs. Returns ``report`` (the path
     of ``REPORT.md``), ``variants`` (variant id -> its claims) and ``seconds``."""
     where = _out_dir(out)
     assert where is not None
