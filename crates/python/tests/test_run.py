@@ -103,7 +103,8 @@ def test_dict_scenario_runs(tiny, baseline_toml):
     scenario["sweep"] = {"game.value": {"values": [0.1, 0.2]}}
     run = datapact.run(scenario, progress=False)
     assert run.cells.num_rows == 2 * 3
-    assert run.scenario.origin == "<string>"  # reloaded from the manifest's TOML
+    # reloaded from the manifest's TOML, as a file of the run (a listed design's points file is there)
+    assert run.scenario.origin == str(run.dir / "manifest.json")
     assert run.scenario.hash == datapact.validate(scenario).hash
 
 
