@@ -11,7 +11,8 @@ use crate::params::Game;
 /// [`crate::assign::assign`] (with [`crate::NoEvents`]) of each campaign block: `observed` holds
 /// `n` users per block from each of `starts`; block k's caps and burdens go to
 /// `cap[starts[k]..][..n]` and `burden[starts[k]..][..n]`, its assignment to `out[k]` (`out` is
-/// cleared first). Blocks are computed `isa.lanes()` at a time.
+/// cleared first). Blocks are computed `isa.lanes()` at a time; a group of one block (a batch's
+/// only campaign, as at large n) by the scalar function in place (see [`crate::lanes`], *Memory*).
 #[allow(clippy::too_many_arguments)]
 pub fn assign_blocks(
     isa: Isa,
@@ -26,6 +27,18 @@ pub fn assign_blocks(
     out.clear();
     for_lanes!(isa, L => {
         for group in starts.chunks(L) {
+            if let &[start] = group {
+                let r = start..start + n;
+                out.push(crate::assign::assign(
+                    &observed[r.clone()],
+                    game,
+                    &mut cap[r.clone()],
+                    &mut burden[r],
+                    &mut scratch.fallback.fill,
+                    &mut crate::NoEvents,
+                ));
+                continue;
+            }
             let starts = padded::<L>(group);
             gather(isa, observed, &starts, lanes_of::<L>(&mut scratch.a, n));
             // No burdens gathered: the water-filling writes every burden of a feasible lane

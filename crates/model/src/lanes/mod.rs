@@ -31,6 +31,17 @@
 //! vector registers; M's loop gathers its users in decision order, value by
 //! value). Fewer than `L` blocks fill the spare lanes with copies of the last block, computed and
 //! discarded.
+//!
+//! **Memory.** The lane buffers ([`LaneScratch`]) hold `n·L` values each, however many blocks
+//! there are. A batch of a large population holds one replication, so a table often has a single
+//! campaign: lanes gain nothing then, and their buffers would cost `L` times that campaign's
+//! columns (in the assignment and the settlement together about 390 bytes per user at `L` = 8,
+//! which grew async's peak from 670 to 1 022 bytes per user, and 200 at `L` = 4). So
+//! [`assign::assign_blocks`] and [`settle::settle_blocks`], the kernels the engine runs at any
+//! n, compute a group of one block by the scalar function on the columns in place: no gather, no
+//! lane buffers, no padded lanes, the same bits. (The engine runs the others only below
+//! [`crate::reassign::INCREMENTAL_MIN_USERS`] users, or, for the decision order, keeps the
+//! scalar code above 64 users.)
 
 /// Runs `$body` compiled for the instruction set `$isa` with the lane count bound to the const
 /// `$l` (8 for AVX-512, 4 otherwise): the body is inlined into a function with the instruction
@@ -432,5 +443,128 @@ pub(crate) fn lane<const L: usize>(lanes: &[[f64; L]], l: usize, out: &mut Vec<f
 pub(crate) fn set_lane<const L: usize>(lanes: &mut [[f64; L]], l: usize, column: &[f64]) {
     for (user, v) in lanes.iter_mut().zip(column) {
         user[l] = *v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assign::assign_blocks;
+    use super::settle::{ToSettle, settle_blocks};
+    use super::{Isa, LaneScratch};
+    use crate::withdraw::{Decision, ProtocolEnd};
+    use crate::{Game, NoEvents};
+
+    /// The lane buffers' room, in values.
+    fn lane_room(scratch: &LaneScratch) -> usize {
+        scratch.a.capacity()
+            + scratch.b.capacity()
+            + scratch.c.capacity()
+            + scratch.decision.capacity()
+            + scratch.fallback.cost.capacity()
+            + scratch.fallback.hi.capacity()
+            + scratch.fallback.out.capacity()
+    }
+
+    /// A lone campaign (a batch of one replication of a large population) is assigned and
+    /// settled in place, bit for bit as the scalar functions, without lane buffers (they held
+    /// `n·L` values each: async's peak grew by half); two campaigns still use the lanes.
+    #[test]
+    fn a_lone_campaign_needs_no_lane_buffers() {
+        let n = 1000;
+        let game = Game {
+            users: n,
+            ..Game::default()
+        };
+        let observed: Vec<f64> = (0..2 * n)
+            .map(|i| (i * 7919 % 1000) as f64 / 400.0)
+            .collect();
+        let decision: Vec<Decision> = (0..2 * n)
+            .map(|i| [Decision::Stay, Decision::Withdraw][i % 7 / 6])
+            .collect();
+        for isa in Isa::available() {
+            for blocks in [1, 2] {
+                let starts: Vec<usize> = (0..blocks).map(|k| k * n).collect();
+                let (mut cap, mut burden) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+                let mut scratch = LaneScratch::default();
+                let mut assignments = Vec::new();
+                assign_blocks(
+                    isa,
+                    &observed,
+                    n,
+                    &starts,
+                    &game,
+                    (&mut cap, &mut burden),
+                    &mut scratch,
+                    &mut assignments,
+                );
+                let mut fill = crate::waterfill::FillScratch::default();
+                let (mut cap_1, mut burden_1) = (vec![0.0; n], vec![0.0; n]);
+                let expected = crate::assign::assign(
+                    &observed[..n],
+                    &game,
+                    &mut cap_1,
+                    &mut burden_1,
+                    &mut fill,
+                    &mut NoEvents,
+                );
+                assert_eq!(assignments[0], expected, "{isa:?}, {blocks} block(s)");
+                assert!(
+                    burden[..n]
+                        .iter()
+                        .zip(&burden_1)
+                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                );
+                let campaigns: Vec<ToSettle> = starts
+                    .iter()
+                    .map(|&start| ToSettle {
+                        start,
+                        end: ProtocolEnd::Trained {
+                            committed: 0.4 * n as f64,
+                        },
+                        backstoppers: 3,
+                    })
+                    .collect();
+                let mut payoff = vec![f64::NAN; 2 * n];
+                let mut outcomes = Vec::new();
+                settle_blocks(
+                    isa,
+                    (&observed, &burden, &decision),
+                    n,
+                    &campaigns,
+                    &game,
+                    &mut payoff,
+                    &mut scratch,
+                    &mut outcomes,
+                );
+                let mut payoff_1 = vec![f64::NAN; n];
+                let expected = crate::settle::settle_withdrawal_at(
+                    campaigns[0].end,
+                    0.0,
+                    &observed[..n],
+                    &burden[..n],
+                    &decision[..n],
+                    &game,
+                    3,
+                    &mut payoff_1,
+                    &mut NoEvents,
+                );
+                assert_eq!(outcomes[0], expected, "{isa:?}, {blocks} block(s)");
+                assert!(
+                    payoff[..n]
+                        .iter()
+                        .zip(&payoff_1)
+                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                );
+                let room = lane_room(&scratch);
+                if blocks == 1 {
+                    assert_eq!(room, 0, "{isa:?}: lane buffers for one campaign");
+                } else {
+                    assert!(
+                        room >= 3 * n * isa.lanes(),
+                        "{isa:?}: the lanes were not used"
+                    );
+                }
+            }
+        }
     }
 }

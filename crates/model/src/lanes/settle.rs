@@ -21,7 +21,9 @@ pub struct ToSettle {
 
 /// [`crate::settle::settle_withdrawal_at`] (with [`crate::NoEvents`]) of each campaign in
 /// `campaigns`, on the columns `realized`, `burden` and `decision` (`n` users per campaign):
-/// payoffs go to `payoff` at the campaign's rows and outcomes to `out` (cleared first).
+/// payoffs go to `payoff` at the campaign's rows and outcomes to `out` (cleared first). A group
+/// of one campaign (a batch's only one, as at large n) is settled by the scalar function in
+/// place (see [`crate::lanes`], *Memory*).
 #[allow(clippy::too_many_arguments)]
 pub fn settle_blocks(
     isa: Isa,
@@ -36,6 +38,22 @@ pub fn settle_blocks(
     out.clear();
     for_lanes!(isa, L => {
         for group in campaigns.chunks(L) {
+            if let &[one] = group {
+                let r = one.start..one.start + n;
+                // The training time only dates an event, and none is emitted.
+                out.push(crate::settle::settle_withdrawal_at(
+                    one.end,
+                    0.0,
+                    &realized[r.clone()],
+                    &burden[r.clone()],
+                    &decision[r.clone()],
+                    game,
+                    one.backstoppers,
+                    &mut payoff[r],
+                    &mut crate::NoEvents,
+                ));
+                continue;
+            }
             let campaign = |l: usize| group[l.min(group.len() - 1)];
             let starts: [usize; L] = std::array::from_fn(|l| campaign(l).start);
             gather(isa, realized, &starts, lanes_of::<L>(&mut scratch.a, n));
