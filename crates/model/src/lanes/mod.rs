@@ -460,6 +460,14 @@ mod tests {
             + scratch.b.capacity()
             + scratch.c.capacity()
             + scratch.decision.capacity()
+            + scratch.rank.capacity()
+            + scratch.stays.capacity()
+            + scratch
+                .fallback
+                .level
+                .iter()
+                .map(Vec::capacity)
+                .sum::<usize>()
             + scratch.fallback.cost.capacity()
             + scratch.fallback.hi.capacity()
             + scratch.fallback.out.capacity()
