@@ -12,7 +12,8 @@
 //! tables of `docs/schema.md` ([`markdown_columns`]) are generated from that declaration. The
 //! statistic columns of `cells`, `rounds` and `contrasts` are not written here: they follow the
 //! model's statistic declarations (`datapact_model::stats::Stat::spec`, `stat_columns.rs`), and a
-//! row gives their values by statistic ([`StatSummaries`], [`StatValues`], [`PairedSummaries`]).
+//! row gives their values by statistic ([`PerStat`]: [`StatSummaries`], [`StatValues`]; and
+//! [`PairedSummaries`]).
 //! Plugins add metric columns to `cells` and `rounds` at run time ([`MetricColumn`]).
 //!
 //! Typical use: build rows with a table builder ([`CellsBuilder`], [`DiagnosticsBuilder`],
@@ -72,7 +73,9 @@ pub use schema::{
     SCHEMA_VERSION, SweptColumn, Table, categorical_description, described_field, markdown_columns,
     schema, schema_of, swept_columns_conflict, swept_description,
 };
-pub use stat_columns::{PairedSummaries, PairedSummary, StatSummaries, StatSummary, StatValues};
+pub use stat_columns::{
+    PairedSummaries, PairedSummary, PerStat, StatSummaries, StatSummary, StatValues,
+};
 pub use verify::{Verification, verify};
 pub use writer::{
     FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX, keys,

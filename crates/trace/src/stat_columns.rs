@@ -183,23 +183,27 @@ pub struct StatSummary {
     pub se: f64,
 }
 
-/// The statistics of one `cells` row: every core statistic's [`StatSummary`], by statistic.
+/// One value of type `T` per core statistic, indexed by [`Stat`] (in [`Stat::ALL`]'s order): a
+/// row's statistics, given by statistic, never by position.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct StatSummaries([StatSummary; Stat::ALL.len()]);
+pub struct PerStat<T>([T; Stat::ALL.len()]);
 
-impl StatSummaries {
-    /// Each statistic's summary, as `summary` gives it.
-    pub fn from_fn(mut summary: impl FnMut(Stat) -> StatSummary) -> Self {
-        StatSummaries(Stat::ALL.map(&mut summary))
+impl<T> PerStat<T> {
+    /// Each statistic's value, as `value` gives it.
+    pub fn from_fn(value: impl FnMut(Stat) -> T) -> Self {
+        PerStat(Stat::ALL.map(value))
     }
 }
 
-impl std::ops::Index<Stat> for StatSummaries {
-    type Output = StatSummary;
-    fn index(&self, stat: Stat) -> &StatSummary {
+impl<T> std::ops::Index<Stat> for PerStat<T> {
+    type Output = T;
+    fn index(&self, stat: Stat) -> &T {
         &self.0[stat.index()]
     }
 }
+
+/// The statistics of one `cells` row: every core statistic's [`StatSummary`], by statistic.
+pub type StatSummaries = PerStat<StatSummary>;
 
 impl StatRow for StatSummaries {
     const TABLE: Table = Table::Cells;
@@ -212,25 +216,12 @@ impl StatRow for StatSummaries {
 
 /// The statistics of one `rounds` row: every core statistic's value in the campaign, by
 /// statistic (each declaration's [`value`](datapact_model::stats::StatSpec::value)).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct StatValues([f64; Stat::ALL.len()]);
+pub type StatValues = PerStat<f64>;
 
 impl StatValues {
     /// The statistics of one campaign's outcome, as the `cells` table averages them.
     pub fn of(outcome: &Outcome) -> Self {
-        StatValues(Stat::values(outcome))
-    }
-
-    /// Each statistic's value, as `value` gives it.
-    pub fn from_fn(value: impl FnMut(Stat) -> f64) -> Self {
-        StatValues(Stat::ALL.map(value))
-    }
-}
-
-impl std::ops::Index<Stat> for StatValues {
-    type Output = f64;
-    fn index(&self, stat: Stat) -> &f64 {
-        &self.0[stat.index()]
+        PerStat(Stat::values(outcome))
     }
 }
 
