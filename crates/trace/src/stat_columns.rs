@@ -73,16 +73,22 @@ fn column(
 /// The statistic columns of `table`, in schema order (after its fixed own columns); none for a
 /// table without statistics.
 pub(crate) fn columns(table: Table) -> &'static [StatColumn] {
-    static CELLS: OnceLock<Vec<StatColumn>> = OnceLock::new();
-    static ROUNDS: OnceLock<Vec<StatColumn>> = OnceLock::new();
-    static CONTRASTS: OnceLock<Vec<StatColumn>> = OnceLock::new();
-    let cell = match table {
-        Table::Cells => &CELLS,
-        Table::Rounds => &ROUNDS,
-        Table::Contrasts => &CONTRASTS,
-        Table::Diagnostics | Table::Users | Table::Events => return &[],
+    static MADE: [OnceLock<Vec<StatColumn>>; 3] = [const { OnceLock::new() }; 3];
+    let Some(cell) = once_for(table, &MADE) else {
+        return &[];
     };
     cell.get_or_init(|| Stat::ALL.into_iter().flat_map(|s| of(table, s)).collect())
+}
+
+/// `table`'s slot among `made` (one per table with statistics: `cells`, `rounds`,
+/// `contrasts`), or `None` for a table without statistics.
+fn once_for<T>(table: Table, made: &'static [OnceLock<T>; 3]) -> Option<&'static OnceLock<T>> {
+    match table {
+        Table::Cells => Some(&made[0]),
+        Table::Rounds => Some(&made[1]),
+        Table::Contrasts => Some(&made[2]),
+        Table::Diagnostics | Table::Users | Table::Events => None,
+    }
 }
 
 /// The columns `table` makes of `stat`.
@@ -151,14 +157,9 @@ fn of(table: Table, stat: Stat) -> Vec<StatColumn> {
 /// The own columns of `table`: `fixed` (its declared columns) then its statistic columns, made
 /// once.
 pub(crate) fn own_columns(table: Table, fixed: &'static [ColumnSpec]) -> &'static [ColumnSpec] {
-    static CELLS: OnceLock<Vec<ColumnSpec>> = OnceLock::new();
-    static ROUNDS: OnceLock<Vec<ColumnSpec>> = OnceLock::new();
-    static CONTRASTS: OnceLock<Vec<ColumnSpec>> = OnceLock::new();
-    let cell = match table {
-        Table::Cells => &CELLS,
-        Table::Rounds => &ROUNDS,
-        Table::Contrasts => &CONTRASTS,
-        Table::Diagnostics | Table::Users | Table::Events => return fixed,
+    static MADE: [OnceLock<Vec<ColumnSpec>>; 3] = [const { OnceLock::new() }; 3];
+    let Some(cell) = once_for(table, &MADE) else {
+        return fixed;
     };
     cell.get_or_init(|| {
         let stats = columns(table).iter().map(|c| c.spec);
