@@ -516,12 +516,7 @@ mod tests {
                     &mut NoEvents,
                 );
                 assert_eq!(assignments[0], expected, "{isa:?}, {blocks} block(s)");
-                assert!(
-                    burden[..n]
-                        .iter()
-                        .zip(&burden_1)
-                        .all(|(a, b)| a.to_bits() == b.to_bits())
-                );
+                assert!(crate::assign::same_bits(&burden[..n], &burden_1));
                 let campaigns: Vec<ToSettle> = starts
                     .iter()
                     .map(|&start| ToSettle {
@@ -557,12 +552,7 @@ mod tests {
                     &mut NoEvents,
                 );
                 assert_eq!(outcomes[0], expected, "{isa:?}, {blocks} block(s)");
-                assert!(
-                    payoff[..n]
-                        .iter()
-                        .zip(&payoff_1)
-                        .all(|(a, b)| a.to_bits() == b.to_bits())
-                );
+                assert!(crate::assign::same_bits(&payoff[..n], &payoff_1));
                 let room = lane_room(&scratch);
                 if blocks == 1 {
                     assert_eq!(room, 0, "{isa:?}: lane buffers for one campaign");
