@@ -33,6 +33,8 @@
 
 pub mod bins;
 pub mod deviations;
+mod error;
+mod inputs;
 pub mod recovery;
 mod render;
 pub mod resume;
@@ -46,97 +48,20 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use datapact_model::Catalog;
 use datapact_model::deviation::Menu;
 use datapact_report::audit::VariantClaims;
-use datapact_scenario::{Scenario, ScenarioError};
+use datapact_scenario::Scenario;
 use datapact_sim::PluginSet;
 use rayon::prelude::*;
 
 use crate::deviations::{CellAudit, DeviationRow, EquilibriumRow};
+pub use crate::error::AuditError;
+pub use crate::inputs::AuditInputs;
+use crate::spec::grid_overrides;
 pub use crate::spec::{AuditSpec, DEFAULT_SPEC};
-
-/// Anything that stops the audit.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    /// The audit settings are invalid.
-    #[error("{origin}: {message}")]
-    Spec {
-        /// The settings file.
-        origin: String,
-        /// What is wrong, naming the key and its allowed range.
-        message: String,
-    },
-    /// A scenario (with the audit's overrides) is invalid.
-    #[error(transparent)]
-    Scenario(#[from] ScenarioError),
-    /// The output directory cannot be claimed: refused (another run's, a user's non-empty
-    /// directory, inside a run: bad input, nothing written) or not created (I/O), as its kind
-    /// says. The message names it.
-    #[error(transparent)]
-    File(#[from] datapact_trace::FileError),
-    /// A claim run failed.
-    #[error(transparent)]
-    Runner(#[from] datapact_runner::RunnerError),
-    /// SIGINT/SIGTERM (`AuditInputs::cancel`) stopped the audit. Nothing is half-written;
-    /// the claim runs already finished are kept.
-    #[error(
-        "interrupted: run the same command again with --resume (same --spec, same --out) to \
-         continue: the cells already finished (deviations and dynamics, \"which S?\", cost-bin \
-         equilibria) and the claim runs already finished are kept, the claim run in progress \
-         resumes"
-    )]
-    Interrupted,
-    /// Reading the claim runs or drawing failed.
-    #[error(transparent)]
-    Report(#[from] datapact_report::ReportError),
-    /// A file could not be written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-impl AuditError {
-    pub(crate) fn io(path: &Path, e: std::io::Error) -> AuditError {
-        AuditError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }
-    }
-}
 
 /// The kind an audit's directory is marked with (`_output.json`).
 pub const OUTPUT_KIND: &str = "audit";
-
-/// What the audit runs on.
-pub struct AuditInputs<'a> {
-    /// The settings' text (`scenarios/audit.toml` or the user's file) and its name for errors.
-    pub spec: (&'a str, &'a str),
-    /// The paper scenarios by name (the app's embedded copies).
-    pub paper: &'a [(&'a str, &'a str)],
-    /// The app's catalog and plugins.
-    pub catalog: Arc<Catalog>,
-    /// The app's plugins (the claim runs use them).
-    pub plugins: Arc<PluginSet>,
-    /// Output directory.
-    pub out: PathBuf,
-    /// Worker threads.
-    pub threads: usize,
-    /// Progress bars for the claim runs.
-    pub progress: bool,
-    /// Set to stop the audit (every phase looks at it within a fraction of a second).
-    pub cancel: Option<Arc<AtomicBool>>,
-    /// Keep the cells an earlier, interrupted audit into `out` finished, in every phase that
-    /// plays campaigns (deviations and dynamics, "which S?", cost-bin equilibria): `--resume`,
-    /// their records in `_cells/`, used only when they are this audit's ([`resume`]); without it
-    /// every cell is computed (the claim runs resume either way).
-    pub resume: bool,
-}
 
 /// What the audit wrote.
 #[derive(Debug)]
@@ -147,14 +72,6 @@ pub struct AuditSummary {
     pub variants: Vec<VariantClaims>,
     /// Seconds per part: deviations and dynamics, variants.
     pub seconds: (f64, f64),
-}
-
-/// The `--set` overrides that put V and p each on `steps` values over [0, 0.3].
-pub(crate) fn grid_overrides(steps: u32) -> Vec<String> {
-    ["value", "payment"]
-        .iter()
-        .map(|k| format!("sweep.game.{k}={{ from = 0.0, to = 0.3, steps = {steps} }}"))
-        .collect()
 }
 
 /// What every cell's audit of `scenario` shares, with the settings `a`.

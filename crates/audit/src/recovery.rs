@@ -16,6 +16,7 @@ use crate::deviations::{SLICE_USER_CAMPAIGNS, play_cancellable};
 use rayon::prelude::*;
 
 use crate::AuditError;
+use crate::resume::CellRecords;
 
 /// The recovery rounds compared: the paper's R = 0 and R = 1.
 pub const RECOVERY: [u32; 2] = [0, 1];
@@ -146,6 +147,50 @@ pub fn compare_cell(
     r
 }
 
+/// "Which S?"'s records in `_cells/` (`which-s-rR-NNNNNN.json`, [`crate::resume`]), beside the
+/// comparison they hold.
+impl CellRecords<'_> {
+    /// With `--resume`, "which S?"'s comparison of `cell` at recovery rounds `recovery` from its
+    /// record, if it is this audit's.
+    pub fn kept_side_by_side(&self, recovery: u32, cell: usize) -> Option<SideBySide> {
+        let rows = self.kept_rows(&format!("which-s-r{recovery}"), cell)?;
+        let [row] = &rows[..] else {
+            return None;
+        };
+        // As `write_side_by_side` lays it out.
+        let v: &[u64; 10] = row.as_slice().try_into().ok()?;
+        (v[0] == u64::from(recovery)).then_some(SideBySide {
+            recovery,
+            campaigns: v[1],
+            s_success: v[2],
+            m_success: v[3],
+            s_only: v[4],
+            m_only: v[5],
+            both: v[6],
+            pc_differ: v[7],
+            pc_max_gap: f64::from_bits(v[8]),
+            pc_gap_sum: f64::from_bits(v[9]),
+        })
+    }
+
+    /// Records "which S?"'s comparison of a finished `cell`.
+    pub fn write_side_by_side(&self, cell: usize, r: &SideBySide) -> Result<(), AuditError> {
+        let row = vec![
+            u64::from(r.recovery),
+            r.campaigns,
+            r.s_success,
+            r.m_success,
+            r.s_only,
+            r.m_only,
+            r.both,
+            r.pc_differ,
+            r.pc_max_gap.to_bits(),
+            r.pc_gap_sum.to_bits(),
+        ];
+        self.write_rows(&format!("which-s-r{}", r.recovery), cell, vec![row])
+    }
+}
+
 /// S against M campaign by campaign over every cell of `scenario` (a paper scenario on the
 /// audit's grid), `reps` replications each, at each R of [`RECOVERY`], the cells in parallel on
 /// `pool` and summed in cell order (the same totals whatever the threads). `cancel` stops it
@@ -158,7 +203,7 @@ pub fn side_by_side(
     scenario: &Scenario,
     reps: u32,
     cancel: Option<&Arc<AtomicBool>>,
-    records: Option<&crate::resume::CellRecords>,
+    records: Option<&CellRecords>,
 ) -> Result<Vec<SideBySide>, AuditError> {
     let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     RECOVERY

@@ -9,6 +9,10 @@
 //! settings give (mechanisms × quantiles × deviations, one dynamics or bins row per mechanism,
 //! B bins, every index in range). Any other cell is computed again. Every number is stored as
 //! the bits of its `f64`, so a resumed audit writes the bytes of an uninterrupted one.
+//!
+//! [`CellRecords`] encodes the deviation and dynamics rows here; the cost-bin rows and "which
+//! S?"'s comparison are encoded in `bins.rs` and `recovery.rs` (`impl CellRecords` blocks beside
+//! those types), so that neither phase and this file import each other.
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::AuditError;
-use crate::bins::{BinsDynamics, BinsEnd, BinsRow, BinsSettings, Switch};
 use crate::deviations::{Audited, DeviationRow, DynamicsEnd, EquilibriumRow};
-use crate::recovery::SideBySide;
 
 /// The directory of the records, in the audit's output directory.
 pub const CELLS_DIR: &str = "_cells";
@@ -72,17 +74,14 @@ fn rows_digest(key: &str, phase: &str, cell: u32, rows: &[Vec<u64>]) -> String {
         .collect()
 }
 
-/// The fields of a [`BinsRow`] before its profile (see [`CellRecords::encode_bins`]).
-const BINS_FIELDS: usize = 31;
-
 /// Where the records of an audit are, and what they must match.
 pub struct CellRecords<'a> {
     dir: PathBuf,
     key: String,
     /// Read records back (`--resume`), or only write them.
     resume: bool,
-    mechanisms: &'a [Audited],
-    menu: &'a Menu,
+    pub(crate) mechanisms: &'a [Audited],
+    pub(crate) menu: &'a Menu,
     /// Deviation rows per cell.
     deviation_rows: usize,
 }
@@ -184,7 +183,7 @@ impl<'a> CellRecords<'a> {
 
     /// With `--resume`, the rows of `phase`'s record of `cell`, if it is this audit's (key,
     /// phase, cell, digest); their shape is the caller's to check.
-    fn kept_rows(&self, phase: &str, cell: usize) -> Option<Vec<Vec<u64>>> {
+    pub(crate) fn kept_rows(&self, phase: &str, cell: usize) -> Option<Vec<Vec<u64>>> {
         if !self.resume {
             return None;
         }
@@ -199,7 +198,12 @@ impl<'a> CellRecords<'a> {
     }
 
     /// Writes `phase`'s record of a finished `cell` (atomically).
-    fn write_rows(&self, phase: &str, cell: usize, rows: Vec<Vec<u64>>) -> Result<(), AuditError> {
+    pub(crate) fn write_rows(
+        &self,
+        phase: &str,
+        cell: usize,
+        rows: Vec<Vec<u64>>,
+    ) -> Result<(), AuditError> {
         let record = RowsRecord {
             key: self.key.clone(),
             phase: phase.to_string(),
@@ -212,180 +216,14 @@ impl<'a> CellRecords<'a> {
             .map_err(|e| AuditError::io(&path, e))
     }
 
-    /// With `--resume`, the cost-bin equilibria of `cell` (settings `s`) from its record, if it
-    /// is this audit's and decodes to one row per mechanism of `s.bins` bins.
-    pub fn kept_bins(&self, cell: usize, s: BinsSettings) -> Option<Vec<BinsRow>> {
-        let rows = self.kept_rows("bins", cell)?;
-        (rows.len() == self.mechanisms.len()).then_some(())?;
-        rows.iter()
-            .zip(self.mechanisms)
-            .map(|(v, m)| {
-                self.decode_bins(v, cell as u32, s)
-                    .filter(|r| r.mechanism == m.name)
-            })
-            .collect()
-    }
-
-    /// Records the cost-bin equilibria of a finished `cell`.
-    pub fn write_bins(&self, cell: usize, rows: &[BinsRow]) -> Result<(), AuditError> {
-        let rows = rows.iter().map(|r| self.encode_bins(r)).collect();
-        self.write_rows("bins", cell, rows)
-    }
-
-    /// With `--resume`, "which S?"'s comparison of `cell` at recovery rounds `recovery` from its
-    /// record, if it is this audit's.
-    pub fn kept_side_by_side(&self, recovery: u32, cell: usize) -> Option<SideBySide> {
-        let rows = self.kept_rows(&format!("which-s-r{recovery}"), cell)?;
-        let [row] = &rows[..] else {
-            return None;
-        };
-        // As `write_side_by_side` lays it out.
-        let v: &[u64; 10] = row.as_slice().try_into().ok()?;
-        (v[0] == u64::from(recovery)).then_some(SideBySide {
-            recovery,
-            campaigns: v[1],
-            s_success: v[2],
-            m_success: v[3],
-            s_only: v[4],
-            m_only: v[5],
-            both: v[6],
-            pc_differ: v[7],
-            pc_max_gap: f64::from_bits(v[8]),
-            pc_gap_sum: f64::from_bits(v[9]),
-        })
-    }
-
-    /// Records "which S?"'s comparison of a finished `cell`.
-    pub fn write_side_by_side(&self, cell: usize, r: &SideBySide) -> Result<(), AuditError> {
-        let row = vec![
-            u64::from(r.recovery),
-            r.campaigns,
-            r.s_success,
-            r.m_success,
-            r.s_only,
-            r.m_only,
-            r.both,
-            r.pc_differ,
-            r.pc_max_gap.to_bits(),
-            r.pc_gap_sum.to_bits(),
-        ];
-        self.write_rows(&format!("which-s-r{}", r.recovery), cell, vec![row])
-    }
-
-    /// A cost-bin row: cell, mechanism, V, p, replications, then the dynamics (end, sweeps,
-    /// switches, residual (mean, SE, bin, strategy), the last switch (present, sweep, bin, from,
-    /// to, gain mean and SE)), the outcomes (equilibrium then truthful: success, welfare, privacy
-    /// cost, each mean and SE), then the profile's strategy indices, one per bin.
-    fn encode_bins(&self, r: &BinsRow) -> Vec<u64> {
-        let d = &r.dynamics;
-        let end = BinsEnd::ALL.iter().position(|e| *e == d.end);
-        let last = d.last.unwrap_or(Switch {
-            sweep: 0,
-            bin: 0,
-            from: 0,
-            to: 0,
-            gain: (0.0, 0.0),
-        });
-        let mut v = vec![
-            u64::from(r.cell),
-            self.mechanism_index(r.mechanism),
-            r.value.to_bits(),
-            r.payment.to_bits(),
-            u64::from(r.replications),
-            end.unwrap_or(usize::MAX) as u64,
-            u64::from(d.sweeps),
-            u64::from(d.switches),
-            d.residual.0.to_bits(),
-            d.residual.1.to_bits(),
-            d.residual.2 as u64,
-            d.residual.3 as u64,
-            u64::from(d.last.is_some()),
-            u64::from(last.sweep),
-            last.bin as u64,
-            last.from as u64,
-            last.to as u64,
-            last.gain.0.to_bits(),
-            last.gain.1.to_bits(),
-        ];
-        for (m, s) in r.outcomes.iter().flatten() {
-            v.extend([m.to_bits(), s.to_bits()]);
-        }
-        debug_assert_eq!(v.len(), BINS_FIELDS);
-        v.extend(d.profile.iter().map(|&j| j as u64));
-        v
-    }
-
-    fn decode_bins(&self, v: &[u64], cell: u32, s: BinsSettings) -> Option<BinsRow> {
-        let (head, profile) = v.split_first_chunk::<BINS_FIELDS>()?;
-        let &[
-            c,
-            mechanism,
-            value,
-            payment,
-            replications,
-            end,
-            sweeps,
-            switches,
-            r0,
-            r1,
-            r2,
-            r3,
-            has_last,
-            l_sweep,
-            l_bin,
-            l_from,
-            l_to,
-            l_gain0,
-            l_gain1,
-            ref outcomes @ ..,
-        ] = head;
-        let f = f64::from_bits;
-        let all: Vec<datapact_model::deviation::Choice> = self.menu.choices().collect();
-        let index = |x: u64| usize::try_from(x).ok().filter(|&j| j < all.len());
-        let bin = |x: u64| usize::try_from(x).ok().filter(|&b| b < s.bins);
-        (c == u64::from(cell) && profile.len() == s.bins && has_last <= 1).then_some(())?;
-        let profile: Vec<usize> = profile.iter().map(|&j| index(j)).collect::<Option<_>>()?;
-        let last = if has_last == 1 {
-            Some(Switch {
-                sweep: u32::try_from(l_sweep).ok()?,
-                bin: bin(l_bin)?,
-                from: index(l_from)?,
-                to: index(l_to)?,
-                gain: (f(l_gain0), f(l_gain1)),
-            })
-        } else {
-            None
-        };
-        let mut o = outcomes.chunks_exact(2).map(|p| (f(p[0]), f(p[1])));
-        let mut three = || -> Option<[(f64, f64); 3]> { Some([o.next()?, o.next()?, o.next()?]) };
-        let outcomes = [three()?, three()?];
-        Some(BinsRow {
-            cell,
-            value: f(value),
-            payment: f(payment),
-            mechanism: self.mechanism(mechanism)?,
-            replications: u32::try_from(replications).ok()?,
-            dynamics: BinsDynamics {
-                end: *BinsEnd::ALL.get(usize::try_from(end).ok()?)?,
-                sweeps: u32::try_from(sweeps).ok()?,
-                switches: u32::try_from(switches).ok()?,
-                residual: (f(r0), f(r1), bin(r2)?, index(r3)?),
-                last,
-                profile: profile.clone(),
-            },
-            profile: profile.iter().map(|&j| all[j]).collect(),
-            outcomes,
-        })
-    }
-
-    fn mechanism_index(&self, name: &str) -> u64 {
+    pub(crate) fn mechanism_index(&self, name: &str) -> u64 {
         self.mechanisms
             .iter()
             .position(|m| m.name == name)
             .unwrap_or(usize::MAX) as u64
     }
 
-    fn mechanism(&self, index: u64) -> Option<&'static str> {
+    pub(crate) fn mechanism(&self, index: u64) -> Option<&'static str> {
         self.mechanisms
             .get(usize::try_from(index).ok()?)
             .map(|m| m.name)

@@ -143,6 +143,14 @@ impl AuditSpec {
     }
 }
 
+/// The `--set` overrides that put V and p each on `steps` values over [0, 0.3].
+pub(crate) fn grid_overrides(steps: u32) -> Vec<String> {
+    ["value", "payment"]
+        .iter()
+        .map(|k| format!("sweep.game.{k}={{ from = 0.0, to = 0.3, steps = {steps} }}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

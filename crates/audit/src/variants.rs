@@ -13,7 +13,8 @@ use datapact_scenario::Scenario;
 
 use crate::deviations::{EquilibriumRow, choice_name};
 use crate::spec::AuditSpec;
-use crate::{AuditError, AuditInputs, grid_overrides};
+use crate::spec::grid_overrides;
+use crate::{AuditError, AuditInputs};
 
 /// The paper runs the six claims read.
 pub const CLAIM_RUNS: [&str; 7] = [

@@ -10,8 +10,9 @@ use datapact_model::deviation::Menu;
 
 use crate::recovery::RECOVERY;
 use crate::spec::AuditSpec;
+use crate::spec::grid_overrides;
 use crate::variants::{CLAIM_RUNS, decide_all, paper_text, variants};
-use crate::{AuditError, AuditInputs, grid_overrides, recovery};
+use crate::{AuditError, AuditInputs, recovery};
 
 /// The variants compared: the paper's R = 0 and R = 1.
 const IDS: [&str; 2] = ["baseline", "recovery_1"];

@@ -1,5 +1,8 @@
 //! Scenario files shipped inside the binary, so the main job runs on a fresh machine from any
-//! directory. A path on disk always wins over an embedded name.
+//! directory. A path on disk always wins over an embedded name. The paper's reference (what
+//! `datapact report` compares runs against) is loaded from them here.
+
+use std::sync::Arc;
 
 /// General scenarios, by name.
 pub const SCENARIOS: &[(&str, &str)] =
@@ -76,6 +79,79 @@ pub fn find(name: &str) -> Option<&'static str> {
         .chain(PAPER)
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
+}
+
+/// The paper's embedded scenarios (name, hash, canonical text) and the defaults' canonical text,
+/// loaded with `catalog`: what `datapact report` compares runs against (for programs that render
+/// reports themselves, such as the Python package).
+///
+/// # Errors
+/// If an embedded scenario does not load with `catalog` (a plugin set without the core).
+pub fn paper_reference(
+    catalog: &Arc<datapact_model::Catalog>,
+) -> Result<datapact_report::Reference, datapact_scenario::ScenarioError> {
+    paper_reference_seeded(catalog, 0)
+}
+
+/// An embedded paper scenario loaded with `catalog`, its seed raised by `offset` (0: as
+/// shipped; `reproduce --seeds K` uses 0..K).
+///
+/// # Errors
+/// If it does not load with `catalog`, or its seed plus `offset` overflows.
+pub fn paper_scenario(
+    catalog: &Arc<datapact_model::Catalog>,
+    name: &str,
+    text: &str,
+    offset: u64,
+) -> Result<datapact_scenario::Scenario, datapact_scenario::ScenarioError> {
+    use datapact_scenario::Scenario;
+    let origin = format!("<embedded>/paper/{name}.toml");
+    let s = Scenario::from_str_with(catalog, text, &origin, &[])?;
+    if offset == 0 {
+        return Ok(s);
+    }
+    let seed = s
+        .seed
+        .checked_add(offset)
+        .ok_or_else(|| datapact_scenario::ScenarioError {
+            origin: origin.clone(),
+            line: None,
+            key: Some("scenario.seed".into()),
+            message: format!("{} + {offset} exceeds the largest seed", s.seed),
+        })?;
+    Scenario::from_str_with(catalog, text, &origin, &[format!("scenario.seed={seed}")])
+}
+
+/// [`paper_reference`] with every paper scenario's seed raised by `offset`.
+///
+/// # Errors
+/// As [`paper_scenario`].
+pub fn paper_reference_seeded(
+    catalog: &Arc<datapact_model::Catalog>,
+    offset: u64,
+) -> Result<datapact_report::Reference, datapact_scenario::ScenarioError> {
+    use datapact_scenario::Scenario;
+    let paper = PAPER
+        .iter()
+        .map(|(name, text)| {
+            let s = paper_scenario(catalog, name, text, offset)?;
+            Ok(datapact_report::PaperScenario {
+                name: s.name.clone(),
+                hash: s.hash(),
+                toml: s.normalized(),
+            })
+        })
+        .collect::<Result<Vec<_>, datapact_scenario::ScenarioError>>()?;
+    let defaults = Scenario::from_str_with(
+        catalog,
+        "[scenario]\nname = \"defaults\"\nseed = 0\nreplications = 1\n",
+        "<defaults>",
+        &[],
+    )?;
+    Ok(datapact_report::Reference {
+        paper,
+        defaults_toml: defaults.normalized(),
+    })
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ pub use datapact_runner as runner;
 pub use datapact_scenario as scenario;
 pub use datapact_sim as sim;
 pub use datapact_sim::{CorePlugins, Plugin, PluginSet, Plugins};
+pub use embedded::{paper_reference, paper_reference_seeded, paper_scenario};
 pub use oom::ExitOnOutOfMemory;
 
 /// A datapact program: the plugins it runs and its command line.
@@ -94,79 +95,6 @@ impl App {
     pub fn run_cli_from(self, args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
         cli::main_from(Arc::new(self.plugins), args)
     }
-}
-
-/// The paper's embedded scenarios (name, hash, canonical text) and the defaults' canonical text,
-/// loaded with `catalog`: what `datapact report` compares runs against (for programs that render
-/// reports themselves, such as the Python package).
-///
-/// # Errors
-/// If an embedded scenario does not load with `catalog` (a plugin set without the core).
-pub fn paper_reference(
-    catalog: &Arc<datapact_model::Catalog>,
-) -> Result<datapact_report::Reference, datapact_scenario::ScenarioError> {
-    paper_reference_seeded(catalog, 0)
-}
-
-/// An embedded paper scenario loaded with `catalog`, its seed raised by `offset` (0: as
-/// shipped; `reproduce --seeds K` uses 0..K).
-///
-/// # Errors
-/// If it does not load with `catalog`, or its seed plus `offset` overflows.
-pub fn paper_scenario(
-    catalog: &Arc<datapact_model::Catalog>,
-    name: &str,
-    text: &str,
-    offset: u64,
-) -> Result<datapact_scenario::Scenario, datapact_scenario::ScenarioError> {
-    use datapact_scenario::Scenario;
-    let origin = format!("<embedded>/paper/{name}.toml");
-    let s = Scenario::from_str_with(catalog, text, &origin, &[])?;
-    if offset == 0 {
-        return Ok(s);
-    }
-    let seed = s
-        .seed
-        .checked_add(offset)
-        .ok_or_else(|| datapact_scenario::ScenarioError {
-            origin: origin.clone(),
-            line: None,
-            key: Some("scenario.seed".into()),
-            message: format!("{} + {offset} exceeds the largest seed", s.seed),
-        })?;
-    Scenario::from_str_with(catalog, text, &origin, &[format!("scenario.seed={seed}")])
-}
-
-/// [`paper_reference`] with every paper scenario's seed raised by `offset`.
-///
-/// # Errors
-/// As [`paper_scenario`].
-pub fn paper_reference_seeded(
-    catalog: &Arc<datapact_model::Catalog>,
-    offset: u64,
-) -> Result<datapact_report::Reference, datapact_scenario::ScenarioError> {
-    use datapact_scenario::Scenario;
-    let paper = embedded::PAPER
-        .iter()
-        .map(|(name, text)| {
-            let s = paper_scenario(catalog, name, text, offset)?;
-            Ok(datapact_report::PaperScenario {
-                name: s.name.clone(),
-                hash: s.hash(),
-                toml: s.normalized(),
-            })
-        })
-        .collect::<Result<Vec<_>, datapact_scenario::ScenarioError>>()?;
-    let defaults = Scenario::from_str_with(
-        catalog,
-        "[scenario]\nname = \"defaults\"\nseed = 0\nreplications = 1\n",
-        "<defaults>",
-        &[],
-    )?;
-    Ok(datapact_report::Reference {
-        paper,
-        defaults_toml: defaults.normalized(),
-    })
 }
 
 /// What a plugin author imports: bevy_ecs's prelude, the plugin API, the components and

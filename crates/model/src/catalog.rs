@@ -3,8 +3,8 @@
 //! fills one as plugins register (the core's is [`Catalog::core`]).
 //!
 //! The core mechanisms are declared here once: [`CoreMechanism`] lists them, each with its
-//! declaration ([`SUBSIDY`], [`SIMULTANEOUS`], [`SEQUENTIAL`], [`ASYNCHRONOUS`]; `vcg`'s beside
-//! its mathematics, [`crate::vcg::VCG`]), its label and its direct kernel; the simulator's core
+//! declaration ([`SUBSIDY`], [`SIMULTANEOUS`], [`SEQUENTIAL`], [`ASYNCHRONOUS`], [`VCG`]), its
+//! label and its direct kernel; the simulator's core
 //! plugins register these declarations with their systems, and everything else that names a
 //! core mechanism (the core catalog, the kernels, the memory estimate, the report's panel
 //! titles) reads them from there.
@@ -172,6 +172,19 @@ pub const ASYNCHRONOUS: MechanismDecl = MechanismDecl {
     variant_of: None,
 };
 
+/// The declaration of `vcg` (name, description, stages): the simulator's core plugin registers
+/// it with its systems; [`crate::vcg::run_vcg`] is its direct kernel.
+pub const VCG: MechanismDecl = MechanismDecl {
+    name: "vcg",
+    description: "reported costs, the allocation that minimises reported cost (unit caps), Clarke payments on success, simultaneous one-shot withdrawal",
+    params: &[],
+    // its own allocation (no caps) and Clarke settlement: of the shared stages, only reports
+    // (with observation noise) and withdrawal
+    stages: Stages::NONE.with(Stage::Report).with(Stage::Withdraw),
+    pays_only_on_success: true,
+    variant_of: None,
+};
+
 /// The core mechanisms, declared once, in catalog order. Each has its [`MechanismDecl`]
 /// ([`CoreMechanism::decl`]), its label in figure titles and, for C, S and M, its direct kernel
 /// ([`crate::Kernel`]). Code that treats core mechanisms differently matches on this enum
@@ -187,7 +200,7 @@ pub enum CoreMechanism {
     Sequential,
     /// `async`, withdrawal in continuous time ([`ASYNCHRONOUS`]).
     Asynchronous,
-    /// `vcg`, Clarke payments ([`crate::vcg::VCG`]).
+    /// `vcg`, Clarke payments ([`VCG`]).
     Vcg,
 }
 
@@ -208,7 +221,7 @@ impl CoreMechanism {
             CoreMechanism::Simultaneous => SIMULTANEOUS,
             CoreMechanism::Sequential => SEQUENTIAL,
             CoreMechanism::Asynchronous => ASYNCHRONOUS,
-            CoreMechanism::Vcg => crate::vcg::VCG,
+            CoreMechanism::Vcg => VCG,
         }
     }
 

@@ -15,7 +15,7 @@
 //! n·V·1{go} − Σ κ(c̃_j, x_j) exactly (to rounding).
 
 use crate::campaign::Workspace;
-use crate::catalog::{MechanismDecl, Stage, Stages};
+pub use crate::catalog::VCG;
 use crate::cost::kappa;
 use crate::draws::Draws;
 use crate::events::{Event, EventKind, EventSink};
@@ -342,19 +342,6 @@ pub fn settle_vcg<S: EventSink>(
     }
     outcome
 }
-
-/// The declaration of `vcg` (name, description, stages): the simulator's core plugin registers
-/// it with its systems; [`run_vcg`] is its direct kernel.
-pub const VCG: MechanismDecl = MechanismDecl {
-    name: "vcg",
-    description: "reported costs, the allocation that minimises reported cost (unit caps), Clarke payments on success, simultaneous one-shot withdrawal",
-    params: &[],
-    // its own allocation (no caps) and Clarke settlement: of the shared stages, only reports
-    // (with observation noise) and withdrawal
-    stages: Stages::NONE.with(Stage::Report).with(Stage::Withdraw),
-    pays_only_on_success: true,
-    variant_of: None,
-};
 
 /// What settlement decided for each user of a settled `vcg` campaign (the `users` table's
 /// `final_burden`, `payment`, `privacy_cost`), into `record`: section 6's shares at p = 0

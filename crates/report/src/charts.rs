@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::ReportError;
-use crate::figures::{FigureFiles, TITLE_H, render_png_svg};
+use crate::figures::{FigureFiles, TITLE_H, render_png_svg, unsigned_zero};
 
 /// Pixel size of a line or bar chart.
 pub const CHART_W: u32 = 900;
@@ -187,19 +187,6 @@ pub fn num_label(v: f64) -> String {
     }
     .print(v);
     unsigned_zero(s)
-}
-
-/// `s` without its minus sign if the number it writes is zero ("-0.00" → "0.00").
-pub fn unsigned_zero(s: String) -> String {
-    match s.strip_prefix('-') {
-        Some(rest)
-            if rest.chars().any(|c| c.is_ascii_digit())
-                && rest.chars().all(|c| c == '0' || c == '.') =>
-        {
-            rest.to_string()
-        }
-        _ => s,
-    }
 }
 
 /// Opacity of one dot in a scatter-like plot of `n` dots: 0.8 up to 200 dots, then falling as

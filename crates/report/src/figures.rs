@@ -373,7 +373,7 @@ fn title_size(title: &str, width: u32) -> f64 {
 }
 
 fn tick(v: &f64) -> String {
-    crate::charts::unsigned_zero(format!("{v:.2}"))
+    unsigned_zero(format!("{v:.2}"))
 }
 
 /// Tick label of an axis drawn at positions 0, 1, …: the value at a whole position, else none.
@@ -385,7 +385,7 @@ fn value_tick(values: &[f64], v: f64) -> String {
     values.get(i as usize).map_or_else(String::new, |x| {
         let s = format!("{x:.4}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
-        crate::charts::unsigned_zero(if s.is_empty() || s == "-" { "0" } else { s }.to_string())
+        unsigned_zero(if s.is_empty() || s == "-" { "0" } else { s }.to_string())
     })
 }
 
@@ -412,7 +412,7 @@ fn bar_tick(v: f64, decimals: usize) -> String {
     if v == 0.0 {
         "0".into()
     } else {
-        crate::charts::unsigned_zero(format!("{v:.decimals$}"))
+        unsigned_zero(format!("{v:.decimals$}"))
     }
 }
 
@@ -543,6 +543,19 @@ fn draw_panel<DB: DrawingBackend>(
         .y_desc(&p.bar_label)
         .draw()?;
     Ok(())
+}
+
+/// `s` without its minus sign if the number it writes is zero ("-0.00" → "0.00").
+pub fn unsigned_zero(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest)
+            if rest.chars().any(|c| c.is_ascii_digit())
+                && rest.chars().all(|c| c == '0' || c == '.') =>
+        {
+            rest.to_string()
+        }
+        _ => s,
+    }
 }
 
 #[cfg(test)]

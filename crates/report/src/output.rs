@@ -8,7 +8,7 @@ use crate::figures::{self, FigureFiles};
 use crate::generic::{self, RunFigures};
 use crate::load::{self, Run};
 use crate::page::{self, Contents, Html, Markdown, Paper};
-use crate::registry::{self, Reference, build_figures, evaluate_claims, runs};
+use crate::registry::{self, Reference, build_figures, evaluate_claims, runs, short};
 
 /// What [`render_report`] produced.
 #[derive(Clone, Debug)]
@@ -201,11 +201,6 @@ pub fn render_report_with_seeds(
             .map(|s| s.findings.into_iter().map(|(text, _)| text).collect())
             .unwrap_or_default(),
     })
-}
-
-/// The first 12 hex digits of a hash (a hash that is not hex text is shown whole).
-pub(crate) fn short(hash: &str) -> &str {
-    hash.get(..12).unwrap_or(hash)
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {

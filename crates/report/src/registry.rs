@@ -237,7 +237,7 @@ fn reps_note(run: &Run) -> String {
         "run `{}`, {} replications per cell, scenario hash {}",
         run.name,
         run.reps_text(),
-        crate::output::short(&run.scenario_hash)
+        short(&run.scenario_hash)
     )
 }
 
@@ -713,4 +713,9 @@ fn advantage_line(stats: &[&RunStats], metric: &str) -> (String, Option<Trend>) 
         trend.map_or("cannot be decided", Trend::as_str)
     );
     (text, trend)
+}
+
+/// The first 12 hex digits of a hash (a hash that is not hex text is shown whole).
+pub(crate) fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }

@@ -9,14 +9,14 @@ use datapact_sim::PluginSet;
 
 use crate::VERSION;
 use crate::error::{RunnerError, io_err};
+use crate::manifest::{design_points_of, manifest_of};
 use crate::plan::{Shard, chunk_plan};
 use crate::spec::{plugin_list, tables_of};
 use datapact_trace::atomic::{create_json_exclusive, write_atomic};
 use datapact_trace::files::clip;
-use datapact_trace::manifest::PartEntry;
 use datapact_trace::{
-    DESIGN_POINTS_FILE, FileError, MAX_SHARDS, RunIdentity, design_points_bytes,
-    design_points_entry, identity_path, read_identity,
+    DESIGN_POINTS_FILE, FileError, MAX_SHARDS, RunIdentity, design_points_entry, identity_path,
+    read_identity,
 };
 
 /// The identity a run of `scenario` split into `shard.count` shards claims.
@@ -28,8 +28,7 @@ pub(crate) fn identity_of(
 ) -> RunIdentity {
     let plan = chunk_plan(scenario);
     let manifest_fields =
-        crate::manifest::manifest_of(scenario, plugins, &plan, shard.count, Vec::new())
-            .field_digests();
+        manifest_of(scenario, plugins, &plan, shard.count, Vec::new()).field_digests();
     RunIdentity {
         scenario_name: scenario.name.clone(),
         scenario_hash: scenario.hash(),
@@ -56,17 +55,6 @@ pub(crate) fn identity_of(
         manifest_fields,
         design_points: design_points_of(scenario).map(|(_, entry)| entry),
     }
-}
-
-/// A listed design's `design_points.parquet`: its bytes and what `_run.json` records of them
-/// (`None` for any other design).
-pub(crate) fn design_points_of(scenario: &Scenario) -> Option<(Vec<u8>, PartEntry)> {
-    let (keys, points) = scenario.listed_points()?;
-    // Float64 columns of checked values: encoding them cannot fail.
-    let bytes = design_points_bytes(&keys, &points, &scenario.hash(), scenario.seed, VERSION)
-        .expect("a listed design's points encode as Parquet");
-    let entry = design_points_entry(&bytes, points.len());
-    Some((bytes, entry))
 }
 
 /// Writes a listed design's `design_points.parquet` into the claimed directory `out` unless it

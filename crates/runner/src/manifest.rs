@@ -14,10 +14,22 @@ use crate::error::{RunnerError, io_err};
 use crate::plan::ChunkPlan;
 use crate::spec::plugin_list;
 use datapact_trace::atomic::write_json_atomic;
+use datapact_trace::{design_points_bytes, design_points_entry};
 
 pub use datapact_trace::manifest::{
     Manifest, PartEntry, ShardRecord, shard_record_path, shard_records,
 };
+
+/// A listed design's `design_points.parquet`: its bytes and what `_run.json` records of them
+/// (`None` for any other design).
+pub(crate) fn design_points_of(scenario: &Scenario) -> Option<(Vec<u8>, PartEntry)> {
+    let (keys, points) = scenario.listed_points()?;
+    // Float64 columns of checked values: encoding them cannot fail.
+    let bytes = design_points_bytes(&keys, &points, &scenario.hash(), scenario.seed, VERSION)
+        .expect("a listed design's points encode as Parquet");
+    let entry = design_points_entry(&bytes, points.len());
+    Some((bytes, entry))
+}
 
 /// The design's points for the manifest (`None` for a grid). A listed design's are named, not
 /// listed: `points_file` (its `design_points.parquet`, rows and SHA-256), as `_run.json` names
@@ -27,7 +39,7 @@ fn design_record(scenario: &Scenario) -> Option<datapact_trace::manifest::Design
     if d.points == 0 {
         return None;
     }
-    let points_file = crate::identity::design_points_of(scenario).map(|(_, entry)| entry);
+    let points_file = design_points_of(scenario).map(|(_, entry)| entry);
     let axes = &scenario.sweep[d.first_axis..];
     Some(datapact_trace::manifest::DesignRecord {
         kind: d.kind.as_str().to_string(),

@@ -150,7 +150,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunnerE
             plugin_list(&opts.plugins, scenario).join("\n"),
         )],
     };
-    if let Some((_, points)) = crate::identity::design_points_of(scenario) {
+    if let Some((_, points)) = crate::manifest::design_points_of(scenario) {
         metadata
             .extra
             .push((datapact_trace::keys::DESIGN_POINTS.into(), points.sha256));

@@ -12,79 +12,8 @@ use crate::sections::{
     COST_PROCESSES, DynamicsRead, LEARNINGS, StrategyRead, cost_dist, dist_spec,
 };
 use crate::tree::{Node, Val};
+use crate::types::{Category, ParamTarget, StrategyChoice, Target};
 use crate::{MechanismRef, column_name};
-
-/// Where a swept value goes in a cell's game.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Target {
-    /// A numeric key of a game: its position in [`GAME_KEYS`] (`population.users` or a `[game]`
-    /// key).
-    Game(usize),
-    /// A parameter of the cost distribution: its position in the distribution's declaration.
-    Cost(usize),
-    /// The share of users holding the strategy of a kind (`population.KIND.share`).
-    Share(StrategyKind),
-    /// Parameter `i` of the strategy of a kind (`population.KIND.KEY`).
-    StrategyParam(StrategyKind, usize),
-    /// A numeric key of `[population.network]` (of the base game's model).
-    Network(&'static str),
-    /// Parameter `param` of the mechanism with catalog index `mechanism`.
-    Mechanism {
-        /// Catalog index.
-        mechanism: usize,
-        /// Position among its parameters.
-        param: usize,
-    },
-    /// A categorical key: the axis's values are the positions 0, 1, … in this list.
-    Category(Vec<Category>),
-}
-
-/// One value of a categorical axis (an enumerated key swept with `{ values = [...] }`).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Category {
-    /// A `[game]` key written as a name, such as `game.order`: the key's position in
-    /// [`GAME_KEYS`] and the name's position among its choices.
-    Choice {
-        /// The key's position in [`GAME_KEYS`].
-        key: usize,
-        /// The value's position among the key's names.
-        value: usize,
-    },
-    /// `population.cost.dist`, with its parameters.
-    Cost(CostDist),
-    /// `dynamics.cost_process` (an AR(1)'s persistence is `[dynamics] persistence`).
-    CostProcess(CostProcess),
-    /// `dynamics.learning` (an adaptive rule's rate is `[dynamics] learning_rate`).
-    Learning(Learning),
-    /// `population.KIND.strategy` (its share and parameters are `[population.KIND]`'s).
-    Strategy(StrategyKind, StrategyChoice),
-    /// A categorical parameter of a mechanism or strategy (`Rule::OneOf`): one of its labels.
-    Label {
-        /// Which parameter.
-        target: ParamTarget,
-        /// The label's position among the parameter's labels (its stored value).
-        index: usize,
-        /// The label.
-        label: &'static str,
-    },
-    /// `population.network.model`, with the keys `[population.network]` gives it (`None`: no
-    /// network).
-    Network(Option<datapact_model::Network>),
-}
-
-/// Where a parameter's value goes in a cell's game.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamTarget {
-    /// Parameter `param` of the mechanism with catalog index `mechanism`.
-    Mechanism {
-        /// Catalog index.
-        mechanism: usize,
-        /// Position among its parameters.
-        param: usize,
-    },
-    /// Parameter `i` of the strategy of a kind.
-    Strategy(StrategyKind, usize),
-}
 
 impl ParamTarget {
     fn set(self, game: &mut Game, v: f64) {
@@ -103,21 +32,6 @@ impl ParamTarget {
             ParamTarget::Strategy(kind, i) => Target::StrategyParam(kind, i),
         }
     }
-}
-
-/// A strategy as a value of a swept `population.KIND.strategy` (report, withdraw, contribute,
-/// pledge, bid): a strategy of the catalog with the parameters written beside `strategy` in its
-/// `[population.KIND]` table (its own keys; defaults where absent). The cell's share is the
-/// table's `share`, or a swept `population.KIND.share`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StrategyChoice {
-    /// Index among the catalog's strategies of the kind (0: the default, which every user then
-    /// holds).
-    pub index: usize,
-    /// Its registered name: the value's label.
-    pub name: &'static str,
-    /// Its parameter values (empty for the default strategy, whose rule takes none).
-    pub params: ParamValues,
 }
 
 impl StrategyChoice {

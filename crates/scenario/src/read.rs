@@ -3,6 +3,8 @@
 
 use datapact_model::Rule;
 
+use std::path::Path;
+
 use crate::ScenarioError;
 use crate::tree::{Loc, Node, Val};
 
@@ -300,5 +302,31 @@ impl Tbl<'_> {
             });
         }
         Ok(datapact_model::ParamValues(values))
+    }
+}
+
+/// A scenario file's text and its origin (the path, as errors name it): unreadable or invalid
+/// UTF-8 is an error at the file (and line) where it is.
+pub(crate) fn read_source(path: &Path) -> Result<(String, String), ScenarioError> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        origin: origin.clone(),
+        line: None,
+        key: None,
+        message: format!("cannot read file: {e}"),
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, origin)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = crate::tree::LineIndex::new(&String::from_utf8_lossy(&e.as_bytes()[..at]))
+                .line_of(at);
+            Err(ScenarioError {
+                origin,
+                line: Some(line),
+                key: None,
+                message: format!("file is not valid UTF-8 (invalid byte at offset {at})"),
+            })
+        }
     }
 }

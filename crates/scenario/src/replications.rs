@@ -5,9 +5,10 @@
 use datapact_model::Rule;
 use datapact_model::stats::{Stat, TargetMetric};
 
+use crate::MechanismRef;
 use crate::read::{Cx, Res, as_table, integer, number, string};
 use crate::tree::{Node, Val};
-use crate::{ContrastPair, MechanismRef};
+pub use crate::types::Adaptive;
 
 /// Largest adaptive `max`: 10^8 replications bring an SE to 10^-4 of the metric's standard
 /// deviation; beyond, a target is better met by a less noisy metric than by more runs.
@@ -15,27 +16,6 @@ pub const MAX_ADAPTIVE_REPLICATIONS: u32 = 100_000_000;
 
 /// The keys of an adaptive `replications` table.
 const KEYS: [&str; 6] = ["target_se", "metric", "min", "max", "batch", "contrast"];
-
-/// An adaptive replication rule: each cell plays `min` replications, then `batch` more at a
-/// time, and stops after the first batch at whose end the SE of `metric` is at most
-/// `target_se` for every mechanism of the run in every round (or, with `contrast`, the SE of
-/// that paired difference in every round), or at `max`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Adaptive {
-    /// The SE to reach, > 0.
-    pub target_se: f64,
-    /// The `cells` metric whose SE is targeted: a core outcome metric or a plugin's.
-    pub metric: TargetMetric,
-    /// Replications played before the rule is first read, in `[2, max]`.
-    pub min: u32,
-    /// Replications at most, in `[min, MAX_ADAPTIVE_REPLICATIONS]`.
-    pub max: u32,
-    /// Replications per batch after the first (default `min`).
-    pub batch: u32,
-    /// Target the SE of this paired contrast's difference (`contrasts` table) instead of each
-    /// mechanism's.
-    pub contrast: Option<ContrastPair>,
-}
 
 impl Adaptive {
     /// The rule as one line, for `datapact validate` and run summaries.

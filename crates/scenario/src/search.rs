@@ -7,7 +7,6 @@
 //! not sweep (the search chooses the points); `datapact run` refuses a file with a search table.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use datapact_model::stats::{Stat, TargetMetric};
 use datapact_model::{Catalog, Rule};
@@ -269,28 +268,6 @@ impl SearchFile {
         named.sort_by_key(|&(kind, i)| (kind.index(), i));
         named.dedup();
         named
-    }
-
-    /// Reads and checks a scenario file with search tables against `catalog`, `--set`
-    /// overrides applied first (they may set search keys too, e.g.
-    /// `optimize.generations=4`).
-    pub fn load_with(
-        catalog: &Arc<Catalog>,
-        path: &std::path::Path,
-        overrides: &[String],
-    ) -> Result<SearchFile, ScenarioError> {
-        let (text, origin) = crate::read_source(path)?;
-        SearchFile::from_str_with(catalog, &text, &origin, overrides)
-    }
-
-    /// Reads and checks scenario text with search tables; `origin` names it in errors.
-    pub fn from_str_with(
-        catalog: &Arc<Catalog>,
-        text: &str,
-        origin: &str,
-        overrides: &[String],
-    ) -> Result<SearchFile, ScenarioError> {
-        crate::validate::build_search(catalog, text, origin, overrides)
     }
 
     /// The effective file as canonical text: the scenario's normalised text, then the search

@@ -40,3 +40,10 @@ pub(crate) fn distribution(d: &datapact_model::CostDist) -> String {
         .collect();
     format!("{{ dist = {}, {} }}", string(d.name()), params.join(", "))
 }
+
+/// Hex SHA-256 of canonical text (a scenario's or a search file's identity).
+pub(crate) fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

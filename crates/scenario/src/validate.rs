@@ -78,19 +78,36 @@ pub(crate) fn build(
     build_all(catalog, text, origin, overrides, false).map(|(scenario, _)| scenario)
 }
 
-/// A scenario file with its `[optimize]` and `[calibrate]` tables (at least one of them).
-pub(crate) fn build_search(
-    catalog: &Arc<Catalog>,
-    text: &str,
-    origin: &str,
-    overrides: &[String],
-) -> Res<SearchFile> {
-    let (scenario, (optimize, calibrate)) = build_all(catalog, text, origin, overrides, true)?;
-    Ok(SearchFile {
-        scenario,
-        optimize,
-        calibrate,
-    })
+/// Reading a scenario file with its `[optimize]` and `[calibrate]` tables (at least one of
+/// them): here, beside the scenario's reader it shares, rather than in `search.rs`, which the
+/// reader imports (the search tables' readers).
+impl SearchFile {
+    /// Reads and checks a scenario file with search tables against `catalog`, `--set`
+    /// overrides applied first (they may set search keys too, e.g.
+    /// `optimize.generations=4`).
+    pub fn load_with(
+        catalog: &Arc<Catalog>,
+        path: &std::path::Path,
+        overrides: &[String],
+    ) -> Result<SearchFile, ScenarioError> {
+        let (text, origin) = crate::read_source(path)?;
+        SearchFile::from_str_with(catalog, &text, &origin, overrides)
+    }
+
+    /// Reads and checks scenario text with search tables; `origin` names it in errors.
+    pub fn from_str_with(
+        catalog: &Arc<Catalog>,
+        text: &str,
+        origin: &str,
+        overrides: &[String],
+    ) -> Result<SearchFile, ScenarioError> {
+        let (scenario, (optimize, calibrate)) = build_all(catalog, text, origin, overrides, true)?;
+        Ok(SearchFile {
+            scenario,
+            optimize,
+            calibrate,
+        })
+    }
 }
 
 type Searches = (Option<search::Optimize>, Option<search::Calibrate>);

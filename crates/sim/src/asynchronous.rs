@@ -23,7 +23,7 @@ use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{
     Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, WithdrawsBy,
 };
-use crate::engine::Phase;
+use crate::phase::Phase;
 use crate::plugin::{Mechanism, PhaseSystems, Sink, This};
 use crate::systems::campaign_blocks_of;
 

@@ -10,12 +10,11 @@ use datapact_model::catalog::{SEQUENTIAL, SIMULTANEOUS, SUBSIDY};
 use datapact_model::strategy::{FreeRider, Optimal, PeerThreshold, Shade, Sincere, Truthful};
 use datapact_model::{AmountKind, NoParams, Stages};
 
-use crate::engine::Phase;
+use crate::phase::Phase;
 use crate::plugin::{Mechanism, PhaseSystems, Plugin, PluginSet, Sink};
 use crate::systems::{assign, learn, train, withdraw};
 
-/// Mechanism C: a posted subsidy; users contribute their privately optimal amount.
-pub struct Subsidy;
+pub use crate::mechanisms::{Sequential, Simultaneous, Subsidy};
 
 impl Mechanism for Subsidy {
     const NAME: &'static str = SUBSIDY.name;
@@ -33,9 +32,6 @@ impl Mechanism for Subsidy {
     }
 }
 
-/// Mechanism S: assigned burdens, simultaneous withdrawal (with `[game] recovery_rounds`).
-pub struct Simultaneous;
-
 impl Mechanism for Simultaneous {
     const NAME: &'static str = SIMULTANEOUS.name;
     const DESCRIPTION: &'static str = SIMULTANEOUS.description;
@@ -46,9 +42,6 @@ impl Mechanism for Simultaneous {
         systems.add(Phase::Withdraw, withdraw::withdraw_simultaneously::<S>);
     }
 }
-
-/// Mechanism M: assigned burdens, sequential withdrawal with re-assignment (`[game] order`).
-pub struct Sequential;
 
 impl Mechanism for Sequential {
     const NAME: &'static str = SEQUENTIAL.name;
@@ -128,6 +121,16 @@ impl Plugin for CorePlugins {
     }
     fn version(&self) -> &str {
         env!("CARGO_PKG_VERSION")
+    }
+}
+
+impl PluginSet {
+    /// The core mechanisms (C, S, M, async, vcg) with the core strategies: what the `datapact`
+    /// binary runs.
+    pub fn core() -> Self {
+        let mut set = Self::new();
+        set.add_plugins(CorePlugins);
+        set
     }
 }
 

@@ -12,39 +12,9 @@ use datapact_model::{CostSampler, Game, Outcome, ProtocolEnd, Rules, Stage, Stag
 
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::*;
+use crate::phase::Phase;
 use crate::plugin::{Metrics, PluginSet, SettleTerms, Shared, Sink};
 use crate::systems::{assign, draw, learn, report, train, withdraw};
-
-/// The phases of a round, in time order. The shared systems of a phase run first (in
-/// [`Shared`]), then each plugin's, in registration order (in its [`crate::plugin::Slot`]).
-#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// Nature draws costs and shocks (and gives each user her drifted cost at training time).
-    Draw,
-    /// Users report; the provider observes.
-    Report,
-    /// The provider assigns burdens (C: users choose contributions).
-    Assign,
-    /// Users decide whether to stay, by the mechanism's protocol (on the costs drifted in the
-    /// draw).
-    Withdraw,
-    /// Training and settlement.
-    Train,
-    /// Users learn from the round (repeated games).
-    Learn,
-}
-
-impl Phase {
-    /// Every phase, in time order.
-    pub const ALL: [Phase; 6] = [
-        Phase::Draw,
-        Phase::Report,
-        Phase::Assign,
-        Phase::Withdraw,
-        Phase::Train,
-        Phase::Learn,
-    ];
-}
 
 /// The phase schedule of `plugins`, read top to bottom: in each phase the shared systems (nature,
 /// and the stages of [`datapact_model::Stage`], each serving the users of the mechanisms that

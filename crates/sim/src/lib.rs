@@ -19,7 +19,9 @@ pub mod contrasts;
 pub mod core;
 pub mod engine;
 pub mod large;
+mod mechanisms;
 pub mod network;
+pub mod phase;
 pub mod plugin;
 pub mod profiles;
 pub mod sweep;
@@ -28,7 +30,8 @@ pub mod users;
 pub mod vcg;
 
 pub use core::CorePlugins;
-pub use engine::{Engine, Phase, Uses, phase_schedule, phase_schedule_for};
+pub use engine::{Engine, Uses, phase_schedule, phase_schedule_for};
+pub use phase::Phase;
 pub use plugin::{
     Mechanism, Metric, MetricDecl, Metrics, PhaseSystems, Plugin, PluginError, PluginInfo,
     PluginSet, Plugins, Sink, Systems, This,

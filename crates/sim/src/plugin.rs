@@ -29,7 +29,7 @@ use datapact_model::{
     ReportStrategy, Stage, Stages, StrategyKind, WithdrawStrategy,
 };
 
-use crate::engine::Phase;
+use crate::phase::Phase;
 
 /// The event sinks systems are generic over: `NoEvents` when events are not traced (every
 /// emission compiles away), `TrailEvents` for the users trace (assignments and decisions),
@@ -319,14 +319,6 @@ impl PluginSet {
     /// An empty set (no mechanism at all: add [`crate::CorePlugins`] first).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// The core mechanisms (C, S, M, async, vcg) with the core strategies: what the `datapact`
-    /// binary runs.
-    pub fn core() -> Self {
-        let mut set = Self::new();
-        set.add_plugins(crate::core::CorePlugins);
-        set
     }
 
     /// Adds plugins (one, or a tuple), building each in order.

@@ -23,7 +23,7 @@ use crate::batch::{Batch, CampaignTable, Columns, Sinks};
 use crate::components::{
     Burden, Choice, Member, ObservedCost, Payoff, RealizedCost, Remembers, WithdrawsBy,
 };
-use crate::engine::Phase;
+use crate::phase::Phase;
 use crate::plugin::{Mechanism, PhaseSystems, Sink, This};
 use crate::systems::campaign_blocks_of;
 

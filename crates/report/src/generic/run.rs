@@ -111,7 +111,7 @@ pub(super) fn fmt_value(v: f64) -> String {
     if s.is_empty() || s == "-" {
         "0".into()
     } else {
-        crate::charts::unsigned_zero(s.to_string())
+        crate::figures::unsigned_zero(s.to_string())
     }
 }
 

@@ -133,7 +133,7 @@ pub(super) fn settings_title(run: &RunStats) -> String {
                 .map(|s| s.split(" (").next().unwrap_or(s))
                 .map(|s| match s.split_once(" = ") {
                     // A value written -0.0 in the scenario reads 0 in a title.
-                    Some((k, v)) => format!("{k} = {}", crate::charts::unsigned_zero(v.into())),
+                    Some((k, v)) => format!("{k} = {}", crate::figures::unsigned_zero(v.into())),
                     None => s.to_string(),
                 })
                 .collect();

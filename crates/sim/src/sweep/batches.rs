@@ -3,32 +3,7 @@
 
 use datapact_model::stats::{TargetMetric, next_batch, precise_enough};
 
-use super::{Folder, RunSpec};
-
-/// An adaptive replication rule (the scenario's `replications = { target_se, … }`): a cell
-/// plays `min` replications, then `batch` at a time, and stops after the first batch at whose
-/// end the SE of `metric` is at most `target_se` in every round, for every mechanism (or for the
-/// paired contrast `contrast`), or at `max`. Batches are a function of the count played and the
-/// rule reads statistics folded in replication order, so a cell's replications, and its
-/// outputs, are the same on any thread count, shard or resume.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StopRule {
-    /// The SE to reach.
-    pub target_se: f64,
-    /// The metric whose SE is read: a core outcome metric, or a registered metric (the SE over
-    /// the campaigns of each mechanism that computes it).
-    pub metric: TargetMetric,
-    /// Replications before the rule is first read (≥ 2: one replication has no SE).
-    pub min: u32,
-    /// Replications at most.
-    pub max: u32,
-    /// Replications per batch after the first `min`.
-    pub batch: u32,
-    /// `(a, b)`, positions in [`RunSpec::mechanisms`]: target the SE of the paired difference
-    /// a − b instead of each mechanism's own (the metric must be contrasted,
-    /// [`datapact_model::stats::Stat::CONTRASTED`]).
-    pub contrast: Option<(usize, usize)>,
-}
+use super::{Folder, RunSpec, StopRule};
 
 impl StopRule {
     /// The largest batch the rule plays (sizes the ECS worlds).

@@ -15,9 +15,8 @@ use datapact_model::settle::Settled;
 
 use crate::users::CampaignUsers;
 
-use super::{
-    Batches, CellJob, CellOutput, Depth, Folder, Halt, RunSpec, check_cancel, push_events,
-};
+use super::halt::{Halt, check_cancel};
+use super::{Batches, CellJob, CellOutput, Depth, Folder, RunSpec, push_events};
 
 /// The reference: each replication's rounds played in a plain loop with the model's functions.
 pub(super) fn run_cell_direct<S: EventSink + AsRef<[Event]> + Clear>(

@@ -9,9 +9,8 @@ use datapact_model::{Event, Game, Outcome, Rules, draw_key};
 use crate::engine::Engine;
 use crate::users::BatchUsers;
 
-use super::{
-    Batches, CellJob, CellOutput, Depth, Folder, Halt, RunSpec, check_cancel, push_events,
-};
+use super::halt::{Halt, check_cancel};
+use super::{Batches, CellJob, CellOutput, Depth, Folder, RunSpec, push_events};
 
 /// Replications per ECS batch: at most about 4096 user entities per world (at least one
 /// replication), batches of a cell balanced in size.

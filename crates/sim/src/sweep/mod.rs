@@ -4,7 +4,7 @@
 //!
 //! One file per job: `spec.rs` what a run asks for, `batches.rs` which replications a cell
 //! plays, `records.rs` what a cell hands back, `check.rs` the invariants of every campaign,
-//! `folder.rs` the statistics folded in replication order, `ecs.rs` and `direct.rs` the two
+//! `folder.rs` the statistics folded in replication order, `halt.rs` why a cell stops early, `ecs.rs` and `direct.rs` the two
 //! backends; this file dispatches a cell to its backend and runs cells in parallel.
 
 mod batches;
@@ -12,12 +12,13 @@ mod check;
 mod direct;
 mod ecs;
 mod folder;
+mod halt;
 mod records;
 mod spec;
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use datapact_model::{Event, NoEvents, TrailEvents};
 use rayon::prelude::*;
@@ -28,14 +29,14 @@ use direct::run_cell_direct;
 use ecs::run_cell_ecs;
 
 pub(crate) use batches::Batches;
-pub use batches::StopRule;
 pub use check::InvariantViolation;
 pub use direct::Clear;
 pub use ecs::batch_capacity;
 pub(crate) use folder::Folder;
+pub(crate) use halt::{Halt, check_cancel};
 pub(crate) use records::push_events;
 pub use records::{CellJob, CellOutput, EventRecord, RoundRecord, RoundSummary};
-pub use spec::{Backend, Depth, RunSpec, VariantSpec};
+pub use spec::{Backend, Depth, RunSpec, StopRule, VariantSpec};
 
 thread_local! {
     static ENGINES: RefCell<Vec<Engine<NoEvents>>> = const { RefCell::new(Vec::new()) };
@@ -72,28 +73,6 @@ pub fn run_cell(job: &CellJob, spec: &RunSpec) -> Result<CellOutput, InvariantVi
         Ok(output) => Ok(output),
         Err(Halt::Invariant(v)) => Err(v),
         Err(Halt::Cancelled) => unreachable!("a cell without a cancel flag runs to its end"),
-    }
-}
-
-/// Why a cell stopped before its end.
-pub(crate) enum Halt {
-    Invariant(InvariantViolation),
-    Cancelled,
-}
-
-impl From<InvariantViolation> for Halt {
-    fn from(v: InvariantViolation) -> Self {
-        Halt::Invariant(v)
-    }
-}
-
-/// `Err(Cancelled)` once `cancel` is set: checked between batches and rounds (and, inside the
-/// ECS's rounds, between phases; in the direct kernel and the large path, between mechanisms),
-/// so a huge cell stops within one phase of a signal.
-pub(crate) fn check_cancel(cancel: Option<&Arc<AtomicBool>>) -> Result<(), Halt> {
-    match cancel {
-        Some(c) if c.load(Ordering::Relaxed) => Err(Halt::Cancelled),
-        _ => Ok(()),
     }
 }
 

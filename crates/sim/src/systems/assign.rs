@@ -14,7 +14,7 @@ use datapact_model::lanes::{Isa, LaneScratch};
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Scratch, Sinks};
 use crate::components::{Belief, Burden, Cap, Member, ObservedCost, TrueCost};
-use crate::core::Subsidy;
+use crate::mechanisms::Subsidy;
 use crate::plugin::This;
 
 /// Caps and water-filling over the observed costs of every reporting campaign.

@@ -10,7 +10,7 @@ use datapact_model::dynamics::learn_beliefs;
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable};
 use crate::components::{Belief, Burden, Choice, Member, Remembers};
-use crate::core::Subsidy;
+use crate::mechanisms::Subsidy;
 use crate::plugin::This;
 
 /// Whether what users learn matters: only for a next round.

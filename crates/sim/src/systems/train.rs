@@ -12,7 +12,7 @@ use datapact_model::{Outcome, Stage};
 use super::{campaign_blocks, campaign_blocks_of};
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
 use crate::components::{Burden, Choice, Member, Payoff, RealizedCost};
-use crate::core::Subsidy;
+use crate::mechanisms::Subsidy;
 use crate::plugin::{SettleTerms, Sink, This};
 
 /// Settles the campaigns of every mechanism with the settle stage by how its withdraw phase

@@ -20,7 +20,7 @@ use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{
     Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, TrueCost, WithdrawsBy,
 };
-use crate::core::{Sequential, Simultaneous, Subsidy};
+use crate::mechanisms::{Sequential, Simultaneous, Subsidy};
 use crate::plugin::{Sink, This};
 
 /// Every campaign's withdraw phase starts cancelled (a protocol overwrites the end of the
