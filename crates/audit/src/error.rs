@@ -1,4 +1,4 @@
-//! What stops the audit ([`AuditError`]).
+//! What stops the audit ([`AuditError`]), each variant's kind deciding the exit code.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +38,9 @@ pub enum AuditError {
     /// Reading the claim runs or drawing failed.
     #[error(transparent)]
     Report(#[from] datapact_report::ReportError),
+    /// A table could not be written (`datapact_trace::write_table_file`).
+    #[error(transparent)]
+    Trace(#[from] datapact_trace::TraceError),
     /// A file could not be written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -50,6 +53,22 @@ pub enum AuditError {
 }
 
 impl AuditError {
+    /// The exit code of the error's kind (`crates/cli/src/failure.rs`): 2 bad input (the
+    /// settings, a scenario, a refused directory), 1 I/O or damaged outputs, 130 interrupted; a
+    /// wrapped error's own code ([`datapact_runner::RunnerError::exit_code`],
+    /// [`datapact_report::ReportError::exit_code`], [`datapact_trace::FileError::exit_code`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AuditError::Spec { .. } => 2,
+            AuditError::Scenario(e) => e.exit_code(),
+            AuditError::File(e) => e.exit_code(),
+            AuditError::Runner(e) => e.exit_code(),
+            AuditError::Interrupted => 130,
+            AuditError::Report(e) => e.exit_code(),
+            AuditError::Trace(_) | AuditError::Io { .. } => 1,
+        }
+    }
+
     pub(crate) fn io(path: &Path, e: std::io::Error) -> AuditError {
         AuditError::Io {
             path: path.to_path_buf(),
@@ -58,3 +77,23 @@ impl AuditError {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wrapped error keeps its own kind's code (a refused report directory is bad input).
+    #[test]
+    fn the_exit_code_follows_the_wrapped_kind() {
+        let report = |e| AuditError::Report(e).exit_code();
+        assert_eq!(report(datapact_report::ReportError::Refused("x".into())), 2);
+        assert_eq!(report(datapact_report::ReportError::Data("x".into())), 1);
+        let spec = AuditError::Spec {
+            origin: "a.toml".into(),
+            message: "x".into(),
+        };
+        assert_eq!(
+            (spec.exit_code(), AuditError::Interrupted.exit_code()),
+            (2, 130)
+        );
+    }
+}

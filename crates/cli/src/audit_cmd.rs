@@ -11,24 +11,17 @@ use crate::embedded;
 use crate::failure::Failure;
 use crate::signals::Signals;
 
+/// The failure of `e`, its code by its kind ([`AuditError::exit_code`]); an interruption's by
+/// the signal that caused it (130 SIGINT, 143 SIGTERM).
 pub(crate) fn failure(signals: &Signals, e: AuditError) -> Failure {
     match e {
-        AuditError::Spec { .. } => Failure {
-            code: 2,
-            message: e.to_string(),
-        },
-        AuditError::File(e) => Failure {
-            code: e.exit_code(),
-            message: e.to_string(),
-        },
-        AuditError::Scenario(e) => e.into(),
         AuditError::Runner(e) => signals.exit_code(e),
         AuditError::Interrupted => Failure {
             code: signals.interrupted_code(),
             message: e.to_string(),
         },
-        AuditError::Report(_) | AuditError::Io { .. } => Failure {
-            code: 1,
+        e => Failure {
+            code: e.exit_code(),
             message: e.to_string(),
         },
     }

@@ -16,7 +16,7 @@ pub(crate) struct Failure {
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
         Failure {
-            code: 2,
+            code: e.exit_code(),
             message: e.to_string(),
         }
     }

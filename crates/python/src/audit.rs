@@ -84,7 +84,15 @@ pub(crate) fn audit<'py>(
             f.to_string(),
             &[("exit_code", obj(py, f.exit_code()))],
         ),
-        other => error(py, "OutputError", other.to_string(), &[]),
+        other => {
+            let code = other.exit_code();
+            error(
+                py,
+                "OutputError",
+                other.to_string(),
+                &[("exit_code", obj(py, code))],
+            )
+        }
     })?;
     let d = PyDict::new(py);
     d.set_item("report", &summary.report)?;

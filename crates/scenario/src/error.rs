@@ -16,6 +16,14 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+impl ScenarioError {
+    /// The exit code of its kind: 2, bad input (the scenario, an override, or its file that
+    /// cannot be read), whatever the message.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.line, &self.key) {
