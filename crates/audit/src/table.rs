@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array};
 use arrow::datatypes::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
 
 use crate::AuditError;
 
@@ -311,25 +310,17 @@ impl TableDecl {
         RecordBatch::try_new(self.schema(), arrays).expect("columns match the schema")
     }
 
-    /// Writes the rows to `out/<name>/part-00000.parquet` through the one atomic path
-    /// ([`datapact_trace::atomic::AtomicFile`]): a hidden temporary with a random name, created
+    /// Writes the rows to `out/<name>/part-00000.parquet` through the one Parquet path
+    /// ([`datapact_trace::write_table_file`]: a hidden temporary with a random name, created
     /// exclusively (never through a planted symlink), renamed when complete, deleted if the
-    /// write fails or a signal ends the process.
+    /// write fails or a signal ends the process; `datapact.table` = `<name>`).
     pub fn write(&self, out: &Path, rows: &[Vec<Value>]) -> Result<(), AuditError> {
         let dir = out.join(self.name);
         std::fs::create_dir_all(&dir).map_err(|e| AuditError::io(&dir, e))?;
         let path = dir.join("part-00000.parquet");
         let batch = self.batch(rows);
-        let parquet = |e: parquet::errors::ParquetError| AuditError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(e),
-        };
-        let mut file = datapact_trace::atomic::AtomicFile::create(&path)
-            .map_err(|e| AuditError::io(&path, e))?;
-        let mut w = ArrowWriter::try_new(file.file(), batch.schema(), None).map_err(parquet)?;
-        w.write(&batch).map_err(parquet)?;
-        w.close().map_err(parquet)?;
-        file.commit().map_err(|e| AuditError::io(&path, e))
+        datapact_trace::write_table_file(&path, self.name, &batch, &[])?;
+        Ok(())
     }
 
     /// The table's section of `docs/schema.md`.

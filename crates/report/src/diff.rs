@@ -497,21 +497,7 @@ fn is_diff(path: &Path) -> bool {
 pub fn write_diff(d: &Diff, path: &Path) -> Result<PathBuf, ReportError> {
     datapact_trace::claim::claim_output_file(path, "diff", is_diff)?;
     let batch = diff_batch(d);
-    let write = || -> Result<(), Box<dyn std::error::Error>> {
-        let mut file = datapact_trace::atomic::AtomicFile::create(path)?;
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-                datapact_trace::keys::TABLE.to_string(),
-                "diff".to_string(),
-            )]))
-            .build();
-        let mut w = parquet::arrow::ArrowWriter::try_new(file.file(), batch.schema(), Some(props))?;
-        w.write(&batch)?;
-        w.close()?;
-        file.commit()?;
-        Ok(())
-    };
-    write().map_err(|e| ReportError::Data(format!("{}: cannot write: {e}", path.display())))?;
+    datapact_trace::write_table_file(path, "diff", &batch, &[])?;
     Ok(path.to_path_buf())
 }
 

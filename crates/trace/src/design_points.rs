@@ -11,9 +11,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::{WriterProperties, WriterVersion};
 use sha2::{Digest, Sha256};
 
 use crate::manifest::PartEntry;
@@ -55,13 +53,7 @@ pub fn design_points_bytes(
         KeyValue::new(keys::TABLE.into(), DESIGN_POINTS_TABLE.to_string()),
         KeyValue::new(keys::SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string()),
     ];
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_writer_version(WriterVersion::PARQUET_1_0)
-        .set_max_row_group_row_count(Some(crate::MAX_ROW_GROUP_ROWS))
-        .set_created_by(parquet::file::properties::DEFAULT_CREATED_BY.to_string())
-        .set_key_value_metadata(Some(kv))
-        .build();
+    let props = crate::writer::properties(kv);
     let mut bytes = Vec::new();
     let mut writer =
         ArrowWriter::try_new(&mut bytes, schema, Some(props)).map_err(|e| e.to_string())?;

@@ -79,6 +79,7 @@ pub use stat_columns::{
 pub use verify::{Verification, verify};
 pub use writer::{
     FileMetadata, MAX_ROW_GROUP_ROWS, PART_EXTENSION, PartInfo, PartWriter, TEMP_SUFFIX, keys,
+    properties, write_table_file,
 };
 
 /// Re-exported so callers use the exact Arrow version this crate writes with.

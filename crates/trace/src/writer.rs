@@ -1,4 +1,5 @@
-//! Streaming, atomic, deterministic Parquet part writers.
+//! Streaming, atomic, deterministic Parquet part writers, and the one way every other datapact
+//! table is written ([`write_table_file`]); both with the same [`properties`].
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -196,13 +197,7 @@ impl PartWriter {
                 .iter()
                 .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
         );
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_writer_version(WriterVersion::PARQUET_1_0)
-            .set_max_row_group_row_count(Some(MAX_ROW_GROUP_ROWS))
-            .set_created_by(parquet::file::properties::DEFAULT_CREATED_BY.to_string())
-            .set_key_value_metadata(Some(kv))
-            .build();
+        let props = properties(kv);
         // From here on, `Drop` removes the temporary file on every early return.
         let mut this = PartWriter {
             writer: None,
@@ -291,4 +286,50 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[usize::from(b & 0xf)] as char);
     }
     s
+}
+
+/// The writer properties of every Parquet file datapact writes (run parts, design points, and
+/// the tables of searches, sensitivity, diff and audit): Snappy, Parquet 1.0 pages, row groups
+/// of at most [`MAX_ROW_GROUP_ROWS`] rows, the Parquet library's `created_by`, and `metadata` as
+/// the file's key-value metadata. A function of its arguments, so the same rows give the same
+/// bytes.
+pub fn properties(metadata: Vec<KeyValue>) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_writer_version(WriterVersion::PARQUET_1_0)
+        .set_max_row_group_row_count(Some(MAX_ROW_GROUP_ROWS))
+        .set_created_by(parquet::file::properties::DEFAULT_CREATED_BY.to_string())
+        .set_key_value_metadata(Some(metadata))
+        .build()
+}
+
+/// Writes `batch` as the whole Parquet file `path`, the one path of every datapact table that is
+/// not a run's part (searches, sensitivity, diff, audit): a hidden temporary created exclusively
+/// and renamed into place when complete ([`crate::atomic::AtomicFile`]: whole or absent, deleted
+/// on failure or a signal), with [`properties`] and the key-value metadata `datapact.table` =
+/// `table`, `datapact.version` = this datapact's version, then `extra` (what the table is of:
+/// its search file, runs or settings).
+pub fn write_table_file(
+    path: &Path,
+    table: &str,
+    batch: &RecordBatch,
+    extra: &[(String, String)],
+) -> Result<(), TraceError> {
+    let mut kv = vec![
+        KeyValue::new(keys::TABLE.into(), table.to_string()),
+        KeyValue::new(keys::VERSION.into(), env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    kv.extend(
+        extra
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+    );
+    let mut file =
+        crate::atomic::AtomicFile::create(path).map_err(|e| TraceError::io(path, "create", e))?;
+    let parquet = |e| TraceError::parquet(path, e);
+    let mut w =
+        ArrowWriter::try_new(file.file(), batch.schema(), Some(properties(kv))).map_err(parquet)?;
+    w.write(batch).map_err(parquet)?;
+    w.close().map_err(parquet)?;
+    file.commit().map_err(|e| TraceError::io(path, "rename", e))
 }

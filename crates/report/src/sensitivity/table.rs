@@ -126,16 +126,11 @@ pub fn write_files(a: &Analysis, out: &Path) -> Result<Vec<PathBuf>, ReportError
     std::fs::create_dir_all(out).map_err(|e| ReportError::io(out, e))?;
     let batch = to_batch(a)?;
     let path = out.join("sensitivity.parquet");
-    {
-        let mut file = datapact_trace::atomic::AtomicFile::create(&path)
-            .map_err(|e| ReportError::io(&path, e))?;
-        let mut w = parquet::arrow::ArrowWriter::try_new(file.file(), batch.schema(), None)
-            .map_err(|e| ReportError::Data(format!("{}: {e}", path.display())))?;
-        w.write(&batch)
-            .and_then(|_| w.close().map(drop))
-            .map_err(|e| ReportError::Data(format!("{}: {e}", path.display())))?;
-        file.commit().map_err(|e| ReportError::io(&path, e))?;
-    }
+    let scenario = [(
+        datapact_trace::keys::SCENARIO_NAME.to_string(),
+        a.scenario.clone(),
+    )];
+    datapact_trace::write_table_file(&path, "sensitivity", &batch, &scenario)?;
     let mut files = vec![path];
     let grids: u32 = a
         .responses

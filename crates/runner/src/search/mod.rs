@@ -305,7 +305,6 @@ fn table_metadata(
             "datapact.scenario_name".to_string(),
             file.scenario.name.clone(),
         ),
-        ("datapact.version".to_string(), VERSION.to_string()),
         (
             "datapact.plugins".to_string(),
             search_plugins(&opts.plugins, file).join("\n"),

@@ -12,12 +12,8 @@ use datapact_trace::arrow::array::{
 };
 use datapact_trace::arrow::datatypes::{Field, Schema};
 use datapact_trace::described_field;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 
-use crate::error::{RunnerError, io_err};
+use crate::error::RunnerError;
 
 /// Columns of one table, in order.
 #[derive(Default)]
@@ -101,8 +97,9 @@ impl SearchTable {
         }
     }
 
-    /// Writes the table to `path` (whole or not at all) with `metadata` in the file's
-    /// key-value metadata. The same table always gives the same bytes.
+    /// Writes the table to `path` (whole or not at all, [`datapact_trace::write_table_file`],
+    /// `datapact.table` its file's stem) with `metadata` in the file's key-value metadata. The
+    /// same table always gives the same bytes.
     pub(crate) fn write(
         self,
         path: &Path,
@@ -112,27 +109,11 @@ impl SearchTable {
         let batch = RecordBatch::try_new(schema.clone(), self.arrays).map_err(|e| {
             RunnerError::Unreadable(format!("{}: columns do not fit: {e}", path.display()))
         })?;
-        let mut tmp = datapact_trace::atomic::AtomicFile::create(path).map_err(io_err(path))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_created_by(parquet::file::properties::DEFAULT_CREATED_BY.to_string())
-            .set_key_value_metadata(Some(
-                metadata
-                    .iter()
-                    .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-                    .collect(),
-            ))
-            .build();
-        let parquet_err = |source: parquet::errors::ParquetError| {
-            RunnerError::Trace(datapact_trace::TraceError::Parquet {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
-        let mut w = ArrowWriter::try_new(tmp.file(), schema, Some(props)).map_err(parquet_err)?;
-        w.write(&batch).map_err(parquet_err)?;
-        w.close().map_err(parquet_err)?;
-        tmp.commit().map_err(io_err(path))
+        let table = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("search");
+        datapact_trace::write_table_file(path, table, &batch, metadata).map_err(RunnerError::Trace)
     }
 }
 
