@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use datapact_trace::{PartEntry, PartInfo, RunView, Table, inspect_part};
+use datapact_trace::{PartEntry, PartInfo, RunView, Table, inspect_part_and_metadata};
 
 use crate::plan::ChunkPlan;
 
@@ -45,8 +45,10 @@ pub(crate) fn kept_parts(
         .map(|t| {
             let file = format!("{}/{name}.parquet", t.dir_name());
             let recorded = known.get(&file)?;
-            let info = inspect_part(&view.dir.join(&file), Some(&recorded.sha256)).ok()?;
-            (info.rows == recorded.rows && view.check_part_metadata(&file).is_ok()).then_some(info)
+            let (info, metadata) =
+                inspect_part_and_metadata(&view.dir.join(&file), Some(&recorded.sha256)).ok()?;
+            (info.rows == recorded.rows && view.check_metadata(&file, &metadata).is_ok())
+                .then_some(info)
         })
         .collect()
 }

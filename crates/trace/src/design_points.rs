@@ -83,11 +83,10 @@ pub fn check_design_points(dir: &Path, identity: &RunIdentity) -> Result<(), Str
     if std::fs::symlink_metadata(&path).is_err() {
         return Err("missing (the run's listed design points)".to_string());
     }
-    let info = crate::read::inspect_part(&path, Some(&entry.sha256))?;
+    let (info, meta) = crate::read::inspect_part_and_metadata(&path, Some(&entry.sha256))?;
     if info.rows != entry.rows {
         return Err(format!("{} rows, _run.json says {}", info.rows, entry.rows));
     }
-    let meta = crate::read_metadata(&path).map_err(|e| e.to_string())?;
     let seed = identity.seed.to_string();
     for (key, expected) in [
         (keys::SEED, seed.as_str()),

@@ -58,8 +58,8 @@ pub use identity::{RunIdentity, identity_path, read_identity};
 pub use layout::{CHUNK_KEY, ChunkPlan, MAX_CELLS, MAX_CHUNKS, MAX_SHARDS, Shard, chunk_of_file};
 pub use manifest::{Manifest, PartEntry, ShardRecord, read_manifest};
 pub use read::{
-    count_rows, decoded_bytes, inspect_part, part_files, read_metadata, read_part, read_table,
-    sha256_file,
+    IN_MEMORY_PART_BYTES, count_rows, decoded_bytes, inspect_part, inspect_part_and_metadata,
+    part_files, read_metadata, read_part, read_table, sha256_file,
 };
 pub use rows::{
     BatchBuilder, CellNetwork, CellRow, CellsBuilder, CellsColumns, ContrastRow, ContrastsBuilder,

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::metadata::FileMetaData;
+use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
 use sha2::{Digest, Sha256};
 
 use crate::error::TraceError;
@@ -63,9 +64,23 @@ pub fn read_table(dir: &Path, table: Table) -> Result<Vec<RecordBatch>, TraceErr
 
 fn open_part(path: &Path) -> Result<ParquetRecordBatchReader, TraceError> {
     let file = File::open(path).map_err(|e| TraceError::io(path, "open", e))?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(64 * 1024).build())
-        .map_err(|e| TraceError::parquet(path, e))
+    batches_of(path, file).map(|(batches, _)| batches)
+}
+
+/// The batches of a part read from `source` (a file, or its bytes already in memory), and its
+/// key-value metadata (from the footer the reader parses anyway).
+fn batches_of<R: ChunkReader + 'static>(
+    path: &Path,
+    source: R,
+) -> Result<(ParquetRecordBatchReader, HashMap<String, String>), TraceError> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(source)
+        .map_err(|e| TraceError::parquet(path, e))?;
+    let metadata = key_values(builder.metadata().file_metadata());
+    let batches = builder
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| TraceError::parquet(path, e))?;
+    Ok((batches, metadata))
 }
 
 fn arrow_err(path: &Path) -> impl FnOnce(arrow::error::ArrowError) -> TraceError + '_ {
@@ -112,33 +127,77 @@ pub fn decoded_bytes(path: &Path) -> Result<u64, TraceError> {
 /// The rows of one part file, decoding every page (so damage is found) but holding one batch
 /// at a time: a part of tens of millions of events is checked in bounded memory.
 pub fn count_rows(path: &Path) -> Result<u64, TraceError> {
-    open_part(path)?.try_fold(0u64, |rows, batch| {
-        Ok(rows + batch.map_err(arrow_err(path))?.num_rows() as u64)
-    })
+    rows_of(path, open_part(path)?)
 }
+
+fn rows_of(path: &Path, batches: ParquetRecordBatchReader) -> Result<u64, TraceError> {
+    let mut rows = 0u64;
+    for batch in batches {
+        rows += batch.map_err(arrow_err(path))?.num_rows() as u64;
+    }
+    Ok(rows)
+}
+
+/// Parts up to this size are checked from one read into memory ([`inspect_part`]); larger ones
+/// are streamed (read twice, one batch held at a time), so checking a part holds at most this
+/// much more than streaming it.
+pub const IN_MEMORY_PART_BYTES: u64 = 1 << 20;
 
 /// The key-value metadata of one Parquet file (including `ARROW:schema` when present).
 /// Keys without a value map to the empty string.
 pub fn read_metadata(file: &Path) -> Result<HashMap<String, String>, TraceError> {
     let f = File::open(file).map_err(|e| TraceError::io(file, "open", e))?;
     let reader = SerializedFileReader::new(f).map_err(|e| TraceError::parquet(file, e))?;
-    Ok(reader
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
+    Ok(key_values(reader.metadata().file_metadata()))
+}
+
+fn key_values(meta: &FileMetaData) -> HashMap<String, String> {
+    meta.key_value_metadata()
         .map(|kvs| {
             kvs.iter()
                 .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Checks one part file: its SHA-256 equals `recorded` (when a record holds one), and it reads
 /// back whole. Returns what a manifest entry needs. Used by `verify` and by `--resume`, which
 /// keeps a chunk only if every part passes.
+///
+/// A regular file of at most [`IN_MEMORY_PART_BYTES`] is read once, and its checksum and rows
+/// come from those bytes: the same answers as streaming it, without a second read and without
+/// the small reads (each a `dup`, `lseek`, `read` and `close`, per column) that decoding a part
+/// from a `File` costs, which dominate for the small parts of a run of many chunks. A larger
+/// file is streamed.
 pub fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartInfo, String> {
-    let sha256 = sha256_file(path).map_err(|e| e.to_string())?;
+    inspect_part_and_metadata(path, recorded).map(|(info, _)| info)
+}
+
+/// [`inspect_part`], and the part's key-value metadata (as [`read_metadata`] returns it) from
+/// the same read: what a reader checking the part against its run needs
+/// ([`crate::RunView::check_metadata`]).
+pub fn inspect_part_and_metadata(
+    path: &Path,
+    recorded: Option<&str>,
+) -> Result<(PartInfo, HashMap<String, String>), String> {
+    let mut bytes = None;
+    if fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        let file = File::open(path).map_err(|e| TraceError::io(path, "open", e).to_string())?;
+        let len = file
+            .metadata()
+            .map_err(|e| TraceError::io(path, "inspect", e).to_string())?
+            .len();
+        if len <= IN_MEMORY_PART_BYTES {
+            // One read of `len` bytes (a file that shrank since is a short read: an error).
+            let read = file.get_bytes(0, len as usize);
+            bytes = Some(read.map_err(|e| TraceError::parquet(path, e).to_string())?);
+        }
+    }
+    let sha256 = match &bytes {
+        Some(b) => hex(&Sha256::digest(b)),
+        None => sha256_file(path).map_err(|e| e.to_string())?,
+    };
     if let Some(r) = recorded.filter(|r| **r != *sha256) {
         return Err(format!(
             "checksum {} != recorded {}",
@@ -148,12 +207,21 @@ pub fn inspect_part(path: &Path, recorded: Option<&str>) -> Result<PartInfo, Str
             r.chars().take(12).collect::<String>()
         ));
     }
-    let rows = count_rows(path).map_err(|e| e.to_string())?;
-    Ok(PartInfo {
+    let read = match bytes {
+        Some(b) => batches_of(path, b),
+        None => File::open(path)
+            .map_err(|e| TraceError::io(path, "open", e))
+            .and_then(|file| batches_of(path, file)),
+    };
+    let (rows, metadata) = read
+        .and_then(|(batches, metadata)| Ok((rows_of(path, batches)?, metadata)))
+        .map_err(|e| e.to_string())?;
+    let info = PartInfo {
         path: path.to_path_buf(),
         rows,
         sha256,
-    })
+    };
+    Ok((info, metadata))
 }
 
 #[cfg(test)]

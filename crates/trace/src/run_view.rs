@@ -418,14 +418,15 @@ impl RunView {
             {
                 continue;
             }
-            let checked = crate::read::inspect_part(&self.dir.join(&p.file), Some(&p.sha256))
-                .and_then(|info| {
-                    if info.rows == p.rows {
-                        self.check_part_metadata(&p.file)
-                    } else {
-                        Err(format!("{} rows, manifest says {}", info.rows, p.rows))
-                    }
-                });
+            let checked =
+                crate::read::inspect_part_and_metadata(&self.dir.join(&p.file), Some(&p.sha256))
+                    .and_then(|(info, metadata)| {
+                        if info.rows == p.rows {
+                            self.check_metadata(&p.file, &metadata)
+                        } else {
+                            Err(format!("{} rows, manifest says {}", info.rows, p.rows))
+                        }
+                    });
             if let Err(why) = checked {
                 problems.push(format!("{}: {why}", p.file));
             }
@@ -446,6 +447,16 @@ impl RunView {
     /// table and chunk its name says.
     pub fn check_part_metadata(&self, file: &str) -> Result<(), String> {
         let meta = crate::read_metadata(&self.dir.join(file)).map_err(|e| e.to_string())?;
+        self.check_metadata(file, &meta)
+    }
+
+    /// [`Self::check_part_metadata`] of metadata already read from the part `file` (by
+    /// [`crate::inspect_part_and_metadata`], which reads the part once for both).
+    pub fn check_metadata(
+        &self,
+        file: &str,
+        meta: &std::collections::HashMap<String, String>,
+    ) -> Result<(), String> {
         let table = file.split('/').next().unwrap_or("");
         let chunk = chunk_of_file(file)
             .map(|c| c.to_string())

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::FileError;
-use crate::read::inspect_part;
+use crate::read::inspect_part_and_metadata;
 use crate::run_view::RunView;
 
 /// What is wrong with an output directory (empty vectors: all is well).
@@ -71,13 +71,14 @@ pub fn verify(out: &Path) -> Result<Verification, FileError> {
             continue;
         }
         let listed = manifest.parts.iter().find(|p| p.file == file);
-        let checked =
-            inspect_part(&path, listed.map(|p| p.sha256.as_str())).and_then(|info| match listed {
+        let checked = inspect_part_and_metadata(&path, listed.map(|p| p.sha256.as_str())).and_then(
+            |(info, metadata)| match listed {
                 Some(p) if p.rows != info.rows => {
                     Err(format!("{} rows, manifest says {}", info.rows, p.rows))
                 }
-                _ => view.check_part_metadata(&file),
-            });
+                _ => view.check_metadata(&file, &metadata),
+            },
+        );
         if let Err(why) = checked {
             v.damaged.push((file, why));
         }

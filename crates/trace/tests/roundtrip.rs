@@ -8,9 +8,10 @@ use arrow::datatypes::{DataType, UInt32Type};
 use datapact_model::{Outcome, Status};
 use datapact_trace::{
     BatchBuilder, CellRow, CellsBuilder, DESCRIPTION_KEY, DiagnosticsBuilder, DiagnosticsRow,
-    EventRow, EventsBuilder, FileMetadata, PartWriter, RoundRow, RoundStatus, RoundsBuilder,
-    SCHEMA_VERSION, StatSummaries, StatSummary, StatValues, Table, TraceError, count_rows, keys,
-    read_metadata, read_part, read_table, schema, sha256_file,
+    EventRow, EventsBuilder, FileMetadata, IN_MEMORY_PART_BYTES, PartWriter, RoundRow, RoundStatus,
+    RoundsBuilder, SCHEMA_VERSION, StatSummaries, StatSummary, StatValues, Table, TraceError,
+    count_rows, inspect_part, inspect_part_and_metadata, keys, read_metadata, read_part,
+    read_table, schema, sha256_file,
 };
 
 /// A fresh, empty directory under the target dir (no tempfile crate needed).
@@ -299,6 +300,34 @@ fn count_rows_matches_a_full_read_and_finds_damage() {
     std::fs::write(&damaged, bytes).unwrap();
     let err = count_rows(&damaged).unwrap_err();
     assert!(err.to_string().contains("damaged.parquet"), "{err}");
+    // `inspect_part` reads a part this small once, into memory, and streams a larger one: the
+    // same checksum, rows and metadata either way, and the same damage found.
+    let large = write_part(&out, Table::Events, "part-00001", &events_batches(400_000));
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    assert!(size(&info.path) <= IN_MEMORY_PART_BYTES);
+    assert!(
+        size(&large.path) > IN_MEMORY_PART_BYTES,
+        "{}",
+        size(&large.path)
+    );
+    for part in [&info, &large] {
+        let (inspected, metadata) =
+            inspect_part_and_metadata(&part.path, Some(&part.sha256)).unwrap();
+        assert_eq!(inspected.rows, part.rows);
+        assert_eq!(inspected.sha256, sha256_file(&part.path).unwrap());
+        assert_eq!(metadata, read_metadata(&part.path).unwrap());
+        let err = inspect_part(&part.path, Some(&sha256_file(&damaged).unwrap())).unwrap_err();
+        assert!(err.starts_with("checksum"), "{err}");
+    }
+    assert_eq!(large.rows, 400_000);
+    let err = inspect_part(&damaged, None).unwrap_err();
+    assert!(err.contains("damaged.parquet"), "{err}");
+    let mut bytes = std::fs::read(&large.path).unwrap();
+    bytes.truncate(bytes.len() - 100);
+    std::fs::write(&damaged, bytes).unwrap();
+    assert!(size(&damaged) > IN_MEMORY_PART_BYTES);
+    let err = inspect_part(&damaged, None).unwrap_err();
+    assert!(err.contains("damaged.parquet"), "{err}");
 }
 
 #[test]
