@@ -11,8 +11,8 @@
 //! the bits of its `f64`, so a resumed audit writes the bytes of an uninterrupted one.
 //!
 //! [`CellRecords`] encodes the deviation and dynamics rows here; the cost-bin rows and "which
-//! S?"'s comparison are encoded in `bins.rs` and `recovery.rs` (`impl CellRecords` blocks beside
-//! those types), so that neither phase and this file import each other.
+//! S?"'s comparison are encoded in `bins/record.rs` and `recovery.rs` (`impl CellRecords`
+//! blocks beside those types), so that neither phase and this file import each other.
 
 use std::path::{Path, PathBuf};
 
