@@ -150,6 +150,17 @@ impl RunView {
         if id.mechanisms.is_empty() {
             why.push("no mechanisms".to_string());
         }
+        // Readers open the run's points file by its one name: a record naming another is not
+        // the run's (found by the run-metadata fuzz: it passed `verify`).
+        if let Some(points) = &id.design_points
+            && points.file != crate::DESIGN_POINTS_FILE
+        {
+            why.push(format!(
+                "design_points names {:?}; a run's listed design points are {}",
+                short(&points.file),
+                crate::DESIGN_POINTS_FILE
+            ));
+        }
         for w in why {
             self.problem("_run.json", w);
         }
@@ -187,6 +198,13 @@ impl RunView {
             }
             if record.scenario_hash != self.identity.scenario_hash {
                 why.push("another scenario's hash".to_string());
+            }
+            if record.version != self.identity.version {
+                why.push(format!(
+                    "written by datapact {}, the run's is {}",
+                    short(&record.version),
+                    short(&self.identity.version)
+                ));
             }
             if record.chunks != chunks {
                 why.push("not the chunks this shard owns".to_string());
