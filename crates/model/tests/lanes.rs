@@ -5,11 +5,11 @@
 use datapact_model::assign::{Assignment, assign};
 use datapact_model::lanes::assign::assign_blocks;
 use datapact_model::lanes::order::order_blocks;
-use datapact_model::lanes::settle::{ToSettle, settle_blocks};
+use datapact_model::lanes::settle::{ToSettle, settle_blocks, settle_subsidy_blocks};
 use datapact_model::lanes::waterfill::water_fill_blocks;
 use datapact_model::lanes::withdraw::{decide_at_once_blocks, sequential_blocks};
 use datapact_model::lanes::{Isa, LaneScratch};
-use datapact_model::settle::{Outcome, settle_withdrawal_at};
+use datapact_model::settle::{Outcome, settle_subsidy, settle_withdrawal_at};
 use datapact_model::waterfill::{FillScratch, Infeasible, water_fill};
 use datapact_model::withdraw::{
     ProtocolScratch, WithdrawState, decision_order, sequential, simultaneous,
@@ -234,6 +234,46 @@ proptest! {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// C's settlement: contributions in [0, 1] with exact zeros (up to every user's), Q
+    /// anywhere around Σ x.
+    #[test]
+    fn lane_subsidy_settlement_is_the_scalar_settlement(
+        n in 1usize..40, blocks in 1usize..20, seed in any::<u64>(), zeros in 0.0f64..1.0,
+        value in 0.0f64..0.3, payment in 0.0f64..0.3, threshold in 0.0f64..1.0,
+        rotate in 0usize..20, shared in any::<bool>(),
+    ) {
+        let realized = costs(n, blocks, seed, zeros.min(0.3), shared);
+        let contribution: Vec<f64> = costs(n, blocks, seed ^ 0x99, zeros, shared)
+            .into_iter()
+            .map(|x| x.min(1.0))
+            .collect();
+        let g = game(n, value, payment, threshold);
+        let starts = starts(n, blocks, rotate % blocks);
+        let mut expected_payoff = vec![f64::NAN; n * blocks];
+        let expected: Vec<Outcome> = starts
+            .iter()
+            .map(|&s| {
+                settle_subsidy(
+                    &realized[s..s + n], &contribution[s..s + n], &g,
+                    &mut expected_payoff[s..s + n], &mut NoEvents,
+                )
+            })
+            .collect();
+        for isa in Isa::available() {
+            let mut payoff = vec![f64::NAN; n * blocks];
+            let mut out = Vec::new();
+            settle_subsidy_blocks(
+                isa, (&realized, &contribution), n, &starts, &g, &mut payoff,
+                &mut LaneScratch::default(), &mut out,
+            );
+            prop_assert_eq!(out.len(), blocks);
+            for (a, b) in out.iter().zip(&expected) {
+                prop_assert!(same_outcome(a, b), "{:?}: {:?} vs scalar {:?}", isa, a, b);
+            }
+            prop_assert!(same(&payoff, &expected_payoff), "{:?}: payoffs differ", isa);
+        }
+    }
 
     #[test]
     fn lane_order_is_the_scalar_order(

@@ -23,7 +23,11 @@
 //!
 //! **Width and dispatch.** The kernels are written once, generic over the lane count `L`, on
 //! plain arrays that LLVM vectorises; [`Isa::detect`] picks at run time (the build targets plain
-//! x86-64) 8 lanes compiled for AVX-512F, 4 for AVX2, or 4 on the baseline (SSE2 pairs).
+//! x86-64) 8 lanes compiled for AVX-512F, 4 for AVX2, or 4 on the baseline (SSE2 pairs). Where
+//! LLVM left a generic loop scalar or packed it along the users instead of the lanes (the
+//! settlements, M's ranks), the AVX2 and AVX-512 paths run the same operations written with
+//! intrinsics, four lanes per register (each kernel's `x86` module); the baseline keeps the
+//! generic loop.
 //!
 //! **Layout.** A batch's columns hold each campaign's n users contiguously (campaign block
 //! `start..start + n`); a kernel gathers `L` blocks into lanes (`lanes[i][l]` = user i of block
@@ -37,8 +41,9 @@
 //! campaign: lanes gain nothing then, and their buffers would cost `L` times that campaign's
 //! columns (in the assignment and the settlement together about 390 bytes per user at `L` = 8,
 //! which grew async's peak from 670 to 1 022 bytes per user, and 200 at `L` = 4). So
-//! [`assign::assign_blocks`] and [`settle::settle_blocks`], the kernels the engine runs at any
-//! n, compute a group of one block by the scalar function on the columns in place: no gather, no
+//! [`assign::assign_blocks`], [`settle::settle_blocks`] and [`settle::settle_subsidy_blocks`], the
+//! kernels the engine runs at any n, compute a group of one block by the scalar function on the
+//! columns in place: no gather, no
 //! lane buffers, no padded lanes, the same bits. (The engine runs the others only below
 //! [`crate::reassign::INCREMENTAL_MIN_USERS`] users, or, for the decision order, keeps the
 //! scalar code above 64 users.)
@@ -191,9 +196,8 @@ pub struct LaneScratch {
     pub(crate) order: Vec<u32>,
     /// Lanes of ranks (M's order, `n·L`).
     pub(crate) rank: Vec<u64>,
-    /// Lanes of decisions.
-    pub(crate) decision: Vec<crate::withdraw::Decision>,
-    /// Lanes of stay masks (S's and M's decisions: all ones for a user who stays).
+    /// Lanes of stay masks (S's and M's decisions: all ones for a user who stays), or of
+    /// decisions as their discriminants (the settlement).
     pub(crate) stays: Vec<u64>,
     /// What a lane computed by the scalar code needs.
     pub(crate) fallback: Fallback,
@@ -269,12 +273,19 @@ pub(crate) fn gather<const L: usize>(
 ) {
     let n = out.len();
     let blocks: [&[f64]; L] = std::array::from_fn(|l| &column[starts[l]..starts[l] + n]);
+    gather_blocks(isa, &blocks, out);
+}
+
+/// Lanes from `L` blocks of `out.len()` values each: `out[i][l] = blocks[l][i]` (see
+/// [`gather`]).
+#[inline(always)]
+pub(crate) fn gather_blocks<const L: usize>(isa: Isa, blocks: &[&[f64]; L], out: &mut [[f64; L]]) {
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if isa != Isa::Baseline && L.is_multiple_of(4) {
         // SAFETY: an `Isa` other than the baseline reaches a kernel only through [`run`], which
         // checked that the CPU runs it (AVX2 or AVX-512F, each with AVX).
-        done = unsafe { x86::gather_tiles(&blocks, out) };
+        done = unsafe { x86::gather_tiles(blocks, out) };
     }
     let _ = isa;
     for (i, user) in out.iter_mut().enumerate().skip(done) {
@@ -427,7 +438,18 @@ mod x86 {
 /// lanes, where it turned a loop of selects into a branch per lane.
 #[inline(always)]
 pub fn pick(cond: bool, a: f64, b: f64) -> f64 {
-    let mask = 0u64.wrapping_sub(cond as u64);
+    select(mask(cond), a, b)
+}
+
+/// All ones if `cond`, else zero: a lane's condition as a mask of the values' width.
+#[inline(always)]
+pub(crate) fn mask(cond: bool) -> u64 {
+    0u64.wrapping_sub(cond as u64)
+}
+
+/// `a` where `mask` is all ones, `b` where it is zero, bit for bit ([`pick`] on a mask).
+#[inline(always)]
+pub(crate) fn select(mask: u64, a: f64, b: f64) -> f64 {
     f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
@@ -459,7 +481,6 @@ mod tests {
         scratch.a.capacity()
             + scratch.b.capacity()
             + scratch.c.capacity()
-            + scratch.decision.capacity()
             + scratch.rank.capacity()
             + scratch.stays.capacity()
             + scratch

@@ -4,7 +4,7 @@
 
 use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
-use datapact_model::lanes::settle::{ToSettle, settle_blocks};
+use datapact_model::lanes::settle::{ToSettle, settle_blocks, settle_subsidy_blocks};
 use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::settle::{self, Settled};
 use datapact_model::{Outcome, Stage};
@@ -148,13 +148,17 @@ pub struct SettleLanes {
     scratch: LaneScratch,
 }
 
-/// C: success iff Σ x ≥ Q; payments and privacy costs whatever happens.
+/// C: success iff Σ x ≥ Q; payments and privacy costs whatever happens. Untraced, C's
+/// campaigns are settled in lock step ([`datapact_model::lanes::settle::settle_subsidy_blocks`],
+/// bit for bit the scalar settlement).
+#[allow(clippy::too_many_arguments)]
 pub fn settle_contributions<S: Sink>(
     me: Res<This<Subsidy>>,
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
+    mut lanes: Local<SubsidyLanes>,
     mut subsidised_users: Query<(&Member, &RealizedCost, &Burden, &mut Payoff), Without<Choice>>,
 ) {
     let n = batch.users();
@@ -167,6 +171,32 @@ pub fn settle_contributions<S: Sink>(
             Burden::peel_slice(burden),
         );
         let payoff = Payoff::peel_slice_mut(payoff.bypass_change_detection());
+        if !S::ENABLED {
+            let lanes = &mut *lanes;
+            lanes.slots.clear();
+            lanes.starts.clear();
+            for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+                lanes.slots.push(c);
+                lanes.starts.push(rows.start);
+            }
+            settle_subsidy_blocks(
+                Isa::detect(),
+                (realized, burden),
+                n,
+                &lanes.starts,
+                &batch.game,
+                payoff,
+                &mut lanes.scratch,
+                &mut lanes.outcomes,
+            );
+            for ((&c, &start), outcome) in
+                lanes.slots.iter().zip(&lanes.starts).zip(&lanes.outcomes)
+            {
+                table.outcome[c] = Some(*outcome);
+                columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[start..start + n]);
+            }
+            continue;
+        }
         for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
             table.outcome[c] = Some(settle::settle_subsidy(
                 &realized[rows.clone()],
@@ -175,13 +205,19 @@ pub fn settle_contributions<S: Sink>(
                 &mut payoff[rows.clone()],
                 &mut sinks.0[c],
             ));
-            if S::ENABLED {
-                for (k, i) in rows.clone().enumerate() {
-                    columns.settled[c * n + k] =
-                        Settled::subsidy(burden[i], realized[i], &batch.game);
-                }
+            for (k, i) in rows.clone().enumerate() {
+                columns.settled[c * n + k] = Settled::subsidy(burden[i], realized[i], &batch.game);
             }
             columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[rows]);
         }
     }
+}
+
+/// Buffers of [`settle_contributions`]' lock-step path, kept across batches.
+#[derive(Default)]
+pub struct SubsidyLanes {
+    slots: Vec<usize>,
+    starts: Vec<usize>,
+    outcomes: Vec<Outcome>,
+    scratch: LaneScratch,
 }
