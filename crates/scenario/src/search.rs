@@ -342,7 +342,7 @@ impl SearchFile {
 
     /// Hex SHA-256 of [`SearchFile::normalized`].
     pub fn hash(&self) -> String {
-        crate::sha256_hex(&self.normalized())
+        crate::toml_text::sha256_hex(&self.normalized())
     }
 }
 

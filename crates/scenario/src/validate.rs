@@ -90,7 +90,7 @@ impl SearchFile {
         path: &std::path::Path,
         overrides: &[String],
     ) -> Result<SearchFile, ScenarioError> {
-        let (text, origin) = crate::read_source(path)?;
+        let (text, origin) = crate::read::read_source(path)?;
         SearchFile::from_str_with(catalog, &text, &origin, overrides)
     }
 
