@@ -107,6 +107,109 @@ impl<const N: usize> WelfordLanes<N> {
     }
 }
 
+/// Running means and variances that all share one count, as many as the caller needs (a cell
+/// round's statistics of every mechanism, its paired contrasts and its Pareto diagnostics: each
+/// replication folds one value into every one of them), as a structure of arrays: the count,
+/// every mean, every m2. [`WelfordBank::push`] is [`WelfordLanes::push`] over a run-time number
+/// of accumulators: [`Welford::push`]'s operations, accumulator by accumulator in the same order
+/// (δ = x − mean; mean += δ/count; m2 += δ·(x − mean)), the count incremented and converted once;
+/// the loop over the accumulators is compiled for the instruction set `isa` names (four or
+/// eight accumulators per vector operation under AVX2 or AVX-512, two on the baseline's SSE2),
+/// each lane rounding as the scalar operation does (no fused multiply-add is formed), so every
+/// mean and m2 is bit for bit what pushing them one by one gives.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WelfordBank {
+    count: u64,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl WelfordBank {
+    /// `accumulators` empty accumulators.
+    pub fn new(accumulators: usize) -> WelfordBank {
+        WelfordBank {
+            count: 0,
+            mean: vec![0.0; accumulators],
+            m2: vec![0.0; accumulators],
+        }
+    }
+
+    /// How many accumulators it holds.
+    pub fn len(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Whether it holds no accumulator.
+    pub fn is_empty(&self) -> bool {
+        self.mean.is_empty()
+    }
+
+    /// Values folded into each accumulator.
+    #[inline]
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Folds `x[i]` into accumulator `i`, for every accumulator (`x` holds one value for each),
+    /// compiled for `isa` (the same bits under every instruction set).
+    #[inline(always)]
+    pub fn push(&mut self, x: &[f64], isa: crate::lanes::Isa) {
+        assert_eq!(x.len(), self.mean.len(), "one value per accumulator");
+        self.count += 1;
+        let n = self.count as f64;
+        let (mean, m2) = (&mut self.mean[..], &mut self.m2[..]);
+        crate::lanes::run(
+            isa,
+            #[inline(always)]
+            |_| welford_update(n, mean, m2, x),
+        );
+    }
+
+    /// Accumulator `i`, as a [`Welford`].
+    #[inline]
+    pub fn get(&self, i: usize) -> Welford {
+        Welford {
+            count: self.count,
+            mean: self.mean[i],
+            m2: self.m2[i],
+        }
+    }
+
+    /// The `N` accumulators from `start`, as [`WelfordLanes`].
+    pub fn lanes<const N: usize>(&self, start: usize) -> WelfordLanes<N> {
+        WelfordLanes {
+            count: self.count,
+            mean: std::array::from_fn(|i| self.mean[start + i]),
+            m2: std::array::from_fn(|i| self.m2[start + i]),
+        }
+    }
+}
+
+/// Runs `kernel` compiled for the instruction set `isa` (as the lane kernels are: inlined into
+/// a function with its target features enabled, so LLVM may use its wider registers), for a
+/// fold's loops written in other crates: a closure passed here must be `#[inline(always)]`, or
+/// it is called as baseline code. Compiled for any instruction set, the code computes the same
+/// bits (no fused multiply-add is formed).
+#[inline(always)]
+pub fn compiled_for<R>(isa: crate::lanes::Isa, kernel: impl FnOnce() -> R) -> R {
+    crate::lanes::run(
+        isa,
+        #[inline(always)]
+        move |_| kernel(),
+    )
+}
+
+/// [`Welford::push`] of `x[i]` into the accumulator (`mean[i]`, `m2[i]`) for every `i`, when
+/// each has folded in `n` values with this one: the same operations in the same order.
+#[inline(always)]
+fn welford_update(n: f64, mean: &mut [f64], m2: &mut [f64], x: &[f64]) {
+    for ((mean, m2), &x) in mean.iter_mut().zip(m2).zip(x) {
+        let delta = x - *mean;
+        *mean += delta / n;
+        *m2 += delta * (x - *mean);
+    }
+}
+
 /// Per cell and mechanism: every core statistic's mean and standard error, read by the
 /// statistic (`stats.get(Stat::Welfare)`). The statistics share one count and are held as a
 /// structure of arrays ([`WelfordLanes`]), so a campaign's nine updates pack.
@@ -138,6 +241,21 @@ impl CellStats {
     #[inline]
     pub fn get(&self, stat: Stat) -> Welford {
         self.by_stat.get(stat.index())
+    }
+
+    /// The statistics `bank` holds from `start`, in [`Stat::FOLDED`]'s order (as
+    /// [`Stat::folded_values`] gives a campaign's values).
+    pub fn from_bank(bank: &WelfordBank, start: usize) -> CellStats {
+        let folded = bank.lanes::<{ Stat::ALL.len() }>(start);
+        let mut by_stat = WelfordLanes {
+            count: folded.count,
+            ..WelfordLanes::default()
+        };
+        for (j, stat) in Stat::FOLDED.into_iter().enumerate() {
+            by_stat.mean[stat.index()] = folded.mean[j];
+            by_stat.m2[stat.index()] = folded.m2[j];
+        }
+        CellStats { by_stat }
     }
 }
 
@@ -192,6 +310,24 @@ impl DiagnosticStats {
         payoff_c: Option<&[f64]>,
         payoff_m: Option<&[f64]>,
     ) {
+        self.push_outcomes(s, m);
+        self.push_pareto(payoff_c, payoff_m);
+    }
+
+    /// The M-vs-C Pareto diagnostics of one replication (both accumulators share one count).
+    #[inline]
+    fn push_pareto(&mut self, payoff_c: Option<&[f64]>, payoff_m: Option<&[f64]>) {
+        if let (Some(uc), Some(um)) = (payoff_c, payoff_m) {
+            let n = uc.len().max(1) as f64;
+            let (losers, compensation) = pareto_losses_scalar(uc, um, 0, 0, 0.0);
+            self.pareto.push([losers as f64 / n, compensation / n]);
+        }
+    }
+
+    /// [`DiagnosticStats::push`] without the Pareto diagnostics (their accumulators are folded
+    /// elsewhere, with [`pareto_values`]).
+    #[inline]
+    pub fn push_outcomes(&mut self, s: Option<&Outcome>, m: Option<&Outcome>) {
         self.reps += 1;
         // k is common to S and M: both water-fill the same observed costs.
         let k2 = |o: &Outcome| o.backstoppers >= 2;
@@ -201,25 +337,6 @@ impl DiagnosticStats {
         self.m_success_k2 += m_ok as u64;
         if let (true, true, Some(s), Some(m)) = (s_ok, m_ok, s, m) {
             self.pc_gap.push(m.privacy_cost - s.privacy_cost);
-        }
-        self.push_pareto(payoff_c, payoff_m);
-    }
-
-    /// The M-vs-C Pareto diagnostics of one replication (both accumulators share one count).
-    #[inline]
-    fn push_pareto(&mut self, payoff_c: Option<&[f64]>, payoff_m: Option<&[f64]>) {
-        if let (Some(uc), Some(um)) = (payoff_c, payoff_m) {
-            let n = uc.len().max(1) as f64;
-            let mut losers = 0usize;
-            let mut compensation = 0.0;
-            // Branch-free (who loses is a coin flip per user); adding +0.0 leaves the sum's bits.
-            for (c, m) in uc.iter().zip(um) {
-                let loss = c - m;
-                let loses = loss > 1e-12;
-                losers += loses as usize;
-                compensation += if loses { loss } else { 0.0 };
-            }
-            self.pareto.push([losers as f64 / n, compensation / n]);
         }
     }
 
@@ -241,6 +358,141 @@ impl DiagnosticStats {
             pareto_loss_share_se: pareto.then(|| loss.se()),
             pareto_compensation: pareto.then(|| compensation.mean()),
             pareto_compensation_se: pareto.then(|| compensation.se()),
+        }
+    }
+}
+
+/// One replication's values of the M-vs-C Pareto diagnostics, from the users' payoffs under C
+/// (`uc`) and M (`um`): the share of users with u^C_i − u^M_i > 1e-12 and (1/n)·Σ of those
+/// losses, the sum taken in user order from +0.0 with +0.0 added for every other user — the
+/// values [`DiagnosticStats::push`] folds, bit for bit. Compiled for `isa`: the differences and
+/// comparisons of four users at once (two on the baseline), the sum still one addition per user
+/// in user order.
+#[inline(always)]
+pub fn pareto_values(uc: &[f64], um: &[f64], isa: crate::lanes::Isa) -> [f64; 2] {
+    let n = uc.len().max(1) as f64;
+    let users = uc.len().min(um.len());
+    let (uc, um) = (&uc[..users], &um[..users]);
+    let (losers, compensation) = pareto_losses(uc, um, isa);
+    [losers as f64 / n, compensation / n]
+}
+
+/// The number of users with `uc[i] − um[i] > 1e-12` and the sum of those differences in user
+/// order (+0.0 added for the others), `uc` and `um` of one length.
+#[inline(always)]
+fn pareto_losses(uc: &[f64], um: &[f64], isa: crate::lanes::Isa) -> (usize, f64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::lanes::Isa;
+        if matches!(isa, Isa::Avx2 | Isa::Avx512) {
+            assert!(std::arch::is_x86_feature_detected!("avx2"));
+            // SAFETY: the CPU runs AVX2 (checked above; AVX-512F implies it).
+            return unsafe { pareto_x86::losses_avx2(uc, um) };
+        }
+        // SSE2 is part of x86-64.
+        pareto_x86::losses_sse2(uc, um)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = isa;
+        pareto_losses_scalar(uc, um, 0, 0, 0.0)
+    }
+}
+
+/// The Pareto losses of users `from..` added to `losers` and `compensation` one by one (the
+/// scalar loop of [`DiagnosticStats::push`]; the vector loops' tail).
+#[inline(always)]
+fn pareto_losses_scalar(
+    uc: &[f64],
+    um: &[f64],
+    from: usize,
+    mut losers: usize,
+    mut compensation: f64,
+) -> (usize, f64) {
+    for (c, m) in uc[from..].iter().zip(&um[from..]) {
+        let loss = c - m;
+        let loses = loss > 1e-12;
+        losers += loses as usize;
+        compensation += if loses { loss } else { 0.0 };
+    }
+    (losers, compensation)
+}
+
+/// The Pareto losses with vector registers: each user's difference and comparison as the
+/// scalar loop computes them (`loss > 1e-12` is `_CMP_GT_OQ`: false for NaN), the kept loss an
+/// and of the all-ones or zero mask (the loss or +0.0), added to the sum lane by lane in user
+/// order.
+#[cfg(target_arch = "x86_64")]
+mod pareto_x86 {
+    use std::arch::x86_64::*;
+
+    /// Four users at a time (AVX2).
+    ///
+    /// # Safety
+    /// The CPU must run AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn losses_avx2(uc: &[f64], um: &[f64]) -> (usize, f64) {
+        let users = uc.len().min(um.len());
+        let threshold = _mm256_set1_pd(1e-12);
+        let mut count = _mm256_setzero_si256();
+        let mut compensation = 0.0f64;
+        let mut i = 0;
+        while i + 4 <= users {
+            // SAFETY: i + 4 ≤ users ≤ both lengths.
+            let (c, m) = unsafe {
+                (
+                    _mm256_loadu_pd(uc.as_ptr().add(i)),
+                    _mm256_loadu_pd(um.as_ptr().add(i)),
+                )
+            };
+            let loss = _mm256_sub_pd(c, m);
+            let loses = _mm256_cmp_pd::<_CMP_GT_OQ>(loss, threshold);
+            // A loser's mask is all ones, −1 as an integer.
+            count = _mm256_sub_epi64(count, _mm256_castpd_si256(loses));
+            let kept = _mm256_and_pd(loses, loss);
+            let (lo, hi) = (
+                _mm256_castpd256_pd128(kept),
+                _mm256_extractf128_pd::<1>(kept),
+            );
+            compensation += _mm_cvtsd_f64(lo);
+            compensation += _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo));
+            compensation += _mm_cvtsd_f64(hi);
+            compensation += _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi));
+            i += 4;
+        }
+        let mut lanes = [0u64; 4];
+        // SAFETY: `lanes` holds 32 bytes.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), count) };
+        let losers = lanes.iter().sum::<u64>() as usize;
+        super::pareto_losses_scalar(uc, um, i, losers, compensation)
+    }
+
+    /// Two users at a time (SSE2, part of x86-64).
+    #[inline(always)]
+    pub(super) fn losses_sse2(uc: &[f64], um: &[f64]) -> (usize, f64) {
+        let users = uc.len().min(um.len());
+        // SAFETY (every intrinsic below): SSE2 is part of x86-64; the loads read users i and
+        // i + 1 < users of both slices.
+        unsafe {
+            let threshold = _mm_set1_pd(1e-12);
+            let mut count = _mm_setzero_si128();
+            let mut compensation = 0.0f64;
+            let mut i = 0;
+            while i + 2 <= users {
+                let c = _mm_loadu_pd(uc.as_ptr().add(i));
+                let m = _mm_loadu_pd(um.as_ptr().add(i));
+                let loss = _mm_sub_pd(c, m);
+                let loses = _mm_cmpgt_pd(loss, threshold);
+                count = _mm_sub_epi64(count, _mm_castpd_si128(loses));
+                let kept = _mm_and_pd(loses, loss);
+                compensation += _mm_cvtsd_f64(kept);
+                compensation += _mm_cvtsd_f64(_mm_unpackhi_pd(kept, kept));
+                i += 2;
+            }
+            let mut lanes = [0u64; 2];
+            _mm_storeu_si128(lanes.as_mut_ptr().cast(), count);
+            let losers = (lanes[0] + lanes[1]) as usize;
+            super::pareto_losses_scalar(uc, um, i, losers, compensation)
         }
     }
 }
@@ -516,7 +768,37 @@ impl Stat {
     /// Every statistic's value in one campaign's outcome, in [`Stat::ALL`]'s order.
     #[inline]
     pub fn values(o: &Outcome) -> [f64; Stat::ALL.len()] {
-        Stat::ALL.map(|s| (s.spec().value)(o))
+        values_by(&VALUE_OF_ALL, o)
+    }
+
+    /// The statistics in the order a fused fold holds them (a cell round's statistics folded
+    /// together, [`CellStats::from_bank`]): the contrasted ones in [`Stat::CONTRASTED`]'s order,
+    /// then the others in [`Stat::ALL`]'s, so that a campaign's contrasted values are contiguous.
+    pub const FOLDED: [Stat; Stat::ALL.len()] = Stat::folded();
+
+    /// Every statistic's value in one campaign's outcome, in [`Stat::FOLDED`]'s order.
+    #[inline]
+    pub fn folded_values(o: &Outcome) -> [f64; Stat::ALL.len()] {
+        values_by(&VALUE_OF_FOLDED, o)
+    }
+
+    /// [`Stat::FOLDED`]: [`Stat::CONTRASTED`], then the rest of [`Stat::ALL`] in order.
+    const fn folded() -> [Stat; Stat::ALL.len()] {
+        let mut out = [Stat::Success; Stat::ALL.len()];
+        let mut k = 0;
+        while k < N_CONTRASTED {
+            out[k] = Stat::CONTRASTED[k];
+            k += 1;
+        }
+        let mut i = 0;
+        while i < Stat::ALL.len() {
+            if Stat::ALL[i].spec().contrast.is_none() {
+                out[k] = Stat::ALL[i];
+                k += 1;
+            }
+            i += 1;
+        }
+        out
     }
 
     /// Its position in [`Stat::ALL`] (and in [`CellStats`]).
@@ -544,6 +826,37 @@ impl Stat {
     pub fn of(self, s: &CellStats) -> Welford {
         s.get(self)
     }
+}
+
+/// How a statistic is read from an outcome ([`StatSpec::value`]), for each of `stats`: a table
+/// built when compiling, so that reading it at a constant index is a direct (inlined) call
+/// rather than a call through a pointer chosen at run time.
+const fn value_table(stats: [Stat; Stat::ALL.len()]) -> [fn(&Outcome) -> f64; Stat::ALL.len()] {
+    let mut out = [Stat::Success.spec().value; Stat::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = stats[i].spec().value;
+        i += 1;
+    }
+    out
+}
+
+/// [`StatSpec::value`] of each statistic of [`Stat::ALL`].
+const VALUE_OF_ALL: [fn(&Outcome) -> f64; Stat::ALL.len()] = value_table(Stat::ALL);
+/// [`StatSpec::value`] of each statistic of [`Stat::FOLDED`].
+const VALUE_OF_FOLDED: [fn(&Outcome) -> f64; Stat::ALL.len()] = value_table(Stat::FOLDED);
+
+/// Each function of `table` applied to `o`, in order.
+#[inline(always)]
+fn values_by(
+    table: &'static [fn(&Outcome) -> f64; Stat::ALL.len()],
+    o: &Outcome,
+) -> [f64; Stat::ALL.len()] {
+    let mut out = [0.0; Stat::ALL.len()];
+    for (v, value) in out.iter_mut().zip(table) {
+        *v = value(o);
+    }
+    out
 }
 
 /// What an adaptive rule targets: a core outcome metric, or a metric a plugin registered (its
@@ -622,6 +935,122 @@ mod tests {
         assert_eq!(together.map(|w| bits(&w)), alone.map(|w| bits(&w)));
         alone[2].push(1.0);
         assert_ne!(together.map(|w| bits(&w)), alone.map(|w| bits(&w)));
+    }
+
+    use crate::lanes::Isa;
+    use proptest::prelude::*;
+
+    /// A value that exercises the edges: ±0, subnormal, huge, ±∞, NaN, or an ordinary number.
+    fn edgy() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            3 => -1e3..1e3f64,
+            1 => prop::sample::select(vec![
+                0.0,
+                -0.0,
+                1e-12,
+                -1e-12,
+                2e-12,
+                5e-324,
+                1e300,
+                -1e300,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+            ]),
+        ]
+    }
+
+    /// A value's bits, every NaN as one: Rust does not specify the sign or payload of the NaN
+    /// an operation returns (which operand's NaN an addition passes on depends on how LLVM
+    /// ordered the operands), so even the scalar code's NaNs may differ between builds.
+    fn canonical(x: f64) -> u64 {
+        if x.is_nan() { u64::MAX } else { x.to_bits() }
+    }
+
+    fn bits(w: Welford) -> (u64, u64, u64) {
+        (w.count, canonical(w.mean), canonical(w.m2))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// A bank folded under every instruction set the CPU runs holds, accumulator by
+        /// accumulator, exactly the bits of `Welford`s folded one by one.
+        #[test]
+        fn a_bank_equals_accumulators_pushed_one_by_one(
+            width in 1usize..60,
+            rows in prop::collection::vec(prop::collection::vec(edgy(), 60), 1..12),
+        ) {
+            let mut alone = vec![Welford::default(); width];
+            for row in &rows {
+                for (w, &x) in alone.iter_mut().zip(row) {
+                    w.push(x);
+                }
+            }
+            for isa in Isa::available() {
+                let mut bank = WelfordBank::new(width);
+                for row in &rows {
+                    bank.push(&row[..width], isa);
+                }
+                for (i, w) in alone.iter().enumerate() {
+                    prop_assert_eq!(bits(bank.get(i)), bits(*w), "{:?} accumulator {}", isa, i);
+                }
+            }
+        }
+
+        /// The Pareto values computed with vector registers are the scalar fold's, bit for bit,
+        /// at every length (the vector loops' tails included) and on every edge value.
+        #[test]
+        fn pareto_values_equal_the_scalar_fold(
+            uc in prop::collection::vec(edgy(), 0..23),
+            um in prop::collection::vec(edgy(), 0..23),
+        ) {
+            let mut plain = DiagnosticStats::default();
+            plain.push(None, None, Some(&uc), Some(&um));
+            let expected = [plain.pareto.get(0).mean, plain.pareto.get(1).mean];
+            for isa in Isa::available() {
+                let got = pareto_values(&uc, &um, isa);
+                prop_assert_eq!(got.map(canonical), expected.map(canonical), "{:?}", isa);
+            }
+        }
+    }
+
+    /// The folded order lists every statistic once, the contrasted first; its values are
+    /// `Stat::values`' permuted, and a bank read back as `CellStats` puts each where `get`
+    /// finds it.
+    #[test]
+    fn folded_values_are_the_values_in_folded_order() {
+        let mut seen = Stat::FOLDED.map(|s| s.index());
+        seen.sort_unstable();
+        assert_eq!(seen, std::array::from_fn(|i| i));
+        assert_eq!(Stat::FOLDED[..Stat::CONTRASTED.len()], Stat::CONTRASTED);
+        let outcomes = [
+            Outcome {
+                status: Status::Success,
+                welfare: 1.5,
+                privacy_cost: 2.5,
+                subsidy: 3.5,
+                leakage: 4.5,
+                data: 5.5,
+                withdrawals: 6,
+                backstoppers: 7,
+            },
+            Outcome::null(3),
+        ];
+        let (mut bank, mut plain) = (WelfordBank::new(9), CellStats::default());
+        for o in &outcomes {
+            let (all, folded) = (Stat::values(o), Stat::folded_values(o));
+            for (j, s) in Stat::FOLDED.into_iter().enumerate() {
+                assert_eq!(folded[j].to_bits(), all[s.index()].to_bits(), "{s:?}");
+            }
+            bank.push(&folded, Isa::Baseline);
+            plain.push(o);
+        }
+        let fused = CellStats::from_bank(&bank, 0);
+        for s in Stat::ALL {
+            assert_eq!(bits(fused.get(s)), bits(plain.get(s)), "{s:?}");
+        }
+        assert_eq!(fused.reps(), 2);
     }
 
     #[test]

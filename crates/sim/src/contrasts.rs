@@ -5,7 +5,7 @@
 //! means no per-campaign record is kept for the `contrasts` table.
 
 use datapact_model::Outcome;
-use datapact_model::stats::{Better, Stat, Welford, WelfordLanes};
+use datapact_model::stats::{Better, Stat, Welford, WelfordBank, WelfordLanes};
 
 /// One metric's paired statistics for the pair (i, j), i before j in the run's mechanisms.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -62,6 +62,107 @@ impl PairStats {
     pub fn reps(&self) -> u64 {
         self.diff.count()
     }
+
+    /// The pair's differences held in `bank` from `start` (in [`Stat::CONTRASTED`]'s order)
+    /// and its counts of who was strictly better (the same order).
+    pub fn from_bank(
+        bank: &WelfordBank,
+        start: usize,
+        i_better: [u64; N_CONTRASTED],
+        j_better: [u64; N_CONTRASTED],
+    ) -> PairStats {
+        PairStats {
+            diff: bank.lanes(start),
+            i_better,
+            j_better,
+        }
+    }
+}
+
+/// The paired contrasts of a round folded with its other statistics ([`WelfordBank`]): each
+/// replication's differences are written where the bank folds them, and who was strictly better
+/// is counted here, per pair and contrasted statistic (`N_CONTRASTED·p + c`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct PackedContrasts {
+    i_better: Vec<u64>,
+    j_better: Vec<u64>,
+}
+
+/// Per contrasted statistic: +1 where higher is better, −1 where lower is (`d·sign > 0` is "i is
+/// strictly better": `−d > 0` exactly when `d < 0`, for every `d`, NaN included).
+const SIGN: [f64; N_CONTRASTED] = {
+    let mut out = [1.0; N_CONTRASTED];
+    let mut c = 0;
+    while c < N_CONTRASTED {
+        if let Some(Better::Lower) = Stat::CONTRASTED[c].spec().better() {
+            out[c] = -1.0;
+        }
+        c += 1;
+    }
+    out
+};
+
+/// One pair's differences `d = vi − vj` and who was strictly better, on arrays of one pair's
+/// size (no bounds check; vectorised where the instruction set has the registers).
+#[inline(always)]
+fn pair(
+    vi: &[f64; N_CONTRASTED],
+    vj: &[f64; N_CONTRASTED],
+    d: &mut [f64; N_CONTRASTED],
+    i_better: &mut [u64; N_CONTRASTED],
+    j_better: &mut [u64; N_CONTRASTED],
+) {
+    for c in 0..N_CONTRASTED {
+        d[c] = vi[c] - vj[c];
+        let oriented = d[c] * SIGN[c];
+        i_better[c] += (oriented > 0.0) as u64;
+        j_better[c] += (oriented < 0.0) as u64;
+    }
+}
+
+impl PackedContrasts {
+    /// Counters for the pairs of `mechanisms`.
+    pub(crate) fn new(mechanisms: usize) -> Self {
+        let len = pairs(mechanisms).count() * N_CONTRASTED;
+        PackedContrasts {
+            i_better: vec![0; len],
+            j_better: vec![0; len],
+        }
+    }
+
+    /// Folds one replication: `values` holds each mechanism's values of the contrasted
+    /// statistics at `stride·k` (in [`Stat::CONTRASTED`]'s order), `diffs` receives every
+    /// pair's differences v_i − v_j (`N_CONTRASTED` per pair, in [`pairs`] order) — the values
+    /// [`PairStats`] folds — and the counters who was strictly better.
+    #[inline(always)]
+    pub(crate) fn fold(&mut self, values: &[f64], stride: usize, diffs: &mut [f64]) {
+        let mechanisms = values.len() / stride;
+        debug_assert_eq!(diffs.len(), self.i_better.len());
+        let mut out = diffs.chunks_exact_mut(N_CONTRASTED).zip(
+            self.i_better
+                .chunks_exact_mut(N_CONTRASTED)
+                .zip(self.j_better.chunks_exact_mut(N_CONTRASTED)),
+        );
+        let of = |k: usize| -> &[f64; N_CONTRASTED] {
+            values[stride * k..][..N_CONTRASTED].try_into().unwrap()
+        };
+        for i in 0..mechanisms {
+            for j in i + 1..mechanisms {
+                let (d, (i_better, j_better)) = out.next().expect("one slot per pair");
+                let d: &mut [f64; N_CONTRASTED] = d.try_into().unwrap();
+                let i_better: &mut [u64; N_CONTRASTED] = i_better.try_into().unwrap();
+                let j_better: &mut [u64; N_CONTRASTED] = j_better.try_into().unwrap();
+                pair(of(i), of(j), d, i_better, j_better);
+            }
+        }
+    }
+
+    /// The paired statistics of pair `p` (in [`pairs`] order), its differences held in `bank`
+    /// from `start`.
+    pub(crate) fn pair(&self, p: usize, bank: &WelfordBank, start: usize) -> PairStats {
+        let at = |v: &Vec<u64>| std::array::from_fn(|c| v[p * N_CONTRASTED + c]);
+        PairStats::from_bank(bank, start, at(&self.i_better), at(&self.j_better))
+    }
 }
 
 /// The unordered pairs (i, j), i < j, of `mechanisms` positions, in the order
@@ -110,7 +211,7 @@ pub fn fold_each<'o>(
 }
 
 /// How many statistics the `contrasts` table compares.
-const N_CONTRASTED: usize = Stat::CONTRASTED.len();
+pub(crate) const N_CONTRASTED: usize = Stat::CONTRASTED.len();
 
 /// Up to this many mechanisms, [`fold`] reads each outcome's values once.
 const MAX_FOLDED: usize = 8;

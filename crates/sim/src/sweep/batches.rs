@@ -16,11 +16,7 @@ impl StopRule {
         match self.contrast {
             None => match self.metric {
                 TargetMetric::Core(metric) => precise_enough(
-                    folder
-                        .stats
-                        .iter()
-                        .flatten()
-                        .map(|(_, s)| metric.of(s).se()),
+                    folder.cell_stats().map(|s| metric.of(&s).se()),
                     self.target_se,
                 ),
                 TargetMetric::Plugin { index, .. } => precise_enough(
@@ -38,16 +34,15 @@ impl StopRule {
                 let TargetMetric::Core(metric) = self.metric else {
                     unreachable!("the scenario reader refuses a plugin metric with a contrast")
                 };
-                let se = |round: &Vec<crate::contrasts::PairStats>| {
-                    round[k]
-                        .get(metric)
+                let se = |pair: crate::contrasts::PairStats| {
+                    pair.get(metric)
                         .expect(
                             "the scenario reader refuses an uncontrasted metric with a contrast",
                         )
                         .diff
                         .se()
                 };
-                precise_enough(folder.pairs.iter().map(se), self.target_se)
+                precise_enough(folder.pair_stats(k).map(se), self.target_se)
             }
         }
     }
