@@ -19,6 +19,11 @@ use crate::param::{NoParams, Params};
 pub trait ReportRule: Send + Sync + std::fmt::Debug + 'static {
     /// Writes each user's reported cost ĉ_i from her true cost c_i.
     fn report(&self, true_cost: &[f64], reported: &mut [f64]);
+    /// Whether every report is the true cost, bit for bit (ĉ_i = c_i): then the engine may
+    /// observe the true costs without writing the reports (false unless a rule says so).
+    fn is_truthful(&self) -> bool {
+        false
+    }
 }
 
 /// What a user knows when she decides whether to stay (the protocol fills it in).
@@ -427,6 +432,12 @@ impl Rules {
         self
     }
 
+    /// Whether every report rule reports the true cost ([`ReportRule::is_truthful`]): whatever
+    /// strategy index a user holds, her report is her cost.
+    pub fn all_truthful(&self) -> bool {
+        !self.report.is_empty() && self.report.iter().all(|r| r.is_truthful())
+    }
+
     /// The amount rules of `kind`.
     #[inline]
     pub fn amount(&self, kind: AmountKind) -> &AmountRules {
@@ -453,6 +464,9 @@ pub struct Truthful;
 impl ReportRule for Truthful {
     fn report(&self, true_cost: &[f64], reported: &mut [f64]) {
         reported.copy_from_slice(true_cost);
+    }
+    fn is_truthful(&self) -> bool {
+        true
     }
 }
 

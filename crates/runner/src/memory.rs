@@ -134,8 +134,10 @@ const DRAWN_THRESHOLD_PER_USER: u64 = 8;
 const BASELINE: u64 = 16 << 20;
 
 /// Per worker thread: its stack, the world's fixed part (schedule, resources) and the draws it
-/// keeps from cell to cell (at most `DRAW_BANK_USERS` users of 56 bytes, 3.5 MiB).
-const PER_THREAD: u64 = (2 << 20) + (datapact_sim::systems::draw::DRAW_BANK_USERS as u64) * 56;
+/// keeps from cell to cell (at most `DRAW_BANK_USERS` users of `BANKED_BYTES_PER_USER`, 4 MiB).
+const PER_THREAD: u64 = (2 << 20)
+    + (datapact_sim::systems::draw::DRAW_BANK_USERS
+        * datapact_sim::systems::draw::BANKED_BYTES_PER_USER) as u64;
 
 /// Bytes a held `rounds` or `events` row costs beyond its record in the window of cell outputs
 /// (the Arrow builders and the writer's buffered row group hold at most a row group of them).

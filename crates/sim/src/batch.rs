@@ -38,6 +38,15 @@ pub struct Batch {
     pub round: u32,
     /// E\[c\] under F, for the AR(1) cost process.
     pub cost_mean: f64,
+    /// Whether the systems read each user's true cost where nature banked it
+    /// (`Columns::draws`, by replication) instead of from `TrueCost`, and, when every report is
+    /// truthful, observe it without writing `ReportedCost`: set for a world whose systems are
+    /// only C's, S's and M's, untraced, in single campaigns (nothing else reads those
+    /// components, and no next round evolves costs from them), which then stay unwritten.
+    pub costs_in_place: bool,
+    /// Per campaign slot: its mechanism's catalog id and shared stages (`mechanisms` and
+    /// `stages` by `slot % M`, looked up rather than divided for every campaign of every system).
+    pub(crate) by_slot: Arc<[(u16, Stages)]>,
 }
 
 impl Batch {
@@ -56,13 +65,36 @@ impl Batch {
     /// The catalog id of campaign slot `campaign`'s mechanism.
     #[inline]
     pub fn mechanism(&self, campaign: usize) -> u16 {
-        self.mechanisms[campaign % self.mechanisms.len()]
+        self.by_slot[campaign].0
     }
 
     /// The shared stages of campaign slot `campaign`'s mechanism.
     #[inline]
     pub fn stages(&self, campaign: usize) -> Stages {
-        self.stages[campaign % self.mechanisms.len()]
+        self.by_slot[campaign].1
+    }
+
+    /// Whether the true costs are read in place ([`Batch::costs_in_place`]) and every report is
+    /// truthful: then each reporting user observes her banked cost (no `ReportedCost` written),
+    /// and the campaigns of one replication observe the same costs, bit for bit.
+    #[inline]
+    pub fn observes_in_place(&self) -> bool {
+        self.costs_in_place && self.rules.all_truthful()
+    }
+
+    /// Per campaign slot of `reps` replications, its mechanism and stages (for
+    /// [`Batch::by_slot`]).
+    pub(crate) fn slots_of(
+        mechanisms: &[u16],
+        stages: &[Stages],
+        reps: usize,
+    ) -> Arc<[(u16, Stages)]> {
+        (0..reps * mechanisms.len())
+            .map(|c| {
+                let k = c % mechanisms.len();
+                (mechanisms[k], stages[k])
+            })
+            .collect()
     }
 }
 
@@ -98,6 +130,11 @@ pub struct Multipliers {
     /// round that takes the fresh costs (round 0), the same product the users of each
     /// mechanism would compute.
     pub drifted: Vec<f64>,
+    /// What the provider observes of each user's truthful report of her fresh cost,
+    /// c_i·observation_i: her `ObservedCost` in round 0 when every report is truthful and the
+    /// costs are read in place ([`Batch::observes_in_place`]), the same product the report
+    /// system would compute for each reporting mechanism.
+    pub observed: Vec<f64>,
 }
 
 impl Columns {

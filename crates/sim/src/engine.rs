@@ -123,6 +123,13 @@ struct Shape {
     mechanisms: Vec<u16>,
 }
 
+/// What the engine keeps of its world's shape for every batch.
+struct Shaped {
+    shape: Shape,
+    /// Each campaign slot's mechanism and stages (`Batch::by_slot`), for every slot of the world.
+    by_slot: Arc<[(u16, Stages)]>,
+}
+
 /// How many schedules (one per [`Uses`]) an engine keeps for its world.
 const SCHEDULES_KEPT: usize = 4;
 
@@ -132,7 +139,7 @@ pub struct Engine<S: Sink> {
     /// The schedules built for this world, by what they play; the last one runs. Few: a run's
     /// cells differ at most in rounds and network.
     schedules: Vec<(Uses, Schedule)>,
-    shape: Option<Shape>,
+    shape: Option<Shaped>,
     strategies_for: Option<datapact_model::PopulationKey>,
     plugins: Arc<PluginSet>,
     /// b0 of the fresh population the users hold (None: unknown, or changed by a repeated game).
@@ -175,7 +182,7 @@ impl<S: Sink> Engine<S> {
             reps,
             mechanisms: mechanisms.to_vec(),
         };
-        if self.shape.as_ref() == Some(&shape) {
+        if self.shape.as_ref().is_some_and(|s| s.shape == shape) {
             return;
         }
         // A new shape starts from a fresh world (bevy_ecs 0.20.1's `despawn_all` panics on
@@ -226,7 +233,14 @@ impl<S: Sink> Engine<S> {
                 names.join(", ")
             );
         }
-        self.shape = Some(shape);
+        let stages: Vec<Stages> = mechanisms
+            .iter()
+            .map(|&id| catalog.mechanisms[id as usize].stages)
+            .collect();
+        self.shape = Some(Shaped {
+            by_slot: Batch::slots_of(mechanisms, &stages, reps),
+            shape,
+        });
     }
 
     /// Makes the schedule of `uses` the one [`Engine::run_round`] runs (built once per world).
@@ -306,6 +320,10 @@ impl<S: Sink> Engine<S> {
         self.ensure_schedule(Uses::of(mechanisms, game));
         self.ensure_strategies(game);
         self.plugins.clone().bind(&mut self.world, game);
+        let stages: Vec<Stages> = mechanisms
+            .iter()
+            .map(|&id| self.plugins.catalog().mechanisms[id as usize].stages)
+            .collect();
         self.world.insert_resource(Batch {
             game: game.clone(),
             rules: rules.clone(),
@@ -315,12 +333,15 @@ impl<S: Sink> Engine<S> {
             first_rep,
             reps,
             mechanisms: mechanisms.to_vec(),
-            stages: mechanisms
-                .iter()
-                .map(|&id| self.plugins.catalog().mechanisms[id as usize].stages)
-                .collect(),
+            by_slot: self.shape.as_ref().expect("shaped above").by_slot.clone(),
+            stages,
             round: 0,
             cost_mean: game.cost.mean(),
+            // Untraced (no user read back), one round (no cost evolves from `TrueCost`), and
+            // only systems that read the bank.
+            costs_in_place: !S::ENABLED
+                && game.dynamics.rounds <= 1
+                && self.plugins.reads_costs_in_place(mechanisms),
         });
         // A fresh population: beliefs b0 and no memory. Only rounds after the first change them,
         // so single-round batches with the same b0 skip the pass over every user.

@@ -282,6 +282,9 @@ pub struct PluginSet {
     added: Vec<TypeId>,
     errors: Vec<String>,
     provenance: Provenance,
+    /// The catalog ids of C, S and M, whose systems read nature's costs where they are banked
+    /// (`Batch::costs_in_place`).
+    in_place: Vec<u16>,
 }
 
 /// Which plugin registered what, so that a run lists only the plugins it uses
@@ -372,6 +375,14 @@ impl PluginSet {
         }
         match self.catalog.add_mechanism(decl) {
             Ok(id) => {
+                let in_place = [
+                    TypeId::of::<crate::mechanisms::Subsidy>(),
+                    TypeId::of::<crate::mechanisms::Simultaneous>(),
+                    TypeId::of::<crate::mechanisms::Sequential>(),
+                ];
+                if in_place.contains(&TypeId::of::<T>()) {
+                    self.in_place.push(id as u16);
+                }
                 self.provenance
                     .mechanisms
                     .push((id, self.provenance.building, T::AMOUNTS));
@@ -615,6 +626,15 @@ impl PluginSet {
                 before = Some(slot);
             }
         }
+    }
+
+    /// Whether every system of a world playing `mechanisms` (catalog ids) reads the users' true
+    /// costs where nature banked them ([`crate::batch::Batch::costs_in_place`]): the world plays
+    /// only C, S and M, and no plugin registered systems of its own (they might read `TrueCost`
+    /// or `ReportedCost`).
+    pub(crate) fn reads_costs_in_place(&self, mechanisms: &[u16]) -> bool {
+        self.slots.iter().all(|s| s.mechanism.is_some())
+            && mechanisms.iter().all(|id| self.in_place.contains(id))
     }
 
     /// Inserts every mechanism's `This<T>` resource with its parameters in `game`.

@@ -12,7 +12,7 @@ use datapact_model::lanes::assign::assign_blocks;
 use datapact_model::lanes::{Isa, LaneScratch};
 
 use super::{campaign_blocks, campaign_blocks_of};
-use crate::batch::{Batch, CampaignTable, Scratch, Sinks};
+use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{Belief, Burden, Cap, Member, ObservedCost, TrueCost};
 use crate::mechanisms::Subsidy;
 use crate::plugin::This;
@@ -70,7 +70,9 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
 }
 
 /// The assignments of one table's campaigns (its `members`' blocks), untraced: the distinct
-/// ones in lanes, the repeats copied from the campaign before.
+/// ones in lanes, the repeats copied from the campaign before (one that observes the same costs
+/// bit for bit: compared, or known to when the batch observes truthful reports of banked costs,
+/// [`Batch::observes_in_place`], and both campaigns play one replication).
 fn assign_in_lanes(
     batch: &Batch,
     table: &mut CampaignTable,
@@ -79,18 +81,28 @@ fn assign_in_lanes(
     cap: &mut [f64],
     burden: &mut [f64],
 ) {
-    let (n, active) = (batch.users(), batch.campaigns());
+    let (n, active, m) = (batch.users(), batch.campaigns(), batch.mechanisms.len());
+    // Truthful reports of banked costs: the campaigns of one replication observe the same
+    // costs by construction, so a repeat is known without comparing them.
+    let same_draws = batch.observes_in_place();
+    let repeats = |(p, before): &(usize, Range<usize>), c: usize, rows: &Range<usize>| {
+        if same_draws {
+            p / m == c / m
+        } else {
+            same_bits(&observed[before.clone()], &observed[rows.clone()])
+        }
+    };
     lanes.fresh.clear();
     lanes.repeats.clear();
-    let mut previous: Option<Range<usize>> = None;
+    let mut previous: Option<(usize, Range<usize>)> = None;
     for (c, rows) in campaign_blocks(members, n, active) {
         match previous {
-            Some(ref p) if same_bits(&observed[p.clone()], &observed[rows.clone()]) => {
-                lanes.repeats.push((c, rows.start, p.start));
+            Some(ref p) if repeats(p, c, &rows) => {
+                lanes.repeats.push((c, rows.start, p.1.start));
             }
             _ => lanes.fresh.push((c, rows.start)),
         }
-        previous = Some(rows);
+        previous = Some((c, rows));
     }
     lanes.starts.clear();
     lanes
@@ -134,18 +146,26 @@ pub struct AssignLanes {
 pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
     me: Res<This<Subsidy>>,
     batch: Res<Batch>,
+    columns: Res<Columns>,
     mut sinks: ResMut<Sinks<S>>,
     mut subsidised_users: Query<(&Member, &TrueCost, &Belief, &mut Burden), Without<Cap>>,
 ) {
+    let m = batch.mechanisms.len();
     for (members, cost, belief, mut burden) in
         subsidised_users.contiguous_iter_mut().expect("dense query")
     {
         let (cost, belief) = (TrueCost::peel_slice(cost), Belief::peel_slice(belief));
         let burden = Burden::peel_slice_mut(burden.bypass_change_detection());
         for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+            // c_i where it lies: in the bank (`Batch::costs_in_place`) or in `TrueCost`.
+            let cost = if batch.costs_in_place {
+                &columns.draws[c / m].cost[..]
+            } else {
+                &cost[rows.clone()]
+            };
             contribute(
                 batch.rules.amount(AmountKind::Contribute),
-                &cost[rows.clone()],
+                cost,
                 &belief[rows.clone()],
                 &batch.game,
                 &mut burden[rows],

@@ -29,13 +29,26 @@ impl Multipliers {
                 .zip(&self.shocks)
                 .map(|(c, s)| c * s.drift),
         );
+        self.observed.clear();
+        self.observed.extend(
+            draws
+                .cost
+                .iter()
+                .zip(&self.shocks)
+                .map(|(c, s)| c * s.observation),
+        );
     }
 }
 
-/// At most this many users' draws are kept in a thread's [`DrawBank`] (56 bytes each: ≈ 3.5
-/// MiB). The baseline's population (2000 replications of 20 users) fits; larger ones are drawn
-/// afresh.
+/// At most this many users' draws are kept in a thread's [`DrawBank`] ([`BANKED_BYTES_PER_USER`]
+/// each: 4 MiB). The baseline's population (2000 replications of 20 users) fits; larger ones
+/// are drawn afresh.
 pub const DRAW_BANK_USERS: usize = 1 << 16;
+
+/// Bytes a banked user takes: her four draws (`Draws`: cost, drift and observation shocks,
+/// order key) and what they make at the cell's σ's (`Multipliers`: the two multipliers, her
+/// drifted cost and the observation of her truthful report), one `f64` each.
+pub const BANKED_BYTES_PER_USER: usize = 8 * 8;
 
 /// Replications' draws kept from one cell to the next. Draws are a function of (seed, draw key,
 /// replication, round) alone, and every cell of a population (all 961 cells of a V × p sweep)
@@ -124,7 +137,9 @@ fn multipliers<'a>(batch: &Batch, draws: &'a Draws) -> impl Iterator<Item = Shoc
 /// `Columns::multipliers`, where the report system reads them), and gives each user her cost
 /// at training time c^w_i = c_i·exp(σ_w·ζ_i − σ_w²/2) (= `report::realized_cost`, with the
 /// multiplier drawn once per user of a replication) in the same pass over her components: the
-/// drift is nature's, and nothing between the draw and the withdraw phase moves c_i.
+/// drift is nature's, and nothing between the draw and the withdraw phase moves c_i. Her cost
+/// c_i is copied into `TrueCost` unless the batch's systems read it in the bank
+/// ([`Batch::costs_in_place`]: C, S and M untraced, in single campaigns).
 pub fn draw_nature(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
@@ -157,6 +172,13 @@ pub fn draw_nature(
         let realized = RealizedCost::peel_slice_mut(realized.bypass_change_detection());
         for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
             let rep = c / m;
+            // The replication's multipliers are read where they lie (`Columns::multipliers`).
+            let multiplied = &columns.multipliers[rep];
+            if batch.costs_in_place {
+                // Single campaigns whose systems read c_i in the bank (`Columns::draws`).
+                realized[rows].copy_from_slice(&multiplied.drifted);
+                continue;
+            }
             let fresh = &columns.draws[rep].cost;
             evolve_costs(
                 process,
@@ -165,8 +187,6 @@ pub fn draw_nature(
                 fresh,
                 &mut cost[rows.clone()],
             );
-            // The replication's multipliers are read where they lie (`Columns::multipliers`).
-            let multiplied = &columns.multipliers[rep];
             if batch.round == 0 {
                 // The fresh costs (`evolve_costs` copied them): their drifted values are the
                 // replication's, computed once.

@@ -12,7 +12,10 @@ use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, TrueCos
 
 /// Each user reports ĉ_i by her report strategy (every reporting mechanism), and the provider
 /// observes c̃_i = ĉ_i·exp(σ_o·η_i − σ_o²/2), in the same pass over the campaign's users (the
-/// multiplier read in place, from the replication's `Columns::multipliers`).
+/// multiplier read in place, from the replication's `Columns::multipliers`). When the costs are
+/// read in the bank ([`Batch::costs_in_place`]) and every report is truthful, each user's
+/// observed cost is her replication's c_i·observation_i, computed once with its multipliers
+/// (`Multipliers::observed`), and `ReportedCost` is not written (nothing reads it then).
 #[allow(clippy::type_complexity)]
 pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
@@ -27,6 +30,7 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     )>,
 ) {
     let (n, m) = (batch.users(), batch.mechanisms.len());
+    let truthful = batch.observes_in_place();
     for (members, cost, strategy, mut reported, mut observed) in
         users.contiguous_iter_mut().expect("dense query")
     {
@@ -37,8 +41,21 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
         let reported = ReportedCost::peel_slice_mut(reported.bypass_change_detection());
         let observed = ObservedCost::peel_slice_mut(observed.bypass_change_detection());
         for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
+            let multiplied = &columns.multipliers[c / m];
+            if truthful {
+                // Truthful reports of banked costs: the replication's observed costs, computed
+                // once with its multipliers (`Multipliers::observed`).
+                observed[rows].copy_from_slice(&multiplied.observed);
+                continue;
+            }
+            // c_i where it lies: in the bank (`Batch::costs_in_place`) or in `TrueCost`.
+            let cost = if batch.costs_in_place {
+                &columns.draws[c / m].cost[..]
+            } else {
+                &cost[rows.clone()]
+            };
             report(
-                &cost[rows.clone()],
+                cost,
                 &strategy[rows.clone()],
                 &batch.rules.report,
                 &mut reported[rows.clone()],
@@ -47,7 +64,7 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
             for ((o, r), s) in observed[rows.clone()]
                 .iter_mut()
                 .zip(&reported[rows])
-                .zip(&columns.multipliers[c / m].shocks)
+                .zip(&multiplied.shocks)
             {
                 // = report::observed_cost(ĉ, η, σ_o): the multiplier is precomputed.
                 *o = r * s.observation;
