@@ -152,6 +152,7 @@ impl<S: Sink> Engine<S> {
     pub fn new(plugins: Arc<PluginSet>) -> Self {
         let mut world = World::new();
         world.insert_resource(Columns::default());
+        world.insert_resource(crate::systems::Blocks::default());
         world.insert_resource(CampaignTable::default());
         world.insert_resource(Scratch::default());
         world.insert_resource(crate::network::Networks::default());

@@ -11,7 +11,7 @@ use datapact_model::assign::{Assignment, contribute, same_bits};
 use datapact_model::lanes::assign::assign_blocks;
 use datapact_model::lanes::{Isa, LaneScratch};
 
-use super::{campaign_blocks, campaign_blocks_of};
+use super::Blocks;
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{Belief, Burden, Cap, Member, ObservedCost, TrueCost};
 use crate::mechanisms::Subsidy;
@@ -30,9 +30,10 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
     mut scratch: ResMut<Scratch>,
     mut sinks: ResMut<Sinks<S>>,
     mut lanes: Local<AssignLanes>,
+    blocks: Res<Blocks>,
     mut assigned_users: Query<(&Member, &ObservedCost, &mut Cap, &mut Burden)>,
 ) {
-    let (n, active) = (batch.users(), batch.campaigns());
+    let active = batch.campaigns();
     let scratch = &mut *scratch;
     table.assignment.clear();
     table.assignment.resize(active, None);
@@ -49,13 +50,13 @@ pub fn assign_burdens<S: EventSink + Send + Sync + 'static>(
                 &batch,
                 &mut table,
                 &mut lanes,
-                (members, observed),
+                (members, observed, &blocks),
                 cap,
                 burden,
             );
             continue;
         }
-        for (c, rows) in campaign_blocks(members, n, active) {
+        for (c, rows) in blocks.campaigns(members, &batch, None) {
             // The memo gives M the assignment S just computed from the same observed costs.
             table.assignment[c] = Some(scratch.memo.assign(
                 &observed[rows.clone()],
@@ -77,11 +78,11 @@ fn assign_in_lanes(
     batch: &Batch,
     table: &mut CampaignTable,
     lanes: &mut AssignLanes,
-    (members, observed): (&[Member], &[f64]),
+    (members, observed, blocks): (&[Member], &[f64], &Blocks),
     cap: &mut [f64],
     burden: &mut [f64],
 ) {
-    let (n, active, m) = (batch.users(), batch.campaigns(), batch.mechanisms.len());
+    let (n, m) = (batch.users(), batch.mechanisms.len());
     // Truthful reports of banked costs: the campaigns of one replication observe the same
     // costs by construction, so a repeat is known without comparing them.
     let same_draws = batch.observes_in_place();
@@ -95,7 +96,7 @@ fn assign_in_lanes(
     lanes.fresh.clear();
     lanes.repeats.clear();
     let mut previous: Option<(usize, Range<usize>)> = None;
-    for (c, rows) in campaign_blocks(members, n, active) {
+    for (c, rows) in blocks.campaigns(members, batch, None) {
         match previous {
             Some(ref p) if repeats(p, c, &rows) => {
                 lanes.repeats.push((c, rows.start, p.1.start));
@@ -147,6 +148,7 @@ pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
     me: Res<This<Subsidy>>,
     batch: Res<Batch>,
     columns: Res<Columns>,
+    blocks: Res<Blocks>,
     mut sinks: ResMut<Sinks<S>>,
     mut subsidised_users: Query<(&Member, &TrueCost, &Belief, &mut Burden), Without<Cap>>,
 ) {
@@ -156,7 +158,7 @@ pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
     {
         let (cost, belief) = (TrueCost::peel_slice(cost), Belief::peel_slice(belief));
         let burden = Burden::peel_slice_mut(burden.bypass_change_detection());
-        for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+        for (c, rows) in blocks.campaigns(members, &batch, Some(me.id)) {
             // c_i where it lies: in the bank (`Batch::costs_in_place`) or in `TrueCost`.
             let cost = if batch.costs_in_place {
                 &columns.draws[c / m].cost[..]

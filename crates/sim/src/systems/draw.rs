@@ -12,7 +12,7 @@ use bytemuck::TransparentWrapper;
 use datapact_model::draws::{Draws, mean_one_factor};
 use datapact_model::dynamics::{evolve_costs, round_rng};
 
-use super::campaign_blocks;
+use super::Blocks;
 use crate::batch::{Batch, Columns, Multipliers};
 use crate::components::{Member, RealizedCost, Shocks, TrueCost};
 
@@ -144,9 +144,9 @@ pub fn draw_nature(
     batch: Res<Batch>,
     mut columns: ResMut<Columns>,
     mut bank: Local<DrawBank>,
+    mut blocks: ResMut<Blocks>,
     mut users: Query<(&Member, &mut TrueCost, &mut RealizedCost)>,
 ) {
-    let n = batch.users();
     let columns = &mut *columns;
     if columns.draws.len() < batch.reps {
         columns.draws.resize_with(batch.reps, Default::default);
@@ -167,10 +167,12 @@ pub fn draw_nature(
         bank.fill(&batch, batch.first_rep + r as u64, draws, multipliers);
     }
     let (m, process) = (batch.mechanisms.len(), batch.game.dynamics.cost_process);
+    // Every user's table is visited here first: its campaigns are listed for the systems after.
+    blocks.start_round();
     for (members, mut cost, mut realized) in users.contiguous_iter_mut().expect("dense query") {
         let cost = TrueCost::peel_slice_mut(cost.bypass_change_detection());
         let realized = RealizedCost::peel_slice_mut(realized.bypass_change_detection());
-        for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
+        for (c, rows) in blocks.list(members, &batch) {
             let rep = c / m;
             // The replication's multipliers are read where they lie (`Columns::multipliers`).
             let multiplied = &columns.multipliers[rep];

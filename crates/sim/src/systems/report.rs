@@ -6,7 +6,7 @@ use bytemuck::TransparentWrapper;
 use datapact_model::EventSink;
 use datapact_model::report::report;
 
-use super::campaign_blocks;
+use super::Blocks;
 use crate::batch::{Batch, Columns, Sinks};
 use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, TrueCost};
 
@@ -20,6 +20,7 @@ use crate::components::{Member, ObservedCost, ReportedCost, ReportsWith, TrueCos
 pub fn report_costs<S: EventSink + Send + Sync + 'static>(
     batch: Res<Batch>,
     columns: Res<Columns>,
+    blocks: Res<Blocks>,
     mut sinks: ResMut<Sinks<S>>,
     mut users: Query<(
         &Member,
@@ -29,7 +30,7 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
         &mut ObservedCost,
     )>,
 ) {
-    let (n, m) = (batch.users(), batch.mechanisms.len());
+    let m = batch.mechanisms.len();
     let truthful = batch.observes_in_place();
     for (members, cost, strategy, mut reported, mut observed) in
         users.contiguous_iter_mut().expect("dense query")
@@ -40,7 +41,7 @@ pub fn report_costs<S: EventSink + Send + Sync + 'static>(
         );
         let reported = ReportedCost::peel_slice_mut(reported.bypass_change_detection());
         let observed = ObservedCost::peel_slice_mut(observed.bypass_change_detection());
-        for (c, rows) in campaign_blocks(members, n, batch.campaigns()) {
+        for (c, rows) in blocks.campaigns(members, &batch, None) {
             let multiplied = &columns.multipliers[c / m];
             if truthful {
                 // Truthful reports of banked costs: the replication's observed costs, computed

@@ -9,7 +9,7 @@ use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::settle::{self, Settled};
 use datapact_model::{Outcome, Stage};
 
-use super::{campaign_blocks, campaign_blocks_of};
+use super::Blocks;
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
 use crate::components::{Burden, Choice, Member, Payoff, RealizedCost};
 use crate::mechanisms::Subsidy;
@@ -25,6 +25,7 @@ pub fn settle_withdrawal<S: Sink>(
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
     mut lanes: Local<SettleLanes>,
+    blocks: Res<Blocks>,
     mut withdrawing_users: Query<(&Member, &RealizedCost, &Burden, &Choice, &mut Payoff)>,
 ) {
     let (n, active) = (batch.users(), batch.campaigns());
@@ -49,7 +50,7 @@ pub fn settle_withdrawal<S: Sink>(
         // Untraced campaigns under the paper's terms: settled in lock step, below.
         lanes.campaigns.clear();
         lanes.slots.clear();
-        for (c, rows) in campaign_blocks(members, n, active) {
+        for (c, rows) in blocks.campaigns(members, &batch, None) {
             if !batch.stages(c).has(Stage::Settle) {
                 continue;
             }
@@ -159,6 +160,7 @@ pub fn settle_contributions<S: Sink>(
     mut table: ResMut<CampaignTable>,
     mut sinks: ResMut<Sinks<S>>,
     mut lanes: Local<SubsidyLanes>,
+    blocks: Res<Blocks>,
     mut subsidised_users: Query<(&Member, &RealizedCost, &Burden, &mut Payoff), Without<Choice>>,
 ) {
     let n = batch.users();
@@ -175,7 +177,7 @@ pub fn settle_contributions<S: Sink>(
             let lanes = &mut *lanes;
             lanes.slots.clear();
             lanes.starts.clear();
-            for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+            for (c, rows) in blocks.campaigns(members, &batch, Some(me.id)) {
                 lanes.slots.push(c);
                 lanes.starts.push(rows.start);
             }
@@ -197,7 +199,7 @@ pub fn settle_contributions<S: Sink>(
             }
             continue;
         }
-        for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+        for (c, rows) in blocks.campaigns(members, &batch, Some(me.id)) {
             table.outcome[c] = Some(settle::settle_subsidy(
                 &realized[rows.clone()],
                 &burden[rows.clone()],

@@ -15,7 +15,7 @@ use datapact_model::withdraw::{
 };
 use datapact_model::{Decision, Game, Order, ProtocolEnd};
 
-use super::{campaign_blocks, campaign_blocks_of};
+use super::Blocks;
 use crate::batch::{Batch, CampaignTable, Columns, Scratch, Sinks};
 use crate::components::{
     Burden, Cap, Choice, Member, ObservedCost, RealizedCost, Remembers, TrueCost, WithdrawsBy,
@@ -29,6 +29,7 @@ pub fn open_withdrawal(
     batch: Res<Batch>,
     mut table: ResMut<CampaignTable>,
     mut networks: ResMut<crate::network::Networks>,
+    blocks: Res<Blocks>,
     mut users: Query<(&Member, &mut Choice)>,
 ) {
     networks.open(&batch);
@@ -38,7 +39,7 @@ pub fn open_withdrawal(
     table.train_at.resize(batch.campaigns(), None);
     for (members, mut choice) in users.contiguous_iter_mut().expect("dense query") {
         let decision = Choice::peel_slice_mut(choice.bypass_change_detection());
-        for (_, rows) in campaign_blocks(members, batch.users(), batch.campaigns()) {
+        for (_, rows) in blocks.campaigns(members, &batch, None) {
             decision[rows].fill(Decision::Undecided);
         }
     }
@@ -72,6 +73,7 @@ pub struct WithdrawPhase<'w, 's, S: Sink> {
     scratch: ResMut<'w, Scratch>,
     sinks: ResMut<'w, Sinks<S>>,
     networks: ResMut<'w, crate::network::Networks>,
+    blocks: Res<'w, Blocks>,
     users: Query<
         'w,
         's,
@@ -116,6 +118,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
         let (columns, table) = (&*self.columns, &mut *self.table);
         let (scratch, sinks) = (&mut *self.scratch, &mut *self.sinks);
         let networks = &mut *self.networks;
+        let blocks = &*self.blocks;
         for (members, true_cost, observed, realized, cap, mut burden, mut choice, rule, memory) in
             self.users.contiguous_iter_mut().expect("dense query")
         {
@@ -125,7 +128,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
             );
             let observed =
                 observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
-            for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
+            for (c, rows) in blocks.campaigns(members, batch, Some(mechanism)) {
                 if table.assignment[c].is_some_and(|a| !a.sustainable) || done(c) {
                     continue;
                 }
@@ -174,6 +177,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
     pub fn decision_orders(&mut self, mechanism: u16, lanes: &mut OrderLanes) {
         let batch = &*self.batch;
         let (columns, table) = (&*self.columns, &*self.table);
+        let blocks = &*self.blocks;
         let n = batch.users();
         let order = batch.game.order;
         lanes.by_slot.resize(batch.campaigns() * n, 0);
@@ -185,7 +189,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                 observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
             let mut keys: Vec<&[f64]> = Vec::new();
             lanes.slots.clear();
-            for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
+            for (c, rows) in blocks.campaigns(members, batch, Some(mechanism)) {
                 if table.assignment[c].is_some_and(|a| !a.sustainable) {
                     continue;
                 }
@@ -240,6 +244,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
     ) {
         let batch = &*self.batch;
         let table = &mut *self.table;
+        let blocks = &*self.blocks;
         lanes.done.clear();
         lanes.done.resize(batch.campaigns(), false);
         for (members, _, _, realized, _, burden, mut choice, ..) in
@@ -252,7 +257,7 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
             let decision = Choice::peel_slice_mut(choice.bypass_change_detection());
             lanes.slots.clear();
             lanes.starts.clear();
-            for (c, rows) in campaign_blocks_of(members, batch, mechanism) {
+            for (c, rows) in blocks.campaigns(members, batch, Some(mechanism)) {
                 if table.assignment[c].is_some_and(|a| !a.sustainable) {
                     continue;
                 }
@@ -388,10 +393,11 @@ pub fn commit_contributions(
     me: Res<This<Subsidy>>,
     batch: Res<Batch>,
     mut table: ResMut<CampaignTable>,
+    blocks: Res<Blocks>,
     subsidised_users: Query<(&Member, &Burden), Without<Cap>>,
 ) {
     for (members, burden) in subsidised_users.contiguous_iter().expect("dense query") {
-        for (c, rows) in campaign_blocks_of(members, &batch, me.id) {
+        for (c, rows) in blocks.campaigns(members, &batch, Some(me.id)) {
             let committed = Burden::peel_slice(&burden[rows]).iter().sum::<f64>();
             table.end[c] = ProtocolEnd::Trained { committed };
         }
