@@ -539,3 +539,66 @@ impl<S: Default> BatchView<'_, S> {
         std::mem::take(&mut self.events[c])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datapact_model::{Dynamics, NoEvents, TrailEvents};
+
+    /// Whether a batch of `mechanisms` (names) in `game` reads costs in place.
+    fn in_place<S: Sink>(plugins: &Arc<PluginSet>, mechanisms: &[&str], game: &Game) -> bool {
+        let ids: Vec<u16> = mechanisms
+            .iter()
+            .map(|name| plugins.catalog().mechanism(name).expect("registered") as u16)
+            .collect();
+        let mut engine = Engine::<S>::new(plugins.clone());
+        let rules = plugins.catalog().rules(game);
+        let sampler = game.cost.sampler().expect("valid distribution");
+        engine.start_batch(game, &rules, &sampler, &ids, 1, 2, 0, 3, 3);
+        engine.world.resource::<Batch>().costs_in_place
+    }
+
+    /// Systems of a plugin's own, which might read any user's `TrueCost`.
+    struct Reader;
+
+    impl crate::plugin::Systems for Reader {
+        fn systems<S: Sink>(systems: &mut crate::plugin::PhaseSystems) {
+            systems.add(Phase::Assign, |users: Query<&TrueCost>| {
+                users.iter().count();
+            });
+        }
+    }
+
+    /// The draw leaves `TrueCost` (and truthful reports `ReportedCost`) unwritten only where
+    /// nothing reads them: an untraced single campaign whose systems are C's, S's and M's.
+    #[test]
+    fn only_untraced_single_campaigns_of_c_s_and_m_read_costs_in_place() {
+        let core = Arc::new(PluginSet::core());
+        let game = Game::default();
+        assert!(in_place::<NoEvents>(&core, &["C", "S", "M"], &game));
+        assert!(in_place::<NoEvents>(&core, &["M"], &game));
+        // Users traced: read back from their components.
+        assert!(!in_place::<TrailEvents>(&core, &["C", "S", "M"], &game));
+        assert!(!in_place::<Vec<datapact_model::Event>>(
+            &core,
+            &["S"],
+            &game
+        ));
+        // A next round evolves costs from `TrueCost`.
+        let repeated = Game {
+            dynamics: Dynamics {
+                rounds: 2,
+                ..Dynamics::default()
+            },
+            ..Game::default()
+        };
+        assert!(!in_place::<NoEvents>(&core, &["C", "S", "M"], &repeated));
+        // Another mechanism's systems, or a plugin's own, may read the components.
+        assert!(!in_place::<NoEvents>(&core, &["S", "async"], &game));
+        assert!(!in_place::<NoEvents>(&core, &["vcg"], &game));
+        let mut with_reader = PluginSet::core();
+        with_reader.add_systems::<Reader>();
+        let with_reader = Arc::new(with_reader);
+        assert!(!in_place::<NoEvents>(&with_reader, &["C", "S", "M"], &game));
+    }
+}

@@ -154,6 +154,34 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Untraced single campaigns of C, S and M read nature's costs where they are banked
+    /// (`Batch::costs_in_place`); with truthful reports they observe the banked observations and
+    /// M (or S, whichever comes second) takes the assignment of its replication's first reporting
+    /// campaign without comparing costs. Still the direct kernels' results bit for bit, in any
+    /// mechanism order and whatever the batch lengths (a short last batch reads the campaigns
+    /// listed for a longer one).
+    #[test]
+    fn ecs_reading_the_bank_equals_direct(
+        users in 1usize..30, value in 0.0f64..0.3, payment in 0.0f64..0.3, drift in 0.0f64..1.0,
+        obs_noise in prop_oneof![Just(0.0), 0.0f64..0.5], recovery_rounds in 0u32..3,
+        order in order(), cost in cost(), irreversible in prop_oneof![Just(0.0), Just(0.4)],
+        shade in prop_oneof![Just(None), (0.0f64..1.0).prop_map(Some)], reps in 1u32..300,
+        cell in 0usize..1000,
+        mechanisms in prop_oneof![Just(vec![C, S, M]), Just(vec![M, S]), Just(vec![S, C, M]), Just(vec![C])],
+        depth in prop_oneof![Just(Depth::Cells), Just(Depth::Rounds)],
+    ) {
+        let population = shade.map_or_else(Population::default, |share| shading(share, -0.2));
+        let game = Game { users, value, payment, drift, obs_noise, recovery_rounds, order, cost, irreversible, population, ..Game::default() };
+        let job = CellJob { index: cell, game };
+        let ecs = run_cell(&job, &spec(Backend::Ecs, depth, reps, mechanisms.clone())).unwrap();
+        let direct = run_cell(&job, &spec(Backend::Direct, depth, reps, mechanisms)).unwrap();
+        prop_assert_eq!(ecs, direct);
+    }
+}
+
 #[test]
 fn batches_do_not_change_results() {
     // 3000 replications of 20 users span several ECS batches; the result equals the direct loop.
