@@ -22,21 +22,11 @@ impl Multipliers {
         self.shocks.clear();
         self.shocks.extend(multipliers(batch, draws));
         self.drifted.clear();
-        self.drifted.extend(
-            draws
-                .cost
-                .iter()
-                .zip(&self.shocks)
-                .map(|(c, s)| c * s.drift),
-        );
         self.observed.clear();
-        self.observed.extend(
-            draws
-                .cost
-                .iter()
-                .zip(&self.shocks)
-                .map(|(c, s)| c * s.observation),
-        );
+        for (c, s) in draws.cost.iter().zip(&self.shocks) {
+            self.drifted.push(c * s.drift);
+            self.observed.push(c * s.observation);
+        }
     }
 }
 
