@@ -430,6 +430,7 @@ mod pareto_x86 {
     ///
     /// # Safety
     /// The CPU must run AVX2.
+    #[inline]
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn losses_avx2(uc: &[f64], um: &[f64]) -> (usize, f64) {
         let users = uc.len().min(um.len());

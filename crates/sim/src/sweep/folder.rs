@@ -40,6 +40,8 @@ pub(crate) struct Folder {
     pub(crate) index_m: Option<usize>,
     /// Where a round's bank holds the Pareto diagnostics (`None` unless C and M run).
     pareto: Option<usize>,
+    /// Where a round's bank holds the contrasts.
+    contrasts: std::ops::Range<usize>,
     /// One replication's values, one per accumulator of a round's bank.
     values: Vec<f64>,
     /// The instruction set the banks are folded with (the same bits under each).
@@ -50,7 +52,8 @@ pub(crate) struct Folder {
 /// mechanism, so all of them share one count, the replications folded: they are one
 /// [`WelfordBank`] — per mechanism k its `STATS` statistics at `STATS·k` ([`Stat::FOLDED`]
 /// order), then per pair p its contrasts at `STATS·m + N_CONTRASTED·p`, then the two Pareto
-/// diagnostics when C and M run — updated together, each with [`Welford::push`]'s operations.
+/// diagnostics when C and M run, then spare accumulators up to a multiple of 8 (zeros, never
+/// read) — updated together, each with [`Welford::push`]'s operations.
 #[derive(Clone, Debug)]
 struct RoundFold {
     bank: WelfordBank,
@@ -69,7 +72,10 @@ impl Folder {
         let (index_c, index_m) = (find(SUBSIDY.name), find(SEQUENTIAL.name));
         let contrasts = crate::contrasts::pairs(m).count() * N_CONTRASTED;
         let pareto = (index_c.is_some() && index_m.is_some()).then_some(STATS * m + contrasts);
-        let accumulators = STATS * m + contrasts + if pareto.is_some() { 2 } else { 0 };
+        let used = STATS * m + contrasts + if pareto.is_some() { 2 } else { 0 };
+        // Padded to a whole number of vector registers (8 lanes under AVX-512): the spare
+        // accumulators fold zeros and are never read, and no lane is left to a scalar tail.
+        let accumulators = used.next_multiple_of(8);
         let fresh = RoundFold {
             bank: WelfordBank::new(accumulators),
             contrasts: PackedContrasts::new(m),
@@ -91,6 +97,7 @@ impl Folder {
             index_s: find(SIMULTANEOUS.name),
             index_m,
             pareto,
+            contrasts: STATS * m..STATS * m + contrasts,
             values: vec![0.0; accumulators],
             isa: Isa::detect(),
         }
@@ -208,16 +215,16 @@ impl Folder {
                 });
             }
         }
-        let (diffs, pareto) = rest.split_at_mut(rest.len() - 2 * self.pareto.is_some() as usize);
+        let diffs = &mut rest[..self.contrasts.len()];
         fold.contrasts.fold(values, STATS, diffs);
         let s = self.index_s.map(&outcome);
         let m = self.index_m.map(&outcome);
         fold.diagnostics.push_outcomes(s, m);
-        if self.pareto.is_some() {
+        if let Some(at) = self.pareto {
             let (Some(uc), Some(um)) = (payoff_c, payoff_m) else {
                 panic!("the users' payoffs under C and M are folded whenever both run");
             };
-            pareto.copy_from_slice(&pareto_values(uc, um, self.isa));
+            self.values[at..at + 2].copy_from_slice(&pareto_values(uc, um, self.isa));
         }
         fold.bank.push(&self.values, self.isa);
         Ok(())
@@ -466,6 +473,54 @@ mod tests {
                 };
                 prop_assert_eq!(summary_bits(summary), summary_bits(&expected));
             }
+        }
+    }
+
+    /// Any amount: ordinary, zero, or not finite.
+    fn any_amount() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            2 => -5.0..5.0f64,
+            2 => prop::sample::select(vec![0.0, -0.0]),
+            1 => prop::sample::select(vec![f64::INFINITY, f64::NEG_INFINITY, f64::NAN]),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// A replication that breaks an invariant stops the fold with the error the full check
+        /// gives the first campaign (in run order) that breaks one; one that breaks none folds.
+        #[test]
+        fn the_fold_stops_at_the_first_broken_invariant(
+            campaigns in prop::collection::vec(
+                (0usize..3, prop::array::uniform5(any_amount())),
+                3,
+            ),
+        ) {
+            let spec = spec(vec![0, 1, 2]);
+            let mut folder = Folder::new(7, &spec, 1);
+            let outcomes: Vec<Outcome> = campaigns
+                .iter()
+                .map(|&(status, x)| Outcome {
+                    status: [Status::Success, Status::Failure, Status::Null][status],
+                    welfare: x[0],
+                    privacy_cost: x[1],
+                    subsidy: x[2],
+                    leakage: x[3],
+                    data: x[4],
+                    withdrawals: 1,
+                    backstoppers: 2,
+                })
+                .collect();
+            let expected = outcomes
+                .iter()
+                .zip(&folder.decls)
+                .map(|(o, decl)| check(7, 5, decl, o))
+                .find(Result::is_err)
+                .unwrap_or(Ok(()));
+            let payoffs = [1.0, 2.0];
+            let got = folder.fold(5, 0, &outcomes, |_, _| f64::NAN, &[], Some(&payoffs), Some(&payoffs));
+            prop_assert_eq!(got, expected);
         }
     }
 
