@@ -434,6 +434,74 @@ mod x86 {
     }
 }
 
+/// Four lanes at a time in AVX registers: the loads, stores and selects the kernels' AVX2 forms
+/// share (each kernel's `x86` module). A lane array's row `[f64; L]` holds lanes `q..q + 4` at
+/// offset `q` (`L` a multiple of 4, `q` a multiple of 4 below `L`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod quad {
+    use std::arch::x86_64::{
+        __m256d, _mm256_blendv_pd, _mm256_castpd_si256, _mm256_castsi256_pd, _mm256_loadu_pd,
+        _mm256_loadu_si256, _mm256_movemask_pd, _mm256_storeu_pd, _mm256_storeu_si256,
+    };
+
+    /// Lanes `q..q + 4` of `row`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn get<const L: usize>(row: &[f64; L], q: usize) -> __m256d {
+        assert!(q + 4 <= L);
+        // SAFETY: lanes q..q + 4 lie in the row (checked above).
+        unsafe { _mm256_loadu_pd(row.as_ptr().add(q)) }
+    }
+
+    /// Lanes `q..q + 4` of `row` set to `v`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn put<const L: usize>(row: &mut [f64; L], q: usize, v: __m256d) {
+        assert!(q + 4 <= L);
+        // SAFETY: as in `get`.
+        unsafe { _mm256_storeu_pd(row.as_mut_ptr().add(q), v) }
+    }
+
+    /// Lanes `q..q + 4` of a row of 64-bit masks or counts, as a vector of doubles' bits.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn get_bits<const L: usize>(row: &[u64; L], q: usize) -> __m256d {
+        assert!(q + 4 <= L);
+        // SAFETY: as in `get`.
+        unsafe { _mm256_castsi256_pd(_mm256_loadu_si256(row.as_ptr().add(q).cast())) }
+    }
+
+    /// Lanes `q..q + 4` of a row of 64-bit masks or counts set to `v`'s bits.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn put_bits<const L: usize>(row: &mut [u64; L], q: usize, v: __m256d) {
+        assert!(q + 4 <= L);
+        // SAFETY: as in `get`.
+        unsafe { _mm256_storeu_si256(row.as_mut_ptr().add(q).cast(), _mm256_castpd_si256(v)) }
+    }
+
+    /// Lanes `q..q + 4` of `flags` as masks (all ones where set).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn flags<const L: usize>(flags: &[bool; L], q: usize) -> __m256d {
+        get_bits(&flags.map(super::mask), q)
+    }
+
+    /// `a` where `mask` is all ones, `b` where it is zero ([`super::select`], one `vblendvpd`).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn select(mask: __m256d, a: __m256d, b: __m256d) -> __m256d {
+        _mm256_blendv_pd(b, a, mask)
+    }
+
+    /// Whether any of the four masks is set.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn any(mask: __m256d) -> bool {
+        _mm256_movemask_pd(mask) != 0
+    }
+}
+
 /// `if cond { a } else { b }`, bit for bit, as bit masks: LLVM vectorises a loop of these across
 /// lanes, where it turned a loop of selects into a branch per lane.
 #[inline(always)]
