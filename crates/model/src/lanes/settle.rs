@@ -357,8 +357,8 @@ fn settle_users<const L: usize>(
 mod x86 {
     use std::arch::x86_64::{
         __m256i, _mm256_add_pd, _mm256_and_pd, _mm256_andnot_pd, _mm256_castsi256_pd,
-        _mm256_cmpeq_epi64, _mm256_loadu_pd, _mm256_loadu_si256, _mm256_mul_pd, _mm256_or_pd,
-        _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_setzero_si256,
+        _mm256_cmpeq_epi64, _mm256_loadu_pd, _mm256_loadu_si256, _mm256_movemask_pd, _mm256_mul_pd,
+        _mm256_or_pd, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_setzero_si256,
         _mm256_storeu_pd, _mm256_storeu_si256, _mm256_sub_epi64, _mm256_sub_pd,
     };
 
@@ -436,14 +436,25 @@ mod x86 {
                 let borne =
                     _mm256_or_pd(_mm256_and_pd(full, borne), _mm256_andnot_pd(full, partial));
                 withdrawals = _mm256_sub_epi64(withdrawals, _mm256_cmpeq_epi64(d, withdraw_d));
-                kept = _mm256_add_pd(kept, _mm256_and_pd(_mm256_and_pd(stay, trained), x));
+                // select(stay & trained, x, 0.0), with `trained` (the same for every user)
+                // applied to the sum below: an untrained lane's sum of +0.0 terms is +0.0.
+                kept = _mm256_add_pd(kept, _mm256_and_pd(stay, x));
                 privacy_cost = _mm256_add_pd(privacy_cost, borne);
                 paid_total = _mm256_add_pd(paid_total, paid);
                 let u = _mm256_sub_pd(_mm256_add_pd(value_if_success, paid), borne);
-                // select(cancelled, 0.0, u)
-                let u = _mm256_andnot_pd(cancelled, u);
                 unsafe { _mm256_storeu_pd(payoff[i].as_mut_ptr().add(q), u) };
             }
+            // select(cancelled, 0.0, u) of every user, where a lane was cancelled (rare: kept
+            // out of the loop, whose registers are all in use).
+            if _mm256_movemask_pd(cancelled) != 0 {
+                for row in payoff.iter_mut() {
+                    unsafe {
+                        let u = _mm256_loadu_pd(row.as_ptr().add(q));
+                        _mm256_storeu_pd(row.as_mut_ptr().add(q), _mm256_andnot_pd(cancelled, u));
+                    }
+                }
+            }
+            let kept = _mm256_and_pd(trained, kept);
             unsafe {
                 _mm256_storeu_pd(t.privacy_cost.as_mut_ptr().add(q), privacy_cost);
                 _mm256_storeu_pd(t.paid.as_mut_ptr().add(q), paid_total);
