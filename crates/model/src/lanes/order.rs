@@ -49,10 +49,19 @@ pub fn order_blocks(
                     } else {
                         rank_lanes::<L, false>(isa, lanes, rank);
                     }
-                    // Each lane's ranks are a permutation of 0..n: user i goes to her rank.
-                    let orders = &mut out[first * n..(first + used) * n];
-                    for (l, order) in orders.chunks_exact_mut(n).enumerate() {
-                        if !scalar[l] {
+                    // Each lane's ranks are a permutation of 0..n: user i goes to her rank;
+                    // with every lane ranked here (the common case), all lanes per user.
+                    let mut orders = out[first * n..(first + used) * n].chunks_exact_mut(n);
+                    if used == L && !scalar.contains(&true) {
+                        let order: [&mut [u32]; L] =
+                            std::array::from_fn(|_| orders.next().expect("L blocks"));
+                        for (i, r) in rank.iter().enumerate() {
+                            for l in 0..L {
+                                order[l][r[l] as usize] = i as u32;
+                            }
+                        }
+                    } else {
+                        for (l, order) in orders.enumerate().filter(|(l, _)| !scalar[*l]) {
                             for (i, r) in rank.iter().enumerate() {
                                 order[r[l] as usize] = i as u32;
                             }
