@@ -7,7 +7,7 @@ use bevy_ecs::prelude::*;
 use bytemuck::TransparentWrapper;
 use datapact_model::AmountKind;
 use datapact_model::EventSink;
-use datapact_model::assign::{Assignment, contribute, same_bits};
+use datapact_model::assign::{Assignment, contribute, respond_for, same_bits};
 use datapact_model::lanes::assign::assign_blocks;
 use datapact_model::lanes::{Isa, LaneScratch};
 
@@ -153,6 +153,9 @@ pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
     mut subsidised_users: Query<(&Member, &TrueCost, &Belief, &mut Burden), Without<Cap>>,
 ) {
     let m = batch.mechanisms.len();
+    let rules = batch.rules.amount(AmountKind::Contribute);
+    // Untraced, with every user's rule C's optimal one: the responses in vector registers.
+    let optimal = (!S::ENABLED && rules.all_optimal_contributions()).then(Isa::detect);
     for (members, cost, belief, mut burden) in
         subsidised_users.contiguous_iter_mut().expect("dense query")
     {
@@ -165,8 +168,18 @@ pub fn respond_to_subsidy<S: EventSink + Send + Sync + 'static>(
             } else {
                 &cost[rows.clone()]
             };
+            if let Some(isa) = optimal {
+                respond_for(
+                    isa,
+                    cost,
+                    &belief[rows.clone()],
+                    &batch.game,
+                    &mut burden[rows],
+                );
+                continue;
+            }
             contribute(
-                batch.rules.amount(AmountKind::Contribute),
+                rules,
                 cost,
                 &belief[rows.clone()],
                 &batch.game,

@@ -7,7 +7,7 @@ use bytemuck::TransparentWrapper;
 use datapact_model::lanes::settle::{ToSettle, settle_blocks, settle_subsidy_blocks};
 use datapact_model::lanes::{Isa, LaneScratch};
 use datapact_model::settle::{self, Settled};
-use datapact_model::{Outcome, Stage};
+use datapact_model::{Outcome, ProtocolEnd, Stage};
 
 use super::Blocks;
 use crate::batch::{Batch, CampaignTable, Columns, Sinks};
@@ -151,7 +151,9 @@ pub struct SettleLanes {
 
 /// C: success iff Σ x ≥ Q; payments and privacy costs whatever happens. Untraced, C's
 /// campaigns are settled in lock step ([`datapact_model::lanes::settle::settle_subsidy_blocks`],
-/// bit for bit the scalar settlement).
+/// bit for bit the scalar settlement), and in a world that reads costs in place
+/// ([`Batch::costs_in_place`]) each campaign's end is recorded here, as the data it trained on
+/// ([`crate::systems::withdraw::commit_contributions`] leaves it).
 #[allow(clippy::too_many_arguments)]
 pub fn settle_contributions<S: Sink>(
     me: Res<This<Subsidy>>,
@@ -196,6 +198,13 @@ pub fn settle_contributions<S: Sink>(
             {
                 table.outcome[c] = Some(*outcome);
                 columns.payoff[c * n..(c + 1) * n].copy_from_slice(&payoff[start..start + n]);
+                if batch.costs_in_place {
+                    // C's end, left to its settlement (see `commit_contributions`): Σ x in
+                    // user order, the sum its commitment takes.
+                    table.end[c] = ProtocolEnd::Trained {
+                        committed: outcome.data,
+                    };
+                }
             }
             continue;
         }

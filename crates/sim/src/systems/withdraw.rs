@@ -61,6 +61,22 @@ pub struct Protocol<'a, S> {
     pub sink: &'a mut S,
 }
 
+/// The [`ProtocolColumns`] of one table from its [`WithdrawPhase`] query item (the provider sees
+/// the true costs of a mechanism without the report stage).
+macro_rules! protocol_columns {
+    ($true_cost:ident, $observed:ident, $realized:ident, $cap:ident, $burden:ident, $choice:ident, $rule:ident, $memory:ident) => {
+        ProtocolColumns {
+            observed: $observed.map_or(TrueCost::peel_slice($true_cost), ObservedCost::peel_slice),
+            realized: RealizedCost::peel_slice($realized),
+            cap: $cap,
+            burden: Burden::peel_slice_mut($burden.bypass_change_detection()),
+            decision: Choice::peel_slice_mut($choice.bypass_change_detection()),
+            rule: $rule,
+            memory: $memory,
+        }
+    };
+}
+
 /// The withdraw phase as a protocol system sees it: the batch, the campaign table and the users
 /// who decide (`Stage::Withdraw`). [`WithdrawPhase::play`] runs a protocol function on each
 /// campaign of one mechanism that is to be played (every campaign, or with `Stage::Assign` the
@@ -116,58 +132,86 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
     ) {
         let batch = &*self.batch;
         let (columns, table) = (&*self.columns, &mut *self.table);
-        let (scratch, sinks) = (&mut *self.scratch, &mut *self.sinks);
-        let networks = &mut *self.networks;
+        let mut ctx = (&mut *self.scratch, &mut *self.sinks, &mut *self.networks);
         let blocks = &*self.blocks;
         for (members, true_cost, observed, realized, cap, mut burden, mut choice, rule, memory) in
             self.users.contiguous_iter_mut().expect("dense query")
         {
-            let (burden, decision) = (
-                Burden::peel_slice_mut(burden.bypass_change_detection()),
-                Choice::peel_slice_mut(choice.bypass_change_detection()),
+            let mut cols = protocol_columns!(
+                true_cost, observed, realized, cap, burden, choice, rule, memory
             );
-            let observed =
-                observed.map_or(TrueCost::peel_slice(true_cost), ObservedCost::peel_slice);
             for (c, rows) in blocks.campaigns(members, batch, Some(mechanism)) {
                 if table.assignment[c].is_some_and(|a| !a.sustainable) || done(c) {
                     continue;
                 }
-                scratch.absorbed.clear();
-                scratch.absorbed.extend(
-                    memory[rows.clone()]
-                        .iter()
-                        .map(|m| m.0.withdrawals_absorbed()),
+                table.end[c] = play_campaign(
+                    (batch, columns),
+                    &mut ctx,
+                    &mut cols,
+                    c,
+                    rows,
+                    &mut protocol,
                 );
-                let cap = match cap {
-                    Some(cap) => Cap::peel_slice(&cap[rows.clone()]),
-                    None => {
-                        scratch.own_cap.clear();
-                        scratch.own_cap.extend_from_slice(&burden[rows.clone()]);
-                        &scratch.own_cap
-                    }
-                };
-                let state = WithdrawState {
-                    observed: &observed[rows.clone()],
-                    realized: RealizedCost::peel_slice(&realized[rows.clone()]),
-                    cap,
-                    burden: &mut burden[rows.clone()],
-                    decision: &mut decision[rows.clone()],
-                    rule: WithdrawsBy::peel_slice(&rule[rows]),
-                    rules: batch.rules.withdraw(),
-                    absorbed: &scratch.absorbed,
-                    peers: networks.campaign(batch, c),
-                };
-                table.end[c] = protocol(Protocol {
-                    campaign: c,
-                    state,
-                    game: &batch.game,
-                    order_key: &columns.draws[c / batch.mechanisms.len()].order_key,
-                    scratch: &mut scratch.protocol,
-                    sink: &mut sinks.0[c],
-                });
             }
         }
     }
+}
+
+/// One table's columns, as a withdraw protocol reads them.
+struct ProtocolColumns<'a> {
+    observed: &'a [f64],
+    realized: &'a [f64],
+    cap: Option<&'a [Cap]>,
+    burden: &'a mut [f64],
+    decision: &'a mut [Decision],
+    rule: &'a [WithdrawsBy],
+    memory: &'a [Remembers],
+}
+
+/// Plays `protocol` on campaign slot `c`, rows `rows` of `cols`' table, and returns how it ended.
+fn play_campaign<S: Sink>(
+    (batch, columns): (&Batch, &Columns),
+    (scratch, sinks, networks): &mut (&mut Scratch, &mut Sinks<S>, &mut crate::network::Networks),
+    cols: &mut ProtocolColumns<'_>,
+    c: usize,
+    rows: std::ops::Range<usize>,
+    protocol: impl FnOnce(Protocol<'_, S>) -> ProtocolEnd,
+) -> ProtocolEnd {
+    scratch.absorbed.clear();
+    scratch.absorbed.extend(
+        cols.memory[rows.clone()]
+            .iter()
+            .map(|m| m.0.withdrawals_absorbed()),
+    );
+    let cap = match cols.cap {
+        Some(cap) => Cap::peel_slice(&cap[rows.clone()]),
+        None => {
+            scratch.own_cap.clear();
+            scratch
+                .own_cap
+                .extend_from_slice(&cols.burden[rows.clone()]);
+            &scratch.own_cap
+        }
+    };
+    let state = WithdrawState {
+        observed: &cols.observed[rows.clone()],
+        realized: &cols.realized[rows.clone()],
+        cap,
+        burden: &mut cols.burden[rows.clone()],
+        decision: &mut cols.decision[rows.clone()],
+        rule: WithdrawsBy::peel_slice(&cols.rule[rows]),
+        rules: batch.rules.withdraw(),
+        absorbed: &scratch.absorbed,
+        peers: networks.campaign(batch, c),
+    };
+    protocol(Protocol {
+        campaign: c,
+        state,
+        game: &batch.game,
+        order_key: &columns.draws[c / batch.mechanisms.len()].order_key,
+        scratch: &mut scratch.protocol,
+        sink: &mut sinks.0[c],
+    })
 }
 
 impl<S: Sink> WithdrawPhase<'_, '_, S> {
@@ -230,31 +274,29 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                 .incremental_for(batch.users())
     }
 
-    /// Plays the campaigns of `mechanism` that [`WithdrawPhase::play`] would play with a
-    /// lock-step `kernel` (sincere users off a network: see [`WithdrawPhase::in_lock_step`]).
-    /// The kernel gets a table's realized costs, burdens and decisions and `lanes.starts`/
-    /// `lanes.slots` (first row and slot of each campaign), and leaves in `lanes.ends` each
-    /// campaign's end, or `None` for one the scalar protocol is to play (`lanes.done` says
-    /// which are played).
+    /// Plays the campaigns of `mechanism` that [`WithdrawPhase::play`] would play, in one pass
+    /// over each table: a lock-step `kernel` (sincere users off a network: see
+    /// [`WithdrawPhase::in_lock_step`]) gets the table's columns and its campaigns in
+    /// `lanes.slots`/`lanes.starts` (slot and first row of each), and leaves in `lanes.ends`
+    /// each one's end, or `None` for one that the scalar `protocol` is then to play (told the
+    /// campaign's position among them, to find what the kernel left for it in `lanes`).
     fn play_in_lock_step(
         &mut self,
         mechanism: u16,
         lanes: &mut DecideLanes,
-        mut kernel: impl FnMut(&Batch, (&[f64], &[f64]), &mut [Decision], &mut DecideLanes),
+        mut kernel: impl FnMut(&Batch, &Columns, TableColumns<'_>, &mut [Decision], &mut DecideLanes),
+        mut protocol: impl FnMut(Protocol<'_, S>, &DecideLanes, usize) -> ProtocolEnd,
     ) {
         let batch = &*self.batch;
-        let table = &mut *self.table;
+        let (columns, table) = (&*self.columns, &mut *self.table);
+        let mut ctx = (&mut *self.scratch, &mut *self.sinks, &mut *self.networks);
         let blocks = &*self.blocks;
-        lanes.done.clear();
-        lanes.done.resize(batch.campaigns(), false);
-        for (members, _, _, realized, _, burden, mut choice, ..) in
+        for (members, true_cost, observed, realized, cap, mut burden, mut choice, rule, memory) in
             self.users.contiguous_iter_mut().expect("dense query")
         {
-            let (realized, burden) = (
-                RealizedCost::peel_slice(realized),
-                Burden::peel_slice(&burden),
+            let mut cols = protocol_columns!(
+                true_cost, observed, realized, cap, burden, choice, rule, memory
             );
-            let decision = Choice::peel_slice_mut(choice.bypass_change_detection());
             lanes.slots.clear();
             lanes.starts.clear();
             for (c, rows) in blocks.campaigns(members, batch, Some(mechanism)) {
@@ -264,29 +306,51 @@ impl<S: Sink> WithdrawPhase<'_, '_, S> {
                 lanes.slots.push(c);
                 lanes.starts.push(rows.start);
             }
-            kernel(batch, (realized, burden), decision, lanes);
-            for (&c, end) in lanes.slots.iter().zip(&lanes.ends) {
-                if let Some(end) = end {
-                    table.end[c] = *end;
-                    lanes.done[c] = true;
-                }
+            let of_table = TableColumns {
+                observed: cols.observed,
+                realized: cols.realized,
+                burden: cols.burden,
+            };
+            kernel(batch, columns, of_table, cols.decision, lanes);
+            let (n, lanes) = (batch.users(), &*lanes);
+            for k in 0..lanes.slots.len() {
+                let (c, start) = (lanes.slots[k], lanes.starts[k]);
+                table.end[c] = match lanes.ends[k] {
+                    Some(end) => end,
+                    None => play_campaign(
+                        (batch, columns),
+                        &mut ctx,
+                        &mut cols,
+                        c,
+                        start..start + n,
+                        |p| protocol(p, lanes, k),
+                    ),
+                };
             }
         }
     }
 }
 
+/// One table's columns as a lock-step kernel reads them: observed and realized costs, burdens.
+struct TableColumns<'a> {
+    observed: &'a [f64],
+    realized: &'a [f64],
+    burden: &'a [f64],
+}
+
 /// Buffers of the lock-step protocols, kept across batches.
 #[derive(Default)]
 pub struct DecideLanes {
-    /// Per campaign slot: played in lock step.
-    done: Vec<bool>,
-    /// One table's campaigns: slots, first rows, orders (M) and ends.
+    /// One table's campaigns: slots, first rows, orders (M, the k-th campaign's at
+    /// `k·n..(k + 1)·n`) and ends.
     slots: Vec<usize>,
     starts: Vec<usize>,
     orders: Vec<u32>,
     committed: Vec<f64>,
     ends: Vec<Option<ProtocolEnd>>,
     scratch: LaneScratch,
+    /// The decision order's (M).
+    order_scratch: LaneScratch,
 }
 
 /// S: everyone decides at once (then recovery rounds). Sincere users off a network, untraced,
@@ -301,58 +365,85 @@ pub fn withdraw_simultaneously<S: Sink>(
         phase.play(me.id, |p| simultaneous(p.state, p.game, p.scratch, p.sink));
         return;
     }
-    let lanes = &mut *lanes;
-    phase.play_in_lock_step(me.id, lanes, |batch, columns, decision, lanes| {
-        let (n, game) = (batch.users(), &batch.game);
-        decide_at_once_blocks(
-            Isa::detect(),
-            columns,
-            n,
-            &lanes.starts,
-            game,
-            decision,
-            &mut lanes.scratch,
-            &mut lanes.committed,
-        );
-        lanes.ends.clear();
-        lanes.ends.extend(lanes.committed.iter().map(|&committed| {
-            // `simultaneous` goes on to recovery rounds exactly then.
-            let recovers = committed < game.need() - game.tolerance() && game.recovery_rounds > 0;
-            (!recovers).then_some(ProtocolEnd::Trained { committed })
-        }));
-    });
-    phase.play_where(
+    phase.play_in_lock_step(
         me.id,
-        |c| lanes.done[c],
-        |p| simultaneous(p.state, p.game, p.scratch, p.sink),
+        &mut lanes,
+        |batch, _, table, decision, lanes| {
+            let (n, game) = (batch.users(), &batch.game);
+            decide_at_once_blocks(
+                Isa::detect(),
+                (table.realized, table.burden),
+                n,
+                &lanes.starts,
+                game,
+                decision,
+                &mut lanes.scratch,
+                &mut lanes.committed,
+            );
+            lanes.ends.clear();
+            lanes.ends.extend(lanes.committed.iter().map(|&committed| {
+                // `simultaneous` goes on to recovery rounds exactly then.
+                let recovers =
+                    committed < game.need() - game.tolerance() && game.recovery_rounds > 0;
+                (!recovers).then_some(ProtocolEnd::Trained { committed })
+            }));
+        },
+        |p, _, _| simultaneous(p.state, p.game, p.scratch, p.sink),
     );
 }
 
 /// M: one by one in the announced order, re-assigning after each withdrawal. The decision
-/// orders of all its campaigns are computed first, in lock step ([`datapact_model::lanes::order`],
-/// the scalar order exactly, ties included).
+/// orders of its campaigns are computed first, in lock step ([`datapact_model::lanes::order`],
+/// the scalar order exactly, ties included); in lock step too, each table's campaigns are
+/// played up to their first re-assignment, and those that re-assign by the scalar protocol.
 pub fn withdraw_sequentially<S: Sink>(
     me: Res<This<Sequential>>,
     mut phase: WithdrawPhase<S>,
     mut orders: Local<OrderLanes>,
     mut lanes: Local<DecideLanes>,
 ) {
-    let (orders, lanes) = (&mut *orders, &mut *lanes);
-    phase.decision_orders(me.id, orders);
     let n = phase.batch().users();
-    if phase.in_lock_step() {
-        // Campaigns in which nobody withdraws before the last decision need no re-assignment:
-        // played in lock step; the others by the scalar protocol.
-        phase.play_in_lock_step(me.id, lanes, |batch, columns, decision, lanes| {
-            lanes.orders.clear();
-            for &c in &lanes.slots {
-                lanes
-                    .orders
-                    .extend_from_slice(&orders.by_slot[c * n..(c + 1) * n]);
-            }
+    if !phase.in_lock_step() {
+        let orders = &mut *orders;
+        phase.decision_orders(me.id, orders);
+        phase.play(me.id, |p| {
+            let order = &orders.by_slot[p.campaign * n..(p.campaign + 1) * n];
+            sequential_in_order(p.state, order, p.game, p.scratch, p.sink)
+        });
+        return;
+    }
+    // Campaigns in which nobody withdraws before the last decision need no re-assignment:
+    // played in lock step; the others by the scalar protocol, in the same order.
+    phase.play_in_lock_step(
+        me.id,
+        &mut lanes,
+        |batch, columns, table, decision, lanes| {
+            let (order, m) = (batch.game.order, batch.mechanisms.len());
+            let keys: Vec<&[f64]> = lanes
+                .slots
+                .iter()
+                .zip(&lanes.starts)
+                .map(|(&c, &start)| {
+                    let rows = start..start + n;
+                    order_key_of(
+                        order,
+                        &table.burden[rows.clone()],
+                        &table.observed[rows],
+                        &columns.draws[c / m].order_key,
+                    )
+                })
+                .collect();
+            order_blocks(
+                Isa::detect(),
+                &keys,
+                n,
+                order == Order::LargeFirst,
+                &mut lanes.orders,
+                &mut lanes.order_scratch,
+            );
             sequential_blocks(
                 Isa::detect(),
-                columns,
+                (table.realized, table.burden),
                 n,
                 &lanes.starts,
                 &lanes.orders,
@@ -361,23 +452,16 @@ pub fn withdraw_sequentially<S: Sink>(
                 &mut lanes.scratch,
                 &mut lanes.ends,
             );
-        });
-    } else {
-        lanes.done.clear();
-        lanes.done.resize(phase.batch().campaigns(), false);
-    }
-    phase.play_where(
-        me.id,
-        |c| lanes.done[c],
-        |p| {
-            let order = &orders.by_slot[p.campaign * n..(p.campaign + 1) * n];
+        },
+        |p, lanes, k| {
+            let order = &lanes.orders[k * n..(k + 1) * n];
             sequential_in_order(p.state, order, p.game, p.scratch, p.sink)
         },
     );
 }
 
 /// The decision orders of a batch's campaigns of one mechanism, by campaign slot, and the
-/// lock-step kernel's buffers; kept across batches.
+/// lock-step kernel's buffers (protocols not played in lock step); kept across batches.
 #[derive(Default)]
 pub struct OrderLanes {
     /// Campaign slot c's order at `c·n..(c + 1)·n`.
@@ -388,7 +472,9 @@ pub struct OrderLanes {
     scratch: LaneScratch,
 }
 
-/// C: training runs on whatever its users chose to contribute.
+/// C: training runs on whatever its users chose to contribute. In a world whose systems are
+/// only C's, S's and M's ([`Batch::costs_in_place`]) nothing reads C's end before its
+/// settlement, which records it with the same sum ([`crate::systems::train::settle_contributions`]).
 pub fn commit_contributions(
     me: Res<This<Subsidy>>,
     batch: Res<Batch>,
@@ -396,6 +482,9 @@ pub fn commit_contributions(
     blocks: Res<Blocks>,
     subsidised_users: Query<(&Member, &Burden), Without<Cap>>,
 ) {
+    if batch.costs_in_place {
+        return;
+    }
     for (members, burden) in subsidised_users.contiguous_iter().expect("dense query") {
         for (c, rows) in blocks.campaigns(members, &batch, Some(me.id)) {
             let committed = Burden::peel_slice(&burden[rows]).iter().sum::<f64>();
