@@ -1017,6 +1017,18 @@ mod tests {
     }
 
     /// The folded order lists every statistic once, the contrasted first; its values are
+    /// A successful outcome whose every field has its own value.
+    const DISTINCT_FIELDS: Outcome = Outcome {
+        status: Status::Success,
+        welfare: 1.5,
+        privacy_cost: 2.5,
+        subsidy: 3.5,
+        leakage: 4.5,
+        data: 5.5,
+        withdrawals: 6,
+        backstoppers: 7,
+    };
+
     /// `Stat::values`' permuted, and a bank read back as `CellStats` puts each where `get`
     /// finds it.
     #[test]
@@ -1025,19 +1037,7 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, std::array::from_fn(|i| i));
         assert_eq!(Stat::FOLDED[..Stat::CONTRASTED.len()], Stat::CONTRASTED);
-        let outcomes = [
-            Outcome {
-                status: Status::Success,
-                welfare: 1.5,
-                privacy_cost: 2.5,
-                subsidy: 3.5,
-                leakage: 4.5,
-                data: 5.5,
-                withdrawals: 6,
-                backstoppers: 7,
-            },
-            Outcome::null(3),
-        ];
+        let outcomes = [DISTINCT_FIELDS, Outcome::null(3)];
         let (mut bank, mut plain) = (WelfordBank::new(9), CellStats::default());
         for o in &outcomes {
             let (all, folded) = (Stat::values(o), Stat::folded_values(o));
@@ -1111,17 +1111,7 @@ mod tests {
     /// Each statistic reads its own field of an outcome.
     #[test]
     fn statistics_read_their_own_outcome_field() {
-        let o = Outcome {
-            status: Status::Success,
-            welfare: 1.5,
-            privacy_cost: 2.5,
-            subsidy: 3.5,
-            leakage: 4.5,
-            data: 5.5,
-            withdrawals: 6,
-            backstoppers: 7,
-        };
-        let v = |s: Stat| (s.spec().value)(&o);
+        let v = |s: Stat| (s.spec().value)(&DISTINCT_FIELDS);
         assert_eq!(
             Stat::ALL.map(v),
             [1.0, 1.5, 2.5, 3.5, 4.5, 5.5, 6.0, 0.0, 7.0]

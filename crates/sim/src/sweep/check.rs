@@ -101,20 +101,44 @@ fn violation(
     Ok(())
 }
 
+/// Outcomes that break or keep the invariants, for this module's tests and the fold's.
 #[cfg(test)]
-mod tests {
-    use datapact_model::catalog::{SEQUENTIAL, SUBSIDY};
+pub(crate) mod testing {
+    use datapact_model::{Outcome, Status};
     use proptest::prelude::*;
 
-    use super::*;
-
-    fn amount() -> impl Strategy<Value = f64> {
+    /// Any amount: ordinary, ±0, not finite, or huge.
+    pub(crate) fn any_amount() -> impl Strategy<Value = f64> {
         prop_oneof![
             2 => -5.0..5.0f64,
             2 => prop::sample::select(vec![0.0, -0.0]),
             1 => prop::sample::select(vec![f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e308]),
         ]
     }
+
+    /// A campaign's outcome: `status` 0 success, 1 failure, 2 null; `x` its welfare, privacy
+    /// cost, subsidy, leakage and data; one withdrawal and two backstoppers.
+    pub(crate) fn outcome(status: usize, x: [f64; 5]) -> Outcome {
+        Outcome {
+            status: [Status::Success, Status::Failure, Status::Null][status],
+            welfare: x[0],
+            privacy_cost: x[1],
+            subsidy: x[2],
+            leakage: x[3],
+            data: x[4],
+            withdrawals: 1,
+            backstoppers: 2,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datapact_model::catalog::{SEQUENTIAL, SUBSIDY};
+    use proptest::prelude::*;
+
+    use super::testing::{any_amount, outcome};
+    use super::*;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
@@ -123,19 +147,10 @@ mod tests {
         #[test]
         fn holds_exactly_when_the_full_check_passes(
             status in 0usize..3,
-            x in prop::array::uniform5(amount()),
+            x in prop::array::uniform5(any_amount()),
             pays_only in any::<bool>(),
         ) {
-            let o = Outcome {
-                status: [Status::Success, Status::Failure, Status::Null][status],
-                welfare: x[0],
-                privacy_cost: x[1],
-                subsidy: x[2],
-                leakage: x[3],
-                data: x[4],
-                withdrawals: 1,
-                backstoppers: 2,
-            };
+            let o = outcome(status, x);
             let decl = if pays_only { SEQUENTIAL } else { SUBSIDY };
             prop_assert_eq!(decl.pays_only_on_success, pays_only);
             let full = violation(3, 4, &decl, &o);

@@ -306,6 +306,7 @@ mod tests {
 
     use super::*;
     use crate::contrasts::{fold as fold_contrasts, pairs};
+    use crate::sweep::check::testing::{self, any_amount};
     use crate::{Backend, PluginSet};
 
     fn spec(mechanisms: Vec<u16>) -> RunSpec {
@@ -476,15 +477,6 @@ mod tests {
         }
     }
 
-    /// Any amount: ordinary, zero, or not finite.
-    fn any_amount() -> impl Strategy<Value = f64> {
-        prop_oneof![
-            2 => -5.0..5.0f64,
-            2 => prop::sample::select(vec![0.0, -0.0]),
-            1 => prop::sample::select(vec![f64::INFINITY, f64::NEG_INFINITY, f64::NAN]),
-        ]
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -501,16 +493,7 @@ mod tests {
             let mut folder = Folder::new(7, &spec, 1);
             let outcomes: Vec<Outcome> = campaigns
                 .iter()
-                .map(|&(status, x)| Outcome {
-                    status: [Status::Success, Status::Failure, Status::Null][status],
-                    welfare: x[0],
-                    privacy_cost: x[1],
-                    subsidy: x[2],
-                    leakage: x[3],
-                    data: x[4],
-                    withdrawals: 1,
-                    backstoppers: 2,
-                })
+                .map(|&(status, x)| testing::outcome(status, x))
                 .collect();
             let expected = outcomes
                 .iter()
